@@ -1,0 +1,36 @@
+/**
+ * The library's public surface (SPEC 1.4, 1.5, 2.2): what the CLI, the service and the FHIR layer call.
+ * Implementation lives beside this file; this contract is what the edges code against.
+ */
+import type { Bindings, Determination, PolicyVersion } from "../model/index.js";
+
+export type VersionStatus = "effective" | "superseded" | "draft" | "future";
+
+/** One row of `medpolicy policies` (SPEC 3). */
+export interface VersionSummary {
+  id: string;
+  baseId: string;
+  title: string;
+  state?: string;
+  plan: string;
+  version: string;
+  status: VersionStatus;
+  effective: string;
+  approved?: string;
+  hash: string;
+  source: string;
+}
+
+export interface LoadedVersion {
+  policy: PolicyVersion;
+  bindings: Bindings;
+  status: VersionStatus;
+}
+
+export interface DecideOptions {
+  /** "today" for choosing the version in force (`bare ID`); defaults to the clock at the edge. */
+  today?: string;
+  /** Leave the trace out (faster; SPEC 5 measures both). */
+  trace?: boolean;
+}
+export type { Determination };

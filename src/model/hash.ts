@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+import type { CriterionNode, CriterionNote, PolicyVersion, Section } from "./policy.js";
+
+/** Deterministic JSON: object keys sorted, `undefined` dropped. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
+}
+
+function stripNode(n: CriterionNode): unknown {
+  switch (n.kind) {
+    case "ref":
+      return { kind: n.kind, id: n.id, target: n.target };
+    case "leaf":
+      return { kind: n.kind, id: n.id, text: n.text, note: n.note && stripNote(n.note) };
+    case "all":
+    case "any":
+    case "none":
+    case "atLeast":
+      return {
+        kind: n.kind,
+        id: n.id,
+        n: n.kind === "atLeast" ? n.n : undefined,
+        text: n.text,
+        condition: n.condition,
+        note: n.note && stripNote(n.note),
+        children: n.children.map(stripNode),
+      };
+  }
+}
+
+function stripNote(note: CriterionNote) {
+  return { id: note.id, text: note.text, condition: note.condition, effect: note.effect };
+}
+
+function stripSection(s: Section): unknown {
+  return { id: s.id, kind: s.kind, text: s.text, tree: s.tree && stripNode(s.tree) };
+}
+
+/**
+ * The normalized policy that the content hash covers (SPEC 1.3): identity, sections and criteria,
+ * notes, cross-references, code tables and markers, revision log and references. Line numbers,
+ * printed labels and source formatting are excluded, so that ingest → render → ingest keeps the hash.
+ */
+export function normalizedPolicy(p: Omit<PolicyVersion, "hash">): unknown {
+  const id = p.identity;
+  return {
+    identity: {
+      id: id.id,
+      baseId: id.baseId,
+      title: id.title,
+      state: id.state,
+      version: id.version,
+      approved: id.approved,
+      effective: id.effective,
+    },
+    sections: p.sections.map(stripSection),
+    crossReferences: p.crossReferences.map((c) => ({ target: c.target, subject: c.subject })),
+    codeTables: p.codeTables.map((t) => ({
+      system: t.system,
+      coverage: t.coverage,
+      rows: t.rows.map((r) => ({ code: r.code, description: r.description, marker: r.marker })),
+    })),
+    codeMarkers: p.codeMarkers.map((m) => ({
+      marker: m.marker,
+      meaning: m.meaning,
+      reviewUnderAge: m.reviewUnderAge,
+    })),
+    revisionLog: p.revisionLog.map((r) => ({
+      revision: r.revision,
+      approved: r.approved,
+      effective: r.effective,
+      description: r.description,
+    })),
+    references: p.references,
+  };
+}
+
+/** sha256 (hex) of the canonical JSON of the normalized policy. */
+export function policyHash(p: Omit<PolicyVersion, "hash">): string {
+  return createHash("sha256").update(canonicalJson(normalizedPolicy(p))).digest("hex");
+}

@@ -1,0 +1,9 @@
+/** The model layer: types and schemas every other layer reads. */
+export * from "./bindings.js";
+export * from "./case.js";
+export * from "./determination.js";
+export * from "./errors.js";
+export * from "./facts.js";
+export * from "./hash.js";
+export * from "./policy.js";
+export * from "./text.js";
