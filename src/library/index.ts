@@ -1,7 +1,10 @@
 /**
- * library/: policy versions, variants, code bindings, resolution by state and date of service, and
- * the decision of a case (SPEC 1.4, 1.5, 2.2). Public surface only; see the modules beside it.
+ * library/: policy versions, variants, code bindings, resolution by state and date of service, lint,
+ * semantic diff, and the decision of a case (SPEC 1.4, 1.5, 2.2). Public surface only.
  */
 export type { DecideOptions, LoadedVersion, VersionStatus, VersionSummary } from "./api.js";
-export { decide, decideValidated } from "./decide.js";
-export { Library, loadLibrary, defaultPoliciesDir } from "./library.js";
+export { ageOn, decide, decideValidated, ENGINE, parseCase } from "./decide.js";
+export { diffPolicies, type PolicyDiff } from "./diff.js";
+export { Library, type LibraryEntry, loadLibrary, defaultPoliciesDir, todayIso } from "./library.js";
+export { compareWithCorporate, corporateFor, type LintFinding, lintVersion } from "./lint.js";
+export { applyCorrections, withVersion } from "./versions.js";

@@ -1,0 +1,11 @@
+import { compile, evaluateSection } from "../src/evaluate/index.js";
+import { CPMP173_PREDICATES, cpmp173 } from "../src/evaluate/fixtures/cpmp173.js";
+import { caseLines } from "./evaluate-cases.js";
+const cp = compile(cpmp173(), CPMP173_PREDICATES);
+const all = caseLines(1024).map((l) => ({ section: l.section, input: { answers: l.answers, facts: {}, dateOfService: "2026-03-01" } }));
+const lines = all.filter((l) => evaluateSection(cp, l.section, l.input).outcome !== "pended");
+const mode = process.argv[2] === "full" ? { trace: true } : { needed: false };
+let s = 0;
+const t0 = performance.now();
+for (let p = 0; p < 1000; p++) for (const l of lines) s += evaluateSection(cp, l.section, l.input, mode).reasons.length;
+console.log((1000 * lines.length) / ((performance.now() - t0) / 1000), s);

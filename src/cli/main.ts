@@ -1,0 +1,277 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ingest, renderMarkdown } from "../ingest/index.js";
+import {
+  diffPolicies,
+  type Library,
+  lintVersion,
+  loadLibrary,
+  compareWithCorporate,
+  todayIso,
+} from "../library/index.js";
+import { InputError, MedpolicyError, describeWhere, exitCodeOf } from "../model/index.js";
+import { evaluateCommand } from "./evaluate.js";
+import { renderDiff, renderFindings, renderPolicies, renderTree } from "./render.js";
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: Record<string, { type: "string" | "boolean"; short?: string; description: string }>;
+  run(args: string[], values: Record<string, string | boolean | undefined>, io: Io): Promise<number>;
+}
+
+interface Io {
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+const JSON_OPT = { json: { type: "boolean" as const, description: "machine-readable JSON output" } };
+const TODAY_OPT = {
+  today: { type: "string" as const, description: "the date (YYYY-MM-DD) that decides which version is in force" },
+};
+
+let cachedLib: Library | undefined;
+function lib(): Library {
+  cachedLib ??= loadLibrary(process.env.MEDPOLICY_POLICIES || undefined);
+  return cachedLib;
+}
+
+function print(io: Io, values: Record<string, unknown>, data: unknown, text: () => string): void {
+  io.out.write(values.json ? `${JSON.stringify(data, null, 2)}\n` : `${text()}\n`);
+}
+
+function readDocument(file: string): Buffer {
+  try {
+    return readFileSync(file === "-" ? 0 : file);
+  } catch (e) {
+    throw new InputError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
+  }
+}
+
+/** Ingests FILE, naming it by `--policy`, else by its header, else by content against the library. */
+function ingestFile(file: string, policy?: string) {
+  const result = ingest(readDocument(file), { fileName: file, ...(policy ? { policyId: policy } : {}) });
+  if (!policy && result.versions.some((v) => !v.identity.id)) {
+    const guess = lib().identify(result.versions[0]!);
+    if (guess) {
+      return {
+        ...ingest(readDocument(file), { fileName: file, policyId: guess.id }),
+        identifiedBy: `content (${Math.round(guess.score * 100)}% of criteria match ${guess.id})`,
+      };
+    }
+  }
+  return { ...result, identifiedBy: policy ? "--policy" : "header" };
+}
+
+const COMMANDS: Record<string, Command> = {
+  policies: {
+    summary: "list every policy, variant and version with its status and dates",
+    usage: "medpolicy policies [--json] [--today YYYY-MM-DD]",
+    options: { ...JSON_OPT, ...TODAY_OPT },
+    async run(_a, v, io) {
+      const rows = lib().policies((v.today as string) ?? todayIso());
+      print(io, v, rows, () => renderPolicies(rows));
+      return 0;
+    },
+  },
+  show: {
+    summary: "show a policy's criteria tree (ID, ID@VERSION, or ID --version V)",
+    usage: "medpolicy show ID[@VERSION] [--version V] [--json] [--markdown]",
+    options: {
+      ...JSON_OPT,
+      ...TODAY_OPT,
+      version: { type: "string", description: "the version (YYYY-MM)" },
+      markdown: { type: "boolean", description: "render the version as markdown (round-trips through ingest)" },
+    },
+    async run(a, v, io) {
+      const ref = a[0];
+      if (!ref) throw new InputError("show needs a policy id, e.g. medpolicy show CP.MP.173", { field: "ID" });
+      const today = (v.today as string) ?? todayIso();
+      const e = lib().get(v.version ? `${ref.split("@")[0]}@${v.version}` : ref, today);
+      if (v.markdown) {
+        io.out.write(renderMarkdown(e.policy));
+        return 0;
+      }
+      print(io, v, e.policy, () => renderTree(e.policy, lib().statusOf(e, today)));
+      return 0;
+    },
+  },
+  ingest: {
+    summary: "parse a policy document; print the model, or what could not be placed",
+    usage: "medpolicy ingest FILE [--policy ID] [--json]",
+    options: { ...JSON_OPT, policy: { type: "string", description: "the policy id, for a document without a header" } },
+    async run(a, v, io) {
+      const file = a[0];
+      if (!file) throw new InputError("ingest needs a FILE (or - for standard input)", { field: "FILE" });
+      const r = ingestFile(file, v.policy as string | undefined);
+      print(io, v, { versions: r.versions, unplaced: r.unplaced, findings: r.findings, identifiedBy: r.identifiedBy }, () =>
+        [
+          ...r.versions.map((x) => renderTree(x)),
+          r.unplaced.length
+            ? `Could not place ${r.unplaced.length} line(s):\n${r.unplaced.map((u) => `  line ${u.line}: ${u.reason}: ${u.text}`).join("\n")}`
+            : "Every line placed.",
+          `Identified by ${r.identifiedBy}.`,
+        ].join("\n\n"),
+      );
+      return r.unplaced.length > 0 ? 2 : 0;
+    },
+  },
+  lint: {
+    summary: "report document defects: labels, lead-ins, wording that differs from the corporate policy",
+    usage: "medpolicy lint [ID[@VERSION]|FILE] [--json]",
+    options: { ...JSON_OPT, ...TODAY_OPT, policy: { type: "string", description: "policy id for a FILE without a header" } },
+    async run(a, v, io) {
+      const target = a[0];
+      const l = lib();
+      let findings: ReturnType<typeof lintVersion>;
+      if (!target) {
+        findings = l.entries.flatMap((e) => lintVersion(l, e.policy));
+      } else if (l.ids().includes(target.split("@")[0]!)) {
+        const id = target.split("@")[0]!;
+        const versions = target.includes("@") ? [l.get(target)] : l.versionsOf(id);
+        findings = versions.flatMap((e) => lintVersion(l, e.policy));
+      } else {
+        const r = ingestFile(target, v.policy as string | undefined);
+        findings = r.versions.flatMap((x) => {
+          const tag = (f: (typeof r.findings)[number]) => ({ ...f, policy: x.identity.id || target, version: x.identity.version });
+          const own = [...x.findings.map(tag), ...x.unplaced.map((u) => tag({ code: "unplaced", severity: "error", line: u.line, message: `could not place: ${u.text}` }))];
+          const corp = x.identity.state ? l.inForce(x.identity.baseId, x.identity.effective) : undefined;
+          return corp ? [...own, ...compareWithCorporate(x, corp.policy).map(tag)] : own;
+        });
+      }
+      print(io, v, findings, () => renderFindings(findings));
+      return 0;
+    },
+  },
+  diff: {
+    summary: "semantic diff of two versions or variants (criteria, logic, codes, log)",
+    usage: "medpolicy diff ID@VERSION ID@VERSION [--json]",
+    options: { ...JSON_OPT, ...TODAY_OPT },
+    async run(a, v, io) {
+      if (a.length !== 2) throw new InputError("diff needs two versions, e.g. diff LA.CP.MP.173@2024-02 LA.CP.MP.173@2025-02", { field: "A B" });
+      const today = (v.today as string) ?? todayIso();
+      const d = diffPolicies(lib().get(a[0]!, today).policy, lib().get(a[1]!, today).policy);
+      print(io, v, d, () => renderDiff(d));
+      return 0;
+    },
+  },
+  evaluate: {
+    summary: "decide one case (JSON) or many (NDJSON, one determination per line)",
+    usage: "medpolicy evaluate FILE|- [--json] [--no-trace]",
+    options: {
+      ...JSON_OPT,
+      ...TODAY_OPT,
+      "no-trace": { type: "boolean", description: "leave the per-node trace out of determinations" },
+      "no-progress": { type: "boolean", description: "no progress bar on a terminal" },
+    },
+    async run(a, v, io) {
+      const file = a[0];
+      if (!file) throw new InputError("evaluate needs FILE or - (standard input)", { field: "FILE" });
+      return evaluateCommand(lib(), file, {
+        json: !!v.json,
+        trace: !v["no-trace"],
+        ...(v.today ? { today: v.today as string } : {}),
+        out: io.out,
+        err: io.err,
+        progress: !!io.err.isTTY && !v["no-progress"],
+      });
+    },
+  },
+  questionnaire: {
+    summary: "print the FHIR Questionnaire for a policy section",
+    usage: "medpolicy questionnaire ID[@VERSION] [--section S]",
+    options: { ...JSON_OPT, ...TODAY_OPT, section: { type: "string", description: "section id (default: every section with criteria)" } },
+    async run(a, v, io) {
+      const ref = a[0];
+      if (!ref) throw new InputError("questionnaire needs a policy id", { field: "ID" });
+      const mod = await import("../explain/questionnaire.js").catch(() => undefined);
+      if (!mod) throw new MedpolicyError("internal", "questionnaires are not available in this build");
+      const e = lib().get(ref, (v.today as string) ?? todayIso());
+      const q = mod.questionnaireFor(e, v.section as string | undefined);
+      io.out.write(`${JSON.stringify(q, null, 2)}\n`);
+      return 0;
+    },
+  },
+  serve: {
+    summary: "run the HTTP service (embedded database by default; PostgreSQL with --database-url)",
+    usage: "medpolicy serve [--port 3000] [--host 127.0.0.1] [--data ./data] [--database-url URL]",
+    options: {
+      port: { type: "string", description: "port (default 3000, or $PORT)" },
+      host: { type: "string", description: "address to listen on (default 127.0.0.1, or $HOST)" },
+      data: { type: "string", description: "folder of the embedded database (default ./data)" },
+      "database-url": { type: "string", description: "PostgreSQL URL (default $DATABASE_URL; embedded when unset)" },
+    },
+    async run(_a, v, io) {
+      const { serveFromCli } = await import("./serve.js");
+      return serveFromCli(
+        {
+          port: Number(v.port ?? process.env.PORT ?? 3000),
+          host: (v.host as string) ?? process.env.HOST ?? "127.0.0.1",
+          dataDir: (v.data as string) ?? process.env.MEDPOLICY_DATA ?? "./data",
+          ...((v["database-url"] ?? process.env.DATABASE_URL) ? { databaseUrl: (v["database-url"] ?? process.env.DATABASE_URL) as string } : {}),
+          library: lib(),
+        },
+        io,
+      );
+    },
+  },
+};
+
+function helpAll(): string {
+  const names = Object.keys(COMMANDS);
+  const w = Math.max(...names.map((n) => n.length));
+  return [
+    "medpolicy — computable clinical policies and prior-authorization decisions",
+    "",
+    "Usage: medpolicy <command> [options]   (each command has --help)",
+    "",
+    ...names.map((n) => `  ${n.padEnd(w)}  ${COMMANDS[n]!.summary}`),
+    "",
+    "Exit codes: 0 success, 1 determination error, 2 bad input.",
+  ].join("\n");
+}
+
+function helpFor(name: string, c: Command): string {
+  const opts = Object.entries(c.options).map(([k, o]) => `  --${k}${o.type === "string" ? " VALUE" : ""}  ${o.description}`);
+  return [`medpolicy ${name} — ${c.summary}`, "", `Usage: ${c.usage}`, "", "Options:", ...opts, "  --help  this help"].join("\n");
+}
+
+/** CLI entry (SPEC 3): returns the exit code; all output goes through `io`. */
+export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.out.write(`${helpAll()}\n`);
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.err.write(`medpolicy: unknown command '${name}'\n\n${helpAll()}\n`);
+    return 2;
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...cmd.options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    io.err.write(`medpolicy ${name}: ${(e as Error).message}\n\n${helpFor(name, cmd)}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    io.out.write(`${helpFor(name, cmd)}\n`);
+    return 0;
+  }
+  try {
+    return await cmd.run(parsed.positionals, parsed.values as Record<string, string | boolean | undefined>, io);
+  } catch (e) {
+    if (e instanceof MedpolicyError) {
+      const where = describeWhere(e.where);
+      io.err.write(`medpolicy ${name}: ${e.kind === "input" ? "bad input" : e.kind}: ${e.message}${where ? ` (${where})` : ""}\n`);
+      return exitCodeOf(e);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,492 @@
+/**
+ * The policy/criteria region → sections and criteria trees (SPEC 1.3, 1.4). The hierarchy comes from
+ * the label STYLE and sequence of each item (I → A → 1 → a → i), with indentation only as a
+ * tie-breaker, because documents converted from PDF or Word print nesting inconsistently. Ids are
+ * list positions written in each level's style; printed labels that repeat, skip or restart become
+ * findings.
+ */
+import type {
+  BranchNode,
+  CriterionNode,
+  CriterionNote,
+  Finding,
+  LabelStyle,
+  Section,
+  SectionKind,
+  Unplaced,
+} from "../model/index.js";
+import { ESC_STAR, collapse, criterionText, finishText, takeMarker } from "./inline.js";
+import { type LeadIn, looksLikeLeadIn, readLeadIn } from "./leadin.js";
+import { STYLE_ORDER, type LabelCandidate, formatLabel, parseLabel } from "./labels.js";
+import type { Line } from "./lines.js";
+
+interface RawItem {
+  token: string;
+  cands: LabelCandidate[];
+  texts: string[];
+  line: number;
+  indent: number;
+  style?: LabelStyle;
+  value?: number;
+  children: RawItem[];
+  issue?: { code: string; expected: number };
+}
+
+interface RawNote {
+  marker?: string;
+  texts: string[];
+  line: number;
+}
+
+export interface Paragraph {
+  text: string;
+  line: number;
+}
+
+export interface CriteriaResult {
+  sections: Section[];
+  findings: Finding[];
+  unplaced: Unplaced[];
+  /** "Refer to …" paragraphs met in the criteria region (cross-references). */
+  referParagraphs: Paragraph[];
+}
+
+/** Deeper nesting than this is not a policy list but a mis-read; such items are reported. */
+const MAX_DEPTH = 8;
+
+const NOTE_START = /^\s*((?:\*|\\\*|_|†|‡|\s|<\/?(?:b|i|em|strong)>)*)note\s*\d{0,2}\s*(?:\*|_|<\/?(?:b|i|em|strong)>)*\s*:/i;
+
+/** Recognizes a note paragraph ("*Note: …", "**Note:* …", "*\*Note:* …", "†Note: …") and its marker. */
+export function readNoteStart(ln: Line): RawNote | undefined {
+  const m = NOTE_START.exec(ln.raw);
+  if (!m) return undefined;
+  const prefix = m[1] ?? "";
+  let marker: string | undefined;
+  if (prefix.includes("\\*")) marker = "*";
+  else if (prefix.includes("†")) marker = "†";
+  else if (prefix.includes("‡")) marker = "‡";
+  else {
+    // Emphasis comes in pairs; an odd star count means one of them is the note's marker.
+    const stars = (ln.raw.replace(/\\\*/g, "").match(/\*/g) ?? []).length;
+    if (stars % 2 === 1) marker = "*";
+  }
+  const body = ln.text.replace(/^[\s*†‡\uE000_]*note\s*\d{0,2}\s*[*_]*\s*:\s*/i, "");
+  return marker === undefined ? { texts: [body], line: ln.no } : { marker, texts: [body], line: ln.no };
+}
+
+function endsTerminal(text: string): boolean {
+  const t = finishText(text).replace(/[\s*†‡]+$/, "");
+  return /[.;:!?]$/.test(t);
+}
+
+function startsLower(text: string): boolean {
+  return /^[a-z(]/.test(text);
+}
+
+interface Level {
+  style: LabelStyle;
+  last: number;
+  seen: Set<number>;
+  indent: number;
+  items: RawItem[];
+}
+
+function seqCost(lvl: Level, v: number): number {
+  if (v === lvl.last + 1) return 0;
+  if (v === 1) return 3;
+  if (lvl.seen.has(v)) return v === lvl.last ? 2 : 3.5;
+  if (v > lvl.last + 1) return 1 + Math.min(10, (v - lvl.last - 2) * 0.5);
+  return 4;
+}
+
+function orderOf(style: LabelStyle): number {
+  return STYLE_ORDER.indexOf(style);
+}
+
+/** Places each item in the list hierarchy by label style and sequence (cheapest reading wins). */
+function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
+  const roots: RawItem[] = [];
+  const stack: Level[] = [];
+  const useIndent = items.some((i) => i.indent > 0);
+  for (const item of items) {
+    const top = stack[stack.length - 1];
+    const topItem = top?.items[top.items.length - 1];
+    const openLeadIn =
+      topItem !== undefined && topItem.children.length === 0 && looksLikeLeadIn(topItem.texts.join(" "));
+    let best: { cost: number; k: number; cand: LabelCandidate } | undefined;
+    for (let k = stack.length - 1; k >= 0; k--) {
+      const lvl = stack[k] as Level;
+      const cand = item.cands.find((c) => c.style === lvl.style);
+      if (!cand) continue;
+      let cost = seqCost(lvl, cand.value) + 0.25 * (stack.length - 1 - k);
+      if (openLeadIn) cost += 4;
+      if (useIndent) cost += item.indent === lvl.indent ? -0.3 : 0.3;
+      if (!best || cost < best.cost) best = { cost, k, cand };
+    }
+    if (stack.length < MAX_DEPTH) {
+      for (const cand of item.cands) {
+        let cost = cand.value === 1 ? 0 : 1 + Math.min(10, (cand.value - 2) * 0.5);
+        if (!top) cost += cand.style === "roman" ? 0 : 1;
+        else {
+          if (!openLeadIn) cost += 3;
+          if (orderOf(cand.style) <= orderOf(top.style)) cost += 2;
+          if (stack.some((l) => l.style === cand.style)) cost += 3;
+          if (useIndent) cost += item.indent > top.indent ? -0.3 : 0.3;
+        }
+        if (!best || cost < best.cost) best = { cost, k: stack.length, cand };
+      }
+    }
+    if (!best) {
+      unplaced.push({
+        line: item.line,
+        text: finishText(item.texts.join(" ")),
+        reason: "list item whose label fits no level of the list",
+      });
+      continue;
+    }
+    const { k, cand } = best;
+    item.style = cand.style;
+    item.value = cand.value;
+    if (k < stack.length) {
+      stack.length = k + 1;
+      const lvl = stack[k] as Level;
+      const expected = lvl.items.length + 1;
+      if (cand.value !== lvl.last + 1) {
+        // Classified against the label just before, as a reader sees it: 1,2,2 repeats; a,b,d skips.
+        const code =
+          cand.value === lvl.last
+            ? "label-repeated"
+            : cand.value === 1
+              ? "label-restarted"
+              : cand.value > lvl.last + 1
+                ? "label-skipped"
+                : lvl.seen.has(cand.value)
+                  ? "label-repeated"
+                  : "label-out-of-order";
+        item.issue = { code, expected };
+      }
+      lvl.last = cand.value;
+      lvl.seen.add(cand.value);
+      lvl.items.push(item);
+      const parentLvl = stack[k - 1];
+      const parent = parentLvl?.items[parentLvl.items.length - 1];
+      if (parent) parent.children.push(item);
+      else roots.push(item);
+    } else {
+      if (cand.value !== 1) item.issue = { code: "label-skipped", expected: 1 };
+      stack.push({ style: cand.style, last: cand.value, seen: new Set([cand.value]), indent: item.indent, items: [item] });
+      if (topItem) topItem.children.push(item);
+      else roots.push(item);
+    }
+  }
+  return roots;
+}
+
+const NOT_PROVEN =
+  /\b(?:ha(?:s|ve) not been proven|not been (?:proven|established)|not medically necessary|investigational|experimental|current evidence does not support|(?:is|are) not covered|unproven)\b/i;
+const MEDICALLY_NECESSARY = /\bmedically necessary\b/i;
+
+function sectionKind(text: string, hasChildren: boolean): SectionKind {
+  if (/\bnot medically necessary\b/i.test(text)) return "not-proven";
+  if (MEDICALLY_NECESSARY.test(text) && hasChildren) return "medically-necessary";
+  if (NOT_PROVEN.test(text)) return "not-proven";
+  return "other";
+}
+
+interface Ctx {
+  findings: Finding[];
+  earlier: { id: string; text: string }[];
+  marked: { node: CriterionNode & { note?: CriterionNote }; marker: string; line: number }[];
+}
+
+function resolveRef(lead: LeadIn, ctx: Ctx): string | undefined {
+  if (lead.refSection) return ctx.earlier.some((s) => s.id === lead.refSection) ? lead.refSection : undefined;
+  const subject = lead.refSubject?.toLowerCase();
+  if (!subject) return undefined;
+  for (let i = ctx.earlier.length - 1; i >= 0; i--) {
+    const s = ctx.earlier[i] as { id: string; text: string };
+    if (s.text.toLowerCase().includes(subject)) return s.id;
+  }
+  // Reworded subject ("the trial" for "a preliminary trial"): the earlier section sharing most words.
+  const words = subject.split(/\W+/).filter((w) => w.length > 3);
+  let bestId: string | undefined;
+  let bestScore = 0;
+  for (const s of ctx.earlier) {
+    const t = s.text.toLowerCase();
+    const score = words.filter((w) => t.includes(w)).length;
+    if (score > bestScore) {
+      bestScore = score;
+      bestId = s.id;
+    }
+  }
+  return words.length > 0 && bestScore * 2 >= words.length ? bestId : undefined;
+}
+
+function labelFindings(item: RawItem, id: string, style: LabelStyle, ctx: Ctx): void {
+  if (!item.issue) return;
+  const expected = formatLabel(style, item.issue.expected);
+  const what: Record<string, string> = {
+    "label-repeated": "repeats an earlier label",
+    "label-skipped": "skips a label",
+    "label-restarted": "restarts the list",
+    "label-out-of-order": "is out of order",
+  };
+  ctx.findings.push({
+    code: item.issue.code,
+    severity: "warning",
+    message: `label "${item.token}" ${what[item.issue.code] ?? "is unexpected"}: by position this is ${expected} (${id})`,
+    line: item.line,
+    criterion: id,
+  });
+}
+
+function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
+  const { text, marker } = criterionText(collapse(item.texts.join(" ")));
+  if (item.children.length === 0) {
+    const leaf: CriterionNode = { kind: "leaf", id, label: item.token, text, line: item.line };
+    if (marker) ctx.marked.push({ node: leaf, marker, line: item.line });
+    return leaf;
+  }
+  const lead = readLeadIn(text, false);
+  const group = makeGroup(item, id, text, lead, ctx);
+  if (marker) ctx.marked.push({ node: group, marker, line: item.line });
+  return group;
+}
+
+function makeGroup(item: RawItem, id: string, text: string, lead: LeadIn, ctx: Ctx): BranchNode {
+  const children: CriterionNode[] = [];
+  if (lead.refText) {
+    const target = resolveRef(lead, ctx);
+    if (target) children.push({ kind: "ref", id: `${id}.ref`, target, text: lead.refText, line: item.line });
+    else
+      ctx.findings.push({
+        code: "ref-unresolved",
+        severity: "warning",
+        message: `"${lead.refText}" names no earlier section`,
+        line: item.line,
+        criterion: id,
+      });
+  }
+  if (!lead.found)
+    ctx.findings.push({
+      code: "leadin-unknown",
+      severity: "warning",
+      message: `lead-in does not say how its items combine; read as "all of the following"`,
+      line: item.line,
+      criterion: id,
+    });
+  const joiners: ("and" | "or" | undefined)[] = [];
+  item.children.forEach((child, i) => {
+    const style = child.style as LabelStyle;
+    const cid = `${id}.${formatLabel(style, i + 1)}`;
+    labelFindings(child, cid, style, ctx);
+    children.push(toNode(child, cid, ctx));
+    joiners.push(child.children.length === 0 ? criterionText(collapse(child.texts.join(" "))).joiner : undefined);
+  });
+  const base = { id, label: item.token, text, line: item.line, children };
+  const group: BranchNode =
+    lead.kind === "atLeast"
+      ? { ...base, kind: "atLeast", n: lead.n ?? 1 }
+      : { ...base, kind: lead.kind };
+  if (lead.condition) group.condition = lead.condition;
+  lintGroup(group, joiners, ctx);
+  return group;
+}
+
+function lintGroup(group: BranchNode, joiners: ("and" | "or" | undefined)[], ctx: Ctx): void {
+  const inner = joiners.slice(0, -1);
+  if (group.kind === "all" && inner.includes("or")) {
+    ctx.findings.push({
+      code: "leadin-joiner-mismatch",
+      severity: "warning",
+      message: `lead-in says "all" but the items are joined with "or"`,
+      line: group.line,
+      criterion: group.id,
+    });
+  }
+  if (group.kind === "any" && inner.includes("and")) {
+    ctx.findings.push({
+      code: "leadin-joiner-mismatch",
+      severity: "warning",
+      message: `lead-in says "any" but the items are joined with "and"`,
+      line: group.line,
+      criterion: group.id,
+    });
+  }
+  if (group.kind === "any" && group.children.some((c) => c.kind === "none")) {
+    ctx.findings.push({
+      code: "leadin-suspect",
+      severity: "warning",
+      message: `lead-in says "any" over a list that includes contraindications ("none of the following"): likely meant "all"`,
+      line: group.line,
+      criterion: group.id,
+    });
+  }
+}
+
+const REVIEW_EFFECT =
+  /\bmedical director\b|\bcase[- ]by[- ]case\b|\bindividual(?:ized)? basis\b|\bper case basis\b|\bmay be (?:reviewed|approved|considered)\b/i;
+const NOTE_CONDITION =
+  /\b(?:for instances of|in instances of|in cases of|for cases of|in the case of|for (?:members?|patients?|enrollees?) with)\s+(.+)$/i;
+
+/** The note's circumstances as a yes/no statement, and whether it opens a reviewer's waiver. */
+export function noteMeaning(text: string): { condition: string; effect: "review" | "informational" } {
+  const m = NOTE_CONDITION.exec(text) ?? /\b(?:when|if)\s+(.+)$/i.exec(text);
+  let cond = (m ? (m[1] as string) : text).replace(/[\s.;:,]+$/, "").trim();
+  if (cond.length > 0) cond = (cond[0] as string).toUpperCase() + cond.slice(1);
+  return { condition: cond, effect: REVIEW_EFFECT.test(text) ? "review" : "informational" };
+}
+
+/**
+ * Reads the criteria region: list items (sections and criteria), note paragraphs, cross-reference
+ * paragraphs; everything else is reported as unplaced with its line.
+ */
+export function readCriteria(lines: readonly Line[]): CriteriaResult {
+  const findings: Finding[] = [];
+  const unplaced: Unplaced[] = [];
+  const items: RawItem[] = [];
+  const notes: RawNote[] = [];
+  const referParagraphs: Paragraph[] = [];
+  let cur: { kind: "item"; item: RawItem } | { kind: "note"; note: RawNote } | { kind: "refer"; p: Paragraph } | null =
+    null;
+  let sawBlank = false;
+  let pendingBreak = false;
+  for (const ln of lines) {
+    if (ln.regionHeading === "criteria") continue;
+    if (ln.pageHeader) {
+      pendingBreak = true;
+      continue;
+    }
+    if (ln.blank || ln.linkOnly) {
+      sawBlank = true;
+      continue;
+    }
+    const text = ln.text;
+    const brk = pendingBreak || ln.pageBreakBefore;
+    const blankBefore = sawBlank;
+    sawBlank = false;
+    pendingBreak = false;
+    const note = readNoteStart(ln);
+    if (note) {
+      notes.push(note);
+      cur = { kind: "note", note };
+      continue;
+    }
+    const lab = parseLabel(text);
+    if (lab) {
+      const item: RawItem = {
+        token: lab.token,
+        cands: lab.candidates,
+        texts: [lab.rest],
+        line: ln.no,
+        indent: ln.indent,
+        children: [],
+      };
+      items.push(item);
+      cur = { kind: "item", item };
+      continue;
+    }
+    if (/^refer to\b/i.test(finishText(text))) {
+      const p = { text: finishText(text), line: ln.no };
+      referParagraphs.push(p);
+      cur = { kind: "refer", p };
+      continue;
+    }
+    if (cur?.kind === "note" && (!blankBefore || brk)) {
+      cur.note.texts.push(text);
+      continue;
+    }
+    if (cur?.kind === "refer" && !blankBefore) {
+      cur.p.text = collapse(`${cur.p.text} ${finishText(text)}`);
+      continue;
+    }
+    if (cur?.kind === "item") {
+      const prev = cur.item.texts.join(" ");
+      const wrapped = !blankBefore && !ln.bullet;
+      const cut = brk;
+      const unfinished = blankBefore && !ln.bullet && (startsLower(text) || !endsTerminal(prev));
+      if (wrapped || cut || unfinished) {
+        cur.item.texts.push(text);
+        continue;
+      }
+    }
+    unplaced.push({
+      line: ln.no,
+      text: finishText(text),
+      reason: cur === null ? "text before the first section of the criteria" : "paragraph in the criteria region that is not a list item, note or cross-reference",
+    });
+  }
+
+  const roots = buildHierarchy(items, unplaced);
+  const ctx: Ctx = { findings, earlier: [], marked: [] };
+  const sections: Section[] = [];
+  roots.forEach((item, i) => {
+    const style = item.style as LabelStyle;
+    const id = formatLabel(style, i + 1);
+    labelFindings(item, id, style, ctx);
+    const statement = finishText(takeMarker(collapse(item.texts.join(" "))).text);
+    const kind = sectionKind(statement, item.children.length > 0);
+    const section: Section = { id, label: item.token, kind, text: statement, line: item.line };
+    if (item.children.length > 0) {
+      const lead = readLeadIn(statement, true);
+      section.tree = makeGroup(item, id, statement, lead, ctx);
+    } else if (MEDICALLY_NECESSARY.test(statement) && kind === "other") {
+      findings.push({
+        code: "section-without-criteria",
+        severity: "info",
+        message: `section ${id} says "medically necessary" but lists no criteria`,
+        line: item.line,
+        criterion: id,
+      });
+    }
+    ctx.earlier.push({ id, text: statement });
+    sections.push(section);
+  });
+  attachNotes(notes, ctx, findings, unplaced);
+  return { sections, findings, unplaced, referParagraphs };
+}
+
+function attachNotes(notes: RawNote[], ctx: Ctx, findings: Finding[], unplaced: Unplaced[]): void {
+  const marked = [...ctx.marked].sort((a, b) => a.line - b.line);
+  for (const note of notes) {
+    const text = finishText(collapse(note.texts.join(" ")).replaceAll(ESC_STAR, "*"));
+    const open = marked.filter((m) => m.node.note === undefined && m.line < note.line);
+    let target = note.marker ? open.find((m) => m.marker === note.marker) : open.length === 1 ? open[0] : undefined;
+    if (!target && note.marker === undefined && open.length === 0) target = undefined;
+    if (!target) {
+      unplaced.push({
+        line: note.line,
+        text,
+        reason: note.marker
+          ? `note marked "${note.marker}" but no criterion before it carries that marker`
+          : "note without a marker, and no single marked criterion to tie it to",
+      });
+      findings.push({
+        code: "note-unmatched",
+        severity: "warning",
+        message: "a note that no criterion refers to",
+        line: note.line,
+      });
+      continue;
+    }
+    const { condition, effect } = noteMeaning(text);
+    target.node.note = {
+      id: `${target.node.id}.note`,
+      marker: target.marker,
+      text,
+      condition,
+      effect,
+      line: note.line,
+    };
+  }
+  for (const m of marked) {
+    if (m.node.note) continue;
+    findings.push({
+      code: "marker-without-note",
+      severity: "info",
+      message: `criterion ends with "${m.marker}" but no note explains it`,
+      line: m.line,
+      criterion: m.node.id,
+    });
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * One side of a document → one {@link PolicyVersion} (SPEC 1.3): identity, description and
+ * cross-references, sections and criteria, code tables and markers, revision log, references,
+ * background; with the findings and the text that could not be placed.
+ */
+import {
+  type CrossReference,
+  type Finding,
+  type PolicyIdentity,
+  type PolicyVersion,
+  type RevisionEntry,
+  type Unplaced,
+  policyHash,
+} from "../model/index.js";
+import { type Paragraph, readCriteria } from "./criteria.js";
+import { collapse, finishText } from "./inline.js";
+import { type Line, type Region, readLines } from "./lines.js";
+import { isoOf, monthOf, parseDate, readCodeMarker, readTables } from "./tables.js";
+
+export interface BuildOptions {
+  policyId?: string;
+  redline?: "prior" | "proposed";
+}
+
+/** Two-letter codes of US states and territories: an id prefix that is one names a state variant. */
+const STATES = new Set(
+  (
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK " +
+    "OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR GU VI AS MP"
+  ).split(" "),
+);
+
+interface RegionParagraph extends Paragraph {
+  region: Region;
+}
+
+function endsTerminal(text: string): boolean {
+  return /[.!?:;"”)\]]$/.test(text);
+}
+
+/** Prose paragraphs outside tables; a paragraph cut by a page header is re-joined. */
+function prose(lines: readonly Line[], used: Set<number>): RegionParagraph[] {
+  const out: RegionParagraph[] = [];
+  let cur: RegionParagraph | undefined;
+  for (const ln of lines) {
+    if (ln.region === "criteria" || used.has(ln.no)) {
+      cur = undefined;
+      continue;
+    }
+    if (ln.pageHeader || ln.linkOnly) continue;
+    if (ln.blank || ln.regionHeading) {
+      cur = undefined;
+      continue;
+    }
+    const text = finishText(ln.text);
+    if (text === "") continue;
+    if (cur && cur.region === ln.region) {
+      cur.text = collapse(`${cur.text} ${text}`);
+      continue;
+    }
+    const last = out[out.length - 1];
+    if (ln.pageBreakBefore && last && last.region === ln.region && !endsTerminal(last.text)) {
+      last.text = collapse(`${last.text} ${text}`);
+      cur = last;
+      continue;
+    }
+    cur = { text, line: ln.no, region: ln.region };
+    out.push(cur);
+  }
+  return out;
+}
+
+const REFER_SPLIT = /(?=\bRefer to\b)/;
+const POLICY_ID = /[A-Z][A-Z0-9]*(?:\.[A-Z0-9]+)*\.\d+[A-Z]?/;
+
+/** "Refer to CP.PHAR.149 Intrathecal Baclofen (Gablofen, Lioresal) for requests for Baclofen." */
+export function readCrossReference(sentence: string, line: number): CrossReference | undefined {
+  const m = new RegExp(`^Refer to (?:the )?(${POLICY_ID.source})\\s+(.+?)\\s*$`).exec(sentence.trim());
+  if (!m) return undefined;
+  const target = m[1] as string;
+  const rest = (m[2] as string).replace(/[.\s]+$/, "");
+  const sub = /^(.*?)\s+for\s+(?:requests? (?:for|of)|criteria (?:for|on|of)|coverage (?:of|for)|information (?:on|about))\s+(.+)$/i.exec(
+    rest,
+  );
+  const ref: CrossReference = sub
+    ? { target, title: (sub[1] as string).trim(), subject: (sub[2] as string).trim(), text: sentence.trim(), line }
+    : { target, title: rest, text: sentence.trim(), line };
+  return ref;
+}
+
+function splitRefer(p: Paragraph): { refs: CrossReference[]; rest: string } {
+  const refs: CrossReference[] = [];
+  const kept: string[] = [];
+  for (const piece of p.text.split(REFER_SPLIT)) {
+    const r = /^Refer to\b/.test(piece) ? readCrossReference(piece, p.line) : undefined;
+    if (r) refs.push(r);
+    else if (piece.trim() !== "") kept.push(piece.trim());
+  }
+  return { refs, rest: kept.join(" ") };
+}
+
+function readReferences(lines: readonly Line[], used: Set<number>): string[] {
+  const items: string[][] = [];
+  let blank = false;
+  for (const ln of lines) {
+    if (ln.region !== "references" || used.has(ln.no) || ln.regionHeading || ln.pageHeader || ln.linkOnly) continue;
+    if (ln.blank) {
+      blank = true;
+      continue;
+    }
+    const text = finishText(ln.text);
+    const numbered = /^\d{1,3}[.)](?:\s|$)/.test(text);
+    const last = items[items.length - 1];
+    // A reference cut by a page header, or wrapped, continues; a numbered line starts the next one.
+    const continues = last && !numbered && !ln.bullet && (!blank || ln.pageBreakBefore || /^[a-z]/.test(text));
+    if (continues) last.push(text);
+    else items.push([text]);
+    blank = false;
+  }
+  return items
+    .map((parts) => collapse(parts.join(" ")).replace(/^(?:\d{1,3}[.)](?:\s+|$))+/, "").trim())
+    .filter((r) => r !== "");
+}
+
+function readPlan(lines: readonly Line[], statements: string[], log: RevisionEntry[]): string {
+  for (const ln of lines) {
+    if (ln.region !== "header" || ln.blank) continue;
+    const m = /^plan\s*:\s*(.+)$/i.exec(finishText(ln.text));
+    if (m) return collapse(m[1] as string);
+  }
+  for (const e of log) {
+    const m =
+      /adapted for use by[^(:]*\(([^)]+)\)/i.exec(e.description) ??
+      /adapted for use by (?:the )?([A-Z][\w&.' ]+?)(?:\s+(?:for|in|on)\b|[:.,;]|$)/.exec(e.description);
+    if (m) return collapse(m[1] as string);
+  }
+  for (const s of statements) {
+    const m = /\bpolicy of (?:the )?(?:health plans? affiliated with |all )?(.+?)(?:'s)? that\b/i.exec(s);
+    if (m) return collapse((m[1] as string).replace(/[®™]/g, ""));
+  }
+  for (const ln of lines) {
+    const m = /©\s*\d{4}\s+(.+?)\.\s+All rights reserved/i.exec(ln.text);
+    if (m) return collapse((m[1] as string).replace(/[®™]/g, ""));
+  }
+  return "";
+}
+
+function readReferenceNumber(lines: readonly Line[]): { id: string; line: number } | undefined {
+  for (const ln of lines) {
+    if (ln.blank || ln.region === "criteria") continue;
+    const m = /\breference (?:number|no\.?|#)\s*:\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])/i.exec(finishText(ln.text));
+    if (m) return { id: (m[1] as string).toUpperCase(), line: ln.no };
+  }
+  return undefined;
+}
+
+function readLastRevision(lines: readonly Line[]): string | undefined {
+  for (const ln of lines) {
+    if (ln.blank || ln.region === "criteria") continue;
+    const m = /\bdate of last revision\s*:\s*(\S+)/i.exec(finishText(ln.text));
+    if (m) {
+      const d = parseDate(m[1] as string);
+      if (d) return monthOf(d);
+    }
+  }
+  return undefined;
+}
+
+/** Reads one side of a document into a policy version (without checking that it has criteria). */
+export function buildVersion(rawLines: readonly string[], opts: BuildOptions): PolicyVersion {
+  const doc = readLines(rawLines);
+  const lines = doc.lines;
+  const findings: Finding[] = [];
+  const unplaced: Unplaced[] = [];
+
+  const crit = readCriteria(lines.filter((l) => l.region === "criteria"));
+  findings.push(...crit.findings);
+  unplaced.push(...crit.unplaced);
+
+  const tables = readTables(lines);
+  unplaced.push(...tables.unplaced);
+  const paragraphs = prose(lines, tables.used);
+  for (const p of paragraphs) {
+    const m = readCodeMarker(p.text, p.line);
+    if (m) tables.codeMarkers.push(m);
+  }
+
+  const crossReferences: CrossReference[] = [];
+  const description: string[] = [];
+  for (const p of paragraphs) {
+    if (p.region !== "description") continue;
+    const { refs, rest } = splitRefer(p);
+    crossReferences.push(...refs);
+    if (rest !== "") description.push(rest);
+  }
+  for (const p of crit.referParagraphs) crossReferences.push(...splitRefer(p).refs);
+  const background = paragraphs.filter((p) => p.region === "background").map((p) => p.text);
+  const references = readReferences(lines, tables.used);
+
+  // Identity (SPEC 1.3, 1.4).
+  const printed = readReferenceNumber(lines);
+  let id = printed?.id ?? "";
+  if (opts.policyId) {
+    if (printed && printed.id !== opts.policyId.toUpperCase())
+      findings.push({
+        code: "policy-id-mismatch",
+        severity: "warning",
+        message: `the document says ${printed.id}; read as ${opts.policyId} as asked`,
+        line: printed.line,
+      });
+    id = opts.policyId;
+  }
+  if (id === "")
+    findings.push({
+      code: "no-reference-number",
+      severity: "warning",
+      message: "the document prints no reference number; identify it by content or give the policy id",
+    });
+  const prefix = /^([A-Z]{2})\.(.+\..+)$/.exec(id);
+  const state = prefix && STATES.has(prefix[1] as string) ? (prefix[1] as string) : undefined;
+  const baseId = state && prefix ? (prefix[2] as string) : id;
+  const log = tables.revisionLog;
+  let newest: RevisionEntry | undefined;
+  for (const e of log) if (!newest || e.revision >= newest.revision) newest = e;
+  let version = newest?.revision ?? readLastRevision(lines) ?? "";
+  if (!newest)
+    findings.push({
+      code: "no-revision-log",
+      severity: "warning",
+      message: version
+        ? `no revision log; version ${version} taken from "Date of Last Revision"`
+        : "no revision log and no date of last revision: the version is unknown",
+    });
+  if (!/^\d{4}-\d{2}$/.test(version)) version = "";
+  const identity: PolicyIdentity = {
+    id,
+    baseId,
+    title: doc.title ?? "",
+    plan: readPlan(
+      lines,
+      crit.sections.map((s) => s.text),
+      log,
+    ),
+    version,
+    effective: newest?.effective ?? (version ? `${version}-01` : ""),
+  };
+  if (state) identity.state = state;
+  if (newest?.approved) identity.approved = newest.approved;
+  if (opts.redline) identity.redline = opts.redline;
+
+  const body: Omit<PolicyVersion, "hash"> = {
+    identity,
+    description: description.join("\n\n"),
+    sections: crit.sections,
+    crossReferences,
+    codeTables: tables.codeTables,
+    codeMarkers: tables.codeMarkers,
+    revisionLog: log,
+    references,
+    background: background.join("\n\n"),
+    findings,
+    unplaced: unplaced.sort((a, b) => a.line - b.line),
+  };
+  return { ...body, hash: policyHash(body) };
+}
+
+export { isoOf };

@@ -1,0 +1,85 @@
+/**
+ * ingest/: policy document → computable model (SPEC 1.2–1.4), and back to markdown (SPEC 5).
+ *
+ * Formats are recognised line by line, never by document: markdown converted from PDF, plain PDF text
+ * with running page headers, Word text with bookmarks and one-cell-per-line tables, redlines, LaTeX
+ * math, HTML tags, tab tables.
+ */
+import { type Finding, InputError, type PolicyVersion, type Unplaced } from "../model/index.js";
+import { buildVersion } from "./document.js";
+import { DEFAULT_MAX_BYTES, decodeDocument } from "./input.js";
+import { hasRedline, sideText } from "./redline.js";
+
+export { renderMarkdown } from "./render.js";
+
+export interface IngestOptions {
+  /** The policy id, for a document that prints none (or to override what it prints). */
+  policyId?: string;
+  /** Named in error messages. */
+  fileName?: string;
+  /** Refuse larger inputs (default 20 MB). */
+  maxBytes?: number;
+}
+
+export interface IngestResult {
+  /** One version, or two for a redline document (prior, then proposed). */
+  versions: PolicyVersion[];
+  /** Text that could not be placed, with line numbers (all versions, without repeats). */
+  unplaced: Unplaced[];
+  /** Document defects and oddities (all versions, without repeats). */
+  findings: Finding[];
+}
+
+function dedupe<T>(items: T[], key: (t: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((t) => {
+    const k = key(t);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * Reads a policy document into its version(s) (SPEC 1.2–1.4). A redline yields the prior version
+ * (deletions kept, insertions dropped) and the proposed one (deletions dropped, insertions kept).
+ *
+ * @throws InputError (exit 2) for an empty, binary, undecodable or too large input, and for a
+ *   document in which no policy sections or criteria can be found.
+ */
+export function ingest(text: string | Buffer, opts: IngestOptions = {}): IngestResult {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const source = decodeDocument(text, maxBytes, opts.fileName);
+  const rawLines = source.split(/\r\n|\r|\n/);
+  const build = opts.policyId ? { policyId: opts.policyId } : {};
+  let versions: PolicyVersion[];
+  if (hasRedline(source)) {
+    const prior = buildVersion(sideText(rawLines, "prior"), { ...build, redline: "prior" });
+    const proposed = buildVersion(sideText(rawLines, "proposed"), { ...build, redline: "proposed" });
+    if (prior.hash === proposed.hash) {
+      // Marks only outside what the policy's content covers: one version.
+      const { redline: _r, ...identity } = proposed.identity;
+      versions = [{ ...proposed, identity }];
+    } else versions = [prior, proposed];
+  } else {
+    versions = [buildVersion(rawLines, build)];
+  }
+  if (versions.every((v) => v.sections.length === 0)) {
+    const where = opts.fileName ? { file: opts.fileName } : {};
+    throw new InputError(
+      "no policy criteria found: the document has no numbered policy sections (I., II., …) to read criteria from",
+      where,
+    );
+  }
+  return {
+    versions,
+    unplaced: dedupe(
+      versions.flatMap((v) => v.unplaced),
+      (u) => `${u.line}\u0000${u.reason}\u0000${u.text}`,
+    ),
+    findings: dedupe(
+      versions.flatMap((v) => v.findings),
+      (f) => `${f.code}\u0000${f.line}\u0000${f.criterion}\u0000${f.message}`,
+    ),
+  };
+}

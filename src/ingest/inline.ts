@@ -1,0 +1,237 @@
+/**
+ * Inline cleaning of one line of a policy document (SPEC 1.2): markdown emphasis and escapes, links,
+ * HTML tags, LaTeX math, Word bookmarks. The result is plain text, except that an escaped star (`\*`)
+ * survives as {@link ESC_STAR} so that note markers can be told from emphasis.
+ */
+
+/** An escaped `\*`: a literal star (a note or code marker), never emphasis. */
+export const ESC_STAR = "\uE000";
+const ESC_BS = "\uE001";
+const ESC_DOLLAR = "\uE002";
+/** Other escaped ASCII punctuation is carried as U+F000 + its code until cleaning ends. */
+const ESC_BASE = 0xf000;
+
+const LATEX: Record<string, string> = {
+  geq: "≥",
+  ge: "≥",
+  geqslant: "≥",
+  leq: "≤",
+  le: "≤",
+  leqslant: "≤",
+  neq: "≠",
+  ne: "≠",
+  gt: ">",
+  lt: "<",
+  times: "×",
+  pm: "±",
+  approx: "≈",
+  sim: "~",
+  cdot: "·",
+  circ: "°",
+  degree: "°",
+  mu: "µ",
+  alpha: "α",
+  beta: "β",
+  gamma: "γ",
+  delta: "δ",
+  ldots: "…",
+  dots: "…",
+  infty: "∞",
+  to: "→",
+  rightarrow: "→",
+  leftarrow: "←",
+  le_: "≤",
+};
+
+/** `$\geq 50\%$` → `≥ 50%`. */
+function convertMath(inner: string): string {
+  return inner
+    .replace(/\\(?:text|textrm|textbf|textit|mathrm|mathbf|operatorname)\{([^{}]*)\}/g, "$1")
+    .replace(/\\([a-zA-Z]+)/g, (_m, name: string) => LATEX[name] ?? name)
+    .replace(/\\([%&#_{}$])/g, "$1")
+    .replace(/\\[,;:! ]/g, " ")
+    .replace(/\^\{([^{}]*)\}/g, "$1")
+    .replace(/_\{([^{}]*)\}/g, "$1")
+    .replace(/[{}]/g, "");
+}
+
+function isMath(inner: string): boolean {
+  return /\\[a-zA-Z%]/.test(inner) || /^[\s\d.,%<>=+\-−≥≤]+$/.test(inner);
+}
+
+const ENTITIES: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: " ",
+  ndash: "–",
+  mdash: "—",
+  rsquo: "’",
+  lsquo: "‘",
+  rdquo: "”",
+  ldquo: "“",
+  reg: "®",
+  trade: "™",
+  copy: "©",
+  ge: "≥",
+  le: "≤",
+};
+
+function decodeEntities(s: string): string {
+  if (!s.includes("&")) return s;
+  return s.replace(/&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});/g, (m, e: string) => {
+    if (e.startsWith("#x") || e.startsWith("#X")) {
+      const cp = Number.parseInt(e.slice(2), 16);
+      return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+    }
+    if (e.startsWith("#")) {
+      const cp = Number.parseInt(e.slice(1), 10);
+      return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+    }
+    return ENTITIES[e.toLowerCase()] ?? m;
+  });
+}
+
+const TAGS =
+  /<\/?(?:b|i|u|em|strong|span|font|sub|sup|s|strike|del|ins|mark|small|big|p|a|div|code|br|hr)\b[^<>]{0,200}>/gi;
+
+/** Emphasis stripping is quadratic in the worst case; beyond this length a line is prose anyway. */
+const MAX_EMPHASIS_LINE = 20000;
+
+/**
+ * Cleans one line (or table cell): Word bookmarks, LaTeX math, markdown escapes, links, superscripts,
+ * HTML tags and entities, bold/italic emphasis. Whitespace is collapsed. Stars that may be note
+ * markers are kept: an escaped star as {@link ESC_STAR}, an unpaired star as `*`.
+ */
+export function cleanInline(input: string): string {
+  let s = input;
+  if (s.includes("[bookmark")) s = s.replace(/\[bookmark:[^\]]*\]/gi, "");
+  if (s.includes("\\")) s = s.replace(/\\\\/g, ESC_BS).replace(/\\\$/g, ESC_DOLLAR);
+  if (s.includes("$")) {
+    s = s.replace(/\$([^$\n]{1,200})\$/g, (m, inner: string) => (isMath(inner) ? convertMath(inner) : m));
+  }
+  if (s.includes("\\")) {
+    // Escaped punctuation is literal: hidden from the link, tag and emphasis rules below.
+    s = s
+      .replace(/\\\*/g, ESC_STAR)
+      .replace(/\\([!-/:-@[-`{-~])/g, (_m, c: string) => String.fromCharCode(ESC_BASE + c.charCodeAt(0)));
+  }
+  if (s.includes("](")) {
+    s = s.replace(/!\[[^\]]*\]\([^)\s]*\)/g, "").replace(/\[([^\]]*)\]\([^)\s]*\)/g, "$1");
+  }
+  if (s.includes("<")) {
+    s = s
+      .replace(/<((?:https?|ftp|mailto):[^<>\s]+)>/gi, "$1")
+      .replace(/<sup>([^<]{0,200})<\/sup>/gi, (_m, inner: string) => (/^[\s®™©*†‡§]+$/.test(inner) ? inner : ""))
+      .replace(/<br\s*\/?>/gi, " ")
+      .replace(TAGS, "");
+  }
+  if (s.includes("^{")) s = s.replace(/\^\{[^{}]*\}/g, "");
+  s = decodeEntities(s);
+  if (s.includes("*") || s.includes("_")) s = stripEmphasis(s);
+  s = s
+    .replace(/[\u00a0\u2007\u202f\u200b\ufeff]/g, " ")
+    .replace(/\s+([®™©])/g, "$1")
+    .replace(/\s+/g, " ")
+    .trim();
+  s = s.replaceAll(ESC_BS, "\\").replaceAll(ESC_DOLLAR, "$");
+  if (/[\uF000-\uF07F]/.test(s)) s = s.replace(/[\uF000-\uF07F]/g, (c) => String.fromCharCode(c.charCodeAt(0) - ESC_BASE));
+  return s;
+}
+
+function stripEmphasis(input: string): string {
+  let s = input;
+  if (s.length > MAX_EMPHASIS_LINE) return s.replace(/\*\*+/g, "");
+  if (s.includes("**")) {
+    s = s
+      .replace(/\*{4,}/g, "** **")
+      .replace(/\*\*(?=[^\s*])(.*?[^\s*])\*\*/g, "$1")
+      .replace(/\*\*+/g, "");
+  }
+  if (s.includes("__")) s = s.replace(/__(?=\S)(.*?\S)__/g, "$1");
+  if (s.includes("*")) {
+    s = s.replace(/(^|[\s([{"'“‘/-])\*(?=[^\s*])(.*?[^\s*])\*(?=$|[\s).,;:!?\]}”’'"/-])/g, "$1$2");
+  }
+  if (s.includes("_")) s = s.replace(/(^|\s)_(?=[^\s_])(.*?[^\s_])_(?=$|[\s).,;:!?])/g, "$1$2");
+  return s;
+}
+
+/**
+ * Final form of prose text: stars left over from emphasis that spans lines are dropped, escaped stars
+ * become literal stars.
+ */
+export function finishText(s: string): string {
+  let t = s;
+  if (t.includes("*")) t = t.replace(/(^|\s)\*+/g, "$1").replace(/\*+(?=\s|$)/g, "");
+  // Space left inside brackets or before a comma by dropped markup (redline deletions, superscripts).
+  return t
+    .replaceAll(ESC_STAR, "*")
+    .replace(/\s+/g, " ")
+    .replace(/([([]) /g, "$1")
+    .replace(/ ([)\]])/g, "$1")
+    .replace(/ ([,;])(?= |$)/g, "$1")
+    .trim();
+}
+
+const MARKER_CHARS = new Set(["*", ESC_STAR, "†", "‡"]);
+const TRAIL_PUNCT = new Set([";", ".", ",", ":", " ", "-", "–"]);
+
+/**
+ * Splits a trailing note marker off a criterion's text (`…side effects;\*` → marker `*`). Returns the
+ * text without the marker (still unfinished) and the marker, if any.
+ */
+export function takeMarker(s: string): { text: string; marker?: string } {
+  let end = s.length;
+  while (end > 0 && TRAIL_PUNCT.has(s[end - 1] as string)) end--;
+  if (end === 0 || !MARKER_CHARS.has(s[end - 1] as string)) return { text: s };
+  const ch = s[end - 1] as string;
+  const marker = ch === ESC_STAR ? "*" : ch;
+  let start = end - 1;
+  while (start > 0 && s[start - 1] === ch) start--;
+  return { text: s.slice(0, start) + s.slice(end), marker };
+}
+
+/**
+ * Strips what trails a criterion's own words: `;`, `.`, `,`, `:`, a joiner `and`/`or`, stray hyphens
+ * left by redlines (`symptoms-;`). Returns the joiner so lint can compare it with the lead-in.
+ */
+export function stripTrailing(s: string): { text: string; joiner?: "and" | "or" } {
+  let t = s.trim();
+  let joiner: "and" | "or" | undefined;
+  for (;;) {
+    const before = t;
+    let end = t.length;
+    while (end > 0 && TRAIL_PUNCT.has(t[end - 1] as string)) end--;
+    t = t.slice(0, end);
+    const m = /(?:^|\s)(and|or|and\/or)$/i.exec(t);
+    if (m) {
+      const j = (m[1] as string).toLowerCase();
+      if (joiner === undefined) joiner = j === "or" || j === "and/or" ? "or" : "and";
+      t = t.slice(0, m.index).trimEnd();
+    }
+    if (t === before) break;
+  }
+  return joiner ? { text: t, joiner } : { text: t };
+}
+
+/**
+ * A criterion's own words from its printed text: joiner, note marker and trailing punctuation peeled
+ * off in whichever order they were printed (`…effects;\*`, `…effects\*; and`).
+ */
+export function criterionText(raw: string): { text: string; marker?: string; joiner?: "and" | "or" } {
+  const first = stripTrailing(raw);
+  const { text: unmarked, marker } = takeMarker(first.text);
+  const second = stripTrailing(finishText(unmarked));
+  const joiner = first.joiner ?? second.joiner;
+  return {
+    text: second.text,
+    ...(marker ? { marker } : {}),
+    ...(joiner ? { joiner } : {}),
+  };
+}
+
+export function collapse(s: string): string {
+  return s.replace(/\s+/g, " ").trim();
+}

@@ -1,0 +1,147 @@
+/**
+ * Lead-ins (SPEC 1.3): what a group's introductory text says about its logic — `all`, `any`, `none`,
+ * `atLeast(n)` — its own condition where it states one before a connector ("Chronic intractable pain
+ * of malignant origin when all of the following…"), and references to another section ("when the
+ * above criteria for the preliminary trial are met").
+ */
+
+export type GroupKind = "all" | "any" | "none" | "atLeast";
+
+export interface LeadIn {
+  kind: GroupKind;
+  n?: number;
+  /** Whether a quantifier phrase was found (else `all` is assumed). */
+  found: boolean;
+  condition?: string;
+  /** "the above criteria for the X are met": X, to be resolved to an earlier section. */
+  refSubject?: string;
+  /** "criteria in section II are met": the section id itself. */
+  refSection?: string;
+  refText?: string;
+}
+
+const NUMBER_WORDS: Record<string, number> = {
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
+  twenty: 20,
+};
+
+function numberOf(word: string): number | undefined {
+  if (/^\d{1,3}$/.test(word)) return Number(word);
+  return NUMBER_WORDS[word.toLowerCase()];
+}
+
+interface Quantifier {
+  kind: GroupKind;
+  n?: number;
+  index: number;
+}
+
+const QUANTIFIERS: { re: RegExp; kind: GroupKind }[] = [
+  { re: /\bnone of the following\b/i, kind: "none" },
+  { re: /\bat least (\w+)(?: \(\d{1,3}\))? of the following\b/i, kind: "atLeast" },
+  { re: /\b(?:either|any|any one|one|one or more) of the following\b/i, kind: "any" },
+  { re: /\beither of\b/i, kind: "any" },
+  { re: /\ball (?:of )?the following\b/i, kind: "all" },
+  { re: /\b(?:both|each) of the following\b/i, kind: "all" },
+  { re: /\bmeet(?:s|ing)? all\b/i, kind: "all" },
+  { re: /\bthe following (?:criteria|conditions|requirements) (?:are|is) met\b/i, kind: "all" },
+];
+
+function findQuantifier(text: string): Quantifier | undefined {
+  let best: Quantifier | undefined;
+  for (const q of QUANTIFIERS) {
+    const m = q.re.exec(text);
+    if (!m) continue;
+    if (q.kind === "atLeast") {
+      const n = numberOf(m[1] as string);
+      if (n === undefined) continue;
+      if (!best || m.index < best.index) best = { kind: "atLeast", n, index: m.index };
+      continue;
+    }
+    if (!best || m.index < best.index) best = { kind: q.kind, index: m.index };
+  }
+  return best;
+}
+
+/** Connectors that separate a stated condition from the list it introduces, anywhere before it. */
+const CONNECTORS = /\s(?:when|where|if|that includes?|which includes?|who (?:has|have|meets?))\s/i;
+/** Connectors that only count right before the quantifier: "Chronic pain and all of the following". */
+const NEAR_CONNECTORS = /(?:,?\s+and|\s+with|\s+including)\s*$/i;
+
+const REF = /\b(?:the )?above criteria (?:for|in|of) (?:the )?(.+?) (?:are|is|have been|has been) met\b/i;
+const REF_SECTION = /\b(?:the )?criteria (?:in|of|for) section ([IVX]{1,6}) (?:above )?(?:are|is|have been|has been) met\b/i;
+
+function tidyCondition(s: string): string | undefined {
+  const t = s
+    .replace(/[\s,;:]+$/, "")
+    .replace(/^[\s,;:]+/, "")
+    .trim();
+  return t.length >= 2 ? t : undefined;
+}
+
+/**
+ * Reads a lead-in. For a section's root (`root`), the statement's words before the connector are the
+ * policy sentence, not a condition, so no condition is taken.
+ */
+export function readLeadIn(text: string, root: boolean): LeadIn {
+  const q = findQuantifier(text);
+  const out: LeadIn = q ? { kind: q.kind, found: true } : { kind: "all", found: false };
+  if (q?.n !== undefined) out.n = q.n;
+  const ref = REF.exec(text);
+  const refSec = ref ? null : REF_SECTION.exec(text);
+  if (ref) {
+    out.refSubject = (ref[1] as string).trim();
+    out.refText = ref[0];
+  } else if (refSec) {
+    out.refSection = (refSec[1] as string).toUpperCase();
+    out.refText = refSec[0];
+  }
+  if (root || !q) return out;
+  const before = text.slice(0, q.index);
+  const refAt = ref?.index ?? refSec?.index ?? -1;
+  const scope = refAt >= 0 && refAt < before.length ? before.slice(0, refAt) : before;
+  const c = CONNECTORS.exec(scope);
+  if (c) {
+    const cond = tidyCondition(scope.slice(0, c.index));
+    if (cond) out.condition = cond;
+    return out;
+  }
+  if (refAt >= 0 && refAt < before.length) {
+    // "X when the above criteria … are met": the connector sits right before the reference.
+    const pre = scope.replace(/\s+(?:when|if|and|where)\s*$/i, "");
+    if (pre !== scope) {
+      const cond = tidyCondition(pre);
+      if (cond) out.condition = cond;
+    }
+    return out;
+  }
+  const near = NEAR_CONNECTORS.exec(before);
+  if (near) {
+    const cond = tidyCondition(before.slice(0, near.index));
+    if (cond) out.condition = cond;
+  }
+  return out;
+}
+
+/** Whether an item's text introduces a list ("…all of the following:"). */
+export function looksLikeLeadIn(text: string): boolean {
+  return /:\s*[*\uE000†‡]*\s*$/.test(text) || /\bthe following\b/i.test(text);
+}

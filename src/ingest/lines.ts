@@ -1,0 +1,226 @@
+/**
+ * Line model of a policy document (SPEC 1.2): each line classified once — blank, heading, bullet,
+ * indentation, table row, running page header — and assigned to a region of the document
+ * (description, policy/criteria, background, coding, revision log, references, boilerplate).
+ */
+import { parseLabel } from "./labels.js";
+import { cleanInline, collapse, finishText } from "./inline.js";
+
+export type Region =
+  | "header"
+  | "description"
+  | "criteria"
+  | "background"
+  | "coding"
+  | "log"
+  | "references"
+  | "reminder"
+  | "other";
+
+export interface Line {
+  /** 1-based line number in the source document. */
+  no: number;
+  /** The side's text with Word bookmarks removed (tabs kept, for tables). */
+  raw: string;
+  /** Cleaned inline text without heading marks or bullet; tabs read as spaces. */
+  text: string;
+  indent: number;
+  bullet: boolean;
+  /** A markdown `#` heading or a wholly bold line. */
+  heading: boolean;
+  blank: boolean;
+  /** A table-of-contents link such as `[Revision Log](#)`. */
+  linkOnly: boolean;
+  hasTab: boolean;
+  /** A running page header or footer (`CLINICAL POLICY`, the title repeated, `Page 2 of 9`). */
+  pageHeader: boolean;
+  /** The first content line after a page header: text here may continue what the page cut off. */
+  pageBreakBefore: boolean;
+  /** The region heading this line is, when it is one. */
+  regionHeading?: Region;
+  region: Region;
+}
+
+const HEADINGS: [RegExp, Region][] = [
+  [/^description(?: and background)?$/, "description"],
+  [/^(?:policy ?\/ ?criteria|policy criteria|policy and criteria|clinical criteria|coverage criteria|criteria)$/, "criteria"],
+  [/^background$/, "background"],
+  [/^coding implications$/, "coding"],
+  [/^(?:revision log|reviews,? revisions,? (?:and|&) approvals)$/, "log"],
+  [/^references$/, "references"],
+  [/^important reminder$/, "reminder"],
+  [/^(?:appendix(?: [a-z0-9]{1,3})?(?:\s*[:–-].*)?|definitions|glossary)$/, "other"],
+];
+
+function norm(s: string): string {
+  return collapse(finishText(s).toLowerCase().replace(/[:.]\s*$/, ""));
+}
+
+export function knownHeading(text: string): Region | undefined {
+  if (text.length > 80) return undefined;
+  const n = norm(text);
+  for (const [re, region] of HEADINGS) if (re.test(n)) return region;
+  return undefined;
+}
+
+function analyze(rawIn: string, no: number): Line {
+  const raw = rawIn.includes("[bookmark") ? rawIn.replace(/\[bookmark:[^\]]*\]/gi, "") : rawIn;
+  const blank = !/\S/.test(raw);
+  const line: Line = {
+    no,
+    raw,
+    text: "",
+    indent: 0,
+    bullet: false,
+    heading: false,
+    blank,
+    linkOnly: false,
+    hasTab: false,
+    pageHeader: false,
+    pageBreakBefore: false,
+    region: "header",
+  };
+  if (blank) return line;
+  line.hasTab = raw.includes("\t");
+  let indent = 0;
+  let i = 0;
+  while (i < raw.length && (raw[i] === " " || raw[i] === "\t")) {
+    indent += raw[i] === "\t" ? 4 : 1;
+    i++;
+  }
+  line.indent = indent;
+  let body = raw.slice(i).trimEnd();
+  const h = /^#{1,6}\s+/.exec(body);
+  if (h) {
+    line.heading = true;
+    body = body.slice(h[0].length);
+  }
+  line.linkOnly = /^\[[^\]]*\]\(#[^)]*\)$/.test(body);
+  const b = /^(?:[-+•▪◦●]|\*(?=\s))\s+/.exec(body);
+  if (b && !/^[-*]{3,}\s*$/.test(body)) {
+    line.bullet = true;
+    body = body.slice(b[0].length);
+  } else if (/^[-+•▪◦●]$/.test(body)) {
+    line.bullet = true;
+    body = "";
+  }
+  if (/^(\*\*|__)(?=\S).*\S\1$/.test(body) || /^<b>.*<\/b>$/i.test(body)) line.heading = true;
+  line.text = cleanInline(line.hasTab ? body.replace(/\t+/g, " ") : body);
+  if (line.text === "" || /^[\s*\uE000]*$/.test(line.text)) line.blank = true;
+  return line;
+}
+
+export interface Document {
+  lines: Line[];
+  title?: string;
+  titleLine?: number;
+}
+
+/**
+ * Classifies every line, finds the running page headers (which are dropped, leaving a page-break
+ * mark on the next line so that a cut paragraph, list item or table row can be re-joined) and
+ * assigns regions by the document's section headings.
+ */
+export function readLines(rawLines: readonly string[]): Document {
+  const lines = rawLines.map((r, i) => analyze(r, i + 1));
+  let title: string | undefined;
+  let titleLine: number | undefined;
+  for (const ln of lines) {
+    if (ln.blank) continue;
+    const m = /^clinical policy\s*:\s*(.+)$/i.exec(finishText(ln.text));
+    if (m) {
+      title = collapse(m[1] as string);
+      titleLine = ln.no;
+      break;
+    }
+  }
+  markPageHeaders(lines, title, titleLine);
+  if (title === undefined) {
+    const learned = lines.find((l) => l.pageHeader && !/^clinical policy$/i.test(norm(l.text)) && !/^page \d/i.test(norm(l.text)));
+    if (learned) title = finishText(learned.text);
+  }
+  assignRegions(lines);
+  return title === undefined ? { lines } : titleLine === undefined ? { lines, title } : { lines, title, titleLine };
+}
+
+function markPageHeaders(lines: Line[], knownTitle: string | undefined, titleLine: number | undefined): void {
+  let title = knownTitle === undefined ? undefined : norm(knownTitle);
+  let afterClinical = false;
+  for (const ln of lines) {
+    if (ln.blank) continue;
+    const n = norm(ln.text);
+    if (ln.hasTab) {
+      afterClinical = false;
+      continue;
+    }
+    if (n === "clinical policy" || /^page \d{1,4}(?: of \d{1,4})?$/.test(n)) {
+      ln.pageHeader = true;
+      afterClinical = n === "clinical policy";
+      continue;
+    }
+    if (title !== undefined && ln.no !== titleLine) {
+      if (n === title || n === `clinical policy ${title}`) {
+        ln.pageHeader = true;
+        afterClinical = false;
+        continue;
+      }
+      if (n.startsWith(title)) {
+        // A page header glued to the heading that follows it: "…Pain Pump****Background**".
+        const rest = finishText(ln.text).slice(title.length);
+        const region = knownHeading(rest.trim());
+        if (region) {
+          ln.text = rest.trim();
+          ln.heading = true;
+        }
+      }
+    }
+    if (afterClinical && title === undefined && n.length <= 150 && !parseLabel(ln.text) && !knownHeading(ln.text)) {
+      // The running title after "CLINICAL POLICY", in a document that does not print its title heading.
+      title = n;
+      ln.pageHeader = true;
+    }
+    afterClinical = false;
+  }
+  let pending = false;
+  for (const ln of lines) {
+    if (ln.pageHeader) {
+      pending = true;
+      continue;
+    }
+    if (ln.blank) continue;
+    if (pending) ln.pageBreakBefore = true;
+    pending = false;
+  }
+}
+
+function assignRegions(lines: Line[]): void {
+  let region: Region = "header";
+  for (const ln of lines) {
+    if (!ln.blank && !ln.pageHeader && !ln.hasTab && !ln.linkOnly) {
+      const h = knownHeading(ln.text);
+      if (h) {
+        region = h;
+        ln.regionHeading = h;
+      }
+    }
+    ln.region = region;
+  }
+  if (lines.some((l) => l.region === "criteria" && !l.regionHeading)) return;
+  // No "Policy/Criteria" heading: the criteria start at the first section statement ("I. It is the
+  // policy…") and run to the next region heading.
+  const start = lines.findIndex((l) => {
+    if (l.blank || l.pageHeader || l.hasTab) return false;
+    const lab = parseLabel(l.text);
+    return (
+      lab !== undefined &&
+      lab.candidates.some((c) => c.style === "roman" && c.value === 1) &&
+      /\b(?:policy|medically necessary|not proven|investigational|criteria)\b/i.test(lab.rest)
+    );
+  });
+  if (start < 0) return;
+  for (let i = start; i < lines.length; i++) {
+    const ln = lines[i] as Line;
+    if (ln.regionHeading && i > start) break;
+    ln.region = "criteria";
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * Tables (SPEC 1.3): code tables (CPT/HCPCS/ICD-10 with descriptions and plan markers) and the
+ * revision log. Rows come as tab-separated lines (PDF/markdown) or one cell per line prefixed by a
+ * tab (Word). A table cut by a page break continues after its repeated header; a row cut by it
+ * continues in a row with an empty code (or empty dates).
+ */
+import type { CodeCoverage, CodeMarker, CodeTable, RevisionEntry, Unplaced } from "../model/index.js";
+import { ESC_STAR, cleanInline, collapse, finishText } from "./inline.js";
+import type { Line } from "./lines.js";
+
+interface Row {
+  line: number;
+  cells: string[];
+  /** Source lines the row occupies (a Word row has one line per cell). */
+  span: number;
+}
+
+const SINGLE_CELL = /^\t[^\t]*$/;
+
+/**
+ * Reads table rows. A run of two or more adjacent single-cell lines (`\tcell`) is one Word row; any
+ * other line with a tab is one row split at its tabs.
+ */
+function rowsOf(lines: readonly Line[]): Map<number, Row> {
+  const rows = new Map<number, Row>();
+  let i = 0;
+  while (i < lines.length) {
+    const ln = lines[i] as Line;
+    if (ln.region === "criteria" || !ln.raw.includes("\t") || ln.pageHeader) {
+      i++;
+      continue;
+    }
+    const raw = ln.raw.replace(/\s+$/, "");
+    if (SINGLE_CELL.test(ln.raw)) {
+      let j = i;
+      const cells: string[] = [];
+      while (j < lines.length) {
+        const l = lines[j] as Line;
+        if (l.region === "criteria" || !SINGLE_CELL.test(l.raw)) break;
+        cells.push(cleanInline(l.raw.slice(1)));
+        j++;
+      }
+      if (j - i >= 2) {
+        if (cells.some((c) => c !== "")) rows.set(i, { line: ln.no, cells, span: j - i });
+        i = j;
+        continue;
+      }
+    }
+    const cells = raw.split("\t").map((c) => cleanInline(c));
+    if (cells.some((c) => c !== "")) rows.set(i, { line: ln.no, cells, span: 1 });
+    i++;
+  }
+  return rows;
+}
+
+const CODE_SYSTEM = /\b(?:CPT|HCPCS|HCPC|ICD-?10(?:-CM|-PCS)?|ICD-?9(?:-CM)?|CDT|NDC|Revenue|REV|Modifier)\b/i;
+
+function isCodeHeader(cells: string[]): boolean {
+  const first = finishText(cells[0] ?? "");
+  return CODE_SYSTEM.test(first) && /\bcodes?\b/i.test(first) && first.length <= 60;
+}
+
+function isLogHeader(cells: string[]): boolean {
+  const first = finishText(cells[0] ?? "").toLowerCase();
+  return (
+    (/\brevisions?\b/.test(first) && /\bapprovals?\b/.test(first)) ||
+    (/^revision log$/.test(first) && cells.slice(1).some((c) => /date/i.test(c)))
+  );
+}
+
+const CODE = /^([A-Z0-9][A-Z0-9.]{2,7}(?:\s?[-–]\s?[A-Z0-9][A-Z0-9.]{2,7})?)\s*([*\uE000†‡]*)$/;
+
+/** `02/19`, `2/25`, `12/01/20`, `8/15/24`, `01/2026` → year, month, day (day absent for month-only). */
+export function parseDate(raw: string): { y: number; m: number; d?: number } | undefined {
+  const s = finishText(raw).replace(/\s+/g, "");
+  let m = /^(\d{1,2})\/(\d{2}|\d{4})$/.exec(s);
+  if (m) {
+    const month = Number(m[1]);
+    const year = fullYear(m[2] as string);
+    return month >= 1 && month <= 12 ? { y: year, m: month } : undefined;
+  }
+  m = /^(\d{1,2})\/(\d{1,2})\/(\d{2}|\d{4})$/.exec(s);
+  if (m) {
+    const month = Number(m[1]);
+    const day = Number(m[2]);
+    const year = fullYear(m[3] as string);
+    if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
+    return { y: year, m: month, d: day };
+  }
+  return undefined;
+}
+
+function daysIn(y: number, m: number): number {
+  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+function fullYear(s: string): number {
+  if (s.length === 4) return Number(s);
+  const n = Number(s);
+  return n < 70 ? 2000 + n : 1900 + n;
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+export function isoOf(d: { y: number; m: number; d?: number }): string {
+  return `${d.y}-${pad(d.m)}-${pad(d.d ?? 1)}`;
+}
+
+export function monthOf(d: { y: number; m: number }): string {
+  return `${d.y}-${pad(d.m)}`;
+}
+
+export interface TablesResult {
+  codeTables: CodeTable[];
+  codeMarkers: CodeMarker[];
+  revisionLog: RevisionEntry[];
+  unplaced: Unplaced[];
+  /** Line numbers consumed by tables (not prose). */
+  used: Set<number>;
+}
+
+const COVERAGE_NOT = /\bcodes? that (?:do|does) not support coverage\b|\bcodes? not supporting coverage\b/i;
+const COVERAGE_YES = /\bcodes? that supports? coverage\b|\bcodes? supporting coverage\b/i;
+
+function coverageOf(heading: string): CodeCoverage | undefined {
+  if (COVERAGE_NOT.test(heading)) return "does-not-support";
+  if (COVERAGE_YES.test(heading)) return "supports";
+  return undefined;
+}
+
+type Current =
+  | { kind: "code"; table: CodeTable }
+  | { kind: "log"; revCol: number; apprCol: number; effCol: number; last?: RevisionEntry }
+  | null;
+
+/** Reads every table outside the criteria region. */
+export function readTables(lines: readonly Line[]): TablesResult {
+  const rows = rowsOf(lines);
+  const out: TablesResult = { codeTables: [], codeMarkers: [], revisionLog: [], unplaced: [], used: new Set() };
+  let cur: Current = null;
+  let clean = false;
+  let heading: { text: string; coverage: CodeCoverage } | undefined;
+  let skipUntil = -1;
+  for (let i = 0; i < lines.length; i++) {
+    const ln = lines[i] as Line;
+    if (ln.region === "criteria") {
+      cur = null;
+      continue;
+    }
+    if (i < skipUntil) {
+      out.used.add(ln.no);
+      continue;
+    }
+    if (ln.pageHeader || (ln.blank && !rows.has(i))) continue;
+    const row = rows.get(i);
+    if (!row) {
+      // Prose or a heading ends the table; a heading (or a coverage line) sets what the next table means.
+      cur = null;
+      clean = false;
+      if (ln.regionHeading) heading = undefined;
+      const text = finishText(ln.text);
+      const cov = coverageOf(text);
+      if (cov) heading = { text, coverage: cov };
+      else if (ln.heading && !ln.regionHeading && text.length <= 120) heading = { text, coverage: "unspecified" };
+      continue;
+    }
+    out.used.add(ln.no);
+    skipUntil = i + row.span;
+    const cells = row.cells;
+    if (isCodeHeader(cells)) {
+      const system = finishText(cells[0] as string);
+      const coverage = heading?.coverage ?? "unspecified";
+      if (cur?.kind === "code" && clean && cur.table.system === system && cur.table.coverage === coverage) {
+        // The same table continued after a page break: its header repeated.
+      } else {
+        const table: CodeTable = { system, coverage, rows: [], line: row.line };
+        if (heading) table.heading = heading.text;
+        out.codeTables.push(table);
+        cur = { kind: "code", table };
+      }
+      clean = true;
+      continue;
+    }
+    if (isLogHeader(cells)) {
+      if (!(cur?.kind === "log" && clean)) {
+        const col = (re: RegExp) => cells.findIndex((c, k) => k > 0 && re.test(c));
+        let revCol = col(/revision date|^date$|revised/i);
+        if (revCol < 0) revCol = 1;
+        cur = { kind: "log", revCol, apprCol: col(/approv/i), effCol: col(/effective/i) };
+      }
+      clean = true;
+      continue;
+    }
+    clean = true;
+    if (cur?.kind === "code") codeRow(cur.table, row, out);
+    else if (cur?.kind === "log") logRow(cur, row, out);
+    else if (ln.region === "coding" || ln.region === "log")
+      out.unplaced.push({ line: row.line, text: finishText(cells.join(" ")), reason: "table row outside a known table" });
+  }
+  return out;
+}
+
+function codeRow(table: CodeTable, row: Row, out: TablesResult): void {
+  const first = (row.cells[0] ?? "").trim();
+  const desc = collapse(
+    row.cells
+      .slice(1)
+      .map((c) => finishText(c))
+      .filter((c) => c !== "")
+      .join(" "),
+  );
+  const m = CODE.exec(first);
+  if (m && /\d/.test(m[1] as string)) {
+    const marker = (m[2] ?? "").replaceAll(ESC_STAR, "*");
+    const code = (m[1] as string).replace(/\s+/g, "");
+    table.rows.push(marker ? { code, description: desc, marker: marker[0] as string, line: row.line } : { code, description: desc, line: row.line });
+    return;
+  }
+  const last = table.rows[table.rows.length - 1];
+  if (first === "" && desc !== "" && last) {
+    last.description = collapse(`${last.description} ${desc}`);
+    return;
+  }
+  if (desc === "" && first === "") return;
+  out.unplaced.push({ line: row.line, text: finishText(row.cells.join(" ")), reason: `row of ${table.system} table without a code` });
+}
+
+function logRow(cur: Extract<Current, { kind: "log" }>, row: Row, out: TablesResult): void {
+  const cell = (k: number) => (k >= 0 ? finishText(row.cells[k] ?? "") : "");
+  const description = finishText(row.cells[0] ?? "");
+  const revRaw = cell(cur.revCol);
+  const apprRaw = cell(cur.apprCol);
+  const effRaw = cell(cur.effCol);
+  if (revRaw === "" && apprRaw === "" && effRaw === "") {
+    // A description continued after a page break (its dates are on the row it started on).
+    if (description !== "" && cur.last) cur.last.description = collapse(`${cur.last.description} ${description}`);
+    else if (description !== "")
+      out.unplaced.push({ line: row.line, text: description, reason: "revision log row without dates" });
+    return;
+  }
+  const rev = parseDate(revRaw);
+  if (!rev) {
+    out.unplaced.push({
+      line: row.line,
+      text: finishText(row.cells.join(" ")),
+      reason: `revision date "${revRaw}" is not a date`,
+    });
+    return;
+  }
+  const entry: RevisionEntry = { description, revisionRaw: revRaw, revision: monthOf(rev), line: row.line };
+  const appr = parseDate(apprRaw);
+  if (appr) entry.approved = isoOf(appr);
+  else if (apprRaw !== "")
+    out.unplaced.push({ line: row.line, text: apprRaw, reason: `approval date "${apprRaw}" is not a date` });
+  const eff = parseDate(effRaw);
+  if (eff) entry.effective = isoOf(eff);
+  else if (effRaw !== "")
+    out.unplaced.push({ line: row.line, text: effRaw, reason: `effective date "${effRaw}" is not a date` });
+  out.revisionLog.push(entry);
+  cur.last = entry;
+}
+
+/**
+ * A plan's code-marker note: "Non-covered codes are denoted (\*) and are reviewed for Medical
+ * Necessity for members under 21 years of age on a per case basis" → `*`, not on the fee schedule,
+ * reviewed under 21.
+ */
+export function readCodeMarker(text: string, line: number): CodeMarker | undefined {
+  const t = text.replaceAll(ESC_STAR, "*");
+  if (!/\bcodes?\b/i.test(t)) return undefined;
+  const m = /\b(?:denoted|indicated|marked|identified|flagged)\b(?:\s+(?:by|with|as))?\s*\(?\s*([*†‡])\s*\)?/i.exec(t);
+  if (!m) return undefined;
+  const marker: CodeMarker = {
+    marker: m[1] as string,
+    meaning: /\bfee schedule\b/i.test(t) ? "not-on-fee-schedule" : "other",
+    text: collapse(t),
+    line,
+  };
+  const age = /\bunder (?:the age of )?(\d{1,3})(?: years)?/i.exec(t);
+  if (age) marker.reviewUnderAge = Number(age[1]);
+  return marker;
+}

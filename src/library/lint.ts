@@ -1,0 +1,127 @@
+import { type CriterionNode, type Finding, type PolicyVersion, questionKey } from "../model/index.js";
+import type { Library } from "./library.js";
+
+export interface LintFinding extends Finding {
+  policy: string;
+  version: string;
+}
+
+function criteria(v: PolicyVersion): Map<string, { text: string; line: number }> {
+  const out = new Map<string, { text: string; line: number }>();
+  const walk = (n: CriterionNode) => {
+    if (n.kind === "ref") return;
+    out.set(n.id, { text: n.kind === "leaf" ? n.text : (n.condition ?? n.text), line: n.line });
+    if (n.kind !== "leaf") n.children.forEach(walk);
+  };
+  for (const s of v.sections) if (s.tree) walk(s.tree);
+  return out;
+}
+
+function levenshtein(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]!;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]!;
+      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length]!;
+}
+
+/** Words removed and added between two folded texts, in order. */
+function wordChange(a: string, b: string): { removed: string[]; added: string[] } {
+  const wa = a.split(" ");
+  const wb = b.split(" ");
+  const sb = new Set(wb);
+  const sa = new Set(wa);
+  return { removed: wa.filter((w) => !sb.has(w)), added: wb.filter((w) => !sa.has(w)) };
+}
+
+/**
+ * Compares a state variant with its corporate policy (SPEC 1.4 lint): each criterion whose text differs
+ * after folding, classed as a probable typo (one word, a letter or two apart: "Failure of inability")
+ * or a change of meaning ("psychosis or *disabling* dementia", "Active *allergies* or drug abuse").
+ */
+export function compareWithCorporate(variant: PolicyVersion, corporate: PolicyVersion): Finding[] {
+  const mine = criteria(variant);
+  const theirs = criteria(corporate);
+  const out: Finding[] = [];
+  for (const [id, c] of mine) {
+    const t = theirs.get(id);
+    if (!t) {
+      out.push({
+        code: "variant-added",
+        severity: "warning",
+        criterion: id,
+        line: c.line,
+        message: `${id} has no counterpart in ${corporate.identity.id}@${corporate.identity.version}: "${c.text}"`,
+      });
+      continue;
+    }
+    const ka = questionKey(c.text);
+    const kb = questionKey(t.text);
+    if (ka === kb) continue;
+    const { removed, added } = wordChange(kb, ka);
+    const typo =
+      removed.length === 1 && added.length === 1 && levenshtein(removed[0]!, added[0]!) <= 2 && removed[0]!.length > 1;
+    out.push({
+      code: typo ? "variant-typo" : "variant-wording",
+      severity: "warning",
+      criterion: id,
+      line: c.line,
+      message: `${id} differs from ${corporate.identity.id}@${corporate.identity.version} (${
+        typo ? "probable typo" : "change of meaning"
+      }): "${c.text}" vs "${t.text}"${
+        removed.length || added.length ? ` [${removed.map((w) => `-${w}`).concat(added.map((w) => `+${w}`)).join(" ")}]` : ""
+      }`,
+    });
+  }
+  for (const [id, t] of theirs) {
+    if (!mine.has(id)) {
+      out.push({
+        code: "variant-missing",
+        severity: "warning",
+        criterion: id,
+        message: `${id} of ${corporate.identity.id} ("${t.text}") has no counterpart in the variant`,
+      });
+    }
+  }
+  return out;
+}
+
+/** The corporate version a variant is compared with: the one in force when the variant took effect, else the newest. */
+export function corporateFor(lib: Library, v: PolicyVersion) {
+  if (!v.identity.state) return undefined;
+  const base = lib.versionsOf(v.identity.baseId).filter((e) => e.policy.identity.approved);
+  if (base.length === 0) return undefined;
+  return lib.inForce(v.identity.baseId, v.identity.effective) ?? base[base.length - 1];
+}
+
+/**
+ * `medpolicy lint` (SPEC 1.4): the document's own defects found by the ingester (repeated, skipped or
+ * restarted labels, a lead-in at odds with its list, unplaced text), authored data at odds with the
+ * document, authored corrections still in force, and wording that differs from the corporate policy.
+ */
+export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
+  const tag = (f: Finding): LintFinding => ({ ...f, policy: v.identity.id, version: v.identity.version });
+  const out: LintFinding[] = v.findings.map(tag);
+  for (const u of v.unplaced) {
+    out.push(tag({ code: "unplaced", severity: "error", line: u.line, message: `could not place: ${u.text} (${u.reason})` }));
+  }
+  for (const f of lib.findings) {
+    if (f.policy === v.identity.id && (!f.version || f.version === v.identity.version)) out.push(tag(f));
+  }
+  const entry = lib.entries.find((e) => e.policy === v);
+  for (const c of entry?.bindings.corrections ?? []) {
+    if (c.versions && !c.versions.includes(v.identity.version)) continue;
+    out.push(
+      tag({ code: "corrected", severity: "info", criterion: c.criterion, message: `authored correction in force: ${c.why}` }),
+    );
+  }
+  const corporate = corporateFor(lib, v);
+  if (corporate) out.push(...compareWithCorporate(v, corporate.policy).map(tag));
+  return out.sort((a, b) => (a.line ?? 1e9) - (b.line ?? 1e9));
+}

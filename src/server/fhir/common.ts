@@ -1,0 +1,249 @@
+/**
+ * Shared pieces of the FHIR layer (SPEC 4, HL7 FHIR R4, Da Vinci CRD/DTR/PAS): OperationOutcome
+ * errors, reference resolution inside bundles, billing-code extraction (CPT/HCPCS), and the member
+ * facts a case needs from a Patient (SPEC 2.1). Pure functions; no I/O.
+ */
+import type {
+  Bundle,
+  CodeableConcept,
+  Coding,
+  OperationOutcome,
+  OperationOutcomeIssue,
+  Patient,
+  Reference,
+  Resource,
+} from "@medplum/fhirtypes";
+import { type FastifyReply, type FastifyRequest } from "fastify";
+import { httpStatusOf, InputError, MedpolicyError } from "../../model/index.js";
+import { errorResponse, HttpError } from "../http.js";
+
+export const FHIR_JSON = "application/fhir+json";
+/** Base of this service's own extensions, code systems and naming systems. */
+export const MEDPOLICY_FHIR = "http://medpolicy.example/fhir";
+
+/** CPT code systems (HL7 terminology: `http://www.ama-assn.org/go/cpt`, and its OID form). */
+export const CPT_SYSTEMS: ReadonlySet<string> = new Set(["http://www.ama-assn.org/go/cpt", "urn:oid:2.16.840.1.113883.6.12"]);
+/** HCPCS code systems as seen in the Da Vinci examples (https and http forms, OID). */
+export const HCPCS_SYSTEMS: ReadonlySet<string> = new Set([
+  "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+  "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+  "urn:oid:2.16.840.1.113883.6.285",
+  "http://terminology.hl7.org/CodeSystem/HCPCS",
+]);
+const BILLING_CODE = /^[A-Z0-9]{4,7}$/i;
+
+/** A CPT or HCPCS coding from a FHIR code (SPEC 1.5: the codes bindings name). */
+export interface BillingCode {
+  code: string;
+  system: string;
+  display?: string;
+}
+
+const CRD_BILLING_OPTIONS = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-billing-options";
+
+/**
+ * CPT/HCPCS codes of a CodeableConcept, including CRD's `ext-billing-options` alternatives on it.
+ * Codings of other systems (SNOMED, LOINC, X12 service types) are not billing codes and are skipped.
+ */
+export function billingCodes(cc: CodeableConcept | undefined): BillingCode[] {
+  if (!cc) return [];
+  const out: BillingCode[] = [];
+  const add = (c: Coding | undefined) => {
+    if (!c?.code || !c.system) return;
+    if (!CPT_SYSTEMS.has(c.system) && !HCPCS_SYSTEMS.has(c.system)) return;
+    const code = c.code.trim().toUpperCase();
+    if (!BILLING_CODE.test(code) || out.some((b) => b.code === code)) return;
+    out.push({ code, system: c.system, ...(c.display && { display: c.display }) });
+  };
+  for (const c of cc.coding ?? []) add(c);
+  for (const e of cc.extension ?? []) if (e.url === CRD_BILLING_OPTIONS) for (const c of e.valueCodeableConcept?.coding ?? []) add(c);
+  return out;
+}
+
+/** A FHIR error with the issue code it is reported under (R4 `issue-type`). */
+export class FhirError extends Error {
+  constructor(
+    readonly status: number,
+    readonly issueCode: OperationOutcomeIssue["code"],
+    message: string,
+    readonly expression?: string,
+  ) {
+    super(message);
+    this.name = "FhirError";
+  }
+}
+
+/** 400 `invalid`: the body is not what the operation takes (FHIR R4 / PAS "InvalidRequestResponse"). */
+export function invalid(message: string, expression?: string): FhirError {
+  return new FhirError(400, "invalid", message, expression);
+}
+
+export function operationOutcome(
+  issues: { severity: OperationOutcomeIssue["severity"]; code: OperationOutcomeIssue["code"]; text: string; expression?: string }[],
+): OperationOutcome {
+  return {
+    resourceType: "OperationOutcome",
+    issue: issues.map((i) => ({
+      severity: i.severity,
+      code: i.code,
+      details: { text: i.text },
+      diagnostics: i.text,
+      ...(i.expression !== undefined && { expression: [i.expression] }),
+    })),
+  };
+}
+
+const ISSUE_BY_STATUS: Record<number, OperationOutcomeIssue["code"]> = {
+  400: "invalid",
+  401: "login",
+  403: "forbidden",
+  404: "not-found",
+  409: "conflict",
+  413: "too-costly",
+  415: "not-supported",
+  422: "processing",
+  429: "throttled",
+  501: "not-supported",
+};
+
+/** Maps any error to an HTTP status and an OperationOutcome (the FHIR layer's one error shape). */
+export function outcomeOf(err: unknown): { status: number; outcome: OperationOutcome; headers: Record<string, string> } {
+  if (err instanceof FhirError) {
+    return {
+      status: err.status,
+      headers: {},
+      outcome: operationOutcome([
+        { severity: "error", code: err.issueCode, text: err.message, ...(err.expression && { expression: err.expression }) },
+      ]),
+    };
+  }
+  if (err instanceof MedpolicyError) {
+    const status = httpStatusOf(err);
+    const field = err.where.field;
+    const issues = err instanceof InputError && err.issues.length > 0 ? err.issues : [{ message: err.message, where: err.where }];
+    return {
+      status,
+      headers: {},
+      outcome: operationOutcome(
+        issues.map((i) => ({
+          severity: "error" as const,
+          code: ISSUE_BY_STATUS[status] ?? "exception",
+          text: i.message,
+          ...((i.where.field ?? field) && { expression: i.where.field ?? field }),
+        })),
+      ),
+    };
+  }
+  // Framework and HTTP errors (body too large, bad media type, 401, 429): the JSON API's wording.
+  const { status, body, headers } = errorResponse(err);
+  const message =
+    (body as { error?: { message?: string } }).error?.message ?? (err instanceof HttpError ? err.message : "error");
+  return {
+    status,
+    headers,
+    outcome: operationOutcome([
+      { severity: status >= 500 ? "fatal" : "error", code: ISSUE_BY_STATUS[status] ?? "exception", text: message },
+    ]),
+  };
+}
+
+/** Sends a FHIR resource. */
+export function sendFhir(reply: FastifyReply, status: number, resource: unknown): FastifyReply {
+  return reply.code(status).type(FHIR_JSON).send(resource);
+}
+
+/** Error handler for the FHIR scopes: every error is an OperationOutcome (FHIR R4 RESTful API). */
+export function fhirErrorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, outcome, headers } = outcomeOf(err);
+  for (const [k, v] of Object.entries(headers)) reply.header(k, v);
+  if (status >= 500) req.log.error({ err }, "FHIR request failed");
+  else req.log.info({ err }, "FHIR request rejected");
+  return sendFhir(reply, status, outcome);
+}
+
+/** Whether `x` is a JSON object (not null, not an array). */
+export function isObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === "object" && !Array.isArray(x);
+}
+
+/** Whether `x` looks like a FHIR resource of `type` (any type when absent). */
+export function isResource<T extends Resource = Resource>(x: unknown, type?: T["resourceType"]): x is T {
+  return isObject(x) && typeof x.resourceType === "string" && (type === undefined || x.resourceType === type);
+}
+
+/**
+ * Resolves references within a set of resources (a Bundle's entries, a CDS Hooks prefetch): by
+ * `fullUrl`, by `Type/id` (also as the tail of an absolute URL), and `#id` against `contained`.
+ */
+export class ResourceIndex {
+  private readonly byKey = new Map<string, Resource>();
+  readonly all: Resource[] = [];
+
+  add(resource: Resource, fullUrl?: string): void {
+    this.all.push(resource);
+    if (fullUrl) this.byKey.set(fullUrl, resource);
+    if (resource.id) this.byKey.set(`${resource.resourceType}/${resource.id}`, resource);
+  }
+
+  /** Adds a Bundle's entries (recursively for nested bundles, as prefetch search results are). */
+  addBundle(bundle: Bundle): void {
+    for (const e of bundle.entry ?? []) {
+      const r = e?.resource;
+      if (!isResource(r)) continue;
+      if (r.resourceType === "Bundle") this.addBundle(r as Bundle);
+      else this.add(r, typeof e.fullUrl === "string" ? e.fullUrl : undefined);
+    }
+  }
+
+  resolve<T extends Resource = Resource>(ref: Reference | string | undefined, type?: T["resourceType"]): T | undefined {
+    const s = typeof ref === "string" ? ref : ref?.reference;
+    if (!s) return undefined;
+    let hit = this.byKey.get(s);
+    if (!hit) {
+      const m = /([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(s);
+      if (m) hit = this.byKey.get(`${m[1]}/${m[2]}`);
+    }
+    if (!hit || (type !== undefined && hit.resourceType !== type)) return undefined;
+    return hit as T;
+  }
+
+  ofType<T extends Resource>(type: T["resourceType"]): T[] {
+    return this.all.filter((r) => r.resourceType === type) as T[];
+  }
+}
+
+/** ISO date (`YYYY-MM-DD`) of a FHIR date or dateTime, when it has a full date. */
+export function isoDate(s: string | undefined): string | undefined {
+  if (typeof s !== "string") return undefined;
+  const m = /^(\d{4}-\d{2}-\d{2})/.exec(s);
+  return m ? m[1] : undefined;
+}
+
+/** The date `days` after ISO date `d`. */
+export function addDays(d: string, days: number): string {
+  const t = new Date(`${d}T00:00:00Z`);
+  t.setUTCDate(t.getUTCDate() + days);
+  return t.toISOString().slice(0, 10);
+}
+
+/** The member facts of a case (SPEC 2.1) a Patient gives: state of residence and birth date. */
+export function memberFromPatient(p: Patient | undefined, today: string): { state?: string; birthDate?: string } {
+  if (!p) return {};
+  const out: { state?: string; birthDate?: string } = {};
+  const birth = isoDate(p.birthDate);
+  if (birth && p.birthDate?.length === 10) out.birthDate = birth;
+  // The current home address: not `old`, not ended; `home` preferred over other uses.
+  const current = (p.address ?? []).filter(
+    (a) => a && a.use !== "old" && (a.period?.end === undefined || (isoDate(a.period.end) ?? "9999") >= today),
+  );
+  const ranked = [...current].sort((a, b) => Number(b.use === "home") - Number(a.use === "home"));
+  const state = ranked.map((a) => a.state?.trim()).find((s) => s && /^[A-Za-z]{2}$/.test(s));
+  if (state) out.state = state.toUpperCase();
+  return out;
+}
+
+/** The request's base URL (for `fullUrl`s), from the Host header; `http://localhost` when absent. */
+export function baseUrlOf(req: FastifyRequest): string {
+  const host = typeof req.headers.host === "string" && /^[A-Za-z0-9.\-:[\]]+$/.test(req.headers.host) ? req.headers.host : "localhost";
+  return `${req.protocol}://${host}`;
+}

@@ -1,0 +1,274 @@
+/**
+ * The HL7 FHIR R4 Da Vinci interfaces (SPEC 4) as a server plugin: CRD (CDS Hooks, `/cds-services`),
+ * DTR (`/fhir/Questionnaire…`), PAS (`/fhir/Claim/$submit`, `/fhir/Claim/$inquire`,
+ * `/fhir/ClaimResponse/:id`) and PAS notifications (`/fhir/Subscription`). All decide with the same
+ * library and engine as the JSON API, and PAS requests are stored through the service, so reviewers
+ * see them in their queue and a signed decision notifies the submitter's subscriptions.
+ *
+ * Mount with `startServer({ …, plugins: [fhirPlugin()] })`. Every route but discovery, the
+ * CapabilityStatement and Questionnaire reads needs a medpolicy bearer token; errors are
+ * OperationOutcomes.
+ */
+import { randomUUID } from "node:crypto";
+import type { CapabilityStatement, Subscription } from "@medplum/fhirtypes";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { DeterminationError, NotFoundError } from "../../model/index.js";
+import type { Principal } from "../auth.js";
+import type { MedpolicyPlugin, ServerContext } from "../index.js";
+import { requireRole } from "../routes.js";
+import { baseUrlOf, FhirError, fhirErrorHandler, sendFhir } from "./common.js";
+import { registerCrd } from "./crd.js";
+import { registerDtr } from "./dtr.js";
+import {
+  type ClaimContext,
+  claimBundleOf,
+  claimResponseBundle,
+  inquiryIdentifiers,
+  parsePasRequest,
+  type ResponseState,
+  stateOf,
+} from "./pas.js";
+import { FhirState } from "./state.js";
+import {
+  type DeliveryOptions,
+  Notifier,
+  notificationBundle,
+  parseSubscription,
+  type StoredSubscription,
+  subscriptionView,
+} from "./subscriptions.js";
+
+export { answerHook, assessCodes, COVERAGE_INFORMATION, coverageInformation, discovery, parseHookRequest } from "./crd.js";
+export { nextQuestion, questionnairePackage } from "./dtr.js";
+export { claimResponseBundle, parsePasRequest, stateOf } from "./pas.js";
+export { prepopulate } from "./prepopulate.js";
+export { notificationBundle, PAS_TOPIC, parseSubscription } from "./subscriptions.js";
+
+export interface FhirPluginOptions {
+  /** Notification delivery (tests inject `fetch` and short retry delays). */
+  delivery?: DeliveryOptions;
+}
+
+const orgOf = (p: Principal) => p.org ?? `internal:${p.sub}`;
+
+/** The FHIR plugin: CRD, DTR, PAS and PAS subscriptions over the server's library, engine and store. */
+export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
+  return {
+    name: "fhir",
+    register(app: FastifyInstance, ctx: ServerContext) {
+      const state = new FhirState<ClaimContext, StoredSubscription>(ctx.config.dataDir);
+      const notifier = new Notifier(state, {
+        ...options.delivery,
+        log: options.delivery?.log ?? ((msg, data) => app.log.info(data, msg)),
+      });
+      app.addHook("onClose", async () => {
+        await notifier.close();
+        state.close();
+      });
+
+      // A signed decision on a PAS request notifies the submitting organization's subscriptions.
+      const unsubscribe = ctx.onDecision((requestId, _determination, record) => {
+        if (record.status !== "decided" || !record.decision || record.decision.automatic) return;
+        const claim = state.claimByRequest(requestId);
+        if (!claim) return;
+        const subs = state.subscriptionsOf(record.org).filter(
+          (s) =>
+            s.resource.hook.orgIdentifiers.length === 0 ||
+            s.resource.hook.orgIdentifiers.some((id) => claim.context.providerIdentifiers.includes(id)),
+        );
+        if (subs.length === 0) return;
+        const now = ctx.clock().toISOString();
+        const focus = claimResponseBundle(claim.context, stateOf(record), now);
+        for (const s of subs) {
+          const event = state.nextEvent(s.id);
+          notifier.send(s, notificationBundle({ id: s.id, content: s.resource.hook.content }, event, focus, { baseUrl: claim.context.baseUrl, now }));
+        }
+      });
+      app.addHook("onClose", async () => unsubscribe());
+
+      app.register(
+        async (scope) => {
+          scope.setErrorHandler(fhirErrorHandler);
+          registerCrd(scope, ctx);
+        },
+        { prefix: "" },
+      );
+
+      app.register(
+        async (fhir) => {
+          fhir.setErrorHandler(fhirErrorHandler);
+          fhir.setNotFoundHandler((req, reply) =>
+            fhirErrorHandler(new FhirError(404, "not-supported", `no FHIR interaction ${req.method} ${req.url.split("?")[0]}`), req, reply),
+          );
+          fhir.get("/metadata", async (req, reply) => sendFhir(reply, 200, capabilityStatement(baseUrlOf(req), ctx.config.version)));
+          registerDtr(fhir, ctx);
+          registerPas(fhir, ctx, state);
+          registerSubscriptions(fhir, ctx, state);
+        },
+        { prefix: "/fhir" },
+      );
+    },
+  };
+}
+
+function registerPas(app: FastifyInstance, ctx: ServerContext, state: FhirState<ClaimContext, StoredSubscription>): void {
+  const library = () => {
+    if (!ctx.library) throw new FhirError(501, "not-supported", "prior authorization needs the policy library");
+    return ctx.library;
+  };
+
+  const submit = async (req: FastifyRequest) => {
+    const who = req.principal!;
+    const nowDate = ctx.clock();
+    const now = nowDate.toISOString();
+    const today = now.slice(0, 10);
+    const parsed = parsePasRequest(req.body, library(), { today, baseUrl: baseUrlOf(req) });
+    const { context } = parsed;
+    const idents = context.identifiers.map((i) => `${i.system ?? ""}|${i.value ?? ""}`);
+    const answer = (st: ResponseState) => claimResponseBundle(context, st, now);
+    if (parsed.problem) {
+      return answer({ status: "error", lines: [], needed: [], receivedAt: now, problem: parsed.problem });
+    }
+    const org = orgOf(who);
+    // The context is on disk before the request is stored: a crash in between is recovered by replay.
+    state.putClaim(org, parsed.key, idents, context, now);
+    if (!parsed.caseInput) {
+      // No item is governed by any policy: nothing for a reviewer; the answer is "no action required".
+      return answer({ status: "unstored", lines: [], needed: [], receivedAt: now });
+    }
+    try {
+      const { record, created } = await ctx.service.submit(parsed.caseInput, who, { idempotencyKey: parsed.key });
+      state.linkRequest(org, parsed.key, record.id);
+      req.log.info({ requestId: record.id, status: record.status, created }, "PAS request submitted");
+      return answer(stateOf(record));
+    } catch (err) {
+      if (err instanceof DeterminationError) {
+        return answer({
+          status: "error",
+          lines: [],
+          needed: [],
+          receivedAt: now,
+          problem: { code: "57", text: err.message, expression: "Claim.item.servicedDate" },
+        });
+      }
+      throw err;
+    }
+  };
+
+  app.post("/Claim/$submit", { preHandler: requireRole("provider", "admin") }, async (req, reply) =>
+    sendFhir(reply, 200, await submit(req)),
+  );
+
+  app.post("/Claim/$inquire", { preHandler: requireRole() }, async (req, reply) => {
+    const who = req.principal!;
+    const { claim } = claimBundleOf(req.body);
+    const idents = inquiryIdentifiers(claim);
+    if (idents.length === 0) throw new FhirError(400, "required", "Claim.identifier is required to find the request", "Claim.identifier");
+    const row = state.claimByIdentifier(orgOf(who), idents);
+    if (!row) {
+      throw new FhirError(404, "not-found", "no prior authorization request of your organization has that Claim.identifier");
+    }
+    const now = ctx.clock().toISOString();
+    let st: ResponseState;
+    if (row.requestId) st = stateOf(await ctx.service.get(row.requestId, who));
+    else st = { status: "unstored", lines: [], needed: [], receivedAt: row.createdAt };
+    return sendFhir(reply, 200, claimResponseBundle(row.context, st, now, "inquire"));
+  });
+
+  app.get("/ClaimResponse/:id", { preHandler: requireRole() }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const row = state.claimByRequest(id);
+    if (!row) throw new FhirError(404, "not-found", `no ClaimResponse ${id}`);
+    let rec;
+    try {
+      rec = await ctx.service.get(id, req.principal!);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new FhirError(404, "not-found", `no ClaimResponse ${id}`);
+      throw err;
+    }
+    const bundle = claimResponseBundle(row.context, stateOf(rec), ctx.clock().toISOString());
+    return sendFhir(reply, 200, bundle.entry![0]!.resource);
+  });
+}
+
+function registerSubscriptions(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  state: FhirState<ClaimContext, StoredSubscription>,
+): void {
+  const mine = (id: string, who: Principal) => {
+    const row = state.subscription(id);
+    if (!row || row.status === "off" || (who.role !== "admin" && row.org !== orgOf(who))) {
+      throw new FhirError(404, "not-found", `no Subscription ${id}`);
+    }
+    return row;
+  };
+
+  app.post("/Subscription", { preHandler: requireRole("provider", "admin") }, async (req, reply) => {
+    const { resource, hook } = parseSubscription(req.body);
+    const id = randomUUID();
+    const org = orgOf(req.principal!);
+    const stored: Subscription = { ...resource, id, status: "active" };
+    delete (stored as { meta?: unknown }).meta;
+    state.putSubscription(id, org, { resource: stored, hook }, ctx.clock().toISOString());
+    req.log.info({ subscription: id }, "subscription created");
+    reply.header("location", `/fhir/Subscription/${id}`);
+    return sendFhir(reply, 201, subscriptionView(state.subscription(id)!));
+  });
+
+  app.get("/Subscription/:id", { preHandler: requireRole() }, async (req, reply) =>
+    sendFhir(reply, 200, subscriptionView(mine((req.params as { id: string }).id, req.principal!))),
+  );
+
+  app.delete("/Subscription/:id", { preHandler: requireRole() }, async (req, reply) => {
+    const row = mine((req.params as { id: string }).id, req.principal!);
+    state.deleteSubscription(row.id);
+    return reply.code(204).send();
+  });
+}
+
+/** The server's CapabilityStatement (`GET /fhir/metadata`). */
+export function capabilityStatement(baseUrl: string, version: string): CapabilityStatement {
+  const op = (name: string, definition: string) => ({ name, definition });
+  return {
+    resourceType: "CapabilityStatement",
+    status: "active",
+    date: "2026-01-01",
+    kind: "instance",
+    software: { name: "medpolicy", version },
+    implementation: { description: "medpolicy: computable clinical policies (CRD, DTR, PAS)", url: `${baseUrl}/fhir` },
+    fhirVersion: "4.0.1",
+    format: ["application/fhir+json", "json"],
+    instantiates: [
+      "http://hl7.org/fhir/us/davinci-pas/CapabilityStatement/EHRCapabilities",
+      "http://hl7.org/fhir/us/davinci-dtr/CapabilityStatement/light-dtr-payer",
+    ],
+    rest: [
+      {
+        mode: "server",
+        security: { description: "Bearer tokens issued by this medpolicy service (POST /api/tokens)." },
+        resource: [
+          {
+            type: "Questionnaire",
+            interaction: [{ code: "read" }, { code: "search-type" }],
+            searchParam: [{ name: "url", type: "uri" }],
+            operation: [
+              op("questionnaire-package", "http://hl7.org/fhir/us/davinci-dtr/OperationDefinition/questionnaire-package"),
+              op("next-question", "http://hl7.org/fhir/uv/sdc/OperationDefinition/Questionnaire-next-question"),
+            ],
+          },
+          {
+            type: "Claim",
+            operation: [
+              op("submit", "http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-submit"),
+              op("inquire", "http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-inquiry"),
+            ],
+          },
+          { type: "ClaimResponse", interaction: [{ code: "read" }] },
+          { type: "Subscription", interaction: [{ code: "create" }, { code: "read" }, { code: "delete" }] },
+        ],
+      },
+    ],
+  };
+}
+

@@ -1,0 +1,172 @@
+/**
+ * The JSON API routes (SPEC 4, issue 4). Thin: authenticate, validate with the zod schemas, call the
+ * {@link RequestService}, shape the view. Errors are thrown and mapped in one place (`http.ts`).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { MedpolicyError, NotFoundError } from "../model/index.js";
+import { DEMO_USERS, type Role } from "./auth.js";
+import { HttpError } from "./http.js";
+import type { ServerContext } from "./index.js";
+import {
+  answersBodySchema,
+  decisionBodySchema,
+  idempotencyKeySchema,
+  inputErrorOf,
+  openApiDocument,
+  parseBody,
+  submitEnvelopeSchema,
+  tokenBodySchema,
+} from "./schemas.js";
+import { requestView } from "./service.js";
+
+const REVIEWERS: Role[] = ["reviewer", "medical-director", "admin"];
+const SIGNERS: Role[] = ["reviewer", "medical-director"];
+
+/**
+ * A preHandler that requires an authenticated caller with one of `roles` (any role when empty).
+ * Exported for mounted plugins (FHIR, web) so they apply the same rules.
+ */
+export function requireRole(...roles: Role[]) {
+  return async (req: FastifyRequest): Promise<void> => {
+    if (!req.principal) {
+      throw new HttpError(401, "unauthorized", "authentication required: send Authorization: Bearer <token>", {
+        "www-authenticate": 'Bearer realm="medpolicy"',
+      });
+    }
+    if (roles.length > 0 && !roles.includes(req.principal.role)) {
+      throw new MedpolicyError("forbidden", `role ${req.principal.role} may not do this (needs ${roles.join(" or ")})`);
+    }
+  };
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+
+export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const { service } = ctx;
+  const any = requireRole();
+  const doc = openApiDocument(ctx.config.version);
+  const now = () => ctx.clock().getTime();
+  const today = () => ctx.clock().toISOString().slice(0, 10);
+  const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
+
+  app.get("/openapi.json", async () => doc);
+  app.get("/api/health", async () => ({ ok: true, store: ctx.store.kind, demo: ctx.config.demo }));
+
+  app.get("/api/demo-tokens", async (req) => {
+    // Demo tokens include an admin's: only in demo mode, and only to a caller on this machine.
+    if (!ctx.config.demo || !LOOPBACK.has(req.ip)) throw new NotFoundError("not found");
+    const tokens: Record<string, unknown> = {};
+    for (const [k, p] of Object.entries(DEMO_USERS)) {
+      tokens[k] = { ...p, token: await ctx.auth.issue(p, 12 * 3600) };
+    }
+    return { note: "demo mode: send Authorization: Bearer <token>", tokens };
+  });
+
+  app.post("/api/tokens", { preHandler: requireRole("admin") }, async (req) => {
+    const b = parseBody(tokenBodySchema, req.body);
+    const { ttlSeconds, ...p } = b;
+    return { token: await ctx.auth.issue(p, ttlSeconds), principal: p };
+  });
+
+  app.post("/api/evaluate", { preHandler: any }, async (req) => {
+    const trace = (req.query as { trace?: string }).trace !== "false";
+    return service.evaluate(req.body, { trace });
+  });
+
+  app.post("/api/requests", { preHandler: requireRole("provider", "admin") }, async (req, reply) => {
+    let input: unknown = req.body;
+    let key: string | undefined;
+    const header = req.headers["idempotency-key"];
+    if (header !== undefined) {
+      const r = idempotencyKeySchema.safeParse(Array.isArray(header) ? header[0] : header);
+      if (!r.success) throw inputErrorOf(r.error, "Idempotency-Key");
+      key = r.data;
+    }
+    if (input !== null && typeof input === "object" && !Array.isArray(input) && "case" in input) {
+      const env = parseBody(submitEnvelopeSchema, input);
+      input = env.case;
+      key ??= env.idempotencyKey;
+    }
+    const { record, created } = await service.submit(input, req.principal!, key !== undefined ? { idempotencyKey: key } : {});
+    req.log.info(
+      { requestId: record.id, engineOutcome: record.engineOutcome, status: record.status, created },
+      "request submitted",
+    );
+    reply.code(created ? 201 : 200).header("location", `/api/requests/${record.id}`);
+    return requestView(record, req.principal!, now());
+  });
+
+  app.get("/api/requests", { preHandler: any }, async (req) => {
+    const status = (req.query as { status?: string }).status;
+    const allowed = ["approved", "not-applicable", "awaiting-review", "decided"] as const;
+    const st = allowed.find((s) => s === status);
+    if (status !== undefined && !st) throw new MedpolicyError("input", `status must be one of ${allowed.join(", ")}`);
+    const rows = await service.list(req.principal!, st);
+    if (req.principal!.role !== "provider") return rows;
+    // Providers get their own list in provider terms (SPEC 2.4).
+    return rows.map((r) => ({ id: r.id, receivedAt: r.receivedAt, dueAt: r.dueAt, expedited: r.expedited }));
+  });
+
+  app.get("/api/requests/:id", { preHandler: any }, async (req) => {
+    return requestView(await service.get(idOf(req), req.principal!), req.principal!, now());
+  });
+
+  app.post("/api/requests/:id/answers", { preHandler: requireRole(...SIGNERS) }, async (req) => {
+    const b = parseBody(answersBodySchema, req.body);
+    const rec = await service.answer(idOf(req), b, req.principal!);
+    req.log.info({ requestId: rec.id, engineOutcome: rec.engineOutcome }, "answers recorded");
+    return requestView(rec, req.principal!, now());
+  });
+
+  app.post("/api/requests/:id/decision", { preHandler: requireRole(...SIGNERS) }, async (req) => {
+    const b = parseBody(decisionBodySchema, req.body);
+    const rec = await service.sign(idOf(req), b, req.principal!);
+    req.log.info({ requestId: rec.id, outcome: rec.decision?.outcome }, "decision signed");
+    return requestView(rec, req.principal!, now());
+  });
+
+  app.get("/api/requests/:id/letter", { preHandler: any }, async (req, reply: FastifyReply) => {
+    const html = await service.letter(idOf(req), req.principal!);
+    return reply.type("text/html; charset=utf-8").send(html);
+  });
+
+  app.post("/api/requests/:id/reproduce", { preHandler: requireRole(...REVIEWERS) }, async (req) => {
+    return service.reproduce(idOf(req), req.principal!);
+  });
+
+  app.get("/api/queue", { preHandler: requireRole(...REVIEWERS) }, async () => {
+    return (await service.queue()).map((r) => ({
+      id: r.id,
+      org: r.org,
+      receivedAt: r.receivedAt,
+      dueAt: r.dueAt,
+      expedited: r.expedited,
+      overdue: r.overdue,
+      hoursLeft: r.hoursLeft,
+      engineOutcome: r.engineOutcome,
+      medicalDirectorOnly: r.medicalDirectorOnly,
+      version: r.version,
+    }));
+  });
+
+  app.get("/api/metrics", { preHandler: requireRole(...REVIEWERS) }, async () => service.metrics());
+
+  app.get("/api/policies", { preHandler: any }, async () => ctx.engine.policies(today()));
+
+  app.get("/api/policies/:id", { preHandler: any }, async (req) => {
+    const raw = idOf(req);
+    const [id, atVersion] = raw.split("@", 2) as [string, string | undefined];
+    const version = (req.query as { version?: string }).version ?? atVersion;
+    const versions = ctx.engine.policies(today()).filter((s) => s.id === id);
+    if (versions.length === 0) throw new NotFoundError(`policy ${id} not found`, { policy: id });
+    const loaded = ctx.engine.version(version ? `${id}@${version}` : id, today());
+    return { id, versions, status: loaded.status, policy: loaded.policy, bindings: loaded.bindings };
+  });
+
+  app.get("/api/diff", { preHandler: any }, async (req) => {
+    const { a, b } = req.query as { a?: string; b?: string };
+    if (!a || !b) throw new MedpolicyError("input", "give both versions to compare: /api/diff?a=ID@VERSION&b=ID@VERSION");
+    if (!ctx.engine.diff) throw new HttpError(501, "not-implemented", "semantic diff is not available in this build");
+    return ctx.engine.diff(a, b, today());
+  });
+}

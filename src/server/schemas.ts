@@ -1,0 +1,386 @@
+/**
+ * The JSON API's request and response schemas (zod), the one place they are written: request bodies
+ * are validated with them, and `/openapi.json` is generated from them with `z.toJSONSchema` (SPEC 4
+ * "JSON HTTP API with an OpenAPI document").
+ */
+import { z } from "zod";
+import { caseSchema, factsSchema, InputError } from "../model/index.js";
+import { ROLES } from "./auth.js";
+
+/** Turns a zod error into an InputError whose message names the field (SPEC 2.1). */
+export function inputErrorOf(err: z.ZodError, prefix = ""): InputError {
+  const issues = err.issues.map((i) => {
+    const field = [prefix, ...i.path.map(String)].filter((s) => s !== "").join(".");
+    return { message: field ? `${field}: ${i.message}` : i.message, where: field ? { field } : {} };
+  });
+  const first = issues[0] ?? { message: "invalid request body", where: {} };
+  return new InputError(first.message, first.where, issues);
+}
+
+/** Parses `value` with `schema`, throwing an InputError that names the field. */
+export function parseBody<T extends z.ZodType>(schema: T, value: unknown, prefix = ""): z.output<T> {
+  if (value === undefined || value === null) {
+    throw new InputError("request body is required: send a JSON object with Content-Type: application/json");
+  }
+  const r = schema.safeParse(value);
+  if (!r.success) throw inputErrorOf(r.error, prefix);
+  return r.data;
+}
+
+const criterionId = z.string().min(1).max(100);
+
+/** `POST /api/requests/:id/answers`: answers to open criteria and/or facts, merged into the case. */
+export const answersBodySchema = z
+  .strictObject({
+    answers: z.record(criterionId, z.boolean({ error: "must be true or false" })).optional(),
+    facts: factsSchema.optional(),
+  })
+  .refine((b) => Object.keys(b.answers ?? {}).length + Object.keys(b.facts ?? {}).length > 0, {
+    error: "give at least one answer or fact",
+  });
+
+/** `POST /api/requests/:id/decision`: what the reviewer signs (SPEC 2.4: who, what, when, why). */
+export const decisionBodySchema = z.strictObject({
+  outcome: z.enum(["approved", "denied", "not-covered"]),
+  reason: z.string().trim().min(3, { error: "give the reason in words" }).max(4000),
+  criteria: z.array(criterionId).max(50).default([]),
+  /** The request version the reviewer saw (optimistic check): a stale one gets 409. */
+  version: z.number().int().min(1).optional(),
+});
+export type DecisionBody = z.infer<typeof decisionBodySchema>;
+
+/** `POST /api/requests` accepts a bare case, or a case wrapped with a client idempotency key. */
+export const submitEnvelopeSchema = z.strictObject({
+  case: z.unknown(),
+  idempotencyKey: z.string().min(1).max(200).optional(),
+});
+
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, { error: "must be printable ASCII without spaces" });
+
+/** `POST /api/tokens` (admin): issue a token for a user. */
+export const tokenBodySchema = z.strictObject({
+  sub: z.string().min(1).max(200),
+  name: z.string().min(1).max(200),
+  role: z.enum(ROLES),
+  org: z.string().min(1).max(200).optional(),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 24 * 3600)
+    .optional(),
+});
+
+// ---- Response schemas: documentation of what the routes return (kept in step with the TS types). ----
+
+const outcome = z.enum(["not-applicable", "not-covered", "denied", "review", "pended", "approved"]);
+const policyRef = z.object({
+  id: z.string(),
+  version: z.string(),
+  hash: z.string(),
+  title: z.string(),
+  section: z.string().optional(),
+});
+const reason = z.object({ criterion: z.string(), text: z.string(), status: z.enum(["not-met", "present"]) });
+const needed = z.object({ criterion: z.string(), text: z.string() });
+const traceNode: z.ZodType = z.lazy(() =>
+  z.object({
+    id: z.string(),
+    kind: z.enum(["all", "any", "none", "atLeast", "leaf", "ref", "condition", "note"]),
+    text: z.string(),
+    status: z.enum(["met", "not-met", "unknown"]),
+    source: z.object({ kind: z.enum(["answer", "fact", "computed", "none"]) }).passthrough(),
+    question: z.string().optional(),
+    children: z.array(traceNode).optional(),
+  }),
+);
+const referral = z.object({ target: z.string(), title: z.string(), text: z.string() });
+const line = z.object({
+  code: z.string(),
+  outcome,
+  policy: policyRef.optional(),
+  basis: z.string(),
+  reasons: z.array(reason),
+  needed: z.array(needed),
+  trace: traceNode.optional(),
+  referral: referral.optional(),
+});
+export const determinationSchema = z.object({
+  id: z.string().optional(),
+  outcome,
+  policy: policyRef.optional(),
+  reasons: z.array(reason),
+  needed: z.array(needed),
+  trace: traceNode.optional(),
+  lines: z.array(line),
+  referral: referral.optional(),
+  engine: z.string(),
+});
+
+const actor = z.object({ sub: z.string(), name: z.string(), role: z.string(), org: z.string().optional() });
+const decision = z.object({
+  outcome: z.enum(["approved", "denied", "not-covered"]),
+  reason: z.string(),
+  criteria: z.array(z.object({ criterion: z.string(), text: z.string(), status: z.string().optional() })),
+  signedBy: actor,
+  signedAt: z.string(),
+  automatic: z.boolean(),
+  determinationSeq: z.number(),
+});
+const providerStatus = z.enum(["approved", "pended", "denied", "not-covered", "not-applicable"]);
+
+export const requestViewSchema = z.object({
+  id: z.string(),
+  status: providerStatus.describe("What the provider sees (SPEC 2.4): adverse outcomes stay pended until signed"),
+  statusText: z.string(),
+  receivedAt: z.string(),
+  dueAt: z.string(),
+  expedited: z.boolean(),
+  policy: policyRef.optional(),
+  needed: z.array(needed).optional().describe("Documentation still needed (engine outcome pended)"),
+  decision: decision.optional(),
+  letter: z.string().optional().describe("URL of the determination letter, once there is a decision"),
+  review: z
+    .object({
+      workflowStatus: z.enum(["approved", "not-applicable", "awaiting-review", "decided"]),
+      engineOutcome: outcome,
+      medicalDirectorOnly: z.boolean(),
+      overdue: z.boolean(),
+      org: z.string(),
+      version: z.number(),
+      case: z.unknown(),
+      determinations: z.array(
+        z.object({
+          seq: z.number(),
+          createdAt: z.string(),
+          trigger: z.enum(["submit", "answers"]),
+          actor,
+          today: z.string(),
+          engine: z.string(),
+          outcome,
+          determination: determinationSchema,
+        }),
+      ),
+      events: z.array(z.object({ seq: z.number(), at: z.string(), action: z.string(), actor, detail: z.unknown() })),
+    })
+    .optional()
+    .describe("Reviewer-only: the determination history and audit log"),
+});
+
+export const queueItemSchema = z.object({
+  id: z.string(),
+  org: z.string(),
+  receivedAt: z.string(),
+  dueAt: z.string(),
+  expedited: z.boolean(),
+  overdue: z.boolean(),
+  hoursLeft: z.number(),
+  engineOutcome: outcome,
+  medicalDirectorOnly: z.boolean(),
+  version: z.number(),
+});
+
+const rate = z.object({ count: z.number(), percent: z.number() });
+const metricsGroup = z.object({
+  total: z.number(),
+  approved: rate,
+  denied: rate,
+  pended: rate,
+  notApplicable: z.number(),
+  timeToDecisionHours: z.object({ decided: z.number(), average: z.number().nullable(), median: z.number().nullable() }),
+});
+export const metricsSchema = z.object({
+  generatedAt: z.string(),
+  standard: metricsGroup,
+  expedited: metricsGroup,
+});
+
+export const errorSchema = z.object({
+  error: z.object({
+    status: z.number(),
+    code: z.string(),
+    message: z.string(),
+    where: z.record(z.string(), z.unknown()).optional(),
+    issues: z.array(z.object({ message: z.string(), where: z.unknown() })).optional(),
+  }),
+});
+
+const reproduceSchema = z.object({
+  identical: z.boolean(),
+  determinations: z.array(
+    z.object({
+      seq: z.number(),
+      identical: z.boolean(),
+      policyHash: z.string().optional(),
+      engine: z.string(),
+      error: z.string().optional(),
+    }),
+  ),
+});
+
+function jsonSchema(s: z.ZodType, io: "input" | "output" = "output"): Record<string, unknown> {
+  const out = z.toJSONSchema(s, { io, unrepresentable: "any" }) as Record<string, unknown>;
+  delete out.$schema;
+  return out;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: string) => ({ content: { "application/json": { schema: ref(name) } } });
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [String(c), { description: String(c), ...json("Error") }]));
+const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string" } }];
+
+/** The OpenAPI 3.1 document served at `/openapi.json`, generated from the schemas above. */
+export function openApiDocument(version: string): Record<string, unknown> {
+  const secured = { security: [{ bearer: [] }] };
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "medpolicy",
+      version,
+      description:
+        "Computable clinical policies: evaluate prior-authorization requests, store them, review and sign decisions (SPEC 4). " +
+        "Adverse outcomes are recommendations until a reviewer signs (SPEC 2.4).",
+    },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+      schemas: {
+        Case: jsonSchema(caseSchema, "input"),
+        Determination: jsonSchema(determinationSchema),
+        RequestView: jsonSchema(requestViewSchema),
+        QueueItem: jsonSchema(queueItemSchema),
+        Answers: jsonSchema(answersBodySchema, "input"),
+        Decision: jsonSchema(decisionBodySchema, "input"),
+        Metrics: jsonSchema(metricsSchema),
+        Reproduce: jsonSchema(reproduceSchema),
+        Token: jsonSchema(tokenBodySchema, "input"),
+        Error: jsonSchema(errorSchema),
+      },
+    },
+    paths: {
+      "/api/evaluate": {
+        post: {
+          summary: "Decide a case without storing it",
+          ...secured,
+          requestBody: { required: true, ...json("Case") },
+          responses: { "200": { description: "The determination", ...json("Determination") }, ...errors(400, 401, 413, 422, 429) },
+        },
+      },
+      "/api/requests": {
+        post: {
+          summary: "Submit a prior-authorization request (stored; idempotent on Idempotency-Key)",
+          ...secured,
+          parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } }],
+          requestBody: { required: true, ...json("Case") },
+          responses: {
+            "201": { description: "Created", ...json("RequestView") },
+            "200": { description: "Replay of an earlier submission with the same key", ...json("RequestView") },
+            ...errors(400, 401, 403, 409, 413, 422, 429),
+          },
+        },
+        get: {
+          summary: "List requests (a provider sees its own organization's)",
+          ...secured,
+          responses: { "200": { description: "Requests" }, ...errors(401) },
+        },
+      },
+      "/api/requests/{id}": {
+        get: {
+          summary: "A request, its provider-facing status and (reviewers) its determination history",
+          ...secured,
+          parameters: idParam,
+          responses: { "200": { description: "The request", ...json("RequestView") }, ...errors(401, 404) },
+        },
+      },
+      "/api/requests/{id}/answers": {
+        post: {
+          summary: "Answer open criteria: the case is re-evaluated and a determination appended",
+          ...secured,
+          parameters: idParam,
+          requestBody: { required: true, ...json("Answers") },
+          responses: { "200": { description: "The request", ...json("RequestView") }, ...errors(400, 403, 404, 409) },
+        },
+      },
+      "/api/requests/{id}/decision": {
+        post: {
+          summary: "Sign a decision (medical-director-only items need role medical-director)",
+          ...secured,
+          parameters: idParam,
+          requestBody: { required: true, ...json("Decision") },
+          responses: { "200": { description: "The request", ...json("RequestView") }, ...errors(400, 403, 404, 409) },
+        },
+      },
+      "/api/requests/{id}/letter": {
+        get: {
+          summary: "The determination letter (HTML)",
+          ...secured,
+          parameters: idParam,
+          responses: { "200": { description: "HTML", content: { "text/html": {} } }, ...errors(404, 409) },
+        },
+      },
+      "/api/requests/{id}/reproduce": {
+        post: {
+          summary: "Re-run every stored determination and compare byte for byte",
+          ...secured,
+          parameters: idParam,
+          responses: { "200": { description: "Comparison", ...json("Reproduce") }, ...errors(403, 404) },
+        },
+      },
+      "/api/queue": {
+        get: {
+          summary: "Reviewers' queue, soonest due first (72 h expedited, 7 days standard)",
+          ...secured,
+          responses: {
+            "200": {
+              description: "Queue",
+              content: { "application/json": { schema: { type: "array", items: ref("QueueItem") } } },
+            },
+            ...errors(401, 403),
+          },
+        },
+      },
+      "/api/policies": { get: { summary: "Every policy, variant and version", ...secured, responses: { "200": { description: "Versions" } } } },
+      "/api/policies/{id}": {
+        get: {
+          summary: "A policy's versions and the model of one (`?version=YYYY-MM`, default in force)",
+          ...secured,
+          parameters: idParam,
+          responses: { "200": { description: "Policy" }, ...errors(404) },
+        },
+      },
+      "/api/diff": {
+        get: {
+          summary: "Semantic diff of two versions or variants (`a`, `b` as ID@VERSION)",
+          ...secured,
+          parameters: [
+            { name: "a", in: "query", required: true, schema: { type: "string" } },
+            { name: "b", in: "query", required: true, schema: { type: "string" } },
+          ],
+          responses: { "200": { description: "Diff" }, ...errors(400, 404, 501) },
+        },
+      },
+      "/api/metrics": {
+        get: {
+          summary: "CMS-0057-F metrics: approved/denied/pended, time to decision (standard and expedited)",
+          ...secured,
+          responses: { "200": { description: "Metrics", ...json("Metrics") }, ...errors(401, 403) },
+        },
+      },
+      "/api/tokens": {
+        post: {
+          summary: "Issue a token (admin)",
+          ...secured,
+          requestBody: { required: true, ...json("Token") },
+          responses: { "200": { description: "Token" }, ...errors(400, 403) },
+        },
+      },
+      "/api/demo-tokens": {
+        get: { summary: "Demo tokens for every role (demo mode, loopback only)", responses: { "200": { description: "Tokens" } } },
+      },
+    },
+  };
+}

@@ -1,0 +1,531 @@
+/**
+ * The review workflow (SPEC 2.4, 4): submit, answer, sign, queue, metrics, reproduce, letters. Transport
+ * independent — the JSON routes and the FHIR layer both call it — and it enforces the rules that must
+ * hold whatever the transport: a provider sees only its organization's requests; adverse outcomes are
+ * recommendations until a human signs; medical-director-only items; one signature per request.
+ */
+import { randomUUID } from "node:crypto";
+import { renderLetter } from "../explain/letter.js";
+import {
+  type Case,
+  canonicalJson,
+  type Determination,
+  InputError,
+  MedpolicyError,
+  NotFoundError,
+  type TraceNode,
+} from "../model/index.js";
+import type {
+  Actor,
+  CitedCriterion,
+  Decision,
+  DeterminationRecord,
+  MetricsRow,
+  NewDetermination,
+  RequestRecord,
+  RequestStatus,
+  RequestSummary,
+  Store,
+} from "../store/index.js";
+import type { Principal } from "./auth.js";
+import type { Engine } from "./engine.js";
+import type { DecisionBody } from "./schemas.js";
+
+const HOUR = 3600_000;
+/** SPEC 4: 72 hours for expedited requests, 7 calendar days for standard ones, from receipt. */
+export const DUE_EXPEDITED_MS = 72 * HOUR;
+export const DUE_STANDARD_MS = 7 * 24 * HOUR;
+
+/** What the provider sees (SPEC 2.4). */
+export type ProviderStatus = "approved" | "pended" | "denied" | "not-covered" | "not-applicable";
+
+/** Called after every stored determination and signature (FHIR subscriptions, SPEC 4 "notify"). */
+export type DecisionListener = (
+  requestId: string,
+  determination: Determination,
+  record: RequestRecord,
+) => void | Promise<void>;
+
+export interface ReproduceResult {
+  identical: boolean;
+  determinations: { seq: number; identical: boolean; policyHash?: string; engine: string; error?: string }[];
+}
+
+function hasReview(d: Determination): boolean {
+  return d.outcome === "review" || d.lines.some((l) => l.outcome === "review");
+}
+
+function actorOf(p: Principal): Actor {
+  return { sub: p.sub, name: p.name, role: p.role, ...(p.org !== undefined && { org: p.org }) };
+}
+
+function* walk(n: TraceNode | undefined): Generator<TraceNode> {
+  if (!n) return;
+  yield n;
+  for (const c of n.children ?? []) yield* walk(c);
+}
+
+/**
+ * Finds a criterion's text and status in a determination: the reasons first (they carry the
+ * contraindication status), then the needed list, then any trace (leaves and conditions before groups).
+ */
+export function findCriterion(d: Determination, id: string): CitedCriterion | undefined {
+  for (const r of [...d.reasons, ...d.lines.flatMap((l) => l.reasons)]) {
+    if (r.criterion === id) return { criterion: id, text: r.text, status: r.status };
+  }
+  for (const n of [...d.needed, ...d.lines.flatMap((l) => l.needed)]) {
+    if (n.criterion === id) return { criterion: id, text: n.text, status: "unknown" };
+  }
+  let group: TraceNode | undefined;
+  for (const t of [d.trace, ...d.lines.map((l) => l.trace)]) {
+    for (const n of walk(t)) {
+      if (n.id !== id) continue;
+      if (n.kind === "leaf" || n.kind === "condition" || n.kind === "note") {
+        return { criterion: id, text: n.text, status: n.status };
+      }
+      group ??= n;
+    }
+  }
+  return group && { criterion: id, text: group.text, status: group.status };
+}
+
+export class RequestService {
+  private readonly listeners = new Set<DecisionListener>();
+
+  constructor(
+    readonly store: Store,
+    readonly engine: Engine,
+    private readonly clock: () => Date = () => new Date(),
+    /** Where listener failures go (no PHI: request id and error name only). */
+    private readonly warn: (msg: string, data: Record<string, unknown>) => void = () => {},
+  ) {}
+
+  /** Subscribes to new determinations and signatures; returns the unsubscribe function. */
+  onDecision(listener: DecisionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private now(): { iso: string; today: string; ms: number } {
+    const d = this.clock();
+    const iso = d.toISOString();
+    return { iso, today: iso.slice(0, 10), ms: d.getTime() };
+  }
+
+  /** Stateless evaluation (`POST /api/evaluate`). */
+  evaluate(input: unknown, opts: { trace?: boolean } = {}): Determination {
+    return this.engine.decide(this.parseCase(input), { today: this.now().today, ...opts });
+  }
+
+  /** Validates a case (SPEC 2.1); the error names the field. */
+  parseCase(input: unknown): Case {
+    if (input === undefined || input === null) {
+      throw new InputError("request body is required: a case as a JSON object");
+    }
+    return this.engine.parseCase(input);
+  }
+
+  private decideForStore(
+    input: unknown,
+    today: string,
+    at: string,
+    actor: Actor,
+    trigger: DeterminationRecord["trigger"],
+  ) {
+    this.parseCase(input);
+    // Decide exactly the bytes that are stored, so a replay of the stored case sees the same input
+    // (key order included) and can be compared byte for byte (SPEC 4).
+    const caseJson = canonicalJson(input);
+    const c = this.parseCase(JSON.parse(caseJson));
+    const determination = this.engine.decide(c, { today });
+    const det: NewDetermination = {
+      createdAt: at,
+      trigger,
+      actor,
+      caseJson,
+      today,
+      ...(determination.policy && {
+        policyId: determination.policy.id,
+        policyVersion: determination.policy.version,
+        policyHash: determination.policy.hash,
+      }),
+      engine: determination.engine,
+      outcome: determination.outcome,
+      determinationJson: canonicalJson(determination),
+    };
+    return { determination, det, c };
+  }
+
+  /**
+   * Stores a request (`POST /api/requests`). `approved` is issued automatically, `not-applicable` is
+   * final; anything else awaits a reviewer (SPEC 2.4). Same (org, key) → the earlier request.
+   */
+  async submit(
+    input: unknown,
+    who: Principal,
+    opts: { idempotencyKey?: string } = {},
+  ): Promise<{ record: RequestRecord; created: boolean }> {
+    if (who.role === "provider" && !who.org) throw new MedpolicyError("forbidden", "provider token without an org");
+    const now = this.now();
+    const actor = actorOf(who);
+    const { determination, det, c } = this.decideForStore(input, now.today, now.iso, actor, "submit");
+    const outcome = determination.outcome;
+    const status: RequestStatus =
+      outcome === "approved" ? "approved" : outcome === "not-applicable" ? "not-applicable" : "awaiting-review";
+    const expedited = c.service.expedited === true;
+    const decision: Decision | undefined =
+      status === "approved"
+        ? {
+            outcome: "approved",
+            reason: determination.policy
+              ? `Every criterion of ${determination.policy.id} version ${determination.policy.version}${
+                  determination.policy.section ? ` section ${determination.policy.section}` : ""
+                } is met.`
+              : "Every criterion of the governing policy is met.",
+            criteria: [],
+            signedBy: { sub: "medpolicy", name: "medpolicy automatic approval", role: "engine" },
+            signedAt: now.iso,
+            automatic: true,
+            determinationSeq: 1,
+          }
+        : undefined;
+    const result = await this.store.createRequest(
+      {
+        id: randomUUID(),
+        org: who.org ?? `internal:${who.sub}`,
+        ...(opts.idempotencyKey !== undefined && { idempotencyKey: opts.idempotencyKey }),
+        submittedCaseJson: det.caseJson,
+        receivedAt: now.iso,
+        expedited,
+        dueAt: new Date(now.ms + (expedited ? DUE_EXPEDITED_MS : DUE_STANDARD_MS)).toISOString(),
+        status,
+        medicalDirectorOnly: hasReview(determination),
+        engineOutcome: outcome,
+        ...(decision && { decision, decidedAt: now.iso }),
+        ...(status === "not-applicable" && { decidedAt: now.iso }),
+      },
+      det,
+      { at: now.iso, action: "submitted", actor, detail: { engineOutcome: outcome, status } },
+    );
+    if (!result.created && result.submittedCaseJson !== det.caseJson) {
+      throw new MedpolicyError(
+        "conflict",
+        `Idempotency-Key "${opts.idempotencyKey}" was already used for a different request (${result.record.id}); use a new key`,
+      );
+    }
+    if (result.created) this.emit(result.record.id, determination, result.record);
+    return { record: result.record, created: result.created };
+  }
+
+  /** A request, if `who` may see it. A provider asking for another organization's gets 404 (no leak). */
+  async get(id: string, who: Principal): Promise<RequestRecord> {
+    const rec = await this.store.getRequest(id);
+    if (!rec || !this.canSee(rec, who)) throw new NotFoundError(`request ${id} not found`);
+    return rec;
+  }
+
+  canSee(rec: Pick<RequestRecord, "org">, who: Principal): boolean {
+    return who.role !== "provider" || rec.org === who.org;
+  }
+
+  async list(who: Principal, status?: RequestStatus): Promise<RequestSummary[]> {
+    return this.store.list({
+      ...(who.role === "provider" && { org: who.org ?? "" }),
+      ...(status !== undefined && { status }),
+      limit: 200,
+    });
+  }
+
+  /**
+   * Reviewer answers open criteria (`POST …/answers`): merged into the newest case, re-evaluated, a new
+   * determination appended. Under the optimistic check, a concurrent change gets 409.
+   */
+  async answer(
+    id: string,
+    body: { answers?: Record<string, boolean>; facts?: Record<string, unknown> },
+    who: Principal,
+  ): Promise<RequestRecord> {
+    const rec = await this.get(id, who);
+    if (rec.status !== "awaiting-review") {
+      throw new MedpolicyError("conflict", `request ${id} is ${rec.status}: its answers can no longer change`);
+    }
+    const latest = rec.determinations.at(-1)!;
+    const prev = JSON.parse(latest.caseJson) as Record<string, unknown>;
+    const merged = {
+      ...prev,
+      answers: { ...((prev.answers as object | undefined) ?? {}), ...(body.answers ?? {}) },
+      facts: { ...((prev.facts as object | undefined) ?? {}), ...(body.facts ?? {}) },
+    };
+    const now = this.now();
+    const actor = actorOf(who);
+    const { determination, det } = this.decideForStore(merged, now.today, now.iso, actor, "answers");
+    const updated = await this.store.appendDetermination(
+      id,
+      rec.version,
+      det,
+      {
+        engineOutcome: determination.outcome,
+        // Once a note sent it to a medical director it stays theirs: answers cannot route around that.
+        medicalDirectorOnly: rec.medicalDirectorOnly || hasReview(determination),
+      },
+      {
+        at: now.iso,
+        action: "answered",
+        actor,
+        detail: {
+          criteria: Object.keys(body.answers ?? {}),
+          facts: Object.keys(body.facts ?? {}),
+          engineOutcome: determination.outcome,
+        },
+      },
+    );
+    this.emit(id, determination, updated);
+    return updated;
+  }
+
+  /**
+   * Signs a decision (`POST …/decision`, SPEC 2.4): records who, what, when and why, citing criteria of
+   * the newest determination. Exactly one signature per request, across processes (store's check).
+   */
+  async sign(id: string, body: DecisionBody, who: Principal): Promise<RequestRecord> {
+    if (who.role !== "reviewer" && who.role !== "medical-director") {
+      throw new MedpolicyError("forbidden", "only a reviewer or a medical director may sign a decision");
+    }
+    const rec = await this.get(id, who);
+    if (rec.status !== "awaiting-review") {
+      throw new MedpolicyError("conflict", `request ${id} is ${rec.status}: it cannot be signed again`);
+    }
+    if (rec.medicalDirectorOnly && who.role !== "medical-director") {
+      throw new MedpolicyError(
+        "forbidden",
+        `request ${id} went to medical-director review (a policy note applies): only a medical director may sign it`,
+      );
+    }
+    const latest = rec.determinations.at(-1)!;
+    const determination = JSON.parse(latest.determinationJson) as Determination;
+    const criteria: CitedCriterion[] = [];
+    const issues: { message: string; where: { field: string } }[] = [];
+    body.criteria.forEach((cid, i) => {
+      const found = findCriterion(determination, cid);
+      if (found) criteria.push(found);
+      else
+        issues.push({
+          message: `criteria.${i}: ${cid} is not a criterion of the determination being signed`,
+          where: { field: `criteria.${i}` },
+        });
+    });
+    if (issues.length > 0) throw new InputError(issues[0]!.message, issues[0]!.where, issues);
+    if (body.outcome === "denied" && criteria.length === 0) {
+      throw new InputError("a denial must cite at least one criterion (SPEC 2.4: a specific, cited reason)", {
+        field: "criteria",
+      });
+    }
+    const now = this.now();
+    const decision: Decision = {
+      outcome: body.outcome,
+      reason: body.reason,
+      criteria,
+      signedBy: actorOf(who),
+      signedAt: now.iso,
+      automatic: false,
+      determinationSeq: latest.seq,
+    };
+    const signed = await this.store.sign(
+      id,
+      decision,
+      {
+        at: now.iso,
+        action: "signed",
+        actor: actorOf(who),
+        detail: {
+          outcome: body.outcome,
+          criteria: body.criteria,
+          determinationSeq: latest.seq,
+          engineOutcome: latest.outcome,
+        },
+      },
+      body.version ?? rec.version,
+    );
+    this.emit(id, determination, signed);
+    return signed;
+  }
+
+  /** Requests awaiting review, soonest due first, with overdue flags (SPEC 4). */
+  async queue(): Promise<(RequestSummary & { overdue: boolean; hoursLeft: number })[]> {
+    const now = this.now().ms;
+    return (await this.store.queue()).map((r) => {
+      const left = Date.parse(r.dueAt) - now;
+      return { ...r, overdue: left < 0, hoursLeft: Math.round((left / HOUR) * 10) / 10 };
+    });
+  }
+
+  /** CMS-0057-F metrics, standard and expedited separately. */
+  async metrics(): Promise<ReturnType<typeof computeMetrics>> {
+    return computeMetrics(await this.store.metricsRows(), this.now().iso);
+  }
+
+  /** Re-runs every stored determination of a request and compares canonical JSON byte for byte (SPEC 4). */
+  async reproduce(id: string, who: Principal): Promise<ReproduceResult> {
+    const rec = await this.get(id, who);
+    const determinations = rec.determinations.map((d) => {
+      try {
+        const c = this.engine.parseCase(JSON.parse(d.caseJson));
+        const again = canonicalJson(this.engine.decide(c, { today: d.today }));
+        return {
+          seq: d.seq,
+          identical: again === d.determinationJson,
+          ...(d.policyHash !== undefined && { policyHash: d.policyHash }),
+          engine: d.engine,
+        };
+      } catch (err) {
+        return { seq: d.seq, identical: false, engine: d.engine, error: (err as Error).message };
+      }
+    });
+    return { identical: determinations.every((d) => d.identical), determinations };
+  }
+
+  /** The determination letter (HTML), once there is a decision. */
+  async letter(id: string, who: Principal): Promise<string> {
+    const rec = await this.get(id, who);
+    if (!rec.decision) {
+      throw new MedpolicyError(
+        "conflict",
+        rec.status === "not-applicable"
+          ? `request ${id} needed no determination under these policies: there is no letter`
+          : `request ${id} is pended for review: the letter is issued once a decision is signed`,
+      );
+    }
+    const det = rec.determinations.find((d) => d.seq === rec.decision!.determinationSeq) ?? rec.determinations.at(-1)!;
+    return renderLetter({
+      request: { id: rec.id, receivedAt: rec.receivedAt, expedited: rec.expedited },
+      case: this.engine.parseCase(JSON.parse(det.caseJson)),
+      determination: JSON.parse(det.determinationJson) as Determination,
+      decision: rec.decision,
+    });
+  }
+
+  private emit(id: string, determination: Determination, rec: RequestRecord): void {
+    for (const l of this.listeners) {
+      // A failing subscriber must neither fail the request nor crash the process.
+      Promise.resolve()
+        .then(() => l(id, determination, rec))
+        .catch((err: unknown) => this.warn("decision listener failed", { requestId: id, error: (err as Error)?.name }));
+    }
+  }
+}
+
+/** The provider-facing status (SPEC 2.4): adverse or open outcomes show as pended until signed. */
+export function providerStatusOf(r: Pick<RequestRecord, "status" | "decision">): ProviderStatus {
+  switch (r.status) {
+    case "approved":
+      return "approved";
+    case "not-applicable":
+      return "not-applicable";
+    case "decided":
+      return r.decision?.outcome ?? "pended";
+    default:
+      return "pended";
+  }
+}
+
+const STATUS_TEXT: Record<ProviderStatus, string> = {
+  approved: "approved",
+  pended: "pended for review",
+  denied: "denied",
+  "not-covered": "not covered",
+  "not-applicable": "no policy in this library governs the service: no determination was made",
+};
+
+export function statusTextOf(s: ProviderStatus): string {
+  return STATUS_TEXT[s];
+}
+
+/** JSON view of a request for `who` (SPEC 2.4: providers never see an unsigned adverse recommendation). */
+export function requestView(rec: RequestRecord, who: Principal, nowMs: number): Record<string, unknown> {
+  const latest = rec.determinations.at(-1)!;
+  const det = JSON.parse(latest.determinationJson) as Determination;
+  const status = providerStatusOf(rec);
+  const view: Record<string, unknown> = {
+    id: rec.id,
+    status,
+    statusText: statusTextOf(status),
+    receivedAt: rec.receivedAt,
+    dueAt: rec.dueAt,
+    expedited: rec.expedited,
+    ...(det.policy && { policy: det.policy }),
+    // What documentation is still needed: only when the engine is waiting for information, never a
+    // denied recommendation's reasons.
+    ...(rec.status === "awaiting-review" && latest.outcome === "pended" && { needed: det.needed }),
+    ...(det.referral && { referral: det.referral }),
+    ...(rec.decision && {
+      decision: {
+        ...rec.decision,
+        signedBy: { name: rec.decision.signedBy.name, role: rec.decision.signedBy.role },
+      },
+    }),
+    ...(rec.decision && { letter: `/api/requests/${rec.id}/letter` }),
+  };
+  if (who.role === "provider") return view;
+  view.decision = rec.decision;
+  view.review = {
+    workflowStatus: rec.status,
+    engineOutcome: rec.engineOutcome,
+    medicalDirectorOnly: rec.medicalDirectorOnly,
+    overdue: rec.status === "awaiting-review" && Date.parse(rec.dueAt) < nowMs,
+    org: rec.org,
+    version: rec.version,
+    case: JSON.parse(latest.caseJson) as unknown,
+    determinations: rec.determinations.map((d) => ({
+      seq: d.seq,
+      createdAt: d.createdAt,
+      trigger: d.trigger,
+      actor: d.actor,
+      today: d.today,
+      engine: d.engine,
+      outcome: d.outcome,
+      determination: JSON.parse(d.determinationJson) as unknown,
+    })),
+    events: rec.events,
+  };
+  return view;
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * CMS-0057-F prior-authorization metrics: share approved / denied / still pended, and average and
+ * median time from receipt to decision, for standard and expedited requests separately. Requests no
+ * policy governs (`not-applicable`) are counted apart, not as decisions.
+ */
+export function computeMetrics(rows: MetricsRow[], generatedAt: string) {
+  const group = (expedited: boolean) => {
+    const rs = rows.filter((r) => r.expedited === expedited);
+    const approved = rs.filter((r) => r.status === "approved" || r.decisionOutcome === "approved").length;
+    const denied = rs.filter((r) => r.decisionOutcome === "denied" || r.decisionOutcome === "not-covered").length;
+    const pended = rs.filter((r) => r.status === "awaiting-review").length;
+    const notApplicable = rs.filter((r) => r.status === "not-applicable").length;
+    const total = approved + denied + pended;
+    const pct = (n: number) => (total === 0 ? 0 : round2((100 * n) / total));
+    const hours = rs
+      .filter((r) => (r.status === "approved" || r.status === "decided") && r.decidedAt)
+      .map((r) => (Date.parse(r.decidedAt!) - Date.parse(r.receivedAt)) / HOUR);
+    const avg = hours.length ? round2(hours.reduce((a, b) => a + b, 0) / hours.length) : null;
+    const med = median(hours);
+    return {
+      total,
+      approved: { count: approved, percent: pct(approved) },
+      denied: { count: denied, percent: pct(denied) },
+      pended: { count: pended, percent: pct(pended) },
+      notApplicable,
+      timeToDecisionHours: { decided: hours.length, average: avg, median: med === null ? null : round2(med) },
+    };
+  };
+  return { generatedAt, standard: group(false), expedited: group(true) };
+}

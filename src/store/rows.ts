@@ -1,0 +1,135 @@
+/**
+ * Row ↔ record mapping shared by both stores, so SQLite and PostgreSQL return identical records
+ * (SPEC 4 "same behaviour"). Both keep timestamps as ISO-8601 text and flags as 0/1 integers.
+ */
+import { MedpolicyError, NotFoundError, type Outcome } from "../model/index.js";
+import type {
+  Actor,
+  AuditEvent,
+  Decision,
+  DeterminationRecord,
+  MetricsRow,
+  RequestRecord,
+  RequestStatus,
+  RequestSummary,
+} from "./types.js";
+
+/** Columns of `requests` read for a summary (everything but the submitted case). */
+export const SUMMARY_COLUMNS =
+  "id, org, idem_key, received_at, expedited, due_at, status, md_only, engine_outcome, decision, decided_at, version";
+
+export interface RequestRow {
+  id: string;
+  org: string;
+  idem_key: string | null;
+  received_at: string;
+  expedited: number;
+  due_at: string;
+  status: string;
+  md_only: number;
+  engine_outcome: string;
+  decision: string | null;
+  decided_at: string | null;
+  version: number | string;
+}
+
+export interface DeterminationRow {
+  seq: number | string;
+  created_at: string;
+  trigger: string;
+  actor: string;
+  case_json: string;
+  today: string;
+  policy_id: string | null;
+  policy_version: string | null;
+  policy_hash: string | null;
+  engine: string;
+  outcome: string;
+  determination: string;
+}
+
+export interface EventRow {
+  seq: number | string;
+  at: string;
+  action: string;
+  actor: string;
+  detail: string | null;
+}
+
+export function toSummary(r: RequestRow): RequestSummary {
+  const decision = r.decision ? (JSON.parse(r.decision) as Decision) : undefined;
+  return {
+    id: r.id,
+    org: r.org,
+    ...(r.idem_key !== null && { idempotencyKey: r.idem_key }),
+    receivedAt: r.received_at,
+    expedited: Number(r.expedited) === 1,
+    dueAt: r.due_at,
+    status: r.status as RequestStatus,
+    medicalDirectorOnly: Number(r.md_only) === 1,
+    engineOutcome: r.engine_outcome as Outcome,
+    ...(r.decided_at !== null && { decidedAt: r.decided_at }),
+    ...(decision && { decisionOutcome: decision.outcome }),
+    version: Number(r.version),
+  };
+}
+
+export function toRecord(r: RequestRow, dets: DeterminationRow[], events: EventRow[]): RequestRecord {
+  const { decisionOutcome: _omit, ...summary } = toSummary(r);
+  return {
+    ...summary,
+    ...(r.decision !== null && { decision: JSON.parse(r.decision) as Decision }),
+    determinations: dets.map(toDetermination),
+    events: events.map(toEvent),
+  };
+}
+
+function toDetermination(d: DeterminationRow): DeterminationRecord {
+  return {
+    seq: Number(d.seq),
+    createdAt: d.created_at,
+    trigger: d.trigger as DeterminationRecord["trigger"],
+    actor: JSON.parse(d.actor) as Actor,
+    caseJson: d.case_json,
+    today: d.today,
+    ...(d.policy_id !== null && { policyId: d.policy_id }),
+    ...(d.policy_version !== null && { policyVersion: d.policy_version }),
+    ...(d.policy_hash !== null && { policyHash: d.policy_hash }),
+    engine: d.engine,
+    outcome: d.outcome as Outcome,
+    determinationJson: d.determination,
+  };
+}
+
+function toEvent(e: EventRow): AuditEvent {
+  return {
+    seq: Number(e.seq),
+    at: e.at,
+    action: e.action as AuditEvent["action"],
+    actor: JSON.parse(e.actor) as Actor,
+    ...(e.detail !== null && { detail: JSON.parse(e.detail) as unknown }),
+  };
+}
+
+export function toMetricsRow(r: RequestRow): MetricsRow {
+  const s = toSummary(r);
+  return {
+    status: s.status,
+    expedited: s.expedited,
+    receivedAt: s.receivedAt,
+    ...(s.decidedAt !== undefined && { decidedAt: s.decidedAt }),
+    ...(s.decisionOutcome !== undefined && { decisionOutcome: s.decisionOutcome }),
+  };
+}
+
+/** The error for a lost optimistic check: tells the caller whether the request moved on or vanished. */
+export function conflictOrMissing(id: string, row: { status: string } | undefined, what: string): Error {
+  if (!row) return new NotFoundError(`request ${id} not found`);
+  if (row.status !== "awaiting-review") {
+    return new MedpolicyError("conflict", `request ${id} is no longer awaiting review (it is ${row.status}); ${what}`);
+  }
+  return new MedpolicyError(
+    "conflict",
+    `request ${id} changed since it was read (another reviewer acted on it); reload and retry`,
+  );
+}

@@ -1,0 +1,266 @@
+/**
+ * The embedded store (SPEC 4 "an embedded database by default (no server to install)"): SQLite through
+ * better-sqlite3 in WAL mode with `synchronous=FULL`, so a write is on disk before the call returns and
+ * no acknowledged write survives only in memory (SPEC 4 "Nothing acknowledged is ever lost").
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import {
+  conflictOrMissing,
+  type DeterminationRow,
+  type EventRow,
+  type RequestRow,
+  SUMMARY_COLUMNS,
+  toMetricsRow,
+  toRecord,
+  toSummary,
+} from "./rows.js";
+import type {
+  CreateResult,
+  Decision,
+  DeterminationPatch,
+  ListOptions,
+  MetricsRow,
+  NewDetermination,
+  NewEvent,
+  NewRequest,
+  RequestRecord,
+  RequestSummary,
+  Store,
+} from "./types.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS requests (
+  id TEXT PRIMARY KEY,
+  org TEXT NOT NULL,
+  idem_key TEXT,
+  submitted_case TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  expedited INTEGER NOT NULL,
+  due_at TEXT NOT NULL,
+  status TEXT NOT NULL,
+  md_only INTEGER NOT NULL,
+  engine_outcome TEXT NOT NULL,
+  decision TEXT,
+  decided_at TEXT,
+  version INTEGER NOT NULL,
+  UNIQUE (org, idem_key)
+);
+CREATE INDEX IF NOT EXISTS requests_queue ON requests (status, due_at);
+CREATE INDEX IF NOT EXISTS requests_org ON requests (org, received_at);
+CREATE TABLE IF NOT EXISTS determinations (
+  request_id TEXT NOT NULL REFERENCES requests (id),
+  seq INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  case_json TEXT NOT NULL,
+  today TEXT NOT NULL,
+  policy_id TEXT,
+  policy_version TEXT,
+  policy_hash TEXT,
+  engine TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  determination TEXT NOT NULL,
+  PRIMARY KEY (request_id, seq)
+);
+CREATE TABLE IF NOT EXISTS events (
+  request_id TEXT NOT NULL REFERENCES requests (id),
+  seq INTEGER NOT NULL,
+  at TEXT NOT NULL,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  detail TEXT,
+  PRIMARY KEY (request_id, seq)
+);
+`;
+
+/** SQLite implementation of {@link Store}; `dir/medpolicy.db`. */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  private readonly db: Database.Database;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.db = new Database(join(dir, "medpolicy.db"));
+    this.db.pragma("journal_mode = WAL");
+    // FULL: the WAL is fsynced at every commit, so a SIGKILL or power loss after the reply loses nothing.
+    this.db.pragma("synchronous = FULL");
+    this.db.pragma("foreign_keys = ON");
+    // Another process on the same file (a second server, the CLI) waits instead of failing.
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(SCHEMA);
+  }
+
+  async createRequest(req: NewRequest, first: NewDetermination, event: NewEvent): Promise<CreateResult> {
+    const tx = this.db.transaction((): CreateResult => {
+      if (req.idempotencyKey !== undefined) {
+        const existing = this.stmt("SELECT id, submitted_case FROM requests WHERE org = ? AND idem_key = ?")
+          .get(req.org, req.idempotencyKey) as { id: string; submitted_case: string } | undefined;
+        if (existing) {
+          return {
+            record: this.read(existing.id)!,
+            created: false,
+            submittedCaseJson: existing.submitted_case,
+          };
+        }
+      }
+      this.stmt(
+          `INSERT INTO requests (id, org, idem_key, submitted_case, received_at, expedited, due_at, status, md_only,
+             engine_outcome, decision, decided_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+        )
+        .run(
+          req.id,
+          req.org,
+          req.idempotencyKey ?? null,
+          req.submittedCaseJson,
+          req.receivedAt,
+          req.expedited ? 1 : 0,
+          req.dueAt,
+          req.status,
+          req.medicalDirectorOnly ? 1 : 0,
+          req.engineOutcome,
+          req.decision ? JSON.stringify(req.decision) : null,
+          req.decidedAt ?? null,
+        );
+      this.insertDetermination(req.id, 1, first);
+      this.insertEvent(req.id, 1, event);
+      return { record: this.read(req.id)!, created: true, submittedCaseJson: req.submittedCaseJson };
+    });
+    // IMMEDIATE: take the write lock up front so a concurrent writer process cannot interleave.
+    return tx.immediate();
+  }
+
+  async getRequest(id: string): Promise<RequestRecord | undefined> {
+    return this.read(id);
+  }
+
+  async appendDetermination(
+    id: string,
+    expectedVersion: number,
+    det: NewDetermination,
+    patch: DeterminationPatch,
+    event: NewEvent,
+  ): Promise<RequestRecord> {
+    const tx = this.db.transaction((): RequestRecord => {
+      const r = this.stmt(
+          `UPDATE requests SET engine_outcome = ?, md_only = ?, version = version + 1
+           WHERE id = ? AND version = ? AND status = 'awaiting-review'`,
+        )
+        .run(patch.engineOutcome, patch.medicalDirectorOnly ? 1 : 0, id, expectedVersion);
+      if (r.changes !== 1) throw conflictOrMissing(id, this.statusOf(id), "its answers can no longer change");
+      this.insertDetermination(id, this.nextSeq("determinations", id), det);
+      this.insertEvent(id, this.nextSeq("events", id), event);
+      return this.read(id)!;
+    });
+    return tx.immediate();
+  }
+
+  async sign(id: string, decision: Decision, event: NewEvent, expectedVersion?: number): Promise<RequestRecord> {
+    const tx = this.db.transaction((): RequestRecord => {
+      const r = this.stmt(
+          `UPDATE requests SET status = 'decided', decision = ?, decided_at = ?, version = version + 1
+           WHERE id = ? AND status = 'awaiting-review' AND (? IS NULL OR version = ?)`,
+        )
+        .run(JSON.stringify(decision), decision.signedAt, id, expectedVersion ?? null, expectedVersion ?? null);
+      if (r.changes !== 1) throw conflictOrMissing(id, this.statusOf(id), "it was already decided");
+      this.insertEvent(id, this.nextSeq("events", id), event);
+      return this.read(id)!;
+    });
+    return tx.immediate();
+  }
+
+  async queue(): Promise<RequestSummary[]> {
+    const rows = this.stmt(`SELECT ${SUMMARY_COLUMNS} FROM requests WHERE status = 'awaiting-review' ORDER BY due_at, id`)
+      .all() as RequestRow[];
+    return rows.map(toSummary);
+  }
+
+  async list(opts: ListOptions = {}): Promise<RequestSummary[]> {
+    const rows = this.stmt(
+        `SELECT ${SUMMARY_COLUMNS} FROM requests
+         WHERE (? IS NULL OR org = ?) AND (? IS NULL OR status = ?)
+         ORDER BY received_at DESC, id LIMIT ?`,
+      )
+      .all(opts.org ?? null, opts.org ?? null, opts.status ?? null, opts.status ?? null, opts.limit ?? 100) as RequestRow[];
+    return rows.map(toSummary);
+  }
+
+  async metricsRows(): Promise<MetricsRow[]> {
+    const rows = this.stmt(`SELECT ${SUMMARY_COLUMNS} FROM requests`).all() as RequestRow[];
+    return rows.map(toMetricsRow);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Prepared statements are cached: preparing costs more than running these small queries. */
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private read(id: string): RequestRecord | undefined {
+    const row = this.stmt(`SELECT ${SUMMARY_COLUMNS} FROM requests WHERE id = ?`).get(id) as
+      | RequestRow
+      | undefined;
+    if (!row) return undefined;
+    const dets = this.stmt("SELECT * FROM determinations WHERE request_id = ? ORDER BY seq")
+      .all(id) as DeterminationRow[];
+    const events = this.stmt("SELECT * FROM events WHERE request_id = ? ORDER BY seq").all(id) as EventRow[];
+    return toRecord(row, dets, events);
+  }
+
+  private statusOf(id: string): { status: string } | undefined {
+    return this.stmt("SELECT status FROM requests WHERE id = ?").get(id) as { status: string } | undefined;
+  }
+
+  private nextSeq(table: "determinations" | "events", id: string): number {
+    const r = this.stmt(`SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM ${table} WHERE request_id = ?`).get(id) as {
+      n: number;
+    };
+    return r.n;
+  }
+
+  private insertDetermination(id: string, seq: number, d: NewDetermination): void {
+    this.stmt(
+        `INSERT INTO determinations (request_id, seq, created_at, trigger, actor, case_json, today, policy_id,
+           policy_version, policy_hash, engine, outcome, determination) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        seq,
+        d.createdAt,
+        d.trigger,
+        JSON.stringify(d.actor),
+        d.caseJson,
+        d.today,
+        d.policyId ?? null,
+        d.policyVersion ?? null,
+        d.policyHash ?? null,
+        d.engine,
+        d.outcome,
+        d.determinationJson,
+      );
+  }
+
+  private insertEvent(id: string, seq: number, e: NewEvent): void {
+    this.stmt("INSERT INTO events (request_id, seq, at, action, actor, detail) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(
+        id,
+        seq,
+        e.at,
+        e.action,
+        JSON.stringify(e.actor),
+        e.detail === undefined ? null : JSON.stringify(e.detail),
+      );
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The service's storage contract (SPEC 4 "Persistence"): one async interface, two implementations with
+ * the same behaviour — SQLite (embedded default) and PostgreSQL (when a URL is given). Everything the
+ * review workflow needs to be crash-safe and auditable lives here; policy logic does not.
+ */
+import type { Determination, Outcome } from "../model/index.js";
+
+/**
+ * Where a request stands in the review workflow (SPEC 2.4):
+ * - `approved`: the engine approved it automatically (final; SPEC 2.4 allows it);
+ * - `not-applicable`: no policy in the library governs it (final, informational);
+ * - `awaiting-review`: the engine's outcome is pended / review / denied / not-covered — a human must sign;
+ * - `decided`: a human signed a decision.
+ */
+export type RequestStatus = "approved" | "not-applicable" | "awaiting-review" | "decided";
+
+/** Who did something (from the signed token, SPEC 4 "Authentication and roles"). */
+export interface Actor {
+  sub: string;
+  name: string;
+  role: string;
+  org?: string;
+}
+
+/** A criterion cited in a decision, with the text it had in the determination it was signed against. */
+export interface CitedCriterion {
+  criterion: string;
+  text: string;
+  status?: string;
+}
+
+/** A signed decision: who signed what, when and why (SPEC 2.4). */
+export interface Decision {
+  outcome: "approved" | "denied" | "not-covered";
+  reason: string;
+  criteria: CitedCriterion[];
+  signedBy: Actor;
+  signedAt: string;
+  /** True when the engine issued it (automatic approval), not a person. */
+  automatic: boolean;
+  /** The determination (`seq`) the decision was signed against. */
+  determinationSeq: number;
+}
+
+/**
+ * One stored determination (SPEC 4 "reproduced byte for byte"): the exact case it decided, the "today"
+ * it was decided with, the policy id/version/hash and engine, and the canonical JSON of the result.
+ */
+export interface DeterminationRecord {
+  seq: number;
+  createdAt: string;
+  /** What produced it: the submission, or a reviewer's answers. */
+  trigger: "submit" | "answers";
+  actor: Actor;
+  /** Canonical JSON of the case input exactly as decided. */
+  caseJson: string;
+  today: string;
+  policyId?: string;
+  policyVersion?: string;
+  policyHash?: string;
+  engine: string;
+  outcome: Outcome;
+  /** Canonical JSON of the determination: the bytes `reproduce` compares against. */
+  determinationJson: string;
+}
+
+/** An audit-log entry: every state change, with who and why. */
+export interface AuditEvent {
+  seq: number;
+  at: string;
+  action: "submitted" | "answered" | "signed" | "auto-approved" | "not-applicable";
+  actor: Actor;
+  detail?: unknown;
+}
+
+export interface RequestRecord {
+  id: string;
+  org: string;
+  idempotencyKey?: string;
+  receivedAt: string;
+  expedited: boolean;
+  /** Receipt + 72 h (expedited) or + 7 calendar days (standard), SPEC 4. */
+  dueAt: string;
+  status: RequestStatus;
+  /** Set once any determination had outcome `review`: only a medical director may sign it. */
+  medicalDirectorOnly: boolean;
+  /** Outcome of the newest determination (the engine's current recommendation). */
+  engineOutcome: Outcome;
+  decision?: Decision;
+  decidedAt?: string;
+  /** Optimistic-concurrency counter: bumped by every change. */
+  version: number;
+  determinations: DeterminationRecord[];
+  events: AuditEvent[];
+}
+
+/** The queue/list view of a request: no case, no determinations. */
+export type RequestSummary = Omit<RequestRecord, "determinations" | "events" | "decision"> & {
+  decisionOutcome?: Decision["outcome"];
+};
+
+export type NewDetermination = Omit<DeterminationRecord, "seq">;
+export type NewEvent = Omit<AuditEvent, "seq">;
+
+export interface NewRequest {
+  id: string;
+  org: string;
+  idempotencyKey?: string;
+  /** Canonical JSON of the submitted case: an idempotent replay must carry the same one. */
+  submittedCaseJson: string;
+  receivedAt: string;
+  expedited: boolean;
+  dueAt: string;
+  status: RequestStatus;
+  medicalDirectorOnly: boolean;
+  engineOutcome: Outcome;
+  decision?: Decision;
+  decidedAt?: string;
+}
+
+export interface CreateResult {
+  record: RequestRecord;
+  /** False when an earlier request with the same (org, idempotency key) was returned instead. */
+  created: boolean;
+  /** For a replay: the case JSON first submitted under the key (to refuse a different body). */
+  submittedCaseJson: string;
+}
+
+/** Changes applied with a new determination (reviewer answers). */
+export interface DeterminationPatch {
+  engineOutcome: Outcome;
+  medicalDirectorOnly: boolean;
+}
+
+/** Rows for the CMS-0057-F metrics (SPEC 4, issue 4). */
+export interface MetricsRow {
+  status: RequestStatus;
+  expedited: boolean;
+  receivedAt: string;
+  decidedAt?: string;
+  decisionOutcome?: Decision["outcome"];
+}
+
+export interface ListOptions {
+  org?: string;
+  status?: RequestStatus;
+  limit?: number;
+}
+
+/**
+ * The storage interface. Every write is durable before its promise resolves (SPEC 4 "Nothing
+ * acknowledged is ever lost"); conflicting writes reject with a `conflict` MedpolicyError (HTTP 409).
+ */
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  /** Inserts a request with its first determination and event; idempotent on (org, idempotencyKey). */
+  createRequest(req: NewRequest, first: NewDetermination, event: NewEvent): Promise<CreateResult>;
+  getRequest(id: string): Promise<RequestRecord | undefined>;
+  /**
+   * Appends a determination if the request is still `awaiting-review` and at `expectedVersion`
+   * (optimistic check; a concurrent change → conflict).
+   */
+  appendDetermination(
+    id: string,
+    expectedVersion: number,
+    det: NewDetermination,
+    patch: DeterminationPatch,
+    event: NewEvent,
+  ): Promise<RequestRecord>;
+  /**
+   * Signs a decision if and only if the request is still `awaiting-review` (and, when given, at
+   * `expectedVersion`): across processes, exactly one signer wins; the others get a conflict.
+   */
+  sign(id: string, decision: Decision, event: NewEvent, expectedVersion?: number): Promise<RequestRecord>;
+  /** Requests awaiting review, soonest due first. */
+  queue(): Promise<RequestSummary[]>;
+  list(opts?: ListOptions): Promise<RequestSummary[]>;
+  metricsRows(): Promise<MetricsRow[]>;
+  close(): Promise<void>;
+}

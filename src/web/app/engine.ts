@@ -1,0 +1,160 @@
+/**
+ * Live re-evaluation in the browser (issue 6): the server's own evaluator (`src/evaluate`) compiled
+ * from the same evaluable model the server uses (`/api/ui/policy`), so a reviewer's answer changes
+ * the outcome, the tree and the open questions at once, before anything is saved. Saving then goes
+ * through the API, and the app compares the server's outcome with this one.
+ *
+ * Only the criteria of each line are re-evaluated: the other rules of SPEC 2.2 (no policy, fee-schedule
+ * markers, does-not-support tables, coding only, not-proven sections) do not depend on answers, so a
+ * line they decided keeps its stored outcome. Lines are combined exactly as the library does.
+ */
+import { type CompiledPolicy, compile, evaluateSection, questionOf } from "../../evaluate/index.js";
+import {
+  type CodeBinding,
+  type Determination,
+  type Facts,
+  type Line,
+  type Needed,
+  OUTCOME_SEVERITY,
+  type Reason,
+} from "../../model/index.js";
+import { type CaseJson, getUiPolicy } from "./api.js";
+import type { UiPolicy } from "./types.js";
+
+/** A policy version ready to evaluate. */
+export interface LoadedPolicy {
+  ui: UiPolicy;
+  compiled: CompiledPolicy;
+}
+
+const cache = new Map<string, Promise<LoadedPolicy>>();
+
+/** Loads and compiles `ID@VERSION` once per page life. */
+export function loadPolicy(ref: string): Promise<LoadedPolicy> {
+  let p = cache.get(ref);
+  if (!p) {
+    p = getUiPolicy(ref).then((ui) => ({ ui, compiled: compile(ui.evaluated ?? ui.policy, ui.predicates) }));
+    // A failed load may succeed later (the session was renewed): do not cache the failure.
+    p.catch(() => cache.delete(ref));
+    cache.set(ref, p);
+  }
+  return p;
+}
+
+/** `ID@VERSION` of a line's policy. */
+export function lineRef(l: Pick<Line, "policy">): string | undefined {
+  return l.policy ? `${l.policy.id}@${l.policy.version}` : undefined;
+}
+
+/** Whether a line's outcome came from its section's criteria (and so can change with answers). */
+export function isEvaluated(l: Line): boolean {
+  return l.policy?.section !== undefined && l.trace !== undefined;
+}
+
+/** Loads every policy version whose criteria decided a line of `det`. */
+export async function loadPoliciesFor(det: Determination): Promise<Map<string, LoadedPolicy>> {
+  const refs = [...new Set(det.lines.filter(isEvaluated).map(lineRef))].filter((r): r is string => r !== undefined);
+  const loaded = await Promise.all(refs.map((r) => loadPolicy(r)));
+  return new Map(refs.map((r, i) => [r, loaded[i]!]));
+}
+
+function bindingFor(codes: readonly CodeBinding[], code: string): CodeBinding | undefined {
+  return codes.find((b) => b.codes.includes(code));
+}
+
+/**
+ * Re-decides `det` for `c` with `answers` (the case's answers with the reviewer's drafts over them).
+ * Throws the evaluator's InputError for contradictory answers (two ids of one question, SPEC 2.2).
+ */
+export function reevaluate(
+  det: Determination,
+  c: CaseJson,
+  answers: Record<string, boolean>,
+  policies: ReadonlyMap<string, LoadedPolicy>,
+): Determination {
+  const facts = (c.facts ?? {}) as Facts;
+  const lines = det.lines.map((line): Line => {
+    const ref = lineRef(line);
+    const p = ref ? policies.get(ref) : undefined;
+    if (!p || !isEvaluated(line)) return line;
+    const section = line.policy!.section!;
+    const r = evaluateSection(
+      p.compiled,
+      section,
+      { answers, facts, dateOfService: c.service.dateOfService },
+      { trace: true },
+    );
+    const next: Line = {
+      code: line.code,
+      outcome: r.outcome,
+      policy: line.policy!,
+      basis: `section ${section} criteria ${r.outcome === "approved" ? "met" : r.outcome}`,
+      reasons: r.reasons,
+      needed: r.needed,
+    };
+    if (r.trace) next.trace = r.trace;
+    if (line.referral) next.referral = line.referral;
+    const b = bindingFor(p.ui.codes, line.code);
+    if (r.outcome === "denied" && b && "otherwise" in b && b.otherwise) {
+      const other = p.ui.policy.sections.find((s) => s.id === b.otherwise);
+      next.outcome = "not-covered";
+      next.basis = `no indication of section ${section} holds: section ${b.otherwise}${other ? `: ${other.text}` : ""}`;
+    }
+    return next;
+  });
+
+  // As the library combines lines (src/library/decide.ts): the most severe line decides.
+  let top = lines[0]!;
+  for (const l of lines) if (OUTCOME_SEVERITY[l.outcome] > OUTCOME_SEVERITY[top.outcome]) top = l;
+  const same = lines.filter((l) => l.outcome === top.outcome);
+  const seenReason = new Set<string>();
+  const seenNeeded = new Set<string>();
+  const reasons: Reason[] = [];
+  const needed: Needed[] = [];
+  for (const l of same) {
+    for (const r of l.reasons) if (!seenReason.has(r.criterion) && seenReason.add(r.criterion)) reasons.push(r);
+    for (const n of l.needed) if (!seenNeeded.has(n.criterion) && seenNeeded.add(n.criterion)) needed.push(n);
+  }
+  const out: Determination = { outcome: top.outcome, reasons, needed, lines, engine: det.engine };
+  if (det.id !== undefined) out.id = det.id;
+  if (top.policy) out.policy = top.policy;
+  if (top.trace) out.trace = top.trace;
+  if (top.referral) out.referral = top.referral;
+  return out;
+}
+
+/** Every id asking the same question as `id` (SPEC 2.2 "One question, several places"), `id` first. */
+export function sameQuestionIds(policies: ReadonlyMap<string, LoadedPolicy>, id: string): string[] {
+  for (const p of policies.values()) {
+    const q = questionOf(p.compiled, id);
+    if (q) return [id, ...q.ids.filter((x) => x !== id)];
+  }
+  return [id];
+}
+
+/**
+ * The id to record an answer at: where the question is already answered (the case's answers merge
+ * with the reviewer's, and two ids of one question answered differently are rejected), else `id`.
+ */
+export function answerKey(
+  policies: ReadonlyMap<string, LoadedPolicy>,
+  id: string,
+  ...answerSets: Record<string, boolean>[]
+): string {
+  const ids = sameQuestionIds(policies, id);
+  for (const set of answerSets) for (const x of ids) if (x in set) return x;
+  return id;
+}
+
+/** The answer currently given for `id`'s question, and at which id. */
+export function answerOf(
+  policies: ReadonlyMap<string, LoadedPolicy>,
+  id: string,
+  answers: Record<string, boolean>,
+): { key: string; value: boolean } | undefined {
+  for (const x of sameQuestionIds(policies, id)) {
+    const v = answers[x];
+    if (v !== undefined) return { key: x, value: v };
+  }
+  return undefined;
+}

@@ -1,0 +1,92 @@
+/** Words and small widgets the views share: outcomes, statuses, dates, due times. */
+import { h } from "./dom.js";
+import type { Outcome, Status } from "./types.js";
+
+/** How each engine outcome reads to a reviewer. */
+export const OUTCOME_LABEL: Record<Outcome, string> = {
+  approved: "Approved",
+  pended: "Pended",
+  review: "Medical-director review",
+  denied: "Denied",
+  "not-covered": "Not covered",
+  "not-applicable": "Not applicable",
+};
+
+/** Workflow statuses (`RequestStatus`). */
+export const WORKFLOW_LABEL: Record<string, string> = {
+  "awaiting-review": "Awaiting review",
+  decided: "Decided",
+  approved: "Auto-approved",
+  "not-applicable": "Not applicable",
+};
+
+/** An outcome badge; `data-outcome` carries the machine value (styling, tests). */
+export function outcomeBadge(o: string, extra?: string): HTMLSpanElement {
+  return h(
+    "span",
+    { class: `badge outcome-${o}`, "data-outcome": o },
+    OUTCOME_LABEL[o as Outcome] ?? o,
+    extra ? ` ${extra}` : "",
+  );
+}
+
+/** A criterion status chip. `context` words it: a contraindication is present/absent, a note holds or not. */
+export function statusChip(s: Status, context: "criterion" | "contraindication" | "note" = "criterion"): HTMLSpanElement {
+  const words: Record<typeof context, Record<Status, string>> = {
+    criterion: { met: "met", "not-met": "not met", unknown: "unknown" },
+    contraindication: { met: "present", "not-met": "absent", unknown: "unknown" },
+    note: { met: "applies", "not-met": "does not apply", unknown: "unknown" },
+  };
+  // For a contraindication "met" (present) is the bad case: colour by meaning, not by value.
+  const tone =
+    s === "unknown" ? "unknown" : context === "contraindication" ? (s === "met" ? "bad" : "good") : s === "met" ? "good" : "bad";
+  return h("span", { class: `chip status-${tone}`, "data-status": s }, words[context][s]);
+}
+
+const dateFmt = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short" });
+const dayFmt = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeZone: "UTC" });
+
+/** `Mar 1, 2026, 9:30 AM` in the reader's time zone. */
+export function dateTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dateFmt.format(d);
+}
+
+/** `Mar 1, 2026` for a `YYYY-MM-DD` date (no time zone shift). */
+export function day(iso: string | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(`${iso}T00:00:00Z`);
+  return Number.isNaN(d.getTime()) ? iso : dayFmt.format(d);
+}
+
+/** `3 d 4 h`, `5 h`, `40 min` for a number of hours (absolute value). */
+export function duration(hours: number): string {
+  const h2 = Math.abs(hours);
+  if (h2 < 1) return `${Math.max(1, Math.round(h2 * 60))} min`;
+  if (h2 < 48) return `${Math.round(h2)} h`;
+  const d = Math.floor(h2 / 24);
+  const rest = Math.round(h2 - d * 24);
+  return rest ? `${d} d ${rest} h` : `${d} d`;
+}
+
+/** The due-time cell: "due in 6 d 23 h" or "overdue by 5 h". */
+export function dueText(dueAt: string, nowMs: number = Date.now()): { text: string; overdue: boolean; hoursLeft: number } {
+  const hoursLeft = (Date.parse(dueAt) - nowMs) / 3600_000;
+  return hoursLeft < 0
+    ? { text: `overdue by ${duration(hoursLeft)}`, overdue: true, hoursLeft }
+    : { text: `due in ${duration(hoursLeft)}`, overdue: false, hoursLeft };
+}
+
+/** The first block of a UUID, for compact display (the full id is in the title and the URL). */
+export function shortId(id: string): string {
+  return id.length > 12 ? id.slice(0, 8) : id;
+}
+
+/** Role names as people say them. */
+export const ROLE_LABEL: Record<string, string> = {
+  provider: "Provider",
+  reviewer: "Reviewer",
+  "medical-director": "Medical director",
+  admin: "Administrator",
+  engine: "medpolicy (automatic)",
+};
