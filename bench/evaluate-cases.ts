@@ -9,8 +9,20 @@ export interface CaseLine {
   answers: Record<string, boolean>;
 }
 
-const NO_CONTRAINDICATIONS = { "I.B.1": false, "I.B.2": false, "I.B.3": false, "I.B.4": false, "I.B.5": false };
-const MALIGNANT = { "I.A.1": true, "I.A.1.a": true, "I.A.1.b": true, "I.A.1.c": true, ...NO_CONTRAINDICATIONS };
+const NO_CONTRAINDICATIONS = {
+  "I.B.1": false,
+  "I.B.2": false,
+  "I.B.3": false,
+  "I.B.4": false,
+  "I.B.5": false,
+};
+const MALIGNANT = {
+  "I.A.1": true,
+  "I.A.1.a": true,
+  "I.A.1.b": true,
+  "I.A.1.c": true,
+  ...NO_CONTRAINDICATIONS,
+};
 const NONMALIGNANT = {
   "I.A.1": false,
   "I.A.2": true,
@@ -24,7 +36,13 @@ const NONMALIGNANT = {
   "I.A.2.h": true,
   ...NO_CONTRAINDICATIONS,
 };
-const IMPLANT_MALIGNANT = { "II.A.1.a": true, "II.A.1.b": true, "II.A.1.c": true, "II.A.1.d": true, "II.A.2": false };
+const IMPLANT_MALIGNANT = {
+  "II.A.1.a": true,
+  "II.A.1.b": true,
+  "II.A.1.c": true,
+  "II.A.1.d": true,
+  "II.A.2": false,
+};
 const IMPLANT_NONMALIGNANT = {
   "II.A.2": true,
   "II.A.2.a": true,
@@ -44,7 +62,10 @@ const TEMPLATES: CaseLine[] = [
   { section: "I", answers: { ...NONMALIGNANT, "I.A.2.g": false } },
   { section: "I", answers: { ...MALIGNANT, "I.B.4": true } },
   { section: "II", answers: { ...MALIGNANT, ...IMPLANT_MALIGNANT } },
-  { section: "II", answers: { ...MALIGNANT, ...IMPLANT_MALIGNANT, "II.A.1.a": false, "II.A.1.a.note": true } },
+  {
+    section: "II",
+    answers: { ...MALIGNANT, ...IMPLANT_MALIGNANT, "II.A.1.a": false, "II.A.1.a.note": true },
+  },
   { section: "II", answers: { ...NONMALIGNANT, ...IMPLANT_NONMALIGNANT } },
   { section: "II", answers: { ...NONMALIGNANT, ...IMPLANT_NONMALIGNANT, "II.A.2.c": false } },
 ];

@@ -62,7 +62,7 @@ function sectionI(a: Answers): SectionI {
 }
 
 function reasonsI(s: SectionI, out: Reason[]): void {
-  if (s.bNone === 0) s.b.forEach((x, k) => x === 2 && push(out, B[k]!, "present"));
+  if (s.bNone === 0) for (let k = 0; k < 5; k++) if (s.b[k] === 2) push(out, B[k]!, "present");
   const A1 = min(s.c1, min(s.a1[0]!, min(s.a1[1]!, s.a1[2]!)));
   let A2 = s.c2;
   for (const x of s.a2) A2 = min(A2, x);
@@ -72,8 +72,8 @@ function reasonsI(s: SectionI, out: Reason[]): void {
     push(out, "I.A.2", "not-met");
     return;
   }
-  if (s.c1 !== 0) s.a1.forEach((x, k) => x === 0 && push(out, I_A1[k]!, "not-met"));
-  if (s.c2 !== 0) s.a2.forEach((x, k) => x === 0 && push(out, I_A2[k]!, "not-met"));
+  if (s.c1 !== 0) for (let k = 0; k < 3; k++) if (s.a1[k] === 0) push(out, I_A1[k]!, "not-met");
+  if (s.c2 !== 0) for (let k = 0; k < 8; k++) if (s.a2[k] === 0) push(out, I_A2[k]!, "not-met");
 }
 
 export interface HandResult {
@@ -109,7 +109,12 @@ export function handII(a: Answers): HandResult {
   const i = sectionI(a);
   const c1 = i.c1;
   const note = q(a, "II.A.1.a.note");
-  const m = [q(a, "II.A.1.a"), q2(a, "II.A.1.b", "II.A.2.d"), q2(a, "II.A.1.c", "II.A.2.e"), q2(a, "II.A.1.d", "II.A.2.f")];
+  const m = [
+    q(a, "II.A.1.a"),
+    q2(a, "II.A.1.b", "II.A.2.d"),
+    q2(a, "II.A.1.c", "II.A.2.e"),
+    q2(a, "II.A.1.d", "II.A.2.f"),
+  ];
   const rest = min(m[1]!, min(m[2]!, m[3]!));
   const sA1 = min(c1, min(i.value, min(m[0]!, rest)));
   const rA1 = min(c1, min(i.value, min(max(m[0]!, note), rest)));
@@ -128,7 +133,7 @@ export function handII(a: Answers): HandResult {
   if (relaxed === 2) return { outcome: "review", reasons: [] };
   if (relaxed === 1) return { outcome: "pended", reasons: [] };
   const reasons: Reason[] = [];
-  if (i.bNone === 0) i.b.forEach((x, k) => x === 2 && push(reasons, B[k]!, "present"));
+  if (i.bNone === 0) for (let k = 0; k < 5; k++) if (i.b[k] === 2) push(reasons, B[k]!, "present");
   if (max(rA1, A2) === 0) {
     if (c1 === 0 && c2 === 0) {
       push(reasons, "I.A.1", "not-met");
@@ -143,7 +148,7 @@ export function handII(a: Answers): HandResult {
       }
       if (c2 !== 0) {
         if (i.value === 0) reasonsI(i, reasons);
-        n.forEach((x, k) => x === 0 && push(reasons, II_A2[k]!, "not-met"));
+        for (let k = 0; k < 9; k++) if (n[k] === 0) push(reasons, II_A2[k]!, "not-met");
       }
     }
   }

@@ -54,7 +54,11 @@ export async function run(opts: { rate?: number; seconds?: number } = {}): Promi
   const child = spawn(
     process.execPath,
     ["--import", "tsx", join(ROOT, "src/server/main.ts"), "--data", dataDir, "--no-rate-limit"],
-    { cwd: ROOT, env: { ...process.env, MEDPOLICY_JWT_SECRET: secret }, stdio: ["ignore", "pipe", "inherit"] },
+    {
+      cwd: ROOT,
+      env: { ...process.env, MEDPOLICY_JWT_SECRET: secret },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
   );
   try {
     const url = await new Promise<string>((resolve, reject) => {

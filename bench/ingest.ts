@@ -10,7 +10,8 @@ export async function run(): Promise<Record<string, number>> {
   const docs: { file: string; text: Buffer; policy: string }[] = [];
   for (const folder of readdirSync(dir)) {
     for (const f of readdirSync(join(dir, folder))) {
-      if (f.endsWith(".txt")) docs.push({ file: f, text: readFileSync(join(dir, folder, f)), policy: folder });
+      if (f.endsWith(".txt"))
+        docs.push({ file: f, text: readFileSync(join(dir, folder, f)), policy: folder });
     }
   }
   // Cold: the first pass, as at start-up. Warm: the best of 10 further passes.

@@ -3,7 +3,7 @@
  * core, through the real CLI process. Goal: ≥ 100,000 cases/s.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -31,10 +31,15 @@ export async function run(n = 200_000): Promise<Record<string, number>> {
     if (!trace) args.push("--no-trace");
     // Start-up (library load) measured separately so the rate is the steady state.
     const t0 = performance.now();
-    spawnSync(process.execPath, [join(ROOT, "bin", "medpolicy.js"), "policies", "--json"], { stdio: "ignore" });
+    spawnSync(process.execPath, [join(ROOT, "bin", "medpolicy.js"), "policies", "--json"], {
+      stdio: "ignore",
+    });
     const startup = performance.now() - t0;
     const t1 = performance.now();
-    const r = spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"], maxBuffer: 1 << 30 });
+    const r = spawnSync(process.execPath, args, {
+      stdio: ["ignore", "ignore", "inherit"],
+      maxBuffer: 1 << 30,
+    });
     const total = performance.now() - t1;
     if (r.status !== 0) throw new Error(`evaluate exited ${r.status}`);
     const rate = n / ((total - startup) / 1000);

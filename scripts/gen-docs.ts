@@ -30,7 +30,8 @@ function typeOf(s: JsonSchema): string {
   if (s.type === "array") return `list of ${s.items ? typeOf(s.items) : "values"}`;
   if (s.enum) return `one of ${s.enum.map((e) => `"${e}"`).join(", ")}`;
   if (s.format === "date") return "date (YYYY-MM-DD)";
-  const range = s.minimum !== undefined || s.maximum !== undefined ? ` ${s.minimum ?? "…"}–${s.maximum ?? "…"}` : "";
+  const range =
+    s.minimum !== undefined || s.maximum !== undefined ? ` ${s.minimum ?? "…"}–${s.maximum ?? "…"}` : "";
   return `${s.type ?? "value"}${range}`;
 }
 

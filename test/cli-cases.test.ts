@@ -8,7 +8,9 @@ import { checkExpectation, loadCases, ROOT, SHARED } from "./suite/cases.js";
 
 function runCli(stdin: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, "bin", "medpolicy.js"), "evaluate", "-", "--json"], { cwd: ROOT });
+    const p = spawn(process.execPath, [join(ROOT, "bin", "medpolicy.js"), "evaluate", "-", "--json"], {
+      cwd: ROOT,
+    });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
@@ -31,15 +33,21 @@ describe("cases through the CLI", () => {
       }
       const problems = checkExpectation(c.expect, r.code, out);
       assert.deepEqual(problems, [], `${c.file}\nstderr: ${r.stderr.slice(-400)}`);
-      if (r.code === 2) assert.match(r.stderr, /bad input|input/, "a bad-input exit names the problem on stderr");
+      if (r.code === 2)
+        assert.match(r.stderr, /bad input|input/, "a bad-input exit names the problem on stderr");
     });
   }
 });
 
 const checker = join(SHARED, "tools", "check_cases.py");
-describe("shared/tools/check_cases.py", { skip: !existsSync(checker) && "shared/ not beside the checkout" }, () => {
+describe("shared/tools/check_cases.py", {
+  skip: !existsSync(checker) && "shared/ not beside the checkout",
+}, () => {
   it("passes every shared example case", () => {
-    const r = spawnSync("python3", [checker, ROOT, join(SHARED, "cases")], { encoding: "utf8", timeout: 300_000 });
+    const r = spawnSync("python3", [checker, ROOT, join(SHARED, "cases")], {
+      encoding: "utf8",
+      timeout: 300_000,
+    });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, / 0 failed/);
   });

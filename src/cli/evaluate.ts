@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { type Library, decide } from "../library/index.js";
-import { InputError, MedpolicyError, describeWhere, exitCodeOf } from "../model/index.js";
+import { decide, type Library } from "../library/index.js";
+import { describeWhere, exitCodeOf, InputError, MedpolicyError } from "../model/index.js";
 import { renderDetermination } from "./render.js";
 
 export interface EvaluateCliOptions {
@@ -122,7 +122,9 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
       return 0;
     } catch (e) {
       const where = e instanceof MedpolicyError ? describeWhere(e.where) : "";
-      o.err.write(`medpolicy: ${e instanceof MedpolicyError ? e.kind : "error"}: ${(e as Error).message}${where ? ` (${where})` : ""}\n`);
+      o.err.write(
+        `medpolicy: ${e instanceof MedpolicyError ? e.kind : "error"}: ${(e as Error).message}${where ? ` (${where})` : ""}\n`,
+      );
       return exitCodeOf(e);
     } finally {
       pending = [];

@@ -2,14 +2,14 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ingest, renderMarkdown } from "../ingest/index.js";
 import {
+  compareWithCorporate,
   diffPolicies,
   type Library,
   lintVersion,
   loadLibrary,
-  compareWithCorporate,
   todayIso,
 } from "../library/index.js";
-import { InputError, MedpolicyError, describeWhere, exitCodeOf } from "../model/index.js";
+import { describeWhere, exitCodeOf, InputError, MedpolicyError } from "../model/index.js";
 import { evaluateCommand } from "./evaluate.js";
 import { renderDiff, renderFindings, renderPolicies, renderTree } from "./render.js";
 
@@ -27,7 +27,10 @@ interface Io {
 
 const JSON_OPT = { json: { type: "boolean" as const, description: "machine-readable JSON output" } };
 const TODAY_OPT = {
-  today: { type: "string" as const, description: "the date (YYYY-MM-DD) that decides which version is in force" },
+  today: {
+    type: "string" as const,
+    description: "the date (YYYY-MM-DD) that decides which version is in force",
+  },
 };
 
 let cachedLib: Library | undefined;
@@ -44,7 +47,10 @@ function readDocument(file: string): Buffer {
   try {
     return readFileSync(file === "-" ? 0 : file);
   } catch (e) {
-    throw new InputError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
+    throw new InputError(
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { file },
+    );
   }
 }
 
@@ -81,11 +87,15 @@ const COMMANDS: Record<string, Command> = {
       ...JSON_OPT,
       ...TODAY_OPT,
       version: { type: "string", description: "the version (YYYY-MM)" },
-      markdown: { type: "boolean", description: "render the version as markdown (round-trips through ingest)" },
+      markdown: {
+        type: "boolean",
+        description: "render the version as markdown (round-trips through ingest)",
+      },
     },
     async run(a, v, io) {
       const ref = a[0];
-      if (!ref) throw new InputError("show needs a policy id, e.g. medpolicy show CP.MP.173", { field: "ID" });
+      if (!ref)
+        throw new InputError("show needs a policy id, e.g. medpolicy show CP.MP.173", { field: "ID" });
       const today = (v.today as string) ?? todayIso();
       const e = lib().get(v.version ? `${ref.split("@")[0]}@${v.version}` : ref, today);
       if (v.markdown) {
@@ -99,19 +109,26 @@ const COMMANDS: Record<string, Command> = {
   ingest: {
     summary: "parse a policy document; print the model, or what could not be placed",
     usage: "medpolicy ingest FILE [--policy ID] [--json]",
-    options: { ...JSON_OPT, policy: { type: "string", description: "the policy id, for a document without a header" } },
+    options: {
+      ...JSON_OPT,
+      policy: { type: "string", description: "the policy id, for a document without a header" },
+    },
     async run(a, v, io) {
       const file = a[0];
       if (!file) throw new InputError("ingest needs a FILE (or - for standard input)", { field: "FILE" });
       const r = ingestFile(file, v.policy as string | undefined);
-      print(io, v, { versions: r.versions, unplaced: r.unplaced, findings: r.findings, identifiedBy: r.identifiedBy }, () =>
-        [
-          ...r.versions.map((x) => renderTree(x)),
-          r.unplaced.length
-            ? `Could not place ${r.unplaced.length} line(s):\n${r.unplaced.map((u) => `  line ${u.line}: ${u.reason}: ${u.text}`).join("\n")}`
-            : "Every line placed.",
-          `Identified by ${r.identifiedBy}.`,
-        ].join("\n\n"),
+      print(
+        io,
+        v,
+        { versions: r.versions, unplaced: r.unplaced, findings: r.findings, identifiedBy: r.identifiedBy },
+        () =>
+          [
+            ...r.versions.map((x) => renderTree(x)),
+            r.unplaced.length
+              ? `Could not place ${r.unplaced.length} line(s):\n${r.unplaced.map((u) => `  line ${u.line}: ${u.reason}: ${u.text}`).join("\n")}`
+              : "Every line placed.",
+            `Identified by ${r.identifiedBy}.`,
+          ].join("\n\n"),
       );
       return r.unplaced.length > 0 ? 2 : 0;
     },
@@ -119,7 +136,11 @@ const COMMANDS: Record<string, Command> = {
   lint: {
     summary: "report document defects: labels, lead-ins, wording that differs from the corporate policy",
     usage: "medpolicy lint [ID[@VERSION]|FILE] [--json]",
-    options: { ...JSON_OPT, ...TODAY_OPT, policy: { type: "string", description: "policy id for a FILE without a header" } },
+    options: {
+      ...JSON_OPT,
+      ...TODAY_OPT,
+      policy: { type: "string", description: "policy id for a FILE without a header" },
+    },
     async run(a, v, io) {
       const target = a[0];
       const l = lib();
@@ -133,8 +154,22 @@ const COMMANDS: Record<string, Command> = {
       } else {
         const r = ingestFile(target, v.policy as string | undefined);
         findings = r.versions.flatMap((x) => {
-          const tag = (f: (typeof r.findings)[number]) => ({ ...f, policy: x.identity.id || target, version: x.identity.version });
-          const own = [...x.findings.map(tag), ...x.unplaced.map((u) => tag({ code: "unplaced", severity: "error", line: u.line, message: `could not place: ${u.text}` }))];
+          const tag = (f: (typeof r.findings)[number]) => ({
+            ...f,
+            policy: x.identity.id || target,
+            version: x.identity.version,
+          });
+          const own = [
+            ...x.findings.map(tag),
+            ...x.unplaced.map((u) =>
+              tag({
+                code: "unplaced",
+                severity: "error",
+                line: u.line,
+                message: `could not place: ${u.text}`,
+              }),
+            ),
+          ];
           const corp = x.identity.state ? l.inForce(x.identity.baseId, x.identity.effective) : undefined;
           return corp ? [...own, ...compareWithCorporate(x, corp.policy).map(tag)] : own;
         });
@@ -148,7 +183,10 @@ const COMMANDS: Record<string, Command> = {
     usage: "medpolicy diff ID@VERSION ID@VERSION [--json]",
     options: { ...JSON_OPT, ...TODAY_OPT },
     async run(a, v, io) {
-      if (a.length !== 2) throw new InputError("diff needs two versions, e.g. diff LA.CP.MP.173@2024-02 LA.CP.MP.173@2025-02", { field: "A B" });
+      if (a.length !== 2)
+        throw new InputError("diff needs two versions, e.g. diff LA.CP.MP.173@2024-02 LA.CP.MP.173@2025-02", {
+          field: "A B",
+        });
       const today = (v.today as string) ?? todayIso();
       const d = diffPolicies(lib().get(a[0]!, today).policy, lib().get(a[1]!, today).policy);
       print(io, v, d, () => renderDiff(d));
@@ -180,7 +218,11 @@ const COMMANDS: Record<string, Command> = {
   questionnaire: {
     summary: "print the FHIR Questionnaire for a policy section",
     usage: "medpolicy questionnaire ID[@VERSION] [--section S]",
-    options: { ...JSON_OPT, ...TODAY_OPT, section: { type: "string", description: "section id (default: every section with criteria)" } },
+    options: {
+      ...JSON_OPT,
+      ...TODAY_OPT,
+      section: { type: "string", description: "section id (default: every section with criteria)" },
+    },
     async run(a, v, io) {
       const ref = a[0];
       if (!ref) throw new InputError("questionnaire needs a policy id", { field: "ID" });
@@ -199,7 +241,10 @@ const COMMANDS: Record<string, Command> = {
       port: { type: "string", description: "port (default 3000, or $PORT)" },
       host: { type: "string", description: "address to listen on (default 127.0.0.1, or $HOST)" },
       data: { type: "string", description: "folder of the embedded database (default ./data)" },
-      "database-url": { type: "string", description: "PostgreSQL URL (default $DATABASE_URL; embedded when unset)" },
+      "database-url": {
+        type: "string",
+        description: "PostgreSQL URL (default $DATABASE_URL; embedded when unset)",
+      },
     },
     async run(_a, v, io) {
       const { serveFromCli } = await import("./serve.js");
@@ -208,7 +253,9 @@ const COMMANDS: Record<string, Command> = {
           port: Number(v.port ?? process.env.PORT ?? 3000),
           host: (v.host as string) ?? process.env.HOST ?? "127.0.0.1",
           dataDir: (v.data as string) ?? process.env.MEDPOLICY_DATA ?? "./data",
-          ...((v["database-url"] ?? process.env.DATABASE_URL) ? { databaseUrl: (v["database-url"] ?? process.env.DATABASE_URL) as string } : {}),
+          ...((v["database-url"] ?? process.env.DATABASE_URL)
+            ? { databaseUrl: (v["database-url"] ?? process.env.DATABASE_URL) as string }
+            : {}),
           library: lib(),
         },
         io,
@@ -232,12 +279,25 @@ function helpAll(): string {
 }
 
 function helpFor(name: string, c: Command): string {
-  const opts = Object.entries(c.options).map(([k, o]) => `  --${k}${o.type === "string" ? " VALUE" : ""}  ${o.description}`);
-  return [`medpolicy ${name} — ${c.summary}`, "", `Usage: ${c.usage}`, "", "Options:", ...opts, "  --help  this help"].join("\n");
+  const opts = Object.entries(c.options).map(
+    ([k, o]) => `  --${k}${o.type === "string" ? " VALUE" : ""}  ${o.description}`,
+  );
+  return [
+    `medpolicy ${name} — ${c.summary}`,
+    "",
+    `Usage: ${c.usage}`,
+    "",
+    "Options:",
+    ...opts,
+    "  --help  this help",
+  ].join("\n");
 }
 
 /** CLI entry (SPEC 3): returns the exit code; all output goes through `io`. */
-export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { out: process.stdout, err: process.stderr },
+): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     io.out.write(`${helpAll()}\n`);
@@ -265,11 +325,17 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     return 0;
   }
   try {
-    return await cmd.run(parsed.positionals, parsed.values as Record<string, string | boolean | undefined>, io);
+    return await cmd.run(
+      parsed.positionals,
+      parsed.values as Record<string, string | boolean | undefined>,
+      io,
+    );
   } catch (e) {
     if (e instanceof MedpolicyError) {
       const where = describeWhere(e.where);
-      io.err.write(`medpolicy ${name}: ${e.kind === "input" ? "bad input" : e.kind}: ${e.message}${where ? ` (${where})` : ""}\n`);
+      io.err.write(
+        `medpolicy ${name}: ${e.kind === "input" ? "bad input" : e.kind}: ${e.message}${where ? ` (${where})` : ""}\n`,
+      );
       return exitCodeOf(e);
     }
     throw e;

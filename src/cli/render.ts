@@ -7,9 +7,6 @@ const KIND_WORDS: Record<string, string> = {
   none: "none of",
 };
 
-/** Last segment of a criterion id, as shown beside each node (`I.A.2.g` → `g`). */
-const tail = (id: string) => id.split(".").pop() ?? id;
-
 function nodeLines(n: CriterionNode, depth: number, out: string[]): void {
   const pad = "  ".repeat(depth);
   switch (n.kind) {
@@ -18,7 +15,10 @@ function nodeLines(n: CriterionNode, depth: number, out: string[]): void {
       return;
     case "leaf":
       out.push(`${pad}${n.id}  ${n.text}`);
-      if (n.note) out.push(`${pad}    * note [${n.note.id}] ${n.note.effect === "review" ? "(medical-director review) " : ""}${n.note.text}`);
+      if (n.note)
+        out.push(
+          `${pad}    * note [${n.note.id}] ${n.note.effect === "review" ? "(medical-director review) " : ""}${n.note.text}`,
+        );
       return;
     case "all":
     case "any":
@@ -39,13 +39,18 @@ export function renderTree(v: PolicyVersion, status?: string): string {
   const id = v.identity;
   const out: string[] = [
     `${id.id}@${id.version} — ${id.title}`,
-    `${id.plan}${id.state ? ` (${id.state})` : ""} · ${status ? `${status} · ` : ""}effective ${id.effective}${
+    `${id.plan}${id.state ? ` (${id.state})` : ""} · ${status ? `status ${status} · ` : ""}effective ${id.effective}${
       id.approved ? ` · approved ${id.approved}` : " · draft (not approved)"
     } · hash ${v.hash.slice(0, 12)}`,
     "",
   ];
   for (const s of v.sections) {
-    const kind = s.kind === "medically-necessary" ? "medically necessary when" : s.kind === "not-proven" ? "NOT PROVEN" : s.kind;
+    const kind =
+      s.kind === "medically-necessary"
+        ? "medically necessary when"
+        : s.kind === "not-proven"
+          ? "NOT PROVEN"
+          : s.kind;
     if (!s.tree) {
       out.push(`${s.id}  [${kind}] ${s.text}`, "");
       continue;
@@ -57,24 +62,51 @@ export function renderTree(v: PolicyVersion, status?: string): string {
   }
   if (v.crossReferences.length) {
     out.push("Cross-references:");
-    for (const x of v.crossReferences) out.push(`  → ${x.target} ${x.title}${x.subject ? ` (for requests for ${x.subject})` : ""}`);
+    for (const x of v.crossReferences)
+      out.push(`  → ${x.target} ${x.title}${x.subject ? ` (for requests for ${x.subject})` : ""}`);
     out.push("");
   }
   for (const t of v.codeTables) {
-    const cov = t.coverage === "supports" ? "support coverage" : t.coverage === "does-not-support" ? "do NOT support coverage" : "";
+    const cov =
+      t.coverage === "supports"
+        ? "support coverage"
+        : t.coverage === "does-not-support"
+          ? "do NOT support coverage"
+          : "";
     out.push(`${t.system}${cov ? ` — codes that ${cov}` : ""}:`);
-    for (const r of t.rows) out.push(`  ${r.code}${r.marker ?? " "}  ${r.description.length > 90 ? `${r.description.slice(0, 87)}…` : r.description}`);
+    for (const r of t.rows)
+      out.push(
+        `  ${r.code}${r.marker ?? " "}  ${r.description.length > 90 ? `${r.description.slice(0, 87)}…` : r.description}`,
+      );
   }
-  for (const m of v.codeMarkers) out.push(`  ${m.marker} = ${m.meaning}${m.reviewUnderAge ? ` (reviewed under age ${m.reviewUnderAge})` : ""}`);
+  for (const m of v.codeMarkers)
+    out.push(
+      `  ${m.marker} = ${m.meaning}${m.reviewUnderAge ? ` (reviewed under age ${m.reviewUnderAge})` : ""}`,
+    );
   return out.join("\n");
 }
 
 /** `medpolicy policies` as a table. */
 export function renderPolicies(rows: VersionSummary[]): string {
   const header = ["ID", "VERSION", "STATUS", "EFFECTIVE", "APPROVED", "STATE", "TITLE"];
-  const body = rows.map((r) => [r.id, r.version, r.status, r.effective, r.approved ?? "—", r.state ?? "—", r.title]);
+  const body = rows.map((r) => [
+    r.id,
+    r.version,
+    r.status,
+    r.effective,
+    r.approved ?? "—",
+    r.state ?? "—",
+    r.title,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  return [header, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  return [header, ...body]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 export function renderFindings(findings: LintFinding[]): string {
@@ -100,7 +132,8 @@ export function renderDetermination(d: Determination): string {
   ];
   for (const l of d.lines) out.push(`  ${l.code}: ${l.outcome} — ${l.basis}`);
   if (d.referral) out.push(`  refer to ${d.referral.target} ${d.referral.title}`);
-  if (d.reasons.length) out.push("Reasons:", ...d.reasons.map((r) => `  ${r.criterion} (${r.status}) ${r.text}`));
+  if (d.reasons.length)
+    out.push("Reasons:", ...d.reasons.map((r) => `  ${r.criterion} (${r.status}) ${r.text}`));
   if (d.needed.length) out.push("Needed:", ...d.needed.map((n) => `  ${n.criterion} ${n.text}`));
   return out.join("\n");
 }

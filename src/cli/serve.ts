@@ -17,7 +17,9 @@ export async function serveFromCli(
   io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
 ): Promise<number> {
   const { startServer } = await import("../server/index.js");
+  const { fhirPlugin } = await import("../server/fhir/index.js");
   const server = await startServer({
+    plugins: [fhirPlugin()],
     port: o.port,
     host: o.host,
     dataDir: o.dataDir,

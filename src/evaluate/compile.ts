@@ -73,6 +73,12 @@ export interface Scratch {
   readonly rv: Int8Array;
   readonly slv: Int8Array;
   readonly rlv: Int8Array;
+  /** Copies of the four node-value arrays, to restore them after trial answers (`needed`). */
+  readonly saved: readonly [Int8Array, Int8Array, Int8Array, Int8Array];
+  /** Per candidate question, the strict and relaxed values it leads to when met / not met. */
+  readonly trial: Int8Array;
+  /** Per question, which evaluations list it as a candidate (bit 1 strict, bit 2 relaxed). */
+  readonly qflag: Uint8Array;
   /** Epoch marks for de-duplication without clearing. */
   readonly qmark: Uint32Array;
   readonly qwalk: Uint32Array;
@@ -121,6 +127,8 @@ export interface CompiledPolicy {
   readonly answerEntries: ReadonlyMap<string, AnswerEntry>;
   /** Frozen `source` objects shared by every trace (no allocation per node). */
   readonly factSources: readonly (Source | undefined)[];
+  /** Memoised immutable trace nodes of questions, per place (3 per node: leaf, condition, note). */
+  readonly traceCache: (unknown[] | undefined)[];
 
   readonly scratch: Scratch;
 }
@@ -156,7 +164,10 @@ interface QuestionBuild {
  * sections resolved (a reference that closes a cycle, or names no section with criteria, is
  * reported in `issues` and evaluates as unknown). Call once per version; evaluation is then pure.
  */
-export function compile(version: PolicyVersion, predicates: readonly PredicateBinding[] = []): CompiledPolicy {
+export function compile(
+  version: PolicyVersion,
+  predicates: readonly PredicateBinding[] = [],
+): CompiledPolicy {
   const issues: string[] = [];
   const questions: QuestionBuild[] = [];
   const byKey = new Map<string, QuestionBuild>();
@@ -185,7 +196,8 @@ export function compile(version: PolicyVersion, predicates: readonly PredicateBi
     }
     qb.ids.push(id);
     const prior = answerIndex.get(id);
-    if (prior !== undefined && prior !== qb.index) issues.push(`criterion id ${id} is used by two different criteria`);
+    if (prior !== undefined && prior !== qb.index)
+      issues.push(`criterion id ${id} is used by two different criteria`);
     else answerIndex.set(id, qb.index);
     return qb.index;
   }
@@ -214,7 +226,8 @@ export function compile(version: PolicyVersion, predicates: readonly PredicateBi
       case "any":
       case "none":
       case "atLeast": {
-        kindA[i] = node.kind === "all" ? ALL : node.kind === "any" ? ANY : node.kind === "none" ? NONE : AT_LEAST;
+        kindA[i] =
+          node.kind === "all" ? ALL : node.kind === "any" ? ANY : node.kind === "none" ? NONE : AT_LEAST;
         if (node.kind === "atLeast") nA[i] = node.n;
         if (node.condition !== undefined) condA[i] = question(node.condition, node.id);
         const childNeg = node.kind === "none" ? !neg : neg;
@@ -337,7 +350,9 @@ export function compile(version: PolicyVersion, predicates: readonly PredicateBi
       factQ.push(qb.index);
       factTests.push(combineBindings(qb.bindings));
       if (qb.bindings.some((b) => usesDates(b.when))) dates = true;
-      factSources.push(Object.freeze({ kind: "fact" as const, facts: Object.freeze([...facts]) as string[] }));
+      factSources.push(
+        Object.freeze({ kind: "fact" as const, facts: Object.freeze([...facts]) as string[] }),
+      );
     } else factSources.push(undefined);
     return Object.freeze({
       index: qb.index,
@@ -397,6 +412,7 @@ export function compile(version: PolicyVersion, predicates: readonly PredicateBi
     usesDates: dates,
     answerEntries,
     factSources,
+    traceCache: new Array(3 * nn).fill(undefined),
     scratch: {
       qv: new Int8Array(nq),
       qsrc: new Uint8Array(nq),
@@ -405,6 +421,9 @@ export function compile(version: PolicyVersion, predicates: readonly PredicateBi
       rv: new Int8Array(nn),
       slv: new Int8Array(nn),
       rlv: new Int8Array(nn),
+      saved: [new Int8Array(nn), new Int8Array(nn), new Int8Array(nn), new Int8Array(nn)],
+      trial: new Int8Array(4 * nq),
+      qflag: new Uint8Array(nq),
       qmark: new Uint32Array(nq),
       qwalk: new Uint32Array(nq),
       nmark: new Uint32Array(nn),

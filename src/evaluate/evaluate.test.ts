@@ -12,8 +12,20 @@ function evaluate(section: string, answers: Record<string, boolean>, facts: Fact
 }
 const ids = (xs: { criterion: string }[]) => xs.map((x) => x.criterion);
 
-const NO_CONTRAINDICATIONS = { "I.B.1": false, "I.B.2": false, "I.B.3": false, "I.B.4": false, "I.B.5": false };
-const MALIGNANT_TRIAL = { "I.A.1": true, "I.A.1.a": true, "I.A.1.b": true, "I.A.1.c": true, ...NO_CONTRAINDICATIONS };
+const NO_CONTRAINDICATIONS = {
+  "I.B.1": false,
+  "I.B.2": false,
+  "I.B.3": false,
+  "I.B.4": false,
+  "I.B.5": false,
+};
+const MALIGNANT_TRIAL = {
+  "I.A.1": true,
+  "I.A.1.a": true,
+  "I.A.1.b": true,
+  "I.A.1.c": true,
+  ...NO_CONTRAINDICATIONS,
+};
 const NONMALIGNANT_TRIAL = {
   "I.A.1": false,
   "I.A.2": true,
@@ -40,7 +52,16 @@ describe("compile", () => {
   });
   test("answerable ids: leaves, groups with a condition, notes", () => {
     const a = answerableIds(cp);
-    for (const id of ["I.A.1", "I.A.1.a", "I.B.4", "II.A.1", "II.A.2", "II.A.2.i", "II.A.1.a.note", "II.B.5"]) {
+    for (const id of [
+      "I.A.1",
+      "I.A.1.a",
+      "I.B.4",
+      "II.A.1",
+      "II.A.2",
+      "II.A.2.i",
+      "II.A.1.a.note",
+      "II.B.5",
+    ]) {
       assert.ok(a.has(id), id);
     }
     for (const id of ["I", "I.A", "I.B", "II", "II.A", "II.A.1.ref", "I.Z.9"]) assert.ok(!a.has(id), id);
@@ -49,7 +70,10 @@ describe("compile", () => {
     assert.deepEqual(questionOf(cp, "I.A.1.b")!.facts, ["lifeExpectancyMonths"]);
     assert.deepEqual(questionOf(cp, "I.A.2.b")!.facts, ["lifeExpectancyMonths"]);
     assert.deepEqual(questionOf(cp, "I.A.2.g")!.facts, ["opioidWeanPercent"]);
-    assert.deepEqual(questionOf(cp, "II.A.1.a")!.facts, ["trialPainReductionPercent", "trialMinimalSideEffects"]);
+    assert.deepEqual(questionOf(cp, "II.A.1.a")!.facts, [
+      "trialPainReductionPercent",
+      "trialMinimalSideEffects",
+    ]);
     assert.deepEqual(questionOf(cp, "I.A.2.a")!.facts, []);
   });
 });
@@ -63,7 +87,11 @@ describe("the shared cases, at section level", () => {
     const r = evaluate("I", { ...NONMALIGNANT_TRIAL, "I.A.2.g": false });
     assert.equal(r.outcome, "denied");
     assert.deepEqual(r.reasons, [
-      { criterion: "I.A.2.g", text: "Prior to the trial, systemic opioids have been weaned by at least 50%;", status: "not-met" },
+      {
+        criterion: "I.A.2.g",
+        text: "Prior to the trial, systemic opioids have been weaned by at least 50%;",
+        status: "not-met",
+      },
     ]);
     assert.deepEqual(r.needed, []);
   });
@@ -79,7 +107,9 @@ describe("the shared cases, at section level", () => {
   test("trial-systemic-infection → denied [I.B.4 present]", () => {
     const r = evaluate("I", { ...MALIGNANT_TRIAL, "I.B.4": true });
     assert.equal(r.outcome, "denied");
-    assert.deepEqual(r.reasons, [{ criterion: "I.B.4", text: "Active systemic infection;", status: "present" }]);
+    assert.deepEqual(r.reasons, [
+      { criterion: "I.B.4", text: "Active systemic infection;", status: "present" },
+    ]);
   });
   test("implant-malignant-trial-waiver → review; II.A.1.a would still make it approved", () => {
     const r = evaluate("II", {
@@ -122,10 +152,18 @@ describe("reasons", () => {
   test("a shared question is reported once, at its canonical id", () => {
     const r = evaluate("II", { ...MALIGNANT_TRIAL, "I.B.4": undefined as never, "II.B.4": true });
     assert.equal(r.outcome, "denied");
-    assert.deepEqual(r.reasons, [{ criterion: "I.B.4", text: "Active systemic infection;", status: "present" }]);
+    assert.deepEqual(r.reasons, [
+      { criterion: "I.B.4", text: "Active systemic infection;", status: "present" },
+    ]);
   });
   test("a note that holds waives its criterion: not a reason of a denial; listed under review", () => {
-    const base = { ...MALIGNANT_TRIAL, "II.A.2": false, "II.A.1.c": true, "II.A.1.d": true, "II.A.1.a.note": true };
+    const base = {
+      ...MALIGNANT_TRIAL,
+      "II.A.2": false,
+      "II.A.1.c": true,
+      "II.A.1.d": true,
+      "II.A.1.a.note": true,
+    };
     const denied = evaluate("II", { ...base, "II.A.1.a": false, "II.A.1.b": false });
     assert.equal(denied.outcome, "denied");
     assert.deepEqual(ids(denied.reasons), ["II.A.1.b"]);
@@ -169,7 +207,13 @@ describe("needed", () => {
     assert.deepEqual(ids(r2.needed).slice(0, 2), ["I.B.4", "I.A.1.b"]);
   });
   test("a note's condition is needed only while its criterion is not met and it could matter", () => {
-    const base = { ...MALIGNANT_TRIAL, "II.A.2": false, "II.A.1.b": true, "II.A.1.c": true, "II.A.1.d": true };
+    const base = {
+      ...MALIGNANT_TRIAL,
+      "II.A.2": false,
+      "II.A.1.b": true,
+      "II.A.1.c": true,
+      "II.A.1.d": true,
+    };
     assert.deepEqual(ids(evaluate("II", { ...base, "II.A.1.a": false }).needed), ["II.A.1.a.note"]);
     assert.equal(evaluate("II", { ...base, "II.A.1.a": true }).outcome, "approved");
     // a still open: answering it can approve; the note can make it review.
@@ -204,7 +248,10 @@ describe("facts", () => {
     const r = evaluate("I", answers, { opioidWeanPercent: 30 });
     assert.equal(r.outcome, "denied");
     assert.deepEqual(ids(r.reasons), ["I.A.2.g"]);
-    assert.equal(evaluate("I", { ...answers, "I.A.2.g": true }, { opioidWeanPercent: 30 }).outcome, "approved");
+    assert.equal(
+      evaluate("I", { ...answers, "I.A.2.g": true }, { opioidWeanPercent: 30 }).outcome,
+      "approved",
+    );
     assert.equal(evaluate("I", answers, {}).outcome, "pended");
   });
   test("one predicate serves both life-expectancy criteria", () => {
@@ -223,12 +270,19 @@ describe("facts", () => {
     assert.ok(ids(high.needed).includes("II.A.2.a"));
   });
   test("an invalid date of service is bad input when predicates compare dates", () => {
-    const p = compile(cpmp173(), [{ match: "Pathology for the pain", when: { fact: "sijImagingDate", withinMonths: 6 }, mode: "decides" }]);
+    const p = compile(cpmp173(), [
+      { match: "Pathology for the pain", when: { fact: "sijImagingDate", withinMonths: 6 }, mode: "decides" },
+    ]);
     assert.throws(
       () => evaluateSection(p, "I", { answers: {}, facts: {}, dateOfService: "2026-02-30" }),
       (e: unknown) => e instanceof InputError && e.where.field === "service.dateOfService",
     );
-    const ok = evaluateSection(p, "I", { answers: {}, facts: { sijImagingDate: "2025-09-01" }, dateOfService: DOS }, { trace: true });
+    const ok = evaluateSection(
+      p,
+      "I",
+      { answers: {}, facts: { sijImagingDate: "2025-09-01" }, dateOfService: DOS },
+      { trace: true },
+    );
     const a = findTrace(ok.trace!, "I.A.2.a")!;
     assert.equal(a.status, "met");
     assert.deepEqual(a.source, { kind: "fact", facts: ["sijImagingDate"] });
@@ -247,8 +301,16 @@ describe("input errors", () => {
   test("unknown ids are the caller's to reject (a case may span policies), or rejected on request", () => {
     assert.doesNotThrow(() => evaluate("I", { "I.Z.9": true }));
     const reject = (answers: Record<string, unknown>) =>
-      evaluateSection(cp, "I", { answers: answers as Record<string, boolean>, facts: {}, dateOfService: DOS }, { unknownIds: "reject" });
-    assert.throws(() => reject({ "I.Z.9": true }), (e: unknown) => e instanceof InputError && e.where.field === "answers.I.Z.9");
+      evaluateSection(
+        cp,
+        "I",
+        { answers: answers as Record<string, boolean>, facts: {}, dateOfService: DOS },
+        { unknownIds: "reject" },
+      );
+    assert.throws(
+      () => reject({ "I.Z.9": true }),
+      (e: unknown) => e instanceof InputError && e.where.field === "answers.I.Z.9",
+    );
     assert.throws(() => reject({ "I.A": true }), /computed/);
     assert.throws(() => reject({ "I.A.1": "yes" }), /true or false/);
   });
@@ -269,7 +331,13 @@ function findTrace(t: TraceNode, id: string, kind?: string): TraceNode | undefin
 describe("trace", () => {
   const r = evaluate(
     "II",
-    { ...MALIGNANT_TRIAL, "I.B.4": undefined as never, "II.B.4": false, "II.A.1.a.note": true, "II.A.2": false },
+    {
+      ...MALIGNANT_TRIAL,
+      "I.B.4": undefined as never,
+      "II.B.4": false,
+      "II.A.1.a.note": true,
+      "II.A.2": false,
+    },
     { lifeExpectancyMonths: 12 },
     true,
   );
@@ -332,8 +400,17 @@ describe("trace", () => {
     assert.deepEqual(b2.source, { kind: "fact", facts: ["lifeExpectancyMonths"] });
   });
   test("the trace does not change the outcome, reasons or needed", () => {
-    const plain = evaluate("II", { ...MALIGNANT_TRIAL, "II.A.1.a.note": true, "II.A.2": false }, { lifeExpectancyMonths: 12 });
-    const traced = evaluate("II", { ...MALIGNANT_TRIAL, "II.A.1.a.note": true, "II.A.2": false }, { lifeExpectancyMonths: 12 }, true);
+    const plain = evaluate(
+      "II",
+      { ...MALIGNANT_TRIAL, "II.A.1.a.note": true, "II.A.2": false },
+      { lifeExpectancyMonths: 12 },
+    );
+    const traced = evaluate(
+      "II",
+      { ...MALIGNANT_TRIAL, "II.A.1.a.note": true, "II.A.2": false },
+      { lifeExpectancyMonths: 12 },
+      true,
+    );
     const { trace: _t, ...rest } = traced;
     assert.deepEqual(rest, plain);
   });
@@ -344,10 +421,20 @@ describe("degenerate trees", () => {
     const v = cpmp173();
     const b = v.sections[0]!.tree!.children[1]!;
     if (b.kind !== "none") throw new Error("fixture");
-    b.children.push({ kind: "atLeast", n: 0, id: "I.B.6", label: "6", text: "At least none of:", line: 1, children: [
-      { kind: "leaf", id: "I.B.6.a", label: "a", text: "something", line: 1 },
-    ] });
-    const r = evaluateSection(compile(v, []), "I", { answers: MALIGNANT_TRIAL, facts: {}, dateOfService: DOS });
+    b.children.push({
+      kind: "atLeast",
+      n: 0,
+      id: "I.B.6",
+      label: "6",
+      text: "At least none of:",
+      line: 1,
+      children: [{ kind: "leaf", id: "I.B.6.a", label: "a", text: "something", line: 1 }],
+    });
+    const r = evaluateSection(compile(v, []), "I", {
+      answers: MALIGNANT_TRIAL,
+      facts: {},
+      dateOfService: DOS,
+    });
     assert.equal(r.outcome, "denied");
     assert.deepEqual(r.reasons, [{ criterion: "I.B.6", text: "At least none of:", status: "present" }]);
   });
@@ -369,7 +456,10 @@ describe("references", () => {
     v.sections[0]!.tree!.children.push({ kind: "ref", id: "I.C", target: "IX", text: "x", line: 1 });
     const p = compile(v, []);
     assert.match(p.issues[0]!, /IX/);
-    assert.equal(evaluateSection(p, "I", { answers: MALIGNANT_TRIAL, facts: {}, dateOfService: DOS }).outcome, "pended");
+    assert.equal(
+      evaluateSection(p, "I", { answers: MALIGNANT_TRIAL, facts: {}, dateOfService: DOS }).outcome,
+      "pended",
+    );
   });
 });
 
@@ -380,6 +470,14 @@ describe("purity", () => {
     evaluate("II", { "II.B.4": true, "I.A.1": true }, { lifeExpectancyMonths: 1 }, true);
     assert.throws(() => evaluate("II", { "I.B.4": true, "II.B.4": false }));
     assert.deepEqual(evaluate("I", a, {}, true), first);
-    assert.deepEqual(evaluateSection(compile(cpmp173(), CPMP173_PREDICATES), "I", { answers: a, facts: {}, dateOfService: DOS }, { trace: true }), first);
+    assert.deepEqual(
+      evaluateSection(
+        compile(cpmp173(), CPMP173_PREDICATES),
+        "I",
+        { answers: a, facts: {}, dateOfService: DOS },
+        { trace: true },
+      ),
+      first,
+    );
   });
 });

@@ -11,7 +11,15 @@ const check = (p: Predicate, facts: Facts, dos = DOS) => compilePredicate(p)(fac
 describe("dates", () => {
   test("parse rejects what is not a calendar date", () => {
     assert.equal(parseDay("2026-03-01"), 20260301);
-    for (const bad of ["2026-02-30", "2026-13-01", "2026-3-1", "20260301", "2026-03-01T00:00", "", "2025-02-29"]) {
+    for (const bad of [
+      "2026-02-30",
+      "2026-13-01",
+      "2026-3-1",
+      "20260301",
+      "2026-03-01T00:00",
+      "",
+      "2025-02-29",
+    ]) {
       assert.equal(parseDay(bad), undefined, bad);
     }
     assert.equal(parseDay("2024-02-29"), 20240229);
@@ -52,7 +60,10 @@ describe("comparison predicates", () => {
     const p: Predicate = { fact: "lifeExpectancyMonths", op: ">", value: 3 };
     assert.equal(check(p, {}), U);
     assert.equal(check(p, { lifeExpectancyMonths: "12" } as unknown as Facts), U);
-    assert.equal(check({ fact: "trialFunctionImproved", op: "==", value: true }, { trialFunctionImproved: 1 } as never), U);
+    assert.equal(
+      check({ fact: "trialFunctionImproved", op: "==", value: true }, { trialFunctionImproved: 1 } as never),
+      U,
+    );
   });
 });
 

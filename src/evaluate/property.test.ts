@@ -18,7 +18,10 @@ type Shape =
 
 const leafArb: fc.Arbitrary<Shape> = fc.record({ kind: fc.constant("leaf" as const), note: fc.boolean() });
 function groupArb(depth: number): fc.Arbitrary<Shape> {
-  const child = depth <= 1 ? leafArb : fc.oneof({ weight: 3, arbitrary: leafArb }, { weight: 2, arbitrary: groupArb(depth - 1) });
+  const child =
+    depth <= 1
+      ? leafArb
+      : fc.oneof({ weight: 3, arbitrary: leafArb }, { weight: 2, arbitrary: groupArb(depth - 1) });
   return fc
     .record({
       kind: fc.constantFrom<GroupKind>("all", "any", "none", "atLeast"),
@@ -69,9 +72,19 @@ function toNode(s: Shape, id: string, order: string[]): CriterionNode {
 
 function policyOf(tree: GroupNode | CriterionNode): PolicyVersion {
   return {
-    identity: { id: "T", baseId: "T", title: "T", plan: "test", version: "2026-01", approved: "2026-01-01", effective: "2026-01-01" },
+    identity: {
+      id: "T",
+      baseId: "T",
+      title: "T",
+      plan: "test",
+      version: "2026-01",
+      approved: "2026-01-01",
+      effective: "2026-01-01",
+    },
     description: "",
-    sections: [{ id: "S", label: "S", kind: "medically-necessary", text: "", line: 1, tree: tree as GroupNode }],
+    sections: [
+      { id: "S", label: "S", kind: "medically-necessary", text: "", line: 1, tree: tree as GroupNode },
+    ],
     crossReferences: [],
     codeTables: [],
     codeMarkers: [],
@@ -94,10 +107,18 @@ function value(s: Shape, id: string, a: Assignment, relaxed: boolean, neg: boole
   let v: boolean;
   if (s.kind === "leaf") v = a[id]!;
   else {
-    const kids = s.children.map((c, k) => value(c, `${id}.${k + 1}`, a, relaxed, s.kind === "none" ? !neg : neg));
+    const kids = s.children.map((c, k) =>
+      value(c, `${id}.${k + 1}`, a, relaxed, s.kind === "none" ? !neg : neg),
+    );
     const met = kids.filter(Boolean).length;
     const logic =
-      s.kind === "all" ? met === kids.length : s.kind === "any" ? met > 0 : s.kind === "none" ? met === 0 : met >= s.n;
+      s.kind === "all"
+        ? met === kids.length
+        : s.kind === "any"
+          ? met > 0
+          : s.kind === "none"
+            ? met === 0
+            : met >= s.n;
     v = (s.cond ? a[id]! : true) && logic;
   }
   // Relaxed: a criterion whose note holds counts as met (for a contraindication: absent).
@@ -158,7 +179,10 @@ const scenario = groupArb(4)
     const order: string[] = [];
     const tree = toNode(shape, "S", order);
     return fc
-      .array(fc.constantFrom<boolean | undefined>(true, false, undefined), { minLength: order.length, maxLength: order.length })
+      .array(fc.constantFrom<boolean | undefined>(true, false, undefined), {
+        minLength: order.length,
+        maxLength: order.length,
+      })
       .map((vals) => {
         const answers: Assignment = {};
         order.forEach((id, k) => {
@@ -282,7 +306,12 @@ describe("against a brute-force oracle on CP.MP.173 (shared questions, reference
           return val(v.sections.find((s) => s.id === n.target)!.tree!, relaxed);
         default: {
           const kids = n.children.map((c) => val(c, relaxed));
-          const logic = n.kind === "none" ? !kids.some(Boolean) : n.kind === "any" ? kids.some(Boolean) : kids.every(Boolean);
+          const logic =
+            n.kind === "none"
+              ? !kids.some(Boolean)
+              : n.kind === "any"
+                ? kids.some(Boolean)
+                : kids.every(Boolean);
           return (n.condition ? a[canon(n.id)]! : true) && logic;
         }
       }
@@ -296,7 +325,8 @@ describe("against a brute-force oracle on CP.MP.173 (shared questions, reference
       fc.property(answersArb, (answers) => {
         const r = evaluateSection(cp, "II", { answers, facts: {}, dateOfService: "2026-03-01" });
         const known: Assignment = {};
-        for (const [id, val] of Object.entries(answers)) known[cp.questions[cp.answerIndex.get(id)!]!.id] = val;
+        for (const [id, val] of Object.entries(answers))
+          known[cp.questions[cp.answerIndex.get(id)!]!.id] = val;
         const unknown = questions.filter((q) => !(q in known));
         fc.pre(unknown.length <= 9);
         const seen = new Set<Outcome>();

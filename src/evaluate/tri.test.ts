@@ -13,7 +13,12 @@ test("and / or / not agree with the sets of possible values", () => {
     for (const b of ALL) {
       const ands = new Set<boolean>();
       const ors = new Set<boolean>();
-      for (const x of possible(a)) for (const y of possible(b)) (ands.add(x && y), ors.add(x || y));
+      for (const x of possible(a)) {
+        for (const y of possible(b)) {
+          ands.add(x && y);
+          ors.add(x || y);
+        }
+      }
       assert.equal(and(a, b), fromSet(ands), `and(${a},${b})`);
       assert.equal(or(a, b), fromSet(ors), `or(${a},${b})`);
     }

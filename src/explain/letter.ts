@@ -27,7 +27,13 @@ export interface LetterInput {
   sender?: string;
 }
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
 
 /** Escapes text for HTML: every dynamic value in the letter goes through this. */
 export function escapeHtml(s: string): string {
@@ -78,7 +84,8 @@ function linesBlock(lines: Line[], final: LetterDecision["outcome"]): string {
   if (lines.length <= 1) return "";
   // The signed decision covers the whole request; the per-code engine outcomes are shown for context.
   const rows = lines.map(
-    (l) => `<tr><td>${escapeHtml(l.code)}</td><td>${escapeHtml(LINE_OUTCOME[l.outcome] ?? l.outcome)}</td></tr>`,
+    (l) =>
+      `<tr><td>${escapeHtml(l.code)}</td><td>${escapeHtml(LINE_OUTCOME[l.outcome] ?? l.outcome)}</td></tr>`,
   );
   return (
     `<h2>Services requested</h2><p>Decision for the request as a whole: ${escapeHtml(OUTCOME_TITLE[final])}.</p>` +

@@ -57,7 +57,9 @@ export function questionnaireUrl(policyId: string, version: string, section?: st
 }
 
 /** Reads a questionnaire id or canonical (`…/Questionnaire/ID-YYYY-MM[-SECTION][|version]`). */
-export function parseQuestionnaireRef(ref: string): { policy: string; version: string; section?: string } | undefined {
+export function parseQuestionnaireRef(
+  ref: string,
+): { policy: string; version: string; section?: string } | undefined {
   const bare = ref.split("|")[0]!.replace(/^.*\/Questionnaire\//, "");
   const m = /^([A-Za-z0-9.]+)-(\d{4}-\d{2})(?:-([A-Za-z0-9.]+))?$/.exec(bare);
   if (!m) return undefined;
@@ -183,7 +185,11 @@ function itemTextOf(o: Pick<Occurrence, "text" | "negated">): string {
   return o.negated ? `Is the following contraindication present: ${t}?` : t;
 }
 
-const isTrue = (question: string): QuestionnaireItemEnableWhen => ({ question, operator: "=", answerBoolean: true });
+const isTrue = (question: string): QuestionnaireItemEnableWhen => ({
+  question,
+  operator: "=",
+  answerBoolean: true,
+});
 
 /**
  * Renders the Questionnaire of `sectionId` (with the sections it refers to), or of every
@@ -206,46 +212,89 @@ export function renderQuestionnaire(entry: QuestionnaireSource, sectionId?: stri
       firstId.set(o.key, o.id);
     }
   };
-  const visit = (n: CriterionNode, positions: Pos[], conditions: (string | undefined)[], negated: boolean) => {
+  const visit = (
+    n: CriterionNode,
+    positions: Pos[],
+    conditions: (string | undefined)[],
+    negated: boolean,
+  ) => {
     if (n.kind === "ref") return;
     if (n.kind === "leaf") {
-      record({ key: keyOf(n.text, n.id), id: n.id, text: n.text, kind: "leaf", negated, positions, conditions });
+      record({
+        key: keyOf(n.text, n.id),
+        id: n.id,
+        text: n.text,
+        kind: "leaf",
+        negated,
+        positions,
+        conditions,
+      });
     } else {
       let own: string | undefined;
       if (n.condition !== undefined) {
         const key = keyOf(n.condition, n.id);
-        record({ key, id: n.id, text: n.condition, kind: "condition", negated: false, positions, conditions });
+        record({
+          key,
+          id: n.id,
+          text: n.condition,
+          kind: "condition",
+          negated: false,
+          positions,
+          conditions,
+        });
         own = firstId.get(key);
       }
-      n.children.forEach((c, i) =>
-        visit(c, [...positions, { node: n.id, index: i }], [...conditions, own], negated !== (n.kind === "none")),
-      );
+      n.children.forEach((c, i) => {
+        visit(
+          c,
+          [...positions, { node: n.id, index: i }],
+          [...conditions, own],
+          negated !== (n.kind === "none"),
+        );
+      });
     }
     if (n.note) {
       const key = keyOf(n.note.condition, n.note.id);
-      record({ key, id: n.note.id, text: n.note.condition, kind: "note", negated: false, positions, conditions });
+      record({
+        key,
+        id: n.note.id,
+        text: n.note.condition,
+        kind: "note",
+        negated: false,
+        positions,
+        conditions,
+      });
     }
   };
-  sections.forEach((s, i) => visit(s.tree!, [{ node: ROOT, index: i }], [undefined], false));
+  sections.forEach((s, i) => {
+    visit(s.tree!, [{ node: ROOT, index: i }], [undefined], false);
+  });
 
   // Placement: at the first occurrence when every occurrence is relevant under the same conditions;
   // otherwise hoisted to where the occurrences' containers meet, enabled when any of them applies.
   const hoisted = new Map<string, Hoist>();
-  const chain = (o: Occurrence) => o.conditions.filter((c): c is string => c !== undefined).join("\u0000");
+  // A question's own answer never gates it (a note asking a group's own condition sits inside the group).
+  const chain = (o: Occurrence) =>
+    o.conditions.filter((c): c is string => c !== undefined && c !== firstId.get(o.key)).join("\u0000");
   for (const [key, occs] of occurrences) {
     if (occs.length < 2 || occs.every((o) => chain(o) === chain(occs[0]!))) continue;
     let d = 0;
     for (;;) {
       const p0 = occs[0]!.positions[d]!;
       const sameChild = occs.every(
-        (o) => o.positions.length > d + 1 && o.positions[d]!.node === p0.node && o.positions[d]!.index === p0.index,
+        (o) =>
+          o.positions.length > d + 1 &&
+          o.positions[d]!.node === p0.node &&
+          o.positions[d]!.index === p0.index,
       );
       if (!sameChild) break;
       d++;
     }
     const container = occs[0]!.positions[d]!.node;
     const after = Math.max(...occs.map((o) => o.positions[d]!.index));
-    const firstBelow = occs.map((o) => o.conditions.slice(d + 1).find((c) => c !== undefined));
+    const firstBelow = occs.map((o) =>
+      o.conditions.slice(d + 1).find((c) => c !== undefined && c !== firstId.get(key)),
+    );
     const clauses = firstBelow.some((c) => c === undefined) ? [] : [...new Set(firstBelow as string[])];
     hoisted.set(key, { container, after, clauses });
   }
@@ -256,7 +305,13 @@ export function renderQuestionnaire(entry: QuestionnaireSource, sectionId?: stri
   for (const [key, occs] of occurrences) {
     const first = occs[0]!;
     const ids = all.get(key) ?? occs.map((o) => o.id);
-    questions.set(first.id, { linkId: first.id, text: first.text, itemText: itemTextOf(first), kind: first.kind, ids });
+    questions.set(first.id, {
+      linkId: first.id,
+      text: first.text,
+      itemText: itemTextOf(first),
+      kind: first.kind,
+      ids,
+    });
     for (const id of ids) if (!linkIdOf.has(id)) linkIdOf.set(id, first.id);
   }
 
@@ -280,16 +335,31 @@ export function renderQuestionnaire(entry: QuestionnaireSource, sectionId?: stri
   /** Whether this occurrence is where its question is rendered (first occurrence, not hoisted). */
   const rendersHere = (key: string, id: string) => firstId.get(key) === id && !hoisted.has(key);
 
-  const noteItems = (n: Exclude<CriterionNode, { kind: "ref" }>, criterionLinkId: string | undefined) => {
+  const noteItems = (
+    n: Exclude<CriterionNode, { kind: "ref" }>,
+    criterionLinkId: string | undefined,
+    negated: boolean,
+  ) => {
     const note = n.note!;
     const key = keyOf(note.condition, note.id);
-    const out: QuestionnaireItem[] = [{ linkId: `${note.id}.text`, type: "display", text: note.text }];
+    // The note matters only while its criterion is not answered as met. Under a `none` group the
+    // answer states a contraindication, so "met" is not simply `true`: the note is always shown there;
+    // and a note question other criteria share is shown whatever this criterion's answer.
+    const gate =
+      criterionLinkId !== undefined && !negated
+        ? [{ question: criterionLinkId, operator: "!=" as const, answerBoolean: true }]
+        : undefined;
+    const out: QuestionnaireItem[] = [
+      { linkId: `${note.id}.text`, type: "display", text: note.text, ...(gate && { enableWhen: gate }) },
+    ];
     if (rendersHere(key, note.id)) {
-      out.push({ linkId: note.id, type: "boolean", text: trimText(note.condition) });
-    }
-    // The note matters only while its criterion is not answered as met.
-    if (criterionLinkId !== undefined) {
-      for (const item of out) item.enableWhen = [{ question: criterionLinkId, operator: "!=", answerBoolean: true }];
+      const shared = (occurrences.get(key)?.length ?? 1) > 1;
+      out.push({
+        linkId: note.id,
+        type: "boolean",
+        text: trimText(note.condition),
+        ...(gate && !shared && { enableWhen: gate }),
+      });
     }
     return out;
   };
@@ -323,7 +393,7 @@ export function renderQuestionnaire(entry: QuestionnaireSource, sectionId?: stri
       const out: QuestionnaireItem[] = [];
       const linkId = firstId.get(key);
       if (rendersHere(key, n.id)) out.push(questionItem({ text: n.text, negated } as Occurrence, n.id));
-      if (n.note) out.push(...noteItems(n, linkId));
+      if (n.note) out.push(...noteItems(n, linkId, negated));
       return out;
     }
     const children = renderChildren(n.id, n.children, negated !== (n.kind === "none"));
@@ -335,8 +405,10 @@ export function renderQuestionnaire(entry: QuestionnaireSource, sectionId?: stri
       const nested = children.map((c) => withParentCondition(c, n.id));
       if (nested.length > 0) item.item = nested;
     } else {
-      item = { linkId: n.id, type: "group", text };
-      if (n.condition !== undefined) item.enableWhen = [isTrue(firstId.get(keyOf(n.condition, n.id))!)];
+      const cond = n.condition !== undefined ? firstId.get(keyOf(n.condition, n.id)) : undefined;
+      // The group's id may already be its (hoisted) condition question's linkId.
+      item = { linkId: cond === n.id ? `${n.id}.group` : n.id, type: "group", text };
+      if (cond !== undefined) item.enableWhen = [isTrue(cond)];
       if (children.length > 0) item.item = children;
       else {
         // Every criterion of the group is asked elsewhere in the form (shared questions).
@@ -345,7 +417,7 @@ export function renderQuestionnaire(entry: QuestionnaireSource, sectionId?: stri
       }
     }
     const out = [item];
-    if (n.note) out.push(...noteItems(n, undefined));
+    if (n.note) out.push(...noteItems(n, undefined, negated));
     return out;
   };
 
@@ -387,7 +459,8 @@ export function renderQuestionnaire(entry: QuestionnaireSource, sectionId?: stri
  */
 function withParentCondition(child: QuestionnaireItem, parent: string): QuestionnaireItem {
   const own = child.enableWhen ?? [];
-  const combined = child.enableBehavior === "any" && own.length > 1 ? [isTrue(parent)] : [isTrue(parent), ...own];
+  const combined =
+    child.enableBehavior === "any" && own.length > 1 ? [isTrue(parent)] : [isTrue(parent), ...own];
   const out: QuestionnaireItem = { ...child, enableWhen: combined };
   if (combined.length > 1) out.enableBehavior = "all";
   else delete out.enableBehavior;
@@ -554,12 +627,15 @@ export function validateQuestionnaire(q: unknown): string[] {
   const check = (item: ItemShape, path: string) => {
     const at = `${path} (${item.linkId})`;
     if (seen.has(item.linkId)) issues.push(`${at}: que-2: linkId ${item.linkId} is not unique`);
-    if (item.type === "group" && !item.item?.length) issues.push(`${at}: que-1: a group item needs nested items`);
-    if (item.type === "display" && item.item?.length) issues.push(`${at}: que-1: a display item cannot have nested items`);
+    if (item.type === "group" && !item.item?.length)
+      issues.push(`${at}: que-1: a group item needs nested items`);
+    if (item.type === "display" && item.item?.length)
+      issues.push(`${at}: que-1: a display item cannot have nested items`);
     if (item.type === "display" && (item.required || item.repeats)) {
       issues.push(`${at}: que-6: required and repeats are not permitted for display items`);
     }
-    if (item.type === "display" && item.readOnly !== undefined) issues.push(`${at}: que-9: readOnly on a display item`);
+    if (item.type === "display" && item.readOnly !== undefined)
+      issues.push(`${at}: que-9: readOnly on a display item`);
     if ((item.enableWhen?.length ?? 0) > 1 && !item.enableBehavior) {
       issues.push(`${at}: que-12: several enableWhen need enableBehavior`);
     }
@@ -584,9 +660,9 @@ export function validateQuestionnaire(q: unknown): string[] {
     }
     // A parent question is "earlier" than its nested items (they are shown beneath its answer).
     seen.set(item.linkId, item);
-    (item.item ?? []).forEach((c, i) => check(c, `${path}.item[${i}]`));
+    for (const [i, c] of (item.item ?? []).entries()) check(c, `${path}.item[${i}]`);
   };
-  parsed.data.item.forEach((it, i) => check(it, `item[${i}]`));
+  for (const [i, it] of parsed.data.item.entries()) check(it, `item[${i}]`);
   return issues;
 }
 
@@ -646,10 +722,13 @@ export function answersFromResponse(
           });
         }
         if (answers.length > 1) {
-          throw new InputError(`${at}: ${it.linkId} has ${answers.length} answers; a yes/no question takes one`, {
-            field: `${at}.answer`,
-            criterion: it.linkId,
-          });
+          throw new InputError(
+            `${at}: ${it.linkId} has ${answers.length} answers; a yes/no question takes one`,
+            {
+              field: `${at}.answer`,
+              criterion: it.linkId,
+            },
+          );
         }
         const value = answers[0]?.valueBoolean;
         if (typeof value !== "boolean") {

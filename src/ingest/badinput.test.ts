@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { InputError, exitCodeOf } from "../model/index.js";
+import { exitCodeOf, InputError } from "../model/index.js";
 import { ingest } from "./index.js";
 
 function rejects(input: string | Buffer, message: RegExp, opts = {}): void {
@@ -57,7 +57,9 @@ describe("bad input", () => {
     );
   });
   it("accepts a minimal policy", () => {
-    const r = ingest("I. It is the policy that foo is medically necessary when all of the following are met:\nA. Bar;\nB. Baz.\n");
+    const r = ingest(
+      "I. It is the policy that foo is medically necessary when all of the following are met:\nA. Bar;\nB. Baz.\n",
+    );
     assert.equal(r.versions[0]?.sections[0]?.tree?.children.length, 2);
   });
 });
@@ -79,15 +81,39 @@ function onlyInputErrors(doc: string | Buffer): void {
   }
 }
 
-const MARKUP = ["~~", "<u>", "</u>", "<del>", "**", "*", "\\*", "\t", "\n", "- ", "I. ", "a. ", "$\\geq$", "[bookmark: _Hlk1]", "CLINICAL POLICY\n", "Note: "];
+const MARKUP = [
+  "~~",
+  "<u>",
+  "</u>",
+  "<del>",
+  "**",
+  "*",
+  "\\*",
+  "\t",
+  "\n",
+  "- ",
+  "I. ",
+  "a. ",
+  "$\\geq$",
+  "[bookmark: _Hlk1]",
+  "CLINICAL POLICY\n",
+  "Note: ",
+];
 
 describe("fuzz", () => {
   it("random text is ingested or refused with an InputError", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom(...MARKUP), fc.string({ unit: "grapheme", maxLength: 20 })), {
-          maxLength: 60,
-        }),
+        fc.array(
+          fc.oneof(
+            fc.string({ maxLength: 40 }),
+            fc.constantFrom(...MARKUP),
+            fc.string({ unit: "grapheme", maxLength: 20 }),
+          ),
+          {
+            maxLength: 60,
+          },
+        ),
         (parts) => onlyInputErrors(parts.join("")),
       ),
       { numRuns: 300 },

@@ -15,13 +15,15 @@ import type {
   SectionKind,
   Unplaced,
 } from "../model/index.js";
-import { ESC_STAR, collapse, criterionText, finishText, takeMarker } from "./inline.js";
+import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
+import { formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
 import { type LeadIn, looksLikeLeadIn, readLeadIn } from "./leadin.js";
-import { STYLE_ORDER, type LabelCandidate, formatLabel, parseLabel } from "./labels.js";
 import type { Line } from "./lines.js";
 
 interface RawItem {
   token: string;
+  /** The line as printed (label included), should the label turn out to be wrapped text. */
+  printed: string;
   cands: LabelCandidate[];
   texts: string[];
   line: number;
@@ -30,6 +32,13 @@ interface RawItem {
   value?: number;
   children: RawItem[];
   issue?: { code: string; expected: number };
+  /** Its words once read (cached: the text is needed for the node and for its parent's lint). */
+  read?: ReturnType<typeof criterionText>;
+}
+
+function readItem(item: RawItem): ReturnType<typeof criterionText> {
+  item.read ??= criterionText(collapse(item.texts.join(" ")));
+  return item.read;
 }
 
 interface RawNote {
@@ -54,7 +63,11 @@ export interface CriteriaResult {
 /** Deeper nesting than this is not a policy list but a mis-read; such items are reported. */
 const MAX_DEPTH = 8;
 
-const NOTE_START = /^\s*((?:\*|\\\*|_|†|‡|\s|<\/?(?:b|i|em|strong)>)*)note\s*\d{0,2}\s*(?:\*|_|<\/?(?:b|i|em|strong)>)*\s*:/i;
+/** An unlabeled policy statement ("It is the policy of … that … is medically necessary when…"). */
+const STATEMENT = /\bit is the policy\b|\bmedically necessary\b|\bhas not been proven\b|\binvestigational\b/i;
+
+const NOTE_START =
+  /^\s*((?:\*|\\\*|_|†|‡|\s|<\/?(?:b|i|em|strong)>)*)note\s*\d{0,2}\s*(?:\*|_|<\/?(?:b|i|em|strong)>)*\s*:/i;
 
 /** Recognizes a note paragraph ("*Note: …", "**Note:* …", "*\*Note:* …", "†Note: …") and its marker. */
 export function readNoteStart(ln: Line): RawNote | undefined {
@@ -77,6 +90,12 @@ export function readNoteStart(ln: Line): RawNote | undefined {
 function endsTerminal(text: string): boolean {
   const t = finishText(text).replace(/[\s*†‡]+$/, "");
   return /[.;:!?]$/.test(t);
+}
+
+/** Text that stops mid-sentence: no closing punctuation and no joiner. */
+function unfinished(text: string): boolean {
+  const t = finishText(text).replace(/[\s*†‡]+$/, "");
+  return t !== "" && !/[.;:!?]$/.test(t) && !/\b(?:and|or)$/i.test(t);
 }
 
 function startsLower(text: string): boolean {
@@ -106,6 +125,8 @@ function orderOf(style: LabelStyle): number {
 /** Places each item in the list hierarchy by label style and sequence (cheapest reading wins). */
 function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
   const roots: RawItem[] = [];
+  /** The item whose text the document flowed through last. */
+  let prev: RawItem | undefined;
   const stack: Level[] = [];
   const useIndent = items.some((i) => i.indent > 0);
   for (const item of items) {
@@ -136,6 +157,12 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
         if (!best || cost < best.cost) best = { cost, k: stack.length, cand };
       }
     }
+    if (best && best.cost >= 3 && prev && unfinished(prev.texts.join(" "))) {
+      // "…deficiency of vitamin" / "A. or B": a wrapped line that starts like a label but fits the list
+      // badly, right after text that has not ended, continues that text.
+      prev.texts.push(item.printed, ...item.texts.slice(1));
+      continue;
+    }
     if (!best) {
       unplaced.push({
         line: item.line,
@@ -145,6 +172,7 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
       continue;
     }
     const { k, cand } = best;
+    prev = item;
     item.style = cand.style;
     item.value = cand.value;
     if (k < stack.length) {
@@ -174,7 +202,13 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
       else roots.push(item);
     } else {
       if (cand.value !== 1) item.issue = { code: "label-skipped", expected: 1 };
-      stack.push({ style: cand.style, last: cand.value, seen: new Set([cand.value]), indent: item.indent, items: [item] });
+      stack.push({
+        style: cand.style,
+        last: cand.value,
+        seen: new Set([cand.value]),
+        indent: item.indent,
+        items: [item],
+      });
       if (topItem) topItem.children.push(item);
       else roots.push(item);
     }
@@ -241,7 +275,7 @@ function labelFindings(item: RawItem, id: string, style: LabelStyle, ctx: Ctx): 
 }
 
 function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
-  const { text, marker } = criterionText(collapse(item.texts.join(" ")));
+  const { text, marker } = readItem(item);
   if (item.children.length === 0) {
     const leaf: CriterionNode = { kind: "leaf", id, label: item.token, text, line: item.line };
     if (marker) ctx.marked.push({ node: leaf, marker, line: item.line });
@@ -281,13 +315,11 @@ function makeGroup(item: RawItem, id: string, text: string, lead: LeadIn, ctx: C
     const cid = `${id}.${formatLabel(style, i + 1)}`;
     labelFindings(child, cid, style, ctx);
     children.push(toNode(child, cid, ctx));
-    joiners.push(child.children.length === 0 ? criterionText(collapse(child.texts.join(" "))).joiner : undefined);
+    joiners.push(child.children.length === 0 ? readItem(child).joiner : undefined);
   });
   const base = { id, label: item.token, text, line: item.line, children };
   const group: BranchNode =
-    lead.kind === "atLeast"
-      ? { ...base, kind: "atLeast", n: lead.n ?? 1 }
-      : { ...base, kind: lead.kind };
+    lead.kind === "atLeast" ? { ...base, kind: "atLeast", n: lead.n ?? 1 } : { ...base, kind: lead.kind };
   if (lead.condition) group.condition = lead.condition;
   lintGroup(group, joiners, ctx);
   return group;
@@ -347,8 +379,13 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
   const items: RawItem[] = [];
   const notes: RawNote[] = [];
   const referParagraphs: Paragraph[] = [];
-  let cur: { kind: "item"; item: RawItem } | { kind: "note"; note: RawNote } | { kind: "refer"; p: Paragraph } | null =
-    null;
+  let cur:
+    | { kind: "item"; item: RawItem }
+    | { kind: "note"; note: RawNote }
+    | { kind: "refer"; p: Paragraph }
+    | { kind: "lead"; lead: { texts: string[]; line: number; indent: number } }
+    | null = null;
+  let lead: { texts: string[]; line: number; indent: number } | undefined;
   let sawBlank = false;
   let pendingBreak = false;
   for (const ln of lines) {
@@ -376,6 +413,7 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
     if (lab) {
       const item: RawItem = {
         token: lab.token,
+        printed: text,
         cands: lab.candidates,
         texts: [lab.rest],
         line: ln.no,
@@ -384,6 +422,15 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
       };
       items.push(item);
       cur = { kind: "item", item };
+      continue;
+    }
+    if (cur === null && STATEMENT.test(text)) {
+      lead = { texts: [text], line: ln.no, indent: ln.indent };
+      cur = { kind: "lead", lead };
+      continue;
+    }
+    if (cur?.kind === "lead" && (!blankBefore || brk || !endsTerminal(cur.lead.texts.join(" ")))) {
+      cur.lead.texts.push(text);
       continue;
     }
     if (/^refer to\b/i.test(finishText(text))) {
@@ -413,10 +460,32 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
     unplaced.push({
       line: ln.no,
       text: finishText(text),
-      reason: cur === null ? "text before the first section of the criteria" : "paragraph in the criteria region that is not a list item, note or cross-reference",
+      reason:
+        cur === null
+          ? "text before the first section of the criteria"
+          : "paragraph in the criteria region that is not a list item, note or cross-reference",
     });
   }
 
+  if (lead) {
+    if (items.length > 0 && !items[0]?.cands.some((c) => c.style === "roman")) {
+      // A single-section policy whose statement carries no "I.": the statement is section I.
+      items.unshift({
+        token: "",
+        printed: lead.texts.join(" "),
+        cands: [{ style: "roman", value: 1 }],
+        texts: lead.texts,
+        line: lead.line,
+        indent: lead.indent,
+        children: [],
+      });
+    } else
+      unplaced.push({
+        line: lead.line,
+        text: finishText(lead.texts.join(" ")),
+        reason: "text before the first section of the criteria",
+      });
+  }
   const roots = buildHierarchy(items, unplaced);
   const ctx: Ctx = { findings, earlier: [], marked: [] };
   const sections: Section[] = [];
@@ -451,7 +520,11 @@ function attachNotes(notes: RawNote[], ctx: Ctx, findings: Finding[], unplaced: 
   for (const note of notes) {
     const text = finishText(collapse(note.texts.join(" ")).replaceAll(ESC_STAR, "*"));
     const open = marked.filter((m) => m.node.note === undefined && m.line < note.line);
-    let target = note.marker ? open.find((m) => m.marker === note.marker) : open.length === 1 ? open[0] : undefined;
+    let target = note.marker
+      ? open.find((m) => m.marker === note.marker)
+      : open.length === 1
+        ? open[0]
+        : undefined;
     if (!target && note.marker === undefined && open.length === 0) target = undefined;
     if (!target) {
       unplaced.push({

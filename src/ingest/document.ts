@@ -8,9 +8,9 @@ import {
   type Finding,
   type PolicyIdentity,
   type PolicyVersion,
+  policyHash,
   type RevisionEntry,
   type Unplaced,
-  policyHash,
 } from "../model/index.js";
 import { type Paragraph, readCriteria } from "./criteria.js";
 import { collapse, finishText } from "./inline.js";
@@ -79,11 +79,18 @@ export function readCrossReference(sentence: string, line: number): CrossReferen
   if (!m) return undefined;
   const target = m[1] as string;
   const rest = (m[2] as string).replace(/[.\s]+$/, "");
-  const sub = /^(.*?)\s+for\s+(?:requests? (?:for|of)|criteria (?:for|on|of)|coverage (?:of|for)|information (?:on|about))\s+(.+)$/i.exec(
-    rest,
-  );
+  const sub =
+    /^(.*?)\s+for\s+(?:requests? (?:for|of)|criteria (?:for|on|of)|coverage (?:of|for)|information (?:on|about))\s+(.+)$/i.exec(
+      rest,
+    );
   const ref: CrossReference = sub
-    ? { target, title: (sub[1] as string).trim(), subject: (sub[2] as string).trim(), text: sentence.trim(), line }
+    ? {
+        target,
+        title: (sub[1] as string).trim(),
+        subject: (sub[2] as string).trim(),
+        text: sentence.trim(),
+        line,
+      }
     : { target, title: rest, text: sentence.trim(), line };
   return ref;
 }
@@ -103,7 +110,8 @@ function readReferences(lines: readonly Line[], used: Set<number>): string[] {
   const items: string[][] = [];
   let blank = false;
   for (const ln of lines) {
-    if (ln.region !== "references" || used.has(ln.no) || ln.regionHeading || ln.pageHeader || ln.linkOnly) continue;
+    if (ln.region !== "references" || used.has(ln.no) || ln.regionHeading || ln.pageHeader || ln.linkOnly)
+      continue;
     if (ln.blank) {
       blank = true;
       continue;
@@ -112,13 +120,18 @@ function readReferences(lines: readonly Line[], used: Set<number>): string[] {
     const numbered = /^\d{1,3}[.)](?:\s|$)/.test(text);
     const last = items[items.length - 1];
     // A reference cut by a page header, or wrapped, continues; a numbered line starts the next one.
-    const continues = last && !numbered && !ln.bullet && (!blank || ln.pageBreakBefore || /^[a-z]/.test(text));
+    const continues =
+      last && !numbered && !ln.bullet && (!blank || ln.pageBreakBefore || /^[a-z]/.test(text));
     if (continues) last.push(text);
     else items.push([text]);
     blank = false;
   }
   return items
-    .map((parts) => collapse(parts.join(" ")).replace(/^(?:\d{1,3}[.)](?:\s+|$))+/, "").trim())
+    .map((parts) =>
+      collapse(parts.join(" "))
+        .replace(/^(?:\d{1,3}[.)](?:\s+|$))+/, "")
+        .trim(),
+    )
     .filter((r) => r !== "");
 }
 

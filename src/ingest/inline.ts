@@ -124,7 +124,9 @@ export function cleanInline(input: string): string {
   if (s.includes("<")) {
     s = s
       .replace(/<((?:https?|ftp|mailto):[^<>\s]+)>/gi, "$1")
-      .replace(/<sup>([^<]{0,200})<\/sup>/gi, (_m, inner: string) => (/^[\s®™©*†‡§]+$/.test(inner) ? inner : ""))
+      .replace(/<sup>([^<]{0,200})<\/sup>/gi, (_m, inner: string) =>
+        /^[\s®™©*†‡§]+$/.test(inner) ? inner : "",
+      )
       .replace(/<br\s*\/?>/gi, " ")
       .replace(TAGS, "");
   }
@@ -137,7 +139,8 @@ export function cleanInline(input: string): string {
     .replace(/\s+/g, " ")
     .trim();
   s = s.replaceAll(ESC_BS, "\\").replaceAll(ESC_DOLLAR, "$");
-  if (/[\uF000-\uF07F]/.test(s)) s = s.replace(/[\uF000-\uF07F]/g, (c) => String.fromCharCode(c.charCodeAt(0) - ESC_BASE));
+  if (/[\uF000-\uF07F]/.test(s))
+    s = s.replace(/[\uF000-\uF07F]/g, (c) => String.fromCharCode(c.charCodeAt(0) - ESC_BASE));
   return s;
 }
 
@@ -165,14 +168,12 @@ function stripEmphasis(input: string): string {
 export function finishText(s: string): string {
   let t = s;
   if (t.includes("*")) t = t.replace(/(^|\s)\*+/g, "$1").replace(/\*+(?=\s|$)/g, "");
+  if (t.includes(ESC_STAR)) t = t.replaceAll(ESC_STAR, "*");
+  t = t.replace(/\s+/g, " ");
   // Space left inside brackets or before a comma by dropped markup (redline deletions, superscripts).
-  return t
-    .replaceAll(ESC_STAR, "*")
-    .replace(/\s+/g, " ")
-    .replace(/([([]) /g, "$1")
-    .replace(/ ([)\]])/g, "$1")
-    .replace(/ ([,;])(?= |$)/g, "$1")
-    .trim();
+  if (/[([] | [)\],;]/.test(t))
+    t = t.replace(/([([]) | ([)\]])| ([,;])(?= |$)/g, (_m, a, b, c) => a ?? b ?? c);
+  return t.trim();
 }
 
 const MARKER_CHARS = new Set(["*", ESC_STAR, "†", "‡"]);

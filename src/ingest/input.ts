@@ -25,24 +25,51 @@ function badShare(text: string): { replacement: number; control: number } {
   return { replacement: replacement / Math.max(1, n), control: control / Math.max(1, n) };
 }
 
+/**
+ * UTF-8, unless the bytes are a legacy single-byte text (a Word export in Windows-1252): then nearly
+ * every byte above 0x7F is invalid UTF-8 while the text is mostly ASCII.
+ */
+function decodeBytes(input: Buffer): string {
+  const utf8 = new TextDecoder("utf-8", { fatal: false }).decode(input);
+  if (!utf8.includes("\ufffd")) return utf8;
+  let high = 0;
+  for (const b of input) if (b >= 0x80) high++;
+  let bad = 0;
+  for (let i = 0; i < utf8.length; i++) if (utf8.charCodeAt(i) === 0xfffd) bad++;
+  if (bad * 2 >= high && high <= input.length * 0.2) {
+    // Node's "windows-1252" decoder reads 0x80–0x9F as latin-1 controls; map them as Windows does.
+    return input.toString("latin1").replace(/[\u0080-\u009f]/g, (c) => CP1252[c.charCodeAt(0) - 0x80] || c);
+  }
+  return utf8;
+}
+
+const CP1252 = "€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ";
+
 /** Decodes and checks a document; throws InputError for input that is not a readable text document. */
 export function decodeDocument(input: string | Buffer, maxBytes: number, file?: string): string {
   const where = file ? { file } : {};
   if (typeof input !== "string" && !Buffer.isBuffer(input)) {
     throw new InputError("the document must be text (a string or a buffer)", where);
   }
-  const size = typeof input === "string" ? (input.length > maxBytes ? input.length : Buffer.byteLength(input)) : input.length;
+  const size =
+    typeof input === "string"
+      ? input.length > maxBytes
+        ? input.length
+        : Buffer.byteLength(input)
+      : input.length;
   if (size > maxBytes) {
     throw new InputError(`the document is too large: ${mb(size)}, the limit is ${mb(maxBytes)}`, where);
   }
   if (size === 0) throw new InputError("the document is empty", where);
   let text: string;
   if (typeof input === "string") {
-    if (input.includes("\u0000")) throw new InputError("the document is binary, not text (it contains NUL characters)", where);
+    if (input.includes("\u0000"))
+      throw new InputError("the document is binary, not text (it contains NUL characters)", where);
     text = input;
   } else {
-    if (input.includes(0)) throw new InputError("the document is binary, not text (it contains NUL bytes)", where);
-    text = new TextDecoder("utf-8", { fatal: false }).decode(input);
+    if (input.includes(0))
+      throw new InputError("the document is binary, not text (it contains NUL bytes)", where);
+    text = decodeBytes(input);
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const bad = badShare(text);

@@ -87,7 +87,8 @@ const CONNECTORS = /\s(?:when|where|if|that includes?|which includes?|who (?:has
 const NEAR_CONNECTORS = /(?:,?\s+and|\s+with|\s+including)\s*$/i;
 
 const REF = /\b(?:the )?above criteria (?:for|in|of) (?:the )?(.+?) (?:are|is|have been|has been) met\b/i;
-const REF_SECTION = /\b(?:the )?criteria (?:in|of|for) section ([IVX]{1,6}) (?:above )?(?:are|is|have been|has been) met\b/i;
+const REF_SECTION =
+  /\b(?:the )?criteria (?:in|of|for) section ([IVX]{1,6}) (?:above )?(?:are|is|have been|has been) met\b/i;
 
 function tidyCondition(s: string): string | undefined {
   const t = s

@@ -3,8 +3,9 @@
  * indentation, table row, running page header — and assigned to a region of the document
  * (description, policy/criteria, background, coding, revision log, references, boilerplate).
  */
-import { parseLabel } from "./labels.js";
+
 import { cleanInline, collapse, finishText } from "./inline.js";
+import { parseLabel } from "./labels.js";
 
 export type Region =
   | "header"
@@ -43,7 +44,10 @@ export interface Line {
 
 const HEADINGS: [RegExp, Region][] = [
   [/^description(?: and background)?$/, "description"],
-  [/^(?:policy ?\/ ?criteria|policy criteria|policy and criteria|clinical criteria|coverage criteria|criteria)$/, "criteria"],
+  [
+    /^(?:policy ?\/ ?criteria|policy criteria|policy and criteria|clinical criteria|coverage criteria|criteria)$/,
+    "criteria",
+  ],
   [/^background$/, "background"],
   [/^coding implications$/, "coding"],
   [/^(?:revision log|reviews,? revisions,? (?:and|&) approvals)$/, "log"],
@@ -53,7 +57,11 @@ const HEADINGS: [RegExp, Region][] = [
 ];
 
 function norm(s: string): string {
-  return collapse(finishText(s).toLowerCase().replace(/[:.]\s*$/, ""));
+  return collapse(
+    finishText(s)
+      .toLowerCase()
+      .replace(/[:.]\s*$/, ""),
+  );
 }
 
 export function knownHeading(text: string): Region | undefined {
@@ -62,6 +70,9 @@ export function knownHeading(text: string): Region | undefined {
   for (const [re, region] of HEADINGS) if (re.test(n)) return region;
   return undefined;
 }
+
+export const PIPE_ROW = /^\s*\|.*\|\s*$/;
+const PIPE_RULE = /^\s*\|(?:\s*:?-{2,}:?\s*\|)+\s*$/;
 
 function analyze(rawIn: string, no: number): Line {
   const raw = rawIn.includes("[bookmark") ? rawIn.replace(/\[bookmark:[^\]]*\]/gi, "") : rawIn;
@@ -81,6 +92,13 @@ function analyze(rawIn: string, no: number): Line {
     region: "header",
   };
   if (blank) return line;
+  if (PIPE_ROW.test(raw)) {
+    // A markdown pipe table row is a table row like a tab-separated one; its |---| rule is spacing.
+    line.hasTab = true;
+    if (PIPE_RULE.test(raw)) line.blank = true;
+    line.text = cleanInline(raw.replace(/\|/g, " "));
+    return line;
+  }
   line.hasTab = raw.includes("\t");
   let indent = 0;
   let i = 0;
@@ -136,11 +154,17 @@ export function readLines(rawLines: readonly string[]): Document {
   }
   markPageHeaders(lines, title, titleLine);
   if (title === undefined) {
-    const learned = lines.find((l) => l.pageHeader && !/^clinical policy$/i.test(norm(l.text)) && !/^page \d/i.test(norm(l.text)));
+    const learned = lines.find(
+      (l) => l.pageHeader && !/^clinical policy$/i.test(norm(l.text)) && !/^page \d/i.test(norm(l.text)),
+    );
     if (learned) title = finishText(learned.text);
   }
   assignRegions(lines);
-  return title === undefined ? { lines } : titleLine === undefined ? { lines, title } : { lines, title, titleLine };
+  return title === undefined
+    ? { lines }
+    : titleLine === undefined
+      ? { lines, title }
+      : { lines, title, titleLine };
 }
 
 function markPageHeaders(lines: Line[], knownTitle: string | undefined, titleLine: number | undefined): void {
@@ -148,11 +172,12 @@ function markPageHeaders(lines: Line[], knownTitle: string | undefined, titleLin
   let afterClinical = false;
   for (const ln of lines) {
     if (ln.blank) continue;
-    const n = norm(ln.text);
-    if (ln.hasTab) {
+    // Headers are short: a line longer than the title plus a heading cannot be one.
+    if (ln.hasTab || ln.text.length > Math.max(160, (title?.length ?? 0) + 100)) {
       afterClinical = false;
       continue;
     }
+    const n = norm(ln.text);
     if (n === "clinical policy" || /^page \d{1,4}(?: of \d{1,4})?$/.test(n)) {
       ln.pageHeader = true;
       afterClinical = n === "clinical policy";
@@ -174,7 +199,13 @@ function markPageHeaders(lines: Line[], knownTitle: string | undefined, titleLin
         }
       }
     }
-    if (afterClinical && title === undefined && n.length <= 150 && !parseLabel(ln.text) && !knownHeading(ln.text)) {
+    if (
+      afterClinical &&
+      title === undefined &&
+      n.length <= 150 &&
+      !parseLabel(ln.text) &&
+      !knownHeading(ln.text)
+    ) {
       // The running title after "CLINICAL POLICY", in a document that does not print its title heading.
       title = n;
       ln.pageHeader = true;
@@ -211,8 +242,8 @@ function assignRegions(lines: Line[]): void {
   const start = lines.findIndex((l) => {
     if (l.blank || l.pageHeader || l.hasTab) return false;
     const lab = parseLabel(l.text);
+    if (!lab) return false;
     return (
-      lab !== undefined &&
       lab.candidates.some((c) => c.style === "roman" && c.value === 1) &&
       /\b(?:policy|medically necessary|not proven|investigational|criteria)\b/i.test(lab.rest)
     );

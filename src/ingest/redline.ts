@@ -42,7 +42,7 @@ interface State {
 function wholeRowMark(line: string): Mark | undefined {
   if (!line.includes("\t")) return undefined;
   const first = line.split("\t")[0]?.trim() ?? "";
-  const m = /^(~~|<(?:del|ins|u|s|strike)\b[^>]*>)([^]*?)(~~|<\/(?:del|ins|u|s|strike)>)$/i.exec(first);
+  const m = /^(~~|<(?:del|ins|u|s|strike)\b[^>]*>)([\s\S]*?)(~~|<\/(?:del|ins|u|s|strike)>)$/i.exec(first);
   if (!m) return undefined;
   if (TOKEN_TEST.test(m[2] as string)) return undefined;
   return tokenKind(m[1] as string)?.mark;

@@ -53,8 +53,7 @@ const cond = (v: PolicyVersion, id: string) => (node(v, id) as BranchNode).condi
 const text = (v: PolicyVersion, id: string) => node(v, id).text;
 
 const SEC_I_173 = "all(A:any(1:all?(a,b,c),2:all?(a,b,c,d,e,f,g,h)),B:none(1,2,3,4,5))";
-const SEC_II_173 =
-  "all(A:any(1:all?(ref>I,a^,b,c,d),2:all?(ref>I,a,b,c,d,e,f,g,h,i)),B:none(1,2,3,4,5))";
+const SEC_II_173 = "all(A:any(1:all?(ref>I,a^,b,c,d),2:all?(ref>I,a,b,c,d,e,f,g,h,i)),B:none(1,2,3,4,5))";
 
 function assert173Details(v: PolicyVersion): void {
   assert.equal(cond(v, "I.A.1"), "Chronic intractable pain of malignant origin");
@@ -80,7 +79,10 @@ function assert173Details(v: PolicyVersion): void {
   assert.equal(note.note.id, "II.A.1.a.note");
   assert.equal(note.note.marker, "*");
   assert.equal(note.note.effect, "review");
-  assert.match(note.note.condition, /^Advanced disease, when survival time is limited, or considered high risk/);
+  assert.match(
+    note.note.condition,
+    /^Advanced disease, when survival time is limited, or considered high risk/,
+  );
   const [s1, s2] = v.sections;
   assert.equal(s1?.kind, "medically-necessary");
   assert.equal(s2?.kind, "medically-necessary");
@@ -91,7 +93,9 @@ function codes(v: PolicyVersion): string[][] {
   return v.codeTables.map((t) => t.rows.map((r) => r.code + (r.marker ?? "")));
 }
 const CPT_173 =
-  "62320 62321 62322 62323 62326 62327 62350 62351 62355 62360 62361 62362 62365 62367 62368 62369 62370".split(" ");
+  "62320 62321 62322 62323 62326 62327 62350 62351 62355 62360 62361 62362 62365 62367 62368 62369 62370".split(
+    " ",
+  );
 const HCPCS_173 = "A4300 A4301 E0782 E0783 E0785 E0786 C1772 C1755 J2274 S0093".split(" ");
 
 describe("CP.MP.173 corporate (markdown from PDF)", () => {
@@ -130,7 +134,11 @@ describe("CP.MP.173 corporate (markdown from PDF)", () => {
       v.crossReferences.map(({ target, title, subject }) => ({ target, title, subject })),
       [
         { target: "CP.PHAR.149", title: "Intrathecal Baclofen (Gablofen, Lioresal)", subject: "Baclofen" },
-        { target: "CP.MP.107", title: "Durable Medical Equipment (DME) section on Pumps", subject: "other indications" },
+        {
+          target: "CP.MP.107",
+          title: "Durable Medical Equipment (DME) section on Pumps",
+          subject: "other indications",
+        },
       ],
     );
   });
@@ -236,7 +244,10 @@ describe("NC.CP.MP.173 (plain text from PDF, running headers)", () => {
   it("re-joins a code description and a log row cut by page headers", () => {
     assert.deepEqual(codes(v), [CPT_173, HCPCS_173]);
     const first = v.codeTables[0]?.rows[0];
-    assert.match(first?.description ?? "", /not including neurolytic substances, including needle or catheter placement/);
+    assert.match(
+      first?.description ?? "",
+      /not including neurolytic substances, including needle or catheter placement/,
+    );
     const e = v.revisionLog[0];
     assert.equal(e?.revision, "2022-01");
     assert.match(e?.description ?? "", /weight and bulk of the device; No other implanted/);
@@ -298,7 +309,10 @@ describe("LA.CP.MP.173 (redline)", () => {
       proposed.revisionLog.map((e) => e.revision),
       ["2020-12", "2022-02", "2023-04", "2024-02", "2025-02"],
     );
-    assert.match(proposed.revisionLog[4]?.description ?? "", /II\.A\.2\.i\. with no impact to criteria\. Background/);
+    assert.match(
+      proposed.revisionLog[4]?.description ?? "",
+      /II\.A\.2\.i\. with no impact to criteria\. Background/,
+    );
   });
   it("reads the fee-schedule marker and the marked codes", () => {
     for (const v of r.versions) {
@@ -315,8 +329,12 @@ describe("LA.CP.MP.173 (redline)", () => {
   });
   it("keeps struck references in the prior version only", () => {
     assert.ok(prior.references.length > proposed.references.length);
-    assert.ok(prior.references.some((x) => x.startsWith("UpToDate. www.uptodate.com. Published May 10, 2022")));
-    assert.ok(!proposed.references.some((x) => x.startsWith("UpToDate. www.uptodate.com. Published May 10, 2022")));
+    assert.ok(
+      prior.references.some((x) => x.startsWith("UpToDate. www.uptodate.com. Published May 10, 2022")),
+    );
+    assert.ok(
+      !proposed.references.some((x) => x.startsWith("UpToDate. www.uptodate.com. Published May 10, 2022")),
+    );
   });
 });
 
@@ -355,7 +373,10 @@ describe("CP.MP.126 (inconsistent indentation, code coverage tables)", () => {
     assert.equal(v.identity.title, "Sacroiliac Joint Fusion");
     assert.equal(v.identity.version, "2025-04");
     assert.equal(v.revisionLog.length, 6);
-    assert.match(v.revisionLog[5]?.description ?? "", /no clinical significance\. Reviewed codes and descriptions/);
+    assert.match(
+      v.revisionLog[5]?.description ?? "",
+      /no clinical significance\. Reviewed codes and descriptions/,
+    );
     assert.equal(v.references.length, 32);
   });
 });

@@ -5,8 +5,8 @@
  * continues in a row with an empty code (or empty dates).
  */
 import type { CodeCoverage, CodeMarker, CodeTable, RevisionEntry, Unplaced } from "../model/index.js";
-import { ESC_STAR, cleanInline, collapse, finishText } from "./inline.js";
-import type { Line } from "./lines.js";
+import { cleanInline, collapse, ESC_STAR, finishText } from "./inline.js";
+import { type Line, PIPE_ROW } from "./lines.js";
 
 interface Row {
   line: number;
@@ -17,6 +17,12 @@ interface Row {
 
 const SINGLE_CELL = /^\t[^\t]*$/;
 
+/** `| a | b \| c |` → ["a", "b | c"]. */
+function splitPipes(raw: string): string[] {
+  const inner = raw.trim().replace(/^\|/, "").replace(/\|$/, "");
+  return inner.split(/(?<!\\)\|/).map((c) => c.replace(/\\\|/g, "|").trim());
+}
+
 /**
  * Reads table rows. A run of two or more adjacent single-cell lines (`\tcell`) is one Word row; any
  * other line with a tab is one row split at its tabs.
@@ -26,7 +32,13 @@ function rowsOf(lines: readonly Line[]): Map<number, Row> {
   let i = 0;
   while (i < lines.length) {
     const ln = lines[i] as Line;
-    if (ln.region === "criteria" || !ln.raw.includes("\t") || ln.pageHeader) {
+    if (ln.region === "criteria" || !ln.hasTab || ln.pageHeader || ln.blank) {
+      i++;
+      continue;
+    }
+    if (PIPE_ROW.test(ln.raw)) {
+      const cells = splitPipes(ln.raw).map((c) => cleanInline(c));
+      if (cells.some((c) => c !== "")) rows.set(i, { line: ln.no, cells, span: 1 });
       i++;
       continue;
     }
@@ -53,7 +65,8 @@ function rowsOf(lines: readonly Line[]): Map<number, Row> {
   return rows;
 }
 
-const CODE_SYSTEM = /\b(?:CPT|HCPCS|HCPC|ICD-?10(?:-CM|-PCS)?|ICD-?9(?:-CM)?|CDT|NDC|Revenue|REV|Modifier)\b/i;
+const CODE_SYSTEM =
+  /\b(?:CPT|HCPCS|HCPC|ICD-?10(?:-CM|-PCS)?|ICD-?9(?:-CM)?|CDT|NDC|Revenue|REV|Modifier)\b/i;
 
 function isCodeHeader(cells: string[]): boolean {
   const first = finishText(cells[0] ?? "");
@@ -136,7 +149,13 @@ type Current =
 /** Reads every table outside the criteria region. */
 export function readTables(lines: readonly Line[]): TablesResult {
   const rows = rowsOf(lines);
-  const out: TablesResult = { codeTables: [], codeMarkers: [], revisionLog: [], unplaced: [], used: new Set() };
+  const out: TablesResult = {
+    codeTables: [],
+    codeMarkers: [],
+    revisionLog: [],
+    unplaced: [],
+    used: new Set(),
+  };
   let cur: Current = null;
   let clean = false;
   let heading: { text: string; coverage: CodeCoverage } | undefined;
@@ -161,7 +180,8 @@ export function readTables(lines: readonly Line[]): TablesResult {
       const text = finishText(ln.text);
       const cov = coverageOf(text);
       if (cov) heading = { text, coverage: cov };
-      else if (ln.heading && !ln.regionHeading && text.length <= 120) heading = { text, coverage: "unspecified" };
+      else if (ln.heading && !ln.regionHeading && text.length <= 120)
+        heading = { text, coverage: "unspecified" };
       continue;
     }
     out.used.add(ln.no);
@@ -195,7 +215,11 @@ export function readTables(lines: readonly Line[]): TablesResult {
     if (cur?.kind === "code") codeRow(cur.table, row, out);
     else if (cur?.kind === "log") logRow(cur, row, out);
     else if (ln.region === "coding" || ln.region === "log")
-      out.unplaced.push({ line: row.line, text: finishText(cells.join(" ")), reason: "table row outside a known table" });
+      out.unplaced.push({
+        line: row.line,
+        text: finishText(cells.join(" ")),
+        reason: "table row outside a known table",
+      });
   }
   return out;
 }
@@ -213,7 +237,11 @@ function codeRow(table: CodeTable, row: Row, out: TablesResult): void {
   if (m && /\d/.test(m[1] as string)) {
     const marker = (m[2] ?? "").replaceAll(ESC_STAR, "*");
     const code = (m[1] as string).replace(/\s+/g, "");
-    table.rows.push(marker ? { code, description: desc, marker: marker[0] as string, line: row.line } : { code, description: desc, line: row.line });
+    table.rows.push(
+      marker
+        ? { code, description: desc, marker: marker[0] as string, line: row.line }
+        : { code, description: desc, line: row.line },
+    );
     return;
   }
   const last = table.rows[table.rows.length - 1];
@@ -222,7 +250,11 @@ function codeRow(table: CodeTable, row: Row, out: TablesResult): void {
     return;
   }
   if (desc === "" && first === "") return;
-  out.unplaced.push({ line: row.line, text: finishText(row.cells.join(" ")), reason: `row of ${table.system} table without a code` });
+  out.unplaced.push({
+    line: row.line,
+    text: finishText(row.cells.join(" ")),
+    reason: `row of ${table.system} table without a code`,
+  });
 }
 
 function logRow(cur: Extract<Current, { kind: "log" }>, row: Row, out: TablesResult): void {
@@ -233,7 +265,8 @@ function logRow(cur: Extract<Current, { kind: "log" }>, row: Row, out: TablesRes
   const effRaw = cell(cur.effCol);
   if (revRaw === "" && apprRaw === "" && effRaw === "") {
     // A description continued after a page break (its dates are on the row it started on).
-    if (description !== "" && cur.last) cur.last.description = collapse(`${cur.last.description} ${description}`);
+    if (description !== "" && cur.last)
+      cur.last.description = collapse(`${cur.last.description} ${description}`);
     else if (description !== "")
       out.unplaced.push({ line: row.line, text: description, reason: "revision log row without dates" });
     return;
@@ -268,7 +301,10 @@ function logRow(cur: Extract<Current, { kind: "log" }>, row: Row, out: TablesRes
 export function readCodeMarker(text: string, line: number): CodeMarker | undefined {
   const t = text.replaceAll(ESC_STAR, "*");
   if (!/\bcodes?\b/i.test(t)) return undefined;
-  const m = /\b(?:denoted|indicated|marked|identified|flagged)\b(?:\s+(?:by|with|as))?\s*\(?\s*([*†‡])\s*\)?/i.exec(t);
+  const m =
+    /\b(?:denoted|indicated|marked|identified|flagged)\b(?:\s+(?:by|with|as))?\s*\(?\s*([*†‡])\s*\)?/i.exec(
+      t,
+    );
   if (!m) return undefined;
   const marker: CodeMarker = {
     marker: m[1] as string,

@@ -1,11 +1,12 @@
-import { answerableIds, evaluateSection } from "../evaluate/index.js";
+import { evaluateSection } from "../evaluate/index.js";
 import {
   type Case,
-  caseSchema,
   type CodeRow,
   type CodeTable,
-  DeterminationError,
+  caseSchema,
   type Determination,
+  DeterminationError,
+  fastParseCase,
   InputError,
   type Line,
   type Needed,
@@ -23,13 +24,14 @@ export const ENGINE = "medpolicy-engine/0.1.0";
 /** Turns zod issues into one InputError whose message names every field (SPEC 2.1). */
 export function parseCase(input: unknown): Case {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    throw new InputError("a case must be a JSON object with member, service and answers", { field: "(root)" });
+    throw new InputError("a case must be a JSON object with member, service and answers", {
+      field: "(root)",
+    });
   }
+  const fast = fastParseCase(input);
+  if (fast) return fast;
   const r = caseSchema.safeParse(input);
-  if (r.success) {
-    checkRealDates(r.data);
-    return r.data;
-  }
+  if (r.success) return r.data;
   const issues = r.error.issues.map((i) => {
     const field = i.path.length ? i.path.map(String).join(".") : "(root)";
     let message = i.message;
@@ -39,20 +41,6 @@ export function parseCase(input: unknown): Case {
   });
   const first = issues[0]!;
   throw new InputError(issues.map((i) => i.message).join("; "), first.where, issues);
-}
-
-/** `2026-02-30` has the right shape but is no date: reject it naming the field. */
-function checkRealDates(c: Case): void {
-  const check = (field: string, v: string | undefined) => {
-    if (v === undefined) return;
-    const d = new Date(`${v}T00:00:00Z`);
-    if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) {
-      throw new InputError(`${field}: ${v} is not a calendar date`, { field });
-    }
-  };
-  check("member.birthDate", c.member.birthDate);
-  check("service.dateOfService", c.service.dateOfService);
-  for (const [k, v] of Object.entries(c.facts)) if (typeof v === "string") check(`facts.${k}`, v);
 }
 
 /** Whole years from `birth` to `on` (ISO dates). */
@@ -75,26 +63,36 @@ function policyRef(entry: LibraryEntry, section?: string): PolicyRef {
   return ref;
 }
 
+const rowIndex = new WeakMap<LibraryEntry, Map<string, { table: CodeTable; row: CodeRow }>>();
+/** The code-table row of `code` in a version (indexed once per version). */
 function findRow(entry: LibraryEntry, code: string): { table: CodeTable; row: CodeRow } | undefined {
-  for (const table of entry.policy.codeTables) {
-    const row = table.rows.find((r) => r.code === code);
-    if (row) return { table, row };
+  let index = rowIndex.get(entry);
+  if (!index) {
+    index = new Map();
+    for (const table of entry.policy.codeTables) {
+      for (const row of table.rows) if (!index.has(row.code)) index.set(row.code, { table, row });
+    }
+    rowIndex.set(entry, index);
   }
-  return undefined;
+  return index.get(code);
 }
 
 const words = (s: string) => s.toLowerCase().match(/[a-z0-9]+/g) ?? [];
 
 /** A cross-reference whose subject names the requested drug ("for requests for Baclofen"). */
-function referralFor(lib: Library, entry: LibraryEntry, drug: string): { referral?: Referral; matched: boolean } {
+function referralFor(
+  lib: Library,
+  entry: LibraryEntry,
+  drug: string,
+): { referral?: Referral; matched: boolean } {
   const d = new Set(words(drug));
   const matches = (subject?: string) => !!subject && words(subject).some((w) => d.has(w));
   const own = entry.policy.crossReferences.find((x) => matches(x.subject));
   if (own) return { matched: true, referral: { target: own.target, title: own.title, text: own.text } };
   // A variant that dropped the reference still does not govern the drug its corporate policy redirects.
-  const inherited = lib.versionsOf(entry.policy.identity.baseId).some((e) =>
-    e.policy.crossReferences.some((x) => matches(x.subject)),
-  );
+  const inherited = lib
+    .versionsOf(entry.policy.identity.baseId)
+    .some((e) => e.policy.crossReferences.some((x) => matches(x.subject)));
   return { matched: inherited };
 }
 
@@ -106,7 +104,13 @@ function referralFor(lib: Library, entry: LibraryEntry, drug: string): { referra
 function decideLine(lib: Library, c: Case, plan: Plan, opts: DecideOptions): Line {
   const { code, entry } = plan;
   if (!entry) {
-    return { code, outcome: "not-applicable", basis: `no policy in the library governs code ${code}`, reasons: [], needed: [] };
+    return {
+      code,
+      outcome: "not-applicable",
+      basis: `no policy in the library governs code ${code}`,
+      reasons: [],
+      needed: [],
+    };
   }
   const base = { code, reasons: [], needed: [] };
   if (c.service.drug) {
@@ -126,10 +130,13 @@ function decideLine(lib: Library, c: Case, plan: Plan, opts: DecideOptions): Lin
   }
   const found = findRow(entry, code);
   const marker = found?.row.marker
-    ? entry.policy.codeMarkers.find((m) => m.marker === found.row.marker && m.meaning === "not-on-fee-schedule")
+    ? entry.policy.codeMarkers.find(
+        (m) => m.marker === found.row.marker && m.meaning === "not-on-fee-schedule",
+      )
     : undefined;
   if (marker) {
-    const age = c.member.age ?? (c.member.birthDate ? ageOn(c.member.birthDate, c.service.dateOfService) : undefined);
+    const age =
+      c.member.age ?? (c.member.birthDate ? ageOn(c.member.birthDate, c.service.dateOfService) : undefined);
     const limit = marker.reviewUnderAge ?? 21;
     if (age === undefined) {
       return {
@@ -160,7 +167,12 @@ function decideLine(lib: Library, c: Case, plan: Plan, opts: DecideOptions): Lin
     };
   }
   if (binding && "codingOnly" in binding) {
-    return { ...base, outcome: "not-applicable", policy: policyRef(entry), basis: `${code} is listed for coding only` };
+    return {
+      ...base,
+      outcome: "not-applicable",
+      policy: policyRef(entry),
+      basis: `${code} is listed for coding only`,
+    };
   }
   if (!binding) {
     return {
@@ -230,7 +242,7 @@ export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {})
   // Unknown criterion ids are bad input (SPEC 2.1): checked against every policy the case resolves to.
   const entries = [...new Set(plans.flatMap((p) => (p.entry ? [p.entry] : [])))];
   if (entries.length > 0) {
-    const known = entries.map((e) => answerableIds(e.compiled()));
+    const known = entries.map((e) => e.answerable());
     const unknown = Object.keys(c.answers).filter((id) => !known.some((k) => k.has(id)));
     if (unknown.length > 0) {
       const e = entries[0]!.policy.identity;
@@ -248,8 +260,11 @@ export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {})
   const seenReason = new Set<string>();
   const seenNeeded = new Set<string>();
   const needed: Needed[] = [];
-  const reasons = same.flatMap((l) => l.reasons).filter((r) => !seenReason.has(r.criterion) && seenReason.add(r.criterion));
-  for (const l of same) for (const n of l.needed) if (!seenNeeded.has(n.criterion) && seenNeeded.add(n.criterion)) needed.push(n);
+  const reasons = same
+    .flatMap((l) => l.reasons)
+    .filter((r) => !seenReason.has(r.criterion) && seenReason.add(r.criterion));
+  for (const l of same)
+    for (const n of l.needed) if (!seenNeeded.has(n.criterion) && seenNeeded.add(n.criterion)) needed.push(n);
   const d: Determination = { outcome: top.outcome, reasons, needed, lines, engine: ENGINE };
   if (c.id !== undefined) d.id = c.id;
   if (top.policy) d.policy = top.policy;

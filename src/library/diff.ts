@@ -86,7 +86,8 @@ export function diffPolicies(a: PolicyVersion, b: PolicyVersion): PolicyDiff {
     fa.forEach((x, i) => {
       if (matchA.has(i)) return;
       const j = fb.findIndex(
-        (y, k) => !usedB.has(k) && y.key === x.key && isGroup(x) === isGroup(y) && (pass === "any" || y.id === x.id),
+        (y, k) =>
+          !usedB.has(k) && y.key === x.key && isGroup(x) === isGroup(y) && (pass === "any" || y.id === x.id),
       );
       if (j >= 0) {
         matchA.set(i, j);
@@ -133,7 +134,8 @@ export function diffPolicies(a: PolicyVersion, b: PolicyVersion): PolicyDiff {
     const y = fb[j]!;
     if (x.id !== y.id) d.criteria.renumbered.push({ from: x.id, to: y.id, text: y.text });
     if (reworded.has(i)) d.criteria.reworded.push({ from: x.id, to: y.id, before: x.text, after: y.text });
-    if (logicOf(x) !== logicOf(y)) d.criteria.logic.push({ from: x.id, to: y.id, before: logicOf(x), after: logicOf(y) });
+    if (logicOf(x) !== logicOf(y))
+      d.criteria.logic.push({ from: x.id, to: y.id, before: logicOf(x), after: logicOf(y) });
     if ((x.note ?? "") !== (y.note ?? "")) {
       d.criteria.notes.push({ from: x.id, to: y.id, before: x.note ?? "(none)", after: y.note ?? "(none)" });
     }
@@ -148,14 +150,20 @@ export function diffPolicies(a: PolicyVersion, b: PolicyVersion): PolicyDiff {
     const t = secB.get(id);
     if (!t) d.sections.removed.push(id);
     else if (s.kind !== t.kind || questionKey(s.text) !== questionKey(t.text)) {
-      d.sections.changed.push({ from: id, to: id, before: `${s.kind}: ${s.text}`, after: `${t.kind}: ${t.text}` });
+      d.sections.changed.push({
+        from: id,
+        to: id,
+        before: `${s.kind}: ${s.text}`,
+        after: `${t.kind}: ${t.text}`,
+      });
     }
   }
   for (const id of secB.keys()) if (!secA.has(id)) d.sections.added.push(id);
 
   const codeMap = (v: PolicyVersion) => {
     const m = new Map<string, string>();
-    for (const t of v.codeTables) for (const r of t.rows) m.set(r.code, `${t.coverage}${r.marker ? ` marker ${r.marker}` : ""}`);
+    for (const t of v.codeTables)
+      for (const r of t.rows) m.set(r.code, `${t.coverage}${r.marker ? ` marker ${r.marker}` : ""}`);
     return m;
   };
   const ca = codeMap(a);
@@ -179,13 +187,19 @@ export function diffPolicies(a: PolicyVersion, b: PolicyVersion): PolicyDiff {
 
   const c = d.criteria;
   d.criteriaUnchanged =
-    c.added.length + c.removed.length + c.renumbered.length + c.reworded.length + c.logic.length + c.notes.length === 0 &&
-    d.sections.added.length + d.sections.removed.length + d.sections.changed.length === 0;
+    c.added.length +
+      c.removed.length +
+      c.renumbered.length +
+      c.reworded.length +
+      c.logic.length +
+      c.notes.length ===
+      0 && d.sections.added.length + d.sections.removed.length + d.sections.changed.length === 0;
   const s = d.summary;
   for (const x of c.removed) s.push(`removed ${x.from}: ${x.text}`);
   for (const x of c.added) s.push(`added ${x.to}: ${x.text}`);
   for (const x of c.renumbered) s.push(`renumbered ${x.from} → ${x.to}: ${x.text}`);
-  for (const x of c.reworded) s.push(`reworded ${x.from}${x.to !== x.from ? ` → ${x.to}` : ""}: "${x.before}" → "${x.after}"`);
+  for (const x of c.reworded)
+    s.push(`reworded ${x.from}${x.to !== x.from ? ` → ${x.to}` : ""}: "${x.before}" → "${x.after}"`);
   for (const x of c.logic) s.push(`logic changed at ${x.to}: ${x.before} → ${x.after}`);
   for (const x of c.notes) s.push(`note changed at ${x.to}`);
   for (const x of d.sections.added) s.push(`section ${x} added`);
@@ -196,7 +210,9 @@ export function diffPolicies(a: PolicyVersion, b: PolicyVersion): PolicyDiff {
   if (d.codes.removed.length) s.push(`codes removed: ${d.codes.removed.join(", ")}`);
   for (const x of d.codes.changed) s.push(`code ${x.code}: ${x.before} → ${x.after}`);
   if (d.revisionLog.added.length || d.revisionLog.removed.length) {
-    s.push(`revision log: ${d.revisionLog.added.length} entr(ies) added, ${d.revisionLog.removed.length} removed`);
+    s.push(
+      `revision log: ${d.revisionLog.added.length} entr(ies) added, ${d.revisionLog.removed.length} removed`,
+    );
   }
   if (d.references.added.length || d.references.removed.length) {
     s.push(`references: ${d.references.added.length} added, ${d.references.removed.length} removed`);

@@ -42,13 +42,25 @@ describe("policies", () => {
 
 describe("lint", () => {
   const nc = lintVersion(lib, lib.get("NC.CP.MP.173").policy);
-  const has = (pred: (f: (typeof nc)[number]) => boolean, what: string) => assert.ok(nc.some(pred), `${what}\n${JSON.stringify(nc, null, 1)}`);
+  const has = (pred: (f: (typeof nc)[number]) => boolean, what: string) =>
+    assert.ok(nc.some(pred), `${what}\n${JSON.stringify(nc, null, 1)}`);
   it("NC: repeated labels in I.B and II.A.1, each with its line", () => {
-    has((f) => f.code === "label-repeated" && !!f.criterion?.startsWith("I.B") && f.line !== undefined, "I.B repeated label");
-    has((f) => f.code === "label-repeated" && !!f.criterion?.startsWith("II.A.1") && f.line !== undefined, "II.A.1 repeated label");
+    has(
+      (f) => f.code === "label-repeated" && !!f.criterion?.startsWith("I.B") && f.line !== undefined,
+      "I.B repeated label",
+    );
+    has(
+      (f) => f.code === "label-repeated" && !!f.criterion?.startsWith("II.A.1") && f.line !== undefined,
+      "II.A.1 repeated label",
+    );
   });
   it("NC: section I's lead-in", () => {
-    has((f) => (f.criterion === "I" || f.criterion?.startsWith("I.") === true || /section I\b/.test(f.message)) && /lead-in|either/i.test(f.message + f.code), "section I lead-in");
+    has(
+      (f) =>
+        (f.criterion === "I" || f.criterion?.startsWith("I.") === true || /section I\b/.test(f.message)) &&
+        /lead-in|either/i.test(f.message + f.code),
+      "section I lead-in",
+    );
   });
   it("NC: wording that differs from the corporate version (I.A.2.c typo, I.B.3 and II.B.2 meaning)", () => {
     has((f) => f.criterion === "I.A.2.c" && f.code === "variant-typo", "I.A.2.c typo");
@@ -60,12 +72,18 @@ describe("lint", () => {
 describe("diff", () => {
   it("LA 2024-02 → 2025-02: I.A.2.f removed, g/h/i renumbered to f/g/h, nothing else", () => {
     const d = diffPolicies(lib.get("LA.CP.MP.173@2024-02").policy, lib.get("LA.CP.MP.173@2025-02").policy);
-    assert.deepEqual(d.criteria.removed.map((c) => c.from), ["I.A.2.f"]);
+    assert.deepEqual(
+      d.criteria.removed.map((c) => c.from),
+      ["I.A.2.f"],
+    );
     assert.deepEqual(
       d.criteria.renumbered.map((c) => `${c.from}→${c.to}`),
       ["I.A.2.g→I.A.2.f", "I.A.2.h→I.A.2.g", "I.A.2.i→I.A.2.h"],
     );
-    assert.deepEqual([d.criteria.added, d.criteria.reworded, d.criteria.logic, d.criteria.notes], [[], [], [], []]);
+    assert.deepEqual(
+      [d.criteria.added, d.criteria.reworded, d.criteria.logic, d.criteria.notes],
+      [[], [], [], []],
+    );
   });
   it("CP.MP.173 2024-11 → 2025-11: no criterion change", () => {
     const d = diffPolicies(lib.get("CP.MP.173@2024-11").policy, lib.get("CP.MP.173@2025-11").policy);
@@ -73,8 +91,14 @@ describe("diff", () => {
   });
   it("NC vs corporate: reworded criteria and section I logic", () => {
     const d = diffPolicies(lib.get("CP.MP.173@2025-11").policy, lib.get("NC.CP.MP.173@2026-01").policy);
-    assert.ok(d.criteria.reworded.some((c) => c.to === "I.B.3"), d.summary.join("\n"));
-    assert.ok(d.criteria.logic.some((c) => c.to === "I"), d.summary.join("\n"));
+    assert.ok(
+      d.criteria.reworded.some((c) => c.to === "I.B.3"),
+      d.summary.join("\n"),
+    );
+    assert.ok(
+      d.criteria.logic.some((c) => c.to === "I"),
+      d.summary.join("\n"),
+    );
   });
 });
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CompiledPolicy, compile } from "../evaluate/index.js";
+import { answerableIds, type CompiledPolicy, compile } from "../evaluate/index.js";
 import { ingest } from "../ingest/index.js";
 import {
   type Bindings,
@@ -13,6 +13,7 @@ import {
   NotFoundError,
   type PolicyVersion,
   type PredicateBinding,
+  policyHash,
   type SourceEntry,
   sourcesSchema,
 } from "../model/index.js";
@@ -34,6 +35,8 @@ export interface LibraryEntry extends LoadedVersion {
   /** The version the evaluator reads: the ingested policy with authored corrections applied. */
   evaluated: PolicyVersion;
   compiled(): CompiledPolicy;
+  /** Every id a case may answer for this version (cached). */
+  answerable(): ReadonlySet<string>;
 }
 
 function readJson(path: string): unknown {
@@ -59,21 +62,49 @@ export class Library {
   /** Findings from loading: authored data that disagrees with the documents. */
   readonly findings: (Finding & { policy: string; version?: string })[] = [];
 
+  /** Indexes built once: decisions look policies up per request line (SPEC 5 throughput). */
+  private readonly byId = new Map<string, LibraryEntry[]>();
+  private readonly variants = new Map<string, string[]>();
+  private readonly basesByCode = new Map<string, string[]>();
+
   constructor(entries: LibraryEntry[], dir: string) {
     this.entries = entries;
     this.dir = dir;
+    for (const e of entries) {
+      const id = e.policy.identity.id;
+      if (!this.byId.has(id)) this.byId.set(id, []);
+      this.byId.get(id)!.push(e);
+    }
+    for (const list of this.byId.values()) {
+      list.sort((a, b) => a.policy.identity.effective.localeCompare(b.policy.identity.effective));
+    }
+    for (const [id, list] of this.byId) {
+      const v = list[0]!.policy.identity;
+      if (!v.state) continue;
+      const key = `${v.baseId}|${v.state}`;
+      this.variants.set(key, [...(this.variants.get(key) ?? []), id]);
+    }
+    for (const e of entries) {
+      const codes = new Set([
+        ...e.codes.flatMap((b) => b.codes),
+        ...e.policy.codeTables.flatMap((t) => t.rows.map((r) => r.code)),
+      ]);
+      for (const code of codes) {
+        const bases = this.basesByCode.get(code) ?? [];
+        if (!bases.includes(e.policy.identity.baseId)) bases.push(e.policy.identity.baseId);
+        this.basesByCode.set(code, bases.sort());
+      }
+    }
   }
 
   /** Versions of one policy id, oldest effective first. */
   versionsOf(id: string): LibraryEntry[] {
-    return this.entries
-      .filter((e) => e.policy.identity.id === id)
-      .sort((a, b) => a.policy.identity.effective.localeCompare(b.policy.identity.effective));
+    return this.byId.get(id) ?? [];
   }
 
   /** Every policy id in the library. */
   ids(): string[] {
-    return [...new Set(this.entries.map((e) => e.policy.identity.id))].sort();
+    return [...this.byId.keys()].sort();
   }
 
   /** SPEC 1.4: effective (in force on `today`), superseded, future, or draft (no approval date). */
@@ -101,7 +132,9 @@ export class Library {
     const [id, version] = ref.split("@") as [string, string | undefined];
     const versions = this.versionsOf(id);
     if (versions.length === 0) {
-      throw new NotFoundError(`no policy ${id} in the library (known: ${this.ids().join(", ")})`, { policy: id });
+      throw new NotFoundError(`no policy ${id} in the library (known: ${this.ids().join(", ")})`, {
+        policy: id,
+      });
     }
     if (version) {
       const v = versions.find((e) => e.policy.identity.version === version);
@@ -153,11 +186,7 @@ export class Library {
    * else the corporate version effective then; undefined when none is.
    */
   resolve(baseId: string, state: string, dateOfService: string): LibraryEntry | undefined {
-    const variants = this.ids().filter((id) => {
-      const v = this.versionsOf(id)[0]!.policy.identity;
-      return v.baseId === baseId && v.state === state;
-    });
-    for (const id of variants) {
+    for (const id of this.variants.get(`${baseId}|${state}`) ?? []) {
       const e = this.inForce(id, dateOfService);
       if (e) return e;
     }
@@ -165,14 +194,8 @@ export class Library {
   }
 
   /** Corporate policy ids whose bindings or code tables name `code` (SPEC 1.5). */
-  policiesForCode(code: string): string[] {
-    const out = new Set<string>();
-    for (const e of this.entries) {
-      const bound = e.codes.some((b) => b.codes.includes(code));
-      const listed = e.policy.codeTables.some((t) => t.rows.some((r) => r.code === code));
-      if (bound || listed) out.add(e.policy.identity.baseId);
-    }
-    return [...out].sort();
+  policiesForCode(code: string): readonly string[] {
+    return this.basesByCode.get(code) ?? [];
   }
 
   /**
@@ -190,7 +213,8 @@ export class Library {
       const score = common / Math.max(mine.size, theirs.size);
       // Prefer the corporate id on ties: a headerless document carries no state marker.
       const id = e.policy.identity.state ? e.policy.identity.id : e.policy.identity.baseId;
-      if (!best || score > best.score || (score === best.score && !e.policy.identity.state)) best = { id, score };
+      if (!best || score > best.score || (score === best.score && !e.policy.identity.state))
+        best = { id, score };
     }
     return best && best.score >= 0.6 ? best : undefined;
   }
@@ -221,25 +245,34 @@ function listDirs(dir: string): string[] {
 export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
   if (!existsSync(dir)) throw new InputError(`policy library folder not found: ${dir}`, { file: dir });
   const bindingsById = new Map<string, Bindings>();
-  const loaded: { folder: string; source: SourceEntry; versions: PolicyVersion[]; findings: Finding[] }[] = [];
+  const loaded: { folder: string; source: SourceEntry; versions: PolicyVersion[]; findings: Finding[] }[] =
+    [];
   const libFindings: Library["findings"] = [];
 
   for (const folder of listDirs(dir)) {
     const base = join(dir, folder);
     const bindingsPath = join(base, "bindings.json");
-    const parsed = bindingsSchema.safeParse(existsSync(bindingsPath) ? readJson(bindingsPath) : { policy: folder });
+    const parsed = bindingsSchema.safeParse(
+      existsSync(bindingsPath) ? readJson(bindingsPath) : { policy: folder },
+    );
     if (!parsed.success) {
-      throw new InputError(`${bindingsPath}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, {
-        file: bindingsPath,
-      });
+      throw new InputError(
+        `${bindingsPath}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        {
+          file: bindingsPath,
+        },
+      );
     }
     bindingsById.set(parsed.data.policy, parsed.data);
     const sourcesPath = join(base, "sources.json");
     const sources = sourcesSchema.safeParse(readJson(sourcesPath));
     if (!sources.success) {
-      throw new InputError(`${sourcesPath}: ${sources.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, {
-        file: sourcesPath,
-      });
+      throw new InputError(
+        `${sourcesPath}: ${sources.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        {
+          file: sourcesPath,
+        },
+      );
     }
     for (const source of sources.data) {
       const path = join(base, source.file);
@@ -258,7 +291,8 @@ export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
       if (source.version) {
         versions = versions.map((v) => {
           const { version: moved, finding } = withVersion(v, source.version!);
-          if (finding) libFindings.push({ ...finding, policy: moved.identity.id, version: moved.identity.version });
+          if (finding)
+            libFindings.push({ ...finding, policy: moved.identity.id, version: moved.identity.version });
           return moved;
         });
       }
@@ -266,13 +300,30 @@ export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
     }
   }
 
-  const resolveBindings = (id: string, seen: Set<string> = new Set()): { codes: CodeBinding[]; predicates: PredicateBinding[] } => {
+  const resolveBindings = (
+    id: string,
+    seen: Set<string> = new Set(),
+  ): { codes: CodeBinding[]; predicates: PredicateBinding[] } => {
     const b = bindingsById.get(id);
     if (!b || seen.has(id)) return { codes: [], predicates: [] };
     seen.add(id);
     const parent = b.inherits ? resolveBindings(b.inherits, seen) : { codes: [], predicates: [] };
     return { codes: [...b.codes, ...parent.codes], predicates: [...b.predicates, ...parent.predicates] };
   };
+
+  // A version whose document prints no title (the headerless Word text) takes its policy's title.
+  const titles = new Map<string, string>();
+  for (const l of loaded)
+    for (const v of l.versions) if (v.identity.title) titles.set(v.identity.id, v.identity.title);
+  for (const l of loaded) {
+    l.versions = l.versions.map((v) => {
+      const title = titles.get(v.identity.id);
+      if (v.identity.title || !title) return v;
+      const named: PolicyVersion = { ...v, identity: { ...v.identity, title } };
+      named.hash = policyHash(named);
+      return named;
+    });
+  }
 
   const entries: LibraryEntry[] = [];
   for (const { folder, source, versions } of loaded) {
@@ -282,6 +333,11 @@ export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
       const { codes, predicates } = resolveBindings(id);
       const evaluated = applyCorrections(policy, bindings.corrections);
       let compiled: CompiledPolicy | undefined;
+      let answerable: ReadonlySet<string> | undefined;
+      const getCompiled = () => {
+        compiled ??= compile(evaluated, predicates);
+        return compiled;
+      };
       entries.push({
         policy,
         bindings,
@@ -291,9 +347,10 @@ export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
         codes,
         predicates,
         evaluated,
-        compiled: () => {
-          compiled ??= compile(evaluated, predicates);
-          return compiled;
+        compiled: getCompiled,
+        answerable: () => {
+          answerable ??= answerableIds(getCompiled());
+          return answerable;
         },
       });
     }

@@ -66,7 +66,10 @@ export function compareWithCorporate(variant: PolicyVersion, corporate: PolicyVe
     if (ka === kb) continue;
     const { removed, added } = wordChange(kb, ka);
     const typo =
-      removed.length === 1 && added.length === 1 && levenshtein(removed[0]!, added[0]!) <= 2 && removed[0]!.length > 1;
+      removed.length === 1 &&
+      added.length === 1 &&
+      levenshtein(removed[0]!, added[0]!) <= 2 &&
+      removed[0]!.length > 1;
     out.push({
       code: typo ? "variant-typo" : "variant-wording",
       severity: "warning",
@@ -75,7 +78,12 @@ export function compareWithCorporate(variant: PolicyVersion, corporate: PolicyVe
       message: `${id} differs from ${corporate.identity.id}@${corporate.identity.version} (${
         typo ? "probable typo" : "change of meaning"
       }): "${c.text}" vs "${t.text}"${
-        removed.length || added.length ? ` [${removed.map((w) => `-${w}`).concat(added.map((w) => `+${w}`)).join(" ")}]` : ""
+        removed.length || added.length
+          ? ` [${removed
+              .map((w) => `-${w}`)
+              .concat(added.map((w) => `+${w}`))
+              .join(" ")}]`
+          : ""
       }`,
     });
   }
@@ -109,7 +117,14 @@ export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
   const tag = (f: Finding): LintFinding => ({ ...f, policy: v.identity.id, version: v.identity.version });
   const out: LintFinding[] = v.findings.map(tag);
   for (const u of v.unplaced) {
-    out.push(tag({ code: "unplaced", severity: "error", line: u.line, message: `could not place: ${u.text} (${u.reason})` }));
+    out.push(
+      tag({
+        code: "unplaced",
+        severity: "error",
+        line: u.line,
+        message: `could not place: ${u.text} (${u.reason})`,
+      }),
+    );
   }
   for (const f of lib.findings) {
     if (f.policy === v.identity.id && (!f.version || f.version === v.identity.version)) out.push(tag(f));
@@ -118,7 +133,12 @@ export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
   for (const c of entry?.bindings.corrections ?? []) {
     if (c.versions && !c.versions.includes(v.identity.version)) continue;
     out.push(
-      tag({ code: "corrected", severity: "info", criterion: c.criterion, message: `authored correction in force: ${c.why}` }),
+      tag({
+        code: "corrected",
+        severity: "info",
+        criterion: c.criterion,
+        message: `authored correction in force: ${c.why}`,
+      }),
     );
   }
   const corporate = corporateFor(lib, v);

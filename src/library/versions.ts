@@ -12,7 +12,10 @@ import {
  * document): approval and effective dates come from that revision's log entry. Returns a finding when
  * the document's own newest log entry disagrees, so lint keeps reporting it.
  */
-export function withVersion(v: PolicyVersion, version: string): { version: PolicyVersion; finding?: Finding } {
+export function withVersion(
+  v: PolicyVersion,
+  version: string,
+): { version: PolicyVersion; finding?: Finding } {
   if (v.identity.version === version) return { version: v };
   const entry = v.revisionLog.find((r) => r.revision === version);
   const identity = { ...v.identity, version };

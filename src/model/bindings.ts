@@ -92,7 +92,10 @@ export const sourceSchema = z.strictObject({
   /** The policy id, where the document does not print one (the headerless corporate document). */
   policy: z.string().optional(),
   /** The version, where the document's own revision log cannot be trusted to name it. */
-  version: z.string().regex(/^\d{4}-\d{2}$/).optional(),
+  version: z
+    .string()
+    .regex(/^\d{4}-\d{2}$/)
+    .optional(),
   why: z.string().optional(),
 });
 export type SourceEntry = z.infer<typeof sourceSchema>;

@@ -23,7 +23,12 @@ export const memberSchema = z
 
 export const serviceSchema = z.strictObject({
   codes: z
-    .array(z.string().regex(/^[A-Z0-9]{4,7}$/i, { error: "must be a CPT/HCPCS code" }).transform((c) => c.toUpperCase()))
+    .array(
+      z
+        .string()
+        .regex(/^[A-Z0-9]{4,7}$/i, { error: "must be a CPT/HCPCS code" })
+        .transform((c) => c.toUpperCase()),
+    )
     .min(1, { error: "at least one code is required" })
     .max(50),
   dateOfService: isoDate,

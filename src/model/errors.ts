@@ -29,7 +29,11 @@ export class MedpolicyError extends Error {
 export class InputError extends MedpolicyError {
   /** Further problems found at the same time (each with its own place). */
   readonly issues: { message: string; where: ErrorWhere }[];
-  constructor(message: string, where: ErrorWhere = {}, issues: { message: string; where: ErrorWhere }[] = []) {
+  constructor(
+    message: string,
+    where: ErrorWhere = {},
+    issues: { message: string; where: ErrorWhere }[] = [],
+  ) {
     super("input", message, where);
     this.name = "InputError";
     this.issues = issues;

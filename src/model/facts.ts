@@ -11,7 +11,9 @@ const percent = z.number().min(0).max(100);
 export const FACTS = {
   lifeExpectancyMonths: z.number().min(0).describe("Estimated life expectancy, in months"),
   opioidWeanPercent: percent.describe("Reduction of systemic opioid dose achieved before the trial, in %"),
-  trialPainReductionPercent: percent.describe("Pain reduction achieved by the preliminary (trial) infusion, in %"),
+  trialPainReductionPercent: percent.describe(
+    "Pain reduction achieved by the preliminary (trial) infusion, in %",
+  ),
   trialFunctionImproved: z.boolean().describe("The preliminary trial increased function"),
   trialMinimalSideEffects: z.boolean().describe("The preliminary trial had minimal side effects"),
   conservativeTreatmentMonths: z
@@ -37,7 +39,9 @@ export const FACTS = {
   diagnosticInjectionReliefPercents: z
     .array(percent)
     .describe("Pain relief (%) after each image-guided diagnostic intra-articular SIJ injection"),
-  therapeuticInjectionFailed: z.boolean().describe("At least one therapeutic intra-articular SIJ injection failed"),
+  therapeuticInjectionFailed: z
+    .boolean()
+    .describe("At least one therapeutic intra-articular SIJ injection failed"),
   therapeuticInjectionContraindicated: z.boolean().describe("A therapeutic SIJ injection is contraindicated"),
 } as const;
 

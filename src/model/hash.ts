@@ -83,5 +83,7 @@ export function normalizedPolicy(p: Omit<PolicyVersion, "hash">): unknown {
 
 /** sha256 (hex) of the canonical JSON of the normalized policy. */
 export function policyHash(p: Omit<PolicyVersion, "hash">): string {
-  return createHash("sha256").update(canonicalJson(normalizedPolicy(p))).digest("hex");
+  return createHash("sha256")
+    .update(canonicalJson(normalizedPolicy(p)))
+    .digest("hex");
 }

@@ -1,6 +1,7 @@
 /** The model layer: types and schemas every other layer reads. */
 export * from "./bindings.js";
 export * from "./case.js";
+export * from "./case-fast.js";
 export * from "./determination.js";
 export * from "./errors.js";
 export * from "./facts.js";

@@ -101,8 +101,18 @@ export class Auth {
 
 /** The demo users `GET /api/demo-tokens` hands out in demo mode. */
 export const DEMO_USERS: Record<string, Principal> = {
-  provider: { sub: "dr-alvarez", name: "Dr. Ana Alvarez (Northside Pain Clinic)", role: "provider", org: "northside" },
-  otherProvider: { sub: "dr-baker", name: "Dr. Ben Baker (Lakeside Spine)", role: "provider", org: "lakeside" },
+  provider: {
+    sub: "dr-alvarez",
+    name: "Dr. Ana Alvarez (Northside Pain Clinic)",
+    role: "provider",
+    org: "northside",
+  },
+  otherProvider: {
+    sub: "dr-baker",
+    name: "Dr. Ben Baker (Lakeside Spine)",
+    role: "provider",
+    org: "lakeside",
+  },
   reviewer: { sub: "rn-chen", name: "Casey Chen, RN", role: "reviewer" },
   medicalDirector: { sub: "md-diaz", name: "Dana Diaz, MD", role: "medical-director" },
   admin: { sub: "admin", name: "Administrator", role: "admin" },

@@ -29,7 +29,11 @@ const MODEL_CODE: Record<string, string> = {
 };
 
 /** Maps an error to status and JSON body: the model's `httpStatusOf`, then HTTP and framework errors. */
-export function errorResponse(err: unknown): { status: number; body: unknown; headers: Record<string, string> } {
+export function errorResponse(err: unknown): {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+} {
   if (err instanceof MedpolicyError) {
     const status = httpStatusOf(err);
     const where = Object.keys(err.where).length > 0 ? err.where : undefined;
@@ -37,11 +41,17 @@ export function errorResponse(err: unknown): { status: number; body: unknown; he
     return {
       status,
       headers: {},
-      body: { error: { status, code: MODEL_CODE[err.kind] ?? err.kind, message: err.message, where, issues } },
+      body: {
+        error: { status, code: MODEL_CODE[err.kind] ?? err.kind, message: err.message, where, issues },
+      },
     };
   }
   if (err instanceof HttpError) {
-    return { status: err.status, headers: err.headers, body: { error: { status: err.status, code: err.code, message: err.message } } };
+    return {
+      status: err.status,
+      headers: err.headers,
+      body: { error: { status: err.status, code: err.code, message: err.message } },
+    };
   }
   const fe = err as Partial<FastifyError>;
   if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
@@ -52,16 +62,24 @@ export function errorResponse(err: unknown): { status: number; body: unknown; he
   return {
     status: 500,
     headers: {},
-    body: { error: { status: 500, code: "internal", message: "internal error: the request was not completed" } },
+    body: {
+      error: { status: 500, code: "internal", message: "internal error: the request was not completed" },
+    },
   };
 }
 
 function frameworkMessage(fe: Partial<FastifyError>): { code: string; message: string } {
   switch (fe.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return { code: "body-too-large", message: "request body is too large (the limit is 256 KB)" };
+      return {
+        code: "body-too-large",
+        message: "request body is too large for this server (the default limit is 256 KB)",
+      };
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return { code: "unsupported-media-type", message: "send the body as JSON with Content-Type: application/json" };
+      return {
+        code: "unsupported-media-type",
+        message: "send the body as JSON with Content-Type: application/json",
+      };
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return { code: "bad-input", message: "request body is empty: expected a JSON object" };
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
@@ -144,20 +162,14 @@ export class RateLimiter {
   }
 }
 
-/** The URL path without its query string: queries are caller-controlled and could carry PHI. */
-function pathOnly(url: string | undefined): string {
-  if (!url) return "";
-  const q = url.indexOf("?");
-  return q < 0 ? url : url.slice(0, q);
-}
-
 /**
- * Pino serializers that write request ids, methods, paths, status codes and error kinds only —
- * never bodies, headers, query strings or error messages (which can quote the caller's JSON).
+ * Pino serializers that write request ids, methods, route patterns, status codes and error kinds only —
+ * never bodies, headers, paths, query strings or error messages (which can quote the caller's JSON).
  */
 export const safeSerializers = {
-  req(req: { id?: unknown; method?: string; url?: string }) {
-    return { id: req.id, method: req.method, path: pathOnly(req.url) };
+  req(req: { id?: unknown; method?: string; url?: string; routeOptions?: { url?: string } }) {
+    // The route pattern (`/api/requests/:id`), not the path: an unmatched path is caller-chosen text.
+    return { id: req.id, method: req.method, route: req.routeOptions?.url ?? "(no route)" };
   },
   res(res: { statusCode?: number }) {
     return { statusCode: res.statusCode };
@@ -176,6 +188,29 @@ export const safeSerializers = {
   },
 };
 
+const SCHEMA_ROOTS = new Set([
+  "member",
+  "service",
+  "policy",
+  "id",
+  "outcome",
+  "reason",
+  "criteria",
+  "version",
+]);
+
+/**
+ * The part of an error's field path that is safe to log: schema-defined names only. Answer keys and
+ * anything unrecognised are caller-chosen text (which could be anything, PHI included).
+ */
+export function loggableField(field: string | undefined): string | undefined {
+  if (!field) return undefined;
+  const [root, sub] = field.split(".");
+  if (root === "answers" || root === "facts") return root;
+  if (!root || !SCHEMA_ROOTS.has(root)) return "(other)";
+  return sub !== undefined && /^[a-zA-Z]{1,40}$/.test(sub) ? `${root}.${sub}` : root;
+}
+
 /** Pino `redact` paths: a second line of defence if a body ever reaches a log call. */
 export const REDACT_PATHS = [
   "body",
@@ -190,7 +225,9 @@ export const REDACT_PATHS = [
 ];
 
 /** The Fastify logger option: ours serializers and redaction always win over the caller's. */
-export function loggerOption(logger: boolean | Record<string, unknown> | undefined): boolean | Record<string, unknown> {
+export function loggerOption(
+  logger: boolean | Record<string, unknown> | undefined,
+): boolean | Record<string, unknown> {
   if (!logger) return false;
   const given = logger === true ? {} : logger;
   return {

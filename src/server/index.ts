@@ -12,7 +12,7 @@ import type { Library } from "../library/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { Auth, DEMO_USERS, loadSecret, type Principal } from "./auth.js";
 import type { Engine } from "./engine.js";
-import { HttpError, installJsonParser, loggerOption, RateLimiter, sendError } from "./http.js";
+import { HttpError, installJsonParser, loggableField, loggerOption, RateLimiter, sendError } from "./http.js";
 import { registerRoutes } from "./routes.js";
 import { type DecisionListener, RequestService } from "./service.js";
 
@@ -22,7 +22,7 @@ export type { Engine } from "./engine.js";
 export { errorResponse, HttpError } from "./http.js";
 export { requireRole } from "./routes.js";
 export type { DecisionListener, ProviderStatus } from "./service.js";
-export { RequestService, providerStatusOf, requestView } from "./service.js";
+export { providerStatusOf, RequestService, requestView } from "./service.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -97,7 +97,9 @@ export interface RunningServer {
 
 function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version?: string;
+    };
     return pkg.version ?? "0.0.0";
   } catch {
     return "0.0.0";
@@ -105,7 +107,9 @@ function packageVersion(): string {
 }
 
 /** Builds the Fastify app without listening (tests use `app.inject`, `startServer` listens). */
-export async function buildServer(opts: StartOptions = {}): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
+export async function buildServer(
+  opts: StartOptions = {},
+): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
   const env = process.env;
   const dataDir = resolve(opts.dataDir ?? env.MEDPOLICY_DATA ?? "data");
   const databaseUrl = opts.databaseUrl ?? env.DATABASE_URL;
@@ -117,6 +121,26 @@ export async function buildServer(opts: StartOptions = {}): Promise<{ app: Fasti
     engine = (await import("./engine.js")).libraryEngine(library);
   }
   const store = opts.store ?? (await openStore({ dataDir, ...(databaseUrl && { databaseUrl }) }));
+  try {
+    return await assemble(opts, { store, engine, library, dataDir, env });
+  } catch (err) {
+    // A failed start must not leave the database open (the caller gets no handle to close it).
+    if (!opts.store) await store.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function assemble(
+  opts: StartOptions,
+  deps: {
+    store: Store;
+    engine: Engine;
+    library: Library | undefined;
+    dataDir: string;
+    env: NodeJS.ProcessEnv;
+  },
+): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
+  const { store, engine, library, dataDir, env } = deps;
   const auth = new Auth(loadSecret(dataDir, env));
   const clock = opts.clock ?? (() => new Date());
   const demo = opts.demo ?? (env.MEDPOLICY_DEMO !== "0" && env.NODE_ENV !== "production");
@@ -126,7 +150,8 @@ export async function buildServer(opts: StartOptions = {}): Promise<{ app: Fasti
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
     // Request ids in logs are ours to correlate; they carry no PHI.
     genReqId: () => Math.random().toString(36).slice(2, 10),
-    forceCloseConnections: true,
+    // On close, drop idle keep-alive sockets but let in-flight requests finish (their writes commit first).
+    forceCloseConnections: "idle",
   });
   const service = new RequestService(store, engine, clock, (msg, data) => app.log.warn(data, msg));
   const ctx: ServerContext = {
@@ -142,7 +167,10 @@ export async function buildServer(opts: StartOptions = {}): Promise<{ app: Fasti
   app.decorate("medpolicy", ctx);
   installJsonParser(app);
 
-  const limiter = opts.rateLimit === false ? undefined : new RateLimiter(opts.rateLimit?.perSecond ?? 200, opts.rateLimit?.burst ?? 400);
+  const limiter =
+    opts.rateLimit === false
+      ? undefined
+      : new RateLimiter(opts.rateLimit?.perSecond ?? 200, opts.rateLimit?.burst ?? 400);
   app.addHook("onRequest", async (req, reply) => {
     const h = req.headers.authorization;
     const token = h?.startsWith("Bearer ") ? h.slice(7).trim() : undefined;
@@ -156,7 +184,9 @@ export async function buildServer(opts: StartOptions = {}): Promise<{ app: Fasti
       if (wait > 0) {
         return sendError(
           reply,
-          new HttpError(429, "rate-limited", `too many requests: retry in ${wait} s`, { "retry-after": String(wait) }),
+          new HttpError(429, "rate-limited", `too many requests: retry in ${wait} s`, {
+            "retry-after": String(wait),
+          }),
         );
       }
     }
@@ -169,7 +199,7 @@ export async function buildServer(opts: StartOptions = {}): Promise<{ app: Fasti
       // A rejected request is routine: its kind and the field at fault, not a stack, and never the message.
       const e = err as { name?: string; kind?: string; code?: string; where?: { field?: string } };
       req.log.info(
-        { status, error: { type: e.name, kind: e.kind, code: e.code, field: e.where?.field } },
+        { status, error: { type: e.name, kind: e.kind, code: e.code, field: loggableField(e.where?.field) } },
         "request rejected",
       );
     }
@@ -181,7 +211,9 @@ export async function buildServer(opts: StartOptions = {}): Promise<{ app: Fasti
 
   await app.register(async (scope) => registerRoutes(scope, ctx));
   for (const p of opts.plugins ?? []) {
-    await app.register(async (scope) => p.register(scope, ctx), { ...(p.prefix !== undefined && { prefix: p.prefix }) });
+    await app.register(async (scope) => p.register(scope, ctx), {
+      ...(p.prefix !== undefined && { prefix: p.prefix }),
+    });
   }
   app.addHook("onClose", async () => {
     await store.close();
@@ -207,7 +239,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const boundPort = typeof addr === "object" && addr ? addr.port : port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${boundPort}`;
   if (!opts.quiet) {
-    const lines = [`medpolicy listening on ${url} (${ctx.store.kind} store; API description at ${url}/openapi.json)`];
+    const lines = [
+      `medpolicy listening on ${url} (${ctx.store.kind} store; API description at ${url}/openapi.json)`,
+    ];
     if (ctx.config.demo) {
       lines.push(
         `demo mode: get tokens for every role with  curl ${url}/api/demo-tokens  (users: ${Object.keys(DEMO_USERS).join(", ")})`,

@@ -17,7 +17,7 @@ import {
   submitEnvelopeSchema,
   tokenBodySchema,
 } from "./schemas.js";
-import { requestView } from "./service.js";
+import { providerStatusOf, requestView } from "./service.js";
 
 const REVIEWERS: Role[] = ["reviewer", "medical-director", "admin"];
 const SIGNERS: Role[] = ["reviewer", "medical-director"];
@@ -29,12 +29,20 @@ const SIGNERS: Role[] = ["reviewer", "medical-director"];
 export function requireRole(...roles: Role[]) {
   return async (req: FastifyRequest): Promise<void> => {
     if (!req.principal) {
-      throw new HttpError(401, "unauthorized", "authentication required: send Authorization: Bearer <token>", {
-        "www-authenticate": 'Bearer realm="medpolicy"',
-      });
+      throw new HttpError(
+        401,
+        "unauthorized",
+        "authentication required: send Authorization: Bearer <token>",
+        {
+          "www-authenticate": 'Bearer realm="medpolicy"',
+        },
+      );
     }
     if (roles.length > 0 && !roles.includes(req.principal.role)) {
-      throw new MedpolicyError("forbidden", `role ${req.principal.role} may not do this (needs ${roles.join(" or ")})`);
+      throw new MedpolicyError(
+        "forbidden",
+        `role ${req.principal.role} may not do this (needs ${roles.join(" or ")})`,
+      );
     }
   };
 }
@@ -87,7 +95,11 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
       input = env.case;
       key ??= env.idempotencyKey;
     }
-    const { record, created } = await service.submit(input, req.principal!, key !== undefined ? { idempotencyKey: key } : {});
+    const { record, created } = await service.submit(
+      input,
+      req.principal!,
+      key !== undefined ? { idempotencyKey: key } : {},
+    );
     req.log.info(
       { requestId: record.id, engineOutcome: record.engineOutcome, status: record.status, created },
       "request submitted",
@@ -100,11 +112,18 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
     const status = (req.query as { status?: string }).status;
     const allowed = ["approved", "not-applicable", "awaiting-review", "decided"] as const;
     const st = allowed.find((s) => s === status);
-    if (status !== undefined && !st) throw new MedpolicyError("input", `status must be one of ${allowed.join(", ")}`);
+    if (status !== undefined && !st)
+      throw new MedpolicyError("input", `status must be one of ${allowed.join(", ")}`);
     const rows = await service.list(req.principal!, st);
     if (req.principal!.role !== "provider") return rows;
     // Providers get their own list in provider terms (SPEC 2.4).
-    return rows.map((r) => ({ id: r.id, receivedAt: r.receivedAt, dueAt: r.dueAt, expedited: r.expedited }));
+    return rows.map((r) => {
+      const status = providerStatusOf({
+        status: r.status,
+        ...(r.decisionOutcome && { decision: { outcome: r.decisionOutcome } }),
+      });
+      return { id: r.id, status, receivedAt: r.receivedAt, dueAt: r.dueAt, expedited: r.expedited };
+    });
   });
 
   app.get("/api/requests/:id", { preHandler: any }, async (req) => {
@@ -165,8 +184,10 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
 
   app.get("/api/diff", { preHandler: any }, async (req) => {
     const { a, b } = req.query as { a?: string; b?: string };
-    if (!a || !b) throw new MedpolicyError("input", "give both versions to compare: /api/diff?a=ID@VERSION&b=ID@VERSION");
-    if (!ctx.engine.diff) throw new HttpError(501, "not-implemented", "semantic diff is not available in this build");
+    if (!a || !b)
+      throw new MedpolicyError("input", "give both versions to compare: /api/diff?a=ID@VERSION&b=ID@VERSION");
+    if (!ctx.engine.diff)
+      throw new HttpError(501, "not-implemented", "semantic diff is not available in this build");
     return ctx.engine.diff(a, b, today());
   });
 }

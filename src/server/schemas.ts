@@ -135,7 +135,9 @@ const providerStatus = z.enum(["approved", "pended", "denied", "not-covered", "n
 
 export const requestViewSchema = z.object({
   id: z.string(),
-  status: providerStatus.describe("What the provider sees (SPEC 2.4): adverse outcomes stay pended until signed"),
+  status: providerStatus.describe(
+    "What the provider sees (SPEC 2.4): adverse outcomes stay pended until signed",
+  ),
   statusText: z.string(),
   receivedAt: z.string(),
   dueAt: z.string(),
@@ -165,7 +167,9 @@ export const requestViewSchema = z.object({
           determination: determinationSchema,
         }),
       ),
-      events: z.array(z.object({ seq: z.number(), at: z.string(), action: z.string(), actor, detail: z.unknown() })),
+      events: z.array(
+        z.object({ seq: z.number(), at: z.string(), action: z.string(), actor, detail: z.unknown() }),
+      ),
     })
     .optional()
     .describe("Reviewer-only: the determination history and audit log"),
@@ -191,7 +195,11 @@ const metricsGroup = z.object({
   denied: rate,
   pended: rate,
   notApplicable: z.number(),
-  timeToDecisionHours: z.object({ decided: z.number(), average: z.number().nullable(), median: z.number().nullable() }),
+  timeToDecisionHours: z.object({
+    decided: z.number(),
+    average: z.number().nullable(),
+    median: z.number().nullable(),
+  }),
 });
 export const metricsSchema = z.object({
   generatedAt: z.string(),
@@ -267,18 +275,26 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: "Decide a case without storing it",
           ...secured,
           requestBody: { required: true, ...json("Case") },
-          responses: { "200": { description: "The determination", ...json("Determination") }, ...errors(400, 401, 413, 422, 429) },
+          responses: {
+            "200": { description: "The determination", ...json("Determination") },
+            ...errors(400, 401, 413, 422, 429),
+          },
         },
       },
       "/api/requests": {
         post: {
           summary: "Submit a prior-authorization request (stored; idempotent on Idempotency-Key)",
           ...secured,
-          parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } }],
+          parameters: [
+            { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } },
+          ],
           requestBody: { required: true, ...json("Case") },
           responses: {
             "201": { description: "Created", ...json("RequestView") },
-            "200": { description: "Replay of an earlier submission with the same key", ...json("RequestView") },
+            "200": {
+              description: "Replay of an earlier submission with the same key",
+              ...json("RequestView"),
+            },
             ...errors(400, 401, 403, 409, 413, 422, 429),
           },
         },
@@ -302,7 +318,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
           ...secured,
           parameters: idParam,
           requestBody: { required: true, ...json("Answers") },
-          responses: { "200": { description: "The request", ...json("RequestView") }, ...errors(400, 403, 404, 409) },
+          responses: {
+            "200": { description: "The request", ...json("RequestView") },
+            ...errors(400, 403, 404, 409),
+          },
         },
       },
       "/api/requests/{id}/decision": {
@@ -311,7 +330,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
           ...secured,
           parameters: idParam,
           requestBody: { required: true, ...json("Decision") },
-          responses: { "200": { description: "The request", ...json("RequestView") }, ...errors(400, 403, 404, 409) },
+          responses: {
+            "200": { description: "The request", ...json("RequestView") },
+            ...errors(400, 403, 404, 409),
+          },
         },
       },
       "/api/requests/{id}/letter": {
@@ -343,7 +365,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
-      "/api/policies": { get: { summary: "Every policy, variant and version", ...secured, responses: { "200": { description: "Versions" } } } },
+      "/api/policies": {
+        get: {
+          summary: "Every policy, variant and version",
+          ...secured,
+          responses: { "200": { description: "Versions" } },
+        },
+      },
       "/api/policies/{id}": {
         get: {
           summary: "A policy's versions and the model of one (`?version=YYYY-MM`, default in force)",
@@ -379,7 +407,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
       },
       "/api/demo-tokens": {
-        get: { summary: "Demo tokens for every role (demo mode, loopback only)", responses: { "200": { description: "Tokens" } } },
+        get: {
+          summary: "Demo tokens for every role (demo mode, loopback only)",
+          responses: { "200": { description: "Tokens" } },
+        },
       },
     },
   };

@@ -165,13 +165,18 @@ export class RequestService {
     who: Principal,
     opts: { idempotencyKey?: string } = {},
   ): Promise<{ record: RequestRecord; created: boolean }> {
-    if (who.role === "provider" && !who.org) throw new MedpolicyError("forbidden", "provider token without an org");
+    if (who.role === "provider" && !who.org)
+      throw new MedpolicyError("forbidden", "provider token without an org");
     const now = this.now();
     const actor = actorOf(who);
     const { determination, det, c } = this.decideForStore(input, now.today, now.iso, actor, "submit");
     const outcome = determination.outcome;
     const status: RequestStatus =
-      outcome === "approved" ? "approved" : outcome === "not-applicable" ? "not-applicable" : "awaiting-review";
+      outcome === "approved"
+        ? "approved"
+        : outcome === "not-applicable"
+          ? "not-applicable"
+          : "awaiting-review";
     const expedited = c.service.expedited === true;
     const decision: Decision | undefined =
       status === "approved"
@@ -247,7 +252,10 @@ export class RequestService {
   ): Promise<RequestRecord> {
     const rec = await this.get(id, who);
     if (rec.status !== "awaiting-review") {
-      throw new MedpolicyError("conflict", `request ${id} is ${rec.status}: its answers can no longer change`);
+      throw new MedpolicyError(
+        "conflict",
+        `request ${id} is ${rec.status}: its answers can no longer change`,
+      );
     }
     const latest = rec.determinations.at(-1)!;
     const prev = JSON.parse(latest.caseJson) as Record<string, unknown>;
@@ -395,7 +403,8 @@ export class RequestService {
           : `request ${id} is pended for review: the letter is issued once a decision is signed`,
       );
     }
-    const det = rec.determinations.find((d) => d.seq === rec.decision!.determinationSeq) ?? rec.determinations.at(-1)!;
+    const det =
+      rec.determinations.find((d) => d.seq === rec.decision!.determinationSeq) ?? rec.determinations.at(-1)!;
     return renderLetter({
       request: { id: rec.id, receivedAt: rec.receivedAt, expedited: rec.expedited },
       case: this.engine.parseCase(JSON.parse(det.caseJson)),
@@ -409,13 +418,18 @@ export class RequestService {
       // A failing subscriber must neither fail the request nor crash the process.
       Promise.resolve()
         .then(() => l(id, determination, rec))
-        .catch((err: unknown) => this.warn("decision listener failed", { requestId: id, error: (err as Error)?.name }));
+        .catch((err: unknown) =>
+          this.warn("decision listener failed", { requestId: id, error: (err as Error)?.name }),
+        );
     }
   }
 }
 
 /** The provider-facing status (SPEC 2.4): adverse or open outcomes show as pended until signed. */
-export function providerStatusOf(r: Pick<RequestRecord, "status" | "decision">): ProviderStatus {
+export function providerStatusOf(r: {
+  status: RequestStatus;
+  decision?: { outcome: Decision["outcome"] };
+}): ProviderStatus {
   switch (r.status) {
     case "approved":
       return "approved";
@@ -508,7 +522,9 @@ export function computeMetrics(rows: MetricsRow[], generatedAt: string) {
   const group = (expedited: boolean) => {
     const rs = rows.filter((r) => r.expedited === expedited);
     const approved = rs.filter((r) => r.status === "approved" || r.decisionOutcome === "approved").length;
-    const denied = rs.filter((r) => r.decisionOutcome === "denied" || r.decisionOutcome === "not-covered").length;
+    const denied = rs.filter(
+      (r) => r.decisionOutcome === "denied" || r.decisionOutcome === "not-covered",
+    ).length;
     const pended = rs.filter((r) => r.status === "awaiting-review").length;
     const notApplicable = rs.filter((r) => r.status === "not-applicable").length;
     const total = approved + denied + pended;

@@ -156,11 +156,19 @@ export class PostgresStore implements Store {
           [req.org, req.idempotencyKey ?? null],
         );
         const row = ex.rows[0]!;
-        return { record: (await this.read(c, row.id))!, created: false, submittedCaseJson: row.submitted_case };
+        return {
+          record: (await this.read(c, row.id))!,
+          created: false,
+          submittedCaseJson: row.submitted_case,
+        };
       }
       await this.insertDetermination(c, req.id, 1, first);
       await this.insertEvent(c, req.id, 1, event);
-      return { record: (await this.read(c, req.id))!, created: true, submittedCaseJson: req.submittedCaseJson };
+      return {
+        record: (await this.read(c, req.id))!,
+        created: true,
+        submittedCaseJson: req.submittedCaseJson,
+      };
     });
   }
 
@@ -181,7 +189,8 @@ export class PostgresStore implements Store {
          WHERE id = $3 AND version = $4 AND status = 'awaiting-review'`,
         [patch.engineOutcome, patch.medicalDirectorOnly ? 1 : 0, id, expectedVersion],
       );
-      if (r.rowCount !== 1) throw conflictOrMissing(id, await this.statusOf(c, id), "its answers can no longer change");
+      if (r.rowCount !== 1)
+        throw conflictOrMissing(id, await this.statusOf(c, id), "its answers can no longer change");
       // The row lock taken by the UPDATE serialises writers of this request, so MAX(seq)+1 is safe.
       await this.insertDetermination(c, id, await this.nextSeq(c, "determinations", id), det);
       await this.insertEvent(c, id, await this.nextSeq(c, "events", id), event);
@@ -189,7 +198,12 @@ export class PostgresStore implements Store {
     });
   }
 
-  async sign(id: string, decision: Decision, event: NewEvent, expectedVersion?: number): Promise<RequestRecord> {
+  async sign(
+    id: string,
+    decision: Decision,
+    event: NewEvent,
+    expectedVersion?: number,
+  ): Promise<RequestRecord> {
     return this.tx(async (c) => {
       const r = await c.query(
         `UPDATE requests SET status = 'decided', decision = $1, decided_at = $2, version = version + 1
@@ -268,7 +282,12 @@ export class PostgresStore implements Store {
     return Number(r.rows[0]!.n);
   }
 
-  private async insertDetermination(c: Queryable, id: string, seq: number, d: NewDetermination): Promise<void> {
+  private async insertDetermination(
+    c: Queryable,
+    id: string,
+    seq: number,
+    d: NewDetermination,
+  ): Promise<void> {
     await c.query(
       `INSERT INTO determinations (request_id, seq, created_at, trigger, actor, case_json, today, policy_id,
          policy_version, policy_hash, engine, outcome, determination)
@@ -292,13 +311,16 @@ export class PostgresStore implements Store {
   }
 
   private async insertEvent(c: Queryable, id: string, seq: number, e: NewEvent): Promise<void> {
-    await c.query("INSERT INTO events (request_id, seq, at, action, actor, detail) VALUES ($1, $2, $3, $4, $5, $6)", [
-      id,
-      seq,
-      e.at,
-      e.action,
-      JSON.stringify(e.actor),
-      e.detail === undefined ? null : JSON.stringify(e.detail),
-    ]);
+    await c.query(
+      "INSERT INTO events (request_id, seq, at, action, actor, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+      [
+        id,
+        seq,
+        e.at,
+        e.action,
+        JSON.stringify(e.actor),
+        e.detail === undefined ? null : JSON.stringify(e.detail),
+      ],
+    );
   }
 }

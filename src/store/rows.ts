@@ -126,7 +126,10 @@ export function toMetricsRow(r: RequestRow): MetricsRow {
 export function conflictOrMissing(id: string, row: { status: string } | undefined, what: string): Error {
   if (!row) return new NotFoundError(`request ${id} not found`);
   if (row.status !== "awaiting-review") {
-    return new MedpolicyError("conflict", `request ${id} is no longer awaiting review (it is ${row.status}); ${what}`);
+    return new MedpolicyError(
+      "conflict",
+      `request ${id} is no longer awaiting review (it is ${row.status}); ${what}`,
+    );
   }
   return new MedpolicyError(
     "conflict",

@@ -96,8 +96,9 @@ export class SqliteStore implements Store {
   async createRequest(req: NewRequest, first: NewDetermination, event: NewEvent): Promise<CreateResult> {
     const tx = this.db.transaction((): CreateResult => {
       if (req.idempotencyKey !== undefined) {
-        const existing = this.stmt("SELECT id, submitted_case FROM requests WHERE org = ? AND idem_key = ?")
-          .get(req.org, req.idempotencyKey) as { id: string; submitted_case: string } | undefined;
+        const existing = this.stmt(
+          "SELECT id, submitted_case FROM requests WHERE org = ? AND idem_key = ?",
+        ).get(req.org, req.idempotencyKey) as { id: string; submitted_case: string } | undefined;
         if (existing) {
           return {
             record: this.read(existing.id)!,
@@ -107,23 +108,22 @@ export class SqliteStore implements Store {
         }
       }
       this.stmt(
-          `INSERT INTO requests (id, org, idem_key, submitted_case, received_at, expedited, due_at, status, md_only,
+        `INSERT INTO requests (id, org, idem_key, submitted_case, received_at, expedited, due_at, status, md_only,
              engine_outcome, decision, decided_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-        )
-        .run(
-          req.id,
-          req.org,
-          req.idempotencyKey ?? null,
-          req.submittedCaseJson,
-          req.receivedAt,
-          req.expedited ? 1 : 0,
-          req.dueAt,
-          req.status,
-          req.medicalDirectorOnly ? 1 : 0,
-          req.engineOutcome,
-          req.decision ? JSON.stringify(req.decision) : null,
-          req.decidedAt ?? null,
-        );
+      ).run(
+        req.id,
+        req.org,
+        req.idempotencyKey ?? null,
+        req.submittedCaseJson,
+        req.receivedAt,
+        req.expedited ? 1 : 0,
+        req.dueAt,
+        req.status,
+        req.medicalDirectorOnly ? 1 : 0,
+        req.engineOutcome,
+        req.decision ? JSON.stringify(req.decision) : null,
+        req.decidedAt ?? null,
+      );
       this.insertDetermination(req.id, 1, first);
       this.insertEvent(req.id, 1, event);
       return { record: this.read(req.id)!, created: true, submittedCaseJson: req.submittedCaseJson };
@@ -145,10 +145,9 @@ export class SqliteStore implements Store {
   ): Promise<RequestRecord> {
     const tx = this.db.transaction((): RequestRecord => {
       const r = this.stmt(
-          `UPDATE requests SET engine_outcome = ?, md_only = ?, version = version + 1
+        `UPDATE requests SET engine_outcome = ?, md_only = ?, version = version + 1
            WHERE id = ? AND version = ? AND status = 'awaiting-review'`,
-        )
-        .run(patch.engineOutcome, patch.medicalDirectorOnly ? 1 : 0, id, expectedVersion);
+      ).run(patch.engineOutcome, patch.medicalDirectorOnly ? 1 : 0, id, expectedVersion);
       if (r.changes !== 1) throw conflictOrMissing(id, this.statusOf(id), "its answers can no longer change");
       this.insertDetermination(id, this.nextSeq("determinations", id), det);
       this.insertEvent(id, this.nextSeq("events", id), event);
@@ -157,13 +156,23 @@ export class SqliteStore implements Store {
     return tx.immediate();
   }
 
-  async sign(id: string, decision: Decision, event: NewEvent, expectedVersion?: number): Promise<RequestRecord> {
+  async sign(
+    id: string,
+    decision: Decision,
+    event: NewEvent,
+    expectedVersion?: number,
+  ): Promise<RequestRecord> {
     const tx = this.db.transaction((): RequestRecord => {
       const r = this.stmt(
-          `UPDATE requests SET status = 'decided', decision = ?, decided_at = ?, version = version + 1
+        `UPDATE requests SET status = 'decided', decision = ?, decided_at = ?, version = version + 1
            WHERE id = ? AND status = 'awaiting-review' AND (? IS NULL OR version = ?)`,
-        )
-        .run(JSON.stringify(decision), decision.signedAt, id, expectedVersion ?? null, expectedVersion ?? null);
+      ).run(
+        JSON.stringify(decision),
+        decision.signedAt,
+        id,
+        expectedVersion ?? null,
+        expectedVersion ?? null,
+      );
       if (r.changes !== 1) throw conflictOrMissing(id, this.statusOf(id), "it was already decided");
       this.insertEvent(id, this.nextSeq("events", id), event);
       return this.read(id)!;
@@ -172,18 +181,24 @@ export class SqliteStore implements Store {
   }
 
   async queue(): Promise<RequestSummary[]> {
-    const rows = this.stmt(`SELECT ${SUMMARY_COLUMNS} FROM requests WHERE status = 'awaiting-review' ORDER BY due_at, id`)
-      .all() as RequestRow[];
+    const rows = this.stmt(
+      `SELECT ${SUMMARY_COLUMNS} FROM requests WHERE status = 'awaiting-review' ORDER BY due_at, id`,
+    ).all() as RequestRow[];
     return rows.map(toSummary);
   }
 
   async list(opts: ListOptions = {}): Promise<RequestSummary[]> {
     const rows = this.stmt(
-        `SELECT ${SUMMARY_COLUMNS} FROM requests
+      `SELECT ${SUMMARY_COLUMNS} FROM requests
          WHERE (? IS NULL OR org = ?) AND (? IS NULL OR status = ?)
          ORDER BY received_at DESC, id LIMIT ?`,
-      )
-      .all(opts.org ?? null, opts.org ?? null, opts.status ?? null, opts.status ?? null, opts.limit ?? 100) as RequestRow[];
+    ).all(
+      opts.org ?? null,
+      opts.org ?? null,
+      opts.status ?? null,
+      opts.status ?? null,
+      opts.limit ?? 100,
+    ) as RequestRow[];
     return rows.map(toSummary);
   }
 
@@ -213,8 +228,9 @@ export class SqliteStore implements Store {
       | RequestRow
       | undefined;
     if (!row) return undefined;
-    const dets = this.stmt("SELECT * FROM determinations WHERE request_id = ? ORDER BY seq")
-      .all(id) as DeterminationRow[];
+    const dets = this.stmt("SELECT * FROM determinations WHERE request_id = ? ORDER BY seq").all(
+      id,
+    ) as DeterminationRow[];
     const events = this.stmt("SELECT * FROM events WHERE request_id = ? ORDER BY seq").all(id) as EventRow[];
     return toRecord(row, dets, events);
   }
@@ -224,7 +240,9 @@ export class SqliteStore implements Store {
   }
 
   private nextSeq(table: "determinations" | "events", id: string): number {
-    const r = this.stmt(`SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM ${table} WHERE request_id = ?`).get(id) as {
+    const r = this.stmt(`SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM ${table} WHERE request_id = ?`).get(
+      id,
+    ) as {
       n: number;
     };
     return r.n;
@@ -232,35 +250,35 @@ export class SqliteStore implements Store {
 
   private insertDetermination(id: string, seq: number, d: NewDetermination): void {
     this.stmt(
-        `INSERT INTO determinations (request_id, seq, created_at, trigger, actor, case_json, today, policy_id,
+      `INSERT INTO determinations (request_id, seq, created_at, trigger, actor, case_json, today, policy_id,
            policy_version, policy_hash, engine, outcome, determination) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        id,
-        seq,
-        d.createdAt,
-        d.trigger,
-        JSON.stringify(d.actor),
-        d.caseJson,
-        d.today,
-        d.policyId ?? null,
-        d.policyVersion ?? null,
-        d.policyHash ?? null,
-        d.engine,
-        d.outcome,
-        d.determinationJson,
-      );
+    ).run(
+      id,
+      seq,
+      d.createdAt,
+      d.trigger,
+      JSON.stringify(d.actor),
+      d.caseJson,
+      d.today,
+      d.policyId ?? null,
+      d.policyVersion ?? null,
+      d.policyHash ?? null,
+      d.engine,
+      d.outcome,
+      d.determinationJson,
+    );
   }
 
   private insertEvent(id: string, seq: number, e: NewEvent): void {
-    this.stmt("INSERT INTO events (request_id, seq, at, action, actor, detail) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(
-        id,
-        seq,
-        e.at,
-        e.action,
-        JSON.stringify(e.actor),
-        e.detail === undefined ? null : JSON.stringify(e.detail),
-      );
+    this.stmt(
+      "INSERT INTO events (request_id, seq, at, action, actor, detail) VALUES (?, ?, ?, ?, ?, ?)",
+    ).run(
+      id,
+      seq,
+      e.at,
+      e.action,
+      JSON.stringify(e.actor),
+      e.detail === undefined ? null : JSON.stringify(e.detail),
+    );
   }
 }

@@ -3,7 +3,7 @@
  * the same behaviour — SQLite (embedded default) and PostgreSQL (when a URL is given). Everything the
  * review workflow needs to be crash-safe and auditable lives here; policy logic does not.
  */
-import type { Determination, Outcome } from "../model/index.js";
+import type { Outcome } from "../model/index.js";
 
 /**
  * Where a request stands in the review workflow (SPEC 2.4):

@@ -95,14 +95,28 @@ export interface UiRequestRow {
   medicalDirectorOnly: boolean;
   version: number;
   policy?: { id: string; version: string; section?: string; title: string };
+  /** How the request arrived: the JSON API, or the FHIR PAS API (`Claim/$submit`). */
+  channel: Channel;
   codes: string[];
   memberState?: string;
   dateOfService?: string;
 }
 
+/** How a request arrived (shown as the source of its submitted answers). */
+export type Channel = "api" | "fhir-pas";
+
+/** The FHIR layer stores PAS submissions under idempotency keys `pas-<hash>` (src/server/fhir/pas.ts). */
+function channelOf(rec: { idempotencyKey?: string } | undefined): Channel {
+  return rec?.idempotencyKey?.startsWith("pas-") ? "fhir-pas" : "api";
+}
+
 function libraryOf(ctx: ServerContext): Library {
   if (!ctx.library) {
-    throw new HttpError(501, "not-implemented", "this server was started without a policy library: no policy browser");
+    throw new HttpError(
+      501,
+      "not-implemented",
+      "this server was started without a policy library: no policy browser",
+    );
   }
   return ctx.library;
 }
@@ -153,6 +167,7 @@ async function enrich(ctx: ServerContext, rows: RequestSummary[], nowMs: number)
       engineOutcome: r.engineOutcome,
       medicalDirectorOnly: r.medicalDirectorOnly,
       version: r.version,
+      channel: channelOf(rec),
       codes,
     };
     if (r.decisionOutcome) row.decisionOutcome = r.decisionOutcome;
@@ -181,7 +196,9 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
       all: undefined,
     };
     if (!(scope in statuses)) {
-      throw new MedpolicyError("input", `scope must be one of ${Object.keys(statuses).join(", ")}`, { field: "scope" });
+      throw new MedpolicyError("input", `scope must be one of ${Object.keys(statuses).join(", ")}`, {
+        field: "scope",
+      });
     }
     const status = statuses[scope];
     const rows =
@@ -189,6 +206,13 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
         ? await ctx.store.queue()
         : await ctx.store.list({ ...(status !== undefined && { status }), limit: 500 });
     return enrich(ctx, rows, ctx.clock().getTime());
+  });
+
+  app.get("/api/ui/requests/:id/origin", { preHandler: reviewers }, async (req) => {
+    const id = (req.params as { id: string }).id;
+    const rec = await ctx.store.getRequest(id);
+    if (!rec) throw new NotFoundError(`request ${id} not found`);
+    return { id, channel: channelOf(rec) };
   });
 
   // The model the browser compiles and evaluates: the version as evaluated (authored corrections
@@ -219,7 +243,12 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
 }
 
 /** Serves one file of the built app, or 404 (never anything outside `dir`). */
-async function sendFile(reply: FastifyReply, dir: string, rel: string, immutable: boolean): Promise<FastifyReply> {
+async function sendFile(
+  reply: FastifyReply,
+  dir: string,
+  rel: string,
+  immutable: boolean,
+): Promise<FastifyReply> {
   const path = resolve(dir, rel);
   if (!path.startsWith(dir + sep)) throw new NotFoundError("not found");
   const info = await stat(path).catch(() => undefined);
@@ -248,7 +277,11 @@ export function webPlugin(opts: WebPluginOptions = {}): MedpolicyPlugin {
           .header("referrer-policy", "no-referrer")
           .header("x-frame-options", "SAMEORIGIN");
         if (!existsSync(join(dir, "index.html"))) {
-          return reply.code(503).type("text/html; charset=utf-8").header("cache-control", "no-store").send(NOT_BUILT);
+          return reply
+            .code(503)
+            .type("text/html; charset=utf-8")
+            .header("cache-control", "no-store")
+            .send(NOT_BUILT);
         }
         return sendFile(reply, dir, "index.html", false);
       });

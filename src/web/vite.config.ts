@@ -11,17 +11,21 @@ import { fileURLToPath } from "node:url";
 import { defineConfig, type Plugin } from "vite";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const outDir = process.env.MEDPOLICY_WEB_OUT ?? here("../../dist/web");
 
 /**
  * `dist/web` may also hold the compiled server plugin (`tsc` writes `src/web/*.ts` there), so Vite must
  * not empty the folder: this removes only what a previous Vite build wrote.
  */
 function cleanOwnOutput(): Plugin {
+  let outDir = "";
   return {
     name: "medpolicy-clean-web-output",
     apply: "build",
+    configResolved(config) {
+      outDir = config.build.outDir;
+    },
     buildStart() {
+      if (!outDir) return;
       rmSync(`${outDir}/assets`, { recursive: true, force: true });
       rmSync(`${outDir}/index.html`, { force: true });
     },
@@ -37,7 +41,7 @@ export default defineConfig({
     alias: [{ find: /^node:crypto$/, replacement: here("./app/shims/node-crypto.ts") }],
   },
   build: {
-    outDir,
+    outDir: here("../../dist/web"),
     emptyOutDir: false,
     target: "es2022",
     sourcemap: true,

@@ -5,9 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEMO_USERS } from "../../src/server/index.js";
 import { Auth } from "../../src/server/auth.js";
-import { call, DATABASES, freshDatabase, JWT_SECRET, loadCase, postgresAvailable, spawnServer } from "./helpers.js";
+import { DEMO_USERS } from "../../src/server/index.js";
+import {
+  call,
+  DATABASES,
+  freshDatabase,
+  JWT_SECRET,
+  loadCase,
+  postgresAvailable,
+  spawnServer,
+} from "./helpers.js";
 
 const auth = new Auth(new TextEncoder().encode(JWT_SECRET));
 
@@ -15,7 +23,11 @@ for (const db of DATABASES) {
   test(`SIGKILL mid-burst loses no acknowledged submit (${db})`, async (t) => {
     if (db === "postgres" && !(await postgresAvailable())) return t.skip("PostgreSQL not reachable");
     const store = await freshDatabase(db);
-    const args = ["--data", store.dataDir, ...(store.databaseUrl ? ["--database-url", store.databaseUrl] : [])];
+    const args = [
+      "--data",
+      store.dataDir,
+      ...(store.databaseUrl ? ["--database-url", store.databaseUrl] : []),
+    ];
     const provider = await auth.issue(DEMO_USERS.provider!);
     const reviewer = await auth.issue(DEMO_USERS.reviewer!);
     const bodies = [loadCase("trial-malignant-met"), loadCase("trial-nonmalignant-open-questions")];
@@ -42,13 +54,23 @@ for (const db of DATABASES) {
       };
       const workers = Array.from({ length: 8 }, (_, w) => worker(w));
       // Kill once a good number of writes is acknowledged and more are in flight.
-      while (acked.size < 150) await new Promise((r) => setTimeout(r, 5));
+      const deadline = Date.now() + 60_000;
+      while (acked.size < 150) {
+        assert.ok(
+          Date.now() < deadline,
+          `only ${acked.size} submits acknowledged in 60 s:\n${child.output()}`,
+        );
+        await new Promise((r) => setTimeout(r, 5));
+      }
       child.proc.kill("SIGKILL");
       stop = true;
       await Promise.all(workers);
-      await new Promise<void>((r) => (child.proc.exitCode !== null || child.proc.signalCode ? r() : child.proc.once("exit", () => r())));
+      await new Promise<void>((r) =>
+        child.proc.exitCode !== null || child.proc.signalCode ? r() : child.proc.once("exit", () => r()),
+      );
       assert.equal(child.proc.signalCode, "SIGKILL");
       assert.ok(attempts > acked.size, "some submits were in flight at the kill");
+      t.diagnostic(`${acked.size} acknowledged, ${attempts - acked.size} in flight at SIGKILL`);
 
       child = await spawnServer(args);
       let found = 0;

@@ -91,17 +91,24 @@ for (const db of DATABASES) {
           const r = await call(url, "POST", "/api/requests", { token: t.provider, body: c });
           if (r.status === 201) return;
           assertClearError(r, [400, 422]);
-          if (r.status === 400) assert.ok(r.body.error.where?.field || /:/.test(r.body.error.message), r.text);
+          if (r.status === 400)
+            assert.ok(r.body.error.where?.field || /:/.test(r.body.error.message), r.text);
         }),
         { numRuns: RUNS },
       );
     });
 
-    test("hostile bodies: prototype keys, deep nesting, huge, odd encodings, wrong types", { skip }, async () => {
+    test("hostile bodies: prototype keys, deep nesting, huge, odd encodings, wrong types", {
+      skip,
+    }, async () => {
       const valid = JSON.stringify(loadCase("trial-malignant-met"));
       const cases: { raw: string; status: number[]; ct?: string; match?: RegExp }[] = [
         { raw: '{"__proto__": {"isAdmin": true}}', status: [400], match: /__proto__/ },
-        { raw: `{"member":{"state":"TX","__proto__":{"x":1}},"service":{}}`, status: [400], match: /__proto__/ },
+        {
+          raw: `{"member":{"state":"TX","__proto__":{"x":1}},"service":{}}`,
+          status: [400],
+          match: /__proto__/,
+        },
         { raw: '{"constructor": {"prototype": {"x": 1}}}', status: [400], match: /constructor/ },
         { raw: "[".repeat(100_000) + "]".repeat(100_000), status: [400] },
         { raw: `{"a":${"[".repeat(50_000)}${"]".repeat(50_000)}}`, status: [400] },
@@ -133,11 +140,23 @@ for (const db of DATABASES) {
         if (h.match) assert.match(r.body.error.message, h.match);
       }
       // Reviewer endpoints too.
-      const sub = await call(url, "POST", "/api/requests", { token: t.provider, body: loadCase("trial-nonmalignant-open-questions") });
+      const sub = await call(url, "POST", "/api/requests", {
+        token: t.provider,
+        body: loadCase("trial-nonmalignant-open-questions"),
+      });
       assert.equal(sub.status, 201);
-      for (const raw of ['{"answers":{"I.A.2.g":"yes"}}', '{"answers":{}}', '{"outcome":"maybe"}', "[]", "{"]) {
+      for (const raw of [
+        '{"answers":{"I.A.2.g":"yes"}}',
+        '{"answers":{}}',
+        '{"outcome":"maybe"}',
+        "[]",
+        "{",
+      ]) {
         for (const action of ["answers", "decision"]) {
-          const r = await call(url, "POST", `/api/requests/${sub.body.id}/${action}`, { token: t.reviewer, raw });
+          const r = await call(url, "POST", `/api/requests/${sub.body.id}/${action}`, {
+            token: t.reviewer,
+            raw,
+          });
           assertClearError(r);
         }
       }
@@ -145,7 +164,10 @@ for (const db of DATABASES) {
 
     test("the server keeps serving afterwards", { skip }, async () => {
       assert.equal((await call(url, "GET", "/api/health")).status, 200);
-      const r = await call(url, "POST", "/api/evaluate", { token: t.provider, body: loadCase("trial-malignant-met") });
+      const r = await call(url, "POST", "/api/evaluate", {
+        token: t.provider,
+        body: loadCase("trial-malignant-met"),
+      });
       assert.equal(r.status, 200);
       assert.equal(r.body.outcome, "approved");
     });

@@ -107,13 +107,14 @@ export async function startTest(
   opts: Partial<StartOptions> = {},
 ): Promise<{ server: RunningServer; url: string; tokens: Tokens; close(): Promise<void> }> {
   const db = await freshDatabase(kind);
+  library ??= loadLibrary();
   const server = await startServer({
     port: 0,
     dataDir: db.dataDir,
     ...(db.databaseUrl && { databaseUrl: db.databaseUrl }),
     quiet: true,
     // One library per test process: loading it is the slowest part of a start.
-    library: (library ??= loadLibrary()),
+    library,
     ...opts,
   });
   return {
@@ -177,6 +178,7 @@ export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): 
 
 export interface Res {
   status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response JSON by its documented shape
   body: any;
   text: string;
   headers: Headers;

@@ -27,7 +27,10 @@ test("logs of a full workflow carry request ids and outcomes, never PHI", async 
   };
   try {
     const { url, tokens: t } = s;
-    const ok = await call(url, "POST", "/api/requests", { token: t.provider, body: withPhi("trial-malignant-met") });
+    const ok = await call(url, "POST", "/api/requests", {
+      token: t.provider,
+      body: withPhi("trial-malignant-met"),
+    });
     assert.equal(ok.status, 201);
     const sub = await call(url, "POST", "/api/requests", {
       token: t.provider,
@@ -41,8 +44,23 @@ test("logs of a full workflow carry request ids and outcomes, never PHI", async 
     assert.equal((await call(url, "POST", "/api/evaluate", { token: t.provider, raw: bad })).status, 400);
     const wrongType = withPhi("trial-malignant-met");
     (wrongType.member as Record<string, unknown>).age = birthDate;
-    assert.equal((await call(url, "POST", "/api/evaluate", { token: t.provider, body: wrongType })).status, 400);
-    assert.equal((await call(url, "GET", `/api/requests/${id}?member=${memberId}`, { token: t.otherProvider })).status, 404);
+    assert.equal(
+      (await call(url, "POST", "/api/evaluate", { token: t.provider, body: wrongType })).status,
+      400,
+    );
+    // Nor is a caller-chosen path.
+    assert.equal(
+      (await call(url, "GET", `/api/members/${memberId}/${birthDate}`, { token: t.reviewer })).status,
+      404,
+    );
+    // A caller-chosen answer key is not a field name to log.
+    const phiKey = withPhi("trial-malignant-met");
+    (phiKey.answers as Record<string, boolean>)[`${memberId} ${birthDate}`] = true;
+    assert.equal((await call(url, "POST", "/api/evaluate", { token: t.provider, body: phiKey })).status, 400);
+    assert.equal(
+      (await call(url, "GET", `/api/requests/${id}?member=${memberId}`, { token: t.otherProvider })).status,
+      404,
+    );
     const ans = await call(url, "POST", `/api/requests/${id}/answers`, {
       token: t.reviewer,
       body: { answers: { "I.A.2.g": false, "I.A.2.h": true } },
@@ -66,7 +84,9 @@ test("logs of a full workflow carry request ids and outcomes, never PHI", async 
   for (const p of phi) assert.ok(!all.includes(p), `log contains ${p}`);
   for (const tok of Object.values(s.tokens)) assert.ok(!all.includes(tok.slice(-20)), "log contains a token");
   // What is logged: request ids and outcomes.
-  const submitted = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "request submitted");
+  const submitted = lines
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.msg === "request submitted");
   assert.equal(submitted.length, 2);
   assert.ok(submitted.every((l) => typeof l.requestId === "string" && typeof l.engineOutcome === "string"));
   assert.ok(all.includes('"msg":"decision signed"'));

@@ -49,7 +49,11 @@ test("two processes on one PostgreSQL: shared queue, no decision signed twice", 
         const [ra, rb] = await Promise.all([
           call(a.url, "POST", `/api/requests/${id}/decision`, {
             token: reviewer,
-            body: { outcome: "denied", reason: "Opioids not weaned before the trial.", criteria: ["I.A.2.g"] },
+            body: {
+              outcome: "denied",
+              reason: "Opioids not weaned before the trial.",
+              criteria: ["I.A.2.g"],
+            },
           }),
           call(b.url, "POST", `/api/requests/${id}/decision`, {
             token: md,
@@ -70,7 +74,10 @@ test("two processes on one PostgreSQL: shared queue, no decision signed twice", 
       assert.equal(v.body.decision.signedBy.role, r.winner === "reviewer" ? "reviewer" : "medical-director");
     }
     const q = await call(b.url, "GET", "/api/queue", { token: reviewer });
-    assert.ok(!(q.body as { id: string }[]).some((x) => ids.includes(x.id)), "signed requests left the queue");
+    assert.ok(
+      !(q.body as { id: string }[]).some((x) => ids.includes(x.id)),
+      "signed requests left the queue",
+    );
     t.diagnostic(`winners: ${[...winners].join(", ")}`);
 
     // Concurrent answers on the same request from both processes: one wins, the other gets 409 or
@@ -81,8 +88,14 @@ test("two processes on one PostgreSQL: shared queue, no decision signed twice", 
     });
     const id = sub.body.id as string;
     const [x, y] = await Promise.all([
-      call(a.url, "POST", `/api/requests/${id}/answers`, { token: reviewer, body: { answers: { "I.A.2.g": true } } }),
-      call(b.url, "POST", `/api/requests/${id}/answers`, { token: md, body: { answers: { "I.A.2.h": true } } }),
+      call(a.url, "POST", `/api/requests/${id}/answers`, {
+        token: reviewer,
+        body: { answers: { "I.A.2.g": true } },
+      }),
+      call(b.url, "POST", `/api/requests/${id}/answers`, {
+        token: md,
+        body: { answers: { "I.A.2.h": true } },
+      }),
     ]);
     const codes = [x.status, y.status].sort();
     assert.ok(codes[0] === 200 && (codes[1] === 200 || codes[1] === 409), String(codes));

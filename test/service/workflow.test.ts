@@ -24,7 +24,10 @@ for (const db of DATABASES) {
     after(() => close());
 
     test("a clearly met request is approved automatically, with a letter", { skip }, async () => {
-      const r = await call(url, "POST", "/api/requests", { token: t.provider, body: loadCase("trial-malignant-met") });
+      const r = await call(url, "POST", "/api/requests", {
+        token: t.provider,
+        body: loadCase("trial-malignant-met"),
+      });
       assert.equal(r.status, 201, r.text);
       assert.equal(r.body.status, "approved");
       assert.equal(r.body.decision.automatic, true);
@@ -37,7 +40,9 @@ for (const db of DATABASES) {
       assert.match(letter.text, /CP\.MP\.173/);
     });
 
-    test("idempotent submit: same key → same request (200); other body under the key → 409", { skip }, async () => {
+    test("idempotent submit: same key → same request (200); other body under the key → 409", {
+      skip,
+    }, async () => {
       const body = loadCase("trial-malignant-met");
       const headers = { "idempotency-key": `k-${db}-1` };
       const a = await call(url, "POST", "/api/requests", { token: t.provider, body, headers });
@@ -71,14 +76,17 @@ for (const db of DATABASES) {
       const id = sub.body.id as string;
       assert.equal(sub.body.status, "pended");
       assert.equal(sub.body.statusText, "pended for review");
-      assert.deepEqual(
-        (sub.body.needed as { criterion: string }[]).map((n) => n.criterion).sort(),
-        ["I.A.2.g", "I.A.2.h"],
-      );
+      assert.deepEqual((sub.body.needed as { criterion: string }[]).map((n) => n.criterion).sort(), [
+        "I.A.2.g",
+        "I.A.2.h",
+      ]);
 
       // Another organization's provider cannot see it; a provider cannot see the queue.
       assert.equal((await call(url, "GET", `/api/requests/${id}`, { token: t.otherProvider })).status, 404);
-      assert.equal((await call(url, "GET", `/api/requests/${id}/letter`, { token: t.otherProvider })).status, 404);
+      assert.equal(
+        (await call(url, "GET", `/api/requests/${id}/letter`, { token: t.otherProvider })).status,
+        404,
+      );
       assert.equal((await call(url, "GET", "/api/queue", { token: t.provider })).status, 403);
       const mine = await call(url, "GET", "/api/requests", { token: t.otherProvider });
       assert.ok(!(mine.body as { id: string }[]).some((r) => r.id === id));
@@ -96,8 +104,12 @@ for (const db of DATABASES) {
 
       // A provider cannot answer or sign.
       assert.equal(
-        (await call(url, "POST", `/api/requests/${id}/answers`, { token: t.provider, body: { answers: { "I.A.2.g": true } } }))
-          .status,
+        (
+          await call(url, "POST", `/api/requests/${id}/answers`, {
+            token: t.provider,
+            body: { answers: { "I.A.2.g": true } },
+          })
+        ).status,
         403,
       );
       const ans = await call(url, "POST", `/api/requests/${id}/answers`, {
@@ -107,7 +119,10 @@ for (const db of DATABASES) {
       assert.equal(ans.status, 200, ans.text);
       assert.equal(ans.body.review.engineOutcome, "denied");
       assert.equal(ans.body.review.determinations.length, 2);
-      const reasons = ans.body.review.determinations[1].determination.reasons as { criterion: string; text: string }[];
+      const reasons = ans.body.review.determinations[1].determination.reasons as {
+        criterion: string;
+        text: string;
+      }[];
       assert.deepEqual(
         reasons.map((r) => r.criterion),
         ["I.A.2.g"],
@@ -129,7 +144,11 @@ for (const db of DATABASES) {
 
       const signed = await call(url, "POST", `/api/requests/${id}/decision`, {
         token: t.reviewer,
-        body: { outcome: "denied", reason: "Systemic opioids were not weaned by 50% before the trial.", criteria: ["I.A.2.g"] },
+        body: {
+          outcome: "denied",
+          reason: "Systemic opioids were not weaned by 50% before the trial.",
+          criteria: ["I.A.2.g"],
+        },
       });
       assert.equal(signed.status, 200, signed.text);
       assert.equal(signed.body.status, "denied");
@@ -184,14 +203,20 @@ for (const db of DATABASES) {
       assert.match(byReviewer.body.error.message, /medical director/);
       const byMd = await call(url, "POST", `/api/requests/${id}/decision`, {
         token: t.medicalDirector,
-        body: { outcome: "approved", reason: "Limited survival; trial waived per policy note.", criteria: ["II.A.1.a"] },
+        body: {
+          outcome: "approved",
+          reason: "Limited survival; trial waived per policy note.",
+          criteria: ["II.A.1.a"],
+        },
       });
       assert.equal(byMd.status, 200, byMd.text);
       assert.equal(byMd.body.status, "approved");
       assert.equal(byMd.body.decision.signedBy.role, "medical-director");
     });
 
-    test("expedited requests are due in 72 hours; metrics split standard and expedited", { skip }, async () => {
+    test("expedited requests are due in 72 hours; metrics split standard and expedited", {
+      skip,
+    }, async () => {
       const c = loadCase("sij-allograft-not-covered");
       (c.service as Record<string, unknown>).expedited = true;
       const sub = await call(url, "POST", "/api/requests", { token: t.provider, body: c });
@@ -200,7 +225,10 @@ for (const db of DATABASES) {
       assert.equal(Date.parse(sub.body.dueAt) - Date.parse(sub.body.receivedAt), 72 * 3600_000);
       const signed = await call(url, "POST", `/api/requests/${sub.body.id}/decision`, {
         token: t.reviewer,
-        body: { outcome: "not-covered", reason: "SI joint fusion with allograft (27278) is not covered by CP.MP.126." },
+        body: {
+          outcome: "not-covered",
+          reason: "SI joint fusion with allograft (27278) is not covered by CP.MP.126.",
+        },
       });
       assert.equal(signed.status, 200, signed.text);
       const m = await call(url, "GET", "/api/metrics", { token: t.reviewer });
@@ -214,7 +242,10 @@ for (const db of DATABASES) {
     });
 
     test("stateless evaluate, errors mapped by httpStatusOf, authentication", { skip }, async () => {
-      const ok = await call(url, "POST", "/api/evaluate", { token: t.provider, body: loadCase("trial-malignant-met") });
+      const ok = await call(url, "POST", "/api/evaluate", {
+        token: t.provider,
+        body: loadCase("trial-malignant-met"),
+      });
       assert.equal(ok.status, 200, ok.text);
       assert.equal(ok.body.outcome, "approved");
       const denied = await call(url, "POST", "/api/evaluate", {
@@ -231,9 +262,17 @@ for (const db of DATABASES) {
       (early.service as Record<string, unknown>).dateOfService = "2024-01-15";
       const r422 = await call(url, "POST", "/api/evaluate", { token: t.provider, body: early });
       assert.equal(r422.status, 422, r422.text);
-      assert.equal((await call(url, "POST", "/api/evaluate", { body: loadCase("trial-malignant-met") })).status, 401);
       assert.equal(
-        (await call(url, "POST", "/api/evaluate", { token: `${t.provider}x`, body: loadCase("trial-malignant-met") })).status,
+        (await call(url, "POST", "/api/evaluate", { body: loadCase("trial-malignant-met") })).status,
+        401,
+      );
+      assert.equal(
+        (
+          await call(url, "POST", "/api/evaluate", {
+            token: `${t.provider}x`,
+            body: loadCase("trial-malignant-met"),
+          })
+        ).status,
         401,
       );
       assert.equal((await call(url, "GET", "/api/requests/no-such-id", { token: t.reviewer })).status, 404);
@@ -252,7 +291,9 @@ for (const db of DATABASES) {
       assert.equal(one.status, 200, one.text);
       assert.ok(one.body.versions.length >= 2);
       assert.equal((await call(url, "GET", "/api/policies/XX.NOPE", { token: t.reviewer })).status, 404);
-      const diff = await call(url, "GET", "/api/diff?a=CP.MP.173@2024-11&b=CP.MP.173@2025-11", { token: t.reviewer });
+      const diff = await call(url, "GET", "/api/diff?a=CP.MP.173@2024-11&b=CP.MP.173@2025-11", {
+        token: t.reviewer,
+      });
       assert.ok(diff.status === 200 || diff.status === 501, diff.text);
       assert.equal((await call(url, "GET", "/api/diff?a=CP.MP.173", { token: t.reviewer })).status, 400);
     });
@@ -263,7 +304,8 @@ test("per-token rate limit answers 429 with Retry-After", async () => {
   const s = await startTest("sqlite", { rateLimit: { perSecond: 1, burst: 3 } });
   try {
     const codes: number[] = [];
-    for (let i = 0; i < 5; i++) codes.push((await call(s.url, "GET", "/api/policies", { token: s.tokens.reviewer })).status);
+    for (let i = 0; i < 5; i++)
+      codes.push((await call(s.url, "GET", "/api/policies", { token: s.tokens.reviewer })).status);
     assert.deepEqual(codes.slice(0, 3), [200, 200, 200]);
     assert.equal(codes[4], 429);
     const r = await call(s.url, "GET", "/api/policies", { token: s.tokens.reviewer });
@@ -292,12 +334,70 @@ test("demo tokens are served in demo mode only", async () => {
     assert.equal(minted.status, 200, minted.text);
     assert.equal((await call(prod.url, "GET", "/api/queue", { token: minted.body.token })).status, 200);
     assert.equal(
-      (await call(prod.url, "POST", "/api/tokens", { token: prod.tokens.reviewer, body: { sub: "a", name: "a", role: "admin" } }))
-        .status,
+      (
+        await call(prod.url, "POST", "/api/tokens", {
+          token: prod.tokens.reviewer,
+          body: { sub: "a", name: "a", role: "admin" },
+        })
+      ).status,
       403,
     );
   } finally {
     await demo.close();
     await prod.close();
+  }
+});
+
+test("queue due times: overdue once past 7 days (standard) / 72 hours (expedited)", async () => {
+  let now = Date.parse("2026-03-01T12:00:00.000Z");
+  const s = await startTest("sqlite", { clock: () => new Date(now) });
+  try {
+    const std = await call(s.url, "POST", "/api/requests", {
+      token: s.tokens.provider,
+      body: loadCase("trial-nonmalignant-open-questions"),
+    });
+    const exp = loadCase("trial-nonmalignant-not-weaned");
+    (exp.service as Record<string, unknown>).expedited = true;
+    const ex = await call(s.url, "POST", "/api/requests", { token: s.tokens.provider, body: exp });
+    assert.equal(std.body.dueAt, "2026-03-08T12:00:00.000Z");
+    assert.equal(ex.body.dueAt, "2026-03-04T12:00:00.000Z");
+    const queue = async () =>
+      (await call(s.url, "GET", "/api/queue", { token: s.tokens.reviewer })).body as {
+        id: string;
+        overdue: boolean;
+        hoursLeft: number;
+      }[];
+    let q = await queue();
+    assert.deepEqual(
+      q.map((x) => x.id),
+      [ex.body.id, std.body.id],
+      "the expedited one is due first",
+    );
+    assert.deepEqual(
+      q.map((x) => x.overdue),
+      [false, false],
+    );
+    assert.equal(q[0]!.hoursLeft, 72);
+    now += 4 * 24 * 3600_000; // day 4: expedited overdue, standard not
+    q = await queue();
+    assert.deepEqual(
+      q.map((x) => x.overdue),
+      [true, false],
+    );
+    now += 4 * 24 * 3600_000; // day 8: both overdue
+    q = await queue();
+    assert.deepEqual(
+      q.map((x) => x.overdue),
+      [true, true],
+    );
+    const rv = await call(s.url, "GET", `/api/requests/${std.body.id}`, { token: s.tokens.reviewer });
+    assert.equal(rv.body.review.overdue, true);
+    const list = await call(s.url, "GET", "/api/requests", { token: s.tokens.provider });
+    assert.deepEqual(
+      (list.body as { status: string }[]).map((r) => r.status),
+      ["pended", "pended"],
+    );
+  } finally {
+    await s.close();
   }
 });

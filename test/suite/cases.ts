@@ -53,14 +53,21 @@ export function loadCases(): CaseFile[] {
         const spec = JSON.parse(readFileSync(file, "utf8"));
         out.push({ name: spec.name, file, input: spec.case, expect: spec.expect });
       } else {
-        out.push({ name: file, file, input: undefined, raw: readFileSync(file, "utf8"), expect: { exit: 2 } });
+        out.push({
+          name: file,
+          file,
+          input: undefined,
+          raw: readFileSync(file, "utf8"),
+          expect: { exit: 2 },
+        });
       }
     }
   }
   return out;
 }
 
-const ids = (xs: unknown) => new Set(((xs as { criterion?: string }[] | undefined) ?? []).map((x) => x.criterion));
+const ids = (xs: unknown) =>
+  new Set(((xs as { criterion?: string }[] | undefined) ?? []).map((x) => x.criterion));
 const sorted = (s: Set<unknown>) => [...s].map(String).sort();
 
 /** Compares one result with its expectation; returns the problems (empty when it passes). */
@@ -79,18 +86,24 @@ export function checkExpectation(exp: Expect, exit: number, output: unknown): st
     if (exp[key]) {
       const got = sorted(ids(out[key]));
       const w = [...exp[key]!].sort();
-      if (JSON.stringify(got) !== JSON.stringify(w)) problems.push(`${key} ${JSON.stringify(got)} != ${JSON.stringify(w)}`);
+      if (JSON.stringify(got) !== JSON.stringify(w))
+        problems.push(`${key} ${JSON.stringify(got)} != ${JSON.stringify(w)}`);
     }
   }
   const got = ids(out.reasons);
-  if (exp.reasonsAnyOf && !exp.reasonsAnyOf.some((r) => got.has(r))) problems.push(`reasons name none of ${exp.reasonsAnyOf}`);
-  if (exp.reasonsInclude && !exp.reasonsInclude.every((r) => got.has(r))) problems.push(`reasons lack ${exp.reasonsInclude}`);
+  if (exp.reasonsAnyOf && !exp.reasonsAnyOf.some((r) => got.has(r)))
+    problems.push(`reasons name none of ${exp.reasonsAnyOf}`);
+  if (exp.reasonsInclude && !exp.reasonsInclude.every((r) => got.has(r)))
+    problems.push(`reasons lack ${exp.reasonsInclude}`);
   if (exp.reasonsWithin && ![...got].every((r) => exp.reasonsWithin!.includes(String(r)))) {
     problems.push(`reasons ${JSON.stringify(sorted(got))} go beyond ${exp.reasonsWithin}`);
   }
   if (exp.lines) {
-    const lines = Object.fromEntries(((out.lines as { code: string; outcome: string }[]) ?? []).map((l) => [l.code, l.outcome]));
-    if (JSON.stringify(lines) !== JSON.stringify(exp.lines)) problems.push(`lines ${JSON.stringify(lines)} != ${JSON.stringify(exp.lines)}`);
+    const lines = Object.fromEntries(
+      ((out.lines as { code: string; outcome: string }[]) ?? []).map((l) => [l.code, l.outcome]),
+    );
+    if (JSON.stringify(lines) !== JSON.stringify(exp.lines))
+      problems.push(`lines ${JSON.stringify(lines)} != ${JSON.stringify(exp.lines)}`);
   }
   return problems;
 }

@@ -13,16 +13,21 @@ import type {
   Reference,
   Resource,
 } from "@medplum/fhirtypes";
-import { type FastifyReply, type FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { httpStatusOf, InputError, MedpolicyError } from "../../model/index.js";
+import type { Role } from "../auth.js";
 import { errorResponse, HttpError } from "../http.js";
+import { requireRole } from "../routes.js";
 
 export const FHIR_JSON = "application/fhir+json";
 /** Base of this service's own extensions, code systems and naming systems. */
 export const MEDPOLICY_FHIR = "http://medpolicy.example/fhir";
 
 /** CPT code systems (HL7 terminology: `http://www.ama-assn.org/go/cpt`, and its OID form). */
-export const CPT_SYSTEMS: ReadonlySet<string> = new Set(["http://www.ama-assn.org/go/cpt", "urn:oid:2.16.840.1.113883.6.12"]);
+export const CPT_SYSTEMS: ReadonlySet<string> = new Set([
+  "http://www.ama-assn.org/go/cpt",
+  "urn:oid:2.16.840.1.113883.6.12",
+]);
 /** HCPCS code systems as seen in the Da Vinci examples (https and http forms, OID). */
 export const HCPCS_SYSTEMS: ReadonlySet<string> = new Set([
   "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
@@ -56,7 +61,8 @@ export function billingCodes(cc: CodeableConcept | undefined): BillingCode[] {
     out.push({ code, system: c.system, ...(c.display && { display: c.display }) });
   };
   for (const c of cc.coding ?? []) add(c);
-  for (const e of cc.extension ?? []) if (e.url === CRD_BILLING_OPTIONS) for (const c of e.valueCodeableConcept?.coding ?? []) add(c);
+  for (const e of cc.extension ?? [])
+    if (e.url === CRD_BILLING_OPTIONS) for (const c of e.valueCodeableConcept?.coding ?? []) add(c);
   return out;
 }
 
@@ -79,7 +85,12 @@ export function invalid(message: string, expression?: string): FhirError {
 }
 
 export function operationOutcome(
-  issues: { severity: OperationOutcomeIssue["severity"]; code: OperationOutcomeIssue["code"]; text: string; expression?: string }[],
+  issues: {
+    severity: OperationOutcomeIssue["severity"];
+    code: OperationOutcomeIssue["code"];
+    text: string;
+    expression?: string;
+  }[],
 ): OperationOutcome {
   return {
     resourceType: "OperationOutcome",
@@ -107,20 +118,32 @@ const ISSUE_BY_STATUS: Record<number, OperationOutcomeIssue["code"]> = {
 };
 
 /** Maps any error to an HTTP status and an OperationOutcome (the FHIR layer's one error shape). */
-export function outcomeOf(err: unknown): { status: number; outcome: OperationOutcome; headers: Record<string, string> } {
+export function outcomeOf(err: unknown): {
+  status: number;
+  outcome: OperationOutcome;
+  headers: Record<string, string>;
+} {
   if (err instanceof FhirError) {
     return {
       status: err.status,
       headers: {},
       outcome: operationOutcome([
-        { severity: "error", code: err.issueCode, text: err.message, ...(err.expression && { expression: err.expression }) },
+        {
+          severity: "error",
+          code: err.issueCode,
+          text: err.message,
+          ...(err.expression && { expression: err.expression }),
+        },
       ]),
     };
   }
   if (err instanceof MedpolicyError) {
     const status = httpStatusOf(err);
     const field = err.where.field;
-    const issues = err instanceof InputError && err.issues.length > 0 ? err.issues : [{ message: err.message, where: err.where }];
+    const issues =
+      err instanceof InputError && err.issues.length > 0
+        ? err.issues
+        : [{ message: err.message, where: err.where }];
     return {
       status,
       headers: {},
@@ -137,12 +160,17 @@ export function outcomeOf(err: unknown): { status: number; outcome: OperationOut
   // Framework and HTTP errors (body too large, bad media type, 401, 429): the JSON API's wording.
   const { status, body, headers } = errorResponse(err);
   const message =
-    (body as { error?: { message?: string } }).error?.message ?? (err instanceof HttpError ? err.message : "error");
+    (body as { error?: { message?: string } }).error?.message ??
+    (err instanceof HttpError ? err.message : "error");
   return {
     status,
     headers,
     outcome: operationOutcome([
-      { severity: status >= 500 ? "fatal" : "error", code: ISSUE_BY_STATUS[status] ?? "exception", text: message },
+      {
+        severity: status >= 500 ? "fatal" : "error",
+        code: ISSUE_BY_STATUS[status] ?? "exception",
+        text: message,
+      },
     ]),
   };
 }
@@ -195,7 +223,10 @@ export class ResourceIndex {
     }
   }
 
-  resolve<T extends Resource = Resource>(ref: Reference | string | undefined, type?: T["resourceType"]): T | undefined {
+  resolve<T extends Resource = Resource>(
+    ref: Reference | string | undefined,
+    type?: T["resourceType"],
+  ): T | undefined {
     const s = typeof ref === "string" ? ref : ref?.reference;
     if (!s) return undefined;
     let hit = this.byKey.get(s);
@@ -227,14 +258,18 @@ export function addDays(d: string, days: number): string {
 }
 
 /** The member facts of a case (SPEC 2.1) a Patient gives: state of residence and birth date. */
-export function memberFromPatient(p: Patient | undefined, today: string): { state?: string; birthDate?: string } {
+export function memberFromPatient(
+  p: Patient | undefined,
+  today: string,
+): { state?: string; birthDate?: string } {
   if (!p) return {};
   const out: { state?: string; birthDate?: string } = {};
   const birth = isoDate(p.birthDate);
   if (birth && p.birthDate?.length === 10) out.birthDate = birth;
   // The current home address: not `old`, not ended; `home` preferred over other uses.
   const current = (p.address ?? []).filter(
-    (a) => a && a.use !== "old" && (a.period?.end === undefined || (isoDate(a.period.end) ?? "9999") >= today),
+    (a) =>
+      a && a.use !== "old" && (a.period?.end === undefined || (isoDate(a.period.end) ?? "9999") >= today),
   );
   const ranked = [...current].sort((a, b) => Number(b.use === "home") - Number(a.use === "home"));
   const state = ranked.map((a) => a.state?.trim()).find((s) => s && /^[A-Za-z]{2}$/.test(s));
@@ -244,6 +279,36 @@ export function memberFromPatient(p: Patient | undefined, today: string): { stat
 
 /** The request's base URL (for `fullUrl`s), from the Host header; `http://localhost` when absent. */
 export function baseUrlOf(req: FastifyRequest): string {
-  const host = typeof req.headers.host === "string" && /^[A-Za-z0-9.\-:[\]]+$/.test(req.headers.host) ? req.headers.host : "localhost";
+  const host =
+    typeof req.headers.host === "string" && /^[A-Za-z0-9.\-:[\]]+$/.test(req.headers.host)
+      ? req.headers.host
+      : "localhost";
   return `${req.protocol}://${host}`;
+}
+
+type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+/**
+ * FHIR operations (`POST /Type/$name`). Clients may percent-encode the `$` (`%24name`); the router
+ * matches paths undecoded, so every operation is also reachable through one `/:type/:operation`
+ * route whose decoded parameters name it.
+ */
+export class Operations {
+  private readonly byPath = new Map<string, { roles: Role[]; handler: Handler }>();
+
+  add(app: FastifyInstance, path: `/${string}/$${string}`, roles: Role[], handler: Handler): void {
+    app.post(path, { preHandler: requireRole(...roles) }, handler);
+    this.byPath.set(path, { roles, handler });
+  }
+
+  /** Registers the route for percent-encoded operation names (after every `add`). */
+  registerEncoded(app: FastifyInstance): void {
+    app.post("/:type/:operation", async (req, reply) => {
+      const { type, operation } = req.params as { type: string; operation: string };
+      const op = this.byPath.get(`/${type}/${operation}`);
+      if (!op) throw new FhirError(404, "not-supported", `no FHIR operation POST /fhir/${type}/${operation}`);
+      await requireRole(...op.roles)(req);
+      return op.handler(req, reply);
+    });
+  }
 }

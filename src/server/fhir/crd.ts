@@ -42,8 +42,8 @@ import { z } from "zod";
 import { questionnaireUrl } from "../../explain/questionnaire.js";
 import { decideValidated, type Library } from "../../library/index.js";
 import { type Case, caseSchema, DeterminationError, InputError, type Line } from "../../model/index.js";
-import { requireRole } from "../routes.js";
 import type { ServerContext } from "../index.js";
+import { requireRole } from "../routes.js";
 import {
   type BillingCode,
   billingCodes,
@@ -56,7 +56,8 @@ import {
   ResourceIndex,
 } from "./common.js";
 
-export const COVERAGE_INFORMATION = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information";
+export const COVERAGE_INFORMATION =
+  "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information";
 
 /** The coverage-information forms this service answers in. */
 export type CrdForm = "2.2" | "2.0.1";
@@ -107,12 +108,14 @@ export function discovery(): unknown {
         ...PREFETCH,
         ...(s.hook !== "order-dispatch" && { encounter: "Encounter/{{context.encounterId}}" }),
         ...(s.hook === "appointment-book" && {
-          serviceRequests: "ServiceRequest?_id={{context.appointments.Appointment.basedOn.resolve().ofType(ServiceRequest).id}}",
+          serviceRequests:
+            "ServiceRequest?_id={{context.appointments.Appointment.basedOn.resolve().ofType(ServiceRequest).id}}",
         }),
         ...(s.hook === "order-dispatch" && {
           serviceRequests: "ServiceRequest?_id={{context.dispatchedOrders.ofType(ServiceRequest).id}}",
           deviceRequests: "DeviceRequest?_id={{context.dispatchedOrders.ofType(DeviceRequest).id}}",
-          medicationRequests: "MedicationRequest?_id={{context.dispatchedOrders.ofType(MedicationRequest).id}}",
+          medicationRequests:
+            "MedicationRequest?_id={{context.dispatchedOrders.ofType(MedicationRequest).id}}",
         }),
       },
       usageRequirements:
@@ -124,7 +127,8 @@ export function discovery(): unknown {
             code: "coverage-info",
             type: "boolean",
             name: "Coverage Information",
-            description: "Whether the service is covered, needs prior authorization, and what documentation is needed",
+            description:
+              "Whether the service is covered, needs prior authorization, and what documentation is needed",
             default: true,
           },
         ],
@@ -137,7 +141,10 @@ export function discovery(): unknown {
 // Hook requests
 // ---------------------------------------------------------------------------------------------
 
-const bundleLike = z.looseObject({ resourceType: z.literal("Bundle"), entry: z.array(z.unknown()).optional() });
+const bundleLike = z.looseObject({
+  resourceType: z.literal("Bundle"),
+  entry: z.array(z.unknown()).optional(),
+});
 const hookRequestSchema = z.looseObject({
   hook: z.string().min(1),
   hookInstance: z.string().min(1).max(200),
@@ -152,7 +159,10 @@ export type HookRequest = z.infer<typeof hookRequestSchema>;
 const CONTEXT_BY_HOOK: Record<string, z.ZodType> = {
   "order-sign": z.looseObject({ draftOrders: bundleLike }),
   "order-select": z.looseObject({ draftOrders: bundleLike, selections: z.array(z.string()).min(1) }),
-  "order-dispatch": z.looseObject({ dispatchedOrders: z.array(z.string()).min(1), performer: z.string().min(1) }),
+  "order-dispatch": z.looseObject({
+    dispatchedOrders: z.array(z.string()).min(1),
+    performer: z.string().min(1),
+  }),
   "appointment-book": z.looseObject({ appointments: bundleLike }),
 };
 
@@ -165,7 +175,8 @@ export function parseHookRequest(body: unknown, hook: string): HookRequest {
     const at = i.path.map(String).join(".") || "(root)";
     throw invalid(`${at}: ${i.message}`, at);
   }
-  if (r.data.hook !== hook) throw invalid(`this service answers the ${hook} hook, not ${r.data.hook}`, "hook");
+  if (r.data.hook !== hook)
+    throw invalid(`this service answers the ${hook} hook, not ${r.data.hook}`, "hook");
   const ctx = CONTEXT_BY_HOOK[hook]?.safeParse(r.data.context);
   if (ctx && !ctx.success) {
     const i = ctx.error.issues[0]!;
@@ -194,8 +205,12 @@ function orderCodes(order: Order, index: ResourceIndex): BillingCode[] {
       return billingCodes((order as MedicationRequest).medicationCodeableConcept);
     case "Appointment": {
       const a = order as Appointment;
-      const own = [...(a.serviceType ?? []), ...(a.appointmentType ? [a.appointmentType] : [])].flatMap(billingCodes);
-      const based = (a.basedOn ?? []).flatMap((r) => billingCodes(index.resolve<ServiceRequest>(r, "ServiceRequest")?.code));
+      const own = [...(a.serviceType ?? []), ...(a.appointmentType ? [a.appointmentType] : [])].flatMap(
+        billingCodes,
+      );
+      const based = (a.basedOn ?? []).flatMap((r) =>
+        billingCodes(index.resolve<ServiceRequest>(r, "ServiceRequest")?.code),
+      );
       return [...own, ...based].filter((c, i, all) => all.findIndex((x) => x.code === c.code) === i);
     }
     default:
@@ -246,10 +261,19 @@ export interface OrderInfo {
 }
 
 /** Codes, date of service and drug of each order (CRD hooks, DTR `$questionnaire-package`). */
-export function ordersOfResources(orders: readonly Resource[], index: ResourceIndex, today: string): OrderInfo[] {
+export function ordersOfResources(
+  orders: readonly Resource[],
+  index: ResourceIndex,
+  today: string,
+): OrderInfo[] {
   return orders.map((order) => {
     const drug = drugOf(order);
-    return { order, codes: orderCodes(order, index), dateOfService: orderDate(order, today), ...(drug && { drug }) };
+    return {
+      order,
+      codes: orderCodes(order, index),
+      dateOfService: orderDate(order, today),
+      ...(drug && { drug }),
+    };
   });
 }
 
@@ -257,7 +281,9 @@ export function ordersOfResources(orders: readonly Resource[], index: ResourceIn
 export function ordersOf(req: HookRequest, index: ResourceIndex): Order[] {
   const c = req.context as Record<string, unknown>;
   const fromBundle = (b: unknown) =>
-    ((b as Bundle | undefined)?.entry ?? []).map((e) => e?.resource).filter((r): r is Resource => isResource(r));
+    ((b as Bundle | undefined)?.entry ?? [])
+      .map((e) => e?.resource)
+      .filter((r): r is Resource => isResource(r));
   switch (req.hook) {
     case "order-sign":
       return fromBundle(c.draftOrders);
@@ -270,7 +296,9 @@ export function ordersOf(req: HookRequest, index: ResourceIndex): Order[] {
     case "order-dispatch": {
       const refs = [
         ...(c.dispatchedOrders as string[]),
-        ...((c.fulfillmentTasks as Task[] | undefined) ?? []).map((t) => t?.focus?.reference).filter((r): r is string => !!r),
+        ...((c.fulfillmentTasks as Task[] | undefined) ?? [])
+          .map((t) => t?.focus?.reference)
+          .filter((r): r is string => !!r),
       ];
       const out: Resource[] = [];
       for (const ref of refs) {
@@ -299,10 +327,20 @@ export interface CoverageAssertion {
   policy: { id: string; version: string; section?: string };
 }
 
-function assertionOf(lib: Library, code: BillingCode, line: Line, today: string, note?: string): CoverageAssertion | undefined {
+function assertionOf(
+  lib: Library,
+  code: BillingCode,
+  line: Line,
+  today: string,
+  note?: string,
+): CoverageAssertion | undefined {
   const policy = line.policy;
   if (!policy) return undefined;
-  const ref = { id: policy.id, version: policy.version, ...(policy.section !== undefined && { section: policy.section }) };
+  const ref = {
+    id: policy.id,
+    version: policy.version,
+    ...(policy.section !== undefined && { section: policy.section }),
+  };
   const why = (s: string) => (note ? `${s} (${note})` : s);
   switch (line.outcome) {
     case "not-applicable": {
@@ -316,7 +354,9 @@ function assertionOf(lib: Library, code: BillingCode, line: Line, today: string,
       return { code, covered: "not-covered", reason: why(line.basis), policy: ref };
     default: {
       const entry = lib.get(`${policy.id}@${policy.version}`, today);
-      const section = policy.section ? entry.evaluated.sections.find((s) => s.id === policy.section) : undefined;
+      const section = policy.section
+        ? entry.evaluated.sections.find((s) => s.id === policy.section)
+        : undefined;
       const a: CoverageAssertion = { code, covered: "covered", pa: "auth-needed", policy: ref };
       if (section?.tree) a.questionnaire = questionnaireUrl(policy.id, policy.version, section.id);
       else a.reason = why(line.basis);
@@ -384,7 +424,10 @@ export function coverageInformation(
   a: CoverageAssertion,
   o: { coverage: Reference; date: string; assertionId: string; form: CrdForm },
 ): Extension {
-  const ext: Extension[] = [{ url: "coverage", valueReference: o.coverage }, { url: "covered", valueCode: a.covered }];
+  const ext: Extension[] = [
+    { url: "coverage", valueReference: o.coverage },
+    { url: "covered", valueCode: a.covered },
+  ];
   if (a.covered !== "not-covered") ext.push({ url: "pa-needed", valueCode: a.pa ?? "auth-needed" });
   if (a.questionnaire) {
     ext.push({ url: "doc-needed", valueCode: "clinical" }, { url: "doc-purpose", valueCode: "withpa" });
@@ -420,7 +463,8 @@ export function answerHook(lib: Library, req: HookRequest, form: CrdForm, today:
     else if (isResource(v)) index.add(v);
   }
   const patient =
-    index.resolve<Patient>(`Patient/${req.context.patientId}`, "Patient") ?? index.ofType<Patient>("Patient")[0];
+    index.resolve<Patient>(`Patient/${req.context.patientId}`, "Patient") ??
+    index.ofType<Patient>("Patient")[0];
   const coverages = index.ofType<Coverage>("Coverage");
   const coverage = coverages.find((c) => c.status === "active") ?? coverages[0];
   if (!coverage) return empty;
@@ -437,9 +481,14 @@ export function answerHook(lib: Library, req: HookRequest, form: CrdForm, today:
     const exts = assertions.map((a) =>
       coverageInformation(a, { coverage: coverageRef, date: today, assertionId: randomUUID(), form }),
     );
-    const own = ((order as { extension?: Extension[] }).extension ?? []).filter((e) => e?.url !== COVERAGE_INFORMATION);
+    const own = ((order as { extension?: Extension[] }).extension ?? []).filter(
+      (e) => e?.url !== COVERAGE_INFORMATION,
+    );
     const summary = assertions
-      .map((a) => `${a.code.code}: ${a.covered === "not-covered" ? "not covered" : a.pa === "no-auth" ? "no prior authorization needed" : "prior authorization needed"}`)
+      .map(
+        (a) =>
+          `${a.code.code}: ${a.covered === "not-covered" ? "not covered" : a.pa === "no-auth" ? "no prior authorization needed" : "prior authorization needed"}`,
+      )
       .join("; ");
     actions.push({
       type: "update",
@@ -460,7 +509,11 @@ export function registerCrd(app: FastifyInstance, ctx: ServerContext): void {
       const hook = parseHookRequest(req.body, s.hook);
       const q = (req.query as { crd?: unknown }).crd;
       const h = req.headers["x-crd-version"];
-      const form = requestedForm(hook, typeof q === "string" ? q : undefined, typeof h === "string" ? h : undefined);
+      const form = requestedForm(
+        hook,
+        typeof q === "string" ? q : undefined,
+        typeof h === "string" ? h : undefined,
+      );
       const today = ctx.clock().toISOString().slice(0, 10);
       const res = answerHook(lib, hook, form, today);
       req.log.info({ hook: s.hook, actions: res.systemActions.length, form }, "CRD hook answered");
@@ -469,6 +522,10 @@ export function registerCrd(app: FastifyInstance, ctx: ServerContext): void {
   }
   // An unknown service id: CDS Hooks clients expect 404.
   app.post("/cds-services/:id", async (req) => {
-    throw new FhirError(404, "not-found", `no CDS service ${(req.params as { id: string }).id} (see GET /cds-services)`);
+    throw new FhirError(
+      404,
+      "not-found",
+      `no CDS service ${(req.params as { id: string }).id} (see GET /cds-services)`,
+    );
   });
 }

@@ -41,7 +41,6 @@ import {
 import type { Library, LibraryEntry } from "../../library/index.js";
 import { type Facts, factsSchema, InputError, NotFoundError } from "../../model/index.js";
 import type { ServerContext } from "../index.js";
-import { requireRole } from "../routes.js";
 import {
   FhirError,
   invalid,
@@ -49,6 +48,7 @@ import {
   isResource,
   MEDPOLICY_FHIR,
   memberFromPatient,
+  type Operations,
   operationOutcome,
   ResourceIndex,
   sendFhir,
@@ -71,14 +71,17 @@ export function adaptiveSource(qr: QuestionnaireResponse): string | undefined {
   const q = qr.questionnaire;
   if (typeof q !== "string") return undefined;
   if (!q.startsWith("#")) return q;
-  const contained = (qr.contained ?? []).find((r) => isResource<Questionnaire>(r, "Questionnaire") && r.id === q.slice(1)) as
-    | Questionnaire
-    | undefined;
+  const contained = (qr.contained ?? []).find(
+    (r) => isResource<Questionnaire>(r, "Questionnaire") && r.id === q.slice(1),
+  ) as Questionnaire | undefined;
   return contained?.derivedFrom?.[0] ?? contained?.url;
 }
 
 /** Loads the library entry and section a Questionnaire canonical names; 404 when unknown. */
-export function entryForCanonical(lib: Library, canonical: string): { entry: LibraryEntry; section?: string } {
+export function entryForCanonical(
+  lib: Library,
+  canonical: string,
+): { entry: LibraryEntry; section?: string } {
   const ref = parseQuestionnaireRef(canonical);
   if (!ref) throw new FhirError(404, "not-found", `${canonical} is not a Questionnaire of this service`);
   const entry = lib.get(`${ref.policy}@${ref.version}`);
@@ -125,7 +128,9 @@ export function sessionOf(qr: QuestionnaireResponse, today: string): { facts: Fa
     const r = factsSchema.safeParse(parsed);
     if (!r.success) {
       const i = r.error.issues[0]!;
-      throw new InputError(`facts.${i.path.join(".")}: ${i.message}`, { field: "QuestionnaireResponse.extension" });
+      throw new InputError(`facts.${i.path.join(".")}: ${i.message}`, {
+        field: "QuestionnaireResponse.extension",
+      });
     }
     facts = r.data;
   }
@@ -152,16 +157,25 @@ export function nextStep(
   session: { facts: Facts; dateOfService: string },
   max: number,
 ): NextStep {
-  const r = evaluateSection(entry.compiled(), section, { answers, facts: session.facts, dateOfService: session.dateOfService });
+  const r = evaluateSection(entry.compiled(), section, {
+    answers,
+    facts: session.facts,
+    dateOfService: session.dateOfService,
+  });
   const needed: string[] = [];
   for (const n of r.needed) {
     const linkId = rendered.linkIdOf.get(n.criterion);
-    if (linkId !== undefined && answers[linkId] === undefined && !needed.includes(linkId)) needed.push(linkId);
+    if (linkId !== undefined && answers[linkId] === undefined && !needed.includes(linkId))
+      needed.push(linkId);
   }
   return { outcome: r.outcome, next: needed.slice(0, max), needed };
 }
 
-function outcomeExtension(step: NextStep, entry: LibraryEntry, section: string): { ext: Extension; text: string } {
+function outcomeExtension(
+  step: NextStep,
+  entry: LibraryEntry,
+  section: string,
+): { ext: Extension; text: string } {
   const id = entry.policy.identity;
   // SPEC 2.4: the provider-facing answer is never a final adverse decision; anything but "met" goes to review.
   const met = step.outcome === "approved";
@@ -173,7 +187,12 @@ function outcomeExtension(step: NextStep, entry: LibraryEntry, section: string):
     ext: {
       url: OUTCOME_EXTENSION,
       valueCodeableConcept: {
-        coding: [{ system: `${MEDPOLICY_FHIR}/CodeSystem/documentation-outcome`, code: met ? "criteria-met" : "review-required" }],
+        coding: [
+          {
+            system: `${MEDPOLICY_FHIR}/CodeSystem/documentation-outcome`,
+            code: met ? "criteria-met" : "review-required",
+          },
+        ],
         text,
       },
     },
@@ -192,9 +211,17 @@ export function nextQuestion(
 ): QuestionnaireResponse {
   const { today, now, max = 1 } = o;
   const source = adaptiveSource(input);
-  if (!source) throw invalid("QuestionnaireResponse.questionnaire must name a Questionnaire", "QuestionnaireResponse.questionnaire");
+  if (!source)
+    throw invalid(
+      "QuestionnaireResponse.questionnaire must name a Questionnaire",
+      "QuestionnaireResponse.questionnaire",
+    );
   const { entry, section } = entryForCanonical(lib, source);
-  if (!section) throw invalid(`${source} covers every section; an adaptive session is per section`, "QuestionnaireResponse.questionnaire");
+  if (!section)
+    throw invalid(
+      `${source} covers every section; an adaptive session is per section`,
+      "QuestionnaireResponse.questionnaire",
+    );
   const rendered = renderQuestionnaire(entry, section);
   const answers = answersFromResponse(input, rendered.questions);
   const session = sessionOf(input, today);
@@ -202,9 +229,11 @@ export function nextQuestion(
 
   const std = rendered.questionnaire;
   const previous =
-    ((input.contained ?? []).find((r) => isResource<Questionnaire>(r, "Questionnaire") && `#${r.id}` === input.questionnaire) as
-      | Questionnaire
-      | undefined)?.item ?? [];
+    (
+      (input.contained ?? []).find(
+        (r) => isResource<Questionnaire>(r, "Questionnaire") && `#${r.id}` === input.questionnaire,
+      ) as Questionnaire | undefined
+    )?.item ?? [];
   // Keep what was asked and answered (in the order asked); drop unanswered questions no longer needed.
   const asked = previous.map((i) => i.linkId).filter((l) => answers[l] !== undefined);
   for (const l of Object.keys(answers)) if (!asked.includes(l)) asked.push(l);
@@ -216,7 +245,9 @@ export function nextQuestion(
     items.push({ linkId: "outcome", type: "display", text: o.text });
     extension.push(o.ext);
   }
-  const others = (input.contained ?? []).filter((r) => !(isResource(r, "Questionnaire") && r.id === ADAPTIVE_ID));
+  const others = (input.contained ?? []).filter(
+    (r) => !(isResource(r, "Questionnaire") && r.id === ADAPTIVE_ID),
+  );
   const out: QuestionnaireResponse = {
     ...input,
     resourceType: "QuestionnaireResponse",
@@ -238,7 +269,8 @@ export function initialResponse(
 ): QuestionnaireResponse {
   const answered = Object.keys(pre.answers);
   const extension: Extension[] = [{ url: DATE_OF_SERVICE_EXTENSION, valueDate: o.dateOfService }];
-  if (Object.keys(pre.facts).length > 0) extension.push({ url: FACTS_EXTENSION, valueString: JSON.stringify(pre.facts) });
+  if (Object.keys(pre.facts).length > 0)
+    extension.push({ url: FACTS_EXTENSION, valueString: JSON.stringify(pre.facts) });
   const item: QuestionnaireResponseItem[] = answered.map((linkId) => ({
     linkId,
     text: rendered.questions.get(linkId)?.itemText ?? linkId,
@@ -247,7 +279,12 @@ export function initialResponse(
   return {
     resourceType: "QuestionnaireResponse",
     id: randomUUID(),
-    contained: [adaptiveQuestionnaire(rendered.questionnaire, answered.map((l) => askItem(rendered, l)))],
+    contained: [
+      adaptiveQuestionnaire(
+        rendered.questionnaire,
+        answered.map((l) => askItem(rendered, l)),
+      ),
+    ],
     extension,
     questionnaire: `#${ADAPTIVE_ID}`,
     status: "in-progress",
@@ -258,7 +295,9 @@ export function initialResponse(
 }
 
 function paramResources(p: Parameters, name: string): Resource[] {
-  return (p.parameter ?? []).filter((x) => x?.name === name && isResource(x.resource)).map((x) => x.resource as Resource);
+  return (p.parameter ?? [])
+    .filter((x) => x?.name === name && isResource(x.resource))
+    .map((x) => x.resource as Resource);
 }
 
 /**
@@ -269,20 +308,23 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
   if (!isResource<Parameters>(body, "Parameters")) {
     throw invalid("$questionnaire-package takes a Parameters resource (coverage, order, questionnaire)");
   }
-  if (body.parameter !== undefined && !Array.isArray(body.parameter)) throw invalid("Parameters.parameter must be an array", "Parameters.parameter");
+  if (body.parameter !== undefined && !Array.isArray(body.parameter))
+    throw invalid("Parameters.parameter must be an array", "Parameters.parameter");
   const index = new ResourceIndex();
   const data: Resource[] = [];
   const addData = (r: Resource) => {
     if (r.resourceType === "Bundle") {
       index.addBundle(r as Bundle);
-      for (const e of (r as Bundle).entry ?? []) if (isResource(e?.resource)) data.push(e.resource as Resource);
+      for (const e of (r as Bundle).entry ?? [])
+        if (isResource(e?.resource)) data.push(e.resource as Resource);
     } else {
       index.add(r);
       data.push(r);
       for (const c of (r as { contained?: Resource[] }).contained ?? []) if (isResource(c)) data.push(c);
     }
   };
-  for (const name of ["patientData", "patient", "coverage", "order"]) paramResources(body, name).forEach(addData);
+  for (const name of ["patientData", "patient", "coverage", "order"])
+    paramResources(body, name).forEach(addData);
   const orders = paramResources(body, "order");
   const coverage = paramResources(body, "coverage")[0] as Coverage | undefined;
   const patient =
@@ -292,7 +334,8 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
   const member = memberFromPatient(patient, today);
 
   const wanted = new Map<string, string>(); // canonical → date of service
-  const issues: { severity: "information" | "warning"; code: "informational" | "not-found"; text: string }[] = [];
+  const issues: { severity: "information" | "warning"; code: "informational" | "not-found"; text: string }[] =
+    [];
   for (const p of body.parameter ?? []) {
     if (p?.name !== "questionnaire") continue;
     const c = p.valueCanonical ?? p.valueUri ?? p.valueString;
@@ -302,7 +345,7 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
     for (const { order, codes, dateOfService, drug } of ordersOfResources(orders, index, today)) {
       const assertions = assessCodes(lib, codes, member, dateOfService, today, drug);
       for (const a of assertions) if (a.questionnaire) wanted.set(a.questionnaire, dateOfService);
-      if (assertions.length === 0) {
+      if (!assertions.some((a) => a.questionnaire)) {
         issues.push({
           severity: "information",
           code: "informational",
@@ -322,7 +365,11 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
       rendered = renderQuestionnaire(entry, section);
     } catch (err) {
       if (err instanceof FhirError || err instanceof NotFoundError) {
-        issues.push({ severity: "warning", code: "not-found", text: `${canonical}: ${(err as Error).message}` });
+        issues.push({
+          severity: "warning",
+          code: "not-found",
+          text: `${canonical}: ${(err as Error).message}`,
+        });
         continue;
       }
       throw err;
@@ -349,9 +396,14 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
     out.push({ name: "PackageBundle", resource: bundle });
   }
   if (out.length === 0 && issues.length === 0) {
-    issues.push({ severity: "information", code: "informational", text: "no order or questionnaire was given: nothing to package" });
+    issues.push({
+      severity: "information",
+      code: "informational",
+      text: "no order or questionnaire was given: nothing to package",
+    });
   }
-  if (issues.length > 0) out.push({ name: "outcome", resource: operationOutcome(issues) as OperationOutcome });
+  if (issues.length > 0)
+    out.push({ name: "outcome", resource: operationOutcome(issues) as OperationOutcome });
   return { resourceType: "Parameters", parameter: out };
 }
 
@@ -366,7 +418,7 @@ function responseOf(body: unknown): QuestionnaireResponse {
 }
 
 /** Registers the DTR routes under `/fhir`. */
-export function registerDtr(app: FastifyInstance, ctx: ServerContext): void {
+export function registerDtr(app: FastifyInstance, ctx: ServerContext, ops: Operations): void {
   const lib = (): Library => {
     if (!ctx.library) throw new FhirError(501, "not-supported", "questionnaires need the policy library");
     return ctx.library;
@@ -401,18 +453,26 @@ export function registerDtr(app: FastifyInstance, ctx: ServerContext): void {
     return sendFhir(reply, 200, bundle);
   });
 
-  app.post("/Questionnaire/$questionnaire-package", { preHandler: requireRole() }, async (req, reply) => {
+  ops.add(app, "/Questionnaire/$questionnaire-package", [], async (req, reply) => {
     const now = ctx.clock().toISOString();
     const result = questionnairePackage(lib(), req.body, today(), now);
-    req.log.info({ packages: (result.parameter ?? []).filter((p) => p.name === "PackageBundle").length }, "DTR package");
+    req.log.info(
+      { packages: (result.parameter ?? []).filter((p) => p.name === "PackageBundle").length },
+      "DTR package",
+    );
     return sendFhir(reply, 200, result);
   });
 
-  app.post("/Questionnaire/$next-question", { preHandler: requireRole() }, async (req, reply) => {
+  ops.add(app, "/Questionnaire/$next-question", [], async (req, reply) => {
     const q = (req.query as { max?: unknown }).max;
     const max = typeof q === "string" && /^\d{1,2}$/.test(q) ? Math.max(1, Math.min(50, Number(q))) : 1;
     const qr = responseOf(req.body);
-    if (!isObject(qr) || (qr.item !== undefined && !Array.isArray(qr.item))) throw invalid("QuestionnaireResponse.item must be an array");
-    return sendFhir(reply, 200, nextQuestion(lib(), qr, { today: today(), now: ctx.clock().toISOString(), max }));
+    if (!isObject(qr) || (qr.item !== undefined && !Array.isArray(qr.item)))
+      throw invalid("QuestionnaireResponse.item must be an array");
+    return sendFhir(
+      reply,
+      200,
+      nextQuestion(lib(), qr, { today: today(), now: ctx.clock().toISOString(), max }),
+    );
   });
 }

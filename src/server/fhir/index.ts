@@ -13,10 +13,11 @@ import { randomUUID } from "node:crypto";
 import type { CapabilityStatement, Subscription } from "@medplum/fhirtypes";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { DeterminationError, NotFoundError } from "../../model/index.js";
+import type { RequestRecord } from "../../store/index.js";
 import type { Principal } from "../auth.js";
 import type { MedpolicyPlugin, ServerContext } from "../index.js";
 import { requireRole } from "../routes.js";
-import { baseUrlOf, FhirError, fhirErrorHandler, sendFhir } from "./common.js";
+import { baseUrlOf, FhirError, fhirErrorHandler, Operations, sendFhir } from "./common.js";
 import { registerCrd } from "./crd.js";
 import { registerDtr } from "./dtr.js";
 import {
@@ -38,7 +39,14 @@ import {
   subscriptionView,
 } from "./subscriptions.js";
 
-export { answerHook, assessCodes, COVERAGE_INFORMATION, coverageInformation, discovery, parseHookRequest } from "./crd.js";
+export {
+  answerHook,
+  assessCodes,
+  COVERAGE_INFORMATION,
+  coverageInformation,
+  discovery,
+  parseHookRequest,
+} from "./crd.js";
 export { nextQuestion, questionnairePackage } from "./dtr.js";
 export { claimResponseBundle, parsePasRequest, stateOf } from "./pas.js";
 export { prepopulate } from "./prepopulate.js";
@@ -71,17 +79,25 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
         if (record.status !== "decided" || !record.decision || record.decision.automatic) return;
         const claim = state.claimByRequest(requestId);
         if (!claim) return;
-        const subs = state.subscriptionsOf(record.org).filter(
-          (s) =>
-            s.resource.hook.orgIdentifiers.length === 0 ||
-            s.resource.hook.orgIdentifiers.some((id) => claim.context.providerIdentifiers.includes(id)),
-        );
+        const subs = state
+          .subscriptionsOf(record.org)
+          .filter(
+            (s) =>
+              s.resource.hook.orgIdentifiers.length === 0 ||
+              s.resource.hook.orgIdentifiers.some((id) => claim.context.providerIdentifiers.includes(id)),
+          );
         if (subs.length === 0) return;
         const now = ctx.clock().toISOString();
         const focus = claimResponseBundle(claim.context, stateOf(record), now);
         for (const s of subs) {
           const event = state.nextEvent(s.id);
-          notifier.send(s, notificationBundle({ id: s.id, content: s.resource.hook.content }, event, focus, { baseUrl: claim.context.baseUrl, now }));
+          notifier.send(
+            s,
+            notificationBundle({ id: s.id, content: s.resource.hook.content }, event, focus, {
+              baseUrl: claim.context.baseUrl,
+              now,
+            }),
+          );
         }
       });
       app.addHook("onClose", async () => unsubscribe());
@@ -98,12 +114,24 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
         async (fhir) => {
           fhir.setErrorHandler(fhirErrorHandler);
           fhir.setNotFoundHandler((req, reply) =>
-            fhirErrorHandler(new FhirError(404, "not-supported", `no FHIR interaction ${req.method} ${req.url.split("?")[0]}`), req, reply),
+            fhirErrorHandler(
+              new FhirError(
+                404,
+                "not-supported",
+                `no FHIR interaction ${req.method} ${req.url.split("?")[0]}`,
+              ),
+              req,
+              reply,
+            ),
           );
-          fhir.get("/metadata", async (req, reply) => sendFhir(reply, 200, capabilityStatement(baseUrlOf(req), ctx.config.version)));
-          registerDtr(fhir, ctx);
-          registerPas(fhir, ctx, state);
+          fhir.get("/metadata", async (req, reply) =>
+            sendFhir(reply, 200, capabilityStatement(baseUrlOf(req), ctx.config.version)),
+          );
+          const ops = new Operations();
+          registerDtr(fhir, ctx, ops);
+          registerPas(fhir, ctx, state, ops);
           registerSubscriptions(fhir, ctx, state);
+          ops.registerEncoded(fhir);
         },
         { prefix: "/fhir" },
       );
@@ -111,9 +139,15 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
   };
 }
 
-function registerPas(app: FastifyInstance, ctx: ServerContext, state: FhirState<ClaimContext, StoredSubscription>): void {
+function registerPas(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  state: FhirState<ClaimContext, StoredSubscription>,
+  ops: Operations,
+): void {
   const library = () => {
-    if (!ctx.library) throw new FhirError(501, "not-supported", "prior authorization needs the policy library");
+    if (!ctx.library)
+      throw new FhirError(501, "not-supported", "prior authorization needs the policy library");
     return ctx.library;
   };
 
@@ -137,7 +171,9 @@ function registerPas(app: FastifyInstance, ctx: ServerContext, state: FhirState<
       return answer({ status: "unstored", lines: [], needed: [], receivedAt: now });
     }
     try {
-      const { record, created } = await ctx.service.submit(parsed.caseInput, who, { idempotencyKey: parsed.key });
+      const { record, created } = await ctx.service.submit(parsed.caseInput, who, {
+        idempotencyKey: parsed.key,
+      });
       state.linkRequest(org, parsed.key, record.id);
       req.log.info({ requestId: record.id, status: record.status, created }, "PAS request submitted");
       return answer(stateOf(record));
@@ -155,18 +191,28 @@ function registerPas(app: FastifyInstance, ctx: ServerContext, state: FhirState<
     }
   };
 
-  app.post("/Claim/$submit", { preHandler: requireRole("provider", "admin") }, async (req, reply) =>
+  ops.add(app, "/Claim/$submit", ["provider", "admin"], async (req, reply) =>
     sendFhir(reply, 200, await submit(req)),
   );
 
-  app.post("/Claim/$inquire", { preHandler: requireRole() }, async (req, reply) => {
+  ops.add(app, "/Claim/$inquire", [], async (req, reply) => {
     const who = req.principal!;
     const { claim } = claimBundleOf(req.body);
     const idents = inquiryIdentifiers(claim);
-    if (idents.length === 0) throw new FhirError(400, "required", "Claim.identifier is required to find the request", "Claim.identifier");
+    if (idents.length === 0)
+      throw new FhirError(
+        400,
+        "required",
+        "Claim.identifier is required to find the request",
+        "Claim.identifier",
+      );
     const row = state.claimByIdentifier(orgOf(who), idents);
     if (!row) {
-      throw new FhirError(404, "not-found", "no prior authorization request of your organization has that Claim.identifier");
+      throw new FhirError(
+        404,
+        "not-found",
+        "no prior authorization request of your organization has that Claim.identifier",
+      );
     }
     const now = ctx.clock().toISOString();
     let st: ResponseState;
@@ -179,7 +225,7 @@ function registerPas(app: FastifyInstance, ctx: ServerContext, state: FhirState<
     const id = (req.params as { id: string }).id;
     const row = state.claimByRequest(id);
     if (!row) throw new FhirError(404, "not-found", `no ClaimResponse ${id}`);
-    let rec;
+    let rec: RequestRecord;
     try {
       rec = await ctx.service.get(id, req.principal!);
     } catch (err) {
@@ -236,7 +282,10 @@ export function capabilityStatement(baseUrl: string, version: string): Capabilit
     date: "2026-01-01",
     kind: "instance",
     software: { name: "medpolicy", version },
-    implementation: { description: "medpolicy: computable clinical policies (CRD, DTR, PAS)", url: `${baseUrl}/fhir` },
+    implementation: {
+      description: "medpolicy: computable clinical policies (CRD, DTR, PAS)",
+      url: `${baseUrl}/fhir`,
+    },
     fhirVersion: "4.0.1",
     format: ["application/fhir+json", "json"],
     instantiates: [
@@ -253,8 +302,14 @@ export function capabilityStatement(baseUrl: string, version: string): Capabilit
             interaction: [{ code: "read" }, { code: "search-type" }],
             searchParam: [{ name: "url", type: "uri" }],
             operation: [
-              op("questionnaire-package", "http://hl7.org/fhir/us/davinci-dtr/OperationDefinition/questionnaire-package"),
-              op("next-question", "http://hl7.org/fhir/uv/sdc/OperationDefinition/Questionnaire-next-question"),
+              op(
+                "questionnaire-package",
+                "http://hl7.org/fhir/us/davinci-dtr/OperationDefinition/questionnaire-package",
+              ),
+              op(
+                "next-question",
+                "http://hl7.org/fhir/uv/sdc/OperationDefinition/Questionnaire-next-question",
+              ),
             ],
           },
           {
@@ -271,4 +326,3 @@ export function capabilityStatement(baseUrl: string, version: string): Capabilit
     ],
   };
 }
-

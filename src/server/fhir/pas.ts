@@ -146,20 +146,27 @@ export function claimBundleOf(body: unknown): { bundle: Bundle; claim: Claim; in
     bundle = p.find((x) => isResource(x?.resource, "Bundle"))?.resource;
   }
   if (!isResource<Bundle>(bundle, "Bundle")) {
-    throw invalid("the operation takes a PAS request Bundle (resourceType Bundle) whose first entry is a Claim");
+    throw invalid(
+      "the operation takes a PAS request Bundle (resourceType Bundle) whose first entry is a Claim",
+    );
   }
-  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw invalid("Bundle.entry must be an array", "Bundle.entry");
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry))
+    throw invalid("Bundle.entry must be an array", "Bundle.entry");
   const index = new ResourceIndex();
   index.addBundle(bundle);
-  const claim = index.ofType<Claim>("Claim")[0];
-  if (!claim) throw invalid("the Bundle has no Claim entry", "Bundle.entry");
+  // PAS: the request Bundle's first entry is the Claim (a response or notification Bundle is not a request).
+  const claim = bundle.entry?.[0]?.resource;
+  if (!isResource<Claim>(claim, "Claim")) {
+    throw invalid("the first entry of a PAS request Bundle must be the Claim", "Bundle.entry[0].resource");
+  }
   if (claim.use !== undefined && claim.use !== "preauthorization") {
     throw invalid(`Claim.use is ${String(claim.use)}: PAS takes preauthorization requests`, "Claim.use");
   }
   if (!isObject(claim.patient) || typeof claim.patient.reference !== "string") {
     throw invalid("Claim.patient must reference the beneficiary", "Claim.patient");
   }
-  if (claim.item !== undefined && !Array.isArray(claim.item)) throw invalid("Claim.item must be an array", "Claim.item");
+  if (claim.item !== undefined && !Array.isArray(claim.item))
+    throw invalid("Claim.item must be an array", "Claim.item");
   return { bundle, claim, index };
 }
 
@@ -175,7 +182,8 @@ function itemDate(item: ClaimItem, claim: Claim, today: string): string {
 
 function expedited(claim: Claim): boolean {
   if ((claim.priority?.coding ?? []).some((c) => c?.code === "stat")) return true;
-  const level = claim.extension?.find((e) => e?.url === PAS_EXT.levelOfService)?.valueCodeableConcept?.coding ?? [];
+  const level =
+    claim.extension?.find((e) => e?.url === PAS_EXT.levelOfService)?.valueCodeableConcept?.coding ?? [];
   // X12 1338 level of service: U urgent, 03 emergency.
   return level.some((c) => c?.code === "U" || c?.code === "03");
 }
@@ -207,7 +215,11 @@ function questionnaireResponses(claim: Claim, index: ResourceIndex): Questionnai
  * FhirError for a body that is not a PAS request; returns `problem` for one that is, but lacks what a
  * decision needs (the member's state when a governed code is requested).
  */
-export function parsePasRequest(body: unknown, lib: Library, o: { today: string; baseUrl: string }): ParsedPas {
+export function parsePasRequest(
+  body: unknown,
+  lib: Library,
+  o: { today: string; baseUrl: string },
+): ParsedPas {
   const { bundle, claim, index } = claimBundleOf(body);
   const patient = index.resolve<Patient>(claim.patient, "Patient");
   const items: PasItem[] = (claim.item ?? []).map((it, i) => {
@@ -296,7 +308,9 @@ export function parsePasRequest(body: unknown, lib: Library, o: { today: string;
     const source = adaptiveSource(qr);
     const ref = source ? parseQuestionnaireRef(source) : undefined;
     if (!ref) {
-      context.notes.push(`QuestionnaireResponse ${qr.id ?? n + 1} is not for a medpolicy Questionnaire: not used`);
+      context.notes.push(
+        `QuestionnaireResponse ${qr.id ?? n + 1} is not for a medpolicy Questionnaire: not used`,
+      );
       return;
     }
     const which = `${ref.policy}@${ref.version}`;
@@ -432,21 +446,24 @@ export function claimResponseBundle(
       if (it.requestedPeriod?.start || it.requestedPeriod?.end) {
         extension.push({ url: PAS_EXT.requestedServiceDate, valuePeriod: it.requestedPeriod });
       }
-      for (const t of it.traceNumbers ?? []) extension.push({ url: PAS_EXT.itemTraceNumber, valueIdentifier: t });
+      for (const t of it.traceNumbers ?? [])
+        extension.push({ url: PAS_EXT.itemTraceNumber, valueIdentifier: t });
       const noteNumber: number[] = [];
       const reason: { coding: Coding[]; text: string }[] = [];
       let code: ReviewCode;
       if (!it.code) {
         code = "NA";
         noteNumber.push(
-          note(`Item ${it.sequence}: ${it.productOrService ?? "the service"} is not a CPT or HCPCS code; no policy in this library governs it, so no prior authorization decision was made.`),
+          note(
+            `Item ${it.sequence}: ${it.productOrService ?? "the service"} is not a CPT or HCPCS code; no policy in this library governs it, so no prior authorization decision was made.`,
+          ),
         );
       } else if (!line || line.outcome === "not-applicable") {
         code = "NA";
         noteNumber.push(
           note(
-            line
-              ? `Item ${it.sequence} (${it.code.code}): ${line.basis}; no prior authorization is required under this policy.`
+            line?.policy
+              ? `Item ${it.sequence} (${it.code.code}): ${line.basis}; no prior authorization is required under ${line.policy.id}.`
               : `Item ${it.sequence} (${it.code.code}): no policy in this library governs ${it.code.code}; no prior authorization decision was made.`,
           ),
         );
@@ -472,11 +489,16 @@ export function claimResponseBundle(
         code = "A3";
         const d = st.decision!;
         noteNumber.push(
-          note(`Not certified (${d.outcome === "not-covered" ? "not covered" : "not medically necessary"}): ${d.reason}`),
+          note(
+            `Not certified (${d.outcome === "not-covered" ? "not covered" : "not medically necessary"}): ${d.reason}`,
+          ),
         );
         for (const c of d.criteria) {
           noteNumber.push(note(`Criterion ${c.criterion}${c.status ? ` (${c.status})` : ""}: ${c.text}`));
-          reason.push({ coding: [criterionCoding(line, c.criterion, c.text)], text: `${c.criterion}: ${c.text}` });
+          reason.push({
+            coding: [criterionCoding(line, c.criterion, c.text)],
+            text: `${c.criterion}: ${c.text}`,
+          });
         }
       } else {
         // Pended: open questions, or a recommendation awaiting a reviewer's signature (SPEC 2.4).
@@ -493,7 +515,9 @@ export function claimResponseBundle(
         }
       }
       codes.push(code);
-      const submitted = { coding: [{ system: "http://terminology.hl7.org/CodeSystem/adjudication", code: "submitted" }] };
+      const submitted = {
+        coding: [{ system: "http://terminology.hl7.org/CodeSystem/adjudication", code: "submitted" }],
+      };
       items.push({
         ...(extension.length > 0 && { extension }),
         itemSequence: it.sequence,
@@ -537,17 +561,26 @@ export function claimResponseBundle(
     },
     ...(decided &&
       !st.decision!.automatic && {
-        extension: [{ url: PAS_EXT.reviewer, extension: [{ url: "wasHumanReviewedFlag", valueBoolean: true }] }],
+        extension: [
+          { url: PAS_EXT.reviewer, extension: [{ url: "wasHumanReviewedFlag", valueBoolean: true }] },
+        ],
       }),
-    identifier: [...ctx.identifiers, ...(st.requestId ? [{ system: REQUEST_ID_SYSTEM, value: st.requestId }] : [])],
+    identifier: [
+      ...ctx.identifiers,
+      ...(st.requestId ? [{ system: REQUEST_ID_SYSTEM, value: st.requestId }] : []),
+    ],
     status: "active",
-    type: ctx.type ?? { coding: [{ system: "http://terminology.hl7.org/CodeSystem/claim-type", code: "professional" }] },
+    type: ctx.type ?? {
+      coding: [{ system: "http://terminology.hl7.org/CodeSystem/claim-type", code: "professional" }],
+    },
     use: "preauthorization",
     patient: ctx.patient,
     created: now,
     insurer: ctx.insurer ?? { display: "medpolicy" },
     ...(ctx.provider && { requestor: ctx.provider }),
-    request: ctx.claimId ? { reference: `Claim/${ctx.claimId}` } : { ...(ctx.identifiers[0] && { identifier: ctx.identifiers[0] }) },
+    request: ctx.claimId
+      ? { reference: `Claim/${ctx.claimId}` }
+      : { ...(ctx.identifiers[0] && { identifier: ctx.identifiers[0] }) },
     outcome: st.status === "error" ? "error" : "complete",
     disposition,
     ...(certified && authNumber && { preAuthRef: authNumber }),
@@ -580,5 +613,7 @@ export function claimResponseBundle(
 
 /** Identifiers (`system|value`) of the Claim in an inquiry. */
 export function inquiryIdentifiers(claim: Claim): string[] {
-  return (claim.identifier ?? []).filter((i) => isObject(i) && typeof i.value === "string").map(identifierKey);
+  return (claim.identifier ?? [])
+    .filter((i) => isObject(i) && typeof i.value === "string")
+    .map(identifierKey);
 }

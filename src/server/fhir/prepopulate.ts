@@ -56,11 +56,30 @@ function asksMalignantOrigin(q: QuestionInfo): boolean {
   return /\bmalignant origin\b/.test(k) && !/\bnon ?malignant\b/.test(k) && q.kind !== "note";
 }
 
-const MONTHS_PER: Record<string, number> = { mo: 1, month: 1, months: 1, a: 12, yr: 12, year: 12, years: 12, wk: 12 / 52, week: 12 / 52, weeks: 12 / 52, d: 12 / 365.25, day: 12 / 365.25, days: 12 / 365.25 };
+const MONTHS_PER: Record<string, number> = {
+  mo: 1,
+  month: 1,
+  months: 1,
+  a: 12,
+  yr: 12,
+  year: 12,
+  years: 12,
+  wk: 12 / 52,
+  week: 12 / 52,
+  weeks: 12 / 52,
+  d: 12 / 365.25,
+  day: 12 / 365.25,
+  days: 12 / 365.25,
+};
 
 function quantityIn(obs: Record<string, unknown>, unit: "months" | "percent"): number | undefined {
   const q = obs.valueQuantity as { value?: unknown; code?: string; unit?: string } | undefined;
-  const v = typeof q?.value === "number" ? q.value : typeof obs.valueInteger === "number" ? obs.valueInteger : undefined;
+  const v =
+    typeof q?.value === "number"
+      ? q.value
+      : typeof obs.valueInteger === "number"
+        ? obs.valueInteger
+        : undefined;
   if (v === undefined || !Number.isFinite(v) || v < 0) return undefined;
   const u = (q?.code ?? q?.unit ?? "").toLowerCase();
   if (unit === "percent") return u === "" || u === "%" ? v : undefined;
@@ -78,7 +97,10 @@ function refOf(r: Resource): string {
  * opioid wean before the trial gives `opioidWeanPercent` (SPEC 2.3 facts, decided by the policy's
  * predicates). Only questions in `questions` are answered.
  */
-export function prepopulate(resources: readonly Resource[], questions: ReadonlyMap<string, QuestionInfo>): Prepopulated {
+export function prepopulate(
+  resources: readonly Resource[],
+  questions: ReadonlyMap<string, QuestionInfo>,
+): Prepopulated {
   const out: Prepopulated = { answers: {}, facts: {}, sources: {} };
   const bundle: Bundle = {
     resourceType: "Bundle",
@@ -105,7 +127,10 @@ export function prepopulate(resources: readonly Resource[], questions: ReadonlyM
     const found = observationsNamed(bundle, { label }) as Record<string, unknown>[];
     // The most recent observation decides (effectiveDateTime, else issued).
     const dated = found
-      .map((o) => ({ o, at: String(o.effectiveDateTime ?? (o.effectivePeriod as { start?: string })?.start ?? o.issued ?? "") }))
+      .map((o) => ({
+        o,
+        at: String(o.effectiveDateTime ?? (o.effectivePeriod as { start?: string })?.start ?? o.issued ?? ""),
+      }))
       .sort((a, b) => b.at.localeCompare(a.at));
     for (const { o } of dated) {
       const v = quantityIn(o, unit);

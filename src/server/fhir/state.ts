@@ -106,7 +106,9 @@ export class FhirState<C = unknown, S = unknown> {
   }
 
   linkRequest(org: string, key: string, requestId: string): void {
-    this.db.prepare("UPDATE pas_claims SET request_id = ? WHERE org = ? AND idem_key = ?").run(requestId, org, key);
+    this.db
+      .prepare("UPDATE pas_claims SET request_id = ? WHERE org = ? AND idem_key = ?")
+      .run(requestId, org, key);
   }
 
   private claimOf(r: ClaimDbRow | undefined): ClaimRow<C> | undefined {
@@ -122,7 +124,9 @@ export class FhirState<C = unknown, S = unknown> {
 
   claimByRequest(requestId: string): ClaimRow<C> | undefined {
     return this.claimOf(
-      this.db.prepare("SELECT * FROM pas_claims WHERE request_id = ?").get(requestId) as ClaimDbRow | undefined,
+      this.db.prepare("SELECT * FROM pas_claims WHERE request_id = ?").get(requestId) as
+        | ClaimDbRow
+        | undefined,
     );
   }
 
@@ -141,7 +145,9 @@ export class FhirState<C = unknown, S = unknown> {
 
   putSubscription(id: string, org: string, resource: S, at: string): void {
     this.db
-      .prepare("INSERT INTO subscriptions (id, org, resource, created_at, status) VALUES (?, ?, ?, ?, 'active')")
+      .prepare(
+        "INSERT INTO subscriptions (id, org, resource, created_at, status) VALUES (?, ?, ?, ?, 'active')",
+      )
       .run(id, org, JSON.stringify(resource), at);
   }
 
@@ -159,29 +165,38 @@ export class FhirState<C = unknown, S = unknown> {
   }
 
   subscription(id: string): SubscriptionRow<S> | undefined {
-    return this.subOf(this.db.prepare("SELECT * FROM subscriptions WHERE id = ?").get(id) as SubDbRow | undefined);
+    return this.subOf(
+      this.db.prepare("SELECT * FROM subscriptions WHERE id = ?").get(id) as SubDbRow | undefined,
+    );
   }
 
   subscriptionsOf(org: string): SubscriptionRow<S>[] {
-    return (this.db.prepare("SELECT * FROM subscriptions WHERE org = ? AND status != 'off' ORDER BY created_at").all(org) as SubDbRow[]).map(
-      (r) => this.subOf(r)!,
-    );
+    return (
+      this.db
+        .prepare("SELECT * FROM subscriptions WHERE org = ? AND status != 'off' ORDER BY created_at")
+        .all(org) as SubDbRow[]
+    ).map((r) => this.subOf(r)!);
   }
 
   /** Takes the next event number of a subscription (1, 2, …; R4 Subscriptions Backport). */
   nextEvent(id: string): number {
-    const r = this.db.prepare("UPDATE subscriptions SET events = events + 1 WHERE id = ? RETURNING events").get(id) as
-      | { events: number }
-      | undefined;
+    const r = this.db
+      .prepare("UPDATE subscriptions SET events = events + 1 WHERE id = ? RETURNING events")
+      .get(id) as { events: number } | undefined;
     return r?.events ?? 0;
   }
 
   setSubscriptionStatus(id: string, status: SubscriptionRow<S>["status"], error?: string): void {
-    this.db.prepare("UPDATE subscriptions SET status = ?, error = ? WHERE id = ?").run(status, error ?? null, id);
+    this.db
+      .prepare("UPDATE subscriptions SET status = ?, error = ? WHERE id = ?")
+      .run(status, error ?? null, id);
   }
 
   deleteSubscription(id: string): boolean {
-    return this.db.prepare("UPDATE subscriptions SET status = 'off' WHERE id = ? AND status != 'off'").run(id).changes > 0;
+    return (
+      this.db.prepare("UPDATE subscriptions SET status = 'off' WHERE id = ? AND status != 'off'").run(id)
+        .changes > 0
+    );
   }
 
   close(): void {

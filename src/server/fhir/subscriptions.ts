@@ -40,36 +40,50 @@ export function parseSubscription(body: unknown): { resource: Subscription; hook
     throw invalid(`Subscription.criteria must be the PAS topic ${PAS_TOPIC}`, "Subscription.criteria");
   }
   const ch = s.channel;
-  if (!ch || ch.type !== "rest-hook") throw invalid("only rest-hook channels are supported", "Subscription.channel.type");
+  if (ch?.type !== "rest-hook")
+    throw invalid("only rest-hook channels are supported", "Subscription.channel.type");
   let url: URL;
   try {
     url = new URL(String(ch.endpoint ?? ""));
   } catch {
-    throw invalid("Subscription.channel.endpoint must be an absolute http(s) URL", "Subscription.channel.endpoint");
+    throw invalid(
+      "Subscription.channel.endpoint must be an absolute http(s) URL",
+      "Subscription.channel.endpoint",
+    );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw invalid("Subscription.channel.endpoint must use http or https", "Subscription.channel.endpoint");
   }
   if (ch.payload !== undefined && !/^application\/(fhir\+)?json$/.test(ch.payload)) {
-    throw invalid("Subscription.channel.payload must be application/fhir+json", "Subscription.channel.payload");
+    throw invalid(
+      "Subscription.channel.payload must be application/fhir+json",
+      "Subscription.channel.payload",
+    );
   }
   const headers: Record<string, string> = {};
   for (const [i, h] of (ch.header ?? []).entries()) {
     const m = typeof h === "string" ? HEADER.exec(h) : null;
-    if (!m) throw invalid(`Subscription.channel.header[${i}] must be "Name: value"`, `Subscription.channel.header[${i}]`);
+    if (!m)
+      throw invalid(
+        `Subscription.channel.header[${i}] must be "Name: value"`,
+        `Subscription.channel.header[${i}]`,
+      );
     headers[m[1]!.toLowerCase()] = m[2]!;
   }
-  const raw = (s as { _payload?: { extension?: { url?: string; valueCode?: string }[] } })._payload?.extension?.find(
-    (e) => e?.url === PAYLOAD,
-  )?.valueCode;
+  const raw = (
+    s as { _payload?: { extension?: { url?: string; valueCode?: string }[] } }
+  )._payload?.extension?.find((e) => e?.url === PAYLOAD)?.valueCode;
   const content: PayloadContent = raw === "id-only" || raw === "empty" ? raw : "full-resource";
-  const filters = ((s as { _criteria?: { extension?: { url?: string; valueString?: string }[] } })._criteria?.extension ?? [])
+  const filters = (
+    (s as { _criteria?: { extension?: { url?: string; valueString?: string }[] } })._criteria?.extension ?? []
+  )
     .filter((e) => e?.url === FILTER && typeof e.valueString === "string")
     .map((e) => e.valueString!);
   const orgIdentifiers: string[] = [];
   for (const f of filters) {
     const m = /^orgIdentifier=(.{1,200})$/.exec(f.trim());
-    if (!m) throw invalid(`unsupported filter "${f}" (supported: orgIdentifier=<value>)`, "Subscription._criteria");
+    if (!m)
+      throw invalid(`unsupported filter "${f}" (supported: orgIdentifier=<value>)`, "Subscription._criteria");
     orgIdentifiers.push(m[1]!.includes("|") ? m[1]!.split("|")[1]! : m[1]!);
   }
   return { resource: s, hook: { endpoint: url.toString(), headers, content, orgIdentifiers } };
@@ -102,7 +116,11 @@ export function notificationBundle(
   const status: Parameters = {
     resourceType: "Parameters",
     id: randomUUID(),
-    meta: { profile: ["http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription-status-r4"] },
+    meta: {
+      profile: [
+        "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription-status-r4",
+      ],
+    },
     parameter: [
       { name: "subscription", valueReference: { reference: `${o.baseUrl}/fhir/Subscription/${sub.id}` } },
       { name: "topic", valueCanonical: PAS_TOPIC },
@@ -122,7 +140,11 @@ export function notificationBundle(
   return {
     resourceType: "Bundle",
     id: randomUUID(),
-    meta: { profile: ["http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription-notification-r4"] },
+    meta: {
+      profile: [
+        "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription-notification-r4",
+      ],
+    },
     type: "history",
     timestamp: o.now,
     entry: [
@@ -133,7 +155,14 @@ export function notificationBundle(
         response: { status: "200" },
       },
       ...(sub.content === "full-resource"
-        ? [{ fullUrl: focusUrl, resource: focus, request: { method: "POST" as const, url: "Bundle" }, response: { status: "201" } }]
+        ? [
+            {
+              fullUrl: focusUrl,
+              resource: focus,
+              request: { method: "POST" as const, url: "Bundle" },
+              response: { status: "201" },
+            },
+          ]
         : []),
     ],
   };

@@ -52,12 +52,18 @@ export function principalOfToken(token: string): Principal | undefined {
   const part = token.split(".")[1];
   if (!part) return undefined;
   try {
-    const json = atob(part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "="));
+    const json = atob(
+      part
+        .replace(/-/g, "+")
+        .replace(/_/g, "/")
+        .padEnd(Math.ceil(part.length / 4) * 4, "="),
+    );
     const c = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (ch) => ch.charCodeAt(0)))) as Record<
       string,
       unknown
     >;
-    if (typeof c.sub !== "string" || typeof c.name !== "string" || typeof c.role !== "string") return undefined;
+    if (typeof c.sub !== "string" || typeof c.name !== "string" || typeof c.role !== "string")
+      return undefined;
     const p: Principal = { sub: c.sub, name: c.name, role: c.role as Principal["role"] };
     if (typeof c.org === "string") p.org = c.org;
     return p;
@@ -72,7 +78,10 @@ export function setUnauthorizedHandler(f: () => void): void {
   onUnauthorized = f;
 }
 
-async function request(path: string, init: { method?: string; body?: unknown; accept?: string } = {}): Promise<Response> {
+async function request(
+  path: string,
+  init: { method?: string; body?: unknown; accept?: string } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { accept: init.accept ?? "application/json" };
   const s = loadSession();
   if (s) headers.authorization = `Bearer ${s.token}`;
@@ -87,7 +96,9 @@ async function request(path: string, init: { method?: string; body?: unknown; ac
     let message = `${res.status} ${res.statusText}`;
     let field: string | undefined;
     try {
-      const b = (await res.json()) as { error?: { code?: string; message?: string; where?: { field?: string } } };
+      const b = (await res.json()) as {
+        error?: { code?: string; message?: string; where?: { field?: string } };
+      };
       code = b.error?.code ?? code;
       message = b.error?.message ?? message;
       field = b.error?.where?.field;
@@ -118,7 +129,10 @@ export interface DemoUser extends Principal {
 
 export const getDemoTokens = () => api<{ tokens: Record<string, DemoUser> }>("/api/demo-tokens");
 export const getHealth = () => api<{ ok: boolean; store: string; demo: boolean }>("/api/health");
-export const getRequests = (scope: string) => api<UiRequestRow[]>(`/api/ui/requests?scope=${encodeURIComponent(scope)}`);
+export const getRequests = (scope: string) =>
+  api<UiRequestRow[]>(`/api/ui/requests?scope=${encodeURIComponent(scope)}`);
+export const getOrigin = (id: string) =>
+  api<{ id: string; channel: "api" | "fhir-pas" }>(`/api/ui/requests/${encodeURIComponent(id)}/origin`);
 export const getRequest = (id: string) => api<RequestView>(`/api/requests/${encodeURIComponent(id)}`);
 export const getProviderRequests = () =>
   api<{ id: string; receivedAt: string; dueAt: string; expedited: boolean }[]>("/api/requests");

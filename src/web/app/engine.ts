@@ -53,7 +53,9 @@ export function isEvaluated(l: Line): boolean {
 
 /** Loads every policy version whose criteria decided a line of `det`. */
 export async function loadPoliciesFor(det: Determination): Promise<Map<string, LoadedPolicy>> {
-  const refs = [...new Set(det.lines.filter(isEvaluated).map(lineRef))].filter((r): r is string => r !== undefined);
+  const refs = [...new Set(det.lines.filter(isEvaluated).map(lineRef))].filter(
+    (r): r is string => r !== undefined,
+  );
   const loaded = await Promise.all(refs.map((r) => loadPolicy(r)));
   return new Map(refs.map((r, i) => [r, loaded[i]!]));
 }
@@ -112,7 +114,8 @@ export function reevaluate(
   const reasons: Reason[] = [];
   const needed: Needed[] = [];
   for (const l of same) {
-    for (const r of l.reasons) if (!seenReason.has(r.criterion) && seenReason.add(r.criterion)) reasons.push(r);
+    for (const r of l.reasons)
+      if (!seenReason.has(r.criterion) && seenReason.add(r.criterion)) reasons.push(r);
     for (const n of l.needed) if (!seenNeeded.has(n.criterion) && seenNeeded.add(n.criterion)) needed.push(n);
   }
   const out: Determination = { outcome: top.outcome, reasons, needed, lines, engine: det.engine };

@@ -31,7 +31,10 @@ export function outcomeBadge(o: string, extra?: string): HTMLSpanElement {
 }
 
 /** A criterion status chip. `context` words it: a contraindication is present/absent, a note holds or not. */
-export function statusChip(s: Status, context: "criterion" | "contraindication" | "note" = "criterion"): HTMLSpanElement {
+export function statusChip(
+  s: Status,
+  context: "criterion" | "contraindication" | "note" = "criterion",
+): HTMLSpanElement {
   const words: Record<typeof context, Record<Status, string>> = {
     criterion: { met: "met", "not-met": "not met", unknown: "unknown" },
     contraindication: { met: "present", "not-met": "absent", unknown: "unknown" },
@@ -39,7 +42,15 @@ export function statusChip(s: Status, context: "criterion" | "contraindication" 
   };
   // For a contraindication "met" (present) is the bad case: colour by meaning, not by value.
   const tone =
-    s === "unknown" ? "unknown" : context === "contraindication" ? (s === "met" ? "bad" : "good") : s === "met" ? "good" : "bad";
+    s === "unknown"
+      ? "unknown"
+      : context === "contraindication"
+        ? s === "met"
+          ? "bad"
+          : "good"
+        : s === "met"
+          ? "good"
+          : "bad";
   return h("span", { class: `chip status-${tone}`, "data-status": s }, words[context][s]);
 }
 
@@ -63,14 +74,18 @@ export function day(iso: string | undefined): string {
 export function duration(hours: number): string {
   const h2 = Math.abs(hours);
   if (h2 < 1) return `${Math.max(1, Math.round(h2 * 60))} min`;
-  if (h2 < 48) return `${Math.round(h2)} h`;
-  const d = Math.floor(h2 / 24);
-  const rest = Math.round(h2 - d * 24);
+  const total = Math.round(h2);
+  if (total < 48) return `${total} h`;
+  const d = Math.floor(total / 24);
+  const rest = total % 24;
   return rest ? `${d} d ${rest} h` : `${d} d`;
 }
 
 /** The due-time cell: "due in 6 d 23 h" or "overdue by 5 h". */
-export function dueText(dueAt: string, nowMs: number = Date.now()): { text: string; overdue: boolean; hoursLeft: number } {
+export function dueText(
+  dueAt: string,
+  nowMs: number = Date.now(),
+): { text: string; overdue: boolean; hoursLeft: number } {
   const hoursLeft = (Date.parse(dueAt) - nowMs) / 3600_000;
   return hoursLeft < 0
     ? { text: `overdue by ${duration(hoursLeft)}`, overdue: true, hoursLeft }

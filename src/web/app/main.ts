@@ -4,7 +4,14 @@
  * Hash routes keep the server side to one page (`/`), and every screen is a link that can be bookmarked.
  */
 import "./styles.css";
-import { ApiError, loadSession, type Principal, type Session, saveSession, setUnauthorizedHandler } from "./api.js";
+import {
+  ApiError,
+  loadSession,
+  type Principal,
+  type Session,
+  saveSession,
+  setUnauthorizedHandler,
+} from "./api.js";
 import { h, replace } from "./dom.js";
 import { ROLE_LABEL } from "./format.js";
 import { letterView } from "./views/letter.js";
@@ -105,8 +112,10 @@ function renderChrome(path: string): void {
   const s = app.session;
   const links: HTMLElement[] = [];
   if (s) {
-    if (app.isReviewer()) links.push(navLink("#/queue", "Queue", path.startsWith("/queue") || path.startsWith("/requests")));
-    else links.push(navLink("#/mine", "My requests", path.startsWith("/mine") || path.startsWith("/requests")));
+    if (app.isReviewer())
+      links.push(navLink("#/queue", "Queue", path.startsWith("/queue") || path.startsWith("/requests")));
+    else
+      links.push(navLink("#/mine", "My requests", path.startsWith("/mine") || path.startsWith("/requests")));
     links.push(navLink("#/policies", "Policies", path.startsWith("/policies") || path.startsWith("/diff")));
     if (app.isReviewer()) links.push(navLink("#/metrics", "Metrics", path.startsWith("/metrics")));
   }
@@ -128,6 +137,7 @@ function renderChrome(path: string): void {
 }
 
 let renderSeq = 0;
+let firstRender = true;
 
 async function render(): Promise<void> {
   const seq = ++renderSeq;
@@ -141,7 +151,11 @@ async function render(): Promise<void> {
   const route = routes.find((r) => r.pattern.test(path));
   renderChrome(path);
   if (!route) {
-    replace(main, h("h1", { tabindex: "-1" }, "Not found"), h("p", null, h("a", { href: home() }, "Go to the start page")));
+    replace(
+      main,
+      h("h1", { tabindex: "-1" }, "Not found"),
+      h("p", null, h("a", { href: home() }, "Go to the start page")),
+    );
     return;
   }
   if (!route.public && !app.session) {
@@ -152,7 +166,12 @@ async function render(): Promise<void> {
     replace(
       main,
       h("h1", { tabindex: "-1" }, "Not available for your role"),
-      h("p", null, "This screen is for reviewers and medical directors. ", h("a", { href: home() }, "Go to your start page")),
+      h(
+        "p",
+        null,
+        "This screen is for reviewers and medical directors. ",
+        h("a", { href: home() }, "Go to your start page"),
+      ),
     );
     return;
   }
@@ -171,10 +190,11 @@ async function render(): Promise<void> {
   const h1 = main.querySelector("h1");
   document.title = `${h1?.textContent ?? "medpolicy"} · medpolicy`;
   // Move focus to the new screen's heading so keyboard and screen-reader users start there.
-  if (h1 && document.activeElement !== document.body) {
+  if (h1 && !firstRender) {
     h1.setAttribute("tabindex", "-1");
     h1.focus({ preventScroll: true });
   }
+  firstRender = false;
   window.scrollTo(0, 0);
 }
 
@@ -185,7 +205,11 @@ export function errorPanel(err: unknown): HTMLElement {
   return h(
     "div",
     { class: "panel error-panel", role: "alert" },
-    h("h1", { tabindex: "-1" }, status === 404 ? "Not found" : status === 403 ? "Not allowed" : "Something went wrong"),
+    h(
+      "h1",
+      { tabindex: "-1" },
+      status === 404 ? "Not found" : status === 403 ? "Not allowed" : "Something went wrong",
+    ),
     h("p", null, msg),
     h("p", null, h("a", { href: home() }, "Back to the start page")),
   );

@@ -2,13 +2,7 @@
  * Types the web app shares with the server. Type-only imports: nothing of the server's modules reaches
  * the browser bundle except the evaluator and the model it reads (see `engine.ts`).
  */
-import type {
-  CodeBinding,
-  Correction,
-  Determination,
-  PolicyVersion,
-  PredicateBinding,
-} from "../../model/index.js";
+import type { CodeBinding, Correction, PolicyVersion, PredicateBinding } from "../../model/index.js";
 
 export type { PolicyDiff } from "../../library/diff.js";
 export type {

@@ -13,17 +13,33 @@ const COLORS = { approved: "var(--c-good)", denied: "var(--c-bad)", pended: "var
 /** One horizontal bar split into approved / denied / pended. */
 function stackedBar(g: MetricsGroup, label: string): SVGElement {
   const w = 480;
-  const parts = (["approved", "denied", "pended"] as const).map((k) => ({ k, n: g[k].count, pct: g[k].percent }));
+  const parts = (["approved", "denied", "pended"] as const).map((k) => ({
+    k,
+    n: g[k].count,
+    pct: g[k].percent,
+  }));
   let x = 0;
   const rects = parts.map((p) => {
     const width = g.total === 0 ? 0 : (p.n / g.total) * w;
-    const r = svg("rect", { x, y: 0, width, height: 28, fill: COLORS[p.k] }, svg("title", null, `${p.k}: ${p.n} (${p.pct}%)`));
+    const r = svg(
+      "rect",
+      { x, y: 0, width, height: 28, fill: COLORS[p.k] },
+      svg("title", null, `${p.k}: ${p.n} (${p.pct}%)`),
+    );
     x += width;
     return r;
   });
   return svg(
     "svg",
-    { viewBox: `0 0 ${w} 28`, width: "100%", height: 28, role: "img", "aria-label": label, class: "chart-bar", preserveAspectRatio: "none" },
+    {
+      viewBox: `0 0 ${w} 28`,
+      width: "100%",
+      height: 28,
+      role: "img",
+      "aria-label": label,
+      class: "chart-bar",
+      preserveAspectRatio: "none",
+    },
     g.total === 0 ? svg("rect", { x: 0, y: 0, width: w, height: 28, fill: "var(--c-line)" }) : rects,
   );
 }
@@ -31,20 +47,39 @@ function stackedBar(g: MetricsGroup, label: string): SVGElement {
 /** Average and median hours to decision against the time limit. */
 function timeChart(g: MetricsGroup, limitHours: number, label: string): SVGElement {
   const w = 480;
-  const max = Math.max(limitHours, g.timeToDecisionHours.average ?? 0, g.timeToDecisionHours.median ?? 0) * 1.05;
+  const max =
+    Math.max(limitHours, g.timeToDecisionHours.average ?? 0, g.timeToDecisionHours.median ?? 0) * 1.05;
   const scale = (v: number) => (v / max) * (w - 120);
   const bar = (y: number, name: string, v: number | null) =>
     svg(
       "g",
       null,
       svg("text", { x: 0, y: y + 14, class: "chart-label" }, name),
-      svg("rect", { x: 80, y, width: v === null ? 0 : Math.max(1, scale(v)), height: 18, fill: "var(--c-accent)", rx: 3 }),
-      svg("text", { x: 86 + (v === null ? 0 : scale(v)), y: y + 14, class: "chart-value" }, v === null ? "no decisions yet" : `${v} h`),
+      svg("rect", {
+        x: 80,
+        y,
+        width: v === null ? 0 : Math.max(1, scale(v)),
+        height: 18,
+        fill: "var(--c-accent)",
+        rx: 3,
+      }),
+      svg(
+        "text",
+        { x: 86 + (v === null ? 0 : scale(v)), y: y + 14, class: "chart-value" },
+        v === null ? "no decisions yet" : `${v} h`,
+      ),
     );
   const lx = 80 + scale(limitHours);
   return svg(
     "svg",
-    { viewBox: `0 0 ${w} 64`, width: "100%", height: 64, role: "img", "aria-label": label, class: "chart-time" },
+    {
+      viewBox: `0 0 ${w} 64`,
+      width: "100%",
+      height: 64,
+      role: "img",
+      "aria-label": label,
+      class: "chart-time",
+    },
     bar(4, "Average", g.timeToDecisionHours.average),
     bar(30, "Median", g.timeToDecisionHours.median),
     svg("line", { x1: lx, x2: lx, y1: 0, y2: 52, stroke: "var(--c-bad)", "stroke-dasharray": "4 3" }),
@@ -67,9 +102,18 @@ function group(title: string, g: MetricsGroup, limitHours: number, id: string): 
     "section",
     { class: "panel metrics-group", id, "aria-labelledby": `${id}-h` },
     h("h2", { id: `${id}-h` }, title),
-    h("p", { class: "big-number" }, h("strong", null, String(g.total)), " requests decided or pending", g.notApplicable ? ` · ${g.notApplicable} needed no determination` : ""),
+    h(
+      "p",
+      { class: "big-number" },
+      h("strong", null, String(g.total)),
+      ` request${g.total === 1 ? "" : "s"} decided or pending`,
+      g.notApplicable ? ` · ${g.notApplicable} needed no determination` : "",
+    ),
     h("h3", null, "Outcomes"),
-    stackedBar(g, `${title}: ${g.approved.percent}% approved, ${g.denied.percent}% denied, ${g.pended.percent}% pended`),
+    stackedBar(
+      g,
+      `${title}: ${g.approved.percent}% approved, ${g.denied.percent}% denied, ${g.pended.percent}% pended`,
+    ),
     h("ul", { class: "legend-list" }, legend),
     h("h3", null, "Time from receipt to decision"),
     timeChart(
@@ -77,7 +121,11 @@ function group(title: string, g: MetricsGroup, limitHours: number, id: string): 
       limitHours,
       `${title}: average ${g.timeToDecisionHours.average ?? "n/a"} hours, median ${g.timeToDecisionHours.median ?? "n/a"} hours, limit ${limitHours} hours`,
     ),
-    h("p", { class: "muted small" }, `${g.timeToDecisionHours.decided} decision${g.timeToDecisionHours.decided === 1 ? "" : "s"} measured.`),
+    h(
+      "p",
+      { class: "muted small" },
+      `${g.timeToDecisionHours.decided} decision${g.timeToDecisionHours.decided === 1 ? "" : "s"} measured.`,
+    ),
   );
 }
 
@@ -96,6 +144,11 @@ export async function metricsView(_app: App): Promise<Node> {
         `CMS-0057-F public-reporting figures: approved, denied and pended shares and time to decision, standard and expedited apart. As of ${dateTime(m.generatedAt)}.`,
       ),
     ),
-    h("div", { class: "metrics-grid" }, group("Standard requests", m.standard, 7 * 24, "m-standard"), group("Expedited requests", m.expedited, 72, "m-expedited")),
+    h(
+      "div",
+      { class: "metrics-grid" },
+      group("Standard requests", m.standard, 7 * 24, "m-standard"),
+      group("Expedited requests", m.expedited, 72, "m-expedited"),
+    ),
   );
 }

@@ -5,10 +5,10 @@
  */
 import { getDiff, getLint, getPolicies, type LintFinding, type VersionSummary } from "../api.js";
 import { h, replace } from "../dom.js";
+import { loadPolicy } from "../engine.js";
 import { day } from "../format.js";
 import type { App } from "../main.js";
 import type { CriterionNode, PolicyDiff, PolicyVersion, UiPolicy } from "../types.js";
-import { loadPolicy } from "../engine.js";
 
 const STATUS_TEXT: Record<VersionSummary["status"], string> = {
   effective: "In force",
@@ -22,7 +22,8 @@ function statusBadge(s: VersionSummary["status"]): HTMLSpanElement {
 }
 
 const refOf = (v: Pick<VersionSummary, "id" | "version">) => `${v.id}@${v.version}`;
-const policyHref = (ref: string, tab?: string) => `#/policies/${encodeURIComponent(ref)}${tab ? `?tab=${tab}` : ""}`;
+const policyHref = (ref: string, tab?: string) =>
+  `#/policies/${encodeURIComponent(ref)}${tab ? `?tab=${tab}` : ""}`;
 const diffHref = (a: string, b: string) => `#/diff?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`;
 
 /** Useful comparisons: consecutive versions of each policy, and each state variant against its corporate policy. */
@@ -33,7 +34,11 @@ function presets(all: VersionSummary[]): { a: string; b: string; label: string }
     const vs = all.filter((v) => v.id === id).sort((x, y) => x.version.localeCompare(y.version));
     for (let i = 1; i < vs.length; i++) {
       const redline = vs[i]!.status === "draft" ? " (redline proposal)" : "";
-      out.push({ a: refOf(vs[i - 1]!), b: refOf(vs[i]!), label: `${id}: ${vs[i - 1]!.version} → ${vs[i]!.version}${redline}` });
+      out.push({
+        a: refOf(vs[i - 1]!),
+        b: refOf(vs[i]!),
+        label: `${id}: ${vs[i - 1]!.version} → ${vs[i]!.version}${redline}`,
+      });
     }
   }
   for (const id of ids) {
@@ -41,8 +46,14 @@ function presets(all: VersionSummary[]): { a: string; b: string; label: string }
     const variant = v.find((x) => x.status === "effective") ?? v.at(-1)!;
     if (!variant.state) continue;
     const corp =
-      all.find((x) => x.id === variant.baseId && x.status === "effective") ?? all.filter((x) => x.id === variant.baseId).at(-1);
-    if (corp) out.push({ a: refOf(corp), b: refOf(variant), label: `${variant.state} variant vs corporate: ${refOf(corp)} → ${refOf(variant)}` });
+      all.find((x) => x.id === variant.baseId && x.status === "effective") ??
+      all.filter((x) => x.id === variant.baseId).at(-1);
+    if (corp)
+      out.push({
+        a: refOf(corp),
+        b: refOf(variant),
+        label: `${variant.state} variant vs corporate: ${refOf(corp)} → ${refOf(variant)}`,
+      });
   }
   return out;
 }
@@ -50,7 +61,11 @@ function presets(all: VersionSummary[]): { a: string; b: string; label: string }
 function comparePicker(app: App, all: VersionSummary[], a?: string, b?: string): HTMLElement {
   const options = (selected?: string) =>
     all.map((v) =>
-      h("option", { value: refOf(v), ...(refOf(v) === selected && { selected: true }) }, `${refOf(v)} (${STATUS_TEXT[v.status].toLowerCase()})`),
+      h(
+        "option",
+        { value: refOf(v), ...(refOf(v) === selected && { selected: true }) },
+        `${refOf(v)} (${STATUS_TEXT[v.status].toLowerCase()})`,
+      ),
     );
   return h(
     "form",
@@ -63,8 +78,18 @@ function comparePicker(app: App, all: VersionSummary[], a?: string, b?: string):
         app.navigate(diffHref(String(fd.get("a")), String(fd.get("b"))));
       },
     },
-    h("div", { class: "field" }, h("label", { for: "cmp-a" }, "From"), h("select", { id: "cmp-a", name: "a" }, options(a ?? refOf(all[0]!)))),
-    h("div", { class: "field" }, h("label", { for: "cmp-b" }, "To"), h("select", { id: "cmp-b", name: "b" }, options(b ?? refOf(all.at(-1)!)))),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: "cmp-a" }, "From"),
+      h("select", { id: "cmp-a", name: "a" }, options(a ?? refOf(all[0]!))),
+    ),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: "cmp-b" }, "To"),
+      h("select", { id: "cmp-b", name: "b" }, options(b ?? refOf(all.at(-1)!))),
+    ),
     h("button", { type: "submit", class: "btn btn-primary" }, "Compare"),
   );
 }
@@ -79,7 +104,11 @@ export async function policiesView(app: App): Promise<Node> {
       "div",
       { class: "page-head" },
       h("h1", null, "Policies"),
-      h("p", { class: "muted" }, "Every policy, state variant and version in the library, with the version in force today."),
+      h(
+        "p",
+        { class: "muted" },
+        "Every policy, state variant and version in the library, with the version in force today.",
+      ),
     ),
     bases.map((base) => {
       const rows = all.filter((v) => v.baseId === base);
@@ -96,7 +125,9 @@ export async function policiesView(app: App): Promise<Node> {
             h(
               "tr",
               null,
-              ["Policy", "Plan", "Version", "Status", "Effective", "Approved", "Hash", ""].map((c) => h("th", { scope: "col" }, c)),
+              ["Policy", "Plan", "Version", "Status", "Effective", "Approved", "Hash", ""].map((c) =>
+                h("th", { scope: "col" }, c),
+              ),
             ),
           ),
           h(
@@ -129,7 +160,11 @@ export async function policiesView(app: App): Promise<Node> {
       "section",
       { class: "panel" },
       h("h2", null, "Compare versions and variants"),
-      h("ul", { class: "presets" }, presets(all).map((p) => h("li", null, h("a", { href: diffHref(p.a, p.b) }, p.label)))),
+      h(
+        "ul",
+        { class: "presets" },
+        presets(all).map((p) => h("li", null, h("a", { href: diffHref(p.a, p.b) }, p.label))),
+      ),
       comparePicker(app, all),
     ),
   );
@@ -151,7 +186,8 @@ function kindAt(v: PolicyVersion | undefined, id: string): string | undefined {
 
 function staticNode(n: CriterionNode, ui: UiPolicy, lint: Map<string, LintFinding[]>): HTMLLIElement {
   const findings = lint.get(n.id) ?? [];
-  const corrected = ui.evaluated && n.kind !== "leaf" && n.kind !== "ref" ? kindAt(ui.evaluated, n.id) : undefined;
+  const corrected =
+    ui.evaluated && n.kind !== "leaf" && n.kind !== "ref" ? kindAt(ui.evaluated, n.id) : undefined;
   const logic = n.kind === "atLeast" ? `At least ${n.n} of` : n.kind === "ref" ? "Refers to" : LOGIC[n.kind];
   const children = n.kind === "leaf" || n.kind === "ref" ? [] : n.children;
   return h(
@@ -161,14 +197,27 @@ function staticNode(n: CriterionNode, ui: UiPolicy, lint: Map<string, LintFindin
       "div",
       { class: "node-row" },
       h("span", { class: "node-id mono" }, n.id),
-      n.kind !== "ref" && n.label !== n.id.split(".").at(-1) ? h("span", { class: "muted small", title: "Printed label" }, `printed “${n.label}”`) : null,
+      n.kind !== "ref" && n.label !== n.id.split(".").at(-1)
+        ? h("span", { class: "muted small", title: "Printed label" }, `printed “${n.label}”`)
+        : null,
       logic ? h("span", { class: `logic logic-${n.kind}` }, logic) : null,
       h("span", { class: "node-text" }, n.kind === "ref" ? `${n.text} (section ${n.target})` : n.text),
-      corrected && corrected !== n.kind ? h("span", { class: "chip chip-correction" }, `read as “${LOGIC[corrected] ?? corrected}” (authored correction)`) : null,
+      corrected && corrected !== n.kind
+        ? h(
+            "span",
+            { class: "chip chip-correction" },
+            `read as “${LOGIC[corrected] ?? corrected}” (authored correction)`,
+          )
+        : null,
       findings.map((f) => h("span", { class: `chip lint-${f.severity}`, title: f.message }, f.code)),
     ),
     n.kind !== "leaf" && n.kind !== "ref" && n.condition
-      ? h("p", { class: "condition" }, h("span", { class: "logic logic-condition" }, "Condition"), ` ${n.condition}`)
+      ? h(
+          "p",
+          { class: "condition" },
+          h("span", { class: "logic logic-condition" }, "Condition"),
+          ` ${n.condition}`,
+        )
       : null,
     n.kind !== "ref" && n.note
       ? h(
@@ -176,10 +225,22 @@ function staticNode(n: CriterionNode, ui: UiPolicy, lint: Map<string, LintFindin
           { class: "note" },
           h("span", { class: "logic logic-note" }, `Note ${n.note.marker}`),
           ` ${n.note.text} `,
-          h("span", { class: "muted small" }, n.note.effect === "review" ? `(when it holds: medical-director review; answer at ${n.note.id})` : ""),
+          h(
+            "span",
+            { class: "muted small" },
+            n.note.effect === "review"
+              ? `(when it holds: medical-director review; answer at ${n.note.id})`
+              : "",
+          ),
         )
       : null,
-    children.length ? h("ul", { class: "tree" }, children.map((c) => staticNode(c, ui, lint))) : null,
+    children.length
+      ? h(
+          "ul",
+          { class: "tree" },
+          children.map((c) => staticNode(c, ui, lint)),
+        )
+      : null,
   );
 }
 
@@ -188,7 +249,15 @@ function lintTable(findings: LintFinding[]): HTMLElement {
   return h(
     "table",
     { class: "table lint-table" },
-    h("thead", null, h("tr", null, ["Severity", "Finding", "Criterion", "Line", "Message"].map((c) => h("th", { scope: "col" }, c)))),
+    h(
+      "thead",
+      null,
+      h(
+        "tr",
+        null,
+        ["Severity", "Finding", "Criterion", "Line", "Message"].map((c) => h("th", { scope: "col" }, c)),
+      ),
+    ),
     h(
       "tbody",
       null,
@@ -215,7 +284,8 @@ export async function policyView(app: App, params: string[], query: URLSearchPar
   const p = ui.policy;
   const id = p.identity;
   const byCriterion = new Map<string, LintFinding[]>();
-  for (const f of lint.findings) if (f.criterion) byCriterion.set(f.criterion, [...(byCriterion.get(f.criterion) ?? []), f]);
+  for (const f of lint.findings)
+    if (f.criterion) byCriterion.set(f.criterion, [...(byCriterion.get(f.criterion) ?? []), f]);
   const family = all.filter((v) => v.baseId === id.baseId);
   const tabs: [string, string][] = [
     ["criteria", "Criteria"],
@@ -233,11 +303,27 @@ export async function policyView(app: App, params: string[], query: URLSearchPar
         h(
           "section",
           { class: "code-table" },
-          h("h3", null, t.heading ?? t.system, " ", h("span", { class: `chip cov-${t.coverage}` }, t.coverage.replace(/-/g, " "))),
+          h(
+            "h3",
+            null,
+            t.heading ?? t.system,
+            " ",
+            h("span", { class: `chip cov-${t.coverage}` }, t.coverage.replace(/-/g, " ")),
+          ),
           h(
             "table",
             { class: "table" },
-            h("thead", null, h("tr", null, h("th", { scope: "col" }, t.system), h("th", { scope: "col" }, "Description"), h("th", { scope: "col" }, "Bound to"))),
+            h(
+              "thead",
+              null,
+              h(
+                "tr",
+                null,
+                h("th", { scope: "col" }, t.system),
+                h("th", { scope: "col" }, "Description"),
+                h("th", { scope: "col" }, "Bound to"),
+              ),
+            ),
             h(
               "tbody",
               null,
@@ -248,7 +334,15 @@ export async function policyView(app: App, params: string[], query: URLSearchPar
                   null,
                   h("td", { class: "mono" }, r.code, r.marker ?? ""),
                   h("td", null, r.description),
-                  h("td", null, b ? ("section" in b ? `section ${b.section}${b.otherwise ? ` (else ${b.otherwise})` : ""}` : "coding only") : ""),
+                  h(
+                    "td",
+                    null,
+                    b
+                      ? "section" in b
+                        ? `section ${b.section}${b.otherwise ? ` (else ${b.otherwise})` : ""}`
+                        : "coding only"
+                      : "",
+                  ),
                 );
               }),
             ),
@@ -257,19 +351,43 @@ export async function policyView(app: App, params: string[], query: URLSearchPar
       ),
       p.codeMarkers.map((m) => h("p", { class: "muted" }, `${m.marker} ${m.text}`)),
       p.crossReferences.length
-        ? h("section", null, h("h3", null, "Cross-references"), h("ul", null, p.crossReferences.map((x) => h("li", null, x.text))))
+        ? h(
+            "section",
+            null,
+            h("h3", null, "Cross-references"),
+            h(
+              "ul",
+              null,
+              p.crossReferences.map((x) => h("li", null, x.text)),
+            ),
+          )
         : null,
     );
   } else if (tab === "log") {
     body = h(
       "table",
       { class: "table" },
-      h("thead", null, h("tr", null, ["Revision", "Description", "Approved", "Effective"].map((c) => h("th", { scope: "col" }, c)))),
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          ["Revision", "Description", "Approved", "Effective"].map((c) => h("th", { scope: "col" }, c)),
+        ),
+      ),
       h(
         "tbody",
         null,
         p.revisionLog.map((r) =>
-          h("tr", null, h("td", { class: "mono" }, r.revision), h("td", null, r.description), h("td", null, day(r.approved)), h("td", null, day(r.effective))),
+          h(
+            "tr",
+            null,
+            h("td", { class: "mono" }, r.revision),
+            h("td", null, r.description),
+            h("td", null, day(r.approved)),
+            h("td", null, day(r.effective)),
+          ),
         ),
       ),
     );
@@ -286,10 +404,20 @@ export async function policyView(app: App, params: string[], query: URLSearchPar
             null,
             h("span", { class: "mono" }, `${s.id}.`),
             " ",
-            h("span", { class: `chip sec-${s.kind}` }, s.kind === "medically-necessary" ? "medically necessary when" : s.kind === "not-proven" ? "not proven" : "other"),
+            h(
+              "span",
+              { class: `chip sec-${s.kind}` },
+              s.kind === "medically-necessary"
+                ? "medically necessary when"
+                : s.kind === "not-proven"
+                  ? "not proven"
+                  : "other",
+            ),
           ),
-          h("p", null, s.text),
-          s.tree ? h("ul", { class: "tree tree-root" }, (s.tree.children ?? []).map((c) => staticNode(c, ui, byCriterion))) : null,
+          // The root carries the section's lead-in and logic (and an authored correction of it, if any).
+          s.tree
+            ? h("ul", { class: "tree tree-root" }, staticNode(s.tree, ui, byCriterion))
+            : h("p", null, s.text),
         ),
       ),
     );
@@ -298,7 +426,13 @@ export async function policyView(app: App, params: string[], query: URLSearchPar
   return h(
     "section",
     { class: "policy" },
-    h("p", { class: "crumbs" }, h("a", { href: "#/policies" }, "Policies"), " / ", h("span", { class: "mono" }, ui.ref)),
+    h(
+      "p",
+      { class: "crumbs" },
+      h("a", { href: "#/policies" }, "Policies"),
+      " / ",
+      h("span", { class: "mono" }, ui.ref),
+    ),
     h(
       "div",
       { class: "page-head" },
@@ -308,7 +442,11 @@ export async function policyView(app: App, params: string[], query: URLSearchPar
         "div",
         { class: "head-badges" },
         statusBadge(ui.status),
-        h("span", { class: "muted small" }, `${id.state ? `${id.state} · ` : ""}${id.plan} · effective ${day(id.effective)} · ${id.approved ? `approved ${day(id.approved)}` : "not approved (draft)"}${id.redline ? ` · redline ${id.redline}` : ""}`),
+        h(
+          "span",
+          { class: "muted small" },
+          `${id.state ? `${id.state} · ` : ""}${id.plan} · effective ${day(id.effective)} · ${id.approved ? `approved ${day(id.approved)}` : "not approved (draft)"}${id.redline ? ` · redline ${id.redline}` : ""}`,
+        ),
         h("span", { class: "mono small muted", title: p.hash }, `sha256 ${p.hash.slice(0, 12)}…`),
       ),
       h(
@@ -326,7 +464,15 @@ export async function policyView(app: App, params: string[], query: URLSearchPar
       "nav",
       { class: "tabs", "aria-label": "Policy views" },
       tabs.map(([k, label]) =>
-        h("a", { href: policyHref(ui.ref, k), class: k === tab ? "tab current" : "tab", ...(k === tab && { "aria-current": "page" }) }, label),
+        h(
+          "a",
+          {
+            href: policyHref(ui.ref, k),
+            class: k === tab ? "tab current" : "tab",
+            ...(k === tab && { "aria-current": "page" }),
+          },
+          label,
+        ),
       ),
     ),
     h("div", { class: "panel" }, body),
@@ -343,12 +489,14 @@ export function redline(before: string, after: string): Node[] {
   const m = b.length;
   const dp: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
   for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) dp[i]![j] = a[i] === b[j] ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
+    for (let j = m - 1; j >= 0; j--)
+      dp[i]![j] = a[i] === b[j] ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
   }
   const out: Node[] = [];
   let i = 0;
   let j = 0;
-  const push = (tag: "del" | "ins" | null, w: string) => out.push(tag ? h(tag, null, w) : document.createTextNode(w));
+  const push = (tag: "del" | "ins" | null, w: string) =>
+    out.push(tag ? h(tag, null, w) : document.createTextNode(w));
   while (i < n && j < m) {
     if (a[i] === b[j]) {
       push(null, a[i]!);
@@ -362,17 +510,119 @@ export function redline(before: string, after: string): Node[] {
   return out;
 }
 
-function diffSection(title: string, count: number, id: string, body: Node | Node[]): HTMLElement {
-  return h(
-    "section",
-    { class: `diff-part${count === 0 ? " is-empty" : ""}`, id, "aria-labelledby": `${id}-h` },
-    h("h3", { id: `${id}-h` }, title, h("span", { class: "count" }, String(count))),
-    count === 0 ? h("p", { class: "muted small" }, "None.") : body,
-  );
+interface DiffPart {
+  title: string;
+  id: string;
+  items: Node[];
 }
+
+const li = (...c: (Node | string)[]) => h("li", null, ...c);
+const mono = (t: string) => h("span", { class: "mono" }, t);
 
 function renderDiff(d: PolicyDiff): HTMLElement {
   const c = d.criteria;
+  const parts: DiffPart[] = [
+    {
+      title: "Criteria removed",
+      id: "diff-removed",
+      items: c.removed.map((x) =>
+        h(
+          "li",
+          { class: "rl-removed", "data-id": x.from ?? "" },
+          mono(x.from ?? ""),
+          " ",
+          h("del", null, x.text ?? ""),
+        ),
+      ),
+    },
+    {
+      title: "Criteria added",
+      id: "diff-added",
+      items: c.added.map((x) =>
+        h(
+          "li",
+          { class: "rl-added", "data-id": x.to ?? "" },
+          mono(x.to ?? ""),
+          " ",
+          h("ins", null, x.text ?? ""),
+        ),
+      ),
+    },
+    {
+      title: "Renumbered",
+      id: "diff-renumbered",
+      items: c.renumbered.map((x) =>
+        li(
+          h("span", { class: "mono" }, h("del", null, x.from ?? ""), " → ", h("ins", null, x.to ?? "")),
+          " ",
+          x.text ?? "",
+        ),
+      ),
+    },
+    {
+      title: "Reworded",
+      id: "diff-reworded",
+      items: c.reworded.map((x) =>
+        li(
+          mono(x.from === x.to ? (x.to ?? "") : `${x.from} → ${x.to}`),
+          " ",
+          ...redline(x.before ?? "", x.after ?? ""),
+        ),
+      ),
+    },
+    {
+      title: "Logic changed",
+      id: "diff-logic",
+      items: c.logic.map((x) =>
+        li(mono(x.to ?? ""), " ", h("del", null, x.before ?? ""), " → ", h("ins", null, x.after ?? "")),
+      ),
+    },
+    {
+      title: "Notes changed",
+      id: "diff-notes",
+      items: c.notes.map((x) => li(mono(x.to ?? ""), " ", ...redline(x.before ?? "", x.after ?? ""))),
+    },
+    {
+      title: "Sections",
+      id: "diff-sections",
+      items: [
+        ...d.sections.added.map((x) => li(h("ins", null, `section ${x} added`))),
+        ...d.sections.removed.map((x) => li(h("del", null, `section ${x} removed`))),
+        ...d.sections.changed.map((x) =>
+          li(mono(x.from ?? ""), " ", ...redline(x.before ?? "", x.after ?? "")),
+        ),
+      ],
+    },
+    {
+      title: "Codes",
+      id: "diff-codes",
+      items: [
+        ...d.codes.added.map((x) => li(h("ins", { class: "mono" }, x), " added")),
+        ...d.codes.removed.map((x) => li(h("del", { class: "mono" }, x), " removed")),
+        ...d.codes.changed.map((x) =>
+          li(mono(x.code), " ", h("del", null, x.before), " → ", h("ins", null, x.after)),
+        ),
+      ],
+    },
+    {
+      title: "Revision log",
+      id: "diff-log",
+      items: [
+        ...d.revisionLog.added.map((x) => li(h("ins", null, x))),
+        ...d.revisionLog.removed.map((x) => li(h("del", null, x))),
+      ],
+    },
+    {
+      title: "References",
+      id: "diff-refs",
+      items: [
+        ...d.references.added.map((x) => li(h("ins", null, x))),
+        ...d.references.removed.map((x) => li(h("del", null, x))),
+      ],
+    },
+  ];
+  const shown = parts.filter((p) => p.items.length > 0);
+  const empty = parts.filter((p) => p.items.length === 0);
   return h(
     "div",
     { class: "diff" },
@@ -381,98 +631,21 @@ function renderDiff(d: PolicyDiff): HTMLElement {
       { class: "diff-summary", "aria-label": "Summary" },
       d.summary.map((s) => h("li", null, s)),
     ),
-    diffSection(
-      "Criteria removed",
-      c.removed.length,
-      "diff-removed",
-      h("ul", { class: "redline" }, c.removed.map((x) => h("li", { class: "rl-removed", "data-id": x.from ?? "" }, h("span", { class: "mono" }, x.from ?? ""), " ", h("del", null, x.text ?? "")))),
-    ),
-    diffSection(
-      "Criteria added",
-      c.added.length,
-      "diff-added",
-      h("ul", { class: "redline" }, c.added.map((x) => h("li", { class: "rl-added", "data-id": x.to ?? "" }, h("span", { class: "mono" }, x.to ?? ""), " ", h("ins", null, x.text ?? "")))),
-    ),
-    diffSection(
-      "Renumbered",
-      c.renumbered.length,
-      "diff-renumbered",
+    shown.map((p) =>
       h(
-        "ul",
-        { class: "redline" },
-        c.renumbered.map((x) => h("li", null, h("span", { class: "mono" }, h("del", null, x.from ?? ""), " → ", h("ins", null, x.to ?? "")), " ", x.text ?? "")),
+        "section",
+        { class: "diff-part", id: p.id, "aria-labelledby": `${p.id}-h` },
+        h("h3", { id: `${p.id}-h` }, p.title, h("span", { class: "count" }, String(p.items.length))),
+        h("ul", { class: "redline" }, p.items),
       ),
     ),
-    diffSection(
-      "Reworded",
-      c.reworded.length,
-      "diff-reworded",
-      h(
-        "ul",
-        { class: "redline" },
-        c.reworded.map((x) =>
-          h("li", null, h("span", { class: "mono" }, x.from === x.to ? (x.to ?? "") : `${x.from} → ${x.to}`), " ", redline(x.before ?? "", x.after ?? "")),
-        ),
-      ),
-    ),
-    diffSection(
-      "Logic changed",
-      c.logic.length,
-      "diff-logic",
-      h("ul", { class: "redline" }, c.logic.map((x) => h("li", null, h("span", { class: "mono" }, x.to ?? ""), " ", h("del", null, x.before ?? ""), " → ", h("ins", null, x.after ?? "")))),
-    ),
-    diffSection(
-      "Notes changed",
-      c.notes.length,
-      "diff-notes",
-      h("ul", { class: "redline" }, c.notes.map((x) => h("li", null, h("span", { class: "mono" }, x.to ?? ""), " ", redline(x.before ?? "", x.after ?? "")))),
-    ),
-    diffSection(
-      "Sections",
-      d.sections.added.length + d.sections.removed.length + d.sections.changed.length,
-      "diff-sections",
-      h(
-        "ul",
-        { class: "redline" },
-        d.sections.added.map((x) => h("li", null, h("ins", null, `section ${x} added`))),
-        d.sections.removed.map((x) => h("li", null, h("del", null, `section ${x} removed`))),
-        d.sections.changed.map((x) => h("li", null, h("span", { class: "mono" }, x.from ?? ""), " ", redline(x.before ?? "", x.after ?? ""))),
-      ),
-    ),
-    diffSection(
-      "Codes",
-      d.codes.added.length + d.codes.removed.length + d.codes.changed.length,
-      "diff-codes",
-      h(
-        "ul",
-        { class: "redline" },
-        d.codes.added.map((x) => h("li", null, h("ins", { class: "mono" }, x), " added")),
-        d.codes.removed.map((x) => h("li", null, h("del", { class: "mono" }, x), " removed")),
-        d.codes.changed.map((x) => h("li", null, h("span", { class: "mono" }, x.code), " ", h("del", null, x.before), " → ", h("ins", null, x.after))),
-      ),
-    ),
-    diffSection(
-      "Revision log",
-      d.revisionLog.added.length + d.revisionLog.removed.length,
-      "diff-log",
-      h(
-        "ul",
-        { class: "redline" },
-        d.revisionLog.added.map((x) => h("li", null, h("ins", null, x))),
-        d.revisionLog.removed.map((x) => h("li", null, h("del", null, x))),
-      ),
-    ),
-    diffSection(
-      "References",
-      d.references.added.length + d.references.removed.length,
-      "diff-refs",
-      h(
-        "ul",
-        { class: "redline" },
-        d.references.added.map((x) => h("li", null, h("ins", null, x))),
-        d.references.removed.map((x) => h("li", null, h("del", null, x))),
-      ),
-    ),
+    empty.length
+      ? h(
+          "p",
+          { class: "muted small diff-none" },
+          `No change in: ${empty.map((p) => p.title.toLowerCase()).join(", ")}.`,
+        )
+      : null,
   );
 }
 
@@ -491,9 +664,32 @@ export async function diffView(app: App, _params: string[], query: URLSearchPara
       "div",
       { class: "page-head" },
       h("h1", null, a && b ? `${a} → ${b}` : "Compare versions"),
-      h("p", { class: "muted" }, "A semantic diff: criteria matched by their text, not their position — removed, added, renumbered, reworded, logic and notes, then codes, log and references."),
+      h(
+        "p",
+        { class: "muted" },
+        "A semantic diff: criteria matched by their text, not their position — removed, added, renumbered, reworded, logic and notes, then codes, log and references.",
+      ),
     ),
-    h("div", { class: "panel" }, h("ul", { class: "presets" }, presets(all).map((p) => h("li", null, h("a", { href: diffHref(p.a, p.b), ...(p.a === a && p.b === b && { "aria-current": "page" }) }, p.label)))), comparePicker(app, all, a, b)),
+    h(
+      "div",
+      { class: "panel" },
+      h(
+        "ul",
+        { class: "presets" },
+        presets(all).map((p) =>
+          h(
+            "li",
+            null,
+            h(
+              "a",
+              { href: diffHref(p.a, p.b), ...(p.a === a && p.b === b && { "aria-current": "page" }) },
+              p.label,
+            ),
+          ),
+        ),
+      ),
+      comparePicker(app, all, a, b),
+    ),
     h("div", { class: "panel" }, result),
   );
 }

@@ -29,7 +29,13 @@ export async function providerView(_app: App): Promise<Node> {
           h(
             "thead",
             null,
-            h("tr", null, h("th", { scope: "col" }, "Request"), h("th", { scope: "col" }, "Received"), h("th", { scope: "col" }, "Decision due")),
+            h(
+              "tr",
+              null,
+              h("th", { scope: "col" }, "Request"),
+              h("th", { scope: "col" }, "Received"),
+              h("th", { scope: "col" }, "Decision due"),
+            ),
           ),
           h(
             "tbody",
@@ -38,7 +44,15 @@ export async function providerView(_app: App): Promise<Node> {
               h(
                 "tr",
                 null,
-                h("td", null, h("a", { href: `#/requests/${encodeURIComponent(r.id)}`, class: "mono" }, `Request ${shortId(r.id)}`)),
+                h(
+                  "td",
+                  null,
+                  h(
+                    "a",
+                    { href: `#/requests/${encodeURIComponent(r.id)}`, class: "mono" },
+                    `Request ${shortId(r.id)}`,
+                  ),
+                ),
                 h("td", null, dateTime(r.receivedAt)),
                 h("td", null, `${dateTime(r.dueAt)}${r.expedited ? " (expedited)" : ""}`),
               ),
@@ -57,7 +71,9 @@ export function providerRequestView(v: RequestView): Node {
     h("h1", null, `Request ${shortId(v.id)}`),
     h("p", null, h("span", { class: `badge ${STATUS_CLASS[v.status] ?? ""}` }, v.statusText)),
     v.policy ? h("p", null, `${v.policy.id} version ${v.policy.version} · ${v.policy.title}`) : null,
-    v.status === "pended" ? h("p", { class: "muted" }, `A decision is due ${dueText(v.dueAt).text.replace(/^due /, "")}.`) : null,
+    v.status === "pended"
+      ? h("p", { class: "muted" }, `A decision is due ${dueText(v.dueAt).text.replace(/^due /, "")}.`)
+      : null,
     v.needed?.length
       ? h(
           "section",

@@ -68,7 +68,12 @@ function row(r: UiRequestRow): HTMLTableRowElement {
       "td",
       null,
       h("a", { href: `#/requests/${encodeURIComponent(r.id)}`, class: "mono", title: r.id }, label),
-      r.medicalDirectorOnly ? h("span", { class: "badge badge-md", title: "A policy note applies" }, "MD only") : null,
+      r.channel === "fhir-pas"
+        ? h("span", { class: "badge badge-fhir", title: "Submitted through the FHIR PAS API" }, "FHIR")
+        : null,
+      r.medicalDirectorOnly
+        ? h("span", { class: "badge badge-md", title: "A policy note applies" }, "MD only")
+        : null,
     ),
     h(
       "td",
@@ -83,7 +88,11 @@ function row(r: UiRequestRow): HTMLTableRowElement {
       r.policy
         ? [
             h("span", { class: "mono" }, r.policy.id),
-            h("span", { class: "muted small" }, ` ${r.policy.version}${r.policy.section ? ` §${r.policy.section}` : ""}`),
+            h(
+              "span",
+              { class: "muted small" },
+              ` ${r.policy.version}${r.policy.section ? ` §${r.policy.section}` : ""}`,
+            ),
           ]
         : h("span", { class: "muted" }, "—"),
     ),
@@ -92,7 +101,9 @@ function row(r: UiRequestRow): HTMLTableRowElement {
     h(
       "td",
       null,
-      r.expedited ? h("span", { class: "badge badge-expedited" }, "Expedited") : h("span", { class: "muted" }, "Standard"),
+      r.expedited
+        ? h("span", { class: "badge badge-expedited" }, "Expedited")
+        : h("span", { class: "muted" }, "Standard"),
     ),
     h("td", { class: "small" }, dateTime(r.receivedAt)),
   );
@@ -144,10 +155,19 @@ export async function queueView(app: App, _params: string[], query: URLSearchPar
         "f-outcome",
         "Recommendation",
         f.outcome,
-        [["", "Any"], ...outcomes.map((o): [string, string] => [o, OUTCOME_LABEL[o as keyof typeof OUTCOME_LABEL] ?? o])],
+        [
+          ["", "Any"],
+          ...outcomes.map((o): [string, string] => [o, OUTCOME_LABEL[o as keyof typeof OUTCOME_LABEL] ?? o]),
+        ],
         set("outcome"),
       ),
-      select("f-policy", "Policy", f.policy, [["", "Any"], ...policies.map((p): [string, string] => [p, p])], set("policy")),
+      select(
+        "f-policy",
+        "Policy",
+        f.policy,
+        [["", "Any"], ...policies.map((p): [string, string] => [p, p])],
+        set("policy"),
+      ),
       select(
         "f-state",
         "Member state",
@@ -184,7 +204,11 @@ export async function queueView(app: App, _params: string[], query: URLSearchPar
     replace(
       tableBox,
       shown.length === 0
-        ? h("p", { class: "empty" }, f.scope === "queue" ? "Nothing is waiting for review." : "No requests match.")
+        ? h(
+            "p",
+            { class: "empty" },
+            f.scope === "queue" ? "Nothing is waiting for review." : "No requests match.",
+          )
         : h(
             "table",
             { class: "table queue-table" },
@@ -218,7 +242,11 @@ export async function queueView(app: App, _params: string[], query: URLSearchPar
       "div",
       { class: "page-head" },
       h("h1", null, "Review queue"),
-      h("p", { class: "muted" }, "Soonest due first: 72 hours for expedited requests, 7 days for standard ones, from receipt."),
+      h(
+        "p",
+        { class: "muted" },
+        "Soonest due first: 72 hours for expedited requests, 7 days for standard ones, from receipt.",
+      ),
     ),
     filtersBox,
     summary,

@@ -7,6 +7,7 @@
 import {
   ApiError,
   type AuditEvent,
+  getOrigin,
   getRequest,
   postAnswers,
   postDecision,
@@ -51,6 +52,8 @@ interface State {
   notice?: { kind: "ok" | "warn" | "error"; text: string };
   /** Whether the browser engine agreed with the stored determination when the page loaded. */
   parity: boolean;
+  /** How the request arrived (its submitted answers' source). */
+  channel: "api" | "fhir-pas";
 }
 
 const LOGIC: Record<string, string> = {
@@ -89,13 +92,12 @@ function answerSource(s: State, key: string): string {
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i]!;
     const d = e.detail as { criteria?: unknown } | undefined;
-    if (e.action === "answered" && Array.isArray(d?.criteria) && d.criteria.includes(key)) return e.actor.name;
+    if (e.action === "answered" && Array.isArray(d?.criteria) && d.criteria.includes(key))
+      return e.actor.name;
   }
   const sub = events.find((e) => e.action === "submitted");
-  // Requests that came in through the FHIR APIs (Da Vinci PAS / DTR) say so in their submission event.
-  const via = JSON.stringify(sub?.detail ?? {}).match(/"(?:via|channel|source)":"([^"]+)"/)?.[1];
-  if (via && /fhir|pas|dtr/i.test(via)) return `FHIR submission (${via})`;
-  return sub ? `submitted by ${sub.actor.name}` : "submitted";
+  const by = sub ? ` by ${sub.actor.name}` : "";
+  return s.channel === "fhir-pas" ? `FHIR PAS submission${by}` : `submitted${by}`;
 }
 
 function sourceLabel(s: State, n: TraceNode): HTMLElement | null {
@@ -111,7 +113,12 @@ function sourceLabel(s: State, n: TraceNode): HTMLElement | null {
     case "fact": {
       const facts = s.view.review!.case.facts ?? {};
       const text = src.facts.map((f) => `${f} = ${JSON.stringify(facts[f] ?? null)}`).join(", ");
-      return h("span", { class: "source source-fact" }, h("span", { class: "source-kind" }, "fact"), ` ${text}`);
+      return h(
+        "span",
+        { class: "source source-fact" },
+        h("span", { class: "source-kind" }, "fact"),
+        ` ${text}`,
+      );
     }
     case "none":
       return h("span", { class: "source source-none" }, "not answered");
@@ -170,7 +177,12 @@ function treeNode(
   update: () => void,
 ): HTMLLIElement {
   const isQuestion = n.kind === "leaf" || n.kind === "condition" || n.kind === "note";
-  const context = n.kind === "note" ? "note" : n.kind === "leaf" && parent?.kind === "none" ? "contraindication" : "criterion";
+  const context =
+    n.kind === "note"
+      ? "note"
+      : n.kind === "leaf" && parent?.kind === "none"
+        ? "contraindication"
+        : "criterion";
   const logic = n.kind === "atLeast" ? "At least" : LOGIC[n.kind];
   const children = n.children ?? [];
   const row = h(
@@ -204,7 +216,12 @@ function treeNode(
     // A reference repeats another section's criteria: shown folded, read-only (answer them there).
     kids =
       n.kind === "ref"
-        ? h("details", { class: "ref-details" }, h("summary", null, `Criteria of the referenced section`), list)
+        ? h(
+            "details",
+            { class: "ref-details" },
+            h("summary", null, `Criteria of the referenced section`),
+            list,
+          )
         : list;
   }
   return h(
@@ -223,7 +240,7 @@ function recommendationPanel(s: State, update: () => void, save: () => void): HT
   return h(
     "section",
     { class: "panel recommendation", "aria-labelledby": "rec-h" },
-    h("h2", { id: "rec-h" }, "Recommendation"),
+    h("h2", { id: "rec-h", tabindex: "-1" }, "Recommendation"),
     h(
       "div",
       { class: "rec-main" },
@@ -244,11 +261,11 @@ function recommendationPanel(s: State, update: () => void, save: () => void): HT
         ? h(
             "p",
             { class: "policy-line" },
-            h("a", { href: `#/policies/${encodeURIComponent(`${s.live.policy.id}@${s.live.policy.version}`)}` }, [
-              s.live.policy.id,
-              " version ",
-              s.live.policy.version,
-            ]),
+            h(
+              "a",
+              { href: `#/policies/${encodeURIComponent(`${s.live.policy.id}@${s.live.policy.version}`)}` },
+              [s.live.policy.id, " version ", s.live.policy.version],
+            ),
             s.live.policy.section ? ` · section ${s.live.policy.section}` : "",
             ` · ${s.live.policy.title}`,
           )
@@ -259,7 +276,11 @@ function recommendationPanel(s: State, update: () => void, save: () => void): HT
       ? h(
           "div",
           { class: "reasons" },
-          h("h3", null, s.live.outcome === "denied" || s.live.outcome === "not-covered" ? "Why" : "Already failed"),
+          h(
+            "h3",
+            null,
+            s.live.outcome === "denied" || s.live.outcome === "not-covered" ? "Why" : "Already failed",
+          ),
           h(
             "ul",
             null,
@@ -282,7 +303,15 @@ function recommendationPanel(s: State, update: () => void, save: () => void): HT
           "ul",
           { class: "lines" },
           s.live.lines.map((l) =>
-            h("li", null, h("span", { class: "mono" }, l.code), " ", outcomeBadge(l.outcome), " ", h("span", { class: "muted small" }, l.basis)),
+            h(
+              "li",
+              null,
+              h("span", { class: "mono" }, l.code),
+              " ",
+              outcomeBadge(l.outcome),
+              " ",
+              h("span", { class: "muted small" }, l.basis),
+            ),
           ),
         )
       : null,
@@ -297,7 +326,11 @@ function recommendationPanel(s: State, update: () => void, save: () => void): HT
       ? h(
           "div",
           { class: "actions" },
-          h("button", { type: "button", class: "btn btn-primary", id: "save-answers", onclick: save }, `Save ${drafts} answer${drafts === 1 ? "" : "s"}`),
+          h(
+            "button",
+            { type: "button", class: "btn btn-primary", id: "save-answers", onclick: save },
+            `Save ${drafts} answer${drafts === 1 ? "" : "s"}`,
+          ),
           h(
             "button",
             {
@@ -313,13 +346,23 @@ function recommendationPanel(s: State, update: () => void, save: () => void): HT
         )
       : null,
     s.notice
-      ? h("p", { class: `notice notice-${s.notice.kind}`, id: "save-notice", role: s.notice.kind === "error" ? "alert" : "status" }, s.notice.text)
+      ? h(
+          "p",
+          {
+            class: `notice notice-${s.notice.kind}`,
+            id: "save-notice",
+            role: s.notice.kind === "error" ? "alert" : "status",
+          },
+          s.notice.text,
+        )
       : null,
     h(
       "p",
       { class: "engine-note" },
       `Evaluated in your browser by ${s.live.engine}, the server's engine`,
-      s.parity ? "; it agrees with the stored determination." : " — it disagrees with the stored determination: reload, or rely on the saved outcome.",
+      s.parity
+        ? "; it agrees with the stored determination."
+        : " — it disagrees with the stored determination: reload, or rely on the saved outcome.",
     ),
   );
 }
@@ -367,7 +410,8 @@ function questionsPanel(s: State, update: () => void): HTMLElement {
 function textOf(s: State, id: string): string | undefined {
   const walk = (n: TraceNode | undefined): string | undefined => {
     if (!n) return undefined;
-    if (n.id === id && n.kind !== "all" && n.kind !== "any" && n.kind !== "none" && n.kind !== "atLeast") return n.text;
+    if (n.id === id && n.kind !== "all" && n.kind !== "any" && n.kind !== "none" && n.kind !== "atLeast")
+      return n.text;
     for (const c of n.children ?? []) {
       const t = walk(c);
       if (t) return t;
@@ -420,17 +464,25 @@ function treePanel(s: State, update: () => void): HTMLElement {
 
 function defaultReason(outcome: Decision["outcome"], det: Determination, criteria: string[]): string {
   const p = det.policy;
-  const where = p ? `${p.id} version ${p.version}${p.section ? ` section ${p.section}` : ""}` : "the governing policy";
+  const where = p
+    ? `${p.id} version ${p.version}${p.section ? ` section ${p.section}` : ""}`
+    : "the governing policy";
   const cited = det.reasons.filter((r) => criteria.includes(r.criterion));
   if (outcome === "approved") return `The criteria of ${where} are met.`;
-  const what = cited.map((r) => `${r.criterion} (“${r.text}”) is ${r.status === "present" ? "present" : "not met"}`);
+  const what = cited.map(
+    (r) => `${r.criterion} (“${r.text}”) is ${r.status === "present" ? "present" : "not met"}`,
+  );
   if (outcome === "not-covered") {
     return `The requested service is not covered under ${where}${what.length ? `: ${what.join("; ")}` : "."}`;
   }
   return `Not medically necessary under ${where}${what.length ? `: ${what.join("; ")}.` : "."}`;
 }
 
-function decisionPanel(s: State, app: App, reload: (v: RequestView, notice?: State["notice"]) => void): HTMLElement {
+function decisionPanel(
+  s: State,
+  app: App,
+  reload: (v: RequestView, notice?: State["notice"]) => Promise<void>,
+): HTMLElement {
   const v = s.view;
   const r = v.review!;
   const head = h("h2", { id: "dec-h" }, "Decision");
@@ -440,7 +492,12 @@ function decisionPanel(s: State, app: App, reload: (v: RequestView, notice?: Sta
       "section",
       { class: "panel decision", "aria-labelledby": "dec-h", id: "decision" },
       head,
-      h("p", null, outcomeBadge(d.outcome), d.automatic ? h("span", { class: "muted" }, " issued automatically") : null),
+      h(
+        "p",
+        null,
+        outcomeBadge(d.outcome),
+        d.automatic ? h("span", { class: "muted" }, " issued automatically") : null,
+      ),
       h("p", { class: "reason" }, d.reason),
       d.criteria.length
         ? h(
@@ -454,7 +511,15 @@ function decisionPanel(s: State, app: App, reload: (v: RequestView, notice?: Sta
         { class: "muted small" },
         `Signed by ${d.signedBy.name} (${ROLE_LABEL[d.signedBy.role] ?? d.signedBy.role}) on ${dateTime(d.signedAt)}, against determination #${d.determinationSeq}.`,
       ),
-      h("a", { class: "btn btn-primary", href: `#/requests/${encodeURIComponent(v.id)}/letter`, id: "open-letter" }, "Open the letter"),
+      h(
+        "a",
+        {
+          class: "btn btn-primary",
+          href: `#/requests/${encodeURIComponent(v.id)}/letter`,
+          id: "open-letter",
+        },
+        "Open the letter",
+      ),
     );
   }
   if (r.workflowStatus !== "awaiting-review") {
@@ -467,14 +532,17 @@ function decisionPanel(s: State, app: App, reload: (v: RequestView, notice?: Sta
   }
   const role = app.session!.principal.role;
   let blocked: string | undefined;
-  if (role !== "reviewer" && role !== "medical-director") blocked = `${ROLE_LABEL[role] ?? role}s cannot sign decisions.`;
+  if (role !== "reviewer" && role !== "medical-director")
+    blocked = `${ROLE_LABEL[role] ?? role}s cannot sign decisions.`;
   else if (r.medicalDirectorOnly && role !== "medical-director") {
     blocked = "A policy note applies to this request: only a medical director may sign it.";
   }
   const drafts = Object.keys(s.draft).length;
   const det = stored(v).determination;
   const engine = det.outcome;
-  const initial: Decision["outcome"] = engine === "denied" ? "denied" : engine === "not-covered" ? "not-covered" : "approved";
+  // Preselect only what the engine recommends; a pended or review request needs the reviewer's own choice.
+  const initial: Decision["outcome"] | undefined =
+    engine === "denied" || engine === "not-covered" || engine === "approved" ? engine : undefined;
   const candidates = [
     ...det.reasons.map((x) => ({ id: x.criterion, text: x.text, checked: true })),
     ...det.needed.map((x) => ({ id: x.criterion, text: x.text, checked: false })),
@@ -485,7 +553,13 @@ function decisionPanel(s: State, app: App, reload: (v: RequestView, notice?: Sta
     rows: 4,
     required: true,
     minlength: 3,
-    value: defaultReason(initial, det, candidates.filter((c) => c.checked).map((c) => c.id)),
+    value: initial
+      ? defaultReason(
+          initial,
+          det,
+          candidates.filter((c) => c.checked).map((c) => c.id),
+        )
+      : "",
   });
   let edited = false;
   reasonBox.addEventListener("input", () => {
@@ -505,9 +579,17 @@ function decisionPanel(s: State, app: App, reload: (v: RequestView, notice?: Sta
         button.disabled = true;
         error.textContent = "";
         try {
-          const next = await postDecision(v.id, { outcome, reason: String(fd.get("reason") ?? ""), criteria, version: r.version });
+          const next = await postDecision(v.id, {
+            outcome,
+            reason: String(fd.get("reason") ?? ""),
+            criteria,
+            version: r.version,
+          });
           app.announce(`Decision signed: ${OUTCOME_LABEL[outcome]}.`);
-          reload(next, { kind: "ok", text: `Decision signed: ${OUTCOME_LABEL[outcome]}. The letter is ready.` });
+          await reload(next, {
+            kind: "ok",
+            text: `Decision signed: ${OUTCOME_LABEL[outcome]}. The letter is ready.`,
+          });
           document.getElementById("open-letter")?.focus();
         } catch (err) {
           error.textContent = err instanceof ApiError ? err.message : String(err);
@@ -518,7 +600,8 @@ function decisionPanel(s: State, app: App, reload: (v: RequestView, notice?: Sta
         const t = ev.target as HTMLInputElement;
         if ((t.name === "outcome" || t.name === "criteria") && !edited) {
           const fd = new FormData(form);
-          reasonBox.value = defaultReason(fd.get("outcome") as Decision["outcome"], det, fd.getAll("criteria").map(String));
+          const outcome = fd.get("outcome") as Decision["outcome"] | null;
+          if (outcome) reasonBox.value = defaultReason(outcome, det, fd.getAll("criteria").map(String));
         }
       },
     },
@@ -530,7 +613,7 @@ function decisionPanel(s: State, app: App, reload: (v: RequestView, notice?: Sta
         h(
           "label",
           { class: "choice" },
-          h("input", { type: "radio", name: "outcome", value: o, checked: o === initial }),
+          h("input", { type: "radio", name: "outcome", value: o, checked: o === initial, required: true }),
           ` ${o === "approved" ? "Approve" : o === "denied" ? "Deny (not medically necessary)" : "Not covered"}`,
         ),
       ),
@@ -561,7 +644,12 @@ function decisionPanel(s: State, app: App, reload: (v: RequestView, notice?: Sta
     error,
     h(
       "button",
-      { type: "submit", class: "btn btn-primary", id: "sign-decision", ...(blocked || drafts ? { disabled: true } : {}) },
+      {
+        type: "submit",
+        class: "btn btn-primary",
+        id: "sign-decision",
+        ...(blocked || drafts ? { disabled: true } : {}),
+      },
       "Sign decision",
     ),
   );
@@ -571,7 +659,13 @@ function decisionPanel(s: State, app: App, reload: (v: RequestView, notice?: Sta
     { class: "panel decision", "aria-labelledby": "dec-h", id: "decision" },
     head,
     blocked ? h("p", { class: "notice notice-warn", id: "sign-blocked" }, blocked) : null,
-    !blocked && drafts ? h("p", { class: "notice notice-warn" }, "Save or discard your answers first: a decision is signed against the saved determination.") : null,
+    !blocked && drafts
+      ? h(
+          "p",
+          { class: "notice notice-warn" },
+          "Save or discard your answers first: a decision is signed against the saved determination.",
+        )
+      : null,
     form,
   );
 }
@@ -581,7 +675,10 @@ function casePanel(v: RequestView): HTMLElement {
   const facts = Object.entries(c.facts ?? {});
   const rows: [string, string][] = [
     ["Member state", c.member.state],
-    ["Birth date / age", c.member.birthDate ? day(c.member.birthDate) : c.member.age !== undefined ? `${c.member.age}` : "—"],
+    [
+      "Birth date / age",
+      c.member.birthDate ? day(c.member.birthDate) : c.member.age !== undefined ? `${c.member.age}` : "—",
+    ],
     ["Line of business", c.member.lineOfBusiness ?? "—"],
     ["Codes", c.service.codes.join(", ")],
     ["Date of service", day(c.service.dateOfService)],
@@ -592,11 +689,19 @@ function casePanel(v: RequestView): HTMLElement {
     "section",
     { class: "panel case", "aria-labelledby": "case-h" },
     h("h2", { id: "case-h" }, "Request"),
-    h("dl", { class: "kv" }, rows.map(([k, val]) => [h("dt", null, k), h("dd", null, val)])),
+    h(
+      "dl",
+      { class: "kv" },
+      rows.map(([k, val]) => [h("dt", null, k), h("dd", null, val)]),
+    ),
     facts.length
       ? [
           h("h3", null, "Facts"),
-          h("dl", { class: "kv" }, facts.map(([k, val]) => [h("dt", { class: "mono" }, k), h("dd", null, JSON.stringify(val))])),
+          h(
+            "dl",
+            { class: "kv" },
+            facts.map(([k, val]) => [h("dt", { class: "mono" }, k), h("dd", null, JSON.stringify(val))]),
+          ),
         ]
       : null,
   );
@@ -617,7 +722,15 @@ function historyPanel(v: RequestView): HTMLElement {
     h(
       "ol",
       { class: "timeline" },
-      r.events.map((e) => h("li", null, h("span", { class: "t-when" }, dateTime(e.at)), h("span", { class: "t-what" }, describe(e)), h("span", { class: "t-who" }, e.actor.name))),
+      r.events.map((e) =>
+        h(
+          "li",
+          null,
+          h("span", { class: "t-when" }, dateTime(e.at)),
+          h("span", { class: "t-what" }, describe(e)),
+          h("span", { class: "t-who" }, e.actor.name),
+        ),
+      ),
     ),
     h("h3", null, "Determinations"),
     h(
@@ -628,7 +741,12 @@ function historyPanel(v: RequestView): HTMLElement {
           "li",
           null,
           h("span", { class: "t-when" }, `#${d.seq} ${dateTime(d.createdAt)}`),
-          h("span", { class: "t-what" }, outcomeBadge(d.outcome), ` ${d.trigger === "submit" ? "on submission" : "after answers"}`),
+          h(
+            "span",
+            { class: "t-what" },
+            outcomeBadge(d.outcome),
+            ` ${d.trigger === "submit" ? "on submission" : "after answers"}`,
+          ),
           h("span", { class: "t-who" }, d.actor.name),
         ),
       ),
@@ -640,10 +758,14 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
   const id = params[0]!;
   const view = await getRequest(id);
   if (!view.review) return providerRequestView(view);
+  const origin = await getOrigin(id).catch(() => undefined);
   const policies = await loadPoliciesFor(stored(view).determination);
-  const s: State = { view, policies, draft: {}, live: stored(view).determination, parity: true };
+  const s: State = { view, policies, draft: {}, live: stored(view).determination, parity: true, channel: origin?.channel ?? "api" };
   evaluate(s);
-  s.parity = !s.evalError && s.live.outcome === stored(view).determination.outcome;
+  // The browser must reproduce the stored determination before it is trusted with live answers.
+  const summary = (d: Determination) =>
+    JSON.stringify([d.outcome, d.reasons.map((r) => r.criterion), d.needed.map((n) => n.criterion)]);
+  s.parity = !s.evalError && summary(s.live) === summary(stored(view).determination);
 
   const head = h("div", { class: "page-head" });
   const left = h("div", { class: "col-main" });
@@ -658,29 +780,29 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
       const next = await postAnswers(id, answers);
       const server = next.review!.engineOutcome;
       const agree = server === expected;
-      reload(next, {
+      await reload(next, {
         kind: agree ? "ok" : "warn",
         text: agree
           ? `Saved. The server re-evaluated: ${OUTCOME_LABEL[server]}, as in your browser.`
           : `Saved. The server re-evaluated: ${OUTCOME_LABEL[server]} (your browser showed ${OUTCOME_LABEL[expected]}).`,
       });
       app.announce(`Answers saved. Recommendation: ${OUTCOME_LABEL[server]}.`);
+      // The Save button is gone: keep keyboard users on the panel that reports the result.
+      document.getElementById("rec-h")?.focus();
     } catch (err) {
       s.notice = { kind: "error", text: err instanceof ApiError ? err.message : String(err) };
       draw();
     }
   };
 
-  const reload = (next: RequestView, notice?: State["notice"]) => {
+  const reload = async (next: RequestView, notice?: State["notice"]) => {
     s.view = next;
     s.draft = {};
     if (notice) s.notice = notice;
     else delete s.notice;
-    void loadPoliciesFor(stored(next).determination).then((p) => {
-      s.policies = p;
-      evaluate(s);
-      draw();
-    });
+    s.policies = await loadPoliciesFor(stored(next).determination);
+    evaluate(s);
+    draw();
   };
 
   const update = () => {
@@ -698,25 +820,51 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
     const due = dueText(v.dueAt);
     replace(
       head,
-      h("p", { class: "crumbs" }, h("a", { href: "#/queue" }, "Queue"), " / ", h("span", { class: "mono" }, shortId(v.id))),
+      h(
+        "p",
+        { class: "crumbs" },
+        h("a", { href: "#/queue" }, "Queue"),
+        " / ",
+        h("span", { class: "mono" }, shortId(v.id)),
+      ),
       h("h1", null, `Request ${shortId(v.id)}`),
       h(
         "div",
         { class: "head-badges" },
-        h("span", { class: "badge badge-workflow" }, WORKFLOW_LABEL[v.review!.workflowStatus] ?? v.review!.workflowStatus),
-        v.expedited ? h("span", { class: "badge badge-expedited" }, "Expedited (72 h)") : h("span", { class: "badge" }, "Standard (7 days)"),
+        h(
+          "span",
+          { class: "badge badge-workflow" },
+          WORKFLOW_LABEL[v.review!.workflowStatus] ?? v.review!.workflowStatus,
+        ),
+        v.expedited
+          ? h("span", { class: "badge badge-expedited" }, "Expedited (72 h)")
+          : h("span", { class: "badge" }, "Standard (7 days)"),
         v.review!.workflowStatus === "awaiting-review"
-          ? h("span", { class: `badge ${due.overdue ? "badge-overdue" : "badge-due"}` }, `${due.text} · ${dateTime(v.dueAt)}`)
+          ? h(
+              "span",
+              { class: `badge ${due.overdue ? "badge-overdue" : "badge-due"}` },
+              `${due.text} · ${dateTime(v.dueAt)}`,
+            )
           : null,
-        v.review!.medicalDirectorOnly ? h("span", { class: "badge badge-md" }, "Medical director only") : null,
-        h("span", { class: "muted small" }, `Received ${dateTime(v.receivedAt)} · provider sees “${v.statusText}”`),
+        v.review!.medicalDirectorOnly
+          ? h("span", { class: "badge badge-md" }, "Medical director only")
+          : null,
+        h(
+          "span",
+          { class: "muted small" },
+          `Received ${dateTime(v.receivedAt)} · provider sees “${v.statusText}”`,
+        ),
       ),
     );
-    replace(left, recommendationPanel(s, update, () => void save()), questionsPanel(s, update), treePanel(s, update));
+    replace(
+      left,
+      recommendationPanel(s, update, () => void save()),
+      questionsPanel(s, update),
+      treePanel(s, update),
+    );
     replace(right, decisionPanel(s, app, reload), casePanel(s.view), historyPanel(s.view));
     if (focusId) document.getElementById(focusId)?.focus();
   };
   draw();
   return h("div", { class: "request" }, head, h("div", { class: "cols" }, left, right));
 }
-

@@ -73,7 +73,9 @@ export async function signInView(app: App): Promise<Node> {
       class: "panel",
       onsubmit: (ev: Event) => {
         ev.preventDefault();
-        const input = (ev.currentTarget as HTMLFormElement).elements.namedItem("token") as HTMLTextAreaElement;
+        const input = (ev.currentTarget as HTMLFormElement).elements.namedItem(
+          "token",
+        ) as HTMLTextAreaElement;
         const token = input.value.trim().replace(/^Bearer\s+/i, "");
         const principal = principalOfToken(token);
         if (!principal) {
@@ -86,7 +88,14 @@ export async function signInView(app: App): Promise<Node> {
     },
     h("h2", null, demo.length > 0 ? "Or use a token" : "Sign in with a token"),
     h("label", { for: "token" }, "Bearer token"),
-    h("textarea", { id: "token", name: "token", rows: 3, spellcheck: "false", autocomplete: "off", required: true }),
+    h("textarea", {
+      id: "token",
+      name: "token",
+      rows: 3,
+      spellcheck: "false",
+      autocomplete: "off",
+      required: true,
+    }),
     h("p", { class: "hint" }, "An administrator issues tokens with POST /api/tokens."),
     h("button", { type: "submit", class: "btn" }, "Sign in with token"),
   );

@@ -1,0 +1,10 @@
+import { compile, evaluateSection } from "../src/evaluate/index.js";
+import { CPMP173_PREDICATES, cpmp173 } from "../src/evaluate/fixtures/cpmp173.js";
+import { caseLines } from "./evaluate-cases.js";
+const cp = compile(cpmp173(), CPMP173_PREDICATES);
+const all = caseLines(1024).map((l) => ({ section: l.section, input: { answers: l.answers, facts: {}, dateOfService: "2026-03-01" } }));
+const which = process.argv[2] ?? "pended";
+const lines = all.filter((l) => evaluateSection(cp, l.section, l.input).outcome === which);
+let s = 0;
+for (let p = 0; p < 3000; p++) for (const l of lines) s += evaluateSection(cp, l.section, l.input, { trace: process.argv[3] === "trace" }).needed.length;
+console.log(s);

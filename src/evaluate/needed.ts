@@ -1,0 +1,522 @@
+/**
+ * Needed questions (SPEC 2.2 `pended`): exactly the unknown questions whose answer can still change
+ * the outcome, each once at its canonical id, most decisive first.
+ *
+ * The outcome is a one-to-one function of the pair (strict value, relaxed value), so a question is
+ * needed exactly when it can change one of the two. For each, the candidates are the unknown
+ * questions on a path of undecided nodes from the root. Where that undecided part is read-once
+ * (every question and node met once) the candidates are exact: an undecided all / any / none /
+ * atLeast gate can be tipped by each undecided input. Where a question or a referenced section
+ * occurs twice (CP.MP.173 II refers to I twice and repeats I's contraindications), a candidate can
+ * be absorbed — `I ∧ (I ∨ x)` does not need `x` — so each candidate is confirmed by a witness:
+ * answers to the other candidates under which it alone flips the value. The witness is first built
+ * directly (sensitising the path to the question), else searched for depth-first with pruning, within
+ * a budget beyond which the candidate is kept: a needed question is never missed.
+ */
+import type { Needed } from "../model/index.js";
+import {
+  ALL,
+  ANY,
+  AT_LEAST,
+  type CompiledPolicy,
+  type CompiledSection,
+  LEAF,
+  NONE,
+  type NodeKind,
+  REF,
+} from "./compile.js";
+import { nextEpoch, run } from "./run.js";
+import { and, F, isDecided, T, type Tri, U } from "./tri.js";
+
+/** The two answers to a question, met first. */
+const BOTH: readonly Tri[] = [T, F];
+
+/** Search steps one case may spend confirming candidates before keeping the rest unconfirmed. */
+const WITNESS_BUDGET = 2048;
+
+/** One of the two evaluations (strict or relaxed) and its candidates. */
+interface Mode {
+  cp: CompiledPolicy;
+  sec: CompiledSection;
+  vals: Int8Array;
+  logic: Int8Array;
+  relaxed: boolean;
+  nepoch: number;
+  /** Unknown questions on undecided paths, in the order met. */
+  found: number[];
+  /** A question or a node was met twice: the undecided part is not read-once. */
+  entangled: boolean;
+}
+
+export function collectNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[] {
+  const { qflag } = cp.scratch;
+  const strict = walkMode(cp, sec, false);
+  const relaxed = walkMode(cp, sec, true);
+  const candidates: number[] = [];
+  for (const mode of [strict, relaxed]) {
+    if (mode === undefined) continue;
+    const bit = mode.relaxed ? 2 : 1;
+    for (const q of mode.found) {
+      if (qflag[q] === 0) candidates.push(q);
+      qflag[q] = qflag[q]! | bit;
+    }
+  }
+  // One trial per candidate, each way: the strict and relaxed values it leads to. They rank the
+  // candidates and, where both ways decide a value differently, prove the candidate needed. Not
+  // needed for a single candidate of a read-once evaluation: it is needed, and first.
+  const entangled = strict?.entangled === true || relaxed?.entangled === true;
+  if (candidates.length === 1 && !entangled) {
+    qflag[candidates[0]!] = 0;
+    const question = cp.questions[candidates[0]!]!;
+    return [{ criterion: question.id, text: question.text }];
+  }
+  save(cp);
+  const { sv, rv, trial } = cp.scratch;
+  for (let k = 0; k < candidates.length; k++) {
+    const q = candidates[k]!;
+    setQuestion(cp, sec, q, T);
+    trial[4 * k] = sv[sec.root]!;
+    trial[4 * k + 1] = rv[sec.root]!;
+    setQuestion(cp, sec, q, F);
+    trial[4 * k + 2] = sv[sec.root]!;
+    trial[4 * k + 3] = rv[sec.root]!;
+    cp.scratch.qv[q] = U;
+    restore(cp);
+  }
+  const budget = { left: WITNESS_BUDGET };
+  const kept: number[] = [];
+  const score: number[] = [];
+  for (let k = 0; k < candidates.length; k++) {
+    const q = candidates[k]!;
+    const flag = qflag[q]!;
+    qflag[q] = 0;
+    const need =
+      ((flag & 1) !== 0 && needs(strict!, q, trial[4 * k] as Tri, trial[4 * k + 2] as Tri, budget)) ||
+      ((flag & 2) !== 0 && needs(relaxed!, q, trial[4 * k + 1] as Tri, trial[4 * k + 3] as Tri, budget));
+    if (!need) continue;
+    kept.push(q);
+    score.push(Math.max(decisiveness(trial, 4 * k), decisiveness(trial, 4 * k + 2)));
+  }
+  // Most decisive first: one answer makes the outcome final (2), or ends `pended` (1); then
+  // document order (question numbers are in document order).
+  const order = kept.map((_, k) => k);
+  order.sort((a, b) => score[b]! - score[a]! || kept[a]! - kept[b]!);
+  const out: Needed[] = new Array(order.length);
+  for (let k = 0; k < order.length; k++) {
+    const question = cp.questions[kept[order[k]!]!]!;
+    out[k] = { criterion: question.id, text: question.text };
+  }
+  return out;
+}
+
+function decisiveness(trial: Int8Array, at: number): number {
+  const s = trial[at] as Tri;
+  const r = trial[at + 1] as Tri;
+  return isDecided(s) && isDecided(r) ? 2 : isDecided(r) ? 1 : 0;
+}
+
+/**
+ * Whether candidate `q` can change this evaluation's value, given the values `a` / `b` it leads to
+ * when met / not met. Exact without more work unless the undecided part is entangled.
+ */
+function needs(mode: Mode, q: number, a: Tri, b: Tri, budget: { left: number }): boolean {
+  if (!mode.entangled) return true;
+  if (isDecided(a) && isDecided(b)) return a !== b;
+  return confirmed(mode, q, budget);
+}
+
+/** Saves the node values (before trial answers). */
+function save(cp: CompiledPolicy): void {
+  const { sv, rv, slv, rlv, saved } = cp.scratch;
+  saved[0].set(sv);
+  saved[1].set(rv);
+  saved[2].set(slv);
+  saved[3].set(rlv);
+}
+
+/** Restores the node values saved by {@link save} (the answers must be restored by the caller). */
+function restore(cp: CompiledPolicy): void {
+  const { sv, rv, slv, rlv, saved } = cp.scratch;
+  sv.set(saved[0]);
+  rv.set(saved[1]);
+  slv.set(saved[2]);
+  rlv.set(saved[3]);
+}
+
+function walkMode(cp: CompiledPolicy, sec: CompiledSection, relaxed: boolean): Mode | undefined {
+  const s = cp.scratch;
+  const vals = relaxed ? s.rv : s.sv;
+  if (vals[sec.root] !== U) return undefined;
+  const mode: Mode = {
+    cp,
+    sec,
+    vals,
+    logic: relaxed ? s.rlv : s.slv,
+    relaxed,
+    nepoch: nextEpoch(cp),
+    found: [],
+    entangled: false,
+  };
+  walk(mode, sec.root);
+  return mode;
+}
+
+function add(mode: Mode, q: number): void {
+  const { qwalk } = mode.cp.scratch;
+  if (qwalk[q] === mode.nepoch) {
+    mode.entangled = true;
+    return;
+  }
+  qwalk[q] = mode.nepoch;
+  mode.found.push(q);
+}
+
+/** Collects the unknown questions under node `i`, which is undecided in this evaluation. */
+function walk(mode: Mode, i: number): void {
+  const { cp, vals, logic } = mode;
+  const { nmark, qv } = cp.scratch;
+  if (nmark[i] === mode.nepoch) {
+    mode.entangled = true;
+    return;
+  }
+  nmark[i] = mode.nepoch;
+  const nq = cp.note[i]!;
+  const c = cp.cond[i]!;
+  const lv = logic[i] as Tri;
+  // The node is note(condition ∧ logic); `inner` is the value after the condition, before the note.
+  const inner = c >= 0 ? and(lv, qv[c] as Tri) : lv;
+  if (mode.relaxed && nq >= 0) {
+    if (qv[nq] === U) add(mode, nq);
+    if (inner !== U) return;
+  }
+  if (c >= 0 && qv[c] === U) add(mode, c);
+  if (lv !== U) return;
+  const k = cp.kind[i] as NodeKind;
+  switch (k) {
+    case LEAF:
+      add(mode, cp.q[i]!);
+      return;
+    case REF: {
+      const t = cp.target[i]!;
+      if (t >= 0) walk(mode, t);
+      return;
+    }
+    case ALL:
+    case ANY:
+    case NONE:
+    case AT_LEAST:
+      for (let c2 = cp.kidStart[i]!; c2 < cp.kidEnd[i]!; c2++) {
+        const j = cp.kids[c2]!;
+        if (vals[j] === U) walk(mode, j);
+      }
+      return;
+    default: {
+      const never: never = k;
+      throw new Error(`unknown node kind ${never}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Witnesses for entangled candidates
+
+/** Where the question sits at the end of a path: a leaf, a group's condition, a note. */
+const AT_LEAF = 1;
+const AT_COND = 2;
+const AT_NOTE = 3;
+
+/** A witness attempt for `target` in one evaluation; `log` records the answers it set. */
+interface Probe {
+  mode: Mode;
+  target: number;
+  log: number[];
+}
+
+/** Sets question `q` and re-evaluates just the nodes that depend on it. */
+function setQuestion(cp: CompiledPolicy, sec: CompiledSection, q: number, v: Tri): void {
+  cp.scratch.qv[q] = v;
+  const deps = sec.deps[q];
+  if (deps !== undefined) run(cp, deps, sec.relaxed);
+}
+
+function assign(p: Probe, x: number, v: Tri): void {
+  setQuestion(p.mode.cp, p.mode.sec, x, v);
+  p.log.push(x);
+}
+
+/** Whether the target answered each way decides the value both times, differently. */
+function flips(p: Probe): boolean {
+  const { cp, sec, vals } = p.mode;
+  setQuestion(cp, sec, p.target, T);
+  const a = vals[sec.root] as Tri;
+  setQuestion(cp, sec, p.target, F);
+  const b = vals[sec.root] as Tri;
+  return isDecided(a) && isDecided(b) && a !== b;
+}
+
+/** Whether the candidate can change this evaluation's value; leaves answers and values as found. */
+function confirmed(mode: Mode, q: number, budget: { left: number }): boolean {
+  const { cp } = mode;
+  const p: Probe = { mode, target: q, log: [] };
+  let ok = sensitise(p) && flips(p);
+  undo(p);
+  restore(cp);
+  if (!ok) {
+    const others = mode.found.filter((x) => x !== q);
+    ok = search(p, others, 0, budget);
+    undo(p);
+    restore(cp);
+  }
+  return ok;
+}
+
+function undo(p: Probe): void {
+  const { qv } = p.mode.cp.scratch;
+  for (const x of p.log) qv[x] = U;
+  qv[p.target] = U;
+  p.log.length = 0;
+}
+
+/**
+ * A path of undecided nodes from `i` down to where the target is asked, like {@link walk};
+ * returns where it is asked (0: not under `i`).
+ */
+function findPath(p: Probe, i: number, path: number[]): number {
+  const { cp, vals, logic, relaxed, nepoch } = p.mode;
+  const { nmark, qv } = cp.scratch;
+  if (nmark[i] === nepoch) return 0;
+  nmark[i] = nepoch;
+  path.push(i);
+  const nq = cp.note[i]!;
+  const c = cp.cond[i]!;
+  const lv = logic[i] as Tri;
+  const inner = c >= 0 ? and(lv, qv[c] as Tri) : lv;
+  let at = 0;
+  if (relaxed && nq >= 0 && nq === p.target && qv[nq] === U) at = AT_NOTE;
+  else if (relaxed && nq >= 0 && inner !== U) at = 0;
+  else if (c === p.target && qv[c] === U) at = AT_COND;
+  else if (lv === U) {
+    const k = cp.kind[i] as NodeKind;
+    switch (k) {
+      case LEAF:
+        if (cp.q[i] === p.target) at = AT_LEAF;
+        break;
+      case REF: {
+        const t = cp.target[i]!;
+        if (t >= 0) at = findPath(p, t, path);
+        break;
+      }
+      case ALL:
+      case ANY:
+      case NONE:
+      case AT_LEAST:
+        for (let c2 = cp.kidStart[i]!; c2 < cp.kidEnd[i]! && at === 0; c2++) {
+          const j = cp.kids[c2]!;
+          if (vals[j] === U) at = findPath(p, j, path);
+        }
+        break;
+      default: {
+        const never: never = k;
+        throw new Error(`unknown node kind ${never}`);
+      }
+    }
+  }
+  if (at === 0) path.pop();
+  return at;
+}
+
+/** Whether the target is still asked on a path of undecided nodes. */
+function reachable(p: Probe): boolean {
+  p.mode.nepoch = nextEpoch(p.mode.cp);
+  return findPath(p, p.mode.sec.root, []) !== 0;
+}
+
+/**
+ * Answers the other questions along one undecided path to the target so that every gate on it
+ * passes the target's value through: other children of an `all` met, of an `any` or `none` not
+ * met / absent, of an `atLeast(n)` exactly n−1 met; conditions met; notes not waiving. Returns
+ * whether a path was found (the caller checks that the target then flips the value).
+ */
+function sensitise(p: Probe): boolean {
+  const { cp } = p.mode;
+  const { qv } = cp.scratch;
+  const path: number[] = [];
+  p.mode.nepoch = nextEpoch(cp);
+  const at = findPath(p, p.mode.sec.root, path);
+  if (at === 0) return false;
+  for (let k = 0; k < path.length; k++) {
+    const n = path[k]!;
+    const last = k === path.length - 1;
+    const nq = cp.note[n]!;
+    if (p.mode.relaxed && nq >= 0) {
+      const positive = cp.neg[n] === 0;
+      if (last && at === AT_NOTE) {
+        // note ∨ inner (or inner ∧ ¬note under `none`): the inner value must not decide it.
+        forceInner(p, n, positive ? F : T);
+        continue;
+      }
+      if (qv[nq] === U) assign(p, nq, F);
+    }
+    if (last && at === AT_COND) {
+      forceLogic(p, n, T);
+      continue;
+    }
+    const c = cp.cond[n]!;
+    if (c >= 0 && c !== p.target && qv[c] === U) assign(p, c, T);
+    if (last) continue;
+    const next = path[k + 1]!;
+    const k0 = cp.kind[n] as NodeKind;
+    switch (k0) {
+      case ALL:
+        for (let c2 = cp.kidStart[n]!; c2 < cp.kidEnd[n]!; c2++)
+          if (cp.kids[c2] !== next) force(p, cp.kids[c2]!, T);
+        break;
+      case ANY:
+      case NONE:
+        for (let c2 = cp.kidStart[n]!; c2 < cp.kidEnd[n]!; c2++)
+          if (cp.kids[c2] !== next) force(p, cp.kids[c2]!, F);
+        break;
+      case AT_LEAST: {
+        const { vals } = p.mode;
+        let met = 0;
+        for (let c2 = cp.kidStart[n]!; c2 < cp.kidEnd[n]!; c2++)
+          if (cp.kids[c2] !== next && vals[cp.kids[c2]!] === T) met++;
+        for (let c2 = cp.kidStart[n]!; c2 < cp.kidEnd[n]!; c2++) {
+          const j = cp.kids[c2]!;
+          if (j === next || vals[j] !== U) continue;
+          if (met < cp.n[n]! - 1 && force(p, j, T)) met++;
+          else force(p, j, F);
+        }
+        break;
+      }
+      case LEAF:
+      case REF:
+        break;
+      default: {
+        const never: never = k0;
+        throw new Error(`unknown node kind ${never}`);
+      }
+    }
+  }
+  return true;
+}
+
+/** Tries to give node `x` the value `v` in this evaluation by answering questions under it. */
+function force(p: Probe, x: number, v: Tri): boolean {
+  const { cp, vals, relaxed } = p.mode;
+  const { qv } = cp.scratch;
+  if (vals[x] === v) return true;
+  if (vals[x] !== U) return false;
+  const nq = cp.note[x]!;
+  if (relaxed && nq >= 0 && qv[nq] === U && nq !== p.target) {
+    // A note that waives makes the node met (a contraindication absent); one that does not, leaves it.
+    const waives = cp.neg[x] === 0 ? v === T : v === F;
+    if (waives) {
+      assign(p, nq, T);
+      return vals[x] === v;
+    }
+    assign(p, nq, F);
+  }
+  return forceInner(p, x, v) && vals[x] === v;
+}
+
+/** As {@link force}, for the node's value before its note: its condition and its logic. */
+function forceInner(p: Probe, x: number, v: Tri): boolean {
+  const { cp } = p.mode;
+  const { qv } = cp.scratch;
+  const c = cp.cond[x]!;
+  if (c < 0) return forceLogic(p, x, v);
+  if (c === p.target) return false;
+  const cv = qv[c] as Tri;
+  if (v === F) {
+    if (cv === F) return true;
+    if (cv === U) {
+      assign(p, c, F);
+      return true;
+    }
+    return forceLogic(p, x, F);
+  }
+  if (cv === F) return false;
+  if (cv === U) assign(p, c, T);
+  return forceLogic(p, x, T);
+}
+
+/** As {@link force}, for the node's own logic over its children (or a leaf's question). */
+function forceLogic(p: Probe, x: number, v: Tri): boolean {
+  const { cp, vals, logic } = p.mode;
+  if (logic[x] === v) return true;
+  if (logic[x] !== U) return false;
+  const k = cp.kind[x] as NodeKind;
+  const s = cp.kidStart[x]!;
+  const e = cp.kidEnd[x]!;
+  switch (k) {
+    case LEAF: {
+      const q = cp.q[x]!;
+      if (q === p.target) return false;
+      assign(p, q, v);
+      return true;
+    }
+    case REF: {
+      const t = cp.target[x]!;
+      return t >= 0 && force(p, t, v);
+    }
+    case ALL:
+    case ANY:
+    case NONE: {
+      // The value every child must take (all met, any not met, none absent) or one child must take.
+      const every = k === ALL ? v === T : k === ANY ? v === F : v === T;
+      const childValue: Tri = k === ALL ? v : k === ANY ? v : v === T ? F : T;
+      for (let c = s; c < e; c++) {
+        const j = cp.kids[c]!;
+        if (vals[j] !== U) continue;
+        const ok = force(p, j, childValue);
+        if (!every && ok) return true;
+      }
+      return logic[x] === v;
+    }
+    case AT_LEAST:
+      for (let c = s; c < e && logic[x] === U; c++) {
+        const j = cp.kids[c]!;
+        if (vals[j] === U) force(p, j, v);
+      }
+      return logic[x] === v;
+    default: {
+      const never: never = k;
+      throw new Error(`unknown node kind ${never}`);
+    }
+  }
+}
+
+/**
+ * Depth-first search over answers to the other candidates for one under which the target flips
+ * the value; a branch ends as soon as the target is no longer asked on an undecided path, or
+ * three-valued evaluation decides the value the same both ways. Out of budget: keep the candidate.
+ */
+function search(p: Probe, others: readonly number[], k: number, budget: { left: number }): boolean {
+  if (budget.left <= 0) return true;
+  budget.left--;
+  const { cp, sec, vals } = p.mode;
+  const { qv } = cp.scratch;
+  if (!reachable(p)) return false;
+  setQuestion(cp, sec, p.target, T);
+  const a = vals[sec.root] as Tri;
+  setQuestion(cp, sec, p.target, F);
+  const b = vals[sec.root] as Tri;
+  setQuestion(cp, sec, p.target, U);
+  if (isDecided(a) && isDecided(b)) return a !== b;
+  for (; k < others.length; k++) {
+    const x = others[k]!;
+    if (qv[x] !== U) continue;
+    for (const v of BOTH) {
+      setQuestion(cp, sec, x, v);
+      if (search(p, others, k + 1, budget)) {
+        setQuestion(cp, sec, x, U);
+        return true;
+      }
+    }
+    setQuestion(cp, sec, x, U);
+    return false;
+  }
+  // Every other candidate answered and the value still open: cannot happen; keep the candidate.
+  return true;
+}

@@ -1,0 +1,149 @@
+/**
+ * Helpers for the FHIR tests (issue 5): start the real server in-process on port 0 with a temp data
+ * directory and the FHIR plugin, issue tokens, call it over HTTP, and find the public examples in the
+ * shared folder (`../shared/fhir`, written by others; tests skip when it is absent).
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Library, loadLibrary } from "../../src/library/index.js";
+import { type FhirPluginOptions, fhirPlugin } from "../../src/server/fhir/index.js";
+import { DEMO_USERS, type RunningServer, startServer } from "../../src/server/index.js";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const SHARED_FHIR = join(ROOT, "..", "shared", "fhir");
+export const sharedAvailable = existsSync(SHARED_FHIR);
+process.env.MEDPOLICY_JWT_SECRET ??= "test-secret-for-fhir-tests-0123456789";
+
+let lib: Library | undefined;
+/** The shipped policy library (loaded once per test process). */
+export function library(): Library {
+  lib ??= loadLibrary();
+  return lib;
+}
+
+/** Every JSON file under a shared folder, parsed, with its name. */
+export function sharedFiles(folder: string): { name: string; json: unknown }[] {
+  const dir = join(SHARED_FHIR, folder);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((name) => ({
+      name: `${folder}/${name}`,
+      json: JSON.parse(readFileSync(join(dir, name), "utf8")) as unknown,
+    }));
+}
+
+export type Tokens = Record<keyof typeof DEMO_USERS, string>;
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  tokens: Tokens;
+  close(): Promise<void>;
+}
+
+/** Starts the server with the FHIR plugin on a fresh SQLite data directory. */
+export async function startFhirServer(opts: FhirPluginOptions = {}, clock?: () => Date): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), "medpolicy-fhir-"));
+  const server = await startServer({
+    port: 0,
+    dataDir: dir,
+    library: library(),
+    quiet: true,
+    rateLimit: false,
+    plugins: [fhirPlugin({ delivery: { retryDelaysMs: [50, 100], timeoutMs: 2000, ...opts.delivery } })],
+    ...(clock && { clock }),
+  });
+  const tokens: Record<string, string> = {};
+  for (const [k, p] of Object.entries(DEMO_USERS)) tokens[k] = await server.ctx.auth.issue(p);
+  return {
+    server,
+    url: server.url,
+    tokens: tokens as Tokens,
+    async close() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Res {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: test responses are inspected structurally
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+/** Calls the server: JSON in (as application/fhir+json unless told), JSON out. */
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<Res> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const body = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+    headers["content-type"] = "application/fhir+json";
+  }
+  const r = await fetch(url + path, { method, headers, ...(body !== undefined && { body }) });
+  const text = await r.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: r.status, body: parsed, text, headers: r.headers };
+}
+
+/** A rest-hook endpoint on 127.0.0.1 that records what it receives. */
+export async function listener(): Promise<{
+  url: string;
+  // biome-ignore lint/suspicious/noExplicitAny: received notifications are inspected structurally
+  received: { headers: IncomingMessage["headers"]; body: any }[];
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  next(timeoutMs?: number): Promise<{ headers: IncomingMessage["headers"]; body: any }>;
+  close(): Promise<void>;
+}> {
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  const received: { headers: IncomingMessage["headers"]; body: any }[] = [];
+  const waiters: (() => void)[] = [];
+  const srv = createServer((req, res) => {
+    let data = "";
+    req.on("data", (d: Buffer) => {
+      data += d.toString();
+    });
+    req.on("end", () => {
+      received.push({ headers: req.headers, body: JSON.parse(data) });
+      res.writeHead(200).end();
+      for (const w of waiters.splice(0)) w();
+    });
+  });
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const port = (srv.address() as AddressInfo).port;
+  let seen = 0;
+  return {
+    url: `http://127.0.0.1:${port}/notify`,
+    received,
+    async next(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length <= seen) {
+        if (Date.now() > deadline) throw new Error("no notification arrived");
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+      return received[seen++]!;
+    },
+    close: () => new Promise<void>((resolve) => srv.close(() => resolve())),
+  };
+}

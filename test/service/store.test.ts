@@ -1,0 +1,136 @@
+/**
+ * SPEC 4 "same behaviour": the one Store contract, run on SQLite and on PostgreSQL — idempotent
+ * create, optimistic appends, single signature, queue order, metrics rows — with identical results.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Outcome } from "../../src/model/index.js";
+import { type NewDetermination, type NewEvent, openStore, type Store } from "../../src/store/index.js";
+import { DATABASES, type DbKind, freshDatabase, postgresAvailable } from "./helpers.js";
+
+const actor = { sub: "u", name: "U", role: "reviewer" };
+const det = (outcome: Outcome, at: string): NewDetermination => ({
+  createdAt: at,
+  trigger: "submit",
+  actor,
+  caseJson: '{"x":1}',
+  today: at.slice(0, 10),
+  policyId: "CP.MP.173",
+  policyVersion: "2025-11",
+  policyHash: "h",
+  engine: "e",
+  outcome,
+  determinationJson: `{"outcome":"${outcome}"}`,
+});
+const ev = (at: string): NewEvent => ({ at, action: "submitted", actor, detail: { n: 1 } });
+
+async function scenario(store: Store) {
+  const base = {
+    org: "org",
+    submittedCaseJson: '{"x":1}',
+    expedited: false,
+    status: "awaiting-review" as const,
+    medicalDirectorOnly: false,
+    engineOutcome: "denied" as const,
+  };
+  const a = await store.createRequest(
+    {
+      ...base,
+      id: "a",
+      idempotencyKey: "k",
+      receivedAt: "2026-01-01T00:00:00.000Z",
+      dueAt: "2026-01-08T00:00:00.000Z",
+    },
+    det("denied", "2026-01-01T00:00:00.000Z"),
+    ev("2026-01-01T00:00:00.000Z"),
+  );
+  const replay = await store.createRequest(
+    {
+      ...base,
+      id: "a2",
+      idempotencyKey: "k",
+      receivedAt: "2026-01-02T00:00:00.000Z",
+      dueAt: "2026-01-09T00:00:00.000Z",
+    },
+    det("denied", "2026-01-02T00:00:00.000Z"),
+    ev("2026-01-02T00:00:00.000Z"),
+  );
+  assert.equal(a.created, true);
+  assert.equal(replay.created, false);
+  assert.equal(replay.record.id, "a");
+  await store.createRequest(
+    {
+      ...base,
+      id: "b",
+      expedited: true,
+      receivedAt: "2026-01-02T00:00:00.000Z",
+      dueAt: "2026-01-05T00:00:00.000Z",
+    },
+    det("pended", "2026-01-02T00:00:00.000Z"),
+    ev("2026-01-02T00:00:00.000Z"),
+  );
+  assert.deepEqual(
+    (await store.queue()).map((r) => r.id),
+    ["b", "a"],
+    "soonest due first",
+  );
+  const appended = await store.appendDetermination(
+    "b",
+    1,
+    det("denied", "2026-01-03T00:00:00.000Z"),
+    { engineOutcome: "denied", medicalDirectorOnly: true },
+    { ...ev("2026-01-03T00:00:00.000Z"), action: "answered" },
+  );
+  assert.equal(appended.version, 2);
+  assert.equal(appended.determinations.length, 2);
+  await assert.rejects(
+    store.appendDetermination(
+      "b",
+      1,
+      det("denied", "x"),
+      { engineOutcome: "denied", medicalDirectorOnly: true },
+      ev("x"),
+    ),
+    /changed since it was read/,
+  );
+  const decision = {
+    outcome: "denied" as const,
+    reason: "r",
+    criteria: [{ criterion: "I.A.2.g", text: "t" }],
+    signedBy: actor,
+    signedAt: "2026-01-04T00:00:00.000Z",
+    automatic: false,
+    determinationSeq: 2,
+  };
+  await assert.rejects(store.sign("b", decision, ev("y"), 1), /changed since it was read/);
+  const signed = await store.sign("b", decision, { ...ev("2026-01-04T00:00:00.000Z"), action: "signed" }, 2);
+  assert.equal(signed.status, "decided");
+  await assert.rejects(store.sign("b", decision, ev("z")), /no longer awaiting review/);
+  await assert.rejects(store.sign("nope", decision, ev("z")), /not found/);
+  const list = await store.list({ org: "org" });
+  const rows = (await store.metricsRows()).sort((x, y) => x.receivedAt.localeCompare(y.receivedAt));
+  const b = await store.getRequest("b");
+  return { queue: await store.queue(), list, rows, b };
+}
+
+test("both stores behave the same", async (t) => {
+  const results: Record<string, unknown> = {};
+  for (const kind of DATABASES as DbKind[]) {
+    if (kind === "postgres" && !(await postgresAvailable())) {
+      t.diagnostic("PostgreSQL not reachable: SQLite only");
+      continue;
+    }
+    const db = await freshDatabase(kind);
+    const store = await openStore({
+      dataDir: db.dataDir,
+      ...(db.databaseUrl && { databaseUrl: db.databaseUrl }),
+    });
+    try {
+      results[kind] = await scenario(store);
+    } finally {
+      await store.close();
+      await db.cleanup();
+    }
+  }
+  if (results.sqlite && results.postgres) assert.deepEqual(results.postgres, results.sqlite);
+});
