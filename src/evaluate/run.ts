@@ -2,8 +2,26 @@
  * The inner loop (SPEC 2.2, 5): computes every node of a section program from its children, strict
  * and relaxed, on the compiled arrays. No allocation, one `switch` over the node kinds.
  */
-import { ALL, ANY, AT_LEAST, type CompiledPolicy, LEAF, NONE, type NodeKind, REF } from "./compile.js";
+import * as K from "./compile.js";
+import type { CompiledPolicy, NodeKind } from "./compile.js";
 import { and, atLeast, F, not, or, T, type Tri, U } from "./tri.js";
+
+// Imported `const` bindings are checked for initialisation at every use in optimised code (the
+// temporal dead zone), which costs this loop almost half its speed; module-local copies are not.
+const NOT_MET: Tri = F;
+const UNKNOWN: Tri = U;
+const MET: Tri = T;
+const LEAF = K.LEAF;
+const ALL = K.ALL;
+const ANY = K.ANY;
+const NONE = K.NONE;
+const AT_LEAST = K.AT_LEAST;
+const REF = K.REF;
+
+/** The exhaustiveness check of the `switch` over node kinds, out of the loop's way. */
+function unreachable(k: never): never {
+  throw new Error(`unknown node kind ${String(k)}`);
+}
 
 /** As {@link run} for a program without `review` notes, where the relaxed values equal the strict. */
 function runStrict(cp: CompiledPolicy, program: Int32Array): void {
@@ -18,15 +36,15 @@ function runStrict(cp: CompiledPolicy, program: Int32Array): void {
         s = qv[q[i]!] as Tri;
         break;
       case ALL:
-        s = T;
+        s = MET;
         for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = and(s, sv[kids[c]!] as Tri);
         break;
       case ANY:
-        s = F;
+        s = NOT_MET;
         for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = or(s, sv[kids[c]!] as Tri);
         break;
       case NONE:
-        s = T;
+        s = MET;
         for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = and(s, not(sv[kids[c]!] as Tri));
         break;
       case AT_LEAST: {
@@ -34,21 +52,19 @@ function runStrict(cp: CompiledPolicy, program: Int32Array): void {
         let unknown = 0;
         for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) {
           const a = sv[kids[c]!];
-          if (a === T) met++;
-          else if (a === U) unknown++;
+          if (a === MET) met++;
+          else if (a === UNKNOWN) unknown++;
         }
         s = atLeast(n[i]!, met, unknown);
         break;
       }
       case REF: {
         const t = target[i]!;
-        s = t < 0 ? U : (sv[t] as Tri);
+        s = t < 0 ? UNKNOWN : (sv[t] as Tri);
         break;
       }
-      default: {
-        const never: never = k;
-        throw new Error(`unknown node kind ${never}`);
-      }
+      default:
+        unreachable(k);
     }
     slv[i] = s;
     rlv[i] = s;
@@ -80,7 +96,7 @@ export function run(cp: CompiledPolicy, program: Int32Array, relaxed: boolean): 
         s = r = qv[q[i]!] as Tri;
         break;
       case ALL:
-        s = r = T;
+        s = r = MET;
         for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) {
           const j = kids[c]!;
           s = and(s, sv[j] as Tri);
@@ -88,7 +104,7 @@ export function run(cp: CompiledPolicy, program: Int32Array, relaxed: boolean): 
         }
         break;
       case ANY:
-        s = r = F;
+        s = r = NOT_MET;
         for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) {
           const j = kids[c]!;
           s = or(s, sv[j] as Tri);
@@ -96,7 +112,7 @@ export function run(cp: CompiledPolicy, program: Int32Array, relaxed: boolean): 
         }
         break;
       case NONE:
-        s = r = T;
+        s = r = MET;
         for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) {
           const j = kids[c]!;
           s = and(s, not(sv[j] as Tri));
@@ -112,10 +128,10 @@ export function run(cp: CompiledPolicy, program: Int32Array, relaxed: boolean): 
           const j = kids[c]!;
           const a = sv[j];
           const b = rv[j];
-          if (a === T) sm++;
-          else if (a === U) su++;
-          if (b === T) rm++;
-          else if (b === U) ru++;
+          if (a === MET) sm++;
+          else if (a === UNKNOWN) su++;
+          if (b === MET) rm++;
+          else if (b === UNKNOWN) ru++;
         }
         s = atLeast(n[i]!, sm, su);
         r = atLeast(n[i]!, rm, ru);
@@ -123,17 +139,15 @@ export function run(cp: CompiledPolicy, program: Int32Array, relaxed: boolean): 
       }
       case REF: {
         const t = target[i]!;
-        if (t < 0) s = r = U;
+        if (t < 0) s = r = UNKNOWN;
         else {
           s = sv[t] as Tri;
           r = rv[t] as Tri;
         }
         break;
       }
-      default: {
-        const never: never = k;
-        throw new Error(`unknown node kind ${never}`);
-      }
+      default:
+        unreachable(k);
     }
     slv[i] = s;
     rlv[i] = r;

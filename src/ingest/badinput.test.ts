@@ -44,6 +44,20 @@ describe("bad input", () => {
     assert.ok(performance.now() - t0 < 2000);
     rejects("I. It is the policy that x is medically necessary", /too large/, { maxBytes: 10 });
   });
+  it("reads hostile long lines quickly, reporting what it cut", () => {
+    const head =
+      "I. It is the policy of P that X is medically necessary when all of the following are met:\nA. ";
+    for (const tail of [" *a".repeat(300000), "[a](".repeat(200000), "x\t".repeat(500000)]) {
+      const t0 = performance.now();
+      try {
+        const r = ingest(head + tail);
+        assert.ok(r.unplaced.some((u) => u.line === 2 && /longer than/.test(u.reason)));
+      } catch (e) {
+        assert.ok(e instanceof InputError);
+      }
+      assert.ok(performance.now() - t0 < 3000, `took ${performance.now() - t0} ms`);
+    }
+  });
   it("names the file in the error", () => {
     assert.throws(
       () => ingest("", { fileName: "policy.txt" }),

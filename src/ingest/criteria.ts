@@ -520,12 +520,11 @@ function attachNotes(notes: RawNote[], ctx: Ctx, findings: Finding[], unplaced: 
   for (const note of notes) {
     const text = finishText(collapse(note.texts.join(" ")).replaceAll(ESC_STAR, "*"));
     const open = marked.filter((m) => m.node.note === undefined && m.line < note.line);
-    let target = note.marker
+    const target = note.marker
       ? open.find((m) => m.marker === note.marker)
       : open.length === 1
         ? open[0]
         : undefined;
-    if (!target && note.marker === undefined && open.length === 0) target = undefined;
     if (!target) {
       unplaced.push({
         line: note.line,

@@ -14,8 +14,8 @@ import {
 } from "../model/index.js";
 import { type Paragraph, readCriteria } from "./criteria.js";
 import { collapse, finishText } from "./inline.js";
-import { type Line, type Region, readLines } from "./lines.js";
-import { isoOf, monthOf, parseDate, readCodeMarker, readTables } from "./tables.js";
+import { type Line, MAX_LINE, type Region, readLines } from "./lines.js";
+import { monthOf, parseDate, readCodeMarker, readTables } from "./tables.js";
 
 export interface BuildOptions {
   policyId?: string;
@@ -185,6 +185,14 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
   const lines = doc.lines;
   const findings: Finding[] = [];
   const unplaced: Unplaced[] = [];
+  rawLines.forEach((l, i) => {
+    if (l.length > MAX_LINE)
+      unplaced.push({
+        line: i + 1,
+        text: `${l.slice(MAX_LINE, MAX_LINE + 80)}…`,
+        reason: `line longer than ${MAX_LINE} characters: the rest after character ${MAX_LINE} was not read`,
+      });
+  });
 
   const crit = readCriteria(lines.filter((l) => l.region === "criteria"));
   findings.push(...crit.findings);
@@ -276,5 +284,3 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
   };
   return { ...body, hash: policyHash(body) };
 }
-
-export { isoOf };

@@ -98,7 +98,7 @@ const TAGS =
   /<\/?(?:b|i|u|em|strong|span|font|sub|sup|s|strike|del|ins|mark|small|big|p|a|div|code|br|hr)\b[^<>]{0,200}>/gi;
 
 /** Emphasis stripping is quadratic in the worst case; beyond this length a line is prose anyway. */
-const MAX_EMPHASIS_LINE = 20000;
+const MAX_EMPHASIS_LINE = 5000;
 
 /**
  * Cleans one line (or table cell): Word bookmarks, LaTeX math, markdown escapes, links, superscripts,
@@ -119,7 +119,10 @@ export function cleanInline(input: string): string {
       .replace(/\\([!-/:-@[-`{-~])/g, (_m, c: string) => String.fromCharCode(ESC_BASE + c.charCodeAt(0)));
   }
   if (s.includes("](")) {
-    s = s.replace(/!\[[^\]]*\]\([^)\s]*\)/g, "").replace(/\[([^\]]*)\]\([^)\s]*\)/g, "$1");
+    // Bounded: an unclosed "[a](" run must not make the scan quadratic.
+    s = s
+      .replace(/!\[[^\][]{0,500}\]\([^()\s]{0,2000}\)/g, "")
+      .replace(/\[([^\][]{0,500})\]\([^()\s]{0,2000}\)/g, "$1");
   }
   if (s.includes("<")) {
     s = s

@@ -71,11 +71,23 @@ export function knownHeading(text: string): Region | undefined {
   return undefined;
 }
 
+const MAX_CELLS = 64;
+
+function countTabs(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf("\t"); i >= 0 && n <= MAX_CELLS; i = s.indexOf("\t", i + 1)) n++;
+  return n;
+}
+
 export const PIPE_ROW = /^\s*\|.*\|\s*$/;
 const PIPE_RULE = /^\s*\|(?:\s*:?-{2,}:?\s*\|)+\s*$/;
 
+/** Longer lines are not prose a policy prints; they are cut (and reported) to bound hostile input. */
+export const MAX_LINE = 20000;
+
 function analyze(rawIn: string, no: number): Line {
-  const raw = rawIn.includes("[bookmark") ? rawIn.replace(/\[bookmark:[^\]]*\]/gi, "") : rawIn;
+  const cut = rawIn.length > MAX_LINE ? rawIn.slice(0, MAX_LINE) : rawIn;
+  const raw = cut.includes("[bookmark") ? cut.replace(/\[bookmark:[^\]]*\]/gi, "") : cut;
   const blank = !/\S/.test(raw);
   const line: Line = {
     no,
@@ -99,7 +111,8 @@ function analyze(rawIn: string, no: number): Line {
     line.text = cleanInline(raw.replace(/\|/g, " "));
     return line;
   }
-  line.hasTab = raw.includes("\t");
+  // A table row has a handful of cells; a line with hundreds of tabs is not a table.
+  line.hasTab = raw.includes("\t") && countTabs(raw) <= MAX_CELLS;
   let indent = 0;
   let i = 0;
   while (i < raw.length && (raw[i] === " " || raw[i] === "\t")) {

@@ -228,12 +228,10 @@ function genGroup(r: Rand, depth: number, ctx: { section: number }, printed: num
   const g: GGroup = { kind, lead, printed, children };
   if (n !== undefined) g.n = n;
   if (condition) g.condition = condition;
-  const leaves = children.filter((c): c is GLeaf => c.kind === "leaf");
   if ((kind === "all" || kind === "any") && r.chance(0.3)) {
     const j = r.chance(0.1) ? (kind === "all" ? "or" : "and") : kind === "all" ? "and" : "or";
     for (const c of children.slice(0, -1)) if (c.kind === "leaf") c.joiner = j;
   }
-  void leaves;
   return g;
 }
 

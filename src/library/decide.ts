@@ -268,7 +268,13 @@ export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {})
   const d: Determination = { outcome: top.outcome, reasons, needed, lines, engine: ENGINE };
   if (c.id !== undefined) d.id = c.id;
   if (top.policy) d.policy = top.policy;
-  if (top.trace) d.trace = top.trace;
+  // The deciding line's trace is the determination's; it is not repeated inside that line.
+  if (top.trace) {
+    d.trace = top.trace;
+    const i = lines.indexOf(top);
+    const { trace: _t, ...rest } = top;
+    lines[i] = rest;
+  }
   if (top.referral) d.referral = top.referral;
   return d;
 }

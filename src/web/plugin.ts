@@ -195,7 +195,7 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
       "not-applicable": "not-applicable",
       all: undefined,
     };
-    if (!(scope in statuses)) {
+    if (!Object.hasOwn(statuses, scope)) {
       throw new MedpolicyError("input", `scope must be one of ${Object.keys(statuses).join(", ")}`, {
         field: "scope",
       });

@@ -40,6 +40,13 @@ export default defineConfig({
   resolve: {
     alias: [{ find: /^node:crypto$/, replacement: here("./app/shims/node-crypto.ts") }],
   },
+  // `vite --config src/web/vite.config.ts` for development: the API comes from `medpolicy serve` on 8080.
+  server: {
+    proxy: {
+      "/api": "http://127.0.0.1:8080",
+      "/openapi.json": "http://127.0.0.1:8080",
+    },
+  },
   build: {
     outDir: here("../../dist/web"),
     emptyOutDir: false,

@@ -291,10 +291,16 @@ for (const db of DATABASES) {
       assert.equal(one.status, 200, one.text);
       assert.ok(one.body.versions.length >= 2);
       assert.equal((await call(url, "GET", "/api/policies/XX.NOPE", { token: t.reviewer })).status, 404);
-      const diff = await call(url, "GET", "/api/diff?a=CP.MP.173@2024-11&b=CP.MP.173@2025-11", {
+      const diff = await call(url, "GET", "/api/diff?a=LA.CP.MP.173@2024-02&b=LA.CP.MP.173@2025-02", {
         token: t.reviewer,
       });
-      assert.ok(diff.status === 200 || diff.status === 501, diff.text);
+      assert.equal(diff.status, 200, diff.text);
+      assert.match(diff.text, /I\.A\.2\.f/, "LA's removed criterion shows in the semantic diff");
+      assert.equal(
+        (await call(url, "GET", "/api/diff?a=CP.MP.173@2024-11&b=CP.MP.173@1999-01", { token: t.reviewer }))
+          .status,
+        404,
+      );
       assert.equal((await call(url, "GET", "/api/diff?a=CP.MP.173", { token: t.reviewer })).status, 400);
     });
   });

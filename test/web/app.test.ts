@@ -4,7 +4,8 @@
  * plugin, and requests are seeded through the API. A reviewer signs in with a demo token, opens a pended
  * request, answers a question and sees the outcome change before saving (the engine runs in the
  * browser), saves, signs the denial and opens its letter; the LA redline diff shows the removed I.A.2.f.
- * Screenshots go to test-output/screenshots/; the request screen is copied to docs/screenshots/.
+ * Screenshots go to test-output/screenshots/; the request screen is copied to docs/screenshots/request.png
+ * when that is missing or UPDATE_SCREENSHOTS=1.
  */
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -212,8 +213,11 @@ describe("reviewer web app (Chromium)", { skip }, () => {
 
     // The request screen for the README: the viewport a reviewer sees first.
     await page.screenshot({ path: join(SHOTS, "request-pended.png") });
-    mkdirSync(join(ROOT, "docs", "screenshots"), { recursive: true });
-    copyFileSync(join(SHOTS, "request-pended.png"), DOCS_SHOT);
+    // Refreshed on request only, so a test run does not leave the working tree changed.
+    if (!existsSync(DOCS_SHOT) || process.env.UPDATE_SCREENSHOTS === "1") {
+      mkdirSync(join(ROOT, "docs", "screenshots"), { recursive: true });
+      copyFileSync(join(SHOTS, "request-pended.png"), DOCS_SHOT);
+    }
 
     // Answer I.A.2.g "No" with the keyboard (arrow keys move within the Yes / No / Unknown group):
     // the browser re-evaluates at once, focus stays on the control, and nothing is saved yet.
@@ -297,6 +301,33 @@ describe("reviewer web app (Chromium)", { skip }, () => {
     await page.getByRole("heading", { name: "Prior-authorization metrics" }).waitFor();
     assert.ok((await page.locator("svg.chart-bar").count()) >= 2);
     await shot("metrics");
+  });
+
+  test("a provider sees only provider terms: pended for review and what is needed, never an unsigned denial", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("radio", { name: /Dr\. Ana Alvarez/ }).check();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("heading", { name: "My requests" }).waitFor();
+    assert.equal(
+      await page.getByRole("link", { name: "Metrics" }).count(),
+      0,
+      "no reviewer screens for providers",
+    );
+
+    await page.goto(`${server.url}/#/requests/${ids.expedited}`);
+    await page.getByRole("heading", { name: "Documentation still needed" }).waitFor();
+    assert.match(await text(page.locator("main")), /pended for review/);
+    assert.match(await text(page.locator("main")), /I\.A\.2\.g/);
+
+    // The unsigned denial recommendation (received 8 days ago) stays "pended for review" for the provider.
+    await page.goto(`${server.url}/#/requests/${ids.overdue}`);
+    await page.getByText("pended for review").waitFor();
+    assert.doesNotMatch(await text(page.locator("main")), /denied/i);
+
+    // The signed denial is theirs to read, with its letter.
+    await page.goto(`${server.url}/#/requests/${ids.pended}`);
+    await page.getByRole("link", { name: "Open the letter" }).click();
+    await page.frameLocator("#letter-frame").locator("body").filter({ hasText: "I.A.2.g" }).waitFor();
 
     const errors = (page as unknown as { _errors: string[] })._errors;
     assert.deepEqual(errors, [], "no errors in the browser console");

@@ -25,6 +25,7 @@ export interface Principal {
   org?: string;
 }
 
+/** A signed-in user: the bearer token and its claims. */
 export interface Session {
   token: string;
   principal: Principal;
@@ -42,6 +43,7 @@ export function loadSession(): Session | undefined {
   }
 }
 
+/** Keeps (or, with `undefined`, forgets) the session for this tab. */
 export function saveSession(s: Session | undefined): void {
   if (s) sessionStorage.setItem(KEY, JSON.stringify(s));
   else sessionStorage.removeItem(KEY);
@@ -74,6 +76,7 @@ export function principalOfToken(token: string): Principal | undefined {
 
 /** Called on 401 so the app can return to sign-in. */
 let onUnauthorized: () => void = () => {};
+/** Sets what happens when the server rejects the session (401): the app returns to sign-in. */
 export function setUnauthorizedHandler(f: () => void): void {
   onUnauthorized = f;
 }
@@ -123,36 +126,52 @@ export async function apiText(path: string): Promise<string> {
 
 // ---- Typed calls ----
 
+/** A demo user from `GET /api/demo-tokens` (demo mode, loopback only). */
 export interface DemoUser extends Principal {
   token: string;
 }
 
+/** `GET /api/demo-tokens`. */
 export const getDemoTokens = () => api<{ tokens: Record<string, DemoUser> }>("/api/demo-tokens");
+/** `GET /api/health`. */
 export const getHealth = () => api<{ ok: boolean; store: string; demo: boolean }>("/api/health");
+/** `GET /api/ui/requests?scope=…`: the queue (or another workflow status) with policy and member state. */
 export const getRequests = (scope: string) =>
   api<UiRequestRow[]>(`/api/ui/requests?scope=${encodeURIComponent(scope)}`);
+/** `GET /api/ui/requests/:id/origin`: whether the request came through the JSON API or FHIR PAS. */
 export const getOrigin = (id: string) =>
   api<{ id: string; channel: "api" | "fhir-pas" }>(`/api/ui/requests/${encodeURIComponent(id)}/origin`);
+/** `GET /api/requests/:id`: the request, with the determination history for reviewers. */
 export const getRequest = (id: string) => api<RequestView>(`/api/requests/${encodeURIComponent(id)}`);
+/** `GET /api/requests` as a provider: their organization's requests. */
 export const getProviderRequests = () =>
   api<{ id: string; receivedAt: string; dueAt: string; expedited: boolean }[]>("/api/requests");
+/** `POST /api/requests/:id/answers`: answers merged into the case; the server re-evaluates. */
 export const postAnswers = (id: string, answers: Record<string, boolean>) =>
   api<RequestView>(`/api/requests/${encodeURIComponent(id)}/answers`, { method: "POST", body: { answers } });
+/** `POST /api/requests/:id/decision`: signs a decision (SPEC 2.4). */
 export const postDecision = (
   id: string,
   body: { outcome: Decision["outcome"]; reason: string; criteria: string[]; version?: number },
 ) => api<RequestView>(`/api/requests/${encodeURIComponent(id)}/decision`, { method: "POST", body });
+/** `GET /api/requests/:id/letter`: the determination letter (HTML). */
 export const getLetter = (id: string) => apiText(`/api/requests/${encodeURIComponent(id)}/letter`);
+/** `GET /api/policies`: every policy, variant and version. */
 export const getPolicies = () => api<VersionSummary[]>("/api/policies");
+/** `GET /api/ui/policy?ref=…`: the evaluable model of one version (see `engine.ts`). */
 export const getUiPolicy = (ref: string) => api<UiPolicy>(`/api/ui/policy?ref=${encodeURIComponent(ref)}`);
+/** `GET /api/ui/lint?ref=…`: lint findings of one version. */
 export const getLint = (ref: string) =>
   api<{ ref: string; findings: LintFinding[] }>(`/api/ui/lint?ref=${encodeURIComponent(ref)}`);
+/** `GET /api/diff?a=…&b=…`: the semantic diff of two versions or variants. */
 export const getDiff = (a: string, b: string) =>
   api<PolicyDiff>(`/api/diff?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+/** `GET /api/metrics`: the CMS-0057-F figures. */
 export const getMetrics = () => api<Metrics>("/api/metrics");
 
 // ---- Response shapes (from src/server/schemas.ts; kept structural so the app builds on its own) ----
 
+/** One row of `GET /api/policies`. */
 export interface VersionSummary {
   id: string;
   baseId: string;
@@ -167,6 +186,7 @@ export interface VersionSummary {
   source: string;
 }
 
+/** One lint finding (`src/library/lint.ts`). */
 export interface LintFinding {
   code: string;
   severity: "error" | "warning" | "info";
@@ -177,6 +197,7 @@ export interface LintFinding {
   version: string;
 }
 
+/** Who did something, as stored with every determination and event. */
 export interface Actor {
   sub: string;
   name: string;
@@ -184,6 +205,7 @@ export interface Actor {
   org?: string;
 }
 
+/** One stored determination of a request (reviewer view). */
 export interface StoredDetermination {
   seq: number;
   createdAt: string;
@@ -195,6 +217,7 @@ export interface StoredDetermination {
   determination: Determination;
 }
 
+/** One entry of a request's audit log. */
 export interface AuditEvent {
   seq: number;
   at: string;
@@ -203,6 +226,7 @@ export interface AuditEvent {
   detail?: unknown;
 }
 
+/** `GET /api/requests/:id` (`requestView` in `src/server/service.ts`). */
 export interface RequestView {
   id: string;
   status: "approved" | "pended" | "denied" | "not-covered" | "not-applicable";
@@ -241,6 +265,7 @@ interface Rate {
   count: number;
   percent: number;
 }
+/** The metrics of standard or of expedited requests. */
 export interface MetricsGroup {
   total: number;
   approved: Rate;
@@ -249,6 +274,7 @@ export interface MetricsGroup {
   notApplicable: number;
   timeToDecisionHours: { decided: number; average: number | null; median: number | null };
 }
+/** `GET /api/metrics`. */
 export interface Metrics {
   generatedAt: string;
   standard: MetricsGroup;

@@ -4,6 +4,7 @@
  */
 import type { CodeBinding, Correction, PolicyVersion, PredicateBinding } from "../../model/index.js";
 
+/** Re-exported server types the views read. */
 export type { PolicyDiff } from "../../library/diff.js";
 export type {
   BranchNode,

@@ -8,6 +8,7 @@ import { h } from "../dom.js";
 import { shortId } from "../format.js";
 import type { App } from "../main.js";
 
+/** `#/requests/:id/letter`. */
 export async function letterView(app: App, params: string[]): Promise<Node> {
   const id = params[0]!;
   const html = await getLetter(id);

@@ -129,6 +129,7 @@ function group(title: string, g: MetricsGroup, limitHours: number, id: string): 
   );
 }
 
+/** `#/metrics`. */
 export async function metricsView(_app: App): Promise<Node> {
   const m = await getMetrics();
   return h(

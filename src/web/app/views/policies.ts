@@ -94,6 +94,7 @@ function comparePicker(app: App, all: VersionSummary[], a?: string, b?: string):
   );
 }
 
+/** `#/policies`: the library, and comparisons to open. */
 export async function policiesView(app: App): Promise<Node> {
   const all = await getPolicies();
   const bases = [...new Set(all.map((v) => v.baseId))];
@@ -276,7 +277,8 @@ function lintTable(findings: LintFinding[]): HTMLElement {
   );
 }
 
-export async function policyView(app: App, params: string[], query: URLSearchParams): Promise<Node> {
+/** `#/policies/ID@VERSION?tab=criteria|lint|codes|log`. */
+export async function policyView(_app: App, params: string[], query: URLSearchParams): Promise<Node> {
   const ref = params[0]!;
   const tab = query.get("tab") ?? "criteria";
   const [loaded, lint, all] = await Promise.all([loadPolicy(ref), getLint(ref), getPolicies()]);
@@ -422,7 +424,6 @@ export async function policyView(app: App, params: string[], query: URLSearchPar
       ),
     );
   }
-  void app;
   return h(
     "section",
     { class: "policy" },
@@ -649,6 +650,7 @@ function renderDiff(d: PolicyDiff): HTMLElement {
   );
 }
 
+/** `#/diff?a=ID@VERSION&b=ID@VERSION`. */
 export async function diffView(app: App, _params: string[], query: URLSearchParams): Promise<Node> {
   const all = await getPolicies();
   const a = query.get("a") ?? undefined;

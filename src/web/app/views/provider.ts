@@ -15,6 +15,7 @@ const STATUS_CLASS: Record<string, string> = {
   "not-applicable": "outcome-not-applicable",
 };
 
+/** `#/mine`: a provider's requests. */
 export async function providerView(_app: App): Promise<Node> {
   const rows = await getProviderRequests();
   return h(

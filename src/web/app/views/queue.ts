@@ -109,7 +109,8 @@ function row(r: UiRequestRow): HTMLTableRowElement {
   );
 }
 
-export async function queueView(app: App, _params: string[], query: URLSearchParams): Promise<Node> {
+/** `#/queue?scope=&outcome=&policy=&state=&priority=`. */
+export async function queueView(_app: App, _params: string[], query: URLSearchParams): Promise<Node> {
   const f: Filters = {
     scope: query.get("scope") ?? "queue",
     outcome: query.get("outcome") ?? "",
@@ -234,7 +235,6 @@ export async function queueView(app: App, _params: string[], query: URLSearchPar
     );
   };
   draw();
-  void app;
   return h(
     "section",
     { class: "queue" },

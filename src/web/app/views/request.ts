@@ -52,6 +52,8 @@ interface State {
   notice?: { kind: "ok" | "warn" | "error"; text: string };
   /** Whether the browser engine agreed with the stored determination when the page loaded. */
   parity: boolean;
+  /** Why the browser cannot evaluate (the policy model did not load), if so. */
+  offline?: string;
   /** How the request arrived (its submitted answers' source). */
   channel: "api" | "fhir-pas";
 }
@@ -356,14 +358,20 @@ function recommendationPanel(s: State, update: () => void, save: () => void): HT
           s.notice.text,
         )
       : null,
-    h(
-      "p",
-      { class: "engine-note" },
-      `Evaluated in your browser by ${s.live.engine}, the server's engine`,
-      s.parity
-        ? "; it agrees with the stored determination."
-        : " — it disagrees with the stored determination: reload, or rely on the saved outcome.",
-    ),
+    s.offline !== undefined
+      ? h(
+          "p",
+          { class: "engine-note" },
+          `Live re-evaluation is unavailable (${s.offline}): answers are evaluated by the server when you save them.`,
+        )
+      : h(
+          "p",
+          { class: "engine-note" },
+          `Evaluated in your browser by ${s.live.engine}, the server's engine`,
+          s.parity
+            ? "; it agrees with the stored determination."
+            : " — it disagrees with the stored determination: reload, or rely on the saved outcome.",
+        ),
   );
 }
 
@@ -371,7 +379,10 @@ function questionsPanel(s: State, update: () => void): HTMLElement {
   const awaiting = s.view.review!.workflowStatus === "awaiting-review";
   const seen = new Set<string>();
   const items: { id: string; text: string; open: boolean }[] = [];
-  for (const n of s.live.needed) {
+  // The determination's own list first (the lines that decide the outcome), then what other lines
+  // still need: a reviewer answers for every line, even when a more severe one decides the request.
+  for (const n of [...s.live.needed, ...s.live.lines.flatMap((l) => l.needed)]) {
+    if (sameQuestionIds(s.policies, n.criterion).some((x) => seen.has(x))) continue;
     seen.add(n.criterion);
     items.push({ id: n.criterion, text: n.text, open: true });
   }
@@ -384,7 +395,12 @@ function questionsPanel(s: State, update: () => void): HTMLElement {
   return h(
     "section",
     { class: "panel questions", "aria-labelledby": "q-h" },
-    h("h2", { id: "q-h" }, "Open questions", h("span", { class: "count" }, String(s.live.needed.length))),
+    h(
+      "h2",
+      { id: "q-h" },
+      "Open questions",
+      h("span", { class: "count" }, String(items.filter((i) => i.open).length)),
+    ),
     items.length === 0
       ? h("p", { class: "empty" }, awaiting ? "No open question: the answers decide the outcome." : "None.")
       : h(
@@ -754,13 +770,30 @@ function historyPanel(v: RequestView): HTMLElement {
   );
 }
 
+/** `#/requests/:id`: the request screen (a provider gets the provider view). */
 export async function requestView(app: App, params: string[]): Promise<Node> {
   const id = params[0]!;
+  let offline: string | undefined;
   const view = await getRequest(id);
   if (!view.review) return providerRequestView(view);
-  const origin = await getOrigin(id).catch(() => undefined);
-  const policies = await loadPoliciesFor(stored(view).determination);
-  const s: State = { view, policies, draft: {}, live: stored(view).determination, parity: true, channel: origin?.channel ?? "api" };
+  const [origin, policies] = await Promise.all([
+    getOrigin(id).catch(() => undefined),
+    // Without the model (a server started without its library) the page still works: the server
+    // evaluates the answers when they are saved.
+    loadPoliciesFor(stored(view).determination).catch((err: unknown) => {
+      offline = err instanceof Error ? err.message : String(err);
+      return new Map<string, LoadedPolicy>();
+    }),
+  ]);
+  const s: State = {
+    view,
+    policies,
+    draft: {},
+    live: stored(view).determination,
+    parity: true,
+    channel: origin?.channel ?? "api",
+    ...(offline !== undefined && { offline }),
+  };
   evaluate(s);
   // The browser must reproduce the stored determination before it is trusted with live answers.
   const summary = (d: Determination) =>

@@ -14,6 +14,7 @@ const ROLE_HINT: Record<string, string> = {
   provider: "Sees their organization's requests and what is still needed",
 };
 
+/** `#/signin`. */
 export async function signInView(app: App): Promise<Node> {
   let demo: DemoUser[] = [];
   try {
