@@ -14,21 +14,19 @@ export interface ServeCliOptions {
  */
 export async function serveFromCli(
   o: ServeCliOptions,
-  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
+  _io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
 ): Promise<number> {
   const { startServer } = await import("../server/index.js");
   const { fhirPlugin } = await import("../server/fhir/index.js");
+  const { webPlugin } = await import("../web/plugin.js");
   const server = await startServer({
-    plugins: [fhirPlugin()],
+    plugins: [fhirPlugin(), webPlugin()],
     port: o.port,
     host: o.host,
     dataDir: o.dataDir,
     library: o.library,
     ...(o.databaseUrl ? { databaseUrl: o.databaseUrl } : {}),
   });
-  io.out.write(
-    `medpolicy serving on ${server.url} (${o.databaseUrl ? "PostgreSQL" : `embedded database in ${o.dataDir}`})\n`,
-  );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);

@@ -265,17 +265,21 @@ export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {})
     .filter((r) => !seenReason.has(r.criterion) && seenReason.add(r.criterion));
   for (const l of same)
     for (const n of l.needed) if (!seenNeeded.has(n.criterion) && seenNeeded.add(n.criterion)) needed.push(n);
-  const d: Determination = { outcome: top.outcome, reasons, needed, lines, engine: ENGINE };
+  // Key order follows SPEC 2.2; the deciding line's trace is the determination's, not repeated in the line.
+  const d = {} as Determination;
   if (c.id !== undefined) d.id = c.id;
+  d.outcome = top.outcome;
   if (top.policy) d.policy = top.policy;
-  // The deciding line's trace is the determination's; it is not repeated inside that line.
+  d.reasons = reasons;
+  d.needed = needed;
   if (top.trace) {
     d.trace = top.trace;
-    const i = lines.indexOf(top);
     const { trace: _t, ...rest } = top;
-    lines[i] = rest;
+    lines[lines.indexOf(top)] = rest;
   }
+  d.lines = lines;
   if (top.referral) d.referral = top.referral;
+  d.engine = ENGINE;
   return d;
 }
 

@@ -51,9 +51,26 @@ export function isEvaluated(l: Line): boolean {
   return l.policy?.section !== undefined && l.trace !== undefined;
 }
 
+/** The line that decides a determination: the first of the most severe outcome (as the library picks it). */
+function topLine(lines: readonly Line[]): Line | undefined {
+  let top = lines[0];
+  for (const l of lines) if (top && OUTCOME_SEVERITY[l.outcome] > OUTCOME_SEVERITY[top.outcome]) top = l;
+  return top;
+}
+
+/**
+ * The determination with every evaluated line carrying its own trace. The library stores the deciding
+ * line's trace once, as the determination's `trace`; the app reads traces per line, so it is put back.
+ */
+export function withLineTraces(det: Determination): Determination {
+  const top = topLine(det.lines);
+  if (!det.trace || !top || top.trace) return det;
+  return { ...det, lines: det.lines.map((l) => (l === top ? { ...l, trace: det.trace! } : l)) };
+}
+
 /** Loads every policy version whose criteria decided a line of `det`. */
 export async function loadPoliciesFor(det: Determination): Promise<Map<string, LoadedPolicy>> {
-  const refs = [...new Set(det.lines.filter(isEvaluated).map(lineRef))].filter(
+  const refs = [...new Set(withLineTraces(det).lines.filter(isEvaluated).map(lineRef))].filter(
     (r): r is string => r !== undefined,
   );
   const loaded = await Promise.all(refs.map((r) => loadPolicy(r)));
@@ -75,7 +92,7 @@ export function reevaluate(
   policies: ReadonlyMap<string, LoadedPolicy>,
 ): Determination {
   const facts = (c.facts ?? {}) as Facts;
-  const lines = det.lines.map((line): Line => {
+  const lines = withLineTraces(det).lines.map((line): Line => {
     const ref = lineRef(line);
     const p = ref ? policies.get(ref) : undefined;
     if (!p || !isEvaluated(line)) return line;
@@ -105,9 +122,9 @@ export function reevaluate(
     return next;
   });
 
-  // As the library combines lines (src/library/decide.ts): the most severe line decides.
-  let top = lines[0]!;
-  for (const l of lines) if (OUTCOME_SEVERITY[l.outcome] > OUTCOME_SEVERITY[top.outcome]) top = l;
+  // As the library combines lines (src/library/decide.ts): the most severe line decides. Unlike the
+  // stored form, every line keeps its trace (see `withLineTraces`).
+  const top = topLine(lines)!;
   const same = lines.filter((l) => l.outcome === top.outcome);
   const seenReason = new Set<string>();
   const seenNeeded = new Set<string>();

@@ -24,6 +24,7 @@ import {
   loadPoliciesFor,
   reevaluate,
   sameQuestionIds,
+  withLineTraces,
 } from "../engine.js";
 import {
   dateTime,
@@ -67,6 +68,11 @@ const LOGIC: Record<string, string> = {
   ref: "Refers to",
 };
 
+/** The newest stored determination, each evaluated line with its trace. */
+function latest(v: RequestView): Determination {
+  return withLineTraces(stored(v).determination);
+}
+
 function stored(v: RequestView): StoredDetermination {
   return v.review!.determinations.at(-1)!;
 }
@@ -77,7 +83,7 @@ function caseAnswers(v: RequestView): Record<string, boolean> {
 
 /** Recomputes the live determination from the saved case and the drafts. */
 function evaluate(s: State): void {
-  const det = stored(s.view).determination;
+  const det = latest(s.view);
   try {
     s.live = reevaluate(det, s.view.review!.case, { ...caseAnswers(s.view), ...s.draft }, s.policies);
     delete s.evalError;
@@ -554,7 +560,7 @@ function decisionPanel(
     blocked = "A policy note applies to this request: only a medical director may sign it.";
   }
   const drafts = Object.keys(s.draft).length;
-  const det = stored(v).determination;
+  const det = latest(v);
   const engine = det.outcome;
   // Preselect only what the engine recommends; a pended or review request needs the reviewer's own choice.
   const initial: Decision["outcome"] | undefined =
@@ -789,7 +795,7 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
     view,
     policies,
     draft: {},
-    live: stored(view).determination,
+    live: latest(view),
     parity: true,
     channel: origin?.channel ?? "api",
     ...(offline !== undefined && { offline }),
@@ -798,7 +804,7 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
   // The browser must reproduce the stored determination before it is trusted with live answers.
   const summary = (d: Determination) =>
     JSON.stringify([d.outcome, d.reasons.map((r) => r.criterion), d.needed.map((n) => n.criterion)]);
-  s.parity = !s.evalError && summary(s.live) === summary(stored(view).determination);
+  s.parity = !s.evalError && summary(s.live) === summary(latest(view));
 
   const head = h("div", { class: "page-head" });
   const left = h("div", { class: "col-main" });
