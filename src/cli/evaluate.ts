@@ -73,7 +73,8 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
     } catch (e) {
       worst = Math.max(worst, exitCodeOf(e));
       buf += `${JSON.stringify({ line: at, error: errorObject(e) })}\n`;
-      o.err.write(`line ${at}: ${(e as Error).message}\n`);
+      const kind = e instanceof MedpolicyError && e.kind === "input" ? "bad input" : "error";
+      o.err.write(`medpolicy evaluate: ${kind} at line ${at}: ${(e as Error).message}\n`);
     }
     count++;
     progress();

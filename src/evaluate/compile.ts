@@ -414,15 +414,15 @@ export function compile(
     factSources,
     traceCache: new Array(3 * nn).fill(undefined),
     scratch: {
-      qv: new Int8Array(nq),
+      qv: i8(nq),
       qsrc: new Uint8Array(nq),
       qby: new Array<AnswerEntry["source"]>(nq).fill(nobody),
-      sv: new Int8Array(nn),
-      rv: new Int8Array(nn),
-      slv: new Int8Array(nn),
-      rlv: new Int8Array(nn),
-      saved: [new Int8Array(nn), new Int8Array(nn), new Int8Array(nn), new Int8Array(nn)],
-      trial: new Int8Array(4 * nq),
+      sv: i8(nn),
+      rv: i8(nn),
+      slv: i8(nn),
+      rlv: i8(nn),
+      saved: [i8(nn), i8(nn), i8(nn), i8(nn)],
+      trial: i8(4 * nq),
       qflag: new Uint8Array(nq),
       qmark: new Uint32Array(nq),
       qwalk: new Uint32Array(nq),
@@ -430,6 +430,10 @@ export function compile(
       epoch: 0,
     },
   };
+}
+
+function i8(n: number): Int8Array {
+  return new Int8Array(new ArrayBuffer(Math.max(n, 128)), 0, n);
 }
 
 /** Every id a case may answer (SPEC 2.1): leaf ids, ids of groups with a condition, `<id>.note`. */

@@ -26,7 +26,7 @@ import {
   REF,
 } from "./compile.js";
 import { nextEpoch, run } from "./run.js";
-import { and, F, isDecided, T, type Tri, U } from "./tri.js";
+import { and, atLeast, F, isDecided, not, or, T, type Tri, U } from "./tri.js";
 
 /** The two answers to a question, met first. */
 const BOTH: readonly Tri[] = [T, F];
@@ -53,56 +53,67 @@ export function collectNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[
   const strict = walkMode(cp, sec, false);
   const relaxed = walkMode(cp, sec, true);
   const candidates: number[] = [];
-  for (const mode of [strict, relaxed]) {
-    if (mode === undefined) continue;
-    const bit = mode.relaxed ? 2 : 1;
-    for (const q of mode.found) {
-      if (qflag[q] === 0) candidates.push(q);
-      qflag[q] = qflag[q]! | bit;
-    }
-  }
-  // One trial per candidate, each way: the strict and relaxed values it leads to. They rank the
-  // candidates and, where both ways decide a value differently, prove the candidate needed. Not
-  // needed for a single candidate of a read-once evaluation: it is needed, and first.
+  if (strict !== undefined) for (const q of strict.found) candidates.push(q);
+  if (relaxed !== undefined)
+    for (const q of relaxed.found) if ((qflag[q]! & CANDIDATE_S) === 0) candidates.push(q);
   const entangled = strict?.entangled === true || relaxed?.entangled === true;
-  if (candidates.length === 1 && !entangled) {
-    qflag[candidates[0]!] = 0;
-    const question = cp.questions[candidates[0]!]!;
-    return [{ criterion: question.id, text: question.text }];
-  }
-  save(cp);
-  const { sv, rv, trial } = cp.scratch;
-  for (let k = 0; k < candidates.length; k++) {
-    const q = candidates[k]!;
-    setQuestion(cp, sec, q, T);
-    trial[4 * k] = sv[sec.root]!;
-    trial[4 * k + 1] = rv[sec.root]!;
-    setQuestion(cp, sec, q, F);
-    trial[4 * k + 2] = sv[sec.root]!;
-    trial[4 * k + 3] = rv[sec.root]!;
-    cp.scratch.qv[q] = U;
-    restore(cp);
-  }
-  const budget = { left: WITNESS_BUDGET };
   const kept: number[] = [];
   const score: number[] = [];
-  for (let k = 0; k < candidates.length; k++) {
-    const q = candidates[k]!;
-    const flag = qflag[q]!;
-    qflag[q] = 0;
-    const need =
-      ((flag & 1) !== 0 && needs(strict!, q, trial[4 * k] as Tri, trial[4 * k + 2] as Tri, budget)) ||
-      ((flag & 2) !== 0 && needs(relaxed!, q, trial[4 * k + 1] as Tri, trial[4 * k + 3] as Tri, budget));
-    if (!need) continue;
-    kept.push(q);
-    score.push(Math.max(decisiveness(trial, 4 * k), decisiveness(trial, 4 * k + 2)));
+  if (!entangled) {
+    // Read-once: every candidate is needed, and the walk told which answers decide each value.
+    for (const q of candidates) {
+      const f = qflag[q]!;
+      qflag[q] = 0;
+      const sT = strict === undefined || (f & S_BY_T) !== 0;
+      const sF = strict === undefined || (f & S_BY_F) !== 0;
+      const rT = relaxed === undefined || (f & R_BY_T) !== 0;
+      const rF = relaxed === undefined || (f & R_BY_F) !== 0;
+      kept.push(q);
+      score.push((sT && rT) || (sF && rF) ? 2 : rT || rF ? 1 : 0);
+    }
+  } else {
+    // One trial per candidate, each way: the strict and relaxed values it leads to. They rank the
+    // candidates and, where both ways decide a value differently, prove the candidate needed.
+    save(cp);
+    const { sv, rv, trial } = cp.scratch;
+    for (let k = 0; k < candidates.length; k++) {
+      const q = candidates[k]!;
+      setQuestion(cp, sec, q, T);
+      trial[4 * k] = sv[sec.root]!;
+      trial[4 * k + 1] = rv[sec.root]!;
+      setQuestion(cp, sec, q, F);
+      trial[4 * k + 2] = sv[sec.root]!;
+      trial[4 * k + 3] = rv[sec.root]!;
+      cp.scratch.qv[q] = U;
+      restore(cp);
+    }
+    const budget = { left: WITNESS_BUDGET };
+    for (let k = 0; k < candidates.length; k++) {
+      const q = candidates[k]!;
+      const f = qflag[q]!;
+      qflag[q] = 0;
+      const need =
+        ((f & CANDIDATE_S) !== 0 &&
+          needs(strict!, q, trial[4 * k] as Tri, trial[4 * k + 2] as Tri, budget)) ||
+        ((f & CANDIDATE_R) !== 0 &&
+          needs(relaxed!, q, trial[4 * k + 1] as Tri, trial[4 * k + 3] as Tri, budget));
+      if (!need) continue;
+      kept.push(q);
+      score.push(Math.max(decisiveness(trial, 4 * k), decisiveness(trial, 4 * k + 2)));
+    }
   }
   // Most decisive first: one answer makes the outcome final (2), or ends `pended` (1); then
   // document order (question numbers are in document order).
+  const n = kept.length;
+  const out: Needed[] = new Array(n);
+  if (n === 1) {
+    const question = cp.questions[kept[0]!]!;
+    out[0] = { criterion: question.id, text: question.text };
+    return out;
+  }
   const order = kept.map((_, k) => k);
   order.sort((a, b) => score[b]! - score[a]! || kept[a]! - kept[b]!);
-  const out: Needed[] = new Array(order.length);
-  for (let k = 0; k < order.length; k++) {
+  for (let k = 0; k < n; k++) {
     const question = cp.questions[kept[order[k]!]!]!;
     out[k] = { criterion: question.id, text: question.text };
   }
@@ -157,22 +168,51 @@ function walkMode(cp: CompiledPolicy, sec: CompiledSection, relaxed: boolean): M
     found: [],
     entangled: false,
   };
-  walk(mode, sec.root);
+  walk(mode, sec.root, true, true);
   return mode;
 }
 
-function add(mode: Mode, q: number): void {
-  const { qwalk } = mode.cp.scratch;
+/** Bits of `qflag`: candidate of the strict / relaxed evaluation, and which answers decide it. */
+const CANDIDATE_S = 1;
+const CANDIDATE_R = 2;
+const S_BY_T = 4;
+const S_BY_F = 8;
+const R_BY_T = 16;
+const R_BY_F = 32;
+
+/** Adds candidate `q`; `byT` / `byF`: answering it met / not met decides this evaluation. */
+function add(mode: Mode, q: number, byT: boolean, byF: boolean): void {
+  const { qwalk, qflag } = mode.cp.scratch;
   if (qwalk[q] === mode.nepoch) {
     mode.entangled = true;
     return;
   }
   qwalk[q] = mode.nepoch;
   mode.found.push(q);
+  qflag[q] =
+    qflag[q]! |
+    (mode.relaxed
+      ? CANDIDATE_R | (byT ? R_BY_T : 0) | (byF ? R_BY_F : 0)
+      : CANDIDATE_S | (byT ? S_BY_T : 0) | (byF ? S_BY_F : 0));
 }
 
-/** Collects the unknown questions under node `i`, which is undecided in this evaluation. */
-function walk(mode: Mode, i: number): void {
+/** A node's relaxed value from its inner value and its note: a note that holds makes it met. */
+function withNote(positive: boolean, inner: Tri, note: Tri): Tri {
+  // Under `none` "met" is "absent": the contraindication statement is and(inner, ¬note).
+  return positive ? or(inner, note) : and(inner, not(note));
+}
+
+/** Whether a node value decides the root, given whether met / not met does. */
+function decides(v: Tri, byT: boolean, byF: boolean): boolean {
+  return v === T ? byT : v === F ? byF : false;
+}
+
+/**
+ * Collects the unknown questions under node `i`, which is undecided in this evaluation. `byT` /
+ * `byF`: whether node `i` becoming met / not met would decide the root (exact while read-once);
+ * carried down so each question learns whether one answer to it decides the evaluation.
+ */
+function walk(mode: Mode, i: number, byT: boolean, byF: boolean): void {
   const { cp, vals, logic } = mode;
   const { nmark, qv } = cp.scratch;
   if (nmark[i] === mode.nepoch) {
@@ -183,33 +223,76 @@ function walk(mode: Mode, i: number): void {
   const nq = cp.note[i]!;
   const c = cp.cond[i]!;
   const lv = logic[i] as Tri;
+  const cv: Tri = c >= 0 ? (qv[c] as Tri) : T;
   // The node is note(condition ∧ logic); `inner` is the value after the condition, before the note.
-  const inner = c >= 0 ? and(lv, qv[c] as Tri) : lv;
+  const inner = and(lv, cv);
+  let innerT = byT;
+  let innerF = byF;
   if (mode.relaxed && nq >= 0) {
-    if (qv[nq] === U) add(mode, nq);
+    const nv = qv[nq] as Tri;
+    const positive = cp.neg[i] === 0;
+    if (nv === U) {
+      add(
+        mode,
+        nq,
+        decides(withNote(positive, inner, T), byT, byF),
+        decides(withNote(positive, inner, F), byT, byF),
+      );
+    }
     if (inner !== U) return;
+    innerT = decides(withNote(positive, T, nv), byT, byF);
+    innerF = decides(withNote(positive, F, nv), byT, byF);
   }
-  if (c >= 0 && qv[c] === U) add(mode, c);
+  if (cv === U) add(mode, c, decides(lv, innerT, innerF), innerF);
   if (lv !== U) return;
+  const logicT = decides(cv, innerT, innerF);
+  const logicF = innerF;
   const k = cp.kind[i] as NodeKind;
   switch (k) {
     case LEAF:
-      add(mode, cp.q[i]!);
+      add(mode, cp.q[i]!, logicT, logicF);
       return;
     case REF: {
       const t = cp.target[i]!;
-      if (t >= 0) walk(mode, t);
+      if (t >= 0) walk(mode, t, logicT, logicF);
       return;
     }
     case ALL:
     case ANY:
     case NONE:
-    case AT_LEAST:
+    case AT_LEAST: {
+      // The gate with one unknown child answered: counts of the others decide it.
+      let met = 0;
+      let unknown = 0;
+      for (let c2 = cp.kidStart[i]!; c2 < cp.kidEnd[i]!; c2++) {
+        const v = vals[cp.kids[c2]!];
+        if (v === T) met++;
+        else if (v === U) unknown++;
+      }
+      const last = unknown === 1;
+      let ifT: Tri;
+      let ifF: Tri;
+      if (k === ALL) {
+        ifT = last ? T : U;
+        ifF = F;
+      } else if (k === ANY) {
+        ifT = T;
+        ifF = last ? F : U;
+      } else if (k === NONE) {
+        ifT = F;
+        ifF = last ? T : U;
+      } else {
+        ifT = atLeast(cp.n[i]!, met + 1, unknown - 1);
+        ifF = atLeast(cp.n[i]!, met, unknown - 1);
+      }
+      const childT = decides(ifT, logicT, logicF);
+      const childF = decides(ifF, logicT, logicF);
       for (let c2 = cp.kidStart[i]!; c2 < cp.kidEnd[i]!; c2++) {
         const j = cp.kids[c2]!;
-        if (vals[j] === U) walk(mode, j);
+        if (vals[j] === U) walk(mode, j, childT, childF);
       }
       return;
+    }
     default: {
       const never: never = k;
       throw new Error(`unknown node kind ${never}`);

@@ -34,6 +34,7 @@ function get(facts: Facts, name: string): unknown {
 export function factsOf(p: Predicate, out: string[] = []): string[] {
   if ("all" in p) for (const q of p.all) factsOf(q, out);
   else if ("any" in p) for (const q of p.any) factsOf(q, out);
+  else if ("firstKnown" in p) for (const q of p.firstKnown) factsOf(q, out);
   else if (!out.includes(p.fact)) out.push(p.fact);
   return out;
 }
@@ -42,6 +43,7 @@ export function factsOf(p: Predicate, out: string[] = []): string[] {
 export function usesDates(p: Predicate): boolean {
   if ("all" in p) return p.all.some(usesDates);
   if ("any" in p) return p.any.some(usesDates);
+  if ("firstKnown" in p) return p.firstKnown.some(usesDates);
   return "withinMonths" in p || "monthsBeforeAtLeast" in p;
 }
 
@@ -56,6 +58,17 @@ export function compilePredicate(p: Predicate): FactTest {
         if (v === F) break;
       }
       return v;
+    };
+  }
+  if ("firstKnown" in p) {
+    // Alternative evidence (months counted, or a start date): a missing alternative is no evidence.
+    const parts = p.firstKnown.map(compilePredicate);
+    return (facts, dos) => {
+      for (const part of parts) {
+        const v = part(facts, dos);
+        if (v !== U) return v;
+      }
+      return U;
     };
   }
   if ("any" in p) {

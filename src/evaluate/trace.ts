@@ -87,7 +87,9 @@ function traceOf(ctx: TraceCtx, i: number): TraceNode {
   switch (k) {
     case LEAF: {
       const note =
-        nq < 0 ? undefined : questionNode(cp, 3 * i + 2, info.noteId, "note", info.noteText, nq, info.noteQuestion, undefined);
+        nq < 0
+          ? undefined
+          : questionNode(cp, 3 * i + 2, info.noteId, "note", info.noteText, nq, info.noteQuestion, undefined);
       return questionNode(cp, 3 * i, info.id, "leaf", info.text, cp.q[i]!, info.question, note);
     }
     case REF: {
@@ -121,11 +123,29 @@ function traceOf(ctx: TraceCtx, i: number): TraceNode {
       const children: TraceNode[] = new Array(e - s + (c >= 0 ? 1 : 0) + (nq >= 0 ? 1 : 0));
       let k0 = 0;
       if (c >= 0) {
-        children[k0++] = questionNode(cp, 3 * i + 1, info.id, "condition", info.condText, c, info.condQuestion, undefined);
+        children[k0++] = questionNode(
+          cp,
+          3 * i + 1,
+          info.id,
+          "condition",
+          info.condText,
+          c,
+          info.condQuestion,
+          undefined,
+        );
       }
       for (let c2 = s; c2 < e; c2++) children[k0++] = traceOf(ctx, cp.kids[c2]!);
       if (nq >= 0) {
-        children[k0++] = questionNode(cp, 3 * i + 2, info.noteId, "note", info.noteText, nq, info.noteQuestion, undefined);
+        children[k0++] = questionNode(
+          cp,
+          3 * i + 2,
+          info.noteId,
+          "note",
+          info.noteText,
+          nq,
+          info.noteQuestion,
+          undefined,
+        );
       }
       return {
         id: info.id,

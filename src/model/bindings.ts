@@ -17,7 +17,9 @@ export type Predicate =
   | { fact: FactName; withinMonths: number }
   | { fact: FactName; monthsBeforeAtLeast: number }
   | { all: Predicate[] }
-  | { any: Predicate[] };
+  | { any: Predicate[] }
+  /** Alternative evidence for one criterion: the first alternative the facts decide, decides. */
+  | { firstKnown: Predicate[] };
 
 export const predicateSchema: z.ZodType<Predicate> = z.lazy(() =>
   z.union([
@@ -28,6 +30,7 @@ export const predicateSchema: z.ZodType<Predicate> = z.lazy(() =>
     z.strictObject({ fact: factName, monthsBeforeAtLeast: z.number().int().min(0) }),
     z.strictObject({ all: z.array(predicateSchema).min(1) }),
     z.strictObject({ any: z.array(predicateSchema).min(1) }),
+    z.strictObject({ firstKnown: z.array(predicateSchema).min(1) }),
   ]),
 );
 
