@@ -7,7 +7,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`medpolicy: internal error: ${err && err.message ? err.message : String(err)}\n`);
+    process.stderr.write(`medpolicy: internal error: ${err?.message ? err.message : String(err)}\n`);
     process.exitCode = 70;
   },
 );

@@ -27,7 +27,11 @@ describe("cases through POST /api/evaluate", () => {
       });
       const body = (await res.json()) as Record<string, unknown>;
       const exit = STATUS_TO_EXIT[res.status] ?? -res.status;
-      assert.deepEqual(checkExpectation(c.expect, exit, body), [], `${c.file}\n${JSON.stringify(body).slice(0, 400)}`);
+      assert.deepEqual(
+        checkExpectation(c.expect, exit, body),
+        [],
+        `${c.file}\n${JSON.stringify(body).slice(0, 400)}`,
+      );
       if (exit === 2) assert.ok(JSON.stringify(body).length > 20, "a 400 explains what is wrong");
     });
   }

@@ -45,6 +45,9 @@ export interface CompiledSection {
   readonly root: number;
   /** Node numbers reachable from the root (through references too), children before parents. */
   readonly program: Int32Array;
+  /** The leaves of `program` and the rest, in program order: leaves are copied in one tight loop. */
+  readonly leaves: Int32Array;
+  readonly groups: Int32Array;
   /** Whether a `review` note is reachable: otherwise the relaxed evaluation equals the strict one. */
   readonly relaxed: boolean;
   /**
@@ -127,7 +130,7 @@ export interface CompiledPolicy {
   readonly answerEntries: ReadonlyMap<string, AnswerEntry>;
   /** Frozen `source` objects shared by every trace (no allocation per node). */
   readonly factSources: readonly (Source | undefined)[];
-  /** Memoised immutable trace nodes of questions, per place (3 per node: leaf, condition, note). */
+  /** Remembered immutable trace nodes, per place (3 per node: the node, its condition, its note). */
   readonly traceCache: (unknown[] | undefined)[];
 
   readonly scratch: Scratch;
@@ -330,7 +333,15 @@ export function compile(
       const list = order.filter((i) => dependsOn.get(i)!.has(qb.index));
       if (list.length > 0) deps[qb.index] = Int32Array.from(list);
     }
-    sections.set(s.id, { section: s, root, program: Int32Array.from(order), relaxed, deps });
+    sections.set(s.id, {
+      section: s,
+      root,
+      program: Int32Array.from(order),
+      leaves: Int32Array.from(order.filter((i) => kindA[i] === LEAF)),
+      groups: Int32Array.from(order.filter((i) => kindA[i] !== LEAF)),
+      relaxed,
+      deps,
+    });
   }
 
   // Predicates bind by text (bindings.ts): a question gets every binding whose folded `match` its
@@ -414,15 +425,15 @@ export function compile(
     factSources,
     traceCache: new Array(3 * nn).fill(undefined),
     scratch: {
-      qv: i8(nq),
+      qv: new Int8Array(nq),
       qsrc: new Uint8Array(nq),
       qby: new Array<AnswerEntry["source"]>(nq).fill(nobody),
-      sv: i8(nn),
-      rv: i8(nn),
-      slv: i8(nn),
-      rlv: i8(nn),
-      saved: [i8(nn), i8(nn), i8(nn), i8(nn)],
-      trial: i8(4 * nq),
+      sv: new Int8Array(nn),
+      rv: new Int8Array(nn),
+      slv: new Int8Array(nn),
+      rlv: new Int8Array(nn),
+      saved: [new Int8Array(nn), new Int8Array(nn), new Int8Array(nn), new Int8Array(nn)],
+      trial: new Int8Array(4 * nq),
       qflag: new Uint8Array(nq),
       qmark: new Uint32Array(nq),
       qwalk: new Uint32Array(nq),
@@ -430,10 +441,6 @@ export function compile(
       epoch: 0,
     },
   };
-}
-
-function i8(n: number): Int8Array {
-  return new Int8Array(new ArrayBuffer(Math.max(n, 128)), 0, n);
 }
 
 /** Every id a case may answer (SPEC 2.1): leaf ids, ids of groups with a condition, `<id>.note`. */

@@ -274,7 +274,12 @@ describe("facts", () => {
       { match: "Pathology for the pain", when: { fact: "sijImagingDate", withinMonths: 6 }, mode: "decides" },
     ]);
     assert.throws(
-      () => evaluateSection(p, "I", { answers: {}, facts: {}, dateOfService: "2026-02-30" }),
+      () =>
+        evaluateSection(p, "I", {
+          answers: {},
+          facts: { sijImagingDate: "2025-09-01" },
+          dateOfService: "2026-02-30",
+        }),
       (e: unknown) => e instanceof InputError && e.where.field === "service.dateOfService",
     );
     const ok = evaluateSection(

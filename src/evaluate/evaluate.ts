@@ -16,7 +16,7 @@ import type { CompiledPolicy } from "./compile.js";
 import { parseDay } from "./dates.js";
 import { collectNeeded } from "./needed.js";
 import { collectReasons } from "./reasons.js";
-import { run } from "./run.js";
+import { runSection } from "./run.js";
 import { buildTrace } from "./trace.js";
 import { F, T, type Tri, U } from "./tri.js";
 
@@ -82,7 +82,7 @@ export function evaluateSection(
     });
   }
   loadQuestions(cp, input, opts.unknownIds === "reject");
-  run(cp, sec.program, sec.relaxed);
+  runSection(cp, sec);
   const s = cp.scratch;
   const strict = s.sv[sec.root] as Tri;
   const relaxed = s.rv[sec.root] as Tri;
@@ -147,7 +147,9 @@ function loadQuestions(cp: CompiledPolicy, input: SectionInput, rejectUnknown: b
     );
   }
   const fq = cp.factQuestions;
-  if (fq.length === 0) return;
+  const facts = input.facts;
+  // Every predicate of missing facts is unknown: with no facts there is nothing to derive.
+  if (fq.length === 0 || facts === undefined || !hasKeys(facts)) return;
   let dos = 0;
   if (cp.usesDates) {
     const d = parseDay(input.dateOfService);
@@ -161,7 +163,6 @@ function loadQuestions(cp: CompiledPolicy, input: SectionInput, rejectUnknown: b
     }
     dos = d;
   }
-  const facts = input.facts ?? {};
   for (let k = 0; k < fq.length; k++) {
     const q = fq[k]!;
     if (qsrc[q] !== 0) continue;
@@ -171,6 +172,11 @@ function loadQuestions(cp: CompiledPolicy, input: SectionInput, rejectUnknown: b
       qsrc[q] = 2;
     }
   }
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 function answerIssue(cp: CompiledPolicy, id: string) {

@@ -2,8 +2,9 @@
  * The inner loop (SPEC 2.2, 5): computes every node of a section program from its children, strict
  * and relaxed, on the compiled arrays. No allocation, one `switch` over the node kinds.
  */
+
+import type { CompiledPolicy, CompiledSection, NodeKind } from "./compile.js";
 import * as K from "./compile.js";
-import type { CompiledPolicy, NodeKind } from "./compile.js";
 import { and, atLeast, F, not, or, T, type Tri, U } from "./tri.js";
 
 // Imported `const` bindings are checked for initialisation at every use in optimised code (the
@@ -17,6 +18,31 @@ const ANY = K.ANY;
 const NONE = K.NONE;
 const AT_LEAST = K.AT_LEAST;
 const REF = K.REF;
+
+/**
+ * Evaluates a whole section: its leaves (copies of their questions' values, relaxed by a note) in
+ * one tight loop, then the groups and references in program order.
+ */
+export function runSection(cp: CompiledPolicy, sec: CompiledSection): void {
+  const { qv, sv, rv, slv, rlv } = cp.scratch;
+  const { q, note, neg } = cp;
+  const leaves = sec.leaves;
+  for (let p = 0; p < leaves.length; p++) {
+    const i = leaves[p]!;
+    const v = qv[q[i]!] as Tri;
+    sv[i] = v;
+    slv[i] = v;
+    rlv[i] = v;
+    const nq = note[i]!;
+    if (nq < 0) rv[i] = v;
+    else {
+      // "Counts as met": for a statement under `none` (a contraindication) that means absent.
+      const nv = qv[nq] as Tri;
+      rv[i] = neg[i] === 1 ? and(v, not(nv)) : or(v, nv);
+    }
+  }
+  run(cp, sec.groups, sec.relaxed);
+}
 
 /** The exhaustiveness check of the `switch` over node kinds, out of the loop's way. */
 function unreachable(k: never): never {
