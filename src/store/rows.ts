@@ -136,3 +136,53 @@ export function conflictOrMissing(id: string, row: { status: string } | undefine
     `request ${id} changed since it was read (another reviewer acted on it); reload and retry`,
   );
 }
+
+/**
+ * The tables, in SQL both stores accept unchanged (SQLite and PostgreSQL), so the two keep one schema
+ * and the same behaviour (SPEC 4).
+ */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS requests (
+  id TEXT PRIMARY KEY,
+  org TEXT NOT NULL,
+  idem_key TEXT,
+  submitted_case TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  expedited INTEGER NOT NULL,
+  due_at TEXT NOT NULL,
+  status TEXT NOT NULL,
+  md_only INTEGER NOT NULL,
+  engine_outcome TEXT NOT NULL,
+  decision TEXT,
+  decided_at TEXT,
+  version INTEGER NOT NULL,
+  UNIQUE (org, idem_key)
+);
+CREATE INDEX IF NOT EXISTS requests_queue ON requests (status, due_at);
+CREATE INDEX IF NOT EXISTS requests_org ON requests (org, received_at);
+CREATE TABLE IF NOT EXISTS determinations (
+  request_id TEXT NOT NULL REFERENCES requests (id),
+  seq INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  case_json TEXT NOT NULL,
+  today TEXT NOT NULL,
+  policy_id TEXT,
+  policy_version TEXT,
+  policy_hash TEXT,
+  engine TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  determination TEXT NOT NULL,
+  PRIMARY KEY (request_id, seq)
+);
+CREATE TABLE IF NOT EXISTS events (
+  request_id TEXT NOT NULL REFERENCES requests (id),
+  seq INTEGER NOT NULL,
+  at TEXT NOT NULL,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  detail TEXT,
+  PRIMARY KEY (request_id, seq)
+);
+`;
