@@ -10,8 +10,10 @@ import {
   questionKey,
   type Section,
   type Source,
+  type TraceNode,
 } from "../model/index.js";
 import { combineBindings, type FactTest, factsOf, usesDates } from "./predicates.js";
+import { U } from "./tri.js";
 
 /** Node kinds as small integers, for the evaluator's `switch` (one case per {@link CriterionNode} kind). */
 export const LEAF = 0;
@@ -57,9 +59,11 @@ export interface CompiledSection {
   readonly deps: readonly (Int32Array | undefined)[];
 }
 
-/** An answerable id: its question and the frozen trace `source` naming it. */
+/** An answerable id: its question, its place among the question's ids, the frozen trace source. */
 export interface AnswerEntry {
   readonly q: number;
+  /** Index of this id in the question's `ids`. */
+  readonly k: number;
   readonly source: { readonly kind: "answer"; readonly id: string };
 }
 
@@ -70,7 +74,9 @@ export interface Scratch {
   /** Where each question's value came from: 0 none, 1 answer, 2 fact. */
   readonly qsrc: Uint8Array;
   /** The answer that gave each answered question its value. */
-  readonly qby: AnswerEntry["source"][];
+  readonly qby: AnswerEntry[];
+  /** With a trace: each question's trace variant (status × width + source), see trace.ts. */
+  readonly qkey: Int32Array;
   /** Strict and relaxed node values, and each node's value before its condition and note. */
   readonly sv: Int8Array;
   readonly rv: Int8Array;
@@ -86,6 +92,9 @@ export interface Scratch {
   readonly qmark: Uint32Array;
   readonly qwalk: Uint32Array;
   readonly nmark: Uint32Array;
+  /** Per node, the range of `needed` candidates first met under it (see needed.ts). */
+  readonly nfrom: Int32Array;
+  readonly nto: Int32Array;
   epoch: number;
 }
 
@@ -95,6 +104,8 @@ export interface CompiledPolicy {
   readonly questions: readonly Question[];
   /** Answerable id (leaf, group with a condition, `<id>.note`) → question number. */
   readonly answerIndex: ReadonlyMap<string, number>;
+  /** The keys of `answerIndex`, as a set built once (see {@link answerableIds}). */
+  readonly answerable: ReadonlySet<string>;
   readonly sections: ReadonlyMap<string, CompiledSection>;
   /** Problems found while compiling (unresolvable or cyclic references); such a node is unknown. */
   readonly issues: readonly string[];
@@ -126,12 +137,19 @@ export interface CompiledPolicy {
   readonly factQuestions: Int32Array;
   readonly factTests: readonly FactTest[];
   readonly usesDates: boolean;
-  /** Answerable id → question and frozen trace source (one lookup per answer). */
-  readonly answerEntries: ReadonlyMap<string, AnswerEntry>;
+  /** Answerable id → its entry (a prototype-less object: the fastest lookup by string in V8). */
+  readonly answerEntries: Readonly<Record<string, AnswerEntry | undefined>>;
   /** Frozen `source` objects shared by every trace (no allocation per node). */
   readonly factSources: readonly (Source | undefined)[];
-  /** Remembered immutable trace nodes, per place (3 per node: the node, its condition, its note). */
-  readonly traceCache: (unknown[] | undefined)[];
+  /**
+   * Remembered immutable trace nodes of questions, per place (3 per node: the leaf, the group's
+   * condition, the note), indexed by status and source (see trace.ts); `traceWidth[q]` is the
+   * number of sources of question q: none, fact, and each of its ids answered.
+   */
+  readonly traceCache: (TraceNode | undefined)[][];
+  readonly traceWidth: Int32Array;
+  /** Per question, the trace variant of "unknown, no source" (see trace.ts). */
+  readonly traceUnknown: Int32Array;
 
   readonly scratch: Scratch;
 }
@@ -391,11 +409,27 @@ export function compile(
     });
   });
 
-  const answerEntries = new Map<string, AnswerEntry>();
+  const answerEntries: Record<string, AnswerEntry | undefined> = Object.create(null);
   for (const [id, q] of answerIndex) {
-    answerEntries.set(id, Object.freeze({ q, source: Object.freeze({ kind: "answer" as const, id }) }));
+    const k = questions[q]!.ids.indexOf(id);
+    answerEntries[id] = Object.freeze({ q, k, source: Object.freeze({ kind: "answer" as const, id }) });
   }
-  const nobody = Object.freeze({ kind: "answer" as const, id: "" });
+  const nobody: AnswerEntry = Object.freeze({
+    q: -1,
+    k: 0,
+    source: Object.freeze({ kind: "answer" as const, id: "" }),
+  });
+  // Trace cache sizes: 3 statuses × (none, fact, each id) per question; a leaf with a note keys on both.
+  const traceWidth = Int32Array.from(questions, (qb) => 2 + qb.ids.length);
+  const span = (q: number) => (q < 0 ? 0 : 3 * traceWidth[q]!);
+  const traceCache: (TraceNode | undefined)[][] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const leaf = span(qA[i]!);
+    const note = span(anyNoteA[i]!);
+    traceCache.push(new Array(leaf === 0 ? 0 : note === 0 ? leaf : leaf * note).fill(undefined));
+    traceCache.push(new Array(span(condA[i]!)).fill(undefined));
+    traceCache.push(new Array(note).fill(undefined));
+  }
 
   const nq = questions.length;
   const nn = nodes.length;
@@ -403,6 +437,7 @@ export function compile(
     version,
     questions: frozenQuestions,
     answerIndex,
+    answerable: new Set(answerIndex.keys()),
     sections,
     issues,
     nodes,
@@ -423,11 +458,14 @@ export function compile(
     usesDates: dates,
     answerEntries,
     factSources,
-    traceCache: new Array(3 * nn).fill(undefined),
+    traceCache,
+    traceWidth,
+    traceUnknown: traceWidth.map((w) => U * w),
     scratch: {
       qv: new Int8Array(nq),
       qsrc: new Uint8Array(nq),
-      qby: new Array<AnswerEntry["source"]>(nq).fill(nobody),
+      qby: new Array<AnswerEntry>(nq).fill(nobody),
+      qkey: new Int32Array(nq),
       sv: new Int8Array(nn),
       rv: new Int8Array(nn),
       slv: new Int8Array(nn),
@@ -438,6 +476,8 @@ export function compile(
       qmark: new Uint32Array(nq),
       qwalk: new Uint32Array(nq),
       nmark: new Uint32Array(nn),
+      nfrom: new Int32Array(nn),
+      nto: new Int32Array(nn),
       epoch: 0,
     },
   };
@@ -445,7 +485,8 @@ export function compile(
 
 /** Every id a case may answer (SPEC 2.1): leaf ids, ids of groups with a condition, `<id>.note`. */
 export function answerableIds(cp: CompiledPolicy): ReadonlySet<string> {
-  return new Set(cp.answerIndex.keys());
+  // Built once per policy: callers check every case against it (SPEC 2.1 "unknown ids are rejected").
+  return cp.answerable;
 }
 
 /** The question an answerable id asks, or `undefined` for an id the policy does not know. */

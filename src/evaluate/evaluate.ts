@@ -18,7 +18,13 @@ import { collectNeeded } from "./needed.js";
 import { collectReasons } from "./reasons.js";
 import { runSection } from "./run.js";
 import { buildTrace } from "./trace.js";
-import { F, T, type Tri, U } from "./tri.js";
+import type { Tri } from "./tri.js";
+import * as Tri3 from "./tri.js";
+
+// Module-local copies of imported constants (see run.ts: imported bindings are slower to read).
+const F = Tri3.F;
+const U = Tri3.U;
+const T = Tri3.T;
 
 export interface SectionInput {
   /** Criterion id → the statement holds (SPEC 2.1). */
@@ -81,7 +87,7 @@ export function evaluateSection(
       criterion: sectionId,
     });
   }
-  loadQuestions(cp, input, opts.unknownIds === "reject");
+  loadQuestions(cp, input, opts.unknownIds === "reject", opts.trace === true);
   runSection(cp, sec);
   const s = cp.scratch;
   const strict = s.sv[sec.root] as Tri;
@@ -102,14 +108,22 @@ export function evaluateSection(
 }
 
 /** Fills the question values from answers (which win) and facts. */
-function loadQuestions(cp: CompiledPolicy, input: SectionInput, rejectUnknown: boolean): void {
+function loadQuestions(
+  cp: CompiledPolicy,
+  input: SectionInput,
+  rejectUnknown: boolean,
+  trace: boolean,
+): void {
   const { qv, qsrc, qby } = cp.scratch;
   qv.fill(U);
   qsrc.fill(0);
+  const { qkey } = cp.scratch;
+  const width = cp.traceWidth;
+  if (trace) qkey.set(cp.traceUnknown);
   const answers = input.answers;
   let issues: { message: string; where: { field: string; criterion: string } }[] | undefined;
   for (const id in answers) {
-    const entry = cp.answerEntries.get(id);
+    const entry = cp.answerEntries[id];
     const a = answers[id];
     // A key present with `undefined` (possible from JavaScript callers, never from JSON) is missing.
     if (a === undefined) continue;
@@ -124,7 +138,7 @@ function loadQuestions(cp: CompiledPolicy, input: SectionInput, rejectUnknown: b
     if (qsrc[q] === 1) {
       if (qv[q] !== v) {
         issues ??= [];
-        const other = qby[q]!.id;
+        const other = qby[q]!.source.id;
         issues.push({
           message:
             `answers ${other} and ${id} are one question ("${cp.questions[q]!.text}") ` +
@@ -136,7 +150,8 @@ function loadQuestions(cp: CompiledPolicy, input: SectionInput, rejectUnknown: b
     }
     qv[q] = v;
     qsrc[q] = 1;
-    qby[q] = entry.source;
+    qby[q] = entry;
+    if (trace) qkey[q] = v * width[q]! + 2 + entry.k;
   }
   if (issues !== undefined) {
     const first = issues[0]!;
@@ -170,6 +185,7 @@ function loadQuestions(cp: CompiledPolicy, input: SectionInput, rejectUnknown: b
     if (v !== U) {
       qv[q] = v;
       qsrc[q] = 2;
+      if (trace) qkey[q] = v * width[q]! + 1;
     }
   }
 }

@@ -14,19 +14,22 @@
  * a budget beyond which the candidate is kept: a needed question is never missed.
  */
 import type { Needed } from "../model/index.js";
-import {
-  ALL,
-  ANY,
-  AT_LEAST,
-  type CompiledPolicy,
-  type CompiledSection,
-  LEAF,
-  NONE,
-  type NodeKind,
-  REF,
-} from "./compile.js";
-import { nextEpoch, run } from "./run.js";
-import { and, atLeast, F, isDecided, not, or, T, type Tri, U } from "./tri.js";
+import type { CompiledPolicy, CompiledSection, NodeKind } from "./compile.js";
+import * as K from "./compile.js";
+import { nextEpoch, run, runSection } from "./run.js";
+import * as Tri3 from "./tri.js";
+import { and, atLeast, isDecided, not, or, type Tri } from "./tri.js";
+
+// Module-local copies of imported constants (see run.ts: imported bindings are slower to read).
+const F = Tri3.F;
+const U = Tri3.U;
+const T = Tri3.T;
+const LEAF = K.LEAF;
+const ALL = K.ALL;
+const ANY = K.ANY;
+const NONE = K.NONE;
+const AT_LEAST = K.AT_LEAST;
+const REF = K.REF;
 
 /** The two answers to a question, met first. */
 const BOTH: readonly Tri[] = [T, F];
@@ -46,6 +49,11 @@ interface Mode {
   found: number[];
   /** A question or a node was met twice: the undecided part is not read-once. */
   entangled: boolean;
+  /** The questions and nodes met twice. */
+  sharedQ: number[];
+  sharedNodes: number[];
+  /** What entangles it: the questions met twice and those under nodes met twice (see {@link split}). */
+  splitSet: number[];
 }
 
 export function collectNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[] {
@@ -88,19 +96,39 @@ export function collectNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[
       restore(cp);
     }
     const budget = { left: WITNESS_BUDGET };
+    const splitS = strict?.entangled === true ? split(strict) : undefined;
+    const splitR = relaxed?.entangled === true ? split(relaxed) : undefined;
     for (let k = 0; k < candidates.length; k++) {
       const q = candidates[k]!;
       const f = qflag[q]!;
       qflag[q] = 0;
       const need =
         ((f & CANDIDATE_S) !== 0 &&
-          needs(strict!, q, trial[4 * k] as Tri, trial[4 * k + 2] as Tri, budget)) ||
+          needs(
+            strict!,
+            q,
+            trial[4 * k] as Tri,
+            trial[4 * k + 2] as Tri,
+            splitS,
+            (f & REACH_S) !== 0,
+            budget,
+          )) ||
         ((f & CANDIDATE_R) !== 0 &&
-          needs(relaxed!, q, trial[4 * k + 1] as Tri, trial[4 * k + 3] as Tri, budget));
+          needs(
+            relaxed!,
+            q,
+            trial[4 * k + 1] as Tri,
+            trial[4 * k + 3] as Tri,
+            splitR,
+            (f & REACH_R) !== 0,
+            budget,
+          ));
       if (!need) continue;
       kept.push(q);
       score.push(Math.max(decisiveness(trial, 4 * k), decisiveness(trial, 4 * k + 2)));
     }
+    // The split marks only candidates; clear all flags anyway, so no mark can outlive this call.
+    qflag.fill(0);
   }
   // Most decisive first: one answer makes the outcome final (2), or ends `pended` (1); then
   // document order (question numbers are in document order).
@@ -128,12 +156,80 @@ function decisiveness(trial: Int8Array, at: number): number {
 
 /**
  * Whether candidate `q` can change this evaluation's value, given the values `a` / `b` it leads to
- * when met / not met. Exact without more work unless the undecided part is entangled.
+ * when met / not met. Exact without more work unless the undecided part is entangled; then, for a
+ * question outside the split set, whether it was reached under some answers to that set.
  */
-function needs(mode: Mode, q: number, a: Tri, b: Tri, budget: { left: number }): boolean {
+function needs(
+  mode: Mode,
+  q: number,
+  a: Tri,
+  b: Tri,
+  splitSet: readonly number[] | undefined,
+  reached: boolean,
+  budget: { left: number },
+): boolean {
   if (!mode.entangled) return true;
   if (isDecided(a) && isDecided(b)) return a !== b;
+  if (splitSet !== undefined && !splitSet.includes(q)) return reached;
   return confirmed(mode, q, budget);
+}
+
+/** Most questions a split may answer every way (2^n evaluations). */
+const SPLIT_MAX = 5;
+
+/**
+ * Splits an entangled evaluation on what entangles it — the questions met twice and the unknown
+ * questions under nodes met twice: once those are answered, what stays undecided is read-once.
+ * For each way of answering them, marks (`REACH_S` / `REACH_R`) the candidates still on an
+ * undecided path: exactly the other candidates that are needed. Returns the split set, or
+ * `undefined` when it is too large. Leaves answers and node values as found.
+ */
+function split(mode: Mode): number[] | undefined {
+  const { cp, sec } = mode;
+  const { qv } = cp.scratch;
+  const set = mode.splitSet;
+  if (set.length > SPLIT_MAX) return undefined;
+  const bit = mode.relaxed ? REACH_R : REACH_S;
+  for (let m = 0; m < 1 << set.length; m++) {
+    for (let k = 0; k < set.length; k++) qv[set[k]!] = (m >> k) & 1 ? T : F;
+    runSection(cp, sec);
+    if (mode.vals[sec.root] !== U) continue;
+    mode.nepoch = nextEpoch(cp);
+    reach(mode, sec.root, bit);
+  }
+  for (const q of set) qv[q] = U;
+  restore(cp);
+  return set;
+}
+
+/** Marks with `bit` the unknown questions on undecided paths under node `i` (as {@link walk}). */
+function reach(mode: Mode, i: number, bit: number): void {
+  const { cp, vals, logic } = mode;
+  const { nmark, qv, qflag } = cp.scratch;
+  if (nmark[i] === mode.nepoch) return;
+  nmark[i] = mode.nepoch;
+  const nq = cp.note[i]!;
+  const c = cp.cond[i]!;
+  const lv = logic[i] as Tri;
+  const inner = c >= 0 ? and(lv, qv[c] as Tri) : lv;
+  if (mode.relaxed && nq >= 0) {
+    if (qv[nq] === U) qflag[nq] = qflag[nq]! | bit;
+    if (inner !== U) return;
+  }
+  if (c >= 0 && qv[c] === U) qflag[c] = qflag[c]! | bit;
+  if (lv !== U) return;
+  const k = cp.kind[i] as NodeKind;
+  if (k === LEAF) {
+    qflag[cp.q[i]!] = qflag[cp.q[i]!]! | bit;
+  } else if (k === REF) {
+    const t = cp.target[i]!;
+    if (t >= 0) reach(mode, t, bit);
+  } else {
+    for (let c2 = cp.kidStart[i]!; c2 < cp.kidEnd[i]!; c2++) {
+      const j = cp.kids[c2]!;
+      if (vals[j] === U) reach(mode, j, bit);
+    }
+  }
 }
 
 /** Saves the node values (before trial answers). */
@@ -167,8 +263,23 @@ function walkMode(cp: CompiledPolicy, sec: CompiledSection, relaxed: boolean): M
     nepoch: nextEpoch(cp),
     found: [],
     entangled: false,
+    sharedQ: [],
+    sharedNodes: [],
+    splitSet: [],
   };
   walk(mode, sec.root, true, true);
+  if (mode.entangled) {
+    // Now, while `nfrom` / `nto` are this walk's (the other evaluation's walk reuses them).
+    const { nfrom, nto } = s;
+    const set = mode.splitSet;
+    for (const q of mode.sharedQ) if (!set.includes(q)) set.push(q);
+    for (const i of mode.sharedNodes) {
+      for (let k = nfrom[i]!; k < nto[i]!; k++) {
+        const q = mode.found[k]!;
+        if (!set.includes(q)) set.push(q);
+      }
+    }
+  }
   return mode;
 }
 
@@ -179,12 +290,16 @@ const S_BY_T = 4;
 const S_BY_F = 8;
 const R_BY_T = 16;
 const R_BY_F = 32;
+/** Bits of `qflag`: reached under some answers to the split set (see {@link split}). */
+const REACH_S = 64;
+const REACH_R = 128;
 
 /** Adds candidate `q`; `byT` / `byF`: answering it met / not met decides this evaluation. */
 function add(mode: Mode, q: number, byT: boolean, byF: boolean): void {
   const { qwalk, qflag } = mode.cp.scratch;
   if (qwalk[q] === mode.nepoch) {
     mode.entangled = true;
+    mode.sharedQ.push(q);
     return;
   }
   qwalk[q] = mode.nepoch;
@@ -213,13 +328,23 @@ function decides(v: Tri, byT: boolean, byF: boolean): boolean {
  * carried down so each question learns whether one answer to it decides the evaluation.
  */
 function walk(mode: Mode, i: number, byT: boolean, byF: boolean): void {
-  const { cp, vals, logic } = mode;
-  const { nmark, qv } = cp.scratch;
+  const { nmark, nfrom, nto } = mode.cp.scratch;
   if (nmark[i] === mode.nepoch) {
     mode.entangled = true;
+    mode.sharedNodes.push(i);
     return;
   }
   nmark[i] = mode.nepoch;
+  // The candidates first met under node `i` are found[nfrom[i], nto[i]).
+  const from = mode.found.length;
+  walkNode(mode, i, byT, byF);
+  nfrom[i] = from;
+  nto[i] = mode.found.length;
+}
+
+function walkNode(mode: Mode, i: number, byT: boolean, byF: boolean): void {
+  const { cp, vals, logic } = mode;
+  const { qv } = cp.scratch;
   const nq = cp.note[i]!;
   const c = cp.cond[i]!;
   const lv = logic[i] as Tri;

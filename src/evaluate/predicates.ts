@@ -4,7 +4,13 @@
  */
 import type { Facts, Predicate, PredicateBinding } from "../model/index.js";
 import { type DayKey, minusMonths, parseDay } from "./dates.js";
-import { and, F, fromBoolean, or, T, type Tri, U } from "./tri.js";
+import * as Tri3 from "./tri.js";
+import { and, fromBoolean, or, type Tri } from "./tri.js";
+
+// Module-local copies of imported constants (see run.ts: imported bindings are slower to read).
+const F = Tri3.F;
+const U = Tri3.U;
+const T = Tri3.T;
 
 /** A compiled predicate: the facts of the case and its date of service (a {@link DayKey}). */
 export type FactTest = (facts: Facts, dos: DayKey) => Tri;

@@ -320,28 +320,65 @@ describe("against a brute-force oracle on CP.MP.173 (shared questions, reference
     return val(tree, false) ? "approved" : val(tree, true) ? "review" : "denied";
   }
 
-  test("outcome and needed on section II", () => {
+  function check(answers: Assignment, section: "II") {
+    const r = evaluateSection(cp, section, { answers, facts: {}, dateOfService: "2026-03-01" });
+    const known: Assignment = {};
+    for (const [id, val] of Object.entries(answers)) known[cp.questions[cp.answerIndex.get(id)!]!.id] = val;
+    const unknown = questions.filter((q) => !(q in known));
+    fc.pre(unknown.length <= 10);
+    const seen = new Set<Outcome>();
+    for (const a of completions(unknown, known)) seen.add(outcome173(a));
+    const want = seen.size === 1 ? [...seen][0] : seen.has("denied") ? "pended" : "review";
+    assert.equal(r.outcome, want);
+    const needed = unknown.filter((q) => {
+      const others = unknown.filter((u) => u !== q);
+      for (const a of completions(others, known)) {
+        if (outcome173({ ...a, [q]: true }) !== outcome173({ ...a, [q]: false })) return true;
+      }
+      return false;
+    });
+    const got = r.needed.map((n) => n.criterion);
+    assert.deepEqual([...got].sort(), needed.sort());
+    // Most decisive first, then document order (canonical ids are numbered in document order).
+    const rank = (q: string): number => {
+      let best = 0;
+      const others = unknown.filter((u) => u !== q);
+      for (const v of [true, false]) {
+        const outs = new Set<Outcome>();
+        for (const a of completions(others, { ...known, [q]: v })) outs.add(outcome173(a));
+        best = Math.max(best, outs.size === 1 ? 2 : outs.has("denied") && outs.size > 1 ? 0 : 1);
+      }
+      return best;
+    };
+    const key = got.map((q) => [rank(q), cp.answerIndex.get(q)!] as const);
+    for (let k = 1; k < key.length; k++) {
+      const [d0, p0] = key[k - 1]!;
+      const [d1, p1] = key[k]!;
+      assert.ok(d0 > d1 || (d0 === d1 && p0 < p1), `order of ${got[k - 1]} and ${got[k]}`);
+    }
+  }
+
+  test("outcome, needed and its order on section II", () => {
     fc.assert(
-      fc.property(answersArb, (answers) => {
-        const r = evaluateSection(cp, "II", { answers, facts: {}, dateOfService: "2026-03-01" });
-        const known: Assignment = {};
-        for (const [id, val] of Object.entries(answers))
-          known[cp.questions[cp.answerIndex.get(id)!]!.id] = val;
-        const unknown = questions.filter((q) => !(q in known));
-        fc.pre(unknown.length <= 9);
-        const seen = new Set<Outcome>();
-        for (const a of completions(unknown, known)) seen.add(outcome173(a));
-        const want = seen.size === 1 ? [...seen][0] : seen.has("denied") ? "pended" : "review";
-        assert.equal(r.outcome, want);
-        const needed = unknown.filter((q) => {
-          const others = unknown.filter((u) => u !== q);
-          for (const a of completions(others, known)) {
-            if (outcome173({ ...a, [q]: true }) !== outcome173({ ...a, [q]: false })) return true;
-          }
-          return false;
+      fc.property(answersArb, (answers) => check(answers, "II")),
+      { numRuns: 300 },
+    );
+  });
+
+  test("the same with the trial criteria mostly answered and section II's open", () => {
+    // Section I decided or nearly, II's branches open: where the references and shared questions
+    // make candidates that cannot matter (absorbed), which must not be reported.
+    const sparse = fc
+      .tuple(answersArb, fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }))
+      .map(([answers, keep]) => {
+        const out: Assignment = {};
+        Object.entries(answers).forEach(([id, v], k) => {
+          if (id.startsWith("I.") || keep[k % keep.length]) out[id] = v;
         });
-        assert.deepEqual(r.needed.map((n) => n.criterion).sort(), needed.sort());
-      }),
+        return out;
+      });
+    fc.assert(
+      fc.property(sparse, (answers) => check(answers, "II")),
       { numRuns: 300 },
     );
   });

@@ -2,9 +2,9 @@
  * The trace (SPEC 2.2): every node with its status and the source of its value, built from the
  * evaluated arrays only when asked for.
  *
- * The nodes of questions (leaves, conditions, notes) are immutable and shared per place: one whose
- * status, source and note are those of an earlier evaluation is that earlier (frozen) object, so a
- * trace allocates little more than its group nodes (SPEC 5 measures throughput with the trace).
+ * The nodes of questions (leaves, conditions, notes) are immutable and shared: per place, status
+ * and source there is one frozen object, so a trace allocates little more than its group nodes
+ * (SPEC 5 measures throughput with the trace on).
  */
 import type { Source, TraceNode } from "../model/index.js";
 import type { CompiledPolicy, NodeKind } from "./compile.js";
@@ -22,37 +22,24 @@ const REF = K.REF;
 const COMPUTED: Source = Object.freeze({ kind: "computed" });
 const NO_SOURCE: Source = Object.freeze({ kind: "none" });
 
-/** Variants kept per place; beyond that the oldest is dropped (memory stays bounded). */
-const VARIANTS = 16;
+/** Slots of a node in `traceCache`: the leaf itself, the group's condition, the note. */
+const AT_NODE = 0;
+const AT_CONDITION = 1;
+const AT_NOTE = 2;
 
-/** A remembered trace node and what it was built from. */
-interface Variant {
-  status: TraceNode["status"];
-  source: Source;
-  note: TraceNode | undefined;
-  node: TraceNode;
-}
-
-function variants(cp: CompiledPolicy, slot: number): Variant[] {
-  let list = cp.traceCache[slot] as Variant[] | undefined;
-  if (list === undefined) {
-    list = [];
-    cp.traceCache[slot] = list;
-  }
-  return list;
-}
-
-function remember(list: Variant[], v: Variant): TraceNode {
-  if (list.length >= VARIANTS) list.shift();
-  list.push(v);
-  return v.node;
+/**
+ * Index of question `q`'s current status and source among its 3 × `traceWidth[q]` variants —
+ * sources none (0), fact (1) and each of its ids answered (2 + k) — kept by `loadQuestions`.
+ */
+function variant(cp: CompiledPolicy, q: number): number {
+  return cp.scratch.qkey[q]!;
 }
 
 function questionSource(cp: CompiledPolicy, q: number): Source {
   const s = cp.scratch;
   switch (s.qsrc[q]) {
     case 1:
-      return s.qby[q]!;
+      return s.qby[q]!.source;
     case 2:
       return cp.factSources[q]!;
     default:
@@ -60,31 +47,56 @@ function questionSource(cp: CompiledPolicy, q: number): Source {
   }
 }
 
-/** The trace node of a question: a leaf, a group's condition or a note. */
+/** A question's trace node (a leaf, a condition or a note) at `slot`, with its note if any. */
 function questionNode(
   cp: CompiledPolicy,
-  slot: number,
-  id: string,
-  kind: TraceNode["kind"],
-  text: string,
+  i: number,
+  at: number,
   q: number,
-  question: string | undefined,
   note: TraceNode | undefined,
+  noteVariant: number,
 ): TraceNode {
-  const status = toStatus(cp.scratch.qv[q] as Tri);
-  const source = questionSource(cp, q);
-  const list = variants(cp, slot);
-  for (let k = 0; k < list.length; k++) {
-    const v = list[k]!;
-    if (v.status === status && v.source === source && v.note === note) return v.node;
-  }
-  const t: TraceNode = { id, kind, text, status, source };
+  const cache = cp.traceCache[3 * i + at]!;
+  const key =
+    note === undefined
+      ? variant(cp, q)
+      : variant(cp, q) * (cache.length / (3 * cp.traceWidth[q]!)) + noteVariant;
+  const hit = cache[key];
+  if (hit !== undefined) return hit;
+  const info = cp.info[i]!;
+  const t: TraceNode =
+    at === AT_NODE
+      ? {
+          id: info.id,
+          kind: "leaf",
+          text: info.text,
+          status: toStatus(cp.scratch.qv[q] as Tri),
+          source: questionSource(cp, q),
+        }
+      : at === AT_CONDITION
+        ? {
+            id: info.id,
+            kind: "condition",
+            text: info.condText,
+            status: toStatus(cp.scratch.qv[q] as Tri),
+            source: questionSource(cp, q),
+          }
+        : {
+            id: info.noteId,
+            kind: "note",
+            text: info.noteText,
+            status: toStatus(cp.scratch.qv[q] as Tri),
+            source: questionSource(cp, q),
+          };
+  const question =
+    at === AT_NODE ? info.question : at === AT_CONDITION ? info.condQuestion : info.noteQuestion;
   if (question !== undefined) t.question = question;
   if (note !== undefined) t.children = Object.freeze([note]) as TraceNode[];
-  return remember(list, { status, source, note, node: Object.freeze(t) });
+  cache[key] = Object.freeze(t);
+  return t;
 }
 
-/** The trace node of a group or reference: built fresh (its children vary too much to share). */
+/** A group's or reference's trace node: built fresh (its children vary too much to share). */
 function computedNode(
   cp: CompiledPolicy,
   i: number,
@@ -112,26 +124,25 @@ interface TraceCtx {
  * The trace of the strict evaluation: every node with its status and source; a group's condition
  * and a criterion's note are child nodes of kind `condition` / `note`; a reference carries the
  * children of the section it refers to. For a statement under `none`, `met` means the
- * contraindication is present, as in the answers. The nodes are frozen.
+ * contraindication is present, as in the answers. Question nodes are frozen and shared.
  */
 export function buildTrace(cp: CompiledPolicy, root: number): TraceNode {
   return traceOf({ cp, refRoots: undefined }, root);
 }
 
-function noteNode(cp: CompiledPolicy, i: number): TraceNode | undefined {
-  const nq = cp.anyNote[i]!;
-  if (nq < 0) return undefined;
-  const info = cp.info[i]!;
-  return questionNode(cp, 3 * i + 2, info.noteId, "note", info.noteText, nq, info.noteQuestion, undefined);
+function noteNode(cp: CompiledPolicy, i: number, nq: number): TraceNode {
+  return questionNode(cp, i, AT_NOTE, nq, undefined, 0);
 }
 
 function traceOf(ctx: TraceCtx, i: number): TraceNode {
   const { cp } = ctx;
-  const info = cp.info[i]!;
   const k = cp.kind[i] as NodeKind;
+  const nq = cp.anyNote[i]!;
   switch (k) {
     case LEAF:
-      return questionNode(cp, 3 * i, info.id, "leaf", info.text, cp.q[i]!, info.question, noteNode(cp, i));
+      return nq < 0
+        ? questionNode(cp, i, AT_NODE, cp.q[i]!, undefined, 0)
+        : questionNode(cp, i, AT_NODE, cp.q[i]!, noteNode(cp, i, nq), variant(cp, nq));
     case REF: {
       const t = cp.target[i]!;
       if (t < 0) return computedNode(cp, i, "ref", []);
@@ -148,26 +159,21 @@ function traceOf(ctx: TraceCtx, i: number): TraceNode {
     case NONE:
     case AT_LEAST: {
       const c = cp.cond[i]!;
-      const nq = cp.anyNote[i]!;
       const s = cp.kidStart[i]!;
       const e = cp.kidEnd[i]!;
       const kids: TraceNode[] = new Array(e - s + (c >= 0 ? 1 : 0) + (nq >= 0 ? 1 : 0));
       let n = 0;
-      if (c >= 0) {
-        kids[n++] = questionNode(
-          cp,
-          3 * i + 1,
-          info.id,
-          "condition",
-          info.condText,
-          c,
-          info.condQuestion,
-          undefined,
-        );
+      if (c >= 0) kids[n++] = questionNode(cp, i, AT_CONDITION, c, undefined, 0);
+      const { kind, anyNote, q, traceCache } = cp;
+      const { qkey } = cp.scratch;
+      for (let c2 = s; c2 < e; c2++) {
+        const j = cp.kids[c2]!;
+        // Fast path for the common child, a leaf without a note: its shared node, when built before.
+        const hit = kind[j] === LEAF && anyNote[j]! < 0 ? traceCache[3 * j]![qkey[q[j]!]!] : undefined;
+        kids[n++] = hit ?? traceOf(ctx, j);
       }
-      for (let c2 = s; c2 < e; c2++) kids[n++] = traceOf(ctx, cp.kids[c2]!);
-      if (nq >= 0) kids[n++] = noteNode(cp, i)!;
-      return computedNode(cp, i, info.traceKind, kids);
+      if (nq >= 0) kids[n++] = noteNode(cp, i, nq);
+      return computedNode(cp, i, cp.info[i]!.traceKind, kids);
     }
     default: {
       const never: never = k;

@@ -1,4 +1,4 @@
-import { type Case, LINES_OF_BUSINESS } from "./case.js";
+import { type Case, CODE_PATTERN, LINES_OF_BUSINESS } from "./case.js";
 import { factsSchema } from "./facts.js";
 
 /**
@@ -12,7 +12,7 @@ const SERVICE_KEYS = new Set(["codes", "dateOfService", "drug", "expedited"]);
 const ROOT_KEYS = new Set(["id", "member", "service", "answers", "facts", "policy"]);
 const LOB = new Set<string>(LINES_OF_BUSINESS);
 const STATE = /^[A-Za-z]{2}$/;
-const CODE = /^[A-Z0-9]{4,7}$/i;
+const CODE = CODE_PATTERN;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 function isPlain(v: unknown): v is Record<string, unknown> {

@@ -4,6 +4,9 @@ import { factsSchema } from "./facts.js";
 /** A prior-authorization request (SPEC 2.1). Validated by `caseSchema`; every error names its field. */
 const isoDate = z.iso.date({ error: "must be a date YYYY-MM-DD" });
 
+/** CPT (five digits, or four and a letter: 0775T) or HCPCS Level II (a letter and four digits). */
+export const CODE_PATTERN = /^(?:\d{4}[0-9A-Z]|[A-Z]\d{4})$/i;
+
 export const LINES_OF_BUSINESS = ["medicaid", "medicare", "marketplace", "commercial"] as const;
 
 export const memberSchema = z
@@ -26,7 +29,7 @@ export const serviceSchema = z.strictObject({
     .array(
       z
         .string()
-        .regex(/^[A-Z0-9]{4,7}$/i, { error: "must be a CPT/HCPCS code" })
+        .regex(CODE_PATTERN, { error: "must be a CPT or HCPCS code (5 characters: 62362, 0775T, E0782)" })
         .transform((c) => c.toUpperCase()),
     )
     .min(1, { error: "at least one code is required" })

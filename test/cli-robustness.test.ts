@@ -1,0 +1,84 @@
+/**
+ * The CLI on bad and hostile input (issue 3): truncated JSON, wrong types, malformed codes, impossible
+ * dates each exit 2 naming the field; fuzzed cases never crash it; the same case gives byte-identical
+ * output (determinism).
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { ROOT } from "./suite/cases.js";
+
+const BIN = join(ROOT, "bin", "medpolicy.js");
+function cli(args: string[], input: string) {
+  return spawnSync(process.execPath, [BIN, ...args], { input, encoding: "utf8", maxBuffer: 1 << 28 });
+}
+
+const VALID = {
+  id: "robust-1",
+  member: { state: "TX", birthDate: "1960-05-01", lineOfBusiness: "medicaid" },
+  service: { codes: ["62322"], dateOfService: "2026-03-01" },
+  answers: { "I.A.1": true, "I.A.1.a": true, "I.A.1.b": true, "I.A.1.c": true },
+};
+
+describe("bad input names the field and exits 2", () => {
+  const cases: [string, string, RegExp][] = [
+    ["truncated JSON", JSON.stringify(VALID).slice(0, 40), /malformed JSON/],
+    ["a wrong type", JSON.stringify({ ...VALID, answers: { "I.A.1": "yes" } }), /answers\.I\.A\.1/],
+    [
+      "a malformed code",
+      JSON.stringify({ ...VALID, service: { ...VALID.service, codes: ["62A!2"] } }),
+      /service\.codes\.0/,
+    ],
+    [
+      "a date that is not a date",
+      JSON.stringify({ ...VALID, service: { ...VALID.service, dateOfService: "2026-02-30" } }),
+      /service\.dateOfService/,
+    ],
+    ["an unknown criterion id", JSON.stringify({ ...VALID, answers: { "I.Z.9": true } }), /answers\.I\.Z\.9/],
+    ["an unknown field", JSON.stringify({ ...VALID, extra: 1 }), /extra/],
+    ["a missing member", JSON.stringify({ service: VALID.service }), /member/],
+  ];
+  for (const [name, input, field] of cases) {
+    it(name, () => {
+      const r = cli(["evaluate", "-", "--json"], input);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, field);
+    });
+  }
+});
+
+describe("robustness", () => {
+  it("fuzzed cases (NDJSON, one process) never crash the CLI: every line answers, exit 0/1/2", () => {
+    const text = JSON.stringify(VALID);
+    const mutated = fc.sample(
+      fc.oneof(
+        fc.tuple(fc.nat(text.length), fc.nat(text.length), fc.string({ maxLength: 8 })).map(([a, b, s]) => {
+          const [i, j] = a < b ? [a, b] : [b, a];
+          return text.slice(0, i) + s + text.slice(j);
+        }),
+        fc.jsonValue().map((v) => JSON.stringify(v)),
+        fc.anything().map((v) => JSON.stringify({ ...VALID, answers: { "I.A.1": v } }) ?? "null"),
+      ),
+      { numRuns: 400, seed: 42 },
+    );
+    const lines = mutated.map((m) => m.replace(/[\r\n]/g, " ")).filter((m) => m.trim() !== "");
+    // The first line must be valid JSON so the input is read as NDJSON.
+    const r = cli(["evaluate", "-", "--json", "--no-trace"], [text, ...lines].join("\n"));
+    assert.ok([0, 1, 2].includes(r.status ?? -1), `exit ${r.status} ${r.stderr.slice(-300)}`);
+    const out = r.stdout.trim().split("\n");
+    assert.equal(out.length, lines.length + 1, "one output line per input line");
+    for (const o of out) {
+      const v = JSON.parse(o);
+      assert.ok("outcome" in v || "error" in v);
+    }
+  });
+
+  it("the same case gives byte-identical output", () => {
+    const a = cli(["evaluate", "-", "--json"], JSON.stringify(VALID));
+    const b = cli(["evaluate", "-", "--json"], JSON.stringify(VALID));
+    assert.equal(a.status, 0);
+    assert.equal(a.stdout, b.stdout);
+  });
+});
