@@ -150,6 +150,11 @@ export interface CompiledPolicy {
   readonly traceWidth: Int32Array;
   /** Per question, the trace variant of "unknown, no source" (see trace.ts). */
   readonly traceUnknown: Int32Array;
+  /**
+   * Per group whose children are all leaves without notes: remembered immutable trace nodes by the
+   * variants of its questions (see trace.ts); `undefined` for other nodes.
+   */
+  readonly traceFlat: (Map<number, TraceNode> | undefined)[];
 
   readonly scratch: Scratch;
 }
@@ -409,6 +414,19 @@ export function compile(
     });
   });
 
+  // Groups over leaves only, whose questions' variants fit one small integer key.
+  const traceFlat: (Map<number, TraceNode> | undefined)[] = nodes.map((_, i) => {
+    if (kindA[i] === LEAF || kindA[i] === REF) return undefined;
+    let radix = 1;
+    const qs = [condA[i]!, anyNoteA[i]!];
+    for (const k of kidLists[i]!) {
+      if (kindA[k] !== LEAF || anyNoteA[k]! >= 0) return undefined;
+      qs.push(qA[k]!);
+    }
+    for (const q of qs) if (q >= 0) radix *= 3 * (2 + questions[q]!.ids.length);
+    return radix <= 2 ** 31 ? new Map() : undefined;
+  });
+
   const answerEntries: Record<string, AnswerEntry | undefined> = Object.create(null);
   for (const [id, q] of answerIndex) {
     const k = questions[q]!.ids.indexOf(id);
@@ -461,6 +479,7 @@ export function compile(
     traceCache,
     traceWidth,
     traceUnknown: traceWidth.map((w) => U * w),
+    traceFlat,
     scratch: {
       qv: new Int8Array(nq),
       qsrc: new Uint8Array(nq),

@@ -468,6 +468,46 @@ describe("references", () => {
   });
 });
 
+describe("results", () => {
+  test("question trace nodes are immutable and shared; a result never changes afterwards", () => {
+    const a = { ...MALIGNANT_TRIAL, "I.B.4": true };
+    const first = evaluate("I", a, {}, true);
+    const copy = JSON.parse(JSON.stringify(first));
+    const leaf = findTrace(first.trace!, "I.B.4")!;
+    assert.ok(Object.isFrozen(leaf));
+    assert.throws(() => {
+      (leaf as { status: string }).status = "met";
+    }, TypeError);
+    // Other evaluations reuse the scratch buffers and the shared nodes: the first result stays as it was.
+    evaluate("I", { ...MALIGNANT_TRIAL, "I.B.4": false }, {}, true);
+    evaluate("II", {}, { lifeExpectancyMonths: 1 }, true);
+    assert.deepEqual(JSON.parse(JSON.stringify(first)), copy);
+    assert.equal(findTrace(evaluate("I", a, {}, true).trace!, "I.B.4"), leaf);
+  });
+  test("answerableIds is built once per compiled policy", () => {
+    assert.equal(answerableIds(cp), answerableIds(cp));
+  });
+  test("a trace's root status is the strict value: met only when approved", () => {
+    assert.equal(evaluate("I", MALIGNANT_TRIAL, {}, true).trace!.status, "met");
+    const review = evaluate(
+      "II",
+      {
+        ...MALIGNANT_TRIAL,
+        "II.A.2": false,
+        "II.A.1.a": false,
+        "II.A.1.a.note": true,
+        "II.A.1.b": true,
+        "II.A.1.c": true,
+        "II.A.1.d": true,
+      },
+      {},
+      true,
+    );
+    assert.equal(review.outcome, "review");
+    assert.equal(review.trace!.status, "not-met");
+  });
+});
+
 describe("purity", () => {
   test("evaluations do not leak into one another", () => {
     const a = { ...NONMALIGNANT_TRIAL, "I.A.2.g": false };

@@ -40,6 +40,10 @@ export interface SectionResult {
   outcome: SectionOutcome;
   reasons: Reason[];
   needed: Needed[];
+  /**
+   * With `trace: true`. Read-only: nodes of questions and of groups over leaves are frozen and
+   * shared between results (trace.ts); serialise or copy it, never change it.
+   */
   trace?: TraceNode;
 }
 
@@ -201,7 +205,7 @@ function answerIssue(cp: CompiledPolicy, id: string) {
   const node = cp.nodes.find((n) => n.id === id);
   if (node !== undefined) {
     return {
-      message: `answers.${id}: ${id} is a group whose result is computed; it has no condition of its own to answer`,
+      message: `answers.${id}: ${id} is computed (a group without a condition of its own, or a reference) and cannot be answered`,
       where,
     };
   }

@@ -122,6 +122,18 @@ describe("combinations", () => {
     assert.equal(check({ any: [life, wean] }, { lifeExpectancyMonths: 2 }), U);
     assert.equal(check({ any: [life, wean] }, { lifeExpectancyMonths: 2, opioidWeanPercent: 10 }), F);
   });
+  test("firstKnown: the first alternative with evidence decides", () => {
+    const p: Predicate = {
+      firstKnown: [
+        { fact: "conservativeTreatmentMonths", op: ">=", value: 6 },
+        { fact: "conservativeTreatmentStart", monthsBeforeAtLeast: 6 },
+      ],
+    };
+    assert.equal(check(p, { conservativeTreatmentMonths: 4, conservativeTreatmentStart: "2020-01-01" }), F);
+    assert.equal(check(p, { conservativeTreatmentStart: "2020-01-01" }), T);
+    assert.equal(check(p, { conservativeTreatmentStart: "2026-01-01" }), F);
+    assert.equal(check(p, {}), U);
+  });
   test("refutes: can only show not met", () => {
     const b: PredicateBinding = { match: "trial", when: wean, mode: "refutes" };
     const t = combineBindings([b]);

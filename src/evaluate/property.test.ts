@@ -293,9 +293,10 @@ describe("against a brute-force oracle on CP.MP.173 (shared questions, reference
     });
 
   /** The oracle for a complete assignment by canonical id, evaluating the model tree directly. */
+  const v173 = cpmp173();
+  const canon = (id: string) => cp.questions[cp.answerIndex.get(id)!]!.id;
   function outcome173(a: Assignment): Outcome {
-    const v = cpmp173();
-    const canon = (id: string) => cp.questions[cp.answerIndex.get(id)!]!.id;
+    const v = v173;
     const val = (n: CriterionNode, relaxed: boolean): boolean => {
       switch (n.kind) {
         case "leaf": {
@@ -320,12 +321,12 @@ describe("against a brute-force oracle on CP.MP.173 (shared questions, reference
     return val(tree, false) ? "approved" : val(tree, true) ? "review" : "denied";
   }
 
-  function check(answers: Assignment, section: "II") {
+  function check(answers: Assignment, section: "II", maxUnknown: number) {
     const r = evaluateSection(cp, section, { answers, facts: {}, dateOfService: "2026-03-01" });
     const known: Assignment = {};
     for (const [id, val] of Object.entries(answers)) known[cp.questions[cp.answerIndex.get(id)!]!.id] = val;
     const unknown = questions.filter((q) => !(q in known));
-    fc.pre(unknown.length <= 10);
+    fc.pre(unknown.length <= maxUnknown);
     const seen = new Set<Outcome>();
     for (const a of completions(unknown, known)) seen.add(outcome173(a));
     const want = seen.size === 1 ? [...seen][0] : seen.has("denied") ? "pended" : "review";
@@ -360,8 +361,8 @@ describe("against a brute-force oracle on CP.MP.173 (shared questions, reference
 
   test("outcome, needed and its order on section II", () => {
     fc.assert(
-      fc.property(answersArb, (answers) => check(answers, "II")),
-      { numRuns: 300 },
+      fc.property(answersArb, (answers) => check(answers, "II", 10)),
+      { numRuns: 250 },
     );
   });
 
@@ -378,8 +379,8 @@ describe("against a brute-force oracle on CP.MP.173 (shared questions, reference
         return out;
       });
     fc.assert(
-      fc.property(sparse, (answers) => check(answers, "II")),
-      { numRuns: 300 },
+      fc.property(sparse, (answers) => check(answers, "II", 8)),
+      { numRuns: 200 },
     );
   });
 });

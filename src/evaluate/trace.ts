@@ -3,8 +3,9 @@
  * evaluated arrays only when asked for.
  *
  * The nodes of questions (leaves, conditions, notes) are immutable and shared: per place, status
- * and source there is one frozen object, so a trace allocates little more than its group nodes
- * (SPEC 5 measures throughput with the trace on).
+ * and source there is one frozen object; so are the nodes of groups over leaves only (keyed by
+ * their questions' variants). A trace then allocates little more than its upper group nodes (SPEC 5
+ * measures throughput with the trace on).
  */
 import type { Source, TraceNode } from "../model/index.js";
 import type { CompiledPolicy, NodeKind } from "./compile.js";
@@ -124,7 +125,8 @@ interface TraceCtx {
  * The trace of the strict evaluation: every node with its status and source; a group's condition
  * and a criterion's note are child nodes of kind `condition` / `note`; a reference carries the
  * children of the section it refers to. For a statement under `none`, `met` means the
- * contraindication is present, as in the answers. Question nodes are frozen and shared.
+ * contraindication is present, as in the answers. Nodes of questions and of groups over leaves are
+ * frozen and shared between results.
  */
 export function buildTrace(cp: CompiledPolicy, root: number): TraceNode {
   return traceOf({ cp, refRoots: undefined }, root);
@@ -158,26 +160,60 @@ function traceOf(ctx: TraceCtx, i: number): TraceNode {
     case ANY:
     case NONE:
     case AT_LEAST: {
-      const c = cp.cond[i]!;
-      const s = cp.kidStart[i]!;
-      const e = cp.kidEnd[i]!;
-      const kids: TraceNode[] = new Array(e - s + (c >= 0 ? 1 : 0) + (nq >= 0 ? 1 : 0));
-      let n = 0;
-      if (c >= 0) kids[n++] = questionNode(cp, i, AT_CONDITION, c, undefined, 0);
-      const { kind, anyNote, q, traceCache } = cp;
-      const { qkey } = cp.scratch;
-      for (let c2 = s; c2 < e; c2++) {
-        const j = cp.kids[c2]!;
-        // Fast path for the common child, a leaf without a note: its shared node, when built before.
-        const hit = kind[j] === LEAF && anyNote[j]! < 0 ? traceCache[3 * j]![qkey[q[j]!]!] : undefined;
-        kids[n++] = hit ?? traceOf(ctx, j);
-      }
-      if (nq >= 0) kids[n++] = noteNode(cp, i, nq);
-      return computedNode(cp, i, cp.info[i]!.traceKind, kids);
+      const flat = cp.traceFlat[i];
+      return flat === undefined ? groupNode(ctx, i, nq) : flatGroupNode(ctx, i, nq, flat);
     }
     default: {
       const never: never = k;
       throw new Error(`unknown node kind ${never}`);
     }
   }
+}
+
+/** Remembered flat-group nodes per group; beyond this many the memory is cleared. */
+const FLAT_VARIANTS = 1024;
+
+/**
+ * A group over leaves only: its node is determined by its questions' variants, so it is shared
+ * (frozen) like theirs, keyed by them in one small integer.
+ */
+function flatGroupNode(ctx: TraceCtx, i: number, nq: number, flat: Map<number, TraceNode>): TraceNode {
+  const { cp } = ctx;
+  const { qkey } = cp.scratch;
+  const { traceWidth, q, kids } = cp;
+  const c = cp.cond[i]!;
+  let key = c >= 0 ? qkey[c]! : 0;
+  for (let c2 = cp.kidStart[i]!; c2 < cp.kidEnd[i]!; c2++) {
+    const x = q[kids[c2]!]!;
+    key = key * 3 * traceWidth[x]! + qkey[x]!;
+  }
+  if (nq >= 0) key = key * 3 * traceWidth[nq]! + qkey[nq]!;
+  const hit = flat.get(key);
+  if (hit !== undefined) return hit;
+  const node = groupNode(ctx, i, nq);
+  Object.freeze(node.children);
+  if (flat.size >= FLAT_VARIANTS) flat.clear();
+  flat.set(key, Object.freeze(node));
+  return node;
+}
+
+/** A group's node: its condition, children and note, built fresh. */
+function groupNode(ctx: TraceCtx, i: number, nq: number): TraceNode {
+  const { cp } = ctx;
+  const c = cp.cond[i]!;
+  const s = cp.kidStart[i]!;
+  const e = cp.kidEnd[i]!;
+  const kids: TraceNode[] = new Array(e - s + (c >= 0 ? 1 : 0) + (nq >= 0 ? 1 : 0));
+  let n = 0;
+  if (c >= 0) kids[n++] = questionNode(cp, i, AT_CONDITION, c, undefined, 0);
+  const { kind, anyNote, q, traceCache } = cp;
+  const { qkey } = cp.scratch;
+  for (let c2 = s; c2 < e; c2++) {
+    const j = cp.kids[c2]!;
+    // Fast path for the common child, a leaf without a note: its shared node, when built before.
+    const hit = kind[j] === LEAF && anyNote[j]! < 0 ? traceCache[3 * j]![qkey[q[j]!]!] : undefined;
+    kids[n++] = hit ?? traceOf(ctx, j);
+  }
+  if (nq >= 0) kids[n++] = noteNode(cp, i, nq);
+  return computedNode(cp, i, cp.info[i]!.traceKind, kids);
 }
