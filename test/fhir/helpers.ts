@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { type Library, loadLibrary } from "../../src/library/index.js";
 import { type FhirPluginOptions, fhirPlugin } from "../../src/server/fhir/index.js";
 import { DEMO_USERS, type RunningServer, startServer } from "../../src/server/index.js";
+import { call as callService, type Res } from "../service/helpers.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const SHARED_FHIR = join(ROOT, "..", "shared", "fhir");
@@ -72,36 +73,18 @@ export async function startFhirServer(opts: FhirPluginOptions = {}, clock?: () =
   };
 }
 
-export interface Res {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: test responses are inspected structurally
-  body: any;
-  text: string;
-  headers: Headers;
-}
+export type { Res } from "../service/helpers.js";
 
 /** Calls the server: JSON in (as application/fhir+json unless told), JSON out. */
-export async function call(
+export function call(
   url: string,
   method: string,
   path: string,
   opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
 ): Promise<Res> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const body = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
-  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
-    headers["content-type"] = "application/fhir+json";
-  }
-  const r = await fetch(url + path, { method, headers, ...(body !== undefined && { body }) });
-  const text = await r.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: r.status, body: parsed, text, headers: r.headers };
+  const given = Object.keys(opts.headers ?? {}).some((h) => h.toLowerCase() === "content-type");
+  const headers = given ? opts.headers : { "content-type": "application/fhir+json", ...opts.headers };
+  return callService(url, method, path, { ...opts, ...(headers && { headers }) });
 }
 
 /** A rest-hook endpoint on 127.0.0.1 that records what it receives. */
