@@ -82,8 +82,10 @@ export function call(
   path: string,
   opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
 ): Promise<Res> {
+  const hasBody = opts.raw !== undefined || opts.body !== undefined;
   const given = Object.keys(opts.headers ?? {}).some((h) => h.toLowerCase() === "content-type");
-  const headers = given ? opts.headers : { "content-type": "application/fhir+json", ...opts.headers };
+  const headers =
+    given || !hasBody ? opts.headers : { "content-type": "application/fhir+json", ...opts.headers };
   return callService(url, method, path, { ...opts, ...(headers && { headers }) });
 }
 
