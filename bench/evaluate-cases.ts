@@ -3,39 +3,15 @@
  * shared cases (approved, denied, pended, review), varied by a seeded generator so that every engine
  * sees the same realistic mix. Answers go through JSON, as they arrive from a request.
  */
+import { MALIGNANT_TRIAL, NONMALIGNANT_TRIAL } from "../src/evaluate/fixtures/cpmp173.js";
 
 export interface CaseLine {
   section: "I" | "II";
   answers: Record<string, boolean>;
 }
 
-const NO_CONTRAINDICATIONS = {
-  "I.B.1": false,
-  "I.B.2": false,
-  "I.B.3": false,
-  "I.B.4": false,
-  "I.B.5": false,
-};
-const MALIGNANT = {
-  "I.A.1": true,
-  "I.A.1.a": true,
-  "I.A.1.b": true,
-  "I.A.1.c": true,
-  ...NO_CONTRAINDICATIONS,
-};
-const NONMALIGNANT = {
-  "I.A.1": false,
-  "I.A.2": true,
-  "I.A.2.a": true,
-  "I.A.2.b": true,
-  "I.A.2.c": true,
-  "I.A.2.d": true,
-  "I.A.2.e": true,
-  "I.A.2.f": true,
-  "I.A.2.g": true,
-  "I.A.2.h": true,
-  ...NO_CONTRAINDICATIONS,
-};
+const MALIGNANT = MALIGNANT_TRIAL;
+const NONMALIGNANT = NONMALIGNANT_TRIAL;
 const IMPLANT_MALIGNANT = {
   "II.A.1.a": true,
   "II.A.1.b": true,

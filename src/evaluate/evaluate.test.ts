@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type Facts, InputError, NotFoundError, type PolicyVersion, type TraceNode } from "../model/index.js";
-import { CPMP173_PREDICATES, cpmp173 } from "./fixtures/cpmp173.js";
+import {
+  CPMP173_PREDICATES,
+  cpmp173,
+  MALIGNANT_TRIAL,
+  NO_CONTRAINDICATIONS,
+  NONMALIGNANT_TRIAL,
+} from "./fixtures/cpmp173.js";
 import { answerableIds, compile, evaluateSection, questionOf } from "./index.js";
 
 const cp = compile(cpmp173(), CPMP173_PREDICATES);
@@ -11,34 +17,6 @@ function evaluate(section: string, answers: Record<string, boolean>, facts: Fact
   return evaluateSection(cp, section, { answers, facts, dateOfService: DOS }, { trace });
 }
 const ids = (xs: { criterion: string }[]) => xs.map((x) => x.criterion);
-
-const NO_CONTRAINDICATIONS = {
-  "I.B.1": false,
-  "I.B.2": false,
-  "I.B.3": false,
-  "I.B.4": false,
-  "I.B.5": false,
-};
-const MALIGNANT_TRIAL = {
-  "I.A.1": true,
-  "I.A.1.a": true,
-  "I.A.1.b": true,
-  "I.A.1.c": true,
-  ...NO_CONTRAINDICATIONS,
-};
-const NONMALIGNANT_TRIAL = {
-  "I.A.1": false,
-  "I.A.2": true,
-  "I.A.2.a": true,
-  "I.A.2.b": true,
-  "I.A.2.c": true,
-  "I.A.2.d": true,
-  "I.A.2.e": true,
-  "I.A.2.f": true,
-  "I.A.2.g": true,
-  "I.A.2.h": true,
-  ...NO_CONTRAINDICATIONS,
-};
 
 describe("compile", () => {
   test("one question, several places (SPEC 2.2)", () => {
