@@ -167,9 +167,9 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
     return 2;
   }
   // NDJSON with a single line behaves like a single case for exit codes and human output.
-  if (count === 1 && !o.json && worst === 0) {
-    const d = JSON.parse(buf);
-    buf = `${renderDetermination(d)}\n`;
+  if (count === 1 && !o.json) {
+    // A person at a terminal: the determination in words, or (on error) only the message on stderr.
+    buf = worst === 0 ? `${renderDetermination(JSON.parse(buf))}\n` : "";
   }
   await flush(true);
   return worst;

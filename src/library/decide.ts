@@ -224,7 +224,12 @@ function decideLine(lib: Library, c: Case, plan: Plan, opts: DecideOptions): Lin
 export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {}): Determination {
   const plans: Plan[] = c.service.codes.map((code) => {
     if (c.policy) {
-      return { code, entry: lib.get(c.policy, opts.today ?? todayIso()), baseId: c.policy.split("@")[0] };
+      try {
+        return { code, entry: lib.get(c.policy, opts.today ?? todayIso()), baseId: c.policy.split("@")[0] };
+      } catch (e) {
+        // A case naming a policy or version the library lacks is bad input, like an unknown criterion id.
+        throw new InputError(`policy: ${(e as Error).message}`, { field: "policy" });
+      }
     }
     const bases = lib.policiesForCode(code);
     if (bases.length === 0) return { code };
