@@ -63,8 +63,10 @@ for (const db of DATABASES) {
         await new Promise((r) => setTimeout(r, 5));
       }
       child.proc.kill("SIGKILL");
-      stop = true;
+      // Workers keep submitting until the dead server refuses them, so the burst really spans the kill
+      // (responses already written before it still count as acknowledged).
       await Promise.all(workers);
+      stop = true;
       await new Promise<void>((r) =>
         child.proc.exitCode !== null || child.proc.signalCode ? r() : child.proc.once("exit", () => r()),
       );
