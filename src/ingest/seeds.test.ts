@@ -401,13 +401,3 @@ describe("round trip: render → ingest keeps the hash of every version", () => 
     });
   }
 });
-
-describe("speed", () => {
-  it("ingests the whole seed library well under 1 s", () => {
-    const docs = [NC, CORP, HEADERLESS, LA, SIJ].map(read);
-    const t0 = performance.now();
-    for (const d of docs) ingest(d);
-    const ms = performance.now() - t0;
-    assert.ok(ms < 500, `took ${ms.toFixed(0)} ms`);
-  });
-});
