@@ -15,8 +15,9 @@ const STATE = /^[A-Za-z]{2}$/;
 const CODE = CODE_PATTERN;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** An ordinary object, as JSON.parse makes (others, e.g. null-prototype objects, take the schema's path). */
 function isPlain(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 }
 
 function onlyKeys(o: Record<string, unknown>, allowed: Set<string>): boolean {
