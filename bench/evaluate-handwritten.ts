@@ -91,7 +91,8 @@ export function handI(a: Answers): HandResult {
   return { outcome: "denied", reasons };
 }
 
-const II_A2 = [
+/** Section II.A.2's criteria as the baselines read them (shared with the json-rules-engine baseline). */
+export const II_A2 = [
   "II.A.2.a",
   "II.A.2.b",
   "II.A.2.c",

@@ -5,6 +5,7 @@
  * canonical ids, normalised before timing: both in its favour.
  */
 import { Engine, type NestedCondition, type TopLevelCondition } from "json-rules-engine";
+import { II_A2 } from "./evaluate-handwritten.js";
 
 const met = (fact: string): NestedCondition => ({ fact, operator: "equal", value: true });
 const notMet = (fact: string): NestedCondition => ({ fact, operator: "equal", value: false });
@@ -13,17 +14,6 @@ const I_A1 = ["I.A.1.a", "I.A.1.b", "I.A.1.c"];
 const I_A2 = ["I.A.2.a", "I.A.2.b", "I.A.2.c", "I.A.2.d", "I.A.2.e", "I.A.2.f", "I.A.2.g", "I.A.2.h"];
 const B = ["I.B.1", "I.B.2", "I.B.3", "I.B.4", "I.B.5"];
 const II_A1 = ["II.A.1.b", "II.A.1.c", "II.A.1.d"];
-const II_A2 = [
-  "II.A.2.a",
-  "II.A.2.b",
-  "II.A.2.c",
-  "II.A.1.b",
-  "II.A.1.c",
-  "II.A.1.d",
-  "II.A.2.g",
-  "II.A.2.h",
-  "II.A.2.i",
-];
 
 const noneMet = (ids: string[]): NestedCondition => ({ all: ids.map(notMet) });
 const anyPresent = (ids: string[]): NestedCondition => ({ any: ids.map(met) });

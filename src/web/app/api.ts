@@ -171,20 +171,10 @@ export const getMetrics = () => api<Metrics>("/api/metrics");
 
 // ---- Response shapes (from src/server/schemas.ts; kept structural so the app builds on its own) ----
 
-/** One row of `GET /api/policies`. */
-export interface VersionSummary {
-  id: string;
-  baseId: string;
-  title: string;
-  state?: string;
-  plan: string;
-  version: string;
-  status: "effective" | "superseded" | "draft" | "future";
-  effective: string;
-  approved?: string;
-  hash: string;
-  source: string;
-}
+/** One row of `GET /api/policies` (type-only import: nothing of the library enters the bundle). */
+import type { VersionSummary } from "../../library/api.js";
+
+export type { VersionSummary };
 
 /** One lint finding (`src/library/lint.ts`). */
 export interface LintFinding {
