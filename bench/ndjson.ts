@@ -1,9 +1,13 @@
 /**
  * SPEC 5: `medpolicy evaluate` on an NDJSON file end to end (parse, validate, decide, write), on one
  * core, through the real CLI process. Goal: ≥ 100,000 cases/s.
+ *
+ * The input is every valid case of `test/cases/` in turn, each line made different: its own id, and
+ * (seeded, so every run reads the same file) about 15% of its answers dropped and 10% flipped — so
+ * the engine meets every outcome, pended ones with open questions included, not one case repeated.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -11,43 +15,76 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 
-export async function run(n = 200_000): Promise<Record<string, number>> {
+/** The bench's input: `n` lines, varied as the header says; a fixed seed makes it the same every run. */
+export function benchCases(n: number, seed = 42): string[] {
   const dir = join(ROOT, "test", "cases");
-  const cases: string[] = [];
-  for (const folder of readdirSync(dir)) {
-    for (const f of readdirSync(join(dir, folder))) {
+  const cases: Record<string, unknown>[] = [];
+  for (const folder of readdirSync(dir).sort()) {
+    for (const f of readdirSync(join(dir, folder)).sort()) {
       const spec = JSON.parse(readFileSync(join(dir, folder, f), "utf8"));
-      if ((spec.expect.exit ?? 0) === 0) cases.push(JSON.stringify(spec.case));
+      if ((spec.expect.exit ?? 0) === 0) cases.push(spec.case);
     }
   }
+  let s = seed;
+  const rnd = () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x7fffffff;
+  };
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = structuredClone(cases[i % cases.length]!);
+    c.id = `req-${i}`;
+    const answers: Record<string, boolean> = {};
+    for (const [k, v] of Object.entries((c.answers ?? {}) as Record<string, boolean>)) {
+      const r = rnd();
+      if (r < 0.15) continue;
+      answers[k] = r < 0.25 ? !v : v;
+    }
+    c.answers = answers;
+    lines.push(JSON.stringify(c));
+  }
+  return lines;
+}
+
+export async function run(n = 500_000): Promise<Record<string, number>> {
   const tmp = mkdtempSync(join(tmpdir(), "medpolicy-bench-"));
   const file = join(tmp, "cases.ndjson");
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) lines.push(cases[i % cases.length]!);
-  writeFileSync(file, `${lines.join("\n")}\n`);
+  writeFileSync(file, `${benchCases(n).join("\n")}\n`);
   const results: Record<string, number> = {};
-  for (const trace of [false, true]) {
-    const args = [join(ROOT, "bin", "medpolicy.js"), "evaluate", file, "--json", "--no-progress"];
-    if (!trace) args.push("--no-trace");
-    // Start-up (library load) measured separately so the rate is the steady state.
-    const t0 = performance.now();
-    spawnSync(process.execPath, [join(ROOT, "bin", "medpolicy.js"), "policies", "--json"], {
-      stdio: "ignore",
-    });
-    const startup = performance.now() - t0;
-    const t1 = performance.now();
-    const r = spawnSync(process.execPath, args, {
-      stdio: ["ignore", "ignore", "inherit"],
-      maxBuffer: 1 << 30,
-    });
-    const total = performance.now() - t1;
-    if (r.status !== 0) throw new Error(`evaluate exited ${r.status}`);
-    const rate = n / ((total - startup) / 1000);
-    const key = trace ? "ndjsonWithTracePerSec" : "ndjsonPerSec";
-    results[key] = rate;
-    console.log(
-      `evaluate NDJSON ${trace ? "with trace" : "without trace"}: ${n.toLocaleString()} cases in ${total.toFixed(0)} ms (start-up ${startup.toFixed(0)} ms) → ${Math.round(rate).toLocaleString()} cases/s (goal ≥ 100,000)`,
-    );
+  try {
+    for (const trace of [false, true]) {
+      const count = trace ? Math.min(n, 100_000) : n;
+      const input = trace ? join(tmp, "trace.ndjson") : file;
+      if (trace) writeFileSync(input, `${benchCases(count).join("\n")}\n`);
+      const args = [join(ROOT, "bin", "medpolicy.js"), "evaluate", input, "--json", "--no-progress"];
+      if (!trace) args.push("--no-trace");
+      // Start-up (library load) measured separately so the rate is the steady state; best of three
+      // runs, as a shared machine's other work only ever slows a run down.
+      let best = Number.POSITIVE_INFINITY;
+      let startup = 0;
+      for (let k = 0; k < 3; k++) {
+        const t0 = performance.now();
+        spawnSync(process.execPath, [join(ROOT, "bin", "medpolicy.js"), "policies", "--json"], {
+          stdio: "ignore",
+        });
+        const s = performance.now() - t0;
+        const t1 = performance.now();
+        const r = spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
+        const total = performance.now() - t1;
+        if (r.status !== 0) throw new Error(`evaluate exited ${r.status}`);
+        if (total - s < best) {
+          best = total - s;
+          startup = s;
+        }
+      }
+      const rate = count / (best / 1000);
+      results[trace ? "ndjsonWithTracePerSec" : "ndjsonPerSec"] = rate;
+      console.log(
+        `evaluate NDJSON ${trace ? "with trace" : "without trace"}: ${count.toLocaleString()} varied cases in ${(best + startup).toFixed(0)} ms (start-up ${startup.toFixed(0)} ms) → ${Math.round(rate).toLocaleString()} cases/s (goal ≥ 100,000)`,
+      );
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
   return results;
 }

@@ -1,8 +1,10 @@
 import { createReadStream, statSync } from "node:fs";
-import { StringDecoder } from "node:string_decoder";
 import { decide, type Library } from "../library/index.js";
+import type { Determination } from "../model/index.js";
 import { describeWhere, exitCodeOf, InputError, MedpolicyError } from "../model/index.js";
+import { JsonLinesWriter } from "./json-lines.js";
 import { renderDetermination } from "./render.js";
+import { Utf8Chunks } from "./utf8-chunks.js";
 
 export interface EvaluateCliOptions {
   json: boolean;
@@ -50,15 +52,14 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
   let worst = 0;
   let count = 0;
   let bytes = 0;
-  let buf = "";
+  // 1 MiB batches: fewer, larger writes; encoded straight to bytes (json-lines.ts).
+  const out = new JsonLinesWriter(1 << 20);
+  let last: Determination | undefined;
   const started = Date.now();
 
   const flush = async (force = false) => {
-    if (buf.length === 0 || (!force && buf.length < 1 << 20) /* 1 MiB batches: fewer, larger writes */)
-      return;
-    const chunk = buf;
-    buf = "";
-    if (!o.out.write(chunk)) await new Promise<void>((r) => o.out.once("drain", () => r()));
+    if (out.length === 0 || (!force && !out.full)) return;
+    if (!o.out.write(out.take())) await new Promise<void>((r) => o.out.once("drain", () => r()));
   };
   const progress = () => {
     if (!o.progress || count % 5000 !== 0) return;
@@ -73,10 +74,11 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
   const one = (text: string, at: number) => {
     try {
       const d = decide(lib, parseJson(text, at), opts);
-      buf += `${JSON.stringify(d)}\n`;
+      out.determination(d);
+      last = d;
     } catch (e) {
       worst = Math.max(worst, exitCodeOf(e));
-      buf += `${JSON.stringify({ line: at, error: errorObject(e) })}\n`;
+      out.line({ line: at, error: errorObject(e) });
       const kind = e instanceof MedpolicyError && e.kind === "input" ? "bad input" : "error";
       o.err.write(`medpolicy evaluate: ${kind} at line ${at}: ${(e as Error).message}\n`);
     }
@@ -111,7 +113,7 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
   };
 
   // Chunks split into lines by hand: far cheaper per line than readline's async iterator (SPEC 5).
-  const decoder = new StringDecoder("utf8");
+  const decoder = new Utf8Chunks();
   let carry = "";
   let skipping = false;
   for await (const chunk of input) {
@@ -135,7 +137,7 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
     if (text.length > MAX_LINE && mode !== "single") {
       lineNo++;
       worst = 2;
-      buf += `${JSON.stringify({ line: lineNo, error: { kind: "input", message: "line longer than 1 MiB" } })}\n`;
+      out.line({ line: lineNo, error: { kind: "input", message: "line longer than 1 MiB" } });
       o.err.write(`medpolicy evaluate: bad input at line ${lineNo}: line longer than 1 MiB\n`);
       skipping = true;
       text = "";
@@ -169,7 +171,9 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
   // NDJSON with a single line behaves like a single case for exit codes and human output.
   if (count === 1 && !o.json) {
     // A person at a terminal: the determination in words, or (on error) only the message on stderr.
-    buf = worst === 0 ? `${renderDetermination(JSON.parse(buf))}\n` : "";
+    out.take();
+    if (worst === 0 && last) o.out.write(`${renderDetermination(last)}\n`);
+    return worst;
   }
   await flush(true);
   return worst;

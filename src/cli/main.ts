@@ -208,7 +208,8 @@ const COMMANDS: Record<string, Command> = {
       return evaluateCommand(lib(), file, {
         json: !!v.json,
         trace: !v["no-trace"],
-        ...(v.today ? { today: v.today as string } : {}),
+        // Read the clock once: every line of a batch names versions as of the same day.
+        today: (v.today as string) ?? todayIso(),
         out: io.out,
         err: io.err,
         progress: !!io.err.isTTY && !v["no-progress"],

@@ -5,9 +5,11 @@
  */
 import {
   type CriterionNode,
+  type Needed,
   type PolicyVersion,
   type PredicateBinding,
   questionKey,
+  type Reason,
   type Section,
   type Source,
   type TraceNode,
@@ -92,6 +94,8 @@ export interface Scratch {
   readonly qmark: Uint32Array;
   readonly qwalk: Uint32Array;
   readonly nmark: Uint32Array;
+  /** Nodes over the question a witness is being built for (see needed.ts `Probe.over`). */
+  readonly tmark: Uint32Array;
   /** Per node, the range of `needed` candidates first met under it (see needed.ts). */
   readonly nfrom: Int32Array;
   readonly nto: Int32Array;
@@ -155,6 +159,14 @@ export interface CompiledPolicy {
    * variants of its questions (see trace.ts); `undefined` for other nodes.
    */
   readonly traceFlat: (Map<number, TraceNode> | undefined)[];
+  /**
+   * The frozen entries of `reasons` and `needed`, made once per policy version and shared by every
+   * result (so serialising a determination can reuse their encoding): per question, `needed`; per
+   * question and per node, the reason `not-met` (at 2k) and `present` (at 2k + 1).
+   */
+  readonly neededOf: readonly Needed[];
+  readonly reasonOfQuestion: readonly Reason[];
+  readonly reasonOfNode: readonly Reason[];
 
   readonly scratch: Scratch;
 }
@@ -480,6 +492,9 @@ export function compile(
     traceWidth,
     traceUnknown: traceWidth.map((w) => U * w),
     traceFlat,
+    neededOf: frozenQuestions.map((x) => Object.freeze({ criterion: x.id, text: x.text })),
+    reasonOfQuestion: frozenQuestions.flatMap((x) => reasonPair(x.id, x.text)),
+    reasonOfNode: nodes.flatMap((x) => reasonPair(x.id, x.text)),
     scratch: {
       qv: new Int8Array(nq),
       qsrc: new Uint8Array(nq),
@@ -495,6 +510,7 @@ export function compile(
       qmark: new Uint32Array(nq),
       qwalk: new Uint32Array(nq),
       nmark: new Uint32Array(nn),
+      tmark: new Uint32Array(nn),
       nfrom: new Int32Array(nn),
       nto: new Int32Array(nn),
       epoch: 0,
@@ -512,4 +528,11 @@ export function answerableIds(cp: CompiledPolicy): ReadonlySet<string> {
 export function questionOf(cp: CompiledPolicy, id: string): Question | undefined {
   const q = cp.answerIndex.get(id);
   return q === undefined ? undefined : cp.questions[q];
+}
+
+function reasonPair(criterion: string, text: string): Reason[] {
+  return [
+    Object.freeze({ criterion, text, status: "not-met" as const }),
+    Object.freeze({ criterion, text, status: "present" as const }),
+  ];
 }

@@ -103,11 +103,10 @@ export function evaluateSection(
   if (outcome === "denied") collectReasons(cp, sec.root, s.rv, reasons);
   else if (outcome !== "approved") collectReasons(cp, sec.root, s.sv, reasons);
 
-  const result: SectionResult = { outcome, reasons, needed: [] };
+  const needed =
+    (outcome === "pended" || outcome === "review") && opts.needed !== false ? collectNeeded(cp, sec) : [];
+  const result: SectionResult = { outcome, reasons, needed };
   if (opts.trace === true) result.trace = buildTrace(cp, sec.root);
-  if ((outcome === "pended" || outcome === "review") && opts.needed !== false) {
-    result.needed = collectNeeded(cp, sec);
-  }
   return result;
 }
 

@@ -16,7 +16,7 @@
 import type { Needed } from "../model/index.js";
 import type { CompiledPolicy, CompiledSection, NodeKind } from "./compile.js";
 import * as K from "./compile.js";
-import { nextEpoch, run, runSection } from "./run.js";
+import { nextEpoch, run, runOne, runSection } from "./run.js";
 import * as Tri3 from "./tri.js";
 import { and, atLeast, isDecided, not, or, type Tri } from "./tri.js";
 
@@ -135,15 +135,13 @@ export function collectNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[
   const n = kept.length;
   const out: Needed[] = new Array(n);
   if (n === 1) {
-    const question = cp.questions[kept[0]!]!;
-    out[0] = { criterion: question.id, text: question.text };
+    out[0] = cp.neededOf[kept[0]!]!;
     return out;
   }
   const order = kept.map((_, k) => k);
   order.sort((a, b) => score[b]! - score[a]! || kept[a]! - kept[b]!);
   for (let k = 0; k < n; k++) {
-    const question = cp.questions[kept[order[k]!]!]!;
-    out[k] = { criterion: question.id, text: question.text };
+    out[k] = cp.neededOf[kept[order[k]!]!]!;
   }
   return out;
 }
@@ -438,6 +436,10 @@ interface Probe {
   mode: Mode;
   target: number;
   log: number[];
+  /** Look for the path among a group's children last to first (a second, different witness try). */
+  reverse?: boolean;
+  /** The epoch marking (in `scratch.tmark`) the nodes whose value depends on the target. */
+  over: number;
 }
 
 /** Sets question `q` and re-evaluates just the nodes that depend on it. */
@@ -447,17 +449,28 @@ function setQuestion(cp: CompiledPolicy, sec: CompiledSection, q: number, v: Tri
   if (deps !== undefined) run(cp, deps, sec.relaxed);
 }
 
+/**
+ * As {@link setQuestion} within a probe of one evaluation: only that evaluation's values are
+ * recomputed (a probe reads no other, and `restore` puts both back after it).
+ */
+function setIn(mode: Mode, q: number, v: Tri): void {
+  const { cp, sec } = mode;
+  cp.scratch.qv[q] = v;
+  const deps = sec.deps[q];
+  if (deps !== undefined) runOne(cp, deps, mode.relaxed);
+}
+
 function assign(p: Probe, x: number, v: Tri): void {
-  setQuestion(p.mode.cp, p.mode.sec, x, v);
+  setIn(p.mode, x, v);
   p.log.push(x);
 }
 
 /** Whether the target answered each way decides the value both times, differently. */
 function flips(p: Probe): boolean {
-  const { cp, sec, vals } = p.mode;
-  setQuestion(cp, sec, p.target, T);
+  const { sec, vals } = p.mode;
+  setIn(p.mode, p.target, T);
   const a = vals[sec.root] as Tri;
-  setQuestion(cp, sec, p.target, F);
+  setIn(p.mode, p.target, F);
   const b = vals[sec.root] as Tri;
   return isDecided(a) && isDecided(b) && a !== b;
 }
@@ -465,12 +478,29 @@ function flips(p: Probe): boolean {
 /** Whether the candidate can change this evaluation's value; leaves answers and values as found. */
 function confirmed(mode: Mode, q: number, budget: { left: number }): boolean {
   const { cp } = mode;
-  const p: Probe = { mode, target: q, log: [] };
+  const over = nextEpoch(cp);
+  const deps = mode.sec.deps[q];
+  if (deps !== undefined) for (let k = 0; k < deps.length; k++) cp.scratch.tmark[deps[k]!] = over;
+  const p: Probe = { mode, target: q, log: [], over };
   let ok = sensitise(p) && flips(p);
   undo(p);
   restore(cp);
   if (!ok) {
-    const others = mode.found.filter((x) => x !== q);
+    // Another path to the target (a question asked in two places, a section referred to twice) is
+    // often sensitisable where the first was not: far cheaper than the search. A witness found
+    // either way is checked by `flips`, so this only ever proves a candidate needed.
+    p.reverse = true;
+    ok = sensitise(p) && flips(p);
+    p.reverse = false;
+    undo(p);
+    restore(cp);
+  }
+  if (!ok) {
+    // What entangles the evaluation first: answering a question asked in two places usually
+    // decides at once whether the target is still asked, so the search prunes near its root.
+    const others: number[] = [];
+    for (const x of mode.sharedQ) if (x !== q && !others.includes(x)) others.push(x);
+    for (const x of mode.found) if (x !== q && !others.includes(x)) others.push(x);
     ok = search(p, others, 0, budget);
     undo(p);
     restore(cp);
@@ -518,9 +548,16 @@ function findPath(p: Probe, i: number, path: number[]): number {
       case ANY:
       case NONE:
       case AT_LEAST:
-        for (let c2 = cp.kidStart[i]!; c2 < cp.kidEnd[i]! && at === 0; c2++) {
-          const j = cp.kids[c2]!;
-          if (vals[j] === U) at = findPath(p, j, path);
+        if (p.reverse === true) {
+          for (let c2 = cp.kidEnd[i]! - 1; c2 >= cp.kidStart[i]! && at === 0; c2--) {
+            const j = cp.kids[c2]!;
+            if (vals[j] === U) at = findPath(p, j, path);
+          }
+        } else {
+          for (let c2 = cp.kidStart[i]!; c2 < cp.kidEnd[i]! && at === 0; c2++) {
+            const j = cp.kids[c2]!;
+            if (vals[j] === U) at = findPath(p, j, path);
+          }
         }
         break;
       default: {
@@ -609,6 +646,13 @@ function sensitise(p: Probe): boolean {
   return true;
 }
 
+/** Order in which a witness tries a gate's children: local ones (0), references (1), over the target (2). */
+function rank(p: Probe, j: number): number {
+  const { cp } = p.mode;
+  if (cp.scratch.tmark[j] === p.over) return 2;
+  return cp.kind[j] === REF ? 1 : 0;
+}
+
 /** Tries to give node `x` the value `v` in this evaluation by answering questions under it. */
 function force(p: Probe, x: number, v: Tri): boolean {
   const { cp, vals, relaxed } = p.mode;
@@ -674,18 +718,30 @@ function forceLogic(p: Probe, x: number, v: Tri): boolean {
       // The value every child must take (all met, any not met, none absent) or one child must take.
       const every = k === ALL ? v === T : k === ANY ? v === F : v === T;
       const childValue: Tri = k === ALL ? v : k === ANY ? v : v === T ? F : T;
-      for (let c = s; c < e; c++) {
-        const j = cp.kids[c]!;
-        if (vals[j] !== U) continue;
-        const ok = force(p, j, childValue);
-        if (!every && ok) return true;
+      if (every) {
+        for (let c = s; c < e; c++) {
+          const j = cp.kids[c]!;
+          if (vals[j] === U) force(p, j, childValue);
+        }
+        return logic[x] === v;
+      }
+      // One child suffices: first one that is neither over the target nor a reference, so that the
+      // path to the target stays open (a section referred to twice, once on that path, would
+      // otherwise be closed on the way to it); then references; then the rest.
+      for (let pass = 0; pass < 3; pass++) {
+        for (let c = s; c < e; c++) {
+          const j = cp.kids[c]!;
+          if (vals[j] === U && rank(p, j) === pass && force(p, j, childValue)) return true;
+        }
       }
       return logic[x] === v;
     }
     case AT_LEAST:
-      for (let c = s; c < e && logic[x] === U; c++) {
-        const j = cp.kids[c]!;
-        if (vals[j] === U) force(p, j, v);
+      for (let pass = 0; pass < 3; pass++) {
+        for (let c = s; c < e && logic[x] === U; c++) {
+          const j = cp.kids[c]!;
+          if (vals[j] === U && rank(p, j) === pass) force(p, j, v);
+        }
       }
       return logic[x] === v;
     default: {
@@ -706,23 +762,23 @@ function search(p: Probe, others: readonly number[], k: number, budget: { left: 
   const { cp, sec, vals } = p.mode;
   const { qv } = cp.scratch;
   if (!reachable(p)) return false;
-  setQuestion(cp, sec, p.target, T);
+  setIn(p.mode, p.target, T);
   const a = vals[sec.root] as Tri;
-  setQuestion(cp, sec, p.target, F);
+  setIn(p.mode, p.target, F);
   const b = vals[sec.root] as Tri;
-  setQuestion(cp, sec, p.target, U);
+  setIn(p.mode, p.target, U);
   if (isDecided(a) && isDecided(b)) return a !== b;
   for (; k < others.length; k++) {
     const x = others[k]!;
     if (qv[x] !== U) continue;
     for (const v of BOTH) {
-      setQuestion(cp, sec, x, v);
+      setIn(p.mode, x, v);
       if (search(p, others, k + 1, budget)) {
-        setQuestion(cp, sec, x, U);
+        setIn(p.mode, x, U);
         return true;
       }
     }
-    setQuestion(cp, sec, x, U);
+    setIn(p.mode, x, U);
     return false;
   }
   // Every other candidate answered and the value still open: cannot happen; keep the candidate.

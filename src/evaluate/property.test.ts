@@ -366,6 +366,33 @@ describe("against a brute-force oracle on CP.MP.173 (shared questions, reference
     );
   });
 
+  test("exact with fifteen open questions, where a question shared by both branches absorbs one", () => {
+    // II.A.1.b and II.A.2.d are one question: met, II.A.1 equals section I and absorbs II.A.2; not
+    // met, both branches fail. So none of II.A.2's own items is needed, which only a search that
+    // answers the shared question first proves within its budget (an exhausted budget keeps them).
+    check(
+      {
+        "I.A.1": true,
+        "I.A.1.b": true,
+        "I.A.1.c": true,
+        "I.A.2.a": true,
+        "I.A.2.b": true,
+        "I.A.2.c": true,
+        "I.A.2.d": true,
+        "I.B.1": false,
+        "I.B.2": false,
+        "I.B.3": false,
+        "I.B.4": false,
+        "II.A.1.a": true,
+        "II.A.1.c": true,
+        "II.A.1.d": true,
+        "II.A.2": true,
+      },
+      "II",
+      16,
+    );
+  });
+
   test("the same with the trial criteria mostly answered and section II's open", () => {
     // Section I decided or nearly, II's branches open: where the references and shared questions
     // make candidates that cannot matter (absorbed), which must not be reported.

@@ -49,8 +49,7 @@ function pushQuestion(ctx: ReasonCtx, q: number, status: Reason["status"]): void
   ctx.hits++;
   if (qmark[q] === ctx.epoch) return;
   qmark[q] = ctx.epoch;
-  const question = ctx.cp.questions[q]!;
-  ctx.out.push({ criterion: question.id, text: question.text, status });
+  ctx.out.push(ctx.cp.reasonOfQuestion[2 * q + (status === "present" ? 1 : 0)]!);
 }
 
 function pushNode(ctx: ReasonCtx, i: number, status: Reason["status"]): void {
@@ -58,8 +57,7 @@ function pushNode(ctx: ReasonCtx, i: number, status: Reason["status"]): void {
   ctx.seenNodes ??= new Set();
   if (ctx.seenNodes.has(i)) return;
   ctx.seenNodes.add(i);
-  const node = ctx.cp.nodes[i]!;
-  ctx.out.push({ criterion: node.id, text: node.text, status });
+  ctx.out.push(ctx.cp.reasonOfNode[2 * i + (status === "present" ? 1 : 0)]!);
 }
 
 /** Reasons of node `i`, whose requirement is not met. */

@@ -102,6 +102,69 @@ function runStrict(cp: CompiledPolicy, program: Int32Array): void {
 }
 
 /**
+ * Computes one evaluation's values (strict, or relaxed with `review` notes) of every node of a
+ * program, children first, leaving the other's untouched: what a witness probe in needed.ts reads.
+ */
+export function runOne(cp: CompiledPolicy, program: Int32Array, relaxed: boolean): void {
+  const { qv } = cp.scratch;
+  const vals = relaxed ? cp.scratch.rv : cp.scratch.sv;
+  const lvals = relaxed ? cp.scratch.rlv : cp.scratch.slv;
+  const { kind, q, cond, note, n, neg, target, kidStart, kidEnd, kids } = cp;
+  for (let p = 0; p < program.length; p++) {
+    const i = program[p]!;
+    let s: Tri;
+    const k = kind[i] as NodeKind;
+    switch (k) {
+      case LEAF:
+        s = qv[q[i]!] as Tri;
+        break;
+      case ALL:
+        s = MET;
+        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = and(s, vals[kids[c]!] as Tri);
+        break;
+      case ANY:
+        s = NOT_MET;
+        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = or(s, vals[kids[c]!] as Tri);
+        break;
+      case NONE:
+        s = MET;
+        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = and(s, not(vals[kids[c]!] as Tri));
+        break;
+      case AT_LEAST: {
+        let met = 0;
+        let unknown = 0;
+        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) {
+          const a = vals[kids[c]!];
+          if (a === MET) met++;
+          else if (a === UNKNOWN) unknown++;
+        }
+        s = atLeast(n[i]!, met, unknown);
+        break;
+      }
+      case REF: {
+        const t = target[i]!;
+        s = t < 0 ? UNKNOWN : (vals[t] as Tri);
+        break;
+      }
+      default:
+        unreachable(k);
+    }
+    lvals[i] = s;
+    const c = cond[i]!;
+    if (c >= 0) s = and(s, qv[c] as Tri);
+    if (relaxed) {
+      const nq = note[i]!;
+      if (nq >= 0) {
+        // "Counts as met": for a statement under `none` (a contraindication) that means absent.
+        const nv = qv[nq] as Tri;
+        s = neg[i] === 1 ? and(s, not(nv)) : or(s, nv);
+      }
+    }
+    vals[i] = s;
+  }
+}
+
+/**
  * Computes strict and relaxed values of every node of a program, children first. The relaxed value
  * takes a criterion whose `review` note holds as met (SPEC 2.2 `review`).
  */
@@ -202,6 +265,7 @@ export function nextEpoch(cp: CompiledPolicy): number {
     s.qmark.fill(0);
     s.qwalk.fill(0);
     s.nmark.fill(0);
+    s.tmark.fill(0);
   }
   return ++s.epoch;
 }

@@ -1,5 +1,5 @@
 import { type Case, CODE_PATTERN, LINES_OF_BUSINESS } from "./case.js";
-import { factsSchema } from "./facts.js";
+import type { FactName } from "./facts.js";
 
 /**
  * A fast acceptance check for well-formed cases, for the hot path of `medpolicy evaluate` on NDJSON
@@ -13,7 +13,6 @@ const ROOT_KEYS = new Set(["id", "member", "service", "answers", "facts", "polic
 const LOB = new Set<string>(LINES_OF_BUSINESS);
 const STATE = /^[A-Za-z]{2}$/;
 const CODE = CODE_PATTERN;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** An ordinary object, as JSON.parse makes (others, e.g. null-prototype objects, take the schema's path). */
 function isPlain(v: unknown): v is Record<string, unknown> {
@@ -25,19 +24,77 @@ function onlyKeys(o: Record<string, unknown>, allowed: Set<string>): boolean {
   return true;
 }
 
-/** A calendar date `YYYY-MM-DD` (as zod's `iso.date`). */
+/** Value of the decimal digits of `s` in [from, to), or -1 if any is not a digit. */
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** A calendar date `YYYY-MM-DD` (as zod's `iso.date`); read by character codes, no regex or match array. */
 export function isIsoDate(v: unknown): v is string {
-  if (typeof v !== "string") return false;
-  const m = DATE.exec(v);
-  if (!m) return false;
-  const y = Number(m[1]);
-  const mo = Number(m[2]);
-  const d = Number(m[3]);
-  if (mo < 1 || mo > 12 || d < 1) return false;
+  if (typeof v !== "string" || v.length !== 10 || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45)
+    return false;
+  const y = digits(v, 0, 4);
+  const mo = digits(v, 5, 7);
+  const d = digits(v, 8, 10);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1) return false;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  const days = mo === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(mo) ? 30 : 31;
+  const days = mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
   return d <= days;
 }
+
+const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const nonNegative = (v: unknown) => isNumber(v) && v >= 0;
+const percent = (v: unknown) => isNumber(v) && v >= 0 && v <= 100;
+const boolean = (v: unknown) => typeof v === "boolean";
+/** Every element, holes included (`Array.prototype.every` skips holes; the schema does not). */
+function each(v: unknown, f: (x: unknown) => boolean): boolean {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (!f(v[i])) return false;
+  return true;
+}
+const TESTS = new Set([
+  "thigh thrust",
+  "compression",
+  "sacral thrust",
+  "distraction",
+  "gaenslen",
+  "patrick/faber",
+]);
+
+/**
+ * One check per fact, as `FACTS` in facts.ts declares it; `satisfies` makes a fact added there
+ * without a check here a compile error, and the property test holds each equal to the schema.
+ */
+const FACT_CHECKS = {
+  lifeExpectancyMonths: nonNegative,
+  opioidWeanPercent: percent,
+  trialPainReductionPercent: percent,
+  trialFunctionImproved: boolean,
+  trialMinimalSideEffects: boolean,
+  conservativeTreatmentMonths: nonNegative,
+  conservativeTreatmentStart: isIsoDate,
+  activeExerciseWeeks: nonNegative,
+  exerciseNotTolerated: boolean,
+  provocativeTestsPositive: (v: unknown) =>
+    (isNumber(v) && Number.isInteger(v) && v >= 0 && v <= 6) ||
+    each(v, (t) => typeof t === "string" && TESTS.has(t)),
+  sijImagingDate: isIsoDate,
+  pelvisRadiographDate: isIsoDate,
+  lumbarImagingDate: isIsoDate,
+  diagnosticInjectionReliefPercents: (v: unknown) => each(v, percent),
+  therapeuticInjectionFailed: boolean,
+  therapeuticInjectionContraindicated: boolean,
+} satisfies Record<FactName, (v: unknown) => boolean>;
+const FACT_CHECK: Readonly<Record<string, ((v: unknown) => boolean) | undefined>> = Object.assign(
+  Object.create(null),
+  FACT_CHECKS,
+);
 
 /** Returns the validated case, or `undefined` when the full schema must decide (and explain). */
 export function fastParseCase(input: unknown): Case | undefined {
@@ -73,23 +130,23 @@ export function fastParseCase(input: unknown): Case | undefined {
   let fx: Case["facts"] = {};
   if (facts !== undefined) {
     if (!isPlain(facts)) return undefined;
-    // Facts are few and varied: the schema itself is cheap enough here.
-    const r = factsSchema.safeParse(facts);
-    if (!r.success) return undefined;
-    fx = r.data;
+    for (const k in facts) {
+      const check = FACT_CHECK[k];
+      if (check === undefined || !check(facts[k])) return undefined;
+    }
+    fx = facts as Case["facts"];
   }
-  const m: Case["member"] = { state: member.state.toUpperCase() };
-  if (member.id !== undefined) m.id = member.id as string;
-  if (member.birthDate !== undefined) m.birthDate = member.birthDate as string;
-  if (member.age !== undefined) m.age = member.age as number;
-  if (member.lineOfBusiness !== undefined)
-    m.lineOfBusiness = member.lineOfBusiness as Case["member"]["lineOfBusiness"];
-  const s: Case["service"] = {
-    codes: (codes as string[]).map((c) => c.toUpperCase()),
-    dateOfService: service.dateOfService as string,
-  };
-  if (drug !== undefined) s.drug = drug as string;
-  if (service.expedited !== undefined) s.expedited = service.expedited as boolean;
+  // Checked objects are taken as they are (no copy per case) unless a value must be upper-cased,
+  // as the schema's transforms do; the property test holds the result equal to the schema's.
+  let m = member as Case["member"];
+  if (m.state !== m.state.toUpperCase()) m = { ...m, state: m.state.toUpperCase() };
+  let s = service as Case["service"];
+  for (const c of s.codes) {
+    if (c !== c.toUpperCase()) {
+      s = { ...s, codes: s.codes.map((x) => x.toUpperCase()) };
+      break;
+    }
+  }
   const out: Case = { member: m, service: s, answers: ans, facts: fx };
   if (id !== undefined) out.id = id as string;
   if (policy !== undefined) out.policy = policy as string;
