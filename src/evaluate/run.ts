@@ -49,64 +49,25 @@ function unreachable(k: never): never {
   throw new Error(`unknown node kind ${String(k)}`);
 }
 
-/** As {@link run} for a program without `review` notes, where the relaxed values equal the strict. */
-function runStrict(cp: CompiledPolicy, program: Int32Array): void {
-  const { qv, sv, rv, slv, rlv } = cp.scratch;
-  const { kind, q, cond, n, target, kidStart, kidEnd, kids } = cp;
-  for (let p = 0; p < program.length; p++) {
-    const i = program[p]!;
-    let s: Tri;
-    const k = kind[i] as NodeKind;
-    switch (k) {
-      case LEAF:
-        s = qv[q[i]!] as Tri;
-        break;
-      case ALL:
-        s = MET;
-        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = and(s, sv[kids[c]!] as Tri);
-        break;
-      case ANY:
-        s = NOT_MET;
-        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = or(s, sv[kids[c]!] as Tri);
-        break;
-      case NONE:
-        s = MET;
-        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = and(s, not(sv[kids[c]!] as Tri));
-        break;
-      case AT_LEAST: {
-        let met = 0;
-        let unknown = 0;
-        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) {
-          const a = sv[kids[c]!];
-          if (a === MET) met++;
-          else if (a === UNKNOWN) unknown++;
-        }
-        s = atLeast(n[i]!, met, unknown);
-        break;
-      }
-      case REF: {
-        const t = target[i]!;
-        s = t < 0 ? UNKNOWN : (sv[t] as Tri);
-        break;
-      }
-      default:
-        unreachable(k);
-    }
-    slv[i] = s;
-    rlv[i] = s;
-    const c = cond[i]!;
-    if (c >= 0) s = and(s, qv[c] as Tri);
-    sv[i] = s;
-    rv[i] = s;
-  }
-}
-
 /**
  * Computes one evaluation's values (strict, or relaxed with `review` notes) of every node of a
  * program, children first, leaving the other's untouched: what a witness probe in needed.ts reads.
  */
 export function runOne(cp: CompiledPolicy, program: Int32Array, relaxed: boolean): void {
-  const { qv } = cp.scratch;
+  runValues(cp, program, relaxed, false);
+}
+
+/**
+ * As {@link run} for a program without `review` notes, where the relaxed values equal the strict:
+ * the strict evaluation, written to both.
+ */
+function runStrict(cp: CompiledPolicy, program: Int32Array): void {
+  runValues(cp, program, false, true);
+}
+
+/** One evaluation's values over a program; `mirror` also writes them as the other's (no notes). */
+function runValues(cp: CompiledPolicy, program: Int32Array, relaxed: boolean, mirror: boolean): void {
+  const { qv, rv, rlv } = cp.scratch;
   const vals = relaxed ? cp.scratch.rv : cp.scratch.sv;
   const lvals = relaxed ? cp.scratch.rlv : cp.scratch.slv;
   const { kind, q, cond, note, n, neg, target, kidStart, kidEnd, kids } = cp;
@@ -150,6 +111,7 @@ export function runOne(cp: CompiledPolicy, program: Int32Array, relaxed: boolean
         unreachable(k);
     }
     lvals[i] = s;
+    if (mirror) rlv[i] = s;
     const c = cond[i]!;
     if (c >= 0) s = and(s, qv[c] as Tri);
     if (relaxed) {
@@ -161,6 +123,7 @@ export function runOne(cp: CompiledPolicy, program: Int32Array, relaxed: boolean
       }
     }
     vals[i] = s;
+    if (mirror) rv[i] = s;
   }
 }
 

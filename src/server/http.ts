@@ -105,7 +105,10 @@ export function parseJsonBody(text: string): unknown {
   try {
     return suspicious
       ? JSON.parse(text, (k, v) => {
-          if (hostileKey(k, v)) throw new InputError(`JSON key "${k}" is not allowed`);
+          if (hostileKey(k, v))
+            throw new InputError(`${k}: JSON key "${k}" is not allowed (it could poison prototypes)`, {
+              field: k,
+            });
           return v;
         })
       : JSON.parse(text);

@@ -138,6 +138,9 @@ for (const db of DATABASES) {
         }
         assertClearError(r, h.status);
         if (h.match) assert.match(r.body.error.message, h.match);
+        // A prototype key is named as the field at fault, like any other bad field (found by the fuzz
+        // test above when a member object came as {"__proto__": 0}).
+        if (h.match?.source === "__proto__") assert.equal(r.body.error.where?.field, "__proto__", r.text);
       }
       // Reviewer endpoints too.
       const sub = await call(url, "POST", "/api/requests", {
