@@ -48,7 +48,8 @@ export interface ServerContext {
   clock: () => Date;
   /** Subscribes to every stored determination and signed decision; returns the unsubscribe function. */
   onDecision(listener: DecisionListener): () => void;
-  config: { demo: boolean; dataDir: string; version: string };
+  /** `databaseUrl` is set when the store is PostgreSQL, so plugins can keep their state beside it. */
+  config: { demo: boolean; dataDir: string; databaseUrl?: string; version: string };
 }
 
 /** A plugin mounted beside the JSON API; registered in its own Fastify scope under `prefix`. */
@@ -122,7 +123,15 @@ export async function buildServer(
   }
   const store = opts.store ?? (await openStore({ dataDir, ...(databaseUrl && { databaseUrl }) }));
   try {
-    return await assemble(opts, { store, engine, library, dataDir, env });
+    return await assemble(opts, {
+      store,
+      engine,
+      library,
+      dataDir,
+      // Only when the URL is the store's: an injected SQLite store keeps plugins on SQLite too.
+      ...(databaseUrl && store.kind === "postgres" && { databaseUrl }),
+      env,
+    });
   } catch (err) {
     // A failed start must not leave the database open (the caller gets no handle to close it).
     if (!opts.store) await store.close().catch(() => {});
@@ -137,10 +146,11 @@ async function assemble(
     engine: Engine;
     library: Library | undefined;
     dataDir: string;
+    databaseUrl?: string;
     env: NodeJS.ProcessEnv;
   },
 ): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
-  const { store, engine, library, dataDir, env } = deps;
+  const { store, engine, library, dataDir, databaseUrl, env } = deps;
   const auth = new Auth(loadSecret(dataDir, env));
   const clock = opts.clock ?? (() => new Date());
   const demo = opts.demo ?? (env.MEDPOLICY_DEMO !== "0" && env.NODE_ENV !== "production");
@@ -162,7 +172,7 @@ async function assemble(
     service,
     clock,
     onDecision: (l) => service.onDecision(l),
-    config: { demo, dataDir, version: packageVersion() },
+    config: { demo, dataDir, ...(databaseUrl && { databaseUrl }), version: packageVersion() },
   };
   app.decorate("medpolicy", ctx);
   installJsonParser(app);

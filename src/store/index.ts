@@ -6,7 +6,7 @@ import { PostgresStore } from "./postgres.js";
 import { SqliteStore } from "./sqlite.js";
 import type { Store } from "./types.js";
 
-export { PostgresStore, parseDatabaseUrl } from "./postgres.js";
+export { openPool, PostgresStore, parseDatabaseUrl } from "./postgres.js";
 export { SqliteStore } from "./sqlite.js";
 export type * from "./types.js";
 

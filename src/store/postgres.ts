@@ -49,6 +49,39 @@ export function parseDatabaseUrl(url: string): { connectionString: string; schem
 
 type Queryable = pg.Pool | pg.PoolClient;
 
+/**
+ * Opens a pool on `url` and runs `schemaSql` (idempotent DDL) in the URL's schema. Shared by the store
+ * and the FHIR state so both use one database, one schema and one migration lock.
+ */
+export async function openPool(url: string, schemaSql: string, max = 10): Promise<pg.Pool> {
+  const { connectionString, schema } = parseDatabaseUrl(url);
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    ...(schema !== undefined && { options: `-c search_path=${schema}` }),
+  });
+  // A dropped idle connection must not crash the process (SPEC 5 "never crashes a process").
+  pool.on("error", () => {});
+  let client: pg.PoolClient | undefined;
+  try {
+    client = await pool.connect();
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(schemaSql);
+    await client.query("COMMIT");
+    client.release();
+    return pool;
+  } catch (err) {
+    if (client) {
+      await client.query("ROLLBACK").catch(() => {});
+      client.release();
+    }
+    await pool.end();
+    throw err;
+  }
+}
+
 /** PostgreSQL implementation of {@link Store}. Create with {@link PostgresStore.open}. */
 export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
@@ -57,29 +90,7 @@ export class PostgresStore implements Store {
 
   /** Connects, selects (and creates) the schema named in the URL, and creates the tables. */
   static async open(url: string): Promise<PostgresStore> {
-    const { connectionString, schema } = parseDatabaseUrl(url);
-    const pool = new pg.Pool({
-      connectionString,
-      max: 10,
-      ...(schema !== undefined && { options: `-c search_path=${schema}` }),
-    });
-    // A dropped idle connection must not crash the process (SPEC 5 "never crashes a process").
-    pool.on("error", () => {});
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
-      if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await client.query(SCHEMA);
-      await client.query("COMMIT");
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      client.release();
-      await pool.end();
-      throw err;
-    }
-    client.release();
-    return new PostgresStore(pool);
+    return new PostgresStore(await openPool(url, SCHEMA));
   }
 
   async createRequest(req: NewRequest, first: NewDetermination, event: NewEvent): Promise<CreateResult> {

@@ -29,7 +29,7 @@ import {
   type ResponseState,
   stateOf,
 } from "./pas.js";
-import { FhirState } from "./state.js";
+import { type FhirState, openFhirState } from "./state.js";
 import {
   type DeliveryOptions,
   Notifier,
@@ -63,34 +63,28 @@ const orgOf = (p: Principal) => p.org ?? `internal:${p.sub}`;
 export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
   return {
     name: "fhir",
-    register(app: FastifyInstance, ctx: ServerContext) {
-      const state = new FhirState<ClaimContext, StoredSubscription>(ctx.config.dataDir);
+    async register(app: FastifyInstance, ctx: ServerContext) {
+      const state = await openFhirState<ClaimContext, StoredSubscription>(ctx.config);
       const notifier = new Notifier(state, {
         ...options.delivery,
         log: options.delivery?.log ?? ((msg, data) => app.log.info(data, msg)),
       });
-      app.addHook("onClose", async () => {
-        await notifier.close();
-        state.close();
-      });
 
       // A signed decision on a PAS request notifies the submitting organization's subscriptions.
-      const unsubscribe = ctx.onDecision((requestId, _determination, record) => {
+      const notify = async (requestId: string, record: RequestRecord) => {
         if (record.status !== "decided" || !record.decision || record.decision.automatic) return;
-        const claim = state.claimByRequest(requestId);
+        const claim = await state.claimByRequest(requestId);
         if (!claim) return;
-        const subs = state
-          .subscriptionsOf(record.org)
-          .filter(
-            (s) =>
-              s.resource.hook.orgIdentifiers.length === 0 ||
-              s.resource.hook.orgIdentifiers.some((id) => claim.context.providerIdentifiers.includes(id)),
-          );
+        const subs = (await state.subscriptionsOf(record.org)).filter(
+          (s) =>
+            s.resource.hook.orgIdentifiers.length === 0 ||
+            s.resource.hook.orgIdentifiers.some((id) => claim.context.providerIdentifiers.includes(id)),
+        );
         if (subs.length === 0) return;
         const now = ctx.clock().toISOString();
         const focus = claimResponseBundle(claim.context, stateOf(record), now);
         for (const s of subs) {
-          const event = state.nextEvent(s.id);
+          const event = await state.nextEvent(s.id);
           notifier.send(
             s,
             notificationBundle({ id: s.id, content: s.resource.hook.content }, event, focus, {
@@ -99,8 +93,24 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
             }),
           );
         }
+      };
+      // Tracked so that closing waits for them before the state goes away.
+      const pending = new Set<Promise<void>>();
+      const unsubscribe = ctx.onDecision((requestId, _determination, record) => {
+        const p = notify(requestId, record)
+          .catch((err: unknown) =>
+            // No PHI: the request id and the error's name only.
+            app.log.warn({ requestId, error: (err as Error)?.name }, "PAS notification failed"),
+          )
+          .finally(() => pending.delete(p));
+        pending.add(p);
       });
-      app.addHook("onClose", async () => unsubscribe());
+      app.addHook("onClose", async () => {
+        unsubscribe();
+        while (pending.size > 0) await Promise.allSettled([...pending]);
+        await notifier.close();
+        await state.close();
+      });
 
       app.register(
         async (scope) => {
@@ -165,7 +175,7 @@ function registerPas(
     }
     const org = orgOf(who);
     // The context is on disk before the request is stored: a crash in between is recovered by replay.
-    state.putClaim(org, parsed.key, idents, context, now);
+    await state.putClaim(org, parsed.key, idents, context, now);
     if (!parsed.caseInput) {
       // No item is governed by any policy: nothing for a reviewer; the answer is "no action required".
       return answer({ status: "unstored", lines: [], needed: [], receivedAt: now });
@@ -174,7 +184,7 @@ function registerPas(
       const { record, created } = await ctx.service.submit(parsed.caseInput, who, {
         idempotencyKey: parsed.key,
       });
-      state.linkRequest(org, parsed.key, record.id);
+      await state.linkRequest(org, parsed.key, record.id);
       req.log.info({ requestId: record.id, status: record.status, created }, "PAS request submitted");
       return answer(stateOf(record));
     } catch (err) {
@@ -206,7 +216,7 @@ function registerPas(
         "Claim.identifier is required to find the request",
         "Claim.identifier",
       );
-    const row = state.claimByIdentifier(orgOf(who), idents);
+    const row = await state.claimByIdentifier(orgOf(who), idents);
     if (!row) {
       throw new FhirError(
         404,
@@ -223,7 +233,7 @@ function registerPas(
 
   app.get("/ClaimResponse/:id", { preHandler: requireRole() }, async (req, reply) => {
     const id = (req.params as { id: string }).id;
-    const row = state.claimByRequest(id);
+    const row = await state.claimByRequest(id);
     if (!row) throw new FhirError(404, "not-found", `no ClaimResponse ${id}`);
     let rec: RequestRecord;
     try {
@@ -242,8 +252,8 @@ function registerSubscriptions(
   ctx: ServerContext,
   state: FhirState<ClaimContext, StoredSubscription>,
 ): void {
-  const mine = (id: string, who: Principal) => {
-    const row = state.subscription(id);
+  const mine = async (id: string, who: Principal) => {
+    const row = await state.subscription(id);
     if (!row || row.status === "off" || (who.role !== "admin" && row.org !== orgOf(who))) {
       throw new FhirError(404, "not-found", `no Subscription ${id}`);
     }
@@ -256,19 +266,19 @@ function registerSubscriptions(
     const org = orgOf(req.principal!);
     const stored: Subscription = { ...resource, id, status: "active" };
     delete (stored as { meta?: unknown }).meta;
-    state.putSubscription(id, org, { resource: stored, hook }, ctx.clock().toISOString());
+    await state.putSubscription(id, org, { resource: stored, hook }, ctx.clock().toISOString());
     req.log.info({ subscription: id }, "subscription created");
     reply.header("location", `/fhir/Subscription/${id}`);
-    return sendFhir(reply, 201, subscriptionView(state.subscription(id)!));
+    return sendFhir(reply, 201, subscriptionView((await state.subscription(id))!));
   });
 
   app.get("/Subscription/:id", { preHandler: requireRole() }, async (req, reply) =>
-    sendFhir(reply, 200, subscriptionView(mine((req.params as { id: string }).id, req.principal!))),
+    sendFhir(reply, 200, subscriptionView(await mine((req.params as { id: string }).id, req.principal!))),
   );
 
   app.delete("/Subscription/:id", { preHandler: requireRole() }, async (req, reply) => {
-    const row = mine((req.params as { id: string }).id, req.principal!);
-    state.deleteSubscription(row.id);
+    const row = await mine((req.params as { id: string }).id, req.principal!);
+    await state.deleteSubscription(row.id);
     return reply.code(204).send();
   });
 }

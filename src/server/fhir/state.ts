@@ -1,8 +1,10 @@
 /**
  * What the FHIR layer keeps beside the request store (SPEC 4 "Persistence"): the PAS claim context a
  * ClaimResponse is built from (identifiers, item sequences, the resources it refers to) and rest-hook
- * Subscriptions. SQLite (better-sqlite3, WAL, `synchronous=FULL`) in the data directory, so both are
- * on disk before the call that stored them returns (SPEC 4 "Nothing acknowledged is ever lost").
+ * Subscriptions. It lives in the request store's database: PostgreSQL when the service has a URL, so
+ * every process sharing it sees every claim and subscription; SQLite (WAL, `synchronous=FULL`) in the
+ * data directory otherwise. Either way a write is durable before its promise resolves (SPEC 4
+ * "Nothing acknowledged is ever lost").
  *
  * The request itself — case, determinations, decision — lives in the service's store; this file only
  * holds what a FHIR answer needs in addition, keyed by the request's idempotency key and id.
@@ -10,6 +12,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import type pg from "pg";
+import { openPool } from "../../store/index.js";
 
 /** A stored PAS submission: its idempotency key, the request it became, and the FHIR context. */
 export interface ClaimRow<C> {
@@ -28,6 +32,35 @@ export interface SubscriptionRow<S> {
   events: number;
   status: "active" | "error" | "off";
   error?: string;
+}
+
+/** The FHIR layer's own durable state; see {@link openFhirState}. */
+export interface FhirState<C = unknown, S = unknown> {
+  /** Records a submission before it is decided (so a crash in between can be recovered by replay). */
+  putClaim(org: string, key: string, identifiers: string[], context: C, at: string): Promise<void>;
+  linkRequest(org: string, key: string, requestId: string): Promise<void>;
+  claimByRequest(requestId: string): Promise<ClaimRow<C> | undefined>;
+  /** The newest submission of `org` carrying any of `identifiers` (`system|value`). */
+  claimByIdentifier(org: string, identifiers: string[]): Promise<ClaimRow<C> | undefined>;
+  putSubscription(id: string, org: string, resource: S, at: string): Promise<void>;
+  subscription(id: string): Promise<SubscriptionRow<S> | undefined>;
+  /** The org's subscriptions that are not deleted, oldest first. */
+  subscriptionsOf(org: string): Promise<SubscriptionRow<S>[]>;
+  /** Takes the next event number of a subscription (1, 2, …; R4 Subscriptions Backport); 0 if unknown. */
+  nextEvent(id: string): Promise<number>;
+  setSubscriptionStatus(id: string, status: SubscriptionRow<S>["status"], error?: string): Promise<void>;
+  /** Turns a subscription off; false when it was already off or never existed. */
+  deleteSubscription(id: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Opens the FHIR state in the request store's database: PostgreSQL at `databaseUrl`, else SQLite. */
+export async function openFhirState<C, S>(opts: {
+  dataDir: string;
+  databaseUrl?: string;
+}): Promise<FhirState<C, S>> {
+  if (opts.databaseUrl) return PostgresFhirState.open<C, S>(opts.databaseUrl);
+  return new SqliteFhirState<C, S>(opts.dataDir);
 }
 
 const SCHEMA = `
@@ -76,8 +109,32 @@ interface SubDbRow {
   error: string | null;
 }
 
-/** The FHIR layer's own durable state (`<dataDir>/fhir.db`). */
-export class FhirState<C = unknown, S = unknown> {
+function claimOf<C>(r: ClaimDbRow | undefined): ClaimRow<C> | undefined {
+  if (!r) return undefined;
+  return {
+    org: r.org,
+    key: r.idem_key,
+    ...(r.request_id !== null && { requestId: r.request_id }),
+    context: JSON.parse(r.context) as C,
+    createdAt: r.created_at,
+  };
+}
+
+function subOf<S>(r: SubDbRow | undefined): SubscriptionRow<S> | undefined {
+  if (!r) return undefined;
+  return {
+    id: r.id,
+    org: r.org,
+    resource: JSON.parse(r.resource) as S,
+    createdAt: r.created_at,
+    events: r.events,
+    status: r.status,
+    ...(r.error !== null && { error: r.error }),
+  };
+}
+
+/** The state in `<dataDir>/fhir.db`; synchronous underneath, so every promise is already settled. */
+export class SqliteFhirState<C = unknown, S = unknown> implements FhirState<C, S> {
   private readonly db: Database.Database;
 
   constructor(dataDir: string) {
@@ -89,8 +146,7 @@ export class FhirState<C = unknown, S = unknown> {
     this.db.exec(SCHEMA);
   }
 
-  /** Records a submission before it is decided (so a crash in between can be recovered by replay). */
-  putClaim(org: string, key: string, identifiers: string[], context: C, at: string): void {
+  async putClaim(org: string, key: string, identifiers: string[], context: C, at: string): Promise<void> {
     const tx = this.db.transaction(() => {
       this.db
         .prepare(
@@ -105,33 +161,21 @@ export class FhirState<C = unknown, S = unknown> {
     tx();
   }
 
-  linkRequest(org: string, key: string, requestId: string): void {
+  async linkRequest(org: string, key: string, requestId: string): Promise<void> {
     this.db
       .prepare("UPDATE pas_claims SET request_id = ? WHERE org = ? AND idem_key = ?")
       .run(requestId, org, key);
   }
 
-  private claimOf(r: ClaimDbRow | undefined): ClaimRow<C> | undefined {
-    if (!r) return undefined;
-    return {
-      org: r.org,
-      key: r.idem_key,
-      ...(r.request_id !== null && { requestId: r.request_id }),
-      context: JSON.parse(r.context) as C,
-      createdAt: r.created_at,
-    };
-  }
-
-  claimByRequest(requestId: string): ClaimRow<C> | undefined {
-    return this.claimOf(
+  async claimByRequest(requestId: string): Promise<ClaimRow<C> | undefined> {
+    return claimOf<C>(
       this.db.prepare("SELECT * FROM pas_claims WHERE request_id = ?").get(requestId) as
         | ClaimDbRow
         | undefined,
     );
   }
 
-  /** The newest submission of `org` carrying any of `identifiers` (`system|value`). */
-  claimByIdentifier(org: string, identifiers: string[]): ClaimRow<C> | undefined {
+  async claimByIdentifier(org: string, identifiers: string[]): Promise<ClaimRow<C> | undefined> {
     if (identifiers.length === 0) return undefined;
     const marks = identifiers.map(() => "?").join(", ");
     const row = this.db
@@ -140,10 +184,10 @@ export class FhirState<C = unknown, S = unknown> {
          WHERE i.org = ? AND i.identifier IN (${marks}) ORDER BY c.created_at DESC, c.rowid DESC LIMIT 1`,
       )
       .get(org, ...identifiers) as ClaimDbRow | undefined;
-    return this.claimOf(row);
+    return claimOf<C>(row);
   }
 
-  putSubscription(id: string, org: string, resource: S, at: string): void {
+  async putSubscription(id: string, org: string, resource: S, at: string): Promise<void> {
     this.db
       .prepare(
         "INSERT INTO subscriptions (id, org, resource, created_at, status) VALUES (?, ?, ?, ?, 'active')",
@@ -151,55 +195,202 @@ export class FhirState<C = unknown, S = unknown> {
       .run(id, org, JSON.stringify(resource), at);
   }
 
-  private subOf(r: SubDbRow | undefined): SubscriptionRow<S> | undefined {
-    if (!r) return undefined;
-    return {
-      id: r.id,
-      org: r.org,
-      resource: JSON.parse(r.resource) as S,
-      createdAt: r.created_at,
-      events: r.events,
-      status: r.status,
-      ...(r.error !== null && { error: r.error }),
-    };
-  }
-
-  subscription(id: string): SubscriptionRow<S> | undefined {
-    return this.subOf(
+  async subscription(id: string): Promise<SubscriptionRow<S> | undefined> {
+    return subOf<S>(
       this.db.prepare("SELECT * FROM subscriptions WHERE id = ?").get(id) as SubDbRow | undefined,
     );
   }
 
-  subscriptionsOf(org: string): SubscriptionRow<S>[] {
+  async subscriptionsOf(org: string): Promise<SubscriptionRow<S>[]> {
     return (
       this.db
         .prepare("SELECT * FROM subscriptions WHERE org = ? AND status != 'off' ORDER BY created_at")
         .all(org) as SubDbRow[]
-    ).map((r) => this.subOf(r)!);
+    ).map((r) => subOf<S>(r)!);
   }
 
-  /** Takes the next event number of a subscription (1, 2, …; R4 Subscriptions Backport). */
-  nextEvent(id: string): number {
+  async nextEvent(id: string): Promise<number> {
     const r = this.db
       .prepare("UPDATE subscriptions SET events = events + 1 WHERE id = ? RETURNING events")
       .get(id) as { events: number } | undefined;
     return r?.events ?? 0;
   }
 
-  setSubscriptionStatus(id: string, status: SubscriptionRow<S>["status"], error?: string): void {
+  async setSubscriptionStatus(
+    id: string,
+    status: SubscriptionRow<S>["status"],
+    error?: string,
+  ): Promise<void> {
     this.db
       .prepare("UPDATE subscriptions SET status = ?, error = ? WHERE id = ?")
       .run(status, error ?? null, id);
   }
 
-  deleteSubscription(id: string): boolean {
+  async deleteSubscription(id: string): Promise<boolean> {
     return (
       this.db.prepare("UPDATE subscriptions SET status = 'off' WHERE id = ? AND status != 'off'").run(id)
         .changes > 0
     );
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * The same tables in PostgreSQL, beside the request store's (same URL, schema and migration lock).
+ * `seq` stands in for SQLite's rowid: it breaks ties between rows created in the same millisecond.
+ */
+const PG_SCHEMA = `
+CREATE TABLE IF NOT EXISTS pas_claims (
+  org TEXT NOT NULL,
+  idem_key TEXT NOT NULL,
+  request_id TEXT,
+  context TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  seq BIGINT GENERATED ALWAYS AS IDENTITY,
+  PRIMARY KEY (org, idem_key)
+);
+CREATE INDEX IF NOT EXISTS pas_claims_request ON pas_claims (request_id);
+CREATE TABLE IF NOT EXISTS pas_identifiers (
+  org TEXT NOT NULL,
+  identifier TEXT NOT NULL,
+  idem_key TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (org, identifier, idem_key)
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+  id TEXT PRIMARY KEY,
+  org TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  events INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL,
+  error TEXT,
+  seq BIGINT GENERATED ALWAYS AS IDENTITY
+);
+CREATE INDEX IF NOT EXISTS subscriptions_org ON subscriptions (org);
+`;
+
+const CLAIM_COLUMNS = "c.org, c.idem_key, c.request_id, c.context, c.created_at";
+const SUB_COLUMNS = "id, org, resource, created_at, events, status, error";
+
+/** The state in PostgreSQL, so every server process on the database sees it. Create with `open`. */
+export class PostgresFhirState<C = unknown, S = unknown> implements FhirState<C, S> {
+  private closed = false;
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  static async open<C, S>(url: string): Promise<PostgresFhirState<C, S>> {
+    // A small pool: the FHIR state sees a few short queries per PAS call.
+    return new PostgresFhirState<C, S>(await openPool(url, PG_SCHEMA, 4));
+  }
+
+  async putClaim(org: string, key: string, identifiers: string[], context: C, at: string): Promise<void> {
+    const c = await this.pool.connect();
+    try {
+      await c.query("BEGIN");
+      await c.query(
+        `INSERT INTO pas_claims (org, idem_key, context, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (org, idem_key) DO UPDATE SET context = EXCLUDED.context`,
+        [org, key, JSON.stringify(context), at],
+      );
+      if (identifiers.length > 0) {
+        await c.query(
+          `INSERT INTO pas_identifiers (org, identifier, idem_key, created_at)
+           SELECT $1, i, $3, $4 FROM unnest($2::text[]) AS i ON CONFLICT DO NOTHING`,
+          [org, identifiers, key, at],
+        );
+      }
+      await c.query("COMMIT");
+    } catch (err) {
+      await c.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async linkRequest(org: string, key: string, requestId: string): Promise<void> {
+    await this.pool.query("UPDATE pas_claims SET request_id = $1 WHERE org = $2 AND idem_key = $3", [
+      requestId,
+      org,
+      key,
+    ]);
+  }
+
+  async claimByRequest(requestId: string): Promise<ClaimRow<C> | undefined> {
+    const r = await this.pool.query<ClaimDbRow>(
+      `SELECT ${CLAIM_COLUMNS} FROM pas_claims c WHERE c.request_id = $1 ORDER BY c.seq LIMIT 1`,
+      [requestId],
+    );
+    return claimOf<C>(r.rows[0]);
+  }
+
+  async claimByIdentifier(org: string, identifiers: string[]): Promise<ClaimRow<C> | undefined> {
+    if (identifiers.length === 0) return undefined;
+    const r = await this.pool.query<ClaimDbRow>(
+      `SELECT ${CLAIM_COLUMNS} FROM pas_identifiers i JOIN pas_claims c ON c.org = i.org AND c.idem_key = i.idem_key
+       WHERE i.org = $1 AND i.identifier = ANY($2::text[]) ORDER BY c.created_at DESC, c.seq DESC LIMIT 1`,
+      [org, identifiers],
+    );
+    return claimOf<C>(r.rows[0]);
+  }
+
+  async putSubscription(id: string, org: string, resource: S, at: string): Promise<void> {
+    await this.pool.query(
+      "INSERT INTO subscriptions (id, org, resource, created_at, status) VALUES ($1, $2, $3, $4, 'active')",
+      [id, org, JSON.stringify(resource), at],
+    );
+  }
+
+  async subscription(id: string): Promise<SubscriptionRow<S> | undefined> {
+    const r = await this.pool.query<SubDbRow>(`SELECT ${SUB_COLUMNS} FROM subscriptions WHERE id = $1`, [id]);
+    return subOf<S>(r.rows[0]);
+  }
+
+  async subscriptionsOf(org: string): Promise<SubscriptionRow<S>[]> {
+    const r = await this.pool.query<SubDbRow>(
+      `SELECT ${SUB_COLUMNS} FROM subscriptions WHERE org = $1 AND status != 'off' ORDER BY created_at, seq`,
+      [org],
+    );
+    return r.rows.map((row) => subOf<S>(row)!);
+  }
+
+  async nextEvent(id: string): Promise<number> {
+    // One statement under the row lock: concurrent processes never hand out the same number.
+    const r = await this.pool.query<{ events: number }>(
+      "UPDATE subscriptions SET events = events + 1 WHERE id = $1 RETURNING events",
+      [id],
+    );
+    return r.rows[0]?.events ?? 0;
+  }
+
+  async setSubscriptionStatus(
+    id: string,
+    status: SubscriptionRow<S>["status"],
+    error?: string,
+  ): Promise<void> {
+    await this.pool.query("UPDATE subscriptions SET status = $1, error = $2 WHERE id = $3", [
+      status,
+      error ?? null,
+      id,
+    ]);
+  }
+
+  async deleteSubscription(id: string): Promise<boolean> {
+    const r = await this.pool.query(
+      "UPDATE subscriptions SET status = 'off' WHERE id = $1 AND status != 'off'",
+      [id],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async close(): Promise<void> {
+    // pg rejects a second end(); closing twice is harmless here as it is for SQLite.
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
   }
 }

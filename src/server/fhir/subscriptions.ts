@@ -193,7 +193,15 @@ export class Notifier {
 
   /** Queues a notification to `sub` (returns at once; `idle()` waits for every queued delivery). */
   send(sub: SubscriptionRow<StoredSubscription>, bundle: Bundle): void {
-    const p = this.deliver(sub, bundle).finally(() => this.inflight.delete(p));
+    const p = this.deliver(sub, bundle)
+      // Recording the status can fail (database gone); delivery itself already did its best.
+      .catch((err: unknown) =>
+        this.opts.log?.("subscription status not recorded", {
+          subscription: sub.id,
+          error: (err as Error)?.name,
+        }),
+      )
+      .finally(() => this.inflight.delete(p));
     this.inflight.add(p);
   }
 
@@ -215,6 +223,7 @@ export class Notifier {
     for (let attempt = 0; attempt <= delays.length; attempt++) {
       if (this.abort.signal.aborted) return;
       if (attempt > 0) await sleep(delays[attempt - 1]!, this.abort.signal);
+      let status: number;
       try {
         const res = await f(hook.endpoint, {
           method: "POST",
@@ -223,18 +232,22 @@ export class Notifier {
           signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.opts.timeoutMs ?? 5000)]),
         });
         await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) {
-          if (sub.status !== "active") this.state.setSubscriptionStatus(sub.id, "active");
-          this.opts.log?.("subscription notified", { subscription: sub.id, status: res.status });
-          return;
+        status = res.status;
+        if (!res.ok) {
+          lastError = `endpoint answered HTTP ${res.status}`;
+          continue;
         }
-        lastError = `endpoint answered HTTP ${res.status}`;
       } catch (err) {
         lastError = `delivery failed (${(err as Error).name})`;
+        continue;
       }
+      // Outside the try: failing to record the status must not send the notification again.
+      if (sub.status !== "active") await this.state.setSubscriptionStatus(sub.id, "active");
+      this.opts.log?.("subscription notified", { subscription: sub.id, status });
+      return;
     }
     if (this.abort.signal.aborted) return;
-    this.state.setSubscriptionStatus(sub.id, "error", lastError);
+    await this.state.setSubscriptionStatus(sub.id, "error", lastError);
     this.opts.log?.("subscription notification failed", { subscription: sub.id, error: lastError });
   }
 }
