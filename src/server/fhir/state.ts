@@ -63,13 +63,17 @@ export async function openFhirState<C, S>(opts: {
   return new SqliteFhirState<C, S>(opts.dataDir);
 }
 
-const SCHEMA = `
+/**
+ * The tables, in the dialect both databases share; `seq` is PostgreSQL's stand-in for SQLite's rowid
+ * (insertion order, where two rows have one timestamp).
+ */
+const schemaWith = (seq: string) => `
 CREATE TABLE IF NOT EXISTS pas_claims (
   org TEXT NOT NULL,
   idem_key TEXT NOT NULL,
   request_id TEXT,
   context TEXT NOT NULL,
-  created_at TEXT NOT NULL,
+  created_at TEXT NOT NULL,${seq}
   PRIMARY KEY (org, idem_key)
 );
 CREATE INDEX IF NOT EXISTS pas_claims_request ON pas_claims (request_id);
@@ -86,11 +90,12 @@ CREATE TABLE IF NOT EXISTS subscriptions (
   resource TEXT NOT NULL,
   created_at TEXT NOT NULL,
   events INTEGER NOT NULL DEFAULT 0,
-  status TEXT NOT NULL,
+  status TEXT NOT NULL,${seq}
   error TEXT
 );
 CREATE INDEX IF NOT EXISTS subscriptions_org ON subscriptions (org);
 `;
+const SCHEMA = schemaWith("");
 
 interface ClaimDbRow {
   org: string;
@@ -242,36 +247,7 @@ export class SqliteFhirState<C = unknown, S = unknown> implements FhirState<C, S
  * The same tables in PostgreSQL, beside the request store's (same URL, schema and migration lock).
  * `seq` stands in for SQLite's rowid: it breaks ties between rows created in the same millisecond.
  */
-const PG_SCHEMA = `
-CREATE TABLE IF NOT EXISTS pas_claims (
-  org TEXT NOT NULL,
-  idem_key TEXT NOT NULL,
-  request_id TEXT,
-  context TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  seq BIGINT GENERATED ALWAYS AS IDENTITY,
-  PRIMARY KEY (org, idem_key)
-);
-CREATE INDEX IF NOT EXISTS pas_claims_request ON pas_claims (request_id);
-CREATE TABLE IF NOT EXISTS pas_identifiers (
-  org TEXT NOT NULL,
-  identifier TEXT NOT NULL,
-  idem_key TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  PRIMARY KEY (org, identifier, idem_key)
-);
-CREATE TABLE IF NOT EXISTS subscriptions (
-  id TEXT PRIMARY KEY,
-  org TEXT NOT NULL,
-  resource TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  events INTEGER NOT NULL DEFAULT 0,
-  status TEXT NOT NULL,
-  error TEXT,
-  seq BIGINT GENERATED ALWAYS AS IDENTITY
-);
-CREATE INDEX IF NOT EXISTS subscriptions_org ON subscriptions (org);
-`;
+const PG_SCHEMA = schemaWith("\n  seq BIGINT GENERATED ALWAYS AS IDENTITY,");
 
 const CLAIM_COLUMNS = "c.org, c.idem_key, c.request_id, c.context, c.created_at";
 const SUB_COLUMNS = "id, org, resource, created_at, events, status, error";
