@@ -3,8 +3,9 @@
  * {@link RequestService}, shape the view. Errors are thrown and mapped in one place (`http.ts`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { MedpolicyError, NotFoundError } from "../model/index.js";
+import { InputError, MedpolicyError, NotFoundError } from "../model/index.js";
 import { DEMO_USERS, type Role } from "./auth.js";
+import { PAS_KEY_PREFIX } from "./channel.js";
 import { HttpError } from "./http.js";
 import type { ServerContext } from "./index.js";
 import {
@@ -94,6 +95,14 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
       const env = parseBody(submitEnvelopeSchema, input);
       input = env.case;
       key ??= env.idempotencyKey;
+    }
+    // `pas-` keys are the FHIR PAS API's (src/server/fhir/pas.ts), and mark a request as submitted
+    // through it: a JSON API client may not claim one.
+    if (key?.startsWith(PAS_KEY_PREFIX)) {
+      throw new InputError(
+        `Idempotency-Key: keys beginning with "${PAS_KEY_PREFIX}" are reserved for requests submitted through FHIR PAS (Claim/$submit)`,
+        { field: "Idempotency-Key" },
+      );
     }
     const { record, created } = await service.submit(
       input,

@@ -286,7 +286,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: "Submit a prior-authorization request (stored; idempotent on Idempotency-Key)",
           ...secured,
           parameters: [
-            { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } },
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description:
+                "Printable ASCII, 1–200 characters, scoped to the caller's organization; keys beginning with `pas-` are reserved for FHIR PAS submissions.",
+              schema: { type: "string", minLength: 1, maxLength: 200 },
+            },
           ],
           requestBody: { required: true, ...json("Case") },
           responses: {

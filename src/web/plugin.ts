@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Library } from "../library/index.js";
 import { lintVersion } from "../library/lint.js";
 import { type Determination, MedpolicyError, NotFoundError } from "../model/index.js";
+import { type Channel, channelOfKey } from "../server/channel.js";
 import { HttpError } from "../server/http.js";
 import type { MedpolicyPlugin, ServerContext } from "../server/index.js";
 import { requireRole } from "../server/routes.js";
@@ -103,12 +104,7 @@ export interface UiRequestRow {
 }
 
 /** How a request arrived (shown as the source of its submitted answers). */
-export type Channel = "api" | "fhir-pas";
-
-/** The FHIR layer stores PAS submissions under idempotency keys `pas-<hash>` (src/server/fhir/pas.ts). */
-function channelOf(rec: { idempotencyKey?: string } | undefined): Channel {
-  return rec?.idempotencyKey?.startsWith("pas-") ? "fhir-pas" : "api";
-}
+export type { Channel };
 
 function libraryOf(ctx: ServerContext): Library {
   if (!ctx.library) {
@@ -167,7 +163,7 @@ async function enrich(ctx: ServerContext, rows: RequestSummary[], nowMs: number)
       engineOutcome: r.engineOutcome,
       medicalDirectorOnly: r.medicalDirectorOnly,
       version: r.version,
-      channel: channelOf(rec),
+      channel: channelOfKey(rec?.idempotencyKey),
       codes,
     };
     if (r.decisionOutcome) row.decisionOutcome = r.decisionOutcome;
@@ -212,7 +208,7 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
     const id = (req.params as { id: string }).id;
     const rec = await ctx.store.getRequest(id);
     if (!rec) throw new NotFoundError(`request ${id} not found`);
-    return { id, channel: channelOf(rec) };
+    return { id, channel: channelOfKey(rec.idempotencyKey) };
   });
 
   // The model the browser compiles and evaluates: the version as evaluated (authored corrections

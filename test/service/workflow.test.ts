@@ -63,6 +63,16 @@ for (const db of DATABASES) {
       const d = await call(url, "POST", "/api/requests", { token: t.otherProvider, body, headers });
       assert.equal(d.status, 201);
       assert.notEqual(d.body.id, a.body.id);
+      // `pas-` keys mark FHIR PAS submissions (the reviewer app shows the channel): not the API's to use.
+      for (const opts of [
+        { headers: { "idempotency-key": "pas-0123" }, body },
+        { body: { case: body, idempotencyKey: "pas-0123" } },
+      ]) {
+        const e = await call(url, "POST", "/api/requests", { token: t.provider, ...opts });
+        assert.equal(e.status, 400, e.text);
+        assert.equal(e.body.error.where?.field, "Idempotency-Key", e.text);
+        assert.match(e.body.error.message, /reserved for requests submitted through FHIR PAS/);
+      }
     });
 
     test("pended for review → reviewer answers → signs a denial → the letter cites the failed criterion", {

@@ -44,6 +44,7 @@ import {
   type Needed,
 } from "../../model/index.js";
 import type { Decision, RequestRecord } from "../../store/index.js";
+import { PAS_KEY_PREFIX } from "../channel.js";
 import {
   addDays,
   type BillingCode,
@@ -272,7 +273,7 @@ export function parsePasRequest(
   const codes = [...new Set(items.flatMap((i) => (i.code ? [i.code.code] : [])))].slice(0, 50);
   const member = memberFromPatient(patient, o.today);
   const keyOf = (c: unknown) =>
-    `pas-${createHash("sha256")
+    `${PAS_KEY_PREFIX}${createHash("sha256")
       .update(canonicalJson({ identifiers: context.identifiers.map(identifierKey), items, case: c }))
       .digest("hex")
       .slice(0, 40)}`;
