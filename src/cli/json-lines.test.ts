@@ -154,3 +154,36 @@ it("writes every determination exactly as JSON.stringify does (property, real li
   );
   assert.ok(decided > 300, `only ${decided} random cases were decided`);
 });
+
+it("follows JSON.stringify where values are unusual: toJSON with its key, boxed primitives, omitted values, getters, cycles", () => {
+  class Later {
+    readonly x = 1;
+  }
+  const later = Object.freeze(new Later());
+  const getter = Object.freeze({
+    get now() {
+      return counter;
+    },
+  });
+  let counter = 1;
+  const values: unknown[] = [
+    { a: { toJSON: () => undefined }, b: 1 },
+    { a: () => 1, b: Symbol("s"), c: undefined, d: 2 },
+    { k: { toJSON: (key: string) => key }, list: [{ toJSON: (key: string) => key }] },
+    { s: new String("ab"), n: [new Number(3), new Boolean(false)] },
+    { date: new Date(0) },
+    later,
+    getter,
+  ];
+  assert.equal(encode(values), expected(values));
+  // What changes after a first encoding is seen the second time.
+  counter = 2;
+  (Later.prototype as unknown as { toJSON: () => string }).toJSON = () => "changed";
+  assert.equal(encode(values), expected(values));
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = { back: cyclic };
+  const w = new JsonLinesWriter(64);
+  assert.throws(() => w.line(cyclic), TypeError);
+  w.line([1]);
+  assert.equal(w.take().toString(), "[1]\n");
+});

@@ -44,13 +44,24 @@ const F = {
 /** Strings `JSON.stringify` would escape: quote, backslash, control characters, lone surrogates. */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-/** True when `v` and everything reachable from it is frozen (so its encoding can never change). */
-function deeplyFrozen(v: object): boolean {
-  if (!Object.isFrozen(v)) return false;
+/**
+ * True when `v` and everything reachable from it is frozen plain data — own data properties only (no
+ * getters), an ordinary prototype (so no `toJSON` can appear later) — so its encoding never changes.
+ */
+function deeplyFrozen(v: object, seen: object[] = []): boolean {
+  if (!Object.isFrozen(v) || seen.includes(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return false;
   if (typeof (v as { toJSON?: unknown }).toJSON === "function") return false;
-  for (const k in v) {
-    const c = (v as Record<string, unknown>)[k];
-    if (typeof c === "object" && c !== null && !deeplyFrozen(c)) return false;
+  for (const d of Object.values(Object.getOwnPropertyDescriptors(v))) {
+    if (!("value" in d)) return false;
+    const c = d.value as unknown;
+    if (typeof c === "object" && c !== null) {
+      seen.push(v);
+      const ok = deeplyFrozen(c, seen);
+      seen.pop();
+      if (!ok) return false;
+    }
   }
   return true;
 }
@@ -58,6 +69,8 @@ function deeplyFrozen(v: object): boolean {
 export class JsonLinesWriter {
   private buf: Buffer;
   private pos = 0;
+  /** Objects being written (a cycle is a TypeError, as in JSON.stringify). */
+  private readonly stack: object[] = [];
 
   /** `size`: bytes gathered before {@link full} says to flush (one write per batch, not per line). */
   constructor(private readonly size = 1 << 20) {
@@ -78,9 +91,10 @@ export class JsonLinesWriter {
   line(value: unknown): void {
     const start = this.pos;
     try {
-      this.value(value, true);
+      this.value(value, "", true);
     } catch (e) {
       this.pos = start;
+      this.stack.length = 0;
       throw e;
     }
     this.room(1);
@@ -105,7 +119,7 @@ export class JsonLinesWriter {
       if (d.policy !== undefined) {
         this.bytes(F.policy);
         policy = this.pos;
-        this.value(d.policy);
+        this.value(d.policy, "policy");
       }
       const policyEnd = this.pos;
       this.bytes(F.reasons);
@@ -118,7 +132,7 @@ export class JsonLinesWriter {
       const neededEnd = this.pos;
       if (d.trace !== undefined) {
         this.bytes(F.trace);
-        this.value(d.trace);
+        this.value(d.trace, "trace");
       }
       this.bytes(F.lines);
       const lines = d.lines;
@@ -133,7 +147,7 @@ export class JsonLinesWriter {
           this.bytes(F.policy);
           // What the determination already holds (its deciding line's parts) is copied, not re-encoded.
           if (l.policy === d.policy && policy >= 0) this.again(policy, policyEnd);
-          else this.value(l.policy);
+          else this.value(l.policy, "policy");
         }
         this.bytes(F.basis);
         this.string(l.basis);
@@ -145,24 +159,25 @@ export class JsonLinesWriter {
         else this.array(l.needed);
         if (l.trace !== undefined) {
           this.bytes(F.trace);
-          this.value(l.trace);
+          this.value(l.trace, "trace");
         }
         if (l.referral !== undefined) {
           this.bytes(F.referral);
-          this.value(l.referral);
+          this.value(l.referral, "referral");
         }
         this.byte(CLOSE_BRACE);
       }
       this.byte(CLOSE_BRACKET);
       if (d.referral !== undefined) {
         this.bytes(F.referral);
-        this.value(d.referral);
+        this.value(d.referral, "referral");
       }
       this.bytes(F.engine);
       this.string(d.engine);
       this.bytes(F.close);
     } catch (e) {
       this.pos = start;
+      this.stack.length = 0;
       throw e;
     }
   }
@@ -186,7 +201,7 @@ export class JsonLinesWriter {
     this.byte(OPEN_BRACKET);
     for (let i = 0; i < a.length; i++) {
       if (i > 0) this.byte(COMMA);
-      if (!this.value(a[i])) this.text("null");
+      if (!this.value(a[i], String(i))) this.text("null");
     }
     this.byte(CLOSE_BRACKET);
   }
@@ -272,11 +287,22 @@ export class JsonLinesWriter {
   }
 
   /**
-   * Writes one value as `JSON.stringify` would; returns false for what it omits in an object
-   * (undefined, functions, symbols). `top` is the value of `line()`: omitted there means `undefined`,
-   * which `JSON.stringify` returns and we cannot write, so it is rejected.
+   * Writes the value of property `key` as `JSON.stringify` would (ECMA-262 SerializeJSONProperty:
+   * `toJSON(key)` once, boxed primitives unwrapped, then by type); returns false for what an object
+   * omits (undefined, functions, symbols), writing nothing. `top` is the value of `line()`: omitted
+   * there means `undefined`, which is not a line, so it is rejected.
    */
-  private value(v: unknown, top = false): boolean {
+  private value(input: unknown, key = "", top = false): boolean {
+    let v = input;
+    if ((typeof v === "object" && v !== null) || typeof v === "bigint") {
+      const toJSON = (v as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === "function") v = toJSON.call(v, key);
+    }
+    if (typeof v === "object" && v !== null) {
+      if (v instanceof Number) v = Number(v);
+      else if (v instanceof String) v = String(v);
+      else if (v instanceof Boolean) v = Boolean.prototype.valueOf.call(v);
+    }
     switch (typeof v) {
       case "string":
         this.string(v);
@@ -293,9 +319,7 @@ export class JsonLinesWriter {
         if (top) throw new TypeError("JsonLinesWriter: the value has no JSON form");
         return false;
       case "bigint":
-        // As JSON.stringify: a TypeError.
-        JSON.stringify(v);
-        return false;
+        throw new TypeError("Do not know how to serialize a BigInt");
       default:
         break;
     }
@@ -315,49 +339,32 @@ export class JsonLinesWriter {
         return true;
       }
     }
-    if (typeof (o as { toJSON?: unknown }).toJSON === "function") {
-      // Rare in determinations (dates); JSON.stringify applies toJSON and everything below it.
-      const s = JSON.stringify(o);
-      if (s === undefined) {
-        if (top) throw new TypeError("JsonLinesWriter: the value has no JSON form");
-        return false;
-      }
-      this.text(s);
-      return true;
-    }
+    if (this.stack.includes(o)) throw new TypeError("Converting circular structure to JSON");
+    this.stack.push(o);
     if (Array.isArray(o)) {
-      this.room(1);
-      this.buf[this.pos++] = OPEN_BRACKET;
+      this.byte(OPEN_BRACKET);
       for (let i = 0; i < o.length; i++) {
-        if (i > 0) {
-          this.room(1);
-          this.buf[this.pos++] = COMMA;
-        }
-        if (!this.value(o[i])) this.text("null");
+        if (i > 0) this.byte(COMMA);
+        if (!this.value(o[i], String(i))) this.text("null");
       }
-      this.room(1);
-      this.buf[this.pos++] = CLOSE_BRACKET;
-      return true;
-    }
-    this.room(1);
-    this.buf[this.pos++] = OPEN_BRACE;
-    let first = true;
-    const rec = o as Record<string, unknown>;
-    const keys = Object.keys(rec);
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      const c = rec[k];
-      if (c === undefined || typeof c === "function" || typeof c === "symbol") continue;
-      if (!first) {
-        this.room(1);
-        this.buf[this.pos++] = COMMA;
+      this.byte(CLOSE_BRACKET);
+    } else {
+      this.byte(OPEN_BRACE);
+      let first = true;
+      const rec = o as Record<string, unknown>;
+      const keys = Object.keys(rec);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        // Written optimistically; taken back if the value turns out to have no JSON form.
+        const at = this.pos;
+        if (!first) this.byte(COMMA);
+        this.key(k);
+        if (this.value(rec[k], k)) first = false;
+        else this.pos = at;
       }
-      first = false;
-      this.key(k);
-      this.value(c);
+      this.byte(CLOSE_BRACE);
     }
-    this.room(1);
-    this.buf[this.pos++] = CLOSE_BRACE;
+    this.stack.pop();
     return true;
   }
 }

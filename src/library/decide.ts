@@ -25,7 +25,11 @@ import { todayIso } from "./library.js";
 /** Engine identity stored with every determination (SPEC 4: reproducible byte for byte). */
 export const ENGINE = "medpolicy-engine/0.1.0";
 
-/** Turns zod issues into one InputError whose message names every field (SPEC 2.1). */
+/**
+ * Validates a case (SPEC 2.1), turning zod issues into one InputError whose message names every field.
+ * The result may share objects with `input` (the fast path takes checked objects as they are): treat
+ * both as read-only.
+ */
 export function parseCase(input: unknown): Case {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
     throw new InputError("a case must be a JSON object with member, service and answers", {

@@ -94,3 +94,10 @@ it("the fast path takes ordinary valid cases", () => {
   };
   assert.deepEqual(fastParseCase(c), caseSchema.parse(c));
 });
+
+it("a __proto__ key among the answers is left to the schema", () => {
+  const c = JSON.parse(
+    '{"member":{"state":"TX"},"service":{"codes":["62322"],"dateOfService":"2026-03-01"},"answers":{"__proto__":true}}',
+  );
+  assert.equal(fastParseCase(c), undefined);
+});

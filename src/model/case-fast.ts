@@ -124,7 +124,10 @@ export function fastParseCase(input: unknown): Case | undefined {
   let ans: Record<string, boolean> = {};
   if (answers !== undefined) {
     if (!isPlain(answers)) return undefined;
-    for (const k in answers) if (k.length > 100 || typeof answers[k] !== "boolean") return undefined;
+    for (const k in answers) {
+      // `__proto__` (an own key only from JSON.parse) is the schema's to handle.
+      if (k.length > 100 || k === "__proto__" || typeof answers[k] !== "boolean") return undefined;
+    }
     ans = answers as Record<string, boolean>;
   }
   let fx: Case["facts"] = {};
