@@ -34,6 +34,11 @@ interface RawItem {
   issue?: { code: string; expected: number };
   /** Its words once read (cached: the text is needed for the node and for its parent's lint). */
   read?: ReturnType<typeof criterionText>;
+  /**
+   * An unlabeled bullet: the item whose lead-in it is listed under. Its id is its position, written
+   * in the label style of the level below that item (SPEC 1.4: position, not the printed label).
+   */
+  bulletOf?: RawItem;
 }
 
 function readItem(item: RawItem): ReturnType<typeof criterionText> {
@@ -122,6 +127,35 @@ function orderOf(style: LabelStyle): number {
   return STYLE_ORDER.indexOf(style);
 }
 
+/**
+ * Places an unlabeled bullet under `owner` (whose lead-in it follows): after a sibling bullet of the
+ * same lead-in, next in that level; else first of a new level, in the style that follows the owner's.
+ */
+function placeBullet(item: RawItem, owner: RawItem, stack: Level[]): boolean {
+  const k = stack.findIndex((l) => l.items[l.items.length - 1] === owner);
+  if (k < 0 || owner.style === undefined) return false;
+  const below = stack[k + 1];
+  if (below && below.items[below.items.length - 1]?.bulletOf === owner) {
+    stack.length = k + 2;
+    below.last++;
+    below.seen.add(below.last);
+    below.items.push(item);
+    item.style = below.style;
+    item.value = below.last;
+    owner.children.push(item);
+    return true;
+  }
+  const style = STYLE_ORDER[orderOf(owner.style) + 1];
+  if (style === undefined || k + 1 >= MAX_DEPTH || stack.slice(0, k + 1).some((l) => l.style === style))
+    return false;
+  stack.length = k + 1;
+  stack.push({ style, last: 1, seen: new Set([1]), indent: item.indent, items: [item] });
+  item.style = style;
+  item.value = 1;
+  owner.children.push(item);
+  return true;
+}
+
 /** Places each item in the list hierarchy by label style and sequence (cheapest reading wins). */
 function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
   const roots: RawItem[] = [];
@@ -130,6 +164,16 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
   const stack: Level[] = [];
   const useIndent = items.some((i) => i.indent > 0);
   for (const item of items) {
+    if (item.bulletOf) {
+      if (placeBullet(item, item.bulletOf, stack)) prev = item;
+      else
+        unplaced.push({
+          line: item.line,
+          text: finishText(item.texts.join(" ")),
+          reason: "bulleted item with no list level left below its lead-in",
+        });
+      continue;
+    }
     const top = stack[stack.length - 1];
     const topItem = top?.items[top.items.length - 1];
     const openLeadIn =
@@ -447,6 +491,24 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
       cur.p.text = collapse(`${cur.p.text} ${finishText(text)}`);
       continue;
     }
+    if (cur?.kind === "item" && ln.bullet && !brk) {
+      const owner = bulletOwner(cur.item, ln.indent);
+      if (owner) {
+        const item: RawItem = {
+          token: "",
+          printed: text,
+          cands: [],
+          texts: [text],
+          line: ln.no,
+          indent: ln.indent,
+          children: [],
+          bulletOf: owner,
+        };
+        items.push(item);
+        cur = { kind: "item", item };
+        continue;
+      }
+    }
     if (cur?.kind === "item") {
       const prev = cur.item.texts.join(" ");
       const wrapped = !blankBefore && !ln.bullet;
@@ -513,6 +575,21 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
   });
   attachNotes(notes, ctx, findings, unplaced);
   return { sections, findings, unplaced, referParagraphs };
+}
+
+/**
+ * The item an unlabeled bullet after `prev` is listed under: `prev` itself when its text is a lead-in
+ * ("… the following:"), a bullet's own lead-in for a sibling, or none (the bullet is not a criterion).
+ */
+function bulletOwner(prev: RawItem, indent: number): RawItem | undefined {
+  const leads = looksLikeLeadIn(prev.texts.join(" "));
+  if (!prev.bulletOf) return leads ? prev : undefined;
+  // A bullet further in, under a bullet that leads in, is its child; otherwise a sibling, or (less
+  // indented) a sibling of the bullet's own lead-in when that is a bullet too.
+  if (leads && indent > prev.indent) return prev;
+  let owner: RawItem = prev.bulletOf;
+  while (owner.bulletOf && indent < prev.indent && indent <= owner.indent) owner = owner.bulletOf;
+  return owner;
 }
 
 function attachNotes(notes: RawNote[], ctx: Ctx, findings: Finding[], unplaced: Unplaced[]): void {
