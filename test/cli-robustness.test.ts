@@ -50,6 +50,18 @@ describe("bad input names the field and exits 2", () => {
 });
 
 describe("robustness", () => {
+  it("a byte-order mark before the first case is skipped, for one case and for NDJSON", () => {
+    const one = cli(["evaluate", "-", "--json"], `\ufeff${JSON.stringify(VALID, null, 2)}`);
+    assert.equal(one.status, 0, one.stderr);
+    assert.equal(JSON.parse(one.stdout).id, "robust-1");
+    const many = cli(
+      ["evaluate", "-", "--json"],
+      `\ufeff${JSON.stringify(VALID)}\n${JSON.stringify(VALID)}\n`,
+    );
+    assert.equal(many.status, 0, many.stderr);
+    assert.equal(many.stdout.trim().split("\n").length, 2);
+  });
+
   it("fuzzed cases (NDJSON, one process) never crash the CLI: every line answers, exit 0/1/2", () => {
     const text = JSON.stringify(VALID);
     const mutated = fc.sample(

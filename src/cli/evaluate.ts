@@ -116,8 +116,14 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
   const decoder = new Utf8Chunks();
   let carry = "";
   let skipping = false;
+  let first = true;
   for await (const chunk of input) {
     let text = carry + decoder.write(chunk as Buffer);
+    if (first && text.length > 0) {
+      // A byte-order mark (editors on Windows write one) is not part of the first case (RFC 8259 §8.1).
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      first = false;
+    }
     let from = 0;
     if (skipping) {
       const nl = text.indexOf("\n");
