@@ -9,11 +9,12 @@
  * atLeast gate can be tipped by each undecided input. Where a question or a referenced section
  * occurs twice (CP.MP.173 II refers to I twice and repeats I's contraindications), a candidate can
  * be absorbed — `I ∧ (I ∨ x)` does not need `x` — so each candidate is confirmed by a witness:
- * answers to the other candidates under which it alone flips the value. The witness is first built
- * directly (sensitising the path to the question), else searched for depth-first with pruning, within
- * a budget beyond which the candidate is kept: a needed question is never missed.
+ * answers to the other candidates under which it alone flips the value. The witness is built
+ * directly (sensitising a path to the question); where none is, the section's decision diagrams over
+ * the open questions decide exactly (bdd.ts) — costlier, so only then.
  */
 import type { Needed } from "../model/index.js";
+import { dependsOn } from "./bdd.js";
 import type { CompiledPolicy, CompiledSection, NodeKind } from "./compile.js";
 import * as K from "./compile.js";
 import { nextEpoch, run, runOne, runSection } from "./run.js";
@@ -30,12 +31,6 @@ const ANY = K.ANY;
 const NONE = K.NONE;
 const AT_LEAST = K.AT_LEAST;
 const REF = K.REF;
-
-/** The two answers to a question, met first. */
-const BOTH: readonly Tri[] = [T, F];
-
-/** Search steps one case may spend confirming candidates before keeping the rest unconfirmed. */
-const WITNESS_BUDGET = 2048;
 
 /** One of the two evaluations (strict or relaxed) and its candidates. */
 interface Mode {
@@ -54,6 +49,20 @@ interface Mode {
   sharedNodes: number[];
   /** What entangles it: the questions met twice and those under nodes met twice (see {@link split}). */
   splitSet: number[];
+}
+
+/** The exact answer for the candidates no witness was built for: the questions each value depends on. */
+interface Exact {
+  cp: CompiledPolicy;
+  sec: CompiledSection;
+  /** Per question: bit 1, the strict value depends on it; bit 2, the relaxed value. */
+  marks?: Uint8Array;
+}
+
+function diagrams(exact: Exact): Uint8Array {
+  const marks = new Uint8Array(exact.cp.questions.length);
+  dependsOn(exact.cp, exact.sec, marks);
+  return marks;
 }
 
 export function collectNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[] {
@@ -95,7 +104,9 @@ export function collectNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[
       cp.scratch.qv[q] = U;
       restore(cp);
     }
-    const budget = { left: WITNESS_BUDGET };
+    // Where no witness is built directly, the section's decision diagrams answer exactly (bdd.ts);
+    // built at most once per call, and only when needed.
+    const exact: Exact = { cp, sec };
     const splitS = strict?.entangled === true ? split(strict) : undefined;
     const splitR = relaxed?.entangled === true ? split(relaxed) : undefined;
     for (let k = 0; k < candidates.length; k++) {
@@ -111,7 +122,7 @@ export function collectNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[
             trial[4 * k + 2] as Tri,
             splitS,
             (f & REACH_S) !== 0,
-            budget,
+            exact,
           )) ||
         ((f & CANDIDATE_R) !== 0 &&
           needs(
@@ -121,7 +132,7 @@ export function collectNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[
             trial[4 * k + 3] as Tri,
             splitR,
             (f & REACH_R) !== 0,
-            budget,
+            exact,
           ));
       if (!need) continue;
       kept.push(q);
@@ -164,12 +175,12 @@ function needs(
   b: Tri,
   splitSet: readonly number[] | undefined,
   reached: boolean,
-  budget: { left: number },
+  exact: Exact,
 ): boolean {
   if (!mode.entangled) return true;
   if (isDecided(a) && isDecided(b)) return a !== b;
   if (splitSet !== undefined && !splitSet.includes(q)) return reached;
-  return confirmed(mode, q, budget);
+  return confirmed(mode, q, exact);
 }
 
 /** Most questions a split may answer every way (2^n evaluations). */
@@ -476,7 +487,7 @@ function flips(p: Probe): boolean {
 }
 
 /** Whether the candidate can change this evaluation's value; leaves answers and values as found. */
-function confirmed(mode: Mode, q: number, budget: { left: number }): boolean {
+function confirmed(mode: Mode, q: number, exact: Exact): boolean {
   const { cp } = mode;
   const over = nextEpoch(cp);
   const deps = mode.sec.deps[q];
@@ -496,14 +507,9 @@ function confirmed(mode: Mode, q: number, budget: { left: number }): boolean {
     restore(cp);
   }
   if (!ok) {
-    // What entangles the evaluation first: answering a question asked in two places usually
-    // decides at once whether the target is still asked, so the search prunes near its root.
-    const others: number[] = [];
-    for (const x of mode.sharedQ) if (x !== q && !others.includes(x)) others.push(x);
-    for (const x of mode.found) if (x !== q && !others.includes(x)) others.push(x);
-    ok = search(p, others, 0, budget);
-    undo(p);
-    restore(cp);
+    // No witness built directly: the diagrams decide (a question the value depends on is needed).
+    exact.marks ??= diagrams(exact);
+    ok = (exact.marks[q]! & (mode.relaxed ? 2 : 1)) !== 0;
   }
   return ok;
 }
@@ -568,12 +574,6 @@ function findPath(p: Probe, i: number, path: number[]): number {
   }
   if (at === 0) path.pop();
   return at;
-}
-
-/** Whether the target is still asked on a path of undecided nodes. */
-function reachable(p: Probe): boolean {
-  p.mode.nepoch = nextEpoch(p.mode.cp);
-  return findPath(p, p.mode.sec.root, []) !== 0;
 }
 
 /**
@@ -749,38 +749,4 @@ function forceLogic(p: Probe, x: number, v: Tri): boolean {
       throw new Error(`unknown node kind ${never}`);
     }
   }
-}
-
-/**
- * Depth-first search over answers to the other candidates for one under which the target flips
- * the value; a branch ends as soon as the target is no longer asked on an undecided path, or
- * three-valued evaluation decides the value the same both ways. Out of budget: keep the candidate.
- */
-function search(p: Probe, others: readonly number[], k: number, budget: { left: number }): boolean {
-  if (budget.left <= 0) return true;
-  budget.left--;
-  const { cp, sec, vals } = p.mode;
-  const { qv } = cp.scratch;
-  if (!reachable(p)) return false;
-  setIn(p.mode, p.target, T);
-  const a = vals[sec.root] as Tri;
-  setIn(p.mode, p.target, F);
-  const b = vals[sec.root] as Tri;
-  setIn(p.mode, p.target, U);
-  if (isDecided(a) && isDecided(b)) return a !== b;
-  for (; k < others.length; k++) {
-    const x = others[k]!;
-    if (qv[x] !== U) continue;
-    for (const v of BOTH) {
-      setIn(p.mode, x, v);
-      if (search(p, others, k + 1, budget)) {
-        setIn(p.mode, x, U);
-        return true;
-      }
-    }
-    setIn(p.mode, x, U);
-    return false;
-  }
-  // Every other candidate answered and the value still open: cannot happen; keep the candidate.
-  return true;
 }

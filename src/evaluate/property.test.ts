@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { CriterionNode, GroupNode, PolicyVersion } from "../model/index.js";
+import { dependsOn } from "./bdd.js";
 import { CPMP173_PREDICATES, cpmp173 } from "./fixtures/cpmp173.js";
 import { type CompiledPolicy, compile, evaluateSection, type SectionResult } from "./index.js";
 
@@ -227,6 +228,22 @@ describe("against a brute-force oracle on random read-once trees", () => {
     );
   });
 
+  test("the decision diagrams depend on exactly the questions that can change the outcome", () => {
+    // bdd.ts answers for the candidates no witness is built for; held to the oracle on its own here.
+    fc.assert(
+      fc.property(scenario, ({ shape, tree, answers, unknown }) => {
+        const cp = compile(policyOf(tree));
+        evalOn(cp, answers);
+        const marks = new Uint8Array(cp.questions.length);
+        dependsOn(cp, cp.sections.get("S")!, marks);
+        const got = cp.questions.filter((_, q) => marks[q] !== 0).map((q) => q.id);
+        const want = unknown.filter((q) => relevant(shape, unknown, answers, q));
+        assert.deepEqual(got.sort(), want.sort());
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test("answering one more question never reverses a decided outcome", () => {
     fc.assert(
       fc.property(scenario, fc.nat(), fc.boolean(), ({ tree, answers, unknown }, pick, v) => {
@@ -363,6 +380,31 @@ describe("against a brute-force oracle on CP.MP.173 (shared questions, reference
     fc.assert(
       fc.property(answersArb, (answers) => check(answers, "II", 10)),
       { numRuns: 250 },
+    );
+  });
+
+  test("the decision diagrams of section II depend on exactly the questions that can change it", () => {
+    const sec = cp.sections.get("II")!;
+    fc.assert(
+      fc.property(answersArb, (answers) => {
+        evaluateSection(cp, "II", { answers, facts: {}, dateOfService: "2026-03-01" });
+        const known = new Set(Object.keys(answers).map(canon));
+        const unknown = questions.filter((q) => !known.has(q));
+        fc.pre(unknown.length <= 10);
+        const marks = new Uint8Array(cp.questions.length);
+        dependsOn(cp, sec, marks);
+        const got = cp.questions.filter((_, q) => marks[q] !== 0).map((q) => q.id);
+        const fixed: Assignment = {};
+        for (const [id, v] of Object.entries(answers)) fixed[canon(id)] = v;
+        const want = unknown.filter((q) => {
+          const others = unknown.filter((u) => u !== q);
+          for (const a of completions(others, fixed))
+            if (outcome173({ ...a, [q]: true }) !== outcome173({ ...a, [q]: false })) return true;
+          return false;
+        });
+        assert.deepEqual(got.sort(), want.sort());
+      }),
+      { numRuns: 150 },
     );
   });
 
