@@ -11,6 +11,7 @@ import * as K from "./compile.js";
 import * as Tri3 from "./tri.js";
 
 const F = Tri3.F;
+const U = Tri3.U;
 const T = Tri3.T;
 const LEAF = K.LEAF;
 const ALL = K.ALL;
@@ -22,7 +23,7 @@ const REF = K.REF;
 /** Diagram node numbers: 0 is false, 1 is true; others index `v` / `lo` / `hi`. */
 const FALSE = 0;
 const TRUE = 1;
-/** Node numbers fit 21 bits in the table keys (2^21 nodes: far beyond any policy). */
+/** At most 2^21 nodes: far beyond any policy's section. */
 const NODE_BITS = 2097152;
 
 class Diagrams {
@@ -30,29 +31,86 @@ class Diagrams {
   lo: Int32Array = new Int32Array(256);
   hi: Int32Array = new Int32Array(256);
   n = 2;
-  private readonly unique = new Map<number, number>();
-  private readonly memo = new Map<number, number>();
+  /**
+   * The unique table: open addressing over node numbers, a slot live when its stamp is this call's
+   * (so a new call starts empty without clearing). Exact: every node is found again.
+   */
+  private slots = new Int32Array(1024);
+  private stamps = new Int32Array(1024);
+  /** The computed table: direct-mapped and lossy (a miss only recomputes), stamped the same way. */
+  private readonly cOp = new Int32Array(4096);
+  private readonly cA = new Int32Array(4096);
+  private readonly cB = new Int32Array(4096);
+  private readonly cR = new Int32Array(4096);
+  private readonly cStamp = new Int32Array(4096);
+  private gen = 0;
 
   reset(): void {
     this.n = 2;
-    this.unique.clear();
-    this.memo.clear();
+    if (this.gen === 0x7fffffff) {
+      this.gen = 0;
+      this.stamps.fill(0);
+      this.cStamp.fill(0);
+    }
+    this.gen++;
   }
 
   /** The node testing question `q` (then `hi`, else `lo`), shared and reduced. */
   mk(q: number, lo: number, hi: number): number {
     if (lo === hi) return lo;
-    const key = (q * NODE_BITS + lo) * NODE_BITS + hi;
-    const found = this.unique.get(key);
-    if (found !== undefined) return found;
+    const mask = this.slots.length - 1;
+    let i = (Math.imul(q, 0x9e3779b1) ^ Math.imul(lo, 0x85ebca77) ^ Math.imul(hi, 0xc2b2ae3d)) & mask;
+    for (;;) {
+      if (this.stamps[i] !== this.gen) break;
+      const id = this.slots[i]!;
+      if (this.v[id] === q && this.lo[id] === lo && this.hi[id] === hi) return id;
+      i = (i + 1) & mask;
+    }
     if (this.n >= NODE_BITS) throw new RangeError("decision diagram too large");
     if (this.n === this.v.length) this.grow();
     const id = this.n++;
     this.v[id] = q;
     this.lo[id] = lo;
     this.hi[id] = hi;
-    this.unique.set(key, id);
+    this.slots[i] = id;
+    this.stamps[i] = this.gen;
+    // At half full, a table twice the size (every live node re-entered).
+    if (2 * (this.n - 2) > this.slots.length) this.rehash();
     return id;
+  }
+
+  private rehash(): void {
+    const size = this.slots.length * 2;
+    this.slots = new Int32Array(size);
+    this.stamps = new Int32Array(size);
+    const mask = size - 1;
+    for (let id = 2; id < this.n; id++) {
+      let i =
+        (Math.imul(this.v[id]!, 0x9e3779b1) ^
+          Math.imul(this.lo[id]!, 0x85ebca77) ^
+          Math.imul(this.hi[id]!, 0xc2b2ae3d)) &
+        mask;
+      while (this.stamps[i] === this.gen) i = (i + 1) & mask;
+      this.slots[i] = id;
+      this.stamps[i] = this.gen;
+    }
+  }
+
+  /** A remembered result of `op` on `a`, `b` (op 0 not, 1 or, 2 and), or -1. */
+  private cached(op: number, a: number, b: number): number {
+    const i = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ op) & 4095;
+    return this.cStamp[i] === this.gen && this.cOp[i] === op && this.cA[i] === a && this.cB[i] === b
+      ? this.cR[i]!
+      : -1;
+  }
+
+  private remember(op: number, a: number, b: number, r: number): void {
+    const i = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ op) & 4095;
+    this.cStamp[i] = this.gen;
+    this.cOp[i] = op;
+    this.cA[i] = a;
+    this.cB[i] = b;
+    this.cR[i] = r;
   }
 
   private grow(): void {
@@ -70,11 +128,10 @@ class Diagrams {
 
   not(a: number): number {
     if (a <= TRUE) return 1 - a;
-    const key = -1 - a;
-    const found = this.memo.get(key);
-    if (found !== undefined) return found;
+    const found = this.cached(0, a, 0);
+    if (found >= 0) return found;
     const r = this.mk(this.v[a]!, this.not(this.lo[a]!), this.not(this.hi[a]!));
-    this.memo.set(key, r);
+    this.remember(0, a, 0, r);
     return r;
   }
 
@@ -90,9 +147,9 @@ class Diagrams {
       a = b;
       b = t;
     }
-    const key = ((or ? 1 : 2) * NODE_BITS + a) * NODE_BITS + b;
-    const found = this.memo.get(key);
-    if (found !== undefined) return found;
+    const op = or ? 1 : 2;
+    const found = this.cached(op, a, b);
+    if (found >= 0) return found;
     const va = this.v[a]!;
     const vb = this.v[b]!;
     const q = Math.min(va, vb);
@@ -101,7 +158,7 @@ class Diagrams {
     const b0 = vb === q ? this.lo[b]! : b;
     const b1 = vb === q ? this.hi[b]! : b;
     const r = this.mk(q, this.apply(or, a0, b0), this.apply(or, a1, b1));
-    this.memo.set(key, r);
+    this.remember(op, a, b, r);
     return r;
   }
 
@@ -140,7 +197,8 @@ const shared = new WeakMap<CompiledPolicy, Diagrams>();
 
 /**
  * Marks in `marks` (indexed by question) bit 1 for every open question the section's strict value
- * depends on and bit 2 for those its relaxed value depends on, given the answers in `cp.scratch.qv`.
+ * depends on and bit 2 for those its relaxed value depends on, given the answers in `cp.scratch.qv`
+ * and the node values the section's evaluation left in `cp.scratch` (run.ts).
  */
 export function dependsOn(cp: CompiledPolicy, sec: CompiledSection, marks: Uint8Array): void {
   let d = shared.get(cp);
@@ -159,7 +217,17 @@ export function dependsOn(cp: CompiledPolicy, sec: CompiledSection, marks: Uint8
     const v = qv[x];
     return v === T ? TRUE : v === F ? FALSE : d.variable(x);
   };
+  const { sv, rv } = cp.scratch;
   const node = (i: number): void => {
+    // A node the three-valued evaluation decided is that constant under every completion: its
+    // diagram needs no children (most of a section, once answers come in).
+    const s0 = sv[i];
+    const r0 = rv[i];
+    if (s0 !== U && r0 !== U) {
+      sb[i] = s0 === T ? TRUE : FALSE;
+      rb[i] = r0 === T ? TRUE : FALSE;
+      return;
+    }
     let s: number;
     let r: number;
     const k = kind[i] as NodeKind;
@@ -219,8 +287,8 @@ export function dependsOn(cp: CompiledPolicy, sec: CompiledSection, marks: Uint8
       const nv = question(nq);
       r = neg[i] === 1 ? d.apply(false, r, d.not(nv)) : d.apply(true, r, nv);
     }
-    sb[i] = s;
-    rb[i] = r;
+    sb[i] = s0 === U ? s : s0 === T ? TRUE : FALSE;
+    rb[i] = r0 === U ? r : r0 === T ? TRUE : FALSE;
   };
   for (const i of sec.leaves) node(i);
   for (const i of sec.groups) node(i);

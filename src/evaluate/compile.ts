@@ -94,11 +94,6 @@ export interface Scratch {
   readonly qmark: Uint32Array;
   readonly qwalk: Uint32Array;
   readonly nmark: Uint32Array;
-  /** Nodes over the question a witness is being built for (see needed.ts `Probe.over`). */
-  readonly tmark: Uint32Array;
-  /** Per node, the range of `needed` candidates first met under it (see needed.ts). */
-  readonly nfrom: Int32Array;
-  readonly nto: Int32Array;
   epoch: number;
 }
 
@@ -510,9 +505,6 @@ export function compile(
       qmark: new Uint32Array(nq),
       qwalk: new Uint32Array(nq),
       nmark: new Uint32Array(nn),
-      tmark: new Uint32Array(nn),
-      nfrom: new Int32Array(nn),
-      nto: new Int32Array(nn),
       epoch: 0,
     },
   };

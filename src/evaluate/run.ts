@@ -49,28 +49,10 @@ function unreachable(k: never): never {
   throw new Error(`unknown node kind ${String(k)}`);
 }
 
-/**
- * Computes one evaluation's values (strict, or relaxed with `review` notes) of every node of a
- * program, children first, leaving the other's untouched: what a witness probe in needed.ts reads.
- */
-export function runOne(cp: CompiledPolicy, program: Int32Array, relaxed: boolean): void {
-  runValues(cp, program, relaxed, false);
-}
-
-/**
- * As {@link run} for a program without `review` notes, where the relaxed values equal the strict:
- * the strict evaluation, written to both.
- */
+/** As {@link run} for a program without `review` notes, where the relaxed values equal the strict. */
 function runStrict(cp: CompiledPolicy, program: Int32Array): void {
-  runValues(cp, program, false, true);
-}
-
-/** One evaluation's values over a program; `mirror` also writes them as the other's (no notes). */
-function runValues(cp: CompiledPolicy, program: Int32Array, relaxed: boolean, mirror: boolean): void {
-  const { qv, rv, rlv } = cp.scratch;
-  const vals = relaxed ? cp.scratch.rv : cp.scratch.sv;
-  const lvals = relaxed ? cp.scratch.rlv : cp.scratch.slv;
-  const { kind, q, cond, note, n, neg, target, kidStart, kidEnd, kids } = cp;
+  const { qv, sv, rv, slv, rlv } = cp.scratch;
+  const { kind, q, cond, n, target, kidStart, kidEnd, kids } = cp;
   for (let p = 0; p < program.length; p++) {
     const i = program[p]!;
     let s: Tri;
@@ -81,21 +63,21 @@ function runValues(cp: CompiledPolicy, program: Int32Array, relaxed: boolean, mi
         break;
       case ALL:
         s = MET;
-        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = and(s, vals[kids[c]!] as Tri);
+        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = and(s, sv[kids[c]!] as Tri);
         break;
       case ANY:
         s = NOT_MET;
-        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = or(s, vals[kids[c]!] as Tri);
+        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = or(s, sv[kids[c]!] as Tri);
         break;
       case NONE:
         s = MET;
-        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = and(s, not(vals[kids[c]!] as Tri));
+        for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) s = and(s, not(sv[kids[c]!] as Tri));
         break;
       case AT_LEAST: {
         let met = 0;
         let unknown = 0;
         for (let c = kidStart[i]!, e = kidEnd[i]!; c < e; c++) {
-          const a = vals[kids[c]!];
+          const a = sv[kids[c]!];
           if (a === MET) met++;
           else if (a === UNKNOWN) unknown++;
         }
@@ -104,26 +86,18 @@ function runValues(cp: CompiledPolicy, program: Int32Array, relaxed: boolean, mi
       }
       case REF: {
         const t = target[i]!;
-        s = t < 0 ? UNKNOWN : (vals[t] as Tri);
+        s = t < 0 ? UNKNOWN : (sv[t] as Tri);
         break;
       }
       default:
         unreachable(k);
     }
-    lvals[i] = s;
-    if (mirror) rlv[i] = s;
+    slv[i] = s;
+    rlv[i] = s;
     const c = cond[i]!;
     if (c >= 0) s = and(s, qv[c] as Tri);
-    if (relaxed) {
-      const nq = note[i]!;
-      if (nq >= 0) {
-        // "Counts as met": for a statement under `none` (a contraindication) that means absent.
-        const nv = qv[nq] as Tri;
-        s = neg[i] === 1 ? and(s, not(nv)) : or(s, nv);
-      }
-    }
-    vals[i] = s;
-    if (mirror) rv[i] = s;
+    sv[i] = s;
+    rv[i] = s;
   }
 }
 
@@ -228,7 +202,6 @@ export function nextEpoch(cp: CompiledPolicy): number {
     s.qmark.fill(0);
     s.qwalk.fill(0);
     s.nmark.fill(0);
-    s.tmark.fill(0);
   }
   return ++s.epoch;
 }
