@@ -410,8 +410,8 @@ describe("against a brute-force oracle on CP.MP.173 (shared questions, reference
 
   test("exact with fifteen open questions, where a question shared by both branches absorbs one", () => {
     // II.A.1.b and II.A.2.d are one question: met, II.A.1 equals section I and absorbs II.A.2; not
-    // met, both branches fail. So none of II.A.2's own items is needed, which only a search that
-    // answers the shared question first proves within its budget (an exhausted budget keeps them).
+    // met, both branches fail. So none of II.A.2's own items is needed (a budgeted witness search,
+    // which this engine once used, ran out here and kept them).
     check(
       {
         "I.A.1": true,
