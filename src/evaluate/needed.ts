@@ -84,9 +84,18 @@ export function collectNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[
     }
     const depends = new Uint8Array(cp.questions.length);
     dependsOn(cp, sec, depends);
+    const s0 = sv[sec.root];
+    const r0 = rv[sec.root];
     for (let k = 0; k < candidates.length; k++) {
       const q = candidates[k]!;
-      if (depends[q] === 0) continue;
+      // Needed: a value depends on it under the completions (the diagrams), or answering it alone
+      // decides a value three-valued logic leaves open. The two agree unless a question stands both
+      // inside and outside a `none` (A ∧ ¬A: every completion fails, yet three-valued logic waits for
+      // A) — there the request must still ask what decides it, never pend with nothing to ask.
+      const alone =
+        (s0 === U && (trial[4 * k] !== U || trial[4 * k + 2] !== U)) ||
+        (r0 === U && (trial[4 * k + 1] !== U || trial[4 * k + 3] !== U));
+      if (depends[q] === 0 && !alone) continue;
       kept.push(q);
       score.push(Math.max(decisiveness(trial, 4 * k), decisiveness(trial, 4 * k + 2)));
     }

@@ -10,6 +10,8 @@ import fc from "fast-check";
 import type { CriterionNode, GroupNode, PolicyVersion } from "../model/index.js";
 import { dependsOn } from "./bdd.js";
 import { CPMP173_PREDICATES, cpmp173 } from "./fixtures/cpmp173.js";
+import { gateHolds } from "./fixtures/oracle.js";
+import { criteriaSection, testVersion } from "./fixtures/version.js";
 import { type CompiledPolicy, compile, evaluateSection, type SectionResult } from "./index.js";
 
 type GroupKind = "all" | "any" | "none" | "atLeast";
@@ -72,30 +74,7 @@ function toNode(s: Shape, id: string, order: string[]): CriterionNode {
 }
 
 function policyOf(tree: GroupNode | CriterionNode): PolicyVersion {
-  return {
-    identity: {
-      id: "T",
-      baseId: "T",
-      title: "T",
-      plan: "test",
-      version: "2026-01",
-      approved: "2026-01-01",
-      effective: "2026-01-01",
-    },
-    description: "",
-    sections: [
-      { id: "S", label: "S", kind: "medically-necessary", text: "", line: 1, tree: tree as GroupNode },
-    ],
-    crossReferences: [],
-    codeTables: [],
-    codeMarkers: [],
-    revisionLog: [],
-    references: [],
-    background: "",
-    findings: [],
-    unplaced: [],
-    hash: "x",
-  };
+  return testVersion([criteriaSection("S", tree as GroupNode)]);
 }
 
 // --- The oracle: plain two-valued evaluation of complete answers, written from SPEC 2.2 directly.
@@ -111,15 +90,7 @@ function value(s: Shape, id: string, a: Assignment, relaxed: boolean, neg: boole
     const kids = s.children.map((c, k) =>
       value(c, `${id}.${k + 1}`, a, relaxed, s.kind === "none" ? !neg : neg),
     );
-    const met = kids.filter(Boolean).length;
-    const logic =
-      s.kind === "all"
-        ? met === kids.length
-        : s.kind === "any"
-          ? met > 0
-          : s.kind === "none"
-            ? met === 0
-            : met >= s.n;
+    const logic = gateHolds(s.kind, kids.filter(Boolean).length, kids.length, s.n);
     v = (s.cond ? a[id]! : true) && logic;
   }
   // Relaxed: a criterion whose note holds counts as met (for a contraindication: absent).
