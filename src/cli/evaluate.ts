@@ -57,9 +57,13 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
   let last: Determination | undefined;
   const started = Date.now();
 
+  /** Full batches, taken as soon as they fill (the buffer never grows), written at the next flush. */
+  const ready: Buffer[] = [];
   const flush = async (force = false) => {
-    if (out.length === 0 || (!force && !out.full)) return;
-    if (!o.out.write(out.take())) await new Promise<void>((r) => o.out.once("drain", () => r()));
+    if (force && out.length > 0) ready.push(out.take());
+    for (const chunk of ready.splice(0)) {
+      if (!o.out.write(chunk)) await new Promise<void>((r) => o.out.once("drain", () => r()));
+    }
   };
   const progress = () => {
     if (!o.progress || count % 5000 !== 0) return;
@@ -82,6 +86,7 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
       const kind = e instanceof MedpolicyError && e.kind === "input" ? "bad input" : "error";
       o.err.write(`medpolicy evaluate: ${kind} at line ${at}: ${(e as Error).message}\n`);
     }
+    if (out.full) ready.push(out.take());
     count++;
     progress();
   };
@@ -178,6 +183,7 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
   if (count === 1 && !o.json) {
     // A person at a terminal: the determination in words, or (on error) only the message on stderr.
     out.take();
+    ready.length = 0;
     if (worst === 0 && last) o.out.write(`${renderDetermination(last)}\n`);
     return worst;
   }
