@@ -69,6 +69,27 @@ describe("lint", () => {
   });
 });
 
+describe("lint: what the evaluator reads with care", () => {
+  it("a reference under a none is reported, with the seeds reporting none", () => {
+    for (const e of lib.entries) {
+      assert.deepEqual(
+        lintVersion(lib, e.policy).filter((f) => f.code === "evaluation"),
+        [],
+        e.policy.identity.id,
+      );
+    }
+    const v = structuredClone(lib.get("CP.MP.173").policy);
+    const two = v.sections.find((s) => s.id === "II")!.tree!;
+    // II.B (the contraindications, a `none`) made to hold "the above criteria" too.
+    const none = two.children.find((c) => c.kind === "none")!;
+    if (none.kind !== "none") throw new Error("II.B is a none");
+    none.children.push({ kind: "ref", id: "II.B.6", text: "the above criteria", target: "I", line: 1 });
+    const findings = lintVersion(lib, v).filter((f) => f.code === "evaluation");
+    assert.equal(findings.length, 1, JSON.stringify(findings));
+    assert.match(findings[0]!.message, /II\.B\.6 stands under a "none"/);
+  });
+});
+
 describe("diff", () => {
   it("LA 2024-02 → 2025-02: I.A.2.f removed, g/h/i renumbered to f/g/h, nothing else", () => {
     const d = diffPolicies(lib.get("LA.CP.MP.173@2024-02").policy, lib.get("LA.CP.MP.173@2025-02").policy);

@@ -1,3 +1,4 @@
+import { compile } from "../evaluate/index.js";
 import { type CriterionNode, type Finding, type PolicyVersion, questionKey } from "../model/index.js";
 import type { Library } from "./library.js";
 
@@ -130,6 +131,11 @@ export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
     if (f.policy === v.identity.id && (!f.version || f.version === v.identity.version)) out.push(tag(f));
   }
   const entry = lib.entries.find((e) => e.policy === v);
+  // What the evaluator had to read with care (a reference under a `none`, one that names a section
+  // without criteria or goes round in a circle, an id used twice): the author should know.
+  for (const issue of (entry?.compiled() ?? compile(v, [])).issues) {
+    out.push(tag({ code: "evaluation", severity: "warning", message: issue }));
+  }
   for (const c of entry?.bindings.corrections ?? []) {
     if (c.versions && !c.versions.includes(v.identity.version)) continue;
     out.push(
