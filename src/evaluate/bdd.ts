@@ -10,15 +10,8 @@ import type { CompiledPolicy, CompiledSection, NodeKind } from "./compile.js";
 import * as K from "./compile.js";
 import * as Tri3 from "./tri.js";
 
-const F = Tri3.F;
-const U = Tri3.U;
-const T = Tri3.T;
-const LEAF = K.LEAF;
-const ALL = K.ALL;
-const ANY = K.ANY;
-const NONE = K.NONE;
-const AT_LEAST = K.AT_LEAST;
-const REF = K.REF;
+const { F, U, T } = Tri3;
+const { LEAF, ALL, ANY, NONE, AT_LEAST, REF } = K;
 
 /** Diagram node numbers: 0 is false, 1 is true; others index `v` / `lo` / `hi`. */
 const FALSE = 0;

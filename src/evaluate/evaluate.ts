@@ -22,9 +22,7 @@ import type { Tri } from "./tri.js";
 import * as Tri3 from "./tri.js";
 
 // Module-local copies of imported constants (see run.ts: imported bindings are slower to read).
-const F = Tri3.F;
-const U = Tri3.U;
-const T = Tri3.T;
+const { F, U, T } = Tri3;
 
 export interface SectionInput {
   /** Criterion id → the statement holds (SPEC 2.1). */

@@ -19,15 +19,8 @@ import * as Tri3 from "./tri.js";
 import { and, atLeast, isDecided, not, or, type Tri } from "./tri.js";
 
 // Module-local copies of imported constants (see run.ts: imported bindings are slower to read).
-const F = Tri3.F;
-const U = Tri3.U;
-const T = Tri3.T;
-const LEAF = K.LEAF;
-const ALL = K.ALL;
-const ANY = K.ANY;
-const NONE = K.NONE;
-const AT_LEAST = K.AT_LEAST;
-const REF = K.REF;
+const { F, U, T } = Tri3;
+const { LEAF, ALL, ANY, NONE, AT_LEAST, REF } = K;
 
 /** One of the two evaluations (strict or relaxed) and its candidates. */
 interface Mode {

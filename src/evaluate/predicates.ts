@@ -8,9 +8,7 @@ import * as Tri3 from "./tri.js";
 import { and, fromBoolean, or, type Tri } from "./tri.js";
 
 // Module-local copies of imported constants (see run.ts: imported bindings are slower to read).
-const F = Tri3.F;
-const U = Tri3.U;
-const T = Tri3.T;
+const { F, U, T } = Tri3;
 
 /** A compiled predicate: the facts of the case and its date of service (a {@link DayKey}). */
 export type FactTest = (facts: Facts, dos: DayKey) => Tri;

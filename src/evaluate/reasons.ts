@@ -12,14 +12,8 @@ import * as Tri3 from "./tri.js";
 import { not, type Tri } from "./tri.js";
 
 // Module-local copies of imported constants (see run.ts: imported bindings are slower to read).
-const F = Tri3.F;
-const U = Tri3.U;
-const LEAF = K.LEAF;
-const ALL = K.ALL;
-const ANY = K.ANY;
-const NONE = K.NONE;
-const AT_LEAST = K.AT_LEAST;
-const REF = K.REF;
+const { F, U } = Tri3;
+const { LEAF, ALL, ANY, NONE, AT_LEAST, REF } = K;
 
 interface ReasonCtx {
   cp: CompiledPolicy;

@@ -12,12 +12,7 @@ import { and, atLeast, F, not, or, T, type Tri, U } from "./tri.js";
 const NOT_MET: Tri = F;
 const UNKNOWN: Tri = U;
 const MET: Tri = T;
-const LEAF = K.LEAF;
-const ALL = K.ALL;
-const ANY = K.ANY;
-const NONE = K.NONE;
-const AT_LEAST = K.AT_LEAST;
-const REF = K.REF;
+const { LEAF, ALL, ANY, NONE, AT_LEAST, REF } = K;
 
 /**
  * Evaluates a whole section: its leaves (copies of their questions' values, relaxed by a note) in

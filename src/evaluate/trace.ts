@@ -13,12 +13,7 @@ import * as K from "./compile.js";
 import { type Tri, toStatus } from "./tri.js";
 
 // Module-local copies of imported constants (see run.ts: imported bindings are slower to read).
-const LEAF = K.LEAF;
-const ALL = K.ALL;
-const ANY = K.ANY;
-const NONE = K.NONE;
-const AT_LEAST = K.AT_LEAST;
-const REF = K.REF;
+const { LEAF, ALL, ANY, NONE, AT_LEAST, REF } = K;
 
 const COMPUTED: Source = Object.freeze({ kind: "computed" });
 const NO_SOURCE: Source = Object.freeze({ kind: "none" });
