@@ -8,7 +8,10 @@ import pg from "pg";
 import {
   conflictOrMissing,
   type DeterminationRow,
+  determinationValues,
   type EventRow,
+  eventValues,
+  INSERT_SQL,
   type RequestRow,
   SCHEMA,
   SUMMARY_COLUMNS,
@@ -254,39 +257,12 @@ export class PostgresStore implements Store {
     seq: number,
     d: NewDetermination,
   ): Promise<void> {
-    await c.query(
-      `INSERT INTO determinations (request_id, seq, created_at, trigger, actor, case_json, today, policy_id,
-         policy_version, policy_hash, engine, outcome, determination)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [
-        id,
-        seq,
-        d.createdAt,
-        d.trigger,
-        JSON.stringify(d.actor),
-        d.caseJson,
-        d.today,
-        d.policyId ?? null,
-        d.policyVersion ?? null,
-        d.policyHash ?? null,
-        d.engine,
-        d.outcome,
-        d.determinationJson,
-      ],
-    );
+    const values = determinationValues(id, seq, d);
+    await c.query(INSERT_SQL.postgres.determinations, values);
   }
 
   private async insertEvent(c: Queryable, id: string, seq: number, e: NewEvent): Promise<void> {
-    await c.query(
-      "INSERT INTO events (request_id, seq, at, action, actor, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-      [
-        id,
-        seq,
-        e.at,
-        e.action,
-        JSON.stringify(e.actor),
-        e.detail === undefined ? null : JSON.stringify(e.detail),
-      ],
-    );
+    const values = eventValues(id, seq, e);
+    await c.query(INSERT_SQL.postgres.events, values);
   }
 }

@@ -9,10 +9,61 @@ import type {
   Decision,
   DeterminationRecord,
   MetricsRow,
+  NewDetermination,
+  NewEvent,
   RequestRecord,
   RequestStatus,
   RequestSummary,
 } from "./types.js";
+
+/** The values of a determination row, in the column order of {@link INSERT_SQL}. */
+export function determinationValues(id: string, seq: number, d: NewDetermination): unknown[] {
+  return [
+    id,
+    seq,
+    d.createdAt,
+    d.trigger,
+    JSON.stringify(d.actor),
+    d.caseJson,
+    d.today,
+    d.policyId ?? null,
+    d.policyVersion ?? null,
+    d.policyHash ?? null,
+    d.engine,
+    d.outcome,
+    d.determinationJson,
+  ];
+}
+
+/** The values of an event row, in the column order of {@link INSERT_SQL}. */
+export function eventValues(id: string, seq: number, e: NewEvent): unknown[] {
+  return [
+    id,
+    seq,
+    e.at,
+    e.action,
+    JSON.stringify(e.actor),
+    e.detail === undefined ? null : JSON.stringify(e.detail),
+  ];
+}
+
+const COLUMNS = {
+  determinations:
+    "request_id, seq, created_at, trigger, actor, case_json, today, policy_id, policy_version, policy_hash, engine, outcome, determination",
+  events: "request_id, seq, at, action, actor, detail",
+};
+
+function insert(table: keyof typeof COLUMNS, dialect: "sqlite" | "postgres"): string {
+  const n = COLUMNS[table].split(",").length;
+  const marks = Array.from({ length: n }, (_, i) => (dialect === "sqlite" ? "?" : `$${i + 1}`));
+  return `INSERT INTO ${table} (${COLUMNS[table]}) VALUES (${marks.join(", ")})`;
+}
+
+/** The inserts both stores run, in each one's placeholder syntax (`?` or `$n`). */
+export const INSERT_SQL = {
+  sqlite: { determinations: insert("determinations", "sqlite"), events: insert("events", "sqlite") },
+  postgres: { determinations: insert("determinations", "postgres"), events: insert("events", "postgres") },
+};
 
 /** Columns of `requests` read for a summary (everything but the submitted case). */
 export const SUMMARY_COLUMNS =

@@ -9,7 +9,10 @@ import Database from "better-sqlite3";
 import {
   conflictOrMissing,
   type DeterminationRow,
+  determinationValues,
   type EventRow,
+  eventValues,
+  INSERT_SQL,
   type RequestRow,
   SCHEMA,
   SUMMARY_COLUMNS,
@@ -204,36 +207,12 @@ export class SqliteStore implements Store {
   }
 
   private insertDetermination(id: string, seq: number, d: NewDetermination): void {
-    this.stmt(
-      `INSERT INTO determinations (request_id, seq, created_at, trigger, actor, case_json, today, policy_id,
-           policy_version, policy_hash, engine, outcome, determination) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      id,
-      seq,
-      d.createdAt,
-      d.trigger,
-      JSON.stringify(d.actor),
-      d.caseJson,
-      d.today,
-      d.policyId ?? null,
-      d.policyVersion ?? null,
-      d.policyHash ?? null,
-      d.engine,
-      d.outcome,
-      d.determinationJson,
-    );
+    const values = determinationValues(id, seq, d);
+    this.stmt(INSERT_SQL.sqlite.determinations).run(...values);
   }
 
   private insertEvent(id: string, seq: number, e: NewEvent): void {
-    this.stmt(
-      "INSERT INTO events (request_id, seq, at, action, actor, detail) VALUES (?, ?, ?, ?, ?, ?)",
-    ).run(
-      id,
-      seq,
-      e.at,
-      e.action,
-      JSON.stringify(e.actor),
-      e.detail === undefined ? null : JSON.stringify(e.detail),
-    );
+    const values = eventValues(id, seq, e);
+    this.stmt(INSERT_SQL.sqlite.events).run(...values);
   }
 }
