@@ -51,6 +51,7 @@ export function renderTree(v: PolicyVersion, status?: string): string {
         : s.kind === "not-proven"
           ? "NOT PROVEN"
           : s.kind;
+    if (s.uncertain) out.push(`${s.id}  ! uncertain reading, decides review: ${s.uncertain.join("; ")}`);
     if (!s.tree) {
       out.push(`${s.id}  [${kind}] ${s.text}`, "");
       continue;

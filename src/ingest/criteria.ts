@@ -17,7 +17,7 @@ import type {
 } from "../model/index.js";
 import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
 import { formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
-import { type LeadIn, looksLikeLeadIn, readLeadIn } from "./leadin.js";
+import { type LeadIn, listsAlternatives, looksLikeLeadIn, readLeadIn } from "./leadin.js";
 import type { Line } from "./lines.js";
 
 interface RawItem {
@@ -39,6 +39,49 @@ interface RawItem {
    * in the label style of the level below that item (SPEC 1.4: position, not the printed label).
    */
   bulletOf?: RawItem;
+  /**
+   * A paragraph lead-in that opens a further list inside a section ("For each of the covered indications
+   * above, the following additional criteria must also be met:"): a group `<section>-<k>` (issue 12).
+   */
+  block?: boolean;
+  /** A section found from its statement or heading, not from a printed label (numbered I, II, … by position). */
+  synthetic?: boolean;
+}
+
+/** Whether a paragraph speaks of coverage (issue 12): covered or not-covered language. */
+function statesCoverage(text: string): boolean {
+  return COVERED.test(text) || NOT_COVERED.test(text);
+}
+
+/**
+ * Whether a labeled item opens a section: a top-level roman item with a policy statement (Centene), or
+ * a lettered heading such as CMS's "B. Nationally Covered Indications" (short, no closing punctuation).
+ */
+function opensSection(cands: readonly LabelCandidate[], rest: string, indent: number): boolean {
+  if (indent > 1) return false;
+  const t = finishText(rest);
+  if (cands.some((c) => c.style === "roman") && (STATEMENT.test(t) || statesCoverage(t))) return true;
+  return (
+    cands.some((c) => c.style === "upper") &&
+    t.length > 0 &&
+    t.length <= 80 &&
+    !/[.;,:]$/.test(t) &&
+    /^[A-Z]/.test(t) &&
+    !/\b(?:and|or)$/i.test(t)
+  );
+}
+
+function syntheticSection(text: string, ln: Line, n: number): RawItem {
+  return {
+    token: "",
+    printed: text,
+    cands: [{ style: "roman", value: n }],
+    texts: [text],
+    line: ln.no,
+    indent: ln.indent,
+    children: [],
+    synthetic: true,
+  };
 }
 
 function readItem(item: RawItem): ReturnType<typeof criterionText> {
@@ -123,6 +166,9 @@ function seqCost(lvl: Level, v: number): number {
   return 4;
 }
 
+/** The stack level of a block lead-in: no printed label has this style. */
+const BLOCK_LEVEL = "block" as LabelStyle;
+
 function orderOf(style: LabelStyle): number {
   return STYLE_ORDER.indexOf(style);
 }
@@ -164,6 +210,26 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
   const stack: Level[] = [];
   const useIndent = items.some((i) => i.indent > 0);
   for (const item of items) {
+    if (item.block) {
+      // A further list of the open section: a child of the section, with a level of its own below which
+      // its items restart (the level's style matches no printed label, so nothing joins it as a sibling).
+      const root = stack[0]?.items[stack[0].items.length - 1];
+      if (!root || root.style === undefined) {
+        unplaced.push({
+          line: item.line,
+          text: finishText(item.texts.join(" ")),
+          reason: "lead-in paragraph before any section of the criteria",
+        });
+        continue;
+      }
+      stack.length = 1;
+      item.style = root.style;
+      item.value = root.children.filter((c) => c.block).length + 2;
+      root.children.push(item);
+      stack.push({ style: BLOCK_LEVEL, last: 0, seen: new Set(), indent: item.indent, items: [item] });
+      prev = item;
+      continue;
+    }
     if (item.bulletOf) {
       if (placeBullet(item, item.bulletOf, stack)) prev = item;
       else
@@ -264,14 +330,32 @@ const NOT_PROVEN =
   /\b(?:ha(?:s|ve) not been proven|not been (?:proven|established)|not medically necessary|investigational|experimental|current evidence does not support|(?:is|are) not covered|unproven)\b/i;
 const MEDICALLY_NECESSARY = /\bmedically necessary\b/i;
 
-function sectionKind(text: string, hasChildren: boolean): SectionKind {
-  if (/\bnot medically necessary\b/i.test(text)) return "not-proven";
-  if (MEDICALLY_NECESSARY.test(text) && hasChildren) return "medically-necessary";
+/** Language of coverage (issue 12): a covered section's statement says one of these. */
+const COVERED =
+  /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary)\b/i;
+/** Language of non-coverage: these decide `not-proven` where they come first in the statement. */
+const NOT_COVERED =
+  /\b(?:not medically necessary|not reasonable and necessary|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?)\b/i;
+
+/**
+ * A section's kind from its language (SPEC 1.3, issue 12): whichever of the covered and not-covered
+ * phrases comes first decides ("X is not medically necessary" is negative although it contains
+ * "medically necessary"). A covered statement without criteria, or criteria under no coverage
+ * language, cannot be read safely: `other` and `uncertain`.
+ */
+export function sectionKind(text: string, hasChildren: boolean): SectionKind {
+  const pos = COVERED.exec(text)?.index ?? -1;
+  const neg = NOT_COVERED.exec(text)?.index ?? -1;
+  if (neg >= 0 && (pos < 0 || neg <= pos)) return "not-proven";
+  if (pos >= 0) return hasChildren ? "medically-necessary" : "other";
   if (NOT_PROVEN.test(text)) return "not-proven";
-  return "other";
+  return hasChildren ? "uncertain" : "other";
 }
 
 interface Ctx {
+  unplaced: Unplaced[];
+  /** Why the section being read is uncertain (a list's logic assumed, …); reset per section. */
+  uncertain: string[];
   findings: Finding[];
   earlier: { id: string; text: string }[];
   marked: { node: CriterionNode & { note?: CriterionNote }; marker: string; line: number }[];
@@ -345,14 +429,7 @@ function makeGroup(item: RawItem, id: string, text: string, lead: LeadIn, ctx: C
         criterion: id,
       });
   }
-  if (!lead.found)
-    ctx.findings.push({
-      code: "leadin-unknown",
-      severity: "warning",
-      message: `lead-in does not say how its items combine; read as "all of the following"`,
-      line: item.line,
-      criterion: id,
-    });
+  if (item.children.some((c) => c.block)) return makeBlocks(item, id, text, lead, ctx, children);
   const joiners: ("and" | "or" | undefined)[] = [];
   item.children.forEach((child, i) => {
     const style = child.style as LabelStyle;
@@ -361,12 +438,97 @@ function makeGroup(item: RawItem, id: string, text: string, lead: LeadIn, ctx: C
     children.push(toNode(child, cid, ctx));
     joiners.push(child.children.length === 0 ? readItem(child).joiner : undefined);
   });
+  const kind = lead.found ? lead.kind : logicOf(item, id, text, joiners, ctx);
   const base = { id, label: item.token, text, line: item.line, children };
   const group: BranchNode =
-    lead.kind === "atLeast" ? { ...base, kind: "atLeast", n: lead.n ?? 1 } : { ...base, kind: lead.kind };
+    kind === "atLeast" ? { ...base, kind: "atLeast", n: lead.n ?? 1 } : { ...base, kind };
   if (lead.condition) group.condition = lead.condition;
   lintGroup(group, joiners, ctx);
   return group;
+}
+
+/**
+ * The logic of a list whose lead-in has no quantifier (issue 12): the trailing connectors between its
+ * items ("; or", ", OR", "; and"), else a lead-in that lists alternatives ("the following conditions:"),
+ * else unknown — read as "all" and the section is uncertain (it decides `review`, never `approved`).
+ */
+function logicOf(
+  item: RawItem,
+  id: string,
+  text: string,
+  joiners: readonly ("and" | "or" | undefined)[],
+  ctx: Ctx,
+): "all" | "any" {
+  const inner = joiners.slice(0, -1).filter((j) => j !== undefined);
+  const ors = inner.filter((j) => j === "or").length;
+  const ands = inner.length - ors;
+  if (inner.length > 0 && ors > 0 && ands === 0) return "any";
+  if (inner.length > 0 && ands > 0 && ors === 0) return "all";
+  if (inner.length === 0 && listsAlternatives(text)) {
+    ctx.findings.push({
+      code: "leadin-alternatives",
+      severity: "info",
+      message: `lead-in lists alternatives ("${text.slice(0, 60)}…"): read as "any of the following"`,
+      line: item.line,
+      criterion: id,
+    });
+    return "any";
+  }
+  const why =
+    ors > 0 && ands > 0
+      ? `the items of ${id} are joined by both "and" and "or" and the lead-in does not say how they combine`
+      : `the lead-in of ${id} does not say how its items combine`;
+  ctx.uncertain.push(`${why}: read as "all of the following"`);
+  ctx.findings.push({
+    code: "leadin-unknown",
+    severity: "warning",
+    message: `${why}; read as "all of the following" and the section decides review`,
+    line: item.line,
+    criterion: id,
+  });
+  return "all";
+}
+
+/**
+ * A section with several lists (issue 12 id scheme): the first list is group `<id>-1` whose items keep
+ * the section's path (`B.1` …, as CMS cites "B2"); each further list is group `<id>-<k>` with items
+ * `<id>-<k>.1` …; the section's root requires every list. Where a further list's lead-in does not say
+ * it adds to the ones before ("additional", "also", "in addition", or exclusions), that is uncertain.
+ */
+function makeBlocks(
+  item: RawItem,
+  id: string,
+  text: string,
+  lead: LeadIn,
+  ctx: Ctx,
+  children: CriterionNode[],
+): BranchNode {
+  const first: RawItem = { ...item, children: item.children.filter((c) => !c.block) };
+  const groups: CriterionNode[] = [...children];
+  if (first.children.length > 0) {
+    const { refText: _t, refSubject: _s, refSection: _c, ...plain } = lead;
+    const g = makeGroup(first, id, text, plain, ctx);
+    groups.push({ ...g, id: `${id}-1`, label: "" });
+  }
+  for (const block of item.children.filter((c) => c.block)) {
+    const bid = `${id}-${block.value}`;
+    const btext = finishText(collapse(block.texts.join(" ")));
+    const blead = readLeadIn(btext, false);
+    if (block.children.length === 0) {
+      // A lead-in that no list follows is not a criterion: reported, and the section is uncertain.
+      ctx.unplaced.push({ line: block.line, text: btext, reason: "lead-in paragraph that no list follows" });
+      continue;
+    }
+    groups.push(makeGroup(block, bid, btext, blead, ctx));
+    if (
+      blead.kind !== "none" &&
+      !/\b(?:additional|also|in addition|further|as well|only (?:when|if)|provided that|above)\b/i.test(btext)
+    )
+      ctx.uncertain.push(
+        `the list ${bid} follows another list of ${id} without saying how they combine: read as both required`,
+      );
+  }
+  return { kind: "all", id, label: item.token, text, line: item.line, children: groups };
 }
 
 function lintGroup(group: BranchNode, joiners: ("and" | "or" | undefined)[], ctx: Ctx): void {
@@ -432,6 +594,11 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
   let lead: { texts: string[]; line: number; indent: number } | undefined;
   let sawBlank = false;
   let pendingBreak = false;
+  /** The section (or block) whose statement and list are being read, and how many items it has. */
+  let opener: RawItem | undefined;
+  let sinceOpener = 0;
+  /** Whether a printed label opened a section (then unlabeled statements are not sections). */
+  let labeledSections = false;
   for (const ln of lines) {
     if (ln.regionHeading === "criteria") continue;
     if (ln.pageHeader) {
@@ -454,6 +621,23 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
       continue;
     }
     const lab = parseLabel(text);
+    if (
+      lab &&
+      cur?.kind === "lead" &&
+      !labeledSections &&
+      !opensSection(lab.candidates, lab.rest, ln.indent)
+    ) {
+      // A list right under a leading statement, in a document without printed sections: the statement
+      // is section I (as a leading statement before bullets is).
+      const item = syntheticSection("", ln, 1);
+      item.texts = cur.lead.texts;
+      item.line = cur.lead.line;
+      item.indent = cur.lead.indent;
+      lead = undefined;
+      items.push(item);
+      opener = item;
+      sinceOpener = 0;
+    }
     if (lab) {
       const item: RawItem = {
         token: lab.token,
@@ -466,12 +650,47 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
       };
       items.push(item);
       cur = { kind: "item", item };
+      if (opensSection(lab.candidates, lab.rest, ln.indent)) {
+        opener = item;
+        sinceOpener = 0;
+        labeledSections = true;
+      } else sinceOpener++;
       continue;
     }
-    if (cur === null && STATEMENT.test(text)) {
+    if (cur === null && (STATEMENT.test(text) || statesCoverage(text))) {
       lead = { texts: [text], line: ln.no, indent: ln.indent };
       cur = { kind: "lead", lead };
       continue;
+    }
+    if (
+      blankBefore &&
+      !labeledSections &&
+      opener?.synthetic &&
+      sinceOpener > 0 &&
+      !ln.bullet &&
+      (STATEMENT.test(text) || statesCoverage(text))
+    ) {
+      // Another coverage statement after a list, in a document without printed section labels: the
+      // next section (I, II, … by position).
+      const item = syntheticSection(text, ln, items.filter((i) => i.synthetic).length + 1);
+      items.push(item);
+      cur = { kind: "item", item };
+      opener = item;
+      sinceOpener = 0;
+      continue;
+    }
+    if (cur?.kind === "lead" && ln.bullet && !labeledSections) {
+      // Bullets under a leading statement: the statement is section I (the deferred reading below
+      // would otherwise fold the bullets into it).
+      const item = syntheticSection("", ln, 1);
+      item.texts = cur.lead.texts;
+      item.line = cur.lead.line;
+      item.indent = cur.lead.indent;
+      lead = undefined;
+      items.push(item);
+      cur = { kind: "item", item };
+      opener = item;
+      sinceOpener = 0;
     }
     if (cur?.kind === "lead" && (!blankBefore || brk || !endsTerminal(cur.lead.texts.join(" ")))) {
       cur.lead.texts.push(text);
@@ -491,6 +710,32 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
       cur.p.text = collapse(`${cur.p.text} ${finishText(text)}`);
       continue;
     }
+    if (cur?.kind === "item" && opener && blankBefore && !ln.bullet && !brk) {
+      const t = finishText(text);
+      if (sinceOpener === 0 && (looksLikeLeadIn(t) || statesCoverage(t))) {
+        // The section's (or list's) statement goes on in a paragraph of its own before the list.
+        opener.texts.push(text);
+        continue;
+      }
+      if (sinceOpener > 0 && /:\s*$/.test(t) && looksLikeLeadIn(t)) {
+        // A further lead-in after a list: a block of the section (issue 12 id scheme `<id>-<k>`).
+        const item: RawItem = {
+          token: "",
+          printed: text,
+          cands: [],
+          texts: [text],
+          line: ln.no,
+          indent: ln.indent,
+          children: [],
+          block: true,
+        };
+        items.push(item);
+        cur = { kind: "item", item };
+        opener = item;
+        sinceOpener = 0;
+        continue;
+      }
+    }
     if (cur?.kind === "item" && ln.bullet && !brk) {
       const owner = bulletOwner(cur.item, ln.indent);
       if (owner) {
@@ -506,6 +751,7 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
         };
         items.push(item);
         cur = { kind: "item", item };
+        sinceOpener++;
         continue;
       }
     }
@@ -540,6 +786,7 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
         line: lead.line,
         indent: lead.indent,
         children: [],
+        synthetic: true,
       });
     } else
       unplaced.push({
@@ -549,18 +796,29 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
       });
   }
   const roots = buildHierarchy(items, unplaced);
-  const ctx: Ctx = { findings, earlier: [], marked: [] };
+  const ctx: Ctx = { unplaced, uncertain: [], findings, earlier: [], marked: [] };
   const sections: Section[] = [];
+  // Top-level labels that run in order from where the document starts them (CMS prints "A. General"
+  // under the description, then "B. Nationally Covered Indications") keep their printed letter.
+  const printed =
+    roots.length > 0 &&
+    !roots.some((r) => r.synthetic) &&
+    (roots[0]?.value ?? 1) <= 4 &&
+    roots.every((r, i) => i === 0 || r.value === (roots[i - 1]?.value ?? 0) + 1);
   roots.forEach((item, i) => {
     const style = item.style as LabelStyle;
-    const id = formatLabel(style, i + 1);
-    labelFindings(item, id, style, ctx);
+    const id = formatLabel(style, printed ? (item.value ?? i + 1) : i + 1);
+    if (!(printed && i === 0)) labelFindings(item, id, style, ctx);
     const statement = finishText(takeMarker(collapse(item.texts.join(" "))).text);
     const kind = sectionKind(statement, item.children.length > 0);
     const section: Section = { id, label: item.token, kind, text: statement, line: item.line };
+    ctx.uncertain = [];
+    if (kind === "uncertain")
+      ctx.uncertain.push(`section ${id} lists criteria under no statement of coverage or non-coverage`);
     if (item.children.length > 0) {
       const lead = readLeadIn(statement, true);
       section.tree = makeGroup(item, id, statement, lead, ctx);
+      if (ctx.uncertain.length > 0) section.uncertain = [...ctx.uncertain];
     } else if (MEDICALLY_NECESSARY.test(statement) && kind === "other") {
       findings.push({
         code: "section-without-criteria",
@@ -574,7 +832,34 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
     sections.push(section);
   });
   attachNotes(notes, ctx, findings, unplaced);
+  markUncertain(sections, unplaced, findings);
   return { sections, findings, unplaced, referParagraphs };
+}
+
+/**
+ * Safe by default (issue 12): text inside a section that could not be placed may be a requirement the
+ * tree lacks, so that section is uncertain too; every uncertain section is reported by lint.
+ */
+function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findings: Finding[]): void {
+  sections.forEach((s, i) => {
+    if (!s.tree) return;
+    const end = sections[i + 1]?.line ?? Number.POSITIVE_INFINITY;
+    const inside = unplaced.filter((u) => u.line > s.line && u.line < end);
+    if (inside.length > 0) {
+      const lines = inside.slice(0, 5).map((u) => u.line);
+      (s.uncertain ??= []).push(
+        `text inside section ${s.id} could not be placed (line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}${inside.length > 5 ? ", …" : ""})`,
+      );
+    }
+    for (const why of s.uncertain ?? [])
+      findings.push({
+        code: "section-uncertain",
+        severity: "warning",
+        message: `section ${s.id} decides review, never approved: ${why}`,
+        line: s.line,
+        criterion: s.id,
+      });
+  });
 }
 
 /**

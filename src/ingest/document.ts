@@ -15,7 +15,7 @@ import {
 import { type Paragraph, readCriteria } from "./criteria.js";
 import { collapse, finishText } from "./inline.js";
 import { type Line, MAX_LINE, type Region, readLines } from "./lines.js";
-import { monthOf, parseDate, readCodeMarker, readTables } from "./tables.js";
+import { isoOf, monthOf, parseDate, readCodeMarker, readTables } from "./tables.js";
 
 export interface BuildOptions {
   policyId?: string;
@@ -158,11 +158,59 @@ function readPlan(lines: readonly Line[], statements: string[], log: RevisionEnt
   return "";
 }
 
+/**
+ * The policy's reference number as the major formats print it: Centene "Reference Number:", "Policy
+ * Number:", "Policy #", "Clinical Policy Bulletin Number:", "Medical Policy Number:", "Guideline
+ * Number:", "LCD ID:"; a CMS NCD's "Manual Section Number: 20.4" reads as `NCD.20.4`.
+ */
 function readReferenceNumber(lines: readonly Line[]): { id: string; line: number } | undefined {
+  let fallback: { id: string; line: number } | undefined;
   for (const ln of lines) {
     if (ln.blank || ln.region === "criteria") continue;
-    const m = /\breference (?:number|no\.?|#)\s*:\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])/i.exec(finishText(ln.text));
+    const t = finishText(ln.text);
+    const m = /\breference (?:number|no\.?|#)\s*:\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])/i.exec(t);
     if (m) return { id: (m[1] as string).toUpperCase(), line: ln.no };
+    if (fallback) continue;
+    const ncd = /^manual section number\s*:\s*(\d{1,3}(?:\.\d{1,3}){0,3})\s*$/i.exec(t);
+    if (ncd) {
+      fallback = { id: `NCD.${ncd[1]}`, line: ln.no };
+      continue;
+    }
+    const other =
+      /^(?:medical |clinical |payment |reimbursement |coverage )?(?:policy|guideline|bulletin|document|lcd|ncd|cpb)(?: bulletin)?\s*(?:number|no\.?|#|id)\s*[:#]?\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])\b/i.exec(
+        t,
+      );
+    if (other && /\d/.test(other[1] as string))
+      fallback = { id: (other[1] as string).toUpperCase(), line: ln.no };
+  }
+  return fallback;
+}
+
+/** "Policy Title: …", "Manual Section Title: …", "Subject: …": the title where no "Clinical Policy:" line gives it. */
+function readTitleField(lines: readonly Line[]): string | undefined {
+  for (const ln of lines) {
+    if (ln.blank || ln.region === "criteria") continue;
+    const m =
+      /^(?:policy title|manual section title|medical policy title|title|subject|policy name)\s*:\s*(.{3,200})$/i.exec(
+        finishText(ln.text),
+      );
+    if (m) return collapse(m[1] as string);
+  }
+  return undefined;
+}
+
+/** "Effective Date of this Version: 07/31/2023", "Effective Date: …", "Last Review Date: …". */
+function readEffectiveField(lines: readonly Line[]): { y: number; m: number; d?: number } | undefined {
+  for (const ln of lines) {
+    if (ln.blank || ln.region === "criteria") continue;
+    const m =
+      /^(?:effective date(?: of this version)?|current effective date|policy effective date|revised|last revised|last review(?:ed)? date|revision date)\s*:\s*(\S+)/i.exec(
+        finishText(ln.text),
+      );
+    if (m) {
+      const d = parseDate(m[1] as string);
+      if (d) return d;
+    }
   }
   return undefined;
 }
@@ -243,7 +291,8 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
   const log = tables.revisionLog;
   let newest: RevisionEntry | undefined;
   for (const e of log) if (!newest || e.revision >= newest.revision) newest = e;
-  let version = newest?.revision ?? readLastRevision(lines) ?? "";
+  const field = newest || readLastRevision(lines) ? undefined : readEffectiveField(lines);
+  let version = newest?.revision ?? readLastRevision(lines) ?? (field ? monthOf(field) : "");
   if (!newest)
     findings.push({
       code: "no-revision-log",
@@ -256,14 +305,14 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
   const identity: PolicyIdentity = {
     id,
     baseId,
-    title: doc.title ?? "",
+    title: doc.title ?? readTitleField(lines) ?? "",
     plan: readPlan(
       lines,
       crit.sections.map((s) => s.text),
       log,
     ),
     version,
-    effective: newest?.effective ?? (version ? `${version}-01` : ""),
+    effective: newest?.effective ?? (field?.d !== undefined ? isoOf(field) : version ? `${version}-01` : ""),
   };
   if (state) identity.state = state;
   if (newest?.approved) identity.approved = newest.approved;

@@ -6,11 +6,17 @@
  * math, HTML tags, tab tables.
  */
 import { type Finding, InputError, type PolicyVersion, type Unplaced } from "../model/index.js";
+import { type ProposedBinding, proposeBindings } from "./codes.js";
 import { buildVersion } from "./document.js";
 import { DEFAULT_MAX_BYTES, decodeDocument } from "./input.js";
 import { hasRedline, sideText } from "./redline.js";
 
+export type { CodeSystem, ProposedBinding } from "./codes.js";
 export { renderMarkdown } from "./render.js";
+
+/** Words any coverage policy uses; a document with none of them is not a policy. */
+const COVERAGE_LANGUAGE =
+  /\b(?:medically necessary|reasonable and necessary|coverage|covered|investigational|experimental|unproven|prior authori[sz]ation|criteria)\b/i;
 
 export interface IngestOptions {
   /** The policy id, for a document that prints none (or to override what it prints). */
@@ -28,6 +34,11 @@ export interface IngestResult {
   unplaced: Unplaced[];
   /** Document defects and oddities (all versions, without repeats). */
   findings: Finding[];
+  /**
+   * Code → section bindings the document suggests (of the last version), for an author to confirm
+   * (issue 12; `codes.ts`). Not part of any version: they do not change its hash.
+   */
+  proposedBindings: ProposedBinding[];
 }
 
 function dedupe<T>(items: T[], key: (t: T) => string): T[] {
@@ -53,9 +64,11 @@ export function ingest(text: string | Buffer, opts: IngestOptions = {}): IngestR
   const rawLines = source.split(/\r\n|\r|\n/);
   const build = opts.policyId ? { policyId: opts.policyId } : {};
   let versions: PolicyVersion[];
+  let lastLines = rawLines;
   if (hasRedline(source)) {
     const prior = buildVersion(sideText(rawLines, "prior"), { ...build, redline: "prior" });
-    const proposed = buildVersion(sideText(rawLines, "proposed"), { ...build, redline: "proposed" });
+    lastLines = sideText(rawLines, "proposed");
+    const proposed = buildVersion(lastLines, { ...build, redline: "proposed" });
     if (prior.hash === proposed.hash) {
       // Marks only outside what the policy's content covers: one version.
       const { redline: _r, ...identity } = proposed.identity;
@@ -65,11 +78,22 @@ export function ingest(text: string | Buffer, opts: IngestOptions = {}): IngestR
     versions = [buildVersion(rawLines, build)];
   }
   if (versions.every((v) => v.sections.length === 0)) {
-    const where = opts.fileName ? { file: opts.fileName } : {};
-    throw new InputError(
-      "no policy criteria found: the document has no numbered policy sections (I., II., …) to read criteria from",
-      where,
-    );
+    // A coverage document may state no criteria of its own (CMS NCD 150.3 points to other manuals):
+    // it is ingested, and lint says so. Text that speaks of no coverage at all is not a policy.
+    if (!COVERAGE_LANGUAGE.test(source)) {
+      const where = opts.fileName ? { file: opts.fileName } : {};
+      throw new InputError(
+        "no policy criteria found: the document states no coverage (no policy sections, no coverage or medical-necessity statements)",
+        where,
+      );
+    }
+    for (const v of versions)
+      v.findings.push({
+        code: "no-criteria",
+        severity: "warning",
+        message:
+          "the document states no criteria that decide a request (no section with a criteria list): nothing can be approved under it",
+      });
   }
   return {
     versions,
@@ -81,5 +105,6 @@ export function ingest(text: string | Buffer, opts: IngestOptions = {}): IngestR
       versions.flatMap((v) => v.findings),
       (f) => `${f.code}\u0000${f.line}\u0000${f.criterion}\u0000${f.message}`,
     ),
+    proposedBindings: proposeBindings(versions[versions.length - 1] as PolicyVersion, lastLines),
   };
 }

@@ -56,9 +56,30 @@ interface Quantifier {
 
 const QUANTIFIERS: { re: RegExp; kind: GroupKind }[] = [
   { re: /\bnone of the following\b/i, kind: "none" },
+  // Exclusions stated as a negated requirement over the list: "Patients must not have:", "absence of".
+  {
+    re: /\b(?:must|should|shall|does|do|did|may) not (?:have|be|include|exhibit|experience)(?: had)?(?: any of(?: the following)?)?\s*[:*]?\s*$/i,
+    kind: "none",
+  },
+  { re: /\b(?:no|without (?:any )?)(?:history of |evidence of )?(?:any )?of the following\b/i, kind: "none" },
+  { re: /\b(?:absence|exclusion) of (?:all )?(?:of )?the following\b/i, kind: "none" },
+  { re: /\b(?:any|none) of the following (?:contraindications|exclusions)\b/i, kind: "none" },
   { re: /\bat least (\w+)(?: \(\d{1,3}\))? of the following\b/i, kind: "atLeast" },
   { re: /\b(?:either|any|any one|one|one or more) of the following\b/i, kind: "any" },
+  { re: /\b(?:meets?|meeting|with|has|have|having|for) (?:one|either|any) of\b/i, kind: "any" },
   { re: /\beither of\b/i, kind: "any" },
+  {
+    re: /\bmeets? (?:all )?(?:of )?the following(?: \w+)? (?:criteria|conditions|requirements)\b/i,
+    kind: "all",
+  },
+  {
+    re: /\b(?:only )?(?:under|subject to) (?:all )?(?:of )?the following (?:criteria|conditions|requirements)\b/i,
+    kind: "all",
+  },
+  {
+    re: /\bthe following (?:\w+ ){0,2}(?:criteria|conditions|requirements) (?:must|shall|should) (?:also )?be (?:met|satisfied)\b/i,
+    kind: "all",
+  },
   { re: /\ball (?:of )?the following\b/i, kind: "all" },
   { re: /\b(?:both|each) of the following\b/i, kind: "all" },
   { re: /\bmeet(?:s|ing)? all\b/i, kind: "all" },
@@ -115,8 +136,26 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
     out.refSection = (refSec[1] as string).toUpperCase();
     out.refText = refSec[0];
   }
-  if (root || !q) return out;
+  if (root) return out;
+  if (!q) {
+    // "Patients with a prior MI and LVEF ≤ 0.30. Patients must have demonstrated:": the sentences
+    // before the lead-in's own sentence are the group's condition.
+    const cut = lastSentenceBreak(text);
+    if (cut > 0 && /:\s*$/.test(text)) {
+      const cond = tidyCondition(text.slice(0, cut + 1));
+      if (cond) out.condition = cond;
+    }
+    return out;
+  }
   const before = text.slice(0, q.index);
+  const brk = lastSentenceBreak(before);
+  if (brk > 0 && !ref && !refSec) {
+    const cond = tidyCondition(before.slice(0, brk + 1));
+    if (cond) {
+      out.condition = cond;
+      return out;
+    }
+  }
   const refAt = ref?.index ?? refSec?.index ?? -1;
   const scope = refAt >= 0 && refAt < before.length ? before.slice(0, refAt) : before;
   const c = CONNECTORS.exec(scope);
@@ -142,7 +181,35 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
   return out;
 }
 
+/** Index of the last sentence end (". " before a capital) in `text`, or -1. Linear scan, no regex. */
+function lastSentenceBreak(text: string): number {
+  for (let i = text.length - 2; i > 0; i--) {
+    const c = text.charCodeAt(i);
+    if (c !== 46 /* . */ || text.charCodeAt(i + 1) !== 32) continue;
+    const next = text.charCodeAt(i + 2);
+    const prev = text.charCodeAt(i - 1);
+    // "e.g. X", "i.e. X", "Dr. X", "No. 5": an abbreviation, not a sentence end.
+    if (text.charCodeAt(i - 2) === 46 || (prev >= 65 && prev <= 90 && text.charCodeAt(i - 2) === 32))
+      continue;
+    if (next >= 65 && next <= 90) return i;
+  }
+  return -1;
+}
+
 /** Whether an item's text introduces a list ("…all of the following:"). */
 export function looksLikeLeadIn(text: string): boolean {
   return /:\s*[*\uE000†‡]*\s*$/.test(text) || /\bthe following\b/i.test(text);
+}
+
+/**
+ * A lead-in over a list of alternatives it does not quantify: "limited to the following conditions:",
+ * "in the following circumstances:", "for the following indications:". One listed condition suffices
+ * (the list names covered — or excluded — situations, not requirements that must all hold).
+ */
+const ALTERNATIVES =
+  /\b(?:(?:the following|these|following) (?:\w+ ){0,2}(?:conditions|indications|diagnoses|circumstances|situations|clinical situations|populations|disorders|diseases|uses)|covered (?:indications|conditions))\b/i;
+
+/** Whether an unquantified lead-in lists alternatives (`any`). */
+export function listsAlternatives(text: string): boolean {
+  return ALTERNATIVES.test(text) && !/\bcriteria\b|\brequirements\b/i.test(text);
 }

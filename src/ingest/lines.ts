@@ -42,20 +42,39 @@ export interface Line {
   region: Region;
 }
 
+/**
+ * Region headings, in the vocabulary of the major formats (Centene, CMS NCD/LCD, Aetna, Cigna, UHC,
+ * Anthem, Carelon, eviCore, Humana, BCBS, Molina). A heading not in this list is still a part of the
+ * document: outside the criteria it starts a named `other` part (never silently dropped).
+ */
 const HEADINGS: [RegExp, Region][] = [
-  [/^description(?: and background)?$/, "description"],
   [
-    /^(?:policy ?\/ ?criteria|policy criteria|policy and criteria|clinical criteria|coverage criteria|criteria)$/,
+    /^(?:description(?: and background)?|overview|summary|purpose|scope|item\/service description|benefit category|general information|policy summary|description of (?:procedure|service|item)s?)$/,
+    "description",
+  ],
+  [
+    /^(?:policy ?\/ ?criteria|policy criteria|policy and criteria|clinical criteria|coverage criteria|criteria|coverage policy|coverage rationale|coverage determination|coverage guidelines?|coverage indications(?:,)? limitations(?:,)? and\/or medical necessity|indications and limitations of coverage(?: and\/or medical necessity)?|policy statements?|policy|clinical indications?|medical necessity(?: criteria| guidelines?)?|criteria for coverage|coverage statement|clinical guidelines?|guidelines?|position statement|determination of (?:medical )?necessity|inclusions?|exclusions?|inclusions? and exclusions?|indications?|covered indications|non-?covered indications|limitations)$/,
     "criteria",
   ],
-  [/^background$/, "background"],
-  [/^coding implications$/, "coding"],
-  [/^(?:revision log|reviews,? revisions,? (?:and|&) approvals)$/, "log"],
-  [/^references$/, "references"],
-  [/^important reminder$/, "reminder"],
-  [/^(?:appendix(?: [a-z0-9]{1,3})?(?:\s*[:–-].*)?|definitions|glossary)$/, "other"],
+  [
+    /^(?:background(?: and rationale)?|rationale|clinical evidence|summary of evidence|scientific background|evidence review|discussion|professional societies|clinical practice guidelines|u\.s\. food and drug administration(?: \(fda\))?|fda|analysis of evidence)$/,
+    "background",
+  ],
+  [
+    /^(?:coding implications|coding(?: information)?|applicable codes|policy reference table|codes?|cpt(?:®)? codes?|hcpcs codes?|icd-10(?:-cm)? codes?|billing(?:\/coding)?(?: guidelines| information)?|coding and billing(?: information)?|code reference|procedure codes|cross ?walk)$/,
+    "coding",
+  ],
+  [
+    /^(?:revision log|revision history|policy history|history|document history|reviews,? revisions,? (?:and|&) approvals|policy revision history|change summary|transmittal (?:number|link))$/,
+    "log",
+  ],
+  [/^(?:references|bibliography|sources|source documents?|citations)$/, "references"],
+  [/^(?:important reminder|disclaimer|notice|legal notice)$/, "reminder"],
+  [
+    /^(?:appendix(?: [a-z0-9]{1,3})?(?:\s*[:–-].*)?|definitions|glossary|table of contents|contents|related (?:policies|guidelines|coverage resources)|instructions for use|cross reference|documentation requirements|applicable (?:lines of business|products)|other)$/,
+    "other",
+  ],
 ];
-
 function norm(s: string): string {
   return collapse(
     finishText(s)
@@ -81,6 +100,14 @@ function countTabs(s: string): number {
 
 export const PIPE_ROW = /^\s*\|.*\|\s*$/;
 const PIPE_RULE = /^\s*\|(?:\s*:?-{2,}:?\s*\|)+\s*$/;
+
+/**
+ * Bullet glyphs as documents print them: ASCII and Unicode bullets, Word's "o" second-level bullet, and
+ * the private-use glyphs of Symbol/Wingdings fonts that PDF and Word extraction leave behind (U+F0B7,
+ * U+F0A7, …; U+E000 is excluded: it is this ingester's escaped star).
+ */
+const BULLET = /^(?:[-+•▪◦●○■□▫➢►▸‣⁃∙·–]|[\uF000-\uF8FF]|o(?=\s+\S)|\*(?=\s))\s+/;
+const BULLET_ALONE = /^(?:[-+•▪◦●○■□▫➢►▸‣⁃∙·–]|[\uF000-\uF8FF])$/;
 
 /** Longer lines are not prose a policy prints; they are cut (and reported) to bound hostile input. */
 export const MAX_LINE = 20000;
@@ -127,11 +154,11 @@ function analyze(rawIn: string, no: number): Line {
     body = body.slice(h[0].length);
   }
   line.linkOnly = /^\[[^\]]*\]\(#[^)]*\)$/.test(body);
-  const b = /^(?:[-+•▪◦●]|\*(?=\s))\s+/.exec(body);
+  const b = BULLET.exec(body);
   if (b && !/^[-*]{3,}\s*$/.test(body)) {
     line.bullet = true;
     body = body.slice(b[0].length);
-  } else if (/^[-+•▪◦●]$/.test(body)) {
+  } else if (BULLET_ALONE.test(body)) {
     line.bullet = true;
     body = "";
   }

@@ -270,6 +270,13 @@ function decideLine(lib: Library, c: Case, plan: Plan, opts: DecideOptions, trac
     needed: r.needed,
   };
   traces.trace = r.trace;
+  if (section.uncertain && (r.outcome === "approved" || r.outcome === "denied")) {
+    // Safe by default (issue 12): where the reading of the section is uncertain (its kind, a list's
+    // logic, text that could not be placed), a person decides; the criteria still explain.
+    line.outcome = "review";
+    line.basis = `section ${section.id} criteria ${r.outcome === "approved" ? "met" : "not met"}, but the policy's reading is uncertain: ${section.uncertain.join("; ")}`;
+    return line;
+  }
   if (r.outcome === "denied" && binding.otherwise) {
     const other = entry.evaluated.sections.find((s) => s.id === binding.otherwise);
     line.outcome = "not-covered";

@@ -39,7 +39,15 @@ function stripNote(note: CriterionNote) {
 }
 
 function stripSection(s: Section): unknown {
-  return { id: s.id, kind: s.kind, text: s.text, tree: s.tree && stripNode(s.tree) };
+  // New fields (issue 12) are hashed only where present, so the seeds' hashes are unchanged.
+  return {
+    id: s.id,
+    kind: s.kind,
+    text: s.text,
+    tree: s.tree && stripNode(s.tree),
+    subPolicy: s.subPolicy,
+    uncertain: s.uncertain,
+  };
 }
 
 /**

@@ -78,8 +78,14 @@ export interface RefNode {
 export type CriterionNode = LeafNode | GroupNode | AtLeastNode | RefNode;
 export type BranchNode = GroupNode | AtLeastNode;
 
-/** Kinds of policy section (SPEC 1.3). */
-export type SectionKind = "medically-necessary" | "not-proven" | "other";
+/**
+ * Kinds of policy section (SPEC 1.3; issue 12). `medically-necessary`: a covered section whose criteria
+ * decide ("medically necessary", "reasonable and necessary", "covered", "established when");
+ * `not-proven`: not covered ("investigational", "not medically necessary", "will not cover", an
+ * exclusion list); `uncertain`: the language does not say safely which — such a section decides
+ * `review`, never `approved`, and lint says why; `other`: no coverage statement (a general paragraph).
+ */
+export type SectionKind = "medically-necessary" | "not-proven" | "uncertain" | "other";
 
 export interface Section {
   /** `I`, `II`, … */
@@ -91,6 +97,37 @@ export interface Section {
   line: number;
   /** The criteria tree (root id = section id) for a medically-necessary section; absent otherwise. */
   tree?: BranchNode;
+  /** The heading the section was found under, where no printed label starts it ("Coverage Rationale"). */
+  heading?: string;
+  /** The titled sub-policy this section belongs to (its ids are prefixed with the sub-policy's id). */
+  subPolicy?: string;
+  /**
+   * Why the reading of this section is uncertain (its kind, or a list's logic assumed): a section with
+   * any such reason decides `review` where it would have decided `approved` or `denied` (issue 12).
+   */
+  uncertain?: string[];
+}
+
+/** A titled sub-policy whose sections restart their numbering (CP.MP.239): ids are `S<n>.<section>…`. */
+export interface SubPolicy {
+  /** `S1`, `S2`, … by position. */
+  id: string;
+  title: string;
+  line: number;
+}
+
+/**
+ * A named non-criteria part of the document (issue 12, "nothing silent"): every line that is not a
+ * criterion, note, cross-reference or code row belongs to one of these or is reported as unplaced.
+ */
+export interface DocumentPart {
+  /** description, background, coding, log, references, header, disclaimer, toc, other. */
+  name: string;
+  /** The heading as printed, where the part has one. */
+  heading?: string;
+  /** First and last line (1-based, inclusive). */
+  from: number;
+  to: number;
 }
 
 /** "Refer to CP.PHAR.149 … for requests for Baclofen." */
@@ -194,6 +231,10 @@ export interface PolicyVersion {
   background: string;
   findings: Finding[];
   unplaced: Unplaced[];
+  /** Titled sub-policies, where the document has them (issue 12). */
+  subPolicies?: SubPolicy[];
+  /** The document's non-criteria parts by line range (not hashed: layout, not content). */
+  parts?: DocumentPart[];
   /** sha256 of the normalized policy (see `model/hash.ts`). */
   hash: string;
 }

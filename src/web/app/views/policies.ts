@@ -413,7 +413,9 @@ export async function policyView(_app: App, params: string[], query: URLSearchPa
                 ? "medically necessary when"
                 : s.kind === "not-proven"
                   ? "not proven"
-                  : "other",
+                  : s.kind === "uncertain"
+                    ? "uncertain: decided by review"
+                    : "other",
             ),
           ),
           // The root carries the section's lead-in and logic (and an authored correction of it, if any).
