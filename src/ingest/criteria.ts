@@ -579,7 +579,48 @@ export function noteMeaning(text: string): { condition: string; effect: "review"
  * Reads the criteria region: list items (sections and criteria), note paragraphs, cross-reference
  * paragraphs; everything else is reported as unplaced with its line.
  */
+/**
+ * Commercial policies print list items as plain lines under an unlabeled lead-in, their logic carried
+ * by trailing connectors ("…; and" / "…; or" / "…, OR"). Such a line is an item (read as a bullet) when
+ * the line before it ended a statement: a connector, or closing punctuation. A line that continues an
+ * unfinished one is wrapped text. A blank line ends the list unless the item before it ended with a
+ * connector.
+ */
+function markUnlabeledItems(lines: readonly Line[]): void {
+  let inList = false;
+  let prevEnd = "";
+  let blank = false;
+  for (const ln of lines) {
+    if (ln.pageHeader || ln.linkOnly) continue;
+    if (ln.blank) {
+      blank = true;
+      continue;
+    }
+    const t = finishText(ln.text).trimEnd();
+    const labeled = parseLabel(ln.text) !== undefined;
+    if (inList && blank && !/(?:\band|\bor|\band\/or),?$/i.test(prevEnd)) inList = false;
+    blank = false;
+    if (labeled || ln.bullet || ln.heading || ln.regionHeading) {
+      inList = false;
+      prevEnd = t;
+      continue;
+    }
+    if (inList && (/[;.:]$/.test(prevEnd) || /(?:\band|\bor|\band\/or),?$/i.test(prevEnd))) {
+      ln.bullet = true;
+    } else if (
+      !inList &&
+      /:$/.test(t) &&
+      looksLikeLeadIn(t) &&
+      (statesCoverage(t) || /\bthe following\b/i.test(t))
+    ) {
+      inList = true;
+    }
+    prevEnd = t;
+  }
+}
+
 export function readCriteria(lines: readonly Line[]): CriteriaResult {
+  markUnlabeledItems(lines);
   const findings: Finding[] = [];
   const unplaced: Unplaced[] = [];
   const items: RawItem[] = [];
@@ -847,7 +888,8 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
     const inside = unplaced.filter((u) => u.line > s.line && u.line < end);
     if (inside.length > 0) {
       const lines = inside.slice(0, 5).map((u) => u.line);
-      (s.uncertain ??= []).push(
+      s.uncertain ??= [];
+      s.uncertain.push(
         `text inside section ${s.id} could not be placed (line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}${inside.length > 5 ? ", …" : ""})`,
       );
     }

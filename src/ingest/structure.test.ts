@@ -1,0 +1,221 @@
+/**
+ * Structure beyond roman numerals (issue 12): hand-written documents imitating the layouts of other
+ * payers — a CMS NCD with lettered sections and bullets, a commercial policy with an unlabeled statement
+ * and lists whose logic only trailing connectors carry, an exclusion list, glyph bullets — and the safety
+ * rules: a negative statement is never a required leaf of a positive tree, and an uncertain reading is
+ * marked so that it decides review.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { BranchNode, CriterionNode, Section } from "../model/index.js";
+import { sectionKind } from "./criteria.js";
+import { ingest } from "./index.js";
+
+function sections(doc: string): Section[] {
+  return ingest(doc).versions[0]?.sections ?? [];
+}
+function outline(n: CriterionNode): string {
+  if (n.kind === "leaf") return n.id;
+  if (n.kind === "ref") return `${n.id}->${n.target}`;
+  const k = n.kind === "atLeast" ? `atLeast${n.n}` : n.kind;
+  return `${n.id}:${k}(${n.children.map(outline).join(",")})`;
+}
+function tree(s: Section | undefined): BranchNode {
+  assert.ok(s?.tree, `section ${s?.id} has a tree`);
+  return s.tree;
+}
+
+const CMS = `Widget Therapy
+
+Publication Number: 100-3
+Manual Section Number: 999.1
+Manual Section Title: Widget Therapy
+Effective Date of this Version: 03/15/2024
+
+Item/Service Description
+A. General
+
+Widget therapy applies a widget to the affected joint.
+
+Indications and Limitations of Coverage
+B. Nationally Covered Indications
+
+CMS has determined that widget therapy is reasonable and necessary when all of the following criteria are met:
+
+1. The patient has chronic joint pain lasting at least 12 weeks;
+2. The patient has failed conservative therapy, as shown by:
+    • Physical therapy for 6 weeks; or
+    • Medication trial for 4 weeks; or,
+    • A documented contraindication to both.
+3. The patient must not have:
+    • An active joint infection; or,
+    • A bleeding disorder.
+
+C. Nationally Non-Covered Indications
+
+CMS will not cover widget therapy in the following circumstances:
+
+1. As a treatment for acute injury; or,
+2. As a maintenance therapy.
+
+D. Other
+
+All other uses are left to local contractors.
+
+Revision History
+03/2024 - First version.
+`;
+
+const COMMERCIAL = `Medical Policy: Gizmo Implants
+Policy Number: MP-4711
+Effective Date: 01/01/2025
+
+Coverage Rationale
+
+Gizmo implantation is proven and medically necessary when:
+Age 18 years or older; and
+Severe symptoms present at rest; or
+Severe symptoms during sleep; or,
+Severe symptoms during exercise
+
+Gizmo implantation is unproven and not medically necessary for all other indications.
+
+Background
+Gizmos are small.
+`;
+
+describe("structure beyond roman numerals", () => {
+  it("reads a CMS NCD: lettered sections keep their letter, kinds from language, bullets by position", () => {
+    const r = ingest(CMS);
+    const v = r.versions[0]!;
+    assert.equal(v.identity.id, "NCD.999.1");
+    assert.equal(v.identity.title, "Widget Therapy");
+    assert.equal(v.identity.version, "2024-03");
+    assert.equal(v.identity.effective, "2024-03-15");
+    const [b, c, d] = v.sections;
+    assert.deepEqual(
+      v.sections.map((s) => [s.id, s.kind]),
+      [
+        ["B", "medically-necessary"],
+        ["C", "not-proven"],
+        ["D", "other"],
+      ],
+    );
+    assert.equal(outline(tree(b)), "B:all(B.1,B.2:any(B.2.a,B.2.b,B.2.c),B.3:none(B.3.a,B.3.b))");
+    assert.equal(b?.uncertain, undefined);
+    // An exclusion list: any one circumstance excludes; never a required all-of.
+    assert.equal(outline(tree(c)), "C:any(C.1,C.2)");
+    assert.equal(d?.tree, undefined);
+  });
+
+  it("reads a commercial policy: unlabeled statement, logic from trailing connectors", () => {
+    const s = sections(COMMERCIAL);
+    assert.deepEqual(
+      s.map((x) => [x.id, x.kind]),
+      [
+        ["I", "medically-necessary"],
+        ["II", "not-proven"],
+      ],
+    );
+    // "; and" then "; or": mixed connectors under a lead-in that states no quantifier — uncertain.
+    assert.ok(s[0]?.uncertain?.some((u) => /and.*or|combine/.test(u)));
+  });
+
+  it("reads 'or' between bullet items as any, not all", () => {
+    const doc = `Coverage Policy
+
+Oxygen therapy is considered medically necessary for members with hypoxemia:
+• Saturation below 88% at rest; or
+• Saturation below 88% during sleep; or,
+• Saturation below 88% during exercise
+`;
+    const s = sections(doc);
+    assert.equal(outline(tree(s[0])), "I:any(I.A,I.B,I.C)");
+    assert.equal(s[0]?.uncertain, undefined);
+  });
+
+  it("reads glyph bullets (private-use and 'o' second level)", () => {
+    const doc = `Clinical Indications
+
+Thing is considered medically necessary when ALL of the following are met:
+\uF0B7 First requirement holds
+\uF0B7 Second requirement holds, with either of the following:
+    o Option one
+    o Option two
+`;
+    const s = sections(doc);
+    assert.equal(outline(tree(s[0])), "I:all(I.A,I.B:any(I.B.1,I.B.2))");
+  });
+
+  it("a list whose lead-in says nothing and whose items have no connectors is uncertain", () => {
+    const doc = `Policy Statement
+
+Widgets are covered for members who have:
+• a diagnosis of joint pain
+• an order from a physician
+`;
+    const s = sections(doc);
+    assert.equal(s[0]?.kind, "medically-necessary");
+    assert.ok(s[0]?.uncertain && s[0].uncertain.length > 0, "uncertain reading is recorded");
+    const lint = ingest(doc).findings.filter((f) => f.code === "section-uncertain");
+    assert.ok(lint.length > 0, "lint says why");
+  });
+
+  it("a negative statement is never a required leaf of a positive tree", () => {
+    const doc = `Coverage Rationale
+
+Gadget therapy is medically necessary when all of the following criteria are met:
+• Diagnosis of gadget syndrome; and
+• Failure of standard care
+
+Current evidence does not support gadget therapy for children.
+`;
+    const s = sections(doc);
+    assert.equal(s[0]?.kind, "medically-necessary");
+    const leaves = JSON.stringify(s[0]?.tree);
+    assert.ok(!/does not support/.test(leaves));
+    assert.equal(s[1]?.kind, "not-proven");
+  });
+
+  it("a further list with its own lead-in is a block <id>-<k> whose items restart", () => {
+    const doc = `Indications and Limitations of Coverage
+B. Nationally Covered Indications
+
+Devices are reasonable and necessary for the following indications:
+
+1. Indication one.
+2. Indication two.
+
+For each of the indications above, the following additional criteria must also be met:
+
+1. Patient is stable;
+2. Patient consents.
+`;
+    const s = sections(doc);
+    assert.equal(outline(tree(s[0])), "B:all(B-1:any(B.1,B.2),B-2:all(B-2.1,B-2.2))");
+  });
+
+  it("kinds from language: whichever phrase comes first", () => {
+    assert.equal(sectionKind("X is not medically necessary for Y", true), "not-proven");
+    assert.equal(sectionKind("X is medically necessary when", true), "medically-necessary");
+    assert.equal(
+      sectionKind("X is considered experimental, investigational or unproven", false),
+      "not-proven",
+    );
+    assert.equal(sectionKind("X is reasonable and necessary when", true), "medically-necessary");
+    assert.equal(sectionKind("Program payment will not be made for X", false), "other");
+    assert.equal(
+      sectionKind("No program payment may be made for X in the following conditions:", true),
+      "not-proven",
+    );
+    assert.equal(sectionKind("Requirements for X:", true), "uncertain");
+  });
+
+  it("ingests a coverage document with no criteria (with a finding), refuses text that is no policy", () => {
+    const r = ingest(
+      `Indications and Limitations of Coverage\n\nCoverage is described in chapter 15 of the manual.\n`,
+    );
+    assert.equal(r.versions[0]?.sections.length, 0);
+    assert.ok(r.findings.some((f) => f.code === "no-criteria"));
+  });
+});
