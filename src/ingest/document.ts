@@ -316,6 +316,9 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
   };
   if (state) identity.state = state;
   if (newest?.approved) identity.approved = newest.approved;
+  // A published document that prints its effective date (CMS, commercial payers) is in force from
+  // it: its approval is taken as that date (a revision log, where there is one, decides instead).
+  else if (!newest && field?.d !== undefined) identity.approved = isoOf(field);
   if (opts.redline) identity.redline = opts.redline;
 
   const body: Omit<PolicyVersion, "hash"> = {
