@@ -146,6 +146,53 @@ function unfinished(text: string): boolean {
   return t !== "" && !/[.;:!?]$/.test(t) && !/\b(?:and|or)$/i.test(t);
 }
 
+/** A character other than white space and note markers. */
+const SOLID = /[^\s*\uE000†‡]/;
+/** The part of `looksLikeLeadIn` that is not anchored at the text's end. */
+const THE_FOLLOWING = /\bthe following\b/i;
+
+/** What the tests below need of a wrapped text, kept as its lines are added (they are only appended). */
+interface TextScan {
+  /** Lines read. */
+  n: number;
+  /** The last line with a solid character (-1: none). */
+  solid: number;
+  /** Whether the text says "the following". */
+  following: boolean;
+}
+const scans = new WeakMap<readonly string[], TextScan>();
+
+function scanOf(texts: readonly string[]): TextScan {
+  let scan = scans.get(texts);
+  if (!scan) {
+    scan = { n: 0, solid: -1, following: false };
+    scans.set(texts, scan);
+  }
+  for (; scan.n < texts.length; scan.n++) {
+    const t = texts[scan.n] as string;
+    if (SOLID.test(t)) scan.solid = scan.n;
+    if (!scan.following) scan.following = THE_FOLLOWING.test(scan.n > 0 ? `${texts[scan.n - 1]} ${t}` : t);
+  }
+  return scan;
+}
+
+/**
+ * The end of a wrapped text (`texts.join(" ")`) that the tests anchored at its end read (`endsTerminal`,
+ * `unfinished`, a lead-in's closing colon): from its last line with a solid character, with at most
+ * two lines of markers after it (two marker lines after a colon end no lead-in; the punctuation tests
+ * skip markers). A text grows line by line and is tested after each line: joining and scanning it
+ * whole each time is quadratic. The lines are cleaned text: trimmed, only the first may be empty.
+ */
+function tailOf(texts: readonly string[]): string {
+  const from = Math.max(0, scanOf(texts).solid);
+  return from === texts.length - 1 ? (texts[from] as string) : texts.slice(from, from + 3).join(" ");
+}
+
+/** `looksLikeLeadIn(texts.join(" "))`, read from the cached scan and the tail (see `tailOf`). */
+function leadsIn(texts: readonly string[]): boolean {
+  return scanOf(texts).following || looksLikeLeadIn(tailOf(texts));
+}
+
 function startsLower(text: string): boolean {
   return /^[a-z(]/.test(text);
 }
@@ -242,8 +289,7 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
     }
     const top = stack[stack.length - 1];
     const topItem = top?.items[top.items.length - 1];
-    const openLeadIn =
-      topItem !== undefined && topItem.children.length === 0 && looksLikeLeadIn(topItem.texts.join(" "));
+    const openLeadIn = topItem !== undefined && topItem.children.length === 0 && leadsIn(topItem.texts);
     let best: { cost: number; k: number; cand: LabelCandidate } | undefined;
     for (let k = stack.length - 1; k >= 0; k--) {
       const lvl = stack[k] as Level;
@@ -267,7 +313,7 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
         if (!best || cost < best.cost) best = { cost, k: stack.length, cand };
       }
     }
-    if (best && best.cost >= 3 && prev && unfinished(prev.texts.join(" "))) {
+    if (best && best.cost >= 3 && prev && unfinished(tailOf(prev.texts))) {
       // "…deficiency of vitamin" / "A. or B": a wrapped line that starts like a label but fits the list
       // badly, right after text that has not ended, continues that text.
       prev.texts.push(item.printed, ...item.texts.slice(1));
@@ -361,20 +407,35 @@ interface Ctx {
   marked: { node: CriterionNode & { note?: CriterionNote }; marker: string; line: number }[];
 }
 
+/** The earlier sections' texts in lower case, added to as sections are (not lower-cased per reference). */
+const lowered = new WeakMap<Ctx["earlier"], string[]>();
+
+function loweredOf(earlier: Ctx["earlier"]): string[] {
+  let texts = lowered.get(earlier);
+  if (!texts) {
+    texts = [];
+    lowered.set(earlier, texts);
+  }
+  for (let i = texts.length; i < earlier.length; i++)
+    texts.push((earlier[i] as { text: string }).text.toLowerCase());
+  return texts;
+}
+
 function resolveRef(lead: LeadIn, ctx: Ctx): string | undefined {
   if (lead.refSection) return ctx.earlier.some((s) => s.id === lead.refSection) ? lead.refSection : undefined;
   const subject = lead.refSubject?.toLowerCase();
   if (!subject) return undefined;
+  const texts = loweredOf(ctx.earlier);
   for (let i = ctx.earlier.length - 1; i >= 0; i--) {
     const s = ctx.earlier[i] as { id: string; text: string };
-    if (s.text.toLowerCase().includes(subject)) return s.id;
+    if ((texts[i] as string).includes(subject)) return s.id;
   }
   // Reworded subject ("the trial" for "a preliminary trial"): the earlier section sharing most words.
   const words = subject.split(/\W+/).filter((w) => w.length > 3);
   let bestId: string | undefined;
   let bestScore = 0;
-  for (const s of ctx.earlier) {
-    const t = s.text.toLowerCase();
+  for (const [i, s] of ctx.earlier.entries()) {
+    const t = texts[i] as string;
     const score = words.filter((w) => t.includes(w)).length;
     if (score > bestScore) {
       bestScore = score;
@@ -626,6 +687,8 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
   const items: RawItem[] = [];
   const notes: RawNote[] = [];
   const referParagraphs: Paragraph[] = [];
+  /** Each refer paragraph's lines, joined once after the loop (joining at every line is quadratic). */
+  const referLines = new Map<Paragraph, string[]>();
   let cur:
     | { kind: "item"; item: RawItem }
     | { kind: "note"; note: RawNote }
@@ -733,13 +796,14 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
       opener = item;
       sinceOpener = 0;
     }
-    if (cur?.kind === "lead" && (!blankBefore || brk || !endsTerminal(cur.lead.texts.join(" ")))) {
+    if (cur?.kind === "lead" && (!blankBefore || brk || !endsTerminal(tailOf(cur.lead.texts)))) {
       cur.lead.texts.push(text);
       continue;
     }
     if (/^refer to\b/i.test(finishText(text))) {
       const p = { text: finishText(text), line: ln.no };
       referParagraphs.push(p);
+      referLines.set(p, [p.text]);
       cur = { kind: "refer", p };
       continue;
     }
@@ -748,7 +812,7 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
       continue;
     }
     if (cur?.kind === "refer" && !blankBefore) {
-      cur.p.text = collapse(`${cur.p.text} ${finishText(text)}`);
+      referLines.get(cur.p)?.push(finishText(text));
       continue;
     }
     if (cur?.kind === "item" && opener && blankBefore && !ln.bullet && !brk) {
@@ -797,10 +861,10 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
       }
     }
     if (cur?.kind === "item") {
-      const prev = cur.item.texts.join(" ");
       const wrapped = !blankBefore && !ln.bullet;
       const cut = brk;
-      const unfinished = blankBefore && !ln.bullet && (startsLower(text) || !endsTerminal(prev));
+      const unfinished =
+        blankBefore && !ln.bullet && (startsLower(text) || !endsTerminal(tailOf(cur.item.texts)));
       if (wrapped || cut || unfinished) {
         cur.item.texts.push(text);
         continue;
@@ -816,6 +880,7 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
     });
   }
 
+  for (const [p, parts] of referLines) p.text = collapse(parts.join(" "));
   if (lead) {
     if (items.length > 0 && !items[0]?.cands.some((c) => c.style === "roman")) {
       // A single-section policy whose statement carries no "I.": the statement is section I.
@@ -909,7 +974,7 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
  * ("… the following:"), a bullet's own lead-in for a sibling, or none (the bullet is not a criterion).
  */
 function bulletOwner(prev: RawItem, indent: number): RawItem | undefined {
-  const leads = looksLikeLeadIn(prev.texts.join(" "));
+  const leads = leadsIn(prev.texts);
   if (!prev.bulletOf) return leads ? prev : undefined;
   // A bullet further in, under a bullet that leads in, is its child; otherwise a sibling, or (less
   // indented) a sibling of the bullet's own lead-in when that is a bullet too.
@@ -919,16 +984,38 @@ function bulletOwner(prev: RawItem, indent: number): RawItem | undefined {
   return owner;
 }
 
+type Marked = Ctx["marked"][number];
+
 function attachNotes(notes: RawNote[], ctx: Ctx, findings: Finding[], unplaced: Unplaced[]): void {
   const marked = [...ctx.marked].sort((a, b) => a.line - b.line);
+  // The marked criteria before the note that no note explains yet, by marker in line order. Notes come
+  // in document order: the marked criteria before them are taken in once (not filtered per note).
+  const open = new Map<string, { queue: Marked[]; head: number }>();
+  let openCount = 0;
+  let next = 0;
   for (const note of notes) {
     const text = finishText(collapse(note.texts.join(" ")).replaceAll(ESC_STAR, "*"));
-    const open = marked.filter((m) => m.node.note === undefined && m.line < note.line);
-    const target = note.marker
-      ? open.find((m) => m.marker === note.marker)
-      : open.length === 1
-        ? open[0]
+    for (; next < marked.length && (marked[next] as Marked).line < note.line; next++) {
+      const m = marked[next] as Marked;
+      const q = open.get(m.marker);
+      if (q) q.queue.push(m);
+      else open.set(m.marker, { queue: [m], head: 0 });
+      openCount++;
+    }
+    const firstOpen = (marker: string) => {
+      const q = open.get(marker);
+      return q && q.head < q.queue.length ? q : undefined;
+    };
+    const from = note.marker
+      ? firstOpen(note.marker)
+      : openCount === 1
+        ? [...open.keys()].map(firstOpen).find((q) => q !== undefined)
         : undefined;
+    const target = from?.queue[from.head];
+    if (from) {
+      from.head++;
+      openCount--;
+    }
     if (!target) {
       unplaced.push({
         line: note.line,

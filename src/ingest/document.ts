@@ -40,8 +40,9 @@ function endsTerminal(text: string): boolean {
 
 /** Prose paragraphs outside tables; a paragraph cut by a page header is re-joined. */
 function prose(lines: readonly Line[], used: Set<number>): RegionParagraph[] {
-  const out: RegionParagraph[] = [];
-  let cur: RegionParagraph | undefined;
+  // A paragraph's lines are joined once, at the end: joining at every line is quadratic in its length.
+  const out: (RegionParagraph & { parts: string[] })[] = [];
+  let cur: (typeof out)[number] | undefined;
   for (const ln of lines) {
     if (ln.region === "criteria" || used.has(ln.no)) {
       cur = undefined;
@@ -55,19 +56,25 @@ function prose(lines: readonly Line[], used: Set<number>): RegionParagraph[] {
     const text = finishText(ln.text);
     if (text === "") continue;
     if (cur && cur.region === ln.region) {
-      cur.text = collapse(`${cur.text} ${text}`);
+      cur.parts.push(text);
       continue;
     }
     const last = out[out.length - 1];
-    if (ln.pageBreakBefore && last && last.region === ln.region && !endsTerminal(last.text)) {
-      last.text = collapse(`${last.text} ${text}`);
+    if (
+      ln.pageBreakBefore &&
+      last &&
+      last.region === ln.region &&
+      !endsTerminal(last.parts.at(-1) as string)
+    ) {
+      last.parts.push(text);
       cur = last;
       continue;
     }
-    cur = { text, line: ln.no, region: ln.region };
+    cur = { text, line: ln.no, region: ln.region, parts: [text] };
     out.push(cur);
   }
-  return out;
+  // The parts are finished text (trimmed, white space collapsed): their join is collapsed already.
+  return out.map(({ parts, ...p }) => ({ ...p, text: parts.join(" ") }));
 }
 
 const REFER_SPLIT = /(?=\bRefer to\b)/;

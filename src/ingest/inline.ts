@@ -97,6 +97,15 @@ function decodeEntities(s: string): string {
 const TAGS =
   /<\/?(?:b|i|u|em|strong|span|font|sub|sup|s|strike|del|ins|mark|small|big|p|a|div|code|br|hr)\b[^<>]{0,200}>/gi;
 
+/**
+ * Drops Word bookmarks (`[bookmark: …]`). Only up to the last `]`: past it, every unclosed
+ * "[bookmark:" would scan to the end of the line (quadratic in a line of them).
+ */
+export function dropBookmarks(s: string): string {
+  const end = s.lastIndexOf("]") + 1;
+  return end === 0 ? s : s.slice(0, end).replace(/\[bookmark:[^\]]*\]/gi, "") + s.slice(end);
+}
+
 /** Emphasis stripping is quadratic in the worst case; beyond this length a line is prose anyway. */
 const MAX_EMPHASIS_LINE = 5000;
 
@@ -107,7 +116,7 @@ const MAX_EMPHASIS_LINE = 5000;
  */
 export function cleanInline(input: string): string {
   let s = input;
-  if (s.includes("[bookmark")) s = s.replace(/\[bookmark:[^\]]*\]/gi, "");
+  if (s.includes("[bookmark")) s = dropBookmarks(s);
   if (s.includes("\\")) s = s.replace(/\\\\/g, ESC_BS).replace(/\\\$/g, ESC_DOLLAR);
   if (s.includes("$")) {
     s = s.replace(/\$([^$\n]{1,200})\$/g, (m, inner: string) => (isMath(inner) ? convertMath(inner) : m));
@@ -138,8 +147,9 @@ export function cleanInline(input: string): string {
   if (s.includes("*") || s.includes("_")) s = stripEmphasis(s);
   s = s
     .replace(/[\u00a0\u2007\u202f\u200b\ufeff]/g, " ")
-    .replace(/\s+([®™©])/g, "$1")
     .replace(/\s+/g, " ")
+    // After the collapse: on a long run of spaces `\s+([®™©])` would retry at every space (quadratic).
+    .replace(/ ([®™©])/g, "$1")
     .trim();
   s = s.replaceAll(ESC_BS, "\\").replaceAll(ESC_DOLLAR, "$");
   if (/[\uF000-\uF07F]/.test(s))
@@ -147,20 +157,63 @@ export function cleanInline(input: string): string {
   return s;
 }
 
+/**
+ * An emphasis rule (opener, lazy `.*?` run, closer) and where its matches can end: `last` finds the
+ * last character of each run that a closer follows, `close` is the closer's length.
+ */
+interface EmphasisRule {
+  rule: RegExp;
+  to: string;
+  last: RegExp;
+  close: number;
+}
+
+const BOLD: EmphasisRule = {
+  rule: /\*\*(?=[^\s*])(.*?[^\s*])\*\*/g,
+  to: "$1",
+  last: /[^\s*](?=\*\*)/g,
+  close: 2,
+};
+const BOLD_UNDERSCORE: EmphasisRule = { rule: /__(?=\S)(.*?\S)__/g, to: "$1", last: /\S(?=__)/g, close: 2 };
+const ITALIC: EmphasisRule = {
+  rule: /(^|[\s([{"'“‘/-])\*(?=[^\s*])(.*?[^\s*])\*(?=$|[\s).,;:!?\]}”’'"/-])/g,
+  to: "$1$2",
+  last: /[^\s*](?=\*(?:$|[\s).,;:!?\]}”’'"/-]))/g,
+  close: 1,
+};
+const ITALIC_UNDERSCORE: EmphasisRule = {
+  rule: /(^|\s)_(?=[^\s_])(.*?[^\s_])_(?=$|[\s).,;:!?])/g,
+  to: "$1$2",
+  last: /[^\s_](?=_(?:$|[\s).,;:!?]))/g,
+  close: 1,
+};
+
+/**
+ * `s.replace(e.rule, e.to)` in linear time. An opener with no closer after it makes the lazy run scan
+ * to the end of the line, from every such opener (quadratic); so the rule is applied only up to the
+ * end of the last closer, past which no match can end. Line terminators (which `.` does not cross) cut
+ * the text into pieces replaced one by one: at a terminator the rules' `^` and `$` read as the white
+ * space it is.
+ */
+function replaceEmphasis(s: string, e: EmphasisRule): string {
+  if (/[\n\r\u2028\u2029]/.test(s))
+    return s
+      .split(/([\n\r\u2028\u2029])/)
+      .map((piece, i) => (i % 2 === 1 ? piece : replaceEmphasis(piece, e)))
+      .join("");
+  let end = -1;
+  e.last.lastIndex = 0;
+  for (let m = e.last.exec(s); m; m = e.last.exec(s)) end = m.index + 1 + e.close;
+  return end < 0 ? s : s.slice(0, end).replace(e.rule, e.to) + s.slice(end);
+}
+
 function stripEmphasis(input: string): string {
   let s = input;
   if (s.length > MAX_EMPHASIS_LINE) return s.replace(/\*\*+/g, "");
-  if (s.includes("**")) {
-    s = s
-      .replace(/\*{4,}/g, "** **")
-      .replace(/\*\*(?=[^\s*])(.*?[^\s*])\*\*/g, "$1")
-      .replace(/\*\*+/g, "");
-  }
-  if (s.includes("__")) s = s.replace(/__(?=\S)(.*?\S)__/g, "$1");
-  if (s.includes("*")) {
-    s = s.replace(/(^|[\s([{"'“‘/-])\*(?=[^\s*])(.*?[^\s*])\*(?=$|[\s).,;:!?\]}”’'"/-])/g, "$1$2");
-  }
-  if (s.includes("_")) s = s.replace(/(^|\s)_(?=[^\s_])(.*?[^\s_])_(?=$|[\s).,;:!?])/g, "$1$2");
+  if (s.includes("**")) s = replaceEmphasis(s.replace(/\*{4,}/g, "** **"), BOLD).replace(/\*\*+/g, "");
+  if (s.includes("__")) s = replaceEmphasis(s, BOLD_UNDERSCORE);
+  if (s.includes("*")) s = replaceEmphasis(s, ITALIC);
+  if (s.includes("_")) s = replaceEmphasis(s, ITALIC_UNDERSCORE);
   return s;
 }
 
@@ -170,7 +223,8 @@ function stripEmphasis(input: string): string {
  */
 export function finishText(s: string): string {
   let t = s;
-  if (t.includes("*")) t = t.replace(/(^|\s)\*+/g, "$1").replace(/\*+(?=\s|$)/g, "");
+  // `(?<!\*)`: a run of stars is tried once, not from each of its stars (quadratic on a long run).
+  if (t.includes("*")) t = t.replace(/(^|\s)\*+/g, "$1").replace(/(?<!\*)\*+(?=\s|$)/g, "");
   if (t.includes(ESC_STAR)) t = t.replaceAll(ESC_STAR, "*");
   t = t.replace(/\s+/g, " ");
   // Space left inside brackets or before a comma by dropped markup (redline deletions, superscripts).

@@ -4,7 +4,7 @@
  * (description, policy/criteria, background, coding, revision log, references, boilerplate).
  */
 
-import { cleanInline, collapse, finishText } from "./inline.js";
+import { cleanInline, collapse, dropBookmarks, finishText } from "./inline.js";
 import { parseLabel } from "./labels.js";
 
 export type Region =
@@ -114,7 +114,7 @@ export const MAX_LINE = 20000;
 
 function analyze(rawIn: string, no: number): Line {
   const cut = rawIn.length > MAX_LINE ? rawIn.slice(0, MAX_LINE) : rawIn;
-  const raw = cut.includes("[bookmark") ? cut.replace(/\[bookmark:[^\]]*\]/gi, "") : cut;
+  const raw = cut.includes("[bookmark") ? dropBookmarks(cut) : cut;
   const blank = !/\S/.test(raw);
   const line: Line = {
     no,
