@@ -46,6 +46,8 @@ interface RawItem {
   block?: boolean;
   /** A section found from its statement or heading, not from a printed label (numbered I, II, … by position). */
   synthetic?: boolean;
+  /** A lettered heading ("D. Other"): after a finished list it is the next section, not the next item. */
+  heading?: boolean;
 }
 
 /** Whether a paragraph speaks of coverage (issue 12): covered or not-covered language. */
@@ -71,6 +73,19 @@ function opensSection(cands: readonly LabelCandidate[], rest: string, indent: nu
   );
 }
 
+/** How many of `items` are synthetic sections, counted as items are added (not again per section). */
+const counted = new WeakMap<readonly RawItem[], { n: number; synthetic: number }>();
+
+function syntheticCount(items: readonly RawItem[]): number {
+  let c = counted.get(items);
+  if (!c) {
+    c = { n: 0, synthetic: 0 };
+    counted.set(items, c);
+  }
+  for (; c.n < items.length; c.n++) if (items[c.n]?.synthetic) c.synthetic++;
+  return c.synthetic;
+}
+
 function syntheticSection(text: string, ln: Line, n: number): RawItem {
   return {
     token: "",
@@ -82,6 +97,17 @@ function syntheticSection(text: string, ln: Line, n: number): RawItem {
     children: [],
     synthetic: true,
   };
+}
+
+/**
+ * The connector after an item in its list: a leaf's own ("…; or"); for an item with a nested list, the
+ * one printed after the nested list's last item ("v. …; or" then "b. …": the "or" joins a. and b.).
+ */
+function trailingJoiner(item: RawItem): "and" | "or" | undefined {
+  let it = item;
+  for (let d = 0; d < MAX_DEPTH * 4 && it.children.length > 0; d++)
+    it = it.children[it.children.length - 1] as RawItem;
+  return it.children.length === 0 ? readItem(it).joiner : undefined;
 }
 
 function readItem(item: RawItem): ReturnType<typeof criterionText> {
@@ -114,8 +140,10 @@ const MAX_DEPTH = 8;
 /** An unlabeled policy statement ("It is the policy of … that … is medically necessary when…"). */
 const STATEMENT = /\bit is the policy\b|\bmedically necessary\b|\bhas not been proven\b|\binvestigational\b/i;
 
+// Each run of white space can be read one way only: with `\s*` next to `\s*` (or `\s` inside a starred
+// group after `^\s*`), a line of spaces without a note is retried in every split (cubic in its length).
 const NOTE_START =
-  /^\s*((?:\*|\\\*|_|†|‡|\s|<\/?(?:b|i|em|strong)>)*)note\s*\d{0,2}\s*(?:\*|_|<\/?(?:b|i|em|strong)>)*\s*:/i;
+  /^\s*((?:(?:\*|\\\*|_|†|‡|<\/?(?:b|i|em|strong)>)\s*)*)note(?:\s*\d{1,2})?\s*(?:(?:\*|_|<\/?(?:b|i|em|strong)>)+\s*)?:/i;
 
 /** Recognizes a note paragraph ("*Note: …", "**Note:* …", "*\*Note:* …", "†Note: …") and its marker. */
 export function readNoteStart(ln: Line): RawNote | undefined {
@@ -135,14 +163,20 @@ export function readNoteStart(ln: Line): RawNote | undefined {
   return marker === undefined ? { texts: [body], line: ln.no } : { marker, texts: [body], line: ln.no };
 }
 
+/**
+ * White space and markers at the end. `(?<!…)`: the run is tried from its start only — from each of its
+ * characters, a long run not at the end would be scanned again and again (quadratic in its length).
+ */
+const TRAILING_MARKS = /(?<![\s*†‡])[\s*†‡]+$/;
+
 function endsTerminal(text: string): boolean {
-  const t = finishText(text).replace(/[\s*†‡]+$/, "");
+  const t = finishText(text).replace(TRAILING_MARKS, "");
   return /[.;:!?]$/.test(t);
 }
 
 /** Text that stops mid-sentence: no closing punctuation and no joiner. */
 function unfinished(text: string): boolean {
-  const t = finishText(text).replace(/[\s*†‡]+$/, "");
+  const t = finishText(text).replace(TRAILING_MARKS, "");
   return t !== "" && !/[.;:!?]$/.test(t) && !/\b(?:and|or)$/i.test(t);
 }
 
@@ -297,6 +331,9 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
       if (!cand) continue;
       let cost = seqCost(lvl, cand.value) + 0.25 * (stack.length - 1 - k);
       if (openLeadIn) cost += 4;
+      // "D. Other" after "C. …." closed a list of lettered exclusions: a heading, so the top level.
+      if (item.heading && k > 0 && prev && !unfinished(tailOf(prev.texts)) && !readItem(prev).joiner)
+        cost += 2;
       if (useIndent) cost += item.indent === lvl.indent ? -0.3 : 0.3;
       if (!best || cost < best.cost) best = { cost, k, cand };
     }
@@ -497,7 +534,7 @@ function makeGroup(item: RawItem, id: string, text: string, lead: LeadIn, ctx: C
     const cid = `${id}.${formatLabel(style, i + 1)}`;
     labelFindings(child, cid, style, ctx);
     children.push(toNode(child, cid, ctx));
-    joiners.push(child.children.length === 0 ? readItem(child).joiner : undefined);
+    joiners.push(trailingJoiner(child));
   });
   const kind = lead.found ? lead.kind : logicOf(item, id, text, joiners, ctx);
   const base = { id, label: item.token, text, line: item.line, children };
@@ -631,7 +668,7 @@ const NOTE_CONDITION =
 /** The note's circumstances as a yes/no statement, and whether it opens a reviewer's waiver. */
 export function noteMeaning(text: string): { condition: string; effect: "review" | "informational" } {
   const m = NOTE_CONDITION.exec(text) ?? /\b(?:when|if)\s+(.+)$/i.exec(text);
-  let cond = (m ? (m[1] as string) : text).replace(/[\s.;:,]+$/, "").trim();
+  let cond = (m ? (m[1] as string) : text).replace(/(?<![\s.;:,])[\s.;:,]+$/, "").trim();
   if (cond.length > 0) cond = (cond[0] as string).toUpperCase() + cond.slice(1);
   return { condition: cond, effect: REVIEW_EFFECT.test(text) ? "review" : "informational" };
 }
@@ -680,7 +717,51 @@ function markUnlabeledItems(lines: readonly Line[]): void {
   }
 }
 
+/**
+ * Word and PDF lists mark their levels by glyph (•, then o, then ▪) where the indentation is lost in
+ * extraction: within a run of bullets at one indentation, each glyph met for the first time is one level
+ * further in, as if it were indented (4 columns a level).
+ */
+function levelsByGlyph(lines: readonly Line[]): void {
+  let base = -1;
+  let ranks = new Map<string, number>();
+  for (const ln of lines) {
+    if (ln.blank || ln.pageHeader) continue;
+    if (!ln.bullet || ln.glyph === undefined) {
+      if (parseLabel(ln.text) || ln.heading || ln.regionHeading) {
+        base = -1;
+        ranks = new Map();
+      }
+      continue;
+    }
+    if (base < 0 || ln.indent < base) {
+      base = ln.indent;
+      ranks = new Map();
+    }
+    if (ln.indent !== base) continue;
+    let rank = ranks.get(ln.glyph);
+    if (rank === undefined) {
+      rank = ranks.size;
+      ranks.set(ln.glyph, rank);
+    }
+    ln.indent = base + 4 * rank;
+  }
+}
+
+/** The paragraph starting at `lines[i]` (a few lines at most): a statement may wrap before its verb. */
+function paragraphAt(lines: readonly Line[], i: number): string {
+  const parts: string[] = [];
+  for (let j = i; j < lines.length && parts.length < 4; j++) {
+    const l = lines[j] as Line;
+    if (l.pageHeader) continue;
+    if (l.blank || (j > i && (l.bullet || parseLabel(l.text)))) break;
+    parts.push(l.text);
+  }
+  return parts.join(" ");
+}
+
 export function readCriteria(lines: readonly Line[]): CriteriaResult {
+  levelsByGlyph(lines);
   markUnlabeledItems(lines);
   const findings: Finding[] = [];
   const unplaced: Unplaced[] = [];
@@ -703,7 +784,8 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
   let sinceOpener = 0;
   /** Whether a printed label opened a section (then unlabeled statements are not sections). */
   let labeledSections = false;
-  for (const ln of lines) {
+  for (let index = 0; index < lines.length; index++) {
+    const ln = lines[index] as Line;
     if (ln.regionHeading === "criteria") continue;
     if (ln.pageHeader) {
       pendingBreak = true;
@@ -755,13 +837,15 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
       items.push(item);
       cur = { kind: "item", item };
       if (opensSection(lab.candidates, lab.rest, ln.indent)) {
+        item.heading = !lab.candidates.some((c) => c.style === "roman");
         opener = item;
         sinceOpener = 0;
         labeledSections = true;
       } else sinceOpener++;
       continue;
     }
-    if (cur === null && (STATEMENT.test(text) || statesCoverage(text))) {
+    const para = blankBefore || cur === null ? paragraphAt(lines, index) : text;
+    if (cur === null && (STATEMENT.test(para) || statesCoverage(para))) {
       lead = { texts: [text], line: ln.no, indent: ln.indent };
       cur = { kind: "lead", lead };
       continue;
@@ -772,11 +856,11 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
       opener?.synthetic &&
       sinceOpener > 0 &&
       !ln.bullet &&
-      (STATEMENT.test(text) || statesCoverage(text))
+      (STATEMENT.test(para) || statesCoverage(para))
     ) {
       // Another coverage statement after a list, in a document without printed section labels: the
       // next section (I, II, … by position).
-      const item = syntheticSection(text, ln, items.filter((i) => i.synthetic).length + 1);
+      const item = syntheticSection(text, ln, syntheticCount(items) + 1);
       items.push(item);
       cur = { kind: "item", item };
       opener = item;
@@ -841,8 +925,8 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
         continue;
       }
     }
-    if (cur?.kind === "item" && ln.bullet && !brk) {
-      const owner = bulletOwner(cur.item, ln.indent);
+    if (cur?.kind === "item" && ln.bullet) {
+      const owner = bulletOwner(cur.item, ln.indent) ?? earlierBulletOwner(items, ln.indent);
       if (owner) {
         const item: RawItem = {
           token: "",
@@ -947,10 +1031,26 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult {
  * tree lacks, so that section is uncertain too; every uncertain section is reported by lint.
  */
 function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findings: Finding[]): void {
+  // The unplaced text by line, each section's found by binary search (not by a filter per section).
+  const byLine = unplaced.map((u, k) => ({ line: u.line, k })).sort((a, b) => a.line - b.line || a.k - b.k);
+  const firstAfter = (line: number) => {
+    let lo = 0;
+    let hi = byLine.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((byLine[mid] as { line: number }).line > line) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
   sections.forEach((s, i) => {
     if (!s.tree) return;
     const end = sections[i + 1]?.line ?? Number.POSITIVE_INFINITY;
-    const inside = unplaced.filter((u) => u.line > s.line && u.line < end);
+    // In the order they were reported: `u.line > s.line && u.line < end` (lines are whole numbers).
+    const inside = byLine
+      .slice(firstAfter(s.line), firstAfter(end - 1))
+      .sort((a, b) => a.k - b.k)
+      .map(({ k }) => unplaced[k] as Unplaced);
     if (inside.length > 0) {
       const lines = inside.slice(0, 5).map((u) => u.line);
       s.uncertain ??= [];
@@ -970,6 +1070,21 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
 }
 
 /**
+ * A bullet that comes back out of a nested labeled list ("• X with: a. … e. …" then "• Y"): a sibling
+ * of the latest bullet printed at the same indentation, under that bullet's lead-in. The search stops
+ * at the section (or block) the bullet would leave.
+ */
+function earlierBulletOwner(items: readonly RawItem[], indent: number): RawItem | undefined {
+  for (let i = items.length - 1; i >= 0 && items.length - i <= 500; i--) {
+    const it = items[i] as RawItem;
+    if (it.block || it.synthetic || (it.heading && !it.bulletOf)) return undefined;
+    if (it.bulletOf && it.indent === indent) return it.bulletOf;
+    if (it.bulletOf && it.indent < indent) return undefined;
+  }
+  return undefined;
+}
+
+/**
  * The item an unlabeled bullet after `prev` is listed under: `prev` itself when its text is a lead-in
  * ("… the following:"), a bullet's own lead-in for a sibling, or none (the bullet is not a criterion).
  */
@@ -981,6 +1096,10 @@ function bulletOwner(prev: RawItem, indent: number): RawItem | undefined {
   if (leads && indent > prev.indent) return prev;
   let owner: RawItem = prev.bulletOf;
   while (owner.bulletOf && indent < prev.indent && indent <= owner.indent) owner = owner.bulletOf;
+  // Further out than a labeled lead-in the bullets were nested under: not its bullet (an earlier
+  // bullet at this indentation, if any, is the sibling — see earlierBulletOwner).
+  if (!owner.bulletOf && indent < prev.indent && indent < owner.indent && !owner.synthetic && !owner.block)
+    return undefined;
   return owner;
 }
 

@@ -35,6 +35,10 @@ export interface Line {
   hasTab: boolean;
   /** A running page header or footer (`CLINICAL POLICY`, the title repeated, `Page 2 of 9`). */
   pageHeader: boolean;
+  /** The bullet glyph as printed (`•`, `o`, U+F0B7 …): Word marks list levels by glyph as well as indent. */
+  glyph?: string;
+  /** A form feed stood on this line (a page break from a PDF extraction). */
+  formFeed?: boolean;
   /** The first content line after a page header: text here may continue what the page cut off. */
   pageBreakBefore: boolean;
   /** The region heading this line is, when it is one. */
@@ -57,7 +61,7 @@ const HEADINGS: [RegExp, Region][] = [
     "criteria",
   ],
   [
-    /^(?:background(?: and rationale)?|rationale|clinical evidence|summary of evidence|scientific background|evidence review|discussion|professional societies|clinical practice guidelines|u\.s\. food and drug administration(?: \(fda\))?|fda|analysis of evidence)$/,
+    /^(?:(?:general )?background(?: and rationale)?|rationale|clinical evidence|summary of evidence|scientific background|evidence review|discussion|professional societies|clinical practice guidelines|u\.s\. food and drug administration(?: \(fda\))?|fda|analysis of evidence)$/,
     "background",
   ],
   [
@@ -113,7 +117,10 @@ const BULLET_ALONE = /^(?:[-+•▪◦●○■□▫➢►▸‣⁃∙·–]|[\
 export const MAX_LINE = 20000;
 
 function analyze(rawIn: string, no: number): Line {
-  const cut = rawIn.length > MAX_LINE ? rawIn.slice(0, MAX_LINE) : rawIn;
+  const capped = rawIn.length > MAX_LINE ? rawIn.slice(0, MAX_LINE) : rawIn;
+  // A form feed is a page break from a PDF extraction: layout, not text.
+  const formFeed = capped.includes("\f");
+  const cut = formFeed ? capped.replaceAll("\f", "") : capped;
   const raw = cut.includes("[bookmark") ? dropBookmarks(cut) : cut;
   const blank = !/\S/.test(raw);
   const line: Line = {
@@ -130,6 +137,7 @@ function analyze(rawIn: string, no: number): Line {
     pageBreakBefore: false,
     region: "header",
   };
+  if (formFeed) line.formFeed = true;
   if (blank) return line;
   if (PIPE_ROW.test(raw)) {
     // A markdown pipe table row is a table row like a tab-separated one; its |---| rule is spacing.
@@ -157,6 +165,7 @@ function analyze(rawIn: string, no: number): Line {
   const b = BULLET.exec(body);
   if (b && !/^[-*]{3,}\s*$/.test(body)) {
     line.bullet = true;
+    line.glyph = b[0].trim();
     body = body.slice(b[0].length);
   } else if (BULLET_ALONE.test(body)) {
     line.bullet = true;
@@ -207,6 +216,82 @@ export function readLines(rawLines: readonly string[]): Document {
       : { lines, title, titleLine };
 }
 
+/** "Page 3 of 12", "Page 3", "- 3 -", "3 | Page", "3 of 12": a printed page number. */
+const PAGE_NUMBER =
+  /^(?:page\s+\d{1,4}(?:\s+of\s+\d{1,4})?|-\s*\d{1,4}\s*-|\d{1,4}\s*\|\s*page|\d{1,4}\s+of\s+\d{1,4})$/i;
+/** A footer line that ends with its page number ("Stoglo Injection Page 1 of 2"). */
+const ENDS_PAGE_NUMBER = /\bpage\s+\d{1,4}\s+of\s+\d{1,4}$/i;
+
+/**
+ * Running headers and footers in any layout (issue 12): lines that come back at two or more page breaks
+ * (a form feed or a printed page number), within a few lines of them, are page furniture ("Proprietary
+ * information of …", the policy title, "Medical Coverage Policy"). Found by counting, in linear time; a
+ * list item or bullet is never furniture.
+ */
+function markRepeatedFurniture(lines: Line[]): void {
+  const anchors: number[] = [];
+  lines.forEach((ln, i) => {
+    const t = ln.blank ? "" : norm(ln.text);
+    const page = !ln.blank && (PAGE_NUMBER.test(t) || (t.length <= 160 && ENDS_PAGE_NUMBER.test(t)));
+    if (page) ln.pageHeader = true;
+    if (page || ln.formFeed) anchors.push(i);
+  });
+  const WINDOW = 4;
+  // A page number and the form feed a few lines from it are one page break: [first, last] anchor.
+  const breaks: [number, number][] = [];
+  for (const a of anchors) {
+    const b = breaks[breaks.length - 1];
+    if (b && a - b[1] <= WINDOW) b[1] = a;
+    else breaks.push([a, a]);
+  }
+  if (breaks.length < 2) return;
+  /**
+   * normalized text → where it was seen: per break, its position (side and distance in content lines).
+   * Furniture stands at the same position at two breaks; a criterion that happens to fall near two
+   * breaks does not. The top of the document (the first page's header) matches any position.
+   */
+  const seen = new Map<string, { lines: Set<number>; at: Map<number, Set<string>> }>();
+  const candidates: [number, string][] = [];
+  const visit = (j: number, brk: number, sig: string): number => {
+    const ln = lines[j] as Line;
+    if (ln.blank) return 0;
+    if (ln.bullet || ln.text.length > 200 || parseLabel(ln.text)) return 1;
+    const key = norm(ln.text);
+    const rec = seen.get(key) ?? { lines: new Set<number>(), at: new Map<number, Set<string>>() };
+    seen.set(key, rec);
+    rec.lines.add(j);
+    const sigs = rec.at.get(brk) ?? new Set<string>();
+    rec.at.set(brk, sigs);
+    sigs.add(sig);
+    candidates.push([j, key]);
+    return 1;
+  };
+  let n = 0;
+  for (let j = 0; j < lines.length && n < 2 * WINDOW; j++) n += visit(j, -1, "top");
+  breaks.forEach(([first, last], b) => {
+    let k = 0;
+    for (let j = first - 1; j >= 0 && k < WINDOW; j--) k += visit(j, b, `b${k}`);
+    k = 0;
+    // Lines between (and on) the break's anchors: a form feed may stand on the header's own line.
+    for (let j = first; j <= last; j++) if (!(lines[j] as Line).pageHeader) k += visit(j, b, `i${k}`);
+    k = 0;
+    for (let j = last + 1; j < lines.length && k < WINDOW; j++) k += visit(j, b, `a${k}`);
+  });
+  const furniture = new Set<string>();
+  for (const [key, rec] of seen) {
+    if (rec.lines.size < 2) continue;
+    const count = new Map<string, number>();
+    for (const [brk, sigs] of rec.at) {
+      if (brk < 0) continue;
+      for (const sig of sigs) count.set(sig, (count.get(sig) ?? 0) + 1);
+    }
+    const others = [...rec.at.keys()].filter((b) => b >= 0).length;
+    if ([...count.values()].some((c) => c >= 2) || (rec.at.has(-1) && others >= 1 && breaks.length <= 2))
+      furniture.add(key);
+  }
+  for (const [j, key] of candidates) if (furniture.has(key)) (lines[j] as Line).pageHeader = true;
+}
+
 function markPageHeaders(lines: Line[], knownTitle: string | undefined, titleLine: number | undefined): void {
   let title = knownTitle === undefined ? undefined : norm(knownTitle);
   let afterClinical = false;
@@ -252,6 +337,7 @@ function markPageHeaders(lines: Line[], knownTitle: string | undefined, titleLin
     }
     afterClinical = false;
   }
+  markRepeatedFurniture(lines);
   let pending = false;
   for (const ln of lines) {
     if (ln.pageHeader) {
@@ -264,14 +350,62 @@ function markPageHeaders(lines: Line[], knownTitle: string | undefined, titleLin
   }
 }
 
+/**
+ * A heading the vocabulary does not know: a short standalone line in title or capital case, without
+ * closing punctuation, label or bullet ("General Background", "OVERVIEW", "POLICY REFERENCE TABLE").
+ */
+function unknownHeading(lines: readonly Line[], i: number): boolean {
+  const ln = lines[i] as Line;
+  if (ln.bullet || ln.hasTab || ln.linkOnly || ln.pageHeader) return false;
+  const t = finishText(ln.text);
+  if (t.length < 3 || t.length > 60 || /[.;,:!?)]$/.test(t) || !/^[A-Z]/.test(t) || parseLabel(t))
+    return false;
+  const words = t.split(/\s+/);
+  if (words.length > 8) return false;
+  const caps = words.filter(
+    (w) => /^[A-Z0-9&/(]/.test(w) || /^(?:of|and|or|the|for|in|to|a|an|with|on)$/.test(w),
+  );
+  if (caps.length !== words.length) return false;
+  const prev = lines[i - 1];
+  const next = lines[i + 1];
+  return ln.heading || ((!prev || prev.blank || prev.pageHeader) && (!next || next.blank || next.pageHeader));
+}
+
+/** The next content line after `i`. */
+function nextContent(lines: readonly Line[], i: number): Line | undefined {
+  for (let j = i + 1; j < lines.length; j++) {
+    const l = lines[j] as Line;
+    if (!l.blank && !l.pageHeader) return l;
+  }
+  return undefined;
+}
+
+/** Words of a coverage statement: a heading before one is a sub-heading of the criteria, not their end. */
+const STATES_COVERAGE =
+  /\b(?:medically necessary|reasonable and necessary|covered|coverage|investigational|experimental|unproven|not proven|criteria|the following)\b/i;
+
 function assignRegions(lines: Line[]): void {
   let region: Region = "header";
-  for (const ln of lines) {
+  for (let i = 0; i < lines.length; i++) {
+    const ln = lines[i] as Line;
     if (!ln.blank && !ln.pageHeader && !ln.hasTab && !ln.linkOnly) {
       const h = knownHeading(ln.text);
       if (h) {
         region = h;
         ln.regionHeading = h;
+      } else if (region !== "header" && unknownHeading(lines, i)) {
+        // Not in the vocabulary: outside the criteria it starts a named part; inside them it is a
+        // sub-heading (or a sub-policy's title) when a list item or a statement follows, else it ends
+        // them. Either way its text is kept (issue 12: nothing vanishes).
+        const next = nextContent(lines, i);
+        const continues =
+          region === "criteria" &&
+          next !== undefined &&
+          (parseLabel(next.text) !== undefined || next.bullet || STATES_COVERAGE.test(next.text));
+        if (!continues) {
+          region = "other";
+          ln.regionHeading = "other";
+        }
       }
     }
     ln.region = region;

@@ -422,9 +422,13 @@ function projectNode(n: CriterionNode): ExpNode {
 /** An ingested version in the shape of {@link Expected} (group lead-in texts and conditions left out). */
 export function projectVersion(v: PolicyVersion): Expected {
   return {
-    sections: v.sections.map((s) =>
-      s.tree ? { id: s.id, kind: s.kind, tree: projectNode(s.tree) } : { id: s.id, kind: s.kind },
-    ),
+    // A titled paragraph with no coverage statement and no criteria (CMS "A. General", "D. Other") is
+    // read as a section of kind `other` with no tree: it decides nothing, so it is not compared.
+    sections: v.sections
+      .filter((s) => s.tree || s.kind !== "other")
+      .map((s) =>
+        s.tree ? { id: s.id, kind: s.kind, tree: projectNode(s.tree) } : { id: s.id, kind: s.kind },
+      ),
     subPolicies: (v.subPolicies ?? []).map((sp) => ({ id: sp.id, title: sp.title })),
   };
 }
