@@ -13,6 +13,7 @@ import type {
   LabelStyle,
   Section,
   SectionKind,
+  SubPolicy,
   Unplaced,
 } from "../model/index.js";
 import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
@@ -751,16 +752,101 @@ function levelsByGlyph(lines: readonly Line[]): void {
 /** The paragraph starting at `lines[i]` (a few lines at most): a statement may wrap before its verb. */
 function paragraphAt(lines: readonly Line[], i: number): string {
   const parts: string[] = [];
-  for (let j = i; j < lines.length && parts.length < 4; j++) {
+  let furniture = false;
+  for (let j = i; j < lines.length && parts.length < 4 && j < i + 40; j++) {
     const l = lines[j] as Line;
-    if (l.pageHeader) continue;
-    if (l.blank || (j > i && (l.bullet || parseLabel(l.text)))) break;
+    if (l.pageHeader) {
+      furniture = true;
+      continue;
+    }
+    if (l.blank) {
+      // A blank line ends the paragraph, unless a page break follows it (the paragraph goes on after it).
+      let k = j + 1;
+      while (k < lines.length && (lines[k] as Line).blank) k++;
+      if ((lines[k] as Line | undefined)?.pageHeader) continue;
+      if (furniture) continue;
+      break;
+    }
+    furniture = false;
+    if (j > i && (l.bullet || parseLabel(l.text))) break;
     parts.push(l.text);
   }
   return parts.join(" ");
 }
 
-export function readCriteria(lines: readonly Line[]): CriteriaResult {
+/**
+ * A titled sub-policy's title (Centene CP.MP.239: "Cervical Disc Arthroplasty", then I., II. again): a
+ * short standalone line without closing punctuation, label or bullet, whose next content is "I.".
+ */
+function subPolicyTitle(lines: readonly Line[], i: number): boolean {
+  const ln = lines[i] as Line;
+  if (ln.blank || ln.bullet || ln.pageHeader || ln.regionHeading || ln.linkOnly || ln.hasTab) return false;
+  const t = finishText(ln.text);
+  if (t.length < 3 || t.length > 120 || /[.;:,]$/.test(t) || !/^[A-Z]/.test(t) || parseLabel(t)) return false;
+  if (STATEMENT.test(t) || statesCoverage(t)) return false;
+  for (let j = i + 1; j < lines.length; j++) {
+    const next = lines[j] as Line;
+    if (next.blank || next.pageHeader) continue;
+    const lab = parseLabel(next.text);
+    return lab !== undefined && lab.candidates.some((c) => c.style === "roman" && c.value === 1);
+  }
+  return false;
+}
+
+/** Ids of a sub-policy's sections and criteria, prefixed `S<n>.` (issue 12 id scheme). */
+function prefixIds(section: Section, p: string): void {
+  const visit = (n: CriterionNode): void => {
+    n.id = `${p}.${n.id}`;
+    if (n.kind === "ref") {
+      n.target = `${p}.${n.target}`;
+      return;
+    }
+    if (n.note) n.note.id = `${p}.${n.note.id}`;
+    if (n.kind !== "leaf") for (const c of n.children) visit(c);
+  };
+  section.id = `${p}.${section.id}`;
+  if (section.tree) visit(section.tree);
+}
+
+/**
+ * Reads the criteria region (SPEC 1.3, issue 12). Where it holds two or more titled sub-policies whose
+ * sections restart at "I.", each is read on its own and its ids are prefixed `S1.`, `S2.`, … by position.
+ */
+export function readCriteria(lines: readonly Line[]): CriteriaResult & { subPolicies: SubPolicy[] } {
+  const titles: number[] = [];
+  for (let i = 0; i < lines.length; i++) if (subPolicyTitle(lines, i)) titles.push(i);
+  if (titles.length < 2) return { ...readChunk(lines), subPolicies: [] };
+  const out: CriteriaResult & { subPolicies: SubPolicy[] } = {
+    sections: [],
+    findings: [],
+    unplaced: [],
+    referParagraphs: [],
+    subPolicies: [],
+  };
+  const head = readChunk(lines.slice(0, titles[0]));
+  out.findings.push(...head.findings);
+  out.unplaced.push(...head.unplaced);
+  out.referParagraphs.push(...head.referParagraphs);
+  for (const s of head.sections) out.sections.push(s);
+  titles.forEach((t, k) => {
+    const title = lines[t] as Line;
+    const id = `S${k + 1}`;
+    out.subPolicies.push({ id, title: finishText(title.text), line: title.no });
+    const r = readChunk(lines.slice(t + 1, titles[k + 1] ?? lines.length));
+    for (const s of r.sections) {
+      prefixIds(s, id);
+      s.subPolicy = id;
+      out.sections.push(s);
+    }
+    for (const f of r.findings)
+      out.findings.push(f.criterion ? { ...f, criterion: `${id}.${f.criterion}` } : f);
+    out.unplaced.push(...r.unplaced);
+    out.referParagraphs.push(...r.referParagraphs);
+  });
+  return out;
+}
+
+function readChunk(lines: readonly Line[]): CriteriaResult {
   levelsByGlyph(lines);
   markUnlabeledItems(lines);
   const findings: Finding[] = [];

@@ -13,7 +13,7 @@ import {
   type Unplaced,
 } from "../model/index.js";
 import { type Paragraph, readCriteria } from "./criteria.js";
-import { collapse, finishText } from "./inline.js";
+import { collapse, execUpTo, finishText } from "./inline.js";
 import { type Line, MAX_LINE, type Region, readLines } from "./lines.js";
 import { isoOf, monthOf, parseDate, readCodeMarker, readTables } from "./tables.js";
 
@@ -85,7 +85,7 @@ export function readCrossReference(sentence: string, line: number): CrossReferen
   const m = new RegExp(`^Refer to (?:the )?(${POLICY_ID.source})\\s+(.+?)\\s*$`).exec(sentence.trim());
   if (!m) return undefined;
   const target = m[1] as string;
-  const rest = (m[2] as string).replace(/[.\s]+$/, "");
+  const rest = (m[2] as string).replace(/(?<![.\s])[.\s]+$/, ""); // (?<!…): each run tried once
   const sub =
     /^(.*?)\s+for\s+(?:requests? (?:for|of)|criteria (?:for|on|of)|coverage (?:of|for)|information (?:on|about))\s+(.+)$/i.exec(
       rest,
@@ -142,6 +142,27 @@ function readReferences(lines: readonly Line[], used: Set<number>): string[] {
     .filter((r) => r !== "");
 }
 
+/**
+ * `/adapted for use by[^(:]*\(([^)]+)\)/i.exec(text)?.[1]`, reading the text once: every "adapted for
+ * use by" before the same "(" or ":" fails alike (the regex would try each one up to it: quadratic).
+ */
+function adaptedForUseBy(text: string): string | undefined {
+  const start = /adapted for use by/gi;
+  const stops = /[(:]/g;
+  for (let m = start.exec(text); m; m = start.exec(text)) {
+    stops.lastIndex = start.lastIndex;
+    const stop = stops.exec(text);
+    if (!stop) return undefined;
+    if (stop[0] === "(") {
+      const close = text.indexOf(")", stop.index + 1);
+      if (close < 0) return undefined;
+      if (close > stop.index + 1) return text.slice(stop.index + 1, close);
+    }
+    start.lastIndex = stop.index + 1;
+  }
+  return undefined;
+}
+
 function readPlan(lines: readonly Line[], statements: string[], log: RevisionEntry[]): string {
   for (const ln of lines) {
     if (ln.region !== "header" || ln.blank) continue;
@@ -150,16 +171,20 @@ function readPlan(lines: readonly Line[], statements: string[], log: RevisionEnt
   }
   for (const e of log) {
     const m =
-      /adapted for use by[^(:]*\(([^)]+)\)/i.exec(e.description) ??
-      /adapted for use by (?:the )?([A-Z][\w&.' ]+?)(?:\s+(?:for|in|on)\b|[:.,;]|$)/.exec(e.description);
-    if (m) return collapse(m[1] as string);
+      adaptedForUseBy(e.description) ??
+      /adapted for use by (?:the )?([A-Z][\w&.' ]+?)(?:\s+(?:for|in|on)\b|[:.,;]|$)/.exec(e.description)?.[1];
+    if (m) return collapse(m);
   }
   for (const s of statements) {
-    const m = /\bpolicy of (?:the )?(?:health plans? affiliated with |all )?(.+?)(?:'s)? that\b/i.exec(s);
+    const m = execUpTo(
+      /\bpolicy of (?:the )?(?:health plans? affiliated with |all )?(.+?)(?:'s)? that\b/i,
+      / that\b/gi,
+      s,
+    );
     if (m) return collapse((m[1] as string).replace(/[®™]/g, ""));
   }
   for (const ln of lines) {
-    const m = /©\s*\d{4}\s+(.+?)\.\s+All rights reserved/i.exec(ln.text);
+    const m = execUpTo(/©\s*\d{4}\s+(.+?)\.\s+All rights reserved/i, /\.\s+All rights reserved/gi, ln.text);
     if (m) return collapse((m[1] as string).replace(/[®™]/g, ""));
   }
   return "";
@@ -332,6 +357,7 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
     identity,
     description: description.join("\n\n"),
     sections: crit.sections,
+    ...(crit.subPolicies.length > 0 ? { subPolicies: crit.subPolicies } : {}),
     crossReferences,
     codeTables: tables.codeTables,
     codeMarkers: tables.codeMarkers,

@@ -68,11 +68,8 @@ function run(family: Family, seed: number, size: number): void {
 }
 
 describe("generality: random policy trees in every format family read back to the same tree", () => {
-  // Not yet met (issue 12 left open): Centene sub-policies that restart numbering, CMS bullets after a
-  // nested list, commercial connectors after a nested list, and glyph documents' running footers are
-  // not read back yet. Each family still runs and prints its first counterexample.
   for (const family of FAMILIES) {
-    it(family, { todo: "the parser does not yet read every shape of this family back" }, () => {
+    it(family, () => {
       fc.assert(
         fc.property(
           fc.integer({ min: 0, max: 0x7fffffff }),

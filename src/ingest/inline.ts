@@ -290,6 +290,18 @@ export function criterionText(raw: string): { text: string; marker?: string; joi
   };
 }
 
+/**
+ * `re.exec(text)` for a pattern whose matches end with a lazy run and then `end` (a global pattern): on
+ * the text up to the end of its last `end`, past which no match can end. There a start of the pattern
+ * with no `end` after it would make the lazy run scan to the end of the text, from each start.
+ */
+export function execUpTo(re: RegExp, end: RegExp, text: string): RegExpExecArray | null {
+  let to = -1;
+  end.lastIndex = 0;
+  for (let m = end.exec(text); m; m = end.exec(text)) to = m.index + m[0].length;
+  return to < 0 ? null : re.exec(text.slice(0, to));
+}
+
 export function collapse(s: string): string {
   return s.replace(/\s+/g, " ").trim();
 }

@@ -5,6 +5,8 @@
  * above criteria for the preliminary trial are met").
  */
 
+import { execUpTo } from "./inline.js";
+
 export type GroupKind = "all" | "any" | "none" | "atLeast";
 
 export interface LeadIn {
@@ -108,12 +110,14 @@ const CONNECTORS = /\s(?:when|where|if|that includes?|which includes?|who (?:has
 const NEAR_CONNECTORS = /(?:,?\s+and|\s+with|\s+including)\s*$/i;
 
 const REF = /\b(?:the )?above criteria (?:for|in|of) (?:the )?(.+?) (?:are|is|have been|has been) met\b/i;
+/** Where a match of REF ends (see `execUpTo`). */
+const REF_END = / (?:are|is|have been|has been) met\b/gi;
 const REF_SECTION =
   /\b(?:the )?criteria (?:in|of|for) section ([IVX]{1,6}) (?:above )?(?:are|is|have been|has been) met\b/i;
 
 function tidyCondition(s: string): string | undefined {
   const t = s
-    .replace(/[\s,;:]+$/, "")
+    .replace(/(?<![\s,;:])[\s,;:]+$/, "") // (?<!…): each run tried once, not from each character
     .replace(/^[\s,;:]+/, "")
     .trim();
   return t.length >= 2 ? t : undefined;
@@ -127,7 +131,7 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
   const q = findQuantifier(text);
   const out: LeadIn = q ? { kind: q.kind, found: true } : { kind: "all", found: false };
   if (q?.n !== undefined) out.n = q.n;
-  const ref = REF.exec(text);
+  const ref = execUpTo(REF, REF_END, text);
   const refSec = ref ? null : REF_SECTION.exec(text);
   if (ref) {
     out.refSubject = (ref[1] as string).trim();

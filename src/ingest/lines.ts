@@ -255,7 +255,15 @@ function markRepeatedFurniture(lines: Line[]): void {
   const visit = (j: number, brk: number, sig: string): number => {
     const ln = lines[j] as Line;
     if (ln.blank) return 0;
-    if (ln.bullet || ln.text.length > 200 || parseLabel(ln.text)) return 1;
+    // List items, sentences that continue ("who meets…") and lead-ins ("…criteria:") are text.
+    if (
+      ln.bullet ||
+      ln.text.length > 200 ||
+      parseLabel(ln.text) ||
+      /^[a-z]/.test(ln.text) ||
+      /:\s*$/.test(ln.text)
+    )
+      return 1;
     const key = norm(ln.text);
     const rec = seen.get(key) ?? { lines: new Set<number>(), at: new Map<number, Set<string>>() };
     seen.set(key, rec);

@@ -42,7 +42,7 @@ function rowsOf(lines: readonly Line[]): Map<number, Row> {
       i++;
       continue;
     }
-    const raw = ln.raw.replace(/\s+$/, "");
+    const raw = ln.raw.trimEnd(); // not /\s+$/: it rescans every run of spaces from each space
     if (SINGLE_CELL.test(ln.raw)) {
       let j = i;
       const cells: string[] = [];
@@ -160,6 +160,8 @@ export function readTables(lines: readonly Line[]): TablesResult {
   let clean = false;
   let heading: { text: string; coverage: CodeCoverage } | undefined;
   let skipUntil = -1;
+  /** Rows continued by later rows: their descriptions are joined once, at the end (not per row). */
+  const more: More = new Map();
   for (let i = 0; i < lines.length; i++) {
     const ln = lines[i] as Line;
     if (ln.region === "criteria") {
@@ -212,8 +214,8 @@ export function readTables(lines: readonly Line[]): TablesResult {
       continue;
     }
     clean = true;
-    if (cur?.kind === "code") codeRow(cur.table, row, out);
-    else if (cur?.kind === "log") logRow(cur, row, out);
+    if (cur?.kind === "code") codeRow(cur.table, row, out, more);
+    else if (cur?.kind === "log") logRow(cur, row, out, more);
     else if (ln.region === "coding" || ln.region === "log")
       out.unplaced.push({
         line: row.line,
@@ -221,10 +223,21 @@ export function readTables(lines: readonly Line[]): TablesResult {
         reason: "table row outside a known table",
       });
   }
+  for (const [target, parts] of more)
+    target.description = collapse(`${target.description} ${parts.join(" ")}`);
   return out;
 }
 
-function codeRow(table: CodeTable, row: Row, out: TablesResult): void {
+/** Descriptions continued by later rows, and the (collapsed) text that continues each. */
+type More = Map<{ description: string }, string[]>;
+
+function continueDescription(more: More, target: { description: string }, text: string): void {
+  const parts = more.get(target);
+  if (parts) parts.push(text);
+  else more.set(target, [text]);
+}
+
+function codeRow(table: CodeTable, row: Row, out: TablesResult, more: More): void {
   const first = (row.cells[0] ?? "").trim();
   const desc = collapse(
     row.cells
@@ -246,7 +259,7 @@ function codeRow(table: CodeTable, row: Row, out: TablesResult): void {
   }
   const last = table.rows[table.rows.length - 1];
   if (first === "" && desc !== "" && last) {
-    last.description = collapse(`${last.description} ${desc}`);
+    continueDescription(more, last, desc);
     return;
   }
   if (desc === "" && first === "") return;
@@ -257,7 +270,7 @@ function codeRow(table: CodeTable, row: Row, out: TablesResult): void {
   });
 }
 
-function logRow(cur: Extract<Current, { kind: "log" }>, row: Row, out: TablesResult): void {
+function logRow(cur: Extract<Current, { kind: "log" }>, row: Row, out: TablesResult, more: More): void {
   const cell = (k: number) => (k >= 0 ? finishText(row.cells[k] ?? "") : "");
   const description = finishText(row.cells[0] ?? "");
   const revRaw = cell(cur.revCol);
@@ -265,8 +278,7 @@ function logRow(cur: Extract<Current, { kind: "log" }>, row: Row, out: TablesRes
   const effRaw = cell(cur.effCol);
   if (revRaw === "" && apprRaw === "" && effRaw === "") {
     // A description continued after a page break (its dates are on the row it started on).
-    if (description !== "" && cur.last)
-      cur.last.description = collapse(`${cur.last.description} ${description}`);
+    if (description !== "" && cur.last) continueDescription(more, cur.last, description);
     else if (description !== "")
       out.unplaced.push({ line: row.line, text: description, reason: "revision log row without dates" });
     return;
