@@ -47,6 +47,8 @@ interface RawItem {
   block?: boolean;
   /** A section found from its statement or heading, not from a printed label (numbered I, II, … by position). */
   synthetic?: boolean;
+  /** A requirement paragraph: a criterion of this item (or section), after its list (issue 12). */
+  paraOf?: RawItem;
   /** A lettered heading ("D. Other"): after a finished list it is the next section, not the next item. */
   heading?: boolean;
 }
@@ -292,6 +294,11 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
   const stack: Level[] = [];
   const useIndent = items.some((i) => i.indent > 0);
   for (const item of items) {
+    if (item.paraOf) {
+      item.paraOf.children.push(item);
+      prev = item;
+      continue;
+    }
     if (item.block) {
       // A further list of the open section: a child of the section, with a level of its own below which
       // its items restart (the level's style matches no printed label, so nothing joins it as a sibling).
@@ -428,6 +435,8 @@ const NOT_COVERED =
  * language, cannot be read safely: `other` and `uncertain`.
  */
 export function sectionKind(text: string, hasChildren: boolean): SectionKind {
+  // "C. Nationally Non-Covered Indications — N/A": a heading over nothing states nothing.
+  if (!hasChildren && /(?:^|\s)(?:n\/a|none|reserved|not applicable)\.?$/i.test(text)) return "other";
   const pos = COVERED.exec(text)?.index ?? -1;
   const neg = NOT_COVERED.exec(text)?.index ?? -1;
   if (neg >= 0 && (pos < 0 || neg <= pos)) return "not-proven";
@@ -514,7 +523,15 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
   return group;
 }
 
-function makeGroup(item: RawItem, id: string, text: string, lead: LeadIn, ctx: Ctx): BranchNode {
+function makeGroup(
+  item: RawItem,
+  id: string,
+  text: string,
+  lead: LeadIn,
+  ctx: Ctx,
+  root = false,
+): BranchNode {
+  if (!root && item.children.some((c) => c.paraOf)) return withParagraphs(item, id, text, lead, ctx);
   const children: CriterionNode[] = [];
   if (lead.refText) {
     const target = resolveRef(lead, ctx);
@@ -528,7 +545,7 @@ function makeGroup(item: RawItem, id: string, text: string, lead: LeadIn, ctx: C
         criterion: id,
       });
   }
-  if (item.children.some((c) => c.block)) return makeBlocks(item, id, text, lead, ctx, children);
+  if (item.children.some((c) => c.block || c.paraOf)) return makeBlocks(item, id, text, lead, ctx, children);
   const joiners: ("and" | "or" | undefined)[] = [];
   item.children.forEach((child, i) => {
     const style = child.style as LabelStyle;
@@ -538,12 +555,55 @@ function makeGroup(item: RawItem, id: string, text: string, lead: LeadIn, ctx: C
     joiners.push(trailingJoiner(child));
   });
   const kind = lead.found ? lead.kind : logicOf(item, id, text, joiners, ctx);
-  const base = { id, label: item.token, text, line: item.line, children };
+  const base = {
+    id,
+    label: item.token,
+    text,
+    line: item.line,
+    children: kind === "all" ? alternativeBranches(children, id) : children,
+  };
   const group: BranchNode =
     kind === "atLeast" ? { ...base, kind: "atLeast", n: lead.n ?? 1 } : { ...base, kind };
   if (lead.condition) group.condition = lead.condition;
   lintGroup(group, joiners, ctx);
   return group;
+}
+
+/** "For thalamic VIM DBS to be considered reasonable and necessary, patients must …": a branch's scope. */
+const APPLIES_TO = /^for (?!(?:at least|a period|the (?:past|last))\b)[^,]{3,160},/i;
+
+/**
+ * Items of an all-of list that each state their own scope ("For VIM DBS …, patients must meet all of
+ * the following"; "For STN or GPi DBS …, …") are alternatives: a request is for one of them. Two or
+ * more such items in a row are an implied `any` group `<id>-g<k>` (README rule 4 of the NCD corpus);
+ * their ids are kept.
+ */
+function alternativeBranches(children: CriterionNode[], id: string): CriterionNode[] {
+  const scoped = (c: CriterionNode) => c.kind !== "leaf" && c.kind !== "ref" && APPLIES_TO.test(c.text);
+  if (children.filter(scoped).length < 2) return children;
+  const out: CriterionNode[] = [];
+  let k = 0;
+  for (let i = 0; i < children.length; ) {
+    let j = i;
+    while (j < children.length && scoped(children[j] as CriterionNode)) j++;
+    if (j - i >= 2) {
+      const run = children.slice(i, j);
+      k++;
+      out.push({
+        kind: "any",
+        id: `${id}-g${k}`,
+        label: "",
+        text: "",
+        line: run[0]?.line ?? 0,
+        children: run,
+      });
+      i = j;
+    } else {
+      out.push(children[i] as CriterionNode);
+      i++;
+    }
+  }
+  return out;
 }
 
 /**
@@ -594,6 +654,45 @@ function logicOf(
  * `<id>-<k>.1` …; the section's root requires every list. Where a further list's lead-in does not say
  * it adds to the ones before ("additional", "also", "in addition", or exclusions), that is uncertain.
  */
+/** A requirement paragraph as a leaf (issue 12). */
+function paragraphLeaf(p: RawItem, id: string): CriterionNode {
+  return { kind: "leaf", id, label: "", text: readItem(p).text, line: p.line };
+}
+
+/**
+ * A list item with requirement paragraphs after its list (README "Ingesting other payers' documents";
+ * 20.4's shared-decision-making paragraph under "Patients must not have:"): each paragraph is the
+ * item's next criterion by position (`B.2.e`). Where the item's list has a logic of its own (none,
+ * any, at least n), the list becomes the group `<id>-1` beside the paragraphs, all required.
+ */
+function withParagraphs(item: RawItem, id: string, text: string, lead: LeadIn, ctx: Ctx): BranchNode {
+  const paras = item.children.filter((c) => c.paraOf);
+  const list: RawItem = { ...item, children: item.children.filter((c) => !c.paraOf) };
+  const style = (list.children[0]?.style ??
+    STYLE_ORDER[orderOf(item.style as LabelStyle) + 1] ??
+    "lower") as LabelStyle;
+  const leaves = (from: number) =>
+    paras.map((p, k) => paragraphLeaf(p, `${id}.${formatLabel(style, from + k + 1)}`));
+  const base = { id, label: item.token, text, line: item.line };
+  if (list.children.length === 0) {
+    // The item's own words are a criterion too ("5. Patients with … disorders", then the paragraph).
+    const g: BranchNode = { ...base, kind: "all", children: leaves(0) };
+    g.condition = lead.condition ?? text;
+    return g;
+  }
+  const g = makeGroup(list, id, text, lead, ctx);
+  const n = list.children.length;
+  if (g.kind === "all") return { ...g, children: [...g.children, ...leaves(n)] };
+  const { condition, ...inner } = g;
+  const outer: BranchNode = {
+    ...base,
+    kind: "all",
+    children: [{ ...inner, id: `${id}-1`, label: "" }, ...leaves(n)],
+  };
+  if (condition) outer.condition = condition;
+  return outer;
+}
+
 function makeBlocks(
   item: RawItem,
   id: string,
@@ -602,7 +701,7 @@ function makeBlocks(
   ctx: Ctx,
   children: CriterionNode[],
 ): BranchNode {
-  const first: RawItem = { ...item, children: item.children.filter((c) => !c.block) };
+  const first: RawItem = { ...item, children: item.children.filter((c) => !c.block && !c.paraOf) };
   const groups: CriterionNode[] = [...children];
   if (first.children.length > 0) {
     const { refText: _t, refSubject: _s, refSection: _c, ...plain } = lead;
@@ -621,12 +720,20 @@ function makeBlocks(
     groups.push(makeGroup(block, bid, btext, blead, ctx));
     if (
       blead.kind !== "none" &&
-      !/\b(?:additional|also|in addition|further|as well|only (?:when|if)|provided that|above)\b/i.test(btext)
+      !/\b(?:additional|also|in addition|further|as well|only (?:when|if)|provided that|above|must)\b/i.test(
+        btext,
+      )
     )
       ctx.uncertain.push(
         `the list ${bid} follows another list of ${id} without saying how they combine: read as both required`,
       );
   }
+  item.children
+    .filter((c) => c.paraOf)
+    .forEach((p, k) => {
+      groups.push(paragraphLeaf(p, `${id}-p${k + 1}`));
+    });
+  groups.sort((a, b) => a.line - b.line);
   return { kind: "all", id, label: item.token, text, line: item.line, children: groups };
 }
 
@@ -747,6 +854,32 @@ function levelsByGlyph(lines: readonly Line[]): void {
     }
     ln.indent = base + 4 * rank;
   }
+}
+
+/** A paragraph that states a requirement (not a description): "must", "is required", "only when". */
+const REQUIREMENT =
+  /\b(?:must|shall|(?:is|are) required (?:to|for|before|prior|that|when|in)|required to|only (?:when|if|after)|may only|is covered (?:as|only))\b/i;
+
+/** The list item a paragraph indented to `indent` belongs to: the nearest item printed further out. */
+function paragraphOwner(items: readonly RawItem[], indent: number): RawItem | undefined {
+  for (let i = items.length - 1; i >= 0 && items.length - i <= 500; i--) {
+    const it = items[i] as RawItem;
+    if (it.paraOf) continue;
+    if (it.synthetic || it.block || (it.heading && !it.bulletOf)) return undefined;
+    if (it.indent < indent) return it;
+  }
+  return undefined;
+}
+
+/** The section item being read (a labeled or synthetic section), for a paragraph at its margin. */
+function sectionOf(items: readonly RawItem[]): RawItem | undefined {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const it = items[i] as RawItem;
+    if (it.synthetic || (it.heading && !it.bulletOf)) return it;
+    if (it.cands.some((c) => c.style === "roman") && it.indent <= 1 && STATEMENT.test(it.texts[0] ?? ""))
+      return it;
+  }
+  return undefined;
 }
 
 /** The paragraph starting at `lines[i]` (a few lines at most): a statement may wrap before its verb. */
@@ -1040,6 +1173,26 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         continue;
       }
     }
+    if (cur?.kind === "item" && blankBefore && !ln.bullet && REQUIREMENT.test(paragraphAt(lines, index))) {
+      // A requirement stated in a paragraph of its own (issue 12): inside a list item (indented to its
+      // text) it is that item's next criterion; at the section's margin, a criterion of the section.
+      const owner = ln.indent > 0 ? paragraphOwner(items, ln.indent) : sectionOf(items);
+      if (owner && !owner.block) {
+        const item: RawItem = {
+          token: "",
+          printed: text,
+          cands: [],
+          texts: [text],
+          line: ln.no,
+          indent: ln.indent,
+          children: [],
+          paraOf: owner,
+        };
+        items.push(item);
+        cur = { kind: "item", item };
+        continue;
+      }
+    }
     unplaced.push({
       line: ln.no,
       text: finishText(text),
@@ -1093,7 +1246,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       ctx.uncertain.push(`section ${id} lists criteria under no statement of coverage or non-coverage`);
     if (item.children.length > 0) {
       const lead = readLeadIn(statement, true);
-      section.tree = makeGroup(item, id, statement, lead, ctx);
+      section.tree = makeGroup(item, id, statement, lead, ctx, true);
       if (ctx.uncertain.length > 0) section.uncertain = [...ctx.uncertain];
     } else if (MEDICALLY_NECESSARY.test(statement) && kind === "other") {
       findings.push({
@@ -1130,7 +1283,8 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
     return lo;
   };
   sections.forEach((s, i) => {
-    if (!s.tree) return;
+    // A not-covered section never approves whatever its reading: text beside it changes nothing.
+    if (!s.tree || s.kind === "not-proven") return;
     const end = sections[i + 1]?.line ?? Number.POSITIVE_INFINITY;
     // In the order they were reported: `u.line > s.line && u.line < end` (lines are whole numbers).
     const inside = byLine

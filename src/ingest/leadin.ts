@@ -107,7 +107,8 @@ function findQuantifier(text: string): Quantifier | undefined {
 /** Connectors that separate a stated condition from the list it introduces, anywhere before it. */
 const CONNECTORS = /\s(?:when|where|if|that includes?|which includes?|who (?:has|have|meets?))\s/i;
 /** Connectors that only count right before the quantifier: "Chronic pain and all of the following". */
-const NEAR_CONNECTORS = /(?:,?\s+and|\s+with|\s+including)\s*$/i;
+const NEAR_CONNECTORS =
+  /(?:,?\s+and|\s+with|\s+including|,\s*(?:the )?(?:patients?|members?|beneficiar(?:y|ies)|individuals?|enrollees?) (?:must|should|shall|will need to)|\s+in (?:patients|members|beneficiaries|individuals) who)\s*$/i;
 
 const REF = /\b(?:the )?above criteria (?:for|in|of) (?:the )?(.+?) (?:are|is|have been|has been) met\b/i;
 /** Where a match of REF ends (see `execUpTo`). */
@@ -145,7 +146,7 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
     // "Patients with a prior MI and LVEF ≤ 0.30. Patients must have demonstrated:": the sentences
     // before the lead-in's own sentence are the group's condition.
     const cut = lastSentenceBreak(text);
-    if (cut > 0 && /:\s*$/.test(text)) {
+    if (cut > 0) {
       const cond = tidyCondition(text.slice(0, cut + 1));
       if (cond) out.condition = cond;
     }

@@ -218,4 +218,111 @@ For each of the indications above, the following additional criteria must also b
     assert.equal(r.versions[0]?.sections.length, 0);
     assert.ok(r.findings.some((f) => f.code === "no-criteria"));
   });
+
+  it("a requirement paragraph inside an item is its next criterion; beside a 'must not have' list, both are required", () => {
+    const doc = `Indications and Limitations of Coverage
+B. Nationally Covered Indications
+
+Gizmos are reasonable and necessary for the following indications:
+
+1. Patients with condition one. Patients must not have:
+    • Exclusion alpha; or,
+    • Exclusion beta.
+
+   For these patients, a shared decision making encounter must occur before implantation.
+
+2. Patients with condition two.
+
+   For these patients, a formal encounter must occur.
+`;
+    const s = sections(doc);
+    assert.equal(outline(tree(s[0])), "B:any(B.1:all(B.1-1:none(B.1.a,B.1.b),B.1.c),B.2:all(B.2.a))");
+    const b1 = tree(s[0]).children[0] as BranchNode;
+    assert.equal(b1.condition, "Patients with condition one.");
+    assert.equal(s[0]?.uncertain, undefined);
+  });
+
+  it("items that each state their own scope ('For X, patients must…') are alternatives", () => {
+    const doc = `Coverage Policy
+
+Stimulation is covered only under the following conditions:
+
+1. The device is approved.
+2. For type A stimulation to be considered medically necessary, patients must meet all of the following criteria:
+    a. First A criterion.
+    b. Second A criterion.
+3. For type B stimulation to be considered medically necessary, patients must meet all of the following criteria:
+    a. First B criterion.
+    b. Second B criterion.
+`;
+    const s = sections(doc);
+    assert.equal(outline(tree(s[0])), "I:all(I.1,I-g1:any(I.2:all(I.2.a,I.2.b),I.3:all(I.3.a,I.3.b)))");
+  });
+
+  it("reads titled sub-policies that restart at I. apart, ids prefixed S<n>.", () => {
+    const doc = `Clinical Policy: Spine Procedures
+Reference Number: CP.MP.999
+
+Policy/Criteria
+
+Cervical Disc Arthroplasty
+
+I. It is the policy of health plans that cervical disc arthroplasty is medically necessary when all of the following are met:
+A. Alpha;
+B. Beta.
+II. It is the policy of health plans that cervical disc arthroplasty is investigational for all other indications.
+
+Lumbar Fusion
+
+I. It is the policy of health plans that lumbar fusion is medically necessary when all of the following are met:
+A. Gamma;
+B. Delta.
+
+Background
+Text.
+`;
+    const v = ingest(doc).versions[0]!;
+    assert.deepEqual(
+      v.subPolicies?.map((p) => [p.id, p.title]),
+      [
+        ["S1", "Cervical Disc Arthroplasty"],
+        ["S2", "Lumbar Fusion"],
+      ],
+    );
+    assert.deepEqual(
+      v.sections.map((x) => [x.id, x.kind, x.subPolicy]),
+      [
+        ["S1.I", "medically-necessary", "S1"],
+        ["S1.II", "not-proven", "S1"],
+        ["S2.I", "medically-necessary", "S2"],
+      ],
+    );
+    assert.equal(outline(tree(v.sections[2])), "S2.I:all(S2.I.A,S2.I.B)");
+  });
+
+  it("removes running footers repeated at page breaks, wherever they cut a list", () => {
+    const doc = `Acme Medical Coverage Policy
+Widget Therapy
+
+Coverage Policy
+
+Widget therapy is considered medically necessary when ALL of the following criteria are met:
+\u2022 First requirement
+\u2022 Second requirement
+Proprietary information of Acme. All rights reserved.
+Page 1 of 2
+\fAcme Medical Coverage Policy
+Widget Therapy
+\u2022 Third requirement
+
+References
+1. A reference.
+Proprietary information of Acme. All rights reserved.
+Page 2 of 2
+`;
+    const s = sections(doc);
+    assert.equal(outline(tree(s[0])), "I:all(I.A,I.B,I.C)");
+    const leaves = tree(s[0]).children.map((c) => c.text);
+    assert.deepEqual(leaves, ["First requirement", "Second requirement", "Third requirement"]);
+  });
 });
