@@ -120,7 +120,13 @@ const COMMANDS: Record<string, Command> = {
       print(
         io,
         v,
-        { versions: r.versions, unplaced: r.unplaced, findings: r.findings, identifiedBy: r.identifiedBy },
+        {
+          versions: r.versions,
+          unplaced: r.unplaced,
+          findings: r.findings,
+          proposedBindings: r.proposedBindings,
+          identifiedBy: r.identifiedBy,
+        },
         () =>
           [
             ...r.versions.map((x) => renderTree(x)),
@@ -296,6 +302,25 @@ function helpFor(name: string, c: Command): string {
   ].join("\n");
 }
 
+/** Commands whose `--json` output is one JSON document on stdout whatever happens, errors included (issue 12). */
+function jsonAlways(name: string, args: string[]): boolean {
+  return name === "ingest" && args.includes("--json");
+}
+
+/** `{"error": {"kind", "message", "where"}}` on stdout; the human message still goes to stderr. */
+function writeJsonError(io: Io, e: unknown): void {
+  const error =
+    e instanceof MedpolicyError
+      ? {
+          kind: e.kind,
+          message: e.message,
+          where: e.where,
+          ...(e instanceof InputError && e.issues.length ? { issues: e.issues } : {}),
+        }
+      : { kind: "internal", message: e instanceof Error ? e.message : String(e), where: {} };
+  io.out.write(`${JSON.stringify({ error }, null, 2)}\n`);
+}
+
 /** CLI entry (SPEC 3): returns the exit code; all output goes through `io`. */
 export async function main(
   argv: string[],
@@ -320,6 +345,8 @@ export async function main(
       strict: true,
     });
   } catch (e) {
+    if (jsonAlways(name, rest))
+      writeJsonError(io, new InputError((e as Error).message, { field: "options" }));
     io.err.write(`medpolicy ${name}: ${(e as Error).message}\n\n${helpFor(name, cmd)}\n`);
     return 2;
   }
@@ -334,6 +361,7 @@ export async function main(
       io,
     );
   } catch (e) {
+    if (jsonAlways(name, rest)) writeJsonError(io, e);
     if (e instanceof MedpolicyError) {
       const where = describeWhere(e.where);
       io.err.write(

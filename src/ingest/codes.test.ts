@@ -10,6 +10,7 @@ import type { CriterionNode, Section, SectionKind, SubPolicy } from "../model/in
 import {
   type BindingSource,
   classifyCode,
+  codeListHeading,
   codesInSentence,
   expandRange,
   type ProposedBinding,
@@ -555,6 +556,80 @@ II. Total disc arthroplasty (CPT 0275T-0276T) is investigational.
       ),
     ]);
     assert.deepEqual(big[0]?.codes, ["22010-22899"]);
+  });
+});
+
+describe("headings of code lists", () => {
+  it("name the system and say the coverage; disclaimers and notes are not headings", () => {
+    assert.deepEqual(codeListHeading("CPT codes covered if selection criteria are met:"), {
+      system: "CPT",
+      coverage: "supports",
+    });
+    assert.deepEqual(
+      codeListHeading("ICD-10 codes not covered for indications listed in the CPB (not all-inclusive):"),
+      {
+        system: "ICD-10-CM",
+        coverage: "does-not-support",
+      },
+    );
+    assert.deepEqual(codeListHeading("Other CPT codes related to the CPB:"), {
+      system: "CPT",
+      coverage: "unspecified",
+    });
+    assert.deepEqual(codeListHeading("ICD-10-CM Codes that DO NOT Support Medical Necessity"), {
+      system: "ICD-10-CM",
+      coverage: "does-not-support",
+    });
+    assert.deepEqual(codeListHeading("Group 1 Codes:"), { coverage: "unspecified" });
+    assert.deepEqual(codeListHeading("CPT/HCPCS Codes"), { coverage: "unspecified" });
+    assert.deepEqual(codeListHeading("Codes that support coverage criteria"), { coverage: "supports" });
+    assert.equal(
+      codeListHeading(
+        "This clinical policy references Current Procedural Terminology (CPT®). Inclusion or exclusion of any codes does not guarantee coverage.",
+      ),
+      undefined,
+    );
+    assert.equal(codeListHeading("Considered Experimental/Investigational/Unproven:"), undefined);
+  });
+
+  it("a coverage line alone holds only for the table right after it", () => {
+    const doc = `Coverage Policy
+Facet fusion is considered medically necessary when all of the following:
+Low back pain for six months
+Failed conservative care
+Other information
+64490	Injection(s), diagnostic or therapeutic agent, paravertebral facet joint`;
+    const ps = propose(doc, []);
+    assert.equal(ps[0]?.coverage, "unspecified", JSON.stringify(ps));
+  });
+
+  it("a revision log that names codes proposes nothing", () => {
+    const doc = `I. Fusion is medically necessary when all of the following:
+Reviews, Revisions, and Approvals\tRevision Date\tApproval Date
+Added new CPT code 0775T to table that does not support coverage criteria.\t06/23\t06/23
+Removed deleted code 0775T (CPT 0775T) from the table.\t04/25\t04/25`;
+    assert.deepEqual(propose(doc, [section(doc, "I", "medically-necessary", "Fusion")]), []);
+  });
+});
+
+describe("codes in prose outside the sections", () => {
+  it("a coverage sentence proposes without a section; background and references do not", () => {
+    const doc = `I. Fusion is medically necessary when all of the following:
+Note: robotic navigation (CPT 0054T) is not covered.
+Background
+Medicare covers minimally invasive fusion (CPT 27279) for members who meet the LCD.
+References
+1. Polly DW. Fusion (CPT 27279) is covered: a review. 2016.`;
+    const ps = propose(doc, [section(doc, "I", "medically-necessary", "Fusion is")]);
+    assert.equal(ps.length, 1, JSON.stringify(ps));
+    assert.deepEqual(ps[0]?.codes, ["0054T"]);
+    assert.deepEqual(brief(ps[0] as ProposedBinding), {
+      system: "CPT",
+      section: undefined,
+      coverage: "does-not-support",
+      confidence: "inferred",
+    });
+    assert.match(ps[0]?.basis ?? "", /sentence at line 2.*outside every section/);
   });
 });
 

@@ -305,7 +305,6 @@ interface SectionInfo {
   section: Section;
   /** The id without its sub-policy prefix (`II` for `S2.II`). */
   bare: string;
-  subTitle?: string;
   /** Statement words (stem → word), heading and sub-policy title included. */
   words: Map<string, string>;
   phrase: string;
@@ -369,7 +368,6 @@ class Sections {
         phrase: words.phrase(statement),
         nodeIds: new Set([section.id]),
       };
-      if (subTitle) info.subTitle = subTitle;
       return info;
     });
     const add = (m: Map<string, SectionInfo[]>, k: string, info: SectionInfo) => {
@@ -586,6 +584,37 @@ export function codesInSentence(text: string): Mention[] {
 // ---------------------------------------------------------------------------------------------------------
 // The document walk
 
+/** Codes read from each statement or criterion, by its first line: found again by a later line of its text. */
+class NodeCodes {
+  private readonly byLine = new Map<number, Set<string>>();
+  private sorted: number[] | undefined;
+  add(line: number, code?: string): void {
+    let set = this.byLine.get(line);
+    if (!set) {
+      set = new Set();
+      this.byLine.set(line, set);
+      this.sorted = undefined;
+    }
+    if (code !== undefined) set.add(code);
+  }
+  /** The codes of the nearest statement or criterion starting at or before `line`. */
+  at(line: number): Set<string> | undefined {
+    if (this.byLine.size === 0) return undefined;
+    this.sorted ??= [...this.byLine.keys()].sort((a, b) => a - b);
+    let lo = 0;
+    let hi = this.sorted.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.sorted[mid] as number) <= line) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found >= 0 ? this.byLine.get(this.sorted[found] as number) : undefined;
+  }
+}
+
 interface Occurrence {
   code: string;
   system: CodeSystem;
@@ -609,7 +638,6 @@ interface Context {
   system?: CodeSystem;
   coverage: CodeCoverage;
   source: string;
-  line: number;
   emitted: number;
   /** A coverage line alone lapses unless a table or list starts within this many more lines. */
   expires?: number;
@@ -632,7 +660,8 @@ interface Group {
 
 const SINGLE_CELL = /^\t[^\t]*$/;
 const PIPE_ROW = /^\s*\|.*\|\s*$/;
-const PIPE_RULE = /^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$/;
+// `(?:\|\s*)?`, not `\|?\s*` after `\s*`: a run of spaces is then read one way only (else quadratic).
+const PIPE_RULE = /^\s*(?:\|\s*)?:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*(?:\|\s*)?$/;
 
 /** Headings that end a code list: the document has moved on. */
 const ENDS_LIST =
@@ -640,6 +669,10 @@ const ENDS_LIST =
 
 /** Characters the inline cleaning acts on; a cell without any is only trimmed (most lines: fast). */
 const MARKUP = /[\\*_<>&$[\]^()\u00a0\u2007\u202f\u200b\ufeff®™©]/;
+
+/** Headings of parts whose prose speaks of codes without binding them (evidence, history, citations). */
+const QUIET =
+  /^(?:\d+(?:\.\d+)*\.?\s+)?(?:references?|bibliography|background|rationale|(?:policy\s+)?history|revision\s+(?:log|history)|reviews?,?\s+revisions?|appendix\b|summary of evidence|analysis of evidence|sources? of information|important reminder|disclaimer)/i;
 
 function clean(cell: string): string {
   return MARKUP.test(cell) ? finishText(cleanInline(cell)) : cell.replace(/\s+/g, " ").trim();
@@ -651,6 +684,7 @@ function roughClean(raw: string): string {
 }
 
 function isHeadingMarkup(raw: string): boolean {
+  if (!/^\s*[#*<_]/.test(raw)) return false;
   const t = raw.trim();
   return (
     /^#{1,6}\s/.test(t) || /^\*\*[^*].*\*\*:?$/.test(t) || /^<b>.*<\/b>:?$/i.test(t) || /^__.*__$/.test(t)
@@ -669,6 +703,26 @@ function isHeaderCell(c: string): boolean {
 const SECTION_HEADER =
   /\b(?:section|criteria|criterion|sub-?policy|policy|indications?|applies to|applicable|procedure type|service)\b/i;
 
+/**
+ * Whether a (cleaned) line heads a list of codes — "CPT codes covered if selection criteria are met:",
+ * "Other CPT codes related to the CPB:", "ICD-10-CM Codes that DO NOT Support Medical Necessity",
+ * "Group 1 Codes:", "Codes that support coverage criteria", "Applicable Codes" — and what it says: the
+ * system it names (if one) and the coverage. `heading`: the line is short or marked as a heading.
+ * (Codes may follow the colon: "CPT codes not covered …: 0719T, 0720T".)
+ */
+export function codeListHeading(
+  text: string,
+  heading = text.length <= 90,
+): { system?: CodeSystem; coverage: CodeCoverage } | undefined {
+  const colon = text.indexOf(":");
+  const head = colon >= 0 ? text.slice(0, colon + 1) : text;
+  if (head.length > 160 || !(head.endsWith(":") || heading)) return undefined;
+  if (!/\bcodes?\b|\bcode\(s\)/i.test(head)) return undefined;
+  const system = systemOfText(head);
+  const coverage = coverageOfText(head);
+  return system ? { system, coverage } : { coverage };
+}
+
 /** Proposes code → section bindings for one ingested version; `lines` are the document's lines. */
 export function proposeBindings(source: BindingSource, lines: readonly string[]): ProposedBinding[] {
   const words = new Words(lines);
@@ -676,7 +730,9 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
   const occ: Occurrence[] = [];
 
   // Codes printed in statements and criteria: the statement's section.
+  const stated = new NodeCodes();
   for (const node of secs.nodes) {
+    stated.add(node.line);
     for (const mention of codesInSentence(node.text)) {
       const sec = node.section.section;
       const coverage =
@@ -701,6 +757,7 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
           if (node.criterion) o.criterion = node.criterion;
           if (sec.subPolicy) o.subPolicy = sec.subPolicy;
           occ.push(o);
+          stated.add(node.line, code);
         }
     }
   }
@@ -716,6 +773,8 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
   let ctx: Context | undefined;
   let layout: Layout | undefined;
   let group: Group | undefined;
+  /** Under a background, references or history heading: prose there reports, it does not bind. */
+  let quiet = false;
   const end = () => {
     ctx = undefined;
     layout = undefined;
@@ -774,7 +833,6 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
     ctx = {
       coverage,
       source: header ? `table at line ${line}` : `list under "${label}" (line ${line})`,
-      line,
       emitted: 0,
     };
     if (system) ctx.system = system;
@@ -817,10 +875,9 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
       }
     }
     i += span;
-    if (secs.nodeLines.has(no)) {
-      end();
-      continue;
-    }
+    // A line the ingester read as a statement or criterion ends a code list, unless it is a code list's
+    // heading or row itself (a code table the criteria region swallowed).
+    const isNode = secs.nodeLines.has(no);
     if (cells) {
       while (cells.length && cells[cells.length - 1] === "") cells.pop();
       const filled = cells.filter((c) => c !== "");
@@ -829,19 +886,24 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
         if (layout && layout.kind !== kind) layout = undefined;
         const handled = row(cells, no, kind, loose);
         if (handled) continue;
+        if (isNode) {
+          end();
+          continue;
+        }
         if (!loose) {
           if (cells[0] !== "") end(); // else a description continued after a page break
           continue;
         }
       }
     }
-    const text = cells
-      ? (cells.find((c) => c !== "") as string)
-      : raw.length > 20000
-        ? roughClean(raw)
-        : clean(raw).replace(/^(?:#{1,6}\s+|[-•◦▪●]\s+)/, "");
+    const text =
+      cells && !loose
+        ? (cells.find((c) => c !== "") as string)
+        : raw.length > 20000
+          ? roughClean(raw)
+          : clean(raw).replace(/^(?:#{1,6}\s+|[-•◦▪●]\s+)/, "");
     if (text === "") continue;
-    plain(text, raw, no);
+    plain(text, raw, no, isNode);
   }
 
   /** A table row. Returns false for a row that is no part of a code table. */
@@ -851,7 +913,7 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
     const listed = readCodeList(codeCell, 0, ctx?.system);
     const rest = codeCell.slice(listed.end).trim();
     if (listed.items.length > 0 && /^[*†‡+\s]*$/.test(rest)) {
-      ctx ??= { coverage: "unspecified", source: `table at line ${no}`, line: no, emitted: 0 };
+      ctx ??= { coverage: "unspecified", source: `table at line ${no}`, emitted: 0 };
       const c = ctx;
       const others = cells
         .map((cell, k) => ({ cell, k }))
@@ -905,11 +967,12 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
   }
 
   /** A line that is not a table row: a heading, a list line, a group heading, or prose. */
-  function plain(text: string, raw: string, no: number): void {
+  function plain(text: string, raw: string, no: number, isNode: boolean): void {
     if (text.length <= MAX_HEADING) {
       const norm = text.replace(/[:.]\s*$/, "").trim();
       if (ENDS_LIST.test(norm)) {
         end();
+        quiet = QUIET.test(norm);
         return;
       }
       const listed = readCodeList(text.replace(/^[+*]\s*/, ""), 0, ctx?.system);
@@ -917,10 +980,7 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
       const colon = text.indexOf(":");
       const head = colon >= 0 ? text.slice(0, colon + 1) : text;
       const tail = colon >= 0 ? text.slice(colon + 1) : "";
-      const headingLike =
-        (head.endsWith(":") || isHeadingMarkup(raw) || text.length <= 90) && !startsWithCode;
-      const mentionsCodes = /\bcodes?\b|\bcode\(s\)/i.test(head);
-      if (headingLike && mentionsCodes && head.length <= 160) {
+      if (!startsWithCode && codeListHeading(head, text.length <= 90 || isHeadingMarkup(raw))) {
         open(head, no, systemOfText(head), false);
         const after = readCodeList(tail, 0, ctx?.system);
         if (after.items.length && ctx) emit(after.items, no, tail.slice(after.end), undefined, ctx);
@@ -934,7 +994,11 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
           return;
         }
       }
-      if (!startsWithCode && (head.endsWith(":") || isHeadingMarkup(raw) || text.length <= 90)) {
+      if (isNode) {
+        end();
+        return;
+      }
+      if (!startsWithCode && (head.endsWith(":") || text.length <= 90 || isHeadingMarkup(raw))) {
         // Group headings are looked for inside code lists (or where a line introduces one).
         const named =
           text.length <= 100 && (ctx || head.endsWith(":")) ? secs.resolve(text, no, undefined) : undefined;
@@ -947,21 +1011,25 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
           // A coverage line alone ("Considered Experimental/Investigational/Unproven:") before its table.
           ctx = undefined;
           open(head, no, systemOfText(head), false);
-          if (ctx) (ctx as Context).expires = 3;
+          if (ctx) (ctx as Context).expires = 1;
           return;
         }
-        if (text.length <= 90) return; // a page header, footer or title: the list goes on
+        // A page header, footer or title: the list goes on.
+        if (text.length <= 90 && !text.includes("(")) return;
       }
     }
-    if (ctx && ctx.emitted > 0) end();
+    if (isNode || (ctx && ctx.emitted > 0 && text.length > 90)) end();
     // Codes in prose outside the sections: only a sentence that says something of coverage.
-    if (skipProse(no)) return;
+    if (isNode || quiet || skipProse(no)) return;
+    const near = stated.at(no);
     for (const mention of codesInSentence(text)) {
       const sentence = sentenceAround(text, mention.index);
       const coverage = coverageOfText(sentence);
       if (coverage === "unspecified") continue;
       for (const item of mention.items)
-        for (const code of itemCodes(item))
+        for (const code of itemCodes(item)) {
+          // A statement's continuation line: its codes were read from the statement.
+          if (near?.has(code)) continue;
           occ.push({
             code,
             system: item.system,
@@ -971,6 +1039,7 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
             how: "outside every section",
             confidence: "inferred",
           });
+        }
     }
   }
 
@@ -1004,10 +1073,6 @@ function sentenceAround(text: string, at: number): string {
   return text.slice(a, b).trim();
 }
 
-function systemOfTable(header: string): CodeSystem | undefined {
-  return systemOfText(header);
-}
-
 /**
  * The ingester's own code tables (`tables.ts`) are the floor: every row it read is proposed, with the
  * coverage its heading gives where the walk found none.
@@ -1020,7 +1085,7 @@ function mergeTables(tables: readonly CodeTable[], occ: Occurrence[]): void {
       ? `${t.system} table under "${t.heading}" (line ${t.line})`
       : `${t.system} table at line ${t.line}`;
     for (const r of t.rows) {
-      const items = readCodeList(r.code, 0, systemOfTable(t.system)).items;
+      const items = readCodeList(r.code, 0, systemOfText(t.system)).items;
       const item = items[0];
       if (!item) continue;
       for (const code of itemCodes(item)) {
