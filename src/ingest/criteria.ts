@@ -1241,6 +1241,15 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     const statement = finishText(takeMarker(collapse(item.texts.join(" "))).text);
     const kind = sectionKind(statement, item.children.length > 0);
     const section: Section = { id, label: item.token, kind, text: statement, line: item.line };
+    const mixed = COVERED.exec(statement) && NOT_COVERED.exec(statement);
+    if (mixed && kind !== "other")
+      findings.push({
+        code: "kind-mixed",
+        severity: "info",
+        message: `section ${id} says both "${COVERED.exec(statement)?.[0]}" and "${NOT_COVERED.exec(statement)?.[0]}": read as ${kind} (the phrase that comes first decides); check that the section says one thing`,
+        line: item.line,
+        criterion: id,
+      });
     ctx.uncertain = [];
     if (kind === "uncertain")
       ctx.uncertain.push(`section ${id} lists criteria under no statement of coverage or non-coverage`);
@@ -1269,6 +1278,20 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
  * Safe by default (issue 12): text inside a section that could not be placed may be a requirement the
  * tree lacks, so that section is uncertain too; every uncertain section is reported by lint.
  */
+/** Non-coverage said of the service itself: "is investigational", "not medically necessary", … */
+const NEGATIVE_LEAF =
+  /\b(?:(?:is|are|considered) (?:not medically necessary|investigational|experimental|unproven|not covered)|does not support|do not support|not reasonable and necessary)\b(?!\s+(?:if|when|unless|until|after|once)\b)/i;
+
+/** Leaves a covered tree requires to hold (not under a `none`, whose items are meant to be absent). */
+function* positiveLeaves(n: CriterionNode, negated = false): Generator<CriterionNode & { kind: "leaf" }> {
+  if (n.kind === "leaf") {
+    if (!negated) yield n;
+    return;
+  }
+  if (n.kind === "ref") return;
+  for (const c of n.children) yield* positiveLeaves(c, negated !== (n.kind === "none"));
+}
+
 function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findings: Finding[]): void {
   // The unplaced text by line, each section's found by binary search (not by a filter per section).
   const byLine = unplaced.map((u, k) => ({ line: u.line, k })).sort((a, b) => a.line - b.line || a.k - b.k);
@@ -1291,6 +1314,23 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
       .slice(firstAfter(s.line), firstAfter(end - 1))
       .sort((a, b) => a.k - b.k)
       .map(({ k }) => unplaced[k] as Unplaced);
+    if (s.kind === "medically-necessary") {
+      // A negative statement is never a required criterion of a covered tree (issue 12).
+      for (const leaf of positiveLeaves(s.tree)) {
+        if (!NEGATIVE_LEAF.test(leaf.text)) continue;
+        s.uncertain ??= [];
+        s.uncertain.push(
+          `criterion ${leaf.id} states non-coverage ("${leaf.text.slice(0, 60)}…") inside a covered list`,
+        );
+        findings.push({
+          code: "negative-leaf",
+          severity: "warning",
+          message: `criterion ${leaf.id} states non-coverage but is read as a requirement of covered section ${s.id}`,
+          line: leaf.line,
+          criterion: leaf.id,
+        });
+      }
+    }
     if (inside.length > 0) {
       const lines = inside.slice(0, 5).map((u) => u.line);
       s.uncertain ??= [];

@@ -5,6 +5,7 @@
  */
 import {
   type CrossReference,
+  type DocumentPart,
   type Finding,
   type PolicyIdentity,
   type PolicyVersion,
@@ -366,6 +367,39 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
     background: background.join("\n\n"),
     findings,
     unplaced: unplaced.sort((a, b) => a.line - b.line),
+    parts: partsOf(lines),
   };
   return { ...body, hash: policyHash(body) };
+}
+
+/** Region names as parts of a document (issue 12: every line belongs to one). */
+const PART_NAMES: Record<Region, string> = {
+  header: "header",
+  description: "description",
+  criteria: "criteria",
+  background: "background",
+  coding: "coding",
+  log: "history",
+  references: "references",
+  reminder: "disclaimer",
+  other: "other",
+};
+
+/**
+ * The document as parts, in order (issue 12, "nothing silent"): each run of lines of one region is a
+ * part named by it, with the heading that opened it. Together they cover every line exactly once.
+ */
+export function partsOf(lines: readonly Line[]): DocumentPart[] {
+  const parts: DocumentPart[] = [];
+  let cur: DocumentPart | undefined;
+  let region: Region | undefined;
+  for (const ln of lines) {
+    if (!cur || ln.region !== region || ln.regionHeading) {
+      region = ln.region;
+      cur = { name: PART_NAMES[ln.region], from: ln.no, to: ln.no };
+      if (ln.regionHeading) cur.heading = finishText(ln.text);
+      parts.push(cur);
+    } else cur.to = ln.no;
+  }
+  return parts;
 }

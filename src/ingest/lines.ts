@@ -376,7 +376,11 @@ function unknownHeading(lines: readonly Line[], i: number): boolean {
   if (caps.length !== words.length) return false;
   const prev = lines[i - 1];
   const next = lines[i + 1];
-  return ln.heading || ((!prev || prev.blank || prev.pageHeader) && (!next || next.blank || next.pageHeader));
+  const allCaps = /^[^a-z]*[A-Z]{3}[^a-z]*$/.test(t);
+  return (
+    ln.heading ||
+    ((!prev || prev.blank || prev.pageHeader) && (allCaps || !next || next.blank || next.pageHeader))
+  );
 }
 
 /** The next content line after `i`. */
@@ -397,11 +401,23 @@ function assignRegions(lines: Line[]): void {
   for (let i = 0; i < lines.length; i++) {
     const ln = lines[i] as Line;
     if (!ln.blank && !ln.pageHeader && !ln.hasTab && !ln.linkOnly) {
-      const h = knownHeading(ln.text);
+      // "…meet all of the following" / "criteria:" — a lowercase word that ends a wrapped sentence is
+      // not the heading it spells.
+      const prev = lines[i - 1];
+      const wrapped =
+        /^[a-z]/.test(ln.text) &&
+        !ln.heading &&
+        prev !== undefined &&
+        !prev.blank &&
+        !/[.:;!?]$/.test(prev.text);
+      const h = wrapped ? undefined : knownHeading(ln.text);
       if (h) {
         region = h;
         ln.regionHeading = h;
-      } else if (region !== "header" && unknownHeading(lines, i)) {
+      } else if (
+        (region !== "header" || /^[^a-z]*[A-Z]{3}[^a-z]*$/.test(ln.text)) &&
+        unknownHeading(lines, i)
+      ) {
         // Not in the vocabulary: outside the criteria it starts a named part; inside them it is a
         // sub-heading (or a sub-policy's title) when a list item or a statement follows, else it ends
         // them. Either way its text is kept (issue 12: nothing vanishes).

@@ -325,4 +325,50 @@ Page 2 of 2
     const leaves = tree(s[0]).children.map((c) => c.text);
     assert.deepEqual(leaves, ["First requirement", "Second requirement", "Third requirement"]);
   });
+
+  it("a negative statement read as an item of a covered list makes the section uncertain, and lint says so", () => {
+    const doc = `Coverage Rationale
+
+Gadget therapy is medically necessary when all of the following criteria are met:
+• Diagnosis of gadget syndrome; and
+• Gadget therapy for children is considered investigational; and
+• Failure of standard care
+`;
+    const r = ingest(doc);
+    const s = r.versions[0]?.sections[0];
+    assert.ok(s?.uncertain?.some((u) => /states non-coverage/.test(u)));
+    assert.ok(r.findings.some((f) => f.code === "negative-leaf" && f.criterion === "I.B"));
+  });
+
+  it("headings it does not know start named parts: no region vanishes", () => {
+    const doc = `WellCare Clinical Coverage Guideline
+Widget Therapy
+
+ELIGIBILITY AND SCOPE NOTES
+Widgets are small devices used for joint pain.
+
+COVERAGE CRITERIA
+Widget therapy is considered medically necessary when all of the following are met:
+• Joint pain for 12 weeks; and
+• Failure of physical therapy
+
+POLICY REFERENCE TABLE
+Widget codes are listed in the appendix.
+
+BACKGROUND AND RATIONALE
+Trials show benefit.
+`;
+    const v = ingest(doc).versions[0]!;
+    const parts = (v.parts ?? []).map(
+      (p) => `${p.name}:${p.from}-${p.to}${p.heading ? ` ${p.heading}` : ""}`,
+    );
+    assert.deepEqual(parts, [
+      "header:1-3",
+      "other:4-6 ELIGIBILITY AND SCOPE NOTES",
+      "criteria:7-11 COVERAGE CRITERIA",
+      "coding:12-14 POLICY REFERENCE TABLE",
+      "background:15-17 BACKGROUND AND RATIONALE",
+    ]);
+    assert.equal(outline(tree(v.sections[0])), "I:all(I.A,I.B)");
+  });
 });
