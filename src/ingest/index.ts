@@ -8,6 +8,7 @@
 import { type Finding, InputError, type PolicyVersion, type Unplaced } from "../model/index.js";
 import { type ProposedBinding, proposeBindings } from "./codes.js";
 import { buildVersion } from "./document.js";
+import { convertDocument } from "./formats/index.js";
 import { DEFAULT_MAX_BYTES, decodeDocument } from "./input.js";
 import { hasRedline, sideText } from "./redline.js";
 
@@ -55,12 +56,21 @@ function dedupe<T>(items: T[], key: (t: T) => string): T[] {
  * Reads a policy document into its version(s) (SPEC 1.2–1.4). A redline yields the prior version
  * (deletions kept, insertions dropped) and the proposed one (deletions dropped, insertions kept).
  *
- * @throws InputError (exit 2) for an empty, binary, undecodable or too large input, and for a
- *   document in which no policy sections or criteria can be found.
+ * PDF, Word (DOCX) and HTML documents are first read into the text form (`ingest/formats/`, told by
+ * content); text and markdown are read as they are.
+ *
+ * @throws InputError (exit 2) for an empty, binary, undecodable or too large input, an unreadable PDF
+ *   or Word file (damaged, encrypted, no text), and for a document in which no policy sections or
+ *   criteria can be found.
  */
 export function ingest(text: string | Buffer, opts: IngestOptions = {}): IngestResult {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  const source = decodeDocument(text, maxBytes, opts.fileName);
+  // PDF, DOCX and HTML are read into the text form first (ingest/formats/); text passes as it is.
+  const converted = convertDocument(text, {
+    ...(opts.fileName ? { fileName: opts.fileName } : {}),
+    maxBytes,
+  });
+  const source = decodeDocument(converted?.text ?? text, maxBytes, opts.fileName);
   const rawLines = source.split(/\r\n|\r|\n/);
   const build = opts.policyId ? { policyId: opts.policyId } : {};
   let versions: PolicyVersion[];
@@ -102,7 +112,7 @@ export function ingest(text: string | Buffer, opts: IngestOptions = {}): IngestR
       (u) => `${u.line}\u0000${u.reason}\u0000${u.text}`,
     ),
     findings: dedupe(
-      versions.flatMap((v) => v.findings),
+      [...(converted?.findings ?? []), ...versions.flatMap((v) => v.findings)],
       (f) => `${f.code}\u0000${f.line}\u0000${f.criterion}\u0000${f.message}`,
     ),
     proposedBindings: proposeBindings(versions[versions.length - 1] as PolicyVersion, lastLines),
