@@ -81,11 +81,12 @@ const SECTION_I =
 /** Lines of `body` produced until the document reaches `bytes`. */
 function fill(bytes: number, unit: (i: number) => string[], head = HEAD, tail = TAIL): string {
   const lines = [...head];
-  let size = lines.join("\n").length + tail.join("\n").length;
+  // Counted in UTF-8 bytes, as the document's size is (a "†" is three).
+  let size = Buffer.byteLength(lines.join("\n")) + Buffer.byteLength(tail.join("\n"));
   for (let i = 0; size < bytes; i++) {
     for (const l of unit(i)) {
       lines.push(l);
-      size += l.length + 1;
+      size += Buffer.byteLength(l) + 1;
     }
   }
   return [...lines, ...tail].join("\n");

@@ -360,7 +360,9 @@ class Sections {
     const titles = new Map(this.subs.map((s) => [s.id, s.title]));
     this.infos = source.sections.map((section) => {
       const subTitle = section.subPolicy ? titles.get(section.subPolicy) : undefined;
-      const statement = [section.heading ?? "", section.text].join(" ");
+      // A statement is read for the words that name its section; its first 2,000 characters are enough
+      // (a policy's statement is a sentence or two), and they bound the index on hostile input.
+      const statement = [section.heading ?? "", section.text.slice(0, 2000)].join(" ");
       const info: SectionInfo = {
         section,
         bare: section.id.replace(/^S\d+\./, ""),

@@ -172,9 +172,15 @@ export function readNoteStart(ln: Line): RawNote | undefined {
  */
 const TRAILING_MARKS = /(?<![\s*†‡])[\s*†‡]+$/;
 
+/** The last text asked about and its answer: the loop asks about the same item's tail line after line. */
+let lastTerminal: { text: string; ends: boolean } | undefined;
+
 function endsTerminal(text: string): boolean {
+  if (lastTerminal?.text === text) return lastTerminal.ends;
   const t = finishText(text).replace(TRAILING_MARKS, "");
-  return /[.;:!?]$/.test(t);
+  const ends = /[.;:!?]$/.test(t);
+  lastTerminal = { text, ends };
+  return ends;
 }
 
 /** Text that stops mid-sentence: no closing punctuation and no joiner. */
@@ -451,6 +457,7 @@ interface Ctx {
   uncertain: string[];
   findings: Finding[];
   earlier: { id: string; text: string }[];
+  earlierIds: Set<string>;
   marked: { node: CriterionNode & { note?: CriterionNote }; marker: string; line: number }[];
 }
 
@@ -468,12 +475,20 @@ function loweredOf(earlier: Ctx["earlier"]): string[] {
   return texts;
 }
 
+/**
+ * How far back a reference by subject ("the above criteria for the preliminary trial") looks: the
+ * sections just before it. Bounded so that a document of thousands of sections, each referring back,
+ * stays linear (issue 12); a reference by section id ("section II") reaches any earlier section.
+ */
+const REF_REACH = 64;
+
 function resolveRef(lead: LeadIn, ctx: Ctx): string | undefined {
-  if (lead.refSection) return ctx.earlier.some((s) => s.id === lead.refSection) ? lead.refSection : undefined;
+  if (lead.refSection) return ctx.earlierIds.has(lead.refSection) ? lead.refSection : undefined;
   const subject = lead.refSubject?.toLowerCase();
   if (!subject) return undefined;
   const texts = loweredOf(ctx.earlier);
-  for (let i = ctx.earlier.length - 1; i >= 0; i--) {
+  const from = Math.max(0, ctx.earlier.length - REF_REACH);
+  for (let i = ctx.earlier.length - 1; i >= from; i--) {
     const s = ctx.earlier[i] as { id: string; text: string };
     if ((texts[i] as string).includes(subject)) return s.id;
   }
@@ -481,7 +496,8 @@ function resolveRef(lead: LeadIn, ctx: Ctx): string | undefined {
   const words = subject.split(/\W+/).filter((w) => w.length > 3);
   let bestId: string | undefined;
   let bestScore = 0;
-  for (const [i, s] of ctx.earlier.entries()) {
+  for (let i = from; i < ctx.earlier.length; i++) {
+    const s = ctx.earlier[i] as { id: string; text: string };
     const t = texts[i] as string;
     const score = words.filter((w) => t.includes(w)).length;
     if (score > bestScore) {
@@ -882,6 +898,12 @@ function sectionOf(items: readonly RawItem[]): RawItem | undefined {
   return undefined;
 }
 
+/** Whether the line (or, `whole`, the paragraph it opens) is a policy or coverage statement. */
+function opensStatement(lines: readonly Line[], i: number, whole: boolean): boolean {
+  const para = whole ? paragraphAt(lines, i) : (lines[i] as Line).text;
+  return STATEMENT.test(para) || statesCoverage(para);
+}
+
 /** The paragraph starting at `lines[i]` (a few lines at most): a statement may wrap before its verb. */
 function paragraphAt(lines: readonly Line[], i: number): string {
   const parts: string[] = [];
@@ -1063,8 +1085,10 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       } else sinceOpener++;
       continue;
     }
-    const para = blankBefore || cur === null ? paragraphAt(lines, index) : text;
-    if (cur === null && (STATEMENT.test(para) || statesCoverage(para))) {
+    // The paragraph this line opens is read only where a statement may start (a statement may wrap
+    // before its verb); not for every line.
+    const whole = blankBefore || cur === null;
+    if (cur === null && opensStatement(lines, index, whole)) {
       lead = { texts: [text], line: ln.no, indent: ln.indent };
       cur = { kind: "lead", lead };
       continue;
@@ -1075,7 +1099,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       opener?.synthetic &&
       sinceOpener > 0 &&
       !ln.bullet &&
-      (STATEMENT.test(para) || statesCoverage(para))
+      opensStatement(lines, index, whole)
     ) {
       // Another coverage statement after a list, in a document without printed section labels: the
       // next section (I, II, … by position).
@@ -1225,7 +1249,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       });
   }
   const roots = buildHierarchy(items, unplaced);
-  const ctx: Ctx = { unplaced, uncertain: [], findings, earlier: [], marked: [] };
+  const ctx: Ctx = { unplaced, uncertain: [], findings, earlier: [], earlierIds: new Set(), marked: [] };
   const sections: Section[] = [];
   // Top-level labels that run in order from where the document starts them (CMS prints "A. General"
   // under the description, then "B. Nationally Covered Indications") keep their printed letter.
@@ -1267,6 +1291,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       });
     }
     ctx.earlier.push({ id, text: statement });
+    ctx.earlierIds.add(id);
     sections.push(section);
   });
   attachNotes(notes, ctx, findings, unplaced);

@@ -222,6 +222,21 @@ function stripEmphasis(input: string): string {
  * become literal stars.
  */
 export function finishText(s: string): string {
+  // The same short line is finished many times (by each reader of the line model) and documents
+  // repeat short lines (markers, bullets, headers): a small bounded memo keeps that work linear.
+  if (s.length > 80) return finish(s);
+  let t = FINISHED.get(s);
+  if (t === undefined) {
+    if (FINISHED.size >= 4096) FINISHED.clear();
+    t = finish(s);
+    FINISHED.set(s, t);
+  }
+  return t;
+}
+
+const FINISHED = new Map<string, string>();
+
+function finish(s: string): string {
   let t = s;
   // `(?<!\*)`: a run of stars is tried once, not from each of its stars (quadratic on a long run).
   if (t.includes("*")) t = t.replace(/(^|\s)\*+/g, "$1").replace(/(?<!\*)\*+(?=\s|$)/g, "");

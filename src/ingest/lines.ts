@@ -79,7 +79,21 @@ const HEADINGS: [RegExp, Region][] = [
     "other",
   ],
 ];
+/** Normalized short lines, memoized as finished text is (the same lines are compared again and again). */
+const NORMED = new Map<string, string>();
+
 function norm(s: string): string {
+  if (s.length > 80) return normalize(s);
+  let n = NORMED.get(s);
+  if (n === undefined) {
+    if (NORMED.size >= 4096) NORMED.clear();
+    n = normalize(s);
+    NORMED.set(s, n);
+  }
+  return n;
+}
+
+function normalize(s: string): string {
   return collapse(
     finishText(s)
       .toLowerCase()
@@ -116,7 +130,24 @@ const BULLET_ALONE = /^(?:[-+•▪◦●○■□▫➢►▸‣⁃∙·–]|[\
 /** Longer lines are not prose a policy prints; they are cut (and reported) to bound hostile input. */
 export const MAX_LINE = 20000;
 
+/**
+ * Lines repeat (blank lines, markers, bullets alone, running headers): a short line already read is
+ * copied rather than read again — a small bounded memo that keeps hostile documents of a million tiny
+ * lines within the 2 MB / 2 s goal (issue 12).
+ */
+const ANALYZED = new Map<string, Line>();
+
 function analyze(rawIn: string, no: number): Line {
+  if (rawIn.length > 80) return analyzeLine(rawIn, no);
+  const hit = ANALYZED.get(rawIn);
+  if (hit) return { ...hit, no };
+  const line = analyzeLine(rawIn, no);
+  if (ANALYZED.size >= 4096) ANALYZED.clear();
+  ANALYZED.set(rawIn, { ...line });
+  return line;
+}
+
+function analyzeLine(rawIn: string, no: number): Line {
   const capped = rawIn.length > MAX_LINE ? rawIn.slice(0, MAX_LINE) : rawIn;
   // A form feed is a page break from a PDF extraction: layout, not text.
   const formFeed = capped.includes("\f");
