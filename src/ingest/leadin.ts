@@ -75,7 +75,7 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind }[] = [
     kind: "all",
   },
   {
-    re: /\b(?:only )?(?:under|subject to) (?:all )?(?:of )?the following (?:criteria|conditions|requirements)\b/i,
+    re: /\b(?:only )?(?:under|subject to) (?:all )?(?:of )?the following (?:criteria|criterion|conditions?|requirements?|circumstances?)\b/i,
     kind: "all",
   },
   {
