@@ -89,6 +89,34 @@ function syntheticCount(items: readonly RawItem[]): number {
   return c.synthetic;
 }
 
+/** A leading statement (read before any list) as section I, once a list shows it leads one. */
+function sectionFromLead(lead: { texts: string[]; line: number; indent: number }): RawItem {
+  return {
+    token: "",
+    printed: "",
+    cands: [{ style: "roman", value: 1 }],
+    texts: lead.texts,
+    line: lead.line,
+    indent: lead.indent,
+    children: [],
+    synthetic: true,
+  };
+}
+
+/** An item with no printed label: a bullet, a further lead-in (block) or a requirement paragraph. */
+function unlabeled(text: string, ln: Line, kind: Pick<RawItem, "block" | "bulletOf" | "paraOf">): RawItem {
+  return {
+    token: "",
+    printed: text,
+    cands: [],
+    texts: [text],
+    line: ln.no,
+    indent: ln.indent,
+    children: [],
+    ...kind,
+  };
+}
+
 function syntheticSection(text: string, ln: Line, n: number): RawItem {
   return {
     token: "",
@@ -1056,10 +1084,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     ) {
       // A list right under a leading statement, in a document without printed sections: the statement
       // is section I (as a leading statement before bullets is).
-      const item = syntheticSection("", ln, 1);
-      item.texts = cur.lead.texts;
-      item.line = cur.lead.line;
-      item.indent = cur.lead.indent;
+      const item = sectionFromLead(cur.lead);
       lead = undefined;
       items.push(item);
       opener = item;
@@ -1113,10 +1138,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     if (cur?.kind === "lead" && ln.bullet && !labeledSections) {
       // Bullets under a leading statement: the statement is section I (the deferred reading below
       // would otherwise fold the bullets into it).
-      const item = syntheticSection("", ln, 1);
-      item.texts = cur.lead.texts;
-      item.line = cur.lead.line;
-      item.indent = cur.lead.indent;
+      const item = sectionFromLead(cur.lead);
       lead = undefined;
       items.push(item);
       cur = { kind: "item", item };
@@ -1151,16 +1173,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       }
       if (sinceOpener > 0 && /:\s*$/.test(t) && looksLikeLeadIn(t)) {
         // A further lead-in after a list: a block of the section (issue 12 id scheme `<id>-<k>`).
-        const item: RawItem = {
-          token: "",
-          printed: text,
-          cands: [],
-          texts: [text],
-          line: ln.no,
-          indent: ln.indent,
-          children: [],
-          block: true,
-        };
+        const item = unlabeled(text, ln, { block: true });
         items.push(item);
         cur = { kind: "item", item };
         opener = item;
@@ -1171,16 +1184,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     if (cur?.kind === "item" && ln.bullet) {
       const owner = bulletOwner(cur.item, ln.indent) ?? earlierBulletOwner(items, ln.indent);
       if (owner) {
-        const item: RawItem = {
-          token: "",
-          printed: text,
-          cands: [],
-          texts: [text],
-          line: ln.no,
-          indent: ln.indent,
-          children: [],
-          bulletOf: owner,
-        };
+        const item = unlabeled(text, ln, { bulletOf: owner });
         items.push(item);
         cur = { kind: "item", item };
         sinceOpener++;
@@ -1202,16 +1206,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       // text) it is that item's next criterion; at the section's margin, a criterion of the section.
       const owner = ln.indent > 0 ? paragraphOwner(items, ln.indent) : sectionOf(items);
       if (owner && !owner.block) {
-        const item: RawItem = {
-          token: "",
-          printed: text,
-          cands: [],
-          texts: [text],
-          line: ln.no,
-          indent: ln.indent,
-          children: [],
-          paraOf: owner,
-        };
+        const item = unlabeled(text, ln, { paraOf: owner });
         items.push(item);
         cur = { kind: "item", item };
         continue;

@@ -221,20 +221,30 @@ function stripEmphasis(input: string): string {
  * Final form of prose text: stars left over from emphasis that spans lines are dropped, escaped stars
  * become literal stars.
  */
-export function finishText(s: string): string {
-  // The same short line is finished many times (by each reader of the line model) and documents
-  // repeat short lines (markers, bullets, headers): a small bounded memo keeps that work linear.
-  if (s.length > 80) return finish(s);
-  let t = FINISHED.get(s);
-  if (t === undefined) {
-    if (FINISHED.size >= 4096) FINISHED.clear();
-    t = finish(s);
-    FINISHED.set(s, t);
-  }
-  return t;
-}
+export const finishText: (s: string) => string = memoShort(finish);
 
-const FINISHED = new Map<string, string>();
+/**
+ * A bounded memo for a pure function of short strings: the same short lines are read again and again
+ * (by each reader of the line model) and documents repeat them (markers, bullets, headers), so the
+ * work stays linear on a document of a million tiny lines (issue 12). Longer strings are computed.
+ */
+export function memoShort(
+  fn: (s: string) => string,
+  maxLength = 80,
+  maxEntries = 4096,
+): (s: string) => string {
+  const memo = new Map<string, string>();
+  return (s: string) => {
+    if (s.length > maxLength) return fn(s);
+    let out = memo.get(s);
+    if (out === undefined) {
+      if (memo.size >= maxEntries) memo.clear();
+      out = fn(s);
+      memo.set(s, out);
+    }
+    return out;
+  };
+}
 
 function finish(s: string): string {
   let t = s;

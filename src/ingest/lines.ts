@@ -4,7 +4,7 @@
  * (description, policy/criteria, background, coding, revision log, references, boilerplate).
  */
 
-import { cleanInline, collapse, dropBookmarks, finishText } from "./inline.js";
+import { cleanInline, collapse, dropBookmarks, finishText, memoShort } from "./inline.js";
 import { parseLabel } from "./labels.js";
 
 export type Region =
@@ -79,19 +79,8 @@ const HEADINGS: [RegExp, Region][] = [
     "other",
   ],
 ];
-/** Normalized short lines, memoized as finished text is (the same lines are compared again and again). */
-const NORMED = new Map<string, string>();
-
-function norm(s: string): string {
-  if (s.length > 80) return normalize(s);
-  let n = NORMED.get(s);
-  if (n === undefined) {
-    if (NORMED.size >= 4096) NORMED.clear();
-    n = normalize(s);
-    NORMED.set(s, n);
-  }
-  return n;
-}
+/** Normalized line text (memoized: the same lines are compared again and again). */
+const norm: (s: string) => string = memoShort(normalize);
 
 function normalize(s: string): string {
   return collapse(

@@ -15,36 +15,11 @@ import fc from "fast-check";
 import type { CriterionNode, PolicyVersion } from "../model/index.js";
 import { ingest, renderMarkdown } from "./index.js";
 import { formatLabel } from "./labels.js";
+import { Rand, SYLLABLES } from "./testdata/random.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Random source and vocabulary
 
-class Rand {
-  private a: number;
-  constructor(seed: number) {
-    this.a = seed >>> 0;
-  }
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) | 0;
-    let t = Math.imul(this.a ^ (this.a >>> 15), 1 | this.a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)] as T;
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
-
-const SYLLABLES =
-  "ba ko ri tun mel sor vaz pel dro quo zen lu fam tor nek gal bre sto ful hap jor wen yas pri glo tam rek sun bol fer".split(
-    " ",
-  );
 const FORBIDDEN = new Set(
   "and or the when if with that where which who note none any all one either both each least following include includes including refer above criteria met is are page clinical policy".split(
     " ",

@@ -10,12 +10,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ingest } from "../index.js";
+import { Rand } from "../testdata/random.js";
 import { convertDocument } from "./index.js";
 import {
   ALL_ARTEFACTS,
   CENTENE,
   type PdfOptions,
-  Rand,
   randomPolicy,
   renderDocx,
   renderHtml,

@@ -25,6 +25,7 @@
  * The expected model is written from the generated one, never from the parser's code.
  */
 import type { CriterionNode, PolicyVersion, SectionKind } from "../../model/index.js";
+import { Rand, SYLLABLES } from "./random.js";
 
 export type Family = "centene" | "cms" | "commercial" | "glyph";
 export const FAMILIES: readonly Family[] = ["centene", "cms", "commercial", "glyph"];
@@ -32,33 +33,6 @@ export const FAMILIES: readonly Family[] = ["centene", "cms", "commercial", "gly
 // ---------------------------------------------------------------------------------------------------
 // Random source and vocabulary
 
-/** mulberry32: one seed, one document. */
-export class Rand {
-  private a: number;
-  constructor(seed: number) {
-    this.a = seed >>> 0;
-  }
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) | 0;
-    let t = Math.imul(this.a ^ (this.a >>> 15), 1 | this.a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)] as T;
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
-
-const SYLLABLES =
-  "ba ko ri tun mel sor vaz pel dro quo zen lu fam tor nek gal bre sto ful hap jor wen yas pri glo tam rek sun bol fer".split(
-    " ",
-  );
 /** Words with a meaning to a policy reader (quantifiers, joiners, kinds, layout) never come out random. */
 const FORBIDDEN = new Set(
   (
