@@ -365,7 +365,11 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
     }
     const top = stack[stack.length - 1];
     const topItem = top?.items[top.items.length - 1];
-    const openLeadIn = topItem !== undefined && topItem.children.length === 0 && leadsIn(topItem.texts);
+    // A lettered heading ("B. Nationally Covered Indications") introduces the list under it, as a lead-in does.
+    const openLeadIn =
+      topItem !== undefined &&
+      topItem.children.length === 0 &&
+      (leadsIn(topItem.texts) || (topItem.heading === true && stack.length === 1));
     let best: { cost: number; k: number; cand: LabelCandidate } | undefined;
     for (let k = stack.length - 1; k >= 0; k--) {
       const lvl = stack[k] as Level;
@@ -392,7 +396,8 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
         if (!best || cost < best.cost) best = { cost, k: stack.length, cand };
       }
     }
-    if (best && best.cost >= 3 && prev && unfinished(tailOf(prev.texts))) {
+    const headingOpen = prev !== undefined && prev.heading === true && stack.length === 1 && topItem === prev;
+    if (best && best.cost >= 3 && prev && !headingOpen && unfinished(tailOf(prev.texts))) {
       // "…deficiency of vitamin" / "A. or B": a wrapped line that starts like a label but fits the list
       // badly, right after text that has not ended, continues that text.
       prev.texts.push(item.printed, ...item.texts.slice(1));
@@ -554,7 +559,37 @@ function labelFindings(item: RawItem, id: string, style: LabelStyle, ctx: Ctx): 
   });
 }
 
+/** A line that is only a connector ("OR", "AND") between two statements of one item. */
+const CONNECTOR_LINE = /^\s*(?:OR|AND|or|and)\s*$/;
+
+/**
+ * An item whose text is two statements with a connector line between them (20.9.1: "Are inotrope
+ * dependent / OR / have a Cardiac Index < 2.2 …, and also meet one of the following:"): a group of the
+ * two, `<id>-p1` and `<id>-p2`; the item's list belongs to the second, and keeps its ids (`<id>.i`).
+ */
+function splitAtConnector(item: RawItem, id: string, at: number, ctx: Ctx): CriterionNode {
+  const { read: _read, ...plain } = item;
+  const first = toNode({ ...plain, texts: item.texts.slice(0, at), children: [] }, id, ctx);
+  const second = toNode({ ...plain, texts: item.texts.slice(at + 1) }, id, ctx);
+  const kind = /or/i.test(item.texts[at] as string) ? "any" : "all";
+  return {
+    kind,
+    id,
+    label: item.token,
+    text: readItem(item).text,
+    line: item.line,
+    children: [renamed(first, `${id}-p1`), renamed(second, `${id}-p2`)],
+  };
+}
+
+/** The node under another id (its children keep theirs). */
+function renamed(n: CriterionNode, id: string): CriterionNode {
+  return n.kind === "ref" ? { ...n, id } : { ...n, id, label: "" };
+}
+
 function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
+  const at = item.texts.findIndex((t, k) => k > 0 && k < item.texts.length - 1 && CONNECTOR_LINE.test(t));
+  if (at > 0) return splitAtConnector(item, id, at, ctx);
   const { text, marker } = readItem(item);
   if (item.children.length === 0) {
     const leaf: CriterionNode = { kind: "leaf", id, label: item.token, text, line: item.line };
@@ -1103,7 +1138,8 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       items.push(item);
       cur = { kind: "item", item };
       if (opensSection(lab.candidates, lab.rest, ln.indent)) {
-        item.heading = !lab.candidates.some((c) => c.style === "roman");
+        // A lettered heading stands alone on its line ("B. Nationally Covered Indications", then a blank).
+        item.heading = !lab.candidates.some((c) => c.style === "roman") && (lines[index + 1]?.blank ?? true);
         opener = item;
         sinceOpener = 0;
         labeledSections = true;
@@ -1194,8 +1230,16 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     if (cur?.kind === "item") {
       const wrapped = !blankBefore && !ln.bullet;
       const cut = brk;
+      // A heading-like item ("1. Post-cardiotomy (effective …)") followed by a requirement paragraph:
+      // the paragraph is the item's criterion (below), not the rest of its sentence.
+      const headingLike =
+        cur.item.token !== "" && cur.item.children.length === 0 && tailOf(cur.item.texts).length <= 120;
       const unfinished =
-        blankBefore && !ln.bullet && (startsLower(text) || !endsTerminal(tailOf(cur.item.texts)));
+        blankBefore &&
+        !ln.bullet &&
+        (startsLower(text) ||
+          (!endsTerminal(tailOf(cur.item.texts)) &&
+            !(headingLike && REQUIREMENT.test(paragraphAt(lines, index)))));
       if (wrapped || cut || unfinished) {
         cur.item.texts.push(text);
         continue;
@@ -1204,7 +1248,15 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     if (cur?.kind === "item" && blankBefore && !ln.bullet && REQUIREMENT.test(paragraphAt(lines, index))) {
       // A requirement stated in a paragraph of its own (issue 12): inside a list item (indented to its
       // text) it is that item's next criterion; at the section's margin, a criterion of the section.
-      const owner = ln.indent > 0 ? paragraphOwner(items, ln.indent) : sectionOf(items);
+      const owner =
+        ln.indent > 0
+          ? paragraphOwner(items, ln.indent)
+          : cur.item.token !== "" &&
+              !cur.item.heading &&
+              cur.item.children.length === 0 &&
+              !endsTerminal(tailOf(cur.item.texts))
+            ? cur.item
+            : sectionOf(items);
       if (owner && !owner.block) {
         const item = unlabeled(text, ln, { paraOf: owner });
         items.push(item);

@@ -74,6 +74,8 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind }[] = [
     re: /\bmeets? (?:all )?(?:of )?the following(?: \w+)? (?:criteria|conditions|requirements)\b/i,
     kind: "all",
   },
+  // "The team must include, at a minimum:": every member listed is required.
+  { re: /\b(?:must|shall) include,? at a minimum\b|\bat a minimum,? (?:must )?include\b/i, kind: "all" },
   {
     re: /\b(?:only )?(?:under|subject to) (?:all )?(?:of )?the following (?:criteria|criterion|conditions?|requirements?|circumstances?)\b/i,
     kind: "all",
@@ -108,7 +110,7 @@ function findQuantifier(text: string): Quantifier | undefined {
 const CONNECTORS = /\s(?:when|where|if|that includes?|which includes?|who (?:has|have|meets?))\s/i;
 /** Connectors that only count right before the quantifier: "Chronic pain and all of the following". */
 const NEAR_CONNECTORS =
-  /(?:,?\s+and|\s+with|\s+including|,\s*(?:the )?(?:patients?|members?|beneficiar(?:y|ies)|individuals?|enrollees?) (?:must|should|shall|will need to)|\s+in (?:patients|members|beneficiaries|individuals) who)\s*$/i;
+  /(?:,?\s+and(?: also)?|\s+with|\s+including|,\s*(?:the )?(?:patients?|members?|beneficiar(?:y|ies)|individuals?|enrollees?) (?:must|should|shall|will need to)|\s+in (?:patients|members|beneficiaries|individuals) who)\s*$/i;
 
 const REF = /\b(?:the )?above criteria (?:for|in|of) (?:the )?(.+?) (?:are|is|have been|has been) met\b/i;
 /** Where a match of REF ends (see `execUpTo`). */

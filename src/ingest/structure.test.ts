@@ -371,4 +371,24 @@ Trials show benefit.
     ]);
     assert.equal(outline(tree(v.sections[0])), "I:all(I.A,I.B)");
   });
+
+  it("a connector line between two statements of one item makes them alternatives; its list stays with the second", () => {
+    const doc = `Indications and Limitations of Coverage
+B. Nationally Covered Indications
+
+1. Devices are covered for patients who meet all of the following:
+
+• Have class IV failure; and
+• Are inotrope dependent
+  OR
+  have a cardiac index below 2.2, and also meet one of the following:
+    • Are on optimal management; or
+    • Have advanced failure.
+`;
+    const s = sections(doc);
+    const b1 = tree(s[0]).children[0] as BranchNode;
+    assert.equal(outline(b1), "B.1:all(B.1.a,B.1.b:any(B.1.b-p1,B.1.b-p2:any(B.1.b.i,B.1.b.ii)))");
+    const p2 = (b1.children[1] as BranchNode).children[1] as BranchNode;
+    assert.equal(p2.condition, "have a cardiac index below 2.2");
+  });
 });
