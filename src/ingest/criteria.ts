@@ -781,6 +781,10 @@ function makeBlocks(
   children: CriterionNode[],
 ): BranchNode {
   const first: RawItem = { ...item, children: item.children.filter((c) => !c.block && !c.paraOf) };
+  const blocks = item.children.filter((c) => c.block);
+  const qualified = qualifiesAbove(blocks, first.children.length);
+  if (qualified && !item.children.some((c) => c.paraOf))
+    return qualifiedBlock(item, id, text, lead, ctx, children, first, qualified);
   const groups: CriterionNode[] = [...children];
   if (first.children.length > 0) {
     const { refText: _t, refSubject: _s, refSection: _c, ...plain } = lead;
@@ -814,6 +818,67 @@ function makeBlocks(
     });
   groups.sort((a, b) => a.line - b.line);
   return { kind: "all", id, label: item.token, text, line: item.line, children: groups };
+}
+
+const NUMBER_WORDS: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, six: 6 };
+
+/**
+ * "The above 2 indications are considered reasonable and necessary only when:" (CMS 80.3.1): a single
+ * further list that qualifies only the last N items of the first list. Returns N where it applies.
+ */
+function qualifiesAbove(blocks: readonly RawItem[], listed: number): number | undefined {
+  if (blocks.length !== 1) return undefined;
+  const m =
+    /\bthe (?:above|preceding|previous|last) (\d{1,2}|two|three|four|five|six) (?:indications|items|conditions|criteria|circumstances|uses|diagnoses)\b/i.exec(
+      (blocks[0] as RawItem).texts.join(" "),
+    );
+  if (!m) return undefined;
+  const n = NUMBER_WORDS[(m[1] as string).toLowerCase()] ?? Number(m[1]);
+  return n >= 1 && n < listed ? n : undefined;
+}
+
+/**
+ * The first list with its last `n` items qualified by the further list: the list's logic over its
+ * other items and the block `<id>-2`, which requires any of those `n` items (`<id>-g1`) and its own.
+ */
+function qualifiedBlock(
+  item: RawItem,
+  id: string,
+  text: string,
+  lead: LeadIn,
+  ctx: Ctx,
+  children: CriterionNode[],
+  first: RawItem,
+  n: number,
+): BranchNode {
+  const block = item.children.find((c) => c.block) as RawItem;
+  const { refText: _t, refSubject: _s, refSection: _c, ...plain } = lead;
+  const list = makeGroup(first, id, text, plain, ctx);
+  const kept = list.children.slice(0, list.children.length - n);
+  const above = list.children.slice(list.children.length - n);
+  const bid = `${id}-${block.value}`;
+  const btext = finishText(collapse(block.texts.join(" ")));
+  const qualifier = makeGroup(block, bid, btext, readLeadIn(btext, false), ctx);
+  const implied: CriterionNode = {
+    kind: "any",
+    id: `${id}-g1`,
+    label: "",
+    text: "",
+    line: above[0]?.line ?? item.line,
+    children: above,
+  };
+  const qualifiedGroup: BranchNode =
+    qualifier.kind === "all"
+      ? { ...qualifier, children: [implied, ...qualifier.children] }
+      : {
+          kind: "all",
+          id: bid,
+          label: "",
+          text: btext,
+          line: block.line,
+          children: [implied, { ...qualifier, id: `${bid}-1` }],
+        };
+  return { ...list, children: [...children, ...kept, qualifiedGroup] };
 }
 
 function lintGroup(group: BranchNode, joiners: ("and" | "or" | undefined)[], ctx: Ctx): void {
@@ -1350,6 +1415,10 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
  * Safe by default (issue 12): text inside a section that could not be placed may be a requirement the
  * tree lacks, so that section is uncertain too; every uncertain section is reported by lint.
  */
+/** A paragraph that lifts requirements rather than adding one ("There are no requirements regarding …"). */
+const NON_RESTRICTIVE =
+  /^(?:there (?:are|is) no (?:additional |further |other )?requirements?|no (?:additional|further) (?:requirements|criteria) (?:apply|are))\b/i;
+
 /** Non-coverage said of the service itself: "is investigational", "not medically necessary", … */
 const NEGATIVE_LEAF =
   /\b(?:(?:is|are|considered) (?:not medically necessary|investigational|experimental|unproven|not covered)|does not support|do not support|not reasonable and necessary)\b(?!\s+(?:if|when|unless|until|after|once)\b)/i;
@@ -1382,10 +1451,12 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
     if (!s.tree || s.kind === "not-proven") return;
     const end = sections[i + 1]?.line ?? Number.POSITIVE_INFINITY;
     // In the order they were reported: `u.line > s.line && u.line < end` (lines are whole numbers).
+    // "There are no requirements regarding visual acuity …": a paragraph that adds nothing restricts nothing.
     const inside = byLine
       .slice(firstAfter(s.line), firstAfter(end - 1))
       .sort((a, b) => a.k - b.k)
-      .map(({ k }) => unplaced[k] as Unplaced);
+      .map(({ k }) => unplaced[k] as Unplaced)
+      .filter((u) => !NON_RESTRICTIVE.test(u.text));
     if (s.kind === "medically-necessary") {
       // A negative statement is never a required criterion of a covered tree (issue 12).
       for (const leaf of positiveLeaves(s.tree)) {

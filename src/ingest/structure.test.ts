@@ -391,4 +391,25 @@ B. Nationally Covered Indications
     const p2 = (b1.children[1] as BranchNode).children[1] as BranchNode;
     assert.equal(p2.condition, "have a cardiac index below 2.2");
   });
+
+  it("a further list that qualifies 'the above 2 indications' applies to those two only", () => {
+    const doc = `Indications and Limitations of Coverage
+B. Nationally Covered Indications
+
+Therapy is covered for patients with a diagnosis of disease X with:
+
+• Indication one.
+
+• Indication two.
+
+• Indication three.
+
+  The above 2 indications are considered reasonable and necessary only when:
+
+    1. The lesions are small; and,
+    2. The lesions have progressed.
+`;
+    const s = sections(doc);
+    assert.equal(outline(tree(s[0])), "B:any(B.1,B-2:all(B-g1:any(B.2,B.3),B-2.1,B-2.2))");
+  });
 });
