@@ -803,7 +803,7 @@ function makeBlocks(
     groups.push(makeGroup(block, bid, btext, blead, ctx));
     if (
       blead.kind !== "none" &&
-      !/\b(?:additional|also|in addition|further|as well|only (?:when|if)|provided that|above|must)\b/i.test(
+      !/\b(?:additional|also|in addition|further|as well|only (?:when|if)|provided that|above|must|may (?:furnish|perform|provide))\b/i.test(
         btext,
       )
     )
@@ -817,7 +817,31 @@ function makeBlocks(
       groups.push(paragraphLeaf(p, `${id}-p${k + 1}`));
     });
   groups.sort((a, b) => a.line - b.line);
-  return { kind: "all", id, label: item.token, text, line: item.line, children: groups };
+  return { kind: "all", id, label: item.token, text, line: item.line, children: furnishers(groups, id) };
+}
+
+/**
+ * Statements side by side of who may furnish the service ("Physicians … may furnish acupuncture …";
+ * "PAs and NPs may furnish acupuncture if they … have:") are alternatives: an implied `any` group
+ * `<id>-g1` of them (README rule 4 of the NCD corpus). Other criteria are left as they are.
+ */
+function furnishers(groups: CriterionNode[], id: string): CriterionNode[] {
+  const who = (n: CriterionNode) => n.kind !== "ref" && FURNISHER.test(n.text);
+  const at = groups.findIndex(who);
+  if (at < 0) return groups;
+  let end = at;
+  while (end < groups.length && who(groups[end] as CriterionNode)) end++;
+  if (end - at < 2) return groups;
+  const run = groups.slice(at, end);
+  const implied: CriterionNode = {
+    kind: "any",
+    id: `${id}-g1`,
+    label: "",
+    text: "",
+    line: run[0]?.line ?? 0,
+    children: run,
+  };
+  return [...groups.slice(0, at), implied, ...groups.slice(end)];
 }
 
 const NUMBER_WORDS: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, six: 6 };
@@ -1002,7 +1026,10 @@ function levelsByGlyph(lines: readonly Line[]): void {
 
 /** A paragraph that states a requirement (not a description): "must", "is required", "only when". */
 const REQUIREMENT =
-  /\b(?:must|shall|(?:is|are) required (?:to|for|before|prior|that|when|in)|required to|only (?:when|if|after)|may only|is covered (?:as|only))\b/i;
+  /\b(?:must|shall|(?:is|are) required (?:to|for|before|prior|that|when|in)|required to|only (?:when|if|after)|may only|is covered (?:as|only)|may (?:furnish|perform|provide|administer|order|prescribe))\b/i;
+
+/** Who may furnish the service: such statements side by side are alternatives (a physician, or a PA who …). */
+const FURNISHER = /\bmay (?:furnish|perform|provide|administer|order|prescribe)\b/i;
 
 /** The list item a paragraph indented to `indent` belongs to: the nearest item printed further out. */
 function paragraphOwner(items: readonly RawItem[], indent: number): RawItem | undefined {

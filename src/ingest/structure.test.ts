@@ -412,4 +412,25 @@ Therapy is covered for patients with a diagnosis of disease X with:
     const s = sections(doc);
     assert.equal(outline(tree(s[0])), "B:any(B.1,B-2:all(B-g1:any(B.2,B.3),B-2.1,B-2.2))");
   });
+
+  it("statements side by side of who may furnish the service are alternatives", () => {
+    const doc = `Indications and Limitations of Coverage
+B. Nationally Covered Indications
+
+CMS will cover therapy under the following conditions:
+
+• Chronic pain; and
+• No surgery planned.
+
+Physicians may furnish therapy in accordance with state requirements.
+
+Nurse practitioners may furnish therapy if they meet all state requirements and have:
+
+• a degree in therapy; and,
+• a current license.
+`;
+    const s = sections(doc);
+    assert.equal(outline(tree(s[0])), "B:all(B-1:all(B.1,B.2),B-g1:any(B-p1,B-2:all(B-2.1,B-2.2)))");
+    assert.equal(s[0]?.uncertain, undefined);
+  });
 });

@@ -362,6 +362,7 @@ const MATCHING = new Set([
   "20.29_hyperbaric_oxygen_therapy.txt",
   "20.4_implantable_cardioverter_defibrillators.txt",
   "20.9.1_ventricular_assist_devices.txt",
+  "30.3.3_acupuncture_chronic_low_back_pain.txt",
   "80.3.1_verteporfin.txt",
 ]);
 
