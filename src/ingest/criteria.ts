@@ -702,7 +702,10 @@ function logicOf(
   const ands = inner.length - ors;
   if (inner.length > 0 && ors > 0 && ands === 0) return "any";
   if (inner.length > 0 && ands > 0 && ors === 0) return "all";
-  if (inner.length === 0 && listsAlternatives(text)) {
+  // A list of requirements ("… must …") is not a list of alternatives, whatever its lead-in calls it.
+  const leaves = item.children.filter((c) => c.children.length === 0);
+  const demands = leaves.filter((c) => REQUIREMENT.test(readItem(c).text)).length;
+  if (inner.length === 0 && listsAlternatives(text) && (demands === 0 || demands * 2 < leaves.length)) {
     ctx.findings.push({
       code: "leadin-alternatives",
       severity: "info",

@@ -77,7 +77,7 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind }[] = [
   // "The team must include, at a minimum:": every member listed is required.
   { re: /\b(?:must|shall) include,? at a minimum\b|\bat a minimum,? (?:must )?include\b/i, kind: "all" },
   {
-    re: /\b(?:only )?(?:under|subject to) (?:all )?(?:of )?the following (?:criteria|criterion|conditions?|requirements?|circumstances?)\b/i,
+    re: /\b(?:only )?(?:under|subject to) (?:all )?(?:of )?the following (?:criteria|criterion|conditions?|requirements?|circumstances?|situations?)\b/i,
     kind: "all",
   },
   {

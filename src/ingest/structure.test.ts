@@ -433,4 +433,17 @@ Nurse practitioners may furnish therapy if they meet all state requirements and 
     assert.equal(outline(tree(s[0])), "B:all(B-1:all(B.1,B.2),B-g1:any(B-p1,B-2:all(B-2.1,B-2.2)))");
     assert.equal(s[0]?.uncertain, undefined);
   });
+
+  it("a list of requirements is never read as alternatives, whatever its lead-in calls it", () => {
+    const doc = `Coverage Policy
+
+Therapy is covered for the following conditions:
+• The provider must educate the member
+• A diagnosis must be confirmed by a sleep test
+• Definitions: an event lasts ten seconds
+`;
+    const s = sections(doc);
+    assert.equal(tree(s[0]).kind, "all");
+    assert.ok(s[0]?.uncertain && s[0].uncertain.length > 0, "read as all, and uncertain");
+  });
 });
