@@ -93,7 +93,7 @@ function syntheticCount(items: readonly RawItem[]): number {
 function sectionFromLead(lead: { texts: string[]; line: number; indent: number }): RawItem {
   return {
     token: "",
-    printed: "",
+    printed: lead.texts.join(" "),
     cands: [{ style: "roman", value: 1 }],
     texts: lead.texts,
     line: lead.line,
@@ -1373,16 +1373,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   if (lead) {
     if (items.length > 0 && !items[0]?.cands.some((c) => c.style === "roman")) {
       // A single-section policy whose statement carries no "I.": the statement is section I.
-      items.unshift({
-        token: "",
-        printed: lead.texts.join(" "),
-        cands: [{ style: "roman", value: 1 }],
-        texts: lead.texts,
-        line: lead.line,
-        indent: lead.indent,
-        children: [],
-        synthetic: true,
-      });
+      items.unshift(sectionFromLead(lead));
     } else
       unplaced.push({
         line: lead.line,

@@ -15,7 +15,7 @@ import fc from "fast-check";
 import type { CriterionNode, PolicyVersion } from "../model/index.js";
 import { ingest, renderMarkdown } from "./index.js";
 import { formatLabel } from "./labels.js";
-import { Rand, SYLLABLES } from "./testdata/random.js";
+import { Rand, SYLLABLES, wrap } from "./testdata/random.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Random source and vocabulary
@@ -483,26 +483,6 @@ function items(p: GPolicy, format: Format, r: Rand): Item[] {
     if (s.tree) walk(s.tree.children, 1);
   });
   if (format === "markdown" || format === "redline") for (const it of out) it.text = mathify(it.text);
-  return out;
-}
-
-/** Hard-wraps a line at spaces, keeping `> 3`, `≥ 50%` whole (a line starting "3." would read as a label). */
-function wrap(line: string, width: number): string[] {
-  const tokens = line.split(" ").reduce<string[]>((acc, t) => {
-    const prev = acc[acc.length - 1];
-    if (prev === ">" || prev === "≥" || prev === "≤") acc[acc.length - 1] = `${prev} ${t}`;
-    else acc.push(t);
-    return acc;
-  }, []);
-  const out: string[] = [];
-  let cur = "";
-  for (const t of tokens) {
-    if (cur && cur.length + 1 + t.length > width) {
-      out.push(cur);
-      cur = t;
-    } else cur = cur ? `${cur} ${t}` : t;
-  }
-  if (cur) out.push(cur);
   return out;
 }
 

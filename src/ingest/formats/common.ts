@@ -118,6 +118,16 @@ export function collapseSpace(s: string): string {
  * next line (margins collapse, as in a browser); `br()` ends the line, or writes an empty line when
  * none was started.
  */
+/** Rendered text on one line (a table cell): its lines trimmed and joined by spaces, tabs as spaces. */
+export function oneLine(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .join(" ")
+    .replace(/\t/g, " ");
+}
+
 export class TextWriter {
   readonly lines: string[] = [];
   private cur: string | null = null;

@@ -16,7 +16,14 @@
  */
 import { DOMParser } from "@xmldom/xmldom";
 import { unzipSync } from "fflate";
-import { type ConvertOptions, formatNumber, inputError, type NumberStyle, TextWriter } from "./common.js";
+import {
+  type ConvertOptions,
+  formatNumber,
+  inputError,
+  type NumberStyle,
+  oneLine,
+  TextWriter,
+} from "./common.js";
 
 /** The XML nodes this reader touches (xmldom's DOM, structurally). */
 interface XNode {
@@ -532,13 +539,7 @@ class DocxReader {
     const sub = new DocxReader(w, this.numbering, this.styles);
     sub.blocks(tc, depth + 1);
     for (const n of sub.notes) this.notes.add(n);
-    return w
-      .finish()
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => l !== "")
-      .join(" ")
-      .replace(/\t/g, " ");
+    return oneLine(w.finish());
   }
 }
 

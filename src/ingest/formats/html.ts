@@ -17,7 +17,7 @@
  * misnested markup build the same tree as in a browser.
  */
 import { type DefaultTreeAdapterTypes, parse } from "parse5";
-import { collapseSpace, formatNumber, type NumberStyle, TextWriter } from "./common.js";
+import { collapseSpace, formatNumber, type NumberStyle, oneLine, TextWriter } from "./common.js";
 
 type Node = DefaultTreeAdapterTypes.Node;
 type Element = DefaultTreeAdapterTypes.Element;
@@ -328,13 +328,7 @@ function cellText(cell: Element, depth: number): string {
   const w = new TextWriter();
   const r = new HtmlRenderer(w);
   r.kids(cell, { indent: 0, depth: 0, pre: false }, depth);
-  return w
-    .finish()
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "")
-    .join(" ")
-    .replace(/\t/g, " ");
+  return oneLine(w.finish());
 }
 
 /** Renders an HTML document as the ingester's text form. */

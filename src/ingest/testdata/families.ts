@@ -25,7 +25,7 @@
  * The expected model is written from the generated one, never from the parser's code.
  */
 import type { CriterionNode, PolicyVersion, SectionKind } from "../../model/index.js";
-import { Rand, SYLLABLES } from "./random.js";
+import { Rand, SYLLABLES, wrap } from "./random.js";
 
 export type Family = "centene" | "cms" | "commercial" | "glyph";
 export const FAMILIES: readonly Family[] = ["centene", "cms", "commercial", "glyph"];
@@ -409,26 +409,6 @@ export function projectVersion(v: PolicyVersion): Expected {
 
 // ---------------------------------------------------------------------------------------------------
 // Rendering helpers
-
-/** Hard-wraps at spaces; a comparison keeps its number (`≥ 50%`). */
-function wrap(text: string, width: number): string[] {
-  const tokens = text.split(" ").reduce<string[]>((acc, t) => {
-    const prev = acc[acc.length - 1];
-    if (prev === ">" || prev === "≥" || prev === "≤") acc[acc.length - 1] = `${prev} ${t}`;
-    else acc.push(t);
-    return acc;
-  }, []);
-  const out: string[] = [];
-  let cur = "";
-  for (const t of tokens) {
-    if (cur && cur.length + 1 + t.length > width) {
-      out.push(cur);
-      cur = t;
-    } else cur = cur ? `${cur} ${t}` : t;
-  }
-  if (cur) out.push(cur);
-  return out;
-}
 
 function quantWord(n: number, upper = false): string {
   const w = NUMBER_WORDS[n] ?? String(n);

@@ -31,3 +31,26 @@ export const SYLLABLES =
   "ba ko ri tun mel sor vaz pel dro quo zen lu fam tor nek gal bre sto ful hap jor wen yas pri glo tam rek sun bol fer".split(
     " ",
   );
+
+/**
+ * Hard-wraps a line at spaces as a document prints it, keeping `> 3`, `≥ 50%` whole (a wrapped line
+ * starting "3." would read as a label).
+ */
+export function wrap(text: string, width: number): string[] {
+  const tokens = text.split(" ").reduce<string[]>((acc, t) => {
+    const prev = acc[acc.length - 1];
+    if (prev === ">" || prev === "≥" || prev === "≤") acc[acc.length - 1] = `${prev} ${t}`;
+    else acc.push(t);
+    return acc;
+  }, []);
+  const out: string[] = [];
+  let cur = "";
+  for (const t of tokens) {
+    if (cur && cur.length + 1 + t.length > width) {
+      out.push(cur);
+      cur = t;
+    } else cur = cur ? `${cur} ${t}` : t;
+  }
+  if (cur) out.push(cur);
+  return out;
+}
