@@ -34,7 +34,8 @@ const I_A2 = ["I.A.2.a", "I.A.2.b", "I.A.2.c", "I.A.2.d", "I.A.2.e", "I.A.2.f", 
 const B = ["I.B.1", "I.B.2", "I.B.3", "I.B.4", "I.B.5"];
 const II_B = ["II.B.1", "II.B.2", "II.B.3", "II.B.4", "II.B.5"];
 
-interface SectionI {
+/** Section I's values, read from the answers once; shared by {@link handI} and {@link handII}. */
+export interface SectionI {
   value: V;
   c1: V;
   c2: V;
@@ -44,7 +45,7 @@ interface SectionI {
   bNone: V;
 }
 
-function sectionI(a: Answers): SectionI {
+export function sectionI(a: Answers): SectionI {
   const c1 = q2(a, "I.A.1", "II.A.1");
   const a1 = [q(a, "I.A.1.a"), q(a, "I.A.1.b"), q(a, "I.A.1.c")];
   const c2 = q(a, "I.A.2");
@@ -81,9 +82,8 @@ export interface HandResult {
   reasons: Reason[];
 }
 
-/** Section I: the preliminary trial. */
-export function handI(a: Answers): HandResult {
-  const s = sectionI(a);
+/** Section I: the preliminary trial (`s`: section I's values when already read). */
+export function handI(a: Answers, s: SectionI = sectionI(a)): HandResult {
   if (s.value === 2) return { outcome: "approved", reasons: [] };
   if (s.value === 1) return { outcome: "pended", reasons: [] };
   const reasons: Reason[] = [];
@@ -105,9 +105,11 @@ export const II_A2 = [
 ];
 const II_A2_ALT = ["", "", "", "II.A.2.d", "II.A.2.e", "II.A.2.f", "", "", ""];
 
-/** Section II: permanent implantation; includes section I and the II.A.1.a note. */
-export function handII(a: Answers): HandResult {
-  const i = sectionI(a);
+/**
+ * Section II: permanent implantation; includes section I and the II.A.1.a note (`i`: section I's
+ * values when already read).
+ */
+export function handII(a: Answers, i: SectionI = sectionI(a)): HandResult {
   const c1 = i.c1;
   const note = q(a, "II.A.1.a.note");
   const m = [

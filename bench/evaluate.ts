@@ -15,6 +15,7 @@ import type { Reason } from "../src/model/index.js";
 import { type CaseLine, caseLines } from "./evaluate-cases.js";
 import { handI, handII } from "./evaluate-handwritten.js";
 import { jreEngines, jreOutcome } from "./evaluate-jre.js";
+import { cpuMs, measure } from "./evaluate-timing.js";
 
 export interface EvaluateFigures {
   caseLines: number;
@@ -27,31 +28,14 @@ export interface EvaluateFigures {
   compiledVsHandWritten: number;
   /** compiled / json-rules-engine (goal ≥ 100). */
   compiledVsJsonRulesEngine: number;
-  goals: { withinTwiceHandWritten: boolean; hundredTimesJre: boolean; traceAtLeast500k: boolean };
-}
-
-/**
- * CPU time of this process in ms. Rates are per CPU-second, not wall-clock, so that other load on a
- * shared machine does not skew them; garbage-collector threads count against the evaluator.
- */
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-/** One timed run of `once` (a pass over all lines) for `ms` of CPU time; lines per CPU-second. */
-function measure(lines: number, once: () => number, ms: number): number {
-  let sink = 0;
-  let passes = 0;
-  const start = cpuMs();
-  let now = start;
-  while (now - start < ms) {
-    sink += once();
-    passes++;
-    now = cpuMs();
-  }
-  if (sink === -1) console.log("");
-  return (passes * lines) / ((now - start) / 1000);
+  /** decide() / the hand-written function on whole cases (issue 13 goal ≥ 0.5). */
+  decideVsHandWritten?: number;
+  goals: {
+    withinTwiceHandWritten: boolean;
+    hundredTimesJre: boolean;
+    traceAtLeast500k: boolean;
+    decideHalfHandWritten?: boolean;
+  };
 }
 
 async function measureAsync(lines: number, once: () => Promise<number>, ms: number): Promise<number> {
@@ -205,6 +189,10 @@ export async function run(
   console.log(
     `  json-rules-engine (outcome only)             ${f(jsonRulesEngine)}   compiled is ${(compiled / jsonRulesEngine).toFixed(0)}× faster (goal ≥ 100)`,
   );
+  // issue 13: decide() against the hand-written function, on whole cases (evaluate-decide.ts).
+  const d = (await import("./evaluate-decide.js")).run({ ms, rounds });
+  figures.decideVsHandWritten = d.decideVsHandWritten;
+  figures.goals.decideHalfHandWritten = d.decideVsHandWritten >= 0.5;
   return figures;
 }
 

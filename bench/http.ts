@@ -1,16 +1,29 @@
 /**
- * SPEC 5: "HTTP evaluate p99 under 20 ms at 1,000 requests/s on this 2-core machine, with the load
- * generator on the same machine". The server runs as its own process (as deployed: embedded store,
- * no request logging, no rate limit so the load generator's single token is not throttled); autocannon
- * drives `POST /api/evaluate` on loopback at a fixed 1,000 requests/s for a bounded time.
+ * SPEC 5 and issue 13: the HTTP service under load, side by side with its floor, in one run:
+ *
+ * - `bare`: a bare Fastify route (bench/http-bare.ts) with the same body parser and limit, parsing the
+ *   same payload and answering the same bytes as `/api/evaluate` — what HTTP alone costs here;
+ * - `evaluate`: `POST /api/evaluate`; `evaluate (no log)`: the same with the access log off, for its cost;
+ * - `requests sqlite` / `requests postgres`: `POST /api/requests` (each call stores a new request).
+ *
+ * Each target is measured at a fixed 1,000 requests/s (p50/p99; goal p99 < 20 ms) and at saturation
+ * (req/s with 32 connections, three interleaved rounds; goal: evaluate within 10% of bare). Then the bytes on disk per stored
+ * request (goal ≤ 2 KB). Every server is its own process in its default configuration (as
+ * `medpolicy serve` runs it: access logs as shipped, embedded store or PostgreSQL) except for the rate
+ * limit, which would throttle the load generator's single token. Loopback only; bounded in time
+ * (about two minutes). Options through the environment: `BENCH_HTTP_SECONDS` (fixed-rate phase, default
+ * 10), `BENCH_HTTP_ONLY` (comma-separated target names), `MEDPOLICY_BENCH_DATABASE_URL` (default: the
+ * tests' PostgreSQL; skipped when unreachable).
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import pg from "pg";
 import { Auth, DEMO_USERS } from "../src/server/auth.js";
 
 interface Histogram {
@@ -32,78 +45,369 @@ type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SATURATION_ROUNDS = 3;
+const SATURATION_SECONDS = 3;
+/** USER_HZ: the unit of /proc/PID/stat times (100 on Linux). */
+const CLOCK_TICKS = 100;
+const PG_URL =
+  process.env.MEDPOLICY_BENCH_DATABASE_URL ??
+  process.env.MEDPOLICY_TEST_DATABASE_URL ??
+  "postgres://postgres@127.0.0.1:5432/test";
 
-export interface HttpBenchResult {
+export interface TargetResult {
+  name: string;
+  /** Fixed-rate phase. */
   rate: number;
-  seconds: number;
   achievedRps: number;
   p50Ms: number;
-  p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Saturation: requests/s with 32 connections, median of the rounds. */
+  saturationRps: number;
+  saturationRounds: number[];
+  /**
+   * The server process's CPU time per request at saturation (per round): what saturation would be on a
+   * core of its own (1 / this), steady however busy the machine's other core is.
+   */
+  cpuUsPerRequest: number[];
   non2xx: number;
   errors: number;
 }
 
-/** Runs the bench: `rate` requests/s for `seconds` (default 1,000/s for 10 s, after a 5 s warm-up). */
-export async function run(opts: { rate?: number; seconds?: number } = {}): Promise<HttpBenchResult> {
-  const rate = opts.rate ?? 1000;
-  const seconds = opts.seconds ?? 10;
-  const secret = randomBytes(24).toString("hex");
-  const dataDir = mkdtempSync(join(tmpdir(), "medpolicy-bench-"));
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(ROOT, "src/server/main.ts"), "--data", dataDir, "--no-rate-limit"],
-    {
-      cwd: ROOT,
-      env: { ...process.env, MEDPOLICY_JWT_SECRET: secret },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let buf = "";
-      child.stdout!.on("data", (d: Buffer) => {
-        buf += d.toString();
-        const m = /\{"url":"([^"]+)"/.exec(buf);
-        if (m) resolve(m[1]!);
-      });
-      child.once("exit", (code) => reject(new Error(`server exited (${code}) before listening`)));
-    });
-    const token = await new Auth(new TextEncoder().encode(secret)).issue(DEMO_USERS.provider!);
-    const body = readFileSync(join(ROOT, "test/service/fixtures/trial-nonmalignant-not-weaned.json"), "utf8");
-    const common = {
-      url: `${url}/api/evaluate`,
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body,
-      connections: 8,
-      overallRate: rate,
+export interface HttpBenchResult {
+  targets: TargetResult[];
+  /** Saturation of evaluate over bare (goal ≥ 0.9). */
+  evaluateOverBare?: number;
+  /** Bytes on disk per stored request, per database. */
+  bytesPerRequest: Record<string, number>;
+}
+
+interface Server {
+  url: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Spawns `script` with `args` and waits for its `{"url": …}` line. */
+async function spawnServer(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
+  const proc = spawn(process.execPath, ["--import", "tsx", join(ROOT, script), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    // Access logs (stderr) are drained, as a log shipper would: writing them is part of what is measured.
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let tail = "";
+  proc.stderr!.on("data", (d: Buffer) => {
+    tail = (tail + d.toString()).slice(-2000);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = "";
+    const onData = (d: Buffer) => {
+      if (buf.length < 1 << 16) buf += d.toString();
+      const m = /\{"url":"([^"]+)"/.exec(buf);
+      if (m) resolve(m[1]!);
     };
-    await autocannon({ ...common, duration: 5 }); // warm-up: JIT, lazily compiled policies, caches
-    const r = await autocannon({ ...common, duration: seconds });
-    const res: HttpBenchResult = {
+    proc.stdout!.on("data", onData);
+    proc.once("exit", (code) => reject(new Error(`${script} exited (${code}) before listening:\n${tail}`)));
+  });
+  return {
+    url,
+    proc,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once("exit", () => resolve());
+        proc.kill("SIGTERM");
+      }),
+  };
+}
+
+async function postgresReachable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    await c.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+async function withPg<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  /** The server process, whose CPU time per request is read from /proc (Linux). */
+  pid?: number;
+}
+
+/** CPU time (user + system) of process `pid` in ms, from /proc; undefined where there is none. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name: utime is the 12th, stime the 13th (clock ticks).
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * Measures the targets side by side: a warm-up each, then each at a fixed rate, then saturation in
+ * interleaved rounds (bare, evaluate, …, then again), so that a neighbour's burst of work on this shared
+ * machine falls on all of them alike; the evaluate/bare ratio is the median of the rounds' ratios.
+ */
+async function measureAll(
+  targets: Target[],
+  body: string,
+  rate: number,
+  seconds: number,
+): Promise<TargetResult[]> {
+  const common = (t: Target) => ({
+    url: t.url,
+    method: "POST",
+    headers: { "content-type": "application/json", ...t.headers },
+    body,
+  });
+  // Warm-up: JIT, lazily compiled policies, connection pools.
+  for (const t of targets) await autocannon({ ...common(t), connections: 8, duration: 3 });
+  const results: TargetResult[] = [];
+  for (const t of targets) {
+    const fixed = await autocannon({ ...common(t), connections: 16, overallRate: rate, duration: seconds });
+    const r: TargetResult = {
+      name: t.name,
       rate,
-      seconds,
-      achievedRps: Math.round(r.requests.total / r.duration),
-      p50Ms: r.latency.p50,
-      p90Ms: r.latency.p90,
-      p99Ms: r.latency.p99,
-      maxMs: r.latency.max,
-      non2xx: r.non2xx,
-      errors: r.errors + r.timeouts,
+      achievedRps: Math.round(fixed.requests.total / fixed.duration),
+      p50Ms: fixed.latency.p50,
+      p99Ms: fixed.latency.p99,
+      maxMs: fixed.latency.max,
+      saturationRps: 0,
+      saturationRounds: [],
+      cpuUsPerRequest: [],
+      non2xx: fixed.non2xx,
+      errors: fixed.errors + fixed.timeouts,
     };
     console.log(
-      `http evaluate: ${res.achievedRps} req/s for ${seconds} s (target ${rate}) — p50 ${res.p50Ms} ms, p90 ${res.p90Ms} ms, ` +
-        `p99 ${res.p99Ms} ms, max ${res.maxMs} ms; non-2xx ${res.non2xx}, errors ${res.errors} ` +
-        `(goal p99 < 20 ms) ${res.p99Ms < 20 && res.non2xx === 0 && res.errors === 0 ? "OK" : "MISSED"}`,
+      `http ${t.name.padEnd(17)} ${rate}/s → ${r.achievedRps}/s: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms ` +
+        `(goal p99 < 20 ms) ${r.p99Ms < 20 ? "OK" : "MISSED"}` +
+        (r.non2xx || r.errors ? ` · non-2xx ${r.non2xx}, errors ${r.errors}` : ""),
     );
-    return res;
-  } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
-    rmSync(dataDir, { recursive: true, force: true });
+    results.push(r);
   }
+  for (let round = 0; round < SATURATION_ROUNDS; round++) {
+    for (const [i, t] of targets.entries()) {
+      const cpu0 = cpuMs(t.pid);
+      const sat = await autocannon({ ...common(t), connections: 32, duration: SATURATION_SECONDS });
+      const cpu1 = cpuMs(t.pid);
+      results[i]!.saturationRounds.push(Math.round(sat.requests.total / sat.duration));
+      if (cpu0 !== undefined && cpu1 !== undefined && sat.requests.total > 0) {
+        results[i]!.cpuUsPerRequest.push(Math.round(((cpu1 - cpu0) * 1000) / sat.requests.total));
+      }
+      results[i]!.non2xx += sat.non2xx;
+      results[i]!.errors += sat.errors + sat.timeouts;
+    }
+  }
+  for (const r of results) {
+    r.saturationRps = median(r.saturationRounds);
+    const cpu = r.cpuUsPerRequest.length
+      ? ` · server CPU ${median(r.cpuUsPerRequest)} µs/request (rounds ${r.cpuUsPerRequest.join(", ")})`
+      : "";
+    console.log(
+      `http ${r.name.padEnd(17)} saturation: median ${r.saturationRps} req/s (rounds ${r.saturationRounds.join(", ")})${cpu}` +
+        (r.non2xx || r.errors ? ` · non-2xx ${r.non2xx}, errors ${r.errors}` : ""),
+    );
+  }
+  return results;
+}
+
+/** SQLite: pages × page size over requests, after a checkpoint (what the data folder holds). */
+function sqliteBytesPerRequest(dataDir: string): number {
+  const db = new Database(join(dataDir, "medpolicy.db"));
+  try {
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    const pages = db.pragma("page_count", { simple: true }) as number;
+    const size = db.pragma("page_size", { simple: true }) as number;
+    const n = (db.prepare("SELECT COUNT(*) AS n FROM requests").get() as { n: number }).n;
+    return n ? Math.round((pages * size) / n) : 0;
+  } finally {
+    db.close();
+  }
+}
+
+/** PostgreSQL: `pg_total_relation_size` (heap, TOAST, indexes) of the store's tables over requests. */
+async function postgresBytesPerRequest(schema: string): Promise<number> {
+  return withPg(async (c) => {
+    // As autovacuum would: inserts from many connections extend a table by many empty pages at once
+    // (relation extension under contention); VACUUM returns the trailing empty ones.
+    await c.query(`VACUUM ${schema}.requests, ${schema}.determinations, ${schema}.events`);
+    const r = await c.query<{ bytes: string; n: string }>(
+      `SELECT (SELECT SUM(pg_total_relation_size(format('%I.%I', schemaname, tablename)))
+                 FROM pg_tables WHERE schemaname = $1 AND tablename IN ('requests', 'determinations', 'events')) AS bytes,
+              (SELECT COUNT(*) FROM ${schema}.requests) AS n`,
+      [schema],
+    );
+    const n = Number(r.rows[0]!.n);
+    return n ? Math.round(Number(r.rows[0]!.bytes) / n) : 0;
+  });
+}
+
+/** Runs the bench (see the header). */
+export async function run(opts: { rate?: number; seconds?: number } = {}): Promise<HttpBenchResult> {
+  const rate = opts.rate ?? 1000;
+  const seconds = opts.seconds ?? Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+  const only = process.env.BENCH_HTTP_ONLY?.split(",");
+  const wanted = (n: string) => !only || only.includes(n);
+  const secret = randomBytes(24).toString("hex");
+  const env = { MEDPOLICY_JWT_SECRET: secret, NODE_ENV: process.env.NODE_ENV ?? "" };
+  const tmp = mkdtempSync(join(tmpdir(), "medpolicy-bench-"));
+  const auth = new Auth(new TextEncoder().encode(secret));
+  const provider = `Bearer ${await auth.issue(DEMO_USERS.provider!)}`;
+  const body = readFileSync(join(ROOT, "test/service/fixtures/trial-nonmalignant-not-weaned.json"), "utf8");
+  const targets: TargetResult[] = [];
+  const bytesPerRequest: Record<string, number> = {};
+  const servers: Server[] = [];
+  const start = async (script: string, args: string[]) => {
+    const s = await spawnServer(script, args, env);
+    servers.push(s);
+    return s;
+  };
+  let schema: string | undefined;
+  try {
+    // The evaluate server first: its reply is what the bare route answers.
+    const sqliteDir = join(tmp, "sqlite");
+    const main = await start("src/server/main.ts", ["--data", sqliteDir, "--no-rate-limit"]);
+    const res = await fetch(`${main.url}/api/evaluate`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: provider },
+      body,
+    });
+    const reply = await res.text();
+    if (res.status !== 200) throw new Error(`evaluate answered ${res.status}`);
+    console.log(`payload ${Buffer.byteLength(body)} B in, ${Buffer.byteLength(reply)} B out`);
+    const replyFile = join(tmp, "reply.json");
+    writeFileSync(replyFile, reply);
+    // Every server runs throughout (an idle one costs nothing), so the rounds can interleave.
+    const auth = { authorization: provider };
+    const list: Target[] = [];
+    if (wanted("bare")) {
+      const bare = await start("bench/http-bare.ts", [replyFile]);
+      list.push({ name: "bare", url: `${bare.url}/bare`, headers: {}, pid: bare.proc.pid });
+    }
+    if (wanted("evaluate")) {
+      list.push({ name: "evaluate", url: `${main.url}/api/evaluate`, headers: auth, pid: main.proc.pid });
+    }
+    if (wanted("evaluate-nolog")) {
+      // The cost of the access log: the same server with logging off (`--log-level silent`).
+      const quiet = await start("src/server/main.ts", [
+        "--data",
+        join(tmp, "nolog"),
+        "--no-rate-limit",
+        "--log-level",
+        "silent",
+      ]);
+      list.push({
+        name: "evaluate (no log)",
+        url: `${quiet.url}/api/evaluate`,
+        headers: auth,
+        pid: quiet.proc.pid,
+      });
+    }
+    if (wanted("requests-sqlite")) {
+      list.push({
+        name: "requests sqlite",
+        url: `${main.url}/api/requests`,
+        headers: auth,
+        pid: main.proc.pid,
+      });
+    }
+    if (wanted("requests-postgres")) {
+      if (!(await postgresReachable()))
+        console.log(`http requests postgres: skipped (${PG_URL} unreachable)`);
+      else {
+        schema = `mp_bench_${process.pid}_${randomBytes(3).toString("hex")}`;
+        const url = `${PG_URL}${PG_URL.includes("?") ? "&" : "?"}schema=${schema}`;
+        const pgServer = await start("src/server/main.ts", [
+          "--data",
+          join(tmp, "pg"),
+          "--database-url",
+          url,
+          "--no-rate-limit",
+        ]);
+        list.push({
+          name: "requests postgres",
+          url: `${pgServer.url}/api/requests`,
+          headers: auth,
+          pid: pgServer.proc.pid,
+        });
+      }
+    }
+    targets.push(...(await measureAll(list, body, rate, seconds)));
+    for (const s of servers) await s.stop();
+    if (wanted("requests-sqlite")) bytesPerRequest.sqlite = sqliteBytesPerRequest(sqliteDir);
+    if (schema) bytesPerRequest.postgres = await postgresBytesPerRequest(schema);
+  } finally {
+    for (const s of servers) await s.stop();
+    if (schema) await withPg((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).catch(() => {});
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const bare = targets.find((t) => t.name === "bare");
+  const ratio = (name: string) => {
+    const t = targets.find((x) => x.name === name);
+    if (!bare || !t) return undefined;
+    // Round by round (each pair measured moments apart), then the median.
+    const rs = t.saturationRounds.map((v, i) => v / bare.saturationRounds[i]!);
+    return { value: Math.round(median(rs) * 100) / 100, rounds: rs.map((r) => r.toFixed(2)).join(", ") };
+  };
+  const evaluate = ratio("evaluate");
+  const evaluateOverBare = evaluate?.value;
+  if (evaluate) {
+    console.log(
+      `http evaluate/bare saturation: median ${evaluate.value} (rounds ${evaluate.rounds}) ` +
+        `(goal ≥ 0.9) ${evaluate.value >= 0.9 ? "OK" : "MISSED"}`,
+    );
+  }
+  const nolog = ratio("evaluate (no log)");
+  if (nolog)
+    console.log(`http evaluate (no log)/bare saturation: median ${nolog.value} (rounds ${nolog.rounds})`);
+  // The same ratio from CPU per request (bare's cost over evaluate's): unaffected by other processes.
+  const cpuOf = (name: string) => {
+    const t = targets.find((x) => x.name === name);
+    return t?.cpuUsPerRequest.length ? median(t.cpuUsPerRequest) : undefined;
+  };
+  const bareCpu = cpuOf("bare");
+  for (const name of ["evaluate", "evaluate (no log)"]) {
+    const c = cpuOf(name);
+    if (bareCpu !== undefined && c !== undefined) {
+      const r = Math.round((bareCpu / c) * 100) / 100;
+      console.log(
+        `http ${name}/bare by CPU per request: ${bareCpu} / ${c} µs = ${r}` +
+          (name === "evaluate" ? ` (goal ≥ 0.9) ${r >= 0.9 ? "OK" : "MISSED"}` : ""),
+      );
+    }
+  }
+  for (const [db, b] of Object.entries(bytesPerRequest)) {
+    console.log(`stored ${db}: ${b} B per request on disk (goal ≤ 2048) ${b <= 2048 ? "OK" : "MISSED"}`);
+  }
+  return { targets, ...(evaluateOverBare !== undefined && { evaluateOverBare }), bytesPerRequest };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

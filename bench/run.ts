@@ -7,6 +7,7 @@ const SUITES: Record<string, () => Promise<unknown>> = {
   evaluate: async () => (await import("./evaluate.js")).run(),
   ndjson: async () => (await import("./ndjson.js")).run(),
   http: async () => (await import("./http.js")).run(),
+  hostile: async () => (await import("./hostile.js")).run(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => a in SUITES);

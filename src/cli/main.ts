@@ -245,7 +245,8 @@ const COMMANDS: Record<string, Command> = {
   },
   serve: {
     summary: "run the HTTP service (embedded database by default; PostgreSQL with --database-url)",
-    usage: "medpolicy serve [--port 3000] [--host 127.0.0.1] [--data ./data] [--database-url URL]",
+    usage:
+      "medpolicy serve [--port 3000] [--host 127.0.0.1] [--data ./data] [--database-url URL] [--public-url URL] [--demo] [--log-level info]",
     options: {
       port: { type: "string", description: "port (default 3000, or $PORT)" },
       host: { type: "string", description: "address to listen on (default 127.0.0.1, or $HOST)" },
@@ -254,9 +255,28 @@ const COMMANDS: Record<string, Command> = {
         type: "string",
         description: "PostgreSQL URL (default $DATABASE_URL; embedded when unset)",
       },
+      "public-url": {
+        type: "string",
+        description:
+          "the service's public base URL for FHIR fullUrls (default $MEDPOLICY_PUBLIC_URL, else http://<host>:<port>)",
+      },
+      demo: {
+        type: "boolean",
+        description:
+          "demo mode: GET /api/demo-tokens hands one-hour tokens for demo users to loopback callers not behind a proxy (off by default)",
+      },
+      "log-level": {
+        type: "string",
+        description:
+          "access log on stderr, one JSON line per request: fatal, error, warn, info (default), debug, trace, or off (default $MEDPOLICY_LOG)",
+      },
     },
     async run(_a, v, io) {
       const { serveFromCli } = await import("./serve.js");
+      const { parseLogLevel } = await import("../server/logging.js");
+      const logLevel =
+        parseLogLevel(v["log-level"] as string | undefined, "--log-level") ??
+        parseLogLevel(process.env.MEDPOLICY_LOG, "MEDPOLICY_LOG");
       return serveFromCli(
         {
           port: Number(v.port ?? process.env.PORT ?? 3000),
@@ -265,10 +285,47 @@ const COMMANDS: Record<string, Command> = {
           ...((v["database-url"] ?? process.env.DATABASE_URL)
             ? { databaseUrl: (v["database-url"] ?? process.env.DATABASE_URL) as string }
             : {}),
+          ...(typeof v["public-url"] === "string" && { publicUrl: v["public-url"] }),
+          ...(v.demo === true && { demo: true }),
+          ...(logLevel !== undefined && { logLevel }),
           library: lib(),
         },
         io,
       );
+    },
+  },
+  token: {
+    summary: "issue an API token, signed with the server's secret (reading it is the authority)",
+    usage:
+      "medpolicy token --role reviewer --sub ID [--name NAME] [--org ORG] [--ttl 8h] [--data ./data] [--json]",
+    options: {
+      ...JSON_OPT,
+      role: { type: "string", description: "provider, reviewer, medical-director or admin" },
+      sub: { type: "string", description: "the user's id (logged and audited; not their name)" },
+      name: { type: "string", description: "the user's display name (default: the id)" },
+      org: { type: "string", description: "the provider organization (required for role provider)" },
+      ttl: {
+        type: "string",
+        description: "lifetime: seconds, or with s/m/h (default 8h, at most 24h)",
+      },
+      data: {
+        type: "string",
+        description:
+          "the server's data folder, whose generated secret signs when MEDPOLICY_JWT_SECRET(S) is unset (default ./data)",
+      },
+    },
+    async run(_a, v, io) {
+      const { issueTokenFromCli } = await import("./token.js");
+      const r = await issueTokenFromCli({
+        role: v.role as string | undefined,
+        sub: v.sub as string | undefined,
+        name: v.name as string | undefined,
+        org: v.org as string | undefined,
+        ttl: v.ttl as string | undefined,
+        dataDir: (v.data as string) ?? process.env.MEDPOLICY_DATA ?? "./data",
+      });
+      io.out.write(v.json ? `${JSON.stringify(r, null, 2)}\n` : `${r.token}\n`);
+      return 0;
     },
   },
 };

@@ -1,11 +1,18 @@
 import type { Library } from "../library/index.js";
+import type { LogLevel } from "../server/logging.js";
 
 export interface ServeCliOptions {
   port: number;
   host: string;
   dataDir: string;
   databaseUrl?: string;
+  /** `--public-url` (issue 13); else `MEDPOLICY_PUBLIC_URL`, else the listening address. */
+  publicUrl?: string;
   library: Library;
+  /** `--demo` (issue 13: demo mode only when asked for). */
+  demo?: boolean;
+  /** `--log-level` / `MEDPOLICY_LOG`; default `info` (one access-log line per request on stderr). */
+  logLevel?: LogLevel;
 }
 
 /**
@@ -17,6 +24,7 @@ export async function serveFromCli(
   _io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
 ): Promise<number> {
   const { startServer } = await import("../server/index.js");
+  const { accessLogger } = await import("../server/logging.js");
   const { fhirPlugin } = await import("../server/fhir/index.js");
   const { webPlugin } = await import("../web/plugin.js");
   const server = await startServer({
@@ -25,7 +33,10 @@ export async function serveFromCli(
     host: o.host,
     dataDir: o.dataDir,
     library: o.library,
+    demo: o.demo === true,
+    logger: accessLogger(o.logLevel ?? "info"),
     ...(o.databaseUrl ? { databaseUrl: o.databaseUrl } : {}),
+    ...(o.publicUrl !== undefined && { publicUrl: o.publicUrl }),
   });
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

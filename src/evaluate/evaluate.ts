@@ -12,11 +12,12 @@ import {
   type Reason,
   type TraceNode,
 } from "../model/index.js";
-import type { CompiledPolicy } from "./compile.js";
+import type { CompiledPolicy, CompiledSection } from "./compile.js";
 import { parseDay } from "./dates.js";
 import { collectNeeded } from "./needed.js";
 import { collectReasons } from "./reasons.js";
 import { runSection } from "./run.js";
+import { evaluationStats } from "./stats.js";
 import { buildTrace } from "./trace.js";
 import type { Tri } from "./tri.js";
 import * as Tri3 from "./tri.js";
@@ -56,6 +57,12 @@ export interface EvaluateOptions {
    * span two policies; `reject` throws `InputError` naming it.
    */
   unknownIds?: "ignore" | "reject";
+  /**
+   * With `unknownIds: "ignore"`: called at the first answer id this policy does not know, before any
+   * other problem of the input is reported; it may throw (`decide` reports unknown ids its own way,
+   * SPEC 2.1, without a second pass over the answers).
+   */
+  onUnknownId?: (cp: CompiledPolicy, input: SectionInput) => void;
 }
 
 /**
@@ -81,6 +88,34 @@ export function evaluateSection(
   input: SectionInput,
   opts: EvaluateOptions = {},
 ): SectionResult {
+  const sec = sectionOf(cp, sectionId);
+  loadQuestions(cp, input, opts.unknownIds === "reject", opts.trace === true, opts.onUnknownId);
+  return resultOf(cp, sec, opts);
+}
+
+/**
+ * As {@link evaluateSection} for several sections of one policy on one case (issue 13: each section
+ * evaluated once per case, whatever the number of codes): the answers and facts are read once, then
+ * each section is evaluated; results in the order of `sectionIds`, each equal to what
+ * `evaluateSection` returns for it. Throws as `evaluateSection` does, before evaluating any section.
+ */
+export function evaluateSections(
+  cp: CompiledPolicy,
+  sectionIds: readonly string[],
+  input: SectionInput,
+  opts: EvaluateOptions = {},
+): SectionResult[] {
+  const secs: CompiledSection[] = [];
+  for (const id of sectionIds) secs.push(sectionOf(cp, id));
+  loadQuestions(cp, input, opts.unknownIds === "reject", opts.trace === true, opts.onUnknownId);
+  const out: SectionResult[] = [];
+  // Each section's program computes every node it reads, children first, from the loaded questions:
+  // what an earlier section left in the node arrays is never read (a referenced section is recomputed).
+  for (const sec of secs) out.push(resultOf(cp, sec, opts));
+  return out;
+}
+
+function sectionOf(cp: CompiledPolicy, sectionId: string): CompiledSection {
   const sec = cp.sections.get(sectionId);
   if (sec === undefined) {
     throw new NotFoundError(`section ${sectionId} of ${cp.version.identity.id} has no criteria to evaluate`, {
@@ -89,7 +124,12 @@ export function evaluateSection(
       criterion: sectionId,
     });
   }
-  loadQuestions(cp, input, opts.unknownIds === "reject", opts.trace === true);
+  return sec;
+}
+
+/** Evaluates a section on the loaded questions: outcome, reasons, needed and the trace (SPEC 2.2). */
+function resultOf(cp: CompiledPolicy, sec: CompiledSection, opts: EvaluateOptions): SectionResult {
+  evaluationStats.sections++;
   runSection(cp, sec);
   const s = cp.scratch;
   const strict = s.sv[sec.root] as Tri;
@@ -114,7 +154,9 @@ function loadQuestions(
   input: SectionInput,
   rejectUnknown: boolean,
   trace: boolean,
+  onUnknown: EvaluateOptions["onUnknownId"],
 ): void {
+  evaluationStats.loads++;
   const { qv, qsrc, qby } = cp.scratch;
   qv.fill(U);
   qsrc.fill(0);
@@ -125,6 +167,8 @@ function loadQuestions(
   let issues: { message: string; where: { field: string; criterion: string } }[] | undefined;
   for (const id in answers) {
     const entry = cp.answerEntries[id];
+    // Every key counts as an answer id for the caller's check, `undefined` values included (SPEC 2.1).
+    if (entry === undefined && onUnknown !== undefined) onUnknown(cp, input);
     const a = answers[id];
     // A key present with `undefined` (possible from JavaScript callers, never from JSON) is missing.
     if (a === undefined) continue;

@@ -14,8 +14,10 @@ export { type DayKey, formatDay, minusMonths, parseDay } from "./dates.js";
 export {
   type EvaluateOptions,
   evaluateSection,
+  evaluateSections,
   type SectionInput,
   type SectionOutcome,
   type SectionResult,
 } from "./evaluate.js";
+export { evaluationStats } from "./stats.js";
 export type { Tri } from "./tri.js";

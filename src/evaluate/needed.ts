@@ -15,6 +15,7 @@ import { dependsOn } from "./bdd.js";
 import type { CompiledPolicy, CompiledSection, NodeKind } from "./compile.js";
 import * as K from "./compile.js";
 import { nextEpoch, run } from "./run.js";
+import { evaluationStats } from "./stats.js";
 import * as Tri3 from "./tri.js";
 import { and, atLeast, isDecided, not, or, type Tri } from "./tri.js";
 
@@ -36,7 +37,43 @@ interface Mode {
   entangled: boolean;
 }
 
+/** Entries remembered per section before the memo starts over (a bound on memory, whatever the input). */
+const MEMO_MAX = 8192;
+
+/**
+ * The needed questions of section `sec` as evaluated in `cp.scratch` (see the module comment). They
+ * depend only on the values of the section's questions, so they are remembered by those values: a
+ * fresh array each time (callers own it), of the frozen entries `cp.neededOf` holds.
+ */
 export function collectNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[] {
+  const key = valuesKey(cp.scratch.qv, sec.questions);
+  const memo = sec.neededMemo;
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit.slice();
+  const out = computeNeeded(cp, sec);
+  evaluationStats.neededComputed++;
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(key, out.slice());
+  return out;
+}
+
+/** The values of questions `qs`, ten three-valued digits to a character (3^10 < 2^16): one key per state. */
+function valuesKey(qv: Int8Array, qs: Int32Array): string {
+  let key = "";
+  let acc = 0;
+  let k = 0;
+  for (let i = 0; i < qs.length; i++) {
+    acc = acc * 3 + qv[qs[i]!]!;
+    if (++k === 10) {
+      key += String.fromCharCode(acc);
+      acc = 0;
+      k = 0;
+    }
+  }
+  return k > 0 ? key + String.fromCharCode(acc) : key;
+}
+
+function computeNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[] {
   const { qflag } = cp.scratch;
   const strict = walkMode(cp, sec, false);
   const relaxed = walkMode(cp, sec, true);

@@ -116,7 +116,20 @@ interface Hoist {
   clauses: string[];
 }
 
-const trimText = (s: string) => s.replace(/[\s;:,.]+$/u, "").trim();
+/**
+ * Drops trailing white space and `; : , .` (a criterion's text ends its list item). Scanned back from
+ * the end by hand: the regex `/[\s;:,.]+$/` this replaces retried the run from every position in it,
+ * quadratic on a long run of punctuation that is not at the end (issue 13: linear parsers only).
+ */
+export function trimText(s: string): string {
+  let end = s.length;
+  for (;;) {
+    const c = s.charCodeAt(end - 1);
+    if (end > 0 && (c === 59 || c === 58 || c === 44 || c === 46 || /\s/.test(s[end - 1]!))) end--;
+    else break;
+  }
+  return s.slice(0, end).trim();
+}
 
 function keyOf(text: string, id: string): string {
   const k = questionKey(text);

@@ -51,6 +51,15 @@ interface RawItem {
   paraOf?: RawItem;
   /** A lettered heading ("D. Other"): after a finished list it is the next section, not the next item. */
   heading?: boolean;
+  /** Where in `texts` each paragraph after the first line starts (a section's statement paragraphs). */
+  paras?: number[];
+}
+
+/** Adds a paragraph's first line to an item's text, remembering where the paragraph starts. */
+function pushParagraph(item: RawItem, text: string): void {
+  item.paras ??= [];
+  item.paras.push(item.texts.length);
+  item.texts.push(text);
 }
 
 /** Whether a paragraph speaks of coverage (issue 12): covered or not-covered language. */
@@ -462,7 +471,7 @@ const MEDICALLY_NECESSARY = /\bmedically necessary\b/i;
 
 /** Language of coverage (issue 12): a covered section's statement says one of these. */
 const COVERED =
-  /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary)\b/i;
+  /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive)\b/i;
 /** Language of non-coverage: these decide `not-proven` where they come first in the statement. */
 const NOT_COVERED =
   /\b(?:not medically necessary|not reasonable and necessary|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?)\b/i;
@@ -492,6 +501,8 @@ interface Ctx {
   earlier: { id: string; text: string }[];
   earlierIds: Set<string>;
   marked: { node: CriterionNode & { note?: CriterionNote }; marker: string; line: number }[];
+  /** Criterion paragraphs of the section already numbered from its statement (README rule 1). */
+  paraOffset: number;
 }
 
 /** The earlier sections' texts in lower case, added to as sections are (not lower-cased per reference). */
@@ -626,26 +637,148 @@ function makeGroup(
   }
   if (item.children.some((c) => c.block || c.paraOf)) return makeBlocks(item, id, text, lead, ctx, children);
   const joiners: ("and" | "or" | undefined)[] = [];
+  const nodes: CriterionNode[] = [];
   item.children.forEach((child, i) => {
     const style = child.style as LabelStyle;
     const cid = `${id}.${formatLabel(style, i + 1)}`;
     labelFindings(child, cid, style, ctx);
-    children.push(toNode(child, cid, ctx));
+    nodes.push(toNode(child, cid, ctx));
     joiners.push(trailingJoiner(child));
   });
-  const kind = lead.found ? lead.kind : logicOf(item, id, text, joiners, ctx);
-  const base = {
-    id,
-    label: item.token,
-    text,
-    line: item.line,
-    children: kind === "all" ? alternativeBranches(children, id) : children,
-  };
-  const group: BranchNode =
+  // An item that introduces the siblings after it (README rule 5): the lead-in's logic covers the
+  // items before it only.
+  const h = headsSiblings(item.children);
+  const listed = h > 0 ? { ...item, children: item.children.slice(0, h) } : item;
+  const kind = lead.found
+    ? lead.kind
+    : logicOf(listed, id, text, joiners.slice(0, h > 0 ? h : undefined), ctx);
+  const own = h > 0 ? nodes.slice(0, h) : nodes;
+  // One by one: a list of many thousand items must not become a call's argument list.
+  for (const c of kind === "all" ? alternativeBranches(own, id) : own) children.push(c);
+  const base = { id, label: item.token, text, line: item.line, children };
+  let group: BranchNode =
     kind === "atLeast" ? { ...base, kind: "atLeast", n: lead.n ?? 1 } : { ...base, kind };
   if (lead.condition) group.condition = lead.condition;
   lintGroup(group, joiners, ctx);
-  return group;
+  if (h > 0) group = withHeadedSiblings(group, item, h, nodes, joiners, ctx);
+  return alternativeToRange(group, ctx);
+}
+
+/**
+ * The position of a list item that introduces the siblings printed after it at its own level (README
+ * rule 5 of the NCD corpus: "c. The study must meet the following additional standards:" then d.–p.):
+ * an item with no list of its own whose text ends in a lead-in's colon, not first and not last. -1: none.
+ */
+function headsSiblings(items: readonly RawItem[]): number {
+  for (let i = 1; i < items.length - 1; i++) {
+    const it = items[i] as RawItem;
+    if (it.children.length > 0 || it.bulletOf || it.paraOf || it.block) continue;
+    const raw = tailOf(it.texts);
+    // Most items have no colon at all: their text is not cleaned for this question.
+    if (!raw.includes(":")) continue;
+    const tail = finishText(raw).replace(TRAILING_MARKS, "");
+    if (/:$/.test(tail) && looksLikeLeadIn(tail)) return i;
+  }
+  return -1;
+}
+
+/** Words by which a further list says it adds to the one before it (both are required). */
+const ADDS_TO = /\b(?:additional|also|in addition|further|as well)\b/i;
+
+/**
+ * `group` (the lead-in's logic over the items before position `h`) with the item at `h` made the group
+ * of the siblings after it (README rule 5); those keep their printed-position ids. Where the lead-in's
+ * logic is not "all", the items before `h` become the implied group `<id>-g<k>` (README rule 4) and
+ * both parts are required — certain only where the heading item says it adds ("additional standards").
+ */
+function withHeadedSiblings(
+  group: BranchNode,
+  item: RawItem,
+  h: number,
+  nodes: readonly CriterionNode[],
+  joiners: readonly ("and" | "or" | undefined)[],
+  ctx: Ctx,
+): BranchNode {
+  const head = item.children[h] as RawItem;
+  const hid = (nodes[h] as CriterionNode).id;
+  const htext = readItem(head).text;
+  const hlead = readLeadIn(htext, false);
+  const after = item.children.slice(h + 1);
+  const hkind = hlead.found
+    ? hlead.kind
+    : logicOf({ ...head, children: after }, hid, htext, joiners.slice(h + 1), ctx);
+  const hbase = { id: hid, label: head.token, text: htext, line: head.line, children: nodes.slice(h + 1) };
+  const headed: BranchNode =
+    hkind === "atLeast" ? { ...hbase, kind: "atLeast", n: hlead.n ?? 1 } : { ...hbase, kind: hkind };
+  if (hlead.condition) headed.condition = hlead.condition;
+  if (group.kind === "all") return { ...group, children: [...group.children, headed] };
+  if (!ADDS_TO.test(htext))
+    ctx.uncertain.push(
+      `${hid} introduces the items after it but does not say how they combine with the ones before: read as both required`,
+    );
+  const { condition, label: _l, text: _t, line, id, ...logic } = group;
+  const implied = {
+    ...logic,
+    id: `${id}-g${impliedCount(group) + 1}`,
+    label: "",
+    text: "",
+    line,
+  } as BranchNode;
+  const outer: BranchNode = {
+    kind: "all",
+    id,
+    label: group.label,
+    text: group.text,
+    line,
+    children: [implied, headed],
+  };
+  if (condition) outer.condition = condition;
+  return outer;
+}
+
+/** How many implied groups (`<id>-g<k>`) a group already has among its children. */
+function impliedCount(group: BranchNode): number {
+  return group.children.filter((c) => c.id.startsWith(`${group.id}-g`)).length;
+}
+
+/** A statement of who the item is for: those who do not qualify under (or meet) the items before it. */
+const NOT_QUALIFYING =
+  /\b(?:do|does|did|who|which) not (?:otherwise )?(?:qualify|meet|satisfy|fulfil|fulfill)\b/i;
+/** "criteria 1-7", "items 1 through 7": a range of the list's own positions. */
+const POSITION_RANGE =
+  /\b(?:criteria|criterion|items?|indications?|requirements?|conditions?|numbers?) (\d{1,2}) ?(?:-|–|—|to|through) ?(\d{1,2})\b/i;
+
+/**
+ * The last item of a list that is for those who do not qualify under the items before it ("… limited
+ * coverage … in beneficiaries who do not qualify for CPAP coverage based on criteria 1-7 above", CMS
+ * NCD 240.4) is another way in, not one more requirement: requiring it with them would deny everyone.
+ * The items it names (exactly the ones before it) become the implied group `<id>-g<k>` with the list's
+ * logic (README rule 4), and the group is any of that and the last item. The document does not say
+ * so in words a parser can be sure of: the section is uncertain (it decides review).
+ */
+function alternativeToRange(group: BranchNode, ctx: Ctx): BranchNode {
+  const n = group.children.length;
+  const last = group.children[n - 1];
+  if (n < 3 || !last || last.kind === "ref" || group.kind === "none") return group;
+  const neg = NOT_QUALIFYING.exec(last.text);
+  if (!neg) return group;
+  const range = POSITION_RANGE.exec(last.text.slice(neg.index, neg.index + 200));
+  if (!range || Number(range[1]) !== 1 || Number(range[2]) !== n - 1) return group;
+  const { condition, label, text, line, id, ...logic } = group;
+  const implied = {
+    ...logic,
+    id: `${id}-g${impliedCount(group) + 1}`,
+    label: "",
+    text: "",
+    line,
+    children: group.children.slice(0, n - 1),
+  } as BranchNode;
+  ctx.uncertain.push(
+    `${last.id} is for those who do not qualify under items 1-${n - 1} of ${id}: read as (all of 1-${n - 1}) or ${last.id}`,
+  );
+  const outer: BranchNode = { kind: "any", id, label, text, line, children: [implied, last] };
+  if (condition) outer.condition = condition;
+  return outer;
 }
 
 /** "For thalamic VIM DBS to be considered reasonable and necessary, patients must …": a branch's scope. */
@@ -817,7 +950,7 @@ function makeBlocks(
   item.children
     .filter((c) => c.paraOf)
     .forEach((p, k) => {
-      groups.push(paragraphLeaf(p, `${id}-p${k + 1}`));
+      groups.push(paragraphLeaf(p, `${id}-p${k + 1 + ctx.paraOffset}`));
     });
   groups.sort((a, b) => a.line - b.line);
   return { kind: "all", id, label: item.token, text, line: item.line, children: furnishers(groups, id) };
@@ -1056,6 +1189,26 @@ function sectionOf(items: readonly RawItem[]): RawItem | undefined {
   return undefined;
 }
 
+/** A labeled item whose text has not ended ("1. Types of Implantations"): a heading over what follows. */
+function headingItem(item: RawItem): boolean {
+  return item.token !== "" && !item.heading && unfinished(tailOf(item.texts));
+}
+
+/** "the 13 criteria listed below": a sentence that leads into a list without a colon. */
+const LISTED_BELOW = /\b(?:listed|set out|stated|given|shown) below\b/i;
+
+/** Whether the paragraph after `lines[i]` (within a few lines) is a labeled or bulleted list item. */
+function listFollows(lines: readonly Line[], i: number): boolean {
+  for (let j = i + 1; j < lines.length && j <= i + 6; j++) {
+    const l = lines[j] as Line;
+    if (l.blank || l.pageHeader) continue;
+    if (l.bullet || parseLabel(l.text) !== undefined) return true;
+    if (j > i + 1 && !(lines[j - 1] as Line).blank) continue;
+    return false;
+  }
+  return false;
+}
+
 /** Whether the line (or, `whole`, the paragraph it opens) is a policy or coverage statement. */
 function opensStatement(lines: readonly Line[], i: number, whole: boolean): boolean {
   const para = whole ? paragraphAt(lines, i) : (lines[i] as Line).text;
@@ -1183,6 +1336,8 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   let sinceOpener = 0;
   /** Whether a printed label opened a section (then unlabeled statements are not sections). */
   let labeledSections = false;
+  /** Whether the line before was text that could not be placed (its paragraph goes on unplaced). */
+  let stray = false;
   for (let index = 0; index < lines.length; index++) {
     const ln = lines[index] as Line;
     if (ln.regionHeading === "criteria") continue;
@@ -1199,6 +1354,8 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     const blankBefore = sawBlank;
     sawBlank = false;
     pendingBreak = false;
+    const afterStray = stray && !blankBefore;
+    stray = false;
     const note = readNoteStart(ln);
     if (note) {
       notes.push(note);
@@ -1299,10 +1456,12 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       const t = finishText(text);
       if (sinceOpener === 0 && (looksLikeLeadIn(t) || statesCoverage(t))) {
         // The section's (or list's) statement goes on in a paragraph of its own before the list.
-        opener.texts.push(text);
+        pushParagraph(opener, text);
         continue;
       }
-      if (sinceOpener > 0 && /:\s*$/.test(t) && looksLikeLeadIn(t)) {
+      // "1. Types of Implantations", then "There are two types … covered:": a heading item's own
+      // lead-in (its list follows), not a further list of the section.
+      if (sinceOpener > 0 && /:\s*$/.test(t) && looksLikeLeadIn(t) && !headingItem(cur.item)) {
         // A further lead-in after a list: a block of the section (issue 12 id scheme `<id>-<k>`).
         const item = unlabeled(text, ln, { block: true });
         items.push(item);
@@ -1322,6 +1481,27 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         continue;
       }
     }
+    if (afterStray && cur?.kind === "item" && !ln.bullet) {
+      // The rest of a paragraph that could not be placed is not the list item before it. A sentence of
+      // it that leads into the list right after ("In addition, CMS will review studies to determine if
+      // they meet the 13 criteria listed below.", then "a." …) is a further list of the section.
+      const t = finishText(text);
+      if (opener && (looksLikeLeadIn(t) || LISTED_BELOW.test(t)) && listFollows(lines, index)) {
+        const item = unlabeled(text, ln, { block: true });
+        items.push(item);
+        cur = { kind: "item", item };
+        opener = item;
+        sinceOpener = 0;
+        continue;
+      }
+      unplaced.push({
+        line: ln.no,
+        text: t,
+        reason: "paragraph in the criteria region that is not a list item, note or cross-reference",
+      });
+      stray = true;
+      continue;
+    }
     if (cur?.kind === "item") {
       const wrapped = !blankBefore && !ln.bullet;
       const cut = brk;
@@ -1336,7 +1516,8 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
           (!endsTerminal(tailOf(cur.item.texts)) &&
             !(headingLike && REQUIREMENT.test(paragraphAt(lines, index)))));
       if (wrapped || cut || unfinished) {
-        cur.item.texts.push(text);
+        if (blankBefore) pushParagraph(cur.item, text);
+        else cur.item.texts.push(text);
         continue;
       }
     }
@@ -1367,6 +1548,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
           ? "text before the first section of the criteria"
           : "paragraph in the criteria region that is not a list item, note or cross-reference",
     });
+    stray = cur?.kind === "item";
   }
 
   for (const [p, parts] of referLines) p.text = collapse(parts.join(" "));
@@ -1382,7 +1564,15 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       });
   }
   const roots = buildHierarchy(items, unplaced);
-  const ctx: Ctx = { unplaced, uncertain: [], findings, earlier: [], earlierIds: new Set(), marked: [] };
+  const ctx: Ctx = {
+    unplaced,
+    uncertain: [],
+    findings,
+    earlier: [],
+    earlierIds: new Set(),
+    marked: [],
+    paraOffset: 0,
+  };
   const sections: Section[] = [];
   // Top-level labels that run in order from where the document starts them (CMS prints "A. General"
   // under the description, then "B. Nationally Covered Indications") keep their printed letter.
@@ -1396,7 +1586,9 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     const id = formatLabel(style, printed ? (item.value ?? i + 1) : i + 1);
     if (!(printed && i === 0)) labelFindings(item, id, style, ctx);
     const statement = finishText(takeMarker(collapse(item.texts.join(" "))).text);
-    const kind = sectionKind(statement, item.children.length > 0);
+    const byParagraph = item.heading ? statementParagraphs(item) : undefined;
+    let kind = sectionKind(statement, item.children.length > 0);
+    if (byParagraph && item.children.length === 0) kind = byParagraph.kind ?? kind;
     const section: Section = { id, label: item.token, kind, text: statement, line: item.line };
     const mixed = COVERED.exec(statement) && NOT_COVERED.exec(statement);
     if (mixed && kind !== "other")
@@ -1410,9 +1602,21 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     ctx.uncertain = [];
     if (kind === "uncertain")
       ctx.uncertain.push(`section ${id} lists criteria under no statement of coverage or non-coverage`);
-    if (item.children.length > 0) {
-      const lead = readLeadIn(statement, true);
-      section.tree = makeGroup(item, id, statement, lead, ctx, true);
+    if (byParagraph?.kind && item.children.length === 0) {
+      section.tree = paragraphSection(byParagraph, item, id, statement, ctx);
+      if (ctx.uncertain.length > 0) section.uncertain = [...ctx.uncertain];
+    } else if (item.children.length > 0) {
+      const heads = byParagraph?.heads;
+      if (heads && byParagraph) {
+        ctx.paraOffset = heads;
+        const rest = byParagraph.rest;
+        const inner = makeGroup(item, id, rest, readLeadIn(rest, true), ctx, true);
+        ctx.paraOffset = 0;
+        section.tree = headedByStatement(byParagraph, inner, item, id, statement, ctx);
+      } else {
+        const lead = readLeadIn(statement, true);
+        section.tree = makeGroup(item, id, statement, lead, ctx, true);
+      }
       if (ctx.uncertain.length > 0) section.uncertain = [...ctx.uncertain];
     } else if (MEDICALLY_NECESSARY.test(statement) && kind === "other") {
       findings.push({
@@ -1432,6 +1636,136 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   return { sections, findings, unplaced, referParagraphs };
 }
 
+/** Coverage left to someone else ("determined by the local contractors"): states no coverage here. */
+const DEFERS =
+  /\blocal (?:coverage|contractors?|medicare administrative)\b|\bcontractors?(?:'s|’s)? discretion\b|\bdoes not address\b|\bdetermined (?:locally|by the local)\b/i;
+
+/** A paragraph wholly in parentheses. */
+const EDITORIAL = /^\([^()]*\)\.?$/;
+
+interface StatementParagraphs {
+  /** The statement's paragraphs that state coverage or non-coverage, from its first (README rule 1). */
+  stated: { text: string; line: number }[];
+  /** The kind they agree on, where a section with no list is read from them; else undefined. */
+  kind?: "medically-necessary" | "not-proven";
+  /** Where a list follows: how many coverage paragraphs come first (the last heads the lists), or 0. */
+  heads: number;
+  /** The statement without those paragraphs (the heading and what follows them). */
+  rest: string;
+  /** Paragraphs after the stated ones that state nothing (description, or a condition unread). */
+  others: number;
+}
+
+/**
+ * A lettered heading's statement read paragraph by paragraph (README rules 1 and 2 of the NCD corpus):
+ * the paragraphs that open it and each state coverage ("Payment may be made …", "X is reasonable and
+ * necessary for …") or non-coverage are criterion paragraphs `<id>-p<k>`.
+ */
+function statementParagraphs(item: RawItem): StatementParagraphs | undefined {
+  const starts = item.paras ?? [];
+  if (starts.length === 0) return undefined;
+  const paras = starts.map((from, k) => ({
+    text: finishText(collapse(item.texts.slice(from, starts[k + 1] ?? item.texts.length).join(" "))),
+    line: item.line,
+  }));
+  const heading = finishText(collapse(item.texts.slice(0, starts[0]).join(" ")));
+  const signs: ("medically-necessary" | "not-proven")[] = [];
+  for (const p of paras) {
+    if (DEFERS.test(p.text) || !statesCoverage(p.text)) break;
+    const k = sectionKind(p.text, true);
+    if (k !== "medically-necessary" && k !== "not-proven") break;
+    signs.push(k);
+  }
+  const stated = paras.slice(0, signs.length);
+  // "(This NCD last reviewed February 2019.)": an editorial remark in parentheses restricts nothing.
+  const others = paras
+    .slice(stated.length)
+    .filter((p) => !(EDITORIAL.test(p.text) && !REQUIREMENT.test(p.text) && !statesCoverage(p.text))).length;
+  const same = signs.length > 0 && signs.every((k) => k === signs[0]) ? signs[0] : undefined;
+  const out: StatementParagraphs = { stated, heads: 0, rest: heading, others };
+  if (paras.some((p) => DEFERS.test(p.text))) return out;
+  // One non-coverage statement is its section's statement, not a one-leaf tree; several are any of them.
+  if (same === "not-proven" && stated.length >= 2) out.kind = same;
+  if (same === "medically-necessary") out.kind = same;
+  if (same === "medically-necessary" && stated.length >= 2 && others > 0) {
+    out.heads = stated.length;
+    out.rest = [heading, ...paras.slice(stated.length).map((p) => p.text)].join(" ");
+  }
+  return out;
+}
+
+/** A section with no list whose statement paragraphs are its criteria: all of one, any of several. */
+function paragraphSection(
+  st: StatementParagraphs,
+  item: RawItem,
+  id: string,
+  statement: string,
+  ctx: Ctx,
+): BranchNode {
+  const leaves: CriterionNode[] = st.stated.map((p, k) => ({
+    kind: "leaf",
+    id: `${id}-p${k + 1}`,
+    label: "",
+    text: p.text,
+    line: p.line,
+  }));
+  if (st.kind === "medically-necessary" && st.others > 0)
+    ctx.uncertain.push(`section ${id} goes on after its coverage statement in text not read as criteria`);
+  return {
+    kind: leaves.length === 1 ? "all" : "any",
+    id,
+    label: item.token,
+    text: statement,
+    line: item.line,
+    children: leaves,
+  };
+}
+
+/**
+ * Several coverage statements, then lists (README rule 2; CMS NCD 160.18: epilepsy covered; TRD covered
+ * under CED, then its study questions, patient criteria and exclusions): each statement is a way in
+ * (any); the lists and paragraphs after the last statement are read as its conditions (the group
+ * `<id>-p<k>` whose condition is the statement). A list could apply to the earlier statements too, so
+ * the section is uncertain (it decides review).
+ */
+function headedByStatement(
+  st: StatementParagraphs,
+  inner: BranchNode,
+  item: RawItem,
+  id: string,
+  statement: string,
+  ctx: Ctx,
+): BranchNode {
+  const k = st.heads;
+  const last = st.stated[k - 1] as { text: string; line: number };
+  const before: CriterionNode[] = st.stated.slice(0, k - 1).map((p, j) => ({
+    kind: "leaf",
+    id: `${id}-p${j + 1}`,
+    label: "",
+    text: p.text,
+    line: p.line,
+  }));
+  ctx.uncertain.push(
+    `the lists of section ${id} are read as conditions of its last coverage statement (${id}-p${k}) only`,
+  );
+  const { label: _l, text: _t, ...logic } = inner;
+  const headed = {
+    ...logic,
+    id: `${id}-p${k}`,
+    label: "",
+    text: last.text,
+    condition: last.text,
+  } as BranchNode;
+  return {
+    kind: "any",
+    id,
+    label: item.token,
+    text: statement,
+    line: item.line,
+    children: [...before, headed],
+  };
+}
+
 /**
  * Safe by default (issue 12): text inside a section that could not be placed may be a requirement the
  * tree lacks, so that section is uncertain too; every uncertain section is reported by lint.
@@ -1439,6 +1773,14 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
 /** A paragraph that lifts requirements rather than adding one ("There are no requirements regarding …"). */
 const NON_RESTRICTIVE =
   /^(?:there (?:are|is) no (?:additional |further |other )?requirements?|no (?:additional|further) (?:requirements|criteria) (?:apply|are))\b/i;
+
+/** Advice to whoever applies the policy ("Contractors may find it helpful to work with …"). */
+const ADVICE = /\bmay find it (?:helpful|useful)\b|\bmay wish to\b|\b(?:is|are) encouraged to\b/i;
+
+/** A paragraph of advice that states no requirement and no coverage: it restricts nothing. */
+function advisory(text: string): boolean {
+  return ADVICE.test(text) && !REQUIREMENT.test(text) && !statesCoverage(text);
+}
 
 /** Non-coverage said of the service itself: "is investigational", "not medically necessary", … */
 const NEGATIVE_LEAF =
@@ -1477,7 +1819,7 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
       .slice(firstAfter(s.line), firstAfter(end - 1))
       .sort((a, b) => a.k - b.k)
       .map(({ k }) => unplaced[k] as Unplaced)
-      .filter((u) => !NON_RESTRICTIVE.test(u.text));
+      .filter((u) => !NON_RESTRICTIVE.test(u.text) && !advisory(u.text));
     if (s.kind === "medically-necessary") {
       // A negative statement is never a required criterion of a covered tree (issue 12).
       for (const leaf of positiveLeaves(s.tree)) {

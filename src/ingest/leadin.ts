@@ -71,7 +71,7 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind }[] = [
   { re: /\b(?:meets?|meeting|with|has|have|having|for) (?:one|either|any) of\b/i, kind: "any" },
   { re: /\beither of\b/i, kind: "any" },
   {
-    re: /\bmeets? (?:all )?(?:of )?the following(?: \w+)? (?:criteria|conditions|requirements)\b/i,
+    re: /\bmeets? (?:all )?(?:of )?the following(?: \w+)? (?:criteria|conditions|requirements|standards)\b/i,
     kind: "all",
   },
   // "The team must include, at a minimum:": every member listed is required.
@@ -85,6 +85,16 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind }[] = [
     kind: "all",
   },
   { re: /\ball (?:of )?the following\b/i, kind: "all" },
+  // "determine if they meet the 13 criteria listed below"
+  {
+    re: /\bmeets? (?:all )?(?:of )?the (?:\d{1,3} |\w+ )?(?:criteria|conditions|requirements|standards) (?:listed |stated |given )?below\b/i,
+    kind: "all",
+  },
+  // "unless all of the conditions listed below have been met"
+  {
+    re: /\ball (?:of )?the (?:\w+ )?(?:criteria|conditions|requirements|standards) (?:listed |stated |given )?below\b/i,
+    kind: "all",
+  },
   { re: /\b(?:both|each) of the following\b/i, kind: "all" },
   { re: /\bmeet(?:s|ing)? all\b/i, kind: "all" },
   { re: /\bthe following (?:criteria|conditions|requirements) (?:are|is) met\b/i, kind: "all" },
@@ -107,7 +117,8 @@ function findQuantifier(text: string): Quantifier | undefined {
 }
 
 /** Connectors that separate a stated condition from the list it introduces, anywhere before it. */
-const CONNECTORS = /\s(?:when|where|if|that includes?|which includes?|who (?:has|have|meets?))\s/i;
+const CONNECTORS =
+  /\s(?:when|where|that includes?|which includes?|who (?:has|have|meets?))\s|(?<!\b(?:determine|decide|assess|check|see|ask|know|whether)[sd]?)\sif\s/i;
 /** Connectors that only count right before the quantifier: "Chronic pain and all of the following". */
 const NEAR_CONNECTORS =
   /(?:,?\s+and(?: also)?|\s+with|\s+including|,\s*(?:the )?(?:patients?|members?|beneficiar(?:y|ies)|individuals?|enrollees?) (?:must|should|shall|will need to)|\s+in (?:patients|members|beneficiaries|individuals) who)\s*$/i;
@@ -151,6 +162,9 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
     if (cut > 0) {
       const cond = tidyCondition(text.slice(0, cut + 1));
       if (cond) out.condition = cond;
+    } else {
+      const cond = requiredBeside(text);
+      if (cond) out.condition = cond;
     }
     return out;
   }
@@ -188,6 +202,27 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
   return out;
 }
 
+/** A requirement verb: what a lead-in says must hold ("must include", "requires"). */
+const REQUIRES = /\b(?:must|shall) (?:include|have|be|consist of)\b|\brequires?\b/i;
+
+/**
+ * "A positive diagnosis … must include a clinical evaluation and a positive:" (CMS NCD 240.4): a
+ * requirement lead-in whose list only completes its last words ("a positive: a. PSG; or b. …") also
+ * requires what it names before that "and" — the group's condition (the lead-in's words up to the
+ * "and"). Only where what follows the "and" is a few words with no verb of its own.
+ */
+function requiredBeside(text: string): string | undefined {
+  const t = text.replace(/(?<![\s:])[\s:]+$/, "");
+  const at = t.lastIndexOf(" and ");
+  if (at < 0 || t.length - at > 40) return undefined;
+  const rest = t.slice(at + 5).trim();
+  const words = rest.split(" ");
+  if (words.length > 3 || !/^(?:(?:an?|the|one|some) )?[\w-]+(?: [\w-]+)?$/i.test(rest)) return undefined;
+  if (/\b(?:is|are|be|has|have|must|the following|following)\b/i.test(rest)) return undefined;
+  const before = t.slice(0, at);
+  return REQUIRES.test(before) ? tidyCondition(before) : undefined;
+}
+
 /** Index of the last sentence end (". " before a capital) in `text`, or -1. Linear scan, no regex. */
 function lastSentenceBreak(text: string): number {
   for (let i = text.length - 2; i > 0; i--) {
@@ -214,7 +249,7 @@ export function looksLikeLeadIn(text: string): boolean {
  * (the list names covered — or excluded — situations, not requirements that must all hold).
  */
 const ALTERNATIVES =
-  /\b(?:(?:the following|these|following) (?:\w+ ){0,2}(?:conditions|indications|diagnoses|circumstances|situations|clinical situations|populations|disorders|diseases|uses)|covered (?:indications|conditions))\b/i;
+  /\b(?:(?:the following|these|following) (?:\w+ ){0,2}(?:conditions|indications|diagnoses|circumstances|situations|clinical situations|populations|disorders|diseases|uses)|covered (?:indications|conditions)|there (?:are|is) (?:\w+ )?(?:types|kinds|forms|categories) of)\b/i;
 
 /** Whether an unquantified lead-in lists alternatives (`any`). */
 export function listsAlternatives(text: string): boolean {

@@ -1,7 +1,15 @@
-import { evaluateSection } from "../evaluate/index.js";
+import {
+  type CompiledPolicy,
+  evaluateSection,
+  evaluateSections,
+  type SectionInput,
+  type SectionOutcome,
+  type SectionResult,
+} from "../evaluate/index.js";
 import {
   type Case,
   type CodeBinding,
+  type CodeMarker,
   type CodeRow,
   type CodeTable,
   caseSchema,
@@ -66,11 +74,6 @@ function num(s: string, from: number, to: number): number {
   let n = 0;
   for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48);
   return n;
-}
-
-interface Plan {
-  code: string;
-  entry?: LibraryEntry;
 }
 
 const refs = new WeakMap<LibraryEntry, Map<string, PolicyRef>>();
@@ -173,76 +176,132 @@ function ruled(code: string, outcome: Outcome, basis: string, policy?: PolicyRef
   return line;
 }
 
+/** Kinds of {@link CodeRule}. */
+const RULED = 0;
+const MARKER = 1;
+const CRITERIA = 2;
+
+/** A section of a version with criteria: the unit evaluated once per case (issue 13). */
+interface SectionKey {
+  readonly entry: LibraryEntry;
+  readonly id: string;
+}
+
+/** The section outcomes in the order of {@link CodeRule.lineOutcome} (see {@link outcomeIndex}). */
+const SECTION_OUTCOMES: readonly SectionOutcome[] = ["approved", "review", "denied", "pended"];
+
+function outcomeIndex(o: SectionOutcome): number {
+  return o === "approved" ? 0 : o === "review" ? 1 : o === "denied" ? 2 : 3;
+}
+
 /**
- * One line of a determination, by the precedence of SPEC 2.2: not-applicable (no policy, or the drug is
- * redirected) > fee-schedule marker by age > not-covered (does-not-support table, not-proven section)
- * > coding only > the governing section's criteria. The section's trace, when asked for, goes to
- * `traces` (the caller decides whether it belongs to the determination or to the line).
+ * What a code decides in one version before the case is read (SPEC 2.2 precedence 2–5), made once
+ * per (version, code) and shared by every case: a rule's outcome and basis (does-not-support table,
+ * coding only, no section bound, not-proven section), a fee-schedule marker (the member's age decides),
+ * or the governing section's criteria with the line's outcome and basis per section outcome (the
+ * uncertain reading and the `otherwise` section applied). The drug referral (precedence 1) is the
+ * case's, checked before the rule. One object shape for every kind: the hot path reads it monomorphic.
  */
-function decideLine(lib: Library, c: Case, plan: Plan, opts: DecideOptions, traces: TraceSlot): Line {
-  const { code, entry } = plan;
-  if (!entry) return ruled(code, "not-applicable", `no policy in the library governs code ${code}`);
-  if (c.service.drug) {
-    const { referral, matched } = referralFor(lib, entry, c.service.drug);
-    if (matched) {
-      const line = ruled(
-        code,
-        "not-applicable",
-        referral
-          ? `requests for ${c.service.drug} are governed by ${referral.target} ${referral.title}`
-          : `${entry.policy.identity.baseId} redirects requests for ${c.service.drug} to another policy`,
-        policyRef(entry),
-      );
-      if (referral) line.referral = referral;
-      return line;
-    }
+interface CodeRule {
+  readonly kind: typeof RULED | typeof MARKER | typeof CRITERIA;
+  readonly policy: PolicyRef;
+  /** RULED: the line's outcome and basis. */
+  readonly outcome: Outcome;
+  readonly basis: string;
+  /** MARKER: the marker's meaning. */
+  readonly marker: CodeMarker | undefined;
+  /** CRITERIA: the section, and the line's outcome and basis per section outcome. */
+  readonly key: SectionKey | undefined;
+  readonly lineOutcome: readonly Outcome[];
+  readonly lineBasis: readonly string[];
+}
+
+function rule(
+  kind: CodeRule["kind"],
+  policy: PolicyRef,
+  outcome: Outcome,
+  basis: string,
+  extra: Partial<Pick<CodeRule, "marker" | "key" | "lineOutcome" | "lineBasis">> = {},
+): CodeRule {
+  return {
+    kind,
+    policy,
+    outcome,
+    basis,
+    marker: extra.marker,
+    key: extra.key,
+    lineOutcome: extra.lineOutcome ?? [],
+    lineBasis: extra.lineBasis ?? [],
+  };
+}
+
+const rules = new WeakMap<LibraryEntry, Map<string, CodeRule>>();
+let lastEntry: LibraryEntry | undefined;
+let lastRules: Map<string, CodeRule> | undefined;
+const sectionKeys = new WeakMap<LibraryEntry, Map<string, SectionKey>>();
+
+/** The rule of `code` in a version (cached; throws DeterminationError when its binding names no section). */
+function ruleFor(entry: LibraryEntry, code: string): CodeRule {
+  // The last version's table is kept at hand: consecutive cases and codes mostly share a version.
+  let byCode = entry === lastEntry ? lastRules : rules.get(entry);
+  if (byCode === undefined) {
+    byCode = new Map();
+    rules.set(entry, byCode);
   }
+  lastEntry = entry;
+  lastRules = byCode;
+  let r = byCode.get(code);
+  if (r === undefined) {
+    r = buildRule(entry, code);
+    // Codes are the library's (or, for a case naming its policy, the caller's): the bound only keeps
+    // hostile input from growing the cache.
+    if (byCode.size < 4096) byCode.set(code, r);
+  }
+  return r;
+}
+
+function sectionKey(entry: LibraryEntry, id: string): SectionKey {
+  let byId = sectionKeys.get(entry);
+  if (byId === undefined) {
+    byId = new Map();
+    sectionKeys.set(entry, byId);
+  }
+  let k = byId.get(id);
+  if (k === undefined) {
+    k = Object.freeze({ entry, id });
+    byId.set(id, k);
+  }
+  return k;
+}
+
+/** SPEC 2.2 precedence 2–5 for one code of a version, as {@link CodeRule} describes. */
+function buildRule(entry: LibraryEntry, code: string): CodeRule {
   const found = findRow(entry, code);
   const marker = found?.row.marker
     ? entry.policy.codeMarkers.find(
         (m) => m.marker === found.row.marker && m.meaning === "not-on-fee-schedule",
       )
     : undefined;
-  if (marker) {
-    const age =
-      c.member.age ?? (c.member.birthDate ? ageOn(c.member.birthDate, c.service.dateOfService) : undefined);
-    const limit = marker.reviewUnderAge ?? 21;
-    if (age === undefined) {
-      return ruled(
-        code,
-        "pended",
-        `${code}${marker.marker} is not on the state fee schedule; the member's age on the date of service decides (birthDate or age needed)`,
-        policyRef(entry),
-      );
-    }
-    return ruled(
-      code,
-      age >= limit ? "not-covered" : "review",
-      age >= limit
-        ? `${code}${marker.marker} is not on the state fee schedule (member ${age}, ${limit} or older): ${marker.text}`
-        : `${code}${marker.marker} is not on the state fee schedule; members under ${limit} are reviewed case by case`,
-      policyRef(entry),
-    );
-  }
+  if (marker) return rule(MARKER, policyRef(entry), "pended", "", { marker });
   const binding = bindingOf(entry, code);
   if (found?.table.coverage === "does-not-support") {
     const section = binding && "section" in binding ? binding.section : undefined;
-    return ruled(
-      code,
+    return rule(
+      RULED,
+      policyRef(entry, section),
       "not-covered",
       `${code} is listed among the codes that do not support coverage`,
-      policyRef(entry, section),
     );
   }
   if (binding && "codingOnly" in binding) {
-    return ruled(code, "not-applicable", `${code} is listed for coding only`, policyRef(entry));
+    return rule(RULED, policyRef(entry), "not-applicable", `${code} is listed for coding only`);
   }
   if (!binding) {
-    return ruled(
-      code,
+    return rule(
+      RULED,
+      policyRef(entry),
       "review",
       `${code} is listed in the policy's code tables but no section is bound to it: manual review`,
-      policyRef(entry),
     );
   }
   const section = entry.evaluated.sections.find((s) => s.id === binding.section);
@@ -253,69 +312,100 @@ function decideLine(lib: Library, c: Case, plan: Plan, opts: DecideOptions, trac
     });
   }
   if (section.kind === "not-proven" || !section.tree) {
-    return ruled(code, "not-covered", `section ${section.id}: ${section.text}`, policyRef(entry, section.id));
+    return rule(RULED, policyRef(entry, section.id), "not-covered", `section ${section.id}: ${section.text}`);
   }
-  const r = evaluateSection(
-    entry.compiled(),
-    section.id,
-    { answers: c.answers, facts: c.facts, dateOfService: c.service.dateOfService },
-    { trace: opts.trace !== false },
-  );
-  const line: Line = {
+  const lineOutcome: Outcome[] = [];
+  const lineBasis: string[] = [];
+  for (const o of SECTION_OUTCOMES) {
+    let outcome: Outcome = o;
+    let basis = `section ${section.id} criteria ${o === "approved" ? "met" : o}`;
+    if (section.uncertain && (o === "approved" || o === "denied")) {
+      // Safe by default (issue 12): where the reading of the section is uncertain (its kind, a list's
+      // logic, text that could not be placed), a person decides; the criteria still explain.
+      outcome = "review";
+      basis = `section ${section.id} criteria ${o === "approved" ? "met" : "not met"}, but the policy's reading is uncertain: ${section.uncertain.join("; ")}`;
+    } else if (o === "denied" && binding.otherwise) {
+      const other = entry.evaluated.sections.find((s) => s.id === binding.otherwise);
+      outcome = "not-covered";
+      basis = `no indication of section ${section.id} holds: section ${binding.otherwise}${other ? `: ${other.text}` : ""}`;
+    }
+    lineOutcome.push(outcome);
+    lineBasis.push(basis);
+  }
+  return rule(CRITERIA, policyRef(entry, section.id), "pended", "", {
+    key: sectionKey(entry, section.id),
+    lineOutcome,
+    lineBasis,
+  });
+}
+
+/** SPEC 2.2 precedence 2: a code not on the state fee schedule, decided by the member's age. */
+function markerLine(c: Case, code: string, r: CodeRule): Line {
+  const marker = r.marker!;
+  const age =
+    c.member.age ?? (c.member.birthDate ? ageOn(c.member.birthDate, c.service.dateOfService) : undefined);
+  const limit = marker.reviewUnderAge ?? 21;
+  if (age === undefined) {
+    return ruled(
+      code,
+      "pended",
+      `${code}${marker.marker} is not on the state fee schedule; the member's age on the date of service decides (birthDate or age needed)`,
+      r.policy,
+    );
+  }
+  return ruled(
     code,
-    outcome: r.outcome,
-    policy: policyRef(entry, section.id),
-    basis: `section ${section.id} criteria ${r.outcome === "approved" ? "met" : r.outcome}`,
-    reasons: r.reasons,
-    needed: r.needed,
-  };
-  traces.trace = r.trace;
-  if (section.uncertain && (r.outcome === "approved" || r.outcome === "denied")) {
-    // Safe by default (issue 12): where the reading of the section is uncertain (its kind, a list's
-    // logic, text that could not be placed), a person decides; the criteria still explain.
-    line.outcome = "review";
-    line.basis = `section ${section.id} criteria ${r.outcome === "approved" ? "met" : "not met"}, but the policy's reading is uncertain: ${section.uncertain.join("; ")}`;
-    return line;
-  }
-  if (r.outcome === "denied" && binding.otherwise) {
-    const other = entry.evaluated.sections.find((s) => s.id === binding.otherwise);
-    line.outcome = "not-covered";
-    line.basis = `no indication of section ${section.id} holds: section ${binding.otherwise}${other ? `: ${other.text}` : ""}`;
-  }
+    age >= limit ? "not-covered" : "review",
+    age >= limit
+      ? `${code}${marker.marker} is not on the state fee schedule (member ${age}, ${limit} or older): ${marker.text}`
+      : `${code}${marker.marker} is not on the state fee schedule; members under ${limit} are reviewed case by case`,
+    r.policy,
+  );
+}
+
+/** SPEC 2.2 precedence 1: a drug whose requests another policy governs; undefined when none does. */
+function referralLine(lib: Library, c: Case, code: string, entry: LibraryEntry): Line | undefined {
+  const drug = c.service.drug!;
+  const { referral, matched } = referralFor(lib, entry, drug);
+  if (!matched) return undefined;
+  const line = ruled(
+    code,
+    "not-applicable",
+    referral
+      ? `requests for ${drug} are governed by ${referral.target} ${referral.title}`
+      : `${entry.policy.identity.baseId} redirects requests for ${drug} to another policy`,
+    policyRef(entry),
+  );
+  if (referral) line.referral = referral;
   return line;
 }
 
-interface TraceSlot {
-  trace?: TraceNode | undefined;
-}
-
-/** The version governing one code (SPEC 1.4): the case's named version, or by state and date. */
-function planFor(lib: Library, c: Case, code: string, opts: DecideOptions): Plan {
-  if (c.policy) {
-    try {
-      return { code, entry: lib.get(c.policy, opts.today ?? todayIso()) };
-    } catch (e) {
-      // A case naming a policy or version the library lacks is bad input, like an unknown criterion id.
-      throw new InputError(`policy: ${(e as Error).message}`, { field: "policy" });
+/**
+ * The version governing each code (SPEC 1.4): the case's named version, or by state and date of
+ * service (the library remembers each resolution, so many codes of one policy cost one).
+ */
+function entriesFor(lib: Library, c: Case, opts: DecideOptions): (LibraryEntry | undefined)[] {
+  const codes = c.service.codes;
+  const out: (LibraryEntry | undefined)[] = new Array(codes.length);
+  if (c.policy) return out.fill(namedEntry(lib, c, opts));
+  let prevBase: string | undefined;
+  let prevEntry: LibraryEntry | undefined;
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i]!;
+    const bases = lib.policiesForCode(code);
+    if (bases.length === 0) continue;
+    // Codes of one policy, as a case's codes mostly are: resolved once.
+    if (bases[0] !== prevBase) {
+      prevEntry = resolvedEntry(lib, c, code);
+      prevBase = bases[0];
     }
+    out[i] = prevEntry;
   }
-  const bases = lib.policiesForCode(code);
-  if (bases.length === 0) return { code };
-  const baseId = bases[0]!;
-  const entry = lib.resolve(baseId, c.member.state, c.service.dateOfService);
-  if (!entry) {
-    throw new DeterminationError(
-      `no version of ${baseId} (nor a ${c.member.state} variant) is effective on ${c.service.dateOfService}`,
-      { policy: baseId, field: "service.dateOfService" },
-    );
-  }
-  return { code, entry };
+  return out;
 }
 
 /** Unknown criterion ids are bad input (SPEC 2.1): checked against every version the case resolves to. */
-function checkAnswerIds(plans: readonly Plan[], answers: Record<string, boolean>): void {
-  const entries: LibraryEntry[] = [];
-  for (const p of plans) if (p.entry && !entries.includes(p.entry)) entries.push(p.entry);
+function checkAnswerIds(entries: readonly LibraryEntry[], answers: Record<string, boolean>): void {
   if (entries.length === 0) return;
   const unknown: string[] = [];
   if (entries.length === 1) {
@@ -333,24 +423,239 @@ function checkAnswerIds(plans: readonly Plan[], answers: Record<string, boolean>
   );
 }
 
+/**
+ * Evaluates the sections `keys` on the case, each once (issue 13), the sections of one version
+ * together so its answers are read once; results parallel to `keys`.
+ */
+function evaluateKeys(c: Case, keys: readonly SectionKey[], trace: boolean): SectionResult[] {
+  const input = { answers: c.answers, facts: c.facts, dateOfService: c.service.dateOfService };
+  const opts = trace ? WITH_TRACE : NO_TRACE;
+  const results: SectionResult[] = new Array(keys.length);
+  if (keys.length === 1) {
+    const k = keys[0]!;
+    results[0] = evaluateSection(k.entry.compiled(), k.id, input, opts);
+    return results;
+  }
+  // Grouped by version in order of first appearance (so the first code's version reports first).
+  const done: boolean[] = new Array(keys.length).fill(false);
+  for (let a = 0; a < keys.length; a++) {
+    if (done[a]) continue;
+    const entry = keys[a]!.entry;
+    const at: number[] = [];
+    const ids: string[] = [];
+    for (let b = a; b < keys.length; b++) {
+      if (!done[b] && keys[b]!.entry === entry) {
+        done[b] = true;
+        at.push(b);
+        ids.push(keys[b]!.id);
+      }
+    }
+    const rs = evaluateSections(entry.compiled(), ids, input, opts);
+    for (let j = 0; j < at.length; j++) results[at[j]!] = rs[j]!;
+  }
+  return results;
+}
+
+/** The version a case names (SPEC 1.4 `ID@VERSION`); InputError when the library lacks it. */
+function namedEntry(lib: Library, c: Case, opts: DecideOptions): LibraryEntry {
+  try {
+    return lib.get(c.policy!, opts.today ?? todayIso());
+  } catch (e) {
+    // A case naming a policy or version the library lacks is bad input, like an unknown criterion id.
+    throw new InputError(`policy: ${(e as Error).message}`, { field: "policy" });
+  }
+}
+
+/** The version governing `code` by state and date of service (SPEC 1.4); undefined when no policy names it. */
+function resolvedEntry(lib: Library, c: Case, code: string): LibraryEntry | undefined {
+  const bases = lib.policiesForCode(code);
+  if (bases.length === 0) return undefined;
+  const baseId = bases[0]!;
+  const entry = lib.resolve(baseId, c.member.state, c.service.dateOfService);
+  if (!entry) {
+    throw new DeterminationError(
+      `no version of ${baseId} (nor a ${c.member.state} variant) is effective on ${c.service.dateOfService}`,
+      { policy: baseId, field: "service.dateOfService" },
+    );
+  }
+  return entry;
+}
+
+/**
+ * `decideValidated` for a case of one code, the usual request: the same steps as for many codes
+ * (version, answer ids, the rule or the section's criteria, the determination) without the lists
+ * that gather lines (issue 13: what goes around the evaluator costs as much as it).
+ */
+function decideOne(lib: Library, c: Case, code: string, opts: DecideOptions): Determination {
+  const entry = c.policy ? namedEntry(lib, c, opts) : resolvedEntry(lib, c, code);
+  let line: Line | undefined;
+  let trace: TraceNode | undefined;
+  if (entry === undefined) {
+    line = ruled(code, "not-applicable", `no policy in the library governs code ${code}`);
+  } else {
+    if (c.service.drug) line = referralLine(lib, c, code, entry);
+    let r: CodeRule | undefined;
+    if (line === undefined) {
+      try {
+        r = ruleFor(entry, code);
+      } catch (e) {
+        // Bad input is reported before what the library cannot decide (SPEC 2.1, 2.2).
+        checkAnswerIds([entry], c.answers);
+        throw e;
+      }
+    }
+    if (r !== undefined && r.kind === CRITERIA) {
+      // The evaluator checks the answer ids as it reads them (one pass over the answers).
+      const res = evaluateSection(
+        entry.compiled(),
+        r.key!.id,
+        { answers: c.answers, facts: c.facts, dateOfService: c.service.dateOfService },
+        opts.trace !== false ? CHECKED_TRACE : CHECKED_NO_TRACE,
+      );
+      const o = outcomeIndex(res.outcome);
+      line = {
+        code,
+        outcome: r.lineOutcome[o]!,
+        policy: r.policy,
+        basis: r.lineBasis[o]!,
+        reasons: res.reasons,
+        needed: res.needed,
+      };
+      trace = res.trace;
+    } else {
+      checkAnswerIds([entry], c.answers);
+      if (r !== undefined)
+        line = r.kind === RULED ? ruled(code, r.outcome, r.basis, r.policy) : markerLine(c, code, r);
+    }
+  }
+  // As `combine` with one line: the determination's lists are the line's (SPEC 2.2).
+  const d = {} as Determination;
+  if (c.id !== undefined) d.id = c.id;
+  d.outcome = line!.outcome;
+  if (line!.policy) d.policy = line!.policy;
+  d.reasons = line!.reasons;
+  d.needed = line!.needed;
+  if (trace !== undefined) d.trace = trace;
+  d.lines = [line!];
+  if (line!.referral) d.referral = line!.referral;
+  d.engine = ENGINE;
+  return d;
+}
+
+const WITH_TRACE = Object.freeze({ trace: true });
+const NO_TRACE = Object.freeze({ trace: false });
+const CHECKED_TRACE = Object.freeze({ trace: true, onUnknownId: unknownAnswerIds });
+const CHECKED_NO_TRACE = Object.freeze({ trace: false, onUnknownId: unknownAnswerIds });
+
+/**
+ * As {@link checkAnswerIds} for one version, called by the evaluator at the first unknown id: throws
+ * the same InputError, naming every unknown id.
+ */
+function unknownAnswerIds(cp: CompiledPolicy, input: SectionInput): void {
+  const table = cp.answerEntries;
+  const unknown: string[] = [];
+  for (const id in input.answers) if (table[id] === undefined) unknown.push(id);
+  const e = cp.version.identity;
+  throw new InputError(
+    unknown.map((id) => `answers.${id}: unknown criterion id for ${e.id}@${e.version}`).join("; "),
+    { field: `answers.${unknown[0]}`, criterion: unknown[0]!, policy: e.id, version: e.version },
+  );
+}
+
 /** As `decide`, for a case already validated by `caseSchema` (SPEC 2.2). */
 export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {}): Determination {
   const codes = c.service.codes;
-  const plans: Plan[] = [];
-  for (const code of codes) plans.push(planFor(lib, c, code, opts));
-  checkAnswerIds(plans, c.answers);
+  const n = codes.length;
+  if (n === 1) return decideOne(lib, c, codes[0]!, opts);
+  const entries = entriesFor(lib, c, opts);
+  let distinct: LibraryEntry[] | undefined;
+  let only: LibraryEntry | undefined;
+  for (const e of entries) {
+    if (e === undefined || e === only || distinct?.includes(e)) continue;
+    if (only === undefined) only = e;
+    else {
+      distinct ??= [only];
+      distinct.push(e);
+    }
+  }
+  checkAnswerIds(distinct ?? (only ? [only] : []), c.answers);
 
-  const lines: Line[] = [];
-  const traces: (TraceNode | undefined)[] = [];
+  // First the rules, without the answers; then each section the codes need, once; then the lines.
+  const lines: (Line | undefined)[] = new Array(n);
+  const codeRules: (CodeRule | undefined)[] = new Array(n);
+  const keys: SectionKey[] = [];
+  const slot: number[] = new Array(n);
+  let failure: unknown;
+  for (let i = 0; i < n; i++) {
+    const code = codes[i]!;
+    const entry = entries[i];
+    if (entry === undefined) {
+      lines[i] = ruled(code, "not-applicable", `no policy in the library governs code ${code}`);
+      continue;
+    }
+    if (c.service.drug) {
+      const line = referralLine(lib, c, code, entry);
+      if (line !== undefined) {
+        lines[i] = line;
+        continue;
+      }
+    }
+    let r: CodeRule;
+    try {
+      r = ruleFor(entry, code);
+    } catch (e) {
+      // Raised where the code's line is decided: the sections of the codes before it first (SPEC 2.2
+      // decides lines in order, so their errors come first).
+      failure = e;
+      break;
+    }
+    codeRules[i] = r;
+    if (r.kind === RULED) lines[i] = ruled(code, r.outcome, r.basis, r.policy);
+    else if (r.kind === MARKER) lines[i] = markerLine(c, code, r);
+    else {
+      let k = keys.indexOf(r.key!);
+      if (k < 0) k = keys.push(r.key!) - 1;
+      slot[i] = k;
+    }
+  }
+  const trace = opts.trace !== false;
+  const results = keys.length > 0 ? evaluateKeys(c, keys, trace) : undefined;
+  if (failure !== undefined) throw failure;
+
+  const traces: (TraceNode | undefined)[] = new Array(n);
   let top = 0;
-  const slot: TraceSlot = {};
-  for (let i = 0; i < plans.length; i++) {
-    slot.trace = undefined;
-    const line = decideLine(lib, c, plans[i]!, opts, slot);
-    lines.push(line);
-    traces.push(slot.trace);
+  for (let i = 0; i < n; i++) {
+    let line = lines[i];
+    if (line === undefined) {
+      const r = codeRules[i]!;
+      const res = results![slot[i]!]!;
+      const o = outcomeIndex(res.outcome);
+      line = {
+        code: codes[i]!,
+        outcome: r.lineOutcome[o]!,
+        policy: r.policy,
+        basis: r.lineBasis[o]!,
+        reasons: res.reasons,
+        needed: res.needed,
+      };
+      lines[i] = line;
+      traces[i] = res.trace;
+    }
     if (OUTCOME_SEVERITY[line.outcome] > OUTCOME_SEVERITY[lines[top]!.outcome]) top = i;
   }
+  return combine(c, lines as Line[], traces, top);
+}
+
+/**
+ * The determination from its lines (SPEC 2.2): the most severe line (the first of them) decides; its
+ * reasons and needed, or with several lines those of every line as severe, each criterion once.
+ */
+function combine(
+  c: Case,
+  lines: Line[],
+  traces: readonly (TraceNode | undefined)[],
+  top: number,
+): Determination {
   const first = lines[top]!;
   let reasons: Reason[];
   let needed: Needed[];
@@ -364,8 +669,12 @@ export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {})
     const seenNeeded = new Set<string>();
     reasons = [];
     needed = [];
+    let last: Line | undefined;
     for (const l of lines) {
       if (l.outcome !== first.outcome) continue;
+      // Lines of one section share their lists: the first already gave every criterion.
+      if (last !== undefined && l.reasons === last.reasons && l.needed === last.needed) continue;
+      last = l;
       for (const r of l.reasons)
         if (!seenReason.has(r.criterion) && seenReason.add(r.criterion)) reasons.push(r);
       for (const n of l.needed)

@@ -66,6 +66,8 @@ export class Library {
   private readonly byId = new Map<string, LibraryEntry[]>();
   private readonly variants = new Map<string, string[]>();
   private readonly basesByCode = new Map<string, string[]>();
+  /** {@link resolve}'s answers: base id → state → date of service → version (null: none). */
+  private readonly resolved = new Map<string, Map<string, Map<string, LibraryEntry | null>>>();
 
   constructor(entries: LibraryEntry[], dir: string) {
     this.entries = entries;
@@ -186,6 +188,30 @@ export class Library {
    * else the corporate version effective then; undefined when none is.
    */
   resolve(baseId: string, state: string, dateOfService: string): LibraryEntry | undefined {
+    // Remembered per policy, state and date (issue 13: `decide` resolves on every case); the library
+    // never changes after loading. Each table is bounded, so hostile dates cannot grow it for ever.
+    let byState = this.resolved.get(baseId);
+    if (byState === undefined) {
+      byState = new Map();
+      if (this.resolved.size >= 4096) this.resolved.clear();
+      this.resolved.set(baseId, byState);
+    }
+    let byDate = byState.get(state);
+    if (byDate === undefined) {
+      byDate = new Map();
+      if (byState.size >= 4096) byState.clear();
+      byState.set(state, byDate);
+    }
+    let found = byDate.get(dateOfService);
+    if (found === undefined) {
+      found = this.resolveUncached(baseId, state, dateOfService) ?? null;
+      if (byDate.size >= 4096) byDate.clear();
+      byDate.set(dateOfService, found);
+    }
+    return found ?? undefined;
+  }
+
+  private resolveUncached(baseId: string, state: string, dateOfService: string): LibraryEntry | undefined {
     for (const id of this.variants.get(`${baseId}|${state}`) ?? []) {
       const e = this.inForce(id, dateOfService);
       if (e) return e;

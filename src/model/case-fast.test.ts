@@ -27,9 +27,18 @@ const validCase = fc.record(
     id: fc.string({ maxLength: 5 }),
     member: fc.record(
       {
-        state: fc.constantFrom("TX", "nc", "La", "Z9", "", "NCX"),
+        state: fc.constantFrom("TX", "nc", "La", "Z9", "", "NCX", "ZZ", "zz", "pr", "DC", "XX"),
         birthDate: fc.constantFrom(
           "1960-05-01",
+          "2026-03-01",
+          "2026-03-02",
+          "2030-01-01",
+          "1900-01-01",
+          "1900-01-02",
+          "1899-12-31",
+          "1800-01-01",
+          "1895-03-01",
+          "1895-03-02",
           "2000-02-29",
           "2001-02-29",
           "1900-02-29",
@@ -50,7 +59,7 @@ const validCase = fc.record(
     service: fc.record(
       {
         codes: fc.array(fc.constantFrom("62322", "e0782", "A4300*", "123", "27279"), { maxLength: 3 }),
-        dateOfService: fc.constantFrom("2026-03-01", "2026-02-30", "2024-02-29", "2026-3-1"),
+        dateOfService: fc.constantFrom("2026-03-01", "2026-02-30", "2024-02-29", "2026-3-1", "2031-01-01"),
         drug: fc.constantFrom("baclofen", ""),
         expedited: fc.oneof(fc.boolean(), fc.constant("yes")),
       },

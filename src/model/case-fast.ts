@@ -1,4 +1,4 @@
-import { type Case, CODE_PATTERN, LINES_OF_BUSINESS } from "./case.js";
+import { birthDateProblem, type Case, LINES_OF_BUSINESS, US_STATE_CODES } from "./case.js";
 import type { FactName } from "./facts.js";
 
 /**
@@ -12,7 +12,28 @@ const SERVICE_KEYS = new Set(["codes", "dateOfService", "drug", "expedited"]);
 const ROOT_KEYS = new Set(["id", "member", "service", "answers", "facts", "policy"]);
 const LOB = new Set<string>(LINES_OF_BUSINESS);
 const STATE = /^[A-Za-z]{2}$/;
-const CODE = CODE_PATTERN;
+
+const isDigit = (x: number) => x >= 48 && x <= 57;
+/** 1 for an upper-case ASCII letter, 2 for a lower-case one, 0 otherwise. */
+const letter = (x: number) => (x >= 65 && x <= 90 ? 1 : x >= 97 && x <= 122 ? 2 : 0);
+
+/**
+ * `CODE_PATTERN` (4 digits and a digit or letter, or a letter and 4 digits; any case) read by
+ * character codes, with no regex run and no upper-cased copy per code (issue 13: a case may carry
+ * 50 codes): 0 not a code, 1 a code, 2 a code with a lower-case letter (the schema upper-cases it).
+ */
+function codeForm(c: string): 0 | 1 | 2 {
+  if (c.length !== 5) return 0;
+  const first = c.charCodeAt(0);
+  const l0 = letter(first);
+  if (l0 === 0 && !isDigit(first)) return 0;
+  for (let i = 1; i < 4; i++) if (!isDigit(c.charCodeAt(i))) return 0;
+  const last = c.charCodeAt(4);
+  if (isDigit(last)) return l0 === 2 ? 2 : 1;
+  if (l0 !== 0) return 0;
+  const l4 = letter(last);
+  return l4 === 0 ? 0 : l4;
+}
 
 /** An ordinary object, as JSON.parse makes (others, e.g. null-prototype objects, take the schema's path). */
 function isPlain(v: unknown): v is Record<string, unknown> {
@@ -104,6 +125,8 @@ export function fastParseCase(input: unknown): Case | undefined {
   if (policy !== undefined && (typeof policy !== "string" || policy.length > 100)) return undefined;
   if (!isPlain(member) || !onlyKeys(member, MEMBER_KEYS)) return undefined;
   if (typeof member.state !== "string" || !STATE.test(member.state)) return undefined;
+  // Upper-cased only when it is not already (no copy per case on the hot path).
+  if (!US_STATE_CODES.has(member.state) && !US_STATE_CODES.has(member.state.toUpperCase())) return undefined;
   if (member.id !== undefined && (typeof member.id !== "string" || member.id.length > 200)) return undefined;
   if (member.birthDate !== undefined && !isIsoDate(member.birthDate)) return undefined;
   if (member.age !== undefined) {
@@ -115,8 +138,16 @@ export function fastParseCase(input: unknown): Case | undefined {
   if (!isPlain(service) || !onlyKeys(service, SERVICE_KEYS)) return undefined;
   const codes = service.codes;
   if (!Array.isArray(codes) || codes.length < 1 || codes.length > 50) return undefined;
-  for (const c of codes) if (typeof c !== "string" || !CODE.test(c)) return undefined;
+  let lowerCodes = false;
+  for (const c of codes) {
+    const form = typeof c === "string" ? codeForm(c) : 0;
+    if (form === 0) return undefined;
+    if (form === 2) lowerCodes = true;
+  }
   if (!isIsoDate(service.dateOfService)) return undefined;
+  // The same cross-field rule as the schema's (issue 13), from the one shared function.
+  if (member.birthDate !== undefined && birthDateProblem(member.birthDate as string, service.dateOfService))
+    return undefined;
   const drug = service.drug;
   if (drug !== undefined && (typeof drug !== "string" || drug.length < 1 || drug.length > 200))
     return undefined;
@@ -144,12 +175,7 @@ export function fastParseCase(input: unknown): Case | undefined {
   let m = member as Case["member"];
   if (m.state !== m.state.toUpperCase()) m = { ...m, state: m.state.toUpperCase() };
   let s = service as Case["service"];
-  for (const c of s.codes) {
-    if (c !== c.toUpperCase()) {
-      s = { ...s, codes: s.codes.map((x) => x.toUpperCase()) };
-      break;
-    }
-  }
+  if (lowerCodes) s = { ...s, codes: s.codes.map((x) => x.toUpperCase()) };
   const out: Case = { member: m, service: s, answers: ans, facts: fx };
   if (id !== undefined) out.id = id as string;
   if (policy !== undefined) out.policy = policy as string;

@@ -9,13 +9,61 @@ export const CODE_PATTERN = /^(?:\d{4}[0-9A-Z]|[A-Z]\d{4})$/i;
 
 export const LINES_OF_BUSINESS = ["medicaid", "medicare", "marketplace", "commercial"] as const;
 
+/**
+ * USPS codes of the 50 states, DC and the five inhabited territories (AS, GU, MP, PR, VI): where a
+ * member can reside (issue 13: state "ZZ" was decided as if it were a state without a variant).
+ */
+export const US_STATE_CODES: ReadonlySet<string> = new Set(
+  (
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC " +
+    "ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC AS GU MP PR VI"
+  ).split(" "),
+);
+
+/** The earliest birth date taken as plausible (issue 13: a member born in 1800 was decided). */
+export const MIN_BIRTH_DATE = "1900-01-01";
+/** The oldest plausible age at the date of service, in full years (as `member.age`'s maximum). */
+export const MAX_AGE = 130;
+
+/**
+ * Why a member's birth date cannot be right for a date of service, or `undefined` when it can: after
+ * the date of service, before {@link MIN_BIRTH_DATE}, or more than {@link MAX_AGE} years before it.
+ * Both are valid `YYYY-MM-DD` dates (checked first), so comparing the strings compares the dates.
+ * Shared by the schema and the fast path (case-fast.ts) so that they agree (issue 13).
+ */
+export function birthDateProblem(birthDate: string, dateOfService: string): string | undefined {
+  if (birthDate > dateOfService) return "is after the date of service (service.dateOfService)";
+  if (birthDate < MIN_BIRTH_DATE) return `is before ${MIN_BIRTH_DATE}: not a plausible birth date`;
+  // Older than MAX_AGE: the (MAX_AGE + 1)th birthday is on or before the date of service. Read by
+  // character codes (no copies): this runs per case on the NDJSON hot path (SPEC 5).
+  const years = year(dateOfService) - year(birthDate);
+  if (years > MAX_AGE + 1 || (years === MAX_AGE + 1 && dateOfService.slice(5) >= birthDate.slice(5))) {
+    return `makes the member older than ${MAX_AGE} on the date of service`;
+  }
+  return undefined;
+}
+
+/** The year of a `YYYY-MM-DD` date. */
+function year(d: string): number {
+  return (
+    (d.charCodeAt(0) - 48) * 1000 +
+    (d.charCodeAt(1) - 48) * 100 +
+    (d.charCodeAt(2) - 48) * 10 +
+    d.charCodeAt(3) -
+    48
+  );
+}
+
 export const memberSchema = z
   .strictObject({
     id: z.string().max(200).optional(),
     state: z
       .string()
       .regex(/^[A-Za-z]{2}$/, { error: "must be a two-letter state code" })
-      .transform((s) => s.toUpperCase()),
+      .transform((s) => s.toUpperCase())
+      .refine((s) => US_STATE_CODES.has(s), {
+        error: "must be the code of a US state, DC or a US territory (TX, DC, PR)",
+      }),
     birthDate: isoDate.optional(),
     age: z.number().int().min(0).max(130).optional(),
     lineOfBusiness: z.enum(LINES_OF_BUSINESS).optional(),
@@ -39,15 +87,22 @@ export const serviceSchema = z.strictObject({
   expedited: z.boolean().optional(),
 });
 
-export const caseSchema = z.strictObject({
-  id: z.string().max(200).optional(),
-  member: memberSchema,
-  service: serviceSchema,
-  answers: z.record(z.string().max(100), z.boolean({ error: "must be true or false" })).default({}),
-  facts: factsSchema.default({}),
-  /** Evaluate a named version (`ID@VERSION`) instead of the one in force on the date of service. */
-  policy: z.string().max(100).optional(),
-});
+export const caseSchema = z
+  .strictObject({
+    id: z.string().max(200).optional(),
+    member: memberSchema,
+    service: serviceSchema,
+    answers: z.record(z.string().max(100), z.boolean({ error: "must be true or false" })).default({}),
+    facts: factsSchema.default({}),
+    /** Evaluate a named version (`ID@VERSION`) instead of the one in force on the date of service. */
+    policy: z.string().max(100).optional(),
+  })
+  .superRefine((c, ctx) => {
+    // Across member and service: a birth date must be plausible for the date of service (issue 13).
+    const b = c.member.birthDate;
+    const problem = b === undefined ? undefined : birthDateProblem(b, c.service.dateOfService);
+    if (problem) ctx.addIssue({ code: "custom", path: ["member", "birthDate"], message: problem });
+  });
 
 export type Case = z.infer<typeof caseSchema>;
 export type CaseInput = z.input<typeof caseSchema>;

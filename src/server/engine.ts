@@ -5,6 +5,7 @@
 import {
   decideValidated,
   diffPolicies,
+  encodeDetermination,
   type Library,
   type LoadedVersion,
   parseCase,
@@ -17,6 +18,11 @@ export interface Engine {
   parseCase(input: unknown): Case;
   /** Decides a validated case (InputError for unknown criterion ids → 400, DeterminationError → 422). */
   decide(c: Case, opts: { today: string; trace?: boolean }): Determination;
+  /**
+   * A determination's JSON, byte for byte what `JSON.stringify` writes (issue 13: replies are
+   * pre-encoded, as the CLI's writer does, instead of stringified by Fastify).
+   */
+  encode(d: Determination): string | Buffer;
   /** Every policy, variant and version with its status on `today`. */
   policies(today: string): VersionSummary[];
   /** `ID@VERSION`, or the version of `ID` in force on `today` (throws NotFoundError → 404). */
@@ -31,6 +37,9 @@ export function libraryEngine(lib: Library): Engine {
     parseCase,
     // Validated once by `parseCase`; deciding the parsed case skips a second validation per request.
     decide: (c, opts) => decideValidated(lib, c, opts),
+    // The library's writer, as `medpolicy evaluate` encodes its lines: the frozen shared parts of a
+    // determination are encoded once per process and copied (issue 13).
+    encode: encodeDetermination,
     policies: (today) => lib.policies(today),
     version(ref, today) {
       const e = lib.get(ref, today);

@@ -7,19 +7,40 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { Library } from "../library/index.js";
 import { openStore, type Store } from "../store/index.js";
-import { Auth, DEMO_USERS, loadSecret, type Principal } from "./auth.js";
+import { type AuditSink, AuditTrail, registerAuditRoute } from "./audit.js";
+import { Auth, DEMO_USERS, loadSecrets, type Principal } from "./auth.js";
 import type { Engine } from "./engine.js";
 import { HttpError, installJsonParser, loggableField, loggerOption, RateLimiter, sendError } from "./http.js";
-import { registerRoutes } from "./routes.js";
+import { type InstanceRegistration, registerInstance } from "./instances.js";
+import {
+  accessLogger,
+  BatchedLineWriter,
+  defaultLogLevel,
+  installAccessLog,
+  type LineSink,
+  lazyChildLogger,
+} from "./logging.js";
+import { registerRoutes, requireRole } from "./routes.js";
 import { type DecisionListener, RequestService } from "./service.js";
 
-export type { Principal, Role } from "./auth.js";
-export { Auth, DEMO_USERS, loadSecret, ROLES } from "./auth.js";
+export type { AuditSink } from "./audit.js";
+export type { Principal, Role, SecretSet } from "./auth.js";
+export {
+  Auth,
+  ConfigError,
+  DEMO_USERS,
+  loadSecret,
+  loadSecrets,
+  MAX_TOKEN_TTL_SECONDS,
+  ROLES,
+  secretWeakness,
+} from "./auth.js";
 export type { Engine } from "./engine.js";
 export { errorResponse, HttpError } from "./http.js";
+export { type LogLevel, parseLogLevel } from "./logging.js";
 export { requireRole } from "./routes.js";
 export type { DecisionListener, ProviderStatus } from "./service.js";
 export { providerStatusOf, RequestService, requestView } from "./service.js";
@@ -48,8 +69,22 @@ export interface ServerContext {
   clock: () => Date;
   /** Subscribes to every stored determination and signed decision; returns the unsubscribe function. */
   onDecision(listener: DecisionListener): () => void;
+  /**
+   * The audit trail of PHI reads (issue 13): call `ctx.audit.read(req.principal!, requestId, action)`
+   * after every successful read of a request's case, determinations, decision or letter.
+   */
+  audit: AuditSink;
   /** `databaseUrl` is set when the store is PostgreSQL, so plugins can keep their state beside it. */
-  config: { demo: boolean; dataDir: string; databaseUrl?: string; version: string };
+  config: {
+    demo: boolean;
+    dataDir: string;
+    databaseUrl?: string;
+    version: string;
+    /** Subscription endpoint allow-list (issue 13; see `StartOptions.subscriptionAllow`). */
+    subscriptionAllow?: string[];
+    /** The public base URL (issue 13; see `StartOptions.publicUrl`); set once the server listens. */
+    publicUrl?: string;
+  };
 }
 
 /** A plugin mounted beside the JSON API; registered in its own Fastify scope under `prefix`. */
@@ -73,11 +108,18 @@ export interface StartOptions {
   engine?: Engine;
   /** A ready store (embedding, tests); closed by `close()`. */
   store?: Store;
-  /** Fastify/pino logger options; the PHI-safe serializers and redaction always apply. */
+  /**
+   * Fastify/pino logger options; the PHI-safe serializers and redaction always apply. Default
+   * (issue 13): one access-log line per request on stderr at `MEDPOLICY_LOG`'s level, else `info` —
+   * off for `quiet` embeddings unless `MEDPOLICY_LOG` is set; `false` turns it off.
+   */
   logger?: boolean | Record<string, unknown>;
   /** Extra Fastify plugins (FHIR, web). */
   plugins?: MedpolicyPlugin[];
-  /** Demo mode: `GET /api/demo-tokens` on loopback. Default on unless `MEDPOLICY_DEMO=0` or production. */
+  /**
+   * Demo mode (`--demo`): `GET /api/demo-tokens` hands one-hour tokens for the demo users to a caller
+   * on loopback that is not behind a proxy. Default off, whatever `NODE_ENV` (issue 13).
+   */
   demo?: boolean;
   /** Per-token rate limit; `false` disables. Default 200 requests/s sustained, bursts of 400. */
   rateLimit?: { perSecond: number; burst: number } | false;
@@ -85,8 +127,23 @@ export interface StartOptions {
   bodyLimit?: number;
   /** The clock (tests of due times); default the system clock. */
   clock?: () => Date;
-  /** Suppresses the start-up banner on stdout. */
+  /**
+   * Suppresses the start-up banner on stdout, and (when `logger` is not given) the access log unless
+   * `MEDPOLICY_LOG` asks for it: embeddings and tests stay silent.
+   */
   quiet?: boolean;
+  /**
+   * The service's public base URL, for FHIR `fullUrl`s and the CapabilityStatement (issue 13:
+   * `MEDPOLICY_PUBLIC_URL`; default `http://<host>:<port>` of the listening address; never the
+   * request's `Host` header).
+   */
+  publicUrl?: string;
+  /**
+   * Hosts/origins PAS Subscription endpoints may name (issue 13; `MEDPOLICY_SUBSCRIPTION_ALLOW`,
+   * comma-separated). Default empty: any host resolving only to public addresses, over https; loopback
+   * or private hosts (and http in development) only when listed here.
+   */
+  subscriptionAllow?: string[];
 }
 
 export interface RunningServer {
@@ -150,13 +207,46 @@ async function assemble(
     env: NodeJS.ProcessEnv;
   },
 ): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
-  const { store, engine, library, dataDir, databaseUrl, env } = deps;
-  const auth = new Auth(loadSecret(dataDir, env));
+  const { store, dataDir, env } = deps;
+  // Issue 13: a weak secret in production, or instances on one database that disagree on it, refuse
+  // to start (ConfigError → `medpolicy serve` exits 2 with the reason).
+  const secrets = loadSecrets(dataDir, env);
+  const auth = new Auth(secrets.keys);
   const clock = opts.clock ?? (() => new Date());
-  const demo = opts.demo ?? (env.MEDPOLICY_DEMO !== "0" && env.NODE_ENV !== "production");
+  // Issue 13: demo mode only when asked for, whatever NODE_ENV.
+  const demo = opts.demo ?? false;
+  const logger = opts.logger ?? accessLogger(defaultLogLevel(env, opts.quiet === true));
+  const registration = await registerInstance(store, auth, secrets);
+  try {
+    return await assembleApp(opts, { ...deps, auth, clock, demo, logger, registration });
+  } catch (err) {
+    await registration.stop();
+    throw err;
+  }
+}
 
+async function assembleApp(
+  opts: StartOptions,
+  deps: {
+    store: Store;
+    engine: Engine;
+    library: Library | undefined;
+    dataDir: string;
+    databaseUrl?: string;
+    env: NodeJS.ProcessEnv;
+    auth: Auth;
+    clock: () => Date;
+    demo: boolean;
+    logger: boolean | Record<string, unknown>;
+    registration: InstanceRegistration;
+  },
+): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
+  const { store, engine, library, dataDir, databaseUrl, env, auth, clock, demo, logger, registration } = deps;
   const app = Fastify({
-    logger: loggerOption(opts.logger),
+    logger: loggerOption(logger),
+    // One access-log line per request instead of Fastify's two (installAccessLog).
+    logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
     // Request ids in logs are ours to correlate; they carry no PHI.
     genReqId: () => Math.random().toString(36).slice(2, 10),
@@ -164,6 +254,7 @@ async function assemble(
     forceCloseConnections: "idle",
   });
   const service = new RequestService(store, engine, clock, (msg, data) => app.log.warn(data, msg));
+  const audit = new AuditTrail(store, clock, (msg, data) => app.log.warn(data, msg));
   const ctx: ServerContext = {
     store,
     engine,
@@ -172,10 +263,28 @@ async function assemble(
     service,
     clock,
     onDecision: (l) => service.onDecision(l),
-    config: { demo, dataDir, ...(databaseUrl && { databaseUrl }), version: packageVersion() },
+    audit,
+    config: {
+      demo,
+      dataDir,
+      ...(databaseUrl && { databaseUrl }),
+      version: packageVersion(),
+      ...publicUrlConfig(opts.publicUrl ?? env.MEDPOLICY_PUBLIC_URL),
+      subscriptionAllow:
+        opts.subscriptionAllow ??
+        (env.MEDPOLICY_SUBSCRIPTION_ALLOW ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0),
+    },
   };
   app.decorate("medpolicy", ctx);
   installJsonParser(app);
+  if (logger !== false) {
+    const stream = typeof logger === "object" ? (logger.stream as LineSink | undefined) : undefined;
+    installAccessLog(app, typeof stream?.write === "function" ? stream : undefined);
+  }
+  for (const w of registration.warnings) app.log.warn(w);
 
   const limiter =
     opts.rateLimit === false
@@ -220,15 +329,43 @@ async function assemble(
   );
 
   await app.register(async (scope) => registerRoutes(scope, ctx));
+  await app.register(async (scope) => registerAuditRoute(scope, audit, requireRole("admin")));
   for (const p of opts.plugins ?? []) {
     await app.register(async (scope) => p.register(scope, ctx), {
       ...(p.prefix !== undefined && { prefix: p.prefix }),
     });
   }
   app.addHook("onClose", async () => {
+    // In-flight requests have finished: write the reads they recorded, then leave the registry.
+    await audit.close();
+    await registration.stop();
     await store.close();
+    const stream =
+      typeof logger === "object" ? (logger.stream as { end?: () => void } | undefined) : undefined;
+    if (stream instanceof BatchedLineWriter) stream.end();
   });
   return { app, ctx };
+}
+
+/**
+ * The configured public base URL (issue 13): an absolute http(s) URL without query or fragment, kept
+ * without its trailing slash; anything else refuses to start.
+ */
+function publicUrlConfig(raw: string | undefined): { publicUrl?: string } {
+  if (raw === undefined || raw.trim() === "") return {};
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw new Error("the public URL (--public-url, MEDPOLICY_PUBLIC_URL) is not an absolute URL");
+  }
+  if ((u.protocol !== "http:" && u.protocol !== "https:") || u.search || u.hash || u.username || u.password)
+    throw new Error(
+      "the public URL (--public-url, MEDPOLICY_PUBLIC_URL) must be http(s)://host[:port][/path], with no query, fragment or credentials",
+    );
+  let publicUrl = u.toString();
+  while (publicUrl.endsWith("/")) publicUrl = publicUrl.slice(0, -1);
+  return { publicUrl };
 }
 
 /**
@@ -248,13 +385,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const addr = app.server.address();
   const boundPort = typeof addr === "object" && addr ? addr.port : port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${boundPort}`;
+  ctx.config.publicUrl ??= url;
   if (!opts.quiet) {
     const lines = [
       `medpolicy listening on ${url} (${ctx.store.kind} store; API description at ${url}/openapi.json)`,
     ];
     if (ctx.config.demo) {
       lines.push(
-        `demo mode: get tokens for every role with  curl ${url}/api/demo-tokens  (users: ${Object.keys(DEMO_USERS).join(", ")})`,
+        `demo mode: get one-hour tokens for every role with  curl ${url}/api/demo-tokens  (users: ${Object.keys(DEMO_USERS).join(", ")}; loopback only, never through a proxy)`,
+      );
+    } else {
+      lines.push(
+        "get a token with  npx medpolicy token --role reviewer --sub YOU  (signed with this server's secret; see --help)",
       );
     }
     process.stdout.write(`${lines.join("\n")}\n`);

@@ -1,10 +1,13 @@
 /**
  * A small process entry for the service: `node --import tsx src/server/main.ts [--port N] [--host H]
- * [--data DIR] [--database-url URL] [--log] [--no-rate-limit]`. Used by the crash and multi-process
- * tests and the HTTP bench; `medpolicy serve` is the user-facing command. Prints one JSON line
- * `{"url": …}` on stdout once listening, and shuts down cleanly on SIGTERM/SIGINT.
+ * [--data DIR] [--database-url URL] [--public-url URL] [--log-level LEVEL] [--demo] [--no-rate-limit]`.
+ * Used by the crash and multi-process tests and the HTTP bench; `medpolicy serve` is the user-facing
+ * command. Prints one JSON line `{"url": …}` on stdout once listening (access logs, on by default at
+ * `info`, go to stderr: issue 13), and shuts down cleanly on SIGTERM/SIGINT. A configuration refused
+ * at start (weak secret in production, instances disagreeing on the secret) exits 2 with the reason.
  */
-import { startServer } from "./index.js";
+import { ConfigError, startServer } from "./index.js";
+import { accessLogger, parseLogLevel } from "./logging.js";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -15,15 +18,29 @@ const port = Number(arg("--port") ?? 0);
 const host = arg("--host");
 const dataDir = arg("--data");
 const databaseUrl = arg("--database-url");
-const server = await startServer({
-  port,
-  ...(host !== undefined && { host }),
-  ...(dataDir !== undefined && { dataDir }),
-  ...(databaseUrl !== undefined && { databaseUrl }),
-  logger: process.argv.includes("--log"),
-  ...(process.argv.includes("--no-rate-limit") && { rateLimit: false as const }),
-  quiet: true,
-});
+const publicUrl = arg("--public-url");
+let server: Awaited<ReturnType<typeof startServer>>;
+try {
+  // `--log` (older scripts) is the default level; `--log-level silent` turns logging off.
+  const level =
+    parseLogLevel(arg("--log-level"), "--log-level") ??
+    parseLogLevel(process.env.MEDPOLICY_LOG, "MEDPOLICY_LOG");
+  server = await startServer({
+    port,
+    ...(host !== undefined && { host }),
+    ...(dataDir !== undefined && { dataDir }),
+    ...(databaseUrl !== undefined && { databaseUrl }),
+    ...(publicUrl !== undefined && { publicUrl }),
+    logger: accessLogger(level ?? "info"),
+    demo: process.argv.includes("--demo"),
+    ...(process.argv.includes("--no-rate-limit") && { rateLimit: false as const }),
+    quiet: true,
+  });
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`medpolicy: ${err.message}\n`);
+  process.exit(2);
+}
 process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
 
 let closing = false;

@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { InputError, MedpolicyError, NotFoundError } from "../model/index.js";
-import { DEMO_USERS, type Role } from "./auth.js";
+import { withAuditPaths } from "./audit.js";
+import { DEMO_TOKEN_TTL_SECONDS, DEMO_USERS, demoRefusal, type Role } from "./auth.js";
 import { PAS_KEY_PREFIX } from "./channel.js";
 import { HttpError } from "./http.js";
 import type { ServerContext } from "./index.js";
@@ -21,6 +22,8 @@ import {
 import { providerStatusOf, requestView } from "./service.js";
 
 const REVIEWERS: Role[] = ["reviewer", "medical-director", "admin"];
+/** The content type Fastify gives JSON replies: pre-encoded replies say the same. */
+const JSON_TYPE = "application/json; charset=utf-8";
 const SIGNERS: Role[] = ["reviewer", "medical-director"];
 
 /**
@@ -48,12 +51,10 @@ export function requireRole(...roles: Role[]) {
   };
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
-
 export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { service } = ctx;
   const any = requireRole();
-  const doc = openApiDocument(ctx.config.version);
+  const doc = withAuditPaths(openApiDocument(ctx.config.version));
   const now = () => ctx.clock().getTime();
   const today = () => ctx.clock().toISOString().slice(0, 10);
   const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
@@ -62,11 +63,12 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
   app.get("/api/health", async () => ({ ok: true, store: ctx.store.kind, demo: ctx.config.demo }));
 
   app.get("/api/demo-tokens", async (req) => {
-    // Demo tokens include an admin's: only in demo mode, and only to a caller on this machine.
-    if (!ctx.config.demo || !LOOPBACK.has(req.ip)) throw new NotFoundError("not found");
+    // Demo tokens include an admin's: only in demo mode (--demo), only to a caller on this machine that
+    // is not a proxy (issue 13), and short-lived.
+    if (demoRefusal(ctx.config.demo, req) !== undefined) throw new NotFoundError("not found");
     const tokens: Record<string, unknown> = {};
     for (const [k, p] of Object.entries(DEMO_USERS)) {
-      tokens[k] = { ...p, token: await ctx.auth.issue(p, 12 * 3600) };
+      tokens[k] = { ...p, token: await ctx.auth.issue(p, DEMO_TOKEN_TTL_SECONDS) };
     }
     return { note: "demo mode: send Authorization: Bearer <token>", tokens };
   });
@@ -77,9 +79,10 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
     return { token: await ctx.auth.issue(p, ttlSeconds), principal: p };
   });
 
-  app.post("/api/evaluate", { preHandler: any }, async (req) => {
+  app.post("/api/evaluate", { preHandler: any }, async (req, reply) => {
     const trace = (req.query as { trace?: string }).trace !== "false";
-    return service.evaluate(req.body, { trace });
+    // Pre-encoded with the content type set, so Fastify sends the bytes as they are (issue 13).
+    return reply.type(JSON_TYPE).send(service.evaluateJson(req.body, { trace }));
   });
 
   app.post("/api/requests", { preHandler: requireRole("provider", "admin") }, async (req, reply) => {
@@ -136,7 +139,9 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
   });
 
   app.get("/api/requests/:id", { preHandler: any }, async (req) => {
-    return requestView(await service.get(idOf(req), req.principal!), req.principal!, now());
+    const rec = await service.get(idOf(req), req.principal!);
+    ctx.audit.read(req.principal!, rec.id, "request.read"); // issue 13: PHI read on record
+    return requestView(rec, req.principal!, now());
   });
 
   app.post("/api/requests/:id/answers", { preHandler: requireRole(...SIGNERS) }, async (req) => {
@@ -155,11 +160,14 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
 
   app.get("/api/requests/:id/letter", { preHandler: any }, async (req, reply: FastifyReply) => {
     const html = await service.letter(idOf(req), req.principal!);
+    ctx.audit.read(req.principal!, idOf(req), "letter.read"); // issue 13: PHI read on record
     return reply.type("text/html; charset=utf-8").send(html);
   });
 
   app.post("/api/requests/:id/reproduce", { preHandler: requireRole(...REVIEWERS) }, async (req) => {
-    return service.reproduce(idOf(req), req.principal!);
+    const result = await service.reproduce(idOf(req), req.principal!);
+    ctx.audit.read(req.principal!, idOf(req), "request.reproduce"); // issue 13: the case was read
+    return result;
   });
 
   app.get("/api/queue", { preHandler: requireRole(...REVIEWERS) }, async () => {

@@ -4,7 +4,7 @@
  * "JSON HTTP API with an OpenAPI document").
  */
 import { z } from "zod";
-import { caseSchema, factsSchema, InputError } from "../model/index.js";
+import { caseSchema, factsSchema, freeTextProblem, InputError } from "../model/index.js";
 import { ROLES } from "./auth.js";
 
 /** Turns a zod error into an InputError whose message names the field (SPEC 2.1). */
@@ -29,6 +29,21 @@ export function parseBody<T extends z.ZodType>(schema: T, value: unknown, prefix
 
 const criterionId = z.string().min(1).max(100);
 
+/**
+ * Free text a person signs or reads (issue 13): `minVisible` characters that show, no control
+ * characters, no lone surrogates; leading and trailing white space trimmed.
+ */
+function freeText(minVisible: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .max(max)
+    .superRefine((s, ctx) => {
+      const problem = freeTextProblem(s, minVisible);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    });
+}
+
 /** `POST /api/requests/:id/answers`: answers to open criteria and/or facts, merged into the case. */
 export const answersBodySchema = z
   .strictObject({
@@ -40,13 +55,31 @@ export const answersBodySchema = z
   });
 
 /** `POST /api/requests/:id/decision`: what the reviewer signs (SPEC 2.4: who, what, when, why). */
-export const decisionBodySchema = z.strictObject({
-  outcome: z.enum(["approved", "denied", "not-covered"]),
-  reason: z.string().trim().min(3, { error: "give the reason in words" }).max(4000),
-  criteria: z.array(criterionId).max(50).default([]),
-  /** The request version the reviewer saw (optimistic check): a stale one gets 409. */
-  version: z.number().int().min(1).optional(),
-});
+export const decisionBodySchema = z
+  .strictObject({
+    outcome: z.enum(["approved", "denied", "not-covered"]),
+    reason: freeText(3, 4000),
+    criteria: z.array(criterionId).max(50).default([]),
+    /** The request version the reviewer saw (optimistic check): a stale one gets 409. */
+    version: z.number().int().min(1).optional(),
+  })
+  .superRefine((b, ctx) => {
+    // Issue 13: an adverse decision names what it rests on, and each citation once.
+    if (b.outcome !== "approved" && b.criteria.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["criteria"],
+        message: `a ${b.outcome} decision must cite at least one criterion or the policy section it rests on (SPEC 2.4)`,
+      });
+    }
+    const seen = new Set<string>();
+    b.criteria.forEach((c, i) => {
+      if (seen.has(c)) {
+        ctx.addIssue({ code: "custom", path: ["criteria", i], message: `${c} is cited twice` });
+      }
+      seen.add(c);
+    });
+  });
 export type DecisionBody = z.infer<typeof decisionBodySchema>;
 
 /** `POST /api/requests` accepts a bare case, or a case wrapped with a client idempotency key. */
@@ -63,10 +96,10 @@ export const idempotencyKeySchema = z
 
 /** `POST /api/tokens` (admin): issue a token for a user. */
 export const tokenBodySchema = z.strictObject({
-  sub: z.string().min(1).max(200),
-  name: z.string().min(1).max(200),
+  sub: freeText(1, 200),
+  name: freeText(1, 200),
   role: z.enum(ROLES),
-  org: z.string().min(1).max(200).optional(),
+  org: freeText(1, 200).optional(),
   ttlSeconds: z
     .number()
     .int()

@@ -15,17 +15,18 @@ import {
   NotFoundError,
   type TraceNode,
 } from "../model/index.js";
-import type {
-  Actor,
-  CitedCriterion,
-  Decision,
-  DeterminationRecord,
-  MetricsRow,
-  NewDetermination,
-  RequestRecord,
-  RequestStatus,
-  RequestSummary,
-  Store,
+import {
+  type Actor,
+  type CitedCriterion,
+  type Decision,
+  type DeterminationRecord,
+  hashDetermination,
+  type MetricsRow,
+  type NewDetermination,
+  type RequestRecord,
+  type RequestStatus,
+  type RequestSummary,
+  type Store,
 } from "../store/index.js";
 import type { Principal } from "./auth.js";
 import type { Engine } from "./engine.js";
@@ -86,7 +87,14 @@ export function findCriterion(d: Determination, id: string): CitedCriterion | un
       group ??= n;
     }
   }
-  return group && { criterion: id, text: group.text, status: group.status };
+  if (group) return { criterion: id, text: group.text, status: group.status };
+  // The governing section itself, for a line decided by the section's code list with no criterion to
+  // cite (CP.MP.126 IV: "27278 is listed among the codes that do not support coverage"; issue 13
+  // requires an adverse decision to cite something).
+  for (const l of d.lines) {
+    if (l.policy?.section === id) return { criterion: id, text: l.basis, status: "not-met" };
+  }
+  return undefined;
 }
 
 export class RequestService {
@@ -98,7 +106,28 @@ export class RequestService {
     private readonly clock: () => Date = () => new Date(),
     /** Where listener failures go (no PHI: request id and error name only). */
     private readonly warn: (msg: string, data: Record<string, unknown>) => void = () => {},
-  ) {}
+  ) {
+    // The store keeps a hash in place of each determination (issue 13): it recomputes them with this
+    // engine, as `reproduce` does.
+    store.setReproducer((caseJson, today) => this.recompute(caseJson, today));
+  }
+
+  /** Canonical JSON of the decision of a stored case as of `today` (SPEC 4 "reproduced byte for byte"). */
+  recompute(caseJson: string, today: string): string {
+    return canonicalJson(this.redecide(caseJson, today));
+  }
+
+  private redecide(caseJson: string, today: string): Determination {
+    return this.engine.decide(this.engine.parseCase(JSON.parse(caseJson)), { today });
+  }
+
+  /**
+   * The hash stored for a determination (issue 13): of the engine's own encoding, which is byte for
+   * byte what `decide` produced (its key order included) and far cheaper than the canonical JSON.
+   */
+  private hashOf(d: Determination): string {
+    return `e:${hashDetermination(this.engine.encode(d))}`;
+  }
 
   /** Subscribes to new determinations and signatures; returns the unsubscribe function. */
   onDecision(listener: DecisionListener): () => void {
@@ -115,6 +144,14 @@ export class RequestService {
   /** Stateless evaluation (`POST /api/evaluate`). */
   evaluate(input: unknown, opts: { trace?: boolean } = {}): Determination {
     return this.engine.decide(this.parseCase(input), { today: this.now().today, ...opts });
+  }
+
+  /**
+   * {@link evaluate}, encoded: the reply's bytes, as `JSON.stringify` would write them (issue 13: the
+   * reply's encoding cost several times the decision, so it is the engine's fast encoder, not Fastify's).
+   */
+  evaluateJson(input: unknown, opts: { trace?: boolean } = {}): string | Buffer {
+    return this.engine.encode(this.evaluate(input, opts));
   }
 
   /** Validates a case (SPEC 2.1); the error names the field. */
@@ -138,7 +175,7 @@ export class RequestService {
     const caseJson = canonicalJson(input);
     const c = this.parseCase(JSON.parse(caseJson));
     const determination = this.engine.decide(c, { today });
-    const det: NewDetermination = {
+    const det = {
       createdAt: at,
       trigger,
       actor,
@@ -151,8 +188,20 @@ export class RequestService {
       }),
       engine: determination.engine,
       outcome: determination.outcome,
-      determinationJson: canonicalJson(determination),
-    };
+      determinationHash: this.hashOf(determination),
+    } as NewDetermination;
+    // The canonical JSON (what reads give) only if something asks for it: the reply to a provider is
+    // built from the object (issue 13: the canonical encoding cost more than the decision).
+    let json: string | undefined;
+    Object.defineProperty(det, "determinationJson", {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        json ??= canonicalJson(determination);
+        return json;
+      },
+    });
+    Object.defineProperty(det, "determination", { value: determination, configurable: true });
     return { determination, det, c };
   }
 
@@ -323,10 +372,11 @@ export class RequestService {
         });
     });
     if (issues.length > 0) throw new InputError(issues[0]!.message, issues[0]!.where, issues);
-    if (body.outcome === "denied" && criteria.length === 0) {
-      throw new InputError("a denial must cite at least one criterion (SPEC 2.4: a specific, cited reason)", {
-        field: "criteria",
-      });
+    if (body.outcome !== "approved" && criteria.length === 0) {
+      throw new InputError(
+        `a ${body.outcome} decision must cite at least one criterion (SPEC 2.4: a specific, cited reason)`,
+        { field: "criteria" },
+      );
     }
     const now = this.now();
     const decision: Decision = {
@@ -372,16 +422,22 @@ export class RequestService {
     return computeMetrics(await this.store.metricsRows(), this.now().iso);
   }
 
-  /** Re-runs every stored determination of a request and compares canonical JSON byte for byte (SPEC 4). */
+  /**
+   * Re-runs every stored determination of a request and compares canonical JSON byte for byte (SPEC 4):
+   * the hash of the recomputation against the hash stored when it was decided (issue 13), or the stored
+   * bytes' hash for a determination written before.
+   */
   async reproduce(id: string, who: Principal): Promise<ReproduceResult> {
     const rec = await this.get(id, who);
     const determinations = rec.determinations.map((d) => {
       try {
-        const c = this.engine.parseCase(JSON.parse(d.caseJson));
-        const again = canonicalJson(this.engine.decide(c, { today: d.today }));
+        const again = this.redecide(d.caseJson, d.today);
+        const hash = d.determinationHash.startsWith("e:")
+          ? this.hashOf(again)
+          : hashDetermination(canonicalJson(again)); // stored before issue 13: its canonical bytes
         return {
           seq: d.seq,
-          identical: again === d.determinationJson,
+          identical: hash === d.determinationHash,
           ...(d.policyHash !== undefined && { policyHash: d.policyHash }),
           engine: d.engine,
         };
@@ -455,9 +511,28 @@ export function statusTextOf(s: ProviderStatus): string {
 }
 
 /** JSON view of a request for `who` (SPEC 2.4: providers never see an unsigned adverse recommendation). */
+/** Canonical key order, as parts of the parsed canonical JSON have it. */
+function canonical<T>(v: T): T {
+  return JSON.parse(canonicalJson(v)) as T;
+}
+
+/**
+ * The parts of a determination a view shows to everyone, as the parsed canonical JSON has them; from
+ * the object itself when the record carries it (a fresh write: only these small parts are encoded).
+ */
+function sharedParts(d: DeterminationRecord): Pick<Determination, "policy" | "needed" | "referral"> {
+  const live = d.determination;
+  if (!live) return JSON.parse(d.determinationJson) as Determination;
+  return {
+    ...(live.policy !== undefined && { policy: canonical(live.policy) }),
+    needed: canonical(live.needed),
+    ...(live.referral !== undefined && { referral: canonical(live.referral) }),
+  };
+}
+
 export function requestView(rec: RequestRecord, who: Principal, nowMs: number): Record<string, unknown> {
   const latest = rec.determinations.at(-1)!;
-  const det = JSON.parse(latest.determinationJson) as Determination;
+  const det = sharedParts(latest);
   const status = providerStatusOf(rec);
   const view: Record<string, unknown> = {
     id: rec.id,

@@ -5,6 +5,7 @@
  * signed twice (the loser gets a conflict → HTTP 409).
  */
 import pg from "pg";
+import { ACCESS_SCHEMA, postgresAccess } from "./access.js";
 import {
   conflictOrMissing,
   type DeterminationRow,
@@ -12,6 +13,9 @@ import {
   type EventRow,
   eventValues,
   INSERT_SQL,
+  knownDetermination,
+  newRecord,
+  POSTGRES_MIGRATION,
   type RequestRow,
   SCHEMA,
   SUMMARY_COLUMNS,
@@ -23,11 +27,16 @@ import type {
   CreateResult,
   Decision,
   DeterminationPatch,
+  InstanceRecord,
   ListOptions,
   MetricsRow,
   NewDetermination,
   NewEvent,
   NewRequest,
+  ReadEntry,
+  ReadQuery,
+  ReadRecord,
+  Reproducer,
   RequestRecord,
   RequestSummary,
   Store,
@@ -85,6 +94,33 @@ export async function openPool(url: string, schemaSql: string, max = 10): Promis
   }
 }
 
+/**
+ * Connections of the store's pool. Each new request is one fsync'd commit; concurrent commits share
+ * a WAL flush (PostgreSQL's group commit), so more connections in flight means more requests per flush.
+ */
+const POOL_SIZE = 20;
+
+/** The one statement of {@link PostgresStore.createRequest}: request, first determination, first event. */
+const CREATE_SQL = (() => {
+  const det =
+    "created_at, trigger, actor, case_json, today, policy_id, policy_version, policy_hash, engine, outcome, determination, det_hash, case_z";
+  const ev = "at, action, actor, detail";
+  // Typed, as INSERT … SELECT does not infer parameter types from the target columns.
+  const from = (first: number, types: string[]) => types.map((t, i) => `$${first + i}::${t}`).join(", ");
+  const detTypes = [...Array.from({ length: 12 }, () => "text"), "bytea"];
+  return `WITH r AS (
+  INSERT INTO requests (id, org, idem_key, submitted_case, received_at, expedited, due_at, status, md_only,
+    engine_outcome, decision, decided_at, version)
+  VALUES ($1, $2, $3, '', $4, $5, $6, $7, $8, $9, $10, $11, 1)
+  ON CONFLICT (org, idem_key) DO NOTHING RETURNING id
+), d AS (
+  INSERT INTO determinations (request_id, seq, ${det}) SELECT id, 1, ${from(12, detTypes)} FROM r
+), e AS (
+  INSERT INTO events (request_id, seq, ${ev}) SELECT id, 1, ${from(25, ["text", "text", "text", "text"])} FROM r
+)
+SELECT id FROM r`;
+})();
+
 /** PostgreSQL implementation of {@link Store}. Create with {@link PostgresStore.open}. */
 export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
@@ -93,52 +129,68 @@ export class PostgresStore implements Store {
 
   /** Connects, selects (and creates) the schema named in the URL, and creates the tables. */
   static async open(url: string): Promise<PostgresStore> {
-    return new PostgresStore(await openPool(url, SCHEMA));
+    return new PostgresStore(
+      await openPool(url, SCHEMA + POSTGRES_MIGRATION + ACCESS_SCHEMA.postgres, POOL_SIZE),
+    );
   }
 
+  private reproducer: Reproducer | undefined;
+
+  setReproducer(reproduce: Reproducer): void {
+    this.reproducer = reproduce;
+  }
+
+  /**
+   * One statement, so one round trip and one (fsync'd) commit per new request (issue 13: it was eight
+   * round trips in a transaction, BEGIN to COMMIT, and saturated near 420/s). The three inserts are
+   * data-modifying CTEs of one statement — atomic as a transaction is — and the determination and the
+   * event are inserted only when the request row was (a replay inserts nothing). The record is built
+   * from what was written, not read back.
+   */
   async createRequest(req: NewRequest, first: NewDetermination, event: NewEvent): Promise<CreateResult> {
-    return this.tx(async (c) => {
-      // ON CONFLICT waits for a concurrent insert of the same key and then yields nothing: the replay
-      // below reads the winner's committed row.
-      const ins = await c.query(
-        `INSERT INTO requests (id, org, idem_key, submitted_case, received_at, expedited, due_at, status, md_only,
-           engine_outcome, decision, decided_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)
-         ON CONFLICT (org, idem_key) DO NOTHING RETURNING id`,
-        [
-          req.id,
-          req.org,
-          req.idempotencyKey ?? null,
-          req.submittedCaseJson,
-          req.receivedAt,
-          req.expedited ? 1 : 0,
-          req.dueAt,
-          req.status,
-          req.medicalDirectorOnly ? 1 : 0,
-          req.engineOutcome,
-          req.decision ? JSON.stringify(req.decision) : null,
-          req.decidedAt ?? null,
-        ],
-      );
-      if (ins.rowCount === 0) {
-        const ex = await c.query<{ id: string; submitted_case: string }>(
-          "SELECT id, submitted_case FROM requests WHERE org = $1 AND idem_key = $2",
-          [req.org, req.idempotencyKey ?? null],
-        );
-        const row = ex.rows[0]!;
-        return {
-          record: (await this.read(c, row.id))!,
-          created: false,
-          submittedCaseJson: row.submitted_case,
-        };
-      }
-      await this.insertDetermination(c, req.id, 1, first);
-      await this.insertEvent(c, req.id, 1, event);
+    // ON CONFLICT waits for a concurrent insert of the same key and then yields nothing: the replay
+    // below reads the winner's committed row.
+    // Named: each connection parses and plans the statement once, not on every request.
+    const ins = await this.pool.query({
+      name: "medpolicy_create_request",
+      text: CREATE_SQL,
+      values: [
+        req.id,
+        req.org,
+        req.idempotencyKey ?? null,
+        req.receivedAt,
+        req.expedited ? 1 : 0,
+        req.dueAt,
+        req.status,
+        req.medicalDirectorOnly ? 1 : 0,
+        req.engineOutcome,
+        req.decision ? JSON.stringify(req.decision) : null,
+        req.decidedAt ?? null,
+        ...determinationValues(req.id, 1, first).slice(2),
+        ...eventValues(req.id, 1, event).slice(2),
+      ],
+    });
+    if (ins.rowCount === 1) {
       return {
-        record: (await this.read(c, req.id))!,
+        record: newRecord(req, first, event),
         created: true,
         submittedCaseJson: req.submittedCaseJson,
       };
-    });
+    }
+    const ex = await this.pool.query<{ id: string; submitted_case: string }>(
+      "SELECT id, submitted_case FROM requests WHERE org = $1 AND idem_key = $2",
+      [req.org, req.idempotencyKey ?? null],
+    );
+    const row = ex.rows[0];
+    const record = row && (await this.read(this.pool, row.id));
+    if (!row || !record)
+      throw new Error("request insert yielded nothing and no earlier request holds its key");
+    return {
+      record,
+      created: false,
+      // Stored once, with the first determination (issue 13); rows of the earlier schema had a copy here.
+      submittedCaseJson: row.submitted_case || record.determinations[0]!.caseJson,
+    };
   }
 
   async getRequest(id: string): Promise<RequestRecord | undefined> {
@@ -161,9 +213,10 @@ export class PostgresStore implements Store {
       if (r.rowCount !== 1)
         throw conflictOrMissing(id, await this.statusOf(c, id), "its answers can no longer change");
       // The row lock taken by the UPDATE serialises writers of this request, so MAX(seq)+1 is safe.
-      await this.insertDetermination(c, id, await this.nextSeq(c, "determinations", id), det);
+      const seq = await this.nextSeq(c, "determinations", id);
+      await this.insertDetermination(c, id, seq, det);
       await this.insertEvent(c, id, await this.nextSeq(c, "events", id), event);
-      return (await this.read(c, id))!;
+      return knownDetermination((await this.read(c, id))!, seq, det);
     });
   }
 
@@ -207,6 +260,27 @@ export class PostgresStore implements Store {
     return r.rows.map(toMetricsRow);
   }
 
+  // Issue 13: the PHI-read audit trail and the instance registry (SQL in access.ts).
+  async recordReads(rows: readonly ReadRecord[]): Promise<void> {
+    await postgresAccess.recordReads(this.pool, rows);
+  }
+
+  async listReads(q: ReadQuery): Promise<ReadEntry[]> {
+    return postgresAccess.listReads(this.pool, q);
+  }
+
+  async registerInstance(me: InstanceRecord, liveSince: string): Promise<InstanceRecord[]> {
+    return postgresAccess.registerInstance(this.pool, me, liveSince);
+  }
+
+  async touchInstance(id: string, at: string): Promise<void> {
+    await postgresAccess.touchInstance(this.pool, id, at);
+  }
+
+  async removeInstance(id: string): Promise<void> {
+    await postgresAccess.removeInstance(this.pool, id);
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
@@ -235,7 +309,7 @@ export class PostgresStore implements Store {
       [id],
     );
     const events = await c.query<EventRow>("SELECT * FROM events WHERE request_id = $1 ORDER BY seq", [id]);
-    return toRecord(row, dets.rows, events.rows);
+    return toRecord(row, dets.rows, events.rows, this.reproducer);
   }
 
   private async statusOf(c: Queryable, id: string): Promise<{ status: string } | undefined> {

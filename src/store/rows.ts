@@ -2,7 +2,9 @@
  * Row ↔ record mapping shared by both stores, so SQLite and PostgreSQL return identical records
  * (SPEC 4 "same behaviour"). Both keep timestamps as ISO-8601 text and flags as 0/1 integers.
  */
+import { createHash } from "node:crypto";
 import { MedpolicyError, NotFoundError, type Outcome } from "../model/index.js";
+import { decodeCase, encodeCase } from "./case-codec.js";
 import type {
   Actor,
   AuditEvent,
@@ -11,12 +13,32 @@ import type {
   MetricsRow,
   NewDetermination,
   NewEvent,
+  NewRequest,
+  Reproducer,
   RequestRecord,
   RequestStatus,
   RequestSummary,
 } from "./types.js";
 
-/** The values of a determination row, in the column order of {@link INSERT_SQL}. */
+/** sha256 (hex) of a determination's JSON (see `DeterminationRecord.determinationHash`). */
+export function hashDetermination(json: string | Uint8Array): string {
+  return createHash("sha256").update(json).digest("hex");
+}
+
+/**
+ * A determination's record fields copied onto `target` as they are: getters stay getters (a JSON
+ * computed lazily stays lazy), the in-memory determination stays non-enumerable.
+ */
+function copyDetermination(target: { seq: number }, d: NewDetermination): DeterminationRecord {
+  return Object.defineProperties(target, Object.getOwnPropertyDescriptors(d)) as DeterminationRecord;
+}
+
+/**
+ * The values of a determination row, in the column order of {@link INSERT_SQL}. The determination's
+ * JSON is not stored (`''`, kept for the column of the earlier schema): it is recomputed from the case
+ * on read, and its hash kept to tell whether a recomputation is the same (issue 13). The case is kept
+ * compressed in `case_z` (`case_json` is `''`).
+ */
 export function determinationValues(id: string, seq: number, d: NewDetermination): unknown[] {
   return [
     id,
@@ -24,14 +46,16 @@ export function determinationValues(id: string, seq: number, d: NewDetermination
     d.createdAt,
     d.trigger,
     JSON.stringify(d.actor),
-    d.caseJson,
+    "",
     d.today,
     d.policyId ?? null,
     d.policyVersion ?? null,
     d.policyHash ?? null,
     d.engine,
     d.outcome,
-    d.determinationJson,
+    "",
+    d.determinationHash,
+    encodeCase(d.caseJson),
   ];
 }
 
@@ -49,7 +73,7 @@ export function eventValues(id: string, seq: number, e: NewEvent): unknown[] {
 
 const COLUMNS = {
   determinations:
-    "request_id, seq, created_at, trigger, actor, case_json, today, policy_id, policy_version, policy_hash, engine, outcome, determination",
+    "request_id, seq, created_at, trigger, actor, case_json, today, policy_id, policy_version, policy_hash, engine, outcome, determination, det_hash, case_z",
   events: "request_id, seq, at, action, actor, detail",
 };
 
@@ -96,7 +120,12 @@ export interface DeterminationRow {
   policy_hash: string | null;
   engine: string;
   outcome: string;
+  /** `''` since issue 13 (recomputed on read); the canonical JSON in rows written before. */
   determination: string;
+  /** Null in rows written before issue 13. */
+  det_hash: string | null;
+  /** The case compressed (case-codec.ts), `case_json` then `''`; null in rows written before issue 13. */
+  case_z: Uint8Array | null;
 }
 
 export interface EventRow {
@@ -125,30 +154,111 @@ export function toSummary(r: RequestRow): RequestSummary {
   };
 }
 
-export function toRecord(r: RequestRow, dets: DeterminationRow[], events: EventRow[]): RequestRecord {
+export function toRecord(
+  r: RequestRow,
+  dets: DeterminationRow[],
+  events: EventRow[],
+  reproduce: Reproducer | undefined,
+): RequestRecord {
   const { decisionOutcome: _omit, ...summary } = toSummary(r);
   return {
     ...summary,
     ...(r.decision !== null && { decision: JSON.parse(r.decision) as Decision }),
-    determinations: dets.map(toDetermination),
+    determinations: dets.map((d) => toDetermination(d, reproduce)),
     events: events.map(toEvent),
   };
 }
 
-function toDetermination(d: DeterminationRow): DeterminationRecord {
-  return {
+/**
+ * A stored row as a record. Its JSON is recomputed lazily (only when read: lists and the queue never
+ * pay for it) and once per record object; a row from before issue 13 gives its stored bytes.
+ */
+function toDetermination(d: DeterminationRow, reproduce: Reproducer | undefined): DeterminationRecord {
+  const caseJson = d.case_json === "" && d.case_z ? decodeCase(d.case_z) : d.case_json;
+  const rec = {
     seq: Number(d.seq),
     createdAt: d.created_at,
     trigger: d.trigger as DeterminationRecord["trigger"],
     actor: JSON.parse(d.actor) as Actor,
-    caseJson: d.case_json,
+    caseJson,
     today: d.today,
     ...(d.policy_id !== null && { policyId: d.policy_id }),
     ...(d.policy_version !== null && { policyVersion: d.policy_version }),
     ...(d.policy_hash !== null && { policyHash: d.policy_hash }),
     engine: d.engine,
     outcome: d.outcome as Outcome,
-    determinationJson: d.determination,
+  } as DeterminationRecord;
+  const stored = d.determination !== "" ? d.determination : undefined;
+  let json = stored;
+  let hash = d.det_hash ?? undefined;
+  Object.defineProperty(rec, "determinationJson", {
+    enumerable: true,
+    configurable: true,
+    get(): string {
+      if (json === undefined) {
+        if (!reproduce) {
+          throw new MedpolicyError(
+            "internal",
+            "the store has no reproducer: cannot recompute a determination",
+          );
+        }
+        json = reproduce(caseJson, d.today);
+      }
+      return json;
+    },
+  });
+  Object.defineProperty(rec, "determinationHash", {
+    enumerable: true,
+    configurable: true,
+    get(): string {
+      hash ??= hashDetermination(stored ?? "");
+      return hash;
+    },
+  });
+  return rec;
+}
+
+/** Gives a record's determination `seq` what it was just decided with (no recomputation). */
+export function knownDetermination(rec: RequestRecord, seq: number, det: NewDetermination): RequestRecord {
+  const read = rec.determinations.find((x) => x.seq === seq);
+  if (read) {
+    // Descriptors, not values: reading the record's lazy JSON here would recompute it.
+    for (const k of ["determinationJson", "determinationHash", "determination"] as const) {
+      const desc = Object.getOwnPropertyDescriptor(det, k);
+      if (desc) Object.defineProperty(read, k, { ...desc, configurable: true });
+    }
+  }
+  return rec;
+}
+
+/**
+ * The record of a request just created (issue 13): built from what was written, so a create costs no
+ * read back (one round trip on PostgreSQL) and the new determination is not recomputed.
+ */
+export function newRecord(req: NewRequest, first: NewDetermination, event: NewEvent): RequestRecord {
+  return {
+    id: req.id,
+    org: req.org,
+    ...(req.idempotencyKey !== undefined && { idempotencyKey: req.idempotencyKey }),
+    receivedAt: req.receivedAt,
+    expedited: req.expedited,
+    dueAt: req.dueAt,
+    status: req.status,
+    medicalDirectorOnly: req.medicalDirectorOnly,
+    engineOutcome: req.engineOutcome,
+    ...(req.decidedAt !== undefined && { decidedAt: req.decidedAt }),
+    version: 1,
+    // Key order as `toRecord` gives it; a copy, as a read would give (the caller's objects stay its own).
+    ...(req.decision !== undefined && { decision: JSON.parse(JSON.stringify(req.decision)) as Decision }),
+    determinations: [Object.assign(copyDetermination({ seq: 1 }, first), { actor: { ...first.actor } })],
+    events: [
+      {
+        seq: 1,
+        ...event,
+        actor: { ...event.actor },
+        ...(event.detail !== undefined && { detail: JSON.parse(JSON.stringify(event.detail)) as unknown }),
+      },
+    ],
   };
 }
 
@@ -225,6 +335,8 @@ CREATE TABLE IF NOT EXISTS determinations (
   engine TEXT NOT NULL,
   outcome TEXT NOT NULL,
   determination TEXT NOT NULL,
+  det_hash TEXT,
+  case_z BYTEA,
   PRIMARY KEY (request_id, seq)
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -237,3 +349,20 @@ CREATE TABLE IF NOT EXISTS events (
   PRIMARY KEY (request_id, seq)
 );
 `;
+
+/**
+ * Brings a database created by an earlier schema up to this one (issue 13), in SQL PostgreSQL runs
+ * as is; SQLite has no `ADD COLUMN IF NOT EXISTS`, so the SQLite store adds the same columns when
+ * `PRAGMA table_info` lacks them ({@link ADDED_COLUMNS}). Additive only: rows written before keep
+ * their stored determination bytes and are read as they were.
+ */
+export const POSTGRES_MIGRATION = `
+ALTER TABLE determinations ADD COLUMN IF NOT EXISTS det_hash TEXT;
+ALTER TABLE determinations ADD COLUMN IF NOT EXISTS case_z BYTEA;
+`;
+
+/** Columns added since the first schema: table → column → type. */
+export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
+  // BYTEA: PostgreSQL's binary type; to SQLite a name like any other (a Buffer is stored as a BLOB).
+  determinations: { det_hash: "TEXT", case_z: "BYTEA" },
+};

@@ -3,7 +3,7 @@
  * the same behaviour — SQLite (embedded default) and PostgreSQL (when a URL is given). Everything the
  * review workflow needs to be crash-safe and auditable lives here; policy logic does not.
  */
-import type { Outcome } from "../model/index.js";
+import type { Determination, Outcome } from "../model/index.js";
 
 /**
  * Where a request stands in the review workflow (SPEC 2.4):
@@ -44,7 +44,10 @@ export interface Decision {
 
 /**
  * One stored determination (SPEC 4 "reproduced byte for byte"): the exact case it decided, the "today"
- * it was decided with, the policy id/version/hash and engine, and the canonical JSON of the result.
+ * it was decided with, the policy id/version/hash and engine, and the hash of the canonical JSON of the
+ * result. The result itself is not stored (issue 13: ≤ 2 KB per request, what is reproducible is
+ * recomputed): `determinationJson` is recomputed from the case on first read by the store's
+ * {@link Reproducer}; rows written before issue 13 still carry their bytes and return those.
  */
 export interface DeterminationRecord {
   seq: number;
@@ -60,9 +63,29 @@ export interface DeterminationRecord {
   policyHash?: string;
   engine: string;
   outcome: Outcome;
-  /** Canonical JSON of the determination: the bytes `reproduce` compares against. */
+  /**
+   * Canonical JSON of the determination. On a record read back, recomputed from `caseJson` and `today`
+   * on first access (or the stored bytes of a row written before issue 13).
+   */
   determinationJson: string;
+  /**
+   * What `reproduce` compares a recomputation against (issue 13): `e:` + sha256 (hex) of the engine's
+   * own encoding of the determination (`JSON.stringify`, keys in the order `decide` builds them) for
+   * determinations stored since issue 13; sha256 (hex) of the stored canonical JSON for those before.
+   */
+  determinationHash: string;
+  /**
+   * The determination object itself, on the record returned by the write that stored it (so the reply
+   * needs no recomputation and no parse); never stored, absent on records read back. Not enumerable.
+   */
+  determination?: Determination;
 }
+
+/**
+ * Recomputes a stored determination (issue 13): canonical JSON of the decision of `caseJson` as of
+ * `today`. The service gives the store one (the store does not import the library).
+ */
+export type Reproducer = (caseJson: string, today: string) => string;
 
 /** An audit-log entry: every state change, with who and why. */
 export interface AuditEvent {
@@ -106,7 +129,10 @@ export interface NewRequest {
   id: string;
   org: string;
   idempotencyKey?: string;
-  /** Canonical JSON of the submitted case: an idempotent replay must carry the same one. */
+  /**
+   * Canonical JSON of the submitted case: an idempotent replay must carry the same one. It is the first
+   * determination's `caseJson`, and stored once, there.
+   */
   submittedCaseJson: string;
   receivedAt: string;
   expedited: boolean;
@@ -153,6 +179,11 @@ export interface ListOptions {
  */
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /**
+   * Sets how determinations read back are recomputed (issue 13). Until one is set, reading a
+   * recomputable determination's `determinationJson` throws.
+   */
+  setReproducer(reproduce: Reproducer): void;
   /** Inserts a request with its first determination and event; idempotent on (org, idempotencyKey). */
   createRequest(req: NewRequest, first: NewDetermination, event: NewEvent): Promise<CreateResult>;
   getRequest(id: string): Promise<RequestRecord | undefined>;
@@ -176,5 +207,58 @@ export interface Store {
   queue(): Promise<RequestSummary[]>;
   list(opts?: ListOptions): Promise<RequestSummary[]>;
   metricsRows(): Promise<MetricsRow[]>;
+  /** Issue 13: appends PHI reads to the audit trail (one transaction per batch). */
+  recordReads(rows: readonly ReadRecord[]): Promise<void>;
+  /** Issue 13: audit-trail entries matching `q`, newest first. */
+  listReads(q: ReadQuery): Promise<ReadEntry[]>;
+  /**
+   * Issue 13: records this instance (or refreshes it), forgets instances not seen since `liveSince`,
+   * and returns the other live ones — atomically, so two instances starting together see each other.
+   */
+  registerInstance(me: InstanceRecord, liveSince: string): Promise<InstanceRecord[]>;
+  /** Issue 13: the instance's heartbeat. */
+  touchInstance(id: string, at: string): Promise<void>;
+  /** Issue 13: forgets the instance (on close). */
+  removeInstance(id: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Issue 13: one read of a request's PHI (case, determinations, decision, letter, claim response). */
+export interface ReadRecord {
+  at: string;
+  sub: string;
+  role: string;
+  org?: string;
+  requestId: string;
+  /** What was read and how: `request.read`, `letter.read`, `fhir.claimresponse.read`, … */
+  action: string;
+}
+
+/** A stored {@link ReadRecord}, with its position in the trail. */
+export interface ReadEntry extends ReadRecord {
+  seq: number;
+}
+
+/** Filters of `GET /api/audit`. */
+export interface ReadQuery {
+  requestId?: string;
+  sub?: string;
+  /** ISO-8601 instant: entries at or after it. */
+  since?: string;
+  limit: number;
+}
+
+/** Issue 13: a service instance on this database, with fingerprints (never secrets) of its token keys. */
+export interface InstanceRecord {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: string;
+  seenAt: string;
+  /** Fingerprint of the key it signs with. */
+  signing: string;
+  /** Fingerprints of every key it accepts. */
+  verifying: string[];
+  /** `env`: MEDPOLICY_JWT_SECRET(S); `file`: the data folder's generated secret. */
+  secretSource: "env" | "file";
 }

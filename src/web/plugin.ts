@@ -201,7 +201,11 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
       status === "awaiting-review"
         ? await ctx.store.queue()
         : await ctx.store.list({ ...(status !== undefined && { status }), limit: 500 });
-    return enrich(ctx, rows, ctx.clock().getTime());
+    const out = await enrich(ctx, rows, ctx.clock().getTime());
+    // Issue 13: the rows show member state, codes and date of service: a PHI read of each request.
+    const ids = out.map((r) => r.id);
+    ctx.audit.readMany(req.principal!, ids, "ui.requests.list");
+    return out;
   });
 
   app.get("/api/ui/requests/:id/origin", { preHandler: reviewers }, async (req) => {

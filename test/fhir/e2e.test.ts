@@ -26,7 +26,7 @@ import {
   patient,
   patientData,
 } from "./fixtures.js";
-import { call, listener, startFhirServer, type TestServer } from "./helpers.js";
+import { call, listener, notifiedClaimResponse, startFhirServer, type TestServer } from "./helpers.js";
 
 const QUESTIONNAIRE = "http://medpolicy.example/Questionnaire/CP.MP.173-2025-11-II";
 
@@ -254,9 +254,9 @@ describe("EHR journey: CRD → DTR → PAS", () => {
       const status = note.body.entry[0].resource;
       assert.equal(status.resourceType, "Parameters");
       assert.equal(status.parameter.find((p: J) => p.name === "type").valueCode, "event-notification");
-      const focus = note.body.entry[1].resource;
-      assert.deepEqual(checkPasResponse(focus, [1]), []);
-      const cr = focus.entry[0].resource;
+      // Issue 13: id-only — no patient in the notification; the subscriber reads the ClaimResponse.
+      assert.ok(!JSON.stringify(note.body).includes("Patient"), "no patient in the notification");
+      const cr = await notifiedClaimResponse(s.url, note, s.tokens.provider);
       assert.equal(cr.id, requestId);
       assert.deepEqual(reviewCodes(cr.item[0]), ["A3"]);
       const notes = cr.processNote.map((n: J) => n.text).join("\n");

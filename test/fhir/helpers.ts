@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Library, loadLibrary } from "../../src/library/index.js";
 import { type FhirPluginOptions, fhirPlugin } from "../../src/server/fhir/index.js";
-import { DEMO_USERS, type RunningServer, startServer } from "../../src/server/index.js";
+import { DEMO_USERS, type RunningServer, type StartOptions, startServer } from "../../src/server/index.js";
 import { call as callService, type Res } from "../service/helpers.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -49,7 +49,11 @@ export interface TestServer {
 }
 
 /** Starts the server with the FHIR plugin on a fresh SQLite data directory. */
-export async function startFhirServer(opts: FhirPluginOptions = {}, clock?: () => Date): Promise<TestServer> {
+export async function startFhirServer(
+  opts: FhirPluginOptions = {},
+  clock?: () => Date,
+  start: Partial<StartOptions> = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "medpolicy-fhir-"));
   const server = await startServer({
     port: 0,
@@ -57,8 +61,13 @@ export async function startFhirServer(opts: FhirPluginOptions = {}, clock?: () =
     library: library(),
     quiet: true,
     rateLimit: false,
-    plugins: [fhirPlugin({ delivery: { retryDelaysMs: [50, 100], timeoutMs: 2000, ...opts.delivery } })],
+    plugins: [
+      fhirPlugin({ ...opts, delivery: { retryDelaysMs: [50, 100], timeoutMs: 2000, ...opts.delivery } }),
+    ],
+    // Issue 13: notifications go only to the loopback receivers the tests start, allow-listed explicitly.
+    subscriptionAllow: ["127.0.0.1"],
     ...(clock && { clock }),
+    ...start,
   });
   const tokens: Record<string, string> = {};
   for (const [k, p] of Object.entries(DEMO_USERS)) tokens[k] = await server.ctx.auth.issue(p);
@@ -87,6 +96,26 @@ export function call(
   const headers =
     given || !hasBody ? opts.headers : { "content-type": "application/fhir+json", ...opts.headers };
   return callService(url, method, path, { ...opts, ...(headers && { headers }) });
+}
+
+/**
+ * The ClaimResponse an id-only notification points to (issue 13: notifications carry ids, not PHI),
+ * read as the subscriber would, with its own token. Asserts the notification has no resource but the
+ * SubscriptionStatus.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: FHIR JSON is inspected structurally
+export async function notifiedClaimResponse(url: string, note: { body: any }, token?: string): Promise<any> {
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  const event = note.body.entry[0].resource.parameter.find((p: any) => p.name === "notification-event");
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  const focus: string = event.part.find((p: any) => p.name === "focus").valueReference.reference;
+  const entry = note.body.entry[1];
+  if (note.body.entry.length !== 2 || entry.fullUrl !== focus || entry.resource !== undefined) {
+    throw new Error(`not an id-only notification: ${JSON.stringify(note.body).slice(0, 300)}`);
+  }
+  const r = await call(url, "GET", new URL(focus).pathname, { token });
+  if (r.status !== 200) throw new Error(`GET ${focus}: ${r.status} ${r.text.slice(0, 200)}`);
+  return r.body;
 }
 
 /** A rest-hook endpoint on 127.0.0.1 that records what it receives. */

@@ -16,7 +16,14 @@ import {
 } from "../../src/server/fhir/pas.js";
 import { checkOperationOutcome, checkPasResponse, reviewCodes } from "./conformance.js";
 import { dateOfService, PROVIDER_NPI, pasBundle } from "./fixtures.js";
-import { call, library, listener, startFhirServer, type TestServer } from "./helpers.js";
+import {
+  call,
+  library,
+  listener,
+  notifiedClaimResponse,
+  startFhirServer,
+  type TestServer,
+} from "./helpers.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: FHIR JSON is inspected structurally
 type J = any;
@@ -144,7 +151,7 @@ describe("PAS request Bundle → case (SPEC 2.1)", () => {
           x.entry[0].resource.item = "x";
           return x;
         })(),
-        /Claim\.item must be an array/,
+        /resource\.item: must be an array/,
       ],
     ];
     for (const [body, message] of bad) {
@@ -363,7 +370,7 @@ describe("PAS operations", () => {
     const bad: [unknown, RegExp][] = [
       [{ ...sub("http://127.0.0.1:1/x"), criteria: "Claim?status=active" }, /PAS topic/],
       [sub("ftp://127.0.0.1/x"), /http or https/],
-      [sub("not a url"), /absolute http\(s\) URL/],
+      [sub("not a url"), /absolute http\(s\) URL|endpoint: is not a valid url/],
       [
         { ...sub("http://127.0.0.1:1/x"), channel: { type: "websocket", endpoint: "http://127.0.0.1:1/x" } },
         /rest-hook/,
@@ -401,9 +408,8 @@ describe("PAS operations", () => {
       });
       assert.equal(signed.status, 200, signed.text);
       const note = await hook.next();
-      const focus = note.body.entry[1].resource;
-      assert.deepEqual(checkPasResponse(focus, [1]), []);
-      const approved = focus.entry[0].resource;
+      // Issue 13: id-only; the subscriber reads the ClaimResponse it is pointed to.
+      const approved = await notifiedClaimResponse(s.url, note, s.tokens.provider);
       assert.deepEqual(reviewCodes(approved.item[0]), ["A1"]);
       assert.equal(approved.preAuthRef, requestId);
       assert.match(approved.processNote[0].text, /Certified by Dana Diaz, MD/);

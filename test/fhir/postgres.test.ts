@@ -14,7 +14,7 @@ import { DEMO_USERS, type RunningServer, startServer } from "../../src/server/in
 import { freshDatabase, postgresAvailable, tempDir } from "../service/helpers.js";
 import { reviewCodes } from "./conformance.js";
 import { pasBundle } from "./fixtures.js";
-import { call, library, listener } from "./helpers.js";
+import { call, library, listener, notifiedClaimResponse } from "./helpers.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: FHIR JSON is inspected structurally
 type J = any;
@@ -38,6 +38,7 @@ describe("FHIR state on PostgreSQL", { skip: !available && "PostgreSQL not reach
         library: library(),
         quiet: true,
         rateLimit: false,
+        subscriptionAllow: ["127.0.0.1"],
         plugins: [fhirPlugin({ delivery: { retryDelaysMs: [50, 100], timeoutMs: 2000 } })],
       });
     // Two servers with their own data directories, started at once (the migration lock serialises them).
@@ -102,7 +103,7 @@ describe("FHIR state on PostgreSQL", { skip: !available && "PostgreSQL not reach
       });
       assert.equal(signed.status, 200, signed.text);
       const note = await hook.next();
-      const approved = note.body.entry[1].resource.entry[0].resource;
+      const approved = await notifiedClaimResponse(a.url, note, tokens.provider);
       assert.deepEqual(reviewCodes(approved.item[0]), ["A1"]);
       assert.equal(approved.preAuthRef, requestId);
       assert.equal(
@@ -158,6 +159,11 @@ describe("FHIR state on PostgreSQL", { skip: !available && "PostgreSQL not reach
       assert.equal(await s2.claimByIdentifier("org-y", ["sys|A"]), undefined);
       await s2.linkRequest("org-x", "k1", "req-1");
       assert.equal((await s1.claimByRequest("req-1"))?.key, "k1");
+      // Issue 13: the context and its request in one write; rewriting the context keeps the request.
+      await s1.putClaim("org-x", "k3", ["sys|C"], { n: 4 }, at, "req-3");
+      assert.equal((await s2.claimByRequest("req-3"))?.context.n, 4);
+      await s2.putClaim("org-x", "k3", ["sys|C"], { n: 5 }, at);
+      assert.equal((await s1.claimByIdentifier("org-x", ["sys|C"]))?.requestId, "req-3");
     } finally {
       await Promise.all([s1.close(), s2.close()]);
     }

@@ -220,13 +220,24 @@ describe("public Da Vinci examples (shared/fhir)", { skip }, () => {
       f.name.endsWith("Subscription-PASSubscriptionExample.json"),
     );
     if (!sub) return;
-    // Under an organization that submits nothing here, so no notification leaves this machine.
-    const r = await call(s.url, "POST", "/fhir/Subscription", {
+    // Issue 13: its endpoint (http to a host this server does not allow-list) is refused as it stands…
+    const refused = await call(s.url, "POST", "/fhir/Subscription", {
       token: s.tokens.otherProvider,
       body: sub.json,
     });
+    assert.equal(refused.status, 400, refused.text);
+    assert.deepEqual(refused.body.issue[0].expression, ["Subscription.channel.endpoint"]);
+    // …and accepted with an allow-listed one. Under an organization that submits nothing here, so no
+    // notification is ever sent; its full-resource payload is downgraded to id-only.
+    const json = structuredClone(sub.json) as { channel: { endpoint: string } };
+    json.channel.endpoint = "http://127.0.0.1:9/send-me-subscription-notifications";
+    const r = await call(s.url, "POST", "/fhir/Subscription", {
+      token: s.tokens.otherProvider,
+      body: json,
+    });
     assert.equal(r.status, 201, r.text);
     assert.equal(r.body.status, "active");
+    assert.equal(r.body.channel._payload.extension[0].valueCode, "id-only");
     assert.ok(r.body.id);
     const got = await call(s.url, "GET", `/fhir/Subscription/${r.body.id}`, {
       token: s.tokens.otherProvider,

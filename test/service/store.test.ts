@@ -5,7 +5,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Outcome } from "../../src/model/index.js";
-import { type NewDetermination, type NewEvent, openStore, type Store } from "../../src/store/index.js";
+import {
+  hashDetermination,
+  type NewDetermination,
+  type NewEvent,
+  openStore,
+  type Store,
+} from "../../src/store/index.js";
 import { DATABASES, type DbKind, freshDatabase, postgresAvailable } from "./helpers.js";
 
 const actor = { sub: "u", name: "U", role: "reviewer" };
@@ -21,10 +27,14 @@ const det = (outcome: Outcome, at: string): NewDetermination => ({
   engine: "e",
   outcome,
   determinationJson: `{"outcome":"${outcome}"}`,
+  determinationHash: hashDetermination(`{"outcome":"${outcome}"}`),
 });
+/** Stands in for the engine: the stores keep hashes, not determinations (issue 13). */
+const reproducer = (caseJson: string, today: string) => `{"case":${caseJson},"today":"${today}"}`;
 const ev = (at: string): NewEvent => ({ at, action: "submitted", actor, detail: { n: 1 } });
 
 async function scenario(store: Store) {
+  store.setReproducer(reproducer);
   const base = {
     org: "org",
     submittedCaseJson: '{"x":1}',
@@ -110,6 +120,9 @@ async function scenario(store: Store) {
   const list = await store.list({ org: "org" });
   const rows = (await store.metricsRows()).sort((x, y) => x.receivedAt.localeCompare(y.receivedAt));
   const b = await store.getRequest("b");
+  // Issue 13: the determination is recomputed on read; its hash is the one stored when it was decided.
+  assert.equal(b!.determinations[0]!.determinationJson, reproducer('{"x":1}', "2026-01-02"));
+  assert.equal(b!.determinations[1]!.determinationHash, hashDetermination('{"outcome":"denied"}'));
   return { queue: await store.queue(), list, rows, b };
 }
 

@@ -238,6 +238,8 @@ for (const db of DATABASES) {
         body: {
           outcome: "not-covered",
           reason: "SI joint fusion with allograft (27278) is not covered by CP.MP.126.",
+          // Decided by section IV's code list, with no criterion: the section is what is cited.
+          criteria: ["IV"],
         },
       });
       assert.equal(signed.status, 200, signed.text);

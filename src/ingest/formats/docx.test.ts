@@ -187,7 +187,7 @@ describe("DOCX → text", () => {
     );
   });
 
-  it("leaves out hidden text, field codes and text boxes; keeps field results, symbols, breaks, superscripts", () => {
+  it("leaves out hidden text and field codes; keeps field results, symbols, breaks, superscripts", () => {
     const body = `
       <w:p><w:r><w:t xml:space="preserve">Visible </w:t></w:r><w:r><w:rPr><w:vanish/></w:rPr><w:t>hidden</w:t></w:r>
         <w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>3</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>
@@ -200,12 +200,31 @@ describe("DOCX → text", () => {
     const out = convertDocument(rawDocx(body));
     assert.equal(
       out?.text,
-      "Visible 3 pain<sup>12</sup>\n\n≥ 50%\nnext line-x\n\nII. Typed label then a tab\n\nBACKGROUND\n\nIn a content control and a link\n",
+      "Visible 3 pain<sup>12</sup>\n\nSidebar box\n\n≥ 50%\nnext line-x\n\nII. Typed label then a tab\n\nBACKGROUND\n\nIn a content control and a link\n",
     );
     assert.deepEqual(out?.notes.sort(), [
       "hidden text left out",
-      "text boxes and shapes left out (text outside the flow of the document)",
+      "text boxes read as paragraphs after the paragraph they are anchored in",
     ]);
+  });
+
+  it("reads a text box once (Word stores it twice) after its anchoring paragraph: criteria in a box are not lost", () => {
+    const box = (t: string) =>
+      `<w:txbxContent><w:p><w:r><w:t>${t}</w:t></w:r></w:p><w:p><w:r><w:t>1. The patient has tried physical therapy; and</w:t></w:r></w:p><w:p><w:r><w:t>2. The patient has tried medication.</w:t></w:r></w:p></w:txbxContent>`;
+    const body = `
+      <w:p><w:r><w:t>I. Gizmo therapy is medically necessary when all of the following are met:</w:t></w:r>
+        <w:r><mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"><mc:Choice Requires="wps"><w:drawing><wps:txbx xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">${box("Boxed criteria")}</wps:txbx></w:drawing></mc:Choice><mc:Fallback><w:pict><v:textbox xmlns:v="urn:schemas-microsoft-com:vml">${box("Boxed criteria")}</v:textbox></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>
+      <w:p><w:r><w:t>After the box</w:t></w:r></w:p>`;
+    const out = convertDocument(rawDocx(body));
+    assert.equal(
+      out?.text,
+      "I. Gizmo therapy is medically necessary when all of the following are met:\n\nBoxed criteria\n\n1. The patient has tried physical therapy; and\n\n2. The patient has tried medication.\n\nAfter the box\n",
+    );
+    // A shape with no text box (WordArt) is still left out, and said so.
+    const art = `<w:p><w:r><w:t>Text</w:t></w:r><w:r><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:textpath string="DRAFT"/><w:t>DRAFT</w:t></v:shape></w:pict></w:r></w:p>`;
+    const a = convertDocument(rawDocx(art));
+    assert.equal(a?.text, "Text\n");
+    assert.deepEqual(a?.notes, ["shapes left out (text outside the flow of the document)"]);
   });
 
   it("continues a list item with a plain paragraph indented under it", () => {

@@ -11,8 +11,11 @@
  * - Other paragraphs: a blank line around. `w:br` ends a line. Tables: one tab-separated line per row.
  * - Tracked changes print as the redline marks the ingester reads (`<del>`, `<ins>`); struck and
  *   underlined runs as `<s>`, `<u>`; superscripts as `<sup>` (footnote numbers are dropped later).
- * - Left out (and noted): hidden text, field codes, text boxes and shapes (out of the text flow, like a
- *   PDF's sidebars), headers, footers, footnotes and comments (separate parts).
+ * - Text boxes (a shape's `w:txbxContent`, read once where Word stores it twice for old readers): their
+ *   paragraphs follow the paragraph they are anchored in. A box may hold criteria; dropped, the tree
+ *   would lack them (a looser reading), while a sidebar read in is text the ingester reports.
+ * - Left out (and noted): hidden text, field codes, shapes without text boxes, headers, footers,
+ *   footnotes and comments (separate parts).
  */
 import { DOMParser } from "@xmldom/xmldom";
 import { unzipSync } from "fflate";
@@ -325,6 +328,8 @@ class DocxReader {
   readonly notes = new Set<string>();
   private hidden = 0;
   private lastItem?: { left: number; indent: number };
+  /** The text boxes anchored in the paragraph being read: written after it. */
+  private boxes: XNode[] = [];
 
   constructor(
     readonly w: TextWriter,
@@ -337,7 +342,9 @@ class DocxReader {
     for (const n of kids(parent)) {
       switch (local(n)) {
         case "p":
+          this.boxes = [];
           this.paragraph(n);
+          this.textBoxes(depth);
           break;
         case "tbl":
           this.table(n, depth);
@@ -407,6 +414,20 @@ class DocxReader {
     if (tabbed) this.w.line((lines[0] as string).trim());
     else this.writeLines(lines, 0);
     this.w.blank();
+  }
+
+  /** The text boxes of the paragraph just read, as paragraphs of their own after it. */
+  private textBoxes(depth: number): void {
+    const boxes = this.boxes;
+    if (boxes.length === 0) return;
+    this.boxes = [];
+    this.notes.add("text boxes read as paragraphs after the paragraph they are anchored in");
+    for (const box of boxes) {
+      this.lastItem = undefined;
+      this.w.blank();
+      this.blocks(box, depth + 1);
+      this.w.blank();
+    }
   }
 
   private writeLines(lines: string[], indent: number): void {
@@ -500,13 +521,18 @@ class DocxReader {
         case "drawing":
         case "pict":
         case "object":
-          if (hasText(c))
-            this.notes.add("text boxes and shapes left out (text outside the flow of the document)");
+        case "AlternateContent": {
+          // Word writes a text box twice (DrawingML in mc:Choice, VML in mc:Fallback): one is read.
+          const from = local(c) === "AlternateContent" ? [child(c, "Choice"), child(c, "Fallback")] : [c];
+          const found: XNode[] = [];
+          for (const f of from) {
+            if (f && found.length === 0) textBoxesIn(f, found, 0);
+          }
+          this.boxes.push(...found);
+          if (found.length === 0 && hasText(c))
+            this.notes.add("shapes left out (text outside the flow of the document)");
           break;
-        case "AlternateContent":
-          if (hasText(c))
-            this.notes.add("text boxes and shapes left out (text outside the flow of the document)");
-          break;
+        }
         default:
           break;
       }
@@ -540,6 +566,15 @@ class DocxReader {
     sub.blocks(tc, depth + 1);
     for (const n of sub.notes) this.notes.add(n);
     return oneLine(w.finish());
+  }
+}
+
+/** The `w:txbxContent` elements under a shape (not those inside them: a box in a box is read with it). */
+function textBoxesIn(n: XNode, out: XNode[], depth: number): void {
+  if (depth > 24 || out.length >= 64) return;
+  for (const c of kids(n)) {
+    if (local(c) === "txbxContent") out.push(c);
+    else textBoxesIn(c, out, depth + 1);
   }
 }
 

@@ -16,7 +16,9 @@
  *   previous line's text starts, has the same font size, follows at the usual line spacing (or on the
  *   next page or column), and the previous line was full (the next word would not have fitted).
  *   A word hyphenated across lines re-joins ("medi-" + "cally" → "medically") unless the document
- *   elsewhere writes it with its hyphen; letter-spaced words (`P O L I C Y`) close up.
+ *   elsewhere writes it with its hyphen; letter-spaced words (`P O L I C Y`) close up; a word drawn
+ *   in two pieces ("medi cally") re-joins where the document prints it whole elsewhere and neither
+ *   piece stands alone anywhere (`rejoinSplitWords`).
  * - Indentation: 4 spaces per level, levels from the distinct left edges of paragraphs and items.
  */
 
@@ -795,6 +797,60 @@ function joinLine(
   parts.push(" ", next);
 }
 
+/**
+ * "medi cally" → "medically": a word that a PDF draws in two pieces with a gap reads as two words. With
+ * no dictionary, the document is its own: two adjacent pieces join where the document prints the joined
+ * word whole elsewhere and neither piece ever stands as a word of its own (every occurrence of the first
+ * is followed, and of the second preceded, by a piece it joins with). "a round" stays apart wherever
+ * the document writes "a" alone; pieces shorter than two letters never join. Linear in the text.
+ */
+export function rejoinSplitWords(texts: readonly string[]): string[] {
+  const WORD = /\p{L}+/gu;
+  const count = new Map<string, number>();
+  for (const t of texts)
+    for (const m of t.matchAll(WORD)) {
+      const w = m[0].toLowerCase();
+      count.set(w, (count.get(w) ?? 0) + 1);
+    }
+  /** Each adjacent pair of words one space apart whose joined form the document prints whole. */
+  const pairsOf = (t: string): { at: number; a: string; b: string }[] => {
+    const out: { at: number; a: string; b: string }[] = [];
+    let prev: RegExpExecArray | undefined;
+    for (const m of t.matchAll(WORD)) {
+      if (prev && m.index === prev.index + prev[0].length + 1 && t[m.index - 1] === " ") {
+        const a = prev[0];
+        const b = m[0];
+        const whole = `${a}${b}`.toLowerCase();
+        if (a.length >= 2 && b.length >= 2 && /^\p{Ll}/u.test(b) && (count.get(whole) ?? 0) > 0)
+          out.push({ at: m.index - 1, a: a.toLowerCase(), b: b.toLowerCase() });
+      }
+      prev = m;
+    }
+    return out;
+  };
+  const pairs = texts.map(pairsOf);
+  const left = new Map<string, number>();
+  const right = new Map<string, number>();
+  for (const ps of pairs)
+    for (const p of ps) {
+      left.set(p.a, (left.get(p.a) ?? 0) + 1);
+      right.set(p.b, (right.get(p.b) ?? 0) + 1);
+    }
+  return texts.map((t, k) => {
+    const join = (pairs[k] ?? []).filter(
+      (p) => left.get(p.a) === count.get(p.a) && right.get(p.b) === count.get(p.b),
+    );
+    if (join.length === 0) return t;
+    let out = "";
+    let from = 0;
+    for (const p of join) {
+      out += t.slice(from, p.at);
+      from = p.at + 1;
+    }
+    return out + t.slice(from);
+  });
+}
+
 /** Lays out extracted pages as the ingester's text form. */
 export function layoutPdf(pages: PdfPage[]): { text: string; notes: string[] } {
   const c: Counts = {
@@ -981,6 +1037,10 @@ export function layoutPdf(pages: PdfPage[]): { text: string; notes: string[] } {
   const levels = clusters.filter((cl) => cl.x <= tolX || cl.labelled).map((cl) => cl.x);
   const levelOf = (x: number) => Math.min(Math.max(0, atOrBelow(levels, x + tolX)), 8);
 
+  const joined = rejoinSplitWords(out.map((b) => b.text));
+  out.forEach((b, k) => {
+    b.text = joined[k] as string;
+  });
   const outLines: string[] = [];
   let prev: Block | undefined;
   for (const b of out) {

@@ -225,6 +225,26 @@ describe("PDF layout: words and lines", () => {
     );
   });
 
+  it("re-joins a word drawn in two pieces where the document prints it whole and the pieces never stand alone", () => {
+    // "medi" and "cally" are two text items with a gap between them (as a font change mid-word draws).
+    const p = page([
+      { s: "Widget therapy is medically necessary when:", y: 100, w: 220 },
+      { s: "I. It is medi", y: 130, w: 65 },
+      { s: "cally necessary for a round of care.", x: 72 + 65 + 3, y: 130, w: 180 },
+      { s: "II. Care is given around the clock, a day at a time.", y: 160, w: 260 },
+    ]);
+    assert.equal(
+      text([p]),
+      "Widget therapy is medically necessary when:\n\nI. It is medically necessary for a round of care.\nII. Care is given around the clock, a day at a time.\n",
+    );
+    // Never printed whole: the pieces stay as printed (no dictionary says they are one word).
+    const q = page([
+      { s: "I. It is medi", y: 130, w: 65 },
+      { s: "cally necessary.", x: 72 + 65 + 3, y: 130, w: 80 },
+    ]);
+    assert.equal(text([q]), "I. It is medi cally necessary.\n");
+  });
+
   it("closes up letter-spaced words", () => {
     assert.equal(closeLetterSpacing("P O L I C Y"), "POLICY");
     assert.equal(closeLetterSpacing("I M P L I C AT I O N S"), "IMPLICATIONS");

@@ -14,7 +14,7 @@ import type {
   Resource,
 } from "@medplum/fhirtypes";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { httpStatusOf, InputError, MedpolicyError } from "../../model/index.js";
+import { canonicalJson, httpStatusOf, InputError, MedpolicyError } from "../../model/index.js";
 import type { Role } from "../auth.js";
 import { errorResponse, HttpError } from "../http.js";
 import { requireRole } from "../routes.js";
@@ -199,28 +199,82 @@ export function isResource<T extends Resource = Resource>(x: unknown, type?: T["
   return isObject(x) && typeof x.resourceType === "string" && (type === undefined || x.resourceType === type);
 }
 
+const LETTER = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const ID_CHAR = (c: number) => LETTER(c) || (c >= 48 && c <= 57) || c === 45 || c === 46;
+
+/**
+ * The `Type/id` a reference ends with (`Patient/p1`, `http://x/fhir/Patient/p1`,
+ * `…/Patient/p1/_history/2`), or undefined. Linear (issue 13: the regex this replaces was quadratic
+ * on a long reference): a constant number of `lastIndexOf` scans from the end, then bounded checks of
+ * the two segments; the type is the run of letters before the last `/` (as `urn:x:Patient/1` names
+ * Patient), at most 64 of them, and the id is an R4 id.
+ */
+export function typeIdOf(s: string): string | undefined {
+  let end = s.length;
+  let slash = s.lastIndexOf("/", end - 1);
+  if (slash > 0) {
+    const prev = s.lastIndexOf("/", slash - 1);
+    if (prev > 0 && slash - prev - 1 === 8 && s.startsWith("_history", prev + 1)) {
+      end = prev;
+      slash = s.lastIndexOf("/", end - 1);
+    }
+  }
+  if (slash <= 0) return undefined;
+  const idLength = end - slash - 1;
+  if (idLength < 1 || idLength > 64) return undefined;
+  for (let i = slash + 1; i < end; i++) if (!ID_CHAR(s.charCodeAt(i))) return undefined;
+  let start = slash;
+  while (start > 0 && slash - start < 65 && LETTER(s.charCodeAt(start - 1))) start--;
+  if (start === slash || slash - start > 64) return undefined;
+  return `${s.slice(start, slash)}/${s.slice(slash + 1, end)}`;
+}
+
 /**
  * Resolves references within a set of resources (a Bundle's entries, a CDS Hooks prefetch): by
- * `fullUrl`, by `Type/id` (also as the tail of an absolute URL), and `#id` against `contained`.
+ * `fullUrl`, by `Type/id` (also as the tail of an absolute URL), and `#id` against `contained`. Two
+ * different resources under one key are refused (issue 13: a second `Patient/pat1` silently won);
+ * the same resource sent twice (a prefetch that repeats the patient) is kept once.
  */
 export class ResourceIndex {
   private readonly byKey = new Map<string, Resource>();
   readonly all: Resource[] = [];
 
-  add(resource: Resource, fullUrl?: string): void {
+  /** Adds a resource; `where` names it in the 400 when it conflicts with one already added. */
+  add(resource: Resource, fullUrl?: string, where?: string): void {
+    // A RESTful fullUrl (`…/Patient/p1`) also answers the relative reference `Patient/p1` (R4
+    // Bundle reference resolution), even when the resource itself carries no id.
+    const tail = fullUrl ? typeIdOf(fullUrl) : undefined;
+    const keys = [
+      ...(fullUrl ? [fullUrl] : []),
+      ...(typeof resource.id === "string" ? [`${resource.resourceType}/${resource.id}`] : []),
+      ...(tail?.startsWith(`${resource.resourceType}/`) && tail !== `${resource.resourceType}/${resource.id}`
+        ? [tail]
+        : []),
+    ];
+    for (const k of keys) {
+      const had = this.byKey.get(k);
+      if (had === undefined || had === resource) continue;
+      if (canonicalJson(had) === canonicalJson(resource)) return; // the same resource again
+      throw new FhirError(
+        400,
+        "invalid",
+        `${where ? `${where}: ` : ""}two different resources are sent as ${k.startsWith(resource.resourceType) ? k : "one fullUrl"}; which one is meant cannot be told`,
+        where,
+      );
+    }
     this.all.push(resource);
-    if (fullUrl) this.byKey.set(fullUrl, resource);
-    if (resource.id) this.byKey.set(`${resource.resourceType}/${resource.id}`, resource);
+    for (const k of keys) this.byKey.set(k, resource);
   }
 
   /** Adds a Bundle's entries (recursively for nested bundles, as prefetch search results are). */
-  addBundle(bundle: Bundle): void {
-    for (const e of bundle.entry ?? []) {
+  addBundle(bundle: Bundle, where?: string): void {
+    (bundle.entry ?? []).forEach((e, i) => {
       const r = e?.resource;
-      if (!isResource(r)) continue;
-      if (r.resourceType === "Bundle") this.addBundle(r as Bundle);
-      else this.add(r, typeof e.fullUrl === "string" ? e.fullUrl : undefined);
-    }
+      if (!isResource(r)) return;
+      const at = where === undefined ? undefined : `${where}.entry[${i}].resource`;
+      if (r.resourceType === "Bundle") this.addBundle(r as Bundle, at);
+      else this.add(r, typeof e.fullUrl === "string" ? e.fullUrl : undefined, at);
+    });
   }
 
   resolve<T extends Resource = Resource>(
@@ -228,11 +282,11 @@ export class ResourceIndex {
     type?: T["resourceType"],
   ): T | undefined {
     const s = typeof ref === "string" ? ref : ref?.reference;
-    if (!s) return undefined;
+    if (typeof s !== "string" || s === "") return undefined;
     let hit = this.byKey.get(s);
     if (!hit) {
-      const m = /([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(s);
-      if (m) hit = this.byKey.get(`${m[1]}/${m[2]}`);
+      const k = typeIdOf(s);
+      if (k) hit = this.byKey.get(k);
     }
     if (!hit || (type !== undefined && hit.resourceType !== type)) return undefined;
     return hit as T;
@@ -246,7 +300,8 @@ export class ResourceIndex {
 /** ISO date (`YYYY-MM-DD`) of a FHIR date or dateTime, when it has a full date. */
 export function isoDate(s: string | undefined): string | undefined {
   if (typeof s !== "string") return undefined;
-  const m = /^(\d{4}-\d{2}-\d{2})/.exec(s);
+  // Anchored and bounded: only the first ten characters are looked at.
+  const m = /^(\d{4}-\d{2}-\d{2})$/.exec(s.slice(0, 10));
   return m ? m[1] : undefined;
 }
 
@@ -272,18 +327,20 @@ export function memberFromPatient(
       a && a.use !== "old" && (a.period?.end === undefined || (isoDate(a.period.end) ?? "9999") >= today),
   );
   const ranked = [...current].sort((a, b) => Number(b.use === "home") - Number(a.use === "home"));
-  const state = ranked.map((a) => a.state?.trim()).find((s) => s && /^[A-Za-z]{2}$/.test(s));
+  const state = ranked
+    .map((a) => (typeof a.state === "string" && a.state.length <= 64 ? a.state.trim() : undefined))
+    .find((s) => s && /^[A-Za-z]{2}$/.test(s));
   if (state) out.state = state.toUpperCase();
   return out;
 }
 
-/** The request's base URL (for `fullUrl`s), from the Host header; `http://localhost` when absent. */
-export function baseUrlOf(req: FastifyRequest): string {
-  const host =
-    typeof req.headers.host === "string" && /^[A-Za-z0-9.\-:[\]]+$/.test(req.headers.host)
-      ? req.headers.host
-      : "localhost";
-  return `${req.protocol}://${host}`;
+/**
+ * The service's public base URL for `fullUrl`s and the CapabilityStatement (issue 13: configured —
+ * `StartOptions.publicUrl`, `MEDPOLICY_PUBLIC_URL`, `--public-url` — never taken from the `Host`
+ * header, which any caller chooses). `http://localhost` only for an app that never listened.
+ */
+export function publicBaseUrl(config: { publicUrl?: string }): string {
+  return config.publicUrl ?? "http://localhost";
 }
 
 type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;

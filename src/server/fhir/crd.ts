@@ -55,6 +55,7 @@ import {
   memberFromPatient,
   ResourceIndex,
 } from "./common.js";
+import { validateResource } from "./validate.js";
 
 export const COVERAGE_INFORMATION =
   "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information";
@@ -146,11 +147,18 @@ const bundleLike = z.looseObject({
   entry: z.array(z.unknown()).optional(),
 });
 const hookRequestSchema = z.looseObject({
-  hook: z.string().min(1),
+  hook: z.string().min(1).max(200),
   hookInstance: z.string().min(1).max(200),
-  fhirServer: z.string().optional(),
+  fhirServer: z.string().max(8192).optional(),
   fhirAuthorization: z.looseObject({}).optional().nullable(),
-  context: z.looseObject({ patientId: z.string().min(1) }),
+  // An R4 id (the Patient's logical id), bounded before any lookup (issue 13).
+  context: z.looseObject({
+    patientId: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9\-.]{1,64}$/, "must be a FHIR id"),
+  }),
   prefetch: z.record(z.string(), z.unknown()).optional().nullable(),
   extension: z.record(z.string(), z.unknown()).optional().nullable(),
 });
@@ -158,10 +166,14 @@ export type HookRequest = z.infer<typeof hookRequestSchema>;
 
 const CONTEXT_BY_HOOK: Record<string, z.ZodType> = {
   "order-sign": z.looseObject({ draftOrders: bundleLike }),
-  "order-select": z.looseObject({ draftOrders: bundleLike, selections: z.array(z.string()).min(1) }),
+  "order-select": z.looseObject({
+    draftOrders: bundleLike,
+    selections: z.array(z.string().max(8192)).min(1),
+  }),
   "order-dispatch": z.looseObject({
-    dispatchedOrders: z.array(z.string()).min(1),
-    performer: z.string().min(1),
+    dispatchedOrders: z.array(z.string().max(8192)).min(1),
+    performer: z.string().min(1).max(8192),
+    fulfillmentTasks: z.array(z.unknown()).optional(),
   }),
   "appointment-book": z.looseObject({ appointments: bundleLike }),
 };
@@ -183,8 +195,24 @@ export function parseHookRequest(body: unknown, hook: string): HookRequest {
     const at = ["context", ...i.path.map(String)].join(".");
     throw invalid(`${at}: ${i.message} (required by the ${hook} hook)`, at);
   }
+  // The FHIR resources in the request, typed before use (issue 13; 400 naming the element).
+  const c = r.data.context as Record<string, unknown>;
+  for (const k of ["draftOrders", "appointments"])
+    if (c[k] !== undefined) validateResource(c[k], `context.${k}`);
+  const tasks: unknown[] = Array.isArray(c.fulfillmentTasks) ? c.fulfillmentTasks : [];
+  for (const [i, t] of tasks.entries()) validateResource(t, `context.fulfillmentTasks[${i}]`);
+  for (const [k, v] of Object.entries(r.data.prefetch ?? {})) {
+    // CDS Hooks: a prefetch the EHR could not fill is null.
+    if (v !== null) validateResource(v, prefetchPath(k));
+  }
   return r.data;
 }
+
+/** FHIRPath-like name of a prefetch value (keys are the caller's: bounded and quoted). */
+const prefetchPath = (key: string) =>
+  /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(key)
+    ? `prefetch.${key}`
+    : `prefetch[${JSON.stringify(key.slice(0, 64))}]`;
 
 /** The coverage-information form asked for (see the module comment). */
 export function requestedForm(req: HookRequest, query?: string, header?: string): CrdForm {
@@ -458,9 +486,9 @@ export function answerHook(lib: Library, req: HookRequest, form: CrdForm, today:
   if (isObject(config) && config["coverage-info"] === false) return empty;
 
   const index = new ResourceIndex();
-  for (const v of Object.values(req.prefetch ?? {})) {
-    if (isResource<Bundle>(v, "Bundle")) index.addBundle(v);
-    else if (isResource(v)) index.add(v);
+  for (const [k, v] of Object.entries(req.prefetch ?? {})) {
+    if (isResource<Bundle>(v, "Bundle")) index.addBundle(v, prefetchPath(k));
+    else if (isResource(v)) index.add(v, undefined, prefetchPath(k));
   }
   const patient =
     index.resolve<Patient>(`Patient/${req.context.patientId}`, "Patient") ??

@@ -55,6 +55,7 @@ import {
 } from "./common.js";
 import { assessCodes, ordersOfResources } from "./crd.js";
 import { prepopulate } from "./prepopulate.js";
+import { validateResource } from "./validate.js";
 
 export const FACTS_EXTENSION = `${MEDPOLICY_FHIR}/StructureDefinition/facts`;
 export const DATE_OF_SERVICE_EXTENSION = `${MEDPOLICY_FHIR}/StructureDefinition/date-of-service`;
@@ -308,23 +309,27 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
   if (!isResource<Parameters>(body, "Parameters")) {
     throw invalid("$questionnaire-package takes a Parameters resource (coverage, order, questionnaire)");
   }
-  if (body.parameter !== undefined && !Array.isArray(body.parameter))
-    throw invalid("Parameters.parameter must be an array", "Parameters.parameter");
+  // Every element read below is typed first (issue 13: wrong-typed input answered 500).
+  validateResource(body);
   const index = new ResourceIndex();
   const data: Resource[] = [];
-  const addData = (r: Resource) => {
+  const addData = (r: Resource, where: string) => {
     if (r.resourceType === "Bundle") {
-      index.addBundle(r as Bundle);
+      index.addBundle(r as Bundle, where);
       for (const e of (r as Bundle).entry ?? [])
         if (isResource(e?.resource)) data.push(e.resource as Resource);
     } else {
-      index.add(r);
+      index.add(r, undefined, where);
       data.push(r);
       for (const c of (r as { contained?: Resource[] }).contained ?? []) if (isResource(c)) data.push(c);
     }
   };
-  for (const name of ["patientData", "patient", "coverage", "order"])
-    paramResources(body, name).forEach(addData);
+  for (const name of ["patientData", "patient", "coverage", "order"]) {
+    (body.parameter ?? []).forEach((x, i) => {
+      if (x.name === name && isResource(x.resource))
+        addData(x.resource, `Parameters.parameter[${i}].resource`);
+    });
+  }
   const orders = paramResources(body, "order");
   const coverage = paramResources(body, "coverage")[0] as Coverage | undefined;
   const patient =
@@ -409,6 +414,8 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
 
 /** The QuestionnaireResponse of a `$next-question` body: the resource itself, or Parameters `in`. */
 function responseOf(body: unknown): QuestionnaireResponse {
+  // Typed before use (issue 13): `$next-question` answered 500 to wrong-typed items and extensions.
+  if (isResource(body)) validateResource(body);
   if (isResource<QuestionnaireResponse>(body, "QuestionnaireResponse")) return body;
   if (isResource<Parameters>(body, "Parameters")) {
     const p = (body.parameter ?? []).find((x) => isResource(x?.resource, "QuestionnaireResponse"));

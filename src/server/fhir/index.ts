@@ -17,9 +17,18 @@ import type { RequestRecord } from "../../store/index.js";
 import type { Principal } from "../auth.js";
 import type { MedpolicyPlugin, ServerContext } from "../index.js";
 import { requireRole } from "../routes.js";
-import { baseUrlOf, FhirError, fhirErrorHandler, Operations, sendFhir } from "./common.js";
+import {
+  FhirError,
+  fhirErrorHandler,
+  isResource,
+  Operations,
+  operationOutcome,
+  publicBaseUrl,
+  sendFhir,
+} from "./common.js";
 import { registerCrd } from "./crd.js";
 import { registerDtr } from "./dtr.js";
+import { EndpointPolicy } from "./endpoint.js";
 import {
   type ClaimContext,
   claimBundleOf,
@@ -34,10 +43,11 @@ import {
   type DeliveryOptions,
   Notifier,
   notificationBundle,
-  parseSubscription,
   type StoredSubscription,
   subscriptionView,
+  vetSubscription,
 } from "./subscriptions.js";
+import { validateResource } from "./validate.js";
 
 export {
   answerHook,
@@ -48,13 +58,20 @@ export {
   parseHookRequest,
 } from "./crd.js";
 export { nextQuestion, questionnairePackage } from "./dtr.js";
+export { addressClass, EndpointPolicy } from "./endpoint.js";
 export { claimResponseBundle, parsePasRequest, stateOf } from "./pas.js";
 export { prepopulate } from "./prepopulate.js";
-export { notificationBundle, PAS_TOPIC, parseSubscription } from "./subscriptions.js";
+export { notificationBundle, PAS_TOPIC, parseSubscription, vetSubscription } from "./subscriptions.js";
 
 export interface FhirPluginOptions {
-  /** Notification delivery (tests inject `fetch` and short retry delays). */
+  /** Notification delivery (tests inject a fake DNS and short retry delays). */
   delivery?: DeliveryOptions;
+  /** Subscription endpoints https only; default `NODE_ENV === "production"` (issue 13). */
+  httpsOnly?: boolean;
+  /** Wraps the opened FHIR state (tests simulate a failing write). */
+  wrapState?: (
+    state: FhirState<ClaimContext, StoredSubscription>,
+  ) => FhirState<ClaimContext, StoredSubscription>;
 }
 
 const orgOf = (p: Principal) => p.org ?? `internal:${p.sub}`;
@@ -64,10 +81,18 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
   return {
     name: "fhir",
     async register(app: FastifyInstance, ctx: ServerContext) {
-      const state = await openFhirState<ClaimContext, StoredSubscription>(ctx.config);
-      const notifier = new Notifier(state, {
+      const opened = await openFhirState<ClaimContext, StoredSubscription>(ctx.config);
+      const state = options.wrapState ? options.wrapState(opened) : opened;
+      // Issue 13: where notifications may go (allow-list from StartOptions / MEDPOLICY_SUBSCRIPTION_ALLOW).
+      const policy = new EndpointPolicy({
+        allow: ctx.config.subscriptionAllow ?? [],
+        production: options.httpsOnly ?? process.env.NODE_ENV === "production",
+        ...(options.delivery?.resolve && { resolve: options.delivery.resolve }),
+      });
+      const notifier = new Notifier(state, policy, {
         ...options.delivery,
         log: options.delivery?.log ?? ((msg, data) => app.log.info(data, msg)),
+        debug: options.delivery?.debug ?? ((msg, data) => app.log.debug(data, msg)),
       });
 
       // A signed decision on a PAS request notifies the submitting organization's subscriptions.
@@ -82,7 +107,8 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
         );
         if (subs.length === 0) return;
         const now = ctx.clock().toISOString();
-        const focus = claimResponseBundle(claim.context, stateOf(record), now);
+        // Issue 13: id-only — the ClaimResponse's URL, which the subscriber reads with its own token.
+        const focus = `${claim.context.baseUrl}/fhir/ClaimResponse/${requestId}`;
         for (const s of subs) {
           const event = await state.nextEvent(s.id);
           notifier.send(
@@ -134,13 +160,13 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
               reply,
             ),
           );
-          fhir.get("/metadata", async (req, reply) =>
-            sendFhir(reply, 200, capabilityStatement(baseUrlOf(req), ctx.config.version)),
+          fhir.get("/metadata", async (_req, reply) =>
+            sendFhir(reply, 200, capabilityStatement(publicBaseUrl(ctx.config), ctx.config.version)),
           );
           const ops = new Operations();
           registerDtr(fhir, ctx, ops);
           registerPas(fhir, ctx, state, ops);
-          registerSubscriptions(fhir, ctx, state);
+          registerSubscriptions(fhir, ctx, state, policy);
           ops.registerEncoded(fhir);
         },
         { prefix: "/fhir" },
@@ -161,12 +187,20 @@ function registerPas(
     return ctx.library;
   };
 
+  /**
+   * `Claim/$submit` (issue 13: validate everything before any write; no claim context without its
+   * request). The body is validated by type and mapped to a case first; the request is stored by the
+   * service; only then are the claim context, its identifiers and the request id written, in one
+   * transaction. A crash (or a failed write) between the two leaves a stored request with no claim
+   * context: `$inquire` answers 404 and the retransmission — the same idempotency key, so the same
+   * request — writes the context. A body that cannot be decided stores nothing.
+   */
   const submit = async (req: FastifyRequest) => {
     const who = req.principal!;
     const nowDate = ctx.clock();
     const now = nowDate.toISOString();
     const today = now.slice(0, 10);
-    const parsed = parsePasRequest(req.body, library(), { today, baseUrl: baseUrlOf(req) });
+    const parsed = parsePasRequest(req.body, library(), { today, baseUrl: publicBaseUrl(ctx.config) });
     const { context } = parsed;
     const idents = context.identifiers.map((i) => `${i.system ?? ""}|${i.value ?? ""}`);
     const answer = (st: ResponseState) => claimResponseBundle(context, st, now);
@@ -174,19 +208,14 @@ function registerPas(
       return answer({ status: "error", lines: [], needed: [], receivedAt: now, problem: parsed.problem });
     }
     const org = orgOf(who);
-    // The context is on disk before the request is stored: a crash in between is recovered by replay.
-    await state.putClaim(org, parsed.key, idents, context, now);
     if (!parsed.caseInput) {
       // No item is governed by any policy: nothing for a reviewer; the answer is "no action required".
+      await state.putClaim(org, parsed.key, idents, { ...context, unstored: true }, now);
       return answer({ status: "unstored", lines: [], needed: [], receivedAt: now });
     }
+    let stored: Awaited<ReturnType<typeof ctx.service.submit>>;
     try {
-      const { record, created } = await ctx.service.submit(parsed.caseInput, who, {
-        idempotencyKey: parsed.key,
-      });
-      await state.linkRequest(org, parsed.key, record.id);
-      req.log.info({ requestId: record.id, status: record.status, created }, "PAS request submitted");
-      return answer(stateOf(record));
+      stored = await ctx.service.submit(parsed.caseInput, who, { idempotencyKey: parsed.key });
     } catch (err) {
       if (err instanceof DeterminationError) {
         return answer({
@@ -199,7 +228,18 @@ function registerPas(
       }
       throw err;
     }
+    const { record, created } = stored;
+    await state.putClaim(org, parsed.key, idents, context, now, record.id);
+    req.log.info({ requestId: record.id, status: record.status, created }, "PAS request submitted");
+    return answer(stateOf(record));
   };
+
+  /** A claim row without a request: answered "no action required" only if nothing in it needs one. */
+  const unstoredOk = (c: ClaimContext) =>
+    c.unstored === true ||
+    // Rows written before issue 13 carry no marker: none of their codes may be governed.
+    (c.unstored === undefined &&
+      !c.items.some((i) => i.code && (ctx.library?.policiesForCode(i.code.code).length ?? 0) > 0));
 
   ops.add(app, "/Claim/$submit", ["provider", "admin"], async (req, reply) =>
     sendFhir(reply, 200, await submit(req)),
@@ -226,8 +266,18 @@ function registerPas(
     }
     const now = ctx.clock().toISOString();
     let st: ResponseState;
-    if (row.requestId) st = stateOf(await ctx.service.get(row.requestId, who));
-    else st = { status: "unstored", lines: [], needed: [], receivedAt: row.createdAt };
+    if (row.requestId) {
+      st = stateOf(await ctx.service.get(row.requestId, who));
+      ctx.audit.read(who, row.requestId, "fhir.pas.inquire"); // issue 13: PHI read on record
+    } else if (unstoredOk(row.context))
+      st = { status: "unstored", lines: [], needed: [], receivedAt: row.createdAt };
+    else {
+      throw new FhirError(
+        404,
+        "not-found",
+        "no prior authorization request of your organization has that Claim.identifier",
+      );
+    }
     return sendFhir(reply, 200, claimResponseBundle(row.context, st, now, "inquire"));
   });
 
@@ -238,6 +288,7 @@ function registerPas(
     let rec: RequestRecord;
     try {
       rec = await ctx.service.get(id, req.principal!);
+      ctx.audit.read(req.principal!, rec.id, "fhir.claimresponse.read"); // issue 13: PHI read on record
     } catch (err) {
       if (err instanceof NotFoundError) throw new FhirError(404, "not-found", `no ClaimResponse ${id}`);
       throw err;
@@ -251,6 +302,7 @@ function registerSubscriptions(
   app: FastifyInstance,
   ctx: ServerContext,
   state: FhirState<ClaimContext, StoredSubscription>,
+  policy: EndpointPolicy,
 ): void {
   const mine = async (id: string, who: Principal) => {
     const row = await state.subscription(id);
@@ -261,7 +313,12 @@ function registerSubscriptions(
   };
 
   app.post("/Subscription", { preHandler: requireRole("provider", "admin") }, async (req, reply) => {
-    const { resource, hook } = parseSubscription(req.body);
+    // Typed before the channel is read (issue 13: wrong-typed input is a 400, never a 500).
+    if (isResource(req.body, "Subscription")) validateResource(req.body);
+    // Issue 13: endpoint policy (scheme, allow-list, addresses), Authorization-only headers, id-only.
+    const { resource, hook, warnings } = await vetSubscription(req.body, policy, (msg, data) =>
+      req.log.debug(data, msg),
+    );
     const id = randomUUID();
     const org = orgOf(req.principal!);
     const stored: Subscription = { ...resource, id, status: "active" };
@@ -269,6 +326,23 @@ function registerSubscriptions(
     await state.putSubscription(id, org, { resource: stored, hook }, ctx.clock().toISOString());
     req.log.info({ subscription: id }, "subscription created");
     reply.header("location", `/fhir/Subscription/${id}`);
+    // FHIR R4 http "Prefer: return=OperationOutcome": the create's warnings (a downgraded payload).
+    if (/return=OperationOutcome/i.test(String(req.headers.prefer ?? "").slice(0, 200))) {
+      return sendFhir(
+        reply,
+        201,
+        operationOutcome(
+          warnings.length > 0
+            ? warnings.map((text) => ({
+                severity: "warning" as const,
+                code: "business-rule" as const,
+                text,
+                expression: "Subscription.channel.payload",
+              }))
+            : [{ severity: "information", code: "informational", text: `Subscription ${id} created` }],
+        ),
+      );
+    }
     return sendFhir(reply, 201, subscriptionView((await state.subscription(id))!));
   });
 

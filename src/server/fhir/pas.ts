@@ -58,6 +58,7 @@ import {
   ResourceIndex,
 } from "./common.js";
 import { adaptiveSource, FACTS_EXTENSION } from "./dtr.js";
+import { validateResource } from "./validate.js";
 
 const PAS = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition";
 export const PAS_EXT = {
@@ -117,6 +118,11 @@ export interface ClaimContext {
   baseUrl: string;
   /** Notes for the response: documentation ignored and why. */
   notes: string[];
+  /**
+   * Set on a submission no policy governs, stored without a request (issue 13): only such a row may
+   * answer an inquiry "no action required" without a request behind it.
+   */
+  unstored?: true;
 }
 
 /** A request the engine cannot decide, answered as a ClaimResponse with `outcome: error`. */
@@ -141,10 +147,15 @@ const identifierKey = (i: Identifier) => `${i.system ?? ""}|${i.value ?? ""}`;
 
 /** The Claim and the bundle of a `$submit`/`$inquire` body (a Bundle, or Parameters wrapping one). */
 export function claimBundleOf(body: unknown): { bundle: Bundle; claim: Claim; index: ResourceIndex } {
+  // Every element read below is typed first (issue 13: wrong-typed input answered 500).
+  if (isResource(body)) validateResource(body);
   let bundle = body;
+  let root = "Bundle";
   if (isResource(body, "Parameters")) {
     const p = (body as { parameter?: { name?: string; resource?: unknown }[] }).parameter ?? [];
-    bundle = p.find((x) => isResource(x?.resource, "Bundle"))?.resource;
+    const i = p.findIndex((x) => isResource(x?.resource, "Bundle"));
+    bundle = p[i]?.resource;
+    root = `Parameters.parameter[${i}].resource`;
   }
   if (!isResource<Bundle>(bundle, "Bundle")) {
     throw invalid(
@@ -154,7 +165,7 @@ export function claimBundleOf(body: unknown): { bundle: Bundle; claim: Claim; in
   if (bundle.entry !== undefined && !Array.isArray(bundle.entry))
     throw invalid("Bundle.entry must be an array", "Bundle.entry");
   const index = new ResourceIndex();
-  index.addBundle(bundle);
+  index.addBundle(bundle, root);
   // PAS: the request Bundle's first entry is the Claim (a response or notification Bundle is not a request).
   const claim = bundle.entry?.[0]?.resource;
   if (!isResource<Claim>(claim, "Claim")) {
@@ -223,6 +234,14 @@ export function parsePasRequest(
 ): ParsedPas {
   const { bundle, claim, index } = claimBundleOf(body);
   const patient = index.resolve<Patient>(claim.patient, "Patient");
+  // PAS request Bundles are self-contained: the beneficiary is in it (issue 13: an unresolvable or
+  // hostile reference is refused here, not decided as "state unknown").
+  if (!patient) {
+    throw invalid(
+      "Claim.patient does not resolve to a Patient entry of the Bundle (a PAS request carries the beneficiary)",
+      "Claim.patient",
+    );
+  }
   const items: PasItem[] = (claim.item ?? []).map((it, i) => {
     if (!isObject(it)) throw invalid(`Claim.item[${i}] must be an object`, `Claim.item[${i}]`);
     const code = billingCodes(it.productOrService)[0];
@@ -249,6 +268,13 @@ export function parsePasRequest(
     const entry = (bundle.entry ?? []).find((e) => e?.resource === r);
     included.push({ ...(entry?.fullUrl && { fullUrl: entry.fullUrl }), resource: r });
   };
+  // The ClaimResponse refers to the insurer and the requestor: they too must be in the Bundle, or the
+  // answer would carry references that resolve nowhere (PAS response bundles are self-contained).
+  for (const k of ["insurer", "provider"] as const) {
+    if (typeof claim[k]?.reference === "string" && !index.resolve(claim[k])) {
+      throw invalid(`Claim.${k} does not resolve to an entry of the Bundle`, `Claim.${k}`);
+    }
+  }
   include(claim.patient);
   include(claim.insurer);
   include(claim.provider);

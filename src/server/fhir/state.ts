@@ -7,7 +7,10 @@
  * "Nothing acknowledged is ever lost").
  *
  * The request itself — case, determinations, decision — lives in the service's store; this file only
- * holds what a FHIR answer needs in addition, keyed by the request's idempotency key and id.
+ * holds what a FHIR answer needs in addition, keyed by the request's idempotency key and id. It is
+ * written after the request (issue 13): a crash in between leaves a request without its claim
+ * context (an inquiry answers "not found"; the retransmission, idempotent, writes it), never a claim
+ * context without its request.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -36,8 +39,20 @@ export interface SubscriptionRow<S> {
 
 /** The FHIR layer's own durable state; see {@link openFhirState}. */
 export interface FhirState<C = unknown, S = unknown> {
-  /** Records a submission before it is decided (so a crash in between can be recovered by replay). */
-  putClaim(org: string, key: string, identifiers: string[], context: C, at: string): Promise<void>;
+  /**
+   * Records a submission's context, its identifiers and the request it became, in one transaction
+   * (issue 13). The PAS layer writes it only after the request is stored, so no path leaves a claim
+   * context without its request; `requestId` is absent only for a submission with nothing to review.
+   */
+  putClaim(
+    org: string,
+    key: string,
+    identifiers: string[],
+    context: C,
+    at: string,
+    requestId?: string,
+  ): Promise<void>;
+  /** Sets the request of a stored claim (the PAS layer now writes both at once, in `putClaim`). */
   linkRequest(org: string, key: string, requestId: string): Promise<void>;
   claimByRequest(requestId: string): Promise<ClaimRow<C> | undefined>;
   /** The newest submission of `org` carrying any of `identifiers` (`system|value`). */
@@ -151,13 +166,20 @@ export class SqliteFhirState<C = unknown, S = unknown> implements FhirState<C, S
     this.db.exec(SCHEMA);
   }
 
-  async putClaim(org: string, key: string, identifiers: string[], context: C, at: string): Promise<void> {
+  async putClaim(
+    org: string,
+    key: string,
+    identifiers: string[],
+    context: C,
+    at: string,
+    requestId?: string,
+  ): Promise<void> {
     const tx = this.db.transaction(() => {
       this.db
         .prepare(
-          "INSERT INTO pas_claims (org, idem_key, context, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (org, idem_key) DO UPDATE SET context = excluded.context",
+          "INSERT INTO pas_claims (org, idem_key, request_id, context, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (org, idem_key) DO UPDATE SET context = excluded.context, request_id = COALESCE(excluded.request_id, pas_claims.request_id)",
         )
-        .run(org, key, JSON.stringify(context), at);
+        .run(org, key, requestId ?? null, JSON.stringify(context), at);
       const ins = this.db.prepare(
         "INSERT OR IGNORE INTO pas_identifiers (org, identifier, idem_key, created_at) VALUES (?, ?, ?, ?)",
       );
@@ -263,14 +285,22 @@ export class PostgresFhirState<C = unknown, S = unknown> implements FhirState<C,
     return new PostgresFhirState<C, S>(await openPool(url, PG_SCHEMA, 4));
   }
 
-  async putClaim(org: string, key: string, identifiers: string[], context: C, at: string): Promise<void> {
+  async putClaim(
+    org: string,
+    key: string,
+    identifiers: string[],
+    context: C,
+    at: string,
+    requestId?: string,
+  ): Promise<void> {
     const c = await this.pool.connect();
     try {
       await c.query("BEGIN");
       await c.query(
-        `INSERT INTO pas_claims (org, idem_key, context, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (org, idem_key) DO UPDATE SET context = EXCLUDED.context`,
-        [org, key, JSON.stringify(context), at],
+        `INSERT INTO pas_claims (org, idem_key, request_id, context, created_at) VALUES ($1, $2, $5, $3, $4)
+         ON CONFLICT (org, idem_key) DO UPDATE SET context = EXCLUDED.context,
+           request_id = COALESCE(EXCLUDED.request_id, pas_claims.request_id)`,
+        [org, key, JSON.stringify(context), at, requestId ?? null],
       );
       if (identifiers.length > 0) {
         await c.query(

@@ -1,25 +1,46 @@
 /**
- * PAS notifications (SPEC 4 "pended requests notify by rest-hook Subscription with the full response
- * bundle"): R4 Subscriptions (the Subscriptions Backport form the PAS IG uses) on the PAS topic, and
- * their delivery when a reviewer decides a pended request.
+ * PAS notifications (SPEC 4 "pended requests notify by rest-hook Subscription"; id-only per issue 13):
+ * R4 Subscriptions (the Subscriptions Backport form the PAS IG uses) on the PAS topic, and their
+ * delivery when a reviewer decides a pended request.
  *
  * A Subscription belongs to the organization that created it and only ever hears about that
  * organization's requests (SPEC 4 "a provider sees only its own requests"); the backport filter
- * `orgIdentifier=…` narrows it further to requests from a provider with that identifier. A
- * notification is a `history` Bundle: the SubscriptionStatus Parameters (event number, focus), then —
- * for `full-resource` payloads, the default — the full PAS response Bundle with the ClaimResponse.
+ * `orgIdentifier=…` narrows it further to requests from a provider with that identifier.
+ *
+ * Issue 13 (SSRF, PHI in notifications):
+ * - The endpoint passes `EndpointPolicy` (./endpoint.ts) at create and again before every delivery,
+ *   and the connection goes to the address vetted, without redirects, with a deadline and a cap on
+ *   what is read.
+ * - Only an `Authorization` header may be set: it is what a receiver needs to authenticate us, and
+ *   every other header (Host, Cookie, hop-by-hop, X-Forwarded-*) would let a provider steer the
+ *   request or impersonate a proxy.
+ * - A notification carries ids, never PHI: the backport `id-only` payload (the PAS profile requires
+ *   a payload-content code but does not fix it; the backport IG warns that full payloads are the
+ *   server's to secure). A `full-resource` request is accepted and downgraded to `id-only`, with an
+ *   OperationOutcome warning (`Prefer: return=OperationOutcome`) and the stored resource saying
+ *   `id-only`; the receiver reads the ClaimResponse it is pointed at with its own token.
+ * - What a provider can read of a failed delivery is "delivery failed", whatever the cause (closed
+ *   port, timeout, DNS, refusal, HTTP status); the cause goes to the server's debug log.
  */
 import { randomUUID } from "node:crypto";
-import type { Bundle, Parameters, Subscription } from "@medplum/fhirtypes";
+import type { Bundle, Extension, Parameters, Subscription } from "@medplum/fhirtypes";
 import { invalid, isResource } from "./common.js";
+import { DeliveryFailure, EndpointPolicy, EndpointRefused, postToVetted, type Resolver } from "./endpoint.js";
 import type { FhirState, SubscriptionRow } from "./state.js";
 
 export const PAS_TOPIC = "http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic";
 const BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition";
 const FILTER = `${BACKPORT}/backport-filter-criteria`;
 const PAYLOAD = `${BACKPORT}/backport-payload-content`;
+const ENDPOINT = "Subscription.channel.endpoint";
 
+/** What a subscriber may ask for; what is sent is `id-only` or `empty` (`DeliveredContent`). */
 export type PayloadContent = "full-resource" | "id-only" | "empty";
+/** What a notification carries (issue 13: ids, never the resources). */
+export type DeliveredContent = "id-only" | "empty";
+
+/** The text a provider reads on a subscription whose delivery failed (issue 13: nothing more specific). */
+export const DELIVERY_FAILED = "delivery failed";
 
 /** A validated rest-hook subscription. */
 export interface RestHook {
@@ -30,63 +51,155 @@ export interface RestHook {
   orgIdentifiers: string[];
 }
 
-const HEADER = /^([A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}):\s?([\x20-\x7e]{0,2000})$/;
+/** Headers a subscriber may have sent with its notifications (see the module comment). */
+const ALLOWED_HEADERS: ReadonlySet<string> = new Set(["authorization"]);
+const MAX_HEADER_VALUE = 4096;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
+/** Visible ASCII and space only: no CR/LF (header injection), no other controls. */
+const HEADER_VALUE = /^[\x20-\x7e]*$/;
 
-/** Validates a Subscription for the PAS topic (400 OperationOutcome naming the element otherwise). */
-export function parseSubscription(body: unknown): { resource: Subscription; hook: RestHook } {
+/**
+ * The channel headers as sent (issue 13 "headers restricted"): `Authorization` only, once, at most
+ * 4096 visible ASCII characters. Throws a message naming the offending entry; `where` is its index.
+ */
+export function channelHeaders(raw: unknown): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  if (!Array.isArray(raw))
+    throw invalid("Subscription.channel.header must be a list", "Subscription.channel.header");
+  const headers: Record<string, string> = {};
+  for (const [i, h] of raw.entries()) {
+    const at = `Subscription.channel.header[${i}]`;
+    const colon = typeof h === "string" ? h.indexOf(":") : -1;
+    if (typeof h !== "string" || colon < 1 || h.length > MAX_HEADER_VALUE + 120) {
+      throw invalid(`${at} must be "Name: value" (at most ${MAX_HEADER_VALUE} characters of value)`, at);
+    }
+    const name = h.slice(0, colon);
+    const value = h.slice(colon + 1).trim();
+    if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value) || value.length === 0) {
+      throw invalid(`${at} must be "Name: value" in visible ASCII, without line breaks`, at);
+    }
+    const key = name.toLowerCase();
+    if (!ALLOWED_HEADERS.has(key)) {
+      throw invalid(`${at}: only an Authorization header may be set on notifications`, at);
+    }
+    if (value.length > MAX_HEADER_VALUE) {
+      throw invalid(`${at}: the value is longer than ${MAX_HEADER_VALUE} characters`, at);
+    }
+    if (headers[key] !== undefined) throw invalid(`${at}: ${name} is given twice`, at);
+    headers[key] = value;
+  }
+  return headers;
+}
+
+type PayloadElement = { extension?: Extension[] };
+
+/**
+ * Validates a Subscription for the PAS topic (400 OperationOutcome naming the element otherwise),
+ * with the endpoint's syntax, scheme and allow-list checked by `policy` (no network: `vetSubscription`
+ * adds the addresses). `warnings` are for the OperationOutcome of the create.
+ */
+export function parseSubscription(
+  body: unknown,
+  policy: EndpointPolicy = new EndpointPolicy(),
+): { resource: Subscription; hook: RestHook; warnings: string[] } {
   if (!isResource<Subscription>(body, "Subscription")) throw invalid("expected a Subscription resource");
   const s = body;
   if (s.criteria !== PAS_TOPIC) {
     throw invalid(`Subscription.criteria must be the PAS topic ${PAS_TOPIC}`, "Subscription.criteria");
   }
-  const ch = s.channel;
-  if (ch?.type !== "rest-hook")
+  const ch = s.channel as (Subscription["channel"] & { _payload?: PayloadElement }) | undefined;
+  if (typeof ch !== "object" || ch === null || ch.type !== "rest-hook")
     throw invalid("only rest-hook channels are supported", "Subscription.channel.type");
   let url: URL;
   try {
-    url = new URL(String(ch.endpoint ?? ""));
-  } catch {
-    throw invalid(
-      "Subscription.channel.endpoint must be an absolute http(s) URL",
-      "Subscription.channel.endpoint",
-    );
+    url = policy.check(ch.endpoint).url;
+  } catch (err) {
+    if (err instanceof EndpointRefused) throw invalid(err.message, ENDPOINT);
+    throw err;
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw invalid("Subscription.channel.endpoint must use http or https", "Subscription.channel.endpoint");
-  }
-  if (ch.payload !== undefined && !/^application\/(fhir\+)?json$/.test(ch.payload)) {
+  if (
+    ch.payload !== undefined &&
+    !(typeof ch.payload === "string" && /^application\/(fhir\+)?json$/.test(ch.payload))
+  ) {
     throw invalid(
       "Subscription.channel.payload must be application/fhir+json",
       "Subscription.channel.payload",
     );
   }
-  const headers: Record<string, string> = {};
-  for (const [i, h] of (ch.header ?? []).entries()) {
-    const m = typeof h === "string" ? HEADER.exec(h) : null;
-    if (!m)
-      throw invalid(
-        `Subscription.channel.header[${i}] must be "Name: value"`,
-        `Subscription.channel.header[${i}]`,
-      );
-    headers[m[1]!.toLowerCase()] = m[2]!;
+  const headers = channelHeaders(ch.header);
+  const warnings: string[] = [];
+  const payloadExt = Array.isArray(ch._payload?.extension) ? ch._payload.extension : [];
+  const asked = payloadExt.find((e) => e?.url === PAYLOAD)?.valueCode;
+  let content: PayloadContent;
+  if (asked === undefined || asked === "id-only") content = "id-only";
+  else if (asked === "empty") content = "empty";
+  else if (asked === "full-resource") {
+    // Downgraded, not refused: the PAS IG's own example asks for full-resource, and id-only serves it.
+    content = "id-only";
+    warnings.push(
+      "Subscription.channel.payload: full-resource is not offered (notifications carry no PHI); notifications will be id-only — read the ClaimResponse they point to",
+    );
+  } else {
+    throw invalid(
+      "Subscription.channel.payload content must be id-only, empty or full-resource",
+      "Subscription.channel.payload",
+    );
   }
-  const raw = (
-    s as { _payload?: { extension?: { url?: string; valueCode?: string }[] } }
-  )._payload?.extension?.find((e) => e?.url === PAYLOAD)?.valueCode;
-  const content: PayloadContent = raw === "id-only" || raw === "empty" ? raw : "full-resource";
+  const criteriaExt = (s as { _criteria?: { extension?: unknown } })._criteria?.extension;
   const filters = (
-    (s as { _criteria?: { extension?: { url?: string; valueString?: string }[] } })._criteria?.extension ?? []
+    Array.isArray(criteriaExt) ? (criteriaExt as { url?: unknown; valueString?: unknown }[]) : []
   )
     .filter((e) => e?.url === FILTER && typeof e.valueString === "string")
-    .map((e) => e.valueString!);
+    .map((e) => e.valueString as string);
   const orgIdentifiers: string[] = [];
   for (const f of filters) {
     const m = /^orgIdentifier=(.{1,200})$/.exec(f.trim());
     if (!m)
-      throw invalid(`unsupported filter "${f}" (supported: orgIdentifier=<value>)`, "Subscription._criteria");
+      throw invalid(
+        `unsupported filter "${f.slice(0, 100)}" (supported: orgIdentifier=<value>)`,
+        "Subscription._criteria",
+      );
     orgIdentifiers.push(m[1]!.includes("|") ? m[1]!.split("|")[1]! : m[1]!);
   }
-  return { resource: s, hook: { endpoint: url.toString(), headers, content, orgIdentifiers } };
+  // The stored resource says what will be sent.
+  const resource: Subscription = {
+    ...s,
+    channel: {
+      ...ch,
+      endpoint: url.toString(),
+      _payload: {
+        ...(typeof ch._payload === "object" &&
+          ch._payload !== null &&
+          !Array.isArray(ch._payload) &&
+          ch._payload),
+        extension: [...payloadExt.filter((e) => e?.url !== PAYLOAD), { url: PAYLOAD, valueCode: content }],
+      },
+    } as Subscription["channel"],
+  };
+  return { resource, hook: { endpoint: url.toString(), headers, content, orgIdentifiers }, warnings };
+}
+
+/**
+ * `parseSubscription`, then the endpoint's addresses (issue 13): a loopback, private, link-local …
+ * endpoint is refused with 400 naming `Subscription.channel.endpoint` unless allow-listed.
+ */
+export async function vetSubscription(
+  body: unknown,
+  policy: EndpointPolicy,
+  /** Why an endpoint was refused (debug level; no URL, no PHI). */
+  debug?: (msg: string, data: Record<string, unknown>) => void,
+): Promise<{ resource: Subscription; hook: RestHook; warnings: string[] }> {
+  const parsed = parseSubscription(body, policy);
+  try {
+    await policy.vet(parsed.hook.endpoint);
+  } catch (err) {
+    if (err instanceof EndpointRefused) {
+      debug?.("subscription endpoint refused", { reason: err.code, class: err.detail });
+      throw invalid(err.message, ENDPOINT);
+    }
+    throw err;
+  }
+  return parsed;
 }
 
 /** The stored form of a subscription: the resource as accepted, and its parsed channel. */
@@ -101,18 +214,28 @@ export function subscriptionView(row: SubscriptionRow<StoredSubscription>): Subs
     ...row.resource.resource,
     id: row.id,
     status: row.status === "off" ? "off" : row.status,
-    ...(row.error !== undefined && { error: row.error }),
+    // Whatever an older version recorded ("endpoint answered HTTP 502", an error name), one text now.
+    ...(row.error !== undefined && row.error !== null && { error: DELIVERY_FAILED }),
   };
 }
 
-/** The R4 backport notification Bundle (`history`): SubscriptionStatus, then the focus (PAS IG). */
+/** What is sent for what was stored: `full-resource` (accepted before issue 13) is sent as `id-only`. */
+export const deliveredContent = (c: PayloadContent): DeliveredContent =>
+  c === "empty" ? "empty" : "id-only";
+
+/**
+ * The R4 backport notification Bundle (`history`): the SubscriptionStatus, then — `id-only` — an
+ * entry with the focus's `fullUrl` and no resource (Subscriptions Backport "id-only" payloads). The
+ * focus is the ClaimResponse the subscriber reads with its own token (`GET /fhir/ClaimResponse/:id`),
+ * so a notification carries ids only: no patient, member or clinical content (issue 13).
+ */
 export function notificationBundle(
   sub: { id: string; content: PayloadContent },
   event: number,
-  focus: Bundle,
+  focusUrl: string,
   o: { baseUrl: string; now: string },
 ): Bundle {
-  const focusUrl = `${o.baseUrl}/fhir/Bundle/${focus.id}`;
+  const content = deliveredContent(sub.content);
   const status: Parameters = {
     resourceType: "Parameters",
     id: randomUUID(),
@@ -132,7 +255,7 @@ export function notificationBundle(
         part: [
           { name: "event-number", valueString: String(event) },
           { name: "timestamp", valueInstant: o.now },
-          ...(sub.content !== "empty" ? [{ name: "focus", valueReference: { reference: focusUrl } }] : []),
+          ...(content === "id-only" ? [{ name: "focus", valueReference: { reference: focusUrl } }] : []),
         ],
       },
     ],
@@ -154,13 +277,12 @@ export function notificationBundle(
         request: { method: "GET", url: `${o.baseUrl}/fhir/Subscription/${sub.id}/$status` },
         response: { status: "200" },
       },
-      ...(sub.content === "full-resource"
+      ...(content === "id-only"
         ? [
             {
               fullUrl: focusUrl,
-              resource: focus,
-              request: { method: "POST" as const, url: "Bundle" },
-              response: { status: "201" },
+              request: { method: "PUT" as const, url: focusUrl.slice(focusUrl.indexOf("/fhir/") + 6) },
+              response: { status: "200" },
             },
           ]
         : []),
@@ -169,18 +291,25 @@ export function notificationBundle(
 }
 
 export interface DeliveryOptions {
-  fetch?: typeof fetch;
-  /** Per attempt; default 5 s. */
+  /** Per attempt (connect, send, answer); default 5 s. */
   timeoutMs?: number;
   /** Waits before the 2nd, 3rd… attempt; default 0.5 s, 2 s. */
   retryDelaysMs?: number[];
-  /** Records the outcome (no PHI: subscription id, status code, error name only). */
+  /** At most this much of an endpoint's answer is read; default 64 KiB. */
+  maxResponseBytes?: number;
+  /** DNS for the endpoint policy (tests: a fake resolver); default the OS resolver. */
+  resolve?: Resolver;
+  /** Records the outcome (no PHI: subscription id, status code only). */
   log?: (msg: string, data: Record<string, unknown>) => void;
+  /** Why an attempt failed (no PHI, no URL: subscription id, failure code, errno/status). Debug level. */
+  debug?: (msg: string, data: Record<string, unknown>) => void;
 }
 
 /**
- * Delivers notifications with retries; the subscription's status turns `error` (with the reason) when
- * every attempt fails, and back to `active` on the next success. Never throws.
+ * Delivers notifications with retries; the subscription's status turns `error` ("delivery failed",
+ * whatever the cause) when every attempt fails, and back to `active` on the next success. Each
+ * attempt vets the endpoint again (a host's DNS may have changed since the create) and connects to
+ * the address vetted. Never throws.
  */
 export class Notifier {
   private readonly inflight = new Set<Promise<void>>();
@@ -188,6 +317,7 @@ export class Notifier {
 
   constructor(
     private readonly state: FhirState<unknown, StoredSubscription>,
+    private readonly policy: EndpointPolicy,
     private readonly opts: DeliveryOptions = {},
   ) {}
 
@@ -216,29 +346,38 @@ export class Notifier {
   }
 
   private async deliver(sub: SubscriptionRow<StoredSubscription>, bundle: Bundle): Promise<void> {
-    const f = this.opts.fetch ?? fetch;
     const delays = this.opts.retryDelaysMs ?? [500, 2000];
     const { hook } = sub.resource;
-    let lastError = "";
+    const body = JSON.stringify(bundle);
     for (let attempt = 0; attempt <= delays.length; attempt++) {
       if (this.abort.signal.aborted) return;
       if (attempt > 0) await sleep(delays[attempt - 1]!, this.abort.signal);
+      if (this.abort.signal.aborted) return;
       let status: number;
       try {
-        const res = await f(hook.endpoint, {
-          method: "POST",
-          headers: { ...hook.headers, "content-type": "application/fhir+json" },
-          body: JSON.stringify(bundle),
-          signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.opts.timeoutMs ?? 5000)]),
+        // Headers stored before issue 13 are held to today's rule too.
+        const headers = channelHeaders(Object.entries(hook.headers).map(([k, v]) => `${k}: ${v}`));
+        const target = await this.policy.vet(hook.endpoint);
+        status = await postToVetted(target, headers, body, {
+          timeoutMs: this.opts.timeoutMs ?? 5000,
+          maxResponseBytes: this.opts.maxResponseBytes ?? 64 * 1024,
+          signal: this.abort.signal,
         });
-        await res.arrayBuffer().catch(() => undefined);
-        status = res.status;
-        if (!res.ok) {
-          lastError = `endpoint answered HTTP ${res.status}`;
-          continue;
-        }
       } catch (err) {
-        lastError = `delivery failed (${(err as Error).name})`;
+        const refused = !(err instanceof DeliveryFailure);
+        this.opts.debug?.("subscription delivery attempt failed", {
+          subscription: sub.id,
+          attempt: attempt + 1,
+          reason: err instanceof DeliveryFailure ? err.code : "refused-by-policy",
+          detail:
+            err instanceof DeliveryFailure
+              ? err.detail
+              : err instanceof EndpointRefused
+                ? `${err.code}${err.detail ? `:${err.detail}` : ""}`
+                : "header",
+        });
+        // A refusal will not change in the seconds between attempts.
+        if (refused) break;
         continue;
       }
       // Outside the try: failing to record the status must not send the notification again.
@@ -247,17 +386,22 @@ export class Notifier {
       return;
     }
     if (this.abort.signal.aborted) return;
-    await this.state.setSubscriptionStatus(sub.id, "error", lastError);
-    this.opts.log?.("subscription notification failed", { subscription: sub.id, error: lastError });
+    await this.state.setSubscriptionStatus(sub.id, "error", DELIVERY_FAILED);
+    this.opts.log?.("subscription notification failed", { subscription: sub.id });
   }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
+    const onAbort = () => {
       clearTimeout(t);
       resolve();
-    });
+    };
+    // Removed when the wait ends, so a long-lived server's shutdown signal does not gather listeners.
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }

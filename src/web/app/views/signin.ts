@@ -1,6 +1,7 @@
 /**
- * Sign-in (issue 6): in demo mode, a role picker over the server's demo users (`/api/demo-tokens`,
- * loopback only); otherwise, paste a bearer token issued by an administrator (`POST /api/tokens`).
+ * Sign-in (issue 6): in demo mode (`medpolicy serve --demo`, issue 13), a role picker over the server's
+ * demo users (`/api/demo-tokens`, loopback only, never through a proxy); otherwise, paste a bearer token
+ * from `medpolicy token` or an administrator (`POST /api/tokens`).
  */
 import { ApiError, type DemoUser, getDemoTokens, principalOfToken } from "../api.js";
 import { h } from "../dom.js";
@@ -97,7 +98,11 @@ export async function signInView(app: App): Promise<Node> {
       autocomplete: "off",
       required: true,
     }),
-    h("p", { class: "hint" }, "An administrator issues tokens with POST /api/tokens."),
+    h(
+      "p",
+      { class: "hint" },
+      "On the server's machine: npx medpolicy token --role reviewer --sub YOU. An administrator can also issue tokens with POST /api/tokens; demo users appear when the server runs with --demo.",
+    ),
     h("button", { type: "submit", class: "btn" }, "Sign in with token"),
   );
 

@@ -1,0 +1,39 @@
+/**
+ * How a stored case is kept (issue 13: ≤ 2 KB per request): its canonical JSON, deflated with a preset
+ * dictionary of the case vocabulary (keys, common criterion ids and values), behind a one-byte format
+ * tag. A case of about 360 bytes takes about 110. The bytes decode to exactly the JSON that was
+ * decided, so the determination recomputed from them is the one decided (SPEC 4).
+ *
+ * A dictionary, once used, can never change (rows written with it must stay readable): a better one
+ * gets a new tag, and the old tag keeps decoding with the old dictionary.
+ */
+import { deflateRawSync, inflateRawSync } from "node:zlib";
+
+/** Format 1: deflate-raw with {@link DICTIONARY_1}. */
+const FORMAT_1 = 1;
+
+/** The preset dictionary of format 1 (frozen: see the header). Most frequent text last, as zlib wants. */
+const DICTIONARY_1 = Buffer.from(
+  '"contraindicated","facts":{"conservativeTherapyWeeks":,"painDurationMonths":,"id":"","expedited":true' +
+    '"codes":["27279"],"codes":["62350"],"codes":["62361"],"codes":["62362"],"codes":["62324"]' +
+    '{"answers":{"I.A.1":true,"I.A.1.a":true,"I.A.1.b":true,"I.A.1.c":true,"I.A.2":false,"I.A.2.a":true,' +
+    '"I.A.2.b":true,"I.A.2.c":true,"I.A.2.d":true,"I.B.1":false,"I.B.2":false,"I.B.3":false,"I.B.4":false,' +
+    '"II.A.1":true,"II.B":false},"facts":{},"id":"","member":{"birthDate":"19","lineOfBusiness":"medicaid",' +
+    '"state":"TX"},"service":{"codes":["62322"],"dateOfService":"2026-0","expedited":false}}',
+  "utf8",
+);
+
+/** Encodes a case's canonical JSON for storage. */
+export function encodeCase(json: string): Buffer {
+  const z = deflateRawSync(json, { level: 9, dictionary: DICTIONARY_1 });
+  const out = Buffer.allocUnsafe(z.length + 1);
+  out[0] = FORMAT_1;
+  z.copy(out, 1);
+  return out;
+}
+
+/** Decodes {@link encodeCase}'s bytes back to the exact JSON. */
+export function decodeCase(bytes: Uint8Array): string {
+  if (bytes[0] !== FORMAT_1) throw new Error(`stored case in an unknown format (${bytes[0]})`);
+  return inflateRawSync(bytes.subarray(1), { dictionary: DICTIONARY_1 }).toString("utf8");
+}
