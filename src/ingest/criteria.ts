@@ -51,14 +51,14 @@ interface RawItem {
   paraOf?: RawItem;
   /** A lettered heading ("D. Other"): after a finished list it is the next section, not the next item. */
   heading?: boolean;
-  /** Where in `texts` each paragraph after the first line starts (a section's statement paragraphs). */
-  paras?: number[];
+  /** Where in `texts` each paragraph after the first line starts, and its line (statement paragraphs). */
+  paras?: { at: number; line: number }[];
 }
 
-/** Adds a paragraph's first line to an item's text, remembering where the paragraph starts. */
-function pushParagraph(item: RawItem, text: string): void {
+/** Adds a paragraph's first line to an item's text, remembering where (and on which line) it starts. */
+function pushParagraph(item: RawItem, text: string, line: number): void {
   item.paras ??= [];
-  item.paras.push(item.texts.length);
+  item.paras.push({ at: item.texts.length, line });
   item.texts.push(text);
 }
 
@@ -1456,7 +1456,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       const t = finishText(text);
       if (sinceOpener === 0 && (looksLikeLeadIn(t) || statesCoverage(t))) {
         // The section's (or list's) statement goes on in a paragraph of its own before the list.
-        pushParagraph(opener, text);
+        pushParagraph(opener, text, ln.no);
         continue;
       }
       // "1. Types of Implantations", then "There are two types … covered:": a heading item's own
@@ -1516,7 +1516,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
           (!endsTerminal(tailOf(cur.item.texts)) &&
             !(headingLike && REQUIREMENT.test(paragraphAt(lines, index)))));
       if (wrapped || cut || unfinished) {
-        if (blankBefore) pushParagraph(cur.item, text);
+        if (blankBefore) pushParagraph(cur.item, text, ln.no);
         else cur.item.texts.push(text);
         continue;
       }
@@ -1665,10 +1665,10 @@ function statementParagraphs(item: RawItem): StatementParagraphs | undefined {
   const starts = item.paras ?? [];
   if (starts.length === 0) return undefined;
   const paras = starts.map((from, k) => ({
-    text: finishText(collapse(item.texts.slice(from, starts[k + 1] ?? item.texts.length).join(" "))),
-    line: item.line,
+    text: finishText(collapse(item.texts.slice(from.at, starts[k + 1]?.at ?? item.texts.length).join(" "))),
+    line: from.line,
   }));
-  const heading = finishText(collapse(item.texts.slice(0, starts[0]).join(" ")));
+  const heading = finishText(collapse(item.texts.slice(0, starts[0]?.at).join(" ")));
   const signs: ("medically-necessary" | "not-proven")[] = [];
   for (const p of paras) {
     if (DEFERS.test(p.text) || !statesCoverage(p.text)) break;
@@ -1754,6 +1754,7 @@ function headedByStatement(
     id: `${id}-p${k}`,
     label: "",
     text: last.text,
+    line: last.line,
     condition: last.text,
   } as BranchNode;
   return {

@@ -297,6 +297,10 @@ describe("issue 12 leftovers: a statement that heads the lists after it", () => 
     );
     const p2 = find(tree(b), "B-p2") as BranchNode;
     assert.match(p2.condition ?? "", /^Effective for services on or after January 1, 2022/);
+    // Each statement paragraph keeps its own line (explanations and lint point at it).
+    const lineOf = (start: string) => GIZMO.split("\n").findIndex((l) => l.startsWith(start)) + 1;
+    assert.equal(find(tree(b), "B-p1")?.line, lineOf("Effective for services on or after January 1, 2020"));
+    assert.equal(p2.line, lineOf("Effective for services on or after January 1, 2022"));
     assert.ok(
       b?.uncertain?.some((u) => /last coverage statement/.test(u)),
       "the lists could apply to both",

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { caseSchema, factsSchema, freeTextProblem, InputError } from "../model/index.js";
-import { ROLES } from "./auth.js";
+import { MAX_TOKEN_TTL_SECONDS, ROLES } from "./auth.js";
 
 /** Turns a zod error into an InputError whose message names the field (SPEC 2.1). */
 export function inputErrorOf(err: z.ZodError, prefix = ""): InputError {
@@ -104,7 +104,8 @@ export const tokenBodySchema = z.strictObject({
     .number()
     .int()
     .min(60)
-    .max(30 * 24 * 3600)
+    // Issue 13: tokens live at most 24 h (auth.ts refuses longer ones at verification too).
+    .max(MAX_TOKEN_TTL_SECONDS)
     .optional(),
 });
 

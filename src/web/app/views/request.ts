@@ -569,6 +569,17 @@ function decisionPanel(
     ...det.reasons.map((x) => ({ id: x.criterion, text: x.text, checked: true })),
     ...det.needed.map((x) => ({ id: x.criterion, text: x.text, checked: false })),
   ];
+  // A line decided by a section's code list (not-covered) has no criterion to cite: an adverse decision
+  // must cite something (issue 13), so the governing section itself is offered, with the basis as text.
+  for (const l of det.lines ?? []) {
+    const sec = l.policy?.section;
+    if (!sec || l.reasons.length > 0 || candidates.some((c) => c.id === sec)) continue;
+    candidates.push({
+      id: sec,
+      text: l.basis,
+      checked: l.outcome === "not-covered" && engine === "not-covered",
+    });
+  }
   const reasonBox = h("textarea", {
     id: "dec-reason",
     name: "reason",
