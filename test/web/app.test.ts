@@ -303,6 +303,18 @@ describe("reviewer web app (Chromium)", { skip }, () => {
     await shot("metrics");
   });
 
+  test("a not-covered recommendation from a code list is signed citing its governing section (issue 13)", async () => {
+    // The server refuses an adverse decision that cites nothing; a code-list line has no criterion, so
+    // the form offers the section itself (CP.MP.126 IV), preselected.
+    await page.goto(`${server.url}/#/requests/${ids.sij}`);
+    await page.locator("#live-outcome[data-outcome='not-covered']").waitFor();
+    assert.equal(await page.getByRole("radio", { name: /Not covered/ }).isChecked(), true);
+    assert.equal(await page.getByRole("checkbox", { name: /^IV\b/ }).isChecked(), true);
+    await page.getByRole("button", { name: "Sign decision" }).click();
+    await page.locator("#decision").filter({ hasText: "Signed by Casey Chen, RN" }).waitFor();
+    assert.match(await text(page.locator("#decision")), /Not covered/i);
+  });
+
   test("a provider sees only provider terms: pended for review and what is needed, never an unsigned denial", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("radio", { name: /Dr\. Ana Alvarez/ }).check();
