@@ -1,8 +1,8 @@
 /**
  * SPEC 5 and issue 13: the HTTP service under load, side by side with its floor, in one run:
  *
- * - `bare`: a bare Fastify route (bench/http-bare.ts) with the same body parser and limit, parsing the
- *   same payload and answering the same bytes as `/api/evaluate` — what HTTP alone costs here;
+ * - `bare`: a bare Fastify route (bench/http-bare.ts: Fastify's defaults, its own JSON parser) taking
+ *   the same payload and answering the same bytes as `/api/evaluate` — what HTTP alone costs here;
  * - `evaluate`: `POST /api/evaluate`; `evaluate (no log)`: the same with the access log off, for its cost;
  * - `requests sqlite` / `requests postgres`: `POST /api/requests` (each call stores a new request).
  *

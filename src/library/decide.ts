@@ -19,7 +19,6 @@ import {
   InputError,
   type Line,
   type Needed,
-  OUTCOME_SEVERITY,
   type Outcome,
   type PolicyRef,
   type Reason,
@@ -192,6 +191,27 @@ const SECTION_OUTCOMES: readonly SectionOutcome[] = ["approved", "review", "deni
 
 function outcomeIndex(o: SectionOutcome): number {
   return o === "approved" ? 0 : o === "review" ? 1 : o === "denied" ? 2 : 3;
+}
+
+/**
+ * `OUTCOME_SEVERITY` (SPEC 2.2) as a function: comparing interned strings beats a keyed read of the
+ * imported table per line (issue 13: 16 codes cost as much as their sections, not their lines).
+ */
+function severity(o: Outcome): number {
+  switch (o) {
+    case "not-covered":
+      return 5;
+    case "denied":
+      return 4;
+    case "review":
+      return 3;
+    case "pended":
+      return 2;
+    case "approved":
+      return 1;
+    default:
+      return 0;
+  }
 }
 
 /**
@@ -624,6 +644,7 @@ export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {})
 
   const traces: (TraceNode | undefined)[] = new Array(n);
   let top = 0;
+  let topSeverity = -1;
   for (let i = 0; i < n; i++) {
     let line = lines[i];
     if (line === undefined) {
@@ -641,7 +662,11 @@ export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {})
       lines[i] = line;
       traces[i] = res.trace;
     }
-    if (OUTCOME_SEVERITY[line.outcome] > OUTCOME_SEVERITY[lines[top]!.outcome]) top = i;
+    const sev = severity(line.outcome);
+    if (sev > topSeverity) {
+      top = i;
+      topSeverity = sev;
+    }
   }
   return combine(c, lines as Line[], traces, top);
 }
@@ -664,22 +689,19 @@ function combine(
     reasons = first.reasons;
     needed = first.needed;
   } else {
-    // The lines as severe as the most severe one, each criterion once (SPEC 2.2).
-    const seenReason = new Set<string>();
-    const seenNeeded = new Set<string>();
-    reasons = [];
-    needed = [];
-    let last: Line | undefined;
-    for (const l of lines) {
+    // The lines as severe as the most severe one, each criterion once (SPEC 2.2). Lines of one
+    // section share their lists: a list already merged adds nothing, so each is merged once.
+    // Lines before `top` are less severe, so they have another outcome.
+    const reasonLists: Reason[][] = [first.reasons];
+    const neededLists: Needed[][] = [first.needed];
+    for (let i = top + 1; i < lines.length; i++) {
+      const l = lines[i]!;
       if (l.outcome !== first.outcome) continue;
-      // Lines of one section share their lists: the first already gave every criterion.
-      if (last !== undefined && l.reasons === last.reasons && l.needed === last.needed) continue;
-      last = l;
-      for (const r of l.reasons)
-        if (!seenReason.has(r.criterion) && seenReason.add(r.criterion)) reasons.push(r);
-      for (const n of l.needed)
-        if (!seenNeeded.has(n.criterion) && seenNeeded.add(n.criterion)) needed.push(n);
+      if (l.reasons.length > 0 && !reasonLists.includes(l.reasons)) reasonLists.push(l.reasons);
+      if (l.needed.length > 0 && !neededLists.includes(l.needed)) neededLists.push(l.needed);
     }
+    reasons = mergeBy(reasonLists);
+    needed = mergeBy(neededLists);
   }
   // Key order follows SPEC 2.2; the deciding line's trace is the determination's, not repeated in the line.
   for (let i = 0; i < lines.length; i++) {
@@ -698,6 +720,25 @@ function combine(
   if (first.referral) d.referral = first.referral;
   d.engine = ENGINE;
   return d;
+}
+
+/** The items of `lists` in order, each criterion once (the first occurrence kept). */
+function mergeBy<X extends { criterion: string }>(lists: readonly X[][]): X[] {
+  const out: X[] = [];
+  for (const list of lists) {
+    for (const x of list) {
+      let seen = false;
+      // Lists hold a section's criteria (tens at most): a scan costs less than a Set.
+      for (let j = 0; j < out.length; j++) {
+        if (out[j]!.criterion === x.criterion) {
+          seen = true;
+          break;
+        }
+      }
+      if (!seen) out.push(x);
+    }
+  }
+  return out;
 }
 
 /**

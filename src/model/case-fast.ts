@@ -7,10 +7,9 @@ import type { FactName } from "./facts.js";
  * anything it is not sure of returns `undefined` and the caller falls back to the zod schema, which
  * then produces the error naming the field. A property test (case-fast.test.ts) holds the two equal.
  */
-const MEMBER_KEYS = new Set(["id", "state", "birthDate", "age", "lineOfBusiness"]);
-const SERVICE_KEYS = new Set(["codes", "dateOfService", "drug", "expedited"]);
-const ROOT_KEYS = new Set(["id", "member", "service", "answers", "facts", "policy"]);
 const LOB = new Set<string>(LINES_OF_BUSINESS);
+/** A module-local copy: imported `const` bindings are checked for initialisation at every read. */
+const STATES: ReadonlySet<string> = new Set(US_STATE_CODES);
 const STATE = /^[A-Za-z]{2}$/;
 
 const isDigit = (x: number) => x >= 48 && x <= 57;
@@ -40,10 +39,18 @@ function isPlain(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 }
 
-function onlyKeys(o: Record<string, unknown>, allowed: Set<string>): boolean {
-  for (const k in o) if (!allowed.has(k) || o[k] === undefined) return false;
-  return true;
+/**
+ * The number of keys `for…in` visits. An object has only the fields the schema knows, each defined,
+ * exactly when this equals the number of its known fields read as defined: no key set is built nor
+ * looked up per key (SPEC 5 hot path).
+ */
+function keyCount(o: object): number {
+  let n = 0;
+  for (const _ in o) n++;
+  return n;
 }
+/** 1 when `v` is defined: known fields present, summed to compare with {@link keyCount}. */
+const has = (v: unknown) => (v === undefined ? 0 : 1);
 
 /** Value of the decimal digits of `s` in [from, to), or -1 if any is not a digit. */
 function digits(s: string, from: number, to: number): number {
@@ -119,39 +126,47 @@ const FACT_CHECK: Readonly<Record<string, ((v: unknown) => boolean) | undefined>
 
 /** Returns the validated case, or `undefined` when the full schema must decide (and explain). */
 export function fastParseCase(input: unknown): Case | undefined {
-  if (!isPlain(input) || !onlyKeys(input, ROOT_KEYS)) return undefined;
+  if (!isPlain(input)) return undefined;
   const { id, member, service, answers, facts, policy } = input;
+  // Only the schema's fields (id, member, service, answers, facts, policy), none undefined.
+  if (keyCount(input) !== has(id) + has(member) + has(service) + has(answers) + has(facts) + has(policy))
+    return undefined;
   if (id !== undefined && (typeof id !== "string" || id.length > 200)) return undefined;
   if (policy !== undefined && (typeof policy !== "string" || policy.length > 100)) return undefined;
-  if (!isPlain(member) || !onlyKeys(member, MEMBER_KEYS)) return undefined;
-  if (typeof member.state !== "string" || !STATE.test(member.state)) return undefined;
-  // Upper-cased only when it is not already (no copy per case on the hot path).
-  if (!US_STATE_CODES.has(member.state) && !US_STATE_CODES.has(member.state.toUpperCase())) return undefined;
-  if (member.id !== undefined && (typeof member.id !== "string" || member.id.length > 200)) return undefined;
-  if (member.birthDate !== undefined && !isIsoDate(member.birthDate)) return undefined;
-  if (member.age !== undefined) {
-    const a = member.age;
-    if (typeof a !== "number" || !Number.isInteger(a) || a < 0 || a > 130 || member.birthDate !== undefined)
+  if (!isPlain(member)) return undefined;
+  const { id: memberId, state, birthDate, age, lineOfBusiness } = member;
+  if (keyCount(member) !== has(memberId) + has(state) + has(birthDate) + has(age) + has(lineOfBusiness))
+    return undefined;
+  if (typeof state !== "string") return undefined;
+  // A code of the set is two upper-case letters: the pattern and upper-casing are for the rest (no
+  // copy per case on the hot path).
+  const upperState = STATES.has(state);
+  if (!upperState && (!STATE.test(state) || !STATES.has(state.toUpperCase()))) return undefined;
+  if (memberId !== undefined && (typeof memberId !== "string" || memberId.length > 200)) return undefined;
+  if (birthDate !== undefined && !isIsoDate(birthDate)) return undefined;
+  if (age !== undefined) {
+    if (typeof age !== "number" || !Number.isInteger(age) || age < 0 || age > 130 || birthDate !== undefined)
       return undefined;
   }
-  if (member.lineOfBusiness !== undefined && !LOB.has(member.lineOfBusiness as string)) return undefined;
-  if (!isPlain(service) || !onlyKeys(service, SERVICE_KEYS)) return undefined;
-  const codes = service.codes;
+  if (lineOfBusiness !== undefined && (typeof lineOfBusiness !== "string" || !LOB.has(lineOfBusiness)))
+    return undefined;
+  if (!isPlain(service)) return undefined;
+  const { codes, dateOfService, drug, expedited } = service;
+  if (keyCount(service) !== has(codes) + has(dateOfService) + has(drug) + has(expedited)) return undefined;
   if (!Array.isArray(codes) || codes.length < 1 || codes.length > 50) return undefined;
   let lowerCodes = false;
-  for (const c of codes) {
+  for (let i = 0; i < codes.length; i++) {
+    const c: unknown = codes[i];
     const form = typeof c === "string" ? codeForm(c) : 0;
     if (form === 0) return undefined;
     if (form === 2) lowerCodes = true;
   }
-  if (!isIsoDate(service.dateOfService)) return undefined;
+  if (!isIsoDate(dateOfService)) return undefined;
   // The same cross-field rule as the schema's (issue 13), from the one shared function.
-  if (member.birthDate !== undefined && birthDateProblem(member.birthDate as string, service.dateOfService))
-    return undefined;
-  const drug = service.drug;
+  if (birthDate !== undefined && birthDateProblem(birthDate as string, dateOfService)) return undefined;
   if (drug !== undefined && (typeof drug !== "string" || drug.length < 1 || drug.length > 200))
     return undefined;
-  if (service.expedited !== undefined && typeof service.expedited !== "boolean") return undefined;
+  if (expedited !== undefined && typeof expedited !== "boolean") return undefined;
   let ans: Record<string, boolean> = {};
   if (answers !== undefined) {
     if (!isPlain(answers)) return undefined;
@@ -173,7 +188,7 @@ export function fastParseCase(input: unknown): Case | undefined {
   // Checked objects are taken as they are (no copy per case) unless a value must be upper-cased,
   // as the schema's transforms do; the property test holds the result equal to the schema's.
   let m = member as Case["member"];
-  if (m.state !== m.state.toUpperCase()) m = { ...m, state: m.state.toUpperCase() };
+  if (!upperState) m = { ...m, state: state.toUpperCase() };
   let s = service as Case["service"];
   if (lowerCodes) s = { ...s, codes: s.codes.map((x) => x.toUpperCase()) };
   const out: Case = { member: m, service: s, answers: ans, facts: fx };

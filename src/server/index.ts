@@ -299,7 +299,10 @@ async function assembleApp(
   // costs a promise and a microtask turn per request (issue 13: evaluate within 10% of a bare route).
   const limit = (req: FastifyRequest, reply: FastifyReply, token: string | undefined): boolean => {
     if (!limiter) return false;
-    const wait = limiter.take(token ? `t:${token}` : `ip:${req.ip}`);
+    // A token's bucket is keyed by the token string itself (only verified tokens get here, and a JWT
+    // has no ':' so it cannot meet an `ip:` key): no new string per request, and the Map reuses the
+    // hash the auth cache's lookup already computed for this string.
+    const wait = limiter.take(token ?? `ip:${req.ip}`);
     if (wait <= 0) return false;
     sendError(
       reply,

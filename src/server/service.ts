@@ -33,6 +33,7 @@ import type { Engine } from "./engine.js";
 import type { DecisionBody } from "./schemas.js";
 
 const HOUR = 3600_000;
+const DAY_MS = 24 * HOUR;
 /** SPEC 4: 72 hours for expedited requests, 7 calendar days for standard ones, from receipt. */
 export const DUE_EXPEDITED_MS = 72 * HOUR;
 export const DUE_STANDARD_MS = 7 * 24 * HOUR;
@@ -113,8 +114,9 @@ export class RequestService {
   }
 
   /** Canonical JSON of the decision of a stored case as of `today` (SPEC 4 "reproduced byte for byte"). */
-  recompute(caseJson: string, today: string): string {
-    return canonicalJson(this.redecide(caseJson, today));
+  recompute(caseJson: string, today: string): { json: string; hash: string } {
+    const d = this.redecide(caseJson, today);
+    return { json: canonicalJson(d), hash: this.hashOf(d) };
   }
 
   private redecide(caseJson: string, today: string): Determination {
@@ -141,9 +143,21 @@ export class RequestService {
     return { iso, today: iso.slice(0, 10), ms: d.getTime() };
   }
 
+  /** The UTC day (`YYYY-MM-DD`) the clock shows, formatted once per day (issue 13: per-request cost). */
+  private today(): string {
+    const ms = this.clock().getTime();
+    if (ms < this.dayStart || ms >= this.dayStart + DAY_MS || Number.isNaN(ms)) {
+      this.day = new Date(ms).toISOString().slice(0, 10);
+      this.dayStart = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+    }
+    return this.day;
+  }
+  private day = "";
+  private dayStart = Number.NaN;
+
   /** Stateless evaluation (`POST /api/evaluate`). */
   evaluate(input: unknown, opts: { trace?: boolean } = {}): Determination {
-    return this.engine.decide(this.parseCase(input), { today: this.now().today, ...opts });
+    return this.engine.decide(this.parseCase(input), { today: this.today(), trace: opts.trace });
   }
 
   /**
@@ -461,10 +475,18 @@ export class RequestService {
     }
     const det =
       rec.determinations.find((d) => d.seq === rec.decision!.determinationSeq) ?? rec.determinations.at(-1)!;
+    const determination = JSON.parse(det.determinationJson) as Determination;
+    if (det.recomputedDiffers) {
+      // The determination is recomputed on read (issue 13); a letter must state what was decided.
+      throw new MedpolicyError(
+        "conflict",
+        `request ${id}: determination ${det.seq} no longer reproduces (the policy or engine changed since it was decided), so no letter is rendered from it`,
+      );
+    }
     return renderLetter({
       request: { id: rec.id, receivedAt: rec.receivedAt, expedited: rec.expedited },
       case: this.engine.parseCase(JSON.parse(det.caseJson)),
-      determination: JSON.parse(det.determinationJson) as Determination,
+      determination,
       decision: rec.decision,
     });
   }
@@ -573,6 +595,8 @@ export function requestView(rec: RequestRecord, who: Principal, nowMs: number): 
       engine: d.engine,
       outcome: d.outcome,
       determination: JSON.parse(d.determinationJson) as unknown,
+      // Read after determinationJson (which recomputes): the recomputation is not what was decided.
+      ...(d.recomputedDiffers && { reproducible: false }),
     })),
     events: rec.events,
   };

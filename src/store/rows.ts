@@ -202,7 +202,12 @@ function toDetermination(d: DeterminationRow, reproduce: Reproducer | undefined)
             "the store has no reproducer: cannot recompute a determination",
           );
         }
-        json = reproduce(caseJson, d.today);
+        const again = reproduce(caseJson, d.today);
+        json = again.json;
+        // Only hashes of the engine's own output ("e:") are comparable with a recomputation's.
+        if (d.det_hash?.startsWith("e:") && again.hash !== d.det_hash) {
+          Object.defineProperty(rec, "recomputedDiffers", { value: true, enumerable: true });
+        }
       }
       return json;
     },

@@ -75,6 +75,11 @@ export interface DeterminationRecord {
    */
   determinationHash: string;
   /**
+   * Set (true) once a recomputed `determinationJson` was read whose hash is not the stored one: the
+   * policy or the engine changed since it was decided, so what is shown is not what was decided.
+   */
+  readonly recomputedDiffers?: boolean;
+  /**
    * The determination object itself, on the record returned by the write that stored it (so the reply
    * needs no recomputation and no parse); never stored, absent on records read back. Not enumerable.
    */
@@ -83,9 +88,11 @@ export interface DeterminationRecord {
 
 /**
  * Recomputes a stored determination (issue 13): canonical JSON of the decision of `caseJson` as of
- * `today`. The service gives the store one (the store does not import the library).
+ * `today`, and its hash in the form `determinationHash` is stored in (so a read can tell whether the
+ * recomputation is what was decided). The service gives the store one (the store does not import the
+ * library).
  */
-export type Reproducer = (caseJson: string, today: string) => string;
+export type Reproducer = (caseJson: string, today: string) => { json: string; hash: string };
 
 /** An audit-log entry: every state change, with who and why. */
 export interface AuditEvent {

@@ -14,7 +14,7 @@ import pg from "pg";
 import { loadLibrary } from "../../src/library/index.js";
 import { libraryEngine } from "../../src/server/engine.js";
 import { DEMO_USERS } from "../../src/server/index.js";
-import { RequestService } from "../../src/server/service.js";
+import { RequestService, requestView } from "../../src/server/service.js";
 import { openStore } from "../../src/store/index.js";
 import { DATABASES, freshDatabase, PG_URL, postgresAvailable, ROOT } from "./helpers.js";
 
@@ -124,3 +124,40 @@ for (const kind of DATABASES) {
     assert.ok(per <= LIMIT, `${per} B per request on ${kind} (limit ${LIMIT})`);
   });
 }
+
+test("a recomputed determination that is not what was decided is marked, never passed off as it (sqlite)", async () => {
+  const db = await freshDatabase("sqlite");
+  const clock = () => new Date("2026-03-02T12:00:00Z");
+  const engine = libraryEngine(lib);
+  const first = await openStore({ dataDir: db.dataDir });
+  const c = variedCases(1)[0]!;
+  let id: string;
+  try {
+    const service = new RequestService(first, engine, clock);
+    id = (await service.submit(c, DEMO_USERS.provider!)).record.id;
+    const view = requestView(await service.get(id, DEMO_USERS.reviewer!), DEMO_USERS.reviewer!, 0);
+    const dets = (view.review as { determinations: Record<string, unknown>[] }).determinations;
+    assert.equal(dets[0]!.reproducible, undefined, "the same engine reproduces it");
+  } finally {
+    await first.close();
+  }
+  // The engine changed after the fact (here: a reason reworded): the store recomputes on read.
+  const changed: typeof engine = {
+    ...engine,
+    decide: (x, o) => {
+      const d = engine.decide(x, o);
+      return { ...d, reasons: [...d.reasons, { criterion: "X", text: "changed", status: "not-met" }] };
+    },
+  };
+  const again = await openStore({ dataDir: db.dataDir });
+  try {
+    const service = new RequestService(again, changed, clock);
+    const view = requestView(await service.get(id, DEMO_USERS.reviewer!), DEMO_USERS.reviewer!, 0);
+    const dets = (view.review as { determinations: Record<string, unknown>[] }).determinations;
+    assert.equal(dets[0]!.reproducible, false);
+    assert.equal((await service.reproduce(id, DEMO_USERS.reviewer!)).identical, false);
+  } finally {
+    await again.close();
+    await db.cleanup();
+  }
+});

@@ -54,7 +54,7 @@ test("PostgreSQL stores a new request in one round trip", async (t) => {
   if (!(await postgresAvailable())) return t.skip("PostgreSQL not reachable");
   const db = await freshDatabase("postgres");
   const store = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl! });
-  store.setReproducer(() => "{}");
+  store.setReproducer(() => ({ json: "{}", hash: "" }));
   const original = pg.Client.prototype.query;
   let queries = 0;
   try {
@@ -104,7 +104,7 @@ test("SQLite commits writes that arrive together once, and a failing one fails a
     });
   };
   const store = await openStore({ dataDir: db.dataDir });
-  store.setReproducer(() => "{}");
+  store.setReproducer(() => ({ json: "{}", hash: "" }));
   try {
     await store.createRequest(req("s-0"), det("pended"), ev);
     commits = 0;

@@ -30,7 +30,10 @@ const det = (outcome: Outcome, at: string): NewDetermination => ({
   determinationHash: hashDetermination(`{"outcome":"${outcome}"}`),
 });
 /** Stands in for the engine: the stores keep hashes, not determinations (issue 13). */
-const reproducer = (caseJson: string, today: string) => `{"case":${caseJson},"today":"${today}"}`;
+const reproducer = (caseJson: string, today: string) => ({
+  json: `{"case":${caseJson},"today":"${today}"}`,
+  hash: "",
+});
 const ev = (at: string): NewEvent => ({ at, action: "submitted", actor, detail: { n: 1 } });
 
 async function scenario(store: Store) {
@@ -121,7 +124,7 @@ async function scenario(store: Store) {
   const rows = (await store.metricsRows()).sort((x, y) => x.receivedAt.localeCompare(y.receivedAt));
   const b = await store.getRequest("b");
   // Issue 13: the determination is recomputed on read; its hash is the one stored when it was decided.
-  assert.equal(b!.determinations[0]!.determinationJson, reproducer('{"x":1}', "2026-01-02"));
+  assert.equal(b!.determinations[0]!.determinationJson, reproducer('{"x":1}', "2026-01-02").json);
   assert.equal(b!.determinations[1]!.determinationHash, hashDetermination('{"outcome":"denied"}'));
   return { queue: await store.queue(), list, rows, b };
 }
