@@ -97,7 +97,8 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
     bytes += raw.length + 1;
     if (mode === "ndjson") {
       // Blank lines are skipped; checking for a non-space character avoids a trimmed copy per line.
-      if (/\S/.test(raw)) one(raw, lineNo);
+      // A case line starts with `{`: the pattern only runs on the others.
+      if (raw.charCodeAt(0) === 123 || /\S/.test(raw)) one(raw, lineNo);
       return true;
     }
     if (mode === "unknown") {

@@ -486,12 +486,35 @@ function namedEntry(lib: Library, c: Case, opts: DecideOptions): LibraryEntry {
   }
 }
 
+/** {@link resolvedEntry}'s last answer (a library never changes after loading). */
+const lastResolved: {
+  lib: Library | undefined;
+  baseId: string;
+  state: string;
+  dos: string;
+  entry: LibraryEntry | undefined;
+} = { lib: undefined, baseId: "", state: "", dos: "", entry: undefined };
+
 /** The version governing `code` by state and date of service (SPEC 1.4); undefined when no policy names it. */
 function resolvedEntry(lib: Library, c: Case, code: string): LibraryEntry | undefined {
   const bases = lib.policiesForCode(code);
   if (bases.length === 0) return undefined;
   const baseId = bases[0]!;
-  const entry = lib.resolve(baseId, c.member.state, c.service.dateOfService);
+  const state = c.member.state;
+  const dos = c.service.dateOfService;
+  // The last resolution at hand: consecutive cases mostly share policy, state and date, and comparing
+  // two short strings costs less than the library's three hashed look-ups (issue 13).
+  const last = lastResolved;
+  if (last.lib === lib && last.baseId === baseId && last.state === state && last.dos === dos && last.entry)
+    return last.entry;
+  const entry = lib.resolve(baseId, state, dos);
+  if (entry) {
+    last.lib = lib;
+    last.baseId = baseId;
+    last.state = state;
+    last.dos = dos;
+    last.entry = entry;
+  }
   if (!entry) {
     throw new DeterminationError(
       `no version of ${baseId} (nor a ${c.member.state} variant) is effective on ${c.service.dateOfService}`,

@@ -15,8 +15,13 @@ const frozenBytes = new WeakMap<object, Buffer | null>();
 /** `"key":` per object key (keys are few: the determination's vocabulary). */
 const keyBytes = new Map<string, Buffer>();
 const MAX_KEYS = 4096;
-/** Encoded bytes of recurring strings (bases, the engine); bounded, as bases can carry a member's age. */
-const stringBytes = new Map<string, Buffer>();
+/**
+ * `,"basis":` and a line's basis, encoded (bases recur: the same string objects case after case);
+ * bounded, as bases can carry a member's age.
+ */
+const basisBytes = new Map<string, Buffer>();
+/** As `basisBytes` for the engine, with the determination's closing brace and newline. */
+const engineBytes = new Map<string, Buffer>();
 const MAX_STRINGS = 4096;
 
 const QUOTE = 0x22;
@@ -153,8 +158,7 @@ export class JsonLinesWriter {
           if (l.policy === d.policy && policy >= 0) this.again(policy, policyEnd);
           else this.value(l.policy, "policy");
         }
-        this.bytes(F.basis);
-        this.cachedString(l.basis);
+        this.cachedString(l.basis, basisBytes, F.basis);
         this.bytes(F.reasons);
         if (l.reasons === d.reasons) this.again(reasons, reasonsEnd);
         else this.array(l.reasons);
@@ -176,9 +180,8 @@ export class JsonLinesWriter {
         this.bytes(F.referral);
         this.value(d.referral, "referral");
       }
-      this.bytes(F.engine);
-      this.cachedString(d.engine);
-      this.bytes(F.close);
+      // `,"engine":…}` and the newline in one copy: the engine is the same string on every line.
+      this.cachedString(d.engine, engineBytes, F.engine, F.close);
     } catch (e) {
       this.pos = start;
       this.stack.length = 0;
@@ -222,15 +225,18 @@ export class JsonLinesWriter {
   }
 
   /**
-   * As {@link string} for strings that recur (a line's basis, the engine): the bases of rules and
-   * sections are the same string objects case after case, so their encoding is remembered.
+   * As {@link string} for strings that recur (a line's basis, the engine), with the fixed fragment
+   * `before` (and `after`) around it: the bases of rules and sections are the same string objects case
+   * after case, so their encoding is remembered in `cache`.
    */
-  private cachedString(s: string): void {
-    let b = stringBytes.get(s);
+  private cachedString(s: string, cache: Map<string, Buffer>, before: Buffer, after?: Buffer): void {
+    let b = cache.get(s);
     if (b === undefined) {
-      b = Buffer.from(JSON.stringify(s));
-      if (stringBytes.size >= MAX_STRINGS) stringBytes.clear();
-      stringBytes.set(s, b);
+      // Kept with the fragments around it: one copy per line instead of three.
+      const text = Buffer.from(JSON.stringify(s));
+      b = Buffer.concat(after === undefined ? [before, text] : [before, text, after]);
+      if (cache.size >= MAX_STRINGS) cache.clear();
+      cache.set(s, b);
     }
     this.bytes(b);
   }

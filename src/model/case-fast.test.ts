@@ -110,3 +110,44 @@ it("a __proto__ key among the answers is left to the schema", () => {
   );
   assert.equal(fastParseCase(c), undefined);
 });
+
+it("fields present with undefined, unknown fields and unusual state spellings agree with the schema", () => {
+  // The fast path counts keys instead of looking each up (issue 13): every way the count could mislead.
+  const base = () => ({
+    id: "r1",
+    member: { state: "TX", birthDate: "1960-05-01" } as Record<string, unknown>,
+    service: { codes: ["62322"], dateOfService: "2026-03-01" } as Record<string, unknown>,
+    answers: { "I.A.1": true },
+  });
+  const variants: Record<string, unknown>[] = [];
+  for (const where of ["root", "member", "service"] as const) {
+    for (const extra of [
+      { id: undefined },
+      { state: undefined },
+      { codes: undefined },
+      { other: 1 },
+      { x: undefined },
+    ]) {
+      const c = base() as Record<string, unknown>;
+      const target = where === "root" ? c : (c[where] as Record<string, unknown>);
+      Object.assign(target, extra);
+      variants.push(c);
+    }
+  }
+  for (const state of ["TX", "tx", "Tx", "tX", "ZZ", "zz", "T", "TXX", "[X", "T@", "AS", "as", "DC"]) {
+    const c = base();
+    c.member.state = state;
+    variants.push(c);
+  }
+  for (const input of variants) {
+    const fast = fastParseCase(input);
+    const slow = caseSchema.safeParse(input);
+    if (fast === undefined) continue;
+    assert.ok(slow.success, `fast accepted what zod rejects: ${JSON.stringify(input)}`);
+    assert.deepEqual(fast, slow.data);
+  }
+  // What the fast path must take itself (the hot path), and what it must leave to the schema.
+  assert.notEqual(fastParseCase(variants.at(-13)!), undefined);
+  assert.equal(fastParseCase({ ...base(), extra: 1 }), undefined);
+  assert.equal(fastParseCase({ ...base(), policy: undefined }), undefined);
+});

@@ -10,6 +10,16 @@ import type { FactName } from "./facts.js";
 const LOB = new Set<string>(LINES_OF_BUSINESS);
 /** A module-local copy: imported `const` bindings are checked for initialisation at every read. */
 const STATES: ReadonlySet<string> = new Set(US_STATE_CODES);
+/** The codes of {@link STATES} by their two letters (26 × first + second): no string hashed per case. */
+const STATE_TABLE = new Uint8Array(26 * 26);
+for (const s of US_STATE_CODES) STATE_TABLE[(s.charCodeAt(0) - 65) * 26 + s.charCodeAt(1) - 65] = 1;
+/** `s` is a code of {@link STATES} as it is (two upper-case letters). */
+function isUpperState(s: string): boolean {
+  if (s.length !== 2) return false;
+  const a = s.charCodeAt(0) - 65;
+  const b = s.charCodeAt(1) - 65;
+  return a >= 0 && a < 26 && b >= 0 && b < 26 && STATE_TABLE[a * 26 + b] === 1;
+}
 const STATE = /^[A-Za-z]{2}$/;
 
 const isDigit = (x: number) => x >= 48 && x <= 57;
@@ -140,7 +150,7 @@ export function fastParseCase(input: unknown): Case | undefined {
   if (typeof state !== "string") return undefined;
   // A code of the set is two upper-case letters: the pattern and upper-casing are for the rest (no
   // copy per case on the hot path).
-  const upperState = STATES.has(state);
+  const upperState = isUpperState(state);
   if (!upperState && (!STATE.test(state) || !STATES.has(state.toUpperCase()))) return undefined;
   if (memberId !== undefined && (typeof memberId !== "string" || memberId.length > 200)) return undefined;
   if (birthDate !== undefined && !isIsoDate(birthDate)) return undefined;

@@ -8,11 +8,11 @@ import type Database from "better-sqlite3";
 import type pg from "pg";
 import type { InstanceRecord, ReadEntry, ReadQuery, ReadRecord } from "./types.js";
 
-/** Idempotent DDL, per dialect. `phi_reads` is append-only; `service_instances` one row per live process. */
-export const ACCESS_SCHEMA = {
-  sqlite: `
+/** `phi_reads` is append-only; `service_instances` one row per live process. */
+function accessDdl(seq: string): string {
+  return `
 CREATE TABLE IF NOT EXISTS phi_reads (
-  seq INTEGER PRIMARY KEY,
+  seq ${seq} PRIMARY KEY,
   at TEXT NOT NULL,
   sub TEXT NOT NULL,
   role TEXT NOT NULL,
@@ -31,30 +31,11 @@ CREATE TABLE IF NOT EXISTS service_instances (
   signing TEXT NOT NULL,
   verifying TEXT NOT NULL,
   secret_source TEXT NOT NULL
-);`,
-  postgres: `
-CREATE TABLE IF NOT EXISTS phi_reads (
-  seq BIGSERIAL PRIMARY KEY,
-  at TEXT NOT NULL,
-  sub TEXT NOT NULL,
-  role TEXT NOT NULL,
-  org TEXT,
-  request_id TEXT NOT NULL,
-  action TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS phi_reads_request ON phi_reads (request_id, seq);
-CREATE INDEX IF NOT EXISTS phi_reads_sub ON phi_reads (sub, seq);
-CREATE TABLE IF NOT EXISTS service_instances (
-  id TEXT PRIMARY KEY,
-  host TEXT NOT NULL,
-  pid INTEGER NOT NULL,
-  started_at TEXT NOT NULL,
-  seen_at TEXT NOT NULL,
-  signing TEXT NOT NULL,
-  verifying TEXT NOT NULL,
-  secret_source TEXT NOT NULL
-);`,
-};
+);`;
+}
+
+/** Idempotent DDL, per dialect (they differ only in the sequence column's type). */
+export const ACCESS_SCHEMA = { sqlite: accessDdl("INTEGER"), postgres: accessDdl("BIGSERIAL") };
 
 interface ReadRow {
   seq: number | string;
