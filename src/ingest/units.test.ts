@@ -1,11 +1,12 @@
 /** Building blocks of the ingester: labels, inline cleaning, lead-ins, redline sides, tables, notes. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import type { BranchNode } from "../model/index.js";
 import { noteMeaning } from "./criteria.js";
 import { readCrossReference } from "./document.js";
 import { ingest } from "./index.js";
-import { cleanInline, criterionText, ESC_STAR, finishText } from "./inline.js";
+import { cleanInline, collapse, criterionText, ESC_STAR, finishText, spacedOnce } from "./inline.js";
 import { labelCandidates, parseLabel, romanValue, toRoman } from "./labels.js";
 import { readLeadIn } from "./leadin.js";
 import { sideText } from "./redline.js";
@@ -308,4 +309,19 @@ describe("document structure beyond the seeds", () => {
     );
     assert.equal(ingest(bytes).versions[0]?.sections[0]?.tree?.children[0]?.text, "Patient’s pain – severe");
   });
+});
+
+it("spacedOnce is exactly 'the \\s+ → space replace changes nothing' (collapse's fast path)", () => {
+  const spaces = [" ", "\t", "\n", "\u00a0", "\u2003", "\u2028", "\u3000", "\ufeff", "\u200b", "\u0085"];
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.constantFrom(...spaces), fc.string({ maxLength: 3 })), { maxLength: 12 }),
+      (parts) => {
+        const s = parts.join("");
+        assert.equal(spacedOnce(s), s.replace(/\s+/g, " ") === s, JSON.stringify(s));
+        assert.equal(collapse(s), s.replace(/\s+/g, " ").trim());
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });
