@@ -201,16 +201,19 @@ export async function buildServer(
   }
 }
 
+/** What `buildServer` has opened before the app is assembled. */
+interface BaseDeps {
+  store: Store;
+  engine: Engine;
+  library: Library | undefined;
+  dataDir: string;
+  databaseUrl?: string;
+  env: NodeJS.ProcessEnv;
+}
+
 async function assemble(
   opts: StartOptions,
-  deps: {
-    store: Store;
-    engine: Engine;
-    library: Library | undefined;
-    dataDir: string;
-    databaseUrl?: string;
-    env: NodeJS.ProcessEnv;
-  },
+  deps: BaseDeps,
 ): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
   const { store, dataDir, env } = deps;
   // Issue 13: a weak secret in production, or instances on one database that disagree on it, refuse
@@ -232,13 +235,7 @@ async function assemble(
 
 async function assembleApp(
   opts: StartOptions,
-  deps: {
-    store: Store;
-    engine: Engine;
-    library: Library | undefined;
-    dataDir: string;
-    databaseUrl?: string;
-    env: NodeJS.ProcessEnv;
+  deps: BaseDeps & {
     auth: Auth;
     clock: () => Date;
     demo: boolean;
