@@ -54,9 +54,75 @@ function year(d: string): number {
   );
 }
 
+/**
+ * A postal address (issue 14: the letter goes to the member and the provider by name and address).
+ * `state` is checked like a member's; `postalCode` is a US ZIP or ZIP+4.
+ */
+export const addressSchema = z.strictObject({
+  lines: z.array(z.string().trim().min(1).max(200)).min(1, { error: "give at least one street line" }).max(4),
+  city: z.string().trim().min(1).max(100),
+  state: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, { error: "must be a two-letter state code" })
+    .transform((s) => s.toUpperCase())
+    .refine((s) => US_STATE_CODES.has(s), { error: "must be the code of a US state, DC or a US territory" }),
+  postalCode: z.string().regex(/^\d{5}(?:-\d{4})?$/, { error: "must be a ZIP code: 12345 or 12345-6789" }),
+});
+export type Address = z.infer<typeof addressSchema>;
+
+/**
+ * Whether `npi` is a National Provider Identifier: ten digits whose last is the Luhn check digit of
+ * the other nine prefixed with 80840 (CMS, "Requirements for Check Digit", 45 CFR 162.406).
+ */
+export function isNpi(npi: string): boolean {
+  if (npi.length !== 10) return false;
+  let sum = 24; // the Luhn contribution of the prefix 80840
+  for (let i = 0; i < 10; i++) {
+    const d = npi.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (i === 9) return (sum + d) % 10 === 0;
+    // Doubling starts from the rightmost digit of the nine (position 8), every other one leftwards.
+    if ((8 - i) % 2 === 0) sum += d * 2 > 9 ? d * 2 - 9 : d * 2;
+    else sum += d;
+  }
+  return false;
+}
+
+/** A requesting or servicing provider (issue 14): NPI required, name and address as the UM file holds them. */
+export const providerSchema = z.strictObject({
+  npi: z.string().refine(isNpi, { error: "must be a 10-digit NPI with a valid check digit" }),
+  name: z.string().trim().min(1).max(200).optional(),
+  address: addressSchema.optional(),
+  phone: z
+    .string()
+    .regex(/^[0-9+() .-]{7,25}$/, { error: "must be a telephone number" })
+    .optional(),
+});
+export type Provider = z.infer<typeof providerSchema>;
+
+/**
+ * An ICD-10-CM diagnosis code: a letter, a digit, a digit or letter, then optionally a dot and one to
+ * four characters (M54.16, G89.3, U07.1). Written without the dot (M5416) it is read with it.
+ */
+export const ICD10_PATTERN = /^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$/;
+
+export const diagnosisSchema = z.strictObject({
+  code: z
+    .string()
+    .max(10, { error: "must be an ICD-10-CM code (M54.16, G89.3)" })
+    .transform((s) => s.toUpperCase())
+    .refine((s) => ICD10_PATTERN.test(s), { error: "must be an ICD-10-CM code (M54.16, G89.3)" })
+    .transform((s) => (s.length > 3 && s[3] !== "." ? `${s.slice(0, 3)}.${s.slice(3)}` : s)),
+  display: z.string().trim().min(1).max(300).optional(),
+});
+export type Diagnosis = z.infer<typeof diagnosisSchema>;
+
 export const memberSchema = z
   .strictObject({
     id: z.string().max(200).optional(),
+    /** Issue 14: the member's name as the letter and the reviewer show it (PHI: never logged). */
+    name: z.string().trim().min(1).max(200).optional(),
+    address: addressSchema.optional(),
     state: z
       .string()
       .regex(/^[A-Za-z]{2}$/, { error: "must be a two-letter state code" })
@@ -94,6 +160,14 @@ export const caseSchema = z
     service: serviceSchema,
     answers: z.record(z.string().max(100), z.boolean({ error: "must be true or false" })).default({}),
     facts: factsSchema.default({}),
+    /**
+     * Issue 14, the clinical picture of a UM file: the diagnoses (ICD-10-CM, primary first) and the
+     * requesting and servicing providers. Shown to the reviewer and in the letter; not decision input.
+     */
+    diagnoses: z.array(diagnosisSchema).max(25).optional(),
+    providers: z
+      .strictObject({ requesting: providerSchema.optional(), servicing: providerSchema.optional() })
+      .optional(),
     /** Evaluate a named version (`ID@VERSION`) instead of the one in force on the date of service. */
     policy: z.string().max(100).optional(),
   })

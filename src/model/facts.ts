@@ -49,3 +49,48 @@ export type FactName = keyof typeof FACTS;
 export const factsSchema = z.strictObject(FACTS).partial();
 export type Facts = z.infer<typeof factsSchema>;
 export type FactValue = number | string | boolean | (number | string)[];
+
+/** Issue 14: one fact of the vocabulary as an input form needs it (`GET /api/facts`). */
+export interface FactInfo {
+  name: FactName;
+  type: "number" | "boolean" | "date" | "number[]" | "count-or-list";
+  description: string;
+  min?: number;
+  max?: number;
+  /** The list's allowed items (`count-or-list`). */
+  options?: string[];
+}
+
+/**
+ * The fact vocabulary read from its schemas (issue 14: the reviewer enters facts with typed inputs,
+ * not raw JSON): each fact's type, bounds and description, in the vocabulary's order.
+ */
+export function factVocabulary(): FactInfo[] {
+  return (Object.keys(FACTS) as FactName[]).map((name) => {
+    const js = z.toJSONSchema(FACTS[name]) as Record<string, unknown>;
+    const description = String(js.description ?? name);
+    const bounds = (s: Record<string, unknown>) => ({
+      ...(typeof s.minimum === "number" && { min: s.minimum }),
+      ...(typeof s.maximum === "number" && { max: s.maximum }),
+    });
+    if (Array.isArray(js.anyOf)) {
+      const parts = js.anyOf as Record<string, unknown>[];
+      const num = parts.find((p) => p.type === "number" || p.type === "integer") ?? {};
+      const list = parts.find((p) => p.type === "array");
+      const items = (list?.items ?? {}) as Record<string, unknown>;
+      return {
+        name,
+        type: "count-or-list",
+        description,
+        ...bounds(num),
+        ...(Array.isArray(items.enum) && { options: items.enum.map(String) }),
+      };
+    }
+    if (js.type === "boolean") return { name, type: "boolean", description };
+    if (js.type === "string") return { name, type: "date", description };
+    if (js.type === "array") {
+      return { name, type: "number[]", description, ...bounds((js.items ?? {}) as Record<string, unknown>) };
+    }
+    return { name, type: "number", description, ...bounds(js) };
+  });
+}

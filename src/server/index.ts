@@ -13,10 +13,12 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from "fastify";
+import { type LetterPlan, planFromEnv } from "../explain/letter.js";
 import type { Library } from "../library/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { type AuditSink, AuditTrail, registerAuditRoute } from "./audit.js";
 import { Auth, DEMO_USERS, loadSecrets, type Principal } from "./auth.js";
+import { type AuthorityConfig, authorityFromEnv } from "./authority.js";
 import type { Engine } from "./engine.js";
 import { HttpError, installJsonParser, loggableField, loggerOption, RateLimiter, sendError } from "./http.js";
 import { type InstanceRegistration, registerInstance } from "./instances.js";
@@ -149,6 +151,13 @@ export interface StartOptions {
    * or private hosts (and http in development) only when listed here.
    */
   subscriptionAllow?: string[];
+  /**
+   * Issue 14: who may sign adverse medical-necessity outcomes (`MEDPOLICY_ADVERSE_SIGNERS`; default
+   * the medical director).
+   */
+  authority?: AuthorityConfig;
+  /** Issue 14: the plan the letters come from (`MEDPOLICY_PLAN_NAME`, `_ADDRESS`, `_PHONE`, `MEDPOLICY_TIME_ZONE`). */
+  plan?: LetterPlan;
 }
 
 export interface RunningServer {
@@ -255,7 +264,11 @@ async function assembleApp(
     // On close, drop idle keep-alive sockets but let in-flight requests finish (their writes commit first).
     forceCloseConnections: "idle",
   });
-  const service = new RequestService(store, engine, clock, (msg, data) => app.log.warn(data, msg));
+  // Issue 14: who signs adverse outcomes and who the letters come from, read (and checked) at start.
+  const service = new RequestService(store, engine, clock, (msg, data) => app.log.warn(data, msg), {
+    authority: opts.authority ?? authorityFromEnv(env),
+    plan: opts.plan ?? planFromEnv(env),
+  });
   const audit = new AuditTrail(store, clock, (msg, data) => app.log.warn(data, msg));
   const ctx: ServerContext = {
     store,

@@ -3,7 +3,7 @@
  * {@link RequestService}, shape the view. Errors are thrown and mapped in one place (`http.ts`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
-import { InputError, MedpolicyError, NotFoundError } from "../model/index.js";
+import { factVocabulary, InputError, MedpolicyError, NotFoundError } from "../model/index.js";
 import { withAuditPaths } from "./audit.js";
 import { DEMO_TOKEN_TTL_SECONDS, DEMO_USERS, demoRefusal, type Role } from "./auth.js";
 import { PAS_KEY_PREFIX } from "./channel.js";
@@ -11,15 +11,20 @@ import { HttpError } from "./http.js";
 import type { ServerContext } from "./index.js";
 import {
   answersBodySchema,
+  assignBodySchema,
+  attachmentBodySchema,
   decisionBodySchema,
   idempotencyKeySchema,
+  informationRequestBodySchema,
   inputErrorOf,
+  noteBodySchema,
   openApiDocument,
   parseBody,
+  recommendationBodySchema,
   submitEnvelopeSchema,
   tokenBodySchema,
 } from "./schemas.js";
-import { providerStatusOf, requestView } from "./service.js";
+import { MAX_ATTACHMENT_BYTES, providerStatusOf } from "./service.js";
 
 const REVIEWERS: Role[] = ["reviewer", "medical-director", "admin"];
 /** The content type Fastify gives JSON replies: pre-encoded replies say the same. */
@@ -79,7 +84,6 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
   const { service } = ctx;
   const any = requireRole();
   const doc = withAuditPaths(openApiDocument(ctx.config.version));
-  const now = () => ctx.clock().getTime();
   const today = () => ctx.clock().toISOString().slice(0, 10);
   const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
 
@@ -143,7 +147,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
       "request submitted",
     );
     reply.code(created ? 201 : 200).header("location", `/api/requests/${record.id}`);
-    return requestView(record, req.principal!, now());
+    return service.view(record, req.principal!);
   });
 
   app.get("/api/requests", { preHandler: any }, async (req) => {
@@ -167,22 +171,105 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
   app.get("/api/requests/:id", { preHandler: any }, async (req) => {
     const rec = await service.get(idOf(req), req.principal!);
     ctx.audit.read(req.principal!, rec.id, "request.read"); // issue 13: PHI read on record
-    return requestView(rec, req.principal!, now());
+    return service.view(rec, req.principal!);
   });
 
-  app.post("/api/requests/:id/answers", { preHandler: requireRole(...SIGNERS) }, async (req) => {
+  // Issue 14: a provider answers too, while the plan's information request is open (the service checks).
+  app.post("/api/requests/:id/answers", { preHandler: requireRole(...SIGNERS, "provider") }, async (req) => {
     const b = parseBody(answersBodySchema, req.body);
     const rec = await service.answer(idOf(req), b, req.principal!);
     req.log.info({ requestId: rec.id, engineOutcome: rec.engineOutcome }, "answers recorded");
-    return requestView(rec, req.principal!, now());
+    return service.view(rec, req.principal!);
   });
 
   app.post("/api/requests/:id/decision", { preHandler: requireRole(...SIGNERS) }, async (req) => {
     const b = parseBody(decisionBodySchema, req.body);
     const rec = await service.sign(idOf(req), b, req.principal!);
     req.log.info({ requestId: rec.id, outcome: rec.decision?.outcome }, "decision signed");
-    return requestView(rec, req.principal!, now());
+    return service.view(rec, req.principal!);
   });
+
+  // Issue 14: the letter a decision would have, before it is signed (same checks, nothing written).
+  app.post(
+    "/api/requests/:id/letter-preview",
+    { preHandler: requireRole(...SIGNERS) },
+    async (req, reply) => {
+      const b = parseBody(decisionBodySchema, req.body);
+      const { html, sha256 } = await service.preview(idOf(req), b, req.principal!);
+      ctx.audit.read(req.principal!, idOf(req), "letter.preview");
+      return reply.type("text/html; charset=utf-8").header("x-letter-sha256", sha256).send(html);
+    },
+  );
+
+  app.post("/api/requests/:id/recommendation", { preHandler: requireRole(...SIGNERS) }, async (req) => {
+    const b = parseBody(recommendationBodySchema, req.body);
+    const rec = await service.recommend(idOf(req), b, req.principal!);
+    req.log.info({ requestId: rec.id, outcome: b.outcome }, "recommendation recorded");
+    return service.view(rec, req.principal!);
+  });
+
+  app.post("/api/requests/:id/information-request", { preHandler: requireRole(...SIGNERS) }, async (req) => {
+    const b = parseBody(informationRequestBodySchema, req.body);
+    const rec = await service.requestInformation(idOf(req), b, req.principal!);
+    req.log.info({ requestId: rec.id }, "information requested");
+    return service.view(rec, req.principal!);
+  });
+
+  app.post("/api/requests/:id/notes", { preHandler: requireRole(...SIGNERS) }, async (req) => {
+    const b = parseBody(noteBodySchema, req.body);
+    const rec = await service.addNote(idOf(req), b, req.principal!);
+    return service.view(rec, req.principal!);
+  });
+
+  app.post("/api/requests/:id/assign", { preHandler: requireRole(...SIGNERS) }, async (req) => {
+    const b = parseBody(assignBodySchema, req.body);
+    const rec = await service.assign(idOf(req), b.assignee, req.principal!);
+    return service.view(rec, req.principal!);
+  });
+
+  app.post(
+    "/api/requests/:id/attachments",
+    // A document of up to 5 MB, base64 (4/3) in JSON.
+    {
+      preHandler: requireRole(...SIGNERS, "provider"),
+      bodyLimit: Math.ceil((MAX_ATTACHMENT_BYTES * 4) / 3) + 64 * 1024,
+    },
+    async (req, reply) => {
+      const b = parseBody(attachmentBodySchema, req.body);
+      const data = Buffer.from(b.data, "base64");
+      const { attachment } = await service.addAttachment(
+        idOf(req),
+        { title: b.title, contentType: b.contentType, data, source: "upload" },
+        req.principal!,
+      );
+      reply.code(201);
+      return {
+        id: attachment.id,
+        title: attachment.title,
+        contentType: attachment.contentType,
+        size: attachment.size,
+        addedAt: attachment.addedAt,
+        source: attachment.source,
+        url: `/api/requests/${idOf(req)}/attachments/${attachment.id}`,
+      };
+    },
+  );
+
+  app.get("/api/requests/:id/attachments/:aid", { preHandler: any }, async (req, reply) => {
+    const { aid } = req.params as { aid: string };
+    const { meta, data } = await service.attachment(idOf(req), aid, req.principal!);
+    ctx.audit.read(req.principal!, idOf(req), "attachment.read");
+    // Always a download, never rendered in the app's origin (an HTML or SVG document could script it).
+    return reply
+      .type(meta.contentType)
+      .header("content-disposition", `attachment; filename="attachment-${meta.id}"`)
+      .header("x-content-type-options", "nosniff")
+      .header("content-security-policy", "sandbox; default-src 'none'")
+      .send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  });
+
+  // Issue 14: the fact vocabulary, for typed inputs (SPEC 2.3).
+  app.get("/api/facts", { preHandler: any }, async () => factVocabulary());
 
   app.get("/api/requests/:id/letter", { preHandler: any }, async (req, reply: FastifyReply) => {
     const html = await service.letter(idOf(req), req.principal!);
@@ -196,8 +283,22 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
     return result;
   });
 
-  app.get("/api/queue", { preHandler: requireRole(...REVIEWERS) }, async () => {
-    return (await service.queue()).map((r) => ({
+  app.get("/api/queue", { preHandler: requireRole(...REVIEWERS) }, async (req) => {
+    const query = req.query as { q?: unknown; assignee?: unknown };
+    const q = typeof query.q === "string" ? query.q : undefined;
+    if (q !== undefined && q.length > 200) throw new InputError("q: at most 200 characters", { field: "q" });
+    const a = typeof query.assignee === "string" ? query.assignee : undefined;
+    const assignee =
+      a === undefined || a === "" || a === "all"
+        ? undefined
+        : a === "unassigned"
+          ? null
+          : a === "me"
+            ? req.principal!.sub
+            : a;
+    return (
+      await service.queue({ ...(q !== undefined && { q }), ...(assignee !== undefined && { assignee }) })
+    ).map((r) => ({
       id: r.id,
       org: r.org,
       receivedAt: r.receivedAt,
@@ -208,6 +309,15 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
       engineOutcome: r.engineOutcome,
       medicalDirectorOnly: r.medicalDirectorOnly,
       version: r.version,
+      minutesLeft: r.minutesLeft,
+      ...(r.index?.memberName !== undefined && { memberName: r.index.memberName }),
+      ...(r.index?.memberId !== undefined && { memberId: r.index.memberId }),
+      ...(r.index?.providerName !== undefined && { providerName: r.index.providerName }),
+      ...(r.index?.providerNpi !== undefined && { providerNpi: r.index.providerNpi }),
+      codes: r.index?.codes ?? [],
+      ...(r.workflow.assignee && { assignee: r.workflow.assignee }),
+      infoRequested: r.workflow.infoRequest !== undefined,
+      ...(r.workflow.recommendation && { recommendation: r.workflow.recommendation.outcome }),
     }));
   });
 

@@ -62,6 +62,13 @@ export const decisionBodySchema = z
     criteria: z.array(criterionId).max(50).default([]),
     /** The request version the reviewer saw (optimistic check): a stale one gets 409. */
     version: z.number().int().min(1).optional(),
+    /** Issue 14: why the signed outcome differs from the engine's recommendation (required then). */
+    overrideReason: freeText(10, 4000).optional(),
+    /** Issue 14: sha256 (hex) of the previewed letter: a signature whose letter would differ gets 409. */
+    letterSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, { error: "must be the x-letter-sha256 of a preview (64 hex digits)" })
+      .optional(),
   })
   .superRefine((b, ctx) => {
     // Issue 13: an adverse decision names what it rests on, and each citation once.
@@ -81,6 +88,71 @@ export const decisionBodySchema = z
     });
   });
 export type DecisionBody = z.infer<typeof decisionBodySchema>;
+
+/** Issue 14, `POST /api/requests/:id/recommendation`: a nurse reviewer's recommendation. */
+export const recommendationBodySchema = z.strictObject({
+  outcome: z.enum(["approved", "denied", "not-covered"]),
+  reason: freeText(3, 4000),
+  criteria: z.array(criterionId).max(50).default([]),
+  version: z.number().int().min(1).optional(),
+});
+export type RecommendationBody = z.infer<typeof recommendationBodySchema>;
+
+/** Issue 14, `POST /api/requests/:id/information-request`: pend to the provider with questions. */
+export const informationRequestBodySchema = z.strictObject({
+  message: freeText(3, 4000),
+  /** The open criteria to ask; default every criterion the determination still needs. */
+  criteria: z.array(criterionId).min(1).max(100).optional(),
+  version: z.number().int().min(1).optional(),
+});
+export type InformationRequestBody = z.infer<typeof informationRequestBodySchema>;
+
+/** Issue 14, `POST /api/requests/:id/notes`: an evidence note on a criterion, or an internal note. */
+export const noteBodySchema = z
+  .strictObject({
+    kind: z.enum(["evidence", "internal"]),
+    criterion: criterionId.optional(),
+    text: freeText(1, 4000),
+  })
+  .refine((b) => b.kind !== "evidence" || b.criterion !== undefined, {
+    path: ["criterion"],
+    error: "an evidence note names the criterion it supports",
+  });
+export type NoteBody = z.infer<typeof noteBodySchema>;
+
+/** Issue 14, `POST /api/requests/:id/assign`. */
+export const assignBodySchema = z.strictObject({
+  assignee: z.strictObject({ sub: freeText(1, 200), name: freeText(1, 200) }).nullable(),
+});
+
+/** Issue 14: the content types a document may have (stored, and served as a download only). */
+export const ATTACHMENT_TYPES = [
+  "application/pdf",
+  "image/png",
+  "image/jpeg",
+  "image/tiff",
+  "image/gif",
+  "text/plain",
+  "text/html",
+  "application/xml",
+  "text/xml",
+  "application/json",
+  "application/dicom",
+] as const;
+
+/** Issue 14, `POST /api/requests/:id/attachments`: a document, base64 in JSON. */
+export const attachmentBodySchema = z.strictObject({
+  title: freeText(1, 200),
+  contentType: z.enum(ATTACHMENT_TYPES, {
+    error: `must be one of ${ATTACHMENT_TYPES.join(", ")}`,
+  }),
+  // 5 MB decoded is at most 6,990,508 base64 characters; the regex is a single class (linear).
+  data: z
+    .string()
+    .max(6_990_508, { error: "a document is at most 5 MB" })
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: "must be base64" }),
+});
+export type AttachmentBody = Omit<z.infer<typeof attachmentBodySchema>, "data">;
 
 /** `POST /api/requests` accepts a bare case, or a case wrapped with a client idempotency key. */
 export const submitEnvelopeSchema = z.strictObject({

@@ -4,8 +4,8 @@
  * hold whatever the transport: a provider sees only its organization's requests; adverse outcomes are
  * recommendations until a human signs; medical-director-only items; one signature per request.
  */
-import { randomUUID } from "node:crypto";
-import { renderLetter } from "../explain/letter.js";
+import { createHash, randomUUID } from "node:crypto";
+import { DEFAULT_PLAN, type LetterPlan, renderLetter } from "../explain/letter.js";
 import {
   type Case,
   canonicalJson,
@@ -17,20 +17,42 @@ import {
 } from "../model/index.js";
 import {
   type Actor,
+  type AttachmentMeta,
   type CitedCriterion,
   type Decision,
   type DeterminationRecord,
   hashDetermination,
   type MetricsRow,
   type NewDetermination,
+  type Question,
+  type QueueOptions,
+  type RequestIndex,
   type RequestRecord,
   type RequestStatus,
   type RequestSummary,
   type Store,
+  type Workflow,
 } from "../store/index.js";
 import type { Principal } from "./auth.js";
+import {
+  type Authority,
+  type AuthorityConfig,
+  authorityOf,
+  type Citable,
+  citable,
+  DEFAULT_AUTHORITY,
+  notCoveredIsBenefitRule,
+  REVIEW_ROLES,
+  signingRefusal,
+} from "./authority.js";
 import type { Engine } from "./engine.js";
-import type { DecisionBody } from "./schemas.js";
+import type {
+  AttachmentBody,
+  DecisionBody,
+  InformationRequestBody,
+  NoteBody,
+  RecommendationBody,
+} from "./schemas.js";
 
 const HOUR = 3600_000;
 const DAY_MS = 24 * HOUR;
@@ -98,8 +120,63 @@ export function findCriterion(d: Determination, id: string): CitedCriterion | un
   return undefined;
 }
 
+/** Issue 14: the service's configuration of review authority and of the letters' sender. */
+export interface ReviewConfig {
+  authority?: AuthorityConfig;
+  plan?: LetterPlan;
+}
+
+/** Issue 14: attachments — at most this many per request, each at most this size. */
+export const MAX_ATTACHMENTS = 20;
+export const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
+
+/** Issue 14: what the queue shows and searches of a case (no case read per queue row). */
+export function indexOfCase(c: Case): RequestIndex | undefined {
+  const p = c.providers?.requesting ?? c.providers?.servicing;
+  const index: RequestIndex = {
+    ...(c.member.name !== undefined && { memberName: c.member.name }),
+    ...(c.member.id !== undefined && c.member.id !== "" && { memberId: c.member.id }),
+    ...(p?.name !== undefined && { providerName: p.name }),
+    ...(p !== undefined && { providerNpi: p.npi }),
+    codes: c.service.codes,
+  };
+  return index;
+}
+
+/** The unknown criteria of a determination, each once, most decisive first (what can still change it). */
+function neededOf(d: Determination): Question[] {
+  const seen = new Set<string>();
+  const out: Question[] = [];
+  for (const n of [...d.needed, ...d.lines.flatMap((l) => l.needed)]) {
+    if (seen.has(n.criterion)) continue;
+    seen.add(n.criterion);
+    out.push({ criterion: n.criterion, text: n.text });
+  }
+  return out;
+}
+
+const OUTCOME_WORD: Record<Decision["outcome"], string> = {
+  approved: "an approval",
+  denied: "a denial",
+  "not-covered": "a not-covered decision",
+};
+
+/** Why `id` cannot be cited for `outcome`, in the words a reviewer needs (issue 14). */
+function citationProblem(d: Determination, id: string, outcome: Decision["outcome"]): string {
+  const found = findCriterion(d, id);
+  if (!found) return `${id} is not a criterion of the determination being signed`;
+  if (found.status === "unknown") {
+    return `${id} is unanswered in the determination being signed: ${OUTCOME_WORD[outcome]} may cite only criteria ${outcome === "approved" ? "that were met" : "that failed"} (answer it first)`;
+  }
+  return outcome === "approved"
+    ? `${id} is ${found.status} in the determination being signed: an approval may cite only criteria that were met`
+    : `${id} is ${found.status} in the determination being signed: ${OUTCOME_WORD[outcome]} may cite only criteria that failed`;
+}
+
 export class RequestService {
   private readonly listeners = new Set<DecisionListener>();
+  private readonly authorityConfig: AuthorityConfig;
+  private readonly plan: LetterPlan;
 
   constructor(
     readonly store: Store,
@@ -107,7 +184,10 @@ export class RequestService {
     private readonly clock: () => Date = () => new Date(),
     /** Where listener failures go (no PHI: request id and error name only). */
     private readonly warn: (msg: string, data: Record<string, unknown>) => void = () => {},
+    review: ReviewConfig = {},
   ) {
+    this.authorityConfig = review.authority ?? DEFAULT_AUTHORITY;
+    this.plan = review.plan ?? DEFAULT_PLAN;
     // The store keeps a hash in place of each determination (issue 13): it recomputes them with this
     // engine, as `reproduce` does.
     store.setReproducer((caseJson, today) => this.recompute(caseJson, today));
@@ -271,6 +351,7 @@ export class RequestService {
         engineOutcome: outcome,
         ...(decision && { decision, decidedAt: now.iso }),
         ...(status === "not-applicable" && { decidedAt: now.iso }),
+        index: indexOfCase(c),
       },
       det,
       { at: now.iso, action: "submitted", actor, detail: { engineOutcome: outcome, status } },
@@ -305,8 +386,10 @@ export class RequestService {
   }
 
   /**
-   * Reviewer answers open criteria (`POST …/answers`): merged into the newest case, re-evaluated, a new
-   * determination appended. Under the optimistic check, a concurrent change gets 409.
+   * Answers to open criteria (`POST …/answers`): merged into the newest case, re-evaluated, a new
+   * determination appended. A reviewer may answer while the request awaits review; a provider (its own
+   * organization's request) only while an information request is open, and its answers close it
+   * (issue 14). Under the optimistic check, a concurrent change gets 409.
    */
   async answer(
     id: string,
@@ -320,6 +403,16 @@ export class RequestService {
         `request ${id} is ${rec.status}: its answers can no longer change`,
       );
     }
+    const fromProvider = who.role === "provider";
+    if (fromProvider && !rec.workflow.infoRequest) {
+      throw new MedpolicyError(
+        "forbidden",
+        `request ${id} has no open request for more information: a provider answers only what the plan asked`,
+      );
+    }
+    if (!fromProvider && !REVIEW_ROLES.includes(who.role)) {
+      throw new MedpolicyError("forbidden", `role ${who.role} may not answer criteria`);
+    }
     const latest = rec.determinations.at(-1)!;
     const prev = JSON.parse(latest.caseJson) as Record<string, unknown>;
     const merged = {
@@ -330,6 +423,11 @@ export class RequestService {
     const now = this.now();
     const actor = actorOf(who);
     const { determination, det } = this.decideForStore(merged, now.today, now.iso, actor, "answers");
+    let workflow: Workflow | undefined;
+    if (fromProvider) {
+      const { infoRequest: _closed, ...rest } = rec.workflow;
+      workflow = rest;
+    }
     const updated = await this.store.appendDetermination(
       id,
       rec.version,
@@ -338,10 +436,11 @@ export class RequestService {
         engineOutcome: determination.outcome,
         // Once a note sent it to a medical director it stays theirs: answers cannot route around that.
         medicalDirectorOnly: rec.medicalDirectorOnly || hasReview(determination),
+        ...(workflow && { workflow }),
       },
       {
         at: now.iso,
-        action: "answered",
+        action: fromProvider ? "information-received" : "answered",
         actor,
         detail: {
           criteria: Object.keys(body.answers ?? {}),
@@ -354,44 +453,103 @@ export class RequestService {
     return updated;
   }
 
-  /**
-   * Signs a decision (`POST …/decision`, SPEC 2.4): records who, what, when and why, citing criteria of
-   * the newest determination. Exactly one signature per request, across processes (store's check).
-   */
-  async sign(id: string, body: DecisionBody, who: Principal): Promise<RequestRecord> {
-    if (who.role !== "reviewer" && who.role !== "medical-director") {
-      throw new MedpolicyError("forbidden", "only a reviewer or a medical director may sign a decision");
+  /** The policy versions the library holds, for the rules that read the model (issue 14). */
+  private versionOf = (id: string, version: string) => {
+    try {
+      return this.engine.version(`${id}@${version}`, this.today()).policy;
+    } catch {
+      return undefined;
     }
-    const rec = await this.get(id, who);
-    if (rec.status !== "awaiting-review") {
-      throw new MedpolicyError("conflict", `request ${id} is ${rec.status}: it cannot be signed again`);
-    }
-    if (rec.medicalDirectorOnly && who.role !== "medical-director") {
-      throw new MedpolicyError(
-        "forbidden",
-        `request ${id} went to medical-director review (a policy note applies): only a medical director may sign it`,
-      );
-    }
+  };
+
+  /** What `who` may sign on `rec` now, and what each outcome may cite (issue 14). */
+  review(
+    rec: RequestRecord,
+    who: Principal,
+  ): { authority: Authority; citable: Citable; determination: Determination } {
     const latest = rec.determinations.at(-1)!;
     const determination = JSON.parse(latest.determinationJson) as Determination;
+    const authority = authorityOf(who.role, this.authorityConfig, {
+      medicalDirectorOnly: rec.medicalDirectorOnly,
+      notCoveredIsBenefit: notCoveredIsBenefitRule(determination, this.versionOf),
+      open: rec.status === "awaiting-review",
+    });
+    return { authority, citable: citable(determination), determination };
+  }
+
+  /** The JSON view of `rec` for `who`, with what they may do on it (issue 14). */
+  view(rec: RequestRecord, who: Principal): Record<string, unknown> {
+    if (who.role === "provider") return requestView(rec, who, this.now().ms);
+    const { authority, citable: allowed } = this.review(rec, who);
+    return requestView(rec, who, this.now().ms, { authority, citable: allowed });
+  }
+
+  /** Checks the citations of a decision or recommendation against the determination (issue 14). */
+  private cite(
+    determination: Determination,
+    allowed: Citable,
+    body: { outcome: Decision["outcome"]; criteria: string[] },
+  ): CitedCriterion[] {
+    const byId = new Map(allowed[body.outcome].map((c) => [c.criterion, c]));
     const criteria: CitedCriterion[] = [];
     const issues: { message: string; where: { field: string } }[] = [];
     body.criteria.forEach((cid, i) => {
-      const found = findCriterion(determination, cid);
-      if (found) criteria.push(found);
+      const found = byId.get(cid);
+      if (found) criteria.push({ criterion: found.criterion, text: found.text, status: found.status });
       else
         issues.push({
-          message: `criteria.${i}: ${cid} is not a criterion of the determination being signed`,
+          message: `criteria.${i}: ${citationProblem(determination, cid, body.outcome)}`,
           where: { field: `criteria.${i}` },
         });
     });
     if (issues.length > 0) throw new InputError(issues[0]!.message, issues[0]!.where, issues);
     if (body.outcome !== "approved" && criteria.length === 0) {
       throw new InputError(
-        `a ${body.outcome} decision must cite at least one criterion (SPEC 2.4: a specific, cited reason)`,
+        `a ${body.outcome} decision must cite at least one criterion that failed (SPEC 2.4: a specific, cited reason)`,
         { field: "criteria" },
       );
     }
+    return criteria;
+  }
+
+  /**
+   * Everything a signature checks and produces, without writing (issue 14): who may sign it, what it
+   * may cite, the override reason, and the letter as it will be stored — so a preview is byte for byte
+   * the signed letter.
+   */
+  private async prepare(
+    id: string,
+    body: DecisionBody,
+    who: Principal,
+  ): Promise<{
+    rec: RequestRecord;
+    decision: Decision;
+    html: string;
+    sha256: string;
+    seq: number;
+    determination: Determination;
+  }> {
+    if (!REVIEW_ROLES.includes(who.role)) {
+      throw new MedpolicyError("forbidden", "only a reviewer or a medical director may sign a decision");
+    }
+    const rec = await this.get(id, who);
+    if (rec.status !== "awaiting-review") {
+      throw new MedpolicyError("conflict", `request ${id} is ${rec.status}: it cannot be signed again`);
+    }
+    const { authority, citable: allowed, determination } = this.review(rec, who);
+    const refusal = signingRefusal(authority, body.outcome);
+    if (refusal) throw new MedpolicyError("forbidden", `request ${id}: ${refusal}`);
+    const criteria = this.cite(determination, allowed, body);
+    const engine = rec.engineOutcome;
+    const overrides =
+      (engine === "approved" || engine === "denied" || engine === "not-covered") && engine !== body.outcome;
+    if (overrides && body.overrideReason === undefined) {
+      throw new InputError(
+        `overrideReason: the engine recommends ${engine}; signing ${body.outcome} overrides it and needs a reason`,
+        { field: "overrideReason" },
+      );
+    }
+    const latest = rec.determinations.at(-1)!;
     const now = this.now();
     const decision: Decision = {
       outcome: body.outcome,
@@ -401,33 +559,300 @@ export class RequestService {
       signedAt: now.iso,
       automatic: false,
       determinationSeq: latest.seq,
+      ...(overrides && { override: { from: engine, reason: body.overrideReason! } }),
     };
+    const html = this.renderFor(rec, latest, determination, decision);
+    const sha256 = createHash("sha256").update(html).digest("hex");
+    return {
+      rec,
+      decision: { ...decision, letterSha256: sha256 },
+      html,
+      sha256,
+      seq: latest.seq,
+      determination,
+    };
+  }
+
+  /**
+   * The letter a decision would have if signed now (`POST …/letter-preview`, issue 14): the same checks
+   * as signing, nothing written; `sha256` is what `letterSha256` of the signature compares.
+   */
+  async preview(id: string, body: DecisionBody, who: Principal): Promise<{ html: string; sha256: string }> {
+    const { html, sha256 } = await this.prepare(id, body, who);
+    return { html, sha256 };
+  }
+
+  /**
+   * Signs a decision (`POST …/decision`, SPEC 2.4, issue 14): records who, what, when and why, citing
+   * only criteria whose status supports the outcome, and stores the letter generated from the trace.
+   * Exactly one signature per request, across processes (store's check). With `letterSha256` (from a
+   * preview), a letter that would differ from the previewed one is refused (409): nothing is signed.
+   */
+  async sign(id: string, body: DecisionBody, who: Principal): Promise<RequestRecord> {
+    const { rec, decision, html, sha256, determination } = await this.prepare(id, body, who);
+    if (body.letterSha256 !== undefined && body.letterSha256 !== sha256) {
+      throw new MedpolicyError(
+        "conflict",
+        `request ${id}: the letter would differ from the one previewed (the request or the date changed): preview it again`,
+      );
+    }
+    const { infoRequest: _closed, ...workflow } = rec.workflow;
     const signed = await this.store.sign(
       id,
       decision,
       {
-        at: now.iso,
+        at: decision.signedAt,
         action: "signed",
         actor: actorOf(who),
         detail: {
           outcome: body.outcome,
           criteria: body.criteria,
-          determinationSeq: latest.seq,
-          engineOutcome: latest.outcome,
+          determinationSeq: decision.determinationSeq,
+          engineOutcome: rec.engineOutcome,
+          ...(decision.override && { override: decision.override }),
+          ...(rec.workflow.recommendation && { recommendation: rec.workflow.recommendation.outcome }),
+          letterSha256: sha256,
         },
       },
       body.version ?? rec.version,
+      { letterHtml: html, ...(rec.workflow.infoRequest && { workflow }) },
     );
     this.emit(id, determination, signed);
     return signed;
   }
 
-  /** Requests awaiting review, soonest due first, with overdue flags (SPEC 4). */
-  async queue(): Promise<(RequestSummary & { overdue: boolean; hoursLeft: number })[]> {
+  /**
+   * A nurse reviewer's recommendation of an outcome they may not sign (issue 14): checked like a
+   * signature's citations, recorded, and the request routed to a medical director.
+   */
+  async recommend(id: string, body: RecommendationBody, who: Principal): Promise<RequestRecord> {
+    if (!REVIEW_ROLES.includes(who.role)) {
+      throw new MedpolicyError("forbidden", "only a reviewer may record a recommendation");
+    }
+    const rec = await this.get(id, who);
+    this.assertOpen(rec);
+    const { authority, citable: allowed, determination } = this.review(rec, who);
+    if (!authority.recommend) {
+      throw new MedpolicyError(
+        "forbidden",
+        `request ${id}: ${authority.note ?? "you may sign this decision yourself; a recommendation is for those who may not"}`,
+      );
+    }
+    const criteria = this.cite(determination, allowed, body);
+    const now = this.now();
+    const latest = rec.determinations.at(-1)!;
+    const recommendation = {
+      at: now.iso,
+      by: actorOf(who),
+      outcome: body.outcome,
+      reason: body.reason,
+      criteria,
+      determinationSeq: latest.seq,
+    };
+    return this.store.updateWorkflow(id, {
+      workflow: { ...rec.workflow, recommendation },
+      requireOpen: true,
+      expectedVersion: body.version ?? rec.version,
+      medicalDirectorOnly: body.outcome !== "approved",
+      event: {
+        at: now.iso,
+        action: "recommended",
+        actor: actorOf(who),
+        detail: { outcome: body.outcome, criteria: body.criteria, determinationSeq: latest.seq },
+      },
+    });
+  }
+
+  /**
+   * Asks the provider for more information (issue 14): the request pends to them with the message and
+   * the questions (by default every criterion still needed); PAS answers pended with them.
+   */
+  async requestInformation(id: string, body: InformationRequestBody, who: Principal): Promise<RequestRecord> {
+    if (!REVIEW_ROLES.includes(who.role)) {
+      throw new MedpolicyError("forbidden", "only a reviewer may request more information");
+    }
+    const rec = await this.get(id, who);
+    this.assertOpen(rec);
+    const determination = JSON.parse(rec.determinations.at(-1)!.determinationJson) as Determination;
+    const needed = neededOf(determination);
+    let questions: Question[];
+    if (body.criteria === undefined) {
+      questions = needed;
+    } else {
+      const open = new Map(needed.map((q) => [q.criterion, q]));
+      questions = [];
+      const issues: { message: string; where: { field: string } }[] = [];
+      body.criteria.forEach((cid, i) => {
+        const q = open.get(cid) ?? this.unknownCriterion(determination, cid);
+        if (q) questions.push(q);
+        else
+          issues.push({
+            message: `criteria.${i}: ${cid} is not an open question of this request (it is answered, or not a criterion of it)`,
+            where: { field: `criteria.${i}` },
+          });
+      });
+      if (issues.length > 0) throw new InputError(issues[0]!.message, issues[0]!.where, issues);
+    }
+    const now = this.now();
+    const updated = await this.store.updateWorkflow(id, {
+      workflow: {
+        ...rec.workflow,
+        infoRequest: { at: now.iso, by: actorOf(who), message: body.message, questions },
+      },
+      requireOpen: true,
+      ...(body.version !== undefined && { expectedVersion: body.version }),
+      event: {
+        at: now.iso,
+        action: "information-requested",
+        actor: actorOf(who),
+        detail: { criteria: questions.map((q) => q.criterion) },
+      },
+    });
+    this.emit(id, determination, updated);
+    return updated;
+  }
+
+  private unknownCriterion(d: Determination, id: string): Question | undefined {
+    const f = findCriterion(d, id);
+    return f && f.status === "unknown" ? { criterion: id, text: f.text } : undefined;
+  }
+
+  /** Assigns the request to a reviewer, or unassigns it (`null`) (issue 14). */
+  async assign(
+    id: string,
+    assignee: { sub: string; name: string } | null,
+    who: Principal,
+  ): Promise<RequestRecord> {
+    if (!REVIEW_ROLES.includes(who.role)) {
+      throw new MedpolicyError("forbidden", "only a reviewer or a medical director may assign requests");
+    }
+    const rec = await this.get(id, who);
+    this.assertOpen(rec);
+    const { assignee: _was, ...rest } = rec.workflow;
+    const now = this.now();
+    return this.store.updateWorkflow(id, {
+      workflow: assignee ? { ...rest, assignee } : rest,
+      requireOpen: true,
+      event: {
+        at: now.iso,
+        action: "assigned",
+        actor: actorOf(who),
+        detail: { assignee: assignee ? { sub: assignee.sub, name: assignee.name } : null },
+      },
+    });
+  }
+
+  /**
+   * An evidence note on a criterion, or an internal note between reviewers (issue 14): kept in the
+   * request's audit trail, never shown to the provider.
+   */
+  async addNote(id: string, body: NoteBody, who: Principal): Promise<RequestRecord> {
+    if (!REVIEW_ROLES.includes(who.role)) {
+      throw new MedpolicyError("forbidden", "only a reviewer or a medical director may write notes");
+    }
+    const rec = await this.get(id, who);
+    if (body.criterion !== undefined) {
+      const d = JSON.parse(rec.determinations.at(-1)!.determinationJson) as Determination;
+      if (!findCriterion(d, body.criterion)) {
+        throw new InputError(
+          `criterion: ${body.criterion} is not a criterion of this request's determination`,
+          {
+            field: "criterion",
+          },
+        );
+      }
+    }
+    return this.store.addEvent(id, {
+      at: this.now().iso,
+      action: "note",
+      actor: actorOf(who),
+      detail: {
+        kind: body.kind,
+        ...(body.criterion !== undefined && { criterion: body.criterion }),
+        text: body.text,
+      },
+    });
+  }
+
+  /**
+   * Stores a document with a request (issue 14): uploaded by the provider (its own organization's
+   * request) or a reviewer, or carried in a PAS bundle.
+   */
+  async addAttachment(
+    id: string,
+    body: AttachmentBody & { data: Uint8Array; source: AttachmentMeta["source"] },
+    who: Principal,
+  ): Promise<{ record: RequestRecord; attachment: AttachmentMeta }> {
+    if (who.role !== "provider" && !REVIEW_ROLES.includes(who.role)) {
+      throw new MedpolicyError("forbidden", `role ${who.role} may not attach documents`);
+    }
+    const rec = await this.get(id, who);
+    if (rec.attachments.length >= MAX_ATTACHMENTS) {
+      throw new InputError(`request ${id} already has ${MAX_ATTACHMENTS} attachments, the most it may hold`, {
+        field: "data",
+      });
+    }
+    if (body.data.byteLength === 0 || body.data.byteLength > MAX_ATTACHMENT_BYTES) {
+      throw new InputError(
+        `data: a document of 1 byte to ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB is required (got ${body.data.byteLength} bytes)`,
+        { field: "data" },
+      );
+    }
+    const now = this.now();
+    const attachment: AttachmentMeta = {
+      id: randomUUID(),
+      title: body.title,
+      contentType: body.contentType,
+      size: body.data.byteLength,
+      sha256: createHash("sha256").update(body.data).digest("hex"),
+      source: body.source,
+      addedAt: now.iso,
+      addedBy: actorOf(who),
+    };
+    const record = await this.store.addAttachment(
+      id,
+      { ...attachment, data: body.data },
+      {
+        at: now.iso,
+        action: "attachment-added",
+        actor: actorOf(who),
+        detail: { id: attachment.id, contentType: attachment.contentType, size: attachment.size },
+      },
+    );
+    return { record, attachment };
+  }
+
+  /** An attachment's bytes, if `who` may see the request. */
+  async attachment(
+    id: string,
+    attachmentId: string,
+    who: Principal,
+  ): Promise<{ meta: AttachmentMeta; data: Uint8Array }> {
+    await this.get(id, who);
+    const a = await this.store.getAttachment(id, attachmentId);
+    if (!a) throw new NotFoundError(`attachment ${attachmentId} of request ${id} not found`);
+    return a;
+  }
+
+  private assertOpen(rec: RequestRecord): void {
+    if (rec.status !== "awaiting-review") {
+      throw new MedpolicyError("conflict", `request ${rec.id} is ${rec.status}: its review is closed`);
+    }
+  }
+
+  /** Requests awaiting review, soonest due first, with overdue flags and time left (SPEC 4, issue 14). */
+  async queue(
+    opts: QueueOptions = {},
+  ): Promise<(RequestSummary & { overdue: boolean; hoursLeft: number; minutesLeft: number })[]> {
     const now = this.now().ms;
-    return (await this.store.queue()).map((r) => {
+    return (await this.store.queue(opts)).map((r) => {
       const left = Date.parse(r.dueAt) - now;
-      return { ...r, overdue: left < 0, hoursLeft: Math.round((left / HOUR) * 10) / 10 };
+      return {
+        ...r,
+        overdue: left < 0,
+        hoursLeft: Math.round((left / HOUR) * 10) / 10,
+        minutesLeft: Math.floor(left / 60_000),
+      };
     });
   }
 
@@ -462,7 +887,11 @@ export class RequestService {
     return { identical: determinations.every((d) => d.identical), determinations };
   }
 
-  /** The determination letter (HTML), once there is a decision. */
+  /**
+   * The determination letter (HTML), once there is a decision: the letter stored when it was signed
+   * (issue 14: the letter on file is the letter sent), else — automatic approvals, decisions signed
+   * before issue 14 — rendered from the stored decision and its determination.
+   */
   async letter(id: string, who: Principal): Promise<string> {
     const rec = await this.get(id, who);
     if (!rec.decision) {
@@ -473,6 +902,8 @@ export class RequestService {
           : `request ${id} is pended for review: the letter is issued once a decision is signed`,
       );
     }
+    const stored = await this.store.getLetter(id);
+    if (stored !== undefined) return stored;
     const det =
       rec.determinations.find((d) => d.seq === rec.decision!.determinationSeq) ?? rec.determinations.at(-1)!;
     const determination = JSON.parse(det.determinationJson) as Determination;
@@ -483,12 +914,36 @@ export class RequestService {
         `request ${id}: determination ${det.seq} no longer reproduces (the policy or engine changed since it was decided), so no letter is rendered from it`,
       );
     }
+    return this.renderFor(rec, det, determination, rec.decision);
+  }
+
+  /** Renders the letter of `decision` on `rec` (issue 14: plan, member, providers, services). */
+  private renderFor(
+    rec: RequestRecord,
+    det: DeterminationRecord,
+    determination: Determination,
+    decision: Decision,
+  ): string {
     return renderLetter({
       request: { id: rec.id, receivedAt: rec.receivedAt, expedited: rec.expedited },
       case: this.engine.parseCase(JSON.parse(det.caseJson)),
       determination,
-      decision: rec.decision,
+      decision,
+      plan: this.plan,
+      services: this.serviceDescriptions(determination),
     });
+  }
+
+  /** Code → description from the code tables of the policy versions that decided the lines. */
+  private serviceDescriptions(d: Determination): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const l of d.lines) {
+      if (!l.policy) continue;
+      const v = this.versionOf(l.policy.id, l.policy.version);
+      const row = v?.codeTables.flatMap((t) => t.rows).find((r) => r.code === l.code && r.description);
+      if (row) out[l.code] = row.description;
+    }
+    return out;
   }
 
   private emit(id: string, determination: Determination, rec: RequestRecord): void {
@@ -552,14 +1007,21 @@ function sharedParts(d: DeterminationRecord): Pick<Determination, "policy" | "ne
   };
 }
 
-export function requestView(rec: RequestRecord, who: Principal, nowMs: number): Record<string, unknown> {
+export function requestView(
+  rec: RequestRecord,
+  who: Principal,
+  nowMs: number,
+  review?: { authority: Authority; citable: Citable },
+): Record<string, unknown> {
   const latest = rec.determinations.at(-1)!;
   const det = sharedParts(latest);
   const status = providerStatusOf(rec);
+  const info = rec.status === "awaiting-review" ? rec.workflow.infoRequest : undefined;
   const view: Record<string, unknown> = {
     id: rec.id,
     status,
-    statusText: statusTextOf(status),
+    // Issue 14: a request pended to the provider says so, and what it waits for.
+    statusText: info ? "pended: more information requested" : statusTextOf(status),
     receivedAt: rec.receivedAt,
     dueAt: rec.dueAt,
     expedited: rec.expedited,
@@ -575,6 +1037,15 @@ export function requestView(rec: RequestRecord, who: Principal, nowMs: number): 
       },
     }),
     ...(rec.decision && { letter: `/api/requests/${rec.id}/letter` }),
+    ...(info && {
+      informationRequest: {
+        at: info.at,
+        message: info.message,
+        questions: info.questions,
+      },
+    }),
+    // Issue 14: the provider sees the documents of its request (its own and those the plan added).
+    attachments: rec.attachments.map((a) => attachmentView(rec.id, a)),
   };
   if (who.role === "provider") return view;
   view.decision = rec.decision;
@@ -599,8 +1070,28 @@ export function requestView(rec: RequestRecord, who: Principal, nowMs: number): 
       ...(d.recomputedDiffers && { reproducible: false }),
     })),
     events: rec.events,
+    // Issue 14: the review work.
+    workflow: rec.workflow,
+    notes: rec.events
+      .filter((e) => e.action === "note")
+      .map((e) => ({ seq: e.seq, at: e.at, by: e.actor, ...(e.detail as object) })),
+    attachments: rec.attachments.map((a) => attachmentView(rec.id, a)),
+    ...(review && { authority: review.authority, citable: review.citable }),
   };
   return view;
+}
+
+/** An attachment as views list it: metadata and where its bytes are. */
+function attachmentView(requestId: string, a: AttachmentMeta): Record<string, unknown> {
+  return {
+    id: a.id,
+    title: a.title,
+    contentType: a.contentType,
+    size: a.size,
+    addedAt: a.addedAt,
+    source: a.source,
+    url: `/api/requests/${requestId}/attachments/${a.id}`,
+  };
 }
 
 function median(xs: number[]): number | null {

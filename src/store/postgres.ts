@@ -4,9 +4,12 @@
  * `UPDATE … WHERE status = 'awaiting-review'` under PostgreSQL's row lock, so a request is never
  * signed twice (the loser gets a conflict → HTTP 409).
  */
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import pg from "pg";
 import { ACCESS_SCHEMA, postgresAccess } from "./access.js";
 import {
+  ATTACHMENT_COLUMNS,
+  type AttachmentRow,
   conflictOrMissing,
   type DeterminationRow,
   determinationValues,
@@ -14,25 +17,32 @@ import {
   eventValues,
   INSERT_SQL,
   knownDetermination,
+  likePattern,
   newRecord,
   POSTGRES_MIGRATION,
   type RequestRow,
   SCHEMA,
   SUMMARY_COLUMNS,
+  searchTextOf,
+  toAttachment,
   toMetricsRow,
   toRecord,
   toSummary,
+  workflowValue,
 } from "./rows.js";
 import type {
+  AttachmentMeta,
   CreateResult,
   Decision,
   DeterminationPatch,
   InstanceRecord,
   ListOptions,
   MetricsRow,
+  NewAttachment,
   NewDetermination,
   NewEvent,
   NewRequest,
+  QueueOptions,
   ReadEntry,
   ReadQuery,
   ReadRecord,
@@ -40,6 +50,8 @@ import type {
   RequestRecord,
   RequestSummary,
   Store,
+  Workflow,
+  WorkflowChange,
 } from "./types.js";
 
 /** Arbitrary constant key for the advisory lock that serialises schema creation across processes. */
@@ -110,8 +122,8 @@ const CREATE_SQL = (() => {
   const detTypes = [...Array.from({ length: 12 }, () => "text"), "bytea"];
   return `WITH r AS (
   INSERT INTO requests (id, org, idem_key, submitted_case, received_at, expedited, due_at, status, md_only,
-    engine_outcome, decision, decided_at, version)
-  VALUES ($1, $2, $3, '', $4, $5, $6, $7, $8, $9, $10, $11, 1)
+    engine_outcome, decision, decided_at, version, summary, search)
+  VALUES ($1, $2, $3, '', $4, $5, $6, $7, $8, $9, $10, $11, 1, $29, $30)
   ON CONFLICT (org, idem_key) DO NOTHING RETURNING id
 ), d AS (
   INSERT INTO determinations (request_id, seq, ${det}) SELECT id, 1, ${from(12, detTypes)} FROM r
@@ -168,6 +180,8 @@ export class PostgresStore implements Store {
         req.decidedAt ?? null,
         ...determinationValues(req.id, 1, first).slice(2),
         ...eventValues(req.id, 1, event).slice(2),
+        req.index ? JSON.stringify(req.index) : null,
+        searchTextOf(req.index),
       ],
     });
     if (ins.rowCount === 1) {
@@ -206,9 +220,17 @@ export class PostgresStore implements Store {
   ): Promise<RequestRecord> {
     return this.tx(async (c) => {
       const r = await c.query(
-        `UPDATE requests SET engine_outcome = $1, md_only = $2, version = version + 1
+        `UPDATE requests SET engine_outcome = $1, md_only = $2, version = version + 1,
+           workflow = CASE WHEN $5::integer = 1 THEN $6::text ELSE workflow END
          WHERE id = $3 AND version = $4 AND status = 'awaiting-review'`,
-        [patch.engineOutcome, patch.medicalDirectorOnly ? 1 : 0, id, expectedVersion],
+        [
+          patch.engineOutcome,
+          patch.medicalDirectorOnly ? 1 : 0,
+          id,
+          expectedVersion,
+          patch.workflow === undefined ? 0 : 1,
+          patch.workflow === undefined ? null : workflowValue(patch.workflow),
+        ],
       );
       if (r.rowCount !== 1)
         throw conflictOrMissing(id, await this.statusOf(c, id), "its answers can no longer change");
@@ -225,12 +247,23 @@ export class PostgresStore implements Store {
     decision: Decision,
     event: NewEvent,
     expectedVersion?: number,
+    extra: { letterHtml?: string; workflow?: Workflow } = {},
   ): Promise<RequestRecord> {
     return this.tx(async (c) => {
       const r = await c.query(
-        `UPDATE requests SET status = 'decided', decision = $1, decided_at = $2, version = version + 1
+        `UPDATE requests SET status = 'decided', decision = $1, decided_at = $2, version = version + 1,
+           letter = COALESCE($5::bytea, letter),
+           workflow = CASE WHEN $6::integer = 1 THEN $7::text ELSE workflow END
          WHERE id = $3 AND status = 'awaiting-review' AND ($4::integer IS NULL OR version = $4::integer)`,
-        [JSON.stringify(decision), decision.signedAt, id, expectedVersion ?? null],
+        [
+          JSON.stringify(decision),
+          decision.signedAt,
+          id,
+          expectedVersion ?? null,
+          extra.letterHtml === undefined ? null : deflateRawSync(extra.letterHtml),
+          extra.workflow === undefined ? 0 : 1,
+          extra.workflow === undefined ? null : workflowValue(extra.workflow),
+        ],
       );
       if (r.rowCount !== 1) throw conflictOrMissing(id, await this.statusOf(c, id), "it was already decided");
       await this.insertEvent(c, id, await this.nextSeq(c, "events", id), event);
@@ -238,9 +271,98 @@ export class PostgresStore implements Store {
     });
   }
 
-  async queue(): Promise<RequestSummary[]> {
+  async getLetter(id: string): Promise<string | undefined> {
+    const r = await this.pool.query<{ letter: Buffer | null }>("SELECT letter FROM requests WHERE id = $1", [
+      id,
+    ]);
+    const z = r.rows[0]?.letter;
+    return z ? inflateRawSync(z).toString("utf8") : undefined;
+  }
+
+  async updateWorkflow(id: string, change: WorkflowChange): Promise<RequestRecord> {
+    return this.tx(async (c) => {
+      const r = await c.query(
+        `UPDATE requests SET workflow = $1, assignee = $2,
+           md_only = CASE WHEN $3::integer = 1 THEN 1 ELSE md_only END, version = version + 1
+         WHERE id = $4 AND ($5::integer = 0 OR status = 'awaiting-review')
+           AND ($6::integer IS NULL OR version = $6::integer)`,
+        [
+          workflowValue(change.workflow),
+          change.workflow.assignee?.sub ?? null,
+          change.medicalDirectorOnly ? 1 : 0,
+          id,
+          change.requireOpen ? 1 : 0,
+          change.expectedVersion ?? null,
+        ],
+      );
+      if (r.rowCount !== 1)
+        throw conflictOrMissing(id, await this.statusOf(c, id), "its review can no longer change");
+      await this.insertEvent(c, id, await this.nextSeq(c, "events", id), change.event);
+      return (await this.read(c, id))!;
+    });
+  }
+
+  async addEvent(id: string, event: NewEvent): Promise<RequestRecord> {
+    return this.tx(async (c) => {
+      // Locks the request row: events of one request are numbered one at a time.
+      const r = await c.query("SELECT id FROM requests WHERE id = $1 FOR UPDATE", [id]);
+      if (r.rowCount !== 1) throw conflictOrMissing(id, undefined, "");
+      await this.insertEvent(c, id, await this.nextSeq(c, "events", id), event);
+      return (await this.read(c, id))!;
+    });
+  }
+
+  async addAttachment(id: string, a: NewAttachment, event: NewEvent): Promise<RequestRecord> {
+    return this.tx(async (c) => {
+      const r = await c.query("SELECT id FROM requests WHERE id = $1 FOR UPDATE", [id]);
+      if (r.rowCount !== 1) throw conflictOrMissing(id, undefined, "");
+      await c.query(
+        `INSERT INTO attachments (request_id, ${ATTACHMENT_COLUMNS}, data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          id,
+          a.id,
+          a.title,
+          a.contentType,
+          a.size,
+          a.sha256,
+          a.source,
+          a.addedAt,
+          JSON.stringify(a.addedBy),
+          Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength),
+        ],
+      );
+      await this.insertEvent(c, id, await this.nextSeq(c, "events", id), event);
+      return (await this.read(c, id))!;
+    });
+  }
+
+  async getAttachment(
+    id: string,
+    attachmentId: string,
+  ): Promise<{ meta: AttachmentMeta; data: Uint8Array } | undefined> {
+    const r = await this.pool.query<AttachmentRow & { data: Buffer }>(
+      `SELECT ${ATTACHMENT_COLUMNS}, data FROM attachments WHERE request_id = $1 AND id = $2`,
+      [id, attachmentId],
+    );
+    const row = r.rows[0];
+    return row ? { meta: toAttachment(row), data: row.data } : undefined;
+  }
+
+  async queue(opts: QueueOptions = {}): Promise<RequestSummary[]> {
+    const q = opts.q?.trim() ? opts.q : undefined;
     const r = await this.pool.query<RequestRow>(
-      `SELECT ${SUMMARY_COLUMNS} FROM requests WHERE status = 'awaiting-review' ORDER BY due_at, id`,
+      `SELECT ${SUMMARY_COLUMNS} FROM requests WHERE status = 'awaiting-review'
+         AND ($1::text IS NULL OR id = $2::text OR search LIKE $3::text ESCAPE '\\')
+         AND ($4::integer = 0 OR ($5::text IS NULL AND assignee IS NULL) OR assignee = $5::text)
+       ORDER BY due_at, id`,
+      [
+        q ?? null,
+        q?.trim().toLowerCase() ?? null,
+        q === undefined ? null : likePattern(q),
+        opts.assignee === undefined ? 0 : 1,
+        opts.assignee ?? null,
+      ],
     );
     return r.rows.map(toSummary);
   }
@@ -309,7 +431,11 @@ export class PostgresStore implements Store {
       [id],
     );
     const events = await c.query<EventRow>("SELECT * FROM events WHERE request_id = $1 ORDER BY seq", [id]);
-    return toRecord(row, dets.rows, events.rows, this.reproducer);
+    const attachments = await c.query<AttachmentRow>(
+      `SELECT ${ATTACHMENT_COLUMNS} FROM attachments WHERE request_id = $1 ORDER BY added_at, id`,
+      [id],
+    );
+    return toRecord(row, dets.rows, events.rows, this.reproducer, attachments.rows);
   }
 
   private async statusOf(c: Queryable, id: string): Promise<{ status: string } | undefined> {

@@ -7,6 +7,7 @@ import { MedpolicyError, NotFoundError, type Outcome } from "../model/index.js";
 import { decodeCase, encodeCase } from "./case-codec.js";
 import type {
   Actor,
+  AttachmentMeta,
   AuditEvent,
   Decision,
   DeterminationRecord,
@@ -15,9 +16,11 @@ import type {
   NewEvent,
   NewRequest,
   Reproducer,
+  RequestIndex,
   RequestRecord,
   RequestStatus,
   RequestSummary,
+  Workflow,
 } from "./types.js";
 
 /** sha256 (hex) of a determination's JSON (see `DeterminationRecord.determinationHash`). */
@@ -89,9 +92,64 @@ export const INSERT_SQL = {
   postgres: { determinations: insert("determinations", "postgres"), events: insert("events", "postgres") },
 };
 
-/** Columns of `requests` read for a summary (everything but the submitted case). */
+/** Columns of `requests` read for a summary (everything but the submitted case and the letter). */
 export const SUMMARY_COLUMNS =
-  "id, org, idem_key, received_at, expedited, due_at, status, md_only, engine_outcome, decision, decided_at, version";
+  "id, org, idem_key, received_at, expedited, due_at, status, md_only, engine_outcome, decision, decided_at, version, workflow, summary";
+
+/**
+ * Issue 14: the lower-cased text the queue's search matches (member name and id, provider name and
+ * NPI), or null when the case names none of them; the request id is matched on its own column.
+ */
+export function searchTextOf(index: RequestIndex | undefined): string | null {
+  if (!index) return null;
+  const parts = [index.memberName, index.memberId, index.providerName, index.providerNpi].filter(
+    (x): x is string => x !== undefined && x !== "",
+  );
+  // A separator no query can contain across two fields (queries are trimmed and single-line).
+  return parts.length === 0 ? null : parts.join("\n").toLowerCase();
+}
+
+/** Issue 14: a workflow as stored: null when empty (most requests are never assigned nor asked). */
+export function workflowValue(w: Workflow): string | null {
+  return Object.keys(w).length === 0 ? null : JSON.stringify(w);
+}
+
+/**
+ * Issue 14: a queue search as a LIKE pattern (`%…%`, with `\` escaping the pattern's own wildcards),
+ * lower-cased as the stored search text is.
+ */
+export function likePattern(q: string): string {
+  let out = "%";
+  for (const ch of q.trim().toLowerCase()) out += ch === "%" || ch === "_" || ch === "\\" ? `\\${ch}` : ch;
+  return `${out}%`;
+}
+
+/** Attachment rows as metadata (no bytes). */
+export const ATTACHMENT_COLUMNS = "id, title, content_type, size, sha256, source, added_at, added_by";
+
+export interface AttachmentRow {
+  id: string;
+  title: string;
+  content_type: string;
+  size: number | string;
+  sha256: string;
+  source: string;
+  added_at: string;
+  added_by: string;
+}
+
+export function toAttachment(r: AttachmentRow): AttachmentMeta {
+  return {
+    id: r.id,
+    title: r.title,
+    contentType: r.content_type,
+    size: Number(r.size),
+    sha256: r.sha256,
+    source: r.source as AttachmentMeta["source"],
+    addedAt: r.added_at,
+    addedBy: JSON.parse(r.added_by) as Actor,
+  };
+}
 
 export interface RequestRow {
   id: string;
@@ -106,6 +164,8 @@ export interface RequestRow {
   decision: string | null;
   decided_at: string | null;
   version: number | string;
+  workflow: string | null;
+  summary: string | null;
 }
 
 export interface DeterminationRow {
@@ -151,6 +211,8 @@ export function toSummary(r: RequestRow): RequestSummary {
     ...(r.decided_at !== null && { decidedAt: r.decided_at }),
     ...(decision && { decisionOutcome: decision.outcome }),
     version: Number(r.version),
+    workflow: r.workflow ? (JSON.parse(r.workflow) as Workflow) : {},
+    ...(r.summary && { index: JSON.parse(r.summary) as RequestIndex }),
   };
 }
 
@@ -159,6 +221,7 @@ export function toRecord(
   dets: DeterminationRow[],
   events: EventRow[],
   reproduce: Reproducer | undefined,
+  attachments: AttachmentRow[] = [],
 ): RequestRecord {
   const { decisionOutcome: _omit, ...summary } = toSummary(r);
   return {
@@ -166,6 +229,7 @@ export function toRecord(
     ...(r.decision !== null && { decision: JSON.parse(r.decision) as Decision }),
     determinations: dets.map((d) => toDetermination(d, reproduce)),
     events: events.map(toEvent),
+    attachments: attachments.map(toAttachment),
   };
 }
 
@@ -253,6 +317,8 @@ export function newRecord(req: NewRequest, first: NewDetermination, event: NewEv
     engineOutcome: req.engineOutcome,
     ...(req.decidedAt !== undefined && { decidedAt: req.decidedAt }),
     version: 1,
+    workflow: {},
+    ...(req.index !== undefined && { index: JSON.parse(JSON.stringify(req.index)) as RequestIndex }),
     // Key order as `toRecord` gives it; a copy, as a read would give (the caller's objects stay its own).
     ...(req.decision !== undefined && { decision: JSON.parse(JSON.stringify(req.decision)) as Decision }),
     determinations: [Object.assign(copyDetermination({ seq: 1 }, first), { actor: { ...first.actor } })],
@@ -264,6 +330,7 @@ export function newRecord(req: NewRequest, first: NewDetermination, event: NewEv
         ...(event.detail !== undefined && { detail: JSON.parse(JSON.stringify(event.detail)) as unknown }),
       },
     ],
+    attachments: [],
   };
 }
 
@@ -322,6 +389,11 @@ CREATE TABLE IF NOT EXISTS requests (
   decision TEXT,
   decided_at TEXT,
   version INTEGER NOT NULL,
+  workflow TEXT,
+  summary TEXT,
+  search TEXT,
+  assignee TEXT,
+  letter BYTEA,
   UNIQUE (org, idem_key)
 );
 CREATE INDEX IF NOT EXISTS requests_queue ON requests (status, due_at);
@@ -344,6 +416,19 @@ CREATE TABLE IF NOT EXISTS determinations (
   case_z BYTEA,
   PRIMARY KEY (request_id, seq)
 );
+CREATE TABLE IF NOT EXISTS attachments (
+  request_id TEXT NOT NULL REFERENCES requests (id),
+  id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  source TEXT NOT NULL,
+  added_at TEXT NOT NULL,
+  added_by TEXT NOT NULL,
+  data BYTEA NOT NULL,
+  PRIMARY KEY (request_id, id)
+);
 CREATE TABLE IF NOT EXISTS events (
   request_id TEXT NOT NULL REFERENCES requests (id),
   seq INTEGER NOT NULL,
@@ -364,10 +449,17 @@ CREATE TABLE IF NOT EXISTS events (
 export const POSTGRES_MIGRATION = `
 ALTER TABLE determinations ADD COLUMN IF NOT EXISTS det_hash TEXT;
 ALTER TABLE determinations ADD COLUMN IF NOT EXISTS case_z BYTEA;
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS workflow TEXT;
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS summary TEXT;
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS search TEXT;
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS assignee TEXT;
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS letter BYTEA;
 `;
 
 /** Columns added since the first schema: table → column → type. */
 export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
   // BYTEA: PostgreSQL's binary type; to SQLite a name like any other (a Buffer is stored as a BLOB).
   determinations: { det_hash: "TEXT", case_z: "BYTEA" },
+  // Issue 14: the review work, the queue's index and search, the signed letter.
+  requests: { workflow: "TEXT", summary: "TEXT", search: "TEXT", assignee: "TEXT", letter: "BYTEA" },
 };

@@ -5,10 +5,13 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import Database from "better-sqlite3";
 import { ACCESS_SCHEMA, sqliteAccess } from "./access.js";
 import {
   ADDED_COLUMNS,
+  ATTACHMENT_COLUMNS,
+  type AttachmentRow,
   conflictOrMissing,
   type DeterminationRow,
   determinationValues,
@@ -16,24 +19,31 @@ import {
   eventValues,
   INSERT_SQL,
   knownDetermination,
+  likePattern,
   newRecord,
   type RequestRow,
   SCHEMA,
   SUMMARY_COLUMNS,
+  searchTextOf,
+  toAttachment,
   toMetricsRow,
   toRecord,
   toSummary,
+  workflowValue,
 } from "./rows.js";
 import type {
+  AttachmentMeta,
   CreateResult,
   Decision,
   DeterminationPatch,
   InstanceRecord,
   ListOptions,
   MetricsRow,
+  NewAttachment,
   NewDetermination,
   NewEvent,
   NewRequest,
+  QueueOptions,
   ReadEntry,
   ReadQuery,
   ReadRecord,
@@ -41,6 +51,8 @@ import type {
   RequestRecord,
   RequestSummary,
   Store,
+  Workflow,
+  WorkflowChange,
 } from "./types.js";
 
 /** SQLite implementation of {@link Store}; `dir/medpolicy.db`. */
@@ -154,7 +166,8 @@ export class SqliteStore implements Store {
       }
       this.stmt(
         `INSERT INTO requests (id, org, idem_key, submitted_case, received_at, expedited, due_at, status, md_only,
-             engine_outcome, decision, decided_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+             engine_outcome, decision, decided_at, version, summary, search)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
       ).run(
         req.id,
         req.org,
@@ -169,6 +182,8 @@ export class SqliteStore implements Store {
         req.engineOutcome,
         req.decision ? JSON.stringify(req.decision) : null,
         req.decidedAt ?? null,
+        req.index ? JSON.stringify(req.index) : null,
+        searchTextOf(req.index),
       );
       this.insertDetermination(req.id, 1, first);
       this.insertEvent(req.id, 1, event);
@@ -193,10 +208,22 @@ export class SqliteStore implements Store {
     event: NewEvent,
   ): Promise<RequestRecord> {
     const tx = this.db.transaction((): RequestRecord => {
-      const r = this.stmt(
-        `UPDATE requests SET engine_outcome = ?, md_only = ?, version = version + 1
-           WHERE id = ? AND version = ? AND status = 'awaiting-review'`,
-      ).run(patch.engineOutcome, patch.medicalDirectorOnly ? 1 : 0, id, expectedVersion);
+      const r =
+        patch.workflow === undefined
+          ? this.stmt(
+              `UPDATE requests SET engine_outcome = ?, md_only = ?, version = version + 1
+                 WHERE id = ? AND version = ? AND status = 'awaiting-review'`,
+            ).run(patch.engineOutcome, patch.medicalDirectorOnly ? 1 : 0, id, expectedVersion)
+          : this.stmt(
+              `UPDATE requests SET engine_outcome = ?, md_only = ?, workflow = ?, version = version + 1
+                 WHERE id = ? AND version = ? AND status = 'awaiting-review'`,
+            ).run(
+              patch.engineOutcome,
+              patch.medicalDirectorOnly ? 1 : 0,
+              workflowValue(patch.workflow),
+              id,
+              expectedVersion,
+            );
       if (r.changes !== 1) throw conflictOrMissing(id, this.statusOf(id), "its answers can no longer change");
       const seq = this.nextSeq("determinations", id);
       this.insertDetermination(id, seq, det);
@@ -211,14 +238,19 @@ export class SqliteStore implements Store {
     decision: Decision,
     event: NewEvent,
     expectedVersion?: number,
+    extra: { letterHtml?: string; workflow?: Workflow } = {},
   ): Promise<RequestRecord> {
     const tx = this.db.transaction((): RequestRecord => {
       const r = this.stmt(
-        `UPDATE requests SET status = 'decided', decision = ?, decided_at = ?, version = version + 1
+        `UPDATE requests SET status = 'decided', decision = ?, decided_at = ?, version = version + 1,
+             letter = COALESCE(?, letter), workflow = CASE WHEN ? = 1 THEN ? ELSE workflow END
            WHERE id = ? AND status = 'awaiting-review' AND (? IS NULL OR version = ?)`,
       ).run(
         JSON.stringify(decision),
         decision.signedAt,
+        extra.letterHtml === undefined ? null : deflateRawSync(extra.letterHtml),
+        extra.workflow === undefined ? 0 : 1,
+        extra.workflow === undefined ? null : workflowValue(extra.workflow),
         id,
         expectedVersion ?? null,
         expectedVersion ?? null,
@@ -230,10 +262,92 @@ export class SqliteStore implements Store {
     return this.group(tx);
   }
 
-  async queue(): Promise<RequestSummary[]> {
+  async getLetter(id: string): Promise<string | undefined> {
+    const row = this.stmt("SELECT letter FROM requests WHERE id = ?").get(id) as
+      | { letter: Uint8Array | null }
+      | undefined;
+    return row?.letter ? inflateRawSync(row.letter).toString("utf8") : undefined;
+  }
+
+  async updateWorkflow(id: string, change: WorkflowChange): Promise<RequestRecord> {
+    const tx = this.db.transaction((): RequestRecord => {
+      const r = this.stmt(
+        `UPDATE requests SET workflow = ?, assignee = ?, md_only = CASE WHEN ? = 1 THEN 1 ELSE md_only END,
+             version = version + 1
+           WHERE id = ? AND (? = 0 OR status = 'awaiting-review') AND (? IS NULL OR version = ?)`,
+      ).run(
+        workflowValue(change.workflow),
+        change.workflow.assignee?.sub ?? null,
+        change.medicalDirectorOnly ? 1 : 0,
+        id,
+        change.requireOpen ? 1 : 0,
+        change.expectedVersion ?? null,
+        change.expectedVersion ?? null,
+      );
+      if (r.changes !== 1) throw conflictOrMissing(id, this.statusOf(id), "its review can no longer change");
+      this.insertEvent(id, this.nextSeq("events", id), change.event);
+      return this.read(id)!;
+    });
+    return this.group(tx);
+  }
+
+  async addEvent(id: string, event: NewEvent): Promise<RequestRecord> {
+    const tx = this.db.transaction((): RequestRecord => {
+      if (!this.statusOf(id)) throw conflictOrMissing(id, undefined, "");
+      this.insertEvent(id, this.nextSeq("events", id), event);
+      return this.read(id)!;
+    });
+    return this.group(tx);
+  }
+
+  async addAttachment(id: string, a: NewAttachment, event: NewEvent): Promise<RequestRecord> {
+    const tx = this.db.transaction((): RequestRecord => {
+      if (!this.statusOf(id)) throw conflictOrMissing(id, undefined, "");
+      this.stmt(
+        `INSERT INTO attachments (request_id, ${ATTACHMENT_COLUMNS}, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        id,
+        a.id,
+        a.title,
+        a.contentType,
+        a.size,
+        a.sha256,
+        a.source,
+        a.addedAt,
+        JSON.stringify(a.addedBy),
+        Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength),
+      );
+      this.insertEvent(id, this.nextSeq("events", id), event);
+      return this.read(id)!;
+    });
+    return this.group(tx);
+  }
+
+  async getAttachment(
+    id: string,
+    attachmentId: string,
+  ): Promise<{ meta: AttachmentMeta; data: Uint8Array } | undefined> {
+    const row = this.stmt(
+      `SELECT ${ATTACHMENT_COLUMNS}, data FROM attachments WHERE request_id = ? AND id = ?`,
+    ).get(id, attachmentId) as (AttachmentRow & { data: Uint8Array }) | undefined;
+    return row ? { meta: toAttachment(row), data: row.data } : undefined;
+  }
+
+  async queue(opts: QueueOptions = {}): Promise<RequestSummary[]> {
+    const q = opts.q?.trim() ? opts.q : undefined;
     const rows = this.stmt(
-      `SELECT ${SUMMARY_COLUMNS} FROM requests WHERE status = 'awaiting-review' ORDER BY due_at, id`,
-    ).all() as RequestRow[];
+      `SELECT ${SUMMARY_COLUMNS} FROM requests WHERE status = 'awaiting-review'
+         AND (? IS NULL OR id = ? OR search LIKE ? ESCAPE '\\')
+         AND (? = 0 OR (? IS NULL AND assignee IS NULL) OR assignee = ?)
+         ORDER BY due_at, id`,
+    ).all(
+      q ?? null,
+      q?.trim().toLowerCase() ?? null,
+      q === undefined ? null : likePattern(q),
+      opts.assignee === undefined ? 0 : 1,
+      opts.assignee ?? null,
+      opts.assignee ?? null,
+    ) as RequestRow[];
     return rows.map(toSummary);
   }
 
@@ -305,7 +419,10 @@ export class SqliteStore implements Store {
       id,
     ) as DeterminationRow[];
     const events = this.stmt("SELECT * FROM events WHERE request_id = ? ORDER BY seq").all(id) as EventRow[];
-    return toRecord(row, dets, events, this.reproducer);
+    const attachments = this.stmt(
+      `SELECT ${ATTACHMENT_COLUMNS} FROM attachments WHERE request_id = ? ORDER BY added_at, id`,
+    ).all(id) as AttachmentRow[];
+    return toRecord(row, dets, events, this.reproducer, attachments);
   }
 
   private statusOf(id: string): { status: string } | undefined {

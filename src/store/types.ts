@@ -40,6 +40,68 @@ export interface Decision {
   automatic: boolean;
   /** The determination (`seq`) the decision was signed against. */
   determinationSeq: number;
+  /**
+   * Issue 14: the signed outcome differs from the engine's recommendation (`from`): why. Internal (the
+   * audit trail and the reviewer see it; the member's letter does not).
+   */
+  override?: { from: string; reason: string };
+  /** Issue 14: sha256 (hex) of the letter as signed (stored with the request). */
+  letterSha256?: string;
+}
+
+/** Issue 14: a question put to the provider (a criterion of the determination, and its text). */
+export interface Question {
+  criterion: string;
+  text: string;
+}
+
+/** Issue 14: an open request to the provider for more information (the request pends to them). */
+export interface InformationRequest {
+  at: string;
+  by: Actor;
+  message: string;
+  questions: Question[];
+}
+
+/** Issue 14: a nurse reviewer's recommendation of an adverse outcome, for a medical director to decide. */
+export interface Recommendation {
+  at: string;
+  by: Actor;
+  outcome: Decision["outcome"];
+  reason: string;
+  criteria: CitedCriterion[];
+  determinationSeq: number;
+}
+
+/** Issue 14: the review work on a request beyond its determinations. */
+export interface Workflow {
+  assignee?: { sub: string; name: string };
+  infoRequest?: InformationRequest;
+  recommendation?: Recommendation;
+}
+
+/**
+ * Issue 14: what the queue shows and searches without reading the case (the member, the providers,
+ * the codes), taken from the case at submission.
+ */
+export interface RequestIndex {
+  memberName?: string;
+  memberId?: string;
+  providerName?: string;
+  providerNpi?: string;
+  codes: string[];
+}
+
+/** Issue 14: a document attached to a request (uploaded, or carried in a PAS bundle). */
+export interface AttachmentMeta {
+  id: string;
+  title: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  source: "upload" | "pas";
+  addedAt: string;
+  addedBy: Actor;
 }
 
 /**
@@ -98,7 +160,19 @@ export type Reproducer = (caseJson: string, today: string) => { json: string; ha
 export interface AuditEvent {
   seq: number;
   at: string;
-  action: "submitted" | "answered" | "signed" | "auto-approved" | "not-applicable";
+  action:
+    | "submitted"
+    | "answered"
+    | "signed"
+    | "auto-approved"
+    | "not-applicable"
+    // Issue 14: the review work, in the same trail.
+    | "assigned"
+    | "information-requested"
+    | "information-received"
+    | "recommended"
+    | "note"
+    | "attachment-added";
   actor: Actor;
   detail?: unknown;
 }
@@ -120,12 +194,18 @@ export interface RequestRecord {
   decidedAt?: string;
   /** Optimistic-concurrency counter: bumped by every change. */
   version: number;
+  /** Issue 14: assignment, open information request, recommendation (empty object when none). */
+  workflow: Workflow;
+  /** Issue 14: the member, providers and codes, for the queue and its search. */
+  index?: RequestIndex;
   determinations: DeterminationRecord[];
   events: AuditEvent[];
+  /** Issue 14: documents attached to the request (metadata; the bytes by `getAttachment`). */
+  attachments: AttachmentMeta[];
 }
 
 /** The queue/list view of a request: no case, no determinations. */
-export type RequestSummary = Omit<RequestRecord, "determinations" | "events" | "decision"> & {
+export type RequestSummary = Omit<RequestRecord, "determinations" | "events" | "decision" | "attachments"> & {
   decisionOutcome?: Decision["outcome"];
 };
 
@@ -149,6 +229,8 @@ export interface NewRequest {
   engineOutcome: Outcome;
   decision?: Decision;
   decidedAt?: string;
+  /** Issue 14: the queue's view of the case. */
+  index?: RequestIndex;
 }
 
 export interface CreateResult {
@@ -163,6 +245,33 @@ export interface CreateResult {
 export interface DeterminationPatch {
   engineOutcome: Outcome;
   medicalDirectorOnly: boolean;
+  /** Issue 14: the workflow after the answers (a provider's answers close the information request). */
+  workflow?: Workflow;
+}
+
+/** Issue 14: a change of a request's workflow, with the event that records it. */
+export interface WorkflowChange {
+  workflow: Workflow;
+  event: NewEvent;
+  /** Only while the request awaits review (assignment, information requests, recommendations). */
+  requireOpen: boolean;
+  /** Optimistic check against the version the caller saw. */
+  expectedVersion?: number;
+  /** Set to route the request to a medical director (a recommendation does). */
+  medicalDirectorOnly?: boolean;
+}
+
+/** Issue 14: the queue's filters. */
+export interface QueueOptions {
+  /** Case-insensitive substring of the request id, member name or id, provider name or NPI. */
+  q?: string;
+  /** `sub` of the assignee; `null`: unassigned only. */
+  assignee?: string | null;
+}
+
+/** Issue 14: an attachment to store. */
+export interface NewAttachment extends AttachmentMeta {
+  data: Uint8Array;
 }
 
 /** Rows for the CMS-0057-F metrics (SPEC 4, issue 4). */
@@ -209,9 +318,27 @@ export interface Store {
    * Signs a decision if and only if the request is still `awaiting-review` (and, when given, at
    * `expectedVersion`): across processes, exactly one signer wins; the others get a conflict.
    */
-  sign(id: string, decision: Decision, event: NewEvent, expectedVersion?: number): Promise<RequestRecord>;
+  sign(
+    id: string,
+    decision: Decision,
+    event: NewEvent,
+    expectedVersion?: number,
+    extra?: { letterHtml?: string; workflow?: Workflow },
+  ): Promise<RequestRecord>;
+  /** Issue 14: the letter stored when the decision was signed (undefined for letters rendered on read). */
+  getLetter(id: string): Promise<string | undefined>;
+  /** Issue 14: changes the workflow (assignment, information request, recommendation) with its event. */
+  updateWorkflow(id: string, change: WorkflowChange): Promise<RequestRecord>;
+  /** Issue 14: appends an event that changes nothing else (a note). */
+  addEvent(id: string, event: NewEvent): Promise<RequestRecord>;
+  /** Issue 14: stores a document with the request, and its event, in one transaction. */
+  addAttachment(id: string, attachment: NewAttachment, event: NewEvent): Promise<RequestRecord>;
+  getAttachment(
+    id: string,
+    attachmentId: string,
+  ): Promise<{ meta: AttachmentMeta; data: Uint8Array } | undefined>;
   /** Requests awaiting review, soonest due first. */
-  queue(): Promise<RequestSummary[]>;
+  queue(opts?: QueueOptions): Promise<RequestSummary[]>;
   list(opts?: ListOptions): Promise<RequestSummary[]>;
   metricsRows(): Promise<MetricsRow[]>;
   /** Issue 13: appends PHI reads to the audit trail (one transaction per batch). */

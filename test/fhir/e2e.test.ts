@@ -236,7 +236,8 @@ describe("EHR journey: CRD → DTR → PAS", () => {
       }[];
       assert.ok(reasons.length > 0);
       const signed = await call(s.url, "POST", `/api/requests/${requestId}/decision`, {
-        token: s.tokens.reviewer,
+        // Issue 14: a medical-necessity denial is a medical director's.
+        token: s.tokens.medicalDirector,
         headers: { "content-type": "application/json" },
         body: {
           outcome: "denied",

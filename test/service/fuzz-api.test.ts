@@ -143,6 +143,30 @@ describe("fuzz: every JSON API endpoint, every role, hostile input", () => {
       { outcome: "denied", reason: "Opioids were not weaned.", criteria: ["I.A.2.g"], version: 1 },
     ],
     [`/api/requests/${id}/reproduce`, {}],
+    // Issue 14: the review work.
+    [
+      `/api/requests/${id}/letter-preview`,
+      {
+        outcome: "denied",
+        reason: "Opioids were not weaned.",
+        criteria: ["I.A.2.g"],
+        letterSha256: "0".repeat(64),
+      },
+    ],
+    [
+      `/api/requests/${id}/recommendation`,
+      { outcome: "denied", reason: "Not weaned.", criteria: ["I.A.2.g"] },
+    ],
+    [
+      `/api/requests/${id}/information-request`,
+      { message: "Send the weaning record.", criteria: ["I.A.2.g"] },
+    ],
+    [`/api/requests/${id}/notes`, { kind: "evidence", criterion: "I.A.2.g", text: "Chart p. 3" }],
+    [`/api/requests/${id}/assign`, { assignee: { sub: "rn-chen", name: "Casey Chen, RN" } }],
+    [
+      `/api/requests/${id}/attachments`,
+      { title: "Chart", contentType: "application/pdf", data: "JVBERi0xLjQK" },
+    ],
     ["/api/tokens", { sub: "u1", name: "A Reviewer", role: "reviewer", org: "o1", ttlSeconds: 3600 }],
   ];
 
@@ -191,6 +215,12 @@ describe("fuzz: every JSON API endpoint, every role, hostile input", () => {
       (x) => ["POST", `/api/requests/${x}/reproduce`],
       (x) => ["POST", `/api/requests/${x}/answers`],
       (x) => ["POST", `/api/requests/${x}/decision`],
+      (x) => ["POST", `/api/requests/${x}/letter-preview`],
+      (x) => ["POST", `/api/requests/${x}/notes`],
+      (x, id) => ["GET", `/api/requests/${id}/attachments/${x}`],
+      (x) => ["GET", `/api/queue?q=${x}`],
+      (x) => ["GET", `/api/queue?assignee=${x}`],
+      () => ["GET", "/api/facts"],
       (x) => ["GET", `/api/requests?status=${x}`],
       (x) => ["GET", `/api/policies/${x}`],
       (x) => ["GET", `/api/policies/CP.MP.173?version=${x}`],

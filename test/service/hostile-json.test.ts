@@ -243,7 +243,7 @@ describe("the service refuses hostile JSON and implausible requests (HTTP)", () 
     }
     // None of them was signed: a valid denial still can be.
     const ok = await call(s.url, "POST", `/api/requests/${requestId}/decision`, {
-      token: s.tokens.reviewer,
+      token: s.tokens.medicalDirector,
       body: { outcome: "denied", reason: "Opioids were not weaned before the trial.", criteria: ["I.A.2.g"] },
     });
     assert.equal(ok.status, 200, ok.text);
@@ -256,7 +256,7 @@ describe("the service refuses hostile JSON and implausible requests (HTTP)", () 
     });
     assert.equal(sub.status, 201, sub.text);
     const r = await call(s.url, "POST", `/api/requests/${sub.body.id}/decision`, {
-      token: s.tokens.reviewer,
+      token: s.tokens.medicalDirector,
       body: { outcome: "not-covered", reason: "27278 is not covered by CP.MP.126.", criteria: ["IV"] },
     });
     assert.equal(r.status, 200, r.text);

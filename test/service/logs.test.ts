@@ -70,7 +70,7 @@ test("logs of a full workflow carry request ids and outcomes, never PHI", async 
     });
     assert.equal(ans.status, 200);
     const signed = await call(url, "POST", `/api/requests/${id}/decision`, {
-      token: t.reviewer,
+      token: t.medicalDirector,
       body: { outcome: "denied", reason: `Not weaned (member ${memberId}).`, criteria: ["I.A.2.g"] },
     });
     assert.equal(signed.status, 200);

@@ -47,7 +47,7 @@ test("a mounted plugin shares auth and hears every decision", async () => {
       body: { answers: { "I.A.2.g": false, "I.A.2.h": true } },
     });
     await call(s.url, "POST", `/api/requests/${id}/decision`, {
-      token: s.tokens.reviewer,
+      token: s.tokens.medicalDirector,
       body: { outcome: "denied", reason: "Not weaned before the trial.", criteria: ["I.A.2.g"] },
     });
     await new Promise((r) => setTimeout(r, 20));

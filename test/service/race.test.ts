@@ -20,6 +20,8 @@ test("two processes on one PostgreSQL: shared queue, no decision signed twice", 
     const provider = await auth.issue(DEMO_USERS.provider!);
     const reviewer = await auth.issue(DEMO_USERS.reviewer!);
     const md = await auth.issue(DEMO_USERS.medicalDirector!);
+    // Issue 14: a denial is a medical director's; a second one races the first.
+    const md2 = await auth.issue({ sub: "md-evans", name: "Eli Evans, MD", role: "medical-director" });
 
     // Submits spread over both processes.
     const ids = await Promise.all(
@@ -43,12 +45,12 @@ test("two processes on one PostgreSQL: shared queue, no decision signed twice", 
       );
     }
 
-    // Race: for every request, a reviewer on A and a medical director on B sign at the same moment.
+    // Race: for every request, a medical director on A and another on B sign at the same moment.
     const results = await Promise.all(
       ids.map(async (id) => {
         const [ra, rb] = await Promise.all([
           call(a.url, "POST", `/api/requests/${id}/decision`, {
-            token: reviewer,
+            token: md2,
             body: {
               outcome: "denied",
               reason: "Opioids not weaned before the trial.",
@@ -57,10 +59,18 @@ test("two processes on one PostgreSQL: shared queue, no decision signed twice", 
           }),
           call(b.url, "POST", `/api/requests/${id}/decision`, {
             token: md,
-            body: { outcome: "approved", reason: "Approved on medical-director review." },
+            body: {
+              outcome: "approved",
+              reason: "Approved on medical-director review.",
+              overrideReason: "Weaning documented in the chart after submission.",
+            },
           }),
         ]);
-        return { id, statuses: [ra.status, rb.status].sort(), winner: ra.status === 200 ? "reviewer" : "md" };
+        return {
+          id,
+          statuses: [ra.status, rb.status].sort(),
+          winner: ra.status === 200 ? "md-evans" : "md-diaz",
+        };
       }),
     );
     for (const r of results) assert.deepEqual(r.statuses, [200, 409], `request ${r.id}: ${r.statuses}`);
@@ -71,7 +81,7 @@ test("two processes on one PostgreSQL: shared queue, no decision signed twice", 
       const v = await call(a.url, "GET", `/api/requests/${r.id}`, { token: reviewer });
       const signed = (v.body.review.events as { action: string }[]).filter((e) => e.action === "signed");
       assert.equal(signed.length, 1);
-      assert.equal(v.body.decision.signedBy.role, r.winner === "reviewer" ? "reviewer" : "medical-director");
+      assert.equal(v.body.decision.signedBy.sub, r.winner);
     }
     const q = await call(b.url, "GET", "/api/queue", { token: reviewer });
     assert.ok(

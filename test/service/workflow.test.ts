@@ -146,23 +146,51 @@ for (const db of DATABASES) {
 
       // A denial must cite criteria of the determination.
       const bad = await call(url, "POST", `/api/requests/${id}/decision`, {
-        token: t.reviewer,
+        token: t.medicalDirector,
         body: { outcome: "denied", reason: "Opioids were not weaned before the trial.", criteria: ["I.Z.9"] },
       });
       assert.equal(bad.status, 400);
       assert.match(bad.body.error.message, /I\.Z\.9/);
 
-      const signed = await call(url, "POST", `/api/requests/${id}/decision`, {
+      // Issue 14: a nurse reviewer may not sign a medical-necessity denial; she recommends it, and the
+      // request goes to a medical director, who previews the letter and signs.
+      const denial = {
+        outcome: "denied",
+        reason: "Systemic opioids were not weaned by 50% before the trial.",
+        criteria: ["I.A.2.g"],
+      };
+      const byNurse = await call(url, "POST", `/api/requests/${id}/decision`, {
         token: t.reviewer,
-        body: {
-          outcome: "denied",
-          reason: "Systemic opioids were not weaned by 50% before the trial.",
-          criteria: ["I.A.2.g"],
-        },
+        body: denial,
+      });
+      assert.equal(byNurse.status, 403, byNurse.text);
+      assert.match(byNurse.body.error.message, /medical director/);
+      const nurseView = await call(url, "GET", `/api/requests/${id}`, { token: t.reviewer });
+      assert.equal(nurseView.body.review.authority.deny, false);
+      assert.equal(nurseView.body.review.authority.recommend, true);
+      const rec = await call(url, "POST", `/api/requests/${id}/recommendation`, {
+        token: t.reviewer,
+        body: denial,
+      });
+      assert.equal(rec.status, 200, rec.text);
+      assert.equal(rec.body.review.workflow.recommendation.outcome, "denied");
+      assert.equal(rec.body.review.medicalDirectorOnly, true);
+      const preview = await fetch(`${url}/api/requests/${id}/letter-preview`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.medicalDirector}`, "content-type": "application/json" },
+        body: JSON.stringify(denial),
+      });
+      const previewHtml = await preview.text();
+      assert.equal(preview.status, 200, previewHtml);
+      const sha = preview.headers.get("x-letter-sha256") ?? "";
+      assert.match(sha, /^[0-9a-f]{64}$/);
+      const signed = await call(url, "POST", `/api/requests/${id}/decision`, {
+        token: t.medicalDirector,
+        body: { ...denial, letterSha256: sha },
       });
       assert.equal(signed.status, 200, signed.text);
       assert.equal(signed.body.status, "denied");
-      assert.equal(signed.body.decision.signedBy.sub, "rn-chen");
+      assert.equal(signed.body.decision.signedBy.sub, "md-diaz");
       const again = await call(url, "POST", `/api/requests/${id}/decision`, {
         token: t.medicalDirector,
         body: { outcome: "approved", reason: "Second opinion" },
@@ -173,19 +201,20 @@ for (const db of DATABASES) {
       assert.equal(pv2.body.status, "denied");
       const letter = await call(url, "GET", `/api/requests/${id}/letter`, { token: t.provider });
       assert.equal(letter.status, 200);
+      assert.equal(letter.text, previewHtml, "the signed letter is the previewed one, byte for byte");
       assert.match(letter.text, /I\.A\.2\.g/);
       const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
       assert.ok(letter.text.includes(esc(reasons[0]!.text)), "the failed criterion's text is cited");
       assert.match(letter.text, /CP\.MP\.173/);
       assert.match(letter.text, new RegExp(`version ${signed.body.policy.version}`));
-      assert.match(letter.text, /Casey Chen/);
+      assert.match(letter.text, /Dana Diaz, MD/);
       assert.match(letter.text, /right to appeal/i);
 
       // Audit trail: who did what, when.
       const rv = await call(url, "GET", `/api/requests/${id}`, { token: t.reviewer });
       assert.deepEqual(
         (rv.body.review.events as { action: string }[]).map((e) => e.action),
-        ["submitted", "answered", "signed"],
+        ["submitted", "answered", "recommended", "signed"],
       );
       // Every stored determination re-runs to the same bytes.
       const rep = await call(url, "POST", `/api/requests/${id}/reproduce`, { token: t.reviewer });
@@ -211,12 +240,19 @@ for (const db of DATABASES) {
       });
       assert.equal(byReviewer.status, 403, byReviewer.text);
       assert.match(byReviewer.body.error.message, /medical director/);
+      const unanswered = await call(url, "POST", `/api/requests/${id}/decision`, {
+        token: t.medicalDirector,
+        body: { outcome: "approved", reason: "Trial waived.", criteria: ["II.A.1.a"] },
+      });
+      assert.equal(unanswered.status, 400, unanswered.text);
+      assert.match(unanswered.body.error.message, /II\.A\.1\.a is unanswered/);
       const byMd = await call(url, "POST", `/api/requests/${id}/decision`, {
         token: t.medicalDirector,
         body: {
           outcome: "approved",
           reason: "Limited survival; trial waived per policy note.",
-          criteria: ["II.A.1.a"],
+          // The note that sent it to review, which holds; not the unanswered criterion it excuses.
+          criteria: ["II.A.1.a.note"],
         },
       });
       assert.equal(byMd.status, 200, byMd.text);
@@ -233,8 +269,19 @@ for (const db of DATABASES) {
       assert.equal(sub.status, 201, sub.text);
       assert.equal(sub.body.status, "pended");
       assert.equal(Date.parse(sub.body.dueAt) - Date.parse(sub.body.receivedAt), 72 * 3600_000);
-      const signed = await call(url, "POST", `/api/requests/${sub.body.id}/decision`, {
+      // Not covered by a "does not support coverage" code list: a medical judgment, a medical director's.
+      const notCovered = {
+        outcome: "not-covered",
+        reason: "SI joint fusion with allograft (27278) is not covered by CP.MP.126.",
+        criteria: ["IV"],
+      };
+      const byNurse = await call(url, "POST", `/api/requests/${sub.body.id}/decision`, {
         token: t.reviewer,
+        body: notCovered,
+      });
+      assert.equal(byNurse.status, 403, byNurse.text);
+      const signed = await call(url, "POST", `/api/requests/${sub.body.id}/decision`, {
+        token: t.medicalDirector,
         body: {
           outcome: "not-covered",
           reason: "SI joint fusion with allograft (27278) is not covered by CP.MP.126.",
