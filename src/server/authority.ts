@@ -102,7 +102,20 @@ export function citable(d: Determination): Citable {
     }
     return inReasons || below;
   };
-  for (const t of [d.trace, ...d.lines.map((l) => l.trace)]) if (t) visit(t, undefined, true);
+  const traces = [d.trace, ...d.lines.map((l) => l.trace)];
+  for (const t of traces) if (t) visit(t, undefined, true);
+  // A group shares its id with its own condition (I.A.1: "pain of malignant origin"): where any node
+  // of an id is unknown, citing the id would state what nobody answered, so it is not citable.
+  const unknown = new Set<string>();
+  const collect = (n: TraceNode) => {
+    if (n.status === "unknown") unknown.add(n.id);
+    for (const c of n.children ?? []) collect(c);
+  };
+  for (const t of traces) if (t) collect(t);
+  for (const id of unknown) {
+    adverse.delete(id);
+    approval.delete(id);
+  }
   for (const l of d.lines) {
     if (l.outcome !== "not-covered") continue;
     const s = l.policy?.section;
