@@ -236,6 +236,8 @@ const decision = z.object({
   signedAt: z.string(),
   automatic: z.boolean(),
   determinationSeq: z.number(),
+  override: z.object({ from: z.string(), reason: z.string() }).optional(),
+  letterSha256: z.string().optional(),
 });
 const providerStatus = z.enum(["approved", "pended", "denied", "not-covered", "not-applicable"]);
 
@@ -252,6 +254,15 @@ export const requestViewSchema = z.object({
   needed: z.array(needed).optional().describe("Documentation still needed (engine outcome pended)"),
   decision: decision.optional(),
   letter: z.string().optional().describe("URL of the determination letter, once there is a decision"),
+  informationRequest: z
+    .object({
+      at: z.string(),
+      message: z.string(),
+      questions: z.array(z.object({ criterion: z.string(), text: z.string() })),
+    })
+    .optional()
+    .describe("Issue 14: the plan's open request for more information"),
+  attachments: z.array(z.unknown()).optional(),
   review: z
     .object({
       workflowStatus: z.enum(["approved", "not-applicable", "awaiting-review", "decided"]),
@@ -276,6 +287,29 @@ export const requestViewSchema = z.object({
       events: z.array(
         z.object({ seq: z.number(), at: z.string(), action: z.string(), actor, detail: z.unknown() }),
       ),
+      workflow: z
+        .object({
+          assignee: z.unknown().optional(),
+          infoRequest: z.unknown().optional(),
+          recommendation: z.unknown().optional(),
+        })
+        .describe("Issue 14: assignment, open information request, nurse recommendation"),
+      notes: z.array(z.unknown()).describe("Issue 14: evidence and internal notes"),
+      attachments: z.array(z.unknown()),
+      authority: z
+        .object({
+          approve: z.boolean(),
+          deny: z.boolean(),
+          notCover: z.boolean(),
+          recommend: z.boolean(),
+          note: z.string().optional(),
+        })
+        .optional()
+        .describe("Issue 14: what this caller may sign now"),
+      citable: z
+        .record(z.string(), z.array(z.unknown()))
+        .optional()
+        .describe("Issue 14: what each outcome may cite"),
     })
     .optional()
     .describe("Reviewer-only: the determination history and audit log"),
@@ -292,6 +326,15 @@ export const queueItemSchema = z.object({
   engineOutcome: outcome,
   medicalDirectorOnly: z.boolean(),
   version: z.number(),
+  minutesLeft: z.number(),
+  memberName: z.string().optional(),
+  memberId: z.string().optional(),
+  providerName: z.string().optional(),
+  providerNpi: z.string().optional(),
+  codes: z.array(z.string()),
+  assignee: z.object({ sub: z.string(), name: z.string() }).optional(),
+  infoRequested: z.boolean(),
+  recommendation: z.enum(["approved", "denied", "not-covered"]).optional(),
 });
 
 const rate = z.object({ count: z.number(), percent: z.number() });
@@ -372,6 +415,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
         Metrics: jsonSchema(metricsSchema),
         Reproduce: jsonSchema(reproduceSchema),
         Token: jsonSchema(tokenBodySchema, "input"),
+        Recommendation: jsonSchema(recommendationBodySchema, "input"),
+        InformationRequest: jsonSchema(informationRequestBodySchema, "input"),
+        Note: jsonSchema(noteBodySchema, "input"),
+        Assign: jsonSchema(assignBodySchema, "input"),
+        Attachment: jsonSchema(attachmentBodySchema, "input"),
         Error: jsonSchema(errorSchema),
       },
     },
@@ -457,6 +505,93 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { "200": { description: "HTML", content: { "text/html": {} } }, ...errors(404, 409) },
         },
       },
+      "/api/requests/{id}/letter-preview": {
+        post: {
+          summary:
+            "The letter a decision would have if signed now (same checks as signing, nothing written); header x-letter-sha256",
+          ...secured,
+          parameters: idParam,
+          requestBody: { required: true, ...json("Decision") },
+          responses: {
+            "200": { description: "HTML", content: { "text/html": {} } },
+            ...errors(400, 403, 404, 409),
+          },
+        },
+      },
+      "/api/requests/{id}/recommendation": {
+        post: {
+          summary:
+            "A nurse reviewer's recommendation of an outcome they may not sign; routes the request to a medical director",
+          ...secured,
+          parameters: idParam,
+          requestBody: { required: true, ...json("Recommendation") },
+          responses: {
+            "200": { description: "The request", ...json("RequestView") },
+            ...errors(400, 403, 404, 409),
+          },
+        },
+      },
+      "/api/requests/{id}/information-request": {
+        post: {
+          summary:
+            "Ask the provider for more information (pends to them with the questions; PAS answers accordingly)",
+          ...secured,
+          parameters: idParam,
+          requestBody: { required: true, ...json("InformationRequest") },
+          responses: {
+            "200": { description: "The request", ...json("RequestView") },
+            ...errors(400, 403, 404, 409),
+          },
+        },
+      },
+      "/api/requests/{id}/notes": {
+        post: {
+          summary: "An evidence note on a criterion, or an internal note (never shown to the provider)",
+          ...secured,
+          parameters: idParam,
+          requestBody: { required: true, ...json("Note") },
+          responses: {
+            "200": { description: "The request", ...json("RequestView") },
+            ...errors(400, 403, 404),
+          },
+        },
+      },
+      "/api/requests/{id}/assign": {
+        post: {
+          summary: "Assign the request to a reviewer, or unassign it (null)",
+          ...secured,
+          parameters: idParam,
+          requestBody: { required: true, ...json("Assign") },
+          responses: {
+            "200": { description: "The request", ...json("RequestView") },
+            ...errors(400, 403, 404, 409),
+          },
+        },
+      },
+      "/api/requests/{id}/attachments": {
+        post: {
+          summary: "Attach a document (base64, at most 5 MB; at most 20 per request)",
+          ...secured,
+          parameters: idParam,
+          requestBody: { required: true, ...json("Attachment") },
+          responses: { "201": { description: "The attachment" }, ...errors(400, 403, 404, 413) },
+        },
+      },
+      "/api/requests/{id}/attachments/{aid}": {
+        get: {
+          summary: "An attachment's bytes (always a download)",
+          ...secured,
+          parameters: [...idParam, { name: "aid", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "200": { description: "The document" }, ...errors(404) },
+        },
+      },
+      "/api/facts": {
+        get: {
+          summary: "The fact vocabulary (SPEC 2.3) with each fact's type and bounds, for typed inputs",
+          ...secured,
+          responses: { "200": { description: "Facts" } },
+        },
+      },
       "/api/requests/{id}/reproduce": {
         post: {
           summary: "Re-run every stored determination and compare byte for byte",
@@ -469,6 +604,22 @@ export function openApiDocument(version: string): Record<string, unknown> {
         get: {
           summary: "Reviewers' queue, soonest due first (72 h expedited, 7 days standard)",
           ...secured,
+          parameters: [
+            {
+              name: "q",
+              in: "query",
+              required: false,
+              description: "Request id, member name or id, provider name or NPI (case-insensitive substring)",
+              schema: { type: "string", maxLength: 200 },
+            },
+            {
+              name: "assignee",
+              in: "query",
+              required: false,
+              description: "`me`, `unassigned`, or a reviewer's sub",
+              schema: { type: "string" },
+            },
+          ],
           responses: {
             "200": {
               description: "Queue",
