@@ -68,10 +68,17 @@ describe("PAS request Bundle → case (SPEC 2.1)", () => {
     );
     assert.deepEqual(tx.caseInput, {
       id: "U1",
-      member: { state: "TX", birthDate: "1961-03-02" },
+      // Issue 14: the member's name and postal address, and the requesting provider by NPI.
+      member: {
+        state: "TX",
+        birthDate: "1961-03-02",
+        name: "Test Example",
+        address: { lines: ["1 Main St"], city: "Austin", state: "TX", postalCode: "78701" },
+      },
       service: { codes: ["62362", "99213"], dateOfService: dateOfService() },
       answers: { "I.A.1": true, "I.B.4": false },
       facts: { lifeExpectancyMonths: 14 },
+      providers: { requesting: { npi: PROVIDER_NPI, name: "Northside Pain Clinic" } },
     });
     assert.deepEqual(
       tx.context.items.map((i) => [i.sequence, i.code?.code]),

@@ -14,6 +14,12 @@
  * - a code in no policy (or a drug another policy governs) → no coverage information: this library
  *   cannot say.
  *
+ * Issue 14: the case each assertion is decided on also carries what a UM file holds, where the hook
+ * gives it — the member's name, id and address (Patient, Coverage), the ICD-10-CM diagnoses (the
+ * order's `reasonCode`/`reasonReference`, then active Conditions in the prefetch), the requesting
+ * (`requester`, else the hook's user) and servicing (`performer`) providers by valid NPI. None of it
+ * changes the answer, and an invalid value is left out, never an error.
+ *
  * Forms: CRD 2.2.x by default. The 2.0.1 form — for test kits that still test 2.0.1 — is chosen by
  * `?crd=2.0.1`, the header `X-CRD-Version: 2.0.1`, or the hook request's
  * `extension["davinci-crd.requestedVersion"]` starting with `2.0`. They differ in `doc-needed`
@@ -26,6 +32,7 @@ import type {
   Appointment,
   Bundle,
   CodeableConcept,
+  Condition,
   Coverage,
   DeviceRequest,
   Extension,
@@ -41,19 +48,31 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { questionnaireUrl } from "../../explain/questionnaire.js";
 import { decideValidated, type Library } from "../../library/index.js";
-import { type Case, caseSchema, DeterminationError, InputError, type Line } from "../../model/index.js";
+import {
+  type Case,
+  caseSchema,
+  DeterminationError,
+  type Diagnosis,
+  InputError,
+  type Line,
+  type Provider,
+} from "../../model/index.js";
 import type { ServerContext } from "../index.js";
 import { requireRole } from "../routes.js";
 import {
   type BillingCode,
   billingCodes,
   FhirError,
+  icd10Of,
   invalid,
   isObject,
   isoDate,
   isResource,
+  type MemberFacts,
   memberFromPatient,
+  providerOf,
   ResourceIndex,
+  uniqueDiagnoses,
 } from "./common.js";
 import { validateResource } from "./validate.js";
 
@@ -280,19 +299,89 @@ function drugOf(order: Order): string | undefined {
   return name?.trim() ? name.trim().slice(0, 200) : undefined;
 }
 
+/** The clinical picture of an order (issue 14): diagnoses and providers, each valid or absent. */
+export interface OrderClinical {
+  /** ICD-10-CM, the order's own reasons first (at most 25). */
+  diagnoses: Diagnosis[];
+  providers: { requesting?: Provider; servicing?: Provider };
+}
+
 /** An order with what a coverage assertion needs of it. */
-export interface OrderInfo {
+export interface OrderInfo extends OrderClinical {
   order: Resource;
   codes: BillingCode[];
   dateOfService: string;
   drug?: string;
 }
 
-/** Codes, date of service and drug of each order (CRD hooks, DTR `$questionnaire-package`). */
+/** Where the hook names the user and the performer (CDS Hooks context), for orders that do not. */
+export interface HookParties {
+  /** `context.userId` (`Practitioner/…`, `PractitionerRole/…`): the ordering user. */
+  userId?: string;
+  /** `context.performer` (order-dispatch): who the orders are dispatched to. */
+  performer?: string;
+}
+
+const INACTIVE = new Set(["inactive", "resolved", "remission"]);
+const UNCONFIRMED = new Set(["refuted", "entered-in-error"]);
+const codesOf = (cc: unknown): string[] =>
+  isObject(cc) && Array.isArray(cc.coding)
+    ? cc.coding.flatMap((c) => (isObject(c) && typeof c.code === "string" ? [c.code] : []))
+    : [];
+
+/**
+ * The diagnoses and providers of one order (issue 14): the order's `reasonCode`, then the Conditions
+ * its `reasonReference` names, then the other Conditions the hook sent that are not inactive,
+ * refuted or in error — ICD-10-CM only; the requester (else the hook's user) and the performer (else
+ * the dispatch performer), by valid NPI. Elements are checked by type here: not every order type's
+ * reasons and performer are typed by `validateResource`.
+ */
+export function orderClinical(
+  order: Resource,
+  index: ResourceIndex,
+  today: string,
+  parties: HookParties = {},
+): OrderClinical {
+  const o = order as unknown as Record<string, unknown>;
+  const list = (x: unknown): unknown[] => (Array.isArray(x) ? x.slice(0, 50) : x === undefined ? [] : [x]);
+  const own = list(o.reasonCode).map((cc) => icd10Of(cc).diagnosis);
+  const referenced = list(o.reasonReference).map((r) =>
+    isObject(r) ? icd10Of(index.resolve<Condition>(r as Reference, "Condition")?.code).diagnosis : undefined,
+  );
+  const others = index
+    .ofType<Condition>("Condition")
+    .filter(
+      (c) =>
+        !codesOf(c.clinicalStatus).some((x) => INACTIVE.has(x)) &&
+        !codesOf(c.verificationStatus).some((x) => UNCONFIRMED.has(x)),
+    )
+    .slice(0, 100)
+    .map((c) => icd10Of(c.code).diagnosis);
+  const diagnoses = uniqueDiagnoses([...own, ...referenced, ...others]);
+
+  const first = (x: unknown) =>
+    list(x).find((r) => isObject(r) || typeof r === "string") as Reference | string | undefined;
+  const requesting =
+    providerOf(first(o.requester), index, today).provider ??
+    (parties.userId ? providerOf(parties.userId, index, today).provider : undefined);
+  const servicing =
+    providerOf(first(o.performer), index, today).provider ??
+    (parties.performer ? providerOf(parties.performer, index, today).provider : undefined);
+  return {
+    diagnoses,
+    providers: { ...(requesting && { requesting }), ...(servicing && { servicing }) },
+  };
+}
+
+/**
+ * Codes, date of service, drug and clinical picture of each order (CRD hooks, DTR
+ * `$questionnaire-package`).
+ */
 export function ordersOfResources(
   orders: readonly Resource[],
   index: ResourceIndex,
   today: string,
+  parties: HookParties = {},
 ): OrderInfo[] {
   return orders.map((order) => {
     const drug = drugOf(order);
@@ -301,8 +390,34 @@ export function ordersOfResources(
       codes: orderCodes(order, index),
       dateOfService: orderDate(order, today),
       ...(drug && { drug }),
+      ...orderClinical(order, index, today, parties),
     };
   });
+}
+
+/**
+ * The parts of a case (SPEC 2.1) beyond codes, dates and answers that a CRD/DTR order gives
+ * (issue 14): the member's name, id and address, the diagnoses and providers. Every part was
+ * validated on its own, so adding them never makes a case invalid.
+ */
+export function clinicalCaseParts(
+  member: MemberFacts,
+  clinical?: Partial<OrderClinical>,
+): {
+  member: Pick<MemberFacts, "id" | "name" | "address">;
+  diagnoses?: Diagnosis[];
+  providers?: OrderClinical["providers"];
+} {
+  const p = clinical?.providers;
+  return {
+    member: {
+      ...(member.id && { id: member.id }),
+      ...(member.name && { name: member.name }),
+      ...(member.address && { address: member.address }),
+    },
+    ...(clinical?.diagnoses?.length && { diagnoses: clinical.diagnoses }),
+    ...(p && (p.requesting || p.servicing) && { providers: p }),
+  };
 }
 
 /** The orders a hook asks about, resolved against its context and prefetch. */
@@ -402,42 +517,19 @@ function assertionOf(
 export function assessCodes(
   lib: Library,
   codes: BillingCode[],
-  member: { state?: string; birthDate?: string },
+  member: MemberFacts,
   dateOfService: string,
   today: string,
   drug?: string,
+  clinical?: Partial<OrderClinical>,
 ): CoverageAssertion[] {
   const out: CoverageAssertion[] = [];
   for (const code of codes) {
-    const bases = lib.policiesForCode(code.code);
-    if (bases.length === 0) continue;
-    let c: Case;
-    let note: string | undefined;
-    const service = { codes: [code.code], dateOfService, ...(drug && { drug }) };
-    if (member.state) {
-      const parsed = caseSchema.safeParse({
-        member: { state: member.state, ...(member.birthDate && { birthDate: member.birthDate }) },
-        service,
-      });
-      if (!parsed.success) continue;
-      c = parsed.data;
-    } else {
-      const corporate = lib.inForce(bases[0]!, dateOfService);
-      if (!corporate) continue;
-      const v = corporate.policy.identity;
-      note = `member's state of residence unknown: ${v.id} applied; a state variant may differ`;
-      // The version is pinned, so the state is never consulted (SPEC 1.4 resolution is bypassed).
-      c = {
-        member: { state: "", ...(member.birthDate && { birthDate: member.birthDate }) },
-        service,
-        answers: {},
-        facts: {},
-        policy: `${v.id}@${v.version}`,
-      } as Case;
-    }
+    const built = caseForCode(lib, code, member, dateOfService, drug, clinical);
+    if (!built) continue;
     try {
-      const d = decideValidated(lib, c, { today, trace: false });
-      const a = assertionOf(lib, code, d.lines[0]!, today, note);
+      const d = decideValidated(lib, built.case, { today, trace: false });
+      const a = assertionOf(lib, code, d.lines[0]!, today, built.note);
       if (a) out.push(a);
     } catch (err) {
       if (err instanceof DeterminationError || err instanceof InputError) continue;
@@ -445,6 +537,53 @@ export function assessCodes(
     }
   }
   return out;
+}
+
+/**
+ * The case one billing code of an order is decided on (SPEC 2.1, no answers), with the order's
+ * clinical picture (issue 14); undefined when no policy governs the code (or, without the member's
+ * state, none is in force). Without the state the corporate version in force is pinned and `note`
+ * says so. Should the clinical parts ever make the case invalid, it is decided without them: they
+ * never change the answer.
+ */
+export function caseForCode(
+  lib: Library,
+  code: BillingCode,
+  member: MemberFacts,
+  dateOfService: string,
+  drug?: string,
+  clinical?: Partial<OrderClinical>,
+): { case: Case; note?: string } | undefined {
+  const bases = lib.policiesForCode(code.code);
+  if (bases.length === 0) return undefined;
+  const parts = clinicalCaseParts(member, clinical);
+  const service = { codes: [code.code], dateOfService, ...(drug && { drug }) };
+  const birth = member.birthDate ? { birthDate: member.birthDate } : {};
+  if (member.state) {
+    const full = caseSchema.safeParse({
+      ...parts,
+      member: { ...parts.member, state: member.state, ...birth },
+      service,
+    });
+    if (full.success) return { case: full.data };
+    const bare = caseSchema.safeParse({ member: { state: member.state, ...birth }, service });
+    return bare.success ? { case: bare.data } : undefined;
+  }
+  const corporate = lib.inForce(bases[0]!, dateOfService);
+  if (!corporate) return undefined;
+  const v = corporate.policy.identity;
+  // The version is pinned, so the state is never consulted (SPEC 1.4 resolution is bypassed).
+  return {
+    case: {
+      ...parts,
+      member: { ...parts.member, state: "", ...birth },
+      service,
+      answers: {},
+      facts: {},
+      policy: `${v.id}@${v.version}`,
+    } as Case,
+    note: `member's state of residence unknown: ${v.id} applied; a state variant may differ`,
+  };
 }
 
 /** One coverage-information extension (CRD `ext-coverage-information`) in the requested form. */
@@ -500,11 +639,17 @@ export function answerHook(lib: Library, req: HookRequest, form: CrdForm, today:
     reference: coverage.id ? `Coverage/${coverage.id}` : "Coverage",
     ...(coverage.payor?.[0]?.display && { display: coverage.payor[0].display }),
   };
-  const member = memberFromPatient(patient, today);
+  const member = memberFromPatient(patient, today, coverage);
+  const c = req.context as { userId?: unknown; performer?: unknown };
+  const parties: HookParties = {
+    ...(typeof c.userId === "string" && c.userId.length <= 8192 && { userId: c.userId }),
+    ...(typeof c.performer === "string" && { performer: c.performer }),
+  };
 
   const actions: HookResponse["systemActions"] = [];
-  for (const { order, codes, dateOfService, drug } of ordersOfResources(ordersOf(req, index), index, today)) {
-    const assertions = assessCodes(lib, codes, member, dateOfService, today, drug);
+  for (const info of ordersOfResources(ordersOf(req, index), index, today, parties)) {
+    const { order, codes, dateOfService, drug } = info;
+    const assertions = assessCodes(lib, codes, member, dateOfService, today, drug, info);
     if (assertions.length === 0) continue;
     const exts = assertions.map((a) =>
       coverageInformation(a, { coverage: coverageRef, date: today, assertionId: randomUUID(), form }),

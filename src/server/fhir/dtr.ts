@@ -336,7 +336,7 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
     (paramResources(body, "patient")[0] as Patient | undefined) ??
     index.resolve<Patient>(coverage?.beneficiary, "Patient") ??
     index.ofType<Patient>("Patient")[0];
-  const member = memberFromPatient(patient, today);
+  const member = memberFromPatient(patient, today, coverage);
 
   const wanted = new Map<string, string>(); // canonical → date of service
   const issues: { severity: "information" | "warning"; code: "informational" | "not-found"; text: string }[] =
@@ -347,8 +347,9 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
     if (typeof c === "string") wanted.set(c.split("|")[0]!, today);
   }
   if (wanted.size === 0) {
-    for (const { order, codes, dateOfService, drug } of ordersOfResources(orders, index, today)) {
-      const assertions = assessCodes(lib, codes, member, dateOfService, today, drug);
+    for (const info of ordersOfResources(orders, index, today)) {
+      const { order, codes, dateOfService, drug } = info;
+      const assertions = assessCodes(lib, codes, member, dateOfService, today, drug, info);
       for (const a of assertions) if (a.questionnaire) wanted.set(a.questionnaire, dateOfService);
       if (!assertions.some((a) => a.questionnaire)) {
         issues.push({

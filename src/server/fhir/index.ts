@@ -37,6 +37,7 @@ import {
   parsePasRequest,
   type ResponseState,
   stateOf,
+  storePasAttachments,
 } from "./pas.js";
 import { type FhirState, openFhirState } from "./state.js";
 import {
@@ -97,7 +98,14 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
 
       // A signed decision on a PAS request notifies the submitting organization's subscriptions.
       const notify = async (requestId: string, record: RequestRecord) => {
-        if (record.status !== "decided" || !record.decision || record.decision.automatic) return;
+        // A signed decision, or (issue 14) a reviewer's request for more information just opened.
+        const signed =
+          record.status === "decided" && record.decision !== undefined && !record.decision.automatic;
+        const asked =
+          record.status === "awaiting-review" &&
+          record.workflow?.infoRequest !== undefined &&
+          record.events.at(-1)?.action === "information-requested";
+        if (!signed && !asked) return;
         const claim = await state.claimByRequest(requestId);
         if (!claim) return;
         const subs = (await state.subscriptionsOf(record.org)).filter(
@@ -229,6 +237,10 @@ function registerPas(
       throw err;
     }
     const { record, created } = stored;
+    // Issue 14: the Bundle's documents, stored with the request before the claim context (so notes
+    // about documents not stored are kept); each once, so a retransmission completes what a crash
+    // between the two writes left undone.
+    await storePasAttachments(ctx.service, record, parsed.attachments, who, context.notes);
     await state.putClaim(org, parsed.key, idents, context, now, record.id);
     req.log.info({ requestId: record.id, status: record.status, created }, "PAS request submitted");
     return answer(stateOf(record));

@@ -13,7 +13,16 @@
  * `dateOfService`; the Claim's Patient → `member.state` (current home address) and `birthDate`;
  * QuestionnaireResponses of this service's Questionnaires (in the bundle or `Claim.supportingInfo`) →
  * `answers` (linkId = criterion id, `valueBoolean`) and `facts`; urgent/stat priority → `expedited`.
+ *
+ * Issue 14, the clinical picture of a UM file, where the Bundle carries it (none of it changes the
+ * determination): the member's name, id (the focal Coverage's member number or `subscriberId`) and
+ * postal address; the ICD-10-CM diagnoses of `Claim.diagnosis` (principal first, then by sequence);
+ * the requesting provider (`Claim.provider`) and the servicing one (`Claim.careTeam`, else the
+ * requested service's performer) by NPI; and the documents of `Claim.supportingInfo` (inline
+ * attachments, DocumentReference contents, Binary), stored with the request. An open information
+ * request answers pended (A4) with the reviewer's message and questions.
  */
+import { Buffer } from "node:buffer";
 import { createHash, randomUUID } from "node:crypto";
 import type {
   Bundle,
@@ -23,6 +32,8 @@ import type {
   ClaimResponse,
   ClaimResponseItem,
   Coding,
+  Condition,
+  Coverage,
   Extension,
   Identifier,
   MedicationRequest,
@@ -37,25 +48,37 @@ import {
   type CaseInput,
   canonicalJson,
   type Determination,
+  type Diagnosis,
   type Facts,
   factsSchema,
+  httpStatusOf,
   InputError,
   type Line,
+  MedpolicyError,
   type Needed,
+  type Provider,
 } from "../../model/index.js";
 import type { Decision, RequestRecord } from "../../store/index.js";
+import type { Principal } from "../auth.js";
 import { PAS_KEY_PREFIX } from "../channel.js";
+import { ATTACHMENT_TYPES } from "../schemas.js";
+import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from "../service.js";
 import {
   addDays,
   type BillingCode,
   billingCodes,
+  displayText,
+  type InvalidNpi,
+  icd10Of,
   invalid,
   isObject,
   isoDate,
   isResource,
   MEDPOLICY_FHIR,
   memberFromPatient,
+  providerOf,
   ResourceIndex,
+  uniqueDiagnoses,
 } from "./common.js";
 import { adaptiveSource, FACTS_EXTENSION } from "./dtr.js";
 import { validateResource } from "./validate.js";
@@ -141,12 +164,26 @@ export interface ParsedPas {
   problem?: PasProblem;
   /** The idempotency key (stable for a byte-identical retransmission). */
   key: string;
+  /**
+   * Issue 14: the documents of `Claim.supportingInfo` to store with the request (inline data only,
+   * checked: accepted content type, at most {@link ATTACHMENT_MAX_BYTES} each and
+   * {@link ATTACHMENT_MAX_COUNT} in all). Documents given by URL only are not fetched (SSRF); they
+   * are listed in `unfetched` and in the response's notes.
+   */
+  attachments: PasAttachment[];
+  unfetched: { title: string }[];
 }
 
 const identifierKey = (i: Identifier) => `${i.system ?? ""}|${i.value ?? ""}`;
 
 /** The Claim and the bundle of a `$submit`/`$inquire` body (a Bundle, or Parameters wrapping one). */
-export function claimBundleOf(body: unknown): { bundle: Bundle; claim: Claim; index: ResourceIndex } {
+export function claimBundleOf(body: unknown): {
+  bundle: Bundle;
+  claim: Claim;
+  index: ResourceIndex;
+  /** FHIRPath of the Bundle from the body's root (`Bundle`, or the Parameters parameter holding it). */
+  root: string;
+} {
   // Every element read below is typed first (issue 13: wrong-typed input answered 500).
   if (isResource(body)) validateResource(body);
   let bundle = body;
@@ -179,7 +216,7 @@ export function claimBundleOf(body: unknown): { bundle: Bundle; claim: Claim; in
   }
   if (claim.item !== undefined && !Array.isArray(claim.item))
     throw invalid("Claim.item must be an array", "Claim.item");
-  return { bundle, claim, index };
+  return { bundle, claim, index, root };
 }
 
 function itemDate(item: ClaimItem, claim: Claim, today: string): string {
@@ -222,6 +259,325 @@ function questionnaireResponses(claim: Claim, index: ResourceIndex): Questionnai
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The clinical picture (issue 14)
+// ---------------------------------------------------------------------------------------------
+
+/** FHIRPath of a Bundle entry's resource (for an OperationOutcome), or `fallback` when not an entry. */
+function entryPath(bundle: Bundle, root: string, r: Resource, fallback: string): string {
+  const i = (bundle.entry ?? []).findIndex((e) => e?.resource === r);
+  return i < 0 ? fallback : `${root}.entry[${i}].resource`;
+}
+
+/** X12 278 diagnosis type codes (and HL7 `ex-diagnosistype`) of the principal diagnosis. */
+const PRINCIPAL = new Set(["ABK", "BK", "principal"]);
+const seqOf = (x: unknown) =>
+  typeof x === "number" && Number.isInteger(x) && x > 0 ? x : Number.MAX_SAFE_INTEGER;
+
+/**
+ * `Claim.diagnosis` as the case holds it (issue 14): ICD-10-CM codes (the CodeableConcept, or the
+ * referenced Condition's code), the principal diagnosis first, then by `sequence`. A diagnosis that
+ * claims ICD-10-CM but is not a well-formed code is left out, with a note (it does not change the
+ * determination, so it does not refuse the request).
+ */
+export function claimDiagnoses(claim: Claim, index: ResourceIndex, notes: string[]): Diagnosis[] {
+  const list: unknown[] = Array.isArray(claim.diagnosis) ? claim.diagnosis.slice(0, 100) : [];
+  const ranked = list
+    .map((d, i) => ({ d, i }))
+    .filter((x): x is { d: Record<string, unknown>; i: number } => isObject(x.d))
+    .map(({ d, i }) => {
+      const types = Array.isArray(d.type) ? d.type : [];
+      const principal = types.some(
+        (t) =>
+          isObject(t) &&
+          Array.isArray(t.coding) &&
+          t.coding.some((c) => isObject(c) && typeof c.code === "string" && PRINCIPAL.has(c.code)),
+      );
+      return { d, i, principal, seq: seqOf(d.sequence) };
+    })
+    .sort((a, b) => Number(b.principal) - Number(a.principal) || a.seq - b.seq || a.i - b.i);
+  const out: (Diagnosis | undefined)[] = [];
+  for (const { d, i } of ranked) {
+    const cc = isObject(d.diagnosisCodeableConcept)
+      ? d.diagnosisCodeableConcept
+      : isObject(d.diagnosisReference)
+        ? index.resolve<Condition>(d.diagnosisReference as Reference, "Condition")?.code
+        : undefined;
+    const { diagnosis, invalid: bad } = icd10Of(cc);
+    if (bad) notes.push(`Claim.diagnosis[${i}] is not a well-formed ICD-10-CM code: not recorded.`);
+    out.push(diagnosis);
+  }
+  return uniqueDiagnoses(out);
+}
+
+/** X12 98 entity codes of a care team member who refers, orders or is the PCP: not the servicing one. */
+const NOT_SERVICING = new Set(["DN", "DK", "P3"]);
+
+/**
+ * The servicing provider (issue 14): in PAS the care team (`Claim.careTeam[].provider`) — a member
+ * whose role is X12 98 `SJ` (service provider) first, then one an item names by `careTeamSequence`,
+ * then the others, never a referring/ordering/primary-care member — else the performer of an item's
+ * requested service. Only a valid NPI makes a provider: a failing one is left out with a note (the
+ * public PAS 2.0.1 examples carry a 9-digit NPI there; the servicing provider is not what the
+ * submitter identifies itself by, and it does not change the determination).
+ */
+export function servicingProvider(
+  claim: Claim,
+  index: ResourceIndex,
+  today: string,
+  notes: string[],
+): Provider | undefined {
+  const team: unknown[] = Array.isArray(claim.careTeam) ? claim.careTeam.slice(0, 50) : [];
+  const named = new Set<number>();
+  for (const it of claim.item ?? []) {
+    const seqs: unknown = isObject(it) ? (it as { careTeamSequence?: unknown }).careTeamSequence : undefined;
+    if (Array.isArray(seqs)) for (const n of seqs.slice(0, 50)) if (typeof n === "number") named.add(n);
+  }
+  const roleCodes = (m: Record<string, unknown>): string[] =>
+    isObject(m.role) && Array.isArray(m.role.coding)
+      ? m.role.coding.flatMap((c) => (isObject(c) && typeof c.code === "string" ? [c.code] : []))
+      : [];
+  const candidates: { ref: unknown; where: string; rank: number; i: number }[] = [];
+  team.forEach((m, i) => {
+    if (!isObject(m) || !isObject(m.provider)) return;
+    const roles = roleCodes(m);
+    if (roles.some((r) => NOT_SERVICING.has(r))) return;
+    const rank = roles.includes("SJ") ? 0 : named.has(seqOf(m.sequence)) ? 1 : 2;
+    candidates.push({ ref: m.provider, where: `Claim.careTeam[${i}].provider`, rank, i });
+  });
+  candidates.sort((a, b) => a.rank - b.rank || a.i - b.i);
+  // Else the requested service's performer (ServiceRequest, DeviceRequest, MedicationRequest).
+  (claim.item ?? []).forEach((it, i) => {
+    for (const e of (isObject(it) && Array.isArray(it.extension) ? it.extension : []).slice(0, 50)) {
+      if (!isObject(e) || e.url !== PAS_EXT.requestedService || !isObject(e.valueReference)) continue;
+      const req = index.resolve(e.valueReference);
+      const perf = req ? (req as { performer?: unknown }).performer : undefined;
+      const first = Array.isArray(perf) ? perf[0] : perf;
+      if (isObject(first))
+        candidates.push({ ref: first, where: `Claim.item[${i}] requested service performer`, rank: 3, i });
+    }
+  });
+  let bad: string | undefined;
+  for (const c of candidates) {
+    const { provider, invalid: wrong } = providerOf(c.ref as Reference, index, today);
+    if (provider) return provider;
+    if (wrong) bad ??= c.where;
+  }
+  if (bad) notes.push(`${bad}: the NPI fails the NPI check digit; the servicing provider is not recorded.`);
+  return undefined;
+}
+
+/** The largest document stored from a PAS Bundle (decoded), and how many one request keeps: the service's. */
+export const ATTACHMENT_MAX_BYTES = MAX_ATTACHMENT_BYTES;
+export const ATTACHMENT_MAX_COUNT = MAX_ATTACHMENTS;
+
+/** A content type the service stores (issue 14; the JSON API's list, `ATTACHMENT_TYPES`). */
+export type AttachmentType = (typeof ATTACHMENT_TYPES)[number];
+
+/**
+ * Whether documents of content type `t` are stored (issue 14): the service's own list. HTML (and
+ * XML, images) is stored but never served inline: the attachment endpoint answers with
+ * `content-disposition: attachment` and a sandboxing CSP.
+ */
+export function acceptedContentType(t: string): t is AttachmentType {
+  return (ATTACHMENT_TYPES as readonly string[]).includes(t);
+}
+
+/** A media type's `type/subtype`, lower case, without parameters; undefined when not one. */
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/;
+function mediaType(x: unknown): string | undefined {
+  if (typeof x !== "string" || x.length > 255) return undefined;
+  const semi = x.indexOf(";");
+  const t = (semi < 0 ? x : x.slice(0, semi)).trim().toLowerCase();
+  return MEDIA_TYPE.test(t) ? t : undefined;
+}
+
+/**
+ * The number of bytes R4 `base64Binary` text decodes to, or undefined when it is not base64 (the
+ * alphabet, `=` padding only at the end, white space ignored). One pass, no regex: the text is up
+ * to the body limit long.
+ */
+export function base64Length(s: string): number | undefined {
+  let n = 0;
+  let pad = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) continue;
+    if (c === 61) {
+      pad++;
+      n++;
+      continue;
+    }
+    if (pad > 0) return undefined;
+    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+    if (!ok) return undefined;
+    n++;
+  }
+  if (n % 4 !== 0 || pad > 2) return undefined;
+  return (n / 4) * 3 - pad;
+}
+
+/** A document from a PAS Bundle to store with the request (issue 14). */
+export interface PasAttachment {
+  title: string;
+  contentType: AttachmentType;
+  data: Buffer;
+}
+
+/**
+ * The documents of `Claim.supportingInfo` (issue 14): an inline `valueAttachment`, or a reference to
+ * a DocumentReference (each `content.attachment`) or a Binary in the Bundle. Only inline data is
+ * taken; a URL is never fetched (SSRF): such documents are listed by title. Refused (400, naming the
+ * element) only when `data` is not base64 — broken FHIR the submitter must fix; a content type not
+ * accepted, a document over {@link ATTACHMENT_MAX_BYTES} or beyond the {@link ATTACHMENT_MAX_COUNT}th
+ * is left out with a note, and the request is still decided.
+ */
+export function claimAttachments(
+  claim: Claim,
+  bundle: Bundle,
+  root: string,
+  index: ResourceIndex,
+  notes: string[],
+): { attachments: PasAttachment[]; unfetched: { title: string }[] } {
+  const attachments: PasAttachment[] = [];
+  const unfetched: { title: string }[] = [];
+  const seen = new Set<unknown>();
+  const take = (a: unknown, where: string, fallbackTitle: string) => {
+    if (!isObject(a) || seen.has(a)) return;
+    seen.add(a);
+    const title = displayText(a.title, 200) ?? fallbackTitle;
+    if (typeof a.data !== "string") {
+      if (typeof a.url === "string") {
+        unfetched.push({ title });
+        notes.push(
+          `Document "${title}" (${where}) is referenced by URL only; it was not fetched. Send it inline (Attachment.data).`,
+        );
+      }
+      return;
+    }
+    const size = base64Length(a.data);
+    if (size === undefined) throw invalid(`${where}.data is not base64`, `${where}.data`);
+    const type = mediaType(a.contentType);
+    if (!type || !acceptedContentType(type)) {
+      notes.push(
+        `Document "${title}" (${where}) was not stored: its content type is not accepted (${ATTACHMENT_TYPES.join(", ")}).`,
+      );
+      return;
+    }
+    if (size > ATTACHMENT_MAX_BYTES) {
+      notes.push(
+        `Document "${title}" (${where}) was not stored: it is larger than ${ATTACHMENT_MAX_BYTES / 1024 / 1024} MB.`,
+      );
+      return;
+    }
+    if (attachments.length >= ATTACHMENT_MAX_COUNT) {
+      notes.push(
+        `Document "${title}" (${where}) was not stored: at most ${ATTACHMENT_MAX_COUNT} documents are kept per request.`,
+      );
+      return;
+    }
+    attachments.push({ title, contentType: type, data: Buffer.from(a.data, "base64") });
+  };
+  const infos: unknown[] = Array.isArray(claim.supportingInfo) ? claim.supportingInfo.slice(0, 100) : [];
+  infos.forEach((si, k) => {
+    if (!isObject(si)) return;
+    // PAS `extension-documentInformation`: its `description` names the document.
+    const info = (Array.isArray(si.extension) ? si.extension : []).find(
+      (e) => isObject(e) && typeof e.url === "string" && e.url.endsWith("/extension-documentInformation"),
+    ) as { extension?: unknown } | undefined;
+    const described = (Array.isArray(info?.extension) ? info.extension : []).find(
+      (e) => isObject(e) && e.url === "description",
+    ) as { valueString?: unknown } | undefined;
+    const fallback = displayText(described?.valueString, 200) ?? `Supporting document ${k + 1}`;
+    if (isObject(si.valueAttachment)) {
+      take(si.valueAttachment, `Claim.supportingInfo[${k}].valueAttachment`, fallback);
+      return;
+    }
+    if (!isObject(si.valueReference)) return;
+    const r = index.resolve(si.valueReference as Reference);
+    if (!r || seen.has(r)) return;
+    seen.add(r);
+    const at = entryPath(bundle, root, r, `Claim.supportingInfo[${k}].valueReference`);
+    const o = r as unknown as Record<string, unknown>;
+    if (r.resourceType === "DocumentReference") {
+      const type = isObject(o.type) ? o.type : undefined;
+      const typeName =
+        displayText(type?.text, 200) ??
+        (Array.isArray(type?.coding)
+          ? type.coding.map((c) => (isObject(c) ? displayText(c.display, 200) : undefined)).find((x) => x)
+          : undefined);
+      const title = displayText(o.description, 200) ?? typeName ?? fallback;
+      (Array.isArray(o.content) ? o.content.slice(0, 50) : []).forEach((c, j) => {
+        if (isObject(c)) take(c.attachment, `${at}.content[${j}].attachment`, title);
+      });
+    } else if (r.resourceType === "Binary") {
+      take({ contentType: o.contentType, data: o.data }, at, fallback);
+    }
+  });
+  return { attachments, unfetched };
+}
+
+/** What {@link storePasAttachments} needs of the service (issue 14: `RequestService.addAttachment`). */
+export interface AttachmentSink {
+  addAttachment(
+    requestId: string,
+    a: { title: string; contentType: AttachmentType; data: Uint8Array; source: "pas" },
+    who: Principal,
+  ): Promise<unknown>;
+}
+
+/**
+ * Stores a submission's documents with its request (issue 14), after the request is stored. Each
+ * document is stored once: one already on the record (same sha256) is skipped, so a retransmission
+ * — which also completes a submission interrupted between the request and its documents — adds only
+ * what is missing; no more than {@link ATTACHMENT_MAX_COUNT} in all. A document the service refuses
+ * (4xx) is noted in `notes` rather than failing a submission whose request is already stored.
+ * Returns how many were stored.
+ */
+export async function storePasAttachments(
+  service: AttachmentSink,
+  record: { id: string; attachments?: readonly { sha256?: string }[] },
+  list: readonly PasAttachment[],
+  who: Principal,
+  notes: string[] = [],
+): Promise<number> {
+  const have = new Set((record.attachments ?? []).map((a) => a.sha256));
+  let room = ATTACHMENT_MAX_COUNT - (record.attachments ?? []).length;
+  let stored = 0;
+  for (const a of list) {
+    const sha = createHash("sha256").update(a.data).digest("hex");
+    if (have.has(sha)) continue;
+    if (room <= 0) {
+      notes.push(
+        `Document "${a.title}" was not stored: the request already holds ${ATTACHMENT_MAX_COUNT} documents.`,
+      );
+      continue;
+    }
+    try {
+      await service.addAttachment(record.id, { ...a, source: "pas" }, who);
+    } catch (err) {
+      if (err instanceof MedpolicyError && httpStatusOf(err) < 500) {
+        notes.push(`Document "${a.title}" was not stored: ${err.message}`);
+        continue;
+      }
+      throw err;
+    }
+    have.add(sha);
+    room--;
+    stored++;
+  }
+  return stored;
+}
+
+/** The 400 for a requesting provider's NPI that fails the check digit (issue 14), naming the element. */
+function invalidNpi(bad: InvalidNpi, bundle: Bundle, root: string): Error {
+  const at = `${entryPath(bundle, root, bad.resource, "Claim.provider")}.${bad.path}`;
+  return invalid(
+    `Claim.provider: the requesting provider's NPI (http://hl7.org/fhir/sid/us-npi) at ${at} fails the NPI check digit (CMS, 45 CFR 162.406); correct it and resubmit`,
+    at,
+  );
+}
+
 /**
  * Reads a PAS request Bundle into the claim context and the case to decide (SPEC 2.1). Throws a 400
  * FhirError for a body that is not a PAS request; returns `problem` for one that is, but lacks what a
@@ -232,7 +588,7 @@ export function parsePasRequest(
   lib: Library,
   o: { today: string; baseUrl: string },
 ): ParsedPas {
-  const { bundle, claim, index } = claimBundleOf(body);
+  const { bundle, claim, index, root } = claimBundleOf(body);
   const patient = index.resolve<Patient>(claim.patient, "Patient");
   // PAS request Bundles are self-contained: the beneficiary is in it (issue 13: an unresolvable or
   // hostile reference is refused here, not decided as "state unknown").
@@ -295,21 +651,32 @@ export function parsePasRequest(
     notes: [],
   };
 
+  // Issue 14: the requesting provider is who the submitter says it is: an NPI given as such that
+  // fails the check digit is wrong data the submitter must fix (an X12 278 with it is rejected too).
+  const requesting = providerOf(claim.provider, index, o.today);
+  if (requesting.invalid) throw invalidNpi(requesting.invalid, bundle, root);
+
   const governed = items.filter((i) => i.code && lib.policiesForCode(i.code.code).length > 0);
   const codes = [...new Set(items.flatMap((i) => (i.code ? [i.code.code] : [])))].slice(0, 50);
-  const member = memberFromPatient(patient, o.today);
+  const focal = (claim.insurance ?? []).find((x) => isObject(x) && x.focal === true) ?? claim.insurance?.[0];
+  const coverage = isObject(focal) ? index.resolve<Coverage>(focal.coverage, "Coverage") : undefined;
+  const member = memberFromPatient(patient, o.today, coverage);
+  // Documents are read (and a malformed one refused) before anything is stored (issue 13).
+  const { attachments, unfetched } = claimAttachments(claim, bundle, root, index, context.notes);
   const keyOf = (c: unknown) =>
     `${PAS_KEY_PREFIX}${createHash("sha256")
       .update(canonicalJson({ identifiers: context.identifiers.map(identifierKey), items, case: c }))
       .digest("hex")
       .slice(0, 40)}`;
-  if (governed.length === 0) return { context, key: keyOf(null) };
+  if (governed.length === 0) return { context, key: keyOf(null), attachments: [], unfetched: [] };
 
   const dateOfService = governed[0]!.dateOfService;
   if (!member.state) {
     return {
       context,
       key: keyOf(null),
+      attachments: [],
+      unfetched: [],
       problem: {
         code: "15",
         text: `The member's state of residence (Patient.address.state) is required: it decides which state variant of the policy governing ${governed
@@ -370,14 +737,29 @@ export function parsePasRequest(
   });
 
   const drug = drugOf(claim, index);
+  const diagnoses = claimDiagnoses(claim, index, context.notes);
+  const servicing = servicingProvider(claim, index, o.today, context.notes);
   const caseInput: CaseInput = {
     ...(context.identifiers[0]?.value && { id: context.identifiers[0].value.slice(0, 200) }),
-    member: { state: member.state, ...(member.birthDate && { birthDate: member.birthDate }) },
+    member: {
+      state: member.state,
+      ...(member.birthDate && { birthDate: member.birthDate }),
+      ...(member.id && { id: member.id }),
+      ...(member.name && { name: member.name }),
+      ...(member.address && { address: member.address }),
+    },
     service: { codes, dateOfService, ...(drug && { drug }), ...(expedited(claim) && { expedited: true }) },
     answers,
     facts,
+    ...(diagnoses.length > 0 && { diagnoses }),
+    ...((requesting.provider || servicing) && {
+      providers: {
+        ...(requesting.provider && { requesting: requesting.provider }),
+        ...(servicing && { servicing }),
+      },
+    }),
   };
-  return { context, caseInput, key: keyOf(caseInput) };
+  return { context, caseInput, key: keyOf(caseInput), attachments, unfetched };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -398,12 +780,19 @@ export interface ResponseState {
   receivedAt: string;
   dueAt?: string;
   problem?: PasProblem;
+  /**
+   * Issue 14: the reviewer's open request for more information, as the provider sees it (when, the
+   * message and the questions; not who asked).
+   */
+  infoRequest?: { at: string; message: string; questions: { criterion: string; text: string }[] };
 }
 
 /** The response state of a stored request (SPEC 2.4: what the provider may see). */
 export function stateOf(rec: RequestRecord): ResponseState {
   const latest = rec.determinations.at(-1)!;
   const det = JSON.parse(latest.determinationJson) as Determination;
+  // Issue 14: an open information request pends the request to the provider (only while under review).
+  const ask = rec.status === "awaiting-review" ? rec.workflow?.infoRequest : undefined;
   return {
     requestId: rec.id,
     status: rec.status,
@@ -414,6 +803,13 @@ export function stateOf(rec: RequestRecord): ResponseState {
     ...(rec.decidedAt && { decidedAt: rec.decidedAt }),
     receivedAt: rec.receivedAt,
     dueAt: rec.dueAt,
+    ...(ask && {
+      infoRequest: {
+        at: ask.at,
+        message: ask.message,
+        questions: ask.questions.map((q) => ({ criterion: q.criterion, text: q.text })),
+      },
+    }),
   };
 }
 
@@ -527,6 +923,32 @@ export function claimResponseBundle(
             text: `${c.criterion}: ${c.text}`,
           });
         }
+      } else if (st.infoRequest) {
+        // Issue 14: a reviewer asked the provider for more information. PAS carries the specifics of
+        // a pend in processNote (free text); each question also as an adjudication reason coded by
+        // criterion, as a signed denial cites its criteria (the X12 886 reasonCode and the
+        // CommunicationRequest payload are bound to X12/LOINC codes, which criteria are not).
+        code = "A4";
+        const ask = st.infoRequest;
+        noteNumber.push(
+          note(
+            `Pended: more information requested on ${ask.at.slice(0, 10)}${st.dueAt ? `; a decision is due by ${st.dueAt}` : ""}. ${ask.message}`,
+          ),
+        );
+        for (const q of ask.questions.slice(0, 25)) {
+          noteNumber.push(note(`Information requested — ${q.criterion}: ${q.text}`));
+          reason.push({
+            coding: [criterionCoding(line, q.criterion, q.text)],
+            text: `${q.criterion}: ${q.text}`,
+          });
+        }
+        if (st.requestId) {
+          noteNumber.push(
+            note(
+              `Reply with the answers (POST /api/requests/${st.requestId}/answers) or documents (POST /api/requests/${st.requestId}/attachments); you will be notified (Subscription) when it is decided.`,
+            ),
+          );
+        }
       } else {
         // Pended: open questions, or a recommendation awaiting a reviewer's signature (SPEC 2.4).
         code = "A4";
@@ -575,7 +997,9 @@ export function claimResponseBundle(
           ? "Not certified."
           : allNa || st.status === "unstored" || st.status === "not-applicable"
             ? "No prior authorization decision is required under this library's policies for the requested services."
-            : "Pended for clinical review.";
+            : st.infoRequest
+              ? "Pended: more information requested."
+              : "Pended for clinical review.";
   const cr: ClaimResponse = {
     resourceType: "ClaimResponse",
     id,
@@ -623,15 +1047,33 @@ export function claimResponseBundle(
       ],
     }),
   };
+  // The PAS response bundles require every entry's fullUrl: one the request did not give is this
+  // service's RESTful URL of the resource (how the ClaimResponse's relative references resolve,
+  // R4 Bundle rules), or a fresh urn:uuid for a resource without an id.
   const entry: BundleEntry[] = [
     { fullUrl: `${ctx.baseUrl}/fhir/ClaimResponse/${id}`, resource: cr },
-    ...ctx.included.map((x) => ({ ...(x.fullUrl && { fullUrl: x.fullUrl }), resource: x.resource })),
+    ...ctx.included.map((x) => ({
+      fullUrl:
+        x.fullUrl ??
+        (typeof x.resource.id === "string"
+          ? `${ctx.baseUrl}/fhir/${x.resource.resourceType}/${x.resource.id}`
+          : `urn:uuid:${randomUUID()}`),
+      resource: x.resource,
+    })),
   ];
+  const bundleId = randomUUID();
   return {
     resourceType: "Bundle",
-    id: randomUUID(),
-    meta: { profile: ["http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-pas-response-bundle"] },
-    ...(ctx.bundleIdentifier && { identifier: ctx.bundleIdentifier }),
+    id: bundleId,
+    meta: {
+      profile: [
+        kind === "inquire"
+          ? "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-pas-inquiry-response-bundle"
+          : "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-pas-response-bundle",
+      ],
+    },
+    // profile-pas-response-bundle requires an identifier: the request's, else this bundle's own.
+    identifier: ctx.bundleIdentifier ?? { system: "urn:ietf:rfc:3986", value: `urn:uuid:${bundleId}` },
     type: "collection",
     timestamp: now,
     entry,
