@@ -1,15 +1,44 @@
 import { createHash } from "node:crypto";
 import type { CriterionNode, CriterionNote, PolicyVersion, Section } from "./policy.js";
 
-/** Deterministic JSON: object keys sorted, `undefined` dropped. */
+/**
+ * Deterministic JSON: object keys sorted, `undefined` dropped. Written as one string built in place
+ * (no per-node arrays of parts): it hashes every policy version and every stored case, and was a
+ * tenth of ingesting a 2 MB document (issue 12). `hash.test.ts` holds it to the plain definition.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ",";
+      // As `[…].join(",")` writes what JSON.stringify cannot (undefined, functions): nothing.
+      const part = canonicalJson(value[i]) as string | undefined;
+      if (part !== undefined) out += part;
+    }
+    return `${out}]`;
+  }
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
+  const keys = Object.keys(obj);
+  // Most objects arrive with their keys in order already; sort only those that do not.
+  let sorted = true;
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      sorted = false;
+      break;
+    }
+  }
+  if (!sorted) keys.sort();
+  let out = "{";
+  let first = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    if (!first) out += ",";
+    first = false;
+    out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
 }
 
 function stripNode(n: CriterionNode): unknown {
