@@ -24,7 +24,7 @@ import {
   submitEnvelopeSchema,
   tokenBodySchema,
 } from "./schemas.js";
-import { MAX_ATTACHMENT_BYTES, providerStatusOf } from "./service.js";
+import { MAX_ATTACHMENT_BYTES, providerStatusOf, statusTextOf } from "./service.js";
 
 const REVIEWERS: Role[] = ["reviewer", "medical-director", "admin"];
 /** The content type Fastify gives JSON replies: pre-encoded replies say the same. */
@@ -164,7 +164,17 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
         status: r.status,
         ...(r.decisionOutcome && { decision: { outcome: r.decisionOutcome } }),
       });
-      return { id: r.id, status, receivedAt: r.receivedAt, dueAt: r.dueAt, expedited: r.expedited };
+      // Issue 14: a request the plan asked more information about says so in the provider's list.
+      const asked = r.status === "awaiting-review" && r.workflow.infoRequest !== undefined;
+      return {
+        id: r.id,
+        status,
+        statusText: asked ? "pended: more information requested" : statusTextOf(status),
+        informationRequested: asked,
+        receivedAt: r.receivedAt,
+        dueAt: r.dueAt,
+        expedited: r.expedited,
+      };
     });
   });
 

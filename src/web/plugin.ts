@@ -101,6 +101,14 @@ export interface UiRequestRow {
   codes: string[];
   memberState?: string;
   dateOfService?: string;
+  /** Issue 14: the member and provider the queue shows and searches, the assignee, the flags. */
+  memberName?: string;
+  memberId?: string;
+  providerName?: string;
+  providerNpi?: string;
+  assignee?: { sub: string; name: string };
+  infoRequested?: boolean;
+  recommendation?: string;
 }
 
 /** How a request arrived (shown as the source of its submitted answers). */
@@ -170,6 +178,14 @@ async function enrich(ctx: ServerContext, rows: RequestSummary[], nowMs: number)
     if (policy) row.policy = policy;
     if (memberState) row.memberState = memberState;
     if (dateOfService) row.dateOfService = dateOfService;
+    const ix = r.index;
+    if (ix?.memberName !== undefined) row.memberName = ix.memberName;
+    if (ix?.memberId !== undefined) row.memberId = ix.memberId;
+    if (ix?.providerName !== undefined) row.providerName = ix.providerName;
+    if (ix?.providerNpi !== undefined) row.providerNpi = ix.providerNpi;
+    if (r.workflow.assignee) row.assignee = r.workflow.assignee;
+    if (r.status === "awaiting-review") row.infoRequested = r.workflow.infoRequest !== undefined;
+    if (r.workflow.recommendation) row.recommendation = r.workflow.recommendation.outcome;
     out.push(row);
   }
   return out.sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.receivedAt.localeCompare(b.receivedAt));

@@ -3,7 +3,8 @@
  * a temp folder, the real server runs in this process on port 0 with a temp data directory and the web
  * plugin, and requests are seeded through the API. A reviewer signs in with a demo token, opens a pended
  * request, answers a question and sees the outcome change before saving (the engine runs in the
- * browser), saves, signs the denial and opens its letter; the LA redline diff shows the removed I.A.2.f.
+ * browser), saves; a nurse may not sign the denial (issue 14), so a medical director previews its
+ * letter, signs it and opens the letter; the LA redline diff shows the removed I.A.2.f.
  * Screenshots go to test-output/screenshots/; the request screen is copied to docs/screenshots/request.png
  * when that is missing or UPDATE_SCREENSHOTS=1.
  */
@@ -58,6 +59,16 @@ describe("reviewer web app (Chromium)", { skip }, () => {
     const answer = await r.text();
     assert.equal(r.status, 201, answer);
     ids[name] = (JSON.parse(answer) as { id: string }).id;
+  }
+
+  /** Signs out (when signed in) and in again as the demo user whose name matches. */
+  async function signInAs(name: RegExp): Promise<void> {
+    const out = page.getByRole("button", { name: "Sign out" });
+    if (await out.count()) await out.click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await page.getByRole("radio", { name }).check();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.locator("main h1").first().waitFor();
   }
 
   async function shot(name: string): Promise<string> {
@@ -166,7 +177,7 @@ describe("reviewer web app (Chromium)", { skip }, () => {
     assert.equal((await fetch(`${server.url}/api/ui/requests`)).status, 401);
   });
 
-  test("sign in, queue, answer → live re-evaluation, save, sign a denial, open the letter", async () => {
+  test("sign in, queue, answer → live re-evaluation, save; a medical director signs the denial, opens the letter", async () => {
     await page.goto(server.url);
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     await page.getByRole("radio", { name: /Casey Chen, RN/ }).check();
@@ -239,11 +250,25 @@ describe("reviewer web app (Chromium)", { skip }, () => {
     await page.locator("#save-notice").filter({ hasText: "as in your browser" }).waitFor();
     await shot("request");
 
-    // Sign the denial, citing the failed criterion (prefilled from the determination).
-    assert.equal(await page.getByRole("radio", { name: /Deny/ }).isChecked(), true);
+    // A nurse may not sign the denial (issue 14): she is offered a recommendation, not a signature.
+    assert.equal(await page.getByRole("radio", { name: /^Deny/ }).count(), 0);
+    assert.equal(
+      await page.getByRole("radio", { name: /Recommend: not medically necessary/ }).isChecked(),
+      true,
+    );
+
+    // The medical director signs it, citing the failed criterion (prefilled from the determination), in
+    // their own words, on a previewed letter.
+    await signInAs(/Dana Diaz, MD/);
+    await page.goto(`${server.url}/#/requests/${ids.pended}`);
+    await page.locator("#live-outcome[data-outcome='denied']").waitFor();
+    assert.equal(await page.getByRole("radio", { name: /^Deny/ }).isChecked(), true);
     assert.equal(await page.getByRole("checkbox", { name: /I\.A\.2\.g/ }).isChecked(), true);
+    await page.getByLabel(/^Reason/).fill("Systemic opioids were not weaned before the trial.");
+    await page.getByRole("button", { name: "Preview letter" }).click();
+    await page.frameLocator("#preview-frame").locator("body").filter({ hasText: "I.A.2.g" }).waitFor();
     await page.getByRole("button", { name: "Sign decision" }).click();
-    await page.locator("#decision").filter({ hasText: "Signed by Casey Chen, RN" }).waitFor();
+    await page.locator("#decision").filter({ hasText: "Signed by Dana Diaz, MD" }).waitFor();
     assert.match(await text(page.locator("#decision")), /Denied/);
 
     // The letter, printable, citing the criterion.
@@ -254,6 +279,7 @@ describe("reviewer web app (Chromium)", { skip }, () => {
     assert.match(await text(letter.locator("body")), /Denied/);
     await page.getByRole("button", { name: "Print", exact: true }).waitFor();
     await shot("letter");
+    await signInAs(/Casey Chen, RN/);
   });
 
   test("the browser engine reproduces every stored determination (corporate, NC, LA, CP.MP.126)", async () => {
@@ -274,7 +300,10 @@ describe("reviewer web app (Chromium)", { skip }, () => {
     await page.goto(`${server.url}/#/requests/${ids.waiver}`);
     await page.locator("#live-outcome[data-outcome='review']").waitFor();
     assert.match(await text(page.locator("#sign-blocked")), /only a medical director/);
-    assert.equal(await page.getByRole("button", { name: "Sign decision" }).isDisabled(), true);
+    // Nothing to choose, preview or sign.
+    assert.equal(await page.locator("#decision input[name='outcome']").count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Preview letter" }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Sign decision" }).count(), 0);
   });
 
   test("policies: the LA redline diff shows the removed I.A.2.f; NC lint; metrics charts", async () => {
@@ -305,13 +334,17 @@ describe("reviewer web app (Chromium)", { skip }, () => {
 
   test("a not-covered recommendation from a code list is signed citing its governing section (issue 13)", async () => {
     // The server refuses an adverse decision that cites nothing; a code-list line has no criterion, so
-    // the form offers the section itself (CP.MP.126 IV), preselected.
+    // the form offers the section itself (CP.MP.126 IV), preselected. Not covered on a "does not
+    // support coverage" code is a medical judgment: a medical director's (issue 14).
+    await signInAs(/Dana Diaz, MD/);
     await page.goto(`${server.url}/#/requests/${ids.sij}`);
     await page.locator("#live-outcome[data-outcome='not-covered']").waitFor();
-    assert.equal(await page.getByRole("radio", { name: /Not covered/ }).isChecked(), true);
+    assert.equal(await page.getByRole("radio", { name: /^Not covered/ }).isChecked(), true);
     assert.equal(await page.getByRole("checkbox", { name: /^IV\b/ }).isChecked(), true);
+    await page.getByLabel(/^Reason/).fill("SI joint fusion with allograft is not covered under CP.MP.126.");
+    await page.getByRole("button", { name: "Preview letter" }).click();
     await page.getByRole("button", { name: "Sign decision" }).click();
-    await page.locator("#decision").filter({ hasText: "Signed by Casey Chen, RN" }).waitFor();
+    await page.locator("#decision").filter({ hasText: "Signed by Dana Diaz, MD" }).waitFor();
     assert.match(await text(page.locator("#decision")), /Not covered/i);
   });
 

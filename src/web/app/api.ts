@@ -146,14 +146,122 @@ export const getRequest = (id: string) => api<RequestView>(`/api/requests/${enco
 /** `GET /api/requests` as a provider: their organization's requests. */
 export const getProviderRequests = () =>
   api<{ id: string; receivedAt: string; dueAt: string; expedited: boolean }[]>("/api/requests");
-/** `POST /api/requests/:id/answers`: answers merged into the case; the server re-evaluates. */
-export const postAnswers = (id: string, answers: Record<string, boolean>) =>
-  api<RequestView>(`/api/requests/${encodeURIComponent(id)}/answers`, { method: "POST", body: { answers } });
-/** `POST /api/requests/:id/decision`: signs a decision (SPEC 2.4). */
-export const postDecision = (
+/**
+ * `POST /api/requests/:id/answers`: answers and/or typed facts merged into the case; the server
+ * re-evaluates (SPEC 2.3). Empty parts are left out: the API wants at least one answer or fact.
+ */
+export const postAnswers = (
+  id: string,
+  changes: { answers?: Record<string, boolean>; facts?: Record<string, FactValue> },
+) => {
+  const body: { answers?: Record<string, boolean>; facts?: Record<string, FactValue> } = {};
+  if (changes.answers && Object.keys(changes.answers).length > 0) body.answers = changes.answers;
+  if (changes.facts && Object.keys(changes.facts).length > 0) body.facts = changes.facts;
+  return api<RequestView>(`/api/requests/${encodeURIComponent(id)}/answers`, { method: "POST", body });
+};
+
+/** What a reviewer signs, previews or recommends (issue 14: `POST …/decision`, `…/letter-preview`). */
+export interface DecisionBody {
+  outcome: Decision["outcome"];
+  reason: string;
+  criteria: string[];
+  version?: number;
+  /** Required when the signed outcome departs from the engine's approved / denied / not-covered. */
+  overrideReason?: string;
+  /** The previewed letter's SHA-256: the server refuses (409) to sign a letter that differs from it. */
+  letterSha256?: string;
+}
+
+/** `POST /api/requests/:id/decision`: signs a decision (SPEC 2.4, issue 14). */
+export const postDecision = (id: string, body: DecisionBody) =>
+  api<RequestView>(`/api/requests/${encodeURIComponent(id)}/decision`, { method: "POST", body });
+
+/** A letter preview: the exact HTML the letter will have if signed now, and its SHA-256 (hex). */
+export interface LetterPreview {
+  html: string;
+  sha256: string;
+  /** Whether the browser recomputed the hash of the bytes and it matched the server's header. */
+  verified: boolean;
+}
+
+/** Hex SHA-256 of `bytes`, or `undefined` where WebCrypto is unavailable (a non-secure origin). */
+async function sha256Hex(bytes: ArrayBuffer): Promise<string | undefined> {
+  if (!globalThis.crypto?.subtle) return undefined;
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * `POST /api/requests/:id/letter-preview` (issue 14): nothing is written. The hash is checked against
+ * the bytes received, so what the reviewer reads is what `letterSha256` will pin when signing.
+ */
+export async function postLetterPreview(id: string, body: DecisionBody): Promise<LetterPreview> {
+  const res = await request(`/api/requests/${encodeURIComponent(id)}/letter-preview`, {
+    method: "POST",
+    body,
+    accept: "text/html",
+  });
+  const sha256 = (res.headers.get("x-letter-sha256") ?? "").toLowerCase();
+  const bytes = await res.arrayBuffer();
+  const mine = await sha256Hex(bytes);
+  if (mine !== undefined && sha256 !== "" && mine !== sha256)
+    throw new ApiError(502, "preview-mismatch", "The letter preview arrived damaged: preview it again.");
+  return {
+    html: new TextDecoder().decode(bytes),
+    sha256: sha256 || (mine ?? ""),
+    verified: mine !== undefined,
+  };
+}
+
+/** `POST /api/requests/:id/recommendation` (issue 14): a nurse's recommendation of an adverse outcome. */
+export const postRecommendation = (
   id: string,
   body: { outcome: Decision["outcome"]; reason: string; criteria: string[]; version?: number },
-) => api<RequestView>(`/api/requests/${encodeURIComponent(id)}/decision`, { method: "POST", body });
+) => api<RequestView>(`/api/requests/${encodeURIComponent(id)}/recommendation`, { method: "POST", body });
+
+/** `POST /api/requests/:id/information-request` (issue 14): pends the request to the provider. */
+export const postInformationRequest = (id: string, body: { message: string; criteria?: string[] }) =>
+  api<RequestView>(`/api/requests/${encodeURIComponent(id)}/information-request`, {
+    method: "POST",
+    body,
+  });
+
+/** `POST /api/requests/:id/notes` (issue 14): an evidence note on a criterion, or an internal note. */
+export const postNote = (
+  id: string,
+  body: { kind: "evidence"; criterion: string; text: string } | { kind: "internal"; text: string },
+) => api<RequestView>(`/api/requests/${encodeURIComponent(id)}/notes`, { method: "POST", body });
+
+/** `POST /api/requests/:id/assign` (issue 14): `null` unassigns. */
+export const postAssign = (id: string, assignee: { sub: string; name: string } | null) =>
+  api<RequestView>(`/api/requests/${encodeURIComponent(id)}/assign`, { method: "POST", body: { assignee } });
+
+/** `POST /api/requests/:id/attachments` (issue 14): a document, base64 (at most 5 MB decoded). */
+export const postAttachment = (id: string, body: { title: string; contentType: string; data: string }) =>
+  api<Attachment>(`/api/requests/${encodeURIComponent(id)}/attachments`, { method: "POST", body });
+
+/**
+ * The bytes of an attachment (`GET /api/requests/:id/attachments/:aid`). Fetched with the bearer
+ * token: a plain link would reach the server without it.
+ */
+export async function getAttachment(url: string): Promise<Blob> {
+  // Only this API's own attachment paths: the url comes from the server, but is followed with a token.
+  if (!url.startsWith("/api/requests/"))
+    throw new ApiError(400, "bad-url", "Not an attachment of this service.");
+  return (await request(url, { accept: "*/*" })).blob();
+}
+
+let factsCache: Promise<FactSpec[]> | undefined;
+/** `GET /api/facts` (issue 14): the fact vocabulary for typed inputs, loaded once per page life. */
+export function getFacts(): Promise<FactSpec[]> {
+  if (!factsCache) {
+    factsCache = api<FactSpec[]>("/api/facts");
+    factsCache.catch(() => {
+      factsCache = undefined;
+    });
+  }
+  return factsCache;
+}
 /** `GET /api/requests/:id/letter`: the determination letter (HTML). */
 export const getLetter = (id: string) => apiText(`/api/requests/${encodeURIComponent(id)}/letter`);
 /** `GET /api/policies`: every policy, variant and version. */
@@ -238,16 +346,135 @@ export interface RequestView {
     case: CaseJson;
     determinations: StoredDetermination[];
     events: AuditEvent[];
+    /** Issue 14: assignment, the open information request, a nurse's recommendation. */
+    workflow?: Workflow;
+    /** Issue 14: evidence notes (per criterion) and internal notes (nurse ↔ medical director). */
+    notes?: ReviewNote[];
+    /** Issue 14: documents from PAS or uploaded. */
+    attachments?: Attachment[];
+    /** Issue 14: what the caller may do now; the server enforces the same. */
+    authority?: Authority;
+    /** Issue 14: exactly the criteria the server accepts as citations for each outcome. */
+    citable?: Record<Decision["outcome"], Cite[]>;
   };
+  /** Issue 14, provider view: the open information request, while one is open. */
+  informationRequest?: { at: string; message: string; questions: Question[] };
+}
+
+/** A criterion a question is asked at, with its text. */
+export interface Question {
+  criterion: string;
+  text: string;
+}
+
+/** A criterion the server accepts as a citation for an outcome, with its status in the determination. */
+export interface Cite extends Question {
+  status: "met" | "not-met" | "present" | "absent" | "section";
+}
+
+/** What the caller may do on a request now (`src/server/authority.ts`). */
+export interface Authority {
+  approve: boolean;
+  deny: boolean;
+  notCover: boolean;
+  recommend: boolean;
+  /** Why something is not the caller's (e.g. "a denial is a medical director's: record a recommendation"). */
+  note?: string;
+}
+
+/** An open request for more information, pending with the provider. */
+export interface InfoRequest {
+  at: string;
+  by: { name: string; role: string };
+  message: string;
+  questions: Question[];
+}
+
+/** A nurse reviewer's recommendation of an outcome she may not sign. */
+export interface Recommendation {
+  at: string;
+  by: { sub: string; name: string; role: string };
+  outcome: Decision["outcome"];
+  reason: string;
+  criteria: Cite[];
+  determinationSeq: number;
+}
+
+/** Workflow state of a request under review. */
+export interface Workflow {
+  assignee?: { sub: string; name: string };
+  infoRequest?: InfoRequest;
+  recommendation?: Recommendation;
+}
+
+/** A note on a request: on a criterion (evidence) or between reviewers (internal). */
+export interface ReviewNote {
+  seq: number;
+  at: string;
+  by: { sub: string; name: string; role: string };
+  kind: "evidence" | "internal";
+  criterion?: string;
+  text: string;
+}
+
+/** A document attached to a request. */
+export interface Attachment {
+  id: string;
+  title: string;
+  contentType: string;
+  size: number;
+  addedAt: string;
+  source: "upload" | "pas";
+  /** `/api/requests/:id/attachments/:aid`. */
+  url: string;
+}
+
+/** One fact of the vocabulary (`GET /api/facts`, SPEC 2.3), for a typed input. */
+export interface FactSpec {
+  name: string;
+  type: "number" | "boolean" | "date" | "number[]" | "count-or-list";
+  description: string;
+  min?: number;
+  max?: number;
+  options?: string[];
+}
+
+/** A fact's value as a case carries it. */
+export type FactValue = number | string | boolean | (number | string)[];
+
+/** A postal address (`src/model/case.ts`). */
+export interface AddressJson {
+  lines: string[];
+  city: string;
+  state: string;
+  postalCode: string;
+}
+
+/** A requesting or servicing provider. */
+export interface ProviderJson {
+  npi: string;
+  name?: string;
+  address?: AddressJson;
+  phone?: string;
 }
 
 /** A stored case as JSON (validated by the server when it was stored). */
 export interface CaseJson {
   id?: string;
-  member: { state: string; birthDate?: string; age?: number; lineOfBusiness?: string; id?: string };
+  member: {
+    state: string;
+    birthDate?: string;
+    age?: number;
+    lineOfBusiness?: string;
+    id?: string;
+    name?: string;
+    address?: AddressJson;
+  };
   service: { codes: string[]; dateOfService: string; drug?: string; expedited?: boolean };
   answers?: Record<string, boolean>;
-  facts?: Record<string, unknown>;
+  facts?: Record<string, FactValue>;
+  diagnoses?: { code: string; display?: string }[];
+  providers?: { requesting?: ProviderJson; servicing?: ProviderJson };
   policy?: string;
 }
 

@@ -68,3 +68,30 @@ export function replace(el: Element, ...children: Child[]): void {
 export function sr(text: string): HTMLSpanElement {
   return h("span", { class: "sr-only" }, text);
 }
+
+/**
+ * Marks a table to become stacked cards on a narrow screen (issue 14: every page fits 390 px): each
+ * body cell gets `data-label` from its column header, which the stylesheet shows before the value
+ * once the header row is hidden. Cells that already carry a label, or whose header is empty, keep it.
+ */
+export function stackable<T extends HTMLTableElement>(table: T): T {
+  const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent?.trim() ?? "");
+  table.classList.add("stack");
+  for (const tr of table.querySelectorAll("tbody tr")) {
+    [...tr.children].forEach((cell, i) => {
+      const label = heads[i];
+      if (label && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", label);
+    });
+  }
+  return table;
+}
+
+/** A table that scrolls sideways inside its own box on a narrow screen, never the page (issue 14). */
+export function scrollBox(table: HTMLElement, label?: string): HTMLDivElement {
+  // A scrollable region must be reachable by keyboard to be scrolled without a mouse (WCAG 2.1.1).
+  return h(
+    "div",
+    { class: "table-scroll", tabindex: "0", role: "region", "aria-label": label ?? "Table" },
+    table,
+  );
+}

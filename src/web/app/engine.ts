@@ -16,6 +16,7 @@ import {
   type Line,
   type Needed,
   OUTCOME_SEVERITY,
+  type Predicate,
   type Reason,
 } from "../../model/index.js";
 import { type CaseJson, getUiPolicy } from "./api.js";
@@ -177,4 +178,20 @@ export function answerOf(
     if (v !== undefined) return { key: x, value: v };
   }
   return undefined;
+}
+
+/** The facts a predicate reads. */
+function predicateFacts(p: Predicate, out: Set<string>): void {
+  if ("fact" in p) out.add(p.fact);
+  else for (const q of "all" in p ? p.all : "any" in p ? p.any : p.firstKnown) predicateFacts(q, out);
+}
+
+/**
+ * The facts the loaded policies' predicates read (SPEC 2.3), so the facts form offers the ones that
+ * can decide a criterion of this request rather than the whole vocabulary (issue 14).
+ */
+export function factsUsedBy(policies: ReadonlyMap<string, LoadedPolicy>): Set<string> {
+  const out = new Set<string>();
+  for (const p of policies.values()) for (const b of p.ui.predicates) predicateFacts(b.when, out);
+  return out;
 }

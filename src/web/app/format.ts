@@ -92,6 +92,28 @@ export function dueText(
     : { text: `due in ${duration(hoursLeft)}`, overdue: false, hoursLeft };
 }
 
+/**
+ * An hour-level countdown to a due time (issue 14: expedited requests are due in 72 h, so "due in 3 d"
+ * hides the hours that matter): "5 h 20 min left", "71 h 59 min left", "6 d 23 h left" (hours and
+ * minutes below 72 h, days and hours above), "overdue by 3 h", "overdue by 40 min".
+ * `minutesLeft` is negative when overdue; partial minutes are dropped, so "left" never overstates.
+ */
+export function countdown(minutesLeft: number): { text: string; overdue: boolean; urgent: boolean } {
+  const overdue = minutesLeft < 0;
+  const total = Math.floor(Math.abs(minutesLeft));
+  const hours = Math.floor(total / 60);
+  const mins = total % 60;
+  let span: string;
+  if (hours >= 72) {
+    const d = Math.floor(hours / 24);
+    const rest = hours % 24;
+    span = rest ? `${d} d ${rest} h` : `${d} d`;
+  } else if (hours === 0) span = `${mins} min`;
+  else span = mins ? `${hours} h ${mins} min` : `${hours} h`;
+  // Under a day left: the reviewer should act today.
+  return { text: overdue ? `overdue by ${span}` : `${span} left`, overdue, urgent: overdue || hours < 24 };
+}
+
 /** The first block of a UUID, for compact display (the full id is in the title and the URL). */
 export function shortId(id: string): string {
   return id.length > 12 ? id.slice(0, 8) : id;

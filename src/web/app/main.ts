@@ -216,16 +216,20 @@ export function errorPanel(err: unknown): HTMLElement {
 }
 
 root.replaceChildren(
+  // Issue 14: the first stop of the Tab key. A real link (announced as one); the hash router owns
+  // `location.hash`, so the click moves focus itself instead of following `#main`.
   h(
-    "button",
+    "a",
     {
-      type: "button",
+      href: "#main",
       class: "skip-link",
-      onclick: () => {
+      onclick: (ev: Event) => {
+        ev.preventDefault();
         main.focus();
+        main.scrollIntoView();
       },
     },
-    "Skip to content",
+    "Skip to main content",
   ),
   h(
     "header",

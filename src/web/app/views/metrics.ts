@@ -44,9 +44,12 @@ function stackedBar(g: MetricsGroup, label: string): SVGElement {
   );
 }
 
-/** Average and median hours to decision against the time limit. */
+/**
+ * Average and median hours to decision against the time limit. The drawing is as wide as a phone's
+ * panel there (issue 14), so its text is not scaled down to an unreadable size.
+ */
 function timeChart(g: MetricsGroup, limitHours: number, label: string): SVGElement {
-  const w = 480;
+  const w = window.matchMedia("(max-width: 600px)").matches ? 330 : 480;
   const max =
     Math.max(limitHours, g.timeToDecisionHours.average ?? 0, g.timeToDecisionHours.median ?? 0) * 1.05;
   const scale = (v: number) => (v / max) * (w - 120);

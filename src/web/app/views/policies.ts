@@ -4,7 +4,7 @@
  * two versions or variants, drawn as a redline (the LA redline 2024-02 → 2025-02, NC vs corporate).
  */
 import { getDiff, getLint, getPolicies, type LintFinding, type VersionSummary } from "../api.js";
-import { h, replace } from "../dom.js";
+import { h, replace, stackable } from "../dom.js";
 import { loadPolicy } from "../engine.js";
 import { day } from "../format.js";
 import type { App } from "../main.js";
@@ -117,39 +117,41 @@ export async function policiesView(app: App): Promise<Node> {
         "section",
         { class: "panel" },
         h("h2", null, h("span", { class: "mono" }, base), " ", h("span", { class: "muted" }, rows[0]!.title)),
-        h(
-          "table",
-          { class: "table" },
+        stackable(
           h(
-            "thead",
-            null,
+            "table",
+            { class: "table policies-table" },
             h(
-              "tr",
+              "thead",
               null,
-              ["Policy", "Plan", "Version", "Status", "Effective", "Approved", "Hash", ""].map((c) =>
-                h("th", { scope: "col" }, c),
-              ),
-            ),
-          ),
-          h(
-            "tbody",
-            null,
-            rows.map((v) =>
               h(
                 "tr",
                 null,
-                h("td", null, h("a", { href: policyHref(refOf(v)), class: "mono" }, v.id)),
-                h("td", null, v.state ? `${v.state} · ${v.plan}` : v.plan),
-                h("td", { class: "mono" }, v.version),
-                h("td", null, statusBadge(v.status)),
-                h("td", null, day(v.effective)),
-                h("td", null, v.approved ? day(v.approved) : h("span", { class: "muted" }, "not approved")),
-                h("td", { class: "mono small", title: v.hash }, v.hash.slice(0, 10)),
+                ["Policy", "Plan", "Version", "Status", "Effective", "Approved", "Hash", ""].map((c) =>
+                  h("th", { scope: "col" }, c),
+                ),
+              ),
+            ),
+            h(
+              "tbody",
+              null,
+              rows.map((v) =>
                 h(
-                  "td",
-                  { class: "row-actions" },
-                  h("a", { href: policyHref(refOf(v)) }, "Criteria"),
-                  h("a", { href: policyHref(refOf(v), "lint") }, "Lint"),
+                  "tr",
+                  null,
+                  h("td", null, h("a", { href: policyHref(refOf(v)), class: "mono" }, v.id)),
+                  h("td", null, v.state ? `${v.state} · ${v.plan}` : v.plan),
+                  h("td", { class: "mono" }, v.version),
+                  h("td", null, statusBadge(v.status)),
+                  h("td", null, day(v.effective)),
+                  h("td", null, v.approved ? day(v.approved) : h("span", { class: "muted" }, "not approved")),
+                  h("td", { class: "mono small", title: v.hash }, v.hash.slice(0, 10)),
+                  h(
+                    "td",
+                    { class: "row-actions" },
+                    h("a", { href: policyHref(refOf(v)) }, "Criteria"),
+                    h("a", { href: policyHref(refOf(v), "lint") }, "Lint"),
+                  ),
                 ),
               ),
             ),
@@ -247,30 +249,32 @@ function staticNode(n: CriterionNode, ui: UiPolicy, lint: Map<string, LintFindin
 
 function lintTable(findings: LintFinding[]): HTMLElement {
   if (findings.length === 0) return h("p", { class: "empty" }, "No findings.");
-  return h(
-    "table",
-    { class: "table lint-table" },
+  return stackable(
     h(
-      "thead",
-      null,
+      "table",
+      { class: "table lint-table" },
       h(
-        "tr",
+        "thead",
         null,
-        ["Severity", "Finding", "Criterion", "Line", "Message"].map((c) => h("th", { scope: "col" }, c)),
-      ),
-    ),
-    h(
-      "tbody",
-      null,
-      findings.map((f) =>
         h(
           "tr",
           null,
-          h("td", null, h("span", { class: `chip lint-${f.severity}` }, f.severity)),
-          h("td", { class: "mono" }, f.code),
-          h("td", { class: "mono" }, f.criterion ?? ""),
-          h("td", null, f.line !== undefined ? String(f.line) : ""),
-          h("td", null, f.message),
+          ["Severity", "Finding", "Criterion", "Line", "Message"].map((c) => h("th", { scope: "col" }, c)),
+        ),
+      ),
+      h(
+        "tbody",
+        null,
+        findings.map((f) =>
+          h(
+            "tr",
+            null,
+            h("td", null, h("span", { class: `chip lint-${f.severity}` }, f.severity)),
+            h("td", { class: "mono" }, f.code),
+            h("td", { class: "mono" }, f.criterion ?? ""),
+            h("td", null, f.line !== undefined ? String(f.line) : ""),
+            h("td", null, f.message),
+          ),
         ),
       ),
     ),
@@ -312,41 +316,43 @@ export async function policyView(_app: App, params: string[], query: URLSearchPa
             " ",
             h("span", { class: `chip cov-${t.coverage}` }, t.coverage.replace(/-/g, " ")),
           ),
-          h(
-            "table",
-            { class: "table" },
+          stackable(
             h(
-              "thead",
-              null,
+              "table",
+              { class: "table" },
               h(
-                "tr",
+                "thead",
                 null,
-                h("th", { scope: "col" }, t.system),
-                h("th", { scope: "col" }, "Description"),
-                h("th", { scope: "col" }, "Bound to"),
-              ),
-            ),
-            h(
-              "tbody",
-              null,
-              t.rows.map((r) => {
-                const b = ui.codes.find((c) => c.codes.includes(r.code));
-                return h(
+                h(
                   "tr",
                   null,
-                  h("td", { class: "mono" }, r.code, r.marker ?? ""),
-                  h("td", null, r.description),
-                  h(
-                    "td",
+                  h("th", { scope: "col" }, t.system),
+                  h("th", { scope: "col" }, "Description"),
+                  h("th", { scope: "col" }, "Bound to"),
+                ),
+              ),
+              h(
+                "tbody",
+                null,
+                t.rows.map((r) => {
+                  const b = ui.codes.find((c) => c.codes.includes(r.code));
+                  return h(
+                    "tr",
                     null,
-                    b
-                      ? "section" in b
-                        ? `section ${b.section}${b.otherwise ? ` (else ${b.otherwise})` : ""}`
-                        : "coding only"
-                      : "",
-                  ),
-                );
-              }),
+                    h("td", { class: "mono" }, r.code, r.marker ?? ""),
+                    h("td", null, r.description),
+                    h(
+                      "td",
+                      null,
+                      b
+                        ? "section" in b
+                          ? `section ${b.section}${b.otherwise ? ` (else ${b.otherwise})` : ""}`
+                          : "coding only"
+                        : "",
+                    ),
+                  );
+                }),
+              ),
             ),
           ),
         ),
@@ -366,29 +372,31 @@ export async function policyView(_app: App, params: string[], query: URLSearchPa
         : null,
     );
   } else if (tab === "log") {
-    body = h(
-      "table",
-      { class: "table" },
+    body = stackable(
       h(
-        "thead",
-        null,
+        "table",
+        { class: "table" },
         h(
-          "tr",
+          "thead",
           null,
-          ["Revision", "Description", "Approved", "Effective"].map((c) => h("th", { scope: "col" }, c)),
-        ),
-      ),
-      h(
-        "tbody",
-        null,
-        p.revisionLog.map((r) =>
           h(
             "tr",
             null,
-            h("td", { class: "mono" }, r.revision),
-            h("td", null, r.description),
-            h("td", null, day(r.approved)),
-            h("td", null, day(r.effective)),
+            ["Revision", "Description", "Approved", "Effective"].map((c) => h("th", { scope: "col" }, c)),
+          ),
+        ),
+        h(
+          "tbody",
+          null,
+          p.revisionLog.map((r) =>
+            h(
+              "tr",
+              null,
+              h("td", { class: "mono" }, r.revision),
+              h("td", null, r.description),
+              h("td", null, day(r.approved)),
+              h("td", null, day(r.effective)),
+            ),
           ),
         ),
       ),

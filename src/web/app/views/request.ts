@@ -1,18 +1,21 @@
 /**
- * One request against its policy (SPEC 2.2, 2.4, 4; issue 6): the engine's recommendation, the open
- * questions first, the criteria tree with each node's status and where its value came from, answers
- * re-evaluated at once in the browser with the server's engine and saved through the API, the signed
- * decision (medical directors only where a policy note says so), and the history.
+ * One request against its policy (SPEC 2.2, 2.4, 4; issues 6 and 14): the engine's recommendation, the
+ * open questions first (in a stable order: answering one never moves the others), the criteria tree
+ * with each node's status, where its value came from and its evidence notes, answers and typed facts
+ * re-evaluated at once in the browser with the server's engine and saved explicitly through the API;
+ * the clinical picture (member, providers, diagnoses, attachments); requests for more information,
+ * assignment and internal notes; and the decision panel (`decision.ts`), which offers only what the
+ * signed-in user may decide and signs only a previewed letter. "Skip to decision" at the top reaches it.
  */
+import "../review.css";
 import {
   ApiError,
   type AuditEvent,
+  getFacts,
   getOrigin,
   getRequest,
   postAnswers,
-  postDecision,
   type RequestView,
-  type StoredDetermination,
 } from "../api.js";
 import { h, replace } from "../dom.js";
 import {
@@ -24,40 +27,33 @@ import {
   loadPoliciesFor,
   reevaluate,
   sameQuestionIds,
-  withLineTraces,
 } from "../engine.js";
 import {
   dateTime,
-  day,
   dueText,
   OUTCOME_LABEL,
   outcomeBadge,
-  ROLE_LABEL,
   shortId,
   statusChip,
   WORKFLOW_LABEL,
 } from "../format.js";
 import type { App } from "../main.js";
-import type { Decision, Determination, Line, Outcome, TraceNode } from "../types.js";
+import type { Determination, Line, Outcome, TraceNode } from "../types.js";
+import { clinicalPanel } from "./clinical.js";
+import { decisionPanel, initialDecision } from "./decision.js";
+import { factsPanel } from "./facts.js";
+import { assignmentControl, evidenceNotes, infoRequestPanel, internalNotesPanel } from "./notes.js";
 import { providerRequestView } from "./provider.js";
-
-interface State {
-  view: RequestView;
-  policies: Map<string, LoadedPolicy>;
-  /** The reviewer's unsaved answers, keyed where they will be saved (see `answerKey`). */
-  draft: Record<string, boolean>;
-  live: Determination;
-  /** Why the live evaluation failed (contradictory answers), if it did. */
-  evalError?: string;
-  /** The result of the last save or signature, shown in the recommendation panel. */
-  notice?: { kind: "ok" | "warn" | "error"; text: string };
-  /** Whether the browser engine agreed with the stored determination when the page loaded. */
-  parity: boolean;
-  /** Why the browser cannot evaluate (the policy model did not load), if so. */
-  offline?: string;
-  /** How the request arrived (its submitted answers' source). */
-  channel: "api" | "fhir-pas";
-}
+import {
+  caseAnswers,
+  draftCount,
+  isOpen,
+  latest,
+  type Notice,
+  type ReviewPage,
+  type State,
+  stored,
+} from "./review-state.js";
 
 const LOGIC: Record<string, string> = {
   all: "All of",
@@ -68,29 +64,35 @@ const LOGIC: Record<string, string> = {
   ref: "Refers to",
 };
 
-/** The newest stored determination, each evaluated line with its trace. */
-function latest(v: RequestView): Determination {
-  return withLineTraces(stored(v).determination);
-}
-
-function stored(v: RequestView): StoredDetermination {
-  return v.review!.determinations.at(-1)!;
-}
-
-function caseAnswers(v: RequestView): Record<string, boolean> {
-  return v.review!.case.answers ?? {};
+/** The case with the reviewer's unsaved facts over the saved ones. */
+function liveCase(s: State) {
+  const c = s.view.review!.case;
+  return Object.keys(s.factDraft).length ? { ...c, facts: { ...(c.facts ?? {}), ...s.factDraft } } : c;
 }
 
 /** Recomputes the live determination from the saved case and the drafts. */
 function evaluate(s: State): void {
   const det = latest(s.view);
   try {
-    s.live = reevaluate(det, s.view.review!.case, { ...caseAnswers(s.view), ...s.draft }, s.policies);
+    s.live = reevaluate(det, liveCase(s), { ...caseAnswers(s.view), ...s.draft }, s.policies);
     delete s.evalError;
   } catch (err) {
     s.live = det;
     s.evalError = err instanceof Error ? err.message : String(err);
   }
+}
+
+/** The open questions of the saved determination, in its order (most decisive first), one per question. */
+function questionOrder(s: State): State["questionOrder"] {
+  const det = latest(s.view);
+  const seen = new Set<string>();
+  const out: State["questionOrder"] = [];
+  for (const n of [...det.needed, ...det.lines.flatMap((l) => l.needed)]) {
+    if (sameQuestionIds(s.policies, n.criterion).some((x) => seen.has(x))) continue;
+    seen.add(n.criterion);
+    out.push({ criterion: n.criterion, text: n.text });
+  }
+  return out;
 }
 
 /** Who gave the answer at `key`: the reviewer's draft, a later reviewer's answer, or the submission. */
@@ -119,8 +121,10 @@ function sourceLabel(s: State, n: TraceNode): HTMLElement | null {
         ` ${answerSource(s, src.id)}${src.id !== n.id ? ` (at ${src.id})` : ""}`,
       );
     case "fact": {
-      const facts = s.view.review!.case.facts ?? {};
-      const text = src.facts.map((f) => `${f} = ${JSON.stringify(facts[f] ?? null)}`).join(", ");
+      const facts = liveCase(s).facts ?? {};
+      const text = src.facts
+        .map((f) => `${f} = ${JSON.stringify(facts[f] ?? null)}${f in s.factDraft ? " (unsaved)" : ""}`)
+        .join(", ");
       return h(
         "span",
         { class: "source source-fact" },
@@ -177,13 +181,13 @@ function answerControl(s: State, id: string, prefix: string, label: string, upda
 }
 
 function treeNode(
-  s: State,
+  p: ReviewPage,
   n: TraceNode,
   parent: TraceNode | undefined,
   prefix: string,
   interactive: boolean,
-  update: () => void,
 ): HTMLLIElement {
+  const s = p.s;
   const isQuestion = n.kind === "leaf" || n.kind === "condition" || n.kind === "note";
   const context =
     n.kind === "note"
@@ -209,8 +213,8 @@ function treeNode(
       "span",
       { class: "node-side" },
       sourceLabel(s, n),
-      isQuestion && interactive && s.view.review!.workflowStatus === "awaiting-review"
-        ? answerControl(s, n.id, prefix, `Answer for ${n.id}: ${n.text}`, update)
+      isQuestion && interactive && isOpen(s.view)
+        ? answerControl(s, n.id, prefix, `Answer for ${n.id}: ${n.text}`, p.update)
         : null,
     ),
   );
@@ -219,7 +223,7 @@ function treeNode(
     const list = h(
       "ul",
       { class: "tree" },
-      children.map((c) => treeNode(s, c, n, prefix, interactive && n.kind !== "ref", update)),
+      children.map((c) => treeNode(p, c, n, prefix, interactive && n.kind !== "ref")),
     );
     // A reference repeats another section's criteria: shown folded, read-only (answer them there).
     kids =
@@ -236,13 +240,27 @@ function treeNode(
     "li",
     { class: `node kind-${n.kind} st-${n.status}`, "data-id": n.id, "data-status": n.status },
     row,
+    // Evidence notes sit under the criterion they document (not under groups or references).
+    isQuestion && interactive ? evidenceNotes(p, n.id, prefix) : null,
     kids,
   );
 }
 
-function recommendationPanel(s: State, update: () => void, save: () => void): HTMLElement {
+/** "1 answer", "2 answers and 1 fact": what Save will send. */
+function changesText(s: State): string {
+  const a = Object.keys(s.draft).length;
+  const f = Object.keys(s.factDraft).length;
+  const parts = [
+    a ? `${a} answer${a === 1 ? "" : "s"}` : "",
+    f ? `${f} fact${f === 1 ? "" : "s"}` : "",
+  ].filter(Boolean);
+  return parts.join(" and ");
+}
+
+function recommendationPanel(p: ReviewPage): HTMLElement {
+  const s = p.s;
   const det = stored(s.view);
-  const drafts = Object.keys(s.draft).length;
+  const drafts = draftCount(s);
   const changed = s.live.outcome !== det.outcome;
   const adverse = s.live.outcome === "denied" || s.live.outcome === "not-covered";
   return h(
@@ -260,7 +278,7 @@ function recommendationPanel(s: State, update: () => void, save: () => void): HT
           ? h(
               "span",
               { class: "muted" },
-              ` with your ${drafts} unsaved answer${drafts === 1 ? "" : "s"}`,
+              ` with your unsaved ${changesText(s)}`,
               changed ? ` (saved: ${OUTCOME_LABEL[det.outcome]})` : "",
             )
           : null,
@@ -323,11 +341,11 @@ function recommendationPanel(s: State, update: () => void, save: () => void): HT
           ),
         )
       : null,
-    adverse && s.view.review!.workflowStatus === "awaiting-review"
+    adverse && isOpen(s.view)
       ? h(
           "p",
           { class: "hint" },
-          "An adverse outcome is a recommendation until a reviewer signs it; meanwhile the provider sees “pended for review”.",
+          "An adverse outcome is a recommendation until it is signed (a medical necessity denial by a medical director); meanwhile the provider sees “pended for review”.",
         )
       : null,
     drafts > 0
@@ -336,8 +354,8 @@ function recommendationPanel(s: State, update: () => void, save: () => void): HT
           { class: "actions" },
           h(
             "button",
-            { type: "button", class: "btn btn-primary", id: "save-answers", onclick: save },
-            `Save ${drafts} answer${drafts === 1 ? "" : "s"}`,
+            { type: "button", class: "btn btn-primary", id: "save-answers", onclick: () => void p.save() },
+            `Save ${changesText(s)}`,
           ),
           h(
             "button",
@@ -346,7 +364,9 @@ function recommendationPanel(s: State, update: () => void, save: () => void): HT
               class: "btn",
               onclick: () => {
                 s.draft = {};
-                update();
+                s.factDraft = {};
+                s.factErrors = {};
+                p.update();
               },
             },
             "Discard",
@@ -381,23 +401,39 @@ function recommendationPanel(s: State, update: () => void, save: () => void): HT
   );
 }
 
-function questionsPanel(s: State, update: () => void): HTMLElement {
-  const awaiting = s.view.review!.workflowStatus === "awaiting-review";
+function questionsPanel(p: ReviewPage): HTMLElement {
+  const s = p.s;
+  const open = isOpen(s.view);
   const seen = new Set<string>();
+  const has = (id: string) => sameQuestionIds(s.policies, id).some((x) => seen.has(x));
+  const liveNeeded = [...s.live.needed, ...s.live.lines.flatMap((l) => l.needed)];
+  const stillNeeded = new Set<string>();
+  for (const n of liveNeeded) for (const x of sameQuestionIds(s.policies, n.criterion)) stillNeeded.add(x);
   const items: { id: string; text: string; open: boolean }[] = [];
-  // The determination's own list first (the lines that decide the outcome), then what other lines
-  // still need: a reviewer answers for every line, even when a more severe one decides the request.
-  for (const n of [...s.live.needed, ...s.live.lines.flatMap((l) => l.needed)]) {
-    if (sameQuestionIds(s.policies, n.criterion).some((x) => seen.has(x))) continue;
+  // The saved order first, whatever the live answers do to it: a reviewer moving through a Yes / No /
+  // Unknown group with the arrow keys never sees the list re-order under the focus (issue 14). A
+  // question the live answers settle stays in place, marked; one they open is added at the end.
+  for (const q of s.questionOrder) {
+    if (has(q.criterion)) continue;
+    seen.add(q.criterion);
+    items.push({ id: q.criterion, text: q.text, open: stillNeeded.has(q.criterion) });
+  }
+  for (const n of liveNeeded) {
+    if (has(n.criterion)) continue;
     seen.add(n.criterion);
     items.push({ id: n.criterion, text: n.text, open: true });
   }
   // Keep what the reviewer just answered in view, so a change of mind is one click away.
   for (const key of Object.keys(s.draft)) {
-    if (sameQuestionIds(s.policies, key).some((x) => seen.has(x))) continue;
+    if (has(key)) continue;
     seen.add(key);
     items.push({ id: key, text: textOf(s, key) ?? key, open: false });
   }
+  const state = (id: string, isOpenQ: boolean) => {
+    if (isOpenQ) return null;
+    const drafted = sameQuestionIds(s.policies, id).some((x) => x in s.draft);
+    return h("span", { class: "chip rv-q-state" }, drafted ? "answered, unsaved" : "no longer needed");
+  };
   return h(
     "section",
     { class: "panel questions", "aria-labelledby": "q-h" },
@@ -408,11 +444,11 @@ function questionsPanel(s: State, update: () => void): HTMLElement {
       h("span", { class: "count" }, String(items.filter((i) => i.open).length)),
     ),
     items.length === 0
-      ? h("p", { class: "empty" }, awaiting ? "No open question: the answers decide the outcome." : "None.")
+      ? h("p", { class: "empty" }, open ? "No open question: the answers decide the outcome." : "None.")
       : h(
           "p",
           { class: "muted small" },
-          "Most decisive first. Only questions that can still change the outcome are listed.",
+          "Most decisive first. Only questions that can still change the outcome are listed. Answers change the live recommendation only; nothing is saved until you save.",
         ),
     h(
       "ol",
@@ -421,8 +457,17 @@ function questionsPanel(s: State, update: () => void): HTMLElement {
         h(
           "li",
           { class: `question${q.open ? "" : " is-answered"}`, "data-id": q.id },
-          h("div", { class: "q-text" }, h("span", { class: "mono" }, q.id), " ", q.text),
-          awaiting ? answerControl(s, q.id, "q", `${q.id}: ${q.text}`, update) : null,
+          h(
+            "div",
+            { class: "q-text" },
+            h("span", { class: "mono" }, q.id),
+            " ",
+            q.text,
+            " ",
+            state(q.id, q.open),
+          ),
+          open ? answerControl(s, q.id, "q", `${q.id}: ${q.text}`, p.update) : null,
+          evidenceNotes(p, q.id, "q"),
         ),
       ),
     ),
@@ -447,7 +492,8 @@ function textOf(s: State, id: string): string | undefined {
   return undefined;
 }
 
-function treePanel(s: State, update: () => void): HTMLElement {
+function treePanel(p: ReviewPage): HTMLElement {
+  const s = p.s;
   const seen = new Set<string>();
   const blocks: HTMLElement[] = [];
   s.live.lines.forEach((l: Line, i: number) => {
@@ -467,7 +513,7 @@ function treePanel(s: State, update: () => void): HTMLElement {
           h("span", { class: "muted small" }, ` — code${codes.length > 1 ? "s" : ""} ${codes.join(", ")} `),
           outcomeBadge(l.outcome),
         ),
-        h("ul", { class: "tree tree-root" }, treeNode(s, l.trace, undefined, `t${i}`, true, update)),
+        h("ul", { class: "tree tree-root" }, treeNode(p, l.trace, undefined, `t${i}`, true)),
       ),
     );
   });
@@ -484,269 +530,36 @@ function treePanel(s: State, update: () => void): HTMLElement {
   );
 }
 
-function defaultReason(outcome: Decision["outcome"], det: Determination, criteria: string[]): string {
-  const p = det.policy;
-  const where = p
-    ? `${p.id} version ${p.version}${p.section ? ` section ${p.section}` : ""}`
-    : "the governing policy";
-  const cited = det.reasons.filter((r) => criteria.includes(r.criterion));
-  if (outcome === "approved") return `The criteria of ${where} are met.`;
-  const what = cited.map(
-    (r) => `${r.criterion} (“${r.text}”) is ${r.status === "present" ? "present" : "not met"}`,
-  );
-  if (outcome === "not-covered") {
-    return `The requested service is not covered under ${where}${what.length ? `: ${what.join("; ")}` : "."}`;
-  }
-  return `Not medically necessary under ${where}${what.length ? `: ${what.join("; ")}.` : "."}`;
-}
-
-function decisionPanel(
-  s: State,
-  app: App,
-  reload: (v: RequestView, notice?: State["notice"]) => Promise<void>,
-): HTMLElement {
-  const v = s.view;
-  const r = v.review!;
-  const head = h("h2", { id: "dec-h" }, "Decision");
-  if (v.decision) {
-    const d = v.decision;
-    return h(
-      "section",
-      { class: "panel decision", "aria-labelledby": "dec-h", id: "decision" },
-      head,
-      h(
-        "p",
-        null,
-        outcomeBadge(d.outcome),
-        d.automatic ? h("span", { class: "muted" }, " issued automatically") : null,
-      ),
-      h("p", { class: "reason" }, d.reason),
-      d.criteria.length
-        ? h(
-            "ul",
-            { class: "cited" },
-            d.criteria.map((c) => h("li", null, h("span", { class: "mono" }, c.criterion), " ", c.text)),
-          )
-        : null,
-      h(
-        "p",
-        { class: "muted small" },
-        `Signed by ${d.signedBy.name} (${ROLE_LABEL[d.signedBy.role] ?? d.signedBy.role}) on ${dateTime(d.signedAt)}, against determination #${d.determinationSeq}.`,
-      ),
-      h(
-        "a",
-        {
-          class: "btn btn-primary",
-          href: `#/requests/${encodeURIComponent(v.id)}/letter`,
-          id: "open-letter",
-        },
-        "Open the letter",
-      ),
-    );
-  }
-  if (r.workflowStatus !== "awaiting-review") {
-    return h(
-      "section",
-      { class: "panel decision", "aria-labelledby": "dec-h", id: "decision" },
-      head,
-      h("p", null, v.statusText),
-    );
-  }
-  const role = app.session!.principal.role;
-  let blocked: string | undefined;
-  if (role !== "reviewer" && role !== "medical-director")
-    blocked = `${ROLE_LABEL[role] ?? role}s cannot sign decisions.`;
-  else if (r.medicalDirectorOnly && role !== "medical-director") {
-    blocked = "A policy note applies to this request: only a medical director may sign it.";
-  }
-  const drafts = Object.keys(s.draft).length;
-  const det = latest(v);
-  const engine = det.outcome;
-  // Preselect only what the engine recommends; a pended or review request needs the reviewer's own choice.
-  const initial: Decision["outcome"] | undefined =
-    engine === "denied" || engine === "not-covered" || engine === "approved" ? engine : undefined;
-  const candidates = [
-    ...det.reasons.map((x) => ({ id: x.criterion, text: x.text, checked: true })),
-    ...det.needed.map((x) => ({ id: x.criterion, text: x.text, checked: false })),
-  ];
-  // A line decided by a section's code list (not-covered) has no criterion to cite: an adverse decision
-  // must cite something (issue 13), so the governing section itself is offered, with the basis as text.
-  for (const l of det.lines ?? []) {
-    const sec = l.policy?.section;
-    if (!sec || l.reasons.length > 0 || candidates.some((c) => c.id === sec)) continue;
-    candidates.push({
-      id: sec,
-      text: l.basis,
-      checked: l.outcome === "not-covered" && engine === "not-covered",
-    });
-  }
-  const reasonBox = h("textarea", {
-    id: "dec-reason",
-    name: "reason",
-    rows: 4,
-    required: true,
-    minlength: 3,
-    value: initial
-      ? defaultReason(
-          initial,
-          det,
-          candidates.filter((c) => c.checked).map((c) => c.id),
-        )
-      : "",
-  });
-  let edited = false;
-  reasonBox.addEventListener("input", () => {
-    edited = true;
-  });
-  const error = h("p", { class: "form-error", role: "alert" });
-  const form = h(
-    "form",
-    {
-      class: "sign-form",
-      onsubmit: async (ev: Event) => {
-        ev.preventDefault();
-        const fd = new FormData(form);
-        const outcome = fd.get("outcome") as Decision["outcome"];
-        const criteria = fd.getAll("criteria").map(String);
-        const button = form.querySelector<HTMLButtonElement>("button[type=submit]")!;
-        button.disabled = true;
-        error.textContent = "";
-        try {
-          const next = await postDecision(v.id, {
-            outcome,
-            reason: String(fd.get("reason") ?? ""),
-            criteria,
-            version: r.version,
-          });
-          app.announce(`Decision signed: ${OUTCOME_LABEL[outcome]}.`);
-          await reload(next, {
-            kind: "ok",
-            text: `Decision signed: ${OUTCOME_LABEL[outcome]}. The letter is ready.`,
-          });
-          document.getElementById("open-letter")?.focus();
-        } catch (err) {
-          error.textContent = err instanceof ApiError ? err.message : String(err);
-          button.disabled = false;
-        }
-      },
-      onchange: (ev: Event) => {
-        const t = ev.target as HTMLInputElement;
-        if ((t.name === "outcome" || t.name === "criteria") && !edited) {
-          const fd = new FormData(form);
-          const outcome = fd.get("outcome") as Decision["outcome"] | null;
-          if (outcome) reasonBox.value = defaultReason(outcome, det, fd.getAll("criteria").map(String));
-        }
-      },
-    },
-    h(
-      "fieldset",
-      { class: "outcome-choice", ...(blocked || drafts ? { disabled: true } : {}) },
-      h("legend", null, "Outcome"),
-      (["approved", "denied", "not-covered"] as const).map((o) =>
-        h(
-          "label",
-          { class: "choice" },
-          h("input", { type: "radio", name: "outcome", value: o, checked: o === initial, required: true }),
-          ` ${o === "approved" ? "Approve" : o === "denied" ? "Deny (not medically necessary)" : "Not covered"}`,
-        ),
-      ),
-    ),
-    candidates.length
-      ? h(
-          "fieldset",
-          { class: "cite", ...(blocked || drafts ? { disabled: true } : {}) },
-          h("legend", null, "Cite criteria"),
-          candidates.map((c) =>
-            h(
-              "label",
-              { class: "choice" },
-              h("input", { type: "checkbox", name: "criteria", value: c.id, checked: c.checked }),
-              " ",
-              h("span", { class: "mono" }, c.id),
-              ` ${c.text}`,
-            ),
-          ),
-        )
-      : null,
-    h(
-      "div",
-      { class: "field" },
-      h("label", { for: "dec-reason" }, "Reason (goes into the letter)"),
-      reasonBox,
-    ),
-    error,
-    h(
-      "button",
-      {
-        type: "submit",
-        class: "btn btn-primary",
-        id: "sign-decision",
-        ...(blocked || drafts ? { disabled: true } : {}),
-      },
-      "Sign decision",
-    ),
-  );
-  if (blocked || drafts) reasonBox.disabled = true;
-  return h(
-    "section",
-    { class: "panel decision", "aria-labelledby": "dec-h", id: "decision" },
-    head,
-    blocked ? h("p", { class: "notice notice-warn", id: "sign-blocked" }, blocked) : null,
-    !blocked && drafts
-      ? h(
-          "p",
-          { class: "notice notice-warn" },
-          "Save or discard your answers first: a decision is signed against the saved determination.",
-        )
-      : null,
-    form,
-  );
-}
-
-function casePanel(v: RequestView): HTMLElement {
-  const c = v.review!.case;
-  const facts = Object.entries(c.facts ?? {});
-  const rows: [string, string][] = [
-    ["Member state", c.member.state],
-    [
-      "Birth date / age",
-      c.member.birthDate ? day(c.member.birthDate) : c.member.age !== undefined ? `${c.member.age}` : "—",
-    ],
-    ["Line of business", c.member.lineOfBusiness ?? "—"],
-    ["Codes", c.service.codes.join(", ")],
-    ["Date of service", day(c.service.dateOfService)],
-    ...(c.service.drug ? ([["Drug", c.service.drug]] as [string, string][]) : []),
-    ["Organization", v.review!.org],
-  ];
-  return h(
-    "section",
-    { class: "panel case", "aria-labelledby": "case-h" },
-    h("h2", { id: "case-h" }, "Request"),
-    h(
-      "dl",
-      { class: "kv" },
-      rows.map(([k, val]) => [h("dt", null, k), h("dd", null, val)]),
-    ),
-    facts.length
-      ? [
-          h("h3", null, "Facts"),
-          h(
-            "dl",
-            { class: "kv" },
-            facts.map(([k, val]) => [h("dt", { class: "mono" }, k), h("dd", null, JSON.stringify(val))]),
-          ),
-        ]
-      : null,
-  );
-}
-
 function historyPanel(v: RequestView): HTMLElement {
   const r = v.review!;
   const describe = (e: AuditEvent) => {
-    const d = (e.detail ?? {}) as { criteria?: string[]; engineOutcome?: string; outcome?: string };
-    if (e.action === "answered") return `answered ${d.criteria?.join(", ") ?? ""}`;
-    if (e.action === "signed") return `signed: ${OUTCOME_LABEL[(d.outcome ?? "") as Outcome] ?? d.outcome}`;
-    return e.action;
+    const d = (e.detail ?? {}) as {
+      criteria?: string[];
+      facts?: string[];
+      outcome?: string;
+      kind?: string;
+      criterion?: string;
+      assignee?: { name?: string } | null;
+    };
+    const outcome = () => OUTCOME_LABEL[(d.outcome ?? "") as Outcome] ?? d.outcome ?? "";
+    const what = () => [...(d.criteria ?? []), ...(Array.isArray(d.facts) ? d.facts : [])].join(", ");
+    switch (e.action) {
+      case "answered":
+        return `answered ${what()}`;
+      case "information-received":
+        return `provider answered ${what()}`;
+      case "signed":
+        return `signed: ${outcome()}`;
+      case "recommended":
+        return `recommended: ${outcome()}`;
+      case "assigned":
+        return d.assignee?.name ? `assigned to ${d.assignee.name}` : "unassigned";
+      case "note":
+        return d.kind === "evidence" ? `evidence note on ${d.criterion ?? "a criterion"}` : "internal note";
+      default:
+        // Other workflow events (information-requested, attachment-added, …) read as their name.
+        return e.action.replace(/-/g, " ");
+    }
   };
   return h(
     "section",
@@ -787,13 +600,33 @@ function historyPanel(v: RequestView): HTMLElement {
   );
 }
 
+/** "Skip to decision": moves the focus to the decision panel's heading (the hash is the router's). */
+function skipToDecision(id: string): HTMLElement {
+  return h(
+    "a",
+    {
+      class: "rv-skip",
+      id: "skip-decision",
+      href: `#/requests/${encodeURIComponent(id)}`,
+      onclick: (ev: Event) => {
+        ev.preventDefault();
+        const target = document.getElementById("dec-h");
+        target?.scrollIntoView({ block: "start" });
+        target?.focus({ preventScroll: true });
+      },
+    },
+    "Skip to decision",
+  );
+}
+
 /** `#/requests/:id`: the request screen (a provider gets the provider view). */
 export async function requestView(app: App, params: string[]): Promise<Node> {
   const id = params[0]!;
   let offline: string | undefined;
   const view = await getRequest(id);
-  if (!view.review) return providerRequestView(view);
-  const [origin, policies] = await Promise.all([
+  // The provider's own view (helper web-shell's provider.ts) shows an open information request.
+  if (!view.review) return providerRequestView(view, app);
+  const [origin, policies, factSpecs] = await Promise.all([
     getOrigin(id).catch(() => undefined),
     // Without the model (a server started without its library) the page still works: the server
     // evaluates the answers when they are saved.
@@ -801,42 +634,66 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
       offline = err instanceof Error ? err.message : String(err);
       return new Map<string, LoadedPolicy>();
     }),
+    // Without the vocabulary the facts form is left out; the rest of the screen works.
+    getFacts().catch(() => undefined),
   ]);
   const s: State = {
     view,
     policies,
     draft: {},
+    factDraft: {},
+    factErrors: {},
+    ...(factSpecs && { factSpecs }),
     live: latest(view),
     parity: true,
     channel: origin?.channel ?? "api",
     ...(offline !== undefined && { offline }),
+    questionOrder: [],
+    decision: { criteria: [], reason: "", overrideReason: "" },
+    noteDrafts: {},
+    internalDraft: "",
+    info: { open: false, message: "" },
   };
+  s.questionOrder = questionOrder(s);
+  s.decision = initialDecision(s);
   evaluate(s);
   // The browser must reproduce the stored determination before it is trusted with live answers.
   const summary = (d: Determination) =>
     JSON.stringify([d.outcome, d.reasons.map((r) => r.criterion), d.needed.map((n) => n.criterion)]);
   s.parity = !s.evalError && summary(s.live) === summary(latest(view));
 
-  const head = h("div", { class: "page-head" });
+  const head = h("div", { class: "page-head rv-head" });
   const left = h("div", { class: "col-main" });
   const right = h("aside", { class: "col-side", "aria-label": "Request details and decision" });
 
+  const page: ReviewPage = {
+    app,
+    s,
+    draw: () => draw(),
+    update: () => update(),
+    save: () => save(),
+    reload: (next, opts) => reload(next, opts),
+  };
+
   const save = async () => {
-    const answers = { ...s.draft };
     const expected = s.live.outcome;
-    const button = document.getElementById("save-answers") as HTMLButtonElement | null;
-    if (button) button.disabled = true;
+    for (const bid of ["save-answers", "save-facts"]) {
+      const b = document.getElementById(bid) as HTMLButtonElement | null;
+      if (b) b.disabled = true;
+    }
     try {
-      const next = await postAnswers(id, answers);
+      const next = await postAnswers(id, { answers: { ...s.draft }, facts: { ...s.factDraft } });
       const server = next.review!.engineOutcome;
       const agree = server === expected;
       await reload(next, {
-        kind: agree ? "ok" : "warn",
-        text: agree
-          ? `Saved. The server re-evaluated: ${OUTCOME_LABEL[server]}, as in your browser.`
-          : `Saved. The server re-evaluated: ${OUTCOME_LABEL[server]} (your browser showed ${OUTCOME_LABEL[expected]}).`,
+        notice: {
+          kind: agree ? "ok" : "warn",
+          text: agree
+            ? `Saved. The server re-evaluated: ${OUTCOME_LABEL[server]}, as in your browser.`
+            : `Saved. The server re-evaluated: ${OUTCOME_LABEL[server]} (your browser showed ${OUTCOME_LABEL[expected]}).`,
+        },
       });
-      app.announce(`Answers saved. Recommendation: ${OUTCOME_LABEL[server]}.`);
+      app.announce(`Saved. Recommendation: ${OUTCOME_LABEL[server]}.`);
       // The Save button is gone: keep keyboard users on the panel that reports the result.
       document.getElementById("rec-h")?.focus();
     } catch (err) {
@@ -845,12 +702,22 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
     }
   };
 
-  const reload = async (next: RequestView, notice?: State["notice"]) => {
+  const reload = async (next: RequestView, opts: { notice?: Notice; keepDrafts?: boolean } = {}) => {
+    const seqBefore = stored(s.view).seq;
     s.view = next;
-    s.draft = {};
-    if (notice) s.notice = notice;
-    else delete s.notice;
-    s.policies = await loadPoliciesFor(stored(next).determination);
+    if (!opts.keepDrafts) {
+      s.draft = {};
+      s.factDraft = {};
+      s.factErrors = {};
+    }
+    if (opts.notice) s.notice = opts.notice;
+    else if (!opts.keepDrafts) delete s.notice;
+    s.policies = await loadPoliciesFor(stored(next).determination).catch(() => s.policies);
+    if (stored(next).seq !== seqBefore) {
+      // A new determination: its own open questions, and a decision draft made for it.
+      s.questionOrder = questionOrder(s);
+      s.decision = initialDecision(s);
+    }
     evaluate(s);
     draw();
   };
@@ -858,6 +725,7 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
   const update = () => {
     const before = s.live.outcome;
     delete s.notice;
+    delete s.sideNotice;
     evaluate(s);
     draw();
     if (s.live.outcome !== before) app.announce(`Recommendation now ${OUTCOME_LABEL[s.live.outcome]}.`);
@@ -878,6 +746,8 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
         h("span", { class: "mono" }, shortId(v.id)),
       ),
       h("h1", null, `Request ${shortId(v.id)}`),
+      // Right after the heading the screen focuses on arrival: the first Tab reaches it.
+      skipToDecision(v.id),
       h(
         "div",
         { class: "head-badges" },
@@ -899,22 +769,28 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
         v.review!.medicalDirectorOnly
           ? h("span", { class: "badge badge-md" }, "Medical director only")
           : null,
+        v.review!.workflow?.infoRequest
+          ? h("span", { class: "badge rv-badge-info" }, "Information requested")
+          : null,
         h(
           "span",
           { class: "muted small" },
           `Received ${dateTime(v.receivedAt)} · provider sees “${v.statusText}”`,
         ),
       ),
+      assignmentControl(page),
     );
     replace(
       left,
-      recommendationPanel(s, update, () => void save()),
-      questionsPanel(s, update),
-      treePanel(s, update),
+      recommendationPanel(page),
+      questionsPanel(page),
+      infoRequestPanel(page),
+      factsPanel(page),
+      treePanel(page),
     );
-    replace(right, decisionPanel(s, app, reload), casePanel(s.view), historyPanel(s.view));
-    if (focusId) document.getElementById(focusId)?.focus();
+    replace(right, decisionPanel(page), clinicalPanel(page), internalNotesPanel(page), historyPanel(s.view));
+    if (focusId) document.getElementById(focusId)?.focus({ preventScroll: true });
   };
   draw();
-  return h("div", { class: "request" }, head, h("div", { class: "cols" }, left, right));
+  return h("div", { class: "request rv-request" }, head, h("div", { class: "cols" }, left, right));
 }
