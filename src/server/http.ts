@@ -321,6 +321,14 @@ export class RateLimiter {
     }
     return Math.max(1, Math.ceil((1 - b.tokens) / this.perSecond));
   }
+
+  /** The seconds `key` must wait before {@link take} would allow it (0: now), taking nothing. */
+  peek(key: string, nowMs = Date.now()): number {
+    const b = this.buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(this.burst, b.tokens + ((nowMs - b.at) / 1000) * this.perSecond);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.perSecond));
+  }
 }
 
 /**

@@ -322,6 +322,16 @@ async function assembleApp(
     );
     return true;
   };
+  // Issue 13: tokens that fail verification, per client address: after a burst of 20, 5 a second, and
+  // past that a 429 without verifying (guessing tokens, or a client looping on an expired one).
+  const failures = opts.rateLimit === false ? undefined : new RateLimiter(5, 20);
+  const tooMany = (reply: FastifyReply, wait: number) =>
+    sendError(
+      reply,
+      new HttpError(429, "rate-limited", `too many invalid tokens: retry in ${wait} s`, {
+        "retry-after": String(wait),
+      }),
+    );
   app.addHook("onRequest", (req, reply, done) => {
     const h = req.headers.authorization;
     const token = h?.startsWith("Bearer ") ? h.slice(7).trim() : undefined;
@@ -331,10 +341,21 @@ async function assembleApp(
       if (!limit(req, reply, token)) done();
       return;
     }
+    // A token not verified before costs a verification: charged to the client's address, so spraying
+    // new tokens is limited like anonymous requests are.
+    const ip = `ip:${req.ip}`;
+    const failWait = failures?.peek(ip) ?? 0;
+    if (failWait > 0) {
+      tooMany(reply, failWait);
+      return;
+    }
+    if (limit(req, reply, undefined)) return;
     auth.verify(token).then(
       (p) => {
         if (!p) {
-          sendError(reply, new HttpError(401, "unauthorized", "invalid or expired token"));
+          const wait = failures?.take(ip) ?? 0;
+          if (wait > 0) tooMany(reply, wait);
+          else sendError(reply, new HttpError(401, "unauthorized", "invalid or expired token"));
           return;
         }
         req.principal = p;

@@ -263,9 +263,10 @@ export class RequestService {
     actor: Actor,
     trigger: DeterminationRecord["trigger"],
   ) {
-    this.parseCase(input);
+    if (input === undefined || input === null) this.parseCase(input); // the error naming the body
     // Decide exactly the bytes that are stored, so a replay of the stored case sees the same input
-    // (key order included) and can be compared byte for byte (SPEC 4).
+    // (key order included) and can be compared byte for byte (SPEC 4). Validated once, on those bytes
+    // (issue 13: it was parsed twice).
     const caseJson = canonicalJson(input);
     const c = this.parseCase(JSON.parse(caseJson));
     const determination = this.engine.decide(c, { today });

@@ -273,3 +273,30 @@ test("medpolicy token issues a token the server accepts, with the data folder's 
     await s.close();
   }
 });
+
+test("invalid bearer tokens are rate-limited per client: 401 for a burst, then 429 without verifying", async () => {
+  const s = await startTest("sqlite");
+  try {
+    // A valid token used once is cached: it keeps working while the address is throttled.
+    const ok = await call(s.url, "GET", "/api/policies", { token: s.tokens.reviewer });
+    assert.equal(ok.status, 200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const r = await call(s.url, "GET", "/api/policies", {
+        token: `eyJhbGciOiJIUzI1NiJ9.e30.${"x".repeat(i + 10)}`,
+      });
+      statuses.push(r.status);
+    }
+    assert.deepEqual(statuses.slice(0, 20), Array(20).fill(401));
+    assert.ok(
+      statuses.slice(21).every((x) => x === 429),
+      statuses.join(),
+    );
+    const throttled = await call(s.url, "GET", "/api/policies", { token: "not.a.token" });
+    assert.equal(throttled.status, 429);
+    assert.ok(Number(throttled.headers.get("retry-after")) >= 1);
+    assert.equal((await call(s.url, "GET", "/api/policies", { token: s.tokens.reviewer })).status, 200);
+  } finally {
+    await s.close();
+  }
+});
