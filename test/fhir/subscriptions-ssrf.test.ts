@@ -624,6 +624,10 @@ describe("Subscriptions over HTTP (issue 13)", () => {
       });
       assert.equal(good.body.status, "active");
       assert.equal(good.body.error, undefined);
+      // The endpoint's credential went to the endpoint, and is never read back.
+      assert.equal(note.headers.authorization, "Bearer subscriber-secret");
+      assert.deepEqual(good.body.channel.header, ["Authorization: [redacted]"]);
+      assert.ok(!good.text.includes("subscriber-secret"));
     } finally {
       await Promise.all([hook.close(), silent.close(), garbage.close(), failing.close(), redirect.close()]);
     }

@@ -210,8 +210,21 @@ export interface StoredSubscription {
 
 /** The resource as the server shows it: its id, and its current status and error. */
 export function subscriptionView(row: SubscriptionRow<StoredSubscription>): Subscription {
+  const resource = row.resource.resource;
+  const header = resource.channel?.header;
   return {
-    ...row.resource.resource,
+    ...resource,
+    // The endpoint's credential is for the endpoint: a read of the Subscription (by its owner or an
+    // admin) names the header, never its value (issue 13).
+    ...(header && {
+      channel: {
+        ...resource.channel,
+        header: header.map((h) => {
+          const colon = h.indexOf(":");
+          return colon < 0 ? "[redacted]" : `${h.slice(0, colon)}: [redacted]`;
+        }),
+      },
+    }),
     id: row.id,
     status: row.status === "off" ? "off" : row.status,
     // Whatever an older version recorded ("endpoint answered HTTP 502", an error name), one text now.
