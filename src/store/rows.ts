@@ -266,7 +266,27 @@ function toDetermination(d: DeterminationRow, reproduce: Reproducer | undefined)
             "the store has no reproducer: cannot recompute a determination",
           );
         }
-        const again = reproduce(caseJson, d.today);
+        let again: { json: string; hash: string } | undefined;
+        try {
+          again = reproduce(caseJson, d.today);
+        } catch (err) {
+          // A case decided under earlier rules that today's validation refuses (a state code, a birth
+          // date): the request stays readable, its determination marked as not reproducible, with
+          // what was stored about it (issue 13: such reads were errors).
+          json = JSON.stringify({
+            outcome: d.outcome,
+            ...(d.policy_id !== null && {
+              policy: { id: d.policy_id, version: d.policy_version, hash: d.policy_hash, title: "" },
+            }),
+            reasons: [],
+            needed: [],
+            lines: [],
+            engine: d.engine,
+            error: `not reproducible: ${(err as Error).message}`,
+          });
+          Object.defineProperty(rec, "recomputedDiffers", { value: true, enumerable: true });
+          return json;
+        }
         json = again.json;
         // Only hashes of the engine's own output ("e:") are comparable with a recomputation's.
         if (d.det_hash?.startsWith("e:") && again.hash !== d.det_hash) {

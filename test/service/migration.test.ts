@@ -15,6 +15,7 @@ import { canonicalJson, MedpolicyError } from "../../src/model/index.js";
 import { libraryEngine } from "../../src/server/engine.js";
 import { DEMO_USERS } from "../../src/server/index.js";
 import { RequestService } from "../../src/server/service.js";
+import { encodeCase } from "../../src/store/case-codec.js";
 import { openStore } from "../../src/store/index.js";
 import { DATABASES, freshDatabase, loadCase, postgresAvailable } from "./helpers.js";
 
@@ -183,3 +184,30 @@ for (const kind of DATABASES) {
     }
   });
 }
+
+test("a stored case that today's validation refuses still reads: marked not reproducible, no crash", async () => {
+  const db = await freshDatabase("sqlite");
+  const store = await openStore({ dataDir: db.dataDir });
+  const service = new RequestService(store, engine, () => new Date("2026-03-02T12:00:00Z"));
+  try {
+    const { record } = await service.submit(loadCase("trial-nonmalignant-not-weaned"), provider);
+    // As if it had been decided before the state list (issue 13): a member state no longer accepted.
+    const bad = JSON.parse(record.determinations[0]!.caseJson) as { member: { state: string } };
+    bad.member.state = "ZZ";
+    const raw = new Database(join(db.dataDir, "medpolicy.db"));
+    raw
+      .prepare("UPDATE determinations SET case_z = ? WHERE request_id = ?")
+      .run(encodeCase(canonicalJson(bad)), record.id);
+    raw.close();
+    const again = await service.get(record.id, reviewer);
+    const view = service.view(again, reviewer) as {
+      review: { determinations: { reproducible?: boolean; determination: { error?: string } }[] };
+    };
+    assert.equal(view.review.determinations[0]!.reproducible, false);
+    assert.match(view.review.determinations[0]!.determination.error ?? "", /not reproducible/);
+    assert.equal((await service.reproduce(record.id, reviewer)).identical, false);
+  } finally {
+    await store.close();
+    await db.cleanup();
+  }
+});
