@@ -13,14 +13,14 @@ import { authorityFromEnv, authorityOf, citable, DEFAULT_AUTHORITY, signingRefus
 
 const lib = loadLibrary();
 
-/** Every node of every trace of `d`, with its parent's kind. */
-function nodes(d: Determination): Map<string, { n: TraceNode; parent?: TraceNode["kind"] }> {
-  const out = new Map<string, { n: TraceNode; parent?: TraceNode["kind"] }>();
-  const walk = (n: TraceNode, parent?: TraceNode["kind"]) => {
-    if (!out.has(n.id)) out.set(n.id, { n, ...(parent && { parent }) });
-    for (const c of n.children ?? []) walk(c, n.kind);
+/** Every node of every trace of `d`, with whether it is read under an odd number of `none` groups. */
+function nodes(d: Determination): Map<string, { n: TraceNode; negated: boolean }> {
+  const out = new Map<string, { n: TraceNode; negated: boolean }>();
+  const walk = (n: TraceNode, negated: boolean) => {
+    if (!out.has(n.id)) out.set(n.id, { n, negated });
+    for (const c of n.children ?? []) walk(c, negated !== (n.kind === "none"));
   };
-  for (const t of [d.trace, ...d.lines.map((l) => l.trace)]) if (t) walk(t);
+  for (const t of [d.trace, ...d.lines.map((l) => l.trace)]) if (t) walk(t, false);
   return out;
 }
 
@@ -82,13 +82,13 @@ describe("citable (issue 14)", () => {
           for (const cite of c.denied) {
             const x = byId.get(cite.criterion);
             assert.ok(x, `${cite.criterion} is in the trace`);
-            const failed = x.parent === "none" ? x.n.status === "met" : x.n.status === "not-met";
-            assert.ok(failed, `denial cites ${cite.criterion} (${x.n.status} under ${x.parent})`);
+            const failed = x.negated ? x.n.status === "met" : x.n.status === "not-met";
+            assert.ok(failed, `denial cites ${cite.criterion} (${x.n.status}, negated ${x.negated})`);
           }
           for (const cite of c.approved) {
             const x = byId.get(cite.criterion)!;
-            const held = x.parent === "none" ? x.n.status === "not-met" : x.n.status === "met";
-            assert.ok(held, `approval cites ${cite.criterion} (${x.n.status} under ${x.parent})`);
+            const held = x.negated ? x.n.status === "not-met" : x.n.status === "met";
+            assert.ok(held, `approval cites ${cite.criterion} (${x.n.status}, negated ${x.negated})`);
           }
           const reasons = [...d.reasons, ...d.lines.flatMap((l) => l.reasons)].map((r) => r.criterion);
           for (const r of reasons)
@@ -107,6 +107,60 @@ describe("citable (issue 14)", () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  test("a compound contraindication: its parts never support an approval when present, at any depth", () => {
+    const leaf = (id: string, status: TraceNode["status"]): TraceNode => ({
+      id,
+      kind: "leaf",
+      text: id,
+      status,
+      source: { kind: "answer", id },
+    });
+    // I.B: none of [I.B.1, I.B.2 = all of (I.B.2.a, I.B.2.b)]; I.B.2.a holds, I.B.2.b does not: absent.
+    const trace: TraceNode = {
+      id: "I",
+      kind: "all",
+      text: "I",
+      status: "met",
+      source: { kind: "computed" },
+      children: [
+        {
+          id: "I.B",
+          kind: "none",
+          text: "none of",
+          status: "met",
+          source: { kind: "computed" },
+          children: [
+            leaf("I.B.1", "not-met"),
+            {
+              id: "I.B.2",
+              kind: "all",
+              text: "both",
+              status: "not-met",
+              source: { kind: "computed" },
+              children: [leaf("I.B.2.a", "met"), leaf("I.B.2.b", "not-met")],
+            },
+          ],
+        },
+      ],
+    };
+    const d = {
+      outcome: "approved",
+      reasons: [],
+      needed: [],
+      lines: [],
+      trace,
+      engine: "t",
+    } as unknown as Determination;
+    const approved = new Map(citable(d).approved.map((c) => [c.criterion, c.status]));
+    assert.equal(approved.get("I.B.2"), "absent");
+    assert.equal(approved.get("I.B.2.b"), "absent");
+    assert.equal(
+      approved.has("I.B.2.a"),
+      false,
+      "a present part of an absent contraindication is no reason to approve",
     );
   });
 

@@ -74,36 +74,38 @@ export function citable(d: Determination): Citable {
       adverse.set(r.criterion, { criterion: r.criterion, text: r.text, status: r.status });
     }
   }
-  const visit = (
-    n: TraceNode,
-    parentKind: TraceNode["kind"] | undefined,
-    parentSupports: boolean,
-  ): boolean => {
+  /**
+   * `negated`: the node is read under an odd number of `none` groups, where its holding means a
+   * contraindication is present — so "met" there argues against approval, at any depth (a compound
+   * contraindication's parts included).
+   */
+  const visit = (n: TraceNode, negated: boolean, parentSupports: boolean): boolean => {
     // A note is an exception the medical director weighs (SPEC 2.2 `review`): when it holds, an
     // approval may rest on it; an adverse decision never does.
     if (n.kind === "note") {
-      if (n.status === "met" && !approval.has(n.id)) {
+      if (n.status === "met" && !negated && !approval.has(n.id)) {
         approval.set(n.id, { criterion: n.id, text: n.text, status: "met" });
       }
       return false;
     }
-    const inNone = parentKind === "none";
-    const holds = inNone ? n.status === "not-met" : n.status === "met";
+    const holds = negated ? n.status === "not-met" : n.status === "met";
     const supportsApproval = parentSupports && holds;
     if (supportsApproval && !approval.has(n.id)) {
-      approval.set(n.id, { criterion: n.id, text: n.text, status: inNone ? "absent" : "met" });
+      approval.set(n.id, { criterion: n.id, text: n.text, status: negated ? "absent" : "met" });
     }
     let below = false;
-    for (const c of n.children ?? []) if (visit(c, n.kind, supportsApproval)) below = true;
+    const childNegated = negated !== (n.kind === "none");
+    for (const c of n.children ?? []) if (visit(c, childNegated, supportsApproval)) below = true;
     const inReasons = failed.has(n.id);
     // A group that failed because a cited failure is inside it may be cited too (I.B, "none of").
-    if (!inReasons && below && n.status === "not-met" && !adverse.has(n.id)) {
-      adverse.set(n.id, { criterion: n.id, text: n.text, status: "not-met" });
+    const fails = negated ? n.status === "met" : n.status === "not-met";
+    if (!inReasons && below && fails && !adverse.has(n.id)) {
+      adverse.set(n.id, { criterion: n.id, text: n.text, status: negated ? "present" : "not-met" });
     }
     return inReasons || below;
   };
   const traces = [d.trace, ...d.lines.map((l) => l.trace)];
-  for (const t of traces) if (t) visit(t, undefined, true);
+  for (const t of traces) if (t) visit(t, false, true);
   // A group shares its id with its own condition (I.A.1: "pain of malignant origin"): where any node
   // of an id is unknown, citing the id would state what nobody answered, so it is not citable.
   const unknown = new Set<string>();
@@ -146,6 +148,15 @@ export function notCoveredIsBenefitRule(
 ): boolean {
   const lines = d.lines.filter((l) => l.outcome === "not-covered");
   if (lines.length === 0) return false;
+  // The request's outcome is its most severe line's: a benefit rule on one code says nothing of a
+  // denied, pended or reviewed other code, whose decision is a medical judgment (issue 14 review).
+  if (
+    d.lines.some(
+      (l) => l.outcome !== "not-covered" && l.outcome !== "approved" && l.outcome !== "not-applicable",
+    )
+  ) {
+    return false;
+  }
   return lines.every((l) => {
     if (!l.policy) return false;
     const v = versionOf(l.policy.id, l.policy.version);

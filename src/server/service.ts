@@ -416,6 +416,7 @@ export class RequestService {
     }
     const latest = rec.determinations.at(-1)!;
     const prev = JSON.parse(latest.caseJson) as Record<string, unknown>;
+    if (fromProvider) this.assertAsked(rec, prev, body);
     const merged = {
       ...prev,
       answers: { ...((prev.answers as object | undefined) ?? {}), ...(body.answers ?? {}) },
@@ -454,6 +455,36 @@ export class RequestService {
     return updated;
   }
 
+  /**
+   * A provider answers what the plan asked, and nothing the file already holds (issue 14 review: the
+   * provider could otherwise overwrite a reviewer's finding — a contraindication — and turn a denial
+   * into an approval). New facts are welcome (documentation); a fact already recorded is not replaced.
+   */
+  private assertAsked(
+    rec: RequestRecord,
+    prev: Record<string, unknown>,
+    body: { answers?: Record<string, boolean>; facts?: Record<string, unknown> },
+  ): void {
+    const asked = new Set(rec.workflow.infoRequest?.questions.map((q) => q.criterion) ?? []);
+    const answered = (prev.answers ?? {}) as Record<string, unknown>;
+    const known = (prev.facts ?? {}) as Record<string, unknown>;
+    for (const id of Object.keys(body.answers ?? {})) {
+      if (!asked.has(id) || Object.hasOwn(answered, id)) {
+        throw new InputError(
+          `answers.${id}: the plan did not ask this question${Object.hasOwn(answered, id) ? " (it is already answered)" : ""}; answer the questions of the information request`,
+          { field: `answers.${id}` },
+        );
+      }
+    }
+    for (const f of Object.keys(body.facts ?? {})) {
+      if (Object.hasOwn(known, f)) {
+        throw new InputError(`facts.${f}: already recorded in the request; a reviewer may change it`, {
+          field: `facts.${f}`,
+        });
+      }
+    }
+  }
+
   /** The policy versions the library holds, for the rules that read the model (issue 14). */
   private versionOf = (id: string, version: string) => {
     try {
@@ -467,7 +498,7 @@ export class RequestService {
   review(
     rec: RequestRecord,
     who: Principal,
-  ): { authority: Authority; citable: Citable; determination: Determination } {
+  ): { authority: Authority; citable: Citable; determination: Determination; recommendable: Citable } {
     const latest = rec.determinations.at(-1)!;
     const determination = JSON.parse(latest.determinationJson) as Determination;
     const authority = authorityOf(who.role, this.authorityConfig, {
@@ -475,7 +506,15 @@ export class RequestService {
       notCoveredIsBenefit: notCoveredIsBenefitRule(determination, this.versionOf),
       open: rec.status === "awaiting-review",
     });
-    return { authority, citable: citable(determination), determination };
+    const all = citable(determination);
+    // One who signs a not-covered only as a benefit rule cites the rule, never a clinical finding
+    // (issue 14 review: a nurse's not-covered must not carry a medical-necessity reason).
+    const adverse = this.authorityConfig.adverseSigners.includes(who.role);
+    const allowed =
+      authority.notCover && !adverse
+        ? { ...all, "not-covered": all["not-covered"].filter((c) => c.status === "rule") }
+        : all;
+    return { authority, citable: allowed, determination, recommendable: all };
   }
 
   /** The JSON view of `rec` for `who`, with what they may do on it (issue 14). */
@@ -632,7 +671,7 @@ export class RequestService {
     }
     const rec = await this.get(id, who);
     this.assertOpen(rec);
-    const { authority, citable: allowed, determination } = this.review(rec, who);
+    const { authority, recommendable: allowed, determination } = this.review(rec, who);
     if (!authority.recommend) {
       throw new MedpolicyError(
         "forbidden",
@@ -701,7 +740,8 @@ export class RequestService {
         infoRequest: { at: now.iso, by: actorOf(who), message: body.message, questions },
       },
       requireOpen: true,
-      ...(body.version !== undefined && { expectedVersion: body.version }),
+      // Optimistic: the workflow written is the one read (a concurrent change gets 409, not lost).
+      expectedVersion: body.version ?? rec.version,
       event: {
         at: now.iso,
         action: "information-requested",
@@ -734,6 +774,7 @@ export class RequestService {
     return this.store.updateWorkflow(id, {
       workflow: assignee ? { ...rest, assignee } : rest,
       requireOpen: true,
+      expectedVersion: rec.version,
       event: {
         at: now.iso,
         action: "assigned",
@@ -788,6 +829,12 @@ export class RequestService {
       throw new MedpolicyError("forbidden", `role ${who.role} may not attach documents`);
     }
     const rec = await this.get(id, who);
+    if (who.role === "provider" && body.source === "upload" && rec.status !== "awaiting-review") {
+      throw new MedpolicyError(
+        "conflict",
+        `request ${id} is ${rec.status}: documents for it go with an appeal or a new request`,
+      );
+    }
     if (rec.attachments.length >= MAX_ATTACHMENTS) {
       throw new InputError(`request ${id} already has ${MAX_ATTACHMENTS} attachments, the most it may hold`, {
         field: "data",
@@ -810,16 +857,12 @@ export class RequestService {
       addedAt: now.iso,
       addedBy: actorOf(who),
     };
-    const record = await this.store.addAttachment(
-      id,
-      { ...attachment, data: body.data },
-      {
-        at: now.iso,
-        action: "attachment-added",
-        actor: actorOf(who),
-        detail: { id: attachment.id, contentType: attachment.contentType, size: attachment.size },
-      },
-    );
+    const record = await this.store.addAttachment(id, { ...attachment, data: body.data }, MAX_ATTACHMENTS, {
+      at: now.iso,
+      action: "attachment-added",
+      actor: actorOf(who),
+      detail: { id: attachment.id, contentType: attachment.contentType, size: attachment.size },
+    });
     return { record, attachment };
   }
 

@@ -26,6 +26,7 @@ import {
   searchTextOf,
   toAttachment,
   toMetricsRow,
+  tooManyAttachments,
   toRecord,
   toSummary,
   workflowValue,
@@ -312,10 +313,16 @@ export class PostgresStore implements Store {
     });
   }
 
-  async addAttachment(id: string, a: NewAttachment, event: NewEvent): Promise<RequestRecord> {
+  async addAttachment(id: string, a: NewAttachment, max: number, event: NewEvent): Promise<RequestRecord> {
     return this.tx(async (c) => {
       const r = await c.query("SELECT id FROM requests WHERE id = $1 FOR UPDATE", [id]);
       if (r.rowCount !== 1) throw conflictOrMissing(id, undefined, "");
+      // Counted under the request's row lock: concurrent uploads cannot pass the limit together.
+      const count = await c.query<{ n: string }>(
+        "SELECT COUNT(*) AS n FROM attachments WHERE request_id = $1",
+        [id],
+      );
+      if (Number(count.rows[0]!.n) >= max) throw tooManyAttachments(id, max);
       await c.query(
         `INSERT INTO attachments (request_id, ${ATTACHMENT_COLUMNS}, data)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,

@@ -3,7 +3,7 @@
  * (SPEC 4 "same behaviour"). Both keep timestamps as ISO-8601 text and flags as 0/1 integers.
  */
 import { createHash } from "node:crypto";
-import { MedpolicyError, NotFoundError, type Outcome } from "../model/index.js";
+import { InputError, MedpolicyError, NotFoundError, type Outcome } from "../model/index.js";
 import { decodeCase, encodeCase } from "./case-codec.js";
 import type {
   Actor,
@@ -122,6 +122,13 @@ export function likePattern(q: string): string {
   let out = "%";
   for (const ch of q.trim().toLowerCase()) out += ch === "%" || ch === "_" || ch === "\\" ? `\\${ch}` : ch;
   return `${out}%`;
+}
+
+/** Issue 14: the error for a request already holding its most documents. */
+export function tooManyAttachments(id: string, max: number): Error {
+  return new InputError(`request ${id} already has ${max} attachments, the most it may hold`, {
+    field: "data",
+  });
 }
 
 /** Attachment rows as metadata (no bytes). */

@@ -27,6 +27,7 @@ import {
   searchTextOf,
   toAttachment,
   toMetricsRow,
+  tooManyAttachments,
   toRecord,
   toSummary,
   workflowValue,
@@ -300,9 +301,13 @@ export class SqliteStore implements Store {
     return this.group(tx);
   }
 
-  async addAttachment(id: string, a: NewAttachment, event: NewEvent): Promise<RequestRecord> {
+  async addAttachment(id: string, a: NewAttachment, max: number, event: NewEvent): Promise<RequestRecord> {
     const tx = this.db.transaction((): RequestRecord => {
       if (!this.statusOf(id)) throw conflictOrMissing(id, undefined, "");
+      const { n } = this.stmt("SELECT COUNT(*) AS n FROM attachments WHERE request_id = ?").get(id) as {
+        n: number;
+      };
+      if (n >= max) throw tooManyAttachments(id, max);
       this.stmt(
         `INSERT INTO attachments (request_id, ${ATTACHMENT_COLUMNS}, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(

@@ -255,8 +255,8 @@ export interface WorkflowChange {
   event: NewEvent;
   /** Only while the request awaits review (assignment, information requests, recommendations). */
   requireOpen: boolean;
-  /** Optimistic check against the version the caller saw. */
-  expectedVersion?: number;
+  /** Optimistic check against the version the caller saw (the workflow written replaces the one read). */
+  expectedVersion: number;
   /** Set to route the request to a medical director (a recommendation does). */
   medicalDirectorOnly?: boolean;
 }
@@ -331,8 +331,11 @@ export interface Store {
   updateWorkflow(id: string, change: WorkflowChange): Promise<RequestRecord>;
   /** Issue 14: appends an event that changes nothing else (a note). */
   addEvent(id: string, event: NewEvent): Promise<RequestRecord>;
-  /** Issue 14: stores a document with the request, and its event, in one transaction. */
-  addAttachment(id: string, attachment: NewAttachment, event: NewEvent): Promise<RequestRecord>;
+  /**
+   * Issue 14: stores a document with the request, and its event, in one transaction — unless the
+   * request already holds `max` documents (counted in the transaction: an InputError).
+   */
+  addAttachment(id: string, attachment: NewAttachment, max: number, event: NewEvent): Promise<RequestRecord>;
   getAttachment(
     id: string,
     attachmentId: string,

@@ -421,6 +421,98 @@ for (const db of DATABASES) {
       assert.equal(r.status, 200, r.text);
     });
 
+    test("a benefit rule on one code does not let a nurse sign not-covered over another code's denial", {
+      skip,
+    }, async () => {
+      // LA adult: A4300 is off the fee schedule (not covered); 62362 is denied (systemic infection).
+      const id = await pended({
+        member: { state: "LA", lineOfBusiness: "medicaid", birthDate: "1980-03-01" },
+        service: { codes: ["A4300", "62362"], dateOfService: "2026-03-01" },
+        answers: { "I.B.4": true },
+      });
+      const view = await call(url, "GET", `/api/requests/${id}`, { token: t.reviewer });
+      assert.equal(view.body.review.authority.notCover, false, view.text);
+      const r = await call(url, "POST", `/api/requests/${id}/decision`, {
+        token: t.reviewer,
+        body: { outcome: "not-covered", reason: "Not covered.", criteria: ["A4300"] },
+      });
+      assert.equal(r.status, 403, r.text);
+    });
+
+    test("a provider answers only the questions asked, and never over the file's answers or facts", {
+      skip,
+    }, async () => {
+      const id = await pended(loadCase("trial-nonmalignant-open-questions"), { "I.B.4": true });
+      const asked = await call(url, "POST", `/api/requests/${id}/information-request`, {
+        token: t.reviewer,
+        body: { message: "Send the weaning record.", criteria: ["I.A.2.g"] },
+      });
+      assert.equal(asked.status, 200, asked.text);
+      for (const answers of [{ "I.B.4": false }, { "I.A.2.h": true }, { "I.A.2.a": false }]) {
+        const r = await call(url, "POST", `/api/requests/${id}/answers`, {
+          token: t.provider,
+          body: { answers: { "I.A.2.g": true, ...answers } },
+        });
+        assert.equal(r.status, 400, `${JSON.stringify(answers)}: ${r.text}`);
+        assert.match(field(r) ?? "", /^answers\./);
+      }
+      const ok = await call(url, "POST", `/api/requests/${id}/answers`, {
+        token: t.provider,
+        body: { answers: { "I.A.2.g": true } },
+      });
+      assert.equal(ok.status, 200, ok.text);
+      const rv = await call(url, "GET", `/api/requests/${id}`, { token: t.reviewer });
+      assert.equal(rv.body.review.case.answers["I.B.4"], true, "the reviewer's finding stands");
+    });
+
+    test("concurrent workflow changes are never lost (optimistic check)", { skip }, async () => {
+      const id = await pended(loadCase("trial-nonmalignant-not-weaned"));
+      const [rec, asg] = await Promise.all([
+        call(url, "POST", `/api/requests/${id}/recommendation`, {
+          token: t.reviewer,
+          body: { outcome: "denied", reason: "Not weaned.", criteria: ["I.A.2.g"] },
+        }),
+        call(url, "POST", `/api/requests/${id}/assign`, {
+          token: t.reviewer,
+          body: { assignee: { sub: "rn-chen", name: "Casey Chen, RN" } },
+        }),
+      ]);
+      assert.ok(
+        [rec.status, asg.status].every((s) => s === 200 || s === 409),
+        `${rec.status} ${asg.status}`,
+      );
+      const v = await call(url, "GET", `/api/requests/${id}`, { token: t.reviewer });
+      const w = v.body.review.workflow;
+      if (rec.status === 200) assert.equal(w.recommendation?.outcome, "denied", JSON.stringify(w));
+      if (asg.status === 200) assert.equal(w.assignee?.sub, "rn-chen", JSON.stringify(w));
+    });
+
+    test("attachments: at most 20 per request even when uploaded at once; none after a decision", {
+      skip,
+    }, async () => {
+      const id = await pended(loadCase("trial-nonmalignant-not-weaned"));
+      const body = (i: number) => ({
+        title: `Page ${i}`,
+        contentType: "text/plain",
+        data: Buffer.from(`page ${i}`).toString("base64"),
+      });
+      const results = await Promise.all(
+        Array.from({ length: 26 }, (_, i) =>
+          call(url, "POST", `/api/requests/${id}/attachments`, { token: t.provider, body: body(i) }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 201).length, 20);
+      assert.ok(results.every((r) => r.status === 201 || r.status === 400));
+      const v = await call(url, "GET", `/api/requests/${id}`, { token: t.reviewer });
+      assert.equal(v.body.review.attachments.length, 20);
+      const done = await pended(loadCase("trial-malignant-met"));
+      const late = await call(url, "POST", `/api/requests/${done}/attachments`, {
+        token: t.provider,
+        body: body(0),
+      });
+      assert.equal(late.status, 409, late.text);
+    });
+
     test("the fact vocabulary for typed inputs", { skip }, async () => {
       const r = await call(url, "GET", "/api/facts", { token: t.reviewer });
       assert.equal(r.status, 200);

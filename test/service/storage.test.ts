@@ -100,15 +100,23 @@ for (const kind of DATABASES) {
         const c = new pg.Client({ connectionString: PG_URL });
         await c.connect();
         try {
-          // As autovacuum would: concurrent inserts make PostgreSQL extend a table by many empty pages at
-          // once (relation extension under contention); VACUUM returns the trailing empty ones.
-          await c.query(`VACUUM ${schema}.requests, ${schema}.determinations, ${schema}.events`);
+          // Concurrent inserts make PostgreSQL extend a table by many pages at once (relation extension
+          // under contention, more so when the rest of the suite loads the server): free space later
+          // inserts fill, which made this measure swing from 1.3 to 2.2 KB with the machine's load.
+          // VACUUM FULL rewrites the tables compactly: what is measured is what the rows take.
+          await c.query(`VACUUM FULL ${schema}.requests, ${schema}.determinations, ${schema}.events`);
           const r = await c.query<{ bytes: string }>(
             `SELECT SUM(pg_total_relation_size(format('%I.%I', schemaname, tablename))) AS bytes
                FROM pg_tables WHERE schemaname = $1 AND tablename IN ('requests', 'determinations', 'events')`,
             [schema],
           );
           bytes = Number(r.rows[0]!.bytes);
+          const parts = await c.query<{ name: string; bytes: string }>(
+            `SELECT c.relname AS name, pg_relation_size(c.oid) AS bytes FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 ORDER BY 2 DESC`,
+            [schema],
+          );
+          t.diagnostic(parts.rows.map((p) => `${p.name} ${p.bytes}`).join(", "));
         } finally {
           await c.end();
         }
