@@ -9,15 +9,29 @@ import {
   loadLibrary,
   todayIso,
 } from "../library/index.js";
+import { LIBRARY_MARKER, type LibraryLocation, libraryLocation } from "../library/library.js";
 import { describeWhere, exitCodeOf, InputError, MedpolicyError } from "../model/index.js";
 import { evaluateCommand } from "./evaluate.js";
+import { type AddResult, addDocument, type InitResult, initLibrary } from "./library-commands.js";
 import { renderDiff, renderFindings, renderPolicies, renderTree } from "./render.js";
 
 interface Command {
   summary: string;
   usage: string;
   options: Record<string, { type: "string" | "boolean"; short?: string; description: string }>;
-  run(args: string[], values: Record<string, string | boolean | undefined>, io: Io): Promise<number>;
+  run(
+    args: string[],
+    values: Record<string, string | boolean | undefined>,
+    io: Io,
+    ctx: Context,
+  ): Promise<number>;
+}
+
+/** What a command reads beyond its arguments: the library it was pointed at (issue 15). */
+interface Context {
+  /** The library (`--library`, `$MEDPOLICY_LIBRARY`, or the seed), loaded on first use. */
+  lib(): Library;
+  location(): LibraryLocation;
 }
 
 interface Io {
@@ -33,10 +47,40 @@ const TODAY_OPT = {
   },
 };
 
-let cachedLib: Library | undefined;
-function lib(): Library {
-  cachedLib ??= loadLibrary(process.env.MEDPOLICY_POLICIES || undefined);
-  return cachedLib;
+const LIBRARY_OPT = {
+  library: {
+    type: "string" as const,
+    description:
+      "the policy library folder (default $MEDPOLICY_LIBRARY, else the seed library shipped with medpolicy)",
+  },
+};
+
+/** Libraries loaded in this process, by folder: in-process callers run many commands on one. */
+const loaded = new Map<string, Library>();
+let warnedDeprecated = false;
+
+/** The library a command names (issue 15); InputError (exit 2) naming a folder that is no library. */
+function contextFor(values: Record<string, unknown>, io: Io): Context {
+  const location = () => {
+    const loc = libraryLocation(values.library as string | undefined);
+    if (loc.deprecated && !warnedDeprecated) {
+      warnedDeprecated = true;
+      io.err.write(`medpolicy: warning: ${loc.deprecated}\n`);
+    }
+    return loc;
+  };
+  return {
+    location,
+    lib() {
+      const { dir } = location();
+      let l = loaded.get(dir);
+      if (l === undefined) {
+        l = loadLibrary(dir);
+        loaded.set(dir, l);
+      }
+      return l;
+    },
+  };
 }
 
 function print(io: Io, values: Record<string, unknown>, data: unknown, text: () => string): void {
@@ -55,7 +99,7 @@ function readDocument(file: string): Buffer {
 }
 
 /** Ingests FILE, naming it by `--policy`, else by its header, else by content against the library. */
-function ingestFile(file: string, policy?: string) {
+function ingestFile(file: string, policy: string | undefined, lib: () => Library) {
   const result = ingest(readDocument(file), { fileName: file, ...(policy ? { policyId: policy } : {}) });
   if (!policy && result.versions.some((v) => !v.identity.id)) {
     const guess = lib().identify(result.versions[0]!);
@@ -72,27 +116,32 @@ function ingestFile(file: string, policy?: string) {
 const COMMANDS: Record<string, Command> = {
   policies: {
     summary: "list every policy, variant and version with its status and dates",
-    usage: "medpolicy policies [--json] [--today YYYY-MM-DD]",
-    options: { ...JSON_OPT, ...TODAY_OPT },
-    async run(_a, v, io) {
+    usage: "medpolicy policies [--library DIR] [--json] [--today YYYY-MM-DD]",
+    options: { ...JSON_OPT, ...TODAY_OPT, ...LIBRARY_OPT },
+    async run(_a, v, io, { lib, location }) {
       const rows = lib().policies((v.today as string) ?? todayIso());
-      print(io, v, rows, () => renderPolicies(rows));
+      print(io, v, rows, () =>
+        rows.length
+          ? renderPolicies(rows)
+          : `The library ${location().dir} has no policies yet: add one with medpolicy add FILE --library ${location().dir}`,
+      );
       return 0;
     },
   },
   show: {
     summary: "show a policy's criteria tree (ID, ID@VERSION, or ID --version V)",
-    usage: "medpolicy show ID[@VERSION] [--version V] [--json] [--markdown]",
+    usage: "medpolicy show ID[@VERSION] [--version V] [--library DIR] [--json] [--markdown]",
     options: {
       ...JSON_OPT,
       ...TODAY_OPT,
+      ...LIBRARY_OPT,
       version: { type: "string", description: "the version (YYYY-MM)" },
       markdown: {
         type: "boolean",
         description: "render the version as markdown (round-trips through ingest)",
       },
     },
-    async run(a, v, io) {
+    async run(a, v, io, { lib }) {
       const ref = a[0];
       if (!ref)
         throw new InputError("show needs a policy id, e.g. medpolicy show CP.MP.173", { field: "ID" });
@@ -108,15 +157,16 @@ const COMMANDS: Record<string, Command> = {
   },
   ingest: {
     summary: "parse a policy document; print the model, or what could not be placed",
-    usage: "medpolicy ingest FILE [--policy ID] [--json]",
+    usage: "medpolicy ingest FILE [--policy ID] [--library DIR] [--json]",
     options: {
       ...JSON_OPT,
+      ...LIBRARY_OPT,
       policy: { type: "string", description: "the policy id, for a document without a header" },
     },
-    async run(a, v, io) {
+    async run(a, v, io, { lib }) {
       const file = a[0];
       if (!file) throw new InputError("ingest needs a FILE (or - for standard input)", { field: "FILE" });
-      const r = ingestFile(file, v.policy as string | undefined);
+      const r = ingestFile(file, v.policy as string | undefined, lib);
       print(
         io,
         v,
@@ -143,13 +193,14 @@ const COMMANDS: Record<string, Command> = {
   },
   lint: {
     summary: "report document defects: labels, lead-ins, wording that differs from the corporate policy",
-    usage: "medpolicy lint [ID[@VERSION]|FILE] [--json]",
+    usage: "medpolicy lint [ID[@VERSION]|FILE] [--library DIR] [--json]",
     options: {
       ...JSON_OPT,
       ...TODAY_OPT,
+      ...LIBRARY_OPT,
       policy: { type: "string", description: "policy id for a FILE without a header" },
     },
-    async run(a, v, io) {
+    async run(a, v, io, { lib }) {
       const target = a[0];
       const l = lib();
       let findings: ReturnType<typeof lintVersion>;
@@ -160,7 +211,7 @@ const COMMANDS: Record<string, Command> = {
         const versions = target.includes("@") ? [l.get(target)] : l.versionsOf(id);
         findings = versions.flatMap((e) => lintVersion(l, e.policy));
       } else {
-        const r = ingestFile(target, v.policy as string | undefined);
+        const r = ingestFile(target, v.policy as string | undefined, lib);
         findings = r.versions.flatMap((x) => {
           const tag = (f: (typeof r.findings)[number]) => ({
             ...f,
@@ -188,9 +239,9 @@ const COMMANDS: Record<string, Command> = {
   },
   diff: {
     summary: "semantic diff of two versions or variants (criteria, logic, codes, log)",
-    usage: "medpolicy diff ID@VERSION ID@VERSION [--json]",
-    options: { ...JSON_OPT, ...TODAY_OPT },
-    async run(a, v, io) {
+    usage: "medpolicy diff ID@VERSION ID@VERSION [--library DIR] [--json]",
+    options: { ...JSON_OPT, ...TODAY_OPT, ...LIBRARY_OPT },
+    async run(a, v, io, { lib }) {
       if (a.length !== 2)
         throw new InputError("diff needs two versions, e.g. diff LA.CP.MP.173@2024-02 LA.CP.MP.173@2025-02", {
           field: "A B",
@@ -203,14 +254,15 @@ const COMMANDS: Record<string, Command> = {
   },
   evaluate: {
     summary: "decide one case (JSON) or many (NDJSON, one determination per line)",
-    usage: "medpolicy evaluate FILE|- [--json] [--no-trace]",
+    usage: "medpolicy evaluate FILE|- [--library DIR] [--json] [--no-trace]",
     options: {
       ...JSON_OPT,
       ...TODAY_OPT,
+      ...LIBRARY_OPT,
       "no-trace": { type: "boolean", description: "leave the per-node trace out of determinations" },
       "no-progress": { type: "boolean", description: "no progress bar on a terminal" },
     },
-    async run(a, v, io) {
+    async run(a, v, io, { lib }) {
       const file = a[0];
       if (!file) throw new InputError("evaluate needs FILE or - (standard input)", { field: "FILE" });
       return evaluateCommand(lib(), file, {
@@ -226,13 +278,14 @@ const COMMANDS: Record<string, Command> = {
   },
   questionnaire: {
     summary: "print the FHIR Questionnaire for a policy section",
-    usage: "medpolicy questionnaire ID[@VERSION] [--section S]",
+    usage: "medpolicy questionnaire ID[@VERSION] [--section S] [--library DIR]",
     options: {
       ...JSON_OPT,
       ...TODAY_OPT,
+      ...LIBRARY_OPT,
       section: { type: "string", description: "section id (default: every section with criteria)" },
     },
-    async run(a, v, io) {
+    async run(a, v, io, { lib }) {
       const ref = a[0];
       if (!ref) throw new InputError("questionnaire needs a policy id", { field: "ID" });
       const mod = await import("../explain/questionnaire.js").catch(() => undefined);
@@ -246,8 +299,9 @@ const COMMANDS: Record<string, Command> = {
   serve: {
     summary: "run the HTTP service (embedded database by default; PostgreSQL with --database-url)",
     usage:
-      "medpolicy serve [--port 3000] [--host 127.0.0.1] [--data ./data] [--database-url URL] [--public-url URL] [--demo] [--log-level info]",
+      "medpolicy serve [--port 3000] [--host 127.0.0.1] [--data ./data] [--library DIR] [--database-url URL] [--public-url URL] [--demo] [--log-level info]",
     options: {
+      ...LIBRARY_OPT,
       port: { type: "string", description: "port (default 3000, or $PORT)" },
       host: { type: "string", description: "address to listen on (default 127.0.0.1, or $HOST)" },
       data: { type: "string", description: "folder of the embedded database (default ./data)" },
@@ -271,7 +325,7 @@ const COMMANDS: Record<string, Command> = {
           "access log on stderr, one JSON line per request: fatal, error, warn, info (default), debug, trace, or off (default $MEDPOLICY_LOG)",
       },
     },
-    async run(_a, v, io) {
+    async run(_a, v, io, { lib }) {
       const { serveFromCli } = await import("./serve.js");
       const { parseLogLevel } = await import("../server/logging.js");
       const logLevel =
@@ -292,6 +346,63 @@ const COMMANDS: Record<string, Command> = {
         },
         io,
       );
+    },
+  },
+  init: {
+    summary: "make a folder an empty policy library of your own (library.json)",
+    usage: "medpolicy init DIR [--json]",
+    options: { ...JSON_OPT },
+    async run(a, v, io) {
+      const dir = a[0];
+      if (!dir)
+        throw new InputError("init needs a folder, e.g. medpolicy init ./my-library", { field: "DIR" });
+      const r = initLibrary(dir);
+      loaded.delete(dir);
+      print(io, v, r, () => renderInit(r));
+      return 0;
+    },
+  },
+  add: {
+    summary: "ingest a policy document into your library: source, provenance, proposed code bindings, lint",
+    usage: "medpolicy add FILE [--id ID] [--version YYYY-MM] [--library DIR] [--json]",
+    options: {
+      ...JSON_OPT,
+      library: {
+        type: "string",
+        description:
+          "your library folder, made by medpolicy init (default $MEDPOLICY_LIBRARY; the seed library is read-only)",
+      },
+      id: {
+        type: "string",
+        description: "the policy id (default: the reference number in the document's header)",
+      },
+      version: {
+        type: "string",
+        description: "the version YYYY-MM, for a document that names none (no revision log or dates)",
+      },
+    },
+    async run(a, v, io, { location }) {
+      const file = a[0];
+      if (!file || file === "-")
+        throw new InputError("add needs a document FILE (its name and format are part of its provenance)", {
+          field: "FILE",
+        });
+      const loc = location();
+      if (loc.from === "seed") {
+        throw new InputError(
+          "add needs your library: --library DIR or MEDPOLICY_LIBRARY (make one with medpolicy init DIR); the seed library shipped with medpolicy is read-only",
+          { field: "--library" },
+        );
+      }
+      const r = addDocument(loc.dir, readDocument(file), {
+        fileName: file,
+        ...(typeof v.id === "string" && { id: v.id }),
+        ...(typeof v.version === "string" && { version: v.version }),
+        now: new Date(),
+      });
+      loaded.delete(loc.dir);
+      print(io, v, r, () => renderAdd(file, r));
+      return 0;
     },
   },
   token: {
@@ -330,6 +441,45 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+function renderInit(r: InitResult): string {
+  switch (r.status) {
+    case "created":
+      return `Made an empty policy library in ${r.library} (${LIBRARY_MARKER}).\nAdd a policy document: medpolicy add FILE --library ${r.library}`;
+    case "adopted":
+      return `${r.library} holds policy folders: marked it as a library (${LIBRARY_MARKER}).`;
+    default:
+      return `${r.library} is already a policy library: nothing changed.`;
+  }
+}
+
+function renderAdd(file: string, r: AddResult): string {
+  if (r.status === "unchanged")
+    return `${file} is already in ${r.library} as ${r.file} (${r.versions.map((x) => `${x.id}@${x.version}`).join(", ")}): nothing changed.`;
+  const bindings = `${r.library}/${r.policy}/bindings.json`;
+  return [
+    `Added ${file} to ${r.library} as ${r.file} (${r.source.format}, ${r.source.size} bytes, identified by ${
+      r.source.ingested?.identifiedBy === "--id" ? "--id" : "its header"
+    }):`,
+    ...r.versions.map(
+      (x) =>
+        `  ${x.id}@${x.version} — ${x.title}\n    status ${x.status} · effective ${x.effective}${x.approved ? ` · approved ${x.approved}` : " · no approval date"}`,
+    ),
+    "",
+    r.proposed.length
+      ? [
+          `Proposed code bindings, unconfirmed (until an author moves them to "codes" in ${bindings}, these codes decide review):`,
+          ...r.proposed.map(
+            (p) =>
+              `  ${p.system} ${p.codes.join(" ")} → ${p.section ? `section ${p.section}` : "no section"} (${p.coverage}, ${p.confidence}, line ${p.line})`,
+          ),
+        ].join("\n")
+      : `No code bindings proposed (the document names no codes): bind codes to sections in ${bindings} ("codes").`,
+    "",
+    "Lint:",
+    renderFindings(r.findings),
+  ].join("\n");
+}
+
 function helpAll(): string {
   const names = Object.keys(COMMANDS);
   const w = Math.max(...names.map((n) => n.length));
@@ -340,6 +490,7 @@ function helpAll(): string {
     "",
     ...names.map((n) => `  ${n.padEnd(w)}  ${COMMANDS[n]!.summary}`),
     "",
+    "The library: --library DIR, else $MEDPOLICY_LIBRARY, else the seed library shipped with medpolicy.",
     "Exit codes: 0 success, 1 determination error, 2 bad input.",
   ].join("\n");
 }
@@ -412,11 +563,8 @@ export async function main(
     return 0;
   }
   try {
-    return await cmd.run(
-      parsed.positionals,
-      parsed.values as Record<string, string | boolean | undefined>,
-      io,
-    );
+    const values = parsed.values as Record<string, string | boolean | undefined>;
+    return await cmd.run(parsed.positionals, values, io, contextFor(values, io));
   } catch (e) {
     if (jsonAlways(name, rest)) writeJsonError(io, e);
     if (e instanceof MedpolicyError) {

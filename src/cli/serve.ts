@@ -8,6 +8,10 @@ export interface ServeCliOptions {
   databaseUrl?: string;
   /** `--public-url` (issue 13); else `MEDPOLICY_PUBLIC_URL`, else the listening address. */
   publicUrl?: string;
+  /**
+   * The library served: `--library DIR`, else `$MEDPOLICY_LIBRARY`, else the seed (issue 15); loaded and
+   * checked by the CLI before the server starts, so a folder that is no library exits 2 without listening.
+   */
   library: Library;
   /** `--demo` (issue 13: demo mode only when asked for). */
   demo?: boolean;

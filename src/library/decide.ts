@@ -321,7 +321,10 @@ function buildRule(entry: LibraryEntry, code: string): CodeRule {
       RULED,
       policyRef(entry),
       "review",
-      `${code} is listed in the policy's code tables but no section is bound to it: manual review`,
+      found
+        ? `${code} is listed in the policy's code tables but no section is bound to it: manual review`
+        : // Named by the request's policy, or only in a proposal from the document's text (issue 15).
+          `${code} is named by the policy but no section is bound to it (an unconfirmed proposal): manual review`,
     );
   }
   const section = entry.evaluated.sections.find((s) => s.id === binding.section);

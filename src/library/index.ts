@@ -6,6 +6,16 @@ export type { DecideOptions, LoadedVersion, VersionStatus, VersionSummary } from
 export { ageOn, decide, decideValidated, ENGINE, parseCase } from "./decide.js";
 export { diffPolicies, type PolicyDiff } from "./diff.js";
 export { encodeDetermination, encodeJson, JsonLinesWriter } from "./json-lines.js";
-export { defaultPoliciesDir, Library, type LibraryEntry, loadLibrary, todayIso } from "./library.js";
+export {
+  checkLibraryFolder,
+  defaultPoliciesDir,
+  isSeedLibrary,
+  LIBRARY_MARKER,
+  Library,
+  type LibraryEntry,
+  libraryLocation,
+  loadLibrary,
+  todayIso,
+} from "./library.js";
 export { compareWithCorporate, corporateFor, type LintFinding, lintVersion } from "./lint.js";
 export { applyCorrections, withVersion } from "./versions.js";

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { z } from "zod";
 import { answerableIds, type CompiledPolicy, compile } from "../evaluate/index.js";
 import { ingest } from "../ingest/index.js";
 import {
@@ -14,21 +15,188 @@ import {
   type PolicyVersion,
   type PredicateBinding,
   policyHash,
-  type SourceEntry,
-  sourcesSchema,
+  sourceSchema,
 } from "../model/index.js";
 import type { LoadedVersion, VersionStatus, VersionSummary } from "./api.js";
 import { applyCorrections, withVersion } from "./versions.js";
 
-/** Folder of the policy library shipped with the project (`policies/`). */
+/** Folder of the policy library shipped with the project (`policies/`): the seed library. */
 export function defaultPoliciesDir(): string {
   return join(fileURLToPath(new URL(".", import.meta.url)), "..", "..", "policies");
 }
 
+/** The marker file that makes a folder a payer's library (issue 15: `medpolicy init DIR` writes it). */
+export const LIBRARY_MARKER = "library.json";
+
+/** `library.json`: the library format and its version, nothing else (issue 15). */
+export const libraryMarkerSchema = z.strictObject({
+  format: z.literal("medpolicy-library"),
+  version: z.literal(1),
+});
+export type LibraryMarker = z.infer<typeof libraryMarkerSchema>;
+
+/** What `medpolicy init` writes into `library.json`. */
+export const LIBRARY_MARKER_CONTENT: LibraryMarker = { format: "medpolicy-library", version: 1 };
+
+/**
+ * A code binding proposed by the ingester from the document's code tables or statements, kept in
+ * `bindings.json` under `proposed` until an author confirms it by moving it to `codes` (issue 15).
+ * Unconfirmed, it never decides criteria: the code is routed to its policy, and with no section bound
+ * the line is `review` (a person decides).
+ */
+export const proposedBindingSchema = z.strictObject({
+  status: z.literal("unconfirmed"),
+  codes: z.array(z.string().min(1).max(64)).min(1),
+  system: z.string().max(64),
+  section: z.string().max(64).optional(),
+  subPolicy: z.string().max(500).optional(),
+  criterion: z.string().max(64).optional(),
+  coverage: z.enum(["supports", "does-not-support", "unspecified"]),
+  basis: z.string().max(2000),
+  line: z.number().int().min(0),
+  confidence: z.enum(["stated", "inferred"]),
+  /** The library file (`NNN_<hash>.<ext>`) the proposal was read from. */
+  source: z.string().max(200).optional(),
+});
+export type ProposedCodeBinding = z.infer<typeof proposedBindingSchema>;
+
+/** The identity the ingester read from a document, kept in its provenance (issue 15). */
+const readIdentitySchema = z.strictObject({
+  id: z.string(),
+  title: z.string(),
+  version: z.string(),
+  effective: z.string(),
+  approved: z.string().optional(),
+  plan: z.string().optional(),
+  state: z.string().optional(),
+});
+
+/**
+ * Provenance of a document in a library (`sources.json`, SPEC 1.2): the seed fields, and for a
+ * document added with `medpolicy add` (issue 15) its size in bytes, when it was added, and what the
+ * ingester read from it (how it was identified, the identity of each version).
+ */
+export const librarySourceSchema = sourceSchema.extend({
+  size: z.number().int().min(0).optional(),
+  /** ISO 8601 timestamp of `medpolicy add`. */
+  added: z.string().max(40).optional(),
+  ingested: z
+    .strictObject({
+      identifiedBy: z.enum(["header", "--id"]),
+      versions: z.array(readIdentitySchema),
+    })
+    .optional(),
+});
+export type LibrarySourceEntry = z.infer<typeof librarySourceSchema>;
+export const librarySourcesSchema = z.array(librarySourceSchema);
+
+/** Where the library was asked for (issue 15): `--library`, the environment, or the seed default. */
+export interface LibraryLocation {
+  dir: string;
+  from: "--library" | "MEDPOLICY_LIBRARY" | "MEDPOLICY_POLICIES" | "seed";
+  /** Set when a deprecated way of naming it was used: what to say to the user. */
+  deprecated?: string;
+}
+
+/**
+ * The library folder to load (issue 15): `--library DIR`, else `$MEDPOLICY_LIBRARY`, else the
+ * deprecated `$MEDPOLICY_POLICIES`, else the seed library shipped with the project. Empty values
+ * count as unset.
+ */
+export function libraryLocation(flag?: string, env: NodeJS.ProcessEnv = process.env): LibraryLocation {
+  if (flag) return { dir: flag, from: "--library" };
+  if (env.MEDPOLICY_LIBRARY) return { dir: env.MEDPOLICY_LIBRARY, from: "MEDPOLICY_LIBRARY" };
+  if (env.MEDPOLICY_POLICIES) {
+    return {
+      dir: env.MEDPOLICY_POLICIES,
+      from: "MEDPOLICY_POLICIES",
+      deprecated: "MEDPOLICY_POLICIES is deprecated: use MEDPOLICY_LIBRARY or --library DIR",
+    };
+  }
+  return { dir: defaultPoliciesDir(), from: "seed" };
+}
+
+/** Whether `dir` is the seed library shipped with the project (never written to). */
+export function isSeedLibrary(dir: string): boolean {
+  return resolve(dir) === resolve(defaultPoliciesDir());
+}
+
+/**
+ * What a folder is (issue 15): `marked` (a library made by `medpolicy init`: it holds `library.json`),
+ * `folders` (a library in the seed layout: policy folders with `sources.json`, no marker), `empty`
+ * (nothing but hidden entries such as `.git`), `other` (files that make no library), `missing`, or
+ * `not-a-folder`.
+ */
+export function libraryFolderKind(
+  dir: string,
+): "marked" | "folders" | "empty" | "other" | "missing" | "not-a-folder" {
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) return "not-a-folder";
+    names = readdirSync(dir);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : "not-a-folder";
+  }
+  if (names.includes(LIBRARY_MARKER)) return "marked";
+  const visible = names.filter((n) => !n.startsWith("."));
+  if (visible.length === 0) return "empty";
+  const policyFolder = visible.some((n) => {
+    try {
+      return statSync(join(dir, n)).isDirectory() && existsSync(join(dir, n, "sources.json"));
+    } catch {
+      return false;
+    }
+  });
+  return policyFolder ? "folders" : "other";
+}
+
+/**
+ * Checks that `dir` is a library (issue 15) and returns its kind; InputError (exit 2) naming the
+ * folder when it does not exist, is not a folder, is not a library, or has a `library.json` of
+ * another format or version.
+ */
+export function checkLibraryFolder(dir: string): "marked" | "folders" {
+  const kind = libraryFolderKind(dir);
+  switch (kind) {
+    case "missing":
+      throw new InputError(`policy library not found: ${dir} does not exist`, { file: dir });
+    case "not-a-folder":
+      throw new InputError(`policy library ${dir} is not a folder`, { file: dir });
+    case "empty":
+    case "other":
+      throw new InputError(
+        `${dir} is not a policy library (no ${LIBRARY_MARKER}, no policy folders with sources.json): make one with medpolicy init ${dir}`,
+        { file: dir },
+      );
+    case "marked": {
+      const path = join(dir, LIBRARY_MARKER);
+      const marker = libraryMarkerSchema.safeParse(readJson(path));
+      if (!marker.success) {
+        throw new InputError(
+          `${path}: not a medpolicy library marker of a version this medpolicy reads (expected ${JSON.stringify(LIBRARY_MARKER_CONTENT)}): ${issuesText(marker.error)}`,
+          { file: path },
+        );
+      }
+      return kind;
+    }
+    default:
+      return kind;
+  }
+}
+
+function issuesText(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+}
+
 /** A version in the library, with its authored data and (lazily) its compiled evaluator. */
 export interface LibraryEntry extends LoadedVersion {
-  source: SourceEntry;
+  source: LibrarySourceEntry;
   folder: string;
+  /**
+   * Code bindings proposed for this policy and not confirmed (issue 15): their codes route to the
+   * policy, where with no section bound they decide `review`, never criteria.
+   */
+  proposed?: readonly ProposedCodeBinding[];
   /** Bindings after inheritance (a variant's codes and predicates from its corporate policy). */
   codes: CodeBinding[];
   predicates: PredicateBinding[];
@@ -66,6 +234,8 @@ export class Library {
   private readonly byId = new Map<string, LibraryEntry[]>();
   private readonly variants = new Map<string, string[]>();
   private readonly basesByCode = new Map<string, string[]>();
+  /** Codes only unconfirmed proposals name (issue 15): consulted when no binding or table names the code. */
+  private readonly proposedBasesByCode = new Map<string, string[]>();
   /** {@link resolve}'s answers: base id → state → date of service → version (null: none). */
   private readonly resolved = new Map<string, Map<string, Map<string, LibraryEntry | null>>>();
 
@@ -95,6 +265,16 @@ export class Library {
         const bases = this.basesByCode.get(code) ?? [];
         if (!bases.includes(e.policy.identity.baseId)) bases.push(e.policy.identity.baseId);
         this.basesByCode.set(code, bases.sort());
+      }
+    }
+    for (const e of entries) {
+      for (const p of e.proposed ?? []) {
+        for (const code of p.codes) {
+          if (this.basesByCode.has(code)) continue;
+          const bases = this.proposedBasesByCode.get(code) ?? [];
+          if (!bases.includes(e.policy.identity.baseId)) bases.push(e.policy.identity.baseId);
+          this.proposedBasesByCode.set(code, bases.sort());
+        }
       }
     }
   }
@@ -175,7 +355,10 @@ export class Library {
           status: this.statusOf(e, today),
           effective: id.effective,
           hash: e.policy.hash,
-          source: `policies/${e.folder}/${e.source.file}`,
+          // The seed library keeps its package-relative name; a payer's library, the folder as given.
+          source: isSeedLibrary(this.dir)
+            ? `policies/${e.folder}/${e.source.file}`
+            : join(this.dir, e.folder, e.source.file),
         };
         if (id.state) row.state = id.state;
         if (id.approved) row.approved = id.approved;
@@ -221,7 +404,9 @@ export class Library {
 
   /** Corporate policy ids whose bindings or code tables name `code` (SPEC 1.5). */
   policiesForCode(code: string): readonly string[] {
-    return this.basesByCode.get(code) ?? [];
+    // A code only an unconfirmed proposal names still belongs to its policy (issue 15): routed
+    // there, it decides review rather than "no policy governs it".
+    return this.basesByCode.get(code) ?? this.proposedBasesByCode.get(code) ?? [];
   }
 
   /**
@@ -257,10 +442,46 @@ function criterionKeys(v: PolicyVersion): Set<string> {
   return out;
 }
 
+/** Policy folders of a library: its sub-folders, hidden ones (`.git`) left out. */
 function listDirs(dir: string): string[] {
   return readdirSync(dir)
-    .filter((d) => statSync(join(dir, d)).isDirectory())
+    .filter((d) => !d.startsWith(".") && statSync(join(dir, d)).isDirectory())
     .sort();
+}
+
+/**
+ * `bindings.json` read as authored bindings plus the unconfirmed proposals beside them (issue 15);
+ * InputError naming the file when either part is malformed.
+ */
+function readBindings(path: string, folder: string): { bindings: Bindings; proposed: ProposedCodeBinding[] } {
+  const raw = existsSync(path) ? readJson(path) : { policy: folder };
+  let authored: unknown = raw;
+  let proposed: ProposedCodeBinding[] = [];
+  if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && "proposed" in raw) {
+    const { proposed: p, ...rest } = raw as Record<string, unknown>;
+    authored = rest;
+    const r = z.array(proposedBindingSchema).safeParse(p);
+    if (!r.success) {
+      throw new InputError(`${path}: proposed.${issuesText(r.error)}`, { file: path });
+    }
+    proposed = r.data;
+  }
+  const parsed = bindingsSchema.safeParse(authored);
+  if (!parsed.success) {
+    throw new InputError(`${path}: ${issuesText(parsed.error)}`, { file: path });
+  }
+  return { bindings: parsed.data, proposed };
+}
+
+/** The proposals of one policy whose codes no authored binding of it confirms. */
+function unconfirmed(
+  proposed: readonly ProposedCodeBinding[],
+  codes: readonly CodeBinding[],
+): ProposedCodeBinding[] {
+  const bound = new Set(codes.flatMap((b) => b.codes));
+  return proposed
+    .map((p) => ({ ...p, codes: p.codes.filter((c) => !bound.has(c)) }))
+    .filter((p) => p.codes.length > 0);
 }
 
 /**
@@ -269,40 +490,45 @@ function listDirs(dir: string): string[] {
  * inheritance, and corrections. Throws InputError naming the file on a broken library.
  */
 export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
-  if (!existsSync(dir)) throw new InputError(`policy library folder not found: ${dir}`, { file: dir });
+  // Issue 15: a folder that does not exist or is no library is named, never read as an empty library.
+  checkLibraryFolder(dir);
   const bindingsById = new Map<string, Bindings>();
-  const loaded: { folder: string; source: SourceEntry; versions: PolicyVersion[]; findings: Finding[] }[] =
-    [];
+  const proposedById = new Map<string, ProposedCodeBinding[]>();
+  const loaded: {
+    folder: string;
+    source: LibrarySourceEntry;
+    versions: PolicyVersion[];
+    findings: Finding[];
+  }[] = [];
   const libFindings: Library["findings"] = [];
 
   for (const folder of listDirs(dir)) {
     const base = join(dir, folder);
     const bindingsPath = join(base, "bindings.json");
-    const parsed = bindingsSchema.safeParse(
-      existsSync(bindingsPath) ? readJson(bindingsPath) : { policy: folder },
-    );
-    if (!parsed.success) {
-      throw new InputError(
-        `${bindingsPath}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-        {
-          file: bindingsPath,
-        },
-      );
-    }
-    bindingsById.set(parsed.data.policy, parsed.data);
+    const { bindings: authored, proposed } = readBindings(bindingsPath, folder);
+    bindingsById.set(authored.policy, authored);
+    if (proposed.length) proposedById.set(authored.policy, proposed);
     const sourcesPath = join(base, "sources.json");
-    const sources = sourcesSchema.safeParse(readJson(sourcesPath));
+    if (!existsSync(sourcesPath)) {
+      throw new InputError(`${base}: a policy folder without sources.json (its documents' provenance)`, {
+        file: sourcesPath,
+      });
+    }
+    const sources = librarySourcesSchema.safeParse(readJson(sourcesPath));
     if (!sources.success) {
-      throw new InputError(
-        `${sourcesPath}: ${sources.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-        {
-          file: sourcesPath,
-        },
-      );
+      throw new InputError(`${sourcesPath}: ${issuesText(sources.error)}`, { file: sourcesPath });
     }
     for (const source of sources.data) {
       const path = join(base, source.file);
-      const bytes = readFileSync(path);
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(path);
+      } catch (e) {
+        throw new InputError(
+          `cannot read ${path} (listed in ${sourcesPath}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+          { file: path },
+        );
+      }
       const sha = createHash("sha256").update(bytes).digest("hex");
       if (sha !== source.sha256) {
         libFindings.push({
@@ -351,12 +577,37 @@ export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
     });
   }
 
+  // Unconfirmed proposals (issue 15): lint names each, on the versions of the document it came from.
+  const proposedOf = new Map<string, ProposedCodeBinding[]>();
+  for (const [id, proposed] of proposedById) {
+    const open = unconfirmed(proposed, resolveBindings(id).codes);
+    proposedOf.set(id, open);
+    for (const p of open) {
+      const from = loaded
+        .filter((l) => l.source.file === p.source)
+        .flatMap((l) => l.versions)
+        .filter((v) => v.identity.id === id);
+      const versions = from.length ? from.map((v) => v.identity.version) : [undefined];
+      for (const version of versions) {
+        libFindings.push({
+          policy: id,
+          // The line is the proposing document's: given only on the versions read from it.
+          ...(version !== undefined && { version, line: p.line }),
+          code: "binding-proposed",
+          severity: "warning",
+          message: `${p.system} ${p.codes.join(" ")} proposed for ${p.section ? `section ${p.section}` : "no section"} (${p.confidence}: ${p.basis}); unconfirmed: decides review until an author moves it to "codes" in bindings.json`,
+        });
+      }
+    }
+  }
+
   const entries: LibraryEntry[] = [];
   for (const { folder, source, versions } of loaded) {
     for (const policy of versions) {
       const id = policy.identity.id;
       const bindings = bindingsById.get(id) ?? bindingsSchema.parse({ policy: id });
       const { codes, predicates } = resolveBindings(id);
+      const proposed = proposedOf.get(id);
       const evaluated = applyCorrections(policy, bindings.corrections);
       let compiled: CompiledPolicy | undefined;
       let answerable: ReadonlySet<string> | undefined;
@@ -370,6 +621,7 @@ export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
         status: policy.identity.approved ? "effective" : "draft",
         source,
         folder,
+        ...(proposed !== undefined && proposed.length > 0 ? { proposed } : {}),
         codes,
         predicates,
         evaluated,

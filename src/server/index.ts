@@ -189,7 +189,9 @@ export async function buildServer(
   let library = opts.library;
   let engine = opts.engine;
   if (!engine) {
-    library ??= (await import("../library/index.js")).loadLibrary();
+    // The payer's library where one is named (MEDPOLICY_LIBRARY, issue 15), else the seed library.
+    const { libraryLocation, loadLibrary } = await import("../library/index.js");
+    library ??= loadLibrary(libraryLocation(undefined, env).dir);
     engine = (await import("./engine.js")).libraryEngine(library);
   }
   const store = opts.store ?? (await openStore({ dataDir, ...(databaseUrl && { databaseUrl }) }));
