@@ -22,11 +22,11 @@ import {
   type Decision,
   type DeterminationRecord,
   hashDetermination,
+  indexOfCase,
   type MetricsRow,
   type NewDetermination,
   type Question,
   type QueueOptions,
-  type RequestIndex,
   type RequestRecord,
   type RequestStatus,
   type RequestSummary,
@@ -129,19 +129,6 @@ export interface ReviewConfig {
 /** Issue 14: attachments — at most this many per request, each at most this size. */
 export const MAX_ATTACHMENTS = 20;
 export const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
-
-/** Issue 14: what the queue shows and searches of a case (no case read per queue row). */
-export function indexOfCase(c: Case): RequestIndex | undefined {
-  const p = c.providers?.requesting ?? c.providers?.servicing;
-  const index: RequestIndex = {
-    ...(c.member.name !== undefined && { memberName: c.member.name }),
-    ...(c.member.id !== undefined && c.member.id !== "" && { memberId: c.member.id }),
-    ...(p?.name !== undefined && { providerName: p.name }),
-    ...(p !== undefined && { providerNpi: p.npi }),
-    codes: c.service.codes,
-  };
-  return index;
-}
 
 /** The unknown criteria of a determination, each once, most decisive first (what can still change it). */
 function neededOf(d: Determination): Question[] {

@@ -7,7 +7,7 @@ import { SqliteStore } from "./sqlite.js";
 import type { Store } from "./types.js";
 
 export { openPool, PostgresStore, parseDatabaseUrl } from "./postgres.js";
-export { hashDetermination } from "./rows.js";
+export { hashDetermination, indexOfCase } from "./rows.js";
 export { SqliteStore } from "./sqlite.js";
 export type * from "./types.js";
 

@@ -10,6 +10,7 @@ import { ACCESS_SCHEMA, postgresAccess } from "./access.js";
 import {
   ATTACHMENT_COLUMNS,
   type AttachmentRow,
+  backfillValues,
   conflictOrMissing,
   type DeterminationRow,
   determinationValues,
@@ -29,6 +30,7 @@ import {
   tooManyAttachments,
   toRecord,
   toSummary,
+  UNINDEXED_SQL,
   workflowValue,
 } from "./rows.js";
 import type {
@@ -142,9 +144,17 @@ export class PostgresStore implements Store {
 
   /** Connects, selects (and creates) the schema named in the URL, and creates the tables. */
   static async open(url: string): Promise<PostgresStore> {
-    return new PostgresStore(
-      await openPool(url, SCHEMA + POSTGRES_MIGRATION + ACCESS_SCHEMA.postgres, POOL_SIZE),
-    );
+    const pool = await openPool(url, SCHEMA + POSTGRES_MIGRATION + ACCESS_SCHEMA.postgres, POOL_SIZE);
+    // Issue 14: requests stored before the queue's index get one (once: then none is NULL; a second
+    // process doing the same at once writes the same values).
+    const rows = await pool.query<{ id: string; case_json: string; case_z: Buffer | null }>(UNINDEXED_SQL);
+    for (const row of rows.rows) {
+      await pool.query("UPDATE requests SET summary = $1, search = $2 WHERE id = $3", [
+        ...backfillValues(row),
+        row.id,
+      ]);
+    }
+    return new PostgresStore(pool);
   }
 
   private reproducer: Reproducer | undefined;

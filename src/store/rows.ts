@@ -109,6 +109,52 @@ export function searchTextOf(index: RequestIndex | undefined): string | null {
   return parts.length === 0 ? null : parts.join("\n").toLowerCase();
 }
 
+/**
+ * Issue 14: what the queue shows and searches of a case — member name and id, the requesting (else
+ * servicing) provider, the codes — from the case as validated, or as stored (read defensively: a
+ * request stored before issue 14 is indexed when its database is opened).
+ */
+export function indexOfCase(c: unknown): RequestIndex {
+  const o = (x: unknown): Record<string, unknown> =>
+    typeof x === "object" && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
+  const str = (x: unknown) => (typeof x === "string" && x !== "" ? x : undefined);
+  const member = o(o(c).member);
+  const providers = o(o(c).providers);
+  const p = o(providers.requesting ?? providers.servicing);
+  const codes = o(o(c).service).codes;
+  const memberName = str(member.name);
+  const memberId = str(member.id);
+  const providerName = str(p.name);
+  const providerNpi = str(p.npi);
+  return {
+    ...(memberName !== undefined && { memberName }),
+    ...(memberId !== undefined && { memberId }),
+    ...(providerName !== undefined && { providerName }),
+    ...(providerNpi !== undefined && { providerNpi }),
+    codes: Array.isArray(codes) ? codes.filter((x): x is string => typeof x === "string") : [],
+  };
+}
+
+/** Issue 14: requests stored before the queue's index, with their first case (to index them). */
+export const UNINDEXED_SQL = `SELECT r.id AS id, d.case_json AS case_json, d.case_z AS case_z
+  FROM requests r JOIN determinations d ON d.request_id = r.id AND d.seq = 1 WHERE r.summary IS NULL`;
+
+/** The index and search text of an unindexed row (its case stored plain, or compressed). */
+export function backfillValues(row: {
+  case_json: string;
+  case_z: Uint8Array | null;
+}): [string, string | null] {
+  const json = row.case_json === "" && row.case_z ? decodeCase(row.case_z) : row.case_json;
+  let c: unknown;
+  try {
+    c = JSON.parse(json);
+  } catch {
+    c = {};
+  }
+  const index = indexOfCase(c);
+  return [JSON.stringify(index), searchTextOf(index)];
+}
+
 /** Issue 14: a workflow as stored: null when empty (most requests are never assigned nor asked). */
 export function workflowValue(w: Workflow): string | null {
   return Object.keys(w).length === 0 ? null : JSON.stringify(w);

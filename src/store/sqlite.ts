@@ -12,6 +12,7 @@ import {
   ADDED_COLUMNS,
   ATTACHMENT_COLUMNS,
   type AttachmentRow,
+  backfillValues,
   conflictOrMissing,
   type DeterminationRow,
   determinationValues,
@@ -30,6 +31,7 @@ import {
   tooManyAttachments,
   toRecord,
   toSummary,
+  UNINDEXED_SQL,
   workflowValue,
 } from "./rows.js";
 import type {
@@ -144,6 +146,15 @@ export class SqliteStore implements Store {
           for (const [column, type] of Object.entries(columns)) {
             if (!have.has(column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
           }
+        }
+        // Issue 14: requests stored before the queue's index get one (once: then none is NULL).
+        const update = this.db.prepare("UPDATE requests SET summary = ?, search = ? WHERE id = ?");
+        for (const row of this.db.prepare(UNINDEXED_SQL).all() as {
+          id: string;
+          case_json: string;
+          case_z: Uint8Array | null;
+        }[]) {
+          update.run(...backfillValues(row), row.id);
         }
       })
       .immediate();

@@ -27,7 +27,9 @@ const reviewer = DEMO_USERS.reviewer!;
 
 /** A request as the earlier schema stored it: both copies of the case, the determination's bytes. */
 function legacyRows() {
-  const caseJson = canonicalJson(loadCase("trial-nonmalignant-not-weaned"));
+  const c = loadCase("trial-nonmalignant-not-weaned");
+  (c.member as Record<string, unknown>).id = "M-LEGACY-7";
+  const caseJson = canonicalJson(c);
   const today = "2026-02-20";
   const determination = engine.decide(engine.parseCase(JSON.parse(caseJson)), { today });
   const json = canonicalJson(determination);
@@ -140,6 +142,12 @@ for (const kind of DATABASES) {
       assert.equal(old.determinations[0]!.caseJson, rows.caseJson);
       const rep = await service.reproduce("legacy-1", reviewer);
       assert.equal(rep.identical, true);
+      // Issue 14: indexed when the database was opened, so the queue's search finds it by member id.
+      const found = await service.queue({ q: "m-legacy-7" });
+      assert.deepEqual(
+        found.map((r) => [r.id, r.index?.memberId]),
+        [["legacy-1", "M-LEGACY-7"]],
+      );
 
       // The replay of the legacy key with the same case is the legacy request; with another, a conflict.
       const replay = await service.submit(JSON.parse(rows.caseJson), provider, {
