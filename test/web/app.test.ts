@@ -13,13 +13,11 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { BrowserContext, Locator, Page } from "playwright-core";
 import { DEMO_USERS, type RunningServer, startServer } from "../../src/server/index.js";
 import { webPlugin } from "../../src/web/plugin.js";
+import { buildWebApp, CHROMIUM, CHROMIUM_ARGS, ROOT } from "./harness.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = join(ROOT, "test-output", "screenshots");
 const DOCS_SHOT = join(ROOT, "docs", "screenshots", "request.png");
 const skip = existsSync(CHROMIUM)
@@ -79,17 +77,7 @@ describe("reviewer web app (Chromium)", { skip }, () => {
 
   before(async () => {
     const outDir = join(temp, "web");
-    // Build the app from source, so the test exercises what is in the tree (about 2 s).
-    const { build } = await import("vite");
-    // Vite sets NODE_ENV=production while building; the server reads it (demo mode), so restore it.
-    const nodeEnv = process.env.NODE_ENV;
-    await build({
-      configFile: join(ROOT, "src/web/vite.config.ts"),
-      logLevel: "error",
-      build: { outDir, sourcemap: false },
-    });
-    if (nodeEnv === undefined) delete process.env.NODE_ENV;
-    else process.env.NODE_ENV = nodeEnv;
+    await buildWebApp(outDir);
     server = await startServer({
       port: 0,
       dataDir: join(temp, "data"),
@@ -129,16 +117,7 @@ describe("reviewer web app (Chromium)", { skip }, () => {
     context = await chromium.launchPersistentContext(join(temp, "profile"), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1440, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());

@@ -19,13 +19,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { DEMO_USERS, type RunningServer, startServer } from "../../src/server/index.js";
 import { webPlugin } from "../../src/web/plugin.js";
+import { buildWebApp, CHROMIUM, CHROMIUM_ARGS, ROOT } from "./harness.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = join(ROOT, "test-output", "screenshots");
 const skip = existsSync(CHROMIUM)
   ? false
@@ -175,16 +173,7 @@ describe("every page at 390 and 1440 px, keyboard, queue (issue 14, Chromium)", 
 
   before(async () => {
     const outDir = join(temp, "web");
-    const { build } = await import("vite");
-    // Vite sets NODE_ENV=production while building; the server reads it (demo mode), so restore it.
-    const nodeEnv = process.env.NODE_ENV;
-    await build({
-      configFile: join(ROOT, "src/web/vite.config.ts"),
-      logLevel: "error",
-      build: { outDir, sourcemap: false },
-    });
-    if (nodeEnv === undefined) delete process.env.NODE_ENV;
-    else process.env.NODE_ENV = nodeEnv;
+    await buildWebApp(outDir);
     server = await startServer({
       port: 0,
       dataDir: join(temp, "data"),
@@ -263,16 +252,7 @@ describe("every page at 390 and 1440 px, keyboard, queue (issue 14, Chromium)", 
     context = await chromium.launchPersistentContext(join(temp, "profile"), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1440, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());

@@ -19,13 +19,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { DEMO_USERS, type RunningServer, startServer } from "../../src/server/index.js";
 import { webPlugin } from "../../src/web/plugin.js";
+import { buildWebApp, CHROMIUM, CHROMIUM_ARGS, ROOT } from "./harness.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = join(ROOT, "test-output", "screenshots");
 const skip = existsSync(CHROMIUM)
   ? false
@@ -107,16 +105,7 @@ describe("request screen, issue 14 (Chromium)", { skip }, () => {
 
   before(async () => {
     const outDir = join(temp, "web");
-    const { build } = await import("vite");
-    // Vite sets NODE_ENV=production while building; the server reads it (demo mode), so restore it.
-    const nodeEnv = process.env.NODE_ENV;
-    await build({
-      configFile: join(ROOT, "src/web/vite.config.ts"),
-      logLevel: "error",
-      build: { outDir, sourcemap: false },
-    });
-    if (nodeEnv === undefined) delete process.env.NODE_ENV;
-    else process.env.NODE_ENV = nodeEnv;
+    await buildWebApp(outDir);
     server = await startServer({
       port: 0,
       dataDir: join(temp, "data"),
@@ -132,7 +121,7 @@ describe("request screen, issue 14 (Chromium)", { skip }, () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync"],
+      args: CHROMIUM_ARGS,
     });
   });
 

@@ -1,0 +1,40 @@
+/**
+ * What every browser test of the web app shares (issue 6, 14): the app built from the tree with Vite,
+ * and Chromium (Debian's, through playwright-core) started the same way.
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Chromium's flags for a headless run on a CI machine (as root: no sandbox; no network chatter). */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/**
+ * Builds the app from source into `outDir`, so a test exercises what is in the tree (about 2 s). Vite
+ * sets NODE_ENV=production while building; the server reads it (demo mode), so it is restored.
+ */
+export async function buildWebApp(outDir: string): Promise<void> {
+  const { build } = await import("vite");
+  const nodeEnv = process.env.NODE_ENV;
+  try {
+    await build({
+      configFile: join(ROOT, "src/web/vite.config.ts"),
+      logLevel: "error",
+      build: { outDir, sourcemap: false },
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
+}
