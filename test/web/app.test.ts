@@ -14,9 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { BrowserContext, Locator, Page } from "playwright-core";
-import { DEMO_USERS, type RunningServer, startServer } from "../../src/server/index.js";
-import { webPlugin } from "../../src/web/plugin.js";
-import { buildWebApp, CHROMIUM, CHROMIUM_ARGS, ROOT } from "./harness.js";
+import { DEMO_USERS, type RunningServer } from "../../src/server/index.js";
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, startWebServer } from "./harness.js";
 
 const SHOTS = join(ROOT, "test-output", "screenshots");
 const DOCS_SHOT = join(ROOT, "docs", "screenshots", "request.png");
@@ -76,17 +75,7 @@ describe("reviewer web app (Chromium)", { skip }, () => {
   }
 
   before(async () => {
-    const outDir = join(temp, "web");
-    await buildWebApp(outDir);
-    server = await startServer({
-      port: 0,
-      dataDir: join(temp, "data"),
-      quiet: true,
-      rateLimit: false,
-      demo: true,
-      clock: () => new Date(Date.now() + offset),
-      plugins: [webPlugin({ dir: outDir })],
-    });
+    server = await startWebServer(temp, { clock: () => new Date(Date.now() + offset) });
     providerToken = await server.ctx.auth.issue(DEMO_USERS.provider!);
 
     offset = -8 * DAY;

@@ -4,6 +4,8 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type RunningServer, type StartOptions, startServer } from "../../src/server/index.js";
+import { webPlugin } from "../../src/web/plugin.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -37,4 +39,22 @@ export async function buildWebApp(outDir: string): Promise<void> {
     if (nodeEnv === undefined) delete process.env.NODE_ENV;
     else process.env.NODE_ENV = nodeEnv;
   }
+}
+
+/**
+ * Builds the app into `temp/web` and starts the real server on port 0 with a data folder in `temp`,
+ * demo mode, no rate limit and the web plugin; `opts` adds to (or overrides) that.
+ */
+export async function startWebServer(temp: string, opts: Partial<StartOptions> = {}): Promise<RunningServer> {
+  const outDir = join(temp, "web");
+  await buildWebApp(outDir);
+  return startServer({
+    port: 0,
+    dataDir: join(temp, "data"),
+    quiet: true,
+    rateLimit: false,
+    demo: true,
+    plugins: [webPlugin({ dir: outDir })],
+    ...opts,
+  });
 }

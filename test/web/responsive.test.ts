@@ -20,9 +20,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
-import { DEMO_USERS, type RunningServer, startServer } from "../../src/server/index.js";
-import { webPlugin } from "../../src/web/plugin.js";
-import { buildWebApp, CHROMIUM, CHROMIUM_ARGS, ROOT } from "./harness.js";
+import { DEMO_USERS, type RunningServer } from "../../src/server/index.js";
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, startWebServer } from "./harness.js";
 
 const SHOTS = join(ROOT, "test-output", "screenshots");
 const skip = existsSync(CHROMIUM)
@@ -172,16 +171,7 @@ describe("every page at 390 and 1440 px, keyboard, queue (issue 14, Chromium)", 
   }
 
   before(async () => {
-    const outDir = join(temp, "web");
-    await buildWebApp(outDir);
-    server = await startServer({
-      port: 0,
-      dataDir: join(temp, "data"),
-      quiet: true,
-      rateLimit: false,
-      demo: true,
-      plugins: [webPlugin({ dir: outDir })],
-    });
+    server = await startWebServer(temp);
     for (const k of ["provider", "reviewer", "medicalDirector"] as const)
       tokens[k] = await server.ctx.auth.issue(DEMO_USERS[k]!);
 

@@ -20,9 +20,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { DEMO_USERS, type RunningServer, startServer } from "../../src/server/index.js";
-import { webPlugin } from "../../src/web/plugin.js";
-import { buildWebApp, CHROMIUM, CHROMIUM_ARGS, ROOT } from "./harness.js";
+import { DEMO_USERS, type RunningServer } from "../../src/server/index.js";
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, startWebServer } from "./harness.js";
 
 const SHOTS = join(ROOT, "test-output", "screenshots");
 const skip = existsSync(CHROMIUM)
@@ -104,16 +103,7 @@ describe("request screen, issue 14 (Chromium)", { skip }, () => {
   }
 
   before(async () => {
-    const outDir = join(temp, "web");
-    await buildWebApp(outDir);
-    server = await startServer({
-      port: 0,
-      dataDir: join(temp, "data"),
-      quiet: true,
-      rateLimit: false,
-      demo: true,
-      plugins: [webPlugin({ dir: outDir })],
-    });
+    server = await startWebServer(temp);
     for (const who of ["provider", "reviewer", "medicalDirector"] as const)
       tokens[who] = await server.ctx.auth.issue(DEMO_USERS[who]!);
     mkdirSync(SHOTS, { recursive: true });
