@@ -346,7 +346,8 @@ async function assembleApp(
     // A token not verified before costs a verification: charged to the client's address, so spraying
     // new tokens is limited like anonymous requests are.
     const ip = `ip:${req.ip}`;
-    const failWait = failures?.peek(ip) ?? 0;
+    // The service's clock (tests freeze it): the limit is then exact, whatever the machine's speed.
+    const failWait = failures?.peek(ip, clock().getTime()) ?? 0;
     if (failWait > 0) {
       tooMany(reply, failWait);
       return;
@@ -355,7 +356,7 @@ async function assembleApp(
     auth.verify(token).then(
       (p) => {
         if (!p) {
-          const wait = failures?.take(ip) ?? 0;
+          const wait = failures?.take(ip, clock().getTime()) ?? 0;
           if (wait > 0) tooMany(reply, wait);
           else sendError(reply, new HttpError(401, "unauthorized", "invalid or expired token"));
           return;
