@@ -306,9 +306,20 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
           : a === "me"
             ? req.principal!.sub
             : a;
-    return (
-      await service.queue({ ...(q !== undefined && { q }), ...(assignee !== undefined && { assignee }) })
-    ).map((r) => ({
+    const rows = await service.queue({
+      ...(q !== undefined && { q }),
+      ...(assignee !== undefined && { assignee }),
+    });
+    // Issue 14: queue rows name the member (and provider) where the case does: a PHI read of each such
+    // request, in the audit trail (issue 13).
+    const named = rows.filter((r) => r.index?.memberName !== undefined || r.index?.memberId !== undefined);
+    if (named.length > 0)
+      ctx.audit.readMany(
+        req.principal!,
+        named.map((r) => r.id),
+        "queue.list",
+      );
+    return rows.map((r) => ({
       id: r.id,
       org: r.org,
       receivedAt: r.receivedAt,

@@ -545,3 +545,36 @@ describe("adverse signers are configuration", async () => {
     assert.equal(r.status, 200, r.text);
   });
 });
+
+describe("the queue's member names are PHI reads (issue 14)", async () => {
+  let s: Awaited<ReturnType<typeof startTest>> | undefined;
+  before(async () => {
+    s = await startTest("sqlite");
+  });
+  after(() => s?.close());
+
+  test("a queue listing that names a member is in the audit trail; one that names none is not", async () => {
+    const named = await call(s!.url, "POST", "/api/requests", {
+      token: s!.tokens.provider,
+      body: clinicalCase("trial-nonmalignant-open-questions", "Nora Named", "1234567893"),
+    });
+    const plain = await call(s!.url, "POST", "/api/requests", {
+      token: s!.tokens.provider,
+      body: loadCase("trial-nonmalignant-open-questions"),
+    });
+    assert.equal((await call(s!.url, "GET", "/api/queue", { token: s!.tokens.reviewer })).status, 200);
+    // Reads are written in batches (within 100 ms): wait for the entry, up to 5 s.
+    let entries: { requestId: string; action: string }[] = [];
+    for (let i = 0; i < 50; i++) {
+      const trail = await call(s!.url, "GET", "/api/audit?principal=rn-chen", { token: s!.tokens.admin });
+      entries = (trail.body as { entries: { requestId: string; action: string }[] }).entries;
+      if (entries.some((e) => e.action === "queue.list")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(
+      entries.some((e) => e.requestId === named.body.id && e.action === "queue.list"),
+      JSON.stringify(entries),
+    );
+    assert.ok(!entries.some((e) => e.requestId === plain.body.id && e.action === "queue.list"));
+  });
+});

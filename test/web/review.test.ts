@@ -588,6 +588,44 @@ describe("request screen, issue 14 (Chromium)", { skip }, () => {
         await page.screenshot({ path: join(SHOTS, `review-request-${vp.width}.png`), fullPage: true });
       });
 
+      test("what the reviewer typed survives saving answers and a colleague's change (issue 14 review)", async () => {
+        // Saving answers makes a new determination: the reason stays.
+        const a = await submit(fixture("trial-nonmalignant-open-questions"));
+        await open("medicalDirector", `#/requests/${a}`);
+        await page.locator("#live-outcome[data-outcome='pended']").waitFor();
+        await page.locator("#dec-reason").fill("My carefully typed reason for the member.");
+        await page.locator("[id='q-I.A.2.g-yes']").check();
+        await page.locator("#save-answers").click();
+        await page.locator("#save-notice").waitFor();
+        assert.equal(
+          await page.locator("#dec-reason").inputValue(),
+          "My carefully typed reason for the member.",
+        );
+
+        // A colleague assigns the request after the page loaded: the signature's 409 reloads the request,
+        // keeps the reason, and the next preview and signature go through.
+        const b = await submit(fixture("trial-nonmalignant-not-weaned"));
+        await open("medicalDirector", `#/requests/${b}`);
+        await page.locator("#live-outcome[data-outcome='denied']").waitFor();
+        const reason = "Opioids were not weaned by 50% before the trial.";
+        await page.locator("#dec-reason").fill(reason);
+        await json("reviewer", "POST", `/api/requests/${b}/assign`, {
+          assignee: { sub: DEMO_USERS.reviewer!.sub, name: DEMO_USERS.reviewer!.name },
+        });
+        await page.locator("#preview-letter").click();
+        await page.locator("#sign-decision").click();
+        await page.getByText("the request was reloaded with the change").waitFor();
+        // The browser logs the refused signature's 409 as a failed load: expected here, not an app error.
+        for (let i = errors.length - 1; i >= 0; i--)
+          if (errors[i]!.includes("409 (Conflict)")) errors.splice(i, 1);
+        assert.equal(await page.locator("#dec-reason").inputValue(), reason);
+        await page.locator("#preview-letter").click();
+        await page.locator("#sign-decision").click();
+        await page.locator("#open-letter").waitFor();
+        const view = await json<{ status: string }>("provider", "GET", `/api/requests/${b}`);
+        assert.equal(view.status, "denied");
+      });
+
       test("no horizontal scroll on the request screen and the letter; no console errors", async () => {
         const id = await submit(rich("trial-nonmalignant-open-questions"));
         await open("reviewer", `#/requests/${id}`);

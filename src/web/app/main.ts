@@ -249,4 +249,13 @@ root.replaceChildren(
 );
 
 window.addEventListener("hashchange", () => void render());
+// Enter on a radio button or a checkbox would submit its form (the browser's implicit submission): an
+// information request sent, or half the answers to one, while choosing (issue 14: no surprise changes).
+// Only the form's button sends.
+document.addEventListener("keydown", (ev) => {
+  const t = ev.target;
+  if (ev.key === "Enter" && t instanceof HTMLInputElement && (t.type === "radio" || t.type === "checkbox")) {
+    ev.preventDefault();
+  }
+});
 void render();

@@ -11,6 +11,7 @@ import {
   type Authority,
   type Cite,
   type DecisionBody,
+  getRequest,
   postDecision,
   postLetterPreview,
   postRecommendation,
@@ -277,7 +278,8 @@ export function decisionPanel(p: ReviewPage): HTMLElement {
   const disabled = drafts > 0 || offered.length === 0;
   const d = s.decision;
   if (d.outcome && !offered.includes(d.outcome))
-    s.decision = { criteria: [], reason: "", overrideReason: "" };
+    // The outcome is no longer offered; the reason typed for it stays for whatever is chosen next.
+    s.decision = { criteria: [], reason: d.reason, overrideReason: d.overrideReason };
 
   const section = h("section", { class: "panel decision", "aria-labelledby": "dec-h", id: "decision" });
   const citeBox = h("div", { class: "rv-cite-box" });
@@ -500,11 +502,21 @@ export function decisionPanel(p: ReviewPage): HTMLElement {
     const previewed = s.decision.preview !== undefined;
     delete s.decision.preview;
     redraw();
-    if (err instanceof ApiError && err.status === 409 && previewed) {
-      setError(
-        `${err.message} — the letter would no longer be the one you previewed: preview it again.`,
-        "preview-letter",
-      );
+    if (err instanceof ApiError && err.status === 409) {
+      // Someone else acted on the request (or its letter changed): take the server's view — the page
+      // version the next signature sends — keeping what the reviewer wrote, and say what to do.
+      const message = err.message;
+      void getRequest(v.id)
+        .then((next) =>
+          p.reload(next, {
+            keepDrafts: true,
+            notice: {
+              kind: "error",
+              text: `${message} — the request was reloaded with the change; your text is kept${previewed ? ": preview the letter again, then sign" : ""}.`,
+            },
+          }),
+        )
+        .catch(() => setError(message, previewed ? "preview-letter" : undefined));
       return;
     }
     const msg = err instanceof ApiError ? err.message : String(err);

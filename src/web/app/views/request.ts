@@ -716,7 +716,9 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
     if (stored(next).seq !== seqBefore) {
       // A new determination: its own open questions, and a decision draft made for it.
       s.questionOrder = questionOrder(s);
-      s.decision = initialDecision(s);
+      // The outcome and its citations are the new determination's; what the reviewer wrote is kept.
+      const { reason, overrideReason } = s.decision;
+      s.decision = { ...initialDecision(s), reason, overrideReason };
     }
     evaluate(s);
     draw();
