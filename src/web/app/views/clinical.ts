@@ -74,12 +74,45 @@ export function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
+/** The file extension a download gets for its declared type (the title's own extension is not trusted). */
+const EXTENSION: Record<string, string> = {
+  "application/pdf": "pdf",
+  "image/png": "png",
+  "image/jpeg": "jpg",
+  "image/tiff": "tif",
+  "image/gif": "gif",
+  "text/plain": "txt",
+  "text/html": "html.txt",
+  "application/xml": "xml",
+  "text/xml": "xml",
+  "application/json": "json",
+  "application/dicom": "dcm",
+};
+
+/**
+ * A download's file name from an uploader's title (issue 14 review): letters, digits, spaces, dots,
+ * dashes and underscores only, at most 80 characters, and the extension of its declared type — so a
+ * title cannot choose an executable or an HTML extension. HTML documents download as text.
+ */
+export function downloadName(title: string, contentType: string): string {
+  const base =
+    title
+      .replace(/\.[A-Za-z0-9]{1,8}$/, "")
+      .replace(/[^A-Za-z0-9 ._-]+/g, "_")
+      .replace(/^[ ._-]+/, "")
+      .slice(0, 80)
+      .trim() || "attachment";
+  return `${base}.${EXTENSION[contentType] ?? "bin"}`;
+}
+
 /** Downloads an attachment with the session's token (a plain link would carry none). */
 async function download(p: ReviewPage, a: Attachment): Promise<void> {
   try {
     const blob = await getAttachment(a.url);
-    const url = URL.createObjectURL(blob);
-    const link = h("a", { href: url, download: a.title });
+    // An HTML document is handed over as text: never rendered from the app's origin.
+    const safe = a.contentType === "text/html" ? new Blob([blob], { type: "text/plain" }) : blob;
+    const url = URL.createObjectURL(safe);
+    const link = h("a", { href: url, download: downloadName(a.title, a.contentType) });
     document.body.appendChild(link);
     link.click();
     link.remove();
