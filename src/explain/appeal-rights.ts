@@ -64,6 +64,24 @@ const EXPEDITED_MEDICAL =
   "ability to attain, maintain or regain maximum function, you or your provider may ask for an expedited " +
   "(fast) appeal; {plan} will decide it within {expeditedHours} hours.";
 
+/** Internal appeal and external review under the Affordable Care Act (commercial and Marketplace plans). */
+const ACA_PARAGRAPHS: readonly string[] = [
+  "You, or someone you authorize to act for you (such as your provider), may ask {plan} for an " +
+    "internal appeal of this decision. Ask within {appealDays} calendar days of the date you receive " +
+    "this letter: contact {plan}{contactAt}.",
+  "If waiting for a standard appeal could seriously jeopardize your life, health or ability to regain " +
+    "maximum function, you or your provider may ask for an expedited (urgent) internal appeal; {plan} " +
+    "will decide it within {expeditedHours} hours. In an urgent situation you may ask for an expedited " +
+    "external review at the same time.",
+  "If {plan} upholds this decision after the internal appeal, and the decision involves medical " +
+    "judgment (such as medical necessity, or whether a treatment is experimental or investigational), " +
+    "you have the right to an external review by an independent review organization that is not part " +
+    "of {plan} (Affordable Care Act, 45 CFR 147.136). Ask generally within {externalReviewMonths} " +
+    "months of the date of the final internal appeal decision. The independent review organization's " +
+    "decision is binding on {plan}.",
+  "For help with an appeal or an external review, you may also contact {insuranceDepartment}.",
+];
+
 /** The appeal rules per program (see the module comment for the sources of each number). */
 export const APPEAL_RULES: Readonly<Record<AppealProgram, AppealRule>> = {
   medicaid: {
@@ -118,20 +136,7 @@ export const APPEAL_RULES: Readonly<Record<AppealProgram, AppealRule>> = {
     externalReviewMonths: 4,
     authority: ["45 CFR 147.136", "29 CFR 2560.503-1"],
     paragraphs: [
-      "You, or someone you authorize to act for you (such as your provider), may ask {plan} for an " +
-        "internal appeal of this decision. Ask within {appealDays} calendar days of the date you receive " +
-        "this letter: contact {plan}{contactAt}.",
-      "If waiting for a standard appeal could seriously jeopardize your life, health or ability to regain " +
-        "maximum function, you or your provider may ask for an expedited (urgent) internal appeal; {plan} " +
-        "will decide it within {expeditedHours} hours. In an urgent situation you may ask for an expedited " +
-        "external review at the same time.",
-      "If {plan} upholds this decision after the internal appeal, and the decision involves medical " +
-        "judgment (such as medical necessity, or whether a treatment is experimental or investigational), " +
-        "you have the right to an external review by an independent review organization that is not part " +
-        "of {plan} (Affordable Care Act, 45 CFR 147.136). Ask generally within {externalReviewMonths} " +
-        "months of the date of the final internal appeal decision. The independent review organization's " +
-        "decision is binding on {plan}.",
-      "For help with an appeal or an external review, you may also contact {insuranceDepartment}.",
+      ...ACA_PARAGRAPHS,
       // ERISA § 503 notices (29 CFR 2560.503-1(g)(1)(iv)): employer plans only, hence not Marketplace.
       "If your coverage is through an employer plan governed by ERISA, you may also have the right to " +
         "bring a civil action under section 502(a) of ERISA after your appeal.",
@@ -145,22 +150,7 @@ export const APPEAL_RULES: Readonly<Record<AppealProgram, AppealRule>> = {
     nextLevel: "external-review",
     externalReviewMonths: 4,
     authority: ["45 CFR 147.136"],
-    paragraphs: [
-      "You, or someone you authorize to act for you (such as your provider), may ask {plan} for an " +
-        "internal appeal of this decision. Ask within {appealDays} calendar days of the date you receive " +
-        "this letter: contact {plan}{contactAt}.",
-      "If waiting for a standard appeal could seriously jeopardize your life, health or ability to regain " +
-        "maximum function, you or your provider may ask for an expedited (urgent) internal appeal; {plan} " +
-        "will decide it within {expeditedHours} hours. In an urgent situation you may ask for an expedited " +
-        "external review at the same time.",
-      "If {plan} upholds this decision after the internal appeal, and the decision involves medical " +
-        "judgment (such as medical necessity, or whether a treatment is experimental or investigational), " +
-        "you have the right to an external review by an independent review organization that is not part " +
-        "of {plan} (Affordable Care Act, 45 CFR 147.136). Ask generally within {externalReviewMonths} " +
-        "months of the date of the final internal appeal decision. The independent review organization's " +
-        "decision is binding on {plan}.",
-      "For help with an appeal or an external review, you may also contact {insuranceDepartment}.",
-    ],
+    paragraphs: [...ACA_PARAGRAPHS],
   },
   unknown: {
     heading: "Your right to appeal",

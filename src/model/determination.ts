@@ -83,3 +83,18 @@ export interface Determination {
   /** The engine that decided (reproducibility, SPEC 4). */
   engine: string;
 }
+
+/**
+ * The criteria still needed by a determination and by each of its lines, each once, most decisive
+ * first (SPEC 2.2 `needed`): what an information request may ask (issue 14).
+ */
+export function neededOnce(d: Pick<Determination, "needed" | "lines">): Needed[] {
+  const seen = new Set<string>();
+  const out: Needed[] = [];
+  for (const n of [...d.needed, ...d.lines.flatMap((l) => l.needed)]) {
+    if (seen.has(n.criterion)) continue;
+    seen.add(n.criterion);
+    out.push({ criterion: n.criterion, text: n.text });
+  }
+  return out;
+}

@@ -13,6 +13,7 @@ import {
   InputError,
   MedpolicyError,
   NotFoundError,
+  neededOnce,
   type TraceNode,
 } from "../model/index.js";
 import {
@@ -129,18 +130,6 @@ export interface ReviewConfig {
 /** Issue 14: attachments — at most this many per request, each at most this size. */
 export const MAX_ATTACHMENTS = 20;
 export const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
-
-/** The unknown criteria of a determination, each once, most decisive first (what can still change it). */
-function neededOf(d: Determination): Question[] {
-  const seen = new Set<string>();
-  const out: Question[] = [];
-  for (const n of [...d.needed, ...d.lines.flatMap((l) => l.needed)]) {
-    if (seen.has(n.criterion)) continue;
-    seen.add(n.criterion);
-    out.push({ criterion: n.criterion, text: n.text });
-  }
-  return out;
-}
 
 const OUTCOME_WORD: Record<Decision["outcome"], string> = {
   approved: "an approval",
@@ -701,7 +690,7 @@ export class RequestService {
     const rec = await this.get(id, who);
     this.assertOpen(rec);
     const determination = JSON.parse(rec.determinations.at(-1)!.determinationJson) as Determination;
-    const needed = neededOf(determination);
+    const needed: Question[] = neededOnce(determination);
     let questions: Question[];
     if (body.criteria === undefined) {
       questions = needed;

@@ -15,13 +15,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { BrowserContext, Locator, Page } from "playwright-core";
 import { DEMO_USERS, type RunningServer } from "../../src/server/index.js";
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, startWebServer } from "./harness.js";
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, skipWithoutChromium, startWebServer } from "./harness.js";
 
-const SHOTS = join(ROOT, "test-output", "screenshots");
 const DOCS_SHOT = join(ROOT, "docs", "screenshots", "request.png");
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`;
+const skip = skipWithoutChromium;
 
 const DAY = 24 * 3600_000;
 

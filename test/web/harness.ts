@@ -2,6 +2,7 @@
  * What every browser test of the web app shares (issue 6, 14): the app built from the tree with Vite,
  * and Chromium (Debian's, through playwright-core) started the same way.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RunningServer, type StartOptions, startServer } from "../../src/server/index.js";
@@ -9,6 +10,12 @@ import { webPlugin } from "../../src/web/plugin.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** Where the browser tests write their screenshots. */
+export const SHOTS = join(ROOT, "test-output", "screenshots");
+/** The `skip` of a browser suite: a reason when this machine has no Chromium. */
+export const skipWithoutChromium: string | false = existsSync(CHROMIUM)
+  ? false
+  : `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`;
 
 /** Chromium's flags for a headless run on a CI machine (as root: no sandbox; no network chatter). */
 export const CHROMIUM_ARGS = [

@@ -15,18 +15,15 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { DEMO_USERS, type RunningServer } from "../../src/server/index.js";
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, startWebServer } from "./harness.js";
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, skipWithoutChromium, startWebServer } from "./harness.js";
 
-const SHOTS = join(ROOT, "test-output", "screenshots");
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`;
+const skip = skipWithoutChromium;
 
 const VIEWPORTS = [
   { width: 1440, height: 900 },

@@ -5,6 +5,8 @@
  * questions. Each action is one API call whose answer (the new request view) re-renders the screen;
  * unsaved answers stay, since none of these change the case.
  */
+
+import { neededOnce } from "../../../model/determination.js";
 import {
   ApiError,
   postAssign,
@@ -296,14 +298,7 @@ export function assignmentControl(p: ReviewPage): HTMLElement | null {
 /** The questions a request for information may ask: what the saved determination still needs. */
 function askable(s: State): { questions: Question[]; defaults: string[] } {
   const det = latest(s.view);
-  const seen = new Set<string>();
-  const questions: Question[] = [];
-  for (const n of [...det.needed, ...det.lines.flatMap((l) => l.needed)]) {
-    if (seen.has(n.criterion)) continue;
-    seen.add(n.criterion);
-    questions.push({ criterion: n.criterion, text: n.text });
-  }
-  return { questions, defaults: det.needed.map((n) => n.criterion) };
+  return { questions: neededOnce(det), defaults: det.needed.map((n) => n.criterion) };
 }
 
 /**
