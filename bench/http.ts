@@ -14,9 +14,16 @@
  * (about two minutes). Options through the environment: `BENCH_HTTP_SECONDS` (fixed-rate phase, default
  * 10), `BENCH_HTTP_ONLY` (comma-separated target names), `MEDPOLICY_BENCH_DATABASE_URL` (default: the
  * tests' PostgreSQL; skipped when unreachable).
+ *
+ * Floors, side by side in the same minutes (issue 13: what the goals are measured against):
+ * - PostgreSQL at the same fixed rate and concurrency (16 in flight), no HTTP and no decision: the
+ *   store's own `createRequest` (the one-statement insert and its commit, through the store's pool),
+ *   and a one-row insert and commit on a pool of the same size (what a durable commit costs here);
+ * - the decision and its encoding alone, in process (CPU per request), beside bare's CPU per request:
+ *   the highest evaluate/bare ratio that any HTTP plumbing could reach.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -24,7 +31,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { loadLibrary } from "../src/library/index.js";
 import { Auth, DEMO_USERS } from "../src/server/auth.js";
+import { libraryEngine } from "../src/server/engine.js";
+import { RequestService } from "../src/server/service.js";
+import { PostgresStore } from "../src/store/postgres.js";
+import type { NewDetermination, NewEvent, NewRequest, Store } from "../src/store/types.js";
 
 interface Histogram {
   average: number;
@@ -74,8 +86,23 @@ export interface TargetResult {
   errors: number;
 }
 
+/** A floor measured at the targets' fixed rate and concurrency, without HTTP (see the header). */
+export interface FloorResult {
+  name: string;
+  rate: number;
+  achievedRps: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+}
+
 export interface HttpBenchResult {
   targets: TargetResult[];
+  /** PostgreSQL floors (store insert, one-row commit), when PostgreSQL is reachable. */
+  floors: FloorResult[];
+  /** CPU µs of the decision and its encoding alone (median of rounds), in process. */
+  decideEncodeCpuUs?: number;
   /** Saturation of evaluate over bare (goal ≥ 0.9). */
   evaluateOverBare?: number;
   /** Bytes on disk per stored request, per database. */
@@ -181,6 +208,8 @@ async function measureAll(
   body: string,
   rate: number,
   seconds: number,
+  /** Run between the fixed-rate phase and saturation (the floors, in the same minutes). */
+  afterFixed?: () => Promise<void>,
 ): Promise<TargetResult[]> {
   const common = (t: Target) => ({
     url: t.url,
@@ -213,6 +242,7 @@ async function measureAll(
     );
     results.push(r);
   }
+  await afterFixed?.();
   for (let round = 0; round < SATURATION_ROUNDS; round++) {
     for (const [i, t] of targets.entries()) {
       const cpu0 = cpuMs(t.pid);
@@ -237,6 +267,135 @@ async function measureAll(
     );
   }
   return results;
+}
+
+/**
+ * Runs `op` at `rate` per second overall with at most `inFlight` at once, as autocannon's `overallRate`
+ * does with that many connections: each worker takes the next slot of the schedule, waits for its time
+ * (or goes at once when late), and times the operation alone (from its start, as autocannon does).
+ */
+async function fixedRate(
+  name: string,
+  op: () => Promise<unknown>,
+  rate: number,
+  seconds: number,
+  inFlight = 16,
+): Promise<FloorResult> {
+  const total = Math.round(rate * seconds);
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (let i = next++; i < total; i = next++) {
+        const due = t0 + (i * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 1) await sleep(wait);
+        const start = performance.now();
+        try {
+          await op();
+          latencies.push(performance.now() - start);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const ms = (v: number) => Math.round(v * 10) / 10;
+  const r: FloorResult = {
+    name,
+    rate,
+    achievedRps: Math.round(latencies.length / elapsed),
+    p50Ms: ms(at(0.5)),
+    p99Ms: ms(at(0.99)),
+    maxMs: ms(latencies[latencies.length - 1] ?? 0),
+    errors,
+  };
+  console.log(
+    `floor ${name.padEnd(30)} ${rate}/s → ${r.achievedRps}/s: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms` +
+      (errors ? ` · errors ${errors}` : ""),
+  );
+  return r;
+}
+
+/**
+ * A request as `POST /api/requests` hands it to the store (decided, encoded, indexed), captured once
+ * from the service itself with the bench's body, so the store floor writes what the server writes.
+ */
+function capturedSubmission(body: string): Promise<[NewRequest, NewDetermination, NewEvent]> {
+  let got: [NewRequest, NewDetermination, NewEvent] | undefined;
+  const capture = {
+    setReproducer() {},
+    async createRequest(req: NewRequest, first: NewDetermination, event: NewEvent) {
+      got = [req, first, event];
+      throw new Error("captured");
+    },
+  } as unknown as Store;
+  const service = new RequestService(capture, libraryEngine(loadLibrary()));
+  return service.submit(JSON.parse(body), DEMO_USERS.provider!).then(
+    () => Promise.reject(new Error("the capturing store did not see the request")),
+    () => (got ? got : Promise.reject(new Error("the capturing store did not see the request"))),
+  );
+}
+
+/**
+ * The PostgreSQL floors at `rate` (see the header): the store's `createRequest` through its own pool,
+ * then a one-row insert and commit on a pool of the store's size, each in `schema`.
+ */
+async function postgresFloors(
+  url: string,
+  schema: string,
+  body: string,
+  rate: number,
+  seconds: number,
+): Promise<FloorResult[]> {
+  const [req, first, event] = await capturedSubmission(body);
+  const out: FloorResult[] = [];
+  const store = await PostgresStore.open(url);
+  try {
+    const write = () => store.createRequest({ ...req, id: randomUUID() }, first, event);
+    for (let i = 0; i < 200; i++) await write(); // warm: connections, prepared statement
+    out.push(await fixedRate("postgres store insert", write, rate, seconds));
+  } finally {
+    await store.close();
+  }
+  const pool = new pg.Pool({ connectionString: PG_URL, max: 20, options: `-c search_path=${schema}` });
+  try {
+    await pool.query("CREATE TABLE IF NOT EXISTS bench_commit (x integer)");
+    let n = 0;
+    const commit = () =>
+      pool.query({ name: "bench_commit", text: "INSERT INTO bench_commit (x) VALUES ($1)", values: [n++] });
+    for (let i = 0; i < 200; i++) await commit();
+    out.push(await fixedRate("postgres one-row commit", commit, rate, seconds));
+  } finally {
+    await pool.end();
+  }
+  return out;
+}
+
+/** CPU µs per call of the decision and its encoding alone (`POST /api/evaluate`'s work, no HTTP). */
+function decideEncodeCpu(body: string): number {
+  const service = new RequestService(
+    { setReproducer() {} } as unknown as Store,
+    libraryEngine(loadLibrary()),
+  );
+  const input = JSON.parse(body) as unknown;
+  const opts = { trace: true };
+  const rounds: number[] = [];
+  for (let i = 0; i < 5000; i++) service.evaluateJson(input, opts);
+  for (let r = 0; r < 5; r++) {
+    const n = 20_000;
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) service.evaluateJson(input, opts);
+    const c = process.cpuUsage(c0);
+    rounds.push((c.user + c.system) / n);
+  }
+  return Math.round(median(rounds) * 10) / 10;
 }
 
 /** SQLite: pages × page size over requests, after a checkpoint (what the data folder holds). */
@@ -291,6 +450,8 @@ export async function run(opts: { rate?: number; seconds?: number } = {}): Promi
     return s;
   };
   let schema: string | undefined;
+  let pgUrl: string | undefined;
+  const floors: FloorResult[] = [];
   try {
     // The evaluate server first: its reply is what the bare route answers.
     const sqliteDir = join(tmp, "sqlite");
@@ -345,6 +506,7 @@ export async function run(opts: { rate?: number; seconds?: number } = {}): Promi
       else {
         schema = `mp_bench_${process.pid}_${randomBytes(3).toString("hex")}`;
         const url = `${PG_URL}${PG_URL.includes("?") ? "&" : "?"}schema=${schema}`;
+        pgUrl = url;
         const pgServer = await start("src/server/main.ts", [
           "--data",
           join(tmp, "pg"),
@@ -360,7 +522,10 @@ export async function run(opts: { rate?: number; seconds?: number } = {}): Promi
         });
       }
     }
-    targets.push(...(await measureAll(list, body, rate, seconds)));
+    const runFloors = async () => {
+      if (pgUrl && schema) floors.push(...(await postgresFloors(pgUrl, schema, body, rate, seconds)));
+    };
+    targets.push(...(await measureAll(list, body, rate, seconds, runFloors)));
     for (const s of servers) await s.stop();
     if (wanted("requests-sqlite")) bytesPerRequest.sqlite = sqliteBytesPerRequest(sqliteDir);
     if (schema) bytesPerRequest.postgres = await postgresBytesPerRequest(schema);
@@ -394,6 +559,16 @@ export async function run(opts: { rate?: number; seconds?: number } = {}): Promi
     return t?.cpuUsPerRequest.length ? median(t.cpuUsPerRequest) : undefined;
   };
   const bareCpu = cpuOf("bare");
+  let decideEncodeCpuUs: number | undefined;
+  if (bareCpu !== undefined && targets.some((t) => t.name === "evaluate")) {
+    // What no HTTP plumbing can remove: the decision and its encoding, beside bare's whole request.
+    decideEncodeCpuUs = decideEncodeCpu(body);
+    const ceiling = Math.round((bareCpu / (bareCpu + decideEncodeCpuUs)) * 100) / 100;
+    console.log(
+      `http evaluate floor: the decision and its encoding alone cost ${decideEncodeCpuUs} µs CPU per request ` +
+        `(in process); beside bare's ${bareCpu} µs, evaluate/bare by CPU can be at most ${ceiling}`,
+    );
+  }
   for (const name of ["evaluate", "evaluate (no log)"]) {
     const c = cpuOf(name);
     if (bareCpu !== undefined && c !== undefined) {
@@ -407,7 +582,13 @@ export async function run(opts: { rate?: number; seconds?: number } = {}): Promi
   for (const [db, b] of Object.entries(bytesPerRequest)) {
     console.log(`stored ${db}: ${b} B per request on disk (goal ≤ 2048) ${b <= 2048 ? "OK" : "MISSED"}`);
   }
-  return { targets, ...(evaluateOverBare !== undefined && { evaluateOverBare }), bytesPerRequest };
+  return {
+    targets,
+    floors,
+    ...(decideEncodeCpuUs !== undefined && { decideEncodeCpuUs }),
+    ...(evaluateOverBare !== undefined && { evaluateOverBare }),
+    bytesPerRequest,
+  };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -6,6 +6,7 @@ const SUITES: Record<string, () => Promise<unknown>> = {
   ingest: async () => (await import("./ingest.js")).run(),
   evaluate: async () => (await import("./evaluate.js")).run(),
   ndjson: async () => (await import("./ndjson.js")).run(),
+  impact: async () => (await import("./impact.js")).run(),
   http: async () => (await import("./http.js")).run(),
   hostile: async () => (await import("./hostile.js")).run(),
 };

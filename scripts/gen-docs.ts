@@ -6,7 +6,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { caseJsonSchema, FACTS } from "../src/model/index.js";
+import { loadLibrary } from "../src/library/index.js";
+import { caseJsonSchema, describeType } from "../src/model/index.js";
 
 const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 
@@ -14,43 +15,52 @@ export function caseSchemaText(): string {
   return `${JSON.stringify(caseJsonSchema(), null, 2)}\n`;
 }
 
-interface JsonSchema {
-  type?: string;
-  format?: string;
-  minimum?: number;
-  maximum?: number;
-  enum?: string[];
-  items?: JsonSchema;
-  anyOf?: JsonSchema[];
-}
+/** `|` and line breaks would break a Markdown table cell. */
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\s+/g, " ");
 
-/** A short human description of a fact's JSON Schema type. */
-function typeOf(s: JsonSchema): string {
-  if (s.anyOf) return s.anyOf.map(typeOf).join(", or ");
-  if (s.type === "array") return `list of ${s.items ? typeOf(s.items) : "values"}`;
-  if (s.enum) return `one of ${s.enum.map((e) => `"${e}"`).join(", ")}`;
-  if (s.format === "date") return "date (YYYY-MM-DD)";
-  const range =
-    s.minimum !== undefined || s.maximum !== undefined ? ` ${s.minimum ?? "…"}–${s.maximum ?? "…"}` : "";
-  return `${s.type ?? "value"}${range}`;
-}
-
-export function factsMarkdown(): string {
-  const rows = Object.entries(FACTS).map(([name, schema]) => {
-    return `| \`${name}\` | ${schema.description ?? ""} | ${typeOf((schema as { toJSONSchema(): JsonSchema }).toJSONSchema())} |`;
-  });
+/**
+ * The fact vocabulary of the seed library (issue 15: facts are data, declared in each policy's
+ * `bindings.json`; this page is generated from them, never written by hand).
+ */
+export function factsMarkdown(dir?: string): string {
+  const lib = loadLibrary(dir);
+  const byPolicy = new Map<string, typeof lib.entries>();
+  for (const e of lib.entries)
+    byPolicy.set(e.policy.identity.id, [...(byPolicy.get(e.policy.identity.id) ?? []), e]);
+  const sections: string[] = [];
+  for (const [id, entries] of [...byPolicy].sort(([a], [b]) => a.localeCompare(b))) {
+    const decls = [...entries[0]!.vocabulary.values()];
+    const own = new Set(entries[0]!.bindings.facts.map((d) => d.name));
+    sections.push(`## ${id}`, "");
+    if (decls.length === 0) {
+      sections.push("Declares no facts: its criteria are decided by answers only.", "");
+      continue;
+    }
+    if (entries[0]!.bindings.inherits)
+      sections.push(`Inherits the facts of ${entries[0]!.bindings.inherits}.`, "");
+    sections.push("| fact | meaning | type | from the FHIR record |", "|---|---|---|---|");
+    for (const d of decls) {
+      const where = d.fhirPath ? `\`${cell(d.fhirPath)}\`` : "—";
+      const mark = own.has(d.name) ? "" : " (inherited)";
+      sections.push(
+        `| \`${d.name}\`${mark} | ${cell(d.description)} | ${cell(describeType(d))} | ${where} |`,
+      );
+    }
+    sections.push("");
+  }
   return [
-    "# Fact vocabulary (SPEC 2.3)",
+    "# Fact vocabulary (SPEC 2.3, issue 15)",
     "",
-    "Typed facts a case may carry in `facts`. Predicates authored beside each policy",
-    "(`policies/<id>/bindings.json`, `predicates`) decide criteria from them; an explicit answer always",
-    "wins over a fact; a missing fact leaves the criterion unknown. Dates are ISO `YYYY-MM-DD` and are",
-    "compared with the date of service by calendar months (six months to the day is within six months).",
+    "Generated from the seed library (`node --import tsx scripts/gen-docs.ts`); `npm test` checks it is",
+    "current. Facts are data: each policy declares the facts its predicates read in",
+    "`policies/<id>/bindings.json` (`facts`), and a case's `facts` are checked against the vocabulary",
+    "of the policy version that decides it — an undeclared fact or a value of the wrong type is bad",
+    "input (exit 2 / HTTP 400) naming the fact, the policy and the expected type. An explicit answer",
+    "always wins over a fact; a missing fact leaves its criteria unknown. Dates are `YYYY-MM-DD` and are",
+    "compared with the date of service by calendar (six months to the day is within six months).",
+    "`medpolicy schema POLICY` prints the JSON Schema of a case for one policy.",
     "",
-    "| fact | meaning | type |",
-    "|---|---|---|",
-    ...rows,
-    "",
+    ...sections,
     "The whole case format is in [`case.schema.json`](case.schema.json).",
     "",
   ].join("\n");

@@ -150,7 +150,8 @@ describe("a payer's library from an empty folder", () => {
     }[];
     assert.deepEqual(
       rows.map((r) => `${r.id}@${r.version} ${r.status}`),
-      ["NCD.20.29@2017-04 effective", "NCD.20.4@2023-07 effective", "NCD.30.3.3@2020-01 effective"],
+      // Issue 15 item 3: drafts until published, whatever their revision logs say.
+      ["NCD.20.29@2017-04 draft", "NCD.20.4@2023-07 draft", "NCD.30.3.3@2020-01 draft"],
     );
     for (const r of rows) assert.ok(r.source.startsWith(join(LIB, r.id)), r.source);
     for (const [id, title] of [
@@ -171,7 +172,7 @@ describe("a payer's library from an empty folder", () => {
 
   it("a case evaluates: review while no code is bound; by its criteria once the author binds the code", () => {
     const named = caseFile("named.json", {
-      policy: "NCD.20.29",
+      policy: "NCD.20.29@2017-04",
       service: { codes: ["99183"], dateOfService: "2026-03-01" },
       answers: { "A.2": true },
     });
@@ -193,6 +194,8 @@ describe("a payer's library from an empty folder", () => {
     const bindings = JSON.parse(readFileSync(path, "utf8"));
     bindings.codes = [{ codes: ["99183"], section: "A", why: "HBO therapy: covered conditions" }];
     writeFileSync(path, JSON.stringify(bindings, null, 2));
+    // Issue 15 item 3: chosen by date of service once published.
+    ok(["publish", "NCD.20.29@2017-04", "--by", "Dr. Test Author", "--library", LIB]);
     const d1 = JSON.parse(ok(["evaluate", unnamed, "--library", LIB, "--json"]).stdout);
     assert.equal(d1.outcome, "approved");
     assert.deepEqual([d1.policy.id, d1.policy.version, d1.policy.section], ["NCD.20.29", "2017-04", "A"]);

@@ -168,6 +168,7 @@ describe("add", () => {
         sha256: sha,
         size: bytes.length,
         format: "text",
+        status: "draft",
         added: NOW.toISOString(),
         ingested: {
           identifiedBy: "header",
@@ -192,7 +193,8 @@ describe("add", () => {
     });
     assert.deepEqual(
       r.versions.map((v) => `${v.id}@${v.version} ${v.status}`),
-      ["NCD.20.29@2017-04 effective"],
+      // Issue 15 item 3: a draft until published, whatever its revision log says.
+      ["NCD.20.29@2017-04 draft"],
     );
     // Lint's findings for it: the same as `lintVersion` on the loaded library gives.
     assert.ok(r.findings.every((f) => f.policy === "NCD.20.29" && f.version === "2017-04"));
@@ -228,7 +230,7 @@ describe("add", () => {
     const lib = loadLibrary(dir);
     assert.deepEqual(
       lib.versionsOf("NCD.20.29").map((e) => `${e.policy.identity.version} ${lib.statusOf(e, "2026-03-02")}`),
-      ["2017-04 superseded", "2025-01 effective"],
+      ["2017-04 draft", "2025-01 draft"],
     );
     assert.equal(JSON.parse(readFileSync(join(dir, "NCD.20.29", "sources.json"), "utf8")).length, 2);
 
@@ -348,17 +350,19 @@ describe("proposed code bindings decide nothing until confirmed", () => {
     assert.ok(r.findings.some((f) => f.code === "binding-proposed" && /27279/.test(f.message)));
 
     let lib = loadLibrary(dir);
-    const met = decide(lib, caseFor("27279", MET), { today: "2026-03-01" });
+    // Issue 15 item 3: a draft decides only when a case names it by version.
+    const ref = `CP.MP.126@${r.versions[0]!.version}`;
+    const met = decide(lib, caseFor("27279", MET, ref), { today: "2026-03-01" });
     assert.equal(met.outcome, "review");
     assert.match(met.lines[0]!.basis ?? "", /no section is bound/);
     // What the document itself says does not support coverage stays not-covered (a recommendation).
-    assert.equal(decide(lib, caseFor("27278", {}), { today: "2026-03-01" }).outcome, "not-covered");
+    assert.equal(decide(lib, caseFor("27278", {}, ref), { today: "2026-03-01" }).outcome, "not-covered");
 
     // The author confirms 27279 → II: it decides by its criteria, and lint stops naming it.
     bindings.codes = [{ codes: ["27279"], section: "II" }];
     writeFileSync(path, JSON.stringify(bindings));
     lib = loadLibrary(dir);
-    assert.equal(decide(lib, caseFor("27279", MET), { today: "2026-03-01" }).outcome, "approved");
+    assert.equal(decide(lib, caseFor("27279", MET, ref), { today: "2026-03-01" }).outcome, "approved");
     assert.ok(!lib.findings.some((f) => f.code === "binding-proposed" && /27279/.test(f.message)));
     assert.ok(lib.findings.some((f) => f.code === "binding-proposed" && /27280/.test(f.message)));
   });
@@ -390,14 +394,21 @@ New policy.\t04/25\t04/25
     );
     const lib = loadLibrary(dir);
     assert.deepEqual(lib.policiesForCode("0999T"), ["PAYER.WF.1"]);
-    assert.equal(decide(lib, caseFor("0999T", { "I.A": true }), { today: "2026-03-01" }).outcome, "review");
+    const ref = `PAYER.WF.1@${r.versions[0]!.version}`;
+    assert.equal(
+      decide(lib, caseFor("0999T", { "I.A": true }, ref), { today: "2026-03-01" }).outcome,
+      "review",
+    );
   });
 
   it("a document without codes: a case naming its policy is review; a code no policy names is not-applicable", () => {
     const dir = newLibrary();
     add(dir, ICD);
     const lib = loadLibrary(dir);
-    assert.equal(decide(lib, caseFor("33249", {}, "NCD.20.4"), { today: "2026-03-01" }).outcome, "review");
+    assert.equal(
+      decide(lib, caseFor("33249", {}, "NCD.20.4@2023-07"), { today: "2026-03-01" }).outcome,
+      "review",
+    );
     assert.equal(decide(lib, caseFor("33249", {}), { today: "2026-03-01" }).outcome, "not-applicable");
   });
 

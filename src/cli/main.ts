@@ -12,8 +12,11 @@ import {
 import { LIBRARY_MARKER, type LibraryLocation, libraryLocation } from "../library/library.js";
 import { describeWhere, exitCodeOf, InputError, MedpolicyError } from "../model/index.js";
 import { evaluateCommand } from "./evaluate.js";
+import { impactCommand } from "./impact-command.js";
 import { type AddResult, addDocument, type InitResult, initLibrary } from "./library-commands.js";
+import { publishCommand } from "./publish-command.js";
 import { renderDiff, renderFindings, renderPolicies, renderTree } from "./render.js";
+import { schemaCommand } from "./schema-command.js";
 
 interface Command {
   summary: string;
@@ -276,6 +279,7 @@ const COMMANDS: Record<string, Command> = {
       });
     },
   },
+  impact: impactCommand,
   questionnaire: {
     summary: "print the FHIR Questionnaire for a policy section",
     usage: "medpolicy questionnaire ID[@VERSION] [--section S] [--library DIR]",
@@ -296,6 +300,7 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  schema: schemaCommand,
   serve: {
     summary: "run the HTTP service (embedded database by default; PostgreSQL with --database-url)",
     usage:
@@ -405,13 +410,15 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  // Issue 15 item 3; a library this process cached is read again after a publication.
+  publish: publishCommand((dir) => loaded.delete(dir)),
   token: {
     summary: "issue an API token, signed with the server's secret (reading it is the authority)",
     usage:
       "medpolicy token --role reviewer --sub ID [--name NAME] [--org ORG] [--ttl 8h] [--data ./data] [--json]",
     options: {
       ...JSON_OPT,
-      role: { type: "string", description: "provider, reviewer, medical-director or admin" },
+      role: { type: "string", description: "provider, reviewer, medical-director, admin or policy-author" },
       sub: { type: "string", description: "the user's id (logged and audited; not their name)" },
       name: { type: "string", description: "the user's display name (default: the id)" },
       org: { type: "string", description: "the provider organization (required for role provider)" },
@@ -462,7 +469,7 @@ function renderAdd(file: string, r: AddResult): string {
     }):`,
     ...r.versions.map(
       (x) =>
-        `  ${x.id}@${x.version} — ${x.title}\n    status ${x.status} · effective ${x.effective}${x.approved ? ` · approved ${x.approved}` : " · no approval date"}`,
+        `  ${x.id}@${x.version} — ${x.title}\n    status ${x.status} · effective ${x.effective}${x.approved ? ` · approved ${x.approved}` : ` · a draft until published: medpolicy publish ${x.id}@${x.version} --by NAME`}`,
     ),
     "",
     r.proposed.length

@@ -95,7 +95,8 @@ export function renderPolicies(rows: VersionSummary[]): string {
     r.version,
     r.status,
     r.effective,
-    r.approved ?? "—",
+    // Issue 15 item 3: a published version says who approved it.
+    r.approved ? `${r.approved}${r.approvedBy ? ` by ${r.approvedBy}` : ""}` : "—",
     r.state ?? "—",
     r.title,
   ]);

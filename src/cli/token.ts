@@ -33,9 +33,10 @@ export async function issueTokenFromCli(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ token: string; principal: Principal; expiresAt: string }> {
   if (!o.role)
-    throw new InputError("--role is required (provider, reviewer, medical-director or admin)", {
-      field: "role",
-    });
+    throw new InputError(
+      "--role is required (provider, reviewer, medical-director, admin or policy-author)",
+      { field: "role" },
+    );
   if (!o.sub) throw new InputError("--sub is required: the user's id", { field: "sub" });
   const parsed = principalSchema.safeParse({
     sub: o.sub,

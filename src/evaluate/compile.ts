@@ -13,6 +13,7 @@ import {
   type Section,
   type Source,
   type TraceNode,
+  type Vocabulary,
 } from "../model/index.js";
 import { combineBindings, type FactTest, factsOf, usesDates } from "./predicates.js";
 import { U } from "./tri.js";
@@ -207,6 +208,7 @@ interface QuestionBuild {
 export function compile(
   version: PolicyVersion,
   predicates: readonly PredicateBinding[] = [],
+  vocabulary?: Vocabulary,
 ): CompiledPolicy {
   const issues: string[] = [];
   const questions: QuestionBuild[] = [];
@@ -398,7 +400,7 @@ export function compile(
     for (const b of qb.bindings) factsOf(b.when, facts);
     if (qb.bindings.length > 0) {
       factQ.push(qb.index);
-      factTests.push(combineBindings(qb.bindings));
+      factTests.push(combineBindings(qb.bindings, vocabulary));
       if (qb.bindings.some((b) => usesDates(b.when))) dates = true;
       factSources.push(
         Object.freeze({ kind: "fact" as const, facts: Object.freeze([...facts]) as string[] }),

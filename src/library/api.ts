@@ -2,7 +2,7 @@
  * The library's public surface (SPEC 1.4, 1.5, 2.2): what the CLI, the service and the FHIR layer call.
  * Implementation lives beside this file; this contract is what the edges code against.
  */
-import type { Bindings, Determination, PolicyVersion } from "../model/index.js";
+import type { Bindings, Determination, FactDecl, PolicyVersion } from "../model/index.js";
 
 export type VersionStatus = "effective" | "superseded" | "draft" | "future";
 
@@ -17,6 +17,10 @@ export interface VersionSummary {
   status: VersionStatus;
   effective: string;
   approved?: string;
+  /** Who published the version (issue 15 item 3); absent for a version approved by its document's log. */
+  approvedBy?: string;
+  /** When it was published (ISO 8601 instant). */
+  published?: string;
   hash: string;
   source: string;
 }
@@ -25,6 +29,8 @@ export interface LoadedVersion {
   policy: PolicyVersion;
   bindings: Bindings;
   status: VersionStatus;
+  /** The facts the version declares, its own and inherited (issue 15); absent when it declares none. */
+  facts?: FactDecl[];
 }
 
 export interface DecideOptions {

@@ -447,6 +447,35 @@ function checkAnswerIds(entries: readonly LibraryEntry[], answers: Record<string
 }
 
 /**
+ * A case's facts checked against the vocabularies of the versions that decide it (issue 15): a fact
+ * one of them declares, of its type, is accepted; otherwise InputError naming fact, policy and type.
+ * With no deciding version nothing reads the facts, and only their shape was checked.
+ */
+function checkFacts(entries: readonly LibraryEntry[], facts: Case["facts"]): void {
+  if (entries.length === 0) return;
+  if (entries.length === 1) {
+    entries[0]!.factCheck.check(facts);
+    return;
+  }
+  for (const name in facts) {
+    const one = { [name]: facts[name]! };
+    const declaring = entries.filter((e) => e.vocabulary.has(name));
+    if (declaring.some((e) => accepts(e, one))) continue;
+    // Named by the first version that declares it (its type), else by the first version.
+    (declaring[0] ?? entries[0]!).factCheck.check(one);
+  }
+}
+
+function accepts(e: LibraryEntry, facts: Case["facts"]): boolean {
+  try {
+    e.factCheck.check(facts);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Evaluates the sections `keys` on the case, each once (issue 13), the sections of one version
  * together so its answers are read once; results parallel to `keys`.
  */
@@ -482,7 +511,8 @@ function evaluateKeys(c: Case, keys: readonly SectionKey[], trace: boolean): Sec
 /** The version a case names (SPEC 1.4 `ID@VERSION`); InputError when the library lacks it. */
 function namedEntry(lib: Library, c: Case, opts: DecideOptions): LibraryEntry {
   try {
-    return lib.get(c.policy!, opts.today ?? todayIso());
+    // Issue 15 item 3: a bare id never falls back to a draft; a draft decides when named by version.
+    return lib.get(c.policy!, opts.today ?? todayIso(), { approvedOnly: true });
   } catch (e) {
     // A case naming a policy or version the library lacks is bad input, like an unknown criterion id.
     throw new InputError(`policy: ${(e as Error).message}`, { field: "policy" });
@@ -539,6 +569,8 @@ function decideOne(lib: Library, c: Case, code: string, opts: DecideOptions): De
   if (entry === undefined) {
     line = ruled(code, "not-applicable", `no policy in the library governs code ${code}`);
   } else {
+    // Issue 15: the case's facts are read as the deciding version declares them, or refused.
+    entry.factCheck.check(c.facts);
     if (c.service.drug) line = referralLine(lib, c, code, entry);
     let r: CodeRule | undefined;
     if (line === undefined) {
@@ -625,6 +657,7 @@ export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {})
     }
   }
   checkAnswerIds(distinct ?? (only ? [only] : []), c.answers);
+  checkFacts(distinct ?? (only ? [only] : []), c.facts);
 
   // First the rules, without the answers; then each section the codes need, once; then the lines.
   const lines: (Line | undefined)[] = new Array(n);

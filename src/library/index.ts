@@ -3,6 +3,7 @@
  * semantic diff, and the decision of a case (SPEC 1.4, 1.5, 2.2). Public surface only.
  */
 export type { DecideOptions, LoadedVersion, VersionStatus, VersionSummary } from "./api.js";
+export { CASE_SCHEMA_BASE, caseSchemaFor } from "./case-schema.js";
 export { ageOn, decide, decideValidated, ENGINE, parseCase } from "./decide.js";
 export { diffPolicies, type PolicyDiff } from "./diff.js";
 export { encodeDetermination, encodeJson, JsonLinesWriter } from "./json-lines.js";

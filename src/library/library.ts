@@ -9,15 +9,30 @@ import {
   type Bindings,
   bindingsSchema,
   type CodeBinding,
+  type FactChecker,
+  type FactDecl,
   type Finding,
+  factChecker,
+  factTests,
   InputError,
   NotFoundError,
   type PolicyVersion,
   type PredicateBinding,
   policyHash,
+  predicateProblems,
   sourceSchema,
+  type Vocabulary,
 } from "../model/index.js";
 import type { LoadedVersion, VersionStatus, VersionSummary } from "./api.js";
+import {
+  librarySignature,
+  PUBLICATIONS_LOG,
+  PUBLISHED_DIR,
+  type Publication,
+  type PublicationSnapshot,
+  readPublicationLog,
+  readSnapshots,
+} from "./snapshot.js";
 import { applyCorrections, withVersion } from "./versions.js";
 
 /** Folder of the policy library shipped with the project (`policies/`): the seed library. */
@@ -45,7 +60,11 @@ export const LIBRARY_MARKER_CONTENT: LibraryMarker = { format: "medpolicy-librar
  * the line is `review` (a person decides).
  */
 export const proposedBindingSchema = z.strictObject({
-  status: z.literal("unconfirmed"),
+  /**
+   * `unconfirmed` as `add` writes it; an author who decides the code does not belong to the policy sets
+   * `dismissed` (issue 15 item 3: publishing needs every proposal confirmed or dismissed).
+   */
+  status: z.enum(["unconfirmed", "dismissed"]),
   codes: z.array(z.string().min(1).max(64)).min(1),
   system: z.string().max(64),
   section: z.string().max(64).optional(),
@@ -77,6 +96,12 @@ const readIdentitySchema = z.strictObject({
  * ingester read from it (how it was identified, the identity of each version).
  */
 export const librarySourceSchema = sourceSchema.extend({
+  /**
+   * Issue 15 item 3: `draft` for a document added with `medpolicy add` — each of its versions is a draft,
+   * whatever its revision log says, until `medpolicy publish` writes its snapshot
+   * (`published/<VERSION>.json`). Absent (the seed library): a version is approved by its document's log.
+   */
+  status: z.literal("draft").optional(),
   size: z.number().int().min(0).optional(),
   /** ISO 8601 timestamp of `medpolicy add`. */
   added: z.string().max(40).optional(),
@@ -200,8 +225,24 @@ export interface LibraryEntry extends LoadedVersion {
   /** Bindings after inheritance (a variant's codes and predicates from its corporate policy). */
   codes: CodeBinding[];
   predicates: PredicateBinding[];
+  /** The facts this version reads (issue 15), declared in its bindings and those it inherits. */
+  vocabulary: Vocabulary;
+  /** Checks a case's facts against {@link vocabulary} (InputError naming fact, policy and type). */
+  factCheck: FactChecker;
   /** The version the evaluator reads: the ingested policy with authored corrections applied. */
   evaluated: PolicyVersion;
+  /**
+   * The date from which the version decides (issue 15 item 3): its publication's effective date, else
+   * its document's.
+   */
+  effective: string;
+  /**
+   * When it was approved (YYYY-MM-DD): the day it was published, else (a document without
+   * `status: "draft"`) its document's approval date; absent for a draft, which is never chosen by date.
+   */
+  approved?: string;
+  /** Who published it, when, and the snapshot it decides with (issue 15 item 3); absent if unpublished. */
+  publication?: Publication;
   compiled(): CompiledPolicy;
   /** Every id a case may answer for this version (cached). */
   answerable(): ReadonlySet<string>;
@@ -229,6 +270,21 @@ export class Library {
   readonly dir: string;
   /** Findings from loading: authored data that disagrees with the documents. */
   readonly findings: (Finding & { policy: string; version?: string })[] = [];
+  /**
+   * Proposed code bindings neither confirmed nor dismissed, by policy id (issue 15): publishing a
+   * version waits until its policy has none.
+   */
+  readonly openProposals = new Map<string, readonly ProposedCodeBinding[]>();
+  /**
+   * What the ingester read from each document, by sha256, policy id and file (issue 15 item 3): a
+   * reload (`loadLibrary(dir, { reuse })`) ingests only the documents that changed.
+   */
+  readonly ingested = new Map<string, IngestedSource>();
+  /**
+   * {@link librarySignature} of the folder taken before it was read (issue 15 item 3): a watcher that
+   * sees another one knows the library changed since (or while) it was loaded.
+   */
+  signature = "";
 
   /** Indexes built once: decisions look policies up per request line (SPEC 5 throughput). */
   private readonly byId = new Map<string, LibraryEntry[]>();
@@ -248,7 +304,7 @@ export class Library {
       this.byId.get(id)!.push(e);
     }
     for (const list of this.byId.values()) {
-      list.sort((a, b) => a.policy.identity.effective.localeCompare(b.policy.identity.effective));
+      list.sort((a, b) => a.effective.localeCompare(b.effective));
     }
     for (const [id, list] of this.byId) {
       const v = list[0]!.policy.identity;
@@ -289,10 +345,13 @@ export class Library {
     return [...this.byId.keys()].sort();
   }
 
-  /** SPEC 1.4: effective (in force on `today`), superseded, future, or draft (no approval date). */
+  /**
+   * SPEC 1.4, issue 15 item 3: effective (in force on `today`), superseded, future, or draft (not
+   * published, or with no approval date in a library without publication).
+   */
   statusOf(entry: LibraryEntry, today: string): VersionStatus {
-    if (!entry.policy.identity.approved) return "draft";
-    if (entry.policy.identity.effective > today) return "future";
+    if (!entry.approved) return "draft";
+    if (entry.effective > today) return "future";
     const inForce = this.inForce(entry.policy.identity.id, today);
     return inForce === entry ? "effective" : "superseded";
   }
@@ -301,16 +360,30 @@ export class Library {
   inForce(id: string, date: string): LibraryEntry | undefined {
     let best: LibraryEntry | undefined;
     for (const e of this.versionsOf(id)) {
-      if (!e.policy.identity.approved) continue;
-      if (e.policy.identity.effective <= date) best = e;
+      if (!e.approved) continue;
+      if (e.effective <= date) best = e;
     }
     return best;
   }
 
+  /** Every published version (issue 15 item 3), by policy and version. */
+  publications(): (Publication & { policy: string; version: string })[] {
+    return this.entries
+      .filter((e) => e.publication !== undefined)
+      .map((e) => ({ policy: e.policy.identity.id, version: e.policy.identity.version, ...e.publication! }))
+      .sort(
+        (a, b) =>
+          a.at.localeCompare(b.at) || `${a.policy}@${a.version}`.localeCompare(`${b.policy}@${b.version}`),
+      );
+  }
+
   /**
    * `ID` (in force on `today`) or `ID@VERSION` (SPEC 1.4). Throws NotFoundError naming what is missing.
+   * A bare `ID` with nothing in force gives the newest approved version, else the newest draft (so
+   * `show ID` works on a new library) — unless `approvedOnly` (a case's policy, issue 15 item 3: a
+   * draft decides only when named by version).
    */
-  get(ref: string, today: string = todayIso()): LibraryEntry {
+  get(ref: string, today: string = todayIso(), opts: { approvedOnly?: boolean } = {}): LibraryEntry {
     const [id, version] = ref.split("@") as [string, string | undefined];
     const versions = this.versionsOf(id);
     if (versions.length === 0) {
@@ -331,7 +404,14 @@ export class Library {
     const current = this.inForce(id, today);
     if (current) return current;
     // Nothing in force yet: the newest approved, else the newest draft, so `show ID` still works.
-    const approved = versions.filter((e) => e.policy.identity.approved);
+    const approved = versions.filter((e) => e.approved);
+    if (approved.length === 0 && opts.approvedOnly) {
+      const newest = versions[versions.length - 1]!.policy.identity.version;
+      throw new NotFoundError(
+        `${id} has no published version: name a draft by its version (${id}@${newest}) to try it`,
+        { policy: id },
+      );
+    }
     return (approved.length ? approved : versions)[(approved.length ? approved : versions).length - 1]!;
   }
 
@@ -353,7 +433,7 @@ export class Library {
           plan: id.plan,
           version: id.version,
           status: this.statusOf(e, today),
-          effective: id.effective,
+          effective: e.effective,
           hash: e.policy.hash,
           // The seed library keeps its package-relative name; a payer's library, the folder as given.
           source: isSeedLibrary(this.dir)
@@ -361,7 +441,11 @@ export class Library {
             : join(this.dir, e.folder, e.source.file),
         };
         if (id.state) row.state = id.state;
-        if (id.approved) row.approved = id.approved;
+        if (e.approved) row.approved = e.approved;
+        if (e.publication) {
+          row.approvedBy = e.publication.by;
+          row.published = e.publication.at;
+        }
         return row;
       });
   }
@@ -473,15 +557,67 @@ function readBindings(path: string, folder: string): { bindings: Bindings; propo
   return { bindings: parsed.data, proposed };
 }
 
-/** The proposals of one policy whose codes no authored binding of it confirms. */
+/** The proposals of one policy neither dismissed nor confirmed (their codes bound by an authored binding). */
 function unconfirmed(
   proposed: readonly ProposedCodeBinding[],
   codes: readonly CodeBinding[],
 ): ProposedCodeBinding[] {
   const bound = new Set(codes.flatMap((b) => b.codes));
   return proposed
+    .filter((p) => p.status !== "dismissed")
     .map((p) => ({ ...p, codes: p.codes.filter((c) => !bound.has(c)) }))
     .filter((p) => p.codes.length > 0);
+}
+
+/** What the ingester read from one document (kept so a reload ingests only what changed). */
+export type IngestedSource = ReturnType<typeof ingest>;
+
+/** Options of {@link loadLibrary}. */
+export interface LoadOptions {
+  /**
+   * A library loaded before from the same folder (issue 15 item 3: the service reloads on publication):
+   * documents whose bytes, policy id and file are unchanged are not ingested again.
+   */
+  reuse?: Library;
+}
+
+/**
+ * A published version checked against the library as loaded (issue 15 item 3): its source document's
+ * bytes and the policy hash read from them must be those of its snapshot, and its predicates must read
+ * the facts it declares. InputError naming the policy, version and file otherwise.
+ */
+function checkPublished(
+  snap: PublicationSnapshot,
+  policy: PolicyVersion,
+  source: LibrarySourceEntry,
+  sha: string,
+  paths: { snapshot: string; source: string },
+): Vocabulary {
+  const where = { policy: snap.policy, version: snap.version };
+  if (snap.source.file !== source.file || snap.source.sha256 !== sha) {
+    throw new InputError(
+      `${paths.source}: the source document of published ${snap.policy}@${snap.version} changed since it was published (${paths.snapshot} records ${snap.source.file} with sha256 ${snap.source.sha256.slice(0, 12)}…): a published version is immutable; restore the document or publish a new version`,
+      { ...where, file: paths.source },
+    );
+  }
+  if (snap.policyHash !== policy.hash) {
+    throw new InputError(
+      `${paths.snapshot}: published ${snap.policy}@${snap.version} now reads differently from what was published (policy hash ${policy.hash.slice(0, 12)}…, published ${snap.policyHash.slice(0, 12)}…): this medpolicy ingests its document otherwise; publish it again as a new version`,
+      { ...where, file: paths.snapshot },
+    );
+  }
+  const vocabulary = new Map<string, FactDecl>();
+  for (const d of snap.bindings.facts) vocabulary.set(d.name, d);
+  snap.bindings.predicates.forEach((p, i) => {
+    const problems = predicateProblems(p.when, vocabulary);
+    if (problems.length > 0) {
+      throw new InputError(
+        `${paths.snapshot}: predicate ${i + 1} ("${p.match}") of published ${snap.policy}@${snap.version}: ${problems.join("; ")}`,
+        { ...where, file: paths.snapshot },
+      );
+    }
+  });
+  return vocabulary;
 }
 
 /**
@@ -489,14 +625,24 @@ function unconfirmed(
  * authored provenance (policy id, version where the document cannot name it), bindings with
  * inheritance, and corrections. Throws InputError naming the file on a broken library.
  */
-export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
+export function loadLibrary(dir: string = defaultPoliciesDir(), opts: LoadOptions = {}): Library {
   // Issue 15: a folder that does not exist or is no library is named, never read as an empty library.
   checkLibraryFolder(dir);
+  // Taken before anything is read: a change made while loading shows as a different signature after.
+  const signature = librarySignature(dir);
+  const reuse = opts.reuse && resolve(opts.reuse.dir) === resolve(dir) ? opts.reuse.ingested : undefined;
+  const ingested = new Map<string, IngestedSource>();
+  // Issue 15 item 3: each policy folder's publication snapshots and its log of publications.
+  const snapshotsOf = new Map<string, Map<string, PublicationSnapshot>>();
+  const logOf = new Map<string, ReturnType<typeof readPublicationLog>>();
   const bindingsById = new Map<string, Bindings>();
   const proposedById = new Map<string, ProposedCodeBinding[]>();
+  const folderOf = new Map<string, string>();
   const loaded: {
     folder: string;
     source: LibrarySourceEntry;
+    /** sha256 of the document's bytes as read now. */
+    sha: string;
     versions: PolicyVersion[];
     findings: Finding[];
   }[] = [];
@@ -507,7 +653,10 @@ export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
     const bindingsPath = join(base, "bindings.json");
     const { bindings: authored, proposed } = readBindings(bindingsPath, folder);
     bindingsById.set(authored.policy, authored);
+    folderOf.set(authored.policy, folder);
     if (proposed.length) proposedById.set(authored.policy, proposed);
+    snapshotsOf.set(folder, readSnapshots(base));
+    logOf.set(folder, readPublicationLog(base));
     const sourcesPath = join(base, "sources.json");
     if (!existsSync(sourcesPath)) {
       throw new InputError(`${base}: a policy folder without sources.json (its documents' provenance)`, {
@@ -538,7 +687,10 @@ export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
           message: `${source.file} does not match the sha256 recorded in sources.json (provenance is stale)`,
         });
       }
-      const result = ingest(bytes, { policyId: source.policy ?? folder, fileName: source.file });
+      const key = `${sha}|${source.policy ?? folder}|${source.file}`;
+      const result =
+        reuse?.get(key) ?? ingest(bytes, { policyId: source.policy ?? folder, fileName: source.file });
+      ingested.set(key, result);
       let versions = result.versions;
       if (source.version) {
         versions = versions.map((v) => {
@@ -548,20 +700,56 @@ export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
           return moved;
         });
       }
-      loaded.push({ folder, source, versions, findings: result.findings });
+      loaded.push({ folder, source, sha, versions, findings: result.findings });
     }
   }
 
   const resolveBindings = (
     id: string,
     seen: Set<string> = new Set(),
-  ): { codes: CodeBinding[]; predicates: PredicateBinding[] } => {
+  ): { codes: CodeBinding[]; predicates: PredicateBinding[]; facts: FactDecl[] } => {
     const b = bindingsById.get(id);
-    if (!b || seen.has(id)) return { codes: [], predicates: [] };
+    if (!b || seen.has(id)) return { codes: [], predicates: [], facts: [] };
     seen.add(id);
-    const parent = b.inherits ? resolveBindings(b.inherits, seen) : { codes: [], predicates: [] };
-    return { codes: [...b.codes, ...parent.codes], predicates: [...b.predicates, ...parent.predicates] };
+    const parent = b.inherits ? resolveBindings(b.inherits, seen) : { codes: [], predicates: [], facts: [] };
+    return {
+      codes: [...b.codes, ...parent.codes],
+      predicates: [...b.predicates, ...parent.predicates],
+      facts: [...b.facts, ...parent.facts],
+    };
   };
+
+  // Issue 15: each policy's vocabulary is its declared facts (its own, then those it inherits); a
+  // fact declared twice differently, or a predicate on an undeclared fact or of the wrong type, is a
+  // broken library named by fact, policy and file — never a criterion silently left unknown.
+  const vocabularies = new Map<string, Vocabulary>();
+  for (const id of bindingsById.keys()) {
+    const { facts, predicates } = resolveBindings(id);
+    const file = join(dir, folderOf.get(id) ?? id, "bindings.json");
+    const vocabulary = new Map<string, FactDecl>();
+    for (const d of facts) {
+      const prior = vocabulary.get(d.name);
+      if (prior && JSON.stringify(prior) !== JSON.stringify(d)) {
+        throw new InputError(`${file}: fact "${d.name}" of policy ${id} is declared twice, differently`, {
+          file,
+          policy: id,
+          field: `facts.${d.name}`,
+        });
+      }
+      vocabulary.set(d.name, d);
+    }
+    predicates.forEach((p, i) => {
+      const problems = predicateProblems(p.when, vocabulary);
+      if (problems.length > 0) {
+        const first = factTests(p.when).find((t) => problems[0]!.includes(`"${t.fact}"`));
+        throw new InputError(
+          `${file}: predicate ${i + 1} ("${p.match}") of policy ${id}: ${problems.join("; ")}`,
+          { file, policy: id, ...(first && { field: `facts.${first.fact}` }) },
+        );
+      }
+    });
+    vocabularies.set(id, vocabulary);
+  }
 
   // A version whose document prints no title (the headerless Word text) takes its policy's title.
   const titles = new Map<string, string>();
@@ -602,28 +790,64 @@ export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
   }
 
   const entries: LibraryEntry[] = [];
-  for (const { folder, source, versions } of loaded) {
+  const published = new Set<string>();
+  for (const { folder, source, sha, versions } of loaded) {
     for (const policy of versions) {
       const id = policy.identity.id;
-      const bindings = bindingsById.get(id) ?? bindingsSchema.parse({ policy: id });
-      const { codes, predicates } = resolveBindings(id);
-      const proposed = proposedOf.get(id);
+      const key = `${id}@${policy.identity.version}`;
+      const snap = snapshotsOf.get(folder)?.get(key);
+      let bindings = bindingsById.get(id) ?? bindingsSchema.parse({ policy: id });
+      let { codes, predicates } = resolveBindings(id);
+      let vocabulary = vocabularies.get(id) ?? new Map<string, FactDecl>();
+      let proposed = proposedOf.get(id);
+      let publication: Publication | undefined;
+      if (snap) {
+        // Issue 15 item 3: a published version decides with what was published, whatever bindings.json
+        // says now (later edits change drafts only); its document and snapshot are checked first.
+        const snapshotFile = join(folder, PUBLISHED_DIR, `${policy.identity.version}.json`);
+        vocabulary = checkPublished(snap, policy, source, sha, {
+          snapshot: join(dir, snapshotFile),
+          source: join(dir, folder, source.file),
+        });
+        ({ codes, predicates } = snap.bindings);
+        bindings = { policy: id, ...snap.bindings };
+        proposed = undefined;
+        publication = {
+          by: snap.by,
+          at: snap.at,
+          effective: snap.effective,
+          sha256: snap.sha256,
+          snapshot: snapshotFile,
+        };
+        published.add(`${folder}/${key}`);
+      }
+      // Added with `medpolicy add`: a draft until published, whatever its revision log says.
+      const approved = publication
+        ? publication.at.slice(0, 10)
+        : source.status === "draft"
+          ? undefined
+          : policy.identity.approved;
       const evaluated = applyCorrections(policy, bindings.corrections);
       let compiled: CompiledPolicy | undefined;
       let answerable: ReadonlySet<string> | undefined;
       const getCompiled = () => {
-        compiled ??= compile(evaluated, predicates);
+        compiled ??= compile(evaluated, predicates, vocabulary);
         return compiled;
       };
       entries.push({
         policy,
         bindings,
-        status: policy.identity.approved ? "effective" : "draft",
+        status: approved ? "effective" : "draft",
         source,
         folder,
+        effective: publication?.effective ?? policy.identity.effective,
+        ...(approved !== undefined && { approved }),
+        ...(publication !== undefined && { publication }),
         ...(proposed !== undefined && proposed.length > 0 ? { proposed } : {}),
         codes,
         predicates,
+        vocabulary,
+        factCheck: factChecker(policy.identity, vocabulary),
         evaluated,
         compiled: getCompiled,
         answerable: () => {
@@ -633,7 +857,58 @@ export function loadLibrary(dir: string = defaultPoliciesDir()): Library {
       });
     }
   }
+  checkPublications(dir, snapshotsOf, logOf, published, libFindings);
   const lib = new Library(entries, dir);
   lib.findings.push(...libFindings);
+  for (const [id, open] of proposedOf) if (open.length > 0) lib.openProposals.set(id, open);
+  for (const [k, v] of ingested) lib.ingested.set(k, v);
+  lib.signature = signature;
   return lib;
+}
+
+/**
+ * Issue 15 item 3: every snapshot belongs to a version the library holds (a published version whose
+ * document left sources.json is refused, not forgotten), and every publication the folder's log
+ * records still has its snapshot, unchanged. A snapshot the log lacks (a publish interrupted between
+ * the two writes) is a finding.
+ */
+function checkPublications(
+  dir: string,
+  snapshotsOf: ReadonlyMap<string, ReadonlyMap<string, PublicationSnapshot>>,
+  logOf: ReadonlyMap<string, ReturnType<typeof readPublicationLog>>,
+  published: ReadonlySet<string>,
+  findings: Library["findings"],
+): void {
+  for (const [folder, snaps] of snapshotsOf) {
+    for (const [key, s] of snaps) {
+      if (published.has(`${folder}/${key}`)) continue;
+      const file = join(dir, folder, PUBLISHED_DIR, `${s.version}.json`);
+      throw new InputError(
+        `${file}: published ${key} is not in the library any more (no document in ${join(dir, folder, "sources.json")} holds it): a published version cannot be removed`,
+        { file, policy: s.policy, version: s.version },
+      );
+    }
+    const log = logOf.get(folder) ?? [];
+    const logFile = join(dir, folder, PUBLICATIONS_LOG);
+    for (const line of log) {
+      const s = snaps.get(`${line.policy}@${line.version}`);
+      if (!s || s.sha256 !== line.sha256) {
+        const file = join(dir, folder, PUBLISHED_DIR, `${line.version}.json`);
+        throw new InputError(
+          `${file}: ${logFile} records ${line.policy}@${line.version} published by ${line.by} at ${line.at}, but its snapshot ${s ? "is another one" : "is missing"}: a published version is immutable`,
+          { file, policy: line.policy, version: line.version },
+        );
+      }
+    }
+    for (const [key, s] of snaps) {
+      if (log.some((l) => `${l.policy}@${l.version}` === key)) continue;
+      findings.push({
+        policy: s.policy,
+        version: s.version,
+        code: "publication-unlogged",
+        severity: "warning",
+        message: `published ${key} (by ${s.by} at ${s.at}) is not in ${logFile}`,
+      });
+    }
+  }
 }

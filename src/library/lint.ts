@@ -1,5 +1,13 @@
+import fhirpath from "fhirpath";
+import r4 from "fhirpath/fhir-context/r4";
 import { compile } from "../evaluate/index.js";
-import { type CriterionNode, type Finding, type PolicyVersion, questionKey } from "../model/index.js";
+import {
+  type CriterionNode,
+  type Finding,
+  factTests,
+  type PolicyVersion,
+  questionKey,
+} from "../model/index.js";
 import type { Library } from "./library.js";
 
 export interface LintFinding extends Finding {
@@ -136,6 +144,7 @@ export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
   for (const issue of (entry?.compiled() ?? compile(v, [])).issues) {
     out.push(tag({ code: "evaluation", severity: "warning", message: issue }));
   }
+  if (entry) out.push(...lintFacts(entry).map(tag));
   for (const c of entry?.bindings.corrections ?? []) {
     if (c.versions && !c.versions.includes(v.identity.version)) continue;
     out.push(
@@ -150,4 +159,47 @@ export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
   const corporate = corporateFor(lib, v);
   if (corporate) out.push(...compareWithCorporate(v, corporate.policy).map(tag));
   return out.sort((a, b) => (a.line ?? 1e9) - (b.line ?? 1e9));
+}
+
+/**
+ * Issue 15 (facts are data): what an author should know about a version's facts and predicates — a
+ * predicate whose `match` binds no criterion of this version (it decides nothing here), a declared
+ * fact no predicate reads, and a `fhirPath` that does not compile (DTR pre-population would skip it).
+ */
+export function lintFacts(entry: Library["entries"][number]): Finding[] {
+  const out: Finding[] = [];
+  const keys = entry.compiled().questions.map((q) => questionKey(q.text));
+  const read = new Set<string>();
+  for (const p of entry.predicates) {
+    for (const t of factTests(p.when)) read.add(t.fact);
+    const key = questionKey(p.match);
+    if (key === "" || !keys.some((k) => k.includes(key))) {
+      out.push({
+        code: "predicate-unmatched",
+        severity: "warning",
+        message: `predicate "${p.match}" matches no criterion of this version: it decides nothing here`,
+      });
+    }
+  }
+  for (const d of entry.vocabulary.values()) {
+    if (!read.has(d.name)) {
+      out.push({
+        code: "fact-unused",
+        severity: "info",
+        message: `fact "${d.name}" is declared but no predicate reads it (a case may still carry it)`,
+      });
+    }
+    if (d.fhirPath !== undefined) {
+      try {
+        fhirpath.compile(d.fhirPath, r4);
+      } catch (e) {
+        out.push({
+          code: "fact-fhirpath",
+          severity: "error",
+          message: `fact "${d.name}": its fhirPath does not compile: ${(e as Error).message.split("\n")[0]}`,
+        });
+      }
+    }
+  }
+  return out;
 }

@@ -1,38 +1,184 @@
 import { z } from "zod";
-import { FACTS, type FactName } from "./facts.js";
+import { isIsoDate } from "./calendar.js";
+import { CODE_SYSTEMS, type FactDecl, factDeclSchema, type Vocabulary } from "./facts.js";
 
 /**
  * Authored data kept beside each policy document in `policies/<id>/` (SPEC 1.2, 1.5, 2.3): only what
- * the document does not say in computable form — which codes a section governs, typed fact predicates,
- * and corrections of evident defects.
+ * the document does not say in computable form — which codes a section governs, the facts its
+ * predicates read (issue 15), typed fact predicates, and corrections of evident defects.
  */
 
-const factName = z.enum(Object.keys(FACTS) as [FactName, ...FactName[]]);
-const cmp = z.enum([">", ">=", "<", "<=", "=="]);
+const factName = z.string().min(1).max(64);
+export const COMPARISONS = ["==", "!=", "<", "<=", ">", ">="] as const;
+const cmp = z.enum(COMPARISONS);
+export type Comparison = (typeof COMPARISONS)[number];
+const scalar = z.union([z.number(), z.string().min(1).max(200)]);
+/** A span of calendar time before the date of service. */
+const span = z.strictObject({
+  n: z.number().int().min(0).max(1200),
+  unit: z.enum(["days", "months", "years"]),
+});
+export type Span = z.infer<typeof span>;
 
+/**
+ * A typed test of facts (SPEC 2.3, issue 15): comparisons, membership, sets, ranges, dates relative
+ * to the date of service, counts, and the combinators. A missing fact leaves it unknown.
+ */
 export type Predicate =
-  | { fact: FactName; op: z.infer<typeof cmp>; value: number | boolean }
-  | { fact: FactName; count: z.infer<typeof cmp>; value: number }
-  | { fact: FactName; countAtLeast: number; min: number }
-  | { fact: FactName; withinMonths: number }
-  | { fact: FactName; monthsBeforeAtLeast: number }
+  | { fact: string; op: Comparison; value: number | boolean | string }
+  /** The fact's value is one of these (`tumorType in [...]`; a code family as `M43.1*`). */
+  | { fact: string; in: (number | string)[] }
+  /** A set fact holds this value (or a code of this family). */
+  | { fact: string; includes: string }
+  /** A set fact holds every one of these. */
+  | { fact: string; includesAll: string[] }
+  /** A set fact holds at least one of these. */
+  | { fact: string; includesAny: string[] }
+  /** A set fact holds none of these. */
+  | { fact: string; excludes: string[] }
+  /** Inclusive range of a number or a date. */
+  | { fact: string; between: [number, number] | [string, string] }
+  /** A date on or after the date of service minus the span, and not after the date of service. */
+  | { fact: string; within: Span }
+  /** A date at least the span before the date of service. */
+  | { fact: string; before: Span }
+  | { fact: string; withinMonths: number }
+  | { fact: string; monthsBeforeAtLeast: number }
+  /** How many members a set or list fact has (or a count given for it). */
+  | { fact: string; count: Comparison; value: number }
+  /** At least `min` of a list of measurements are at least `countAtLeast`. */
+  | { fact: string; countAtLeast: number; min: number }
   | { all: Predicate[] }
   | { any: Predicate[] }
+  | { not: Predicate }
   /** Alternative evidence for one criterion: the first alternative the facts decide, decides. */
   | { firstKnown: Predicate[] };
 
+const list = <T extends z.ZodType>(t: T) => z.array(t).min(1).max(500);
+
 export const predicateSchema: z.ZodType<Predicate> = z.lazy(() =>
   z.union([
-    z.strictObject({ fact: factName, op: cmp, value: z.union([z.number(), z.boolean()]) }),
-    z.strictObject({ fact: factName, count: cmp, value: z.number() }),
-    z.strictObject({ fact: factName, countAtLeast: z.number(), min: z.number().int().min(1) }),
+    z.strictObject({
+      fact: factName,
+      op: cmp,
+      value: z.union([z.number(), z.boolean(), z.string().min(1).max(200)]),
+    }),
+    z.strictObject({ fact: factName, in: list(scalar) }),
+    z.strictObject({ fact: factName, includes: z.string().min(1).max(200) }),
+    z.strictObject({ fact: factName, includesAll: list(z.string().min(1).max(200)) }),
+    z.strictObject({ fact: factName, includesAny: list(z.string().min(1).max(200)) }),
+    z.strictObject({ fact: factName, excludes: list(z.string().min(1).max(200)) }),
+    z.strictObject({
+      fact: factName,
+      between: z.union([z.tuple([z.number(), z.number()]), z.tuple([z.iso.date(), z.iso.date()])]),
+    }),
+    z.strictObject({ fact: factName, within: span }),
+    z.strictObject({ fact: factName, before: span }),
     z.strictObject({ fact: factName, withinMonths: z.number().int().min(0) }),
     z.strictObject({ fact: factName, monthsBeforeAtLeast: z.number().int().min(0) }),
+    z.strictObject({ fact: factName, count: cmp, value: z.number() }),
+    z.strictObject({ fact: factName, countAtLeast: z.number(), min: z.number().int().min(1) }),
     z.strictObject({ all: z.array(predicateSchema).min(1) }),
     z.strictObject({ any: z.array(predicateSchema).min(1) }),
+    z.strictObject({ not: predicateSchema }),
     z.strictObject({ firstKnown: z.array(predicateSchema).min(1) }),
   ]),
 );
+
+/** Every leaf test of a predicate (those naming a fact), in order. */
+export function factTests(p: Predicate, out: Extract<Predicate, { fact: string }>[] = []): typeof out {
+  if ("all" in p) for (const q of p.all) factTests(q, out);
+  else if ("any" in p) for (const q of p.any) factTests(q, out);
+  else if ("firstKnown" in p) for (const q of p.firstKnown) factTests(q, out);
+  else if ("not" in p) factTests(p.not, out);
+  else out.push(p);
+  return out;
+}
+
+/**
+ * Why a predicate cannot be read against a vocabulary (issue 15): an undeclared fact, or a test the
+ * fact's type does not support (`>` on a boolean, `includes` on a number, an enum value the fact
+ * does not allow). Empty when it type-checks.
+ */
+export function predicateProblems(p: Predicate, vocabulary: Vocabulary): string[] {
+  const problems: string[] = [];
+  for (const t of factTests(p)) {
+    const d = vocabulary.get(t.fact);
+    if (!d) {
+      problems.push(`fact "${t.fact}" is not declared (declare it in "facts")`);
+      continue;
+    }
+    const why = testProblem(t, d);
+    if (why) problems.push(`fact "${t.fact}" (${d.type}): ${why}`);
+  }
+  return problems;
+}
+
+function allowedValue(d: FactDecl, v: unknown): string | undefined {
+  const values = "values" in d ? d.values : undefined;
+  const system = "system" in d ? d.system : undefined;
+  if (typeof v !== "string") return `${JSON.stringify(v)} is not a string`;
+  if (values) return values.includes(v) ? undefined : `${JSON.stringify(v)} is not one of its values`;
+  if (system) {
+    const code = v.endsWith("*") ? v.slice(0, -1) : v;
+    // A family prefix (`M43.1*`) need not be a whole code; a code without `*` must be one.
+    const ok = v.endsWith("*")
+      ? /^[0-9A-Za-z.-]{1,20}$/.test(code)
+      : CODE_SYSTEMS[system]!.pattern.test(code);
+    return ok ? undefined : `${JSON.stringify(v)} is not a code of ${CODE_SYSTEMS[system]!.label}`;
+  }
+  return undefined;
+}
+
+type FactTestNode = Extract<Predicate, { fact: string }>;
+
+function testProblem(t: FactTestNode, d: FactDecl): string | undefined {
+  const numeric = d.type === "number" || d.type === "integer";
+  if ("op" in t) {
+    const equality = t.op === "==" || t.op === "!=";
+    if (d.type === "boolean")
+      return typeof t.value === "boolean" && equality ? undefined : "compare with == or != true/false";
+    if (numeric) return typeof t.value === "number" ? undefined : "compare with a number";
+    if (d.type === "date")
+      return typeof t.value === "string" && isIsoDate(t.value) ? undefined : "compare with a date YYYY-MM-DD";
+    if (d.type === "enum" || d.type === "code")
+      return equality ? allowedValue(d, t.value) : "only == and != apply";
+    return `op does not apply to a ${d.type}: use count, includes or countAtLeast`;
+  }
+  if ("in" in t) {
+    if (numeric) return t.in.every((v) => typeof v === "number") ? undefined : "in takes numbers";
+    if (d.type === "enum" || d.type === "code") return t.in.map((v) => allowedValue(d, v)).find(Boolean);
+    return `in does not apply to a ${d.type}`;
+  }
+  if ("includes" in t || "includesAll" in t || "includesAny" in t || "excludes" in t) {
+    if (d.type !== "set") return "includes / excludes apply to a set";
+    const vs =
+      "includes" in t
+        ? [t.includes]
+        : "includesAll" in t
+          ? t.includesAll
+          : "includesAny" in t
+            ? t.includesAny
+            : t.excludes;
+    return vs.map((v) => allowedValue(d, v)).find(Boolean);
+  }
+  if ("between" in t) {
+    const [lo, hi] = t.between;
+    if (numeric ? typeof lo !== "number" : d.type === "date" ? typeof lo !== "string" : true) {
+      return "between takes numbers (number, integer) or dates (date)";
+    }
+    return lo > hi ? "between's low end is above its high end" : undefined;
+  }
+  if ("within" in t || "before" in t || "withinMonths" in t || "monthsBeforeAtLeast" in t) {
+    return d.type === "date" ? undefined : "a span of time applies to a date";
+  }
+  if ("count" in t) {
+    return d.type === "set" || d.type === "numbers" || d.type === "integer"
+      ? undefined
+      : "count applies to a set or a list";
+  }
+  return d.type === "numbers" ? undefined : "countAtLeast applies to a list of numbers";
+}
 
 /**
  * A predicate bound to criteria by their text: applies to every leaf, group condition or note
@@ -78,9 +224,11 @@ export type Correction = z.infer<typeof correctionSchema>;
 
 export const bindingsSchema = z.strictObject({
   policy: z.string(),
-  /** Take codes and predicates from another policy's bindings (a state variant from its corporate policy). */
+  /** Take codes, facts and predicates from another policy's bindings (a state variant from its corporate policy). */
   inherits: z.string().optional(),
   codes: z.array(codeBindingSchema).default([]),
+  /** The facts this policy's predicates read (issue 15): the vocabulary a case's facts are checked against. */
+  facts: z.array(factDeclSchema).max(500).default([]),
   predicates: z.array(predicateBindingSchema).default([]),
   corrections: z.array(correctionSchema).default([]),
 });

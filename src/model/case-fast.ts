@@ -1,5 +1,8 @@
+import { isIsoDate } from "./calendar.js";
 import { birthDateProblem, type Case, LINES_OF_BUSINESS, US_STATE_CODES } from "./case.js";
-import type { FactName } from "./facts.js";
+import { FACT_NAME, MAX_FACTS } from "./facts.js";
+
+export { isIsoDate };
 
 /**
  * A fast acceptance check for well-formed cases, for the hot path of `medpolicy evaluate` on NDJSON
@@ -62,77 +65,20 @@ function keyCount(o: object): number {
 /** 1 when `v` is defined: known fields present, summed to compare with {@link keyCount}. */
 const has = (v: unknown) => (v === undefined ? 0 : 1);
 
-/** Value of the decimal digits of `s` in [from, to), or -1 if any is not a digit. */
-function digits(s: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
-}
-
-/** A calendar date `YYYY-MM-DD` (as zod's `iso.date`); read by character codes, no regex or match array. */
-export function isIsoDate(v: unknown): v is string {
-  if (typeof v !== "string" || v.length !== 10 || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45)
-    return false;
-  const y = digits(v, 0, 4);
-  const mo = digits(v, 5, 7);
-  const d = digits(v, 8, 10);
-  if (y < 0 || mo < 1 || mo > 12 || d < 1) return false;
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  const days = mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
-  return d <= days;
-}
-
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
-const nonNegative = (v: unknown) => isNumber(v) && v >= 0;
-const percent = (v: unknown) => isNumber(v) && v >= 0 && v <= 100;
-const boolean = (v: unknown) => typeof v === "boolean";
-/** Every element, holes included (`Array.prototype.every` skips holes; the schema does not). */
-function each(v: unknown, f: (x: unknown) => boolean): boolean {
-  if (!Array.isArray(v)) return false;
-  for (let i = 0; i < v.length; i++) if (!f(v[i])) return false;
-  return true;
-}
-const TESTS = new Set([
-  "thigh thrust",
-  "compression",
-  "sacral thrust",
-  "distraction",
-  "gaenslen",
-  "patrick/faber",
-]);
+const isItem = (v: unknown) => isNumber(v) || (typeof v === "string" && v.length <= 200);
 
 /**
- * One check per fact, as `FACTS` in facts.ts declares it; `satisfies` makes a fact added there
- * without a check here a compile error, and the property test holds each equal to the schema.
+ * A fact's value as `factValueSchema` accepts it (number, boolean, string ≤ 200, list ≤ 100 of
+ * numbers and strings); its type for the policy is checked when the policy is known (issue 15).
  */
-const FACT_CHECKS = {
-  lifeExpectancyMonths: nonNegative,
-  opioidWeanPercent: percent,
-  trialPainReductionPercent: percent,
-  trialFunctionImproved: boolean,
-  trialMinimalSideEffects: boolean,
-  conservativeTreatmentMonths: nonNegative,
-  conservativeTreatmentStart: isIsoDate,
-  activeExerciseWeeks: nonNegative,
-  exerciseNotTolerated: boolean,
-  provocativeTestsPositive: (v: unknown) =>
-    (isNumber(v) && Number.isInteger(v) && v >= 0 && v <= 6) ||
-    each(v, (t) => typeof t === "string" && TESTS.has(t)),
-  sijImagingDate: isIsoDate,
-  pelvisRadiographDate: isIsoDate,
-  lumbarImagingDate: isIsoDate,
-  diagnosticInjectionReliefPercents: (v: unknown) => each(v, percent),
-  therapeuticInjectionFailed: boolean,
-  therapeuticInjectionContraindicated: boolean,
-} satisfies Record<FactName, (v: unknown) => boolean>;
-const FACT_CHECK: Readonly<Record<string, ((v: unknown) => boolean) | undefined>> = Object.assign(
-  Object.create(null),
-  FACT_CHECKS,
-);
+function isFactValue(v: unknown): boolean {
+  if (typeof v === "boolean" || isItem(v)) return true;
+  if (!Array.isArray(v) || v.length > 100) return false;
+  // Every element, holes included (`Array.prototype.every` skips holes; the schema does not).
+  for (let i = 0; i < v.length; i++) if (!isItem(v[i])) return false;
+  return true;
+}
 
 /** Returns the validated case, or `undefined` when the full schema must decide (and explain). */
 export function fastParseCase(input: unknown): Case | undefined {
@@ -189,9 +135,9 @@ export function fastParseCase(input: unknown): Case | undefined {
   let fx: Case["facts"] = {};
   if (facts !== undefined) {
     if (!isPlain(facts)) return undefined;
+    let n = 0;
     for (const k in facts) {
-      const check = FACT_CHECK[k];
-      if (check === undefined || !check(facts[k])) return undefined;
+      if (++n > MAX_FACTS || !FACT_NAME.test(k) || !isFactValue(facts[k])) return undefined;
     }
     fx = facts as Case["facts"];
   }

@@ -16,7 +16,8 @@ import { jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import { InputError, MedpolicyError } from "../model/index.js";
 
-export const ROLES = ["provider", "reviewer", "medical-director", "admin"] as const;
+/** Issue 15 item 5: `policy-author` edits and publishes the payer's library, and sees no member's request. */
+export const ROLES = ["provider", "reviewer", "medical-director", "admin", "policy-author"] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The authenticated caller, from a verified token. */
@@ -351,4 +352,5 @@ export const DEMO_USERS: Record<string, Principal> = {
   reviewer: { sub: "rn-chen", name: "Casey Chen, RN", role: "reviewer" },
   medicalDirector: { sub: "md-diaz", name: "Dana Diaz, MD", role: "medical-director" },
   admin: { sub: "admin", name: "Administrator", role: "admin" },
+  policyAuthor: { sub: "pa-okafor", name: "Dr. Ife Okafor", role: "policy-author" },
 };

@@ -3,6 +3,7 @@
  * diff two versions. Built from a `Library`; an interface so the FHIR layer and tests can share it.
  */
 import {
+  caseSchemaFor,
   decideValidated,
   diffPolicies,
   encodeDetermination,
@@ -29,22 +30,38 @@ export interface Engine {
   version(ref: string, today: string): LoadedVersion;
   /** Semantic diff of `a` and `b` (`ID@VERSION` or `ID`), when the library provides one (else 501). */
   diff?: (a: string, b: string, today: string) => unknown;
+  /** The JSON Schema of a case for `ref`'s version (issue 15 item 2; NotFoundError → 404), when provided (else 501). */
+  caseSchema?: (ref: string, today: string) => object;
 }
 
-/** Adapts a loaded `Library` to {@link Engine}. */
-export function libraryEngine(lib: Library): Engine {
+/**
+ * Adapts a loaded `Library` to {@link Engine}; or a live one (issue 15 item 3: swapped whole when a
+ * publication is picked up), read once per call so a call never sees two libraries.
+ */
+export function libraryEngine(source: Library | { readonly current: Library }): Engine {
+  const now = "current" in source ? () => source.current : () => source;
   return {
     parseCase,
     // Validated once by `parseCase`; deciding the parsed case skips a second validation per request.
-    decide: (c, opts) => decideValidated(lib, c, opts),
+    decide: (c, opts) => decideValidated(now(), c, opts),
     // The library's writer, as `medpolicy evaluate` encodes its lines: the frozen shared parts of a
     // determination are encoded once per process and copied (issue 13).
     encode: encodeDetermination,
-    policies: (today) => lib.policies(today),
+    policies: (today) => now().policies(today),
     version(ref, today) {
+      const lib = now();
       const e = lib.get(ref, today);
-      return { policy: e.policy, bindings: e.bindings, status: lib.statusOf(e, today) };
+      return {
+        policy: e.policy,
+        bindings: e.bindings,
+        status: lib.statusOf(e, today),
+        facts: [...e.vocabulary.values()],
+      };
     },
-    diff: (a, b, today) => diffPolicies(lib.get(a, today).policy, lib.get(b, today).policy),
+    diff: (a, b, today) => {
+      const lib = now();
+      return diffPolicies(lib.get(a, today).policy, lib.get(b, today).policy);
+    },
+    caseSchema: (ref, today) => caseSchemaFor(now().get(ref, today)),
   };
 }

@@ -18,10 +18,12 @@ import type { Library } from "../library/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { type AuditSink, AuditTrail, registerAuditRoute } from "./audit.js";
 import { Auth, DEMO_USERS, loadSecrets, type Principal } from "./auth.js";
+import { registerAuthoringRoutes } from "./authoring.js";
 import { type AuthorityConfig, authorityFromEnv } from "./authority.js";
 import type { Engine } from "./engine.js";
 import { HttpError, installJsonParser, loggableField, loggerOption, RateLimiter, sendError } from "./http.js";
 import { type InstanceRegistration, registerInstance } from "./instances.js";
+import { LibraryWatcher, LiveLibrary, libraryPollMs } from "./library-watch.js";
 import {
   accessLogger,
   BatchedLineWriter,
@@ -158,6 +160,13 @@ export interface StartOptions {
   authority?: AuthorityConfig;
   /** Issue 14: the plan the letters come from (`MEDPOLICY_PLAN_NAME`, `_ADDRESS`, `_PHONE`, `MEDPOLICY_TIME_ZONE`). */
   plan?: LetterPlan;
+  /**
+   * Issue 15 item 3: how often (ms) a payer's library folder is looked at for publications, picked up
+   * without a restart (`MEDPOLICY_LIBRARY_POLL_MS`, default 2000; 0 disables polling — writes through
+   * the authoring API are still served at once, issue 15 item 5). The seed library and an injected
+   * `engine` are not watched.
+   */
+  libraryPollMs?: number;
 }
 
 export interface RunningServer {
@@ -188,11 +197,16 @@ export async function buildServer(
   // Loaded lazily: an embedder that brings its own engine does not pay for (or depend on) the library.
   let library = opts.library;
   let engine = opts.engine;
+  let live: BaseDeps["live"];
   if (!engine) {
     // The payer's library where one is named (MEDPOLICY_LIBRARY, issue 15), else the seed library.
-    const { libraryLocation, loadLibrary } = await import("../library/index.js");
+    const { isSeedLibrary, libraryLocation, loadLibrary } = await import("../library/index.js");
     library ??= loadLibrary(libraryLocation(undefined, env).dir);
-    engine = (await import("./engine.js")).libraryEngine(library);
+    // Issue 15 item 3: a payer's library is live — swapped whole when a publication is picked up.
+    const pollMs = opts.libraryPollMs ?? libraryPollMs(env);
+    // Live even when not polled (0): the authoring API reloads it after each write (issue 15 item 5).
+    if (!isSeedLibrary(library.dir)) live = { library: new LiveLibrary(library), pollMs };
+    engine = (await import("./engine.js")).libraryEngine(live?.library ?? library);
   }
   const store = opts.store ?? (await openStore({ dataDir, ...(databaseUrl && { databaseUrl }) }));
   try {
@@ -200,6 +214,7 @@ export async function buildServer(
       store,
       engine,
       library,
+      ...(live && { live }),
       dataDir,
       // Only when the URL is the store's: an injected SQLite store keeps plugins on SQLite too.
       ...(databaseUrl && store.kind === "postgres" && { databaseUrl }),
@@ -217,6 +232,8 @@ interface BaseDeps {
   store: Store;
   engine: Engine;
   library: Library | undefined;
+  /** The payer's library as the service holds it, and how often to look for publications (issue 15). */
+  live?: { library: LiveLibrary; pollMs: number };
   dataDir: string;
   databaseUrl?: string;
   env: NodeJS.ProcessEnv;
@@ -295,6 +312,18 @@ async function assembleApp(
           .filter((s) => s.length > 0),
     },
   };
+  let watcher: LibraryWatcher | undefined;
+  if (deps.live) {
+    // Issue 15 item 3: plugins read `ctx.library` per call and get the library in force now.
+    const current = deps.live.library;
+    Object.defineProperty(ctx, "library", { get: () => current.current, enumerable: true });
+    watcher = new LibraryWatcher(current, {
+      intervalMs: deps.live.pollMs,
+      store,
+      warn: (msg, data) => app.log.warn(data, msg),
+      info: (msg, data) => app.log.info(data, msg),
+    });
+  }
   app.decorate("medpolicy", ctx);
   installJsonParser(app);
   if (logger !== false) {
@@ -386,6 +415,12 @@ async function assembleApp(
   );
 
   await app.register(async (scope) => registerRoutes(scope, ctx));
+  await app.register(async (scope) =>
+    registerAuthoringRoutes(scope, ctx, {
+      ...(watcher && { watcher }),
+      authors: requireRole("policy-author", "admin"),
+    }),
+  );
   await app.register(async (scope) => registerAuditRoute(scope, audit, requireRole("admin")));
   for (const p of opts.plugins ?? []) {
     await app.register(async (scope) => p.register(scope, ctx), {
@@ -394,6 +429,7 @@ async function assembleApp(
   }
   app.addHook("onClose", async () => {
     // In-flight requests have finished: write the reads they recorded, then leave the registry.
+    await watcher?.stop();
     await audit.close();
     await registration.stop();
     await store.close();
@@ -401,6 +437,7 @@ async function assembleApp(
       typeof logger === "object" ? (logger.stream as { end?: () => void } | undefined) : undefined;
     if (stream instanceof BatchedLineWriter) stream.end();
   });
+  watcher?.start();
   return { app, ctx };
 }
 

@@ -1,7 +1,9 @@
 /**
  * A small process entry for the service: `node --import tsx src/server/main.ts [--port N] [--host H]
  * [--data DIR] [--library DIR] [--database-url URL] [--public-url URL] [--log-level LEVEL] [--demo]
- * [--no-rate-limit]`. The library is `--library`, else `$MEDPOLICY_LIBRARY`, else the seed (issue 15).
+ * [--no-rate-limit]`. The library is `--library`, else `$MEDPOLICY_LIBRARY`, else the seed (issue 15);
+ * a payer's library is looked at every `$MEDPOLICY_LIBRARY_POLL_MS` (default 2000, 0 disables) and its
+ * publications picked up without a restart (issue 15 item 3, `library-watch.ts`).
  * Used by the crash and multi-process tests and the HTTP bench; `medpolicy serve` is the user-facing
  * command. Prints one JSON line `{"url": …}` on stdout once listening (access logs, on by default at
  * `info`, go to stderr: issue 13), and shuts down cleanly on SIGTERM/SIGINT. A configuration refused

@@ -3,9 +3,10 @@
  * {@link RequestService}, shape the view. Errors are thrown and mapped in one place (`http.ts`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
-import { factVocabulary, InputError, MedpolicyError, NotFoundError } from "../model/index.js";
+import { InputError, MedpolicyError, NotFoundError } from "../model/index.js";
 import { withAuditPaths } from "./audit.js";
 import { DEMO_TOKEN_TTL_SECONDS, DEMO_USERS, demoRefusal, type Role } from "./auth.js";
+import { withAuthoringPaths } from "./authoring.js";
 import { PAS_KEY_PREFIX } from "./channel.js";
 import { HttpError } from "./http.js";
 import type { ServerContext } from "./index.js";
@@ -83,7 +84,7 @@ export function requireRole(...roles: Role[]): RoleCheck {
 export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { service } = ctx;
   const any = requireRole();
-  const doc = withAuditPaths(openApiDocument(ctx.config.version));
+  const doc = withAuthoringPaths(withAuditPaths(openApiDocument(ctx.config.version)));
   const today = () => ctx.clock().toISOString().slice(0, 10);
   const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
 
@@ -278,8 +279,26 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
       .send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   });
 
-  // Issue 14: the fact vocabulary, for typed inputs (SPEC 2.3).
-  app.get("/api/facts", { preHandler: any }, async () => factVocabulary());
+  // Issue 15: the facts each policy version declares (SPEC 2.3), for typed inputs: `?policy=ID[@VERSION]`
+  // for one version (the one in force when no version is named), else every policy in force.
+  app.get("/api/facts", { preHandler: any }, async (req) => {
+    const { policy } = req.query as { policy?: string };
+    const refs =
+      typeof policy === "string" && policy !== ""
+        ? [policy]
+        : [
+            ...new Set(
+              ctx.engine
+                .policies(today())
+                .filter((s) => s.status === "effective")
+                .map((s) => s.id),
+            ),
+          ];
+    return refs.map((ref) => {
+      const v = ctx.engine.version(ref, today());
+      return { policy: v.policy.identity.id, version: v.policy.identity.version, facts: v.facts ?? [] };
+    });
+  });
 
   app.get("/api/requests/:id/letter", { preHandler: any }, async (req, reply: FastifyReply) => {
     const html = await service.letter(idOf(req), req.principal!);
@@ -353,7 +372,24 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
     const versions = ctx.engine.policies(today()).filter((s) => s.id === id);
     if (versions.length === 0) throw new NotFoundError(`policy ${id} not found`, { policy: id });
     const loaded = ctx.engine.version(version ? `${id}@${version}` : id, today());
-    return { id, versions, status: loaded.status, policy: loaded.policy, bindings: loaded.bindings };
+    return {
+      id,
+      versions,
+      status: loaded.status,
+      policy: loaded.policy,
+      bindings: loaded.bindings,
+      facts: loaded.facts ?? [],
+    };
+  });
+
+  // Issue 15 item 2: the JSON Schema of a case for one version (`ID@VERSION` or `?version=`; else in force).
+  app.get("/api/policies/:id/schema", { preHandler: any }, async (req) => {
+    if (!ctx.engine.caseSchema)
+      throw new HttpError(501, "not-implemented", "case schemas are not available in this build");
+    const [id, atVersion] = idOf(req).split("@", 2) as [string, string | undefined];
+    const version = (req.query as { version?: string }).version || atVersion;
+    if (version?.includes("@")) throw new NotFoundError(`no version ${version} of ${id}`, { policy: id });
+    return ctx.engine.caseSchema(version ? `${id}@${version}` : id, today());
   });
 
   app.get("/api/diff", { preHandler: any }, async (req) => {

@@ -644,6 +644,18 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { "200": { description: "Policy" }, ...errors(404) },
         },
       },
+      "/api/policies/{id}/schema": {
+        get: {
+          summary:
+            "The JSON Schema of a case for one version (`ID@VERSION` or `?version=YYYY-MM`, default in force): its criterion ids as boolean answers, its declared facts",
+          ...secured,
+          parameters: [
+            ...idParam,
+            { name: "version", in: "query", required: false, schema: { type: "string" } },
+          ],
+          responses: { "200": { description: "JSON Schema (draft 2020-12)" }, ...errors(401, 404) },
+        },
+      },
       "/api/diff": {
         get: {
           summary: "Semantic diff of two versions or variants (`a`, `b` as ID@VERSION)",

@@ -351,10 +351,15 @@ export class RequestService {
   }
 
   canSee(rec: Pick<RequestRecord, "org">, who: Principal): boolean {
+    // Issue 15 item 5: a policy author works on the library, never on members' requests.
+    if (who.role === "policy-author") return false;
     return who.role !== "provider" || rec.org === who.org;
   }
 
   async list(who: Principal, status?: RequestStatus): Promise<RequestSummary[]> {
+    if (who.role === "policy-author") {
+      throw new MedpolicyError("forbidden", "role policy-author may not list requests");
+    }
     return this.store.list({
       ...(who.role === "provider" && { org: who.org ?? "" }),
       ...(status !== undefined && { status }),

@@ -22,13 +22,16 @@ import {
   newRecord,
   POSTGRES_MIGRATION,
   type RequestRow,
+  SCAN_SQL,
   SCHEMA,
+  type ScanRow,
   SUMMARY_COLUMNS,
   searchTextOf,
   toAttachment,
   toMetricsRow,
   tooManyAttachments,
   toRecord,
+  toScanned,
   toSummary,
   UNINDEXED_SQL,
   workflowValue,
@@ -52,6 +55,8 @@ import type {
   Reproducer,
   RequestRecord,
   RequestSummary,
+  ScannedDetermination,
+  ScanOptions,
   Store,
   Workflow,
   WorkflowChange,
@@ -397,6 +402,29 @@ export class PostgresStore implements Store {
   async metricsRows(): Promise<MetricsRow[]> {
     const r = await this.pool.query<RequestRow>(`SELECT ${SUMMARY_COLUMNS} FROM requests`);
     return r.rows.map(toMetricsRow);
+  }
+
+  async *scanDeterminations(opts: ScanOptions = {}): AsyncIterable<ScannedDetermination[]> {
+    const limit = Math.max(1, opts.pageSize ?? 1000);
+    const page = (after: string) => {
+      const q = this.pool.query<ScanRow>({
+        name: "medpolicy_scan",
+        text: SCAN_SQL.postgres,
+        values: [after, limit],
+      });
+      // Awaited below; a scan abandoned with a page in flight must not leave an unhandled rejection.
+      q.catch(() => {});
+      return q;
+    };
+    let next = page("");
+    for (;;) {
+      const rows = (await next).rows;
+      if (rows.length === 0) return;
+      // The next page is fetched while the caller works through this one.
+      if (rows.length === limit) next = page(rows[rows.length - 1]!.request_id);
+      yield toScanned(rows);
+      if (rows.length < limit) return;
+    }
   }
 
   // Issue 13: the PHI-read audit trail and the instance registry (SQL in access.ts).

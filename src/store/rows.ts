@@ -20,6 +20,7 @@ import type {
   RequestRecord,
   RequestStatus,
   RequestSummary,
+  ScannedDetermination,
   Workflow,
 } from "./types.js";
 
@@ -536,3 +537,64 @@ export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
   // Issue 14: the review work, the queue's index and search, the signed letter.
   requests: { workflow: "TEXT", summary: "TEXT", search: "TEXT", assignee: "TEXT", letter: "BYTEA" },
 };
+
+/**
+ * Issue 15 (impact): one page of {@link Store.scanDeterminations} — each request's newest determination
+ * with its receipt, requests after a given id in id order (keyset: the primary key's index, so every
+ * page costs the same however far the scan is). Only what a replay reads: the requested codes (from the
+ * queue's index, so no member data is read), the case as stored, the day, the outcome, the policy.
+ */
+export const SCAN_SQL = {
+  sqlite: `SELECT r.id AS request_id, r.received_at, json_extract(r.summary, '$.codes') AS codes,
+    d.seq, d.today, d.outcome, d.policy_id, d.policy_version, d.case_json, d.case_z
+  FROM requests r JOIN determinations d ON d.request_id = r.id
+   AND d.seq = (SELECT MAX(m.seq) FROM determinations m WHERE m.request_id = r.id)
+  WHERE r.id > ? ORDER BY r.id LIMIT ?`,
+  postgres: `SELECT r.id AS request_id, r.received_at, (r.summary::json -> 'codes')::text AS codes,
+    d.seq, d.today, d.outcome, d.policy_id, d.policy_version, d.case_json, d.case_z
+  FROM requests r JOIN determinations d ON d.request_id = r.id
+   AND d.seq = (SELECT MAX(m.seq) FROM determinations m WHERE m.request_id = r.id)
+  WHERE r.id > $1 ORDER BY r.id LIMIT $2`,
+};
+
+/** A row of {@link SCAN_SQL}. */
+export interface ScanRow {
+  request_id: string;
+  received_at: string;
+  /** JSON array of the codes; null for a request without the queue's index. */
+  codes: string | null;
+  seq: number | string;
+  today: string;
+  outcome: string;
+  policy_id: string | null;
+  policy_version: string | null;
+  case_json: string;
+  case_z: Uint8Array | null;
+}
+
+/**
+ * Rows of {@link SCAN_SQL} as records. The case is decoded as `getRequest` decodes it (case-codec.ts,
+ * or the plain JSON of a row written before issue 13), on first read: a scan that passes a request
+ * over by its codes never decodes its case.
+ */
+export function toScanned(rows: readonly ScanRow[]): ScannedDetermination[] {
+  return rows.map((r) => {
+    let caseJson: string | undefined;
+    return {
+      requestId: r.request_id,
+      receivedAt: r.received_at,
+      ...(r.codes !== null && { codes: JSON.parse(r.codes) as string[] }),
+      determination: {
+        seq: Number(r.seq),
+        today: r.today,
+        outcome: r.outcome as Outcome,
+        ...(r.policy_id !== null && { policyId: r.policy_id }),
+        ...(r.policy_version !== null && { policyVersion: r.policy_version }),
+        get caseJson(): string {
+          caseJson ??= r.case_json === "" && r.case_z ? decodeCase(r.case_z) : r.case_json;
+          return caseJson;
+        },
+      },
+    };
+  });
+}

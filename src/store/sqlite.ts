@@ -23,13 +23,16 @@ import {
   likePattern,
   newRecord,
   type RequestRow,
+  SCAN_SQL,
   SCHEMA,
+  type ScanRow,
   SUMMARY_COLUMNS,
   searchTextOf,
   toAttachment,
   toMetricsRow,
   tooManyAttachments,
   toRecord,
+  toScanned,
   toSummary,
   UNINDEXED_SQL,
   workflowValue,
@@ -53,6 +56,8 @@ import type {
   Reproducer,
   RequestRecord,
   RequestSummary,
+  ScannedDetermination,
+  ScanOptions,
   Store,
   Workflow,
   WorkflowChange,
@@ -385,6 +390,28 @@ export class SqliteStore implements Store {
   async metricsRows(): Promise<MetricsRow[]> {
     const rows = this.stmt(`SELECT ${SUMMARY_COLUMNS} FROM requests`).all() as RequestRow[];
     return rows.map(toMetricsRow);
+  }
+
+  async *scanDeterminations(opts: ScanOptions = {}): AsyncIterable<ScannedDetermination[]> {
+    const limit = Math.max(1, opts.pageSize ?? 1000);
+    // A read-only connection of its own, memory-mapped: a scan reads the whole file, and mapped pages
+    // cost half the CPU of pages copied by read(2); the store's own connection is left as it is.
+    const reader = new Database(this.db.name, { readonly: true, fileMustExist: true });
+    try {
+      reader.pragma("busy_timeout = 5000");
+      reader.pragma(`mmap_size = ${1 << 30}`);
+      const page = reader.prepare(SCAN_SQL.sqlite);
+      let after = "";
+      for (;;) {
+        const rows = page.all(after, limit) as ScanRow[];
+        if (rows.length === 0) return;
+        after = rows[rows.length - 1]!.request_id;
+        yield toScanned(rows);
+        if (rows.length < limit) return;
+      }
+    } finally {
+      reader.close();
+    }
   }
 
   // Issue 13: the PHI-read audit trail and the instance registry (SQL in access.ts).

@@ -344,6 +344,12 @@ export interface Store {
   queue(opts?: QueueOptions): Promise<RequestSummary[]>;
   list(opts?: ListOptions): Promise<RequestSummary[]>;
   metricsRows(): Promise<MetricsRow[]>;
+  /**
+   * Issue 15 (impact): every request's newest determination, in request-id order, a page (one query)
+   * at a time by keyset (`id > the page's last`): a scan holds one page in memory whatever the store
+   * holds. Requests created during a scan may be missed (their id sorts before the page being read).
+   */
+  scanDeterminations(opts?: ScanOptions): AsyncIterable<ScannedDetermination[]>;
   /** Issue 13: appends PHI reads to the audit trail (one transaction per batch). */
   recordReads(rows: readonly ReadRecord[]): Promise<void>;
   /** Issue 13: audit-trail entries matching `q`, newest first. */
@@ -398,4 +404,27 @@ export interface InstanceRecord {
   verifying: string[];
   /** `env`: MEDPOLICY_JWT_SECRET(S); `file`: the data folder's generated secret. */
   secretSource: "env" | "file";
+}
+
+/** Issue 15 (impact): {@link Store.scanDeterminations}' options. */
+export interface ScanOptions {
+  /** Requests per page (one query each); default 1000. */
+  pageSize?: number;
+}
+
+/**
+ * Issue 15 (impact): a request's newest determination — the case as decided (decoded as
+ * {@link Store.getRequest} decodes it), the day, the outcome, the policy — without the workflow, the
+ * member's data or the determination's JSON.
+ */
+export interface ScannedDetermination {
+  requestId: string;
+  receivedAt: string;
+  /** The codes requested (the queue's index of the request), read without decoding the case. */
+  codes?: string[];
+  /** What a replay reads of the determination; its `caseJson` is decoded on first read. */
+  determination: Pick<
+    DeterminationRecord,
+    "seq" | "today" | "outcome" | "caseJson" | "policyId" | "policyVersion"
+  >;
 }

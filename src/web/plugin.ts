@@ -245,6 +245,7 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
       policy: entry.policy,
       ...(entry.evaluated !== entry.policy && { evaluated: entry.evaluated }),
       predicates: entry.predicates,
+      facts: [...entry.vocabulary.values()],
       codes: entry.codes,
       corrections: entry.bindings.corrections,
     };

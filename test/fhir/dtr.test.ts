@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Resource } from "@medplum/fhirtypes";
 import { renderQuestionnaire, validateQuestionnaire } from "../../src/explain/questionnaire.js";
-import { isCancerCode, prepopulate } from "../../src/server/fhir/prepopulate.js";
+import { fhirPathProblem, isCancerCode, prepopulate } from "../../src/server/fhir/prepopulate.js";
 import { checkOperationOutcome, checkPackage } from "./conformance.js";
 import { order, patient, patientData } from "./fixtures.js";
 import { call, library, startFhirServer, type TestServer } from "./helpers.js";
@@ -42,7 +42,9 @@ describe("DTR questionnaires of the library", () => {
   test("pre-population rules (FHIRPath): cancer codes, active conditions, life expectancy units", () => {
     assert.ok(isCancerCode("C79.51") && isCancerCode("D03.9") && isCancerCode("D48.1"));
     assert.ok(!isCancerCode("D17.1") && !isCancerCode("G89.4") && !isCancerCode("E11"));
-    const r = renderQuestionnaire(library().get("CP.MP.173@2025-11"), "II");
+    const entry = library().get("CP.MP.173@2025-11");
+    const r = renderQuestionnaire(entry, "II");
+    const facts = entry.vocabulary;
     const resolved: Resource = {
       resourceType: "Condition",
       id: "old",
@@ -63,15 +65,64 @@ describe("DTR questionnaires of the library", () => {
       code: { coding: [{ system: "http://hl7.org/fhir/sid/icd-10-cm", code: "D17.1" }] },
       subject: { reference: "Patient/pat1" },
     };
-    const p = prepopulate([resolved, years, benign], r.questions);
+    const p = prepopulate([resolved, years, benign], r.questions, { facts });
     assert.deepEqual(p.answers, {}, "a resolved cancer or a benign tumour answers nothing");
     assert.deepEqual(p.facts, { lifeExpectancyMonths: 24 });
     const q = prepopulate(
       (patientData.entry ?? []).map((e) => e.resource!),
       r.questions,
+      { facts },
     );
     assert.deepEqual(q.answers, { "I.A.1": true });
     assert.deepEqual(q.sources["I.A.1"], ["Condition/cond1"]);
+  });
+
+  test("the seed facts come from their declared fhirPath: every expression compiles; units and sources", () => {
+    for (const e of library().entries) {
+      for (const d of e.vocabulary.values()) {
+        if (d.fhirPath === undefined) continue;
+        assert.equal(fhirPathProblem(d.fhirPath), undefined, `${e.policy.identity.id} ${d.name}`);
+      }
+    }
+    const entry = library().get("CP.MP.173@2025-11");
+    const r = renderQuestionnaire(entry, "I");
+    const obs = (id: string, label: string, value: Record<string, unknown>, at: string): Resource =>
+      ({
+        resourceType: "Observation",
+        id,
+        status: "final",
+        code: { text: label },
+        effectiveDateTime: at,
+        ...value,
+      }) as Resource;
+    const record = [
+      obs("le-old", "Life expectancy", { valueQuantity: { value: 2, unit: "months" } }, "2025-01-01"),
+      obs(
+        "le-new",
+        "Estimated life expectancy",
+        { valueQuantity: { value: 1.5, unit: "years" } },
+        "2026-01-01",
+      ),
+      obs("wean", "Opioid wean achieved", { valueQuantity: { value: 60, unit: "%" } }, "2026-01-02"),
+    ];
+    const p = prepopulate(record, r.questions, { facts: entry.vocabulary, dateOfService: "2026-02-01" });
+    assert.deepEqual(p.facts, { lifeExpectancyMonths: 18, opioidWeanPercent: 60 });
+    assert.deepEqual(p.sources, {
+      lifeExpectancyMonths: ["Observation/le-new"],
+      opioidWeanPercent: ["Observation/wean"],
+    });
+    // The wrong type (text for a number, a percentage above 100) is not pre-populated.
+    const wrong = prepopulate(
+      [
+        obs("le", "Life expectancy", { valueString: "about a year" }, "2026-01-01"),
+        obs("wean", "Opioid wean", { valueQuantity: { value: 160, unit: "%" } }, "2026-01-01"),
+      ],
+      r.questions,
+      { facts: entry.vocabulary },
+    );
+    assert.deepEqual(wrong.facts, {});
+    // Without the version's vocabulary nothing is read as a fact (no rule is hard-coded).
+    assert.deepEqual(prepopulate(record, r.questions).facts, {});
   });
 });
 
@@ -137,6 +188,17 @@ describe("DTR operations", () => {
     });
     assert.equal(bad.status, 400);
     assert.deepEqual(checkOperationOutcome(bad.body), []);
+  });
+
+  test("$questionnaire-package pre-populates the version's declared facts from patientData", async () => {
+    const r = await pkg([
+      { name: "questionnaire", valueCanonical: "http://medpolicy.example/Questionnaire/CP.MP.173-2025-11-I" },
+      { name: "patientData", resource: patientData },
+    ]);
+    assert.equal(r.status, 200, r.text);
+    const qr = r.body.parameter[0].resource.entry[1].resource;
+    const facts = qr.extension.find((e: J) => e.url.endsWith("/StructureDefinition/facts"));
+    assert.deepEqual(JSON.parse(facts.valueString), { lifeExpectancyMonths: 14 });
   });
 
   test("$next-question: most decisive first, only what is needed; completes when decided", async () => {

@@ -514,13 +514,30 @@ for (const db of DATABASES) {
     });
 
     test("the fact vocabulary for typed inputs", { skip }, async () => {
+      // Issue 15: facts are each policy's declarations (bindings.json), served per policy version.
       const r = await call(url, "GET", "/api/facts", { token: t.reviewer });
       assert.equal(r.status, 200);
-      const byName = new Map((r.body as { name: string; type: string }[]).map((f) => [f.name, f]));
+      type Vocab = {
+        policy: string;
+        version: string;
+        facts: { name: string; type: string; unit?: string }[];
+      };
+      const of = (id: string) => (r.body as Vocab[]).find((v) => v.policy === id)?.facts ?? [];
+      const byName = new Map([...of("CP.MP.173"), ...of("CP.MP.126")].map((f) => [f.name, f]));
       assert.equal(byName.get("lifeExpectancyMonths")?.type, "number");
+      assert.equal(byName.get("lifeExpectancyMonths")?.unit, "mo");
       assert.equal(byName.get("sijImagingDate")?.type, "date");
       assert.equal(byName.get("trialFunctionImproved")?.type, "boolean");
-      assert.equal(byName.get("provocativeTestsPositive")?.type, "count-or-list");
+      assert.equal(byName.get("provocativeTestsPositive")?.type, "set");
+      // A state variant inherits its corporate policy's facts.
+      assert.ok(of("NC.CP.MP.173").some((f) => f.name === "lifeExpectancyMonths"));
+      const one = await call(url, "GET", "/api/facts?policy=CP.MP.126", { token: t.reviewer });
+      assert.deepEqual(
+        (one.body as Vocab[]).map((v) => v.policy),
+        ["CP.MP.126"],
+      );
+      const none = await call(url, "GET", "/api/facts?policy=NO.SUCH", { token: t.reviewer });
+      assert.equal(none.status, 404);
     });
   });
 }

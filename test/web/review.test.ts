@@ -476,7 +476,7 @@ describe("request screen, issue 14 (Chromium)", { skip }, () => {
         );
         assert.equal(unsaved.review.case.facts?.opioidWeanPercent, undefined, "nothing saved yet");
         // Booleans are Yes / No / Unknown, never a text box.
-        await page.locator(".rv-other-facts summary").click();
+        // CP.MP.173 declares and reads it (issue 15): shown without opening "Other facts".
         const bool = page.locator('[data-fact="trialFunctionImproved"]');
         for (const v of ["Yes", "No", "Unknown"])
           assert.equal(await bool.getByRole("radio", { name: v, exact: true }).count(), 1);

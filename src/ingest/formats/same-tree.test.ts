@@ -105,6 +105,18 @@ describe("random policies: the same tree from every form (fast-check)", () => {
     );
   });
 
+  // Found by the property below on 2026-12-06 (npm test): with running header and footer only, the
+  // PDF reader joins "tor bol" into "torbol" in I.D's condition. Kept as a TODO with its seed until the
+  // reader's word-gap rule is fixed (the closing note of that session has the details).
+  it("PDF seed 977379909, header and footer: the words of I.D stay apart", {
+    todo: "the PDF reader joins two short words (tor bol → torbol)",
+  }, async () => {
+    const seed = 977379909;
+    const doc = randomPolicy(seed);
+    const opts = { header: true, footer: true, pageHeight: 792, seed } as PdfOptions;
+    same(await renderPdf(doc, opts), renderText(doc), `PDF, seed ${seed}`);
+  });
+
   it("PDF with random artefacts (bounded: 30 runs)", async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (seed) => {

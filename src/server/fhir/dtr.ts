@@ -226,6 +226,7 @@ export function nextQuestion(
   const rendered = renderQuestionnaire(entry, section);
   const answers = answersFromResponse(input, rendered.questions);
   const session = sessionOf(input, today);
+  entry.factCheck.check(session.facts); // issue 15: the version's vocabulary types the facts (400)
   const step = nextStep(entry, rendered, section, answers, session, max);
 
   const std = rendered.questionnaire;
@@ -366,9 +367,11 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
   const out: ParametersParameter[] = [];
   for (const [canonical, dateOfService] of wanted) {
     let rendered: RenderedQuestionnaire;
+    let entry: LibraryEntry;
     try {
-      const { entry, section } = entryForCanonical(lib, canonical);
-      rendered = renderQuestionnaire(entry, section);
+      const found = entryForCanonical(lib, canonical);
+      entry = found.entry;
+      rendered = renderQuestionnaire(entry, found.section);
     } catch (err) {
       if (err instanceof FhirError || err instanceof NotFoundError) {
         issues.push({
@@ -380,7 +383,8 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
       }
       throw err;
     }
-    const pre = prepopulate(data, rendered.questions);
+    // Issue 15: the facts the version declares are read from the record by their own FHIRPath.
+    const pre = prepopulate(data, rendered.questions, { facts: entry.vocabulary, dateOfService });
     const bundle: Bundle = {
       resourceType: "Bundle",
       id: randomUUID(),

@@ -2,7 +2,17 @@
  * The web app's client of the JSON API (`/api`, SPEC 4) and of the web plugin's `/api/ui` helpers:
  * bearer token from the session, JSON in and out, errors as {@link ApiError} with the server's message.
  */
-import type { Decision, Determination, PolicyDiff, UiPolicy, UiRequestRow } from "./types.js";
+import type {
+  AuthoringAddResult,
+  AuthoringPolicyRow,
+  AuthoringVersion,
+  Decision,
+  Determination,
+  PolicyDiff,
+  TryResult,
+  UiPolicy,
+  UiRequestRow,
+} from "./types.js";
 
 /** An error answer of the API (`{ error: { status, code, message, where } }`). */
 export class ApiError extends Error {
@@ -21,7 +31,7 @@ export class ApiError extends Error {
 export interface Principal {
   sub: string;
   name: string;
-  role: "provider" | "reviewer" | "medical-director" | "admin";
+  role: "provider" | "reviewer" | "medical-director" | "admin" | "policy-author";
   org?: string;
 }
 
@@ -83,9 +93,9 @@ export function setUnauthorizedHandler(f: () => void): void {
 
 async function request(
   path: string,
-  init: { method?: string; body?: unknown; accept?: string } = {},
+  init: { method?: string; body?: unknown; accept?: string; headers?: Record<string, string> } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = { accept: init.accept ?? "application/json" };
+  const headers: Record<string, string> = { ...init.headers, accept: init.accept ?? "application/json" };
   const s = loadSession();
   if (s) headers.authorization = `Bearer ${s.token}`;
   if (init.body !== undefined) headers["content-type"] = "application/json";
@@ -100,11 +110,11 @@ async function request(
     let field: string | undefined;
     try {
       const b = (await res.json()) as {
-        error?: { code?: string; message?: string; where?: { field?: string } };
+        error?: { code?: string; message?: string; field?: string; where?: { field?: string } };
       };
       code = b.error?.code ?? code;
       message = b.error?.message ?? message;
-      field = b.error?.where?.field;
+      field = b.error?.where?.field ?? b.error?.field;
     } catch {
       // Not JSON: keep the status line.
     }
@@ -115,7 +125,10 @@ async function request(
 }
 
 /** GET/POST JSON. */
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<T> {
   return (await (await request(path, init)).json()) as T;
 }
 
@@ -251,17 +264,6 @@ export async function getAttachment(url: string): Promise<Blob> {
   return (await request(url, { accept: "*/*" })).blob();
 }
 
-let factsCache: Promise<FactSpec[]> | undefined;
-/** `GET /api/facts` (issue 14): the fact vocabulary for typed inputs, loaded once per page life. */
-export function getFacts(): Promise<FactSpec[]> {
-  if (!factsCache) {
-    factsCache = api<FactSpec[]>("/api/facts");
-    factsCache.catch(() => {
-      factsCache = undefined;
-    });
-  }
-  return factsCache;
-}
 /** `GET /api/requests/:id/letter`: the determination letter (HTML). */
 export const getLetter = (id: string) => apiText(`/api/requests/${encodeURIComponent(id)}/letter`);
 /** `GET /api/policies`: every policy, variant and version. */
@@ -276,6 +278,45 @@ export const getDiff = (a: string, b: string) =>
   api<PolicyDiff>(`/api/diff?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
 /** `GET /api/metrics`: the CMS-0057-F figures. */
 export const getMetrics = () => api<Metrics>("/api/metrics");
+
+// ---- Authoring (issue 15 item 5: a policy author's library; `src/server/authoring.ts`) ----
+
+const authoringVersionPath = (id: string, version: string) =>
+  `/api/authoring/policies/${encodeURIComponent(id)}/versions/${encodeURIComponent(version)}`;
+
+/** `GET /api/authoring/policies`: every policy of the payer's library, drafts included. */
+export const getAuthoringPolicies = () => api<AuthoringPolicyRow[]>("/api/authoring/policies");
+/** `POST /api/authoring/documents`: adds a document (base64, at most 8 MB decoded) as `medpolicy add`. */
+export const postAuthoringDocument = (body: {
+  fileName: string;
+  contentBase64: string;
+  id?: string;
+  version?: string;
+}) => api<AuthoringAddResult>("/api/authoring/documents", { method: "POST", body });
+/** `GET /api/authoring/policies/:id/versions/:version`: the workbench's data. */
+export const getAuthoringVersion = (id: string, version: string) =>
+  api<AuthoringVersion>(authoringVersionPath(id, version));
+/**
+ * `PUT /api/authoring/policies/:id/bindings` with `If-Match`: the whole bindings.json; 412 when it
+ * changed since `etag` was read, 400 naming what the library refuses.
+ */
+export const putAuthoringBindings = (id: string, etag: string, body: unknown) =>
+  api<{ bindingsEtag: string; findings: LintFinding[] }>(
+    `/api/authoring/policies/${encodeURIComponent(id)}/bindings`,
+    { method: "PUT", body, headers: { "if-match": etag } },
+  );
+/** `POST …/try`: cases decided by the draft and by the version in force, and the semantic diff. */
+export const postAuthoringTry = (id: string, version: string, body: { cases: unknown[]; today?: string }) =>
+  api<{ results: TryResult[]; diff: PolicyDiff | null }>(`${authoringVersionPath(id, version)}/try`, {
+    method: "POST",
+    body,
+  });
+/** `POST …/impact`: the stored requests the version would have decided differently, in a window. */
+export const postAuthoringImpact = (id: string, version: string, body: { from?: string; to?: string }) =>
+  api<unknown>(`${authoringVersionPath(id, version)}/impact`, { method: "POST", body });
+/** `POST …/publish`: the draft becomes effective (by the signed-in author), immutable. */
+export const postAuthoringPublish = (id: string, version: string, body: { effective?: string }) =>
+  api<Record<string, unknown>>(`${authoringVersionPath(id, version)}/publish`, { method: "POST", body });
 
 // ---- Response shapes (from src/server/schemas.ts; kept structural so the app builds on its own) ----
 
@@ -429,17 +470,10 @@ export interface Attachment {
   url: string;
 }
 
-/** One fact of the vocabulary (`GET /api/facts`, SPEC 2.3), for a typed input. */
-export interface FactSpec {
-  name: string;
-  type: "number" | "boolean" | "date" | "number[]" | "count-or-list";
-  description: string;
-  min?: number;
-  max?: number;
-  options?: string[];
-}
-
-/** A fact's value as a case carries it. */
+/**
+ * A fact's value as a case carries it (`factValueSchema`). Its type comes from the deciding policy
+ * version's declaration (`FactDecl`, in `UiPolicy.facts`: issue 15), not from a list here.
+ */
 export type FactValue = number | string | boolean | (number | string)[];
 
 /** A postal address (`src/model/case.ts`). */

@@ -13,6 +13,7 @@ import {
   type CodeBinding,
   type Determination,
   type Facts,
+  factTests,
   type Line,
   type Needed,
   OUTCOME_SEVERITY,
@@ -34,7 +35,10 @@ const cache = new Map<string, Promise<LoadedPolicy>>();
 export function loadPolicy(ref: string): Promise<LoadedPolicy> {
   let p = cache.get(ref);
   if (!p) {
-    p = getUiPolicy(ref).then((ui) => ({ ui, compiled: compile(ui.evaluated ?? ui.policy, ui.predicates) }));
+    p = getUiPolicy(ref).then((ui) => ({
+      ui,
+      compiled: compile(ui.evaluated ?? ui.policy, ui.predicates, new Map(ui.facts.map((d) => [d.name, d]))),
+    }));
     // A failed load may succeed later (the session was renewed): do not cache the failure.
     p.catch(() => cache.delete(ref));
     cache.set(ref, p);
@@ -182,8 +186,7 @@ export function answerOf(
 
 /** The facts a predicate reads. */
 function predicateFacts(p: Predicate, out: Set<string>): void {
-  if ("fact" in p) out.add(p.fact);
-  else for (const q of "all" in p ? p.all : "any" in p ? p.any : p.firstKnown) predicateFacts(q, out);
+  for (const t of factTests(p)) out.add(t.fact);
 }
 
 /**

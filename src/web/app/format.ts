@@ -125,5 +125,6 @@ export const ROLE_LABEL: Record<string, string> = {
   reviewer: "Reviewer",
   "medical-director": "Medical director",
   admin: "Administrator",
+  "policy-author": "Policy author",
   engine: "medpolicy (automatic)",
 };

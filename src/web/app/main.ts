@@ -14,6 +14,7 @@ import {
 } from "./api.js";
 import { h, replace } from "./dom.js";
 import { ROLE_LABEL } from "./format.js";
+import { authoringListView, authoringVersionView } from "./views/authoring.js";
 import { letterView } from "./views/letter.js";
 import { metricsView } from "./views/metrics.js";
 import { diffView, policiesView, policyView } from "./views/policies.js";
@@ -45,6 +46,8 @@ interface Route {
 }
 
 const REVIEWERS: Principal["role"][] = ["reviewer", "medical-director", "admin"];
+/** Issue 15 item 5: who may author the payer's library (the server enforces the same). */
+const AUTHORS: Principal["role"][] = ["policy-author", "admin"];
 
 const routes: Route[] = [
   { pattern: /^\/signin$/, view: signInView, public: true },
@@ -56,6 +59,8 @@ const routes: Route[] = [
   { pattern: /^\/policies\/([^/]+)$/, view: policyView },
   { pattern: /^\/diff$/, view: diffView },
   { pattern: /^\/metrics$/, view: metricsView, roles: REVIEWERS },
+  { pattern: /^\/authoring$/, view: authoringListView, roles: AUTHORS },
+  { pattern: /^\/authoring\/([^/]+)\/([^/]+)$/, view: authoringVersionView, roles: AUTHORS },
 ];
 
 const root = document.getElementById("app")!;
@@ -101,6 +106,7 @@ setUnauthorizedHandler(() => {
 
 function home(): string {
   if (!app.session) return "#/signin";
+  if (app.session.principal.role === "policy-author") return "#/authoring";
   return app.isReviewer() ? "#/queue" : "#/mine";
 }
 
@@ -114,10 +120,12 @@ function renderChrome(path: string): void {
   if (s) {
     if (app.isReviewer())
       links.push(navLink("#/queue", "Queue", path.startsWith("/queue") || path.startsWith("/requests")));
-    else
+    else if (s.principal.role === "provider")
       links.push(navLink("#/mine", "My requests", path.startsWith("/mine") || path.startsWith("/requests")));
     links.push(navLink("#/policies", "Policies", path.startsWith("/policies") || path.startsWith("/diff")));
     if (app.isReviewer()) links.push(navLink("#/metrics", "Metrics", path.startsWith("/metrics")));
+    if (AUTHORS.includes(s.principal.role))
+      links.push(navLink("#/authoring", "Authoring", path.startsWith("/authoring")));
   }
   replace(nav, links);
   replace(
@@ -169,7 +177,9 @@ async function render(): Promise<void> {
       h(
         "p",
         null,
-        "This screen is for reviewers and medical directors. ",
+        route.roles === AUTHORS
+          ? "This screen is for policy authors. "
+          : "This screen is for reviewers and medical directors. ",
         h("a", { href: home() }, "Go to your start page"),
       ),
     );

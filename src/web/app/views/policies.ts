@@ -530,7 +530,8 @@ interface DiffPart {
 const li = (...c: (Node | string)[]) => h("li", null, ...c);
 const mono = (t: string) => h("span", { class: "mono" }, t);
 
-function renderDiff(d: PolicyDiff): HTMLElement {
+/** The semantic diff as a redline (also the authoring workbench's draft vs version in force, issue 15). */
+export function renderDiff(d: PolicyDiff): HTMLElement {
   const c = d.criteria;
   const parts: DiffPart[] = [
     {

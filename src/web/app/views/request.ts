@@ -8,15 +8,7 @@
  * signed-in user may decide and signs only a previewed letter. "Skip to decision" at the top reaches it.
  */
 import "../review.css";
-import {
-  ApiError,
-  type AuditEvent,
-  getFacts,
-  getOrigin,
-  getRequest,
-  postAnswers,
-  type RequestView,
-} from "../api.js";
+import { ApiError, type AuditEvent, getOrigin, getRequest, postAnswers, type RequestView } from "../api.js";
 import { h, replace } from "../dom.js";
 import {
   answerKey,
@@ -626,7 +618,7 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
   const view = await getRequest(id);
   // The provider's own view (helper web-shell's provider.ts) shows an open information request.
   if (!view.review) return providerRequestView(view, app);
-  const [origin, policies, factSpecs] = await Promise.all([
+  const [origin, policies] = await Promise.all([
     getOrigin(id).catch(() => undefined),
     // Without the model (a server started without its library) the page still works: the server
     // evaluates the answers when they are saved.
@@ -634,8 +626,6 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
       offline = err instanceof Error ? err.message : String(err);
       return new Map<string, LoadedPolicy>();
     }),
-    // Without the vocabulary the facts form is left out; the rest of the screen works.
-    getFacts().catch(() => undefined),
   ]);
   const s: State = {
     view,
@@ -643,7 +633,6 @@ export async function requestView(app: App, params: string[]): Promise<Node> {
     draft: {},
     factDraft: {},
     factErrors: {},
-    ...(factSpecs && { factSpecs }),
     live: latest(view),
     parity: true,
     channel: origin?.channel ?? "api",

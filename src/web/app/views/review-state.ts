@@ -3,7 +3,7 @@
  * sent it, the reviewer's unsaved answers and facts, the live re-evaluation, and each panel's own
  * unsaved input, kept here so a re-render (after every answer) never loses what was typed.
  */
-import type { FactSpec, FactValue, Question, RequestView, StoredDetermination } from "../api.js";
+import type { FactValue, Question, RequestView, StoredDetermination } from "../api.js";
 import { type LoadedPolicy, withLineTraces } from "../engine.js";
 import type { App } from "../main.js";
 import type { Decision, Determination } from "../types.js";
@@ -26,6 +26,20 @@ export interface DecisionDraft {
   busy?: boolean;
 }
 
+/** A refused fact input (issue 14 review: an invalid value is shown as typed, with its error). */
+export interface FactError {
+  message: string;
+  /** The text as typed. */
+  text: string;
+  /** Which of the fact's inputs it was typed in: its value, or the "how many" of a set. */
+  part: "value" | "count";
+  /**
+   * A number or date input whose text the browser could not read (`validity.badInput`, value ""):
+   * the element itself, moved into the next render so what was typed stays visible.
+   */
+  keep?: HTMLInputElement;
+}
+
 export interface State {
   view: RequestView;
   policies: Map<string, LoadedPolicy>;
@@ -33,10 +47,11 @@ export interface State {
   draft: Record<string, boolean>;
   /** The reviewer's unsaved typed facts (SPEC 2.3), re-evaluated live like answers. */
   factDraft: Record<string, FactValue>;
-  /** Why a typed fact input was refused (out of range, not a number), by fact name. */
-  factErrors: Record<string, string>;
-  /** The fact vocabulary (`GET /api/facts`), when it loaded. */
-  factSpecs?: FactSpec[];
+  /**
+   * Why a typed fact input was refused (out of range, not a number, not a code), by fact name, with
+   * the text as typed: it stays on screen beside its error and is never evaluated or sent.
+   */
+  factErrors: Record<string, FactError>;
   /** Whether the facts no predicate of this policy reads are shown. */
   otherFactsOpen?: boolean;
   live: Determination;

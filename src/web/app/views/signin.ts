@@ -13,6 +13,7 @@ const ROLE_HINT: Record<string, string> = {
   "medical-director": "Signs decisions, including those a policy note reserves for medical directors",
   admin: "Reads everything; issues tokens",
   provider: "Sees their organization's requests and what is still needed",
+  "policy-author": "Adds policy documents to the library, binds codes and facts, publishes",
 };
 
 /** `#/signin`. */
@@ -24,7 +25,7 @@ export async function signInView(app: App): Promise<Node> {
     if (!(err instanceof ApiError)) throw err;
   }
   // Reviewers first: this is the reviewers' app.
-  const order = ["reviewer", "medical-director", "admin", "provider"];
+  const order = ["reviewer", "medical-director", "admin", "provider", "policy-author"];
   demo.sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role));
 
   const error = h("p", { class: "form-error", role: "alert" });

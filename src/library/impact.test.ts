@@ -1,0 +1,288 @@
+/**
+ * Impact before publishing (issue 15 item 4): a draft replayed over stored determinations — which
+ * requests it would have decided, which outcomes change, which way and through which criteria. A
+ * hand-written library: MP-9 in force from 2025-01 (BMI of 35 or more), a draft 2026-03 tightening the
+ * threshold to 40, a draft 2026-06 adding a criterion.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { canonicalJson } from "../model/index.js";
+import { decide } from "./decide.js";
+import {
+  type ImpactChange,
+  type ImpactCounts,
+  type ImpactItem,
+  type ImpactSummary,
+  inForceView,
+  replayImpact,
+  type StoredRequest,
+} from "./impact.js";
+import { loadLibrary } from "./library.js";
+
+const dir = mkdtempSync(join(tmpdir(), "medpolicy-impact-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const doc = (bmi: number, dateLine: string, extra = "") => `Medical Policy: Gizmo Therapy
+Policy Number: MP-9
+${dateLine}
+
+Policy Statement
+
+I. Gizmo therapy is considered medically necessary when all of the following are met:
+  A. Body mass index (BMI) of ${bmi} or more;
+  B. An order from a physician${extra ? ";" : "."}
+${extra}`;
+const files: [string, string][] = [
+  ["v2025.txt", doc(35, "Effective Date: 01/01/2025")],
+  ["draft-2026-03.txt", doc(40, "Date of Last Revision: 03/2026")],
+  ["draft-2026-06.txt", doc(35, "Date of Last Revision: 06/2026", "  C. A supervised diet of six months.\n")],
+];
+const folder = join(dir, "MP-9");
+mkdirSync(folder);
+for (const [f, t] of files) writeFileSync(join(folder, f), t);
+writeFileSync(
+  join(folder, "sources.json"),
+  JSON.stringify(
+    files.map(([file, t]) => ({
+      file,
+      origin: "test",
+      sha256: createHash("sha256").update(t).digest("hex"),
+      format: "text",
+    })),
+  ),
+);
+writeFileSync(
+  join(folder, "bindings.json"),
+  JSON.stringify({
+    policy: "MP-9",
+    codes: [{ codes: ["99950"], section: "I" }],
+    facts: [
+      { name: "bmi", type: "number", unit: "kg/m2", min: 10, max: 100, description: "Body mass index" },
+    ],
+    predicates: [
+      { match: "BMI) of 35 or more", when: { fact: "bmi", op: ">=", value: 35 } },
+      { match: "BMI) of 40 or more", when: { fact: "bmi", op: ">=", value: 40 } },
+    ],
+  }),
+);
+const lib = loadLibrary(dir);
+
+/** A request stored as the service stores it: the case as decided, the day, the outcome. */
+function stored(
+  requestId: string,
+  opts: { bmi?: number; dos: string; order?: boolean; codes?: string[]; policy?: string },
+): StoredRequest {
+  const c = {
+    member: { state: "TX", birthDate: "1960-01-01", lineOfBusiness: "commercial" },
+    service: { codes: opts.codes ?? ["99950"], dateOfService: opts.dos },
+    answers: { "I.B": opts.order ?? true },
+    facts: opts.bmi === undefined ? {} : { bmi: opts.bmi },
+    ...(opts.policy && { policy: opts.policy }),
+  };
+  const caseJson = canonicalJson(c);
+  const today = opts.dos;
+  return {
+    requestId,
+    determination: {
+      caseJson,
+      today,
+      outcome: decide(lib, JSON.parse(caseJson), { today, trace: false }).outcome,
+    },
+  };
+}
+
+async function run(
+  version: string,
+  requests: Parameters<typeof replayImpact>[2],
+  opts: Parameters<typeof replayImpact>[3] = {},
+): Promise<{ changes: ImpactChange[]; summary: ImpactSummary }> {
+  const items: ImpactItem[] = [];
+  for await (const x of replayImpact(lib, lib.get(version), requests, opts)) items.push(x);
+  const summary = items.pop();
+  assert.equal(summary?.type, "summary");
+  assert.ok(items.every((x) => x.type === "change"));
+  return { changes: items as ImpactChange[], summary: summary as ImpactSummary };
+}
+
+const requests = [
+  stored("r-tight", { bmi: 37, dos: "2025-06-01" }),
+  stored("r-high", { bmi: 42, dos: "2025-06-02" }),
+  stored("r-no-order", { bmi: 37, dos: "2025-06-03", order: false }),
+  stored("r-unknown", { dos: "2025-06-04" }),
+  stored("r-early", { bmi: 36, dos: "2025-02-01" }),
+  stored("r-late", { bmi: 38, dos: "2025-12-01" }),
+  stored("r-other-code", { bmi: 37, dos: "2025-06-05", codes: ["99999"] }),
+  stored("r-named-old", { bmi: 37, dos: "2025-06-06", policy: "MP-9@2025-01" }),
+  stored("r-named-draft", { bmi: 37, dos: "2025-06-07", policy: "MP-9@2026-03" }),
+];
+
+describe("replayImpact (issue 15 item 4)", () => {
+  it("the stored requests decide as the library in force says", () => {
+    const outcome = (id: string) => requests.find((r) => r.requestId === id)!.determination.outcome;
+    assert.equal(outcome("r-tight"), "approved");
+    assert.equal(outcome("r-high"), "approved");
+    assert.equal(outcome("r-no-order"), "denied");
+    assert.equal(outcome("r-unknown"), "pended");
+    assert.equal(outcome("r-named-draft"), "denied");
+  });
+
+  it("a draft tightening a threshold: approved → denied through its criterion; unchanged requests not listed", async () => {
+    const { changes, summary } = await run("MP-9@2026-03", [requests]);
+    assert.deepEqual(
+      changes.map((c) => [c.request, c.from, c.to, c.criteria]),
+      [
+        ["r-tight", "approved", "denied", ["I.A"]],
+        ["r-early", "approved", "denied", ["I.A"]],
+        ["r-late", "approved", "denied", ["I.A"]],
+      ],
+    );
+    assert.equal(summary.policy, "MP-9@2026-03");
+    assert.equal(summary.read, 9);
+    assert.equal(summary.ofPolicy, 8);
+    assert.equal(summary.inWindow, 8);
+    // Not replayed: the code no policy governs, the case that names the version in force.
+    assert.equal(summary.replayed, 7);
+    assert.equal(summary.changed, 3);
+    assert.equal(summary.unchanged, 4);
+    assert.deepEqual(summary.transitions, [{ from: "approved", to: "denied", count: 3 }]);
+    assert.deepEqual(summary.criteria, [{ criterion: "I.A", count: 3 }]);
+  });
+
+  it("the window is on the date of service, both ends inclusive", async () => {
+    const { changes, summary } = await run("MP-9@2026-03", requests, {
+      from: "2025-06-01",
+      to: "2025-06-30",
+    });
+    assert.deepEqual(
+      changes.map((c) => c.request),
+      ["r-tight"],
+    );
+    assert.equal(summary.inWindow, 6);
+    assert.equal(summary.replayed, 5);
+    assert.equal(summary.from, "2025-06-01");
+    assert.equal(summary.to, "2025-06-30");
+    const edge = await run("MP-9@2026-03", requests, { from: "2025-12-01", to: "2025-12-01" });
+    assert.deepEqual(
+      edge.changes.map((c) => c.request),
+      ["r-late"],
+    );
+  });
+
+  it("a stored outcome the library in force no longer reproduces is said so", async () => {
+    const r = stored("r-drift", { bmi: 37, dos: "2025-06-01" });
+    const drift: StoredRequest = { ...r, determination: { ...r.determination, outcome: "review" } };
+    const { changes } = await run("MP-9@2026-03", [drift, requests[0]!]);
+    assert.deepEqual(
+      changes.map((c) => [c.request, c.from, c.to, c.reproduced, c.criteria]),
+      [
+        ["r-drift", "review", "denied", "approved", ["I.A"]],
+        ["r-tight", "approved", "denied", undefined, ["I.A"]],
+      ],
+    );
+  });
+
+  it("a request known by its codes to be another policy's is passed over unread", async () => {
+    const unread = (requestId: string, codes: string[], policyId?: string): StoredRequest => ({
+      requestId,
+      codes,
+      determination: {
+        today: "2025-06-01",
+        outcome: "approved",
+        ...(policyId && { policyId }),
+        get caseJson(): string {
+          throw new Error(`${requestId} was read`);
+        },
+      },
+    });
+    const tight = { ...stored("r-tight-hinted", { bmi: 37, dos: "2025-06-01" }), codes: ["99950"] };
+    // Decided by the version's policy, though for another code: read.
+    const named = { ...stored("r-named-draft", { bmi: 37, dos: "2025-06-07", policy: "MP-9@2026-03" }) };
+    const namedHinted: StoredRequest = {
+      ...named,
+      codes: ["99999"],
+      determination: { ...named.determination, policyId: "MP-9" },
+    };
+    const { changes, summary } = await run("MP-9@2026-03", [
+      unread("x", ["99999"]),
+      unread("y", ["12345"], "XX-1"),
+      tight,
+      namedHinted,
+    ]);
+    assert.deepEqual(
+      changes.map((c) => c.request),
+      ["r-tight-hinted"],
+    );
+    assert.deepEqual([summary.read, summary.ofPolicy, summary.replayed], [4, 2, 2]);
+  });
+
+  it("a criterion the draft adds is named where the difference starts", async () => {
+    const { changes, summary } = await run("MP-9@2026-06", requests);
+    const high = changes.find((c) => c.request === "r-high");
+    assert.deepEqual([high?.from, high?.to, high?.criteria], ["approved", "pended", ["I.C"]]);
+    assert.ok(summary.criteria.some((c) => c.criterion === "I.C"));
+    assert.ok(!summary.criteria.some((c) => c.criterion === "I" || c.criterion === "I.A"));
+  });
+
+  it("progress every N requests read, and once at the end", async () => {
+    const seen: ImpactCounts[] = [];
+    const many = Array.from({ length: 5 }, () => requests).flat();
+    async function* pages() {
+      for (let i = 0; i < many.length; i += 7) yield many.slice(i, i + 7);
+    }
+    await run("MP-9@2026-03", pages(), { progressEvery: 10, onProgress: (c) => seen.push({ ...c }) });
+    assert.deepEqual(
+      seen.map((c) => c.read),
+      [10, 20, 30, 40, 45],
+    );
+    assert.equal(seen.at(-1)!.changed, 15);
+  });
+
+  it("a stored case today's validation refuses is counted, not replayed", async () => {
+    const broken: StoredRequest = {
+      requestId: "r-broken",
+      determination: {
+        caseJson: '{"member":{}}',
+        today: "2025-06-01",
+        outcome: "approved",
+      },
+    };
+    const { changes, summary } = await run("MP-9@2026-03", [broken, requests[0]!]);
+    assert.equal(summary.unreadable, 1);
+    assert.deepEqual(
+      changes.map((c) => c.request),
+      ["r-tight"],
+    );
+  });
+});
+
+describe("inForceView: the library as if a version were in force (SPEC 1.4 resolution)", () => {
+  const seed = loadLibrary();
+  it("a corporate version replaces its policy's versions, not a state variant in force for the state", () => {
+    const v = seed.get("CP.MP.173@2024-11");
+    const view = inForceView(seed, v);
+    assert.equal(view.resolve("CP.MP.173", "TX", "2026-02-01"), v);
+    // LA's own variant is in force from 2024-09-16: it still decides LA's requests.
+    assert.equal(view.resolve("CP.MP.173", "LA", "2025-06-01")?.policy.identity.id, "LA.CP.MP.173");
+    // NC's variant is not yet in force in 2025: the corporate version decides.
+    assert.equal(view.resolve("CP.MP.173", "NC", "2025-06-01"), v);
+    assert.equal(
+      view.resolve("CP.MP.126", "TX", "2026-02-01"),
+      seed.resolve("CP.MP.126", "TX", "2026-02-01"),
+    );
+  });
+  it("a state variant's draft decides its state only", () => {
+    const v = seed.get("LA.CP.MP.173@2025-02");
+    const view = inForceView(seed, v);
+    assert.equal(view.resolve("CP.MP.173", "LA", "2025-06-01"), v);
+    assert.equal(
+      view.resolve("CP.MP.173", "TX", "2025-06-01"),
+      seed.resolve("CP.MP.173", "TX", "2025-06-01"),
+    );
+    assert.equal(view.get("LA.CP.MP.173"), v);
+    assert.equal(seed.get("LA.CP.MP.173", "2025-06-01").policy.identity.version, "2024-02");
+  });
+});

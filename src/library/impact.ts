@@ -1,0 +1,349 @@
+/**
+ * Impact before publishing (issue 15 item 4): the stored requests a version — typically a draft — would
+ * have decided, replayed under it, and what changes: how many outcomes, which way (from → to), through
+ * which criteria, request by request. Pure: it reads a {@link Library} and an iterable of stored
+ * determinations, never the clock, the store or the console, so the CLI (`medpolicy impact`) and the
+ * service can share it.
+ *
+ * Which requests. A request is replayed when its date of service is in the window and, resolved as
+ * `decide` resolves it (SPEC 1.4) with the version in force, one of its codes would be decided by the
+ * version: its policy's version in force on every date of the window (the question is what it *would*
+ * have decided, so its own effective date is not consulted), a state variant still taking precedence
+ * over a corporate version for its state. A case that names a version (`policy: "ID@VERSION"`) keeps
+ * it: replayed only if it names this version (or its bare id).
+ *
+ * The window is on the date of service, not the date received: the date of service is what chooses
+ * the version that decides a request (SPEC 1.4), so "what would the draft have decided for services in
+ * March" is the question a policy author asks; the receipt date only says when the request was filed.
+ *
+ * Speed: each request is decided without a trace; only one whose outcome changes is decided again
+ * with its trace, under the version and under the library in force — the stored determination's trace,
+ * as the store recomputes it (issue 13: what is stored is the case, the determination is reproduced
+ * from it), without the canonical encoding and hash a read of the store adds — to find the criteria.
+ * Nothing is kept per request: memory stays flat whatever the store holds.
+ */
+import type { Case, Determination, ErrorWhere, Outcome, TraceNode } from "../model/index.js";
+import { MedpolicyError } from "../model/index.js";
+import { decideValidated, parseCase } from "./decide.js";
+import type { Library, LibraryEntry } from "./library.js";
+
+/**
+ * A stored request as the impact reads it: its id and its newest determination — a store's
+ * `ScannedDetermination` is one.
+ */
+export interface StoredRequest {
+  requestId: string;
+  /**
+   * The codes requested, when known without reading the case (a store's index of the request): a
+   * request none of whose codes is the version's policy's, and not decided by it, is passed over
+   * without decoding its case.
+   */
+  codes?: readonly string[];
+  determination: {
+    /** The case exactly as decided (canonical JSON); read only for a request the version may decide. */
+    readonly caseJson: string;
+    /** The policy id of the stored determination (with {@link codes}: the policy decided it, read it). */
+    readonly policyId?: string;
+    /** The "today" it was decided with (it names the version of a case naming a bare policy id). */
+    readonly today: string;
+    /** The outcome stored. */
+    readonly outcome: Outcome;
+  };
+}
+
+/** Running counts, for progress. */
+export interface ImpactCounts {
+  /** Requests read. */
+  read: number;
+  /**
+   * Of those, requests for a code of the version's policy (or decided by it, or naming it): the only
+   * ones whose case is read.
+   */
+  ofPolicy: number;
+  /** Of those, with a date of service in the window. */
+  inWindow: number;
+  /** In the window and decided (in part) by the version: decided again under it. */
+  replayed: number;
+  /** Replayed with another outcome. */
+  changed: number;
+  /** Whose stored case today's validation refuses (decided under earlier rules): not replayed. */
+  unreadable: number;
+}
+
+export interface ImpactOptions {
+  /** First date of service of the window (YYYY-MM-DD, inclusive); none: from the first request. */
+  from?: string;
+  /** Last date of service of the window (YYYY-MM-DD, inclusive); none: to the last request. */
+  to?: string;
+  /** Calls {@link onProgress} every this many requests read (default 10,000), and once at the end. */
+  progressEvery?: number;
+  onProgress?: (counts: Readonly<ImpactCounts>) => void;
+}
+
+/** One request whose outcome the version changes (no PHI: the request id, outcomes, criterion ids). */
+export interface ImpactChange {
+  type: "change";
+  request: string;
+  from: Outcome;
+  /** The outcome under the version, or `error` when the version refuses or cannot decide the case. */
+  to: Outcome | "error";
+  /** Criterion ids whose status differs between the stored trace and the new one, where it starts. */
+  criteria: string[];
+  /**
+   * Set when the library in force no longer reproduces the stored outcome (the policy or the engine
+   * changed since): the criteria then compare the reproduction, not what was decided.
+   */
+  reproduced?: Outcome | "error";
+  /** Why the version refused the case: the kind and where (never the message: it may quote values). */
+  error?: { kind: string } & Omit<ErrorWhere, "file" | "line">;
+}
+
+/** The impact in numbers (the last item the replay yields). */
+export interface ImpactSummary extends ImpactCounts {
+  type: "summary";
+  /** `ID@VERSION` replayed. */
+  policy: string;
+  from?: string;
+  to?: string;
+  /** Replayed with the same outcome. */
+  unchanged: number;
+  /** Outcome changes by direction, most frequent first. */
+  transitions: { from: Outcome; to: Outcome | "error"; count: number }[];
+  /** Criteria the changes went through, most frequent first (a request counts once per criterion). */
+  criteria: { criterion: string; count: number }[];
+}
+
+export type ImpactItem = ImpactChange | ImpactSummary;
+
+/**
+ * Replays `requests` under `version` (issue 15 item 4): yields one {@link ImpactChange} per request
+ * whose outcome changes, in the order read, then the {@link ImpactSummary}. `requests` may come one
+ * by one or in pages (arrays), synchronously or not; they are read once, as they come.
+ */
+export async function* replayImpact(
+  lib: Library,
+  version: LibraryEntry,
+  requests:
+    | AsyncIterable<StoredRequest | readonly StoredRequest[]>
+    | Iterable<StoredRequest | readonly StoredRequest[]>,
+  opts: ImpactOptions = {},
+): AsyncGenerator<ImpactItem, void, undefined> {
+  const whatIf = inForceView(lib, version);
+  const id = version.policy.identity;
+  const ref = `${id.id}@${id.version}`;
+  const decides = scopeOf(whatIf, version, ref);
+  const ofPolicy = (codes: readonly string[]) => {
+    for (const code of codes) if (whatIf.policiesForCode(code)[0] === id.baseId) return true;
+    return false;
+  };
+  const every = Math.max(1, opts.progressEvery ?? 10_000);
+  const counts: ImpactCounts = { read: 0, ofPolicy: 0, inWindow: 0, replayed: 0, changed: 0, unreadable: 0 };
+  const transitions = new Map<string, { from: Outcome; to: Outcome | "error"; count: number }>();
+  const criteria = new Map<string, number>();
+
+  const one = (r: StoredRequest): ImpactChange | undefined => {
+    // Passed over unread: none of its codes is the policy's, and the policy did not decide it.
+    const stored = r.determination;
+    if (r.codes !== undefined && stored.policyId !== id.id && !ofPolicy(r.codes)) return undefined;
+    let c: Case;
+    try {
+      c = parseCase(JSON.parse(stored.caseJson));
+    } catch {
+      counts.unreadable++;
+      return undefined;
+    }
+    if (r.codes === undefined && c.policy?.split("@")[0] !== id.id && !ofPolicy(c.service.codes)) return;
+    counts.ofPolicy++;
+    const dos = c.service.dateOfService;
+    if ((opts.from !== undefined && dos < opts.from) || (opts.to !== undefined && dos > opts.to)) return;
+    counts.inWindow++;
+    if (!decides(c)) return undefined;
+    counts.replayed++;
+    let to: Outcome | "error";
+    let failure: unknown;
+    try {
+      to = decideValidated(whatIf, c, { today: stored.today, trace: false }).outcome;
+    } catch (e) {
+      to = "error";
+      failure = e;
+    }
+    if (to === stored.outcome) return undefined;
+    counts.changed++;
+    const change: ImpactChange = {
+      type: "change",
+      request: r.requestId,
+      from: stored.outcome,
+      to,
+      criteria: [],
+    };
+    const before = reproduce(lib, c, stored.today);
+    if (failure === undefined) change.criteria = changedCriteria(before, whatIf, c, stored.today);
+    else change.criteria = failedCriteria(failure);
+    const again = before?.outcome ?? "error";
+    if (again !== stored.outcome) change.reproduced = again;
+    if (failure !== undefined) change.error = errorOf(failure);
+    const key = `${change.from}\n${to}`;
+    const t = transitions.get(key);
+    if (t) t.count++;
+    else transitions.set(key, { from: change.from, to, count: 1 });
+    for (const k of change.criteria) criteria.set(k, (criteria.get(k) ?? 0) + 1);
+    return change;
+  };
+
+  const progress = opts.onProgress;
+  for await (const item of requests) {
+    for (const r of isPage(item) ? item : [item]) {
+      const change = one(r);
+      counts.read++;
+      if (progress !== undefined && counts.read % every === 0) progress(counts);
+      if (change) yield change;
+    }
+  }
+  opts.onProgress?.(counts);
+  const summary: ImpactSummary = {
+    type: "summary",
+    policy: ref,
+    ...(opts.from !== undefined && { from: opts.from }),
+    ...(opts.to !== undefined && { to: opts.to }),
+    ...counts,
+    unchanged: counts.replayed - counts.changed,
+    transitions: [...transitions.values()].sort(
+      (a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to),
+    ),
+    criteria: [...criteria]
+      .map(([criterion, count]) => ({ criterion, count }))
+      .sort((a, b) => b.count - a.count || a.criterion.localeCompare(b.criterion, "en", { numeric: true })),
+  };
+  yield summary;
+}
+
+function isPage(x: StoredRequest | readonly StoredRequest[]): x is readonly StoredRequest[] {
+  return Array.isArray(x);
+}
+
+/**
+ * The library as if `version` were in force on every date (a view: the same entries, indexes and
+ * compiled policies; only the choice of version differs). Resolution of its policy by state and date
+ * gives it — unless a state variant of a corporate version is in force for the member's state, which
+ * still takes precedence (SPEC 1.4) — and a case naming its bare id gets it.
+ */
+export function inForceView(lib: Library, version: LibraryEntry): Library {
+  const id = version.policy.identity;
+  const view = Object.create(lib) as Library;
+  const resolve = lib.resolve.bind(lib);
+  const get = lib.get.bind(lib);
+  view.resolve = (baseId, state, dateOfService) => {
+    if (baseId !== id.baseId) return resolve(baseId, state, dateOfService);
+    if (id.state !== undefined) {
+      return state === id.state ? version : resolve(baseId, state, dateOfService);
+    }
+    const found = resolve(baseId, state, dateOfService);
+    return found?.policy.identity.state !== undefined ? found : version;
+  };
+  view.get = (ref, today) => (ref === id.id ? version : get(ref, today));
+  return view;
+}
+
+/** Whether `version` decides at least one of a case's codes in `whatIf` (as `decide` resolves them). */
+function scopeOf(whatIf: Library, version: LibraryEntry, ref: string): (c: Case) => boolean {
+  const id = version.policy.identity;
+  return (c) => {
+    if (c.policy !== undefined) return c.policy === ref || c.policy === id.id;
+    for (const code of c.service.codes) {
+      const bases = whatIf.policiesForCode(code);
+      if (
+        bases[0] === id.baseId &&
+        whatIf.resolve(id.baseId, c.member.state, c.service.dateOfService) === version
+      )
+        return true;
+    }
+    return false;
+  };
+}
+
+/** The stored determination with its trace, reproduced (undefined: the library in force refuses the case). */
+function reproduce(lib: Library, c: Case, today: string): Determination | undefined {
+  try {
+    return decideValidated(lib, c, { today, trace: true });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The criteria a change goes through: the stored determination's trace against the case decided
+ * again under the version with its trace. Where a difference starts: a criterion whose status differs
+ * while none under it does (a tightened threshold names its leaf, a changed group logic its group),
+ * or a criterion found on one side only (a section now deciding the code names its root).
+ */
+function changedCriteria(
+  before: Determination | undefined,
+  whatIf: Library,
+  c: Case,
+  today: string,
+): string[] {
+  const after = decideValidated(whatIf, c, { today, trace: true });
+  const oldStatus = statusesOf(before);
+  const newStatus = statusesOf(after);
+  const out = new Set<string>();
+  // Ids with a difference below them, on either side (a criterion added under a group explains the
+  // group's change as much as a leaf whose status changed).
+  const below = new Set<string>();
+  for (const t of tracesOf(after)) walk(t, oldStatus, out, below);
+  for (const t of tracesOf(before)) walk(t, newStatus, out, below);
+  for (const [id, status] of newStatus) {
+    const was = oldStatus.get(id);
+    if (was !== undefined && was !== status && !below.has(id)) out.add(id);
+  }
+  return [...out].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+}
+
+function tracesOf(d: Determination | undefined): TraceNode[] {
+  if (!d) return [];
+  const out: TraceNode[] = [];
+  if (d.trace) out.push(d.trace);
+  for (const l of d.lines ?? []) if (l.trace) out.push(l.trace);
+  return out;
+}
+
+function statusesOf(d: Determination | undefined): Map<string, string> {
+  const m = new Map<string, string>();
+  const visit = (n: TraceNode) => {
+    m.set(n.id, n.status);
+    for (const ch of n.children ?? []) visit(ch);
+  };
+  for (const t of tracesOf(d)) visit(t);
+  return m;
+}
+
+/**
+ * Walks `node`'s subtree against the other side's statuses: adds to `out` the topmost criteria the
+ * other side lacks, and to `below` the ids with a difference under them; true when anything in the
+ * subtree differs.
+ */
+function walk(
+  node: TraceNode,
+  other: ReadonlyMap<string, string>,
+  out: Set<string>,
+  below: Set<string>,
+): boolean {
+  const theirs = other.get(node.id);
+  if (theirs === undefined) {
+    out.add(node.id);
+    return true;
+  }
+  let under = false;
+  for (const ch of node.children ?? []) if (walk(ch, other, out, below)) under = true;
+  if (under) below.add(node.id);
+  return under || theirs !== node.status;
+}
+
+function failedCriteria(e: unknown): string[] {
+  return e instanceof MedpolicyError && e.where.criterion ? [e.where.criterion] : [];
+}
+
+function errorOf(e: unknown): NonNullable<ImpactChange["error"]> {
+  if (!(e instanceof MedpolicyError)) return { kind: "internal" };
+  const { file: _f, line: _l, ...where } = e.where;
+  return { kind: e.kind, ...where };
+}

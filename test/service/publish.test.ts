@@ -1,0 +1,150 @@
+/**
+ * Issue 15 item 3: the service picks up a published change without a restart. The service runs on a
+ * payer's library with a short poll interval; `medpolicy publish` (the CLI's `main`, in process)
+ * publishes a draft; the test asks the service until it serves the new version (a bounded loop, no
+ * timing assertions), then finds the publication in the audit trail. Requests made meanwhile see the
+ * old library or the new, never anything else; a library that stops loading keeps the old one, with
+ * a warning.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { addDocument, initLibrary } from "../../src/cli/library-commands.js";
+import { main } from "../../src/cli/main.js";
+import { loadLibrary } from "../../src/library/library.js";
+import { SHARED } from "../suite/cases.js";
+import { call, type Res, startTest, tempDir } from "./helpers.js";
+
+const HBO = join(SHARED, "corpus", "cms-ncd", "20.29_hyperbaric_oxygen_therapy.txt");
+
+/** Asks `f` until `done` holds for its answer, at most `tries` times; the last answer. */
+async function until<T>(f: () => Promise<T>, done: (t: T) => boolean, tries = 400): Promise<T> {
+  let last = await f();
+  for (let i = 0; i < tries && !done(last); i++) {
+    await sleep(25);
+    last = await f();
+  }
+  return last;
+}
+
+test("a publication is served without a restart, whole, and is in the audit trail", async () => {
+  const tmp = tempDir("medpolicy-publish-service-");
+  const lib = join(tmp.dir, "lib");
+  initLibrary(lib);
+  addDocument(lib, readFileSync(HBO), { fileName: HBO, now: new Date() });
+  const bindingsPath = join(lib, "NCD.20.29", "bindings.json");
+  const bindings = JSON.parse(readFileSync(bindingsPath, "utf8"));
+  bindings.codes = [{ codes: ["99183"], section: "A" }];
+  writeFileSync(bindingsPath, JSON.stringify(bindings, null, 2));
+
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString().split("\n").filter(Boolean));
+      cb();
+    },
+  });
+  const s = await startTest("sqlite", {
+    library: loadLibrary(lib),
+    libraryPollMs: 20,
+    logger: { level: "info", stream },
+  });
+  const t = s.tokens;
+  const kase = {
+    member: { state: "TX", birthDate: "1950-01-01", lineOfBusiness: "medicare" },
+    service: { codes: ["99183"], dateOfService: "2026-03-01" },
+    answers: { "A.2": true },
+  };
+  const evaluate = () => call(s.url, "POST", "/api/evaluate", { token: t.reviewer, body: kase });
+  const status = async () => {
+    const r = await call(s.url, "GET", "/api/policies", { token: t.reviewer });
+    return (r.body as { id: string; version: string; status: string; approvedBy?: string }[]).find(
+      (p) => p.id === "NCD.20.29",
+    );
+  };
+  try {
+    assert.equal((await status())?.status, "draft");
+    const before = await evaluate();
+    assert.equal(before.status, 422, before.text);
+
+    // Requests keep coming while the library is published and swapped: each sees one library whole.
+    const answers: Res[] = [];
+    let stop = false;
+    const load = (async () => {
+      while (!stop) answers.push(await evaluate());
+    })();
+
+    const out: string[] = [];
+    const io = {
+      out: new Writable({
+        write(c: Buffer, _e, cb) {
+          out.push(c.toString());
+          cb();
+        },
+      }),
+      err: new Writable({
+        write(c: Buffer, _e, cb) {
+          out.push(c.toString());
+          cb();
+        },
+      }),
+    };
+    const code = await main(["publish", "NCD.20.29@2017-04", "--by", "Dr. Ada Quill", "--library", lib], io);
+    assert.equal(code, 0, out.join(""));
+
+    const served = await until(status, (p) => p?.status === "effective");
+    assert.deepEqual([served?.status, served?.approvedBy], ["effective", "Dr. Ada Quill"]);
+    stop = true;
+    await load;
+    const after = await evaluate();
+    assert.equal(after.status, 200, after.text);
+    assert.deepEqual([after.body.outcome, after.body.policy.version], ["approved", "2017-04"]);
+    for (const a of answers) {
+      const seen =
+        a.status === 422 ? "old" : a.status === 200 && a.body.outcome === "approved" ? "new" : "other";
+      assert.notEqual(seen, "other", a.text);
+    }
+    // Once the new library answered, the old one never did again.
+    const firstNew = answers.findIndex((a) => a.status === 200);
+    if (firstNew >= 0) assert.ok(answers.slice(firstNew).every((a) => a.status === 200));
+
+    // The audit trail: who published what, when (an admin reads it).
+    const trail = await until(
+      () => call(s.url, "GET", "/api/audit?request=NCD.20.29@2017-04", { token: t.admin }),
+      (r) => (r.body.entries ?? []).length > 0,
+    );
+    assert.equal(trail.status, 200, trail.text);
+    const published = JSON.parse(readFileSync(join(lib, "NCD.20.29", "publications.ndjson"), "utf8"));
+    assert.deepEqual(
+      (
+        trail.body.entries as { sub: string; role: string; requestId: string; action: string; at: string }[]
+      ).map((e) => [e.sub, e.role, e.requestId, e.action, e.at]),
+      [["Dr. Ada Quill", "publisher", "NCD.20.29@2017-04", "library.publish", published.at]],
+    );
+    assert.ok(lines.some((l) => /policy library reloaded/.test(l) && /NCD\.20\.29@2017-04/.test(l)));
+
+    // A library that no longer loads (a snapshot changed by hand) keeps the one in force, with a warning.
+    const snapPath = join(lib, "NCD.20.29", "published", "2017-04.json");
+    const snap = JSON.parse(readFileSync(snapPath, "utf8"));
+    snap.bindings.codes = [];
+    writeFileSync(snapPath, JSON.stringify(snap));
+    await until(
+      async () => lines.some((l) => /policy library reload failed/.test(l)),
+      (warned) => warned,
+    );
+    const warning = lines.find((l) => /policy library reload failed/.test(l))!;
+    assert.match(warning, /does not match its sha256/);
+    assert.ok(!warning.includes("1950-01-01"), "no PHI in the warning");
+    const still = await evaluate();
+    assert.deepEqual([still.status, still.body.outcome], [200, "approved"]);
+    // Audited once, whatever the polls since.
+    const again = await call(s.url, "GET", "/api/audit?request=NCD.20.29@2017-04", { token: t.admin });
+    assert.equal(again.body.entries.length, 1);
+  } finally {
+    await s.close();
+    tmp.remove();
+  }
+});
