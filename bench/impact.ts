@@ -15,8 +15,7 @@
  * what the code costs on a loaded machine where the wall clock says what the machine gave it.
  */
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -25,6 +24,7 @@ import { loadLibrary } from "../src/library/index.js";
 import { libraryEngine } from "../src/server/engine.js";
 import { DEMO_USERS, RequestService } from "../src/server/index.js";
 import { openStore } from "../src/store/index.js";
+import { gizmoDoc, writeGizmoLibrary } from "../test/support/impact-fixture.js";
 import { benchCases } from "./ndjson.js";
 
 const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
@@ -50,49 +50,14 @@ const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
 
 /** The synthetic library: MP-9 in force from 2025-01 (BMI of 35 or more), a draft 2026-03 asking 40. */
 export function tightenedLibrary(dir: string): void {
-  const doc = (bmi: number, dateLine: string) => `Medical Policy: Gizmo Therapy
-Policy Number: MP-9
-${dateLine}
-
-Policy Statement
-
-I. Gizmo therapy is considered medically necessary when all of the following are met:
-  A. Body mass index (BMI) of ${bmi} or more;
-  B. An order from a physician;
-  C. A supervised diet of at least six months.
-`;
-  const folder = join(dir, "MP-9");
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(join(dir, "library.json"), JSON.stringify({ format: "medpolicy-library", version: 1 }));
-  const files: [string, string][] = [
-    ["v2025.txt", doc(35, "Effective Date: 01/01/2025")],
-    ["draft.txt", doc(40, "Date of Last Revision: 03/2026")],
-  ];
-  for (const [f, t] of files) writeFileSync(join(folder, f), t);
-  writeFileSync(
-    join(folder, "sources.json"),
-    JSON.stringify(
-      files.map(([file, t]) => ({
-        file,
-        origin: "bench",
-        sha256: createHash("sha256").update(t).digest("hex"),
-        format: "text",
-      })),
-    ),
-  );
-  writeFileSync(
-    join(folder, "bindings.json"),
-    JSON.stringify({
-      policy: "MP-9",
-      codes: [{ codes: ["99950"], section: "I" }],
-      facts: [
-        { name: "bmi", type: "number", unit: "kg/m2", min: 10, max: 100, description: "Body mass index" },
-      ],
-      predicates: [
-        { match: "BMI) of 35 or more", when: { fact: "bmi", op: ">=", value: 35 } },
-        { match: "BMI) of 40 or more", when: { fact: "bmi", op: ">=", value: 40 } },
-      ],
-    }),
+  const diet = "A supervised diet of at least six months.";
+  writeGizmoLibrary(
+    dir,
+    [
+      ["v2025.txt", gizmoDoc(35, "Effective Date: 01/01/2025", diet)],
+      ["draft.txt", gizmoDoc(40, "Date of Last Revision: 03/2026", diet)],
+    ],
+    "bench",
   );
 }
 

@@ -7,8 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -18,6 +17,7 @@ import { DEMO_USERS, RequestService } from "../src/server/index.js";
 import { openStore } from "../src/store/index.js";
 import { freshSchema, postgresAvailable } from "./service/helpers.js";
 import { ROOT } from "./suite/cases.js";
+import { gizmoDoc, writeGizmoLibrary } from "./support/impact-fixture.js";
 
 const BIN = join(ROOT, "bin", "medpolicy.js");
 const root = mkdtempSync(join(tmpdir(), "medpolicy-cli-impact-"));
@@ -26,50 +26,11 @@ const DATA = join(root, "data");
 after(() => rmSync(root, { recursive: true, force: true }));
 
 // MP-9: in force from 2025-01 (BMI of 35 or more); the draft 2026-03 asks for 40.
-const doc = (bmi: number, dateLine: string) => `Medical Policy: Gizmo Therapy
-Policy Number: MP-9
-${dateLine}
-
-Policy Statement
-
-I. Gizmo therapy is considered medically necessary when all of the following are met:
-  A. Body mass index (BMI) of ${bmi} or more;
-  B. An order from a physician.
-`;
 function writeLibrary(): void {
-  const folder = join(LIB, "MP-9");
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(join(LIB, "library.json"), JSON.stringify({ format: "medpolicy-library", version: 1 }));
-  const files: [string, string][] = [
-    ["v2025.txt", doc(35, "Effective Date: 01/01/2025")],
-    ["draft.txt", doc(40, "Date of Last Revision: 03/2026")],
-  ];
-  for (const [f, t] of files) writeFileSync(join(folder, f), t);
-  writeFileSync(
-    join(folder, "sources.json"),
-    JSON.stringify(
-      files.map(([file, t]) => ({
-        file,
-        origin: "test",
-        sha256: createHash("sha256").update(t).digest("hex"),
-        format: "text",
-      })),
-    ),
-  );
-  writeFileSync(
-    join(folder, "bindings.json"),
-    JSON.stringify({
-      policy: "MP-9",
-      codes: [{ codes: ["99950"], section: "I" }],
-      facts: [
-        { name: "bmi", type: "number", unit: "kg/m2", min: 10, max: 100, description: "Body mass index" },
-      ],
-      predicates: [
-        { match: "BMI) of 35 or more", when: { fact: "bmi", op: ">=", value: 35 } },
-        { match: "BMI) of 40 or more", when: { fact: "bmi", op: ">=", value: 40 } },
-      ],
-    }),
-  );
+  writeGizmoLibrary(LIB, [
+    ["v2025.txt", gizmoDoc(35, "Effective Date: 01/01/2025")],
+    ["draft.txt", gizmoDoc(40, "Date of Last Revision: 03/2026")],
+  ]);
 }
 
 const MEMBER_NAME = "Jane Q. Impactson";
@@ -149,17 +110,28 @@ interface Line {
   [k: string]: unknown;
 }
 
+/** `medpolicy impact MP-9@2026-03` over the test library and `store`, with `more` arguments. */
+function impact(store: string, ...more: string[]) {
+  return cli(["impact", "MP-9@2026-03", "--library", LIB, "--store", store, ...more]);
+}
+
+/** The NDJSON lines printed: the changes, and the summary last (popped off). */
+function jsonLines(stdout: string): { lines: Line[]; summary: Line } {
+  const lines = stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Line);
+  const summary = lines.pop()!;
+  return { lines, summary };
+}
+
 /** The checks both stores pass: `store` as `--store` takes it. */
 function expectImpact(storeOf: () => string, filled: () => Filled) {
   it("--json: one line per changed request (approved → denied through I.A), then the summary", () => {
     const { ids } = filled();
-    const r = cli(["impact", "MP-9@2026-03", "--library", LIB, "--store", storeOf(), "--json"]);
+    const r = impact(storeOf(), "--json");
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as Line);
-    const summary = lines.pop()!;
+    const { lines, summary } = jsonLines(r.stdout);
     const byRequest = new Map(lines.map((l) => [l.request, l]));
     const changed = ["tight", "early", "late", "answered"].map((n) => ids[n]!).sort();
     assert.deepEqual([...byRequest.keys()].sort(), changed);
@@ -186,12 +158,7 @@ function expectImpact(storeOf: () => string, filled: () => Filled) {
 
   it("the window (dates of service) and progress every N requests", () => {
     const { ids } = filled();
-    const r = cli([
-      "impact",
-      "MP-9@2026-03",
-      "--library",
-      LIB,
-      "--store",
+    const r = impact(
       storeOf(),
       "--json",
       "--from",
@@ -202,13 +169,9 @@ function expectImpact(storeOf: () => string, filled: () => Filled) {
       "2",
       "--page-size",
       "3",
-    ]);
+    );
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as Line);
-    const summary = lines.pop()!;
+    const { lines, summary } = jsonLines(r.stdout);
     assert.deepEqual(lines.map((l) => l.request).sort(), [ids.tight!, ids.answered!].sort());
     // The request for another policy's code is passed over unread (its date is not known).
     assert.equal(summary.ofPolicy, 6);
@@ -223,7 +186,7 @@ function expectImpact(storeOf: () => string, filled: () => Filled) {
 
   it("text: the requests listed, which way, through which criteria", () => {
     const { ids } = filled();
-    const r = cli(["impact", "MP-9@2026-03", "--library", LIB, "--store", storeOf()]);
+    const r = impact(storeOf());
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Replaying stored requests under MP-9@2026-03 \(draft\)/);
     assert.ok(r.stdout.includes(`  ${ids.tight}  approved → denied  I.A\n`), r.stdout);
@@ -251,15 +214,7 @@ describe("medpolicy impact on SQLite (issue 15 item 4)", () => {
   );
 
   it("sqlite: may name the database file itself", () => {
-    const r = cli([
-      "impact",
-      "MP-9@2026-03",
-      "--library",
-      LIB,
-      "--store",
-      `sqlite:${join(DATA, "medpolicy.db")}`,
-      "--json",
-    ]);
+    const r = impact(`sqlite:${join(DATA, "medpolicy.db")}`, "--json");
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /"changed":4/);
   });

@@ -10,9 +10,10 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ROOT, SHARED } from "./suite/cases.js";
+import { snapshot } from "./support/snapshot.js";
 
 const BIN = join(ROOT, "bin", "medpolicy.js");
 const SEED = join(ROOT, "policies");
@@ -64,20 +65,6 @@ function bad(args: string[], ...patterns: RegExp[]) {
 }
 
 const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** Every file under `dir` with its sha256. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p)] = createHash("sha256").update(readFileSync(p)).digest("hex");
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 function gitStatus(): string | undefined {
   const r = spawnSync("git", ["status", "--porcelain", "--", "policies"], { cwd: ROOT, encoding: "utf8" });

@@ -83,11 +83,11 @@ describe("publish through the CLI", () => {
     setBindings((b) => {
       b.codes = [{ codes: ["99183"], section: "A", why: "HBO therapy: covered conditions" }];
     });
-    // By code and date: no version in force (exit 1, a determination error).
-    fails(
-      1,
-      ["evaluate", caseFile("unnamed.json", { service }), "--library", LIB, "--json"],
-      /no version of NCD\.20\.29/,
+    // By code and date: a draft routes no code (issue 15 review), so nothing in force governs 99183.
+    assert.equal(
+      JSON.parse(ok(["evaluate", caseFile("unnamed.json", { service }), "--library", LIB, "--json"]).stdout)
+        .outcome,
+      "not-applicable",
     );
     // Named by bare id: the version in force, and there is none.
     fails(

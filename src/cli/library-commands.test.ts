@@ -5,10 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { snapshot } from "../../test/support/snapshot.js";
 import { CENTENE, renderDocx, renderHtml, renderPdf } from "../ingest/formats/writers.test.js";
 import { decide } from "../library/decide.js";
 import { defaultPoliciesDir, LIBRARY_MARKER, libraryLocation, loadLibrary } from "../library/library.js";
@@ -26,20 +27,6 @@ after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 /** A fresh path under the test folder (not created). */
 const fresh = (name: string) => join(root, `${name}-${n++}`);
-
-/** Every file under `dir` with its sha256: what "unchanged" means for a folder. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p)] = createHash("sha256").update(readFileSync(p)).digest("hex");
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 function newLibrary(): string {
   const dir = fresh("lib");
@@ -393,7 +380,8 @@ New policy.\t04/25\t04/25
       [["0999T"]],
     );
     const lib = loadLibrary(dir);
-    assert.deepEqual(lib.policiesForCode("0999T"), ["PAYER.WF.1"]);
+    // A draft routes no code in production (issue 15 review); named by version, it is tried.
+    assert.deepEqual(lib.policiesForCode("0999T"), []);
     const ref = `PAYER.WF.1@${r.versions[0]!.version}`;
     assert.equal(
       decide(lib, caseFor("0999T", { "I.A": true }, ref), { today: "2026-03-01" }).outcome,

@@ -56,6 +56,10 @@ describe("membership and sets", () => {
     assert.equal(check({ fact: "principal", in: ["M43.1*"] }, { principal: "M43.2" }), F);
     assert.equal(check({ fact: "bmi", in: [35, 40] }, { bmi: 40 }), T);
     assert.equal(check({ fact: "tumorType", in: ["prostate"] }, {}), U);
+    // Of another type than the fact's declaration: unknown, so that `not in` cannot turn it into met.
+    assert.equal(check({ fact: "bmi", in: [35, 40] }, { bmi: "40" }), U);
+    assert.equal(check({ not: { fact: "bmi", in: [35, 40] } }, { bmi: "40" }), U);
+    assert.equal(check({ fact: "principal", in: ["M43.1*"] }, { principal: 43 }), U);
   });
   test("includes, includesAll, includesAny, excludes on a code set", () => {
     const facts = { diagnoses: ["M43.16", "E66.01"] };

@@ -148,9 +148,12 @@ export function compilePredicate(p: Predicate, vocabulary?: Vocabulary): FactTes
   if ("in" in p) {
     const nums = p.in.filter((x): x is number => typeof x === "number");
     const codes = p.in.filter((x): x is string => typeof x === "string").map(norm);
+    // Of the declared type only (issue 15 review): a string against numbers, or a number against
+    // codes, is unknown — never "not in", which `not` would turn into met.
+    const numeric = decl ? decl.type === "number" || decl.type === "integer" : nums.length > 0;
     return (facts) => {
       const v = get(facts, name);
-      if (typeof v === "number") return fromBoolean(nums.includes(v));
+      if (numeric) return typeof v === "number" ? fromBoolean(nums.includes(v)) : U;
       if (typeof v !== "string") return U;
       const c = norm(v);
       return fromBoolean(codes.some((pat) => codeCovers(pat, c)));

@@ -38,5 +38,11 @@ export interface DecideOptions {
   today?: string;
   /** Leave the trace out (faster; SPEC 5 measures both). */
   trace?: boolean;
+  /**
+   * Refuse a case that names a draft version (`ID@VERSION`). SPEC 1.4 makes a draft "evaluable on
+   * request" (the CLI, `/api/evaluate`, the authors' try and impact); a prior-authorization request the
+   * service stores and acts on is never decided by an unpublished draft (issue 15 review).
+   */
+  refuseDrafts?: boolean;
 }
 export type { Determination };

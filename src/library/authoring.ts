@@ -236,6 +236,28 @@ export function checkPolicyBindings(
 }
 
 /**
+ * Versions in force (approved) of policy `id`, or of a policy inheriting its bindings, that decide with
+ * `bindings.json` as it is now because no publication snapshot froze them (a library adopted from the
+ * seed layout): editing the file would change their decisions, so an author may not (issue 15 review).
+ */
+export function unfrozenVersions(lib: Library, id: string): string[] {
+  const ids = new Set([id]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const e of lib.entries) {
+      const from = e.bindings.inherits;
+      if (from !== undefined && ids.has(from) && !ids.has(e.policy.identity.id)) {
+        ids.add(e.policy.identity.id);
+        grew = true;
+      }
+    }
+  }
+  return lib.entries
+    .filter((e) => ids.has(e.policy.identity.id) && e.approved !== undefined && e.publication === undefined)
+    .map((e) => `${e.policy.identity.id}@${e.policy.identity.version}`);
+}
+
+/**
  * Replaces policy `id`'s bindings.json with `text` when its bytes are still those `ifMatch` names (the
  * sha256 the author read), written beside and renamed into place: a reader sees the old file or the new.
  * Returns the new etag, or `{ stale }` with the file's etag now when another write came first.

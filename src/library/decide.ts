@@ -149,7 +149,7 @@ function findReferral(lib: Library, entry: LibraryEntry, drug: string): Referral
   // A variant that dropped the reference still does not govern the drug its corporate policy redirects.
   const inherited = lib
     .versionsOf(entry.policy.identity.baseId)
-    .some((e) => e.policy.crossReferences.some((x) => matches(x.subject)));
+    .some((e) => e.approved !== undefined && e.policy.crossReferences.some((x) => matches(x.subject)));
   return { matched: inherited };
 }
 
@@ -512,7 +512,10 @@ function evaluateKeys(c: Case, keys: readonly SectionKey[], trace: boolean): Sec
 function namedEntry(lib: Library, c: Case, opts: DecideOptions): LibraryEntry {
   try {
     // Issue 15 item 3: a bare id never falls back to a draft; a draft decides when named by version.
-    return lib.get(c.policy!, opts.today ?? todayIso(), { approvedOnly: true });
+    return lib.get(c.policy!, opts.today ?? todayIso(), {
+      approvedOnly: true,
+      drafts: opts.refuseDrafts !== true,
+    });
   } catch (e) {
     // A case naming a policy or version the library lacks is bad input, like an unknown criterion id.
     throw new InputError(`policy: ${(e as Error).message}`, { field: "policy" });

@@ -5,11 +5,11 @@
  * threshold to 40, a draft 2026-06 adding a criterion.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { gizmoDoc, writeGizmoLibrary } from "../../test/support/impact-fixture.js";
 import { canonicalJson } from "../model/index.js";
 import { decide } from "./decide.js";
 import {
@@ -26,49 +26,11 @@ import { loadLibrary } from "./library.js";
 const dir = mkdtempSync(join(tmpdir(), "medpolicy-impact-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const doc = (bmi: number, dateLine: string, extra = "") => `Medical Policy: Gizmo Therapy
-Policy Number: MP-9
-${dateLine}
-
-Policy Statement
-
-I. Gizmo therapy is considered medically necessary when all of the following are met:
-  A. Body mass index (BMI) of ${bmi} or more;
-  B. An order from a physician${extra ? ";" : "."}
-${extra}`;
-const files: [string, string][] = [
-  ["v2025.txt", doc(35, "Effective Date: 01/01/2025")],
-  ["draft-2026-03.txt", doc(40, "Date of Last Revision: 03/2026")],
-  ["draft-2026-06.txt", doc(35, "Date of Last Revision: 06/2026", "  C. A supervised diet of six months.\n")],
-];
-const folder = join(dir, "MP-9");
-mkdirSync(folder);
-for (const [f, t] of files) writeFileSync(join(folder, f), t);
-writeFileSync(
-  join(folder, "sources.json"),
-  JSON.stringify(
-    files.map(([file, t]) => ({
-      file,
-      origin: "test",
-      sha256: createHash("sha256").update(t).digest("hex"),
-      format: "text",
-    })),
-  ),
-);
-writeFileSync(
-  join(folder, "bindings.json"),
-  JSON.stringify({
-    policy: "MP-9",
-    codes: [{ codes: ["99950"], section: "I" }],
-    facts: [
-      { name: "bmi", type: "number", unit: "kg/m2", min: 10, max: 100, description: "Body mass index" },
-    ],
-    predicates: [
-      { match: "BMI) of 35 or more", when: { fact: "bmi", op: ">=", value: 35 } },
-      { match: "BMI) of 40 or more", when: { fact: "bmi", op: ">=", value: 40 } },
-    ],
-  }),
-);
+writeGizmoLibrary(dir, [
+  ["v2025.txt", gizmoDoc(35, "Effective Date: 01/01/2025")],
+  ["draft-2026-03.txt", gizmoDoc(40, "Date of Last Revision: 03/2026")],
+  ["draft-2026-06.txt", gizmoDoc(35, "Date of Last Revision: 06/2026", "A supervised diet of six months.")],
+]);
 const lib = loadLibrary(dir);
 
 /** A request stored as the service stores it: the case as decided, the day, the outcome. */

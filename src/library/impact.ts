@@ -240,7 +240,18 @@ export function inForceView(lib: Library, version: LibraryEntry): Library {
     const found = resolve(baseId, state, dateOfService);
     return found?.policy.identity.state !== undefined ? found : version;
   };
-  view.get = (ref, today) => (ref === id.id ? version : get(ref, today));
+  view.get = (ref, today, opts) => (ref === id.id ? version : get(ref, today, opts));
+  // Drafts route no codes in the library (issue 15 review): in the view, the version's own codes do.
+  const own = new Set([
+    ...version.codes.flatMap((b) => b.codes),
+    ...version.policy.codeTables.flatMap((t) => t.rows.map((r) => r.code)),
+    ...(version.proposed ?? []).flatMap((p) => p.codes),
+  ]);
+  const policiesForCode = lib.policiesForCode.bind(lib);
+  view.policiesForCode = (code) => {
+    const bases = policiesForCode(code);
+    return own.has(code) && !bases.includes(id.baseId) ? [...bases, id.baseId].sort() : bases;
+  };
   return view;
 }
 

@@ -312,7 +312,10 @@ export class Library {
       const key = `${v.baseId}|${v.state}`;
       this.variants.set(key, [...(this.variants.get(key) ?? []), id]);
     }
+    // Issue 15 review: only approved versions route codes — an unpublished draft that binds a code
+    // another policy governs must not take its production cases (a case naming the draft still reaches it).
     for (const e of entries) {
+      if (!e.approved) continue;
       const codes = new Set([
         ...e.codes.flatMap((b) => b.codes),
         ...e.policy.codeTables.flatMap((t) => t.rows.map((r) => r.code)),
@@ -324,6 +327,7 @@ export class Library {
       }
     }
     for (const e of entries) {
+      if (!e.approved) continue;
       for (const p of e.proposed ?? []) {
         for (const code of p.codes) {
           if (this.basesByCode.has(code)) continue;
@@ -383,7 +387,11 @@ export class Library {
    * `show ID` works on a new library) — unless `approvedOnly` (a case's policy, issue 15 item 3: a
    * draft decides only when named by version).
    */
-  get(ref: string, today: string = todayIso(), opts: { approvedOnly?: boolean } = {}): LibraryEntry {
+  get(
+    ref: string,
+    today: string = todayIso(),
+    opts: { approvedOnly?: boolean; drafts?: boolean } = {},
+  ): LibraryEntry {
     const [id, version] = ref.split("@") as [string, string | undefined];
     const versions = this.versionsOf(id);
     if (versions.length === 0) {
@@ -398,6 +406,13 @@ export class Library {
           `no version ${version} of ${id} (versions: ${versions.map((e) => e.policy.identity.version).join(", ")})`,
           { policy: id, version },
         );
+      }
+      if (opts.approvedOnly && !v.approved && !opts.drafts) {
+        // Issue 15 review: a provider's case naming an unpublished draft is not decided by it.
+        throw new NotFoundError(`${id}@${version} is a draft: it decides only cases tried by its authors`, {
+          policy: id,
+          version,
+        });
       }
       return v;
     }

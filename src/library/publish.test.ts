@@ -6,19 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import {
-  appendFileSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { snapshot } from "../../test/support/snapshot.js";
 import { addDocument, initLibrary } from "../cli/library-commands.js";
 import { DeterminationError, InputError, NotFoundError } from "../model/index.js";
 import { decide } from "./decide.js";
@@ -80,20 +72,6 @@ function refuses(f: () => unknown, ...patterns: RegExp[]): InputError {
   return err!;
 }
 
-/** Every file under `dir` with its sha256. */
-function files(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p)] = createHash("sha256").update(readFileSync(p)).digest("hex");
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 const hboCase = (extra: Record<string, unknown> = {}) => ({
   member: { state: "TX", birthDate: "1950-01-01", lineOfBusiness: "medicare" as const },
   service: { codes: ["99183"], dateOfService: "2026-03-01" },
@@ -114,8 +92,9 @@ describe("a document added to a payer's library is a draft", () => {
     const [row] = lib.policies(TODAY);
     assert.equal(row!.status, "draft");
     assert.equal(row!.approved, undefined);
-    // By code and date: no version in force.
-    assert.throws(() => decide(lib, hboCase(), { today: TODAY }), DeterminationError);
+    // By code and date: a draft routes no code (issue 15 review: it must not change production), so
+    // nothing in force governs the code.
+    assert.equal(decide(lib, hboCase(), { today: TODAY }).outcome, "not-applicable");
     // Named by bare id: the version in force, and there is none.
     refuses(() => decide(lib, hboCase({ policy: "NCD.20.29" }), { today: TODAY }), /no published version/);
     // Named by version, a draft decides (an author tries it).
@@ -217,36 +196,36 @@ describe("publish", () => {
 
   it("refuses, writing nothing: bare id, a malformed --by or --effective, the seed library, an unknown version", () => {
     const dir = hboLibrary();
-    const before = files(dir);
+    const before = snapshot(dir);
     refuses(() => publish(dir, "NCD.20.29"), /ID@VERSION/);
     refuses(() => publish(dir, "NCD.20.29@2017-04", { by: "  " }), /--by/);
     refuses(() => publish(dir, "NCD.20.29@2017-04", { by: "Ada\nQuill" }), /--by/);
     refuses(() => publish(dir, "NCD.20.29@2017-04", { effective: "2026-02-30" }), /--effective/);
     refuses(() => publish(defaultPoliciesDir(), "CP.MP.126@2025-04"), /seed library/);
     assert.throws(() => publish(dir, "NCD.20.29@2030-01"), NotFoundError);
-    assert.deepEqual(files(dir), before);
+    assert.deepEqual(snapshot(dir), before);
   });
 
   it("refuses a version already published: it is immutable", () => {
     const dir = hboLibrary();
     publish(dir, "NCD.20.29@2017-04");
-    const before = files(dir);
+    const before = snapshot(dir);
     refuses(
       () => publish(dir, "NCD.20.29@2017-04", { by: "Someone Else" }),
       /published by Dr\. Ada Quill/,
       /immutable/,
     );
-    assert.deepEqual(files(dir), before);
+    assert.deepEqual(snapshot(dir), before);
   });
 
   it("refuses a version lint finds errors in, naming them", () => {
     const dir = join(root, `lib-${n++}`);
     initLibrary(dir);
     add(dir, ICD);
-    const before = files(dir);
+    const before = snapshot(dir);
     const e = refuses(() => publish(dir, "NCD.20.4@2023-07"), /lint finds \d+ error/, /unplaced/);
     assert.deepEqual([e.where.policy, e.where.version], ["NCD.20.4", "2023-07"]);
-    assert.deepEqual(files(dir), before);
+    assert.deepEqual(snapshot(dir), before);
   });
 
   it("refuses while a proposed code binding is neither confirmed nor dismissed; publishes once each is", () => {
@@ -255,9 +234,9 @@ describe("publish", () => {
     const added = add(dir, SIJ);
     const ref = `CP.MP.126@${added.versions[0]!.version}`;
     assert.equal(added.proposed.length, 3);
-    const before = files(dir);
+    const before = snapshot(dir);
     refuses(() => publish(dir, ref), /3 proposed code bindings are neither confirmed nor dismissed/, /27279/);
-    assert.deepEqual(files(dir), before);
+    assert.deepEqual(snapshot(dir), before);
     // The author confirms two and dismisses the third.
     setBindings(dir, "CP.MP.126", (b) => {
       b.codes = [

@@ -192,15 +192,12 @@ export function publishVersion(dir: string, ref: string, opts: PublishOptions): 
 
   const at = opts.now.toISOString();
   const effective = opts.effective ?? (entry.policy.identity.effective || at.slice(0, 10));
+  // Who published what, when, effective when: said alike by the snapshot and the result.
+  const publication = { policy: id, version, title: entry.policy.identity.title, by, at, effective };
   const body: Omit<PublicationSnapshot, "sha256"> = {
     format: "medpolicy-publication",
     formatVersion: 1,
-    policy: id,
-    version,
-    title: entry.policy.identity.title,
-    by,
-    at,
-    effective,
+    ...publication,
     source: { file: entry.source.file, sha256: sha },
     policyHash: entry.policy.hash,
     // What decides, after inheritance: the codes, predicates and facts it resolves, and the
@@ -265,12 +262,7 @@ export function publishVersion(dir: string, ref: string, opts: PublishOptions): 
   const now = after.get(ref);
   return {
     library: dir,
-    policy: id,
-    version,
-    title: entry.policy.identity.title,
-    by,
-    at,
-    effective,
+    ...publication,
     status: after.statusOf(now, at.slice(0, 10)),
     snapshot: snapshotRel,
     sha256: snapshot.sha256,

@@ -121,9 +121,9 @@ function allowedValue(d: FactDecl, v: unknown): string | undefined {
   if (values) return values.includes(v) ? undefined : `${JSON.stringify(v)} is not one of its values`;
   if (system) {
     const code = v.endsWith("*") ? v.slice(0, -1) : v;
-    // A family prefix (`M43.1*`) need not be a whole code; a code without `*` must be one.
+    // A family prefix (`M43.1*`) need not be a whole code, but must start one; a code without `*` must be one.
     const ok = v.endsWith("*")
-      ? /^[0-9A-Za-z.-]{1,20}$/.test(code)
+      ? CODE_SYSTEMS[system]!.prefix.test(code)
       : CODE_SYSTEMS[system]!.pattern.test(code);
     return ok ? undefined : `${JSON.stringify(v)} is not a code of ${CODE_SYSTEMS[system]!.label}`;
   }
@@ -141,8 +141,13 @@ function testProblem(t: FactTestNode, d: FactDecl): string | undefined {
     if (numeric) return typeof t.value === "number" ? undefined : "compare with a number";
     if (d.type === "date")
       return typeof t.value === "string" && isIsoDate(t.value) ? undefined : "compare with a date YYYY-MM-DD";
-    if (d.type === "enum" || d.type === "code")
-      return equality ? allowedValue(d, t.value) : "only == and != apply";
+    if (d.type === "enum" || d.type === "code") {
+      if (!equality) return "only == and != apply";
+      // A family compares only with `in` / `includes` (issue 15 review: `!= "M43.1*"` was met for M43.16).
+      if (typeof t.value === "string" && t.value.endsWith("*"))
+        return "a code family (X*) goes with in or includes, not op";
+      return allowedValue(d, t.value);
+    }
     return `op does not apply to a ${d.type}: use count, includes or countAtLeast`;
   }
   if ("in" in t) {
@@ -185,9 +190,32 @@ function testProblem(t: FactTestNode, d: FactDecl): string | undefined {
  * condition whose folded text (`questionKey`) contains the folded `match`. Binding by text, not id,
  * keeps one predicate valid across versions and state variants where ids shift (LA's g→f).
  */
+/** Deepest nesting of a predicate (all/any/not/firstKnown): far beyond any policy's logic. */
+export const MAX_PREDICATE_DEPTH = 32;
+
+/**
+ * Whether `v` nests objects and arrays deeper than `max`, read with an explicit stack (issue 15
+ * review: a predicate nested 20,000 deep overflowed the schema's recursion — a crash, not bad input).
+ */
+export function nestedDeeperThan(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== "object") continue;
+    if (d > max) return true;
+    for (const y of Array.isArray(x) ? x : Object.values(x)) stack.push([y, d + 1]);
+  }
+  return false;
+}
+
 export const predicateBindingSchema = z.strictObject({
   match: z.string().min(3),
-  when: predicateSchema,
+  when: z.preprocess((v, ctx) => {
+    // Each level of a predicate is two of JSON (`{"all": [ … ]}`).
+    if (!nestedDeeperThan(v, 2 * MAX_PREDICATE_DEPTH)) return v;
+    ctx.addIssue({ code: "custom", message: `nested more than ${MAX_PREDICATE_DEPTH} levels deep` });
+    return z.NEVER;
+  }, predicateSchema),
   /** `decides` (default): the predicate decides met / not met. `refutes`: it can only show not met. */
   mode: z.enum(["decides", "refutes"]).default("decides"),
   why: z.string().optional(),

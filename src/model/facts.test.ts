@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { bindingsSchema, type Predicate, predicateProblems } from "./bindings.js";
+import { bindingsSchema, type Predicate, predicateBindingSchema, predicateProblems } from "./bindings.js";
 import { InputError } from "./errors.js";
 import { type FactDecl, factChecker, factDeclSchema, factJsonSchema, valueCheck } from "./facts.js";
 
@@ -46,8 +46,9 @@ describe("values", () => {
       ["lastScan", ["2024-02-29"], ["2025-02-29", "2025-1-01", 20250101]],
       ["principal", ["M43.16", "m4316", "G89.3"], ["M4", "43.16", "", 1]],
       ["tumorType", ["prostate"], ["Prostate", "lung", ["prostate"]]],
-      ["tests", [["a", "c"], [], 2, 3], [["d"], 4, -1, 1.5, "a"]],
-      ["diagnoses", [["M43.16", "E66.01"], []], [["not a code"], "M43.16"]],
+      ["tests", [["a", "c"], [], 2, 3], [["d"], 4, -1, 1.5, "a", ["a", "a"]]],
+      // A set holds each member once, codes compared as their system compares them.
+      ["diagnoses", [["M43.16", "E66.01"], []], [["not a code"], "M43.16", ["M43.16", "m4316"]]],
       ["reliefs", [[80, 74], []], [[101], [80, "74"], 80]],
       ["smoker", [true, false], ["true", 0]],
     ];
@@ -126,6 +127,10 @@ describe("predicates type-check against the vocabulary", () => {
       [{ fact: "tumorType", op: "<", value: "breast" }, /only == and != apply/],
       [{ fact: "bmi", includes: "x" }, /apply to a set/],
       [{ fact: "diagnoses", includes: "not a code" }, /is not a code of ICD-10-CM/],
+      // A family only with in / includes, and only a prefix some code of the system can start with.
+      [{ fact: "principal", op: "!=", value: "M43.1*" }, /a code family \(X\*\) goes with in or includes/],
+      [{ fact: "diagnoses", excludes: ["M43.1.*"] }, /"M43\.1\.\*" is not a code of ICD-10-CM/],
+      [{ fact: "diagnoses", includesAny: ["4*"] }, /"4\*" is not a code of ICD-10-CM/],
       [{ fact: "bmi", within: { n: 1, unit: "years" } }, /applies to a date/],
       [{ fact: "bmi", between: [40, 35] }, /low end is above/],
       [{ fact: "smoker", count: ">", value: 1 }, /count applies/],
@@ -174,5 +179,18 @@ describe("fuzz", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("predicate depth", () => {
+  test("a predicate nested beyond the limit is bad input, not a stack overflow", () => {
+    let p: unknown = { fact: "smoker", op: "==", value: true };
+    for (let i = 0; i < 20_000; i++) p = { not: p };
+    const r = predicateBindingSchema.safeParse({ match: "abc", when: p });
+    assert.equal(r.success, false);
+    assert.match(r.error!.issues[0]!.message, /nested more than 32 levels deep/);
+    let q: unknown = { fact: "smoker", op: "==", value: true };
+    for (let i = 0; i < 20; i++) q = { any: [q] };
+    assert.equal(predicateBindingSchema.safeParse({ match: "abc", when: q }).success, true);
   });
 });

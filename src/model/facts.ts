@@ -14,28 +14,53 @@ export const FACT_NAME = /^[a-z][A-Za-z0-9_]{0,63}$/;
 
 /** Code systems whose codes are compared without case and (ICD-10) without the dot (issue 15). */
 export const CODE_SYSTEMS: Readonly<
-  Record<string, { label: string; url: string; pattern: RegExp; example: string }>
+  Record<
+    string,
+    {
+      label: string;
+      url: string;
+      pattern: RegExp;
+      /** What may precede `*` in a family (`M43.1*`): the start of some code of the system. */
+      prefix: RegExp;
+      example: string;
+    }
+  >
 > = {
   "icd-10-cm": {
     label: "ICD-10-CM",
+    prefix: /^[A-Za-z](?:[0-9](?:[0-9A-Za-z](?:\.?[0-9A-Za-z]{0,4})?)?)?$/,
     url: "http://hl7.org/fhir/sid/icd-10-cm",
     pattern: /^[A-Za-z][0-9][0-9A-Za-z](?:\.?[0-9A-Za-z]{1,4})?$/,
     example: "M43.16",
   },
   cpt: {
     label: "CPT",
+    prefix: /^\d{1,4}[0-9A-Za-z]?$/,
     url: "http://www.ama-assn.org/go/cpt",
     pattern: /^\d{4}[0-9A-Za-z]$/,
     example: "27279",
   },
   hcpcs: {
     label: "HCPCS",
+    prefix: /^[A-Za-z]\d{0,4}$/,
     url: "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
     pattern: /^[A-Za-z]\d{4}$/,
     example: "E0782",
   },
-  loinc: { label: "LOINC", url: "http://loinc.org", pattern: /^\d{1,7}-\d$/, example: "59408-5" },
-  snomed: { label: "SNOMED CT", url: "http://snomed.info/sct", pattern: /^\d{6,18}$/, example: "73211009" },
+  loinc: {
+    label: "LOINC",
+    prefix: /^\d{1,7}(?:-\d?)?$/,
+    url: "http://loinc.org",
+    pattern: /^\d{1,7}-\d$/,
+    example: "59408-5",
+  },
+  snomed: {
+    label: "SNOMED CT",
+    prefix: /^\d{1,18}$/,
+    url: "http://snomed.info/sct",
+    pattern: /^\d{6,18}$/,
+    example: "73211009",
+  },
 };
 export type CodeSystemName = keyof typeof CODE_SYSTEMS;
 
@@ -126,7 +151,7 @@ export type Facts = Record<string, FactValue>;
  */
 export function normalizeCode(system: string | undefined, code: string): string {
   const up = code.toUpperCase();
-  return system === "icd-10-cm" ? up.replace(".", "") : up;
+  return system === "icd-10-cm" ? up.replaceAll(".", "") : up;
 }
 
 /** Whether a declared code pattern (`M43.1*` for the family, else one code) covers `code`; both normalized. */
@@ -159,7 +184,7 @@ export function describeType(d: FactDecl): string {
       const of = d.values
         ? `values of ${d.values.map((v) => JSON.stringify(v)).join(", ")}`
         : `codes of ${CODE_SYSTEMS[d.system!]!.label} (${CODE_SYSTEMS[d.system!]!.example})`;
-      return `a list of ${of}${d.orCount ? ", or how many" : ""}`;
+      return `a list of ${of}, each once${d.orCount ? ", or how many" : ""}`;
     }
     case "numbers":
       return `a list of numbers${r(d)}`;
@@ -214,7 +239,11 @@ export function valueCheck(d: FactDecl): ValueCheck {
         }
         if (!Array.isArray(v)) return false;
         for (const x of v) if (!item(x)) return false;
-        return true;
+        // A set holds each member once (issue 15 review: three "compression" counted as three tests);
+        // codes are compared as their system compares them (M43.16 and M4316 are one).
+        const seen = new Set<string>();
+        for (const x of v as string[]) seen.add(normalizeCode(system, x));
+        return seen.size === v.length;
       };
     }
     case "numbers":

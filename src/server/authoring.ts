@@ -21,6 +21,7 @@ import {
   readPolicyBindings,
   replacePolicyBindings,
   sourceText,
+  unfrozenVersions,
 } from "../library/authoring.js";
 import { type ImpactChange, type ImpactSummary, replayImpact } from "../library/impact.js";
 import {
@@ -189,7 +190,9 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
     return text;
   };
 
-  app.get("/api/authoring/policies", { preHandler: authors }, async () => {
+  // `onRequest`, not `preHandler`: the role is checked before an ~11 MB body is read and parsed
+  // (issue 15 review); the service's own onRequest hook has set the principal by then.
+  app.get("/api/authoring/policies", { onRequest: authors }, async () => {
     const lib = library();
     const on = today();
     return lib.ids().map((id) => {
@@ -212,7 +215,7 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
   app.post(
     "/api/authoring/documents",
     // The document in base64 (4/3) in JSON, and the few fields beside it.
-    { preHandler: authors, bodyLimit: MAX_DOCUMENT_BASE64 + 64 * 1024 },
+    { onRequest: authors, bodyLimit: MAX_DOCUMENT_BASE64 + 64 * 1024 },
     async (req, reply) => {
       const lib = writable();
       const b = parseBody(documentBodySchema, req.body);
@@ -250,7 +253,7 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
     },
   );
 
-  app.get("/api/authoring/policies/:id/versions/:version", { preHandler: authors }, async (req) => {
+  app.get("/api/authoring/policies/:id/versions/:version", { onRequest: authors }, async (req) => {
     const lib = library();
     const e = versionOf(lib, req);
     const id = e.policy.identity.id;
@@ -274,11 +277,19 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
   app.put(
     "/api/authoring/policies/:id/bindings",
     // A policy's bindings with hundreds of facts and predicates is larger than a case.
-    { preHandler: authors, bodyLimit: 2 * 1024 * 1024 },
+    { onRequest: authors, bodyLimit: 2 * 1024 * 1024 },
     async (req, reply) => {
       const lib = writable();
       const { id } = params(req);
       policyFolder(lib, id); // 404 before anything else
+      const unfrozen = unfrozenVersions(lib, id);
+      if (unfrozen.length > 0) {
+        throw new HttpError(
+          409,
+          "effective-unfrozen",
+          `${unfrozen.join(", ")}: in force without a publication snapshot, deciding with this bindings.json; editing it would change decisions in force — add a new version and publish it`,
+        );
+      }
       const ifMatch = etagOf(req.headers["if-match"]);
       if (ifMatch === undefined) {
         throw new HttpError(
@@ -312,7 +323,7 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
     },
   );
 
-  app.post("/api/authoring/policies/:id/versions/:version/try", { preHandler: authors }, async (req) => {
+  app.post("/api/authoring/policies/:id/versions/:version/try", { onRequest: authors }, async (req) => {
     const lib = library();
     const draft = versionOf(lib, req);
     const b = parseBody(tryBodySchema, req.body);
@@ -346,7 +357,7 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
     };
   });
 
-  app.post("/api/authoring/policies/:id/versions/:version/impact", { preHandler: authors }, async (req) => {
+  app.post("/api/authoring/policies/:id/versions/:version/impact", { onRequest: authors }, async (req) => {
     const lib = library();
     const version = versionOf(lib, req);
     const b = parseBody(impactBodySchema, req.body ?? {});
@@ -367,7 +378,7 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
 
   app.post(
     "/api/authoring/policies/:id/versions/:version/publish",
-    { preHandler: authors },
+    { onRequest: authors },
     async (req, reply) => {
       const lib = writable();
       const b = parseBody(publishBodySchema, req.body ?? {});

@@ -18,7 +18,7 @@ export interface Engine {
   /** Validates a case (SPEC 2.1): InputError naming the field → 400. */
   parseCase(input: unknown): Case;
   /** Decides a validated case (InputError for unknown criterion ids → 400, DeterminationError → 422). */
-  decide(c: Case, opts: { today: string; trace?: boolean }): Determination;
+  decide(c: Case, opts: { today: string; trace?: boolean; refuseDrafts?: boolean }): Determination;
   /**
    * A determination's JSON, byte for byte what `JSON.stringify` writes (issue 13: replies are
    * pre-encoded, as the CLI's writer does, instead of stringified by Fastify).

@@ -245,7 +245,8 @@ export class RequestService {
     // (issue 13: it was parsed twice).
     const caseJson = canonicalJson(input);
     const c = this.parseCase(JSON.parse(caseJson));
-    const determination = this.engine.decide(c, { today });
+    // A stored request is acted on: never decided by an unpublished draft it names (issue 15 review).
+    const determination = this.engine.decide(c, { today, refuseDrafts: true });
     const det = {
       createdAt: at,
       trigger,

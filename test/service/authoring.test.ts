@@ -15,6 +15,7 @@ import { loadLibrary } from "../../src/library/library.js";
 import { InputError } from "../../src/model/index.js";
 import { LibraryWatcher, LiveLibrary } from "../../src/server/library-watch.js";
 import { SHARED } from "../suite/cases.js";
+import { ACUPUNCTURE_ANSWERS, dos, member } from "../support/ncd-cases.js";
 import { call, DATABASES, postgresAvailable, ROOT, startTest, tempDir } from "./helpers.js";
 
 const DOC = join(SHARED, "corpus", "cms-ncd", "30.3.3_acupuncture_chronic_low_back_pain.txt");
@@ -24,22 +25,10 @@ const VERSION_PATH = "/api/authoring/policies/NCD.30.3.3/versions/2020-01";
 const pgUp = await postgresAvailable();
 const skipDoc = existsSync(DOC) ? false : "../shared/corpus/cms-ncd is not here";
 
-const member = { state: "TX", birthDate: "1955-04-02", lineOfBusiness: "medicare" };
-const dos = "2026-03-02";
-/** Every criterion of section B but those facts decide (B.1.a, B.1.d). */
-const ANSWERS = {
-  "B.1.b": true,
-  "B.1.c": true,
-  "B.2": true,
-  "B.3": true,
-  "B.4": true,
-  "B-p1": true,
-  "B-p2": true,
-};
 const acupuncture = (extra: Record<string, unknown> = {}) => ({
   member,
   service: { codes: ["97810"], dateOfService: dos },
-  answers: ANSWERS,
+  answers: ACUPUNCTURE_ANSWERS,
   ...extra,
 });
 
@@ -125,12 +114,19 @@ for (const kind of DATABASES) {
       assert.deepEqual(v.vocabulary, []);
       assert.match(v.bindingsEtag, /^[0-9a-f]{64}$/);
 
-      // Requests stored while the version is a draft (named by version: the draft decides them), and
-      // one no policy governs: what the impact replays later.
+      // Requests stored while the version is a draft: a draft decides no stored request (a provider's
+      // request naming it is refused) and routes no code, so they are not-applicable; with one no policy
+      // could govern, they are what the impact replays later.
+      const named = await call(s.url, "POST", "/api/requests", {
+        token: t.provider,
+        body: acupuncture({ policy: REF }),
+      });
+      assert.equal(named.status, 400, named.text);
+      assert.match(named.text, /is a draft/);
       const stored: string[] = [];
       for (const body of [
-        acupuncture({ policy: REF }),
-        acupuncture({ policy: REF, answers: { ...ANSWERS, "B.1.a": true, "B.1.d": true } }),
+        acupuncture(),
+        acupuncture({ answers: { ...ACUPUNCTURE_ANSWERS, "B.1.a": true, "B.1.d": true } }),
         { member, service: { codes: ["99999"], dateOfService: dos } },
       ]) {
         const r = await call(s.url, "POST", "/api/requests", { token: t.provider, body });
@@ -239,7 +235,7 @@ for (const kind of DATABASES) {
         sum.transitions
           .map((x: { from: string; to: string; count: number }) => `${x.from}→${x.to} ${x.count}`)
           .sort(),
-        ["review→approved 1", "review→pended 1"],
+        ["not-applicable→approved 1", "not-applicable→pended 1"],
       );
       assert.deepEqual(
         impact.body.changes.map((c: { request: string }) => c.request).sort(),
@@ -262,11 +258,13 @@ for (const kind of DATABASES) {
       const kase = {
         member,
         service: { codes: ["97810"], dateOfService: dos },
-        answers: { ...ANSWERS, "B.1.d": true },
+        answers: { ...ACUPUNCTURE_ANSWERS, "B.1.d": true },
         facts: { painWeeks: 20 },
       };
       const before = await call(s.url, "POST", "/api/evaluate", { token: t.reviewer, body: kase });
-      assert.equal(before.status, 422, before.text);
+      // Before publication nothing in force governs 97810 (a draft routes no code).
+      assert.equal(before.status, 200, before.text);
+      assert.equal(before.body.outcome, "not-applicable");
       assert.equal(
         (await call(s.url, "POST", `${VERSION_PATH}/publish`, { token: t.reviewer, body: {} })).status,
         403,

@@ -22,7 +22,15 @@ import { initLibrary } from "../../src/library/add.js";
 import { loadLibrary } from "../../src/library/index.js";
 import type { Determination } from "../../src/model/index.js";
 import { DEMO_USERS, type RunningServer } from "../../src/server/index.js";
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, skipWithoutChromium, startWebServer } from "./harness.js";
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  openSignedIn,
+  ROOT,
+  SHOTS,
+  skipWithoutChromium,
+  startWebServer,
+} from "./harness.js";
 
 const DOC = join(ROOT, "..", "shared", "corpus", "cms-ncd", "30.3.3_acupuncture_chronic_low_back_pain.txt");
 const ID = "NCD.30.3.3";
@@ -79,14 +87,7 @@ describe("authoring in the web app, issue 15 item 5 (Chromium)", { skip: skipWit
   }
 
   async function signIn(who: Who, hash: string): Promise<void> {
-    await page.goto(`${server.url}/#/signin`);
-    await page.evaluate(
-      ([token, principal]) =>
-        sessionStorage.setItem("medpolicy.session", JSON.stringify({ token, principal })),
-      [tokens[who], DEMO_USERS[who]] as const,
-    );
-    await page.goto("about:blank");
-    await page.goto(`${server.url}/${hash}`);
+    await openSignedIn(page, server.url, tokens[who], DEMO_USERS[who], hash);
   }
 
   /** A locator's text, white space folded. */

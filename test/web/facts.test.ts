@@ -18,7 +18,15 @@ import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { loadLibrary } from "../../src/library/index.js";
 import { DEMO_USERS, type RunningServer } from "../../src/server/index.js";
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, skipWithoutChromium, startWebServer } from "./harness.js";
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  collectErrors,
+  openSignedIn,
+  ROOT,
+  skipWithoutChromium,
+  startWebServer,
+} from "./harness.js";
 
 const VIEWPORTS = [
   { width: 1440, height: 900 },
@@ -127,14 +135,7 @@ describe("facts form from the policy's declared facts, issue 15 (Chromium)", {
       const errors: string[] = [];
 
       async function open(who: Who, hash: string): Promise<void> {
-        await page.goto(`${server.url}/#/signin`);
-        await page.evaluate(
-          ([token, principal]) =>
-            sessionStorage.setItem("medpolicy.session", JSON.stringify({ token, principal })),
-          [tokens[who], DEMO_USERS[who]] as const,
-        );
-        await page.goto("about:blank");
-        await page.goto(`${server.url}/${hash}`);
+        await openSignedIn(page, server.url, tokens[who], DEMO_USERS[who], hash);
       }
 
       /** Leaves a field: its change event; the caller waits for what the re-render shows. */
@@ -146,10 +147,7 @@ describe("facts form from the policy's declared facts, issue 15 (Chromium)", {
         context = await browser.newContext({ viewport: vp });
         page = await context.newPage();
         page.setDefaultTimeout(10_000);
-        page.on("pageerror", (e) => errors.push(e.message));
-        page.on("console", (m) => {
-          if (m.type() === "error") errors.push(m.text());
-        });
+        collectErrors(page, errors);
       });
 
       after(async () => {

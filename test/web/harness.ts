@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Page } from "playwright-core";
 import { type RunningServer, type StartOptions, startServer } from "../../src/server/index.js";
 import { webPlugin } from "../../src/web/plugin.js";
 
@@ -63,5 +64,33 @@ export async function startWebServer(temp: string, opts: Partial<StartOptions> =
     demo: true,
     plugins: [webPlugin({ dir: outDir })],
     ...opts,
+  });
+}
+
+/**
+ * Opens `hash` on the server at `url` signed in as `principal`: the session stored as the app keeps
+ * it (sessionStorage, issue 6), on a page of the app's origin, then a fresh load so the app reads it.
+ */
+export async function openSignedIn(
+  page: Page,
+  url: string,
+  token: string | undefined,
+  principal: unknown,
+  hash: string,
+): Promise<void> {
+  await page.goto(`${url}/#/signin`);
+  await page.evaluate(
+    ([token, principal]) => sessionStorage.setItem("medpolicy.session", JSON.stringify({ token, principal })),
+    [token, principal] as const,
+  );
+  await page.goto("about:blank");
+  await page.goto(`${url}/${hash}`);
+}
+
+/** Collects the page's uncaught errors and console errors into `errors`, which a test expects empty. */
+export function collectErrors(page: Page, errors: string[]): void {
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
   });
 }

@@ -21,7 +21,15 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import { DEMO_USERS, type RunningServer } from "../../src/server/index.js";
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, skipWithoutChromium, startWebServer } from "./harness.js";
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  collectErrors,
+  ROOT,
+  SHOTS,
+  skipWithoutChromium,
+  startWebServer,
+} from "./harness.js";
 
 const skip = skipWithoutChromium;
 
@@ -244,10 +252,7 @@ describe("every page at 390 and 1440 px, keyboard, queue (issue 14, Chromium)", 
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(10_000);
-    page.on("pageerror", (e) => errors.push(e.message));
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(m.text());
-    });
+    collectErrors(page, errors);
   });
 
   after(async () => {

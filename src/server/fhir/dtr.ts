@@ -85,7 +85,8 @@ export function entryForCanonical(
 ): { entry: LibraryEntry; section?: string } {
   const ref = parseQuestionnaireRef(canonical);
   if (!ref) throw new FhirError(404, "not-found", `${canonical} is not a Questionnaire of this service`);
-  const entry = lib.get(`${ref.policy}@${ref.version}`);
+  // An unpublished draft has no questionnaire for EHRs (issue 15 review): 404 as for an unknown one.
+  const entry = lib.get(`${ref.policy}@${ref.version}`, undefined, { approvedOnly: true });
   return { entry, ...(ref.section !== undefined && { section: ref.section }) };
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Resource } from "@medplum/fhirtypes";
+import type { Procedure, Resource } from "@medplum/fhirtypes";
 import { bindingsSchema, type FactDecl } from "../../model/index.js";
 import { fhirPathProblem, prepopulate } from "./prepopulate.js";
 
@@ -222,31 +222,23 @@ describe("pre-population from declared facts (FHIRPath)", () => {
   });
 
   test("a date fact from a Procedure (its performed date), an ImagingStudy's start; %dateOfService", () => {
+    /** A colonoscopy (CPT 45378) of the patient, with its status and when it was performed. */
+    const colonoscopy = (
+      id: string,
+      status: Procedure["status"],
+      performed: Pick<Procedure, "performedDateTime" | "performedPeriod">,
+    ): Resource => ({
+      resourceType: "Procedure",
+      id,
+      status,
+      subject: { reference: "Patient/p" },
+      code: { coding: [{ system: "http://www.ama-assn.org/go/cpt", code: "45378" }] },
+      ...performed,
+    });
     const record: Resource[] = [
-      {
-        resourceType: "Procedure",
-        id: "colo1",
-        status: "completed",
-        subject: { reference: "Patient/p" },
-        code: { coding: [{ system: "http://www.ama-assn.org/go/cpt", code: "45378" }] },
-        performedDateTime: "2019-04-02T09:30:00-05:00",
-      },
-      {
-        resourceType: "Procedure",
-        id: "colo2",
-        status: "completed",
-        subject: { reference: "Patient/p" },
-        code: { coding: [{ system: "http://www.ama-assn.org/go/cpt", code: "45378" }] },
-        performedPeriod: { start: "2024-11-20", end: "2024-11-20" },
-      },
-      {
-        resourceType: "Procedure",
-        id: "colo3",
-        status: "not-done",
-        subject: { reference: "Patient/p" },
-        code: { coding: [{ system: "http://www.ama-assn.org/go/cpt", code: "45378" }] },
-        performedDateTime: "2025-12-01",
-      },
+      colonoscopy("colo1", "completed", { performedDateTime: "2019-04-02T09:30:00-05:00" }),
+      colonoscopy("colo2", "completed", { performedPeriod: { start: "2024-11-20", end: "2024-11-20" } }),
+      colonoscopy("colo3", "not-done", { performedDateTime: "2025-12-01" }),
       {
         resourceType: "ImagingStudy",
         id: "ct1",

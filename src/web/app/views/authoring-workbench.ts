@@ -70,6 +70,7 @@ import {
   sourceLines,
   vocabularyOf,
 } from "./authoring-model.js";
+import { dateField, field, fieldWith, option, smallButton } from "./fields.js";
 import { renderDiff } from "./policies.js";
 
 /** One row of the predicate builder, as typed. */
@@ -226,6 +227,14 @@ function workbench(app: App, ed: Editor): HTMLElement {
   /** After an edit of the bindings: everything that shows them. */
   const changed = (fallback?: string) =>
     refresh(["save", "tree", "codes", "facts", "preds", "try", "publish"], fallback);
+  /** Removes the `i`th of a list of the bindings (edited as a copy, as every edit), says so, shows it. */
+  const removeAt = (list: "codes" | "facts" | "predicates", i: number, said: string, focus: string) => {
+    const next = structuredClone(ed.edit);
+    next[list].splice(i, 1);
+    ed.edit = next;
+    app.announce(said);
+    changed(focus);
+  };
 
   // ---- Source and tree ----
 
@@ -505,11 +514,8 @@ function workbench(app: App, ed: Editor): HTMLElement {
             ["au-publish", "Publish"],
           ] as const
         ).map(([target, label]) =>
-          h(
-            "button",
+          smallButton(
             {
-              type: "button",
-              class: "btn btn-small",
               onclick: () => {
                 const hd = document.querySelector<HTMLElement>(`#${target} h2`);
                 if (!hd) return;
@@ -631,7 +637,7 @@ function workbench(app: App, ed: Editor): HTMLElement {
         "select",
         { id: idAttr, name: idAttr },
         [...extra, ...sections.map((s) => ({ value: s.id, label: s.label }))].map((o) =>
-          h("option", { value: o.value, ...(o.value === value && { selected: true }) }, o.label),
+          option(o.value, value, o.label),
         ),
       );
     const proposals = b.proposed.map((p, i) => {
@@ -667,11 +673,8 @@ function workbench(app: App, ed: Editor): HTMLElement {
           "td",
           { class: "row-actions" },
           dismissed
-            ? h(
-                "button",
+            ? smallButton(
                 {
-                  type: "button",
-                  class: "btn btn-small",
                   id: `au-prop-restore-${i}`,
                   onclick: () => {
                     ed.edit = restoreProposal(ed.edit, i);
@@ -703,11 +706,8 @@ function workbench(app: App, ed: Editor): HTMLElement {
                   "Confirm",
                 ),
                 " ",
-                h(
-                  "button",
+                smallButton(
                   {
-                    type: "button",
-                    class: "btn btn-small",
                     id: `au-prop-dismiss-${i}`,
                     onclick: () => {
                       ed.edit = dismissProposal(ed.edit, i);
@@ -795,11 +795,8 @@ function workbench(app: App, ed: Editor): HTMLElement {
                     h(
                       "td",
                       { class: "row-actions" },
-                      h(
-                        "button",
+                      smallButton(
                         {
-                          type: "button",
-                          class: "btn btn-small",
                           id: `au-code-edit-${i}`,
                           "aria-label": `Edit the binding of ${c.codes.join(", ")}`,
                           onclick: () => {
@@ -811,20 +808,12 @@ function workbench(app: App, ed: Editor): HTMLElement {
                         "Edit",
                       ),
                       " ",
-                      h(
-                        "button",
+                      smallButton(
                         {
-                          type: "button",
-                          class: "btn btn-small",
                           id: `au-code-remove-${i}`,
                           "aria-label": `Remove the binding of ${c.codes.join(", ")}`,
-                          onclick: () => {
-                            const next = structuredClone(ed.edit);
-                            next.codes.splice(i, 1);
-                            ed.edit = next;
-                            app.announce(`Binding of ${c.codes.join(", ")} removed.`);
-                            changed("au-codes-h");
-                          },
+                          onclick: () =>
+                            removeAt("codes", i, `Binding of ${c.codes.join(", ")} removed.`, "au-codes-h"),
                         },
                         "Remove",
                       ),
@@ -860,10 +849,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
         h(
           "div",
           { class: "au-row" },
-          h(
-            "div",
-            { class: "field" },
-            h("label", { for: "au-code-codes" }, "Codes"),
+          field(
+            "au-code-codes",
+            "Codes",
             h("input", {
               type: "text",
               id: "au-code-codes",
@@ -879,10 +867,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
             h("span", { class: "hint", id: "au-code-codes-hint" }, "CPT or HCPCS, comma-separated"),
             errEl("codes"),
           ),
-          h(
-            "div",
-            { class: "field" },
-            h("label", { for: "au-code-section" }, "Section"),
+          field(
+            "au-code-section",
+            "Section",
             h(
               "select",
               { id: "au-code-section", name: "section", onchange: keep("section"), ...described("section") },
@@ -890,16 +877,13 @@ function workbench(app: App, ed: Editor): HTMLElement {
                 { value: "", label: "Choose a section…" },
                 ...sections.map((s) => ({ value: s.id, label: s.label })),
                 { value: "coding-only", label: "Coding only (routes the code, decides nothing)" },
-              ].map((o) =>
-                h("option", { value: o.value, ...(o.value === f.section && { selected: true }) }, o.label),
-              ),
+              ].map((o) => option(o.value, f.section, o.label)),
             ),
             errEl("section"),
           ),
-          h(
-            "div",
-            { class: "field" },
-            h("label", { for: "au-code-otherwise" }, "Otherwise (optional)"),
+          field(
+            "au-code-otherwise",
+            "Otherwise (optional)",
             h(
               "select",
               {
@@ -909,12 +893,7 @@ function workbench(app: App, ed: Editor): HTMLElement {
                 ...described("otherwise", "au-code-otherwise-hint"),
               },
               [{ value: "", label: "None" }, ...sections.map((s) => ({ value: s.id, label: s.label }))].map(
-                (o) =>
-                  h(
-                    "option",
-                    { value: o.value, ...(o.value === f.otherwise && { selected: true }) },
-                    o.label,
-                  ),
+                (o) => option(o.value, f.otherwise, o.label),
               ),
             ),
             h(
@@ -925,10 +904,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
             errEl("otherwise"),
           ),
         ),
-        h(
-          "div",
-          { class: "field" },
-          h("label", { for: "au-code-why" }, "Why (optional)"),
+        field(
+          "au-code-why",
+          "Why (optional)",
           h("input", { type: "text", id: "au-code-why", name: "why", value: f.why, oninput: keep("why") }),
         ),
         h(
@@ -984,10 +962,10 @@ function workbench(app: App, ed: Editor): HTMLElement {
       attrs: Record<string, string> = {},
       hint?: string,
     ) =>
-      h(
-        "div",
-        { class: `field au-fact-${k}` },
-        h("label", { for: `au-fact-${k}` }, label),
+      fieldWith(
+        `au-fact-${k}`,
+        `au-fact-${k}`,
+        label,
         h("input", {
           type: "text",
           id: `au-fact-${k}`,
@@ -1031,11 +1009,8 @@ function workbench(app: App, ed: Editor): HTMLElement {
           i === undefined
             ? h("span", { class: "muted small" }, "inherited")
             : [
-                h(
-                  "button",
+                smallButton(
                   {
-                    type: "button",
-                    class: "btn btn-small",
                     id: `au-fact-edit-${i}`,
                     "aria-label": `Edit the fact ${d.name}`,
                     onclick: () => {
@@ -1047,24 +1022,15 @@ function workbench(app: App, ed: Editor): HTMLElement {
                   "Edit",
                 ),
                 " ",
-                h(
-                  "button",
+                smallButton(
                   {
-                    type: "button",
-                    class: "btn btn-small",
                     id: `au-fact-remove-${i}`,
                     "aria-label": `Remove the fact ${d.name}`,
                     ...(read.has(d.name) && {
                       disabled: true,
                       title: "A predicate reads it: remove the predicate first",
                     }),
-                    onclick: () => {
-                      const next = structuredClone(ed.edit);
-                      next.facts.splice(i, 1);
-                      ed.edit = next;
-                      app.announce(`Fact ${d.name} removed.`);
-                      changed("au-facts-h");
-                    },
+                    onclick: () => removeAt("facts", i, `Fact ${d.name} removed.`, "au-facts-h"),
                   },
                   "Remove",
                 ),
@@ -1148,10 +1114,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
             { class: "mono", spellcheck: "false", placeholder: "painWeeks" },
             "A name like bmi or painWeeks",
           ),
-          h(
-            "div",
-            { class: "field" },
-            h("label", { for: "au-fact-type" }, "Type"),
+          field(
+            "au-fact-type",
+            "Type",
             h(
               "select",
               {
@@ -1162,13 +1127,7 @@ function workbench(app: App, ed: Editor): HTMLElement {
                   refresh(["facts"], "au-fact-type");
                 },
               },
-              FACT_TYPES.map((t) =>
-                h(
-                  "option",
-                  { value: t.type, ...(t.type === f.type && { selected: true }) },
-                  `${t.type} — ${t.label}`,
-                ),
-              ),
+              FACT_TYPES.map((t) => option(t.type, f.type, `${t.type} — ${t.label}`)),
             ),
             errEl("type"),
           ),
@@ -1186,14 +1145,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
             )
           : null,
         takes.includes("values")
-          ? h(
-              "div",
-              { class: "field" },
-              h(
-                "label",
-                { for: "au-fact-values" },
-                f.type === "set" ? "Values (or choose a code system below)" : "Values",
-              ),
+          ? field(
+              "au-fact-values",
+              f.type === "set" ? "Values (or choose a code system below)" : "Values",
               h("textarea", {
                 id: "au-fact-values",
                 name: "values",
@@ -1207,14 +1161,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
             )
           : null,
         takes.includes("system")
-          ? h(
-              "div",
-              { class: "field" },
-              h(
-                "label",
-                { for: "au-fact-system" },
-                f.type === "set" ? "Code system (or list values above)" : "Code system",
-              ),
+          ? field(
+              "au-fact-system",
+              f.type === "set" ? "Code system (or list values above)" : "Code system",
               h(
                 "select",
                 { id: "au-fact-system", name: "system", onchange: keep("system"), ...described("system") },
@@ -1225,9 +1174,7 @@ function workbench(app: App, ed: Editor): HTMLElement {
                   { value: "hcpcs", label: "HCPCS" },
                   { value: "loinc", label: "LOINC" },
                   { value: "snomed", label: "SNOMED CT" },
-                ].map((o) =>
-                  h("option", { value: o.value, ...(o.value === f.system && { selected: true }) }, o.label),
-                ),
+                ].map((o) => option(o.value, f.system, o.label)),
               ),
               errEl("system"),
             )
@@ -1426,11 +1373,8 @@ function workbench(app: App, ed: Editor): HTMLElement {
                   : h(
                       "div",
                       { class: "actions" },
-                      h(
-                        "button",
+                      smallButton(
                         {
-                          type: "button",
-                          class: "btn btn-small",
                           id: `au-pred-edit-${i}`,
                           onclick: () => {
                             ed.json = { index: i, text: JSON.stringify(p, null, 2) };
@@ -1439,19 +1383,12 @@ function workbench(app: App, ed: Editor): HTMLElement {
                         },
                         "Edit JSON",
                       ),
-                      h(
-                        "button",
+                      smallButton(
                         {
-                          type: "button",
-                          class: "btn btn-small",
                           id: `au-pred-remove-${i}`,
                           onclick: () => {
-                            const next = structuredClone(ed.edit);
-                            next.predicates.splice(i, 1);
-                            ed.edit = next;
                             if (ed.json) delete ed.json;
-                            app.announce("Predicate removed.");
-                            changed("au-preds-h");
+                            removeAt("predicates", i, "Predicate removed.", "au-preds-h");
                           },
                         },
                         "Remove",
@@ -1499,15 +1436,14 @@ function workbench(app: App, ed: Editor): HTMLElement {
                 : undefined
             : undefined;
         if (choices && !choices.includes(row[k])) row[k] = choices[0]!;
-        return h(
-          "div",
-          { class: "field" },
-          h("label", { for: idAttr }, label),
+        return field(
+          idAttr,
+          label,
           choices
             ? h(
                 "select",
                 { id: idAttr, onchange: keep(k) },
-                choices.map((c) => h("option", { value: c, ...(c === row[k] && { selected: true }) }, c)),
+                choices.map((c) => option(c, row[k], c)),
               )
             : h("input", {
                 type: "text",
@@ -1535,10 +1471,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
         h(
           "div",
           { class: "au-row" },
-          h(
-            "div",
-            { class: "field" },
-            h("label", { for: `au-b-fact-${i}` }, "Fact"),
+          field(
+            `au-b-fact-${i}`,
+            "Fact",
             h(
               "select",
               {
@@ -1552,19 +1487,12 @@ function workbench(app: App, ed: Editor): HTMLElement {
                   refresh(["preds"], `au-b-fact-${i}`);
                 },
               },
-              vocab.map((x) =>
-                h(
-                  "option",
-                  { value: x.name, ...(x.name === row.fact && { selected: true }) },
-                  `${x.name} (${x.type})`,
-                ),
-              ),
+              vocab.map((x) => option(x.name, row.fact, `${x.name} (${x.type})`)),
             ),
           ),
-          h(
-            "div",
-            { class: "field" },
-            h("label", { for: `au-b-op-${i}` }, "Operator"),
+          field(
+            `au-b-op-${i}`,
+            "Operator",
             h(
               "select",
               {
@@ -1574,9 +1502,7 @@ function workbench(app: App, ed: Editor): HTMLElement {
                   refresh(["preds"], `au-b-op-${i}`);
                 },
               },
-              ops.map((o) =>
-                h("option", { value: o.key, ...(o.key === row.op && { selected: true }) }, o.label),
-              ),
+              ops.map((o) => option(o.key, row.op, o.label)),
             ),
           ),
           spec?.operand === "range"
@@ -1586,16 +1512,13 @@ function workbench(app: App, ed: Editor): HTMLElement {
               : spec?.operand === "span"
                 ? [
                     valueInput("a", "How many"),
-                    h(
-                      "div",
-                      { class: "field" },
-                      h("label", { for: `au-b-unit-${i}` }, "Unit"),
+                    field(
+                      `au-b-unit-${i}`,
+                      "Unit",
                       h(
                         "select",
                         { id: `au-b-unit-${i}`, onchange: keep("unit") },
-                        ["days", "months", "years"].map((u) =>
-                          h("option", { value: u, ...(u === row.unit && { selected: true }) }, u),
-                        ),
+                        ["days", "months", "years"].map((u) => option(u, row.unit, u)),
                       ),
                     ),
                   ]
@@ -1626,11 +1549,8 @@ function workbench(app: App, ed: Editor): HTMLElement {
             " Not (the test must fail)",
           ),
           bld.tests.length > 1
-            ? h(
-                "button",
+            ? smallButton(
                 {
-                  type: "button",
-                  class: "btn btn-small",
                   id: `au-b-remove-${i}`,
                   onclick: () => {
                     bld.tests.splice(i, 1);
@@ -1690,10 +1610,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
       vocab.length === 0
         ? h("p", { class: "notice notice-warn" }, "Declare a fact first: a predicate tests declared facts.")
         : null,
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: "au-b-criterion" }, "Criterion"),
+      field(
+        "au-b-criterion",
+        "Criterion",
         h(
           "select",
           {
@@ -1706,9 +1625,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
           },
           h("option", { value: "" }, "Choose a criterion…"),
           answerable.map((c) =>
-            h(
-              "option",
-              { value: c.id, ...(c.id === bld.criterion && { selected: true }) },
+            option(
+              c.id,
+              bld.criterion,
               `${c.id} — ${c.text.length > 90 ? `${c.text.slice(0, 88)}…` : c.text}`,
             ),
           ),
@@ -1723,11 +1642,8 @@ function workbench(app: App, ed: Editor): HTMLElement {
       h(
         "div",
         { class: "au-row au-row-tight" },
-        h(
-          "button",
+        smallButton(
           {
-            type: "button",
-            class: "btn btn-small",
             id: "au-b-add",
             ...(vocab.length === 0 && { disabled: true }),
             onclick: () => {
@@ -1738,10 +1654,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
           "Add a test",
         ),
         bld.tests.length > 1
-          ? h(
-              "div",
-              { class: "field" },
-              h("label", { for: "au-b-how" }, "Combine the tests"),
+          ? field(
+              "au-b-how",
+              "Combine the tests",
               h(
                 "select",
                 {
@@ -1751,8 +1666,8 @@ function workbench(app: App, ed: Editor): HTMLElement {
                     showPreview();
                   },
                 },
-                h("option", { value: "all", ...(bld.how === "all" && { selected: true }) }, "all must hold"),
-                h("option", { value: "any", ...(bld.how === "any" && { selected: true }) }, "any one holds"),
+                option("all", bld.how, "all must hold"),
+                option("any", bld.how, "any one holds"),
               ),
             )
           : null,
@@ -1760,10 +1675,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
       h(
         "div",
         { class: "au-row" },
-        h(
-          "div",
-          { class: "field" },
-          h("label", { for: "au-b-mode" }, "Mode"),
+        field(
+          "au-b-mode",
+          "Mode",
           h(
             "select",
             {
@@ -1773,23 +1687,15 @@ function workbench(app: App, ed: Editor): HTMLElement {
                 bld.mode = (ev.target as HTMLSelectElement).value as "decides" | "refutes";
               },
             },
-            h(
-              "option",
-              { value: "decides", ...(bld.mode === "decides" && { selected: true }) },
-              "decides (met or not met)",
-            ),
-            h(
-              "option",
-              { value: "refutes", ...(bld.mode === "refutes" && { selected: true }) },
-              "refutes (can only show not met)",
-            ),
+            option("decides", bld.mode, "decides (met or not met)"),
+            option("refutes", bld.mode, "refutes (can only show not met)"),
           ),
           h("span", { class: "hint", id: "au-b-mode-hint" }, "An answer always wins over a fact"),
         ),
-        h(
-          "div",
-          { class: "field field-grow" },
-          h("label", { for: "au-b-why" }, "Why (optional)"),
+        fieldWith(
+          "field-grow",
+          "au-b-why",
+          "Why (optional)",
           h("input", {
             type: "text",
             id: "au-b-why",
@@ -2051,32 +1957,12 @@ function workbench(app: App, ed: Editor): HTMLElement {
             void runImpact();
           },
         },
-        h(
-          "div",
-          { class: "field" },
-          h("label", { for: "au-impact-from" }, "From (date of service)"),
-          h("input", {
-            type: "date",
-            id: "au-impact-from",
-            value: imp.from,
-            onchange: (ev: Event) => {
-              imp.from = (ev.target as HTMLInputElement).value;
-            },
-          }),
-        ),
-        h(
-          "div",
-          { class: "field" },
-          h("label", { for: "au-impact-to" }, "To"),
-          h("input", {
-            type: "date",
-            id: "au-impact-to",
-            value: imp.to,
-            onchange: (ev: Event) => {
-              imp.to = (ev.target as HTMLInputElement).value;
-            },
-          }),
-        ),
+        dateField("au-impact-from", "From (date of service)", imp.from, (v) => {
+          imp.from = v;
+        }),
+        dateField("au-impact-to", "To", imp.to, (v) => {
+          imp.to = v;
+        }),
         h(
           "div",
           { class: "field au-field-button" },
@@ -2177,10 +2063,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
             "You have unsaved changes: a try decides with the saved bindings. Save first to try them.",
           )
         : null,
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: "au-cases" }, "Cases (JSON: one case, or a list of up to 50)"),
+      field(
+        "au-cases",
+        "Cases (JSON: one case, or a list of up to 50)",
         h("textarea", {
           id: "au-cases",
           class: "mono",
@@ -2329,19 +2214,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
             h(
               "div",
               { class: "au-row" },
-              h(
-                "div",
-                { class: "field" },
-                h("label", { for: "au-effective" }, "Effective date"),
-                h("input", {
-                  type: "date",
-                  id: "au-effective",
-                  value: p.effective,
-                  onchange: (ev: Event) => {
-                    p.effective = (ev.target as HTMLInputElement).value;
-                  },
-                }),
-              ),
+              dateField("au-effective", "Effective date", p.effective, (v) => {
+                p.effective = v;
+              }),
               h(
                 "div",
                 { class: "field au-field-button" },

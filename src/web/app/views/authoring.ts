@@ -10,6 +10,7 @@ import { day } from "../format.js";
 import type { App } from "../main.js";
 import type { AuthoringAddResult, AuthoringPolicyRow, AuthoringStatus } from "../types.js";
 import { base64OfBytes } from "./authoring-model.js";
+import { field } from "./fields.js";
 
 export { authoringVersionView } from "./authoring-workbench.js";
 
@@ -180,10 +181,9 @@ function uploadForm(app: App, onAdded: () => Promise<void>): HTMLElement {
       { class: "muted small" },
       "A policy document in any format the ingester reads (text, HTML, PDF, Word). Its criteria tree, proposed code bindings and lint's findings are read from it; every version is a draft until you publish it.",
     ),
-    h(
-      "div",
-      { class: "field" },
-      h("label", { for: "au-file" }, "Document"),
+    field(
+      "au-file",
+      "Document",
       h("input", {
         type: "file",
         id: "au-file",
@@ -195,10 +195,9 @@ function uploadForm(app: App, onAdded: () => Promise<void>): HTMLElement {
     h(
       "div",
       { class: "au-row" },
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: "au-id" }, "Policy id (optional)"),
+      field(
+        "au-id",
+        "Policy id (optional)",
         h("input", {
           type: "text",
           id: "au-id",
@@ -209,10 +208,9 @@ function uploadForm(app: App, onAdded: () => Promise<void>): HTMLElement {
         }),
         h("span", { class: "hint", id: "au-id-hint" }, "When the document prints none."),
       ),
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: "au-version" }, "Version (optional)"),
+      field(
+        "au-version",
+        "Version (optional)",
         h("input", {
           type: "text",
           id: "au-version",

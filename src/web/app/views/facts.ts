@@ -13,6 +13,7 @@ import type { FactValue } from "../api.js";
 import { h } from "../dom.js";
 import { factsUsedBy, type LoadedPolicy } from "../engine.js";
 import type { FactDecl } from "../types.js";
+import { fieldWith, field as labelled } from "./fields.js";
 import { draftCount, type FactError, isOpen, type ReviewPage } from "./review-state.js";
 
 /** What reading one input gave: a value, nothing (left empty: unknown), or why it was refused. */
@@ -339,6 +340,15 @@ export function factsPanel(p: ReviewPage): HTMLElement | null {
       onchange: onInput(decl, part),
       onblur: onLeave(decl, part),
     });
+    /** A code's text input: upper case as typed, never corrected or completed. */
+    const codeInput = (inputId: string) => ({
+      ...common("value", inputId),
+      type: "text",
+      class: "mono rv-code",
+      autocapitalize: "characters",
+      autocomplete: "off",
+      spellcheck: "false",
+    });
     /** The text an input shows: what was typed while it is in error, else the value. */
     const shownText = (part: "value" | "count", fromValue: string) =>
       invalid(part) ? error!.text : fromValue;
@@ -426,12 +436,7 @@ export function factsPanel(p: ReviewPage): HTMLElement | null {
         return box(
           h("label", { for: id }, `${decl.description} (${systemLabel(decl.system)})`),
           h("input", {
-            ...common("value", id),
-            type: "text",
-            class: "mono rv-code",
-            autocapitalize: "characters",
-            autocomplete: "off",
-            spellcheck: "false",
+            ...codeInput(id),
             maxlength: 20,
             placeholder: CODE_SYSTEMS[decl.system]?.example,
             value: shownText("value", factText(decl, value)),
@@ -475,14 +480,10 @@ export function factsPanel(p: ReviewPage): HTMLElement | null {
         );
       case "set": {
         const count = decl.orCount
-          ? h(
-              "div",
-              { class: "field rv-count" },
-              h(
-                "label",
-                { for: `${id}-count` },
-                decl.values ? "How many (or tick which)" : "How many (or list which)",
-              ),
+          ? fieldWith(
+              "rv-count",
+              `${id}-count`,
+              decl.values ? "How many (or tick which)" : "How many (or list which)",
               input("count", () =>
                 h("input", {
                   ...common("count", `${id}-count`),
@@ -498,17 +499,11 @@ export function factsPanel(p: ReviewPage): HTMLElement | null {
           : null;
         if (decl.system) {
           return group(
-            h(
-              "div",
-              { class: "field" },
-              h("label", { for: id }, `${systemLabel(decl.system)} codes, comma-separated`),
+            labelled(
+              id,
+              `${systemLabel(decl.system)} codes, comma-separated`,
               h("input", {
-                ...common("value", id),
-                type: "text",
-                class: "mono rv-code",
-                autocapitalize: "characters",
-                autocomplete: "off",
-                spellcheck: "false",
+                ...codeInput(id),
                 placeholder: `e.g. ${CODE_SYSTEMS[decl.system]?.example}`,
                 value: shownText("value", factText(decl, value)),
               }),
