@@ -8,7 +8,19 @@
  * library watcher — sees the version published or not, never half.
  */
 import { createHash } from "node:crypto";
-import { appendFileSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InputError } from "../model/index.js";
 import type { VersionStatus } from "./api.js";
@@ -214,6 +226,11 @@ export function publishVersion(dir: string, ref: string, opts: PublishOptions): 
   const snapshot = { ...plain, sha256: snapshotHash(plain) };
   snapshotSchema.parse(snapshot);
 
+  const snapshotText = `${JSON.stringify(snapshot, null, 2)}\n`;
+  // Issue 15 review: the library must load with the publication *before* it is linked into place —
+  // once there, a running service may already decide with it and audit it, so it is never removed.
+  trialLoad(lib, entry.folder, version, snapshotText);
+
   const folder = join(dir, entry.folder);
   const publishedDir = join(folder, PUBLISHED_DIR);
   const snapshotRel = join(entry.folder, PUBLISHED_DIR, `${version}.json`);
@@ -222,7 +239,7 @@ export function publishVersion(dir: string, ref: string, opts: PublishOptions): 
   // Written beside under a hidden name (never read as a snapshot), then linked into place: the
   // snapshot appears whole, and never over one another publisher put there meanwhile.
   const tmp = join(publishedDir, `.${version}.json.${process.pid}.${Date.now()}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(snapshot, null, 2)}\n`, { flag: "wx" });
+  writeFileSync(tmp, snapshotText, { flag: "wx" });
   try {
     linkSync(tmp, target);
   } catch (e) {
@@ -240,14 +257,6 @@ export function publishVersion(dir: string, ref: string, opts: PublishOptions): 
     rmSync(tmp, { force: true });
   }
 
-  let after: Library;
-  try {
-    after = loadLibrary(dir, { reuse: lib });
-  } catch (e) {
-    // The library must load with the publication; if it does not, the publication is undone.
-    rmSync(target, { force: true });
-    throw e;
-  }
   const line: PublicationLogLine = {
     at,
     by,
@@ -259,6 +268,9 @@ export function publishVersion(dir: string, ref: string, opts: PublishOptions): 
   };
   const logRel = join(entry.folder, PUBLICATIONS_LOG);
   appendFileSync(join(dir, logRel), `${JSON.stringify(line)}\n`);
+  // Loaded after the trial: a concurrent edit of the folder can still make this fail, but the
+  // publication stands (the snapshot and its log line are written).
+  const after = loadLibrary(dir, { reuse: lib });
   const now = after.get(ref);
   return {
     library: dir,
@@ -275,4 +287,39 @@ export function publishVersion(dir: string, ref: string, opts: PublishOptions): 
     },
     warnings: findings.filter((f) => f.severity === "warning"),
   };
+}
+
+/**
+ * Loads the library as it will be once `snapshotText` is `published/<version>.json` of `folder`, in a
+ * throwaway copy made of symbolic links (the documents are not read again: `reuse`); throws what the
+ * load throws, naming the library's own files, and writes nothing in the library.
+ */
+function trialLoad(lib: Library, folder: string, version: string, snapshotText: string): void {
+  const copy = mkdtempSync(join(tmpdir(), "medpolicy-publish-"));
+  try {
+    for (const name of readdirSync(lib.dir)) {
+      if (name !== folder) symlinkSync(join(lib.dir, name), join(copy, name));
+    }
+    const src = join(lib.dir, folder);
+    mkdirSync(join(copy, folder, PUBLISHED_DIR), { recursive: true });
+    for (const name of readdirSync(src)) {
+      if (name !== PUBLISHED_DIR) symlinkSync(join(src, name), join(copy, folder, name));
+    }
+    const published = join(src, PUBLISHED_DIR);
+    if (existsSync(published)) {
+      for (const name of readdirSync(published)) {
+        symlinkSync(join(published, name), join(copy, folder, PUBLISHED_DIR, name));
+      }
+    }
+    writeFileSync(join(copy, folder, PUBLISHED_DIR, `${version}.json`), snapshotText);
+    const reuse = { dir: copy, ingested: lib.ingested } as unknown as Library;
+    try {
+      loadLibrary(copy, { reuse });
+    } catch (e) {
+      if (e instanceof Error) e.message = e.message.split(copy).join(lib.dir);
+      throw e;
+    }
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 }
