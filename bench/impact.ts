@@ -16,7 +16,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -25,26 +25,10 @@ import { libraryEngine } from "../src/server/engine.js";
 import { DEMO_USERS, RequestService } from "../src/server/index.js";
 import { openStore } from "../src/store/index.js";
 import { gizmoDoc, writeGizmoLibrary } from "../test/support/impact-fixture.js";
-import { benchCases } from "./ndjson.js";
+import { benchCases, CPU_PRELOAD, cpuOf, loadNote } from "./ndjson.js";
 
 const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 const BIN = join(ROOT, "bin", "medpolicy.js");
-
-/** A preload that writes the process's CPU time (ms, user + system) to fd 3 at exit (as ndjson.ts). */
-const CPU_PRELOAD = `--import=data:text/javascript,${encodeURIComponent(
-  'import{writeSync}from"node:fs";process.on("exit",()=>{const u=process.cpuUsage();try{writeSync(3,String((u.user+u.system)/1000))}catch{}})',
-)}`;
-
-function cpuOf(out: Buffer | string | null | undefined): number {
-  const ms = Number(String(out ?? ""));
-  return Number.isFinite(ms) ? ms : 0;
-}
-
-function loadNote(): string {
-  return `load average ${loadavg()
-    .map((x) => x.toFixed(1))
-    .join(" ")} on ${availableParallelism()} cores`;
-}
 
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
 

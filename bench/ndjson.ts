@@ -16,17 +16,17 @@ import { fileURLToPath } from "node:url";
 const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 
 /** A preload that writes the process's CPU time (ms, user + system, GC threads included) to fd 3 at exit. */
-const CPU_PRELOAD = `--import=data:text/javascript,${encodeURIComponent(
+export const CPU_PRELOAD = `--import=data:text/javascript,${encodeURIComponent(
   'import{writeSync}from"node:fs";process.on("exit",()=>{const u=process.cpuUsage();try{writeSync(3,String((u.user+u.system)/1000))}catch{}})',
 )}`;
 
-function cpuOf(out: Buffer | string | null | undefined): number {
+export function cpuOf(out: Buffer | string | null | undefined): number {
   const ms = Number(String(out ?? ""));
   return Number.isFinite(ms) ? ms : 0;
 }
 
 /** The machine's load, for reading wall-clock rates (2 cores: a load of 4 halves them). */
-function loadNote(): string {
+export function loadNote(): string {
   return `load average ${loadavg()
     .map((x) => x.toFixed(1))
     .join(" ")} on ${availableParallelism()} cores`;

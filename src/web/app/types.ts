@@ -2,6 +2,7 @@
  * Types the web app shares with the server. Type-only imports: nothing of the server's modules reaches
  * the browser bundle except the evaluator and the model it reads (see `engine.ts`).
  */
+import type { AuthoringCriterion } from "../../library/authoring.js";
 import type { ProposedCodeBinding } from "../../library/library.js";
 import type {
   Bindings,
@@ -72,16 +73,8 @@ export interface AuthoringPolicyRow {
   openProposals: number;
 }
 
-/** A criterion an answer or a predicate may decide (`criteria` of the version). */
-export interface AuthoringCriterion {
-  id: string;
-  text: string;
-  kind: "leaf" | "condition" | "note";
-  line: number;
-  section: string;
-  /** The facts its bound predicates read (as saved). */
-  facts: string[];
-}
+/** A criterion an answer or a predicate may decide (`criteria` of the version): the library's own type. */
+export type { AuthoringCriterion };
 
 /** A lint finding as the authoring API returns it (`src/library/lint.ts`). */
 export interface AuthoringFinding extends Finding {
