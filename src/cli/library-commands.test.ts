@@ -176,6 +176,7 @@ describe("add", () => {
       codes: [],
       predicates: [],
       corrections: [],
+      placements: [],
       proposed: [],
     });
     assert.deepEqual(

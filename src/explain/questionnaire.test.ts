@@ -15,6 +15,7 @@ import {
   answersFromResponse,
   parseQuestionnaireRef,
   questionnaireFor,
+  questionnaireNarrative,
   questionnaireUrl,
   renderQuestionnaire,
   validateQuestionnaire,
@@ -63,7 +64,7 @@ describe("questionnaireFor (CP.MP.173 model)", () => {
   test("section II: valid, versioned canonical, section I's questions included once and first", () => {
     const q = questionnaireFor(entry, "II");
     assert.deepEqual(validateQuestionnaire(q), []);
-    assert.equal(q.url, "http://medpolicy.example/Questionnaire/CP.MP.173-2025-11-II");
+    assert.equal(q.url, "http://localhost/fhir/Questionnaire/CP.MP.173-2025-11-II");
     assert.equal(q.id, "CP.MP.173-2025-11-II");
     assert.equal(q.version, "2025-11");
     assert.equal(q.status, "active");
@@ -203,7 +204,60 @@ describe("validateQuestionnaire", () => {
   });
 });
 
+describe("issue 16: canonicals on the serving host, narrative", () => {
+  test("the canonical is <publicBaseUrl>/fhir/Questionnaire/<id>; http://localhost without one", () => {
+    assert.equal(
+      questionnaireUrl("CP.MP.173", "2025-11", "II"),
+      "http://localhost/fhir/Questionnaire/CP.MP.173-2025-11-II",
+    );
+    assert.equal(
+      questionnaireUrl("CP.MP.173", "2025-11", "II", "https://payer.example/"),
+      "https://payer.example/fhir/Questionnaire/CP.MP.173-2025-11-II",
+    );
+    const r = renderQuestionnaire(entry, "II", { baseUrl: "https://payer.example" });
+    assert.equal(r.questionnaire.url, "https://payer.example/fhir/Questionnaire/CP.MP.173-2025-11-II");
+    assert.deepEqual(parseQuestionnaireRef(r.questionnaire.url!), {
+      policy: "CP.MP.173",
+      version: "2025-11",
+      section: "II",
+    });
+  });
+
+  test("Questionnaire.text: generated XHTML listing every item, text escaped", () => {
+    const q = questionnaireFor(entry, "II");
+    assert.equal(q.text?.status, "generated");
+    assert.ok(q.text!.div.startsWith('<div xmlns="http://www.w3.org/1999/xhtml"><p><b>'));
+    for (const it of flat(q.item)) {
+      const t = (it.text ?? it.linkId)
+        .replaceAll("&", "&amp;")
+        .replaceAll("<", "&lt;")
+        .replaceAll(">", "&gt;");
+      assert.ok(q.text!.div.includes(t.replaceAll('"', "&quot;").replaceAll("'", "&#39;")), it.linkId);
+    }
+    const evil = questionnaireNarrative({
+      resourceType: "Questionnaire",
+      status: "active",
+      title: "<script>alert(1)</script>",
+      item: [{ linkId: "a", type: "boolean", text: "x < 3 & y > 2" }],
+    });
+    assert.equal(
+      evil.div,
+      '<div xmlns="http://www.w3.org/1999/xhtml"><p><b>&lt;script&gt;alert(1)&lt;/script&gt;</b></p><ul><li>x &lt; 3 &amp; y &gt; 2 (boolean)</li></ul></div>',
+    );
+  });
+});
+
 describe("answersFromResponse", () => {
+  test("issue 16: items asking for facts (fact:…) are not criterion answers", () => {
+    const qr = {
+      item: [
+        { linkId: "I.A.1", answer: [{ valueBoolean: true }] },
+        { linkId: "facts", item: [{ linkId: "fact:lifeExpectancyMonths", answer: [{ valueDecimal: 14 }] }] },
+      ],
+    };
+    assert.deepEqual(answersFromResponse(qr, new Set(["I.A.1"])), { "I.A.1": true });
+  });
+
   test("nested items and answers; booleans only; known linkIds only", () => {
     const qr = {
       item: [

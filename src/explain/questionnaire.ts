@@ -38,10 +38,34 @@ import {
   type Section,
 } from "../model/index.js";
 
-/** Base of this service's Questionnaire canonicals (DTR: the CRD `questionnaire` link points here). */
-export const QUESTIONNAIRE_BASE = "http://medpolicy.example/Questionnaire/";
+/**
+ * Public base URL used when none is configured: the same default as the FHIR server's
+ * `publicBaseUrl` (`src/server/fhir/common.ts`), so a canonical rendered outside the server (the CLI)
+ * names the same place a local server answers.
+ */
+export const DEFAULT_PUBLIC_BASE = "http://localhost";
+/**
+ * Base of this service's Questionnaire canonicals when no public base URL is given. Issue 16 (DTR
+ * 2.0.1): a canonical resolves on the server that hands the Questionnaire out —
+ * `<publicBaseUrl>/fhir/Questionnaire/<id>`, found by `GET /fhir/Questionnaire?url=`.
+ */
+export const QUESTIONNAIRE_BASE = `${DEFAULT_PUBLIC_BASE}/fhir/Questionnaire/`;
 /** System of the identifier carrying the policy's content hash (reproducibility, SPEC 4). */
 export const POLICY_HASH_SYSTEM = "http://medpolicy.example/fhir/NamingSystem/policy-hash";
+/**
+ * linkId prefix of the items that ask for a declared fact (`fact:lifeExpectancyMonths`; issue 16, DTR
+ * population logic). Criterion ids never contain `:`, so the two kinds of item cannot collide.
+ */
+export const FACT_LINK_PREFIX = "fact:";
+/** linkId of the group holding the fact items. */
+export const FACTS_GROUP_LINK_ID = "facts";
+
+/** `<baseUrl>/fhir/Questionnaire/` for a public base URL (trailing slashes dropped). */
+export function questionnaireBase(baseUrl: string = DEFAULT_PUBLIC_BASE): string {
+  let b = baseUrl;
+  while (b.endsWith("/")) b = b.slice(0, -1);
+  return `${b}/fhir/Questionnaire/`;
+}
 
 /** What a questionnaire needs of a library entry: the ingested policy and the version evaluated. */
 export type QuestionnaireSource = Pick<LibraryEntry, "policy" | "evaluated">;
@@ -51,9 +75,18 @@ export function questionnaireId(policyId: string, version: string, section?: str
   return section ? `${policyId}-${version}-${section}` : `${policyId}-${version}`;
 }
 
-/** The canonical URL of a section's Questionnaire (versioned: the policy version is part of it). */
-export function questionnaireUrl(policyId: string, version: string, section?: string): string {
-  return QUESTIONNAIRE_BASE + questionnaireId(policyId, version, section);
+/**
+ * The canonical URL of a section's Questionnaire (versioned: the policy version is part of it):
+ * `<baseUrl>/fhir/Questionnaire/<id>` (issue 16: resolvable on the server that serves it; `baseUrl`
+ * is that server's public base URL, `http://localhost` when not given).
+ */
+export function questionnaireUrl(
+  policyId: string,
+  version: string,
+  section?: string,
+  baseUrl?: string,
+): string {
+  return questionnaireBase(baseUrl) + questionnaireId(policyId, version, section);
 }
 
 /** Reads a questionnaire id or canonical (`…/Questionnaire/ID-YYYY-MM[-SECTION][|version]`). */
@@ -209,7 +242,11 @@ const isTrue = (question: string): QuestionnaireItemEnableWhen => ({
  * medically-necessary section when `sectionId` is absent, with the question index DTR needs to map
  * the engine's `needed` ids and QuestionnaireResponse answers.
  */
-export function renderQuestionnaire(entry: QuestionnaireSource, sectionId?: string): RenderedQuestionnaire {
+export function renderQuestionnaire(
+  entry: QuestionnaireSource,
+  sectionId?: string,
+  options: RenderOptions = {},
+): RenderedQuestionnaire {
   const v = entry.evaluated;
   const identity = entry.policy.identity;
   const sections = sectionsToRender(v, sectionId);
@@ -448,7 +485,7 @@ export function renderQuestionnaire(entry: QuestionnaireSource, sectionId?: stri
     resourceType: "Questionnaire",
     id,
     meta: { profile: ["http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire"] },
-    url: questionnaireUrl(identity.id, identity.version, sectionId),
+    url: questionnaireUrl(identity.id, identity.version, sectionId, options.baseUrl),
     identifier: [{ system: POLICY_HASH_SYSTEM, value: entry.policy.hash }],
     version: identity.version,
     name: id.replace(/[^A-Za-z0-9]+/g, "_"),
@@ -462,7 +499,54 @@ export function renderQuestionnaire(entry: QuestionnaireSource, sectionId?: stri
     } (${identity.plan}). Answer each question yes or no; a contraindication question asks whether it is present.`,
     item: items,
   };
+  q.text = questionnaireNarrative(q);
   return { questionnaire: q, questions, linkIdOf, sections: sections.map((s) => s.id) };
+}
+
+/** How {@link renderQuestionnaire} names the form. */
+export interface RenderOptions {
+  /** The serving FHIR server's public base URL (issue 16: canonicals resolve there). */
+  baseUrl?: string;
+}
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+/** Text as XHTML character data (one pass, no regex backtracking). */
+export function escapeHtml(s: string): string {
+  let out = "";
+  for (const ch of s) out += HTML_ESCAPES[ch] ?? ch;
+  return out;
+}
+
+/**
+ * The generated narrative of a Questionnaire (DTR 2.0.1 Standard and Adaptive Questionnaire profiles:
+ * `Questionnaire.text` 1..1): its title, description and every item as a nested list — what a reader
+ * without a form filler needs to see what is asked. XHTML limited to `div`, `p`, `ul`, `li`, `b`, as the
+ * FHIR narrative rules allow.
+ */
+export function questionnaireNarrative(q: Questionnaire): NonNullable<Questionnaire["text"]> {
+  const list = (items: readonly QuestionnaireItem[] | undefined): string => {
+    if (!items || items.length === 0) return "";
+    let out = "<ul>";
+    for (const it of items) {
+      const kind =
+        it.type === "display" || it.type === "group" ? "" : ` (${it.type}${it.repeats ? ", repeats" : ""})`;
+      out += `<li>${escapeHtml(it.text ?? it.linkId)}${escapeHtml(kind)}${list(it.item)}</li>`;
+    }
+    return `${out}</ul>`;
+  };
+  const title = q.title ?? q.name ?? q.id ?? "Questionnaire";
+  const desc = q.description ? `<p>${escapeHtml(q.description)}</p>` : "";
+  return {
+    status: "generated",
+    div: `<div xmlns="http://www.w3.org/1999/xhtml"><p><b>${escapeHtml(title)}</b></p>${desc}${list(q.item)}</div>`,
+  };
 }
 
 /**
@@ -727,6 +811,9 @@ export function answersFromResponse(
         throw new InputError(`${at}.linkId is required`, { field: `${at}.linkId` });
       }
       const answers = it.answer ?? [];
+      // Facts asked by the form (issue 16 population logic) are not criterion answers: read them with
+      // `factsFromResponse` (src/server/fhir/dtr-population.ts).
+      if (it.linkId.startsWith(FACT_LINK_PREFIX) || it.linkId === FACTS_GROUP_LINK_ID) return;
       if (answers.length > 0) {
         if (known && !known.has(it.linkId)) {
           throw new InputError(`${at}: linkId ${it.linkId} is not a question of this questionnaire`, {

@@ -16,6 +16,7 @@ import type {
   SubPolicy,
   Unplaced,
 } from "../model/index.js";
+import { unplacedInsideReason } from "../model/index.js";
 import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
 import { formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
 import { type LeadIn, listsAlternatives, looksLikeLeadIn, readLeadIn } from "./leadin.js";
@@ -1841,9 +1842,7 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
     if (inside.length > 0) {
       const lines = inside.slice(0, 5).map((u) => u.line);
       s.uncertain ??= [];
-      s.uncertain.push(
-        `text inside section ${s.id} could not be placed (line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}${inside.length > 5 ? ", …" : ""})`,
-      );
+      s.uncertain.push(unplacedInsideReason(s.id, lines, inside.length > 5));
     }
     for (const why of s.uncertain ?? [])
       findings.push({

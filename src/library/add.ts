@@ -37,6 +37,7 @@ import {
   type ProposedCodeBinding,
 } from "./library.js";
 import { type LintFinding, lintVersion } from "./lint.js";
+import { withLibraryLock } from "./lock.js";
 import { withVersion } from "./versions.js";
 
 /** What `medpolicy init` did: made a library, adopted a seed-layout folder, or found one already. */
@@ -203,6 +204,10 @@ const codesKey = (codes: readonly string[]) => [...codes].sort().join(" ");
  *   or its id@version is already in the library.
  */
 export function addDocument(dir: string, bytes: Buffer, opts: AddOptions): AddResult {
+  return withLibraryLock(dir, () => addDocumentLocked(dir, bytes, opts));
+}
+
+function addDocumentLocked(dir: string, bytes: Buffer, opts: AddOptions): AddResult {
   const kind = checkLibraryFolder(dir);
   if (isSeedLibrary(dir)) {
     throw new InputError(
@@ -312,7 +317,7 @@ export function addDocument(dir: string, bytes: Buffer, opts: AddOptions): AddRe
   // Bindings as authored, kept as they are; the document's proposals appended unless already there.
   const bindings: Record<string, unknown> = oldBindings
     ? (JSON.parse(oldBindings) as Record<string, unknown>)
-    : { policy: id, codes: [], predicates: [], corrections: [] };
+    : { policy: id, codes: [], predicates: [], corrections: [], placements: [] };
   const confirmed = new Set(((bindings.codes ?? []) as { codes: string[] }[]).flatMap((b) => b.codes));
   const existing = (bindings.proposed ?? []) as ProposedCodeBinding[];
   const seen = new Set(existing.map((p) => `${codesKey(p.codes)}|${p.section ?? ""}`));

@@ -39,6 +39,7 @@ import {
   proposedBindingSchema,
 } from "./library.js";
 import { type LintFinding, lintVersion } from "./lint.js";
+import { withLibraryLock } from "./lock.js";
 
 /** The whole of `bindings.json`: the authored bindings and the proposals beside them (issue 15). */
 export const bindingsFileSchema = bindingsSchema.extend({
@@ -263,6 +264,16 @@ export function unfrozenVersions(lib: Library, id: string): string[] {
  * Returns the new etag, or `{ stale }` with the file's etag now when another write came first.
  */
 export function replacePolicyBindings(
+  lib: Library,
+  id: string,
+  text: string,
+  ifMatch: string,
+): { etag: string } | { stale: string } {
+  // The etag compared and the file replaced under one lock: another process cannot write in between.
+  return withLibraryLock(lib.dir, () => replaceLocked(lib, id, text, ifMatch));
+}
+
+function replaceLocked(
   lib: Library,
   id: string,
   text: string,

@@ -19,4 +19,4 @@ export {
   todayIso,
 } from "./library.js";
 export { compareWithCorporate, corporateFor, type LintFinding, lintVersion } from "./lint.js";
-export { applyCorrections, withVersion } from "./versions.js";
+export { applyCorrections, applyPlacements, placementMatches, withVersion } from "./versions.js";

@@ -33,7 +33,7 @@ import {
   readPublicationLog,
   readSnapshots,
 } from "./snapshot.js";
-import { applyCorrections, withVersion } from "./versions.js";
+import { applyCorrections, applyPlacements, withVersion } from "./versions.js";
 
 /** Folder of the policy library shipped with the project (`policies/`): the seed library. */
 export function defaultPoliciesDir(): string {
@@ -825,7 +825,7 @@ export function loadLibrary(dir: string = defaultPoliciesDir(), opts: LoadOption
           source: join(dir, folder, source.file),
         });
         ({ codes, predicates } = snap.bindings);
-        bindings = { policy: id, ...snap.bindings };
+        bindings = { policy: id, ...snap.bindings, placements: snap.bindings.placements ?? [] };
         proposed = undefined;
         publication = {
           by: snap.by,
@@ -842,7 +842,14 @@ export function loadLibrary(dir: string = defaultPoliciesDir(), opts: LoadOption
         : source.status === "draft"
           ? undefined
           : policy.identity.approved;
-      const evaluated = applyCorrections(policy, bindings.corrections);
+      const placed = applyPlacements(
+        applyCorrections(policy, bindings.corrections),
+        bindings.placements ?? [],
+      );
+      const evaluated = placed.version;
+      for (const f of placed.findings) {
+        libFindings.push({ ...f, policy: policy.identity.id, version: policy.identity.version });
+      }
       let compiled: CompiledPolicy | undefined;
       let answerable: ReadonlySet<string> | undefined;
       const getCompiled = () => {

@@ -9,6 +9,7 @@ import {
   questionKey,
 } from "../model/index.js";
 import type { Library } from "./library.js";
+import { placementMatches } from "./versions.js";
 
 export interface LintFinding extends Finding {
   policy: string;
@@ -125,20 +126,34 @@ export function corporateFor(lib: Library, v: PolicyVersion) {
 export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
   const tag = (f: Finding): LintFinding => ({ ...f, policy: v.identity.id, version: v.identity.version });
   const out: LintFinding[] = v.findings.map(tag);
+  const entry = lib.entries.find((e) => e.policy === v);
+  const placements = entry?.bindings.placements ?? [];
   for (const u of v.unplaced) {
+    // Issue 15: text an author placed is reported as placed (info), no longer as an error.
+    const p = placements.find((x) => placementMatches(x, u, v.identity.version));
     out.push(
-      tag({
-        code: "unplaced",
-        severity: "error",
-        line: u.line,
-        message: `could not place: ${u.text} (${u.reason})`,
-      }),
+      tag(
+        p
+          ? {
+              code: "placed",
+              severity: "info",
+              line: u.line,
+              message: `authored placement in force: ${
+                p.as === "section" ? `bears on section ${p.section} (it decides review)` : "not criteria"
+              }: ${p.why}`,
+            }
+          : {
+              code: "unplaced",
+              severity: "error",
+              line: u.line,
+              message: `could not place: ${u.text} (${u.reason})`,
+            },
+      ),
     );
   }
   for (const f of lib.findings) {
     if (f.policy === v.identity.id && (!f.version || f.version === v.identity.version)) out.push(tag(f));
   }
-  const entry = lib.entries.find((e) => e.policy === v);
   // What the evaluator had to read with care (a reference under a `none`, one that names a section
   // without criteria or goes round in a circle, an id used twice): the author should know.
   for (const issue of (entry?.compiled() ?? compile(v, [])).issues) {

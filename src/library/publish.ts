@@ -34,6 +34,7 @@ import {
   type ProposedCodeBinding,
 } from "./library.js";
 import { type LintFinding, lintVersion } from "./lint.js";
+import { withLibraryLock } from "./lock.js";
 import {
   PUBLICATIONS_LOG,
   PUBLISHED_DIR,
@@ -126,6 +127,10 @@ function openProposalsOf(lib: Library, entry: LibraryEntry): { policy: string; p
  * @throws NotFoundError (exit 1): no such policy or version in the library.
  */
 export function publishVersion(dir: string, ref: string, opts: PublishOptions): PublishResult {
+  return withLibraryLock(dir, () => publishVersionLocked(dir, ref, opts));
+}
+
+function publishVersionLocked(dir: string, ref: string, opts: PublishOptions): PublishResult {
   const kind = checkLibraryFolder(dir);
   if (isSeedLibrary(dir)) {
     throw new InputError(
@@ -206,6 +211,9 @@ export function publishVersion(dir: string, ref: string, opts: PublishOptions): 
   const effective = opts.effective ?? (entry.policy.identity.effective || at.slice(0, 10));
   // Who published what, when, effective when: said alike by the snapshot and the result.
   const publication = { policy: id, version, title: entry.policy.identity.title, by, at, effective };
+  const placements = (entry.bindings.placements ?? []).filter(
+    (p) => !p.versions || p.versions.includes(version),
+  );
   const body: Omit<PublicationSnapshot, "sha256"> = {
     format: "medpolicy-publication",
     formatVersion: 1,
@@ -219,6 +227,7 @@ export function publishVersion(dir: string, ref: string, opts: PublishOptions): 
       predicates: entry.predicates,
       facts: [...entry.vocabulary.values()],
       corrections: entry.bindings.corrections.filter((c) => !c.versions || c.versions.includes(version)),
+      ...(placements.length > 0 && { placements }),
     },
   };
   // Plain JSON, as it will be read back: the hash is over what the file holds.

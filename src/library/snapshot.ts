@@ -15,6 +15,7 @@ import {
   correctionSchema,
   factDeclSchema,
   InputError,
+  placementSchema,
   predicateBindingSchema,
 } from "../model/index.js";
 
@@ -33,6 +34,8 @@ export const snapshotBindingsSchema = z.strictObject({
   predicates: z.array(predicateBindingSchema),
   facts: z.array(factDeclSchema),
   corrections: z.array(correctionSchema),
+  /** Authored placements of unplaced text for this version (absent in snapshots that had none). */
+  placements: z.array(placementSchema).optional(),
 });
 
 /** `published/<VERSION>.json` (issue 15): who published a version, when, from when it decides, and with what. */

@@ -3,8 +3,11 @@ import {
   type Correction,
   type CriterionNode,
   type Finding,
+  type Placement,
   type PolicyVersion,
+  parseUnplacedInsideReason,
   policyHash,
+  type Unplaced,
 } from "../model/index.js";
 
 /**
@@ -69,5 +72,80 @@ export function applyCorrections(v: PolicyVersion, corrections: readonly Correct
           }
         : s,
     ),
+  };
+}
+
+/** Whether `p` places the unplaced text `u` of `version`: same line, text starting as the author quoted. */
+export function placementMatches(p: Placement, u: Unplaced, version: string): boolean {
+  if (p.versions && !p.versions.includes(version)) return false;
+  const norm = (t: string) => t.replace(/\s+/g, " ").trim();
+  return p.line === u.line && norm(u.text).startsWith(norm(p.text));
+}
+
+/**
+ * Applies authored placements (issue 15, {@link placementSchema}) to the evaluated copy: placed lines
+ * leave `unplaced`, and a section a placement names is read as uncertain (it decides `review` where it
+ * would have approved or denied). The ingested model keeps its unplaced lines; lint reports each
+ * placement in force, and a placement that matches nothing or names no section of the version.
+ */
+export function applyPlacements(
+  v: PolicyVersion,
+  placements: readonly Placement[],
+): { version: PolicyVersion; findings: Finding[] } {
+  const version = v.identity.version;
+  const mine = placements.filter((p) => !p.versions || p.versions.includes(version));
+  if (mine.length === 0) return { version: v, findings: [] };
+  const findings: Finding[] = [];
+  const used = new Set<Placement>();
+  const unplaced = v.unplaced.filter((u) => {
+    const p = mine.find((x) => placementMatches(x, u, version));
+    if (!p) return true;
+    used.add(p);
+    return false;
+  });
+  const bySection = new Map<string, string[]>();
+  for (const p of mine) {
+    if (!used.has(p)) {
+      findings.push({
+        code: "placement-unmatched",
+        severity: "error",
+        line: p.line,
+        message: `an authored placement names line ${p.line} ("${p.text.slice(0, 60)}"), but the ingester left no such text unplaced in ${version}: re-read the document and place it again`,
+      });
+      continue;
+    }
+    if (p.as !== "section") continue;
+    if (!v.sections.some((s) => s.id === p.section)) {
+      findings.push({
+        code: "placement-unmatched",
+        severity: "error",
+        line: p.line,
+        message: `an authored placement puts line ${p.line} in section ${p.section}, which ${version} does not have`,
+      });
+      continue;
+    }
+    const why = `line ${p.line} bears on this section's criteria, placed by an author: ${p.why}`;
+    bySection.set(p.section!, [...(bySection.get(p.section!) ?? []), why]);
+  }
+  const placedLines = new Set(v.unplaced.filter((u) => !unplaced.includes(u)).map((u) => u.line));
+  return {
+    version: {
+      ...v,
+      unplaced,
+      sections: v.sections.map((s) => {
+        // The ingester's "text inside could not be placed" reason goes with the lines placed (the
+        // author read them); a reason that left lines out ("…") stays, as do lines still unplaced.
+        const kept = (s.uncertain ?? []).filter((why) => {
+          const r = parseUnplacedInsideReason(why);
+          return !r || r.more || r.section !== s.id || !r.lines.every((l) => placedLines.has(l));
+        });
+        const next = [...kept, ...(bySection.get(s.id) ?? [])];
+        if (next.length === (s.uncertain ?? []).length && next.every((w, i) => w === s.uncertain?.[i]))
+          return s;
+        const { uncertain: _u, ...rest } = s;
+        return next.length > 0 ? { ...rest, uncertain: next } : rest;
+      }),
+    },
+    findings,
   };
 }

@@ -250,6 +250,36 @@ export const correctionSchema = z.strictObject({
 });
 export type Correction = z.infer<typeof correctionSchema>;
 
+/**
+ * An author's placement of text the ingester could not place (issue 15: an unplaced paragraph kept a
+ * version from being published, with no way to resolve it short of editing the source document).
+ * `narrative`: the text states no coverage criterion (a clinical caution, a remark), and lint reports
+ * the placement instead of the unplaced line. `section`: the text bears on that section's criteria (an
+ * exception the tree does not encode), so the section is read as uncertain and decides `review` where it
+ * would have approved or denied (safe by default; adverse decisions stay a physician's).
+ */
+export const placementSchema = z
+  .strictObject({
+    /** The line the ingester reported (1-based). */
+    line: z.number().int().min(1).max(1_000_000),
+    /**
+     * The start of the unplaced text as printed (at least 12 characters): a revision that moves the
+     * line, or rewrites it, no longer matches, and lint says so instead of placing the wrong text.
+     */
+    text: z.string().min(12).max(400),
+    /** Versions it applies to; all when absent. */
+    versions: z.array(z.string()).optional(),
+    as: z.enum(["narrative", "section"]),
+    /** The section the text bears on (`as: "section"`). */
+    section: z.string().min(1).max(100).optional(),
+    why: z.string().min(1).max(2000),
+  })
+  .refine((p) => (p.as === "section") === (p.section !== undefined), {
+    error: 'a placement names a section exactly when it is placed "as": "section"',
+    path: ["section"],
+  });
+export type Placement = z.infer<typeof placementSchema>;
+
 export const bindingsSchema = z.strictObject({
   policy: z.string(),
   /** Take codes, facts and predicates from another policy's bindings (a state variant from its corporate policy). */
@@ -259,6 +289,8 @@ export const bindingsSchema = z.strictObject({
   facts: z.array(factDeclSchema).max(500).default([]),
   predicates: z.array(predicateBindingSchema).default([]),
   corrections: z.array(correctionSchema).default([]),
+  /** Authored placements of unplaced text (see {@link placementSchema}). */
+  placements: z.array(placementSchema).max(1000).default([]),
 });
 export type Bindings = z.infer<typeof bindingsSchema>;
 

@@ -192,6 +192,25 @@ export interface Finding {
   criterion?: string;
 }
 
+/**
+ * The uncertainty reason the ingester gives a section with unplaced text inside it (issue 12), written
+ * and read here so the two stay one format: authored placements (issue 15) lift it line by line.
+ */
+export function unplacedInsideReason(section: string, lines: readonly number[], more: boolean): string {
+  return `text inside section ${section} could not be placed (line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}${more ? ", …" : ""})`;
+}
+
+const UNPLACED_INSIDE = /^text inside section (\S+) could not be placed \(lines? ([\d, ]+?)(, …)?\)$/;
+
+/** The section, lines and whether more were left out, of an {@link unplacedInsideReason}; else undefined. */
+export function parseUnplacedInsideReason(
+  reason: string,
+): { section: string; lines: number[]; more: boolean } | undefined {
+  const m = UNPLACED_INSIDE.exec(reason);
+  if (!m) return undefined;
+  return { section: m[1]!, lines: m[2]!.split(", ").map(Number), more: m[3] !== undefined };
+}
+
 /** Text the ingester could not place into the model (SPEC 1.2: never silently dropped). */
 export interface Unplaced {
   line: number;

@@ -27,6 +27,14 @@ export interface Principal {
   role: Role;
   /** The provider organization; required for role `provider` (it scopes what they see). */
   org?: string;
+  /**
+   * Issue 16: the SMART scopes granted (space-separated), for tokens issued to an external client
+   * (`POST /auth/token`) or from a configured SMART issuer. Present ⇒ the token is for the FHIR API and
+   * every FHIR request is checked against it (src/server/scopes.ts); absent ⇒ role checks only.
+   */
+  scope?: string;
+  /** Issue 16: the registered external client (src/server/clients.ts) the token was issued to. */
+  client?: string;
 }
 
 export const principalSchema = z
@@ -35,6 +43,8 @@ export const principalSchema = z
     name: z.string().min(1).max(200),
     role: z.enum(ROLES),
     org: z.string().min(1).max(200).optional(),
+    scope: z.string().min(1).max(4000).optional(),
+    client: z.string().min(1).max(200).optional(),
   })
   .refine((p) => p.role !== "provider" || p.org !== undefined, {
     error: "a provider token needs an org",
@@ -241,7 +251,14 @@ export class Auth {
     }
     const claims = principalSchema.parse(p);
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ name: claims.name, role: claims.role, ...(claims.org && { org: claims.org }) })
+    return new SignJWT({
+      name: claims.name,
+      role: claims.role,
+      ...(claims.org && { org: claims.org }),
+      // Issue 16: a Backend Services access token carries its grant and client.
+      ...(claims.scope && { scope: claims.scope }),
+      ...(claims.client && { client: claims.client }),
+    })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(claims.sub)
       .setIssuer(ISSUER)
@@ -250,11 +267,6 @@ export class Auth {
       .sign(this.keys[0]!);
   }
 
-  /**
-   * Verifies a bearer token; returns undefined for a bad, expired or malformed one, and for one
-   * without `exp` or `iat`, issued in the future, or whose lifetime `exp − iat` exceeds
-   * {@link MAX_TOKEN_TTL_SECONDS} (issue 13: tokens without `exp` never expired).
-   */
   /**
    * The principal of a token verified before and not yet expired, without awaiting anything: the
    * request hook decides most requests synchronously (an async hook per request costs throughput).
@@ -267,6 +279,11 @@ export class Auth {
     return undefined;
   }
 
+  /**
+   * Verifies a bearer token; returns undefined for a bad, expired or malformed one, and for one
+   * without `exp` or `iat`, issued in the future, or whose lifetime `exp − iat` exceeds
+   * {@link MAX_TOKEN_TTL_SECONDS} (issue 13: tokens without `exp` never expired).
+   */
   async verify(token: string): Promise<Principal | undefined> {
     const now = Date.now() / 1000;
     const hit = this.cached(token, now);
@@ -291,6 +308,8 @@ export class Auth {
         name: payload.name,
         role: payload.role,
         ...(payload.org !== undefined && { org: payload.org }),
+        ...(payload.scope !== undefined && { scope: payload.scope }),
+        ...(payload.client !== undefined && { client: payload.client }),
       });
       if (!parsed.success) return undefined;
       const p: Principal = parsed.data;

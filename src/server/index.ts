@@ -20,6 +20,13 @@ import { type AuditSink, AuditTrail, registerAuditRoute } from "./audit.js";
 import { Auth, DEMO_USERS, loadSecrets, type Principal } from "./auth.js";
 import { registerAuthoringRoutes } from "./authoring.js";
 import { type AuthorityConfig, authorityFromEnv } from "./authority.js";
+import {
+  type ClientRegistration,
+  ClientRegistry,
+  loadClientsFile,
+  parseClients,
+  registerClientAuthRoutes,
+} from "./clients.js";
 import type { Engine } from "./engine.js";
 import { HttpError, installJsonParser, loggableField, loggerOption, RateLimiter, sendError } from "./http.js";
 import { type InstanceRegistration, registerInstance } from "./instances.js";
@@ -33,6 +40,7 @@ import {
   lazyChildLogger,
 } from "./logging.js";
 import { registerRoutes, requireRole } from "./routes.js";
+import { bearerChallenge, pathOf, routeSegments, scopeRefusal, sendFhirRefusal, under } from "./scopes.js";
 import { type DecisionListener, RequestService } from "./service.js";
 
 export type { AuditSink } from "./audit.js";
@@ -47,10 +55,17 @@ export {
   ROLES,
   secretWeakness,
 } from "./auth.js";
+export {
+  type ClientKind,
+  type ClientRegistration,
+  ClientRegistry,
+  parseClients,
+} from "./clients.js";
 export type { Engine } from "./engine.js";
 export { errorResponse, HttpError } from "./http.js";
 export { type LogLevel, parseLogLevel } from "./logging.js";
-export { requireRole } from "./routes.js";
+export { authRefusal, requireRole } from "./routes.js";
+export { requireScope, scopeAllows } from "./scopes.js";
 export type { DecisionListener, ProviderStatus } from "./service.js";
 export { providerStatusOf, RequestService, requestView } from "./service.js";
 
@@ -74,6 +89,8 @@ export interface ServerContext {
   /** The loaded library, when the server was started from one. */
   library?: Library;
   auth: Auth;
+  /** Issue 16: registered external clients (CDS Hooks clients, Backend Services clients, SMART issuers). */
+  clients: ClientRegistry;
   service: RequestService;
   clock: () => Date;
   /** Subscribes to every stored determination and signed decision; returns the unsubscribe function. */
@@ -167,6 +184,12 @@ export interface StartOptions {
    * `engine` are not watched.
    */
   libraryPollMs?: number;
+  /**
+   * Issue 16: the external clients this payer trusts (docs/clients.md) — registrations, or the path
+   * of a JSON file of them. Default: the file named by `MEDPOLICY_CLIENTS`, else none. An invalid
+   * registration refuses to start (ConfigError naming the field).
+   */
+  clients?: ClientRegistration[] | string;
 }
 
 export interface RunningServer {
@@ -248,13 +271,15 @@ async function assemble(
   // to start (ConfigError → `medpolicy serve` exits 2 with the reason).
   const secrets = loadSecrets(dataDir, env);
   const auth = new Auth(secrets.keys);
+  // Issue 16: checked before anything is registered, so a bad file refuses to start (exit 2).
+  const clients = clientRegistry(opts.clients, env);
   const clock = opts.clock ?? (() => new Date());
   // Issue 13: demo mode only when asked for, whatever NODE_ENV.
   const demo = opts.demo ?? false;
   const logger = opts.logger ?? accessLogger(defaultLogLevel(env, opts.quiet === true));
   const registration = await registerInstance(store, auth, secrets);
   try {
-    return await assembleApp(opts, { ...deps, auth, clock, demo, logger, registration });
+    return await assembleApp(opts, { ...deps, auth, clients, clock, demo, logger, registration });
   } catch (err) {
     await registration.stop();
     throw err;
@@ -265,13 +290,27 @@ async function assembleApp(
   opts: StartOptions,
   deps: BaseDeps & {
     auth: Auth;
+    clients: ClientRegistry;
     clock: () => Date;
     demo: boolean;
     logger: boolean | Record<string, unknown>;
     registration: InstanceRegistration;
   },
 ): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
-  const { store, engine, library, dataDir, databaseUrl, env, auth, clock, demo, logger, registration } = deps;
+  const {
+    store,
+    engine,
+    library,
+    dataDir,
+    databaseUrl,
+    env,
+    auth,
+    clients,
+    clock,
+    demo,
+    logger,
+    registration,
+  } = deps;
   const app = Fastify({
     logger: loggerOption(logger),
     // One access-log line per request instead of Fastify's two (installAccessLog).
@@ -294,6 +333,7 @@ async function assembleApp(
     engine,
     ...(library && { library }),
     auth,
+    clients,
     service,
     clock,
     onDecision: (l) => service.onDecision(l),
@@ -336,6 +376,21 @@ async function assembleApp(
     opts.rateLimit === false
       ? undefined
       : new RateLimiter(opts.rateLimit?.perSecond ?? 200, opts.rateLimit?.burst ?? 400);
+  /**
+   * A refused request (issue 16 item 7): under /fhir and /cds-services an OperationOutcome (`login`,
+   * `forbidden`, `throttled`), elsewhere the JSON API's error body.
+   */
+  const refuse = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    status: 401 | 403 | 429,
+    message: string,
+    headers: Record<string, string>,
+  ): void => {
+    if (sendFhirRefusal(reply, pathOf(req.url), status, message, headers)) return;
+    const code = status === 401 ? "unauthorized" : status === 403 ? "forbidden" : "rate-limited";
+    sendError(reply, new HttpError(status, code, message, headers));
+  };
   // Callback style with a synchronous path (no token, or a token verified before): an async hook
   // costs a promise and a microtask turn per request (issue 13: evaluate within 10% of a bare route).
   const limit = (req: FastifyRequest, reply: FastifyReply, token: string | undefined): boolean => {
@@ -345,30 +400,65 @@ async function assembleApp(
     // hash the auth cache's lookup already computed for this string.
     const wait = limiter.take(token ?? `ip:${req.ip}`);
     if (wait <= 0) return false;
-    sendError(
-      reply,
-      new HttpError(429, "rate-limited", `too many requests: retry in ${wait} s`, {
-        "retry-after": String(wait),
-      }),
-    );
+    refuse(req, reply, 429, `too many requests: retry in ${wait} s`, { "retry-after": String(wait) });
     return true;
   };
   // Issue 13: tokens that fail verification, per client address: after a burst of 20, 5 a second, and
   // past that a 429 without verifying (guessing tokens, or a client looping on an expired one).
   const failures = opts.rateLimit === false ? undefined : new RateLimiter(5, 20);
-  const tooMany = (reply: FastifyReply, wait: number) =>
-    sendError(
-      reply,
-      new HttpError(429, "rate-limited", `too many invalid tokens: retry in ${wait} s`, {
-        "retry-after": String(wait),
-      }),
-    );
+  const tooMany = (req: FastifyRequest, reply: FastifyReply, wait: number) =>
+    refuse(req, reply, 429, `too many invalid tokens: retry in ${wait} s`, { "retry-after": String(wait) });
+  /**
+   * Issue 16 item 5: a principal carrying SMART scopes (a Backend Services or App Launch token) is
+   * checked against the route it called (src/server/scopes.ts); true when refused. Synchronous, and a
+   * single property test for the service's own tokens (no scope).
+   */
+  const outOfScope = (req: FastifyRequest, reply: FastifyReply, p: Principal): boolean => {
+    if (p.scope === undefined) return false;
+    const why = scopeRefusal(p, req.method, routeSegments(req));
+    if (why === undefined) return false;
+    refuse(req, reply, 403, why, { "www-authenticate": bearerChallenge("insufficient_scope") });
+    return true;
+  };
+  const baseUrl = () => ctx.config.publicUrl ?? "http://localhost";
+  /**
+   * Verifies a token not seen before (issue 16): the service's own token; else, when clients are
+   * registered, a CDS client's hook JWT on `/cds-services/{id}` (its `aud` is the endpoint called) or
+   * a SMART issuer's access token under `/fhir`.
+   */
+  const verify = async (
+    req: FastifyRequest,
+    token: string,
+  ): Promise<{ principal: Principal } | { principal?: undefined; status: 401 | 429; reason: string }> => {
+    const own = await auth.verify(token);
+    if (own) return { principal: own };
+    const invalid = { status: 401 as const, reason: "invalid or expired token" };
+    if (clients.empty) return invalid;
+    const path = pathOf(req.url);
+    let r: Awaited<ReturnType<ClientRegistry["verifyHookJwt"]>> | undefined;
+    // The hook JWT's aud is the URL called (CDS Hooks 2.0), discovery and feedback included.
+    if (under(path, "/cds-services")) {
+      r = await clients.verifyHookJwt(token, `${baseUrl()}${path}`);
+    } else if (under(path, "/fhir")) {
+      r = await clients.verifyAccessToken(token, `${baseUrl()}/fhir`);
+    }
+    if (!r) return invalid;
+    if (!r.ok) {
+      // Which check failed, for the integrator's logs; never the token or its claims.
+      req.log.info({ reason: r.reason }, "client token refused");
+      return { status: r.status, reason: `invalid token: ${r.reason}` };
+    }
+    return { principal: r.principal };
+  };
   app.addHook("onRequest", (req, reply, done) => {
     const h = req.headers.authorization;
     const token = h?.startsWith("Bearer ") ? h.slice(7).trim() : undefined;
-    const known = token ? auth.cached(token) : undefined;
+    const known = token ? (auth.cached(token) ?? clients.cachedAccess(token)) : undefined;
     if (!token || known) {
-      if (known) req.principal = known;
+      if (known) {
+        req.principal = known;
+        if (outOfScope(req, reply, known)) return;
+      }
       if (!limit(req, reply, token)) done();
       return;
     }
@@ -378,20 +468,30 @@ async function assembleApp(
     // The service's clock (tests freeze it): the limit is then exact, whatever the machine's speed.
     const failWait = failures?.peek(ip, clock().getTime()) ?? 0;
     if (failWait > 0) {
-      tooMany(reply, failWait);
+      tooMany(req, reply, failWait);
       return;
     }
     if (limit(req, reply, undefined)) return;
-    auth.verify(token).then(
-      (p) => {
-        if (!p) {
+    verify(req, token).then(
+      (v) => {
+        if (!v.principal) {
           const wait = failures?.take(ip, clock().getTime()) ?? 0;
-          if (wait > 0) tooMany(reply, wait);
-          else sendError(reply, new HttpError(401, "unauthorized", "invalid or expired token"));
+          if (wait > 0) tooMany(req, reply, wait);
+          else if (v.status === 429) refuse(req, reply, 429, v.reason, { "retry-after": "1" });
+          else refuse(req, reply, 401, v.reason, { "www-authenticate": bearerChallenge("invalid_token") });
           return;
         }
-        req.principal = p;
-        if (!limit(req, reply, token)) done();
+        req.principal = v.principal;
+        if (outOfScope(req, reply, v.principal)) return;
+        // A hook JWT is used once (its jti): its bucket is the client's, not the one-off token's.
+        if (
+          !limit(
+            req,
+            reply,
+            v.principal.scope === undefined && v.principal.client ? `client:${v.principal.client}` : token,
+          )
+        )
+          done();
       },
       (err: unknown) => done(err as Error),
     );
@@ -415,6 +515,8 @@ async function assembleApp(
   );
 
   await app.register(async (scope) => registerRoutes(scope, ctx));
+  // Issue 16: SMART Backend Services token endpoint and SMART discovery.
+  await app.register(async (scope) => registerClientAuthRoutes(scope, clients, auth, baseUrl));
   await app.register(async (scope) =>
     registerAuthoringRoutes(scope, ctx, {
       ...(watcher && { watcher }),
@@ -439,6 +541,17 @@ async function assembleApp(
   });
   watcher?.start();
   return { app, ctx };
+}
+
+/**
+ * The client registry (issue 16): `StartOptions.clients` (registrations or a file path), else the file
+ * named by `MEDPOLICY_CLIENTS`, else empty. Invalid registrations throw a ConfigError naming the field.
+ */
+function clientRegistry(given: StartOptions["clients"], env: NodeJS.ProcessEnv): ClientRegistry {
+  if (Array.isArray(given)) return new ClientRegistry(parseClients(given, "StartOptions.clients"));
+  const file = given ?? env.MEDPOLICY_CLIENTS;
+  if (file === undefined || file.trim() === "") return new ClientRegistry();
+  return new ClientRegistry(loadClientsFile(file.trim()));
 }
 
 /**

@@ -93,8 +93,18 @@ export class LibraryWatcher {
 
   /** Starts polling; records the current library's publications the audit trail lacks. */
   start(): void {
-    if (this.opts.intervalMs <= 0 || this.stopped) return;
+    if (this.stopped) return;
     this.pendingAudit = this.live.current.publications();
+    // Without polling (0), the publications the service starts with are still recorded, once: a
+    // version published with the CLI while the service was down is otherwise never on record.
+    if (this.opts.intervalMs <= 0) {
+      this.running = this.recordAudit()
+        .then((): PollResult => "unchanged")
+        .finally(() => {
+          this.running = undefined;
+        });
+      return;
+    }
     this.schedule();
   }
 

@@ -46,8 +46,13 @@ export interface RoleCheck {
   (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void;
 }
 
-/** Why `req` may not go on (401 without a principal, 403 without one of `roles`), or undefined. */
-function roleRefusal(req: FastifyRequest, roles: readonly Role[]): Error | undefined {
+/**
+ * Why `req` may not go on (401 without a principal, 403 without one of `roles`), or undefined (SPEC 4;
+ * issue 16 item 7: under the FHIR scopes these errors become OperationOutcomes `login` / `forbidden`,
+ * the 401 with `WWW-Authenticate: Bearer`). SMART scopes are checked before this, in the server's
+ * request hook (src/server/scopes.ts).
+ */
+export function authRefusal(req: FastifyRequest, roles: readonly Role[]): Error | undefined {
   const p = req.principal;
   if (!p) {
     return new HttpError(401, "unauthorized", "authentication required: send Authorization: Bearer <token>", {
@@ -73,7 +78,7 @@ export function requireRole(...roles: Role[]): RoleCheck {
     _reply?: FastifyReply,
     done?: HookHandlerDoneFunction,
   ): Promise<void> | void {
-    const err = roleRefusal(req, roles);
+    const err = authRefusal(req, roles);
     if (done === undefined) return err ? Promise.reject(err) : Promise.resolve();
     if (err) done(err);
     else done();

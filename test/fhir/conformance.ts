@@ -13,22 +13,33 @@ const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
 export const COVERAGE_INFORMATION =
   "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information";
 
+// The required bindings: 2.0.1 from the package (../shared/fhir/ig/davinci-crd-2.0.1.tgz — its
+// AdditionalDocumentation value set has no `no-doc`); 2.2 from the IG's FSH (HL7/davinci-crd).
 const CODES = {
   "2.2": {
     covered: ["covered", "not-covered", "conditional"],
     "pa-needed": ["no-auth", "auth-needed", "satisfied", "performpa", "conditional"],
     "doc-needed": ["clinical", "admin", "patient", "conditional"],
-    "doc-purpose": ["withpa", "withclaim", "withorder", "retain-doc"],
+    "doc-purpose": ["withpa", "withclaim", "withorder", "retain-doc", "OTH"],
+    "info-needed": ["performer", "location", "timeframe", "contract-window", "detail-code", "OTH"],
   },
   "2.0.1": {
     covered: ["covered", "not-covered", "conditional"],
     "pa-needed": ["no-auth", "auth-needed", "satisfied", "performpa", "conditional"],
-    "doc-needed": ["no-doc", "clinical", "admin", "both", "conditional"],
-    "doc-purpose": ["withpa", "withclaim", "withorder", "retain-doc"],
+    "doc-needed": ["clinical", "admin", "both", "conditional"],
+    "doc-purpose": ["withpa", "withclaim", "withorder", "retain-doc", "OTH"],
+    "info-needed": ["performer", "location", "timeframe", "contract-window", "OTH"],
   },
 } as const;
 
-/** The coverage-information extension in `form` (slices, value types, codes, invariants). */
+/** CRD `coverageAssertionReasons` (extensible; the same two temp codes in 2.0.1 and 2.2). */
+const ASSERTION_REASONS = new Set(["gold-card", "detail-code"]);
+const CRD_TEMP = "http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp";
+
+/**
+ * The coverage-information extension in `form` (slices, value types, codes, invariants crd-ci-q1…q8
+ * of the form: q1–q5 from the 2.0.1 package, q1–q8 from the 2.2 FSH; issue 16).
+ */
 export function checkCoverageInformation(ext: unknown, form: "2.2" | "2.0.1"): string[] {
   const out: string[] = [];
   if (!isObj(ext) || ext.url !== COVERAGE_INFORMATION) return ["not a coverage-information extension"];
@@ -43,9 +54,11 @@ export function checkCoverageInformation(ext: unknown, form: "2.2" | "2.0.1"): s
   if (coverage && !isObj(coverage.valueReference)) out.push("coverage needs valueReference");
   const covered = one("covered", 1);
   const pa = one("pa-needed", 0);
-  const doc = one("doc-needed", 0);
+  // doc-needed is 0..1 in 2.0.1, 0..* in 2.2.
+  const doc = form === "2.0.1" ? one("doc-needed", 0) : all("doc-needed")[0];
   one("date", 1);
   one("coverage-assertion-id", 1);
+  one("satisfied-pa-id", 0);
   for (const [slice, codes] of Object.entries(CODES[form])) {
     for (const s of all(slice)) {
       if (!(codes as readonly string[]).includes(String(s.valueCode)))
@@ -59,10 +72,13 @@ export function checkCoverageInformation(ext: unknown, form: "2.2" | "2.0.1"): s
   ) {
     out.push("date must be valueDate");
   }
-  if (all("coverage-assertion-id").some((s) => typeof s.valueString !== "string"))
+  if (all("coverage-assertion-id").some((s) => typeof s.valueString !== "string" || s.valueString === ""))
     out.push("coverage-assertion-id needs valueString");
   if (all("questionnaire").some((s) => typeof s.valueCanonical !== "string"))
     out.push("questionnaire needs valueCanonical");
+  if (all("reason").some((s) => !isObj(s.valueCodeableConcept)))
+    out.push("reason needs valueCodeableConcept");
+  if (all("billingCode").some((s) => !isObj(s.valueCoding))) out.push("billingCode needs valueCoding");
   const known = new Set([
     "coverage",
     "covered",
@@ -75,7 +91,7 @@ export function checkCoverageInformation(ext: unknown, form: "2.2" | "2.0.1"): s
     "detail",
     "dependency",
     "questionnaire",
-    "response",
+    ...(form === "2.0.1" ? ["response"] : ["expiry-date"]),
     "date",
     "coverage-assertion-id",
     "satisfied-pa-id",
@@ -85,16 +101,42 @@ export function checkCoverageInformation(ext: unknown, form: "2.2" | "2.0.1"): s
   // crd-ci-q1: a questionnaire only with doc-needed (2.0.1: and not no-doc).
   if (all("questionnaire").length > 0 && (!doc || doc.valueCode === "no-doc"))
     out.push("crd-ci-q1: questionnaire without doc-needed");
-  // crd-ci-q2: not-covered → no pa-needed; 2.0.1 also: otherwise pa-needed is present.
-  if (covered?.valueCode === "not-covered" && pa) out.push("crd-ci-q2: not-covered with pa-needed");
-  if (form === "2.0.1" && covered && covered.valueCode !== "not-covered" && !pa)
-    out.push("crd-ci-q2 (2.0.1): pa-needed missing");
+  // crd-ci-q2. 2.2: not-covered → no pa-needed. 2.0.1, as the package's expression evaluates
+  // (`extension.where(url = 'covered' and value != 'not-covered') implies extension.where(url =
+  // 'pa-needed').exists()`: empty — not met — for not-covered without pa-needed): pa-needed always.
+  if (form === "2.2" && covered?.valueCode === "not-covered" && pa)
+    out.push("crd-ci-q2: not-covered with pa-needed");
+  if (form === "2.0.1" && covered && !pa) out.push("crd-ci-q2 (2.0.1): pa-needed missing");
   // crd-ci-q3: info-needed iff something is conditional.
-  const conditional = [covered, pa, doc].some((s) => s?.valueCode === "conditional");
+  const conditional = [covered, pa, ...all("doc-needed")].some((s) => s?.valueCode === "conditional");
   if (all("info-needed").length > 0 !== conditional)
     out.push("crd-ci-q3: info-needed and conditional disagree");
+  // crd-ci-q4 (2.2): no withpa when pa-needed is satisfied / no-auth (2.0.1: its code "PA", never sent).
+  const purposes = all("doc-purpose").map((s) => String(s.valueCode));
+  if (
+    purposes.includes("withpa") &&
+    (["satisfied", "no-auth"].includes(String(pa?.valueCode)) || covered?.valueCode === "not-covered")
+  )
+    out.push("crd-ci-q4: withpa without a prior authorization to attach it to");
   // crd-ci-q5: satisfied-pa-id iff pa-needed = satisfied.
   if ((pa?.valueCode === "satisfied") !== all("satisfied-pa-id").length > 0) out.push("crd-ci-q5");
+  if (form === "2.2") {
+    const reasons = all("reason").map((s) => s.valueCodeableConcept as J);
+    // crd-ci-q6: info-needed OTH → a reason.
+    if (all("info-needed").some((s) => s.valueCode === "OTH") && reasons.length === 0)
+      out.push("crd-ci-q6: info-needed OTH without a reason");
+    // crd-ci-q7: a reason coded outside coverageAssertionReasons needs text.
+    for (const r of reasons) {
+      const inVs = arr(r?.coding).some(
+        (c) => isObj(c) && c.system === CRD_TEMP && ASSERTION_REASONS.has(String(c.code)),
+      );
+      if (typeof r?.text !== "string" && !inVs)
+        out.push("crd-ci-q7: reason without text outside the value set");
+    }
+    // crd-ci-q8: doc-purpose (other than conditional) → a reason.
+    if (purposes.some((p) => p !== "conditional") && reasons.length === 0)
+      out.push("crd-ci-q8: doc-purpose without a reason");
+  }
   return out;
 }
 
@@ -139,7 +181,7 @@ export function checkOperationOutcome(body: unknown): string[] {
 }
 
 const PAS = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition";
-const REVIEW_CODES = new Set(["A1", "A3", "A4", "NA"]);
+const REVIEW_CODES = new Set(["A1", "A3", "A4", "C", "NA"]);
 
 /** The review action codes of a ClaimResponse item (from its adjudications). */
 export function reviewCodes(item: unknown): string[] {

@@ -5,10 +5,15 @@
  * PAS `Claim/$submit` → certified (A1) with a preAuthRef. And the adverse path: the answers fail a
  * criterion → submitted, pended (A4, SPEC 2.4) → a reviewer signs the denial through the JSON API →
  * the subscriber is notified with the ClaimResponse (A3) citing the failed criterion.
+ *
+ * Issue 16: `$inquire` answers in the PAS 2.2.1 form (Parameters of `return` Bundles); the
+ * subscription is `requested` until its R4 backport handshake reaches the endpoint, then `active`;
+ * the signed denial carries the X12 886 reason code naming the failed criterion.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { QuestionnaireResponse } from "@medplum/fhirtypes";
+import { inquiryBundles } from "../../src/server/fhir/pas-inquire.js";
 import {
   COVERAGE_INFORMATION,
   checkHookResponse,
@@ -28,7 +33,7 @@ import {
 } from "./fixtures.js";
 import { call, listener, notifiedClaimResponse, startFhirServer, type TestServer } from "./helpers.js";
 
-const QUESTIONNAIRE = "http://medpolicy.example/Questionnaire/CP.MP.173-2025-11-II";
+const QUESTIONNAIRE = "/Questionnaire/CP.MP.173-2025-11-II";
 
 // biome-ignore lint/suspicious/noExplicitAny: FHIR JSON is inspected structurally
 type J = any;
@@ -55,13 +60,18 @@ describe("EHR journey: CRD → DTR → PAS", () => {
     });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(checkHookResponse(r.body, "2.2"), []);
-    assert.equal(r.body.cards.length, 0, "coverage information is never a card");
+    // Coverage information is never a card (checkHookResponse); a card may offer the DTR launch (issue 16).
+    for (const c of r.body.cards) assert.ok(!JSON.stringify(c).includes(COVERAGE_INFORMATION));
     const ext = r.body.systemActions[0].resource.extension.find((e: J) => e.url === COVERAGE_INFORMATION);
     const v = (url: string) => ext.extension.find((e: J) => e.url === url);
     assert.equal(v("covered").valueCode, "covered");
     assert.equal(v("pa-needed").valueCode, "auth-needed");
     assert.equal(v("doc-needed").valueCode, "clinical");
-    assert.equal(v("questionnaire").valueCanonical, QUESTIONNAIRE);
+    // The section's Questionnaire, at this server's FHIR base (issue 16: a canonical that resolves).
+    assert.ok(
+      String(v("questionnaire").valueCanonical).endsWith(QUESTIONNAIRE),
+      v("questionnaire").valueCanonical,
+    );
     return v("questionnaire").valueCanonical;
   }
 
@@ -160,10 +170,16 @@ describe("EHR journey: CRD → DTR → PAS", () => {
     ).valueString;
     assert.equal(number, cr.preAuthRef);
 
-    // Claim/$inquire answers the same state.
+    // Claim/$inquire answers the same state, in the PAS 2.2.1 form: Parameters, one `return` Bundle.
     const inq = await call(s.url, "POST", "/fhir/Claim/$inquire", { token: s.tokens.provider, body: bundle });
     assert.equal(inq.status, 200, inq.text);
-    assert.deepEqual(reviewCodes(inq.body.entry[0].resource.item[0]), ["A1"]);
+    assert.equal(inq.body.resourceType, "Parameters");
+    assert.deepEqual(
+      inq.body.parameter.map((p: J) => [p.name, p.resource.resourceType]),
+      [["return", "Bundle"]],
+    );
+    assert.deepEqual(checkPasResponse(inquiryBundles(inq.body)[0], [1]), []);
+    assert.deepEqual(reviewCodes((inquiryBundles(inq.body)[0]!.entry![0]!.resource as J).item[0]), ["A1"]);
   });
 
   test("a failed criterion: pended (A4) → reviewer signs a denial → subscriber gets A3 citing it", async () => {
@@ -193,7 +209,26 @@ describe("EHR journey: CRD → DTR → PAS", () => {
         },
       });
       assert.equal(sub.status, 201, sub.text);
-      assert.equal(sub.body.status, "active");
+      // R4 Subscriptions Backport: requested until the handshake reaches the endpoint.
+      assert.equal(sub.body.status, "requested");
+      const handshake = await hook.next();
+      assert.equal(handshake.headers.authorization, "Bearer subscriber-secret");
+      assert.equal(handshake.body.type, "history");
+      assert.equal(handshake.body.entry.length, 1);
+      const hs = handshake.body.entry[0].resource;
+      assert.equal(hs.parameter.find((p: J) => p.name === "type").valueCode, "handshake");
+      assert.equal(
+        hs.parameter.find((p: J) => p.name === "events-since-subscription-start").valueString,
+        "0",
+      );
+      let subStatus = "";
+      for (let i = 0; i < 50 && subStatus !== "active"; i++) {
+        subStatus = (
+          await call(s.url, "GET", `/fhir/Subscription/${sub.body.id}`, { token: s.tokens.provider })
+        ).body.status;
+        if (subStatus !== "active") await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(subStatus, "active", "the handshake was answered: active");
 
       const qr0 = await packageResponse(await crdQuestionnaire());
       // An active systemic infection is present (a contraindication); everything else favourable.
@@ -270,6 +305,14 @@ describe("EHR journey: CRD → DTR → PAS", () => {
       assert.equal(reason.coding[0].code, reasons[0]!.criterion);
       assert.equal(reason.coding[0].system, "http://medpolicy.example/fhir/CodeSystem/CP.MP.173");
       assert.equal(cr.extension[0].extension[0].valueBoolean, true, "human reviewed");
+      // Issue 16 (CMS-0057-F): the coded X12 886 reason, its text naming the failed criteria.
+      const reasonCode = cr.item[0].adjudication[0].extension[0].extension.find(
+        (e: J) => e.url === "reasonCode",
+      ).valueCodeableConcept;
+      assert.deepEqual(reasonCode.coding, [
+        { system: "https://codesystem.x12.org/external/886", code: "0F", display: "Not Medically Necessary" },
+      ]);
+      for (const r0 of reasons) assert.ok(reasonCode.text.includes(r0.criterion), reasonCode.text);
 
       // $inquire now answers the signed decision too.
       const inq = await call(s.url, "POST", "/fhir/Claim/$inquire", {
@@ -277,7 +320,9 @@ describe("EHR journey: CRD → DTR → PAS", () => {
         body: pasBundle("E2E-DENIED", ["62362"]),
       });
       assert.equal(inq.status, 200, inq.text);
-      assert.deepEqual(reviewCodes(inq.body.entry[0].resource.item[0]), ["A3"]);
+      const [answered] = inquiryBundles(inq.body);
+      assert.equal(inq.body.resourceType, "Parameters");
+      assert.deepEqual(reviewCodes((answered!.entry![0]!.resource as J).item[0]), ["A3"]);
     } finally {
       await hook.close();
     }

@@ -50,6 +50,9 @@ export function order(code = "62362", id = "sr1"): ServiceRequest {
     code: { coding: [{ system: CPT, code, display: "Implantation of programmable pump" }] },
     subject: { reference: "Patient/pat1" },
     occurrenceDateTime: dateOfService(),
+    // CRD's ServiceRequest profile (echoed in coverage information) requires both.
+    authoredOn: dateOfService(),
+    requester: { reference: "Practitioner/dr1" },
   };
 }
 

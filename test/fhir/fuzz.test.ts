@@ -128,8 +128,43 @@ function targets(): Target[] {
       },
     ],
     "appointment-book": [hookRequest("appointment-book", [appointment])],
+    // Issue 16: the encounter hooks (an Encounter and an order of it, prefetched).
+    ...Object.fromEntries(
+      (["encounter-start", "encounter-discharge"] as const).map((h) => [
+        h,
+        [
+          {
+            hookInstance: crypto.randomUUID(),
+            hook: h,
+            context: { userId: "Practitioner/dr1", patientId: "pat1", encounterId: "enc1" },
+            prefetch: {
+              patient: patient(),
+              coverage,
+              encounter: {
+                resourceType: "Encounter",
+                id: "enc1",
+                status: h === "encounter-start" ? "in-progress" : "finished",
+                class: { system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "AMB" },
+                subject: { reference: "Patient/pat1" },
+              },
+              serviceRequests: {
+                resourceType: "Bundle",
+                type: "searchset",
+                entry: [
+                  { resource: { ...order("62362", "e-sr"), encounter: { reference: "Encounter/enc1" } } },
+                ],
+              },
+            },
+          },
+        ],
+      ]),
+    ),
   };
-  for (const j of shared("crd", /CRDServiceRequest\d*\.json$/) as J[]) hookBodies[j.hook]?.push(j);
+  // The CRD IG's samples, by the hook each names: only those with a Coverage prefetched (without one,
+  // and with a FHIR server not on the allow-list, the answer is 412 — issue 16 — not a valid body).
+  for (const j of shared("crd", /CRDServiceRequest\d*\.json$/) as J[]) {
+    if (j.prefetch?.coverage) hookBodies[j.hook]?.push(j);
+  }
   return [
     // Every CDS service as registered (a new hook without a body here fails the suite).
     ...CRD_SERVICES.map(

@@ -3,16 +3,19 @@
  * directory and the FHIR plugin, issue tokens, call it over HTTP, and find the public examples in the
  * shared folder (`../shared/fhir`, written by others; tests skip when it is absent).
  */
+import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type Library, loadLibrary } from "../../src/library/index.js";
 import { type FhirPluginOptions, fhirPlugin } from "../../src/server/fhir/index.js";
 import { DEMO_USERS, type RunningServer, type StartOptions, startServer } from "../../src/server/index.js";
 import { call as callService, type Res } from "../service/helpers.js";
+import { igKinds, igReport, recordCall } from "./ig/collect.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const SHARED_FHIR = join(ROOT, "..", "shared", "fhir");
@@ -95,8 +98,29 @@ export function call(
   const given = Object.keys(opts.headers ?? {}).some((h) => h.toLowerCase() === "content-type");
   const headers =
     given || !hasBody ? opts.headers : { "content-type": "application/fhir+json", ...opts.headers };
-  return callService(url, method, path, { ...opts, ...(headers && { headers }) });
+  // Issue 16: every FHIR answer the tests receive is validated against the IG packages (see `after`).
+  return callService(url, method, path, { ...opts, ...(headers && { headers }) }).then((res) =>
+    recordCall(method, path, opts.body ?? parsedRaw(opts.raw), res),
+  );
 }
+
+/** A raw body as JSON, where it is JSON (what the IG check compares an answer with). */
+function parsedRaw(raw: string | undefined): unknown {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+// Issue 16, "validation in the test suite": each test file that talks to the service through `call`
+// ends by asserting that no answer it received had an IG profile error (the distinct errors, per
+// answer kind, are the failure message). `MEDPOLICY_IG_VALIDATE=0` turns it off for a local run.
+after(() => {
+  const bad = igKinds().filter((k) => k.withErrors > 0);
+  assert.equal(bad.length, 0, `FHIR answers not valid against the IG packages:\n${igReport()}`);
+});
 
 /**
  * The ClaimResponse an id-only notification points to (issue 13: notifications carry ids, not PHI),

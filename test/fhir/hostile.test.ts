@@ -148,7 +148,9 @@ describe("FHIR findings over HTTP (issue 13)", () => {
       token: s.tokens.provider,
       body: inquiry("H-date"),
     });
-    assertOutcome(q, 404, "not-found");
+    // Issue 16: no match is an empty PAS 2.2.1 answer, not a 404.
+    assert.equal(q.status, 200, q.text);
+    assert.deepEqual(q.body, { resourceType: "Parameters" });
   });
 
   test("a failed claim-context write after the request is stored: $inquire 404, the retransmission recovers", async () => {
@@ -161,7 +163,9 @@ describe("FHIR findings over HTTP (issue 13)", () => {
       token: s.tokens.provider,
       body: inquiry("H-crash"),
     });
-    assertOutcome(q, 404, "not-found");
+    // Issue 16: no match is an empty PAS 2.2.1 answer, not a 404.
+    assert.equal(q.status, 200, q.text);
+    assert.deepEqual(q.body, { resourceType: "Parameters" });
     const again = await call(s.url, "POST", "/fhir/Claim/$submit", { token: s.tokens.provider, body });
     assert.equal(again.status, 200, again.text.slice(0, 300));
     assert.deepEqual(checkPasResponse(again.body), []);
@@ -171,7 +175,11 @@ describe("FHIR findings over HTTP (issue 13)", () => {
       body: inquiry("H-crash"),
     });
     assert.equal(q2.status, 200, q2.text.slice(0, 300));
-    assert.equal(q2.body.entry[0].resource.id, id, "the inquiry finds the request the retransmission stored");
+    assert.equal(
+      q2.body.parameter[0].resource.entry[0].resource.id,
+      id,
+      "the inquiry finds the request the retransmission stored",
+    );
   });
 
   test("two Patient/pat1 entries in a PAS bundle: 400, nothing stored", async () => {
@@ -184,7 +192,9 @@ describe("FHIR findings over HTTP (issue 13)", () => {
       token: s.tokens.provider,
       body: inquiry("H-two"),
     });
-    assertOutcome(q, 404, "not-found");
+    // Issue 16: no match is an empty PAS 2.2.1 answer, not a 404.
+    assert.equal(q.status, 200, q.text);
+    assert.deepEqual(q.body, { resourceType: "Parameters" });
   });
 
   test("a repeated fullUrl in a PAS bundle: 400", async () => {

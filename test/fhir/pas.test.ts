@@ -6,14 +6,17 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Bundle, MedicationRequest, QuestionnaireResponse } from "@medplum/fhirtypes";
+import type { Bundle, MedicationRequest, QuestionnaireResponse, Resource } from "@medplum/fhirtypes";
 import { FACTS_EXTENSION } from "../../src/server/fhir/dtr.js";
+import { capabilityStatement } from "../../src/server/fhir/index.js";
 import {
   type ClaimContext,
   claimResponseBundle,
   parsePasRequest,
   type ResponseState,
 } from "../../src/server/fhir/pas.js";
+import { inquiryAnswer, inquiryBundles } from "../../src/server/fhir/pas-inquire.js";
+import { handshakeBundle, statusBundle } from "../../src/server/fhir/subscriptions.js";
 import { checkOperationOutcome, checkPasResponse, reviewCodes } from "./conformance.js";
 import { dateOfService, PROVIDER_NPI, pasBundle } from "./fixtures.js";
 import {
@@ -21,9 +24,11 @@ import {
   library,
   listener,
   notifiedClaimResponse,
+  SHARED_FHIR,
   startFhirServer,
   type TestServer,
 } from "./helpers.js";
+import { type FhirContext, formatIssues, igAvailable, validateFhir } from "./ig/validator.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: FHIR JSON is inspected structurally
 type J = any;
@@ -396,6 +401,12 @@ describe("PAS operations", () => {
         body: sub(hook.url),
       });
       assert.equal(good.status, 201, good.text);
+      // Issue 16 (R4 Subscriptions Backport): the handshake comes first, before any event.
+      const hs = await hook.next();
+      assert.equal(
+        hs.body.entry[0].resource.parameter.find((p: J) => p.name === "type").valueCode,
+        "handshake",
+      );
       // Nothing listens on port 1: delivery fails and the subscription reports it.
       const dead = await call(s.url, "POST", "/fhir/Subscription", {
         token: s.tokens.provider,
@@ -455,5 +466,505 @@ describe("PAS operations", () => {
     assert.ok(urls.includes("http://ehr.example/fhir/Patient/pat1"));
     assert.ok(urls.includes("http://ehr.example/fhir/Organization/prov1"));
     assert.ok(urls.includes("http://ehr.example/fhir/Organization/ins1"));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16: PAS 2.2.1 (and 2.0.1) to the letter
+// ---------------------------------------------------------------------------------------------
+
+const CANCELLED = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/modifierextension-infoCancelled";
+const CERT_TYPE = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-certificationType";
+const X12_886 = "https://codesystem.x12.org/external/886";
+const REVIEW_ACTION = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewAction";
+
+/** The `reasonCode` sub-extension of an adjudication's review action, if any. */
+function reasonCodeOf(adjudication: J): J | undefined {
+  const ra = (adjudication.extension ?? []).find((e: J) => e.url === REVIEW_ACTION);
+  return ra?.extension.find((e: J) => e.url === "reasonCode")?.valueCodeableConcept;
+}
+
+describe("issue 16: items — none is a 400; cancelled ones are not adjudicated", () => {
+  test("a Claim with no items (absent or empty) is refused with 400 naming Claim.item", () => {
+    for (const items of [undefined, []]) {
+      const b = pasBundle("N1", ["62362"]) as J;
+      if (items === undefined) delete b.entry[0].resource.item;
+      else b.entry[0].resource.item = items;
+      assert.throws(
+        () => parsePasRequest(b, library(), opts),
+        (e: Error & { status?: number; expression?: string }) =>
+          e.status === 400 &&
+          e.expression === "Bundle.entry[0].resource.item" &&
+          /Claim\.item is required/.test(e.message),
+      );
+    }
+  });
+
+  test("a cancelled item (infoCancelled, or certification type 3) is answered C and left out of the case", () => {
+    const b = pasBundle("C1", ["62362", "62322", "99213"]) as J;
+    b.entry[0].resource.item[1].modifierExtension = [{ url: CANCELLED, valueBoolean: true }];
+    b.entry[0].resource.item[2].extension = [
+      {
+        url: CERT_TYPE,
+        valueCodeableConcept: { coding: [{ system: "https://codesystem.x12.org/005010/1322", code: "3" }] },
+      },
+    ];
+    const p = parsePasRequest(b, library(), opts);
+    assert.deepEqual(p.caseInput?.service.codes, ["62362"], "only the live item is decided");
+    assert.deepEqual(
+      p.context.items.map((i) => [i.sequence, i.cancelled ?? false]),
+      [
+        [1, false],
+        [2, true],
+        [3, true],
+      ],
+    );
+    const bundle = claimResponseBundle(
+      p.context,
+      { status: "awaiting-review", lines: [], needed: [], receivedAt: "2026-01-01T00:00:00Z" },
+      "2026-01-02T00:00:00Z",
+    );
+    const cr = bundle.entry![0]!.resource as J;
+    assert.deepEqual(
+      cr.item.map((i: J) => reviewCodes(i)),
+      [["NA"], ["C"], ["C"]],
+    );
+    const display = cr.item[1].adjudication[0].extension[0].extension.find((e: J) =>
+      e.url.endsWith("extension-reviewActionCode"),
+    ).valueCodeableConcept.coding[0];
+    assert.deepEqual(display, {
+      system: "https://codesystem.x12.org/005010/306",
+      code: "C",
+      display: "Cancelled",
+    });
+    assert.match(
+      cr.processNote.map((n: J) => n.text).join("\n"),
+      /Item 2 \(62322\): cancelled by the submitter; not reviewed\./,
+    );
+  });
+
+  test("a Claim-level cancel cancels every item: nothing is decided, the disposition says cancelled", () => {
+    const b = pasBundle("C2", ["62362"]) as J;
+    b.entry[0].resource.extension = [
+      {
+        url: CERT_TYPE,
+        valueCodeableConcept: { coding: [{ system: "https://codesystem.x12.org/005010/1322", code: "3" }] },
+      },
+    ];
+    const p = parsePasRequest(b, library(), opts);
+    assert.equal(p.caseInput, undefined);
+    const cr = claimResponseBundle(
+      p.context,
+      { status: "unstored", lines: [], needed: [], receivedAt: "2026-01-01T00:00:00Z" },
+      "2026-01-02T00:00:00Z",
+    ).entry![0]!.resource as J;
+    assert.deepEqual(reviewCodes(cr.item[0]), ["C"]);
+    assert.equal(cr.disposition, "Cancelled: no requested service was reviewed.");
+  });
+});
+
+describe("issue 16: denials and pends carry the X12 886 reason and the criteria (CMS-0057-F)", () => {
+  const ctx: ClaimContext = parsePasRequest(pasBundle("R1", ["62362"]), library(), opts).context;
+  const policy = { id: "CP.MP.173", version: "2025-11", hash: "h", title: "t", section: "II" };
+  const line = (outcome: string, extra: object = {}) => ({
+    code: "62362",
+    outcome,
+    policy,
+    basis: "b",
+    reasons: [],
+    needed: [],
+    ...extra,
+  });
+  const build = (st: Partial<ResponseState>) =>
+    claimResponseBundle(
+      ctx,
+      {
+        requestId: "req-9",
+        receivedAt: "2026-01-01T00:00:00Z",
+        dueAt: "2026-01-08T00:00:00Z",
+        needed: [],
+        status: "awaiting-review",
+        lines: [],
+        ...st,
+      } as ResponseState,
+      "2026-01-02T00:00:00Z",
+    ).entry![0]!.resource as J;
+  const decision = (outcome: "denied" | "not-covered") => ({
+    outcome,
+    reason: "Contraindicated.",
+    criteria: [
+      { criterion: "I.B.4", text: "Active systemic infection;", status: "present" },
+      { criterion: "I.B.1", text: "Known allergies to materials in the implant;", status: "present" },
+    ],
+    signedBy: { sub: "md", name: "Dana Diaz, MD", role: "medical-director" },
+    signedAt: "2026-01-03T00:00:00Z",
+    automatic: false,
+    determinationSeq: 1,
+  });
+
+  test("a signed medical-necessity denial: 886 0F naming the policy and each failed criterion", () => {
+    const d = decision("denied");
+    const cr = build({
+      status: "decided",
+      decision: d,
+      decidedAt: d.signedAt,
+      lines: [line("denied")] as never,
+    });
+    const adj = cr.item[0].adjudication;
+    const rc = reasonCodeOf(adj[0]);
+    assert.deepEqual(rc.coding, [{ system: X12_886, code: "0F", display: "Not Medically Necessary" }]);
+    assert.equal(
+      rc.text,
+      "Not medically necessary under CP.MP.173 (2025-11): criteria failed: I.B.4 (Active systemic infection; — present); I.B.1 (Known allergies to materials in the implant; — present). Contraindicated.",
+    );
+    // The failed criteria themselves, coded by the policy's criterion system, one per adjudication.
+    assert.deepEqual(
+      adj.map((a: J) => a.reason.coding[0].code),
+      ["I.B.4", "I.B.1"],
+    );
+    assert.equal(adj[0].reason.coding[0].system, "http://medpolicy.example/fhir/CodeSystem/CP.MP.173");
+  });
+
+  test("a not-covered decision: 886 0M", () => {
+    const d = decision("not-covered");
+    const cr = build({
+      status: "decided",
+      decision: d,
+      decidedAt: d.signedAt,
+      lines: [line("denied")] as never,
+    });
+    const rc = reasonCodeOf(cr.item[0].adjudication[0]);
+    assert.deepEqual(rc.coding, [{ system: X12_886, code: "0M", display: "Non-covered Service" }]);
+    assert.match(rc.text, /^Not covered under CP\.MP\.173 \(2025-11\): Contraindicated\. Criteria: I\.B\.4/);
+  });
+
+  test("pended for documentation: 886 0U with the criteria needed, coded", () => {
+    const needed = [{ criterion: "II.A.1", text: "A successful trial;" }];
+    const cr = build({ engineOutcome: "pended", needed, lines: [line("pended", { needed })] as never });
+    const adj = cr.item[0].adjudication;
+    assert.deepEqual(reviewCodes(cr.item[0]), ["A4"]);
+    const rc = reasonCodeOf(adj[0]);
+    assert.equal(rc.coding[0].code, "0U");
+    assert.equal(rc.text, "Documentation needed on II.A.1");
+    assert.equal(adj[0].reason.coding[0].code, "II.A.1");
+  });
+
+  test("an adverse recommendation awaiting signature: 886 0V, and still no reason shown", () => {
+    const reasons = [{ criterion: "I.B.4", text: "Active systemic infection;", status: "present" }];
+    const cr = build({ engineOutcome: "denied", lines: [line("denied", { reasons })] as never });
+    const rc = reasonCodeOf(cr.item[0].adjudication[0]);
+    assert.deepEqual(rc.coding, [{ system: X12_886, code: "0V", display: "Requires Medical Review" }]);
+    assert.ok(!JSON.stringify(cr).includes("I.B.4"), "the unsigned reasons are the reviewer's to give");
+  });
+
+  test("more information requested: 886 0U naming the criteria asked about", () => {
+    const cr = build({
+      infoRequest: {
+        at: "2026-01-02T10:00:00Z",
+        message: "Send the trial results.",
+        questions: [{ criterion: "II.A.1", text: "A successful trial;" }],
+      },
+      lines: [line("pended")] as never,
+    });
+    const rc = reasonCodeOf(cr.item[0].adjudication[0]);
+    assert.equal(rc.coding[0].code, "0U");
+    assert.equal(rc.text, "More information requested on II.A.1: Send the trial results.");
+  });
+
+  test("an approval and an NA carry no reason code", () => {
+    const cr = build({ status: "approved", lines: [line("approved")] as never });
+    assert.equal(reasonCodeOf(cr.item[0].adjudication[0]), undefined);
+  });
+});
+
+describe("issue 16: response Bundles always have identifier and fullUrls", () => {
+  test("a request without Bundle.identifier or fullUrls: urn:uuid identifier; every entry a fullUrl", () => {
+    for (const identifier of [undefined, { system: "urn:x" }, { system: "urn:x", value: "  " }]) {
+      const b = pasBundle("I1", ["62362"]) as J;
+      if (identifier === undefined) delete b.identifier;
+      else b.identifier = identifier;
+      for (const e of b.entry) delete e.fullUrl;
+      const p = parsePasRequest(b, library(), opts);
+      for (const status of ["awaiting-review", "unstored", "error"] as const) {
+        const out = claimResponseBundle(
+          p.context,
+          {
+            status,
+            lines: [],
+            needed: [],
+            receivedAt: "2026-01-01T00:00:00Z",
+            ...(status === "error" && { problem: { code: "15", text: "x", expression: "Claim" } }),
+          },
+          "2026-01-02T00:00:00Z",
+        );
+        assert.deepEqual(out.identifier, { system: "urn:ietf:rfc:3986", value: `urn:uuid:${out.id}` });
+        for (const e of out.entry ?? [])
+          assert.equal(typeof e.fullUrl, "string", JSON.stringify(e).slice(0, 80));
+        assert.equal(
+          out.entry![0]!.fullUrl,
+          `http://payer.example/fhir/ClaimResponse/${out.entry![0]!.resource!.id}`,
+        );
+      }
+    }
+  });
+
+  test("the request's identifier (with a value) is echoed", () => {
+    const b = pasBundle("I2", ["62362"]) as J;
+    b.identifier = { system: "http://example.org/SUBMITTER_TRANSACTION_IDENTIFIER", value: "A12345" };
+    const out = claimResponseBundle(
+      parsePasRequest(b, library(), opts).context,
+      { status: "unstored", lines: [], needed: [], receivedAt: "2026-01-01T00:00:00Z" },
+      "2026-01-02T00:00:00Z",
+    );
+    assert.deepEqual(out.identifier, {
+      system: "http://example.org/SUBMITTER_TRANSACTION_IDENTIFIER",
+      value: "A12345",
+    });
+  });
+});
+
+describe("issue 16: PAS operations over HTTP", () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startFhirServer();
+  });
+  after(() => s.close());
+  const post = (path: string, body: unknown, token = s.tokens.provider) =>
+    call(s.url, "POST", path, { token, body });
+  const PAS20_BUNDLE =
+    "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-pas-inquiry-request-bundle|2.0.1";
+
+  test("$submit with no items: 400 OperationOutcome, nothing stored", async () => {
+    const b = pasBundle("H1", ["62362"]) as J;
+    b.entry[0].resource.item = [];
+    const r = await post("/fhir/Claim/$submit", b);
+    assert.equal(r.status, 400, r.text);
+    assert.deepEqual(checkOperationOutcome(r.body), []);
+    assert.deepEqual(r.body.issue[0].expression, ["Bundle.entry[0].resource.item"]);
+    const q = await post("/fhir/Claim/$inquire", pasBundle("H1", ["62362"]));
+    assert.equal(q.status, 200);
+    assert.deepEqual(q.body, { resourceType: "Parameters" }, "nothing was stored");
+  });
+
+  test("$submit with a cancelled item: C for it, the other decided", async () => {
+    const b = pasBundle("H2", ["62322", "62362"]) as J;
+    b.entry[0].resource.item[1].modifierExtension = [{ url: CANCELLED, valueBoolean: true }];
+    const r = await post("/fhir/Claim/$submit", b);
+    assert.equal(r.status, 200, r.text);
+    const cr = r.body.entry[0].resource;
+    assert.deepEqual(
+      cr.item.map((i: J) => reviewCodes(i)),
+      [["A4"], ["C"]],
+    );
+  });
+
+  test("$inquire: PAS 2.2.1 answers Parameters of `return` Bundles; 2.0.1 (declared by profile) a Bundle", async () => {
+    const sub = await post("/fhir/Claim/$submit", pasBundle("H3", ["62362"]));
+    assert.equal(sub.status, 200, sub.text);
+    const id = sub.body.entry[0].resource.id;
+
+    const v221 = await post("/fhir/Claim/$inquire", pasBundle("H3", ["62362"]));
+    assert.equal(v221.status, 200, v221.text);
+    assert.equal(v221.body.resourceType, "Parameters");
+    assert.equal(v221.body.parameter.length, 1);
+    assert.equal(v221.body.parameter[0].name, "return");
+    const inner = v221.body.parameter[0].resource;
+    assert.deepEqual(checkPasResponse(inner, [1]), []);
+    assert.equal(inner.entry[0].resource.id, id);
+    assert.match(inner.meta.profile[0], /profile-pas-inquiry-response-bundle$/);
+    assert.match(inner.entry[0].resource.meta.profile[0], /profile-claiminquiryresponse$/);
+    assert.deepEqual(inquiryBundles(v221.body), [inner]);
+
+    const b20 = pasBundle("H3", ["62362"]) as J;
+    b20.meta = { profile: [PAS20_BUNDLE] };
+    const v201 = await post("/fhir/Claim/$inquire", b20);
+    assert.equal(v201.status, 200, v201.text);
+    assert.equal(v201.body.resourceType, "Bundle");
+    assert.equal(v201.body.entry[0].resource.id, id);
+    // A 2.0.1 profile on the Claim says the same; wrapped in Parameters the Bundle is read as well.
+    const c20 = pasBundle("H3", ["62362"]) as J;
+    c20.entry[0].resource.meta = {
+      profile: ["http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-claim-inquiry|2.0.1"],
+    };
+    const wrapped = await post("/fhir/Claim/$inquire", {
+      resourceType: "Parameters",
+      parameter: [{ name: "resource", resource: c20 }],
+    });
+    assert.equal(wrapped.status, 200, wrapped.text);
+    assert.equal(wrapped.body.resourceType, "Bundle");
+  });
+
+  test("$inquire with no match: not 404 — 2.2.1 an empty Parameters, 2.0.1 an informational OperationOutcome", async () => {
+    const none = await post("/fhir/Claim/$inquire", pasBundle("H-none", ["62362"]));
+    assert.equal(none.status, 200, none.text);
+    assert.deepEqual(none.body, { resourceType: "Parameters" });
+    const b20 = pasBundle("H-none", ["62362"]) as J;
+    b20.meta = { profile: [PAS20_BUNDLE] };
+    const none20 = await post("/fhir/Claim/$inquire", b20);
+    assert.equal(none20.status, 200, none20.text);
+    assert.equal(none20.body.resourceType, "OperationOutcome");
+    assert.deepEqual(
+      none20.body.issue.map((i: J) => [i.severity, i.code]),
+      [["information", "not-found"]],
+    );
+    // Another organization's request is no match either (SPEC 4: a provider sees only its own).
+    await post("/fhir/Claim/$submit", pasBundle("H-mine", ["62362"]));
+    const other = await post("/fhir/Claim/$inquire", pasBundle("H-mine", ["62362"]), s.tokens.otherProvider);
+    assert.equal(other.status, 200);
+    assert.deepEqual(other.body, { resourceType: "Parameters" });
+  });
+
+  test("$submit without Bundle.identifier and fullUrls: the answer has both", async () => {
+    const b = pasBundle("H4", ["62362"]) as J;
+    delete b.identifier;
+    for (const e of b.entry) delete e.fullUrl;
+    const r = await post("/fhir/Claim/$submit", b);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.identifier.system, "urn:ietf:rfc:3986");
+    assert.equal(r.body.identifier.value, `urn:uuid:${r.body.id}`);
+    assert.ok(r.body.entry.every((e: J) => typeof e.fullUrl === "string" && e.fullUrl.length > 0));
+    assert.deepEqual(checkPasResponse(r.body, [1]), []);
+  });
+});
+
+describe("issue 16: CapabilityStatement", () => {
+  test("instantiates the PAS intermediary, DTR payer service and CRD server roles; SMART; the operations", () => {
+    const cs = capabilityStatement("https://payer.example", "1.0.0") as J;
+    assert.deepEqual(cs.instantiates, [
+      "http://hl7.org/fhir/us/davinci-pas/CapabilityStatement/IntermediaryCapabilities|2.2.1",
+      "http://hl7.org/fhir/us/davinci-pas/CapabilityStatement/IntermediaryCapabilities|2.0.1",
+      "http://hl7.org/fhir/us/davinci-dtr/CapabilityStatement/dtr-payer-service|2.0.1",
+      "http://hl7.org/fhir/us/davinci-crd/CapabilityStatement/crd-server|2.0.1",
+    ]);
+    const sec = cs.rest[0].security;
+    assert.deepEqual(sec.service[0].coding, [
+      {
+        system: "http://terminology.hl7.org/CodeSystem/restful-security-service",
+        code: "SMART-on-FHIR",
+        display: "SMART-on-FHIR",
+      },
+    ]);
+    const oauth = sec.extension.find(
+      (e: J) => e.url === "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+    );
+    assert.deepEqual(oauth.extension, [{ url: "token", valueUri: "https://payer.example/auth/token" }]);
+    const ops = (type: string) =>
+      cs.rest[0].resource
+        .find((r: J) => r.type === type)
+        .operation.map((o: J) => `${o.name} ${o.definition}`);
+    assert.deepEqual(ops("ValueSet"), ["expand http://hl7.org/fhir/OperationDefinition/ValueSet-expand"]);
+    assert.ok(
+      ops("Questionnaire").includes(
+        "log-questionnaire-errors http://hl7.org/fhir/us/davinci-dtr/OperationDefinition/log-questionnaire-errors",
+      ),
+    );
+    const sub = cs.rest[0].resource.find((r: J) => r.type === "Subscription");
+    assert.deepEqual(
+      sub.interaction.map((i: J) => i.code),
+      ["create", "read", "update", "delete"],
+    );
+    assert.equal(
+      sub.extension[0].valueCanonical,
+      "http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic",
+    );
+  });
+
+  test("every canonical instantiated is a CapabilityStatement in the IG packages", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { existsSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const ig = join(SHARED_FHIR, "ig");
+    const packages: Record<string, string> = {
+      "davinci-pas|2.2.1": "davinci_pas_2.2.1.tgz",
+      "davinci-pas|2.0.1": "davinci_pas_2.0.1.tgz",
+      "davinci-dtr|2.0.1": "davinci_dtr_2.0.1.tgz",
+      "davinci-crd|2.0.1": "davinci-crd-2.0.1.tgz",
+    };
+    for (const canonical of capabilityStatement("https://payer.example", "1").instantiates ?? []) {
+      const [url, version] = canonical.split("|") as [string, string];
+      const ig0 = /davinci-(pas|dtr|crd)/.exec(url)![0];
+      const file = join(ig, packages[`${ig0}|${version}`]!);
+      if (!existsSync(file)) continue; // the shared folder is optional (helpers.ts)
+      const name = `package/CapabilityStatement-${url.split("/").at(-1)}.json`;
+      const json = JSON.parse(execFileSync("tar", ["-xzOf", file, name], { encoding: "utf8" }));
+      assert.equal(json.url, url, canonical);
+      assert.equal(json.version, version, canonical);
+      assert.equal(json.resourceType, "CapabilityStatement");
+    }
+  });
+});
+
+describe("issue 16: the new answers validate against the IG packages (test/fhir/ig/validator.ts)", {
+  skip: !igAvailable && "../shared/fhir/ig is absent",
+}, () => {
+  test("cancelled, denied with its 886 reason, pended, both $inquire forms, no match, backport bundles, metadata: 0 errors", () => {
+    const b = pasBundle("V1", ["62362", "62322", "99213"]) as J;
+    b.entry[0].resource.item[1].modifierExtension = [{ url: CANCELLED, valueBoolean: true }];
+    const { context } = parsePasRequest(b, library(), opts);
+    const policy = { id: "CP.MP.173", version: "2025-11", hash: "h", title: "t", section: "II" };
+    const line = (outcome: string, extra: object = {}) => ({
+      code: "62362",
+      outcome,
+      policy,
+      basis: "b",
+      reasons: [],
+      needed: [],
+      ...extra,
+    });
+    const d = {
+      outcome: "denied" as const,
+      reason: "Contraindicated.",
+      criteria: [{ criterion: "I.B.4", text: "Active systemic infection;", status: "present" }],
+      signedBy: { sub: "md", name: "Dana Diaz, MD", role: "medical-director" },
+      signedAt: "2026-01-03T00:00:00Z",
+      automatic: false,
+      determinationSeq: 1,
+    };
+    const base = {
+      requestId: "req-v",
+      receivedAt: "2026-01-01T00:00:00Z",
+      dueAt: "2026-01-08T00:00:00Z",
+      needed: [],
+    };
+    const denied = {
+      ...base,
+      status: "decided",
+      decision: d,
+      decidedAt: d.signedAt,
+      lines: [line("denied")],
+    };
+    const pended = {
+      ...base,
+      status: "awaiting-review",
+      engineOutcome: "pended",
+      lines: [line("pended", { needed: [{ criterion: "II.A.1", text: "A successful trial;" }] })],
+    };
+    const now = "2026-01-02T00:00:00Z";
+    const build = (st: object, kind: "submit" | "inquire" = "submit") =>
+      claimResponseBundle(context, st as ResponseState, now, kind);
+    const o = { baseUrl: "http://payer.example", now };
+    const cases: [string, unknown, FhirContext][] = [
+      ["denied + cancelled ($submit)", build(denied), { pas: "2.2.1", operation: "submit" }],
+      ["pended for documentation ($submit)", build(pended), { pas: "2.2.1", operation: "submit" }],
+      [
+        "2.2.1 $inquire Parameters",
+        inquiryAnswer("2.2.1", [build(denied, "inquire")]),
+        { pas: "2.2.1", operation: "inquire" },
+      ],
+      [
+        "2.0.1 $inquire Bundle",
+        inquiryAnswer("2.0.1", [build(pended, "inquire")]),
+        { pas: "2.0.1", operation: "inquire" },
+      ],
+      ["2.2.1 no match", inquiryAnswer("2.2.1", []), { pas: "2.2.1", operation: "inquire" }],
+      ["2.0.1 no match", inquiryAnswer("2.0.1", []), { pas: "2.0.1", operation: "inquire" }],
+      ["handshake", handshakeBundle("s1", o), {}],
+      ["$status", statusBundle({ id: "s1", status: "error", error: "delivery failed", events: 2 }, o), {}],
+      ["CapabilityStatement", capabilityStatement("http://payer.example", "1"), {}],
+    ];
+    for (const [name, resource, fc] of cases) {
+      const v = validateFhir(resource as Resource, fc);
+      assert.deepEqual(v.errors, [], `${name}:\n${formatIssues(v.errors)}`);
+    }
   });
 });

@@ -138,12 +138,15 @@ async function decideOne(s: Srv, id: string): Promise<string> {
   return requestId;
 }
 
-/** Polls a subscription until its status leaves `active` (or 10 s pass). */
+/**
+ * Polls a subscription until its status is neither `requested` (awaiting its handshake, issue 16)
+ * nor `active` (or 10 s pass).
+ */
 async function settledStatus(s: Srv, id: string): Promise<J> {
   let body: J;
   for (let i = 0; i < 100; i++) {
     body = (await call(s.url, "GET", `/fhir/Subscription/${id}`, { token: s.tokens.provider })).body;
-    if (body.status !== "active") return body;
+    if (body.status !== "active" && body.status !== "requested") return body;
     await new Promise((r) => setTimeout(r, 100));
   }
   return body;
@@ -599,6 +602,16 @@ describe("Subscriptions over HTTP (issue 13)", () => {
         assert.equal(r.status, 201, r.text);
         ids[name] = r.body.id;
       }
+      // Issue 16: each endpoint gets the R4 backport handshake first; the good one answers it.
+      const handshake = await hook.next();
+      assert.equal(
+        handshake.body.entry[0].resource.parameter.find((x: J) => x.name === "type").valueCode,
+        "handshake",
+      );
+      for (const name of ["closed", "timeout", "garbage", "failing", "redirect"]) {
+        assert.equal((await settledStatus(loop, ids[name]!)).status, "error", `${name}: handshake failed`);
+      }
+      assert.equal(redirect.hits(), 3, "three handshake attempts at the redirecting endpoint");
       const requestId = await decideOne(loop, "SSRF-1");
 
       const note = await hook.next();
@@ -617,8 +630,12 @@ describe("Subscriptions over HTTP (issue 13)", () => {
         errors[name] = [sub.status, sub.error];
       }
       for (const [name, e] of Object.entries(errors)) assert.deepEqual(e, ["error", DELIVERY_FAILED], name);
-      assert.equal(redirect.hits(), 3, "three attempts at the redirecting endpoint");
-      assert.equal(hook.received.length, 1, "the redirect was not followed to the receiver");
+      // Only active subscriptions are notified (R4 Backport; review of issue 16): a subscription in
+      // error gets no event — the three attempts at the redirecting endpoint were its handshake's,
+      // none redirected.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(redirect.hits(), 3, "no event for a subscription in error");
+      assert.equal(hook.received.length, 2, "the redirect was not followed to the receiver");
       const good = await call(loop.url, "GET", `/fhir/Subscription/${ids.good}`, {
         token: loop.tokens.provider,
       });

@@ -108,7 +108,14 @@ for (const kind of DATABASES) {
       assert.match(lines[b1a.line - 1]!, /Lasting 12 weeks or longer/);
       assert.ok(Array.isArray(v.policy.sections) && Array.isArray(v.findings));
       assert.deepEqual(v.bindings, {
-        authored: { policy: "NCD.30.3.3", codes: [], facts: [], predicates: [], corrections: [] },
+        authored: {
+          policy: "NCD.30.3.3",
+          codes: [],
+          facts: [],
+          predicates: [],
+          corrections: [],
+          placements: [],
+        },
         proposed: [],
       });
       assert.deepEqual(v.vocabulary, []);

@@ -156,3 +156,30 @@ test("a publication is served without a restart, whole, and is in the audit trai
     tmp.remove();
   }
 });
+
+test("without polling, a version published while the service was down is recorded in the audit trail at start", async () => {
+  const tmp = tempDir("medpolicy-publish-nopoll-");
+  const lib = join(tmp.dir, "lib");
+  initLibrary(lib);
+  addDocument(lib, readFileSync(HBO), { fileName: HBO, now: new Date() });
+  const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+  const code = await main(["publish", "NCD.20.29@2017-04", "--by", "Dr. Ada Quill", "--library", lib], {
+    out: quiet,
+    err: quiet,
+  });
+  assert.equal(code, 0);
+  const s = await startTest("sqlite", { library: loadLibrary(lib), libraryPollMs: 0 });
+  try {
+    const trail = await until(
+      () => call(s.url, "GET", "/api/audit?request=NCD.20.29@2017-04", { token: s.tokens.admin }),
+      (r) => (r.body.entries ?? []).length > 0,
+    );
+    assert.deepEqual(
+      (trail.body.entries as { sub: string; action: string }[]).map((e) => [e.sub, e.action]),
+      [["Dr. Ada Quill", "library.publish"]],
+    );
+  } finally {
+    await s.close();
+    tmp.remove();
+  }
+});

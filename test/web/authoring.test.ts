@@ -38,6 +38,8 @@ const VERSION = "2020-01";
 const WORKBENCH = `#/authoring/${ID}/${VERSION}`;
 /** A seed document with code tables: the ingester proposes bindings from them. */
 const SIJ = join(ROOT, "policies", "CP.MP.126", "004_13f8f8ece4477aa0.txt");
+/** A CMS NCD with text in its criteria region the ingester cannot place (two cautions). */
+const DBS = join(ROOT, "..", "shared", "corpus", "cms-ncd", "160.24_deep_brain_stimulation_et_pd.txt");
 
 type Who = "policyAuthor" | "provider" | "reviewer";
 
@@ -495,6 +497,48 @@ describe("authoring in the web app, issue 15 item 5 (Chromium)", { skip: skipWit
     await page.goto(`${server.url}/#/authoring`);
     await page.locator('tr[data-policy="CP.MP.126"]').waitFor();
     assert.equal(await text(proposals), "none", "no open proposal left");
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test("text the ingester could not place: the author places it, saves, and lint reports the placements", async () => {
+    // CMS NCD 160.24 (deep brain stimulation): two cautions in the criteria region, unplaced.
+    await signIn("policyAuthor", "#/authoring");
+    await page.locator(`tr[data-policy="${ID}"]`).waitFor();
+    await page.setInputFiles("#au-file", DBS);
+    await page.getByRole("button", { name: "Add to the library" }).click();
+    await page.locator(".au-added").waitFor();
+    await page.locator(".au-added a").first().click();
+    const details = page.locator("details.au-unplaced");
+    await details.locator("summary").click();
+    for (const line of [42, 44]) {
+      await page.selectOption(`#au-place-${line}`, "narrative");
+      await page.fill(`#au-place-${line}-why`, "a clinical caution, not a coverage criterion");
+      await page.locator(`#au-place-${line}-why`).press("Tab");
+    }
+    await page.click("#au-save");
+    await page.locator("#au-save-state", { hasText: "Bindings saved" }).waitFor();
+    const file = JSON.parse(readFileSync(join(libDir, "NCD.160.24", "bindings.json"), "utf8"));
+    assert.deepEqual(
+      file.placements.map((p: { line: number; as: string; why: string }) => [p.line, p.as, p.why]),
+      [
+        [42, "narrative", "a clinical caution, not a coverage criterion"],
+        [44, "narrative", "a clinical caution, not a coverage criterion"],
+      ],
+    );
+    // Lint, read back from the service: the lines are placed (info), no longer unplaced (error).
+    const v = await json<{ findings: { code: string; severity: string; line?: number }[] }>(
+      "policyAuthor",
+      "GET",
+      "/api/authoring/policies/NCD.160.24/versions/2003-04",
+    );
+    assert.deepEqual(
+      v.findings.filter((f) => f.code === "placed").map((f) => [f.line, f.severity]),
+      [
+        [42, "info"],
+        [44, "info"],
+      ],
+    );
+    assert.equal(v.findings.filter((f) => f.code === "unplaced").length, 0);
     assert.deepEqual(pageErrors, []);
   });
 

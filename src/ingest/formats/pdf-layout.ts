@@ -322,6 +322,25 @@ function buildRows(items: Item[], page: number): Row[] {
   return rows;
 }
 
+/**
+ * The word pieces met across a gap between two text items while the current document is laid out
+ * (`a b`, lower case): the only pairs {@link rejoinSplitWords} may join. A space the PDF itself draws
+ * inside an item is a word space, never a split word (a random-text property test met "glosto jortam"
+ * beside a printed "glostojortam"). Set by `layoutPdf` for the duration of one (synchronous) layout.
+ */
+let gapPairs: Set<string> | undefined;
+
+const LETTER = /\p{L}/u;
+/** The letters ending `s` and starting `t` (scanned by character: linear, no backtracking). */
+function pieceAround(s: string, t: string): string | undefined {
+  let i = s.length;
+  while (i > 0 && LETTER.test(s[i - 1] as string)) i--;
+  let j = 0;
+  while (j < t.length && LETTER.test(t[j] as string)) j++;
+  if (i === s.length || j === 0) return undefined;
+  return `${s.slice(i).toLowerCase()} ${t.slice(0, j).toLowerCase()}`;
+}
+
 function segText(items: Item[], size: number): string {
   let out = "";
   let inSup = false;
@@ -334,6 +353,8 @@ function segText(items: Item[], size: number): string {
           out += "</sup>";
           inSup = false;
         }
+        const pair = gapPairs && pieceAround(out, it.s);
+        if (pair) gapPairs?.add(pair);
         out += " ";
       }
     }
@@ -804,7 +825,7 @@ function joinLine(
  * is followed, and of the second preceded, by a piece it joins with). "a round" stays apart wherever
  * the document writes "a" alone; pieces shorter than two letters never join. Linear in the text.
  */
-export function rejoinSplitWords(texts: readonly string[]): string[] {
+export function rejoinSplitWords(texts: readonly string[], splits?: ReadonlySet<string>): string[] {
   const WORD = /\p{L}+/gu;
   const count = new Map<string, number>();
   for (const t of texts)
@@ -821,7 +842,13 @@ export function rejoinSplitWords(texts: readonly string[]): string[] {
         const a = prev[0];
         const b = m[0];
         const whole = `${a}${b}`.toLowerCase();
-        if (a.length >= 2 && b.length >= 2 && /^\p{Ll}/u.test(b) && (count.get(whole) ?? 0) > 0)
+        if (
+          a.length >= 2 &&
+          b.length >= 2 &&
+          /^\p{Ll}/u.test(b) &&
+          (count.get(whole) ?? 0) > 0 &&
+          (!splits || splits.has(`${a.toLowerCase()} ${b.toLowerCase()}`))
+        )
           out.push({ at: m.index - 1, a: a.toLowerCase(), b: b.toLowerCase() });
       }
       prev = m;
@@ -853,6 +880,15 @@ export function rejoinSplitWords(texts: readonly string[]): string[] {
 
 /** Lays out extracted pages as the ingester's text form. */
 export function layoutPdf(pages: PdfPage[]): { text: string; notes: string[] } {
+  gapPairs = new Set();
+  try {
+    return layoutPages(pages, gapPairs);
+  } finally {
+    gapPairs = undefined;
+  }
+}
+
+function layoutPages(pages: PdfPage[], splits: ReadonlySet<string>): { text: string; notes: string[] } {
   const c: Counts = {
     rotated: 0,
     watermark: 0,
@@ -1037,7 +1073,10 @@ export function layoutPdf(pages: PdfPage[]): { text: string; notes: string[] } {
   const levels = clusters.filter((cl) => cl.x <= tolX || cl.labelled).map((cl) => cl.x);
   const levelOf = (x: number) => Math.min(Math.max(0, atOrBelow(levels, x + tolX)), 8);
 
-  const joined = rejoinSplitWords(out.map((b) => b.text));
+  const joined = rejoinSplitWords(
+    out.map((b) => b.text),
+    splits,
+  );
   out.forEach((b, k) => {
     b.text = joined[k] as string;
   });

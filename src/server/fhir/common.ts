@@ -50,6 +50,8 @@ export const HCPCS_SYSTEMS: ReadonlySet<string> = new Set([
   "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
   "urn:oid:2.16.840.1.113883.6.285",
   "http://terminology.hl7.org/CodeSystem/HCPCS",
+  // CMS Blue Button's HCPCS system (the CRD test kit's hook-16 orders use it).
+  "https://bluebutton.cms.gov/resources/codesystem/hcpcs",
 ]);
 const BILLING_CODE = /^[A-Z0-9]{4,7}$/i;
 

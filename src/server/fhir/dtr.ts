@@ -13,6 +13,12 @@
  *
  * The response carries what the adaptive session needs between calls as extensions: the date of
  * service and the pre-populated facts (SPEC 2.3). Answers are `valueBoolean` at linkId = criterion id.
+ *
+ * Issue 16 (DTR 2.0.1 to the letter): canonicals are `<publicBaseUrl>/fhir/Questionnaire/<id>` and
+ * resolve here (read, and search by `url`); every Questionnaire handed out carries SDC population logic
+ * in FHIRPath generated from the version's declared facts (`dtr-population.ts`) and a narrative; the
+ * `referenced` input is read; an empty package still answers a PackageBundle; `ValueSet/$expand`
+ * (`dtr-valueset.ts`) and `Questionnaire/$log-questionnaire-errors` are served.
  */
 import { randomUUID } from "node:crypto";
 import type {
@@ -34,7 +40,11 @@ import type { FastifyInstance } from "fastify";
 import { evaluateSection } from "../../evaluate/index.js";
 import {
   answersFromResponse,
+  FACT_LINK_PREFIX,
+  FACTS_GROUP_LINK_ID,
   parseQuestionnaireRef,
+  questionnaireBase,
+  questionnaireNarrative,
   type RenderedQuestionnaire,
   renderQuestionnaire,
 } from "../../explain/questionnaire.js";
@@ -50,10 +60,13 @@ import {
   memberFromPatient,
   type Operations,
   operationOutcome,
+  publicBaseUrl,
   ResourceIndex,
   sendFhir,
 } from "./common.js";
 import { assessCodes, ordersOfResources } from "./crd.js";
+import { factsFromResponse, factsOf, populationExtensions, withPopulation } from "./dtr-population.js";
+import { registerValueSets } from "./dtr-valueset.js";
 import { prepopulate } from "./prepopulate.js";
 import { validateResource } from "./validate.js";
 
@@ -63,6 +76,83 @@ export const OUTCOME_EXTENSION = `${MEDPOLICY_FHIR}/StructureDefinition/document
 const INFORMATION_ORIGIN = "http://hl7.org/fhir/us/davinci-dtr/StructureDefinition/information-origin";
 const ADAPTIVE = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-questionnaireAdaptive";
 const ADAPTIVE_ID = "adaptive";
+/** DTR 2.0.1 profiles the service's answers claim (issue 16: validated against the IG package). */
+export const DTR_STD_QUESTIONNAIRE =
+  "http://hl7.org/fhir/us/davinci-dtr/StructureDefinition/dtr-std-questionnaire";
+export const DTR_ADAPTIVE_QUESTIONNAIRE =
+  "http://hl7.org/fhir/us/davinci-dtr/StructureDefinition/dtr-questionnaire-adapt";
+export const DTR_PACKAGE_OUTPUT =
+  "http://hl7.org/fhir/us/davinci-dtr/StructureDefinition/dtr-qpackage-output-parameters";
+const DTR_PACKAGE_BUNDLE = "http://hl7.org/fhir/us/davinci-dtr/StructureDefinition/DTR-QPackageBundle";
+/**
+ * The name of `$questionnaire-package`'s OperationOutcome output: the DTR 2.0.1 OperationDefinition's
+ * (`outcome`, 0..1). The output Parameters profile's slice says `operationOutcome`; its slicing is open,
+ * so `outcome` validates against it too.
+ */
+export const PACKAGE_OUTCOME_PARAMETER = "outcome";
+/**
+ * The Questionnaire of an empty package (issue 16): the output profile requires a PackageBundle (1..*)
+ * whose first entry is a Questionnaire (dtrb-1), so "nothing to document" is itself a form — one
+ * display item — served at `<base>/fhir/Questionnaire/no-documentation-required`.
+ */
+export const NO_DOCUMENTATION_ID = "no-documentation-required";
+
+/** Where the service's canonicals live (DTR options shared by the operations). */
+export interface DtrOptions {
+  /** The public base URL of this server (`publicBaseUrl`), without `/fhir`. */
+  baseUrl?: string;
+}
+
+/**
+ * The Questionnaire as the service hands it out (issue 16, DTR 2.0.1 Standard Questionnaire): the
+ * rendered criteria with its canonical on this server, the population logic generated from the
+ * version's declared facts (launchContext, variables, one `fact:` item per fact with its
+ * initialExpression) and the narrative of the whole.
+ */
+export function servedQuestionnaire(
+  entry: LibraryEntry,
+  section: string | undefined,
+  o: DtrOptions = {},
+): RenderedQuestionnaire {
+  const baseUrl = o.baseUrl ?? publicBaseUrl({});
+  const rendered = renderQuestionnaire(entry, section, { baseUrl });
+  const id = entry.policy.identity;
+  const q = withPopulation(rendered.questionnaire, factsOf(entry.vocabulary), {
+    baseUrl,
+    policyId: id.id,
+    version: id.version,
+  });
+  q.meta = { profile: [DTR_STD_QUESTIONNAIRE] };
+  q.text = questionnaireNarrative(q);
+  return { ...rendered, questionnaire: q };
+}
+
+/** The form of an empty package: nothing to document for the orders given. */
+export function noDocumentationQuestionnaire(o: DtrOptions = {}): Questionnaire {
+  const q: Questionnaire = {
+    resourceType: "Questionnaire",
+    id: NO_DOCUMENTATION_ID,
+    meta: { profile: [DTR_STD_QUESTIONNAIRE] },
+    url: questionnaireBase(o.baseUrl ?? publicBaseUrl({})) + NO_DOCUMENTATION_ID,
+    version: "1",
+    name: "NoDocumentationRequired",
+    title: "No documentation required",
+    status: "active",
+    subjectType: ["Patient"],
+    publisher: "medpolicy",
+    description:
+      "No policy of this payer's library requires documentation for the orders or questionnaires given; the package's outcome says why for each.",
+    item: [
+      {
+        linkId: "none",
+        type: "display",
+        text: "No documentation is required by this payer for these orders.",
+      },
+    ],
+  };
+  q.text = questionnaireNarrative(q);
+  return q;
+}
 
 /**
  * The canonical of the standard Questionnaire a response answers: its `questionnaire`, or for an
@@ -94,12 +184,38 @@ function originAuto(): Extension {
   return { url: INFORMATION_ORIGIN, extension: [{ url: "source", valueCode: "auto" }] };
 }
 
-function adaptiveQuestionnaire(std: Questionnaire, items: QuestionnaireItem[]): Questionnaire {
-  return {
+/**
+ * The contained adaptive Questionnaire (DTR 2.0.1 Adaptive Questionnaire profile): what has been asked
+ * so far, `derivedFrom` the standard form, with its narrative and the same launch contexts and
+ * variables as the standard form (issue 16). Its items are the engine's yes/no questions; the facts
+ * the record gives travel in the response's facts extension, pre-populated by the service.
+ */
+/**
+ * The items with every linkId once across all levels (R4 que-2), the first kept: a response that
+ * answers a question twice must not make the adaptive form repeat it (found by the fuzz suite's IG
+ * check, issue 16).
+ */
+function uniqueLinkIds(items: readonly QuestionnaireItem[], seen = new Set<string>()): QuestionnaireItem[] {
+  const out: QuestionnaireItem[] = [];
+  for (const it of items) {
+    if (seen.has(it.linkId)) continue;
+    seen.add(it.linkId);
+    out.push(it.item ? { ...it, item: uniqueLinkIds(it.item, seen) } : it);
+  }
+  return out;
+}
+
+function adaptiveQuestionnaire(
+  std: Questionnaire,
+  asked: QuestionnaireItem[],
+  entry: LibraryEntry,
+): Questionnaire {
+  const items = uniqueLinkIds(asked);
+  const q: Questionnaire = {
     resourceType: "Questionnaire",
     id: ADAPTIVE_ID,
-    meta: { profile: ["http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-adapt"] },
-    extension: [{ url: ADAPTIVE, valueBoolean: true }],
+    meta: { profile: [DTR_ADAPTIVE_QUESTIONNAIRE] },
+    extension: [{ url: ADAPTIVE, valueBoolean: true }, ...populationExtensions(factsOf(entry.vocabulary))],
     ...(std.version && { version: std.version }),
     ...(std.title && { title: std.title }),
     derivedFrom: [std.url!],
@@ -107,6 +223,13 @@ function adaptiveQuestionnaire(std: Questionnaire, items: QuestionnaireItem[]): 
     subjectType: ["Patient"],
     ...(items.length > 0 && { item: items }),
   };
+  q.text = questionnaireNarrative(q);
+  return q;
+}
+
+/** The standard form's group of fact items (its text and linkId), when it has one. */
+function factGroupOf(std: Questionnaire): QuestionnaireItem | undefined {
+  return (std.item ?? []).find((i) => i.linkId === FACTS_GROUP_LINK_ID);
 }
 
 const askItem = (r: RenderedQuestionnaire, linkId: string): QuestionnaireItem => ({
@@ -209,7 +332,7 @@ function outcomeExtension(
 export function nextQuestion(
   lib: Library,
   input: QuestionnaireResponse,
-  o: { today: string; now: string; max?: number },
+  o: { today: string; now: string; max?: number } & DtrOptions,
 ): QuestionnaireResponse {
   const { today, now, max = 1 } = o;
   const source = adaptiveSource(input);
@@ -224,9 +347,11 @@ export function nextQuestion(
       `${source} covers every section; an adaptive session is per section`,
       "QuestionnaireResponse.questionnaire",
     );
-  const rendered = renderQuestionnaire(entry, section);
+  const rendered = servedQuestionnaire(entry, section, o);
   const answers = answersFromResponse(input, rendered.questions);
   const session = sessionOf(input, today);
+  // Facts the clinician answered in `fact:` items (issue 16) stand over the pre-populated ones.
+  Object.assign(session.facts, factsFromResponse(input, entry.vocabulary));
   entry.factCheck.check(session.facts); // issue 15: the version's vocabulary types the facts (400)
   const step = nextStep(entry, rendered, section, answers, session, max);
 
@@ -242,6 +367,14 @@ export function nextQuestion(
   for (const l of Object.keys(answers)) if (!asked.includes(l)) asked.push(l);
   const done = step.outcome !== "pended" || step.next.length === 0;
   const items = [...asked, ...(done ? [] : step.next)].map((l) => askItem(rendered, l));
+  // Facts the DTR app populated (from the standard form's initialExpressions) and sent in `fact:`
+  // items stay questions of the adaptive form, so that the response answers only what it asks.
+  const answeredFacts = new Set(Object.keys(factsFromResponse(input, entry.vocabulary)));
+  const factItems = (std.item ?? [])
+    .filter((i) => i.linkId === FACTS_GROUP_LINK_ID)
+    .flatMap((g) => g.item ?? [])
+    .filter((i) => answeredFacts.has(i.linkId.slice(FACT_LINK_PREFIX.length)));
+  if (factItems.length > 0) items.push({ ...factGroupOf(std)!, item: factItems });
   const extension = (input.extension ?? []).filter((e) => e?.url !== OUTCOME_EXTENSION);
   if (done) {
     const o = outcomeExtension(step, entry, section);
@@ -254,7 +387,7 @@ export function nextQuestion(
   const out: QuestionnaireResponse = {
     ...input,
     resourceType: "QuestionnaireResponse",
-    contained: [...others, adaptiveQuestionnaire(std, items)],
+    contained: [...others, adaptiveQuestionnaire(std, items, entry)],
     questionnaire: `#${ADAPTIVE_ID}`,
     status: done ? "completed" : "in-progress",
     ...(extension.length > 0 && { extension }),
@@ -268,7 +401,7 @@ export function nextQuestion(
 export function initialResponse(
   rendered: RenderedQuestionnaire,
   pre: ReturnType<typeof prepopulate>,
-  o: { dateOfService: string; subject?: Reference; now: string },
+  o: { dateOfService: string; subject?: Reference; now: string; entry: LibraryEntry },
 ): QuestionnaireResponse {
   const answered = Object.keys(pre.answers);
   const extension: Extension[] = [{ url: DATE_OF_SERVICE_EXTENSION, valueDate: o.dateOfService }];
@@ -286,6 +419,7 @@ export function initialResponse(
       adaptiveQuestionnaire(
         rendered.questionnaire,
         answered.map((l) => askItem(rendered, l)),
+        o.entry,
       ),
     ],
     extension,
@@ -297,17 +431,35 @@ export function initialResponse(
   };
 }
 
-function paramResources(p: Parameters, name: string): Resource[] {
-  return (p.parameter ?? [])
-    .filter((x) => x?.name === name && isResource(x.resource))
-    .map((x) => x.resource as Resource);
+function paramResources(p: Parameters, name: string, index?: ResourceIndex): Resource[] {
+  const out: Resource[] = [];
+  for (const x of p.parameter ?? []) {
+    if (x?.name !== name) continue;
+    if (isResource(x.resource)) out.push(x.resource as Resource);
+    // Issue 16: an order or coverage given by reference to a `referenced` (or patientData) resource.
+    else if (index && isObject(x.valueReference)) {
+      const r = index.resolve(x.valueReference);
+      if (r) out.push(r);
+    }
+  }
+  return out;
 }
 
 /**
- * DTR `$questionnaire-package`: the Questionnaires the orders (or the named canonicals) need, each in
- * its own package Bundle with a pre-populated adaptive QuestionnaireResponse.
+ * DTR `$questionnaire-package` (DTR 2.0.1 OperationDefinition questionnaire-package, output profile
+ * dtr-qpackage-output-parameters): the Questionnaires the orders (or the named canonicals) need, each
+ * in its own PackageBundle with a pre-populated adaptive QuestionnaireResponse. Issue 16: the
+ * `referenced` input (the Patient, requester, performer, location the orders and coverage refer to)
+ * is read as the orders' context — the member and the pre-population record; an empty package still
+ * answers one PackageBundle (the "no documentation required" form) with the reasons in `outcome`.
  */
-export function questionnairePackage(lib: Library, body: unknown, today: string, now: string): Parameters {
+export function questionnairePackage(
+  lib: Library,
+  body: unknown,
+  today: string,
+  now: string,
+  o: DtrOptions = {},
+): Parameters {
   if (!isResource<Parameters>(body, "Parameters")) {
     throw invalid("$questionnaire-package takes a Parameters resource (coverage, order, questionnaire)");
   }
@@ -326,17 +478,22 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
       for (const c of (r as { contained?: Resource[] }).contained ?? []) if (isResource(c)) data.push(c);
     }
   };
-  for (const name of ["patientData", "patient", "coverage", "order"]) {
+  // `referenced` (DTR 2.0.1): resources the orders and coverage refer to, sent beside them.
+  for (const name of ["patientData", "patient", "referenced", "coverage", "order"]) {
     (body.parameter ?? []).forEach((x, i) => {
       if (x.name === name && isResource(x.resource))
         addData(x.resource, `Parameters.parameter[${i}].resource`);
     });
   }
-  const orders = paramResources(body, "order");
-  const coverage = paramResources(body, "coverage")[0] as Coverage | undefined;
+  const orders = paramResources(body, "order", index);
+  const coverage = paramResources(body, "coverage", index)[0] as Coverage | undefined;
+  const subjectOf = (r: Resource | undefined) =>
+    (r as { subject?: Reference; patient?: Reference } | undefined)?.subject ??
+    (r as { patient?: Reference } | undefined)?.patient;
   const patient =
     (paramResources(body, "patient")[0] as Patient | undefined) ??
     index.resolve<Patient>(coverage?.beneficiary, "Patient") ??
+    index.resolve<Patient>(subjectOf(orders[0]), "Patient") ??
     index.ofType<Patient>("Patient")[0];
   const member = memberFromPatient(patient, today, coverage);
 
@@ -372,7 +529,7 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
     try {
       const found = entryForCanonical(lib, canonical);
       entry = found.entry;
-      rendered = renderQuestionnaire(entry, found.section);
+      rendered = servedQuestionnaire(entry, found.section, o);
     } catch (err) {
       if (err instanceof FhirError || err instanceof NotFoundError) {
         issues.push({
@@ -389,7 +546,7 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
     const bundle: Bundle = {
       resourceType: "Bundle",
       id: randomUUID(),
-      meta: { profile: ["http://hl7.org/fhir/us/davinci-dtr/StructureDefinition/DTR-QPackageBundle"] },
+      meta: { profile: [DTR_PACKAGE_BUNDLE] },
       type: "collection",
       timestamp: now,
       entry: [
@@ -400,22 +557,38 @@ export function questionnairePackage(lib: Library, body: unknown, today: string,
             dateOfService,
             ...(patient?.id && { subject: { reference: `Patient/${patient.id}` } }),
             now,
+            entry,
           }),
         },
       ],
     };
     out.push({ name: "PackageBundle", resource: bundle });
   }
-  if (out.length === 0 && issues.length === 0) {
-    issues.push({
-      severity: "information",
-      code: "informational",
-      text: "no order or questionnaire was given: nothing to package",
+  if (out.length === 0) {
+    if (issues.length === 0) {
+      issues.push({
+        severity: "information",
+        code: "informational",
+        text: "no order or questionnaire was given: nothing to package",
+      });
+    }
+    // Issue 16: the output profile requires a PackageBundle even when nothing is to be documented.
+    const none = noDocumentationQuestionnaire(o);
+    out.push({
+      name: "PackageBundle",
+      resource: {
+        resourceType: "Bundle",
+        id: randomUUID(),
+        meta: { profile: [DTR_PACKAGE_BUNDLE] },
+        type: "collection",
+        timestamp: now,
+        entry: [{ fullUrl: none.url!, resource: none }],
+      },
     });
   }
   if (issues.length > 0)
-    out.push({ name: "outcome", resource: operationOutcome(issues) as OperationOutcome });
-  return { resourceType: "Parameters", parameter: out };
+    out.push({ name: PACKAGE_OUTCOME_PARAMETER, resource: operationOutcome(issues) as OperationOutcome });
+  return { resourceType: "Parameters", meta: { profile: [DTR_PACKAGE_OUTPUT] }, parameter: out };
 }
 
 /** The QuestionnaireResponse of a `$next-question` body: the resource itself, or Parameters `in`. */
@@ -430,6 +603,67 @@ function responseOf(body: unknown): QuestionnaireResponse {
   throw invalid("$next-question takes a QuestionnaireResponse (or Parameters with one in `in`)");
 }
 
+/**
+ * `Questionnaire/$log-questionnaire-errors` (DTR 2.0.1 OperationDefinition log-questionnaire-errors):
+ * a DTR client reports the errors a Questionnaire of this service raised. Input: the Questionnaire's
+ * canonical (`questionnaire`, 1..1) and an OperationOutcome (`operationOutcome` in the input profile,
+ * `OperationOutcome`/`outcome` accepted too). The canonical must name a Questionnaire of this service
+ * (404 otherwise); the OperationOutcome must have issues with a severity and a code (400 otherwise).
+ * Returns what is recorded: counts per severity, never the issues' text (which may quote patient data).
+ */
+export function logQuestionnaireErrors(
+  lib: Library,
+  body: unknown,
+  o: DtrOptions = {},
+): { questionnaire: string; counts: Record<string, number>; issues: number } {
+  if (!isResource<Parameters>(body, "Parameters"))
+    throw invalid("$log-questionnaire-errors takes a Parameters resource (questionnaire, operationOutcome)");
+  validateResource(body);
+  const params = body.parameter ?? [];
+  const named = (...names: string[]) => params.filter((p) => names.includes(p?.name ?? ""));
+  const qs = named("questionnaire", "Questionnaire");
+  if (qs.length !== 1)
+    throw invalid(
+      `$log-questionnaire-errors takes exactly one questionnaire canonical (got ${qs.length})`,
+      "Parameters.parameter",
+    );
+  const canonical = qs[0]!.valueCanonical ?? qs[0]!.valueUri ?? qs[0]!.valueString;
+  if (typeof canonical !== "string" || canonical.length === 0 || canonical.length > 2000)
+    throw invalid("the questionnaire parameter needs a valueCanonical", "Parameters.parameter.value");
+  const bare = canonical.split("|")[0]!;
+  if (bare !== questionnaireBase(o.baseUrl ?? publicBaseUrl({})) + NO_DOCUMENTATION_ID)
+    entryForCanonical(lib, bare); // 404 for a Questionnaire this service does not serve
+  const oos = named("operationOutcome", "OperationOutcome", "outcome");
+  if (oos.length !== 1 || !isResource<OperationOutcome>(oos[0]!.resource, "OperationOutcome"))
+    throw invalid(
+      "$log-questionnaire-errors takes exactly one OperationOutcome (parameter operationOutcome)",
+      "Parameters.parameter",
+    );
+  const issues = (oos[0]!.resource as OperationOutcome).issue;
+  if (!Array.isArray(issues) || issues.length === 0)
+    throw invalid("the OperationOutcome has no issue", "Parameters.parameter.resource.issue");
+  const counts: Record<string, number> = {};
+  for (const [i, issue] of issues.entries()) {
+    const sev = issue?.severity;
+    if (sev !== "fatal" && sev !== "error" && sev !== "warning" && sev !== "information")
+      throw invalid(
+        `issue[${i}].severity must be fatal, error, warning or information`,
+        "OperationOutcome.issue.severity",
+      );
+    if (typeof issue.code !== "string" || issue.code.length === 0)
+      throw invalid(`issue[${i}].code is required`, "OperationOutcome.issue.code");
+    counts[sev] = (counts[sev] ?? 0) + 1;
+  }
+  // Logged and answered as this service's own canonical (the id just resolved here), never the
+  // client's text: whatever host or prefix it sent goes nowhere (review of issue 16).
+  const id = bare.slice(bare.lastIndexOf("/Questionnaire/") + "/Questionnaire/".length);
+  return {
+    questionnaire: questionnaireBase(o.baseUrl ?? publicBaseUrl({})) + id,
+    counts,
+    issues: issues.length,
+  };
+}
+
 /** Registers the DTR routes under `/fhir`. */
 export function registerDtr(app: FastifyInstance, ctx: ServerContext, ops: Operations): void {
   const lib = (): Library => {
@@ -437,22 +671,34 @@ export function registerDtr(app: FastifyInstance, ctx: ServerContext, ops: Opera
     return ctx.library;
   };
   const today = () => ctx.clock().toISOString().slice(0, 10);
+  // Read per request: the public URL is known once the server listens (issue 13).
+  const opts = (): DtrOptions => ({ baseUrl: publicBaseUrl(ctx.config) });
+
+  const served = (idOrUrl: string): Questionnaire | undefined => {
+    const bare = idOrUrl.split("|")[0]!;
+    if (bare === NO_DOCUMENTATION_ID || bare === noDocumentationQuestionnaire(opts()).url)
+      return noDocumentationQuestionnaire(opts());
+    if (!parseQuestionnaireRef(bare)) return undefined;
+    const { entry, section } = entryForCanonical(lib(), bare);
+    return servedQuestionnaire(entry, section, opts()).questionnaire;
+  };
 
   app.get("/Questionnaire/:id", async (req, reply) => {
     const id = (req.params as { id: string }).id;
-    const ref = parseQuestionnaireRef(id);
-    if (!ref) throw new FhirError(404, "not-found", `no Questionnaire ${id}`);
-    const { entry, section } = entryForCanonical(lib(), id);
-    return sendFhir(reply, 200, renderQuestionnaire(entry, section).questionnaire);
+    const q = served(id);
+    if (!q) throw new FhirError(404, "not-found", `no Questionnaire ${id}`);
+    return sendFhir(reply, 200, q);
   });
 
   app.get("/Questionnaire", async (req, reply) => {
     const url = (req.query as { url?: unknown }).url;
     const found: Questionnaire[] = [];
-    if (typeof url === "string" && parseQuestionnaireRef(url)) {
+    // FHIR `uri` search: the canonical exactly (a version after `|` is the policy version, checked).
+    if (typeof url === "string" && url.length <= 2000) {
+      const [bare, version] = url.split("|");
       try {
-        const { entry, section } = entryForCanonical(lib(), url);
-        found.push(renderQuestionnaire(entry, section).questionnaire);
+        const q = served(bare!);
+        if (q && q.url === bare && (version === undefined || version === q.version)) found.push(q);
       } catch (err) {
         if (!(err instanceof NotFoundError) && !(err instanceof FhirError)) throw err;
       }
@@ -468,7 +714,7 @@ export function registerDtr(app: FastifyInstance, ctx: ServerContext, ops: Opera
 
   ops.add(app, "/Questionnaire/$questionnaire-package", [], async (req, reply) => {
     const now = ctx.clock().toISOString();
-    const result = questionnairePackage(lib(), req.body, today(), now);
+    const result = questionnairePackage(lib(), req.body, today(), now, opts());
     req.log.info(
       { packages: (result.parameter ?? []).filter((p) => p.name === "PackageBundle").length },
       "DTR package",
@@ -485,7 +731,29 @@ export function registerDtr(app: FastifyInstance, ctx: ServerContext, ops: Opera
     return sendFhir(
       reply,
       200,
-      nextQuestion(lib(), qr, { today: today(), now: ctx.clock().toISOString(), max }),
+      nextQuestion(lib(), qr, { today: today(), now: ctx.clock().toISOString(), max, ...opts() }),
     );
   });
+
+  ops.add(app, "/Questionnaire/$log-questionnaire-errors", [], async (req, reply) => {
+    const logged = logQuestionnaireErrors(lib(), req.body, opts());
+    // Issue 16: counts and the canonical only — issue texts may quote the patient's record.
+    req.log.warn(
+      { questionnaire: logged.questionnaire, issues: logged.issues, ...logged.counts },
+      "DTR questionnaire errors reported",
+    );
+    return sendFhir(
+      reply,
+      200,
+      operationOutcome([
+        {
+          severity: "information",
+          code: "informational",
+          text: `recorded ${logged.issues} issue(s) reported for ${logged.questionnaire}`,
+        },
+      ]),
+    );
+  });
+
+  registerValueSets(app, ctx, ops);
 }

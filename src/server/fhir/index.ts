@@ -6,12 +6,12 @@
  * see them in their queue and a signed decision notifies the submitter's subscriptions.
  *
  * Mount with `startServer({ …, plugins: [fhirPlugin()] })`. Every route but discovery, the
- * CapabilityStatement and Questionnaire reads needs a medpolicy bearer token; errors are
- * OperationOutcomes.
+ * CapabilityStatement and Questionnaire reads needs a medpolicy token, or a SMART token or signed CDS
+ * Hooks JWT from a registered client (docs/clients.md); errors are OperationOutcomes.
  */
 import { randomUUID } from "node:crypto";
 import type { CapabilityStatement, Subscription } from "@medplum/fhirtypes";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DeterminationError, NotFoundError } from "../../model/index.js";
 import type { RequestRecord } from "../../store/index.js";
 import type { Principal } from "../auth.js";
@@ -20,6 +20,8 @@ import { requireRole } from "../routes.js";
 import {
   FhirError,
   fhirErrorHandler,
+  invalid,
+  isObject,
   isResource,
   Operations,
   operationOutcome,
@@ -39,12 +41,16 @@ import {
   stateOf,
   storePasAttachments,
 } from "./pas.js";
-import { type FhirState, openFhirState } from "./state.js";
+import { inquiryAnswer, inquiryVersion } from "./pas-inquire.js";
+import { type FhirState, openFhirState, type SubscriptionRow } from "./state.js";
 import {
   type DeliveryOptions,
+  handshakeBundle,
   Notifier,
   notificationBundle,
+  PAS_TOPIC,
   type StoredSubscription,
+  statusBundle,
   subscriptionView,
   vetSubscription,
 } from "./subscriptions.js";
@@ -61,6 +67,7 @@ export {
 export { nextQuestion, questionnairePackage } from "./dtr.js";
 export { addressClass, EndpointPolicy } from "./endpoint.js";
 export { claimResponseBundle, parsePasRequest, stateOf } from "./pas.js";
+export { inquiryAnswer, inquiryBundles, inquiryVersion } from "./pas-inquire.js";
 export { prepopulate } from "./prepopulate.js";
 export { notificationBundle, PAS_TOPIC, parseSubscription, vetSubscription } from "./subscriptions.js";
 
@@ -108,10 +115,12 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
         if (!signed && !asked) return;
         const claim = await state.claimByRequest(requestId);
         if (!claim) return;
+        // Only active subscriptions (R4 Backport: `requested` awaits its handshake, `error` its repair).
         const subs = (await state.subscriptionsOf(record.org)).filter(
           (s) =>
-            s.resource.hook.orgIdentifiers.length === 0 ||
-            s.resource.hook.orgIdentifiers.some((id) => claim.context.providerIdentifiers.includes(id)),
+            s.status === "active" &&
+            (s.resource.hook.orgIdentifiers.length === 0 ||
+              s.resource.hook.orgIdentifiers.some((id) => claim.context.providerIdentifiers.includes(id))),
         );
         if (subs.length === 0) return;
         const now = ctx.clock().toISOString();
@@ -149,7 +158,8 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
       app.register(
         async (scope) => {
           scope.setErrorHandler(fhirErrorHandler);
-          registerCrd(scope, ctx);
+          // The plugin's own endpoint policy (its https rule, allow-list and resolver) for CRD's FHIR reads.
+          registerCrd(scope, ctx, { policy });
         },
         { prefix: "" },
       );
@@ -174,7 +184,7 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
           const ops = new Operations();
           registerDtr(fhir, ctx, ops);
           registerPas(fhir, ctx, state, ops);
-          registerSubscriptions(fhir, ctx, state, policy);
+          registerSubscriptions(fhir, ctx, state, policy, notifier, ops);
           ops.registerEncoded(fhir);
         },
         { prefix: "/fhir" },
@@ -257,8 +267,15 @@ function registerPas(
     sendFhir(reply, 200, await submit(req)),
   );
 
+  /**
+   * `Claim/$inquire` (issue 16): the answer's form is the PAS version of the inquiry (`pas-inquire.ts`:
+   * 2.2.1 Parameters of `return` Bundles by default; a Bundle when the inquiry declares a 2.0.x
+   * profile). Nothing matching is an empty result (2.2.1: no `return`; 2.0.1: an informational
+   * OperationOutcome), HTTP 200 — never 404: the inquiry was processed and matched nothing.
+   */
   ops.add(app, "/Claim/$inquire", [], async (req, reply) => {
     const who = req.principal!;
+    const version = inquiryVersion(req.body);
     const { claim } = claimBundleOf(req.body);
     const idents = inquiryIdentifiers(claim);
     if (idents.length === 0)
@@ -269,28 +286,16 @@ function registerPas(
         "Claim.identifier",
       );
     const row = await state.claimByIdentifier(orgOf(who), idents);
-    if (!row) {
-      throw new FhirError(
-        404,
-        "not-found",
-        "no prior authorization request of your organization has that Claim.identifier",
-      );
-    }
     const now = ctx.clock().toISOString();
-    let st: ResponseState;
-    if (row.requestId) {
+    let st: ResponseState | undefined;
+    if (row?.requestId) {
       st = stateOf(await ctx.service.get(row.requestId, who));
       ctx.audit.read(who, row.requestId, "fhir.pas.inquire"); // issue 13: PHI read on record
-    } else if (unstoredOk(row.context))
+    } else if (row && unstoredOk(row.context)) {
       st = { status: "unstored", lines: [], needed: [], receivedAt: row.createdAt };
-    else {
-      throw new FhirError(
-        404,
-        "not-found",
-        "no prior authorization request of your organization has that Claim.identifier",
-      );
     }
-    return sendFhir(reply, 200, claimResponseBundle(row.context, st, now, "inquire"));
+    const bundles = row && st ? [claimResponseBundle(row.context, st, now, "inquire")] : [];
+    return sendFhir(reply, 200, inquiryAnswer(version, bundles));
   });
 
   app.get("/ClaimResponse/:id", { preHandler: requireRole() }, async (req, reply) => {
@@ -315,6 +320,8 @@ function registerSubscriptions(
   ctx: ServerContext,
   state: FhirState<ClaimContext, StoredSubscription>,
   policy: EndpointPolicy,
+  notifier: Notifier,
+  ops: Operations,
 ): void {
   const mine = async (id: string, who: Principal) => {
     const row = await state.subscription(id);
@@ -323,53 +330,214 @@ function registerSubscriptions(
     }
     return row;
   };
+  const baseUrl = () => publicBaseUrl(ctx.config);
 
-  app.post("/Subscription", { preHandler: requireRole("provider", "admin") }, async (req, reply) => {
+  /**
+   * Issue 16, R4 Subscriptions Backport "Handshake": a `requested` subscription gets a handshake
+   * (no event, no PHI) at its endpoint; delivered, it turns `active`; failed, `error` (Notifier).
+   */
+  const handshake = async (id: string) => {
+    const row = await state.subscription(id);
+    if (row && row.status !== "off") {
+      notifier.send(row, handshakeBundle(id, { baseUrl: baseUrl(), now: ctx.clock().toISOString() }));
+    }
+  };
+
+  /** The body of a create or update, vetted (issue 13: endpoint policy, headers, id-only). */
+  const vet = async (req: FastifyRequest) => {
     // Typed before the channel is read (issue 13: wrong-typed input is a 400, never a 500).
     if (isResource(req.body, "Subscription")) validateResource(req.body);
-    // Issue 13: endpoint policy (scheme, allow-list, addresses), Authorization-only headers, id-only.
-    const { resource, hook, warnings } = await vetSubscription(req.body, policy, (msg, data) =>
-      req.log.debug(data, msg),
+    return vetSubscription(req.body, policy, (msg, data) => req.log.debug(data, msg));
+  };
+
+  /** `Prefer: return=OperationOutcome` (FHIR R4 http): the warnings of a create or update. */
+  const wantsOutcome = (req: FastifyRequest) =>
+    String(req.headers.prefer ?? "")
+      .slice(0, 200)
+      .toLowerCase()
+      .includes("return=operationoutcome");
+  const outcomeOf = (warnings: string[], text: string) =>
+    operationOutcome(
+      warnings.length > 0
+        ? warnings.map((w) => ({
+            severity: "warning" as const,
+            code: "business-rule" as const,
+            text: w,
+            expression: "Subscription.channel.payload",
+          }))
+        : [{ severity: "information", code: "informational", text }],
     );
+
+  app.post("/Subscription", { preHandler: requireRole("provider", "admin") }, async (req, reply) => {
+    const { resource, hook, warnings } = await vet(req);
     const id = randomUUID();
     const org = orgOf(req.principal!);
-    const stored: Subscription = { ...resource, id, status: "active" };
+    // Backport: `requested` until the handshake reaches the endpoint (issue 16).
+    const stored: Subscription = { ...resource, id, status: "requested" };
     delete (stored as { meta?: unknown }).meta;
-    await state.putSubscription(id, org, { resource: stored, hook }, ctx.clock().toISOString());
+    await state.putSubscription(id, org, { resource: stored, hook }, ctx.clock().toISOString(), "requested");
     req.log.info({ subscription: id }, "subscription created");
+    const view = subscriptionView((await state.subscription(id))!);
+    await handshake(id);
     reply.header("location", `/fhir/Subscription/${id}`);
-    // FHIR R4 http "Prefer: return=OperationOutcome": the create's warnings (a downgraded payload).
-    if (/return=OperationOutcome/i.test(String(req.headers.prefer ?? "").slice(0, 200))) {
-      return sendFhir(
-        reply,
-        201,
-        operationOutcome(
-          warnings.length > 0
-            ? warnings.map((text) => ({
-                severity: "warning" as const,
-                code: "business-rule" as const,
-                text,
-                expression: "Subscription.channel.payload",
-              }))
-            : [{ severity: "information", code: "informational", text: `Subscription ${id} created` }],
-        ),
-      );
-    }
-    return sendFhir(reply, 201, subscriptionView((await state.subscription(id))!));
+    if (wantsOutcome(req)) return sendFhir(reply, 201, outcomeOf(warnings, `Subscription ${id} created`));
+    return sendFhir(reply, 201, view);
   });
 
-  app.get("/Subscription/:id", { preHandler: requireRole() }, async (req, reply) =>
-    sendFhir(reply, 200, subscriptionView(await mine((req.params as { id: string }).id, req.principal!))),
-  );
+  app.get("/Subscription/:id", { preHandler: requireRole() }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    // `GET /Subscription/%24status`: the router decodes the name into the id.
+    if (id === "$status") return typeStatus(req, reply);
+    return sendFhir(reply, 200, subscriptionView(await mine(id, req.principal!)));
+  });
+
+  /**
+   * FHIR update (issue 16; PAS IntermediaryCapabilities: Subscription create, update, delete). The
+   * body is vetted as a create is (issue 13); its id must be the URL's. The subscription goes back to
+   * `requested` with a new handshake, so a corrected endpoint is confirmed before it is `active`
+   * again. A client setting `status: off` turns it off (as DELETE does).
+   */
+  app.put("/Subscription/:id", { preHandler: requireRole("provider", "admin") }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const row = await mine(id, req.principal!);
+    const body = req.body as { id?: unknown; status?: unknown } | undefined;
+    if (isResource(body, "Subscription") && body.id !== id) {
+      throw new FhirError(
+        400,
+        "invalid",
+        "Subscription.id must be the id in the URL (FHIR R4 update)",
+        "Subscription.id",
+      );
+    }
+    const { resource, hook, warnings } = await vet(req);
+    if (body?.status === "off") {
+      await state.deleteSubscription(row.id);
+      req.log.info({ subscription: id }, "subscription turned off");
+      return sendFhir(reply, 200, subscriptionView({ ...row, status: "off" }));
+    }
+    const stored: Subscription = { ...resource, id, status: "requested" };
+    delete (stored as { meta?: unknown }).meta;
+    if (!(await state.updateSubscription(id, { resource: stored, hook }, "requested"))) {
+      throw new FhirError(404, "not-found", `no Subscription ${id}`);
+    }
+    req.log.info({ subscription: id }, "subscription updated");
+    const view = subscriptionView((await state.subscription(id))!);
+    await handshake(id);
+    if (wantsOutcome(req)) return sendFhir(reply, 200, outcomeOf(warnings, `Subscription ${id} updated`));
+    return sendFhir(reply, 200, view);
+  });
 
   app.delete("/Subscription/:id", { preHandler: requireRole() }, async (req, reply) => {
     const row = await mine((req.params as { id: string }).id, req.principal!);
     await state.deleteSubscription(row.id);
     return reply.code(204).send();
   });
+
+  const statusOf = (row: SubscriptionRow<StoredSubscription>) => ({
+    id: row.id,
+    status: row.status,
+    events: row.events,
+    ...(row.error !== undefined && { error: row.error }),
+  });
+  const now = () => ({ baseUrl: baseUrl(), now: ctx.clock().toISOString() });
+
+  /**
+   * `Subscription/:id/$status` (issue 16; Subscriptions Backport OperationDefinition
+   * `backport-subscription-status`), GET or POST, the operation name plain or percent-encoded: a
+   * searchset Bundle with the subscription's SubscriptionStatus (`query-status`). Only the owner (or an
+   * admin) sees it; the error text is the one "delivery failed" (issue 13).
+   */
+  const status = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { id, op } = req.params as { id: string; op: string };
+    if (op !== "$status") {
+      throw new FhirError(404, "not-supported", `no FHIR operation ${op.slice(0, 50)} on Subscription`);
+    }
+    const row = await mine(id, req.principal!);
+    return sendFhir(reply, 200, statusBundle(statusOf(row), now()));
+  };
+  app.get("/Subscription/:id/:op", { preHandler: requireRole() }, status);
+  app.post("/Subscription/:id/:op", { preHandler: requireRole() }, status);
+
+  /**
+   * `Subscription/$status` at type level (issue 16; backport `id` 0..* and `status` 0..* inputs, from
+   * the query of a GET or the Parameters of a POST): the statuses of the caller's organization's
+   * subscriptions, those named and in the statuses asked for when given.
+   */
+  async function typeStatus(req: FastifyRequest, reply: FastifyReply) {
+    const { ids, statuses } = statusFilters(req);
+    const rows = (await state.subscriptionsOf(orgOf(req.principal!))).filter(
+      (r) =>
+        (ids.length === 0 || ids.includes(r.id)) && (statuses.length === 0 || statuses.includes(r.status)),
+    );
+    return sendFhir(reply, 200, statusBundle(rows.slice(0, 100).map(statusOf), now()));
+  }
+  app.get("/Subscription/$status", { preHandler: requireRole() }, typeStatus);
+  ops.add(app, "/Subscription/$status", [], typeStatus);
 }
 
-/** The server's CapabilityStatement (`GET /fhir/metadata`). */
+/**
+ * The `id` and `status` inputs of a type-level `$status` (issue 16): repeated query parameters of a
+ * GET, or `valueString`/`valueId`/`valueCode` parameters of a POSTed Parameters. At most 100 of each;
+ * anything else is a 400 naming the input.
+ */
+function statusFilters(req: FastifyRequest): { ids: string[]; statuses: string[] } {
+  const out = { ids: [] as string[], statuses: [] as string[] };
+  const add = (name: string, v: unknown) => {
+    const list = name === "id" ? out.ids : name === "status" ? out.statuses : undefined;
+    if (!list) return;
+    if (typeof v !== "string" || v.length === 0 || v.length > 200 || list.length >= 100) {
+      throw invalid(`the $status input ${name} must be at most 100 strings of at most 200 characters`, name);
+    }
+    list.push(v);
+  };
+  if (req.method === "GET") {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    for (const name of ["id", "status"]) {
+      const v = q[name];
+      for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) add(name, x);
+    }
+    return out;
+  }
+  const body = req.body;
+  if (body === undefined || body === null || (isObject(body) && Object.keys(body).length === 0)) return out;
+  if (!isResource(body, "Parameters")) throw invalid("$status takes a Parameters resource (or no body)");
+  const params = (body as { parameter?: unknown }).parameter;
+  if (params !== undefined && !Array.isArray(params)) throw invalid("Parameters.parameter must be an array");
+  for (const p of (params ?? []) as unknown[]) {
+    if (!isObject(p) || typeof p.name !== "string") continue;
+    add(p.name, p.valueString ?? p.valueId ?? p.valueCode);
+  }
+  return out;
+}
+
+/** The published canonicals this server's CapabilityStatement instantiates (issue 16). */
+export const INSTANTIATES = [
+  // PAS: the server role is the intermediary/payer's (IntermediaryCapabilities, rest mode server),
+  // in both versions served; EHRCapabilities is the EHR client's.
+  "http://hl7.org/fhir/us/davinci-pas/CapabilityStatement/IntermediaryCapabilities|2.2.1",
+  "http://hl7.org/fhir/us/davinci-pas/CapabilityStatement/IntermediaryCapabilities|2.0.1",
+  // DTR 2.0.1: the payer service (questionnaire-package, ValueSet $expand, next-question).
+  "http://hl7.org/fhir/us/davinci-dtr/CapabilityStatement/dtr-payer-service|2.0.1",
+  // CRD 2.0.1: the CRD server role (the CDS Hooks service, a FHIR client of the EHR).
+  "http://hl7.org/fhir/us/davinci-crd/CapabilityStatement/crd-server|2.0.1",
+] as const;
+
+/** The SMART on FHIR security service code (HL7 terminology `restful-security-service`). */
+const SMART_SERVICE = {
+  system: "http://terminology.hl7.org/CodeSystem/restful-security-service",
+  code: "SMART-on-FHIR",
+  display: "SMART-on-FHIR",
+};
+const OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
+
+/**
+ * The server's CapabilityStatement (`GET /fhir/metadata`; issue 16): the Da Vinci roles it
+ * instantiates ({@link INSTANTIATES}), the SMART security service with its token endpoint
+ * (`<base>/auth/token`, SMART App Launch `oauth-uris`), and per resource the interactions and
+ * operations served — PAS `$submit`/`$inquire`, DTR `$questionnaire-package`, `$next-question`,
+ * `$log-questionnaire-errors` and ValueSet `$expand`, and the backport Subscriptions (create, read,
+ * update, delete, `$status`) on the PAS topic.
+ */
 export function capabilityStatement(baseUrl: string, version: string): CapabilityStatement {
   const op = (name: string, definition: string) => ({ name, definition });
   return {
@@ -384,14 +552,22 @@ export function capabilityStatement(baseUrl: string, version: string): Capabilit
     },
     fhirVersion: "4.0.1",
     format: ["application/fhir+json", "json"],
-    instantiates: [
-      "http://hl7.org/fhir/us/davinci-pas/CapabilityStatement/EHRCapabilities",
-      "http://hl7.org/fhir/us/davinci-dtr/CapabilityStatement/light-dtr-payer",
-    ],
+    instantiates: [...INSTANTIATES],
     rest: [
       {
         mode: "server",
-        security: { description: "Bearer tokens issued by this medpolicy service (POST /api/tokens)." },
+        security: {
+          extension: [
+            {
+              url: OAUTH_URIS,
+              extension: [{ url: "token", valueUri: `${baseUrl}/auth/token` }],
+            },
+          ],
+          cors: false,
+          service: [{ coding: [SMART_SERVICE], text: "SMART on FHIR (App Launch and Backend Services)" }],
+          description:
+            "SMART on FHIR bearer tokens (App Launch and Backend Services; discovery at /fhir/.well-known/smart-configuration, also /.well-known/smart-configuration; tokens at /auth/token), and bearer tokens issued by this medpolicy service for its own app.",
+        },
         resource: [
           {
             type: "Questionnaire",
@@ -406,7 +582,16 @@ export function capabilityStatement(baseUrl: string, version: string): Capabilit
                 "next-question",
                 "http://hl7.org/fhir/uv/sdc/OperationDefinition/Questionnaire-next-question",
               ),
+              op(
+                "log-questionnaire-errors",
+                "http://hl7.org/fhir/us/davinci-dtr/OperationDefinition/log-questionnaire-errors",
+              ),
             ],
+          },
+          {
+            type: "ValueSet",
+            interaction: [{ code: "read" }],
+            operation: [op("expand", "http://hl7.org/fhir/OperationDefinition/ValueSet-expand")],
           },
           {
             type: "Claim",
@@ -416,7 +601,22 @@ export function capabilityStatement(baseUrl: string, version: string): Capabilit
             ],
           },
           { type: "ClaimResponse", interaction: [{ code: "read" }] },
-          { type: "Subscription", interaction: [{ code: "create" }, { code: "read" }, { code: "delete" }] },
+          {
+            extension: [
+              {
+                url: "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical",
+                valueCanonical: PAS_TOPIC,
+              },
+            ],
+            type: "Subscription",
+            interaction: [{ code: "create" }, { code: "read" }, { code: "update" }, { code: "delete" }],
+            operation: [
+              op(
+                "status",
+                "http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status",
+              ),
+            ],
+          },
         ],
       },
     ],

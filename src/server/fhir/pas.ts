@@ -31,6 +31,7 @@ import type {
   ClaimItem,
   ClaimResponse,
   ClaimResponseItem,
+  CodeableConcept,
   Coding,
   Condition,
   Coverage,
@@ -53,6 +54,7 @@ import {
   factsSchema,
   httpStatusOf,
   InputError,
+  isNpi,
   type Line,
   MedpolicyError,
   type Needed,
@@ -76,11 +78,13 @@ import {
   isResource,
   MEDPOLICY_FHIR,
   memberFromPatient,
+  NPI_SYSTEMS,
   providerOf,
   ResourceIndex,
   uniqueDiagnoses,
 } from "./common.js";
 import { adaptiveSource, FACTS_EXTENSION } from "./dtr.js";
+import { factsFromResponse } from "./dtr-population.js";
 import { validateResource } from "./validate.js";
 
 const PAS = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition";
@@ -94,10 +98,27 @@ export const PAS_EXT = {
   requestedService: `${PAS}/extension-requestedService`,
   levelOfService: `${PAS}/extension-levelOfServiceCode`,
   reviewer: `${PAS}/extension-claimResponseReviewer`,
-  errorElement: `${PAS}/extension-errorElement`,
+  /** The FHIRPath of the element an error is about (a string in PAS 2.0.1 and 2.2.1; errorElement is X12's). */
+  errorPath: `${PAS}/extension-errorPath`,
+  certificationType: `${PAS}/extension-certificationType`,
+  infoCancelled: `${PAS}/modifierextension-infoCancelled`,
 } as const;
 export const X12_306 = "https://codesystem.x12.org/005010/306";
 const X12_901 = "https://codesystem.x12.org/005010/901";
+/** X12 1322 certification type (UM02; PAS `extension-certificationType`): `3` cancel. */
+const X12_1322 = "https://codesystem.x12.org/005010/1322";
+/**
+ * X12 external code list 886, Health Care Services Review Decision Reason (HCR03): the required
+ * binding of the PAS `extension-reviewAction` `reasonCode` (ValueSet X12278ReviewDecisionReasonCode).
+ */
+export const X12_886 = "https://codesystem.x12.org/external/886";
+/** The 886 codes this service answers with (CMS-0057-F: a denial carries its specific reason). */
+export const DECISION_REASON = {
+  notMedicallyNecessary: { code: "0F", display: "Not Medically Necessary" },
+  nonCovered: { code: "0M", display: "Non-covered Service" },
+  additionalInformation: { code: "0U", display: "Additional Patient Information required" },
+  medicalReview: { code: "0V", display: "Requires Medical Review" },
+} as const;
 /** Namespace of the request ids this service assigns (ClaimResponse.identifier, preAuthRef). */
 export const REQUEST_ID_SYSTEM = `${MEDPOLICY_FHIR}/NamingSystem/request`;
 /** Code system of a policy's criteria: `…/CodeSystem/<policy id>`, version = policy version. */
@@ -105,11 +126,13 @@ export const CRITERION_SYSTEM = `${MEDPOLICY_FHIR}/CodeSystem/`;
 /** How long a certification is valid from the date of service (payer configuration; 180 days). */
 export const AUTH_VALIDITY_DAYS = 180;
 
-export type ReviewCode = "A1" | "A3" | "A4" | "NA";
+/** X12 306 (HCR01) action codes this service answers with; `C` cancelled (PAS 2.2.1 / issue 16). */
+export type ReviewCode = "A1" | "A3" | "A4" | "C" | "NA";
 const REVIEW_DISPLAY: Record<ReviewCode, string> = {
   A1: "Certified in total",
   A3: "Not Certified",
   A4: "Pended",
+  C: "Cancelled",
   NA: "No Action Required",
 };
 
@@ -122,6 +145,11 @@ export interface PasItem {
   dateOfService: string;
   requestedPeriod?: { start?: string; end?: string };
   traceNumbers?: Identifier[];
+  /**
+   * Issue 16: the submitter cancelled the item (PAS `modifierextension-infoCancelled`, or an X12 1322
+   * certification type `3` on the item or the Claim): not adjudicated, answered `C` cancelled.
+   */
+  cancelled?: true;
 }
 
 /** What a ClaimResponse is built from, stored beside the request (`state.ts`). */
@@ -229,6 +257,36 @@ function itemDate(item: ClaimItem, claim: Claim, today: string): string {
   );
 }
 
+/** Whether an X12 1322 certification type extension among `ext` says `3` (cancel). */
+function certifiesCancel(ext: unknown): boolean {
+  if (!Array.isArray(ext)) return false;
+  return ext
+    .slice(0, 50)
+    .some(
+      (e) =>
+        isObject(e) &&
+        e.url === PAS_EXT.certificationType &&
+        isObject(e.valueCodeableConcept) &&
+        Array.isArray(e.valueCodeableConcept.coding) &&
+        e.valueCodeableConcept.coding.some(
+          (c) => isObject(c) && c.code === "3" && (c.system === undefined || c.system === X12_1322),
+        ),
+    );
+}
+
+/**
+ * Issue 16, PAS 2.2.1 (Claim Update, "cancelled" items): an item is cancelled by the
+ * `modifierextension-infoCancelled` flag (true), or by an X12 1322 certification type `3` (Cancel,
+ * UM02) on the item or on the whole Claim. Cancelled items are not adjudicated.
+ */
+export function itemCancelled(item: ClaimItem, claim: Claim): boolean {
+  const mods: unknown = (item as { modifierExtension?: unknown }).modifierExtension;
+  const flagged =
+    Array.isArray(mods) &&
+    mods.slice(0, 50).some((e) => isObject(e) && e.url === PAS_EXT.infoCancelled && e.valueBoolean === true);
+  return flagged || certifiesCancel(item.extension) || certifiesCancel(claim.extension);
+}
+
 function expedited(claim: Claim): boolean {
   if ((claim.priority?.coding ?? []).some((c) => c?.code === "stat")) return true;
   const level =
@@ -250,9 +308,38 @@ function drugOf(claim: Claim, index: ResourceIndex): string | undefined {
   return undefined;
 }
 
+/**
+ * PAS 2.2.1 (Claim Update): a `supportingInfo` entry flagged `modifierextension-infoCancelled` is no
+ * longer to be used when evaluating the request — neither its document nor the resource it references.
+ */
+export function infoCancelled(si: unknown): boolean {
+  const mods = isObject(si) ? si.modifierExtension : undefined;
+  return (
+    Array.isArray(mods) &&
+    mods.slice(0, 50).some((e) => isObject(e) && e.url === PAS_EXT.infoCancelled && e.valueBoolean === true)
+  );
+}
+
+/** A CodeableConcept with a coded value or a text. */
+function saysSomething(cc: unknown): cc is CodeableConcept {
+  if (!isObject(cc)) return false;
+  if (typeof cc.text === "string" && cc.text.trim() !== "") return true;
+  return (
+    Array.isArray(cc.coding) &&
+    cc.coding.some((c) => isObject(c) && typeof c.code === "string" && c.code !== "")
+  );
+}
+
 function questionnaireResponses(claim: Claim, index: ResourceIndex): QuestionnaireResponse[] {
-  const out = index.ofType<QuestionnaireResponse>("QuestionnaireResponse");
-  for (const s of claim.supportingInfo ?? []) {
+  const infos = Array.isArray(claim.supportingInfo) ? claim.supportingInfo : [];
+  const cancelled = new Set(
+    infos
+      .filter(infoCancelled)
+      .map((s) => index.resolve<QuestionnaireResponse>(s?.valueReference, "QuestionnaireResponse")),
+  );
+  const out = index.ofType<QuestionnaireResponse>("QuestionnaireResponse").filter((qr) => !cancelled.has(qr));
+  for (const s of infos) {
+    if (infoCancelled(s)) continue;
     const qr = index.resolve<QuestionnaireResponse>(s?.valueReference, "QuestionnaireResponse");
     if (qr && !out.includes(qr)) out.push(qr);
   }
@@ -480,7 +567,7 @@ export function claimAttachments(
   };
   const infos: unknown[] = Array.isArray(claim.supportingInfo) ? claim.supportingInfo.slice(0, 100) : [];
   infos.forEach((si, k) => {
-    if (!isObject(si)) return;
+    if (!isObject(si) || infoCancelled(si)) return;
     // PAS `extension-documentInformation`: its `description` names the document.
     const info = (Array.isArray(si.extension) ? si.extension : []).find(
       (e) => isObject(e) && typeof e.url === "string" && e.url.endsWith("/extension-documentInformation"),
@@ -569,6 +656,34 @@ export async function storePasAttachments(
   return stored;
 }
 
+/**
+ * A request resource as the response Bundle echoes it (issue 16: every answer valid against the IG).
+ * An identifier in an NPI system whose value is not an NPI (ten digits with the check digit: US Core
+ * us-core-16/17, which the PAS Organization and Practitioner profiles inherit) is left out of the
+ * copy, with a note, when the resource keeps another identifier or needs none (Organization) — so a
+ * request whose insurer carries a malformed "NPI" (the PAS test kit's) is answered with a valid
+ * Bundle. The request itself is not changed; the requesting provider's NPI is checked, and refused,
+ * before this (issue 14).
+ */
+function echoable(r: Resource, notes: string[]): Resource {
+  const ids: unknown = (r as { identifier?: unknown }).identifier;
+  if (!Array.isArray(ids)) return r;
+  const bad = (id: unknown) =>
+    isObject(id) &&
+    typeof id.system === "string" &&
+    NPI_SYSTEMS.has(id.system) &&
+    !(typeof id.value === "string" && isNpi(id.value));
+  const kept = ids.filter((id) => !bad(id));
+  if (kept.length === ids.length || (kept.length === 0 && r.resourceType !== "Organization")) return r;
+  notes.push(
+    `${r.resourceType}${typeof r.id === "string" ? `/${r.id.slice(0, 64)}` : ""}: an identifier in the NPI system that is not a valid NPI (10 digits with its check digit) is not echoed.`,
+  );
+  const copy = { ...r, identifier: kept } as Resource & { identifier?: unknown[] };
+  // FHIR JSON has no empty arrays.
+  if (kept.length === 0) delete copy.identifier;
+  return copy;
+}
+
 /** The 400 for a requesting provider's NPI that fails the check digit (issue 14), naming the element. */
 function invalidNpi(bad: InvalidNpi, bundle: Bundle, root: string): Error {
   const at = `${entryPath(bundle, root, bad.resource, "Claim.provider")}.${bad.path}`;
@@ -598,7 +713,15 @@ export function parsePasRequest(
       "Claim.patient",
     );
   }
-  const items: PasItem[] = (claim.item ?? []).map((it, i) => {
+  // Issue 16: PAS profile-claim has Claim.item 1..*: a request for nothing is refused, never answered
+  // "no prior authorization required".
+  if (!Array.isArray(claim.item) || claim.item.length === 0) {
+    throw invalid(
+      "Claim.item is required: a PAS prior authorization request names at least one requested service (PAS profile-claim, Claim.item 1..*)",
+      `${entryPath(bundle, root, claim, "Claim")}.item`,
+    );
+  }
+  const items: PasItem[] = claim.item.map((it, i) => {
     if (!isObject(it)) throw invalid(`Claim.item[${i}] must be an object`, `Claim.item[${i}]`);
     const code = billingCodes(it.productOrService)[0];
     const rs = it.extension?.find((e) => e?.url === PAS_EXT.requestedServiceDate)?.valuePeriod;
@@ -614,21 +737,27 @@ export function parsePasRequest(
         const t = (it.extension ?? []).filter((e) => e?.url === PAS_EXT.itemTraceNumber && e.valueIdentifier);
         return t.length ? { traceNumbers: t.map((e) => e.valueIdentifier!) } : {};
       })(),
+      ...(itemCancelled(it, claim) && { cancelled: true as const }),
     };
   });
 
   const included: ClaimContext["included"] = [];
+  const copied = new Set<Resource>();
+  const echoNotes: string[] = [];
   const include = (ref: Reference | undefined) => {
     const r = index.resolve(ref);
-    if (!r || included.some((x) => x.resource === r)) return;
+    if (!r || copied.has(r)) return;
+    copied.add(r);
     const entry = (bundle.entry ?? []).find((e) => e?.resource === r);
-    included.push({ ...(entry?.fullUrl && { fullUrl: entry.fullUrl }), resource: r });
+    included.push({ ...(entry?.fullUrl && { fullUrl: entry.fullUrl }), resource: echoable(r, echoNotes) });
   };
   // The ClaimResponse refers to the insurer and the requestor: they too must be in the Bundle, or the
   // answer would carry references that resolve nowhere (PAS response bundles are self-contained).
+  // PAS requires both (1..1, a reference to an entry): an empty or identifier-only one would be
+  // echoed into the ClaimResponse, whose `insurer` is then not a Reference the IG accepts (issue 16).
   for (const k of ["insurer", "provider"] as const) {
-    if (typeof claim[k]?.reference === "string" && !index.resolve(claim[k])) {
-      throw invalid(`Claim.${k} does not resolve to an entry of the Bundle`, `Claim.${k}`);
+    if (typeof claim[k]?.reference !== "string" || !index.resolve(claim[k])) {
+      throw invalid(`Claim.${k} must reference an entry of the Bundle (PAS: 1..1)`, `Claim.${k}`);
     }
   }
   include(claim.patient);
@@ -639,7 +768,9 @@ export function parsePasRequest(
   const context: ClaimContext = {
     ...(claim.id && { claimId: claim.id }),
     identifiers: (claim.identifier ?? []).filter((i) => isObject(i) && typeof i.value === "string"),
-    ...(claim.type && { type: claim.type }),
+    // Only a type that says something: an empty one echoed into the ClaimResponse (type 1..1) would
+    // read as missing (the fuzz suite's IG check, issue 16); absent, the response says professional.
+    ...(saysSomething(claim.type) && { type: claim.type }),
     patient: { reference: claim.patient.reference! },
     ...(claim.insurer && { insurer: claim.insurer }),
     ...(claim.provider && { provider: claim.provider }),
@@ -648,7 +779,7 @@ export function parsePasRequest(
     included,
     providerIdentifiers: (provider?.identifier ?? []).map((i) => i?.value).filter((v): v is string => !!v),
     baseUrl: o.baseUrl,
-    notes: [],
+    notes: echoNotes,
   };
 
   // Issue 14: the requesting provider is who the submitter says it is: an NPI given as such that
@@ -656,8 +787,10 @@ export function parsePasRequest(
   const requesting = providerOf(claim.provider, index, o.today);
   if (requesting.invalid) throw invalidNpi(requesting.invalid, bundle, root);
 
-  const governed = items.filter((i) => i.code && lib.policiesForCode(i.code.code).length > 0);
-  const codes = [...new Set(items.flatMap((i) => (i.code ? [i.code.code] : [])))].slice(0, 50);
+  // Cancelled items are not adjudicated (issue 16): they neither make the case nor need a policy.
+  const live = items.filter((i) => !i.cancelled);
+  const governed = live.filter((i) => i.code && lib.policiesForCode(i.code.code).length > 0);
+  const codes = [...new Set(live.flatMap((i) => (i.code ? [i.code.code] : [])))].slice(0, 50);
   const focal = (claim.insurance ?? []).find((x) => isObject(x) && x.focal === true) ?? claim.insurance?.[0];
   const coverage = isObject(focal) ? index.resolve<Coverage>(focal.coverage, "Coverage") : undefined;
   const member = memberFromPatient(patient, o.today, coverage);
@@ -734,6 +867,10 @@ export function parsePasRequest(
       }
       facts = { ...facts, ...r.data };
     }
+    // Issue 16: the facts a DTR client answered in the Questionnaire's `fact:` items (pre-populated
+    // by its own expressions), read by the answered version's declarations; the extension's win.
+    const entry = lib.versionsOf(ref.policy).find((e) => e.policy.identity.version === ref.version);
+    if (entry) facts = { ...factsFromResponse(qr, entry.vocabulary), ...facts };
   });
 
   const drug = drugOf(claim, index);
@@ -813,7 +950,19 @@ export function stateOf(rec: RequestRecord): ResponseState {
   };
 }
 
-function reviewAction(code: ReviewCode, number?: string): Extension {
+/** An X12 886 decision reason (HCR03) and the specific text that goes with it (which criteria). */
+export interface DecisionReason {
+  code: (typeof DECISION_REASON)[keyof typeof DECISION_REASON];
+  text: string;
+}
+
+/**
+ * The PAS `extension-reviewAction` (PAS 2.2.1 / 2.0.1): the X12 306 action code, the authorization
+ * number, and (issue 16, CMS-0057-F) the X12 886 `reasonCode` of a denial or pend, its text naming
+ * the criteria at issue. The 886 coding stands alone in the CodeableConcept (required binding); the
+ * criteria's own codings go on `adjudication.reason`.
+ */
+export function reviewAction(code: ReviewCode, number?: string, reason?: DecisionReason): Extension {
   return {
     url: PAS_EXT.reviewAction,
     extension: [
@@ -822,6 +971,17 @@ function reviewAction(code: ReviewCode, number?: string): Extension {
         url: PAS_EXT.reviewActionCode,
         valueCodeableConcept: { coding: [{ system: X12_306, code, display: REVIEW_DISPLAY[code] }] },
       },
+      ...(reason
+        ? [
+            {
+              url: "reasonCode",
+              valueCodeableConcept: {
+                coding: [{ system: X12_886, code: reason.code.code, display: reason.code.display }],
+                text: reason.text.slice(0, 1000),
+              },
+            },
+          ]
+        : []),
     ],
   };
 }
@@ -873,8 +1033,17 @@ export function claimResponseBundle(
         extension.push({ url: PAS_EXT.itemTraceNumber, valueIdentifier: t });
       const noteNumber: number[] = [];
       const reason: { coding: Coding[]; text: string }[] = [];
+      let why: DecisionReason | undefined;
       let code: ReviewCode;
-      if (!it.code) {
+      if (it.cancelled) {
+        // Issue 16: a cancelled item is not adjudicated (PAS: X12 306 `C` cancelled).
+        code = "C";
+        noteNumber.push(
+          note(
+            `Item ${it.sequence}${it.code ? ` (${it.code.code})` : ""}: cancelled by the submitter; not reviewed.`,
+          ),
+        );
+      } else if (!it.code) {
         code = "NA";
         noteNumber.push(
           note(
@@ -923,6 +1092,23 @@ export function claimResponseBundle(
             text: `${c.criterion}: ${c.text}`,
           });
         }
+        // CMS-0057-F: the specific reason — the coded X12 886 reason, the policy and the criteria.
+        const policy = line.policy ? ` under ${line.policy.id} (${line.policy.version})` : "";
+        // Each criterion with what the review found (`present` for an exclusion that applies).
+        const cited = d.criteria
+          .slice(0, 25)
+          .map((c) => `${c.criterion} (${c.text.trim()}${c.status ? ` — ${c.status}` : ""})`)
+          .join("; ");
+        why =
+          d.outcome === "not-covered"
+            ? {
+                code: DECISION_REASON.nonCovered,
+                text: `Not covered${policy}: ${d.reason}${cited ? ` Criteria: ${cited}` : ""}`,
+              }
+            : {
+                code: DECISION_REASON.notMedicallyNecessary,
+                text: `Not medically necessary${policy}: ${cited ? `criteria failed: ${cited}. ` : ""}${d.reason}`,
+              };
       } else if (st.infoRequest) {
         // Issue 14: a reviewer asked the provider for more information. PAS carries the specifics of
         // a pend in processNote (free text); each question also as an adjudication reason coded by
@@ -942,6 +1128,10 @@ export function claimResponseBundle(
             text: `${q.criterion}: ${q.text}`,
           });
         }
+        why = {
+          code: DECISION_REASON.additionalInformation,
+          text: `More information requested${ask.questions.length > 0 ? ` on ${ask.questions.map((q) => q.criterion).join(", ")}` : ""}: ${ask.message}`,
+        };
         if (st.requestId) {
           noteNumber.push(
             note(
@@ -957,10 +1147,26 @@ export function claimResponseBundle(
             `Pended for clinical review${st.dueAt ? `; a decision is due by ${st.dueAt}` : ""}. You will be notified (Subscription) when it is decided.`,
           ),
         );
-        if (st.engineOutcome === "pended" && line.outcome === "pended") {
-          for (const n of line.needed.slice(0, 25)) {
+        if (st.engineOutcome === "pended" && line.outcome === "pended" && line.needed.length > 0) {
+          const needed = line.needed.slice(0, 25);
+          for (const n of needed) {
             noteNumber.push(note(`Documentation needed — ${n.criterion}: ${n.text}`));
+            reason.push({
+              coding: [criterionCoding(line, n.criterion, n.text)],
+              text: `${n.criterion}: ${n.text}`,
+            });
           }
+          why = {
+            code: DECISION_REASON.additionalInformation,
+            text: `Documentation needed on ${needed.map((n) => n.criterion).join(", ")}`,
+          };
+        } else {
+          // An adverse recommendation awaiting a signature, or a case routed to a reviewer: its
+          // reasons are the reviewer's to give (SPEC 2.4), so only that it awaits medical review.
+          why = {
+            code: DECISION_REASON.medicalReview,
+            text: "Pended for clinical review by a licensed reviewer",
+          };
         }
       }
       codes.push(code);
@@ -974,7 +1180,7 @@ export function claimResponseBundle(
         adjudication: [
           {
             // PAS 2.2.1: the review action sits on the adjudication (see the 2.2.1 ClaimResponse examples).
-            extension: [reviewAction(code, code === "A1" ? authNumber : undefined)],
+            extension: [reviewAction(code, code === "A1" ? authNumber : undefined, why)],
             category: submitted,
             ...(reason[0] && { reason: reason[0] }),
           },
@@ -987,19 +1193,23 @@ export function claimResponseBundle(
   if (st.problem) note(st.problem.text);
 
   const id = st.requestId ?? randomUUID();
-  const allNa = codes.length > 0 && codes.every((c) => c === "NA");
+  const reviewed = codes.filter((c) => c !== "C");
+  const allNa = reviewed.length > 0 && reviewed.every((c) => c === "NA");
+  const allCancelled = codes.length > 0 && reviewed.length === 0;
   const disposition =
     st.status === "error"
       ? "The request could not be processed as sent."
-      : certified
-        ? "Certified."
-        : decided
-          ? "Not certified."
-          : allNa || st.status === "unstored" || st.status === "not-applicable"
-            ? "No prior authorization decision is required under this library's policies for the requested services."
-            : st.infoRequest
-              ? "Pended: more information requested."
-              : "Pended for clinical review.";
+      : allCancelled
+        ? "Cancelled: no requested service was reviewed."
+        : certified
+          ? "Certified."
+          : decided
+            ? "Not certified."
+            : allNa || st.status === "unstored" || st.status === "not-applicable"
+              ? "No prior authorization decision is required under this library's policies for the requested services."
+              : st.infoRequest
+                ? "Pended: more information requested."
+                : "Pended for clinical review.";
   const cr: ClaimResponse = {
     resourceType: "ClaimResponse",
     id,
@@ -1041,7 +1251,7 @@ export function claimResponseBundle(
     ...(st.problem && {
       error: [
         {
-          extension: [{ url: PAS_EXT.errorElement, valueString: st.problem.expression }],
+          extension: [{ url: PAS_EXT.errorPath, valueString: st.problem.expression }],
           code: { coding: [{ system: X12_901, code: st.problem.code }], text: st.problem.text },
         },
       ],
@@ -1072,12 +1282,27 @@ export function claimResponseBundle(
           : "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-pas-response-bundle",
       ],
     },
-    // profile-pas-response-bundle requires an identifier: the request's, else this bundle's own.
-    identifier: ctx.bundleIdentifier ?? { system: "urn:ietf:rfc:3986", value: `urn:uuid:${bundleId}` },
+    // profile-pas-response-bundle requires an identifier (issue 16): the request's (X12 BHT03 is
+    // echoed), else — none, or one without a value — this bundle's own.
+    identifier: responseIdentifier(ctx.bundleIdentifier, bundleId),
     type: "collection",
     timestamp: now,
     entry,
   };
+}
+
+/**
+ * The response Bundle's identifier (issue 16; PAS 2.2.1 profile-pas-response-bundle `identifier`
+ * 1..1): the request Bundle's when it has a value, else `urn:uuid:<this bundle's id>`.
+ */
+export function responseIdentifier(given: Identifier | undefined, bundleId: string): Identifier {
+  if (isObject(given) && typeof given.value === "string" && given.value.trim() !== "") {
+    return {
+      ...(typeof given.system === "string" && { system: given.system }),
+      value: given.value,
+    };
+  }
+  return { system: "urn:ietf:rfc:3986", value: `urn:uuid:${bundleId}` };
 }
 
 /** Identifiers (`system|value`) of the Claim in an inquiry. */

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Procedure, Resource } from "@medplum/fhirtypes";
 import { bindingsSchema, type FactDecl } from "../../model/index.js";
-import { fhirPathProblem, prepopulate } from "./prepopulate.js";
+import { convertible, fhirPathProblem, isDimensionless, prepopulate, UNIT_SYNONYMS } from "./prepopulate.js";
 
 const LOINC = "http://loinc.org";
 const UCUM = "http://unitsofmeasure.org";
@@ -342,5 +342,15 @@ describe("pre-population from declared facts (FHIRPath)", () => {
       },
     );
     assert.deepEqual(p.facts, { oxygenSaturation: 88 }, "a fraction converted to %");
+  });
+});
+
+describe("units shared with the DTR initialExpressions (issue 16)", () => {
+  test("convertible: UCUM commensurability, unit words read as their UCUM code", () => {
+    assert.ok(convertible("a", "mo") && convertible("years", "mo") && convertible("[lb_av]", "kg"));
+    assert.ok(!convertible("kg", "mo") && !convertible("%", "kg/m2") && !convertible("nonsense", "mo"));
+    assert.ok(isDimensionless("%") && !isDimensionless("mo"));
+    assert.equal(UNIT_SYNONYMS.years, "a");
+    for (const ucum of Object.values(UNIT_SYNONYMS)) assert.ok(convertible(ucum, ucum), ucum);
   });
 });

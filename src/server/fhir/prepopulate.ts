@@ -84,8 +84,8 @@ function refOf(r: Resource): string {
 
 const UCUM_URL = "http://unitsofmeasure.org";
 
-/** Common non-UCUM unit spellings (lower case) → UCUM code. */
-const UNIT_SYNONYMS: Readonly<Record<string, string>> = {
+/** Common non-UCUM unit spellings (lower case) → UCUM code (also spelled out in DTR initialExpressions). */
+export const UNIT_SYNONYMS: Readonly<Record<string, string>> = {
   y: "a",
   yr: "a",
   yrs: "a",
@@ -153,9 +153,14 @@ function convert(value: number, from: string, to: string): number | undefined {
   return Number(r.toVal.toPrecision(6));
 }
 
+/** Whether a value in unit `from` can be expressed in `to` (UCUM; synonyms read first). */
+export function convertible(from: string, to: string): boolean {
+  return convert(1, from, to) !== undefined;
+}
+
 /** Whether a unit has no dimension (`%`, `1`, `{score}`): a unitless number may be read in it. */
 const dimensionless = new Map<string, boolean>();
-function isDimensionless(unit: string): boolean {
+export function isDimensionless(unit: string): boolean {
   let d = dimensionless.get(unit);
   if (d === undefined) {
     d = convert(1, "1", unit) !== undefined;
@@ -345,8 +350,14 @@ function extract(d: FactDecl, item: Item): Extracted {
         // A code as the expression selected it (`code.coding.where(system = ...).code`): taken as it is.
         coded = { codes: [{ code: value }], text: value };
       } else if (o) {
-        coded = codedOf(o.valueCodeableConcept) ?? codedOf(o.code);
-        if (!coded && typeof o.valueString === "string") coded = { codes: [], text: o.valueString };
+        // The value before the resource's own code (an Observation's code names what was observed);
+        // a value in words counts for enum values, not for codes of a system (it has no system).
+        const words = typeof o.valueString === "string" ? { codes: [], text: o.valueString } : undefined;
+        coded =
+          codedOf(o.valueCodeableConcept) ??
+          (values !== undefined ? words : undefined) ??
+          codedOf(o.code) ??
+          words;
       } else coded = codedOf(value);
       if (!coded) return undefined;
       const found: string[] = [];

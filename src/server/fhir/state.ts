@@ -33,7 +33,11 @@ export interface SubscriptionRow<S> {
   resource: S;
   createdAt: string;
   events: number;
-  status: "active" | "error" | "off";
+  /**
+   * R4 Subscriptions Backport: `requested` until the handshake reaches the endpoint (issue 16), then
+   * `active`; `error` when delivery fails; `off` once deleted.
+   */
+  status: "requested" | "active" | "error" | "off";
   error?: string;
 }
 
@@ -57,12 +61,25 @@ export interface FhirState<C = unknown, S = unknown> {
   claimByRequest(requestId: string): Promise<ClaimRow<C> | undefined>;
   /** The newest submission of `org` carrying any of `identifiers` (`system|value`). */
   claimByIdentifier(org: string, identifiers: string[]): Promise<ClaimRow<C> | undefined>;
-  putSubscription(id: string, org: string, resource: S, at: string): Promise<void>;
+  /** Stores a new subscription, `requested` (awaiting its handshake, issue 16) unless told `active`. */
+  putSubscription(
+    id: string,
+    org: string,
+    resource: S,
+    at: string,
+    status?: "requested" | "active",
+  ): Promise<void>;
+  /**
+   * Replaces a subscription's resource (FHIR update, issue 16), sets its status and clears its error;
+   * false when it is off or does not exist.
+   */
+  updateSubscription(id: string, resource: S, status: "requested" | "active"): Promise<boolean>;
   subscription(id: string): Promise<SubscriptionRow<S> | undefined>;
   /** The org's subscriptions that are not deleted, oldest first. */
   subscriptionsOf(org: string): Promise<SubscriptionRow<S>[]>;
   /** Takes the next event number of a subscription (1, 2, …; R4 Subscriptions Backport); 0 if unknown. */
   nextEvent(id: string): Promise<number>;
+  /** Sets the status of a subscription that is not off (a late delivery result never revives one). */
   setSubscriptionStatus(id: string, status: SubscriptionRow<S>["status"], error?: string): Promise<void>;
   /** Turns a subscription off; false when it was already off or never existed. */
   deleteSubscription(id: string): Promise<boolean>;
@@ -214,12 +231,26 @@ export class SqliteFhirState<C = unknown, S = unknown> implements FhirState<C, S
     return claimOf<C>(row);
   }
 
-  async putSubscription(id: string, org: string, resource: S, at: string): Promise<void> {
+  async putSubscription(
+    id: string,
+    org: string,
+    resource: S,
+    at: string,
+    status: "requested" | "active" = "active",
+  ): Promise<void> {
     this.db
-      .prepare(
-        "INSERT INTO subscriptions (id, org, resource, created_at, status) VALUES (?, ?, ?, ?, 'active')",
-      )
-      .run(id, org, JSON.stringify(resource), at);
+      .prepare("INSERT INTO subscriptions (id, org, resource, created_at, status) VALUES (?, ?, ?, ?, ?)")
+      .run(id, org, JSON.stringify(resource), at, status);
+  }
+
+  async updateSubscription(id: string, resource: S, status: "requested" | "active"): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          "UPDATE subscriptions SET resource = ?, status = ?, error = NULL WHERE id = ? AND status != 'off'",
+        )
+        .run(JSON.stringify(resource), status, id).changes > 0
+    );
   }
 
   async subscription(id: string): Promise<SubscriptionRow<S> | undefined> {
@@ -249,7 +280,7 @@ export class SqliteFhirState<C = unknown, S = unknown> implements FhirState<C, S
     error?: string,
   ): Promise<void> {
     this.db
-      .prepare("UPDATE subscriptions SET status = ?, error = ? WHERE id = ?")
+      .prepare("UPDATE subscriptions SET status = ?, error = ? WHERE id = ? AND status != 'off'")
       .run(status, error ?? null, id);
   }
 
@@ -344,11 +375,25 @@ export class PostgresFhirState<C = unknown, S = unknown> implements FhirState<C,
     return claimOf<C>(r.rows[0]);
   }
 
-  async putSubscription(id: string, org: string, resource: S, at: string): Promise<void> {
+  async putSubscription(
+    id: string,
+    org: string,
+    resource: S,
+    at: string,
+    status: "requested" | "active" = "active",
+  ): Promise<void> {
     await this.pool.query(
-      "INSERT INTO subscriptions (id, org, resource, created_at, status) VALUES ($1, $2, $3, $4, 'active')",
-      [id, org, JSON.stringify(resource), at],
+      "INSERT INTO subscriptions (id, org, resource, created_at, status) VALUES ($1, $2, $3, $4, $5)",
+      [id, org, JSON.stringify(resource), at, status],
     );
+  }
+
+  async updateSubscription(id: string, resource: S, status: "requested" | "active"): Promise<boolean> {
+    const r = await this.pool.query(
+      "UPDATE subscriptions SET resource = $1, status = $2, error = NULL WHERE id = $3 AND status != 'off'",
+      [JSON.stringify(resource), status, id],
+    );
+    return (r.rowCount ?? 0) > 0;
   }
 
   async subscription(id: string): Promise<SubscriptionRow<S> | undefined> {
@@ -378,11 +423,10 @@ export class PostgresFhirState<C = unknown, S = unknown> implements FhirState<C,
     status: SubscriptionRow<S>["status"],
     error?: string,
   ): Promise<void> {
-    await this.pool.query("UPDATE subscriptions SET status = $1, error = $2 WHERE id = $3", [
-      status,
-      error ?? null,
-      id,
-    ]);
+    await this.pool.query(
+      "UPDATE subscriptions SET status = $1, error = $2 WHERE id = $3 AND status != 'off'",
+      [status, error ?? null, id],
+    );
   }
 
   async deleteSubscription(id: string): Promise<boolean> {

@@ -103,7 +103,17 @@ export function parseSubscription(
   policy: EndpointPolicy = new EndpointPolicy(),
 ): { resource: Subscription; hook: RestHook; warnings: string[] } {
   if (!isResource<Subscription>(body, "Subscription")) throw invalid("expected a Subscription resource");
-  const s = body;
+  // Stored and shown back as accepted (issue 16: every answer valid against R4 and the IGs): what R4
+  // requires is required here too, a modifier this service does not know is refused, and a narrative
+  // or contained resource it never reads is not kept.
+  const { text: _text, contained: _contained, ...s } = body;
+  if (typeof s.reason !== "string" || s.reason.trim() === "")
+    throw invalid("Subscription.reason is required (R4 1..1)", "Subscription.reason");
+  if (Array.isArray((s as { modifierExtension?: unknown }).modifierExtension))
+    throw invalid(
+      "Subscription.modifierExtension is not understood by this server",
+      "Subscription.modifierExtension",
+    );
   if (s.criteria !== PAS_TOPIC) {
     throw invalid(`Subscription.criteria must be the PAS topic ${PAS_TOPIC}`, "Subscription.criteria");
   }
@@ -153,7 +163,9 @@ export function parseSubscription(
     .map((e) => e.valueString as string);
   const orgIdentifiers: string[] = [];
   for (const f of filters) {
-    const m = /^orgIdentifier=(.{1,200})$/.exec(f.trim());
+    // The PAS topic's filter is `orgIdentifier`; the PAS test kit's 2.2.1 example writes it in
+    // search-parameter form, `org-identifier` (issue 16): both name the same filter.
+    const m = /^(?:orgIdentifier|org-identifier)=(.{1,200})$/.exec(f.trim());
     if (!m)
       throw invalid(
         `unsupported filter "${f.slice(0, 100)}" (supported: orgIdentifier=<value>)`,
@@ -236,6 +248,117 @@ export function subscriptionView(row: SubscriptionRow<StoredSubscription>): Subs
 export const deliveredContent = (c: PayloadContent): DeliveredContent =>
   c === "empty" ? "empty" : "id-only";
 
+const STATUS_PROFILE = `${BACKPORT}/backport-subscription-status-r4`;
+
+/** The R4 backport SubscriptionStatus notification types (`backport-notification-type`). */
+export type NotificationType =
+  | "handshake"
+  | "heartbeat"
+  | "event-notification"
+  | "query-status"
+  | "query-event";
+
+/** A subscription's status as the backport SubscriptionStatus reports it (`off` never reaches one). */
+export type ReportedStatus = "requested" | "active" | "error" | "off";
+
+/**
+ * The R4 backport SubscriptionStatus (a Parameters with profile `backport-subscription-status-r4`,
+ * Subscriptions Backport IG): which subscription and topic, its status, the notification type, the
+ * events since the subscription started, and — for an event — the event with its focus (ids only).
+ */
+export function subscriptionStatus(
+  sub: { id: string; status: ReportedStatus; error?: string },
+  type: NotificationType,
+  events: number,
+  o: { baseUrl: string; event?: { number: number; timestamp: string; focus?: string } },
+): Parameters {
+  return {
+    resourceType: "Parameters",
+    id: randomUUID(),
+    meta: { profile: [STATUS_PROFILE] },
+    parameter: [
+      { name: "subscription", valueReference: { reference: `${o.baseUrl}/fhir/Subscription/${sub.id}` } },
+      { name: "topic", valueCanonical: PAS_TOPIC },
+      { name: "status", valueCode: sub.status },
+      { name: "type", valueCode: type },
+      { name: "events-since-subscription-start", valueString: String(events) },
+      ...(o.event
+        ? [
+            {
+              name: "notification-event",
+              part: [
+                { name: "event-number", valueString: String(o.event.number) },
+                { name: "timestamp", valueInstant: o.event.timestamp },
+                ...(o.event.focus ? [{ name: "focus", valueReference: { reference: o.event.focus } }] : []),
+              ],
+            },
+          ]
+        : []),
+      // Issue 13: the one text a provider reads of a failed delivery.
+      ...(sub.status === "error" ? [{ name: "error", valueCodeableConcept: { text: DELIVERY_FAILED } }] : []),
+    ],
+  };
+}
+
+/** The first entry of a notification Bundle: the SubscriptionStatus, as a GET of `$status`. */
+function statusEntry(status: Parameters, baseUrl: string, subId: string) {
+  return {
+    fullUrl: `urn:uuid:${status.id}`,
+    resource: status,
+    request: { method: "GET" as const, url: `${baseUrl}/fhir/Subscription/${subId}/$status` },
+    response: { status: "200" },
+  };
+}
+
+/**
+ * The R4 backport handshake (issue 16; Subscriptions Backport "Handshake"): a `history` Bundle
+ * whose only entry is a SubscriptionStatus of type `handshake`, status `requested`, 0 events, sent
+ * to the endpoint when a rest-hook subscription is created (or updated) so the endpoint is known
+ * to answer before any event; its success turns the subscription `active`, its failure `error`.
+ * It carries no focus and no PHI.
+ */
+export function handshakeBundle(subId: string, o: { baseUrl: string; now: string }): Bundle {
+  const status = subscriptionStatus({ id: subId, status: "requested" }, "handshake", 0, o);
+  return {
+    resourceType: "Bundle",
+    id: randomUUID(),
+    meta: { profile: [`${BACKPORT}/backport-subscription-notification-r4`] },
+    type: "history",
+    timestamp: o.now,
+    entry: [statusEntry(status, o.baseUrl, subId)],
+  };
+}
+
+/** What a SubscriptionStatus reports of one subscription. */
+export interface StatusOf {
+  id: string;
+  status: ReportedStatus;
+  error?: string;
+  events: number;
+}
+
+/**
+ * The answer of `$status` (issue 16; Subscriptions Backport OperationDefinition
+ * `backport-subscription-status`): a `searchset` Bundle holding one SubscriptionStatus of type
+ * `query-status` per subscription — the instance's (`Subscription/:id/$status`), or the caller's at
+ * type level — with its current status and the number of events so far.
+ */
+export function statusBundle(subs: StatusOf | StatusOf[], o: { baseUrl: string; now: string }): Bundle {
+  const list = Array.isArray(subs) ? subs : [subs];
+  const entry = list.map((sub) => {
+    const status = subscriptionStatus(sub, "query-status", sub.events, o);
+    return { fullUrl: `urn:uuid:${status.id}`, resource: status, search: { mode: "match" as const } };
+  });
+  return {
+    resourceType: "Bundle",
+    id: randomUUID(),
+    meta: { lastUpdated: o.now },
+    type: "searchset",
+    total: entry.length,
+    ...(entry.length > 0 && { entry }),
+  };
+}
+
 /**
  * The R4 backport notification Bundle (`history`): the SubscriptionStatus, then — `id-only` — an
  * entry with the focus's `fullUrl` and no resource (Subscriptions Backport "id-only" payloads). The
@@ -249,30 +372,10 @@ export function notificationBundle(
   o: { baseUrl: string; now: string },
 ): Bundle {
   const content = deliveredContent(sub.content);
-  const status: Parameters = {
-    resourceType: "Parameters",
-    id: randomUUID(),
-    meta: {
-      profile: [
-        "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription-status-r4",
-      ],
-    },
-    parameter: [
-      { name: "subscription", valueReference: { reference: `${o.baseUrl}/fhir/Subscription/${sub.id}` } },
-      { name: "topic", valueCanonical: PAS_TOPIC },
-      { name: "status", valueCode: "active" },
-      { name: "type", valueCode: "event-notification" },
-      { name: "events-since-subscription-start", valueString: String(event) },
-      {
-        name: "notification-event",
-        part: [
-          { name: "event-number", valueString: String(event) },
-          { name: "timestamp", valueInstant: o.now },
-          ...(content === "id-only" ? [{ name: "focus", valueReference: { reference: focusUrl } }] : []),
-        ],
-      },
-    ],
-  };
+  const status = subscriptionStatus({ id: sub.id, status: "active" }, "event-notification", event, {
+    baseUrl: o.baseUrl,
+    event: { number: event, timestamp: o.now, ...(content === "id-only" && { focus: focusUrl }) },
+  });
   return {
     resourceType: "Bundle",
     id: randomUUID(),
@@ -284,12 +387,7 @@ export function notificationBundle(
     type: "history",
     timestamp: o.now,
     entry: [
-      {
-        fullUrl: `urn:uuid:${status.id}`,
-        resource: status,
-        request: { method: "GET", url: `${o.baseUrl}/fhir/Subscription/${sub.id}/$status` },
-        response: { status: "200" },
-      },
+      statusEntry(status, o.baseUrl, sub.id),
       ...(content === "id-only"
         ? [
             {
@@ -393,8 +491,15 @@ export class Notifier {
         if (refused) break;
         continue;
       }
-      // Outside the try: failing to record the status must not send the notification again.
-      if (sub.status !== "active") await this.state.setSubscriptionStatus(sub.id, "active");
+      // Outside the try: failing to record the status must not send the notification again. Only a
+      // delivered handshake makes a subscription active (R4 Backport), and only while it is still
+      // `requested` with the endpoint the handshake went to: an update meanwhile (a new endpoint,
+      // its own handshake) is not confirmed by this one (review of issue 16).
+      if (isHandshake(bundle)) {
+        const now = await this.state.subscription(sub.id);
+        if (now?.status === "requested" && now.resource.hook.endpoint === hook.endpoint)
+          await this.state.setSubscriptionStatus(sub.id, "active");
+      }
       this.opts.log?.("subscription notified", { subscription: sub.id, status });
       return;
     }
@@ -402,6 +507,14 @@ export class Notifier {
     await this.state.setSubscriptionStatus(sub.id, "error", DELIVERY_FAILED);
     this.opts.log?.("subscription notification failed", { subscription: sub.id });
   }
+}
+
+/** Whether a notification Bundle is a Backport handshake (its SubscriptionStatus's `type`). */
+function isHandshake(bundle: Bundle): boolean {
+  const status = bundle.entry?.[0]?.resource as
+    | { parameter?: { name?: string; valueCode?: string }[] }
+    | undefined;
+  return status?.parameter?.some((p) => p.name === "type" && p.valueCode === "handshake") === true;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

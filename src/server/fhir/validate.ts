@@ -499,8 +499,11 @@ const RESOURCES: Readonly<Record<string, Shape>> = {
   },
 };
 
-const problem = (code: "structure" | "value" | "invalid", text: string, at: string) =>
-  new FhirError(400, code, `${at}: ${text}`, at);
+const problem = (
+  code: "structure" | "value" | "invalid" | "required" | "invariant",
+  text: string,
+  at: string,
+) => new FhirError(400, code, `${at}: ${text}`, at);
 
 const describe = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v);
 
@@ -521,6 +524,33 @@ function checkValue(v: unknown, type: string, at: string): void {
   }
   if (!isPlainObject(v)) throw problem("structure", `must be an object (${type}), not ${describe(v)}`, at);
   checkShape(v, COMPLEX[type]!, at);
+  if (type === "Extension") checkExtension(v, at);
+  else if (type === "Element") {
+    // A primitive's element (`_criteria`) holds only `id` and `extension` (R4 JSON): anything else
+    // would be stored and echoed, and the answer would not be valid FHIR (issue 16).
+    for (const key in v)
+      if (key !== "id" && key !== "extension")
+        throw problem(
+          "structure",
+          `a primitive's element has only id and extension, not ${key.slice(0, 40)}`,
+          at,
+        );
+  }
+}
+
+/**
+ * R4 Extension: `url` 1..1, and ext-1 (either sub-extensions or a value, not both). Issue 16: an
+ * extension without them was accepted, stored and echoed, and the answer was then not valid FHIR.
+ */
+function checkExtension(ext: Record<string, unknown>, at: string): void {
+  if (typeof ext.url !== "string")
+    throw problem("required", "an extension needs its url (1..1)", `${at}.url`);
+  let values = 0;
+  for (const key in ext) if (key.startsWith("value")) values++;
+  const subs = Array.isArray(ext.extension) && ext.extension.length > 0;
+  if (values > 1) throw problem("structure", "an extension has at most one value[x]", at);
+  if (subs === (values === 1))
+    throw problem("invariant", "ext-1: an extension has either extensions or a value[x], not both", at);
 }
 
 function checkShape(obj: Record<string, unknown>, shape: Shape, at: string): void {

@@ -79,6 +79,7 @@ const bindings = (over: Partial<EditableBindings> = {}): EditableBindings => ({
   facts: [],
   predicates: [],
   corrections: [],
+  placements: [],
   proposed: [],
   ...over,
 });

@@ -45,6 +45,7 @@ export function editableBindings(v: Pick<AuthoringVersion, "id" | "bindings">): 
     facts: a.facts ?? [],
     predicates: a.predicates ?? [],
     corrections: a.corrections ?? [],
+    placements: a.placements ?? [],
     proposed: v.bindings.proposed ?? [],
   });
 }

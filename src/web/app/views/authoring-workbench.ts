@@ -89,6 +89,8 @@ interface Editor {
   /** The bindings as the server has them (the base of `edit`). */
   saved: EditableBindings;
   edit: EditableBindings;
+  /** Whether the list of unplaced text is open (kept across re-renders while the author places it). */
+  unplacedOpen?: boolean;
   /** The etag `edit` was based on: the `If-Match` of the next save. */
   etag: string;
   saveNotice?: { kind: "ok" | "warn"; text: string };
@@ -226,7 +228,7 @@ function workbench(app: App, ed: Editor): HTMLElement {
   };
   /** After an edit of the bindings: everything that shows them. */
   const changed = (fallback?: string) =>
-    refresh(["save", "tree", "codes", "facts", "preds", "try", "publish"], fallback);
+    refresh(["save", "tree", "report", "codes", "facts", "preds", "try", "publish"], fallback);
   /** Removes the `i`th of a list of the bindings (edited as a copy, as every edit), says so, shows it. */
   const removeAt = (list: "codes" | "facts" | "predicates", i: number, said: string, focus: string) => {
     const next = structuredClone(ed.edit);
@@ -425,6 +427,46 @@ function workbench(app: App, ed: Editor): HTMLElement {
     ];
   };
 
+  type UnplacedLine = { line: number; text: string };
+  const norm = (t: string) => t.replace(/\s+/g, " ").trim();
+  const placementOf = (u: UnplacedLine) =>
+    (ed.edit.placements ?? []).find(
+      (p) =>
+        p.line === u.line &&
+        (!p.versions || p.versions.includes(version)) &&
+        norm(u.text).startsWith(norm(p.text)),
+    );
+  /** Sets (or clears, with "") the placement of an unplaced line in the edited bindings. */
+  const place = (u: UnplacedLine, value: string) => {
+    const next = structuredClone(ed.edit);
+    const before = placementOf(u);
+    next.placements = (next.placements ?? []).filter((p) => !(p.line === u.line && p.text === before?.text));
+    if (value !== "") {
+      const section = value.startsWith("section:") ? value.slice(8) : undefined;
+      next.placements.push({
+        line: u.line,
+        text: norm(u.text).slice(0, 80),
+        versions: [version],
+        as: section ? "section" : "narrative",
+        ...(section && { section }),
+        why: before?.why ?? "",
+      });
+    }
+    ed.edit = next;
+    app.announce(
+      value === "" ? `Line ${u.line} left unplaced.` : `Line ${u.line} placed; say why before saving.`,
+    );
+    changed(value === "" ? `au-place-${u.line}` : `au-place-${u.line}-why`);
+  };
+  const placeWhy = (u: UnplacedLine, why: string) => {
+    const next = structuredClone(ed.edit);
+    const p = (next.placements ?? []).find((x) => x.line === u.line && x.text === placementOf(u)?.text);
+    if (!p) return;
+    p.why = why;
+    ed.edit = next;
+    changed(`au-place-${u.line}-why`);
+  };
+
   const renderReport = (): Child[] => {
     const f = ed.v.findings;
     const unplaced = ed.v.policy.unplaced ?? [];
@@ -456,20 +498,70 @@ function workbench(app: App, ed: Editor): HTMLElement {
       unplaced.length
         ? h(
             "details",
-            { class: "au-unplaced" },
+            {
+              class: "au-unplaced",
+              ...(ed.unplacedOpen && { open: true }),
+              ontoggle: (e: Event) => {
+                ed.unplacedOpen = (e.target as HTMLDetailsElement).open;
+              },
+            },
             h("summary", null, `Text the ingester could not place (${unplaced.length})`),
             h(
               "ul",
               null,
-              unplaced.map((u) =>
-                h(
+              unplaced.map((u) => {
+                // Issue 15: the author places the text (not criteria, or bearing on a section, which
+                // then decides review) so lint no longer refuses the version's publication.
+                const placed = placementOf(u);
+                const current = placed
+                  ? placed.as === "section"
+                    ? `section:${placed.section}`
+                    : "narrative"
+                  : "";
+                const selId = `au-place-${u.line}`;
+                return h(
                   "li",
-                  null,
+                  { class: "au-unplaced-line" },
                   lineButton(u.line),
                   ` ${u.text} `,
                   h("span", { class: "muted small" }, `(${u.reason})`),
-                ),
-              ),
+                  fieldWith(
+                    "au-place",
+                    selId,
+                    `Place line ${u.line}`,
+                    h(
+                      "select",
+                      {
+                        id: selId,
+                        name: selId,
+                        onchange: (e: Event) => place(u, (e.target as HTMLSelectElement).value),
+                      },
+                      [
+                        { value: "", label: "Leave unplaced (lint refuses publication)" },
+                        { value: "narrative", label: "Not criteria (a remark or caution)" },
+                        ...ed.v.policy.sections.map((s) => ({
+                          value: `section:${s.id}`,
+                          label: `Bears on section ${s.id} (it then decides review)`,
+                        })),
+                      ].map((o) => option(o.value, current, o.label)),
+                    ),
+                  ),
+                  placed
+                    ? fieldWith(
+                        "au-place",
+                        `${selId}-why`,
+                        "Why (kept with the publication)",
+                        h("input", {
+                          type: "text",
+                          id: `${selId}-why`,
+                          name: `${selId}-why`,
+                          value: placed.why,
+                          onchange: (e: Event) => placeWhy(u, (e.target as HTMLInputElement).value),
+                        }),
+                      )
+                    : null,
+                );
+              }),
             ),
           )
         : null,
