@@ -37,6 +37,7 @@ import {
   questionKey,
   type Section,
 } from "../model/index.js";
+import { escapeHtml } from "./letter.js";
 
 /**
  * Public base URL used when none is configured: the same default as the FHIR server's
@@ -507,21 +508,6 @@ export function renderQuestionnaire(
 export interface RenderOptions {
   /** The serving FHIR server's public base URL (issue 16: canonicals resolve there). */
   baseUrl?: string;
-}
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/** Text as XHTML character data (one pass, no regex backtracking). */
-export function escapeHtml(s: string): string {
-  let out = "";
-  for (const ch of s) out += HTML_ESCAPES[ch] ?? ch;
-  return out;
 }
 
 /**

@@ -456,6 +456,16 @@ describe("replay cache", () => {
     assert.equal(c.size, 2);
     assert.equal(c.check("a", 300, 150), "fresh", "an expired jti may be seen again");
   });
+  test("one client fills only its own share: another client's JWTs are still accepted", () => {
+    const c = new ReplayCache(10, 2);
+    assert.equal(c.check("j1", 100, 0, "a"), "fresh");
+    assert.equal(c.check("j2", 100, 0, "a"), "fresh");
+    assert.equal(c.check("j3", 100, 0, "a"), "full", "a's share is full");
+    assert.equal(c.check("j1", 100, 0, "b"), "fresh", "b is not crowded out (and the same jti is b's own)");
+    assert.equal(c.check("j1", 100, 1, "a"), "replayed");
+    assert.equal(c.check("j3", 200, 150, "a"), "fresh", "a's entries expired and were swept");
+    assert.equal(c.size, 2);
+  });
   test("the registry answers 429 when its cache is full", async () => {
     const rs = await makeClient("cds-client");
     const reg = new ClientRegistry(parseClients([rs.registration]), { replayMax: 1 });

@@ -224,37 +224,66 @@ export function loadClientsFile(path: string): Client[] {
 
 /**
  * Remembers the `jti`s of accepted client JWTs until they expire (CDS Hooks 2.0, SMART Backend
- * Services: a `jti` is never accepted twice). Bounded: at `max` live entries it refuses new ones
- * (fail closed) until some expire; expired entries are swept when the bound is reached, and a sweep
- * that frees nothing is not repeated before the earliest entry expires (no linear scan per request).
+ * Services: a `jti` is never accepted twice). Bounded twice, failing closed: at `max` live entries in
+ * all, and at `perOwner` for one client — so one client sending many valid JWTs fills only its own
+ * share, never everyone's (review of issue 16). Expired entries are swept when a bound is reached; a
+ * sweep that frees nothing is not repeated before the earliest entry expires (no scan per request).
+ * Per process: with several instances a `jti` could be used once on each (README, docs/clients.md).
  */
 export class ReplayCache {
-  private readonly seen = new Map<string, number>();
-  private nextSweep = 0;
-  constructor(private readonly max = 100_000) {}
+  private readonly owners = new Map<string, { seen: Map<string, number>; nextSweep: number }>();
+  private total = 0;
+  private nextGlobalSweep = 0;
+  constructor(
+    private readonly max = 100_000,
+    private readonly perOwner = max,
+  ) {}
 
-  /** Records `key` until `exp` (seconds); "replayed" when it is already live, "full" at the bound. */
-  check(key: string, exp: number, now: number): "fresh" | "replayed" | "full" {
-    const until = this.seen.get(key);
-    if (until !== undefined && until > now) return "replayed";
-    if (until === undefined && this.seen.size >= this.max) {
-      if (now < this.nextSweep) return "full";
-      let earliest = Number.POSITIVE_INFINITY;
-      for (const [k, t] of this.seen) {
-        if (t <= now) this.seen.delete(k);
-        else if (t < earliest) earliest = t;
-      }
-      if (this.seen.size >= this.max) {
-        this.nextSweep = earliest;
-        return "full";
-      }
+  /** Records `key` of `owner` until `exp` (seconds); "replayed" when it is live, "full" at a bound. */
+  check(key: string, exp: number, now: number, owner = ""): "fresh" | "replayed" | "full" {
+    let o = this.owners.get(owner);
+    if (!o) {
+      o = { seen: new Map(), nextSweep: 0 };
+      this.owners.set(owner, o);
     }
-    this.seen.set(key, exp);
+    const until = o.seen.get(key);
+    if (until !== undefined && until > now) return "replayed";
+    if (until === undefined) {
+      if (o.seen.size >= this.perOwner && (now < o.nextSweep || !this.sweep(o, now, this.perOwner)))
+        return "full";
+      if (this.total >= this.max) {
+        if (now < this.nextGlobalSweep) return "full";
+        let earliest = Number.POSITIVE_INFINITY;
+        for (const x of this.owners.values()) {
+          this.sweep(x, now, 0);
+          earliest = Math.min(earliest, x.nextSweep);
+        }
+        if (this.total >= this.max) {
+          this.nextGlobalSweep = earliest;
+          return "full";
+        }
+      }
+      this.total++;
+    }
+    o.seen.set(key, exp);
     return "fresh";
   }
 
+  /** Drops `o`'s expired entries; whether it is then below `bound` (its earliest expiry noted). */
+  private sweep(o: { seen: Map<string, number>; nextSweep: number }, now: number, bound: number): boolean {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const [k, t] of o.seen) {
+      if (t <= now) {
+        o.seen.delete(k);
+        this.total--;
+      } else if (t < earliest) earliest = t;
+    }
+    o.nextSweep = earliest;
+    return o.seen.size < bound || bound === 0;
+  }
+
   get size(): number {
-    return this.seen.size;
+    return this.total;
   }
 }
 
@@ -307,7 +336,9 @@ export class ClientRegistry {
     opts: RegistryOptions = {},
   ) {
     this.now = opts.now ?? (() => Date.now() / 1000);
-    this.replay = new ReplayCache(opts.replayMax);
+    // One client may hold a tenth of the cache (at least one entry): it cannot crowd out the others.
+    const max = opts.replayMax ?? 100_000;
+    this.replay = new ReplayCache(max, Math.max(1, Math.floor(max / 10)));
     this.fetchTimeoutMs = opts.fetchTimeoutMs ?? 5000;
     for (const c of clients) {
       this.byIssuer.set(`${c.kind}\u0000${c.iss ?? c.id}`, c);
@@ -414,11 +445,7 @@ export class ClientRegistry {
       if (typeof jti !== "string" || jti.length === 0 || jti.length > 256) {
         return refuse("the JWT's jti must be a string of 1 to 256 characters");
       }
-      const seen = this.replay.check(
-        `${client.id}\u0000${jti}`,
-        Math.max(exp, now) + CLIENT_CLOCK_SKEW_SECONDS,
-        now,
-      );
+      const seen = this.replay.check(jti, Math.max(exp, now) + CLIENT_CLOCK_SKEW_SECONDS, now, client.id);
       if (seen === "replayed") return refuse("the JWT's jti was already used (replay)");
       if (seen === "full") return refuse("too many recent client JWTs: retry shortly", 429);
     }

@@ -563,18 +563,20 @@ describe("issue 16: items — none is a 400; cancelled ones are not adjudicated"
   });
 });
 
+/** A determination line of CP.MP.173 section II for CPT 62362 (the ClaimResponse builder's input). */
+const policy = { id: "CP.MP.173", version: "2025-11", hash: "h", title: "t", section: "II" };
+const line = (outcome: string, extra: object = {}) => ({
+  code: "62362",
+  outcome,
+  policy,
+  basis: "b",
+  reasons: [],
+  needed: [],
+  ...extra,
+});
+
 describe("issue 16: denials and pends carry the X12 886 reason and the criteria (CMS-0057-F)", () => {
   const ctx: ClaimContext = parsePasRequest(pasBundle("R1", ["62362"]), library(), opts).context;
-  const policy = { id: "CP.MP.173", version: "2025-11", hash: "h", title: "t", section: "II" };
-  const line = (outcome: string, extra: object = {}) => ({
-    code: "62362",
-    outcome,
-    policy,
-    basis: "b",
-    reasons: [],
-    needed: [],
-    ...extra,
-  });
   const build = (st: Partial<ResponseState>) =>
     claimResponseBundle(
       ctx,
@@ -901,16 +903,6 @@ describe("issue 16: the new answers validate against the IG packages (test/fhir/
     const b = pasBundle("V1", ["62362", "62322", "99213"]) as J;
     b.entry[0].resource.item[1].modifierExtension = [{ url: CANCELLED, valueBoolean: true }];
     const { context } = parsePasRequest(b, library(), opts);
-    const policy = { id: "CP.MP.173", version: "2025-11", hash: "h", title: "t", section: "II" };
-    const line = (outcome: string, extra: object = {}) => ({
-      code: "62362",
-      outcome,
-      policy,
-      basis: "b",
-      reasons: [],
-      needed: [],
-      ...extra,
-    });
     const d = {
       outcome: "denied" as const,
       reason: "Contraindicated.",
