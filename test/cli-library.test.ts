@@ -45,6 +45,8 @@ function cli(args: string[], opts: { env?: Record<string, string>; input?: strin
     input: opts.input ?? "",
     encoding: "utf8",
     maxBuffer: 1 << 26,
+    // A command that does not exit (a server that started) fails here, with what it said.
+    timeout: 60_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -60,7 +62,8 @@ function ok(args: string[], opts: { env?: Record<string, string>; input?: string
 function bad(args: string[], ...patterns: RegExp[]) {
   const r = cli(args);
   assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}${r.stdout.slice(0, 500)}`);
-  for (const p of patterns) assert.match(r.stderr, p);
+  for (const p of patterns)
+    assert.match(r.stderr, p, `${args.join(" ")}: stderr ${JSON.stringify(r.stderr.slice(0, 600))}`);
   return r;
 }
 
