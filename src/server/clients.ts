@@ -306,6 +306,11 @@ export interface RegistryOptions {
   replayMax?: number;
   /** Remote key-set fetch timeout in ms (default 5000). */
   fetchTimeoutMs?: number;
+  /**
+   * The shared record of used `jti`s (the store's `useNonce`): false when another instance on the
+   * same database accepted it first. Without it, each process remembers its own (ReplayCache).
+   */
+  nonces?: (client: string, jti: string, expires: number, now: number) => Promise<boolean>;
 }
 
 /** What {@link ClientRegistry.verifyClientJwt} checks beyond the signature. */
@@ -328,6 +333,7 @@ export class ClientRegistry {
   private readonly replay: ReplayCache;
   private readonly now: () => number;
   private readonly fetchTimeoutMs: number;
+  private readonly nonces: RegistryOptions["nonces"];
   /** Verified external access tokens (smart-issuer), until they expire: bearer tokens are reused. */
   private readonly accessCache = new Map<string, { p: Principal; exp: number }>();
 
@@ -340,6 +346,7 @@ export class ClientRegistry {
     const max = opts.replayMax ?? 100_000;
     this.replay = new ReplayCache(max, Math.max(1, Math.floor(max / 10)));
     this.fetchTimeoutMs = opts.fetchTimeoutMs ?? 5000;
+    this.nonces = opts.nonces;
     for (const c of clients) {
       this.byIssuer.set(`${c.kind}\u0000${c.iss ?? c.id}`, c);
       if (c.jwks) this.local.set(c.id, createLocalJWKSet(c.jwks as JSONWebKeySet));
@@ -448,6 +455,10 @@ export class ClientRegistry {
       const seen = this.replay.check(jti, Math.max(exp, now) + CLIENT_CLOCK_SKEW_SECONDS, now, client.id);
       if (seen === "replayed") return refuse("the JWT's jti was already used (replay)");
       if (seen === "full") return refuse("too many recent client JWTs: retry shortly", 429);
+      // Across instances on one database: the first to record it wins (review of issue 16).
+      const until = Math.max(exp, now) + CLIENT_CLOCK_SKEW_SECONDS;
+      if (this.nonces && !(await this.nonces(client.id, jti, until, now)))
+        return refuse("the JWT's jti was already used (replay)");
     }
     return { ok: true, client, payload };
   }

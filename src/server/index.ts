@@ -272,7 +272,7 @@ async function assemble(
   const secrets = loadSecrets(dataDir, env);
   const auth = new Auth(secrets.keys);
   // Issue 16: checked before anything is registered, so a bad file refuses to start (exit 2).
-  const clients = clientRegistry(opts.clients, env);
+  const clients = clientRegistry(opts.clients, env, store);
   const clock = opts.clock ?? (() => new Date());
   // Issue 13: demo mode only when asked for, whatever NODE_ENV.
   const demo = opts.demo ?? false;
@@ -547,11 +547,17 @@ async function assembleApp(
  * The client registry (issue 16): `StartOptions.clients` (registrations or a file path), else the file
  * named by `MEDPOLICY_CLIENTS`, else empty. Invalid registrations throw a ConfigError naming the field.
  */
-function clientRegistry(given: StartOptions["clients"], env: NodeJS.ProcessEnv): ClientRegistry {
-  if (Array.isArray(given)) return new ClientRegistry(parseClients(given, "StartOptions.clients"));
+function clientRegistry(
+  given: StartOptions["clients"],
+  env: NodeJS.ProcessEnv,
+  store: Store,
+): ClientRegistry {
+  // Used `jti`s are recorded in the database too: instances sharing it refuse each other's replays.
+  const opts = store.useNonce ? { nonces: store.useNonce.bind(store) } : {};
+  if (Array.isArray(given)) return new ClientRegistry(parseClients(given, "StartOptions.clients"), opts);
   const file = given ?? env.MEDPOLICY_CLIENTS;
-  if (file === undefined || file.trim() === "") return new ClientRegistry();
-  return new ClientRegistry(loadClientsFile(file.trim()));
+  if (file === undefined || file.trim() === "") return new ClientRegistry([], opts);
+  return new ClientRegistry(loadClientsFile(file.trim()), opts);
 }
 
 /**

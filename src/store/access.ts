@@ -31,8 +31,27 @@ CREATE TABLE IF NOT EXISTS service_instances (
   signing TEXT NOT NULL,
   verifying TEXT NOT NULL,
   secret_source TEXT NOT NULL
-);`;
+);
+CREATE TABLE IF NOT EXISTS client_nonces (
+  client TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  expires BIGINT NOT NULL,
+  PRIMARY KEY (client, jti)
+);
+CREATE INDEX IF NOT EXISTS client_nonces_expires ON client_nonces (expires);`;
 }
+
+/**
+ * Issue 16: a client JWT's `jti`, recorded until it expires — new, or replacing an expired record —
+ * and refused (no row changed) while a live record holds it: one statement, so two instances on one
+ * database cannot both accept the same JWT.
+ */
+const NONCE_UPSERT = (m: (i: number) => string) =>
+  `INSERT INTO client_nonces (client, jti, expires) VALUES (${m(1)}, ${m(2)}, ${m(3)})
+   ON CONFLICT (client, jti) DO UPDATE SET expires = excluded.expires WHERE client_nonces.expires <= ${m(4)}`;
+/** Expired records are swept every this many recorded nonces (per process). */
+const NONCE_SWEEP_EVERY = 1000;
+let noncesSinceSweep = 0;
 
 /** Idempotent DDL, per dialect (they differ only in the sequence column's type). */
 export const ACCESS_SCHEMA = { sqlite: accessDdl("INTEGER"), postgres: accessDdl("BIGSERIAL") };
@@ -156,6 +175,15 @@ export const sqliteAccess = {
   removeInstance(db: Database.Database, id: string): void {
     db.prepare("DELETE FROM service_instances WHERE id = ?").run(id);
   },
+
+  useNonce(db: Database.Database, client: string, jti: string, expires: number, now: number): boolean {
+    if (++noncesSinceSweep >= NONCE_SWEEP_EVERY) {
+      noncesSinceSweep = 0;
+      db.prepare("DELETE FROM client_nonces WHERE expires <= ?").run(Math.floor(now));
+    }
+    const r = db.prepare(NONCE_UPSERT(() => "?")).run(client, jti, Math.ceil(expires), Math.floor(now));
+    return r.changes === 1;
+  },
 };
 
 /** Arbitrary constant key of the advisory lock that serialises instance registration. */
@@ -217,5 +245,16 @@ export const postgresAccess = {
 
   async removeInstance(pool: pg.Pool, id: string): Promise<void> {
     await pool.query("DELETE FROM service_instances WHERE id = $1", [id]);
+  },
+  async useNonce(pool: pg.Pool, client: string, jti: string, expires: number, now: number): Promise<boolean> {
+    if (++noncesSinceSweep >= NONCE_SWEEP_EVERY) {
+      noncesSinceSweep = 0;
+      await pool.query("DELETE FROM client_nonces WHERE expires <= $1", [Math.floor(now)]);
+    }
+    const r = await pool.query(
+      NONCE_UPSERT((i) => `$${i}`),
+      [client, jti, Math.ceil(expires), Math.floor(now)],
+    );
+    return r.rowCount === 1;
   },
 };

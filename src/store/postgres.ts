@@ -428,6 +428,10 @@ export class PostgresStore implements Store {
   }
 
   // Issue 13: the PHI-read audit trail and the instance registry (SQL in access.ts).
+  async useNonce(client: string, jti: string, expires: number, now: number): Promise<boolean> {
+    return postgresAccess.useNonce(this.pool, client, jti, expires, now);
+  }
+
   async recordReads(rows: readonly ReadRecord[]): Promise<void> {
     await postgresAccess.recordReads(this.pool, rows);
   }

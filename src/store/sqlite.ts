@@ -415,6 +415,10 @@ export class SqliteStore implements Store {
   }
 
   // Issue 13: the PHI-read audit trail and the instance registry (SQL in access.ts).
+  async useNonce(client: string, jti: string, expires: number, now: number): Promise<boolean> {
+    return sqliteAccess.useNonce(this.db, client, jti, expires, now);
+  }
+
   async recordReads(rows: readonly ReadRecord[]): Promise<void> {
     sqliteAccess.recordReads(this.db, rows);
   }

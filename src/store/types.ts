@@ -350,6 +350,12 @@ export interface Store {
    * holds. Requests created during a scan may be missed (their id sorts before the page being read).
    */
   scanDeterminations(opts?: ScanOptions): AsyncIterable<ScannedDetermination[]>;
+  /**
+   * Issue 16: records a client JWT's `jti` for `client` until `expires` (seconds since the epoch);
+   * false when a live record already holds it — a replay, whichever instance on this database saw it
+   * first. Optional: a store without it leaves replay checks to each process.
+   */
+  useNonce?(client: string, jti: string, expires: number, now: number): Promise<boolean>;
   /** Issue 13: appends PHI reads to the audit trail (one transaction per batch). */
   recordReads(rows: readonly ReadRecord[]): Promise<void>;
   /** Issue 13: audit-trail entries matching `q`, newest first. */
