@@ -143,7 +143,7 @@ export async function notifiedClaimResponse(url: string, note: { body: any }, to
 }
 
 /** A rest-hook endpoint on 127.0.0.1 that records what it receives. */
-export async function listener(): Promise<{
+export async function listener(opts: { delayFirstMs?: number } = {}): Promise<{
   url: string;
   // biome-ignore lint/suspicious/noExplicitAny: received notifications are inspected structurally
   received: { headers: IncomingMessage["headers"]; body: any }[];
@@ -161,7 +161,9 @@ export async function listener(): Promise<{
     });
     req.on("end", () => {
       received.push({ headers: req.headers, body: JSON.parse(data) });
-      res.writeHead(200).end();
+      // `delayFirstMs`: the first notification (a handshake) is answered late, as a slow endpoint does.
+      const delay = received.length === 1 ? (opts.delayFirstMs ?? 0) : 0;
+      setTimeout(() => res.writeHead(200).end(), delay);
       for (const w of waiters.splice(0)) w();
     });
   });

@@ -185,6 +185,36 @@ describe("Subscriptions over HTTP (issue 16)", () => {
     }
   });
 
+  test("an event during the handshake waits for it, and is delivered once the subscription is active", async () => {
+    const hook = await listener({ delayFirstMs: 800 });
+    try {
+      const r = await call(s.url, "POST", "/fhir/Subscription", {
+        token: s.tokens.provider,
+        body: subscription(hook.url),
+      });
+      assert.equal(r.body.status, "requested");
+      await hook.next(); // the handshake has arrived; its answer is 800 ms away
+      const pended = await call(s.url, "POST", "/fhir/Claim/$submit", {
+        token: s.tokens.provider,
+        body: pasBundle("SB-HS", ["62322"]),
+      });
+      const requestId = pended.body.entry[0].resource.id;
+      const signed = await call(s.url, "POST", `/api/requests/${requestId}/decision`, {
+        token: s.tokens.medicalDirector,
+        headers: { "content-type": "application/json" },
+        body: { outcome: "approved", reason: "Documentation reviewed by phone: every criterion met." },
+      });
+      assert.equal(signed.status, 200, signed.text);
+      // Decided while the subscription was still `requested`: not dropped, sent after the handshake.
+      const note = await hook.next();
+      assert.equal(param(note.body.entry[0].resource, "type").valueCode, "event-notification");
+      const cr = await notifiedClaimResponse(s.url, note, s.tokens.provider);
+      assert.equal(cr.id, requestId);
+    } finally {
+      await hook.close();
+    }
+  });
+
   test("$status at type level: the caller's subscriptions, filtered by id and status; GET, POST, encoded", async () => {
     const hook = await listener();
     try {

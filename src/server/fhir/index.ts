@@ -115,18 +115,20 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
         if (!signed && !asked) return;
         const claim = await state.claimByRequest(requestId);
         if (!claim) return;
-        // Only active subscriptions (R4 Backport: `requested` awaits its handshake, `error` its repair).
-        const subs = (await state.subscriptionsOf(record.org)).filter(
+        const mine = (await state.subscriptionsOf(record.org)).filter(
           (s) =>
-            s.status === "active" &&
-            (s.resource.hook.orgIdentifiers.length === 0 ||
-              s.resource.hook.orgIdentifiers.some((id) => claim.context.providerIdentifiers.includes(id))),
+            s.resource.hook.orgIdentifiers.length === 0 ||
+            s.resource.hook.orgIdentifiers.some((id) => claim.context.providerIdentifiers.includes(id)),
         );
-        if (subs.length === 0) return;
+        // Only active subscriptions (R4 Backport: `requested` awaits its handshake, `error` its
+        // repair); an event during a handshake this process is delivering waits for it, below.
+        const subs = mine.filter((s) => s.status === "active");
+        const handshaking = mine.filter((s) => s.status === "requested" && notifier.handshakeOf(s.id));
+        if (subs.length === 0 && handshaking.length === 0) return;
         const now = ctx.clock().toISOString();
         // Issue 13: id-only — the ClaimResponse's URL, which the subscriber reads with its own token.
         const focus = `${claim.context.baseUrl}/fhir/ClaimResponse/${requestId}`;
-        for (const s of subs) {
+        const send = async (s: (typeof mine)[number]) => {
           const event = await state.nextEvent(s.id);
           notifier.send(
             s,
@@ -135,6 +137,12 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
               now,
             }),
           );
+        };
+        for (const s of subs) await send(s);
+        for (const s of handshaking) {
+          await notifier.handshakeOf(s.id);
+          const after = await state.subscription(s.id);
+          if (after?.status === "active") await send(after);
         }
       };
       // Tracked so that closing waits for them before the state goes away.

@@ -433,6 +433,8 @@ export class Notifier {
   ) {}
 
   /** Queues a notification to `sub` (returns at once; `idle()` waits for every queued delivery). */
+  private readonly handshakes = new Map<string, Promise<void>>();
+
   send(sub: SubscriptionRow<StoredSubscription>, bundle: Bundle): void {
     const p = this.deliver(sub, bundle)
       // Recording the status can fail (database gone); delivery itself already did its best.
@@ -444,6 +446,20 @@ export class Notifier {
       )
       .finally(() => this.inflight.delete(p));
     this.inflight.add(p);
+    if (isHandshake(bundle)) {
+      this.handshakes.set(sub.id, p);
+      void p.finally(() => {
+        if (this.handshakes.get(sub.id) === p) this.handshakes.delete(sub.id);
+      });
+    }
+  }
+
+  /**
+   * The handshake this process is delivering to subscription `id`, if any: an event that happens
+   * meanwhile waits for it, and goes only if the handshake made the subscription active.
+   */
+  handshakeOf(id: string): Promise<void> | undefined {
+    return this.handshakes.get(id);
   }
 
   async idle(): Promise<void> {
