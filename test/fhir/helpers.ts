@@ -142,6 +142,19 @@ export async function notifiedClaimResponse(url: string, note: { body: any }, to
   return r.body;
 }
 
+/**
+ * A medical director signs `requestId` approved through the JSON API (SPEC 2.4): the signed decision
+ * that notifies the submitter's PAS subscriptions. Asserts the 200.
+ */
+export async function signApproved(url: string, token: string | undefined, requestId: string): Promise<void> {
+  const signed = await call(url, "POST", `/api/requests/${requestId}/decision`, {
+    token,
+    headers: { "content-type": "application/json" },
+    body: { outcome: "approved", reason: "Documentation reviewed by phone: every criterion met." },
+  });
+  assert.equal(signed.status, 200, signed.text);
+}
+
 /** A rest-hook endpoint on 127.0.0.1 that records what it receives. */
 export async function listener(opts: { delayFirstMs?: number } = {}): Promise<{
   url: string;

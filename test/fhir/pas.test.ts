@@ -25,6 +25,7 @@ import {
   listener,
   notifiedClaimResponse,
   SHARED_FHIR,
+  signApproved,
   startFhirServer,
   type TestServer,
 } from "./helpers.js";
@@ -419,12 +420,7 @@ describe("PAS operations", () => {
       const cr = pended.body.entry[0].resource;
       assert.deepEqual(reviewCodes(cr.item[0]), ["A4"]);
       const requestId = cr.identifier.find((i: J) => i.system.endsWith("/request")).value;
-      const signed = await call(s.url, "POST", `/api/requests/${requestId}/decision`, {
-        token: s.tokens.medicalDirector,
-        headers: { "content-type": "application/json" },
-        body: { outcome: "approved", reason: "Documentation reviewed by phone: every criterion met." },
-      });
-      assert.equal(signed.status, 200, signed.text);
+      await signApproved(s.url, s.tokens.medicalDirector, requestId);
       const note = await hook.next();
       // Issue 13: id-only; the subscriber reads the ClaimResponse it is pointed to.
       const approved = await notifiedClaimResponse(s.url, note, s.tokens.provider);

@@ -14,7 +14,7 @@ import { DEMO_USERS, type RunningServer, startServer } from "../../src/server/in
 import { freshDatabase, postgresAvailable, tempDir } from "../service/helpers.js";
 import { reviewCodes } from "./conformance.js";
 import { pasBundle } from "./fixtures.js";
-import { call, library, listener, notifiedClaimResponse } from "./helpers.js";
+import { call, library, listener, notifiedClaimResponse, signApproved } from "./helpers.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: FHIR JSON is inspected structurally
 type J = any;
@@ -102,12 +102,7 @@ describe("FHIR state on PostgreSQL", { skip: !available && "PostgreSQL not reach
       );
 
       // Signed on B: B finds A's claim and B's subscription, and notifies.
-      const signed = await call(b.url, "POST", `/api/requests/${requestId}/decision`, {
-        token: tokens.medicalDirector,
-        headers: { "content-type": "application/json" },
-        body: { outcome: "approved", reason: "Documentation reviewed by phone: every criterion met." },
-      });
-      assert.equal(signed.status, 200, signed.text);
+      await signApproved(b.url, tokens.medicalDirector, requestId);
       // Delivery is at least once: with two instances on one database a handshake may arrive twice
       // (a subscriber tells them apart by events-since-subscription-start); the event follows.
       const typeOf = (n: { body: J }) =>

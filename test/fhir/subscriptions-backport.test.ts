@@ -16,7 +16,14 @@ import { handshakeBundle, statusBundle } from "../../src/server/fhir/subscriptio
 import { freshDatabase, postgresAvailable } from "../service/helpers.js";
 import { reviewCodes } from "./conformance.js";
 import { pasBundle } from "./fixtures.js";
-import { call, listener, notifiedClaimResponse, startFhirServer, type TestServer } from "./helpers.js";
+import {
+  call,
+  listener,
+  notifiedClaimResponse,
+  signApproved,
+  startFhirServer,
+  type TestServer,
+} from "./helpers.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: FHIR JSON is inspected structurally
 type J = any;
@@ -169,12 +176,7 @@ describe("Subscriptions over HTTP (issue 16)", () => {
         body: pasBundle("SB-1", ["62322"]),
       });
       const requestId = pended.body.entry[0].resource.id;
-      const signed = await call(s.url, "POST", `/api/requests/${requestId}/decision`, {
-        token: s.tokens.medicalDirector,
-        headers: { "content-type": "application/json" },
-        body: { outcome: "approved", reason: "Documentation reviewed by phone: every criterion met." },
-      });
-      assert.equal(signed.status, 200, signed.text);
+      await signApproved(s.url, s.tokens.medicalDirector, requestId);
       const note = await hook.next();
       const cr = await notifiedClaimResponse(s.url, note, s.tokens.provider);
       assert.deepEqual(reviewCodes(cr.item[0]), ["A1"]);
@@ -199,12 +201,7 @@ describe("Subscriptions over HTTP (issue 16)", () => {
         body: pasBundle("SB-HS", ["62322"]),
       });
       const requestId = pended.body.entry[0].resource.id;
-      const signed = await call(s.url, "POST", `/api/requests/${requestId}/decision`, {
-        token: s.tokens.medicalDirector,
-        headers: { "content-type": "application/json" },
-        body: { outcome: "approved", reason: "Documentation reviewed by phone: every criterion met." },
-      });
-      assert.equal(signed.status, 200, signed.text);
+      await signApproved(s.url, s.tokens.medicalDirector, requestId);
       // Decided while the subscription was still `requested`: not dropped, sent after the handshake.
       const note = await hook.next();
       assert.equal(param(note.body.entry[0].resource, "type").valueCode, "event-notification");

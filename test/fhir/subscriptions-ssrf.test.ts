@@ -35,7 +35,7 @@ import {
 import { DEMO_USERS, type RunningServer, startServer } from "../../src/server/index.js";
 import { reviewCodes } from "./conformance.js";
 import { pasBundle, patient } from "./fixtures.js";
-import { call, library, listener, notifiedClaimResponse } from "./helpers.js";
+import { call, library, listener, notifiedClaimResponse, signApproved } from "./helpers.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: FHIR JSON is inspected structurally
 type J = any;
@@ -129,12 +129,7 @@ async function decideOne(s: Srv, id: string): Promise<string> {
   const cr = pended.body.entry[0].resource;
   assert.deepEqual(reviewCodes(cr.item[0]), ["A4"]);
   const requestId = cr.identifier.find((i: J) => i.system.endsWith("/request")).value;
-  const signed = await call(s.url, "POST", `/api/requests/${requestId}/decision`, {
-    token: s.tokens.medicalDirector,
-    headers: { "content-type": "application/json" },
-    body: { outcome: "approved", reason: "Documentation reviewed by phone: every criterion met." },
-  });
-  assert.equal(signed.status, 200, signed.text);
+  await signApproved(s.url, s.tokens.medicalDirector, requestId);
   return requestId;
 }
 

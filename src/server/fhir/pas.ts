@@ -280,11 +280,7 @@ function certifiesCancel(ext: unknown): boolean {
  * UM02) on the item or on the whole Claim. Cancelled items are not adjudicated.
  */
 export function itemCancelled(item: ClaimItem, claim: Claim): boolean {
-  const mods: unknown = (item as { modifierExtension?: unknown }).modifierExtension;
-  const flagged =
-    Array.isArray(mods) &&
-    mods.slice(0, 50).some((e) => isObject(e) && e.url === PAS_EXT.infoCancelled && e.valueBoolean === true);
-  return flagged || certifiesCancel(item.extension) || certifiesCancel(claim.extension);
+  return infoCancelled(item) || certifiesCancel(item.extension) || certifiesCancel(claim.extension);
 }
 
 function expedited(claim: Claim): boolean {
@@ -309,8 +305,9 @@ function drugOf(claim: Claim, index: ResourceIndex): string | undefined {
 }
 
 /**
- * PAS 2.2.1 (Claim Update): a `supportingInfo` entry flagged `modifierextension-infoCancelled` is no
- * longer to be used when evaluating the request — neither its document nor the resource it references.
+ * PAS 2.2.1 (Claim Update): whether an item or a `supportingInfo` entry carries the
+ * `modifierextension-infoCancelled` flag (true). A flagged entry is no longer to be used when
+ * evaluating the request — neither its document nor the resource it references.
  */
 export function infoCancelled(si: unknown): boolean {
   const mods = isObject(si) ? si.modifierExtension : undefined;

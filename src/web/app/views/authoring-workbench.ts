@@ -158,6 +158,32 @@ const SECTION_KIND: Record<string, string> = {
 
 const LOGIC: Record<string, string> = { all: "All of", any: "Any of", none: "None of", atLeast: "At least" };
 
+/**
+ * A row's Edit and Remove buttons (`id` with `%` for `edit`/`remove`; `what` names the row for screen
+ * readers); Remove is disabled, saying why, when `cannotRemove` is given.
+ */
+function editRemove(
+  id: string,
+  what: string,
+  onEdit: () => void,
+  onRemove: () => void,
+  cannotRemove?: string,
+): Child[] {
+  return [
+    smallButton({ id: id.replace("%", "edit"), "aria-label": `Edit ${what}`, onclick: onEdit }, "Edit"),
+    " ",
+    smallButton(
+      {
+        id: id.replace("%", "remove"),
+        "aria-label": `Remove ${what}`,
+        ...(cannotRemove !== undefined && { disabled: true, title: cannotRemove }),
+        onclick: onRemove,
+      },
+      "Remove",
+    ),
+  ];
+}
+
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** `#/authoring/ID/VERSION`: the workbench. */
@@ -887,27 +913,15 @@ function workbench(app: App, ed: Editor): HTMLElement {
                     h(
                       "td",
                       { class: "row-actions" },
-                      smallButton(
-                        {
-                          id: `au-code-edit-${i}`,
-                          "aria-label": `Edit the binding of ${c.codes.join(", ")}`,
-                          onclick: () => {
-                            ed.codeForm = { ...codeFormOf(c), index: i };
-                            ed.codeErrors = {};
-                            refresh(["codes"], "au-code-codes");
-                          },
+                      editRemove(
+                        `au-code-%-${i}`,
+                        `the binding of ${c.codes.join(", ")}`,
+                        () => {
+                          ed.codeForm = { ...codeFormOf(c), index: i };
+                          ed.codeErrors = {};
+                          refresh(["codes"], "au-code-codes");
                         },
-                        "Edit",
-                      ),
-                      " ",
-                      smallButton(
-                        {
-                          id: `au-code-remove-${i}`,
-                          "aria-label": `Remove the binding of ${c.codes.join(", ")}`,
-                          onclick: () =>
-                            removeAt("codes", i, `Binding of ${c.codes.join(", ")} removed.`, "au-codes-h"),
-                        },
-                        "Remove",
+                        () => removeAt("codes", i, `Binding of ${c.codes.join(", ")} removed.`, "au-codes-h"),
                       ),
                     ),
                   ),
@@ -1100,33 +1114,17 @@ function workbench(app: App, ed: Editor): HTMLElement {
           { class: "row-actions" },
           i === undefined
             ? h("span", { class: "muted small" }, "inherited")
-            : [
-                smallButton(
-                  {
-                    id: `au-fact-edit-${i}`,
-                    "aria-label": `Edit the fact ${d.name}`,
-                    onclick: () => {
-                      ed.factForm = { ...factFormOf(d), previous: d.name };
-                      ed.factErrors = {};
-                      refresh(["facts"], "au-fact-name");
-                    },
-                  },
-                  "Edit",
-                ),
-                " ",
-                smallButton(
-                  {
-                    id: `au-fact-remove-${i}`,
-                    "aria-label": `Remove the fact ${d.name}`,
-                    ...(read.has(d.name) && {
-                      disabled: true,
-                      title: "A predicate reads it: remove the predicate first",
-                    }),
-                    onclick: () => removeAt("facts", i, `Fact ${d.name} removed.`, "au-facts-h"),
-                  },
-                  "Remove",
-                ),
-              ],
+            : editRemove(
+                `au-fact-%-${i}`,
+                `the fact ${d.name}`,
+                () => {
+                  ed.factForm = { ...factFormOf(d), previous: d.name };
+                  ed.factErrors = {};
+                  refresh(["facts"], "au-fact-name");
+                },
+                () => removeAt("facts", i, `Fact ${d.name} removed.`, "au-facts-h"),
+                read.has(d.name) ? "A predicate reads it: remove the predicate first" : undefined,
+              ),
         ),
       );
     return [
