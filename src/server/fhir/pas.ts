@@ -662,7 +662,11 @@ export async function storePasAttachments(
  * Bundle. The request itself is not changed; the requesting provider's NPI is checked, and refused,
  * before this (issue 14).
  */
-function echoable(r: Resource, notes: string[]): Resource {
+function echoable(given: Resource, notes: string[]): Resource {
+  // The client's narrative is not echoed: the response does not need it, and one without its `div`
+  // (R4 1..1) would make the answer invalid (found by the fuzz suite's IG check, issue 16).
+  const { text: _text, ...rest } = given as Resource & { text?: unknown };
+  const r = (_text === undefined ? given : rest) as Resource;
   const ids: unknown = (r as { identifier?: unknown }).identifier;
   if (!Array.isArray(ids)) return r;
   const bad = (id: unknown) =>
