@@ -341,19 +341,41 @@ function pieceAround(s: string, t: string): string | undefined {
   return `${s.slice(i).toLowerCase()} ${t.slice(0, j).toLowerCase()}`;
 }
 
+/**
+ * Whether the gap before item `k` may be a word drawn in two pieces rather than a word space. A
+ * justified line drawn word by word has stretched gaps, all alike: a gap of half an em or more, or one
+ * within 20% of another gap on the same line, is a word space (a random-text property test met
+ * "ful galhap" justified beside a printed "fulgalhap").
+ */
+function maySplit(sorted: readonly number[], g: number, size: number): boolean {
+  if (g >= 0.5 * size) return false;
+  // `sorted` holds the line's word gaps, `g` among them: its neighbours in order are the closest.
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) < g) lo = mid + 1;
+    else hi = mid;
+  }
+  const near = [sorted[lo - 1], sorted[lo + 1]];
+  return !near.some((o) => o !== undefined && Math.abs(o - g) <= 0.2 * Math.max(o, g));
+}
+
 function segText(items: Item[], size: number): string {
   let out = "";
   let inSup = false;
   let prev: Item | undefined;
-  for (const it of items) {
+  const gaps = items.map((it, k) => (k === 0 ? 0 : it.x0 - (items[k - 1] as Item).x1));
+  const wordGaps = gaps.filter((g) => g > 0.15 * size).sort((a, b) => a - b);
+  for (const [k, it] of items.entries()) {
     if (prev) {
-      const gap = it.x0 - prev.x1;
+      const gap = gaps[k] as number;
       if (gap > 0.15 * size && !out.endsWith(" ") && !it.s.startsWith(" ")) {
         if (inSup && !it.sup) {
           out += "</sup>";
           inSup = false;
         }
-        const pair = gapPairs && pieceAround(out, it.s);
+        const pair = gapPairs && maySplit(wordGaps, gap, size) && pieceAround(out, it.s);
         if (pair) gapPairs?.add(pair);
         out += " ";
       }
@@ -776,7 +798,12 @@ function regionLines(items: Item[], page: number, region: number): Line[] {
   return out;
 }
 
-const KEEP_HYPHEN =
+/**
+ * Prefixes English writes with a hyphen: a line that ends with one keeps it unless the document prints
+ * the joined word elsewhere. Without a dictionary, "full-" + "ness" reads as "full-ness": a known
+ * ambiguity (the PDF property test's generator does not break words right after these prefixes).
+ */
+export const KEEP_HYPHEN =
   /^(?:non|self|well|anti|post|semi|multi|cross|mid|long|short|high|low|life|all|half|full|evidence|peer|x)$/i;
 
 function wordsOf(lines: Line[]): { words: Set<string>; hyphenated: Set<string> } {

@@ -26,6 +26,7 @@ import {
 import PDFDocument from "pdfkit";
 import { Rand, SYLLABLES } from "../testdata/random.js";
 import { detectFormat } from "./index.js";
+import { KEEP_HYPHEN } from "./pdf-layout.js";
 
 // ---------------------------------------------------------------------------------------------------
 // The policy
@@ -481,7 +482,11 @@ export function renderPdf(tdoc: TDoc, opts: PdfOptions = {}): Promise<Buffer> {
       }
       if (line && opts.hyphenate && /^[a-z]{8,}$/.test(w)) {
         let k = w.length - 3;
-        while (k >= 3 && width(`${line} ${w.slice(0, k)}-`) > room()) k--;
+        // A break right after a prefix English hyphenates ("full-umellu") is ambiguous without a
+        // dictionary; the reader keeps such hyphens by design (KEEP_HYPHEN), so none is drawn there.
+        const fits = (k: number) =>
+          width(`${line} ${w.slice(0, k)}-`) <= room() && !KEEP_HYPHEN.test(w.slice(0, k));
+        while (k >= 3 && !fits(k)) k--;
         if (k >= 3) {
           lines.push(`${line} ${w.slice(0, k)}-`);
           line = w.slice(k);
