@@ -719,6 +719,42 @@ describe("issue 16: response Bundles always have identifier and fullUrls", () =>
       value: "A12345",
     });
   });
+
+  test("Claim identifiers are echoed with system, value and at most one of each PAS identifier extension", () => {
+    // Found by the fuzz suite's IG check: two sub-departments (0..1) were echoed into the ClaimResponse.
+    const b = pasBundle("I3", ["62362"]) as J;
+    const claim = b.entry.find((e: J) => e.resource.resourceType === "Claim").resource;
+    const SUB = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-identifierSubDepartment";
+    const JUR = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-identifierJurisdiction";
+    claim.identifier = [
+      {
+        system: "urn:x",
+        value: "T1",
+        period: { start: "2026-01-01" },
+        extension: [
+          { url: SUB, valueString: "first" },
+          { url: SUB, valueString: "second" },
+          { url: JUR, valueCodeableConcept: { coding: [{ system: "urn:s", code: "TX" }] } },
+          { url: JUR, valueCodeableConcept: { coding: [{ system: "urn:s", code: "CA" }] } },
+          { url: "urn:other", valueString: "not ours to repeat" },
+        ],
+      },
+    ];
+    const out = claimResponseBundle(
+      parsePasRequest(b, library(), opts).context,
+      { status: "unstored", lines: [], needed: [], receivedAt: "2026-01-01T00:00:00Z" },
+      "2026-01-02T00:00:00Z",
+    );
+    const cr = out.entry![0]!.resource as J;
+    assert.deepEqual(cr.identifier[0], {
+      system: "urn:x",
+      value: "T1",
+      extension: [
+        { url: SUB, valueString: "first" },
+        { url: JUR, valueCodeableConcept: { coding: [{ system: "urn:s", code: "TX" }] } },
+      ],
+    });
+  });
 });
 
 describe("issue 16: PAS operations over HTTP", () => {

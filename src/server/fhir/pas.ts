@@ -85,6 +85,7 @@ import {
 } from "./common.js";
 import { adaptiveSource, FACTS_EXTENSION } from "./dtr.js";
 import { factsFromResponse } from "./dtr-population.js";
+import { minimalParty } from "./echo.js";
 import { validateResource } from "./validate.js";
 
 const PAS = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition";
@@ -318,6 +319,38 @@ export function infoCancelled(si: unknown): boolean {
 }
 
 /** A CodeableConcept with a coded value or a text. */
+const IDENTIFIER_EXT = {
+  subDepartment: "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-identifierSubDepartment",
+  jurisdiction: "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-identifierJurisdiction",
+};
+
+/**
+ * A Claim identifier as the ClaimResponse echoes it: its system and value, and at most one of each
+ * extension PAS defines on an identifier (profile-identifier: sub-department and jurisdiction, 0..1),
+ * with its value of the right type. Anything else the client sent is not ours to repeat (the fuzz
+ * suite's IG check met two sub-departments echoed, issue 16).
+ */
+function echoIdentifier(i: Identifier): Identifier {
+  const out: Identifier = {
+    ...(typeof i.use === "string" && { use: i.use }),
+    ...(typeof i.system === "string" && { system: i.system }),
+    value: i.value as string,
+  };
+  const ext: Extension[] = [];
+  const raw: unknown[] = Array.isArray(i.extension) ? i.extension : [];
+  const first = (url: string) => raw.find((e) => isObject(e) && e.url === url) as Extension | undefined;
+  const sub = first(IDENTIFIER_EXT.subDepartment);
+  if (typeof sub?.valueString === "string" && sub.valueString.trim() !== "") {
+    ext.push({ url: IDENTIFIER_EXT.subDepartment, valueString: sub.valueString });
+  }
+  const jur = first(IDENTIFIER_EXT.jurisdiction);
+  if (jur && saysSomething(jur.valueCodeableConcept)) {
+    ext.push({ url: IDENTIFIER_EXT.jurisdiction, valueCodeableConcept: jur.valueCodeableConcept });
+  }
+  if (ext.length > 0) out.extension = ext;
+  return out;
+}
+
 function saysSomething(cc: unknown): cc is CodeableConcept {
   if (!isObject(cc)) return false;
   if (typeof cc.text === "string" && cc.text.trim() !== "") return true;
@@ -663,10 +696,12 @@ export async function storePasAttachments(
  * before this (issue 14).
  */
 function echoable(given: Resource, notes: string[]): Resource {
-  // The client's narrative is not echoed: the response does not need it, and one without its `div`
+  // The parties are copied as the minimum that identifies them (echo.ts). Of any other type, the
+  // client's narrative is not echoed: the response does not need it, and one without its `div`
   // (R4 1..1) would make the answer invalid (found by the fuzz suite's IG check, issue 16).
-  const { text: _text, ...rest } = given as Resource & { text?: unknown };
-  const r = (_text === undefined ? given : rest) as Resource;
+  const party = minimalParty(given);
+  const { text: _text, ...rest } = party as Resource & { text?: unknown };
+  const r = (_text === undefined ? party : rest) as Resource;
   const ids: unknown = (r as { identifier?: unknown }).identifier;
   if (!Array.isArray(ids)) return r;
   const bad = (id: unknown) =>
@@ -768,7 +803,9 @@ export function parsePasRequest(
 
   const context: ClaimContext = {
     ...(claim.id && { claimId: claim.id }),
-    identifiers: (claim.identifier ?? []).filter((i) => isObject(i) && typeof i.value === "string"),
+    identifiers: (claim.identifier ?? [])
+      .filter((i) => isObject(i) && typeof i.value === "string")
+      .map(echoIdentifier),
     // Only a type that says something: an empty one echoed into the ClaimResponse (type 1..1) would
     // read as missing (the fuzz suite's IG check, issue 16); absent, the response says professional.
     ...(saysSomething(claim.type) && { type: claim.type }),

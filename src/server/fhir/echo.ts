@@ -1,0 +1,128 @@
+/**
+ * The parties a PAS response Bundle carries (issue 16: the ClaimResponse's patient, insurer and
+ * requestor must resolve inside it), copied from the request as the minimum that identifies them —
+ * not the client's whole record. Two reasons:
+ *
+ * - Minimum necessary (HIPAA 45 CFR 164.502(b)): a response names the member, it does not repeat the
+ *   race, ethnicity, contacts or narrative the EHR sent.
+ * - Every answer valid against the IG (issue 16): what is echoed is rebuilt from the elements of
+ *   known type, so an element the client added (an unknown property, a duplicated extension) is not
+ *   stored and later served to an `$inquire` (found by the fuzz suite's IG check).
+ *
+ * Kept per type (R4): `id`, `meta.profile`, `identifier` (use, type, system, value), and
+ * Patient `active name telecom gender birthDate address`; Organization `active type name telecom
+ * address`; Practitioner `active name telecom address gender`; PractitionerRole `active practitioner
+ * organization code specialty telecom`. Other resource types are echoed as sent.
+ */
+import type { Resource } from "@medplum/fhirtypes";
+import { isObject } from "./common.js";
+
+type J = Record<string, unknown>;
+
+const str = (v: unknown): v is string => typeof v === "string" && v !== "";
+const strings = (v: unknown): string[] | undefined => {
+  const out = Array.isArray(v) ? v.filter(str) : [];
+  return out.length > 0 ? out : undefined;
+};
+
+/** The listed string fields of `o` that are non-empty strings; undefined when none is. */
+function pick(o: unknown, fields: readonly string[], lists: readonly string[] = []): J | undefined {
+  if (!isObject(o)) return undefined;
+  const out: J = {};
+  for (const f of fields) if (str(o[f])) out[f] = o[f];
+  for (const f of lists) {
+    const l = strings(o[f]);
+    if (l) out[f] = l;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** A list of `each(x)` over an array, without the undefined ones; undefined when empty. */
+function list(v: unknown, each: (x: unknown) => J | undefined): J[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out = v.map(each).filter((x): x is J => x !== undefined);
+  return out.length > 0 ? out : undefined;
+}
+
+const coding = (c: unknown) => pick(c, ["system", "version", "code", "display"]);
+
+function codeableConcept(cc: unknown): J | undefined {
+  if (!isObject(cc)) return undefined;
+  const out: J = {};
+  const codings = list(cc.coding, coding);
+  if (codings) out.coding = codings;
+  if (str(cc.text)) out.text = cc.text;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function identifier(i: unknown): J | undefined {
+  if (!isObject(i) || !str(i.value)) return undefined;
+  const type = codeableConcept(i.type);
+  return {
+    ...(str(i.use) && { use: i.use }),
+    ...(type && { type }),
+    ...(str(i.system) && { system: i.system }),
+    value: i.value,
+  };
+}
+
+const name = (n: unknown) => pick(n, ["use", "text", "family"], ["given", "prefix", "suffix"]);
+const telecom = (t: unknown) => pick(t, ["system", "value", "use"]);
+const address = (a: unknown) =>
+  pick(a, ["use", "type", "text", "city", "district", "state", "postalCode", "country"], ["line"]);
+const reference = (r: unknown) => pick(r, ["reference", "display"]);
+
+/** The elements kept per resource type beside `id`, `meta.profile` and `identifier`. */
+const KEPT: Record<string, Record<string, (v: unknown) => unknown>> = {
+  Patient: {
+    active: (v) => (typeof v === "boolean" ? v : undefined),
+    name: (v) => list(v, name),
+    telecom: (v) => list(v, telecom),
+    gender: (v) => (str(v) ? v : undefined),
+    birthDate: (v) => (str(v) ? v : undefined),
+    address: (v) => list(v, address),
+  },
+  Organization: {
+    active: (v) => (typeof v === "boolean" ? v : undefined),
+    type: (v) => list(v, codeableConcept),
+    name: (v) => (str(v) ? v : undefined),
+    telecom: (v) => list(v, telecom),
+    address: (v) => list(v, address),
+  },
+  Practitioner: {
+    active: (v) => (typeof v === "boolean" ? v : undefined),
+    name: (v) => list(v, name),
+    telecom: (v) => list(v, telecom),
+    address: (v) => list(v, address),
+    gender: (v) => (str(v) ? v : undefined),
+  },
+  PractitionerRole: {
+    active: (v) => (typeof v === "boolean" ? v : undefined),
+    practitioner: reference,
+    organization: reference,
+    code: (v) => list(v, codeableConcept),
+    specialty: (v) => list(v, codeableConcept),
+    telecom: (v) => list(v, telecom),
+  },
+};
+
+/**
+ * The copy of a request's party (Patient, Organization, Practitioner, PractitionerRole) a PAS
+ * response carries: see the module comment. Other resource types are returned as given.
+ */
+export function minimalParty(r: Resource): Resource {
+  const kept = KEPT[r.resourceType];
+  if (!kept) return r;
+  const src = r as unknown as J;
+  const out: J = { resourceType: r.resourceType };
+  if (str(src.id)) out.id = src.id;
+  const profile = isObject(src.meta) ? strings(src.meta.profile) : undefined;
+  if (profile) out.meta = { profile };
+  const ids = list(src.identifier, identifier);
+  if (ids) out.identifier = ids;
+  for (const [k, f] of Object.entries(kept)) {
+    const v = f(src[k]);
+    if (v !== undefined) out[k] = v;
+  }
+  return out as unknown as Resource;
+}
