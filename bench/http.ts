@@ -12,8 +12,9 @@
  * `medpolicy serve` runs it: access logs as shipped, embedded store or PostgreSQL) except for the rate
  * limit, which would throttle the load generator's single token. Loopback only; bounded in time
  * (about two minutes). Options through the environment: `BENCH_HTTP_SECONDS` (fixed-rate phase, default
- * 10), `BENCH_HTTP_ONLY` (comma-separated target names), `MEDPOLICY_BENCH_DATABASE_URL` (default: the
- * tests' PostgreSQL; skipped when unreachable).
+ * 10), `BENCH_HTTP_ONLY` (comma-separated target names), `BENCH_HTTP_NODE_ARGS` (Node options for the servers, e.g. to
+ * profile them), `MEDPOLICY_BENCH_DATABASE_URL` (default: the tests' PostgreSQL; skipped when
+ * unreachable).
  *
  * Floors, side by side in the same minutes (issue 13: what the goals are measured against):
  * - PostgreSQL at the same fixed rate and concurrency (16 in flight), no HTTP and no decision: the
@@ -117,7 +118,9 @@ interface Server {
 
 /** Spawns `script` with `args` and waits for its `{"url": …}` line. */
 async function spawnServer(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
-  const proc = spawn(process.execPath, ["--import", "tsx", join(ROOT, script), ...args], {
+  // BENCH_HTTP_NODE_ARGS: extra Node options for every server (e.g. `--cpu-prof --cpu-prof-dir=DIR`).
+  const nodeArgs = process.env.BENCH_HTTP_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(ROOT, script), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     // Access logs (stderr) are drained, as a log shipper would: writing them is part of what is measured.

@@ -70,7 +70,7 @@ export function tightenedCases(n: number, seed = 7): string[] {
 }
 
 /** Submits `lines` through the real service into a new SQLite store in `dataDir`; requests per second. */
-async function fill(dataDir: string, library: string, lines: string[]): Promise<number> {
+export async function fill(dataDir: string, library: string, lines: string[]): Promise<number> {
   const store = await openStore({ dataDir });
   const service = new RequestService(
     store,

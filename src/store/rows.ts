@@ -137,6 +137,14 @@ export function indexOfCase(c: unknown): RequestIndex {
 }
 
 /** Issue 14: requests stored before the queue's index, with their first case (to index them). */
+/**
+ * A partial index of the requests {@link UNINDEXED_SQL} looks for: empty once every row is indexed, so
+ * the check every start makes costs nothing instead of a scan of the whole table (it cost 7% of a
+ * `medpolicy impact` over 100,000 requests). Made after the `summary` column exists (migrations).
+ */
+export const UNINDEXED_INDEX =
+  "CREATE INDEX IF NOT EXISTS requests_unindexed ON requests (id) WHERE summary IS NULL";
+
 export const UNINDEXED_SQL = `SELECT r.id AS id, d.case_json AS case_json, d.case_z AS case_z
   FROM requests r JOIN determinations d ON d.request_id = r.id AND d.seq = 1 WHERE r.summary IS NULL`;
 
@@ -528,6 +536,7 @@ ALTER TABLE requests ADD COLUMN IF NOT EXISTS summary TEXT;
 ALTER TABLE requests ADD COLUMN IF NOT EXISTS search TEXT;
 ALTER TABLE requests ADD COLUMN IF NOT EXISTS assignee TEXT;
 ALTER TABLE requests ADD COLUMN IF NOT EXISTS letter BYTEA;
+${UNINDEXED_INDEX};
 `;
 
 /** Columns added since the first schema: table → column → type. */

@@ -34,6 +34,7 @@ import {
   toRecord,
   toScanned,
   toSummary,
+  UNINDEXED_INDEX,
   UNINDEXED_SQL,
   workflowValue,
 } from "./rows.js";
@@ -152,6 +153,7 @@ export class SqliteStore implements Store {
             if (!have.has(column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
           }
         }
+        this.db.exec(UNINDEXED_INDEX);
         // Issue 14: requests stored before the queue's index get one (once: then none is NULL).
         const update = this.db.prepare("UPDATE requests SET summary = ?, search = ? WHERE id = ?");
         for (const row of this.db.prepare(UNINDEXED_SQL).all() as {
