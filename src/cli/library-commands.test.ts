@@ -13,6 +13,7 @@ import { snapshot } from "../../test/support/snapshot.js";
 import { CENTENE, renderDocx, renderHtml, renderPdf } from "../ingest/formats/writers.test.js";
 import { decide } from "../library/decide.js";
 import { defaultPoliciesDir, LIBRARY_MARKER, libraryLocation, loadLibrary } from "../library/library.js";
+import { publishVersion } from "../library/publish.js";
 import { InputError } from "../model/index.js";
 import { addDocument, initLibrary } from "./library-commands.js";
 
@@ -247,6 +248,28 @@ describe("add", () => {
     assert.equal(r.source.ingested?.identifiedBy, "--id");
     assert.deepEqual(loadLibrary(dir).ids(), ["PAYER.HBO"]);
     refuses(() => add(dir, HBO, { id: "../escape" }), /--id .* cannot name a policy folder/);
+  });
+
+  it("a published headerless version keeps the title it was published with when a sibling's title changes", () => {
+    // A version whose document prints no title borrows its policy's; the title is in the policy hash a
+    // publication seals, so a borrowed title that followed a later sibling's broke the library's load.
+    const dir = newLibrary();
+    const text = readFileSync(HBO, "utf8");
+    add(dir, HBO, { version: "2018-01" });
+    const headerless = Buffer.from(
+      text.replace(/^Manual Section Title: .*$/m, "").replace(/^Manual Section Number: .*$/m, ""),
+    );
+    add(dir, "hbo-headerless.txt", { bytes: headerless, id: "NCD.20.29", version: "2019-01" });
+    const before = loadLibrary(dir).get("NCD.20.29@2019-01").policy.identity.title;
+    assert.equal(before, "Hyperbaric Oxygen Therapy");
+    publishVersion(dir, "NCD.20.29@2019-01", { by: "Dr. Author", now: NOW });
+    const retitled = Buffer.from(
+      text.replace(/^Manual Section Title: .*$/m, "Manual Section Title: Hyperbaric Oxygen (HBO) Therapy"),
+    );
+    add(dir, "hbo-retitled.txt", { bytes: retitled, version: "2020-01" });
+    const lib = loadLibrary(dir);
+    assert.equal(lib.get("NCD.20.29@2019-01").policy.identity.title, before);
+    assert.equal(lib.get("NCD.20.29@2020-01").policy.identity.title, "Hyperbaric Oxygen (HBO) Therapy");
   });
 
   it("--version names a document that names none; a malformed one is refused", () => {

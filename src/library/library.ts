@@ -766,13 +766,17 @@ export function loadLibrary(dir: string = defaultPoliciesDir(), opts: LoadOption
     vocabularies.set(id, vocabulary);
   }
 
-  // A version whose document prints no title (the headerless Word text) takes its policy's title.
+  // A version whose document prints no title (the headerless Word text) takes its policy's title —
+  // a published one the title it was published with: the title is in the policy hash its snapshot
+  // seals, so a later sibling's new title must not reach it.
   const titles = new Map<string, string>();
   for (const l of loaded)
     for (const v of l.versions) if (v.identity.title) titles.set(v.identity.id, v.identity.title);
   for (const l of loaded) {
+    const snaps = snapshotsOf.get(l.folder);
     l.versions = l.versions.map((v) => {
-      const title = titles.get(v.identity.id);
+      const sealed = snaps?.get(`${v.identity.id}@${v.identity.version}`)?.title;
+      const title = sealed || titles.get(v.identity.id);
       if (v.identity.title || !title) return v;
       const named: PolicyVersion = { ...v, identity: { ...v.identity, title } };
       named.hash = policyHash(named);

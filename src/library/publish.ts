@@ -52,6 +52,12 @@ export interface PublishOptions {
   effective?: string;
   /** The time of publishing (the clock is read at the edge). */
   now: Date;
+  /**
+   * The library as last loaded from `dir` (the service's live one): documents whose bytes did not
+   * change are not ingested again (`loadLibrary`'s `reuse`), so publishing one version in a library of
+   * hundreds costs one document's work, not the whole library's.
+   */
+  reuse?: Library;
 }
 
 export interface PublishResult {
@@ -157,7 +163,7 @@ function publishVersionLocked(dir: string, ref: string, opts: PublishOptions): P
       field: "--effective",
     });
   }
-  const lib = loadLibrary(dir);
+  const lib = loadLibrary(dir, opts.reuse ? { reuse: opts.reuse } : {});
   const entry = lib.get(ref);
   const where = { policy: id, version };
   if (entry.publication) {

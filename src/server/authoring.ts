@@ -399,6 +399,7 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
           by: who.name || who.sub,
           ...(b.effective !== undefined && { effective: b.effective }),
           now: ctx.clock(),
+          reuse: now,
         });
         // Recorded here, under the author's own token, at the publication's instant; the watcher's swap
         // that picks it up does not record it again.
