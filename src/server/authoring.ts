@@ -404,7 +404,7 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
         // Recorded here, under the author's own token, at the publication's instant; the watcher's swap
         // that picks it up does not record it again.
         watcher!.recorded({ policy: result.policy, version: result.version, sha256: result.sha256 });
-        await recordPublication(who, ref, result.at);
+        await recordPublication(who, ref, result.at, result.sha256);
         await reloaded(reply);
         req.log.info({ policy: ref, status: result.status }, "version published");
         return result;
@@ -413,7 +413,12 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
   );
 
   /** The publication in the audit trail now (a failing database: kept by the buffered trail for a retry). */
-  const recordPublication = async (who: Principal, ref: string, at: string): Promise<void> => {
+  const recordPublication = async (
+    who: Principal,
+    ref: string,
+    at: string,
+    sha256: string,
+  ): Promise<void> => {
     const row: ReadRecord = {
       at,
       sub: who.sub,
@@ -421,6 +426,8 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
       ...(who.org !== undefined && { org: who.org }),
       requestId: ref,
       action: PUBLISH_ACTION,
+      // The seal a later snapshot of this version is checked against (library-watch.ts).
+      detail: sha256,
     };
     try {
       await ctx.store.recordReads([row]);

@@ -17,7 +17,7 @@ import { type LetterPlan, planFromEnv } from "../explain/letter.js";
 import type { Library } from "../library/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { type AuditSink, AuditTrail, registerAuditRoute } from "./audit.js";
-import { Auth, DEMO_USERS, loadSecrets, type Principal } from "./auth.js";
+import { Auth, ConfigError, DEMO_USERS, loadSecrets, type Principal } from "./auth.js";
 import { registerAuthoringRoutes } from "./authoring.js";
 import { type AuthorityConfig, authorityFromEnv } from "./authority.js";
 import {
@@ -539,6 +539,23 @@ async function assembleApp(
       typeof logger === "object" ? (logger.stream as { end?: () => void } | undefined) : undefined;
     if (stream instanceof BatchedLineWriter) stream.end();
   });
+  if (watcher) {
+    // Issue 15 item 3: a published version whose snapshot is not the one the audit trail sealed does
+    // not decide (the snapshot, its checksum and the library's log can all be edited in the folder).
+    let broken: string[] = [];
+    try {
+      broken = await watcher.sealMismatches(watcher.live.current.publications());
+    } catch (err) {
+      app.log.warn(
+        { error: (err as Error).name },
+        "audit trail: the publications' seals could not be checked at start",
+      );
+    }
+    if (broken.length > 0) {
+      await app.close();
+      throw new ConfigError(`the policy library does not match the audit trail: ${broken.join("; ")}`);
+    }
+  }
   watcher?.start();
   return { app, ctx };
 }

@@ -168,6 +168,31 @@ export class LibraryWatcher {
     }
     // Written to while it was read: this load may mix old and new files; look again next time.
     if (librarySignature(prev.dir) !== next.signature) return "changing";
+    // A publication whose snapshot differs from the one the audit trail sealed is not served.
+    const before = new Set(prev.publications().map(keyOf));
+    const added = next.publications().filter((p) => !before.has(keyOf(p)));
+    let broken: string[];
+    try {
+      broken = await this.sealMismatches(added);
+    } catch (err) {
+      // The trail cannot be read now: not swapped; the next look tries again.
+      this.opts.warn(
+        "policy library reload postponed: the audit trail could not be read to check its seals",
+        {
+          library: prev.dir,
+          error: (err as Error).name,
+        },
+      );
+      return "failed";
+    }
+    if (broken.length > 0) {
+      this.failed = seen;
+      this.opts.warn("policy library reload refused; still deciding with the library loaded before", {
+        library: prev.dir,
+        reason: broken.join("; "),
+      });
+      return "failed";
+    }
     // Compiled before the swap, yielding between versions: the first requests after it do not pay.
     for (const e of next.entries) {
       if (e.approved === undefined) continue;
@@ -177,8 +202,6 @@ export class LibraryWatcher {
     }
     this.live.swap(next);
     this.failed = undefined;
-    const before = new Set(prev.publications().map(keyOf));
-    const added = next.publications().filter((p) => !before.has(keyOf(p)));
     this.opts.info?.("policy library reloaded", {
       library: next.dir,
       versions: next.entries.length,
@@ -215,6 +238,7 @@ export class LibraryWatcher {
             role: PUBLISHER_ROLE,
             requestId,
             action: PUBLISH_ACTION,
+            detail: p.sha256,
           };
           await store.recordReads([row]);
         }
@@ -228,6 +252,32 @@ export class LibraryWatcher {
         return;
       }
     }
+  }
+
+  /**
+   * Issue 15 item 3: the publications of `pubs` whose snapshot is not the one the audit trail sealed.
+   * The snapshot's own checksum and the library's publication log live in the library folder, where
+   * whoever can edit one can edit all three; the audit trail is in the database. The first
+   * `library.publish` entry of a version that carries a snapshot sha256 is its seal (entries written
+   * before seals were recorded carry none and seal nothing). One message per mismatch (no PHI); a
+   * trail that cannot be read throws (the caller decides).
+   */
+  async sealMismatches(pubs: readonly PublicationOf[]): Promise<string[]> {
+    const store = this.opts.store;
+    if (!store) return [];
+    const out: string[] = [];
+    for (const p of pubs) {
+      const requestId = `${p.policy}@${p.version}`;
+      const rows = await store.listReads({ requestId, limit: 1000 });
+      // Newest first: the last one with a seal is the first recorded.
+      const seal = rows.filter((r) => r.action === PUBLISH_ACTION && r.detail !== undefined).at(-1);
+      if (seal && seal.detail !== p.sha256) {
+        out.push(
+          `${requestId}: its snapshot (sha256 ${p.sha256.slice(0, 12)}…) is not the one published and sealed in the audit trail at ${seal.at} (sha256 ${seal.detail!.slice(0, 12)}…); a published version is immutable: restore its snapshot, or publish the change as a new version`,
+        );
+      }
+    }
+    return out;
   }
 
   /** Stops polling and waits for a look in progress (server close). */

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS phi_reads (
   role TEXT NOT NULL,
   org TEXT,
   request_id TEXT NOT NULL,
-  action TEXT NOT NULL
+  action TEXT NOT NULL,
+  detail TEXT
 );
 CREATE INDEX IF NOT EXISTS phi_reads_request ON phi_reads (request_id, seq);
 CREATE INDEX IF NOT EXISTS phi_reads_sub ON phi_reads (sub, seq);
@@ -54,7 +55,11 @@ const NONCE_SWEEP_EVERY = 1000;
 let noncesSinceSweep = 0;
 
 /** Idempotent DDL, per dialect (they differ only in the sequence column's type). */
-export const ACCESS_SCHEMA = { sqlite: accessDdl("INTEGER"), postgres: accessDdl("BIGSERIAL") };
+export const ACCESS_SCHEMA = {
+  sqlite: accessDdl("INTEGER"),
+  // Issue 15: `detail` added to a table made before it (SQLite: see sqliteAccess.migrate).
+  postgres: `${accessDdl("BIGSERIAL")}\nALTER TABLE phi_reads ADD COLUMN IF NOT EXISTS detail TEXT;`,
+};
 
 interface ReadRow {
   seq: number | string;
@@ -64,6 +69,7 @@ interface ReadRow {
   org: string | null;
   request_id: string;
   action: string;
+  detail?: string | null;
 }
 
 interface InstanceRow {
@@ -86,6 +92,7 @@ function toEntry(r: ReadRow): ReadEntry {
     ...(r.org !== null && { org: r.org }),
     requestId: r.request_id,
     action: r.action,
+    ...(r.detail !== null && r.detail !== undefined && { detail: r.detail }),
   };
 }
 
@@ -135,14 +142,23 @@ function instanceValues(me: InstanceRecord): unknown[] {
 
 /** SQLite side: every call is synchronous under better-sqlite3. */
 export const sqliteAccess = {
+  /** Issue 15: the `detail` column, added to a `phi_reads` made before it (idempotent). */
+  migrate(db: Database.Database): void {
+    const have = (db.prepare("PRAGMA table_info(phi_reads)").all() as { name: string }[]).some(
+      (c) => c.name === "detail",
+    );
+    if (!have) db.exec("ALTER TABLE phi_reads ADD COLUMN detail TEXT");
+  },
+
   recordReads(db: Database.Database, rows: readonly ReadRecord[]): void {
     if (rows.length === 0) return;
     const ins = db.prepare(
-      "INSERT INTO phi_reads (at, sub, role, org, request_id, action) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO phi_reads (at, sub, role, org, request_id, action, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
     // One transaction (one fsync) per batch: that is what makes buffered audit writes cheap.
     db.transaction(() => {
-      for (const r of rows) ins.run(r.at, r.sub, r.role, r.org ?? null, r.requestId, r.action);
+      for (const r of rows)
+        ins.run(r.at, r.sub, r.role, r.org ?? null, r.requestId, r.action, r.detail ?? null);
     })();
   },
 
@@ -195,8 +211,8 @@ export const postgresAccess = {
     if (rows.length === 0) return;
     // One statement per batch: arrays unnested server-side.
     await pool.query(
-      `INSERT INTO phi_reads (at, sub, role, org, request_id, action)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+      `INSERT INTO phi_reads (at, sub, role, org, request_id, action, detail)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
       [
         rows.map((r) => r.at),
         rows.map((r) => r.sub),
@@ -204,6 +220,7 @@ export const postgresAccess = {
         rows.map((r) => r.org ?? null),
         rows.map((r) => r.requestId),
         rows.map((r) => r.action),
+        rows.map((r) => r.detail ?? null),
       ],
     );
   },

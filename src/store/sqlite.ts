@@ -81,6 +81,7 @@ export class SqliteStore implements Store {
     this.db.exec(SCHEMA);
     this.migrate();
     this.db.exec(ACCESS_SCHEMA.sqlite);
+    sqliteAccess.migrate(this.db);
   }
 
   private reproducer: Reproducer | undefined;

@@ -381,6 +381,11 @@ export interface ReadRecord {
   requestId: string;
   /** What was read and how: `request.read`, `letter.read`, `fhir.claimresponse.read`, … */
   action: string;
+  /**
+   * Issue 15: what the entry seals — for a publication (`library.publish`), the sha256 of the
+   * snapshot the service began deciding with; a later snapshot of that version must match it.
+   */
+  detail?: string;
 }
 
 /** A stored {@link ReadRecord}, with its position in the trail. */

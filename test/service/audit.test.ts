@@ -9,8 +9,9 @@ import { AUDIT_MAX_PENDING, AuditTrail } from "../../src/server/audit.js";
 import { fhirPlugin } from "../../src/server/fhir/index.js";
 import { DEMO_USERS } from "../../src/server/index.js";
 import type { ReadEntry, ReadQuery, ReadRecord } from "../../src/store/index.js";
+import { openStore } from "../../src/store/index.js";
 import { pasBundle } from "../fhir/fixtures.js";
-import { call, DATABASES, loadCase, postgresAvailable, startTest } from "./helpers.js";
+import { call, DATABASES, freshDatabase, loadCase, postgresAvailable, startTest } from "./helpers.js";
 
 const pgUp = await postgresAvailable();
 
@@ -186,3 +187,40 @@ test("the buffered trail: written on flush and close, kept while the database fa
   failing = false;
   await t2.close();
 });
+
+for (const kind of DATABASES) {
+  test(`${kind}: an entry's detail (a publication's seal) is kept; entries without one have none`, {
+    skip: kind === "postgres" && !pgUp && "PostgreSQL not reachable",
+  }, async () => {
+    const db = await freshDatabase(kind);
+    const store = await openStore({
+      dataDir: db.dataDir,
+      ...(db.databaseUrl && { databaseUrl: db.databaseUrl }),
+    });
+    try {
+      const at = "2026-03-01T00:00:00.000Z";
+      await store.recordReads!([
+        {
+          at,
+          sub: "Dr. Ada",
+          role: "publisher",
+          requestId: "X@1",
+          action: "library.publish",
+          detail: "a".repeat(64),
+        },
+        { at, sub: "u1", role: "reviewer", requestId: "X@1", action: "request.read" },
+      ]);
+      const got = await store.listReads!({ requestId: "X@1", limit: 10 });
+      assert.deepEqual(
+        got.map((e) => [e.action, e.detail]),
+        [
+          ["request.read", undefined],
+          ["library.publish", "a".repeat(64)],
+        ],
+      );
+    } finally {
+      await store.close();
+      await db.cleanup();
+    }
+  });
+}

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { addDocument, initLibrary } from "../../src/cli/library-commands.js";
 import { main } from "../../src/cli/main.js";
 import { loadLibrary } from "../../src/library/library.js";
+import { snapshotHash } from "../../src/library/snapshot.js";
 import { SHARED } from "../suite/cases.js";
 import { call, type Res, startTest, tempDir } from "./helpers.js";
 
@@ -182,4 +183,84 @@ test("without polling, a version published while the service was down is recorde
     await s.close();
     tmp.remove();
   }
+});
+
+test("a snapshot changed behind the audit trail's back does not decide: refused at start, and by a reload", async () => {
+  // The snapshot's checksum and the library's publication log are in the folder with it: edited
+  // together they load. The audit trail's seal (the snapshot's sha256, recorded when the service
+  // first decided with it) is in the database, out of the folder's reach.
+  const tmp = tempDir("medpolicy-publish-seal-");
+  const lib = join(tmp.dir, "lib");
+  const data = join(tmp.dir, "data");
+  initLibrary(lib);
+  addDocument(lib, readFileSync(HBO), { fileName: HBO, now: new Date() });
+  const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+  assert.equal(
+    await main(["publish", "NCD.20.29@2017-04", "--by", "Dr. Ada Quill", "--library", lib], {
+      out: quiet,
+      err: quiet,
+    }),
+    0,
+  );
+  const snapPath = join(lib, "NCD.20.29", "published", "2017-04.json");
+  const sealed = JSON.parse(readFileSync(snapPath, "utf8")).sha256 as string;
+  /** Moves the version's effective date and rewrites its checksum and log line to match. */
+  const tamper = () => {
+    const snap = JSON.parse(readFileSync(snapPath, "utf8"));
+    snap.effective = "2010-01-01";
+    snap.sha256 = snapshotHash(snap);
+    writeFileSync(snapPath, JSON.stringify(snap, null, 2));
+    const logPath = join(lib, "NCD.20.29", "publications.ndjson");
+    const log = readFileSync(logPath, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    for (const l of log) if (l.version === "2017-04") l.sha256 = snap.sha256;
+    writeFileSync(logPath, `${log.map((l) => JSON.stringify(l)).join("\n")}\n`);
+    // Consistent in the folder: the library loads.
+    assert.equal(loadLibrary(lib).get("NCD.20.29@2017-04").effective, "2010-01-01");
+  };
+
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString().split("\n").filter(Boolean));
+      cb();
+    },
+  });
+  const s = await startTest("sqlite", {
+    dataDir: data,
+    library: loadLibrary(lib),
+    libraryPollMs: 20,
+    logger: { level: "info", stream },
+  });
+  try {
+    const trail = await until(
+      () => call(s.url, "GET", "/api/audit?request=NCD.20.29@2017-04", { token: s.tokens.admin }),
+      (r) => (r.body.entries ?? []).length > 0,
+    );
+    assert.deepEqual(
+      (trail.body.entries as { action: string; detail?: string }[]).map((e) => [e.action, e.detail]),
+      [["library.publish", sealed]],
+    );
+    // Changed while the service runs: the reload is refused, the sealed version still decides.
+    tamper();
+    await until(
+      async () => lines.some((l) => /policy library reload refused/.test(l)),
+      (x) => x,
+    );
+    const warning = lines.find((l) => /policy library reload refused/.test(l))!;
+    assert.match(warning, /NCD\.20\.29@2017-04: its snapshot .* is not the one published and sealed/);
+    const versions = await call(s.url, "GET", "/api/policies/NCD.20.29@2017-04", { token: s.tokens.admin });
+    assert.equal(versions.status, 200);
+    assert.ok(!JSON.stringify(versions.body).includes("2010-01-01"), "the sealed effective date still holds");
+  } finally {
+    await s.close();
+  }
+  // Started again on the same database: refused, naming the version.
+  await assert.rejects(
+    startTest("sqlite", { dataDir: data, library: loadLibrary(lib), libraryPollMs: 0 }),
+    /does not match the audit trail: NCD\.20\.29@2017-04: its snapshot/,
+  );
+  tmp.remove();
 });
