@@ -13,6 +13,7 @@ import type { ServerContext } from "./index.js";
 import {
   answersBodySchema,
   assignBodySchema,
+  withdrawBodySchema,
   attachmentBodySchema,
   decisionBodySchema,
   idempotencyKeySchema,
@@ -158,7 +159,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
 
   app.get("/api/requests", { preHandler: any }, async (req) => {
     const status = (req.query as { status?: string }).status;
-    const allowed = ["approved", "not-applicable", "awaiting-review", "decided"] as const;
+    const allowed = ["approved", "not-applicable", "awaiting-review", "decided", "withdrawn"] as const;
     const st = allowed.find((s) => s === status);
     if (status !== undefined && !st)
       throw new MedpolicyError("input", `status must be one of ${allowed.join(", ")}`);
@@ -240,6 +241,13 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
   app.post("/api/requests/:id/assign", { preHandler: requireRole(...SIGNERS) }, async (req) => {
     const b = parseBody(assignBodySchema, req.body);
     const rec = await service.assign(idOf(req), b.assignee, req.principal!);
+    return service.view(rec, req.principal!);
+  });
+
+  // The submitter withdraws a request no one has decided yet (PAS: a Claim update cancelling it).
+  app.post("/api/requests/:id/withdraw", { preHandler: requireRole("provider", "admin") }, async (req) => {
+    const b = parseBody(withdrawBodySchema, req.body);
+    const rec = await service.withdraw(idOf(req), b.reason, req.principal!);
     return service.view(rec, req.principal!);
   });
 

@@ -125,6 +125,9 @@ export const assignBodySchema = z.strictObject({
   assignee: z.strictObject({ sub: freeText(1, 200), name: freeText(1, 200) }).nullable(),
 });
 
+/** `POST /api/requests/:id/withdraw`: why the submitter withdraws its request (kept in its history). */
+export const withdrawBodySchema = z.strictObject({ reason: freeText(1, 500) });
+
 /** Issue 14: the content types a document may have (stored, and served as a download only). */
 export const ATTACHMENT_TYPES = [
   "application/pdf",
@@ -239,7 +242,7 @@ const decision = z.object({
   override: z.object({ from: z.string(), reason: z.string() }).optional(),
   letterSha256: z.string().optional(),
 });
-const providerStatus = z.enum(["approved", "pended", "denied", "not-covered", "not-applicable"]);
+const providerStatus = z.enum(["approved", "pended", "denied", "not-covered", "not-applicable", "withdrawn"]);
 
 export const requestViewSchema = z.object({
   id: z.string(),
@@ -265,7 +268,7 @@ export const requestViewSchema = z.object({
   attachments: z.array(z.unknown()).optional(),
   review: z
     .object({
-      workflowStatus: z.enum(["approved", "not-applicable", "awaiting-review", "decided"]),
+      workflowStatus: z.enum(["approved", "not-applicable", "awaiting-review", "decided", "withdrawn"]),
       engineOutcome: outcome,
       medicalDirectorOnly: z.boolean(),
       overdue: z.boolean(),

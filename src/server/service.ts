@@ -62,7 +62,7 @@ export const DUE_EXPEDITED_MS = 72 * HOUR;
 export const DUE_STANDARD_MS = 7 * 24 * HOUR;
 
 /** What the provider sees (SPEC 2.4). */
-export type ProviderStatus = "approved" | "pended" | "denied" | "not-covered" | "not-applicable";
+export type ProviderStatus = "approved" | "pended" | "denied" | "not-covered" | "not-applicable" | "withdrawn";
 
 /** Called after every stored determination and signature (FHIR subscriptions, SPEC 4 "notify"). */
 export type DecisionListener = (
@@ -740,6 +740,30 @@ export class RequestService {
     return f && f.status === "unknown" ? { criterion: id, text: f.text } : undefined;
   }
 
+  /**
+   * The submitter withdraws its own request before anyone signed (a PAS Claim update cancelling every
+   * service): the request leaves the queue as `withdrawn`, final, and nothing can be signed on it. Only
+   * a provider of the request's organization (or an admin); a request already decided is a conflict —
+   * its decision stands.
+   */
+  async withdraw(id: string, reason: string, who: Principal): Promise<RequestRecord> {
+    if (who.role !== "provider" && who.role !== "admin") {
+      throw new MedpolicyError("forbidden", "only the submitting provider may withdraw a request");
+    }
+    const rec = await this.get(id, who);
+    this.assertOpen(rec);
+    const now = this.now();
+    const updated = await this.store.updateWorkflow(id, {
+      workflow: { ...rec.workflow, withdrawn: { at: now.iso, by: actorOf(who), reason } },
+      requireOpen: true,
+      withdraw: true,
+      expectedVersion: rec.version,
+      event: { at: now.iso, action: "withdrawn", actor: actorOf(who), detail: { reason } },
+    });
+    this.emit(id, JSON.parse(updated.determinations.at(-1)!.determinationJson) as Determination, updated);
+    return updated;
+  }
+
   /** Assigns the request to a reviewer, or unassigns it (`null`) (issue 14). */
   async assign(
     id: string,
@@ -996,6 +1020,8 @@ export function providerStatusOf(r: {
       return "not-applicable";
     case "decided":
       return r.decision?.outcome ?? "pended";
+    case "withdrawn":
+      return "withdrawn";
     default:
       return "pended";
   }
@@ -1007,6 +1033,7 @@ const STATUS_TEXT: Record<ProviderStatus, string> = {
   denied: "denied",
   "not-covered": "not covered",
   "not-applicable": "no policy in this library governs the service: no determination was made",
+  withdrawn: "withdrawn by the submitter: no decision was made",
 };
 
 export function statusTextOf(s: ProviderStatus): string {

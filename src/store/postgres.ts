@@ -299,7 +299,8 @@ export class PostgresStore implements Store {
     return this.tx(async (c) => {
       const r = await c.query(
         `UPDATE requests SET workflow = $1, assignee = $2,
-           md_only = CASE WHEN $3::integer = 1 THEN 1 ELSE md_only END, version = version + 1
+           md_only = CASE WHEN $3::integer = 1 THEN 1 ELSE md_only END,
+           status = CASE WHEN $7::integer = 1 THEN 'withdrawn' ELSE status END, version = version + 1
          WHERE id = $4 AND ($5::integer = 0 OR status = 'awaiting-review')
            AND ($6::integer IS NULL OR version = $6::integer)`,
         [
@@ -309,6 +310,7 @@ export class PostgresStore implements Store {
           id,
           change.requireOpen ? 1 : 0,
           change.expectedVersion ?? null,
+          change.withdraw ? 1 : 0,
         ],
       );
       if (r.rowCount !== 1)

@@ -293,12 +293,13 @@ export class SqliteStore implements Store {
     const tx = this.db.transaction((): RequestRecord => {
       const r = this.stmt(
         `UPDATE requests SET workflow = ?, assignee = ?, md_only = CASE WHEN ? = 1 THEN 1 ELSE md_only END,
-             version = version + 1
+             status = CASE WHEN ? = 1 THEN 'withdrawn' ELSE status END, version = version + 1
            WHERE id = ? AND (? = 0 OR status = 'awaiting-review') AND (? IS NULL OR version = ?)`,
       ).run(
         workflowValue(change.workflow),
         change.workflow.assignee?.sub ?? null,
         change.medicalDirectorOnly ? 1 : 0,
+        change.withdraw ? 1 : 0,
         id,
         change.requireOpen ? 1 : 0,
         change.expectedVersion ?? null,

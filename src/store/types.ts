@@ -10,9 +10,11 @@ import type { Determination, Outcome } from "../model/index.js";
  * - `approved`: the engine approved it automatically (final; SPEC 2.4 allows it);
  * - `not-applicable`: no policy in the library governs it (final, informational);
  * - `awaiting-review`: the engine's outcome is pended / review / denied / not-covered — a human must sign;
- * - `decided`: a human signed a decision.
+ * - `decided`: a human signed a decision;
+ * - `withdrawn`: the submitter cancelled it (a PAS Claim update cancelling every service) before anyone
+ *   signed: final, nothing left to decide.
  */
-export type RequestStatus = "approved" | "not-applicable" | "awaiting-review" | "decided";
+export type RequestStatus = "approved" | "not-applicable" | "awaiting-review" | "decided" | "withdrawn";
 
 /** Who did something (from the signed token, SPEC 4 "Authentication and roles"). */
 export interface Actor {
@@ -78,6 +80,8 @@ export interface Workflow {
   assignee?: { sub: string; name: string };
   infoRequest?: InformationRequest;
   recommendation?: Recommendation;
+  /** Who withdrew the request, when and why (status `withdrawn`). */
+  withdrawn?: { at: string; by: Actor; reason: string };
 }
 
 /**
@@ -172,7 +176,8 @@ export interface AuditEvent {
     | "information-received"
     | "recommended"
     | "note"
-    | "attachment-added";
+    | "attachment-added"
+    | "withdrawn";
   actor: Actor;
   detail?: unknown;
 }
@@ -259,6 +264,8 @@ export interface WorkflowChange {
   expectedVersion: number;
   /** Set to route the request to a medical director (a recommendation does). */
   medicalDirectorOnly?: boolean;
+  /** Ends the review: the status becomes `withdrawn` (with `requireOpen`: only an open request). */
+  withdraw?: boolean;
 }
 
 /** Issue 14: the queue's filters. */

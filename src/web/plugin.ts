@@ -205,6 +205,7 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
       decided: "decided",
       approved: "approved",
       "not-applicable": "not-applicable",
+      withdrawn: "withdrawn",
       all: undefined,
     };
     if (!Object.hasOwn(statuses, scope)) {

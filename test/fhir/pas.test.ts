@@ -792,6 +792,71 @@ describe("issue 16: PAS operations over HTTP", () => {
     );
   });
 
+  test("a Claim update cancelling every service withdraws the pending request it names; a decided one keeps its decision", async () => {
+    const cancelOf = (ident: string, codes: string[]) => {
+      const b = pasBundle(ident, codes) as J;
+      b.entry[0].resource.extension = [
+        {
+          url: CERT_TYPE,
+          valueCodeableConcept: { coding: [{ system: "https://codesystem.x12.org/005010/1322", code: "3" }] },
+        },
+      ];
+      return b;
+    };
+    const notesOf = (cr: J) => cr.processNote.map((n: J) => n.text).join("\n");
+    const inquired = async (ident: string, codes: string[]) => {
+      const q = await post("/fhir/Claim/$inquire", pasBundle(ident, codes));
+      assert.equal(q.status, 200, q.text);
+      return q.body.parameter[0].resource.entry[0].resource;
+    };
+
+    // Pending: withdrawn, out of the queue, nothing can be signed on it; $inquire answers C.
+    const sub = await post("/fhir/Claim/$submit", pasBundle("W1", ["62322"]));
+    assert.equal(sub.status, 200, sub.text);
+    const id = sub.body.entry[0].resource.id as string;
+    assert.deepEqual(reviewCodes(sub.body.entry[0].resource.item[0]), ["A4"]);
+    const cancel = await post("/fhir/Claim/$submit", cancelOf("W1", ["62322"]));
+    assert.equal(cancel.status, 200, cancel.text);
+    const ccr = cancel.body.entry[0].resource;
+    assert.deepEqual(reviewCodes(ccr.item[0]), ["C"]);
+    assert.match(notesOf(ccr), new RegExp(`request ${id} is withdrawn: it will not be reviewed`));
+    const after = await inquired("W1", ["62322"]);
+    assert.equal(after.id, id);
+    assert.deepEqual(reviewCodes(after.item[0]), ["C"]);
+    assert.equal(after.disposition, "Cancelled: no requested service was reviewed.");
+    const view = await call(s.url, "GET", `/api/requests/${id}`, { token: s.tokens.reviewer });
+    assert.equal(view.body.review.workflowStatus, "withdrawn");
+    const last = (view.body.review.events as J[]).at(-1);
+    assert.deepEqual(
+      [last.action, last.detail],
+      ["withdrawn", { reason: "cancelled by the submitter (PAS Claim update)" }],
+    );
+    const sign = await call(s.url, "POST", `/api/requests/${id}/decision`, {
+      token: s.tokens.medicalDirector,
+      body: { outcome: "approved", reason: "Documentation reviewed: every criterion met." },
+    });
+    assert.equal(sign.status, 409, sign.text);
+    const queue = await call(s.url, "GET", "/api/requests?status=awaiting-review", {
+      token: s.tokens.reviewer,
+    });
+    assert.ok(!(queue.body as J[]).some((r) => r.id === id), "not in the queue");
+    const mine = await call(s.url, "GET", "/api/requests", { token: s.tokens.provider });
+    assert.equal((mine.body as J[]).find((r) => r.id === id)?.status, "withdrawn");
+    const again = await post("/fhir/Claim/$submit", cancelOf("W1", ["62322"]));
+    assert.match(notesOf(again.body.entry[0].resource), new RegExp(`request ${id} was already withdrawn`));
+
+    // Decided: the cancellation changes nothing; the answer says so.
+    const sub2 = await post("/fhir/Claim/$submit", pasBundle("W2", ["62322"]));
+    const id2 = sub2.body.entry[0].resource.id as string;
+    await signApproved(s.url, s.tokens.medicalDirector, id2);
+    const cancel2 = await post("/fhir/Claim/$submit", cancelOf("W2", ["62322"]));
+    assert.match(
+      notesOf(cancel2.body.entry[0].resource),
+      new RegExp(`request ${id2} was already decided; the cancellation does not change it`),
+    );
+    assert.deepEqual(reviewCodes((await inquired("W2", ["62322"])).item[0]), ["A1"]);
+  });
+
   test("$inquire: PAS 2.2.1 answers Parameters of `return` Bundles; 2.0.1 (declared by profile) a Bundle", async () => {
     const sub = await post("/fhir/Claim/$submit", pasBundle("H3", ["62362"]));
     assert.equal(sub.status, 200, sub.text);

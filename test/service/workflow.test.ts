@@ -362,6 +362,41 @@ for (const db of DATABASES) {
       );
       assert.equal((await call(url, "GET", "/api/diff?a=CP.MP.173", { token: t.reviewer })).status, 400);
     });
+
+    test("the submitter withdraws an undecided request: final, out of the queue, nothing signed on it", {
+      skip,
+    }, async () => {
+      const sub = await call(url, "POST", "/api/requests", {
+        token: t.provider,
+        body: loadCase("trial-nonmalignant-open-questions"),
+      });
+      assert.equal(sub.status, 201, sub.text);
+      const id = sub.body.id as string;
+      const withdraw = (
+        token: string | undefined,
+        body: unknown = { reason: "the member chose another treatment" },
+      ) => call(url, "POST", `/api/requests/${id}/withdraw`, { token, body });
+      assert.equal((await withdraw(t.reviewer)).status, 403, "a reviewer does not withdraw");
+      assert.equal((await withdraw(t.otherProvider)).status, 404, "another organization's request");
+      assert.equal((await withdraw(t.provider, { reason: "" })).status, 400);
+      const w = await withdraw(t.provider);
+      assert.equal(w.status, 200, w.text);
+      assert.equal(w.body.status, "withdrawn");
+      assert.equal(w.body.statusText, "withdrawn by the submitter: no decision was made");
+      assert.equal((await withdraw(t.provider)).status, 409, "already withdrawn");
+      const signed = await call(url, "POST", `/api/requests/${id}/decision`, {
+        token: t.medicalDirector,
+        body: { outcome: "denied", reason: "Not met.", criteria: ["I.A"] },
+      });
+      assert.equal(signed.status, 409, signed.text);
+      const queue = await call(url, "GET", "/api/requests?status=awaiting-review", { token: t.reviewer });
+      assert.ok(!(queue.body as { id: string }[]).some((r) => r.id === id));
+      const gone = await call(url, "GET", "/api/requests?status=withdrawn", { token: t.reviewer });
+      assert.ok((gone.body as { id: string }[]).some((r) => r.id === id));
+      const view = await call(url, "GET", `/api/requests/${id}`, { token: t.reviewer });
+      assert.equal(view.body.review.workflowStatus, "withdrawn");
+      assert.equal(view.body.review.events.at(-1).action, "withdrawn");
+    });
   });
 }
 

@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import type { CapabilityStatement, Subscription } from "@medplum/fhirtypes";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { DeterminationError, NotFoundError } from "../../model/index.js";
+import { DeterminationError, MedpolicyError, NotFoundError } from "../../model/index.js";
 import type { RequestRecord } from "../../store/index.js";
 import type { Principal } from "../auth.js";
 import type { MedpolicyPlugin, ServerContext } from "../index.js";
@@ -234,9 +234,18 @@ function registerPas(
       return answer({ status: "error", lines: [], needed: [], receivedAt: now, problem: parsed.problem });
     }
     const org = orgOf(who);
+    // A Claim update that cancels every service withdraws the request it updates (the one holding its
+    // Claim.identifier) while no one has decided it; a decided request keeps its decision.
+    // It is answered, and not stored: `$inquire` on those identifiers keeps finding the request itself.
+    let updates = false;
+    if (context.items.length > 0 && context.items.every((i) => i.cancelled)) {
+      const note = await withdrawOriginal(org, idents, who);
+      if (note) context.notes.push(note);
+      updates = note !== undefined;
+    }
     if (!parsed.caseInput) {
       // No item is governed by any policy: nothing for a reviewer; the answer is "no action required".
-      await state.putClaim(org, parsed.key, idents, { ...context, unstored: true }, now);
+      if (!updates) await state.putClaim(org, parsed.key, idents, { ...context, unstored: true }, now);
       return answer({ status: "unstored", lines: [], needed: [], receivedAt: now });
     }
     let stored: Awaited<ReturnType<typeof ctx.service.submit>>;
@@ -262,6 +271,27 @@ function registerPas(
     await state.putClaim(org, parsed.key, idents, context, now, record.id);
     req.log.info({ requestId: record.id, status: record.status, created }, "PAS request submitted");
     return answer(stateOf(record));
+  };
+
+  /**
+   * Withdraws the stored request a cancelling Claim update names by its identifiers (same organization);
+   * the note the answer carries, or undefined when no stored request matches.
+   */
+  const withdrawOriginal = async (org: string, idents: string[], who: Principal) => {
+    const row = idents.length > 0 ? await state.claimByIdentifier(org, idents) : undefined;
+    if (!row?.requestId) return undefined;
+    try {
+      await ctx.service.withdraw(row.requestId, "cancelled by the submitter (PAS Claim update)", who);
+      return `Prior authorization request ${row.requestId} is withdrawn: it will not be reviewed.`;
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      if (err instanceof MedpolicyError && err.kind === "conflict") {
+        const rec = await ctx.service.get(row.requestId, who);
+        const status = rec.status === "withdrawn" ? "withdrawn" : "decided";
+        return `Prior authorization request ${row.requestId} was already ${status}; the cancellation does not change it${status === "decided" ? " (contact the plan to void a decision)" : ""}.`;
+      }
+      throw err;
+    }
   };
 
   /** A claim row without a request: answered "no action required" only if nothing in it needs one. */

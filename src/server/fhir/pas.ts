@@ -1073,7 +1073,13 @@ export function claimResponseBundle(
       const reason: { coding: Coding[]; text: string }[] = [];
       let why: DecisionReason | undefined;
       let code: ReviewCode;
-      if (it.cancelled) {
+      if (st.status === "withdrawn") {
+        // The submitter cancelled the whole request before it was decided: nothing was adjudicated.
+        code = "C";
+        noteNumber.push(
+          note("The submitter cancelled this request before a decision was made; no service was reviewed."),
+        );
+      } else if (it.cancelled) {
         // Issue 16: a cancelled item is not adjudicated (PAS: X12 306 `C` cancelled).
         code = "C";
         noteNumber.push(

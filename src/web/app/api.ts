@@ -378,7 +378,7 @@ export interface RequestView {
   decision?: Decision;
   letter?: string;
   review?: {
-    workflowStatus: "approved" | "not-applicable" | "awaiting-review" | "decided";
+    workflowStatus: "approved" | "not-applicable" | "awaiting-review" | "decided" | "withdrawn";
     engineOutcome: Determination["outcome"];
     medicalDirectorOnly: boolean;
     overdue: boolean;

@@ -18,6 +18,7 @@ export const WORKFLOW_LABEL: Record<string, string> = {
   decided: "Decided",
   approved: "Auto-approved",
   "not-applicable": "Not applicable",
+  withdrawn: "Withdrawn by the submitter",
 };
 
 /** An outcome badge; `data-outcome` carries the machine value (styling, tests). */

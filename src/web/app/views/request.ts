@@ -532,6 +532,7 @@ function historyPanel(v: RequestView): HTMLElement {
       kind?: string;
       criterion?: string;
       assignee?: { name?: string } | null;
+      reason?: string;
     };
     const outcome = () => OUTCOME_LABEL[(d.outcome ?? "") as Outcome] ?? d.outcome ?? "";
     const what = () => [...(d.criteria ?? []), ...(Array.isArray(d.facts) ? d.facts : [])].join(", ");
@@ -548,6 +549,8 @@ function historyPanel(v: RequestView): HTMLElement {
         return d.assignee?.name ? `assigned to ${d.assignee.name}` : "unassigned";
       case "note":
         return d.kind === "evidence" ? `evidence note on ${d.criterion ?? "a criterion"}` : "internal note";
+      case "withdrawn":
+        return `withdrawn by the submitter${d.reason ? `: ${d.reason}` : ""}`;
       default:
         // Other workflow events (information-requested, attachment-added, …) read as their name.
         return e.action.replace(/-/g, " ");
