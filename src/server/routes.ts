@@ -13,7 +13,6 @@ import type { ServerContext } from "./index.js";
 import {
   answersBodySchema,
   assignBodySchema,
-  withdrawBodySchema,
   attachmentBodySchema,
   decisionBodySchema,
   idempotencyKeySchema,
@@ -25,6 +24,7 @@ import {
   recommendationBodySchema,
   submitEnvelopeSchema,
   tokenBodySchema,
+  withdrawBodySchema,
 } from "./schemas.js";
 import { MAX_ATTACHMENT_BYTES, providerStatusOf, statusTextOf } from "./service.js";
 

@@ -62,7 +62,13 @@ export const DUE_EXPEDITED_MS = 72 * HOUR;
 export const DUE_STANDARD_MS = 7 * 24 * HOUR;
 
 /** What the provider sees (SPEC 2.4). */
-export type ProviderStatus = "approved" | "pended" | "denied" | "not-covered" | "not-applicable" | "withdrawn";
+export type ProviderStatus =
+  | "approved"
+  | "pended"
+  | "denied"
+  | "not-covered"
+  | "not-applicable"
+  | "withdrawn";
 
 /** Called after every stored determination and signature (FHIR subscriptions, SPEC 4 "notify"). */
 export type DecisionListener = (

@@ -19,6 +19,7 @@ const SCOPES: [string, string][] = [
   ["decided", "Decided"],
   ["approved", "Auto-approved"],
   ["not-applicable", "Not applicable"],
+  ["withdrawn", "Withdrawn"],
   ["all", "All requests"],
 ];
 
