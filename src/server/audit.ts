@@ -236,6 +236,10 @@ export const AUDIT_OPENAPI = {
                         org: { type: "string" },
                         requestId: { type: "string" },
                         action: { type: "string" },
+                        detail: {
+                          type: "string",
+                          description: "A publication's seal: the sha256 of the snapshot published",
+                        },
                       },
                     },
                   },

@@ -404,7 +404,18 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
         // Recorded here, under the author's own token, at the publication's instant; the watcher's swap
         // that picks it up does not record it again.
         watcher!.recorded({ policy: result.policy, version: result.version, sha256: result.sha256 });
-        await recordPublication(who, ref, result.at, result.sha256);
+        if (!(await recordPublication(who, ref, result.at, result.sha256))) {
+          // Not on record: the watcher writes it, with its instant and its seal, until the database takes it.
+          watcher!.retry({
+            policy: result.policy,
+            version: result.version,
+            by: result.by,
+            at: result.at,
+            effective: result.effective,
+            sha256: result.sha256,
+            snapshot: result.snapshot,
+          });
+        }
         await reloaded(reply);
         req.log.info({ policy: ref, status: result.status }, "version published");
         return result;
@@ -412,13 +423,16 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
     },
   );
 
-  /** The publication in the audit trail now (a failing database: kept by the buffered trail for a retry). */
+  /**
+   * The publication in the audit trail now, under the author's token; false when the database failed
+   * (the caller hands it to the watcher, which keeps its instant and seal).
+   */
   const recordPublication = async (
     who: Principal,
     ref: string,
     at: string,
     sha256: string,
-  ): Promise<void> => {
+  ): Promise<boolean> => {
     const row: ReadRecord = {
       at,
       sub: who.sub,
@@ -431,12 +445,13 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
     };
     try {
       await ctx.store.recordReads([row]);
+      return true;
     } catch (err) {
       app.log.warn(
         { error: (err as Error).name },
         "audit trail: a publication could not be recorded; retrying",
       );
-      ctx.audit.read(who, ref, PUBLISH_ACTION);
+      return false;
     }
   };
 }

@@ -63,7 +63,8 @@ export interface WatchOptions {
   onSwap?(prev: Library, next: Library): void;
 }
 
-type PublicationOf = ReturnType<Library["publications"]>[number];
+/** A publication as the library lists it (`Library.publications()`). */
+export type PublicationOf = ReturnType<Library["publications"]>[number];
 
 const keyOf = (p: Pick<PublicationOf, "policy" | "version" | "sha256">) =>
   `${p.policy}@${p.version}|${p.sha256}`;
@@ -136,6 +137,15 @@ export class LibraryWatcher {
    */
   recorded(p: Pick<PublicationOf, "policy" | "version" | "sha256">): void {
     this.audited.add(keyOf(p));
+  }
+
+  /**
+   * A publication whose audit write failed where it was made (the API): recorded by the watcher
+   * instead, with its instant and seal, at the next look (and after, until the database takes it).
+   */
+  retry(p: PublicationOf): void {
+    this.audited.delete(keyOf(p));
+    this.pendingAudit.push(p);
   }
 
   /** One look at the folder: reloads and swaps when it changed. */
@@ -228,7 +238,7 @@ export class LibraryWatcher {
       if (this.audited.has(key)) continue;
       const requestId = `${p.policy}@${p.version}`;
       try {
-        const there = await store.listReads({ requestId, limit: 100 });
+        const there = await store.listReads({ requestId, action: PUBLISH_ACTION, limit: 1000 });
         // Any row of the publication (its instant is its own): one recorded by the service for the
         // author who published through the API (issue 15 item 5) carries their token's sub, not `by`.
         if (!there.some((r) => r.action === PUBLISH_ACTION && r.at === p.at)) {
@@ -268,9 +278,10 @@ export class LibraryWatcher {
     const out: string[] = [];
     for (const p of pubs) {
       const requestId = `${p.policy}@${p.version}`;
-      const rows = await store.listReads({ requestId, limit: 1000 });
-      // Newest first: the last one with a seal is the first recorded.
-      const seal = rows.filter((r) => r.action === PUBLISH_ACTION && r.detail !== undefined).at(-1);
+      // The version's publication entries only (its reads, e.g. impact runs, can be many); newest
+      // first, so the last one with a seal is the first recorded.
+      const rows = await store.listReads({ requestId, action: PUBLISH_ACTION, limit: 1000 });
+      const seal = rows.filter((r) => r.detail !== undefined).at(-1);
       if (seal && seal.detail !== p.sha256) {
         out.push(
           `${requestId}: its snapshot (sha256 ${p.sha256.slice(0, 12)}…) is not the one published and sealed in the audit trail at ${seal.at} (sha256 ${seal.detail!.slice(0, 12)}…); a published version is immutable: restore its snapshot, or publish the change as a new version`,

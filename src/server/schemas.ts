@@ -347,6 +347,7 @@ const metricsGroup = z.object({
   denied: rate,
   pended: rate,
   notApplicable: z.number(),
+  withdrawn: z.number(),
   timeToDecisionHours: z.object({
     decided: z.number(),
     average: z.number().nullable(),
@@ -422,6 +423,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         InformationRequest: jsonSchema(informationRequestBodySchema, "input"),
         Note: jsonSchema(noteBodySchema, "input"),
         Assign: jsonSchema(assignBodySchema, "input"),
+        Withdraw: jsonSchema(withdrawBodySchema, "input"),
         Attachment: jsonSchema(attachmentBodySchema, "input"),
         Error: jsonSchema(errorSchema),
       },
@@ -565,6 +567,18 @@ export function openApiDocument(version: string): Record<string, unknown> {
           ...secured,
           parameters: idParam,
           requestBody: { required: true, ...json("Assign") },
+          responses: {
+            "200": { description: "The request", ...json("RequestView") },
+            ...errors(400, 403, 404, 409),
+          },
+        },
+      },
+      "/api/requests/{id}/withdraw": {
+        post: {
+          summary: "The submitter withdraws a request no one has decided yet (final: status withdrawn)",
+          ...secured,
+          parameters: idParam,
+          requestBody: { required: true, ...json("Withdraw") },
           responses: {
             "200": { description: "The request", ...json("RequestView") },
             ...errors(400, 403, 404, 409),

@@ -756,18 +756,27 @@ export class RequestService {
     if (who.role !== "provider" && who.role !== "admin") {
       throw new MedpolicyError("forbidden", "only the submitting provider may withdraw a request");
     }
-    const rec = await this.get(id, who);
-    this.assertOpen(rec);
-    const now = this.now();
-    const updated = await this.store.updateWorkflow(id, {
-      workflow: { ...rec.workflow, withdrawn: { at: now.iso, by: actorOf(who), reason } },
-      requireOpen: true,
-      withdraw: true,
-      expectedVersion: rec.version,
-      event: { at: now.iso, action: "withdrawn", actor: actorOf(who), detail: { reason } },
-    });
-    this.emit(id, JSON.parse(updated.determinations.at(-1)!.determinationJson) as Determination, updated);
-    return updated;
+    // A reviewer's concurrent step (an assignment, a note) moves the version: read again and retry
+    // while the request is still open; a decision in between ends it (409 naming the status).
+    for (let attempt = 0; ; attempt++) {
+      const rec = await this.get(id, who);
+      this.assertOpen(rec);
+      const now = this.now();
+      try {
+        const updated = await this.store.updateWorkflow(id, {
+          workflow: { ...rec.workflow, withdrawn: { at: now.iso, by: actorOf(who), reason } },
+          requireOpen: true,
+          withdraw: true,
+          expectedVersion: rec.version,
+          event: { at: now.iso, action: "withdrawn", actor: actorOf(who), detail: { reason } },
+        });
+        const latest = JSON.parse(updated.determinations.at(-1)!.determinationJson) as Determination;
+        this.emit(id, latest, updated);
+        return updated;
+      } catch (err) {
+        if (!(err instanceof MedpolicyError && err.kind === "conflict") || attempt >= 4) throw err;
+      }
+    }
   }
 
   /** Assigns the request to a reviewer, or unassigns it (`null`) (issue 14). */
@@ -955,7 +964,9 @@ export class RequestService {
         "conflict",
         rec.status === "not-applicable"
           ? `request ${id} needed no determination under these policies: there is no letter`
-          : `request ${id} is pended for review: the letter is issued once a decision is signed`,
+          : rec.status === "withdrawn"
+            ? `request ${id} was withdrawn by the submitter before a decision: there is no letter`
+            : `request ${id} is pended for review: the letter is issued once a decision is signed`,
       );
     }
     const stored = await this.store.getLetter(id);
@@ -1176,6 +1187,8 @@ export function computeMetrics(rows: MetricsRow[], generatedAt: string) {
     ).length;
     const pended = rs.filter((r) => r.status === "awaiting-review").length;
     const notApplicable = rs.filter((r) => r.status === "not-applicable").length;
+    // Withdrawn by the submitter before a decision: neither a decision nor pending.
+    const withdrawn = rs.filter((r) => r.status === "withdrawn").length;
     const total = approved + denied + pended;
     const pct = (n: number) => (total === 0 ? 0 : round2((100 * n) / total));
     const hours = rs
@@ -1189,6 +1202,7 @@ export function computeMetrics(rows: MetricsRow[], generatedAt: string) {
       denied: { count: denied, percent: pct(denied) },
       pended: { count: pended, percent: pct(pended) },
       notApplicable,
+      withdrawn,
       timeToDecisionHours: { decided: hours.length, average: avg, median: med === null ? null : round2(med) },
     };
   };

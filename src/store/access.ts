@@ -119,6 +119,7 @@ function readWhere(q: ReadQuery, mark: (i: number) => string): { sql: string; va
   };
   if (q.requestId !== undefined) add("request_id = ?", q.requestId);
   if (q.sub !== undefined) add("sub = ?", q.sub);
+  if (q.action !== undefined) add("action = ?", q.action);
   if (q.since !== undefined) add("at >= ?", q.since);
   values.push(q.limit);
   const where = conds.length > 0 ? `WHERE ${conds.join(" AND ")}` : "";

@@ -404,6 +404,8 @@ export interface ReadEntry extends ReadRecord {
 export interface ReadQuery {
   requestId?: string;
   sub?: string;
+  /** Only entries of this action (e.g. `library.publish`). */
+  action?: string;
   /** ISO-8601 instant: entries at or after it. */
   since?: string;
   limit: number;

@@ -31,6 +31,18 @@ async function until<T>(f: () => Promise<T>, done: (t: T) => boolean, tries = 40
   return last;
 }
 
+/** A log stream for the service, and the lines written to it so far. */
+function logLines(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString().split("\n").filter(Boolean));
+      cb();
+    },
+  });
+  return { lines, stream };
+}
+
 test("a publication is served without a restart, whole, and is in the audit trail", async () => {
   const tmp = tempDir("medpolicy-publish-service-");
   const lib = join(tmp.dir, "lib");
@@ -41,13 +53,7 @@ test("a publication is served without a restart, whole, and is in the audit trai
   bindings.codes = [{ codes: ["99183"], section: "A" }];
   writeFileSync(bindingsPath, JSON.stringify(bindings, null, 2));
 
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString().split("\n").filter(Boolean));
-      cb();
-    },
-  });
+  const { lines, stream } = logLines();
   const s = await startTest("sqlite", {
     library: loadLibrary(lib),
     libraryPollMs: 20,
@@ -221,13 +227,7 @@ test("a snapshot changed behind the audit trail's back does not decide: refused 
     assert.equal(loadLibrary(lib).get("NCD.20.29@2017-04").effective, "2010-01-01");
   };
 
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString().split("\n").filter(Boolean));
-      cb();
-    },
-  });
+  const { lines, stream } = logLines();
   const s = await startTest("sqlite", {
     dataDir: data,
     library: loadLibrary(lib),

@@ -81,6 +81,47 @@ describe("minimalParty: the parties a PAS response echoes (issue 16)", () => {
     });
   });
 
+  it("keeps a name's data-absent-reason, a role's endpoint, and only PAS or US Core profiles", () => {
+    const DAR = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
+    const pat = {
+      resourceType: "Patient",
+      meta: {
+        profile: [
+          "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
+          "http://example.org/mine",
+        ],
+      },
+      identifier: [{ system: "urn:mbi", value: "X" }],
+      name: [
+        {
+          extension: [
+            { url: DAR, valueCode: "masked" },
+            { url: "urn:other", valueString: "x" },
+          ],
+        },
+      ],
+      gender: "unknown",
+    } as unknown as Resource;
+    assert.deepEqual(minimalParty(pat), {
+      resourceType: "Patient",
+      meta: { profile: ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"] },
+      identifier: [{ system: "urn:mbi", value: "X" }],
+      name: [{ extension: [{ url: DAR, valueCode: "masked" }] }],
+      gender: "unknown",
+    });
+    const role = {
+      resourceType: "PractitionerRole",
+      meta: { profile: ["http://example.org/only-mine"] },
+      practitioner: { reference: "Practitioner/p1" },
+      endpoint: [{ reference: "Endpoint/e1", x: 1 }],
+    } as unknown as Resource;
+    assert.deepEqual(minimalParty(role), {
+      resourceType: "PractitionerRole",
+      practitioner: { reference: "Practitioner/p1" },
+      endpoint: [{ reference: "Endpoint/e1" }],
+    });
+  });
+
   it("returns another resource type as given", () => {
     const dev = { resourceType: "Device", id: "d1", text: { status: "empty" } } as unknown as Resource;
     assert.equal(minimalParty(dev), dev);

@@ -9,10 +9,11 @@
  *   known type, so an element the client added (an unknown property, a duplicated extension) is not
  *   stored and later served to an `$inquire` (found by the fuzz suite's IG check).
  *
- * Kept per type (R4): `id`, `meta.profile`, `identifier` (use, type, system, value), and
- * Patient `active name telecom gender birthDate address`; Organization `active type name telecom
- * address`; Practitioner `active name telecom address gender`; PractitionerRole `active practitioner
- * organization code specialty telecom`. Other resource types are echoed as sent.
+ * Kept per type (R4): `id`, `meta.profile` (PAS and US Core profiles only), `identifier` (use, type,
+ * system, value), and Patient `active name telecom gender birthDate address`; Organization `active type
+ * name telecom address`; Practitioner `active name telecom address gender`; PractitionerRole `active
+ * practitioner organization code specialty telecom endpoint`; a name's data-absent-reason. Other
+ * resource types are echoed as sent.
  */
 import type { Resource } from "@medplum/fhirtypes";
 import { isObject } from "./common.js";
@@ -66,7 +67,25 @@ function identifier(i: unknown): J | undefined {
   };
 }
 
-const name = (n: unknown) => pick(n, ["use", "text", "family"], ["given", "prefix", "suffix"]);
+const DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
+
+/**
+ * An element's data-absent-reason extension, kept: US Core lets a required name say why it is missing
+ * instead (without it the copy would have an empty required element).
+ */
+function absentReason(x: unknown): J | undefined {
+  if (!isObject(x) || !Array.isArray(x.extension)) return undefined;
+  const e = x.extension.find((e) => isObject(e) && e.url === DATA_ABSENT && str(e.valueCode)) as
+    | J
+    | undefined;
+  return e ? { extension: [{ url: DATA_ABSENT, valueCode: e.valueCode }] } : undefined;
+}
+
+const name = (n: unknown) => {
+  const picked = pick(n, ["use", "text", "family"], ["given", "prefix", "suffix"]);
+  const absent = absentReason(n);
+  return picked || absent ? { ...absent, ...picked } : undefined;
+};
 const telecom = (t: unknown) => pick(t, ["system", "value", "use"]);
 const address = (a: unknown) =>
   pick(a, ["use", "type", "text", "city", "district", "state", "postalCode", "country"], ["line"]);
@@ -103,8 +122,13 @@ const KEPT: Record<string, Record<string, (v: unknown) => unknown>> = {
     code: (v) => list(v, codeableConcept),
     specialty: (v) => list(v, codeableConcept),
     telecom: (v) => list(v, telecom),
+    // US Core pd-1: a PractitionerRole has telecom or an endpoint.
+    endpoint: (v) => list(v, reference),
   },
 };
+
+/** Profiles a copy may claim: PAS's and US Core's (the copy was checked against neither by us). */
+const ECHOED_PROFILES = ["http://hl7.org/fhir/us/davinci-pas/", "http://hl7.org/fhir/us/core/"];
 
 /**
  * The copy of a request's party (Patient, Organization, Practitioner, PractitionerRole) a PAS
@@ -116,8 +140,10 @@ export function minimalParty(r: Resource): Resource {
   const src = r as unknown as J;
   const out: J = { resourceType: r.resourceType };
   if (str(src.id)) out.id = src.id;
-  const profile = isObject(src.meta) ? strings(src.meta.profile) : undefined;
-  if (profile) out.meta = { profile };
+  const profile = isObject(src.meta)
+    ? strings(src.meta.profile)?.filter((p) => ECHOED_PROFILES.some((base) => p.startsWith(base)))
+    : undefined;
+  if (profile && profile.length > 0) out.meta = { profile };
   const ids = list(src.identifier, identifier);
   if (ids) out.identifier = ids;
   for (const [k, f] of Object.entries(kept)) {

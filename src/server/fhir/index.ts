@@ -287,8 +287,15 @@ function registerPas(
       if (err instanceof NotFoundError) return undefined;
       if (err instanceof MedpolicyError && err.kind === "conflict") {
         const rec = await ctx.service.get(row.requestId, who);
-        const status = rec.status === "withdrawn" ? "withdrawn" : "decided";
-        return `Prior authorization request ${row.requestId} was already ${status}; the cancellation does not change it${status === "decided" ? " (contact the plan to void a decision)" : ""}.`;
+        const was: Record<string, string> = {
+          withdrawn: "withdrawn",
+          decided: "decided",
+          approved: "approved automatically",
+          "not-applicable": "closed: no policy in this library governs it",
+        };
+        const status = was[rec.status] ?? rec.status;
+        const keeps = rec.status === "withdrawn" ? "" : " (contact the plan to void a decision)";
+        return `Prior authorization request ${row.requestId} was already ${status}; the cancellation does not change it${keeps}.`;
       }
       throw err;
     }

@@ -1271,7 +1271,7 @@ export function claimResponseBundle(
         ],
       }),
     identifier: [
-      ...ctx.identifiers,
+      ...ctx.identifiers.map(echoIdentifier),
       ...(st.requestId ? [{ system: REQUEST_ID_SYSTEM, value: st.requestId }] : []),
     ],
     status: "active",
@@ -1285,7 +1285,7 @@ export function claimResponseBundle(
     ...(ctx.provider && { requestor: ctx.provider }),
     request: ctx.claimId
       ? { reference: `Claim/${ctx.claimId}` }
-      : { ...(ctx.identifiers[0] && { identifier: ctx.identifiers[0] }) },
+      : { ...(ctx.identifiers[0] && { identifier: echoIdentifier(ctx.identifiers[0]) }) },
     outcome: st.status === "error" ? "error" : "complete",
     disposition,
     ...(certified && authNumber && { preAuthRef: authNumber }),
@@ -1312,7 +1312,8 @@ export function claimResponseBundle(
         (typeof x.resource.id === "string"
           ? `${ctx.baseUrl}/fhir/${x.resource.resourceType}/${x.resource.id}`
           : `urn:uuid:${randomUUID()}`),
-      resource: x.resource,
+      // Again here: claim contexts stored before the parties were copied minimally hold them whole.
+      resource: minimalParty(x.resource),
     })),
   ];
   const bundleId = randomUUID();

@@ -368,7 +368,7 @@ export interface AuditEvent {
 /** `GET /api/requests/:id` (`requestView` in `src/server/service.ts`). */
 export interface RequestView {
   id: string;
-  status: "approved" | "pended" | "denied" | "not-covered" | "not-applicable";
+  status: "approved" | "pended" | "denied" | "not-covered" | "not-applicable" | "withdrawn";
   statusText: string;
   receivedAt: string;
   dueAt: string;
@@ -523,6 +523,7 @@ export interface MetricsGroup {
   denied: Rate;
   pended: Rate;
   notApplicable: number;
+  withdrawn: number;
   timeToDecisionHours: { decided: number; average: number | null; median: number | null };
 }
 /** `GET /api/metrics`. */

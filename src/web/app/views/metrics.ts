@@ -111,6 +111,7 @@ function group(title: string, g: MetricsGroup, limitHours: number, id: string): 
       h("strong", null, String(g.total)),
       ` request${g.total === 1 ? "" : "s"} decided or pending`,
       g.notApplicable ? ` · ${g.notApplicable} needed no determination` : "",
+      g.withdrawn ? ` · ${g.withdrawn} withdrawn by the submitter` : "",
     ),
     h("h3", null, "Outcomes"),
     stackedBar(

@@ -16,6 +16,7 @@ const STATUS_CLASS: Record<string, string> = {
   denied: "outcome-denied",
   "not-covered": "outcome-not-covered",
   "not-applicable": "outcome-not-applicable",
+  withdrawn: "outcome-not-applicable",
 };
 
 /** Provider-facing statuses (SPEC 2.4: an unsigned adverse recommendation is "pended"). */
@@ -25,6 +26,7 @@ const STATUS_LABEL: Record<string, string> = {
   denied: "Denied",
   "not-covered": "Not covered",
   "not-applicable": "No authorization needed",
+  withdrawn: "Withdrawn",
 };
 
 /** The largest document the server takes (api.md: ≤ 5 MB decoded). */
