@@ -14,6 +14,7 @@ import { initLibrary } from "../../src/library/add.js";
 import { loadLibrary } from "../../src/library/library.js";
 import { InputError } from "../../src/model/index.js";
 import { LibraryWatcher, LiveLibrary } from "../../src/server/library-watch.js";
+import type { ReadEntry, ReadQuery, ReadRecord } from "../../src/store/index.js";
 import { SHARED } from "../suite/cases.js";
 import { ACUPUNCTURE_ANSWERS, dos, member } from "../support/ncd-cases.js";
 import { call, DATABASES, postgresAvailable, ROOT, startTest, tempDir } from "./helpers.js";
@@ -424,6 +425,51 @@ test("a reload that fails leaves the library in force serving", async () => {
     assert.equal(await watcher.reload(), "failed");
     assert.equal(live.current, first);
     assert.match(warnings.join("\n"), /reload failed/);
+    await watcher.stop();
+  } finally {
+    tmp.remove();
+  }
+});
+
+test("a publication whose audit write failed is recorded by the watcher, with its instant and its seal", async () => {
+  const tmp = tempDir("medpolicy-authoring-retry-");
+  try {
+    const dir = join(tmp.dir, "lib");
+    initLibrary(dir);
+    const rows: ReadRecord[] = [];
+    const store = {
+      async recordReads(r: readonly ReadRecord[]) {
+        rows.push(...r);
+      },
+      async listReads(q: ReadQuery): Promise<ReadEntry[]> {
+        return rows
+          .map((r, i) => ({ ...r, seq: i + 1 }))
+          .filter((r) => r.requestId === q.requestId && (q.action === undefined || r.action === q.action))
+          .reverse();
+      },
+    };
+    const watcher = new LibraryWatcher(new LiveLibrary(loadLibrary(dir)), {
+      intervalMs: 0,
+      store,
+      warn: () => {},
+    });
+    const pub = {
+      policy: "X.1",
+      version: "2026-01",
+      by: "Dr. Ada Quill",
+      at: "2026-03-02T10:00:00.000Z",
+      effective: "2026-03-02",
+      sha256: "b".repeat(64),
+      snapshot: "X.1/published/2026-01.json",
+    };
+    // What the API path does: marked recorded, the write fails, handed over.
+    watcher.recorded(pub);
+    watcher.retry(pub);
+    await watcher.poll();
+    assert.deepEqual(
+      rows.map((r) => [r.requestId, r.action, r.at, r.sub, r.detail]),
+      [["X.1@2026-01", "library.publish", pub.at, "Dr. Ada Quill", pub.sha256]],
+    );
     await watcher.stop();
   } finally {
     tmp.remove();
