@@ -47,6 +47,11 @@ describe("shared/tools/check_cases.py", {
     const r = spawnSync("python3", [checker, ROOT, join(SHARED, "cases")], {
       encoding: "utf8",
       timeout: 300_000,
+      // The checker runs `npx --no-install medpolicy`. The first time for a checkout, npx links this
+      // folder into its cache and runs its `prepare` (a full build). That rewrote dist/ while other
+      // test files were spawning the CLI, which then failed to load a half-written module. This
+      // failed CI twice ("does not provide an export named …"). The build is done before the tests.
+      env: { ...process.env, npm_config_ignore_scripts: "true" },
     });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, / 0 failed/);
