@@ -396,6 +396,21 @@ describe("request screen, issue 14 (Chromium)", { skip }, () => {
         assert.equal(await page.locator("#info-request.is-open").count(), 0);
       });
 
+      test("a withdrawn request: labelled, its reason in the history, no review controls", async () => {
+        const id = await submit(rich("trial-nonmalignant-open-questions"));
+        const reason = "The member chose physical therapy first.";
+        await json("provider", "POST", `/api/requests/${id}/withdraw`, { reason });
+        await open("reviewer", `#/requests/${id}`);
+        await page.locator(".badge-workflow", { hasText: "Withdrawn by the submitter" }).waitFor();
+        assert.match(
+          await text(page.locator(".history")),
+          new RegExp(`withdrawn by the submitter: ${reason}`),
+        );
+        for (const name of ["Sign decision", "Request more information"])
+          assert.equal(await page.getByRole("button", { name }).count(), 0, name);
+        await assertFits("withdrawn request");
+      });
+
       test("the clinical picture, typed facts and attachments", async () => {
         const id = await submit(rich("trial-nonmalignant-open-questions"));
         const doc = Buffer.from("Opioid wean log: 60% reduction documented.\n");
