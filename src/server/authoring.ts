@@ -395,6 +395,19 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
             { policy: e.policy.identity.id, version: e.policy.identity.version },
           );
         }
+        // Published before (its seal is in the audit trail) though the folder no longer shows it: a new
+        // snapshot would not match the seal, and the library would be refused. A new version instead.
+        const sealed = (
+          await ctx.store.listReads({ requestId: ref, action: PUBLISH_ACTION, limit: 1000 })
+        ).filter((r) => r.detail !== undefined);
+        if (sealed.length > 0) {
+          const first = sealed.at(-1)!;
+          throw new MedpolicyError(
+            "conflict",
+            `${ref} was published at ${first.at} (sealed in the audit trail) and its publication is no longer in the library folder: restore its snapshot, or publish the change as a new version`,
+            { policy: e.policy.identity.id, version: e.policy.identity.version },
+          );
+        }
         const result = publishVersion(now.dir, ref, {
           by: who.name || who.sub,
           ...(b.effective !== undefined && { effective: b.effective }),

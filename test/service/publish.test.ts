@@ -7,7 +7,7 @@
  * a warning.
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { test } from "node:test";
@@ -263,4 +263,35 @@ test("a snapshot changed behind the audit trail's back does not decide: refused 
     /does not match the audit trail: NCD\.20\.29@2017-04: its snapshot/,
   );
   tmp.remove();
+});
+
+test("a version sealed in the audit trail is not published again through the API when its publication left the folder", async () => {
+  const tmp = tempDir("medpolicy-publish-resealed-");
+  const lib = join(tmp.dir, "lib");
+  initLibrary(lib);
+  addDocument(lib, readFileSync(HBO), { fileName: HBO, now: new Date() });
+  const s = await startTest("sqlite", { library: loadLibrary(lib), libraryPollMs: 20 });
+  const author = { token: s.tokens.policyAuthor };
+  const path = "/api/authoring/policies/NCD.20.29/versions/2017-04/publish";
+  const statusOf = async () =>
+    (
+      (await call(s.url, "GET", "/api/authoring/policies", author)).body as {
+        versions: { version: string; status: string }[];
+      }[]
+    )[0]!.versions.find((v) => v.version === "2017-04")!.status;
+  try {
+    const first = await call(s.url, "POST", path, { ...author, body: {} });
+    assert.equal(first.status, 200, first.text);
+    // Its snapshot and log line removed by hand: the folder loads, the version reads as a draft again.
+    rmSync(join(lib, "NCD.20.29", "published", "2017-04.json"));
+    writeFileSync(join(lib, "NCD.20.29", "publications.ndjson"), "");
+    await until(statusOf, (st) => st !== "effective");
+    const again = await call(s.url, "POST", path, { ...author, body: {} });
+    assert.equal(again.status, 409, again.text);
+    assert.match(again.text, /sealed in the audit trail/);
+    assert.ok(!existsSync(join(lib, "NCD.20.29", "published", "2017-04.json")), "nothing written");
+  } finally {
+    await s.close();
+    tmp.remove();
+  }
 });
