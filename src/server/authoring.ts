@@ -397,14 +397,22 @@ export function registerAuthoringRoutes(app: FastifyInstance, ctx: ServerContext
         }
         // Published before (its seal is in the audit trail) though the folder no longer shows it: a new
         // snapshot would not match the seal, and the library would be refused. A new version instead.
-        const sealed = (
-          await ctx.store.listReads({ requestId: ref, action: PUBLISH_ACTION, limit: 1000 })
-        ).filter((r) => r.detail !== undefined);
+        let entries: Awaited<ReturnType<typeof ctx.store.listReads>>;
+        try {
+          entries = await ctx.store.listReads({ requestId: ref, action: PUBLISH_ACTION, limit: 1000 });
+        } catch {
+          throw new HttpError(
+            503,
+            "audit-unavailable",
+            "the audit trail cannot be read now, so the publication could not be checked against its seal: try again",
+          );
+        }
+        const sealed = entries.filter((r) => r.detail !== undefined);
         if (sealed.length > 0) {
           const first = sealed.at(-1)!;
           throw new MedpolicyError(
             "conflict",
-            `${ref} was published at ${first.at} (sealed in the audit trail) and its publication is no longer in the library folder: restore its snapshot, or publish the change as a new version`,
+            `${ref} was published at ${first.at} (sealed in the audit trail), but the library in force does not hold that publication (its snapshot left the folder, or a reload is pending): restore its snapshot, or publish the change as a new version`,
             { policy: e.policy.identity.id, version: e.policy.identity.version },
           );
         }

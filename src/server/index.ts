@@ -542,13 +542,15 @@ async function assembleApp(
   if (watcher) {
     // Issue 15 item 3: a published version whose snapshot is not the one the audit trail sealed does
     // not decide (the snapshot, its checksum and the library's log can all be edited in the folder).
-    let broken: string[] = [];
+    // Fail closed: a library whose seals cannot be checked is not served (later looks check only
+    // publications that are new to them).
+    let broken: string[];
     try {
       broken = await watcher.sealMismatches(watcher.live.current.publications());
     } catch (err) {
-      app.log.warn(
-        { error: (err as Error).name },
-        "audit trail: the publications' seals could not be checked at start",
+      await app.close();
+      throw new ConfigError(
+        `the publications' seals could not be checked: the audit trail cannot be read (${(err as Error).name})`,
       );
     }
     if (broken.length > 0) {

@@ -756,7 +756,7 @@ export class RequestService {
     if (who.role !== "provider" && who.role !== "admin") {
       throw new MedpolicyError("forbidden", "only the submitting provider may withdraw a request");
     }
-    // A reviewer's concurrent step (an assignment, a note) moves the version: read again and retry
+    // A reviewer's concurrent step (an assignment, an information request) moves the version: read again and retry
     // while the request is still open; a decision in between ends it (409 naming the status).
     for (let attempt = 0; ; attempt++) {
       const rec = await this.get(id, who);

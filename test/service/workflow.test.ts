@@ -5,7 +5,20 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { call, DATABASES, loadCase, postgresAvailable, startTest, type Tokens } from "./helpers.js";
+import { loadLibrary } from "../../src/library/index.js";
+import { libraryEngine } from "../../src/server/engine.js";
+import { DEMO_USERS } from "../../src/server/index.js";
+import { RequestService } from "../../src/server/service.js";
+import { openStore } from "../../src/store/index.js";
+import {
+  call,
+  DATABASES,
+  freshDatabase,
+  loadCase,
+  postgresAvailable,
+  startTest,
+  type Tokens,
+} from "./helpers.js";
 
 for (const db of DATABASES) {
   describe(`service workflow (${db})`, async () => {
@@ -499,5 +512,38 @@ test("queue due times: overdue once past 7 days (standard) / 72 hours (expedited
     );
   } finally {
     await s.close();
+  }
+});
+
+test("withdraw retries over a reviewer's concurrent step and keeps it", async () => {
+  const db = await freshDatabase("sqlite");
+  const store = await openStore({ dataDir: db.dataDir });
+  const service = new RequestService(
+    store,
+    libraryEngine(loadLibrary()),
+    () => new Date("2026-03-02T12:00:00Z"),
+  );
+  const provider = DEMO_USERS.provider!;
+  const reviewer = DEMO_USERS.reviewer!;
+  try {
+    const { record } = await service.submit(loadCase("trial-nonmalignant-open-questions"), provider);
+    // The first write of the withdrawal meets a reviewer's assignment that landed just before it.
+    const updateWorkflow = store.updateWorkflow.bind(store);
+    let raced = false;
+    store.updateWorkflow = async (id, change) => {
+      if (!raced && change.withdraw) {
+        raced = true;
+        await service.assign(id, { sub: reviewer.sub, name: reviewer.name }, reviewer);
+      }
+      return updateWorkflow(id, change);
+    };
+    const out = await service.withdraw(record.id, "the member moved", provider);
+    assert.equal(raced, true);
+    assert.equal(out.status, "withdrawn");
+    assert.equal(out.workflow.assignee?.sub, reviewer.sub, "the concurrent assignment is kept");
+    assert.deepEqual(out.events.map((e) => e.action).slice(-2), ["assigned", "withdrawn"]);
+  } finally {
+    await store.close();
+    await db.cleanup();
   }
 });

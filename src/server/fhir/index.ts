@@ -287,6 +287,14 @@ function registerPas(
       if (err instanceof NotFoundError) return undefined;
       if (err instanceof MedpolicyError && err.kind === "conflict") {
         const rec = await ctx.service.get(row.requestId, who);
+        // Still open: the review kept moving under every retry. Not dropped silently: the client retries.
+        if (rec.status === "awaiting-review") {
+          throw new FhirError(
+            409,
+            "conflict",
+            `Prior authorization request ${row.requestId} is being reviewed right now and could not be withdrawn; send the cancellation again`,
+          );
+        }
         const was: Record<string, string> = {
           withdrawn: "withdrawn",
           decided: "decided",
@@ -294,7 +302,8 @@ function registerPas(
           "not-applicable": "closed: no policy in this library governs it",
         };
         const status = was[rec.status] ?? rec.status;
-        const keeps = rec.status === "withdrawn" ? "" : " (contact the plan to void a decision)";
+        const keeps =
+          rec.status === "decided" || rec.status === "approved" ? " (contact the plan to void a decision)" : "";
         return `Prior authorization request ${row.requestId} was already ${status}; the cancellation does not change it${keeps}.`;
       }
       throw err;
