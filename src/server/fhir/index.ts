@@ -303,7 +303,9 @@ function registerPas(
         };
         const status = was[rec.status] ?? rec.status;
         const keeps =
-          rec.status === "decided" || rec.status === "approved" ? " (contact the plan to void a decision)" : "";
+          rec.status === "decided" || rec.status === "approved"
+            ? " (contact the plan to void a decision)"
+            : "";
         return `Prior authorization request ${row.requestId} was already ${status}; the cancellation does not change it${keeps}.`;
       }
       throw err;
