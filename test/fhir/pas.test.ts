@@ -720,6 +720,20 @@ describe("issue 16: response Bundles always have identifier and fullUrls", () =>
     });
   });
 
+  test("a Claim identifier without a system is not echoed (PAS profile-identifier: system 1..1)", () => {
+    const b = pasBundle("I4", ["62362"]) as J;
+    const claim = b.entry.find((e: J) => e.resource.resourceType === "Claim").resource;
+    claim.identifier = [{ value: "NO-SYSTEM" }, { system: "urn:x", value: "T2" }];
+    delete claim.id;
+    const cr = claimResponseBundle(
+      parsePasRequest(b, library(), opts).context,
+      { status: "unstored", lines: [], needed: [], receivedAt: "2026-01-01T00:00:00Z" },
+      "2026-01-02T00:00:00Z",
+    ).entry![0]!.resource as J;
+    assert.deepEqual(cr.identifier, [{ system: "urn:x", value: "T2" }]);
+    assert.deepEqual(cr.request, { identifier: { system: "urn:x", value: "T2" } });
+  });
+
   test("Claim identifiers are echoed with system, value and at most one of each PAS identifier extension", () => {
     // Found by the fuzz suite's IG check: two sub-departments (0..1) were echoed into the ClaimResponse.
     const b = pasBundle("I3", ["62362"]) as J;

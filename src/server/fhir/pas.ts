@@ -1254,6 +1254,11 @@ export function claimResponseBundle(
               : st.infoRequest
                 ? "Pended: more information requested."
                 : "Pended for clinical review.";
+  // PAS profile-identifier: system 1..1 — one the client sent without a system is not repeated (it
+  // still finds the request in $inquire; found by the fuzz suite's IG check).
+  const echoedIdentifiers = ctx.identifiers
+    .filter((i) => typeof i.system === "string" && i.system !== "")
+    .map(echoIdentifier);
   const cr: ClaimResponse = {
     resourceType: "ClaimResponse",
     id,
@@ -1271,7 +1276,7 @@ export function claimResponseBundle(
         ],
       }),
     identifier: [
-      ...ctx.identifiers.map(echoIdentifier),
+      ...echoedIdentifiers,
       ...(st.requestId ? [{ system: REQUEST_ID_SYSTEM, value: st.requestId }] : []),
     ],
     status: "active",
@@ -1285,7 +1290,7 @@ export function claimResponseBundle(
     ...(ctx.provider && { requestor: ctx.provider }),
     request: ctx.claimId
       ? { reference: `Claim/${ctx.claimId}` }
-      : { ...(ctx.identifiers[0] && { identifier: echoIdentifier(ctx.identifiers[0]) }) },
+      : { ...(echoedIdentifiers[0] && { identifier: echoedIdentifiers[0] }) },
     outcome: st.status === "error" ? "error" : "complete",
     disposition,
     ...(certified && authNumber && { preAuthRef: authNumber }),
