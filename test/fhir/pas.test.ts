@@ -12,6 +12,7 @@ import { capabilityStatement } from "../../src/server/fhir/index.js";
 import {
   type ClaimContext,
   claimResponseBundle,
+  PAS_EXT,
   parsePasRequest,
   type ResponseState,
 } from "../../src/server/fhir/pas.js";
@@ -718,6 +719,30 @@ describe("issue 16: response Bundles always have identifier and fullUrls", () =>
       system: "http://example.org/SUBMITTER_TRANSACTION_IDENTIFIER",
       value: "A12345",
     });
+  });
+
+  test("an item's requested period and trace numbers are echoed from their typed parts only", () => {
+    const b = pasBundle("I5", ["62362"]) as J;
+    const claim = b.entry.find((e: J) => e.resource.resourceType === "Claim").resource;
+    claim.item[0].extension = [
+      { url: PAS_EXT.requestedServiceDate, valuePeriod: { start: "2026-03-01", a: "x" } },
+      { url: PAS_EXT.itemTraceNumber, valueIdentifier: { value: "no-system" } },
+      { url: PAS_EXT.itemTraceNumber, valueIdentifier: { system: "urn:trn", value: "T-1", b: 1 } },
+    ];
+    const cr = claimResponseBundle(
+      parsePasRequest(b, library(), opts).context,
+      { status: "unstored", lines: [], needed: [], receivedAt: "2026-01-01T00:00:00Z" },
+      "2026-01-02T00:00:00Z",
+    ).entry![0]!.resource as J;
+    const ext = cr.item[0].extension as J[];
+    assert.deepEqual(
+      ext.filter((e) => e.url === PAS_EXT.requestedServiceDate).map((e) => e.valuePeriod),
+      [{ start: "2026-03-01" }],
+    );
+    assert.deepEqual(
+      ext.filter((e) => e.url === PAS_EXT.itemTraceNumber).map((e) => e.valueIdentifier),
+      [{ system: "urn:trn", value: "T-1" }],
+    );
   });
 
   test("a Claim identifier without a system is not echoed (PAS profile-identifier: system 1..1)", () => {

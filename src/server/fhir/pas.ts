@@ -351,6 +351,16 @@ function echoIdentifier(i: Identifier): Identifier {
   return out;
 }
 
+/** A Period from its string `start` and `end` (what else a client put in it is not repeated). */
+function periodOf(p: unknown): { start?: string; end?: string } | undefined {
+  if (!isObject(p)) return undefined;
+  const out = {
+    ...(typeof p.start === "string" && p.start !== "" && { start: p.start }),
+    ...(typeof p.end === "string" && p.end !== "" && { end: p.end }),
+  };
+  return out.start || out.end ? out : undefined;
+}
+
 function saysSomething(cc: unknown): cc is CodeableConcept {
   if (!isObject(cc)) return false;
   if (typeof cc.text === "string" && cc.text.trim() !== "") return true;
@@ -1064,11 +1074,23 @@ export function claimResponseBundle(
     for (const it of ctx.items) {
       const line = lineOf(it.code);
       const extension: Extension[] = [];
-      if (it.requestedPeriod?.start || it.requestedPeriod?.end) {
-        extension.push({ url: PAS_EXT.requestedServiceDate, valuePeriod: it.requestedPeriod });
+      // Echoed as rebuilt from their typed parts: the client's extra properties, or a trace number
+      // without its system or value (both 1..1), would make the answer invalid (the fuzz suite's IG check).
+      const period = periodOf(it.requestedPeriod);
+      if (period) extension.push({ url: PAS_EXT.requestedServiceDate, valuePeriod: period });
+      for (const t of it.traceNumbers ?? []) {
+        if (
+          isObject(t) &&
+          typeof t.system === "string" &&
+          t.system !== "" &&
+          typeof t.value === "string" &&
+          t.value !== ""
+        )
+          extension.push({
+            url: PAS_EXT.itemTraceNumber,
+            valueIdentifier: { system: t.system, value: t.value },
+          });
       }
-      for (const t of it.traceNumbers ?? [])
-        extension.push({ url: PAS_EXT.itemTraceNumber, valueIdentifier: t });
       const noteNumber: number[] = [];
       const reason: { coding: Coding[]; text: string }[] = [];
       let why: DecisionReason | undefined;
