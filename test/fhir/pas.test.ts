@@ -745,6 +745,26 @@ describe("issue 16: response Bundles always have identifier and fullUrls", () =>
     );
   });
 
+  test("the Claim's type, insurer and provider are echoed from their typed parts only", () => {
+    const b = pasBundle("I6", ["62362"]) as J;
+    const claim = b.entry.find((e: J) => e.resource.resourceType === "Claim").resource;
+    claim.type = {
+      coding: [{ system: "http://terminology.hl7.org/CodeSystem/claim-type", code: "professional", x: 1 }],
+    };
+    claim.insurer = { ...claim.insurer, y: 2 };
+    claim.provider = { ...claim.provider, z: 3 };
+    const cr = claimResponseBundle(
+      parsePasRequest(b, library(), opts).context,
+      { status: "unstored", lines: [], needed: [], receivedAt: "2026-01-01T00:00:00Z" },
+      "2026-01-02T00:00:00Z",
+    ).entry![0]!.resource as J;
+    assert.deepEqual(cr.type, {
+      coding: [{ system: "http://terminology.hl7.org/CodeSystem/claim-type", code: "professional" }],
+    });
+    assert.deepEqual(Object.keys(cr.insurer), ["reference"]);
+    assert.deepEqual(Object.keys(cr.requestor), ["reference"]);
+  });
+
   test("a Claim identifier without a system is not echoed (PAS profile-identifier: system 1..1)", () => {
     const b = pasBundle("I4", ["62362"]) as J;
     const claim = b.entry.find((e: J) => e.resource.resourceType === "Claim").resource;

@@ -47,7 +47,8 @@ function list(v: unknown, each: (x: unknown) => J | undefined): J[] | undefined 
 
 const coding = (c: unknown) => pick(c, ["system", "version", "code", "display"]);
 
-function codeableConcept(cc: unknown): J | undefined {
+/** A CodeableConcept from its codings' and text's strings; undefined when nothing is left. */
+export function codeableConcept(cc: unknown): J | undefined {
   if (!isObject(cc)) return undefined;
   const out: J = {};
   const codings = list(cc.coding, coding);
@@ -89,7 +90,8 @@ const name = (n: unknown) => {
 const telecom = (t: unknown) => pick(t, ["system", "value", "use"]);
 const address = (a: unknown) =>
   pick(a, ["use", "type", "text", "city", "district", "state", "postalCode", "country"], ["line"]);
-const reference = (r: unknown) => pick(r, ["reference", "display"]);
+/** A Reference as `reference` and `display` strings; undefined when neither is one. */
+export const reference = (r: unknown) => pick(r, ["reference", "display"]);
 
 /** The elements kept per resource type beside `id`, `meta.profile` and `identifier`. */
 const KEPT: Record<string, Record<string, (v: unknown) => unknown>> = {

@@ -85,7 +85,7 @@ import {
 } from "./common.js";
 import { adaptiveSource, FACTS_EXTENSION } from "./dtr.js";
 import { factsFromResponse } from "./dtr-population.js";
-import { minimalParty } from "./echo.js";
+import { codeableConcept, minimalParty, reference } from "./echo.js";
 import { validateResource } from "./validate.js";
 
 const PAS = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition";
@@ -1302,14 +1302,15 @@ export function claimResponseBundle(
       ...(st.requestId ? [{ system: REQUEST_ID_SYSTEM, value: st.requestId }] : []),
     ],
     status: "active",
-    type: ctx.type ?? {
+    // The client's type, insurer and requestor as rebuilt from their typed parts (see echo.ts).
+    type: (ctx.type && (codeableConcept(ctx.type) as CodeableConcept | undefined)) ?? {
       coding: [{ system: "http://terminology.hl7.org/CodeSystem/claim-type", code: "professional" }],
     },
     use: "preauthorization",
     patient: ctx.patient,
     created: now,
-    insurer: ctx.insurer ?? { display: "medpolicy" },
-    ...(ctx.provider && { requestor: ctx.provider }),
+    insurer: (reference(ctx.insurer) as ClaimResponse["insurer"] | undefined) ?? { display: "medpolicy" },
+    ...(reference(ctx.provider) && { requestor: reference(ctx.provider) as ClaimResponse["requestor"] }),
     request: ctx.claimId
       ? { reference: `Claim/${ctx.claimId}` }
       : { ...(echoedIdentifiers[0] && { identifier: echoedIdentifiers[0] }) },
