@@ -15,7 +15,7 @@
  * practitioner organization code specialty telecom endpoint`; a name's data-absent-reason. Other
  * resource types are echoed as sent.
  */
-import type { Resource } from "@medplum/fhirtypes";
+import type { Extension, Identifier, Period, Resource } from "@medplum/fhirtypes";
 import { isObject } from "./common.js";
 
 type J = Record<string, unknown>;
@@ -153,4 +153,43 @@ export function minimalParty(r: Resource): Resource {
     if (v !== undefined) out[k] = v;
   }
   return out as unknown as Resource;
+}
+
+/** A Period from its string `start` and `end`; undefined when neither is one. */
+export function echoPeriod(p: unknown): Period | undefined {
+  return pick(p, ["start", "end"]) as Period | undefined;
+}
+
+/** An Identifier that has both its `system` and `value` (PAS profile-identifier: 1..1 each), as just those. */
+export function echoSystemValue(i: unknown): Identifier | undefined {
+  const out = pick(i, ["system", "value"]);
+  return out?.system !== undefined && out.value !== undefined ? (out as Identifier) : undefined;
+}
+
+const IDENTIFIER_EXT = {
+  subDepartment: "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-identifierSubDepartment",
+  jurisdiction: "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-identifierJurisdiction",
+};
+
+/**
+ * A Claim identifier as the ClaimResponse echoes it: its use, system and value, and at most one of each
+ * extension PAS defines on an identifier (profile-identifier: sub-department and jurisdiction, 0..1),
+ * its value rebuilt from typed parts (the fuzz suite's IG check met two sub-departments echoed).
+ */
+export function echoIdentifier(i: Identifier): Identifier {
+  const out: Identifier = {
+    ...(str(i.use) && { use: i.use }),
+    ...(str(i.system) && { system: i.system }),
+    value: i.value as string,
+  };
+  const raw: unknown[] = Array.isArray(i.extension) ? i.extension : [];
+  const first = (url: string) => raw.find((e) => isObject(e) && e.url === url) as J | undefined;
+  const ext: Extension[] = [];
+  const sub = first(IDENTIFIER_EXT.subDepartment)?.valueString;
+  if (typeof sub === "string" && sub.trim() !== "")
+    ext.push({ url: IDENTIFIER_EXT.subDepartment, valueString: sub });
+  const jur = codeableConcept(first(IDENTIFIER_EXT.jurisdiction)?.valueCodeableConcept);
+  if (jur) ext.push({ url: IDENTIFIER_EXT.jurisdiction, valueCodeableConcept: jur });
+  if (ext.length > 0) out.extension = ext;
+  return out;
 }

@@ -85,7 +85,14 @@ import {
 } from "./common.js";
 import { adaptiveSource, FACTS_EXTENSION } from "./dtr.js";
 import { factsFromResponse } from "./dtr-population.js";
-import { codeableConcept, minimalParty, reference } from "./echo.js";
+import {
+  codeableConcept,
+  echoIdentifier,
+  echoPeriod,
+  echoSystemValue,
+  minimalParty,
+  reference,
+} from "./echo.js";
 import { validateResource } from "./validate.js";
 
 const PAS = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition";
@@ -319,48 +326,6 @@ export function infoCancelled(si: unknown): boolean {
 }
 
 /** A CodeableConcept with a coded value or a text. */
-const IDENTIFIER_EXT = {
-  subDepartment: "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-identifierSubDepartment",
-  jurisdiction: "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-identifierJurisdiction",
-};
-
-/**
- * A Claim identifier as the ClaimResponse echoes it: its system and value, and at most one of each
- * extension PAS defines on an identifier (profile-identifier: sub-department and jurisdiction, 0..1),
- * with its value of the right type. Anything else the client sent is not ours to repeat (the fuzz
- * suite's IG check met two sub-departments echoed, issue 16).
- */
-function echoIdentifier(i: Identifier): Identifier {
-  const out: Identifier = {
-    ...(typeof i.use === "string" && { use: i.use }),
-    ...(typeof i.system === "string" && { system: i.system }),
-    value: i.value as string,
-  };
-  const ext: Extension[] = [];
-  const raw: unknown[] = Array.isArray(i.extension) ? i.extension : [];
-  const first = (url: string) => raw.find((e) => isObject(e) && e.url === url) as Extension | undefined;
-  const sub = first(IDENTIFIER_EXT.subDepartment);
-  if (typeof sub?.valueString === "string" && sub.valueString.trim() !== "") {
-    ext.push({ url: IDENTIFIER_EXT.subDepartment, valueString: sub.valueString });
-  }
-  const jur = first(IDENTIFIER_EXT.jurisdiction);
-  if (jur && saysSomething(jur.valueCodeableConcept)) {
-    ext.push({ url: IDENTIFIER_EXT.jurisdiction, valueCodeableConcept: jur.valueCodeableConcept });
-  }
-  if (ext.length > 0) out.extension = ext;
-  return out;
-}
-
-/** A Period from its string `start` and `end` (what else a client put in it is not repeated). */
-function periodOf(p: unknown): { start?: string; end?: string } | undefined {
-  if (!isObject(p)) return undefined;
-  const out = {
-    ...(typeof p.start === "string" && p.start !== "" && { start: p.start }),
-    ...(typeof p.end === "string" && p.end !== "" && { end: p.end }),
-  };
-  return out.start || out.end ? out : undefined;
-}
-
 function saysSomething(cc: unknown): cc is CodeableConcept {
   if (!isObject(cc)) return false;
   if (typeof cc.text === "string" && cc.text.trim() !== "") return true;
@@ -1076,20 +1041,11 @@ export function claimResponseBundle(
       const extension: Extension[] = [];
       // Echoed as rebuilt from their typed parts: the client's extra properties, or a trace number
       // without its system or value (both 1..1), would make the answer invalid (the fuzz suite's IG check).
-      const period = periodOf(it.requestedPeriod);
+      const period = echoPeriod(it.requestedPeriod);
       if (period) extension.push({ url: PAS_EXT.requestedServiceDate, valuePeriod: period });
       for (const t of it.traceNumbers ?? []) {
-        if (
-          isObject(t) &&
-          typeof t.system === "string" &&
-          t.system !== "" &&
-          typeof t.value === "string" &&
-          t.value !== ""
-        )
-          extension.push({
-            url: PAS_EXT.itemTraceNumber,
-            valueIdentifier: { system: t.system, value: t.value },
-          });
+        const id = echoSystemValue(t);
+        if (id) extension.push({ url: PAS_EXT.itemTraceNumber, valueIdentifier: id });
       }
       const noteNumber: number[] = [];
       const reason: { coding: Coding[]; text: string }[] = [];
