@@ -11,12 +11,15 @@
  *   from 30 to 45 — about a third change, each decided again with its trace and its stored
  *   determination recomputed (the slow path).
  *
+ * Each version is replayed on one thread (`--workers 1`) and on every core (the default, at most 8:
+ * the main thread and worker threads, impact-parallel.ts), side by side.
+ *
  * Best of three runs; each child reports its CPU time (user + system) so the rate per CPU-second says
  * what the code costs on a loaded machine where the wall clock says what the machine gave it.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -181,10 +184,13 @@ export async function run(n = 100_000): Promise<Record<string, number>> {
         `  baseline evaluate NDJSON --no-trace: ${fmt(s.lines.length)} cases in ${fmt(base.wall)} ms (start-up ${fmt(start.wall)} ms) → ${fmt(baseRate)} cases/s; ${fmt(baseCpu)} per CPU-second`,
       );
       results[`${s.name}BaselinePerSec`] = baseRate;
-      for (const v of s.versions) {
+      for (const [v, threads] of s.versions.flatMap((v) => [
+        [v, "1"],
+        [v, String(Math.min(availableParallelism(), 8))],
+      ])) {
         const t = best([
           "impact",
-          v,
+          v!,
           "--json",
           "--library",
           s.library,
@@ -192,6 +198,8 @@ export async function run(n = 100_000): Promise<Record<string, number>> {
           `sqlite:${data}`,
           "--progress-every",
           "0",
+          "--workers",
+          threads!,
         ]);
         const done =
           /done: ([\d,]+) read · [\d,]+ of the policy · [\d,]+ in the window · ([\d,]+) replayed · ([\d,]+) changed in ([\d.]+) s/.exec(
@@ -203,10 +211,10 @@ export async function run(n = 100_000): Promise<Record<string, number>> {
         const rate = stored / ((t.wall - start.wall) / 1000);
         const cpuRate = stored / ((t.cpu - start.cpu) / 1000);
         console.log(
-          `  impact ${v}: ${fmt(read)} read, ${fmt(num(done?.[2]))} replayed, ${fmt(num(done?.[3]))} changed in ${fmt(t.wall)} ms → ${fmt(rate)} requests/s end to end (scan alone ${fmt(read / scan)}/s); ${fmt(cpuRate)} per CPU-second`,
+          `  impact ${v} on ${threads} thread${threads === "1" ? "" : "s"}: ${fmt(read)} read, ${fmt(num(done?.[2]))} replayed, ${fmt(num(done?.[3]))} changed in ${fmt(t.wall)} ms → ${fmt(rate)} requests/s end to end (scan alone ${fmt(read / scan)}/s); ${fmt(cpuRate)} per CPU-second`,
         );
-        results[`${s.name}:${v}PerSec`] = rate;
-        results[`${s.name}:${v}PerCpuSec`] = cpuRate;
+        results[`${s.name}:${v}:${threads}PerSec`] = rate;
+        results[`${s.name}:${v}:${threads}PerCpuSec`] = cpuRate;
       }
     }
     console.log(`  (${loadNote()})`);

@@ -73,43 +73,53 @@ export async function run(n = 500_000): Promise<Record<string, number>> {
       const count = trace ? Math.min(n, 100_000) : n;
       const input = trace ? join(tmp, "trace.ndjson") : file;
       if (trace) writeFileSync(input, `${benchCases(count).join("\n")}\n`);
-      const args = [join(ROOT, "bin", "medpolicy.js"), "evaluate", input, "--json", "--no-progress"];
-      if (!trace) args.push("--no-trace");
-      // Start-up (library load) measured separately so the rate is the steady state; best of three
-      // runs, as a shared machine's other work only ever slows a run down. Each child also reports
-      // its own CPU time (a preload writes process.cpuUsage() to fd 3 at exit): on a loaded machine
-      // the CPU rate says what the code costs when the wall clock says what the machine gave it.
-      let best = Number.POSITIVE_INFINITY;
-      let startup = 0;
-      let bestCpu = Number.POSITIVE_INFINITY;
+      const base = [join(ROOT, "bin", "medpolicy.js"), "evaluate", input, "--json", "--no-progress"];
+      if (!trace) base.push("--no-trace");
+      // Issue 13: on every core (the default: the main thread and worker threads, evaluate-parallel.ts)
+      // and on this thread alone (`--workers 1`), interleaved round by round so both meet the same
+      // machine. Start-up (library load) measured separately so the rate is the steady state; best of
+      // three runs, as a shared machine's other work only ever slows a run down. Each child also
+      // reports its own CPU time, every thread's (a preload writes process.cpuUsage() to fd 3 at exit):
+      // on a loaded machine the CPU rate says what the code costs when the wall clock says what the
+      // machine gave it.
+      const threads = String(Math.min(availableParallelism(), 8));
+      const modes = [threads, "1"];
+      const best = new Map(modes.map((m) => [m, Number.POSITIVE_INFINITY]));
+      const startup = new Map(modes.map((m) => [m, 0]));
+      const bestCpu = new Map(modes.map((m) => [m, Number.POSITIVE_INFINITY]));
       for (let k = 0; k < 3; k++) {
-        const t0 = performance.now();
-        const p = spawnSync(
-          process.execPath,
-          [CPU_PRELOAD, join(ROOT, "bin", "medpolicy.js"), "policies", "--json"],
-          { stdio: ["ignore", "ignore", "inherit", "pipe"] },
-        );
-        const s = performance.now() - t0;
-        const t1 = performance.now();
-        const r = spawnSync(process.execPath, [CPU_PRELOAD, ...args], {
-          stdio: ["ignore", "ignore", "inherit", "pipe"],
-        });
-        const total = performance.now() - t1;
-        if (r.status !== 0) throw new Error(`evaluate exited ${r.status}`);
-        if (total - s < best) {
-          best = total - s;
-          startup = s;
+        for (const m of modes) {
+          const t0 = performance.now();
+          const p = spawnSync(
+            process.execPath,
+            [CPU_PRELOAD, join(ROOT, "bin", "medpolicy.js"), "policies", "--json"],
+            { stdio: ["ignore", "ignore", "inherit", "pipe"] },
+          );
+          const s = performance.now() - t0;
+          const t1 = performance.now();
+          const r = spawnSync(process.execPath, [CPU_PRELOAD, ...base, "--workers", m], {
+            stdio: ["ignore", "ignore", "inherit", "pipe"],
+          });
+          const total = performance.now() - t1;
+          if (r.status !== 0) throw new Error(`evaluate exited ${r.status}`);
+          if (total - s < best.get(m)!) {
+            best.set(m, total - s);
+            startup.set(m, s);
+          }
+          const cpu = cpuOf(r.output[3]) - cpuOf(p.output[3]);
+          if (cpu > 0 && cpu < bestCpu.get(m)!) bestCpu.set(m, cpu);
         }
-        const cpu = cpuOf(r.output[3]) - cpuOf(p.output[3]);
-        if (cpu > 0 && cpu < bestCpu) bestCpu = cpu;
       }
-      const rate = count / (best / 1000);
-      const cpuRate = count / (bestCpu / 1000);
-      results[trace ? "ndjsonWithTracePerSec" : "ndjsonPerSec"] = rate;
-      results[trace ? "ndjsonWithTracePerCpuSec" : "ndjsonPerCpuSec"] = cpuRate;
-      console.log(
-        `evaluate NDJSON ${trace ? "with trace" : "without trace"}: ${count.toLocaleString()} varied cases in ${(best + startup).toFixed(0)} ms (start-up ${startup.toFixed(0)} ms) → ${Math.round(rate).toLocaleString()} cases/s (goal ≥ 100,000); ${Math.round(cpuRate).toLocaleString()} cases per CPU-second (${loadNote()})`,
-      );
+      for (const m of modes) {
+        const rate = count / (best.get(m)! / 1000);
+        const cpuRate = count / (bestCpu.get(m)! / 1000);
+        const key = `ndjson${trace ? "WithTrace" : ""}${m === "1" ? "OneThread" : ""}`;
+        results[`${key}PerSec`] = rate;
+        results[`${key}PerCpuSec`] = cpuRate;
+        console.log(
+          `evaluate NDJSON ${trace ? "with trace" : "without trace"} on ${m === "1" ? "1 thread" : `${m} threads`}: ${count.toLocaleString()} varied cases in ${(best.get(m)! + startup.get(m)!).toFixed(0)} ms (start-up ${startup.get(m)!.toFixed(0)} ms) → ${Math.round(rate).toLocaleString()} cases/s${m === "1" ? "" : " (goal ≥ 100,000)"}; ${Math.round(cpuRate).toLocaleString()} cases per CPU-second (${loadNote()})`,
+        );
+      }
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

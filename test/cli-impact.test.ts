@@ -11,10 +11,12 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { parallelImpact } from "../src/cli/impact-parallel.js";
 import { loadLibrary } from "../src/library/index.js";
+import type { MedpolicyError } from "../src/model/index.js";
 import { libraryEngine } from "../src/server/engine.js";
 import { DEMO_USERS, RequestService } from "../src/server/index.js";
-import { openStore } from "../src/store/index.js";
+import { openStore, SqliteStore } from "../src/store/index.js";
 import { freshSchema, postgresAvailable } from "./service/helpers.js";
 import { ROOT } from "./suite/cases.js";
 import { gizmoDoc, writeGizmoLibrary } from "./support/impact-fixture.js";
@@ -184,6 +186,28 @@ function expectImpact(storeOf: () => string, filled: () => Filled) {
     );
   });
 
+  it("in parallel (worker threads, ranges of 2 requests): the same lines, in the same order, as one thread", () => {
+    const one = impact(storeOf(), "--json", "--workers", "1");
+    assert.equal(one.code, 0, one.stderr);
+    assert.doesNotMatch(one.stderr, /threads/);
+    const many = impact(storeOf(), "--json", "--workers", "3", "--range-size", "2", "--progress-every", "3");
+    assert.equal(many.code, 0, many.stderr);
+    assert.equal(many.stdout, one.stdout);
+    // Progress as the ranges are written, in order (2, 4, 6, 7 read): a line each time a multiple of 3
+    // is passed, and the end on three threads.
+    const progress = many.stderr.split("\n").filter((l) => l.startsWith("medpolicy impact: "));
+    assert.deepEqual(
+      progress.map((l) => /: (?:done: )?(\d+) read/.exec(l)?.[1]),
+      ["4", "6", "7"],
+    );
+    assert.match(progress.at(-1)!, / on 3 threads /);
+    // Fewer than two full ranges: one thread is faster than starting workers.
+    const few = impact(storeOf(), "--json", "--workers", "3", "--range-size", "4");
+    assert.equal(few.stdout, one.stdout);
+    assert.doesNotMatch(few.stderr, /threads/);
+    noPhi(many.stdout, many.stderr);
+  });
+
   it("text: the requests listed, which way, through which criteria", () => {
     const { ids } = filled();
     const r = impact(storeOf());
@@ -234,6 +258,8 @@ describe("medpolicy impact on SQLite (issue 15 item 4)", () => {
       /--from 2025-07-01 is after --to/,
     );
     bad(["MP-9@2026-03", ...s, "--progress-every", "x"], /--progress-every must be a whole number/);
+    bad(["MP-9@2026-03", ...s, "--workers", "0"], /--workers must be a whole number from 1/);
+    bad(["MP-9@2026-03", ...s, "--range-size", "0"], /--range-size must be a whole number from 1/);
     const none = join(root, "no-store");
     bad(["MP-9@2026-03", "--library", LIB, "--store", `sqlite:${none}`], /no medpolicy store at/);
     assert.throws(() => statSync(none));
@@ -241,6 +267,36 @@ describe("medpolicy impact on SQLite (issue 15 item 4)", () => {
       ["MP-9@2026-03", "--library", LIB, "--store", "mysql://x"],
       /--store must be sqlite:PATH or a postgres/,
     );
+  });
+});
+
+describe("the parallel replay's workers (impact-parallel.ts)", () => {
+  it("a worker that reads another library than the main thread refuses, and the replay fails naming why", async () => {
+    const store = new SqliteStore(DATA);
+    const lib = loadLibrary(LIB);
+    // As if the folder had been edited between the main thread's read and the workers'.
+    const edited = Object.create(lib) as typeof lib;
+    edited.signature = `${lib.signature}-edited`;
+    try {
+      const run = async () => {
+        for await (const _ of parallelImpact(edited, lib.get("MP-9@2026-03"), store, {
+          libraryDir: LIB,
+          store: `sqlite:${DATA}`,
+          ref: "MP-9@2026-03",
+          pageSize: 2,
+          workers: 2,
+          rangeSize: 1,
+          local: false,
+        }));
+      };
+      await assert.rejects(run, (e: MedpolicyError) => {
+        assert.equal(e.kind, "conflict", e.message);
+        assert.match(e.message, /the library changed/);
+        return true;
+      });
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -1,7 +1,9 @@
 import { createReadStream, statSync } from "node:fs";
 import { decide, type Library } from "../library/index.js";
 import type { Determination } from "../model/index.js";
-import { describeWhere, exitCodeOf, InputError, MedpolicyError } from "../model/index.js";
+import { describeWhere, exitCodeOf, MedpolicyError } from "../model/index.js";
+import { type BatchResult, evaluateLine, parseJson } from "./evaluate-lines.js";
+import { ParallelEvaluator } from "./evaluate-parallel.js";
 import { JsonLinesWriter } from "./json-lines.js";
 import { renderDetermination } from "./render.js";
 import { Utf8Chunks } from "./utf8-chunks.js";
@@ -13,26 +15,29 @@ export interface EvaluateCliOptions {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
   progress: boolean;
+  /**
+   * Threads deciding an NDJSON file, this one included (evaluate-parallel.ts); 1 or absent: this thread
+   * alone. Workers need {@link libraryDir}: each loads the library itself.
+   */
+  threads?: number;
+  libraryDir?: string;
+  /** Files at least this large are decided on {@link threads} threads (default 8 MiB ≈ 25,000 cases). */
+  parallelFrom?: number;
+  /** Lines per batch handed to a thread (default 1,000). */
+  batch?: number;
+  /** False: only worker threads decide (tests); default: this thread too. */
+  localWork?: boolean;
 }
 
 /** Largest single (non-NDJSON) document accepted. */
 const MAX_SINGLE = 10 * 1024 * 1024;
 /** Largest NDJSON line accepted. */
 const MAX_LINE = 1024 * 1024;
-
-function errorObject(e: unknown): { kind: string; message: string; where?: object } {
-  if (e instanceof MedpolicyError) return { kind: e.kind, message: e.message, where: e.where };
-  return { kind: "internal", message: (e as Error)?.message ?? String(e) };
-}
-
-/** Parses JSON, turning a SyntaxError into an InputError that says where (line of the input). */
-function parseJson(text: string, line: number): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`malformed JSON at line ${line}: ${(e as Error).message}`, { line });
-  }
-}
+/**
+ * Below this, one thread: starting a worker (its modules and the library, ≈ 0.5 s) costs more than it
+ * saves.
+ */
+const PARALLEL_FROM = 8 * 1024 * 1024;
 
 /**
  * `medpolicy evaluate FILE|-` (SPEC 3): one JSON case (possibly pretty-printed) or NDJSON, one
@@ -65,8 +70,11 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
       if (!o.out.write(chunk)) await new Promise<void>((r) => o.out.once("drain", () => r()));
     }
   };
+  let shown = 0;
   const progress = () => {
-    if (!o.progress || count % 5000 !== 0) return;
+    // A line each time the count passes a multiple of 5,000 (in batches when decided in parallel).
+    if (!o.progress || Math.floor(count / 5000) <= Math.floor(shown / 5000)) return;
+    shown = count;
     const rate = Math.round(count / Math.max(0.001, (Date.now() - started) / 1000));
     const pct = total ? ` ${Math.min(100, Math.round((bytes / total) * 100))}%` : "";
     o.err.write(`\r${count.toLocaleString()} cases${pct} · ${rate.toLocaleString()}/s   `);
@@ -75,16 +83,42 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
     o.err.write(`medpolicy evaluate: bad input: a single case larger than ${MAX_SINGLE} bytes\n`);
     return 2;
   };
+  // Issue 13: a large NDJSON file is decided on every core; lines then go to `parallel` in batches.
+  let parallel: ParallelEvaluator | undefined;
+  let firstCase: { text: string; at: number } | undefined;
+  const gathered = (r: BatchResult) => {
+    for (const b of r.out) ready.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    if (r.err !== "") o.err.write(r.err);
+    if (r.worst > worst) worst = r.worst;
+    count += r.count;
+    progress();
+  };
+  const goParallel = () => {
+    const threads = o.threads ?? 1;
+    if (threads < 2 || o.libraryDir === undefined || total < (o.parallelFrom ?? PARALLEL_FROM)) return;
+    parallel = new ParallelEvaluator(
+      lib,
+      {
+        libraryDir: o.libraryDir,
+        opts,
+        workers: threads - 1,
+        batch: o.batch ?? 1000,
+        ...(o.localWork === false && { local: false }),
+      },
+      gathered,
+    );
+  };
   const one = (text: string, at: number) => {
-    try {
-      const d = decide(lib, parseJson(text, at), opts);
-      out.determination(d);
-      last = d;
-    } catch (e) {
-      worst = Math.max(worst, exitCodeOf(e));
-      out.line({ line: at, error: errorObject(e) });
-      const kind = e instanceof MedpolicyError && e.kind === "input" ? "bad input" : "error";
-      o.err.write(`medpolicy evaluate: ${kind} at line ${at}: ${(e as Error).message}\n`);
+    firstCase ??= { text, at };
+    if (parallel !== undefined) {
+      parallel.push(text, at);
+      return;
+    }
+    const r = evaluateLine(lib, text, at, opts, out);
+    if (r.determination !== undefined) last = r.determination;
+    else {
+      worst = Math.max(worst, r.code);
+      o.err.write(r.message!);
     }
     if (out.full) ready.push(out.take());
     count++;
@@ -106,11 +140,14 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
       // A first line that is a whole JSON value means NDJSON (one case per line).
       try {
         JSON.parse(raw);
-        mode = "ndjson";
-        one(raw, lineNo);
-        return true;
       } catch {
         mode = "single";
+      }
+      if (mode === "unknown") {
+        mode = "ndjson";
+        goParallel();
+        one(raw, lineNo);
+        return true;
       }
     }
     pending.push(raw);
@@ -118,76 +155,105 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
     return pendingBytes <= MAX_SINGLE;
   };
 
-  // Chunks split into lines by hand: far cheaper per line than readline's async iterator (SPEC 5).
-  const decoder = new Utf8Chunks();
-  let carry = "";
-  let skipping = false;
-  let first = true;
-  for await (const chunk of input) {
-    let text = carry + decoder.write(chunk as Buffer);
-    if (first && text.length > 0) {
-      // A byte-order mark (editors on Windows write one) is not part of the first case (RFC 8259 §8.1).
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      first = false;
-    }
-    let from = 0;
-    if (skipping) {
-      const nl = text.indexOf("\n");
-      if (nl === -1) {
-        carry = "";
-        continue;
+  try {
+    // Chunks split into lines by hand: far cheaper per line than readline's async iterator (SPEC 5).
+    const decoder = new Utf8Chunks();
+    let carry = "";
+    let skipping = false;
+    let first = true;
+    for await (const chunk of input) {
+      let text = carry + decoder.write(chunk as Buffer);
+      if (first && text.length > 0) {
+        // A byte-order mark (editors on Windows write one) is not part of the first case (RFC 8259 §8.1).
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        first = false;
       }
-      skipping = false;
-      from = nl + 1;
+      let from = 0;
+      if (skipping) {
+        const nl = text.indexOf("\n");
+        if (nl === -1) {
+          carry = "";
+          continue;
+        }
+        skipping = false;
+        from = nl + 1;
+      }
+      if (parallel !== undefined) {
+        // Every core at work (issue 13): the whole lines of the chunk go as they are, split by the threads.
+        const last = text.lastIndexOf("\n");
+        if (last >= from) {
+          const piece = text.slice(from, last);
+          lineNo += parallel.piece(piece, lineNo + 1);
+          bytes += piece.length + 1;
+          from = last + 1;
+        }
+      }
+      for (let nl = text.indexOf("\n", from); nl !== -1; nl = text.indexOf("\n", from)) {
+        const end = nl > from && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        if (!handle(text.slice(from, end))) return tooLarge();
+        from = nl + 1;
+      }
+      text = text.slice(from);
+      if (text.length > MAX_LINE && mode !== "single") {
+        lineNo++;
+        const message = `medpolicy evaluate: bad input at line ${lineNo}: line longer than 1 MiB\n`;
+        const error = { line: lineNo, error: { kind: "input", message: "line longer than 1 MiB" } };
+        if (parallel !== undefined) {
+          const w = new JsonLinesWriter(256);
+          w.line(error);
+          parallel.literal({ out: [w.take()], err: message, worst: 2, count: 0 });
+        } else {
+          worst = 2;
+          out.line(error);
+          o.err.write(message);
+        }
+        skipping = true;
+        text = "";
+      }
+      carry = text;
+      if (parallel !== undefined) await parallel.pace();
+      await flush();
     }
-    for (let nl = text.indexOf("\n", from); nl !== -1; nl = text.indexOf("\n", from)) {
-      const end = nl > from && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      if (!handle(text.slice(from, end))) return tooLarge();
-      from = nl + 1;
+    const rest = skipping ? "" : carry + decoder.end();
+    if (rest !== "" && !handle(rest.endsWith("\r") ? rest.slice(0, -1) : rest)) return tooLarge();
+    if (parallel !== undefined) {
+      await parallel.drain();
+      // One case in a large file (the rest blank): the words of its determination, as below.
+      if (count === 1 && worst === 0 && firstCase !== undefined)
+        last = decide(lib, parseJson(firstCase.text, firstCase.at), opts);
     }
-    text = text.slice(from);
-    if (text.length > MAX_LINE && mode !== "single") {
-      lineNo++;
-      worst = 2;
-      out.line({ line: lineNo, error: { kind: "input", message: "line longer than 1 MiB" } });
-      o.err.write(`medpolicy evaluate: bad input at line ${lineNo}: line longer than 1 MiB\n`);
-      skipping = true;
-      text = "";
-    }
-    carry = text;
-    await flush();
-  }
-  const rest = skipping ? "" : carry + decoder.end();
-  if (rest !== "" && !handle(rest.endsWith("\r") ? rest.slice(0, -1) : rest)) return tooLarge();
-  if (o.progress && count > 0) o.err.write("\n");
+    if (o.progress && count > 0) o.err.write("\n");
 
-  if (mode === "single") {
-    try {
-      const d = decide(lib, parseJson(pending.join("\n"), 1), opts);
-      o.out.write(o.json ? `${JSON.stringify(d)}\n` : `${renderDetermination(d)}\n`);
-      return 0;
-    } catch (e) {
-      const where = e instanceof MedpolicyError ? describeWhere(e.where) : "";
-      o.err.write(
-        `medpolicy: ${e instanceof MedpolicyError ? e.kind : "error"}: ${(e as Error).message}${where ? ` (${where})` : ""}\n`,
-      );
-      return exitCodeOf(e);
-    } finally {
-      pending = [];
+    if (mode === "single") {
+      try {
+        const d = decide(lib, parseJson(pending.join("\n"), 1), opts);
+        o.out.write(o.json ? `${JSON.stringify(d)}\n` : `${renderDetermination(d)}\n`);
+        return 0;
+      } catch (e) {
+        const where = e instanceof MedpolicyError ? describeWhere(e.where) : "";
+        o.err.write(
+          `medpolicy: ${e instanceof MedpolicyError ? e.kind : "error"}: ${(e as Error).message}${where ? ` (${where})` : ""}\n`,
+        );
+        return exitCodeOf(e);
+      } finally {
+        pending = [];
+      }
     }
-  }
-  if (mode === "unknown") {
-    o.err.write("medpolicy: input: no case given (empty input)\n");
-    return 2;
-  }
-  // NDJSON with a single line behaves like a single case for exit codes and human output.
-  if (count === 1 && !o.json) {
-    // A person at a terminal: the determination in words, or (on error) only the message on stderr.
-    out.take();
-    ready.length = 0;
-    if (worst === 0 && last) o.out.write(`${renderDetermination(last)}\n`);
+    if (mode === "unknown") {
+      o.err.write("medpolicy: input: no case given (empty input)\n");
+      return 2;
+    }
+    // NDJSON with a single line behaves like a single case for exit codes and human output.
+    if (count === 1 && !o.json) {
+      // A person at a terminal: the determination in words, or (on error) only the message on stderr.
+      out.take();
+      ready.length = 0;
+      if (worst === 0 && last) o.out.write(`${renderDetermination(last)}\n`);
+      return worst;
+    }
+    await flush(true);
     return worst;
+  } finally {
+    await parallel?.close();
   }
-  await flush(true);
-  return worst;
 }

@@ -4,22 +4,29 @@
  * and through which criteria, with the requests listed (request ids only: no member data). Streams: the
  * store is read a page at a time, changes are written as they are found, progress goes to stderr.
  */
-import { existsSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import { type ImpactChange, type ImpactCounts, type ImpactSummary, replayImpact } from "../library/impact.js";
 import { type Library, type LibraryEntry, todayIso } from "../library/index.js";
-import { InputError, MedpolicyError, NotFoundError } from "../model/index.js";
+import { InputError, NotFoundError } from "../model/index.js";
 import type { Store } from "../store/index.js";
+import { parallelImpact } from "./impact-parallel.js";
+import { openImpactStore } from "./impact-store.js";
+import { defaultThreads, MAX_THREADS } from "./threads.js";
 
 type Out = NodeJS.WritableStream & { isTTY?: boolean };
 
 const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
+/**
+ * Requests per range of the parallel replay: large enough that a range's round trip to a worker is
+ * noise, small enough that the ranges spread evenly and progress shows often.
+ */
+const RANGE = 5000;
+
 /** `medpolicy impact`, in the shape of main.ts's commands (registered there). */
 export const impactCommand = {
   summary: "replay stored requests under a (draft) version: how many outcomes change, which way, why",
   usage:
-    "medpolicy impact ID@VERSION [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--store sqlite:PATH|postgres://…] [--library DIR] [--json]",
+    "medpolicy impact ID@VERSION [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--store sqlite:PATH|postgres://…] [--library DIR] [--workers N] [--json]",
   options: {
     json: {
       type: "boolean" as const,
@@ -51,12 +58,20 @@ export const impactCommand = {
       type: "string" as const,
       description: "requests read from the store per query (default 1000)",
     },
+    "range-size": {
+      type: "string" as const,
+      description: `requests per range handed to a thread (default ${RANGE})`,
+    },
+    workers: {
+      type: "string" as const,
+      description: `threads replaying at once, this one included (default: one per core, at most ${MAX_THREADS}; 1: this thread alone)`,
+    },
   },
   async run(
     args: string[],
     values: Record<string, string | boolean | undefined>,
     io: { out: Out; err: Out },
-    ctx: { lib(): Library },
+    ctx: { lib(): Library; location?(): { dir: string } },
   ): Promise<number> {
     const ref = args[0];
     if (!ref || args.length > 1 || !ref.includes("@"))
@@ -69,6 +84,8 @@ export const impactCommand = {
       throw new InputError(`--from ${from} is after --to ${to}`, { field: "--from" });
     const every = countOption(values["progress-every"], "--progress-every", 10_000, 0);
     const pageSize = countOption(values["page-size"], "--page-size", 1000, 1);
+    const rangeSize = countOption(values["range-size"], "--range-size", RANGE, 1);
+    const workers = Math.min(countOption(values.workers, "--workers", defaultThreads(), 1), 64);
     const lib = ctx.lib();
     let version: LibraryEntry;
     try {
@@ -86,22 +103,39 @@ export const impactCommand = {
         const s = (Date.now() - started) / 1000;
         const rate = Math.round(c.read / Math.max(s, 0.001));
         io.err.write(
-          `medpolicy impact: ${done ? "done: " : ""}${n(c.read)} read · ${n(c.ofPolicy)} of the policy · ${n(c.inWindow)} in the window · ${n(c.replayed)} replayed · ${n(c.changed)} changed${c.unreadable ? ` · ${n(c.unreadable)} unreadable` : ""}${done ? ` in ${s.toFixed(1)} s` : ""} (${n(rate)} requests/s)\n`,
+          `medpolicy impact: ${done ? "done: " : ""}${n(c.read)} read · ${n(c.ofPolicy)} of the policy · ${n(c.inWindow)} in the window · ${n(c.replayed)} replayed · ${n(c.changed)} changed${c.unreadable ? ` · ${n(c.unreadable)} unreadable` : ""}${done ? ` in ${s.toFixed(1)} s${threads > 1 ? ` on ${threads} threads` : ""}` : ""} (${n(rate)} requests/s)\n`,
         );
       };
-      let last = 0;
-      const items = replayImpact(lib, version, store.scanDeterminations({ pageSize }), {
-        ...(from !== undefined && { from }),
-        ...(to !== undefined && { to }),
-        progressEvery: every === 0 ? Number.MAX_SAFE_INTEGER : every,
-        onProgress: (c) => {
-          // Every N requests; the final counts are written once, with the summary.
-          if (every === 0 || c.read % every !== 0 || c.read === last) return;
-          last = c.read;
-          progress(c, false);
-          due = true;
-        },
-      });
+      // A progress line each time the count read passes a multiple of N; the final counts are written
+      // once, with the summary.
+      let shown = 0;
+      const onProgress = (c: Readonly<ImpactCounts>) => {
+        if (every === 0 || Math.floor(c.read / every) <= Math.floor(shown / every)) return;
+        shown = c.read;
+        progress(c, false);
+        due = true;
+      };
+      const window = { ...(from !== undefined && { from }), ...(to !== undefined && { to }) };
+      const dir = ctx.location?.().dir;
+      const threads =
+        dir !== undefined && workers > 1 && (await rangesAtLeast(store, rangeSize, 2)) ? workers : 1;
+      const items =
+        dir !== undefined && threads > 1
+          ? parallelImpact(lib, version, store, {
+              ...window,
+              libraryDir: dir,
+              store: values.store as string | undefined,
+              ref,
+              pageSize,
+              workers: workers - 1,
+              rangeSize,
+              onProgress,
+            })
+          : replayImpact(lib, version, store.scanDeterminations({ pageSize }), {
+              ...window,
+              progressEvery: every === 0 ? Number.MAX_SAFE_INTEGER : every,
+              onProgress,
+            });
       // Lines are gathered and written 64 KiB at a time, and with each progress line (so what is found
       // shows as it is found), honouring back-pressure.
       let pending = "";
@@ -140,6 +174,13 @@ export const impactCommand = {
   },
 };
 
+/** Whether the store holds at least `count` full ranges (below, threads cost more than they save). */
+async function rangesAtLeast(store: Store, size: number, count: number): Promise<boolean> {
+  let seen = 0;
+  for await (const _ of store.scanBoundaries(size)) if (++seen >= count) return true;
+  return false;
+}
+
 function n(x: number): string {
   return x.toLocaleString("en-US");
 }
@@ -159,39 +200,6 @@ function countOption(v: string | boolean | undefined, name: string, dflt: number
       field: name,
     });
   return x;
-}
-
-/**
- * The store `--store` names (default as `medpolicy serve` picks it): read, never created — a path
- * holding no medpolicy database is bad input, not an empty store.
- */
-async function openImpactStore(flag: string | undefined): Promise<Store> {
-  const spec = flag ?? process.env.DATABASE_URL ?? `sqlite:${process.env.MEDPOLICY_DATA ?? "./data"}`;
-  const { PostgresStore, SqliteStore } = await import("../store/index.js");
-  if (/^postgres(ql)?:\/\//.test(spec)) {
-    try {
-      return await PostgresStore.open(spec);
-    } catch (e) {
-      // The URL may carry a password: name the server, not the URL.
-      let where = "the PostgreSQL URL given";
-      try {
-        const u = new URL(spec);
-        where = `${u.host}${u.pathname}`;
-      } catch {}
-      throw new MedpolicyError("internal", `cannot open the store at ${where}: ${(e as Error).message}`, {
-        field: "--store",
-      });
-    }
-  }
-  if (!spec.startsWith("sqlite:"))
-    throw new InputError(`--store must be sqlite:PATH or a postgres:// URL, not "${spec}"`, {
-      field: "--store",
-    });
-  let dir = spec.slice("sqlite:".length) || ".";
-  if (basename(dir) === "medpolicy.db" && existsSync(dir) && statSync(dir).isFile()) dir = dirname(dir);
-  if (!existsSync(join(dir, "medpolicy.db")))
-    throw new InputError(`no medpolicy store at ${dir} (it holds no medpolicy.db)`, { field: "--store" });
-  return new SqliteStore(dir);
 }
 
 function header(ref: string, status: string, from?: string, to?: string): string {

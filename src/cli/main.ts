@@ -17,6 +17,7 @@ import { type AddResult, addDocument, type InitResult, initLibrary } from "./lib
 import { publishCommand } from "./publish-command.js";
 import { renderDiff, renderFindings, renderPolicies, renderTree } from "./render.js";
 import { schemaCommand } from "./schema-command.js";
+import { defaultThreads, MAX_THREADS } from "./threads.js";
 
 interface Command {
   summary: string;
@@ -257,18 +258,29 @@ const COMMANDS: Record<string, Command> = {
   },
   evaluate: {
     summary: "decide one case (JSON) or many (NDJSON, one determination per line)",
-    usage: "medpolicy evaluate FILE|- [--library DIR] [--json] [--no-trace]",
+    usage: "medpolicy evaluate FILE|- [--library DIR] [--json] [--no-trace] [--workers N]",
     options: {
       ...JSON_OPT,
       ...TODAY_OPT,
       ...LIBRARY_OPT,
       "no-trace": { type: "boolean", description: "leave the per-node trace out of determinations" },
       "no-progress": { type: "boolean", description: "no progress bar on a terminal" },
+      workers: {
+        type: "string",
+        description: `threads deciding an NDJSON file of 8 MiB or more, this one included (default: one per core, at most ${MAX_THREADS}; 1: this thread alone)`,
+      },
     },
-    async run(a, v, io, { lib }) {
+    async run(a, v, io, { lib, location }) {
       const file = a[0];
       if (!file) throw new InputError("evaluate needs FILE or - (standard input)", { field: "FILE" });
+      const workers = v.workers as string | undefined;
+      if (workers !== undefined && !/^[1-9]\d{0,1}$/.test(workers))
+        throw new InputError(`--workers must be a whole number from 1 to 99, not "${workers}"`, {
+          field: "--workers",
+        });
       return evaluateCommand(lib(), file, {
+        threads: workers === undefined ? defaultThreads() : Number(workers),
+        libraryDir: location().dir,
         json: !!v.json,
         trace: !v["no-trace"],
         // Read the clock once: every line of a batch names versions as of the same day.

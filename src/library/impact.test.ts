@@ -16,6 +16,7 @@ import {
   type ImpactChange,
   type ImpactCounts,
   type ImpactItem,
+  ImpactReplay,
   type ImpactSummary,
   inForceView,
   replayImpact,
@@ -112,6 +113,27 @@ describe("replayImpact (issue 15 item 4)", () => {
     assert.equal(summary.unchanged, 4);
     assert.deepEqual(summary.transitions, [{ from: "approved", to: "denied", count: 3 }]);
     assert.deepEqual(summary.criteria, [{ criterion: "I.A", count: 3 }]);
+  });
+
+  it("replays split into parts and added up (the parallel CLI's workers) sum to one replay", async () => {
+    for (const version of ["MP-9@2026-03", "MP-9@2026-06"]) {
+      const whole = await run(version, [requests], { from: "2025-03-01" });
+      const total = new ImpactReplay(lib, lib.get(version), { from: "2025-03-01" });
+      const worker = new ImpactReplay(lib, lib.get(version), { from: "2025-03-01" });
+      const changes: ImpactChange[] = [];
+      // Uneven parts, one worker reused across them (take() starts it again from zero).
+      for (const part of [requests.slice(0, 2), requests.slice(2, 7), requests.slice(7)]) {
+        for (const r of part) {
+          const c = worker.replay(r);
+          if (c) changes.push(c);
+        }
+        total.add(worker.take());
+        assert.equal(worker.counts.read, 0);
+      }
+      assert.deepEqual(changes, whole.changes);
+      assert.deepEqual(total.summary(), whole.summary);
+      assert.ok(whole.summary.changed > 0, `${version}: nothing changed, the test proves nothing`);
+    }
   });
 
   it("the window is on the date of service, both ends inclusive", async () => {

@@ -116,35 +116,55 @@ export interface ImpactSummary extends ImpactCounts {
 export type ImpactItem = ImpactChange | ImpactSummary;
 
 /**
- * Replays `requests` under `version` (issue 15 item 4): yields one {@link ImpactChange} per request
- * whose outcome changes, in the order read, then the {@link ImpactSummary}. `requests` may come one
- * by one or in pages (arrays), synchronously or not; they are read once, as they come.
+ * One replay's running state (issue 15 item 4): the counts, the transitions and the criteria so far.
+ * {@link replayImpact} drives one over a stream of requests; the CLI's parallel replay runs one per
+ * worker over a range of the store and adds each range's {@link ImpactPart} to one in the main thread.
  */
-export async function* replayImpact(
-  lib: Library,
-  version: LibraryEntry,
-  requests:
-    | AsyncIterable<StoredRequest | readonly StoredRequest[]>
-    | Iterable<StoredRequest | readonly StoredRequest[]>,
-  opts: ImpactOptions = {},
-): AsyncGenerator<ImpactItem, void, undefined> {
-  const whatIf = inForceView(lib, version);
-  const id = version.policy.identity;
-  const ref = `${id.id}@${id.version}`;
-  const decides = scopeOf(whatIf, version, ref);
-  const ofPolicy = (codes: readonly string[]) => {
-    for (const code of codes) if (whatIf.policiesForCode(code)[0] === id.baseId) return true;
-    return false;
+export class ImpactReplay {
+  readonly counts: ImpactCounts = {
+    read: 0,
+    ofPolicy: 0,
+    inWindow: 0,
+    replayed: 0,
+    changed: 0,
+    unreadable: 0,
   };
-  const every = Math.max(1, opts.progressEvery ?? 10_000);
-  const counts: ImpactCounts = { read: 0, ofPolicy: 0, inWindow: 0, replayed: 0, changed: 0, unreadable: 0 };
-  const transitions = new Map<string, { from: Outcome; to: Outcome | "error"; count: number }>();
-  const criteria = new Map<string, number>();
+  readonly policy: string;
+  private transitions = new Map<string, { from: Outcome; to: Outcome | "error"; count: number }>();
+  private criteria = new Map<string, number>();
+  private readonly whatIf: Library;
+  private readonly decides: (c: Case) => boolean;
+  private readonly ofPolicy: (codes: readonly string[]) => boolean;
 
-  const one = (r: StoredRequest): ImpactChange | undefined => {
+  constructor(
+    private readonly lib: Library,
+    private readonly version: LibraryEntry,
+    private readonly window: Pick<ImpactOptions, "from" | "to"> = {},
+  ) {
+    const whatIf = inForceView(lib, version);
+    const id = version.policy.identity;
+    this.whatIf = whatIf;
+    this.policy = `${id.id}@${id.version}`;
+    this.decides = scopeOf(whatIf, version, this.policy);
+    this.ofPolicy = (codes) => {
+      for (const code of codes) if (whatIf.policiesForCode(code)[0] === id.baseId) return true;
+      return false;
+    };
+  }
+
+  /** Replays one stored request (counted as read): the change, when its outcome changes. */
+  replay(r: StoredRequest): ImpactChange | undefined {
+    const change = this.one(r);
+    this.counts.read++;
+    return change;
+  }
+
+  private one(r: StoredRequest): ImpactChange | undefined {
+    const id = this.version.policy.identity;
+    const { counts, whatIf, lib, window } = this;
     // Passed over unread: none of its codes is the policy's, and the policy did not decide it.
     const stored = r.determination;
-    if (r.codes !== undefined && stored.policyId !== id.id && !ofPolicy(r.codes)) return undefined;
+    if (r.codes !== undefined && stored.policyId !== id.id && !this.ofPolicy(r.codes)) return undefined;
     let c: Case;
     try {
       c = parseCase(JSON.parse(stored.caseJson));
@@ -152,12 +172,14 @@ export async function* replayImpact(
       counts.unreadable++;
       return undefined;
     }
-    if (r.codes === undefined && c.policy?.split("@")[0] !== id.id && !ofPolicy(c.service.codes)) return;
+    if (r.codes === undefined && c.policy?.split("@")[0] !== id.id && !this.ofPolicy(c.service.codes))
+      return undefined;
     counts.ofPolicy++;
     const dos = c.service.dateOfService;
-    if ((opts.from !== undefined && dos < opts.from) || (opts.to !== undefined && dos > opts.to)) return;
+    if ((window.from !== undefined && dos < window.from) || (window.to !== undefined && dos > window.to))
+      return undefined;
     counts.inWindow++;
-    if (!decides(c)) return undefined;
+    if (!this.decides(c)) return undefined;
     counts.replayed++;
     let to: Outcome | "error";
     let failure: unknown;
@@ -182,39 +204,90 @@ export async function* replayImpact(
     const again = before?.outcome ?? "error";
     if (again !== stored.outcome) change.reproduced = again;
     if (failure !== undefined) change.error = errorOf(failure);
-    const key = `${change.from}\n${to}`;
-    const t = transitions.get(key);
-    if (t) t.count++;
-    else transitions.set(key, { from: change.from, to, count: 1 });
-    for (const k of change.criteria) criteria.set(k, (criteria.get(k) ?? 0) + 1);
+    this.tally(change.from, to, 1, change.criteria);
     return change;
-  };
+  }
 
+  private tally(from: Outcome, to: Outcome | "error", count: number, criteria: readonly string[]): void {
+    const key = `${from}\n${to}`;
+    const t = this.transitions.get(key);
+    if (t) t.count += count;
+    else this.transitions.set(key, { from, to, count });
+    for (const k of criteria) this.criteria.set(k, (this.criteria.get(k) ?? 0) + 1);
+  }
+
+  /** What this replay has counted since the last take, as plain data; the replay starts again from zero. */
+  take(): ImpactPart {
+    const part: ImpactPart = {
+      counts: { ...this.counts },
+      transitions: [...this.transitions.values()].map((t) => ({ ...t })),
+      criteria: [...this.criteria],
+    };
+    for (const k of Object.keys(this.counts) as (keyof ImpactCounts)[]) this.counts[k] = 0;
+    this.transitions.clear();
+    this.criteria.clear();
+    return part;
+  }
+
+  /** Adds another replay's {@link take} (a worker's range) to this one's. */
+  add(part: ImpactPart): void {
+    for (const k of Object.keys(this.counts) as (keyof ImpactCounts)[]) this.counts[k] += part.counts[k];
+    for (const t of part.transitions) this.tally(t.from, t.to, t.count, []);
+    for (const [k, n] of part.criteria) this.criteria.set(k, (this.criteria.get(k) ?? 0) + n);
+  }
+
+  /** The summary of everything replayed (and added). */
+  summary(): ImpactSummary {
+    const { counts, window } = this;
+    return {
+      type: "summary",
+      policy: this.policy,
+      ...(window.from !== undefined && { from: window.from }),
+      ...(window.to !== undefined && { to: window.to }),
+      ...counts,
+      unchanged: counts.replayed - counts.changed,
+      transitions: [...this.transitions.values()].sort(
+        (a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to),
+      ),
+      criteria: [...this.criteria]
+        .map(([criterion, count]) => ({ criterion, count }))
+        .sort((a, b) => b.count - a.count || a.criterion.localeCompare(b.criterion, "en", { numeric: true })),
+    };
+  }
+}
+
+/** An {@link ImpactReplay}'s counts and tallies as plain data (what a worker sends back). */
+export interface ImpactPart {
+  counts: ImpactCounts;
+  transitions: { from: Outcome; to: Outcome | "error"; count: number }[];
+  criteria: [string, number][];
+}
+
+/**
+ * Replays `requests` under `version` (issue 15 item 4): yields one {@link ImpactChange} per request
+ * whose outcome changes, in the order read, then the {@link ImpactSummary}. `requests` may come one
+ * by one or in pages (arrays), synchronously or not; they are read once, as they come.
+ */
+export async function* replayImpact(
+  lib: Library,
+  version: LibraryEntry,
+  requests:
+    | AsyncIterable<StoredRequest | readonly StoredRequest[]>
+    | Iterable<StoredRequest | readonly StoredRequest[]>,
+  opts: ImpactOptions = {},
+): AsyncGenerator<ImpactItem, void, undefined> {
+  const replay = new ImpactReplay(lib, version, opts);
+  const every = Math.max(1, opts.progressEvery ?? 10_000);
   const progress = opts.onProgress;
   for await (const item of requests) {
     for (const r of isPage(item) ? item : [item]) {
-      const change = one(r);
-      counts.read++;
-      if (progress !== undefined && counts.read % every === 0) progress(counts);
+      const change = replay.replay(r);
+      if (progress !== undefined && replay.counts.read % every === 0) progress(replay.counts);
       if (change) yield change;
     }
   }
-  opts.onProgress?.(counts);
-  const summary: ImpactSummary = {
-    type: "summary",
-    policy: ref,
-    ...(opts.from !== undefined && { from: opts.from }),
-    ...(opts.to !== undefined && { to: opts.to }),
-    ...counts,
-    unchanged: counts.replayed - counts.changed,
-    transitions: [...transitions.values()].sort(
-      (a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to),
-    ),
-    criteria: [...criteria]
-      .map(([criterion, count]) => ({ criterion, count }))
-      .sort((a, b) => b.count - a.count || a.criterion.localeCompare(b.criterion, "en", { numeric: true })),
-  };
-  yield summary;
+  opts.onProgress?.(replay.counts);
+  yield replay.summary();
 }
 
 function isPage(x: StoredRequest | readonly StoredRequest[]): x is readonly StoredRequest[] {

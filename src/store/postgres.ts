@@ -10,6 +10,7 @@ import { ACCESS_SCHEMA, postgresAccess } from "./access.js";
 import {
   ATTACHMENT_COLUMNS,
   type AttachmentRow,
+  BOUNDARY_SQL,
   backfillValues,
   conflictOrMissing,
   type DeterminationRow,
@@ -22,6 +23,7 @@ import {
   newRecord,
   POSTGRES_MIGRATION,
   type RequestRow,
+  SCAN_RANGE_SQL,
   SCAN_SQL,
   SCHEMA,
   type ScanRow,
@@ -408,17 +410,18 @@ export class PostgresStore implements Store {
 
   async *scanDeterminations(opts: ScanOptions = {}): AsyncIterable<ScannedDetermination[]> {
     const limit = Math.max(1, opts.pageSize ?? 1000);
+    const through = opts.through;
     const page = (after: string) => {
-      const q = this.pool.query<ScanRow>({
-        name: "medpolicy_scan",
-        text: SCAN_SQL.postgres,
-        values: [after, limit],
-      });
+      const q = this.pool.query<ScanRow>(
+        through === undefined
+          ? { name: "medpolicy_scan", text: SCAN_SQL.postgres, values: [after, limit] }
+          : { name: "medpolicy_scan_range", text: SCAN_RANGE_SQL.postgres, values: [after, limit, through] },
+      );
       // Awaited below; a scan abandoned with a page in flight must not leave an unhandled rejection.
       q.catch(() => {});
       return q;
     };
-    let next = page("");
+    let next = page(opts.after ?? "");
     for (;;) {
       const rows = (await next).rows;
       if (rows.length === 0) return;
@@ -426,6 +429,21 @@ export class PostgresStore implements Store {
       if (rows.length === limit) next = page(rows[rows.length - 1]!.request_id);
       yield toScanned(rows);
       if (rows.length < limit) return;
+    }
+  }
+
+  async *scanBoundaries(size: number): AsyncIterable<string> {
+    let after = "";
+    for (;;) {
+      const r = await this.pool.query<{ id: string }>({
+        name: "medpolicy_scan_boundary",
+        text: BOUNDARY_SQL.postgres,
+        values: [after, Math.max(1, size) - 1],
+      });
+      const id = r.rows[0]?.id;
+      if (id === undefined) return;
+      yield id;
+      after = id;
     }
   }
 

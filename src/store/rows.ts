@@ -554,16 +554,37 @@ export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
  * queue's index, so no member data is read), the case as stored, the day, the outcome, the policy.
  */
 export const SCAN_SQL = {
-  sqlite: `SELECT r.id AS request_id, r.received_at, json_extract(r.summary, '$.codes') AS codes,
+  sqlite: scanSql("sqlite", false),
+  postgres: scanSql("postgres", false),
+};
+
+/**
+ * {@link SCAN_SQL} for a range of ids, after one id and up to another (inclusive). Parameters: SQLite's
+ * in the order they appear (after, through, limit); PostgreSQL's numbered (after, limit, through).
+ */
+export const SCAN_RANGE_SQL = {
+  sqlite: scanSql("sqlite", true),
+  postgres: scanSql("postgres", true),
+};
+
+function scanSql(dialect: "sqlite" | "postgres", bounded: boolean): string {
+  const p = (n: number) => (dialect === "sqlite" ? "?" : `$${n}`);
+  const codes =
+    dialect === "sqlite" ? "json_extract(r.summary, '$.codes')" : "(r.summary::json -> 'codes')::text";
+  return `SELECT r.id AS request_id, r.received_at, ${codes} AS codes,
     d.seq, d.today, d.outcome, d.policy_id, d.policy_version, d.case_json, d.case_z
   FROM requests r JOIN determinations d ON d.request_id = r.id
    AND d.seq = (SELECT MAX(m.seq) FROM determinations m WHERE m.request_id = r.id)
-  WHERE r.id > ? ORDER BY r.id LIMIT ?`,
-  postgres: `SELECT r.id AS request_id, r.received_at, (r.summary::json -> 'codes')::text AS codes,
-    d.seq, d.today, d.outcome, d.policy_id, d.policy_version, d.case_json, d.case_z
-  FROM requests r JOIN determinations d ON d.request_id = r.id
-   AND d.seq = (SELECT MAX(m.seq) FROM determinations m WHERE m.request_id = r.id)
-  WHERE r.id > $1 ORDER BY r.id LIMIT $2`,
+  WHERE r.id > ${p(1)}${bounded ? ` AND r.id <= ${p(3)}` : ""} ORDER BY r.id LIMIT ${p(2)}`;
+}
+
+/**
+ * Issue 15: the id `size` requests after the first parameter (the next boundary of
+ * {@link Store.scanBoundaries}), from the primary key's index alone.
+ */
+export const BOUNDARY_SQL = {
+  sqlite: "SELECT id FROM requests WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?",
+  postgres: "SELECT id FROM requests WHERE id > $1 ORDER BY id LIMIT 1 OFFSET $2",
 };
 
 /** A row of {@link SCAN_SQL}. */

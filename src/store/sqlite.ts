@@ -12,6 +12,7 @@ import {
   ADDED_COLUMNS,
   ATTACHMENT_COLUMNS,
   type AttachmentRow,
+  BOUNDARY_SQL,
   backfillValues,
   conflictOrMissing,
   type DeterminationRow,
@@ -23,6 +24,7 @@ import {
   likePattern,
   newRecord,
   type RequestRow,
+  SCAN_RANGE_SQL,
   SCAN_SQL,
   SCHEMA,
   type ScanRow,
@@ -400,21 +402,46 @@ export class SqliteStore implements Store {
     const limit = Math.max(1, opts.pageSize ?? 1000);
     // A read-only connection of its own, memory-mapped: a scan reads the whole file, and mapped pages
     // cost half the CPU of pages copied by read(2); the store's own connection is left as it is.
+    const reader = this.scanReader();
+    const through = opts.through;
+    const page = reader.prepare(through === undefined ? SCAN_SQL.sqlite : SCAN_RANGE_SQL.sqlite);
+    let after = opts.after ?? "";
+    for (;;) {
+      const rows = (
+        through === undefined ? page.all(after, limit) : page.all(after, through, limit)
+      ) as ScanRow[];
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.request_id;
+      yield toScanned(rows);
+      if (rows.length < limit) return;
+    }
+  }
+
+  private reader: Database.Database | undefined;
+
+  /**
+   * The scans' read-only connection, memory-mapped: a scan reads the whole file, and mapped pages cost
+   * half the CPU of pages copied by read(2); the store's own connection is left as it is. Opened once
+   * and kept: a parallel impact scans many ranges, and each new connection maps and faults the file
+   * in again.
+   */
+  private scanReader(): Database.Database {
+    if (this.reader?.open) return this.reader;
     const reader = new Database(this.db.name, { readonly: true, fileMustExist: true });
-    try {
-      reader.pragma("busy_timeout = 5000");
-      reader.pragma(`mmap_size = ${1 << 30}`);
-      const page = reader.prepare(SCAN_SQL.sqlite);
-      let after = "";
-      for (;;) {
-        const rows = page.all(after, limit) as ScanRow[];
-        if (rows.length === 0) return;
-        after = rows[rows.length - 1]!.request_id;
-        yield toScanned(rows);
-        if (rows.length < limit) return;
-      }
-    } finally {
-      reader.close();
+    reader.pragma("busy_timeout = 5000");
+    reader.pragma(`mmap_size = ${1 << 30}`);
+    this.reader = reader;
+    return reader;
+  }
+
+  async *scanBoundaries(size: number): AsyncIterable<string> {
+    const next = this.stmt(BOUNDARY_SQL.sqlite).pluck();
+    let after = "";
+    for (;;) {
+      const id = next.get(after, Math.max(1, size) - 1) as string | undefined;
+      if (id === undefined) return;
+      yield id;
+      after = id;
     }
   }
 
@@ -446,6 +473,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     // Writes still waiting for their group commit are committed (and their callers answered) first.
     if (this.pending.length > 0 && this.db.open) this.flush();
+    if (this.reader?.open) this.reader.close();
     if (this.db.open) this.db.close();
   }
 

@@ -358,6 +358,13 @@ export interface Store {
    */
   scanDeterminations(opts?: ScanOptions): AsyncIterable<ScannedDetermination[]>;
   /**
+   * Issue 15 (impact, in parallel): the ids that cut the requests, in the order
+   * {@link scanDeterminations} reads them, into ranges of `size`: the last id of each full range.
+   * Read from the primary key's index alone; with {@link ScanOptions.after}/{@link ScanOptions.through}
+   * each range is then scanned on its own (by another worker, on another connection).
+   */
+  scanBoundaries(size: number): AsyncIterable<string>;
+  /**
    * Issue 16: records a client JWT's `jti` for `client` until `expires` (seconds since the epoch);
    * false when a live record already holds it — a replay, whichever instance on this database saw it
    * first. Optional: a store without it leaves replay checks to each process.
@@ -430,6 +437,10 @@ export interface InstanceRecord {
 export interface ScanOptions {
   /** Requests per page (one query each); default 1000. */
   pageSize?: number;
+  /** Only requests whose id sorts after this one (exclusive); default: from the first. */
+  after?: string;
+  /** Only requests whose id sorts up to this one (inclusive); default: to the last. */
+  through?: string;
 }
 
 /**

@@ -126,7 +126,36 @@ async function scenario(store: Store) {
   // Issue 13: the determination is recomputed on read; its hash is the one stored when it was decided.
   assert.equal(b!.determinations[0]!.determinationJson, reproducer('{"x":1}', "2026-01-02").json);
   assert.equal(b!.determinations[1]!.determinationHash, hashDetermination('{"outcome":"denied"}'));
-  return { queue: await store.queue(), list, rows, b };
+  // Issue 15 (impact in parallel): the requests cut into ranges, each range scanned on its own, every
+  // request with its newest determination (b's second).
+  const boundaries = async (size: number) => {
+    const out: string[] = [];
+    for await (const id of store.scanBoundaries(size)) out.push(id);
+    return out;
+  };
+  assert.deepEqual(await boundaries(1), ["a", "b"]);
+  assert.deepEqual(await boundaries(2), ["b"]);
+  assert.deepEqual(await boundaries(3), []);
+  const scan = async (o: Parameters<Store["scanDeterminations"]>[0]) => {
+    const out: [string, number, string][] = [];
+    for await (const page of store.scanDeterminations(o))
+      for (const r of page) out.push([r.requestId, r.determination.seq, r.determination.outcome]);
+    return out;
+  };
+  const all = await scan({});
+  assert.deepEqual(
+    all.map(([id, , outcome]) => [id, outcome]),
+    [
+      ["a", "denied"],
+      ["b", "denied"],
+    ],
+  );
+  assert.ok(all[1]![1] > all[0]![1], "b's newest determination is its second");
+  assert.deepEqual(await scan({ through: "a", pageSize: 1 }), all.slice(0, 1));
+  assert.deepEqual(await scan({ after: "a", pageSize: 1 }), all.slice(1));
+  assert.deepEqual(await scan({ after: "a", through: "b", pageSize: 1 }), all.slice(1));
+  assert.deepEqual(await scan({ after: "b" }), []);
+  return { queue: await store.queue(), list, rows, b, all };
 }
 
 test("both stores behave the same", async (t) => {

@@ -1,0 +1,62 @@
+/**
+ * One worker of `medpolicy impact`'s parallel replay (issue 15 item 4, impact-parallel.ts): loads the
+ * library and opens the store on its own, then replays the ranges of requests it is sent, one at a
+ * time, answering each with the changes found and the range's counts. It reads, never writes.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { type ImpactChange, ImpactReplay } from "../library/impact.js";
+import { loadLibrary } from "../library/library.js";
+import { MedpolicyError } from "../model/index.js";
+import type { RangeTask, WorkerData, WorkerMessage } from "./impact-parallel.js";
+import { openImpactStore } from "./impact-store.js";
+
+const port = parentPort;
+if (port === null) throw new Error("impact-worker.js runs as a worker thread of medpolicy impact");
+const data = workerData as WorkerData;
+
+const post = (m: WorkerMessage) => port.postMessage(m);
+const fail = (e: unknown) =>
+  post({
+    type: "error",
+    kind: e instanceof MedpolicyError ? e.kind : "internal",
+    message: e instanceof Error ? e.message : String(e),
+    where: e instanceof MedpolicyError ? e.where : {},
+  });
+
+try {
+  const lib = loadLibrary(data.libraryDir);
+  // Every worker must decide with the library the main thread read: a folder edited since is refused.
+  if (lib.signature !== data.signature)
+    throw new MedpolicyError("conflict", "the library changed while the impact was starting; run it again", {
+      field: "--library",
+    });
+  const version = lib.get(data.ref);
+  const store = await openImpactStore(data.store);
+  const replay = new ImpactReplay(lib, version, {
+    ...(data.from !== undefined && { from: data.from }),
+    ...(data.to !== undefined && { to: data.to }),
+  });
+  port.on("message", (task: RangeTask | { type: "end" }) => {
+    if (task.type === "end") {
+      store.close().finally(() => port.close());
+      return;
+    }
+    (async () => {
+      const changes: ImpactChange[] = [];
+      for await (const page of store.scanDeterminations({
+        pageSize: data.pageSize,
+        after: task.after,
+        ...(task.through !== undefined && { through: task.through }),
+      })) {
+        for (const r of page) {
+          const change = replay.replay(r);
+          if (change) changes.push(change);
+        }
+      }
+      post({ type: "done", index: task.index, changes, part: replay.take() });
+    })().catch(fail);
+  });
+  post({ type: "ready" });
+} catch (e) {
+  fail(e);
+}
