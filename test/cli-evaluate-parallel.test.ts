@@ -58,7 +58,7 @@ function messy(n: number, opts: { bom?: boolean; longLineAt?: number; finalNewli
   const lines = benchCases(n, 7);
   const out: string[] = [];
   lines.forEach((l, i) => {
-    if (i === opts.longLineAt) out.push(`{"id":"long","pad":"${"x".repeat(1100 * 1024)}"}`);
+    if (i === opts.longLineAt) out.push(`{"id":"long","pad":"${"x".repeat(2600 * 1024)}"}`);
     if (i % 97 === 5) out.push("");
     if (i % 89 === 3) out.push("   \t ");
     if (i % 211 === 7) out.push('{"id":"broken",');
@@ -75,6 +75,7 @@ describe("evaluate on worker threads: the same bytes as one thread (issue 13)", 
     ["bad, blank and CRLF lines", messy(9000)],
     ["a byte-order mark, no final newline", messy(4000, { bom: true, finalNewline: false })],
     ["a line over 1 MiB in the middle", messy(6000, { longLineAt: 3500 })],
+    ["a first line over 1 MiB", messy(3000, { longLineAt: 0 })],
   ];
   for (const [name, text] of inputs) {
     it(name, async () => {
@@ -84,9 +85,12 @@ describe("evaluate on worker threads: the same bytes as one thread (issue 13)", 
       const many = await run(file, 3);
       // Every line decided by a worker thread (the main thread only reads and writes).
       const workers = await run(file, 2, true, false);
+      // Without --json (the words are only for a single case: many cases stay NDJSON).
+      assert.deepEqual(await run(file, 3, false), await run(file, 1, false));
       assert.ok(one.out.split("\n").length > 1000, "the input decided too few lines to prove anything");
       assert.match(one.err, /bad input at line \d+/, "no bad line: the test proves nothing about errors");
       assert.equal(one.code, 2);
+      if (name.includes("over 1 MiB")) assert.match(one.err, /line longer than 1 MiB/);
       assert.equal(many.code, one.code);
       assert.equal(many.err, one.err);
       assert.ok(many.out === one.out, "the output differs between one thread and three");
@@ -95,14 +99,27 @@ describe("evaluate on worker threads: the same bytes as one thread (issue 13)", 
     });
   }
 
-  it("one case in a large input (the rest blank): its determination in words, as on one thread", async () => {
-    const file = join(root, "one-case.ndjson");
-    writeFileSync(file, `${benchCases(1)[0]}\n${"\n".repeat(5000)}`);
-    const one = await run(file, 1, false);
-    const many = await run(file, 3, false);
-    assert.equal(one.code, 0);
-    assert.match(one.out, /^[A-Z-]+ — CP\.MP\.\d+@/);
-    assert.deepEqual(many, one);
+  it("one case in an input of several chunks (the rest blank): its determination in words, as on one thread", async () => {
+    for (const [name, first] of [
+      ["good", benchCases(1)[0]!],
+      ["bad", '{"id":"bad","member":{"state":"TX"}}'],
+    ]) {
+      const file = join(root, `one-case-${name}.ndjson`);
+      // 3 MiB of blank lines after it: read in several chunks, decided in several pieces.
+      writeFileSync(file, `${first}\n${"\n".repeat(3 << 20)}`);
+      const one = await run(file, 1, false);
+      const many = await run(file, 3, false);
+      const workers = await run(file, 2, false, false);
+      if (name === "good") {
+        assert.equal(one.code, 0);
+        assert.match(one.out, /^[A-Z-]+ — CP\.MP\.\d+@/);
+      } else {
+        assert.equal(one.code, 2);
+        assert.equal(one.out, "");
+      }
+      assert.deepEqual(many, one);
+      assert.deepEqual(workers, one);
+    }
   });
 });
 

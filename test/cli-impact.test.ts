@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parallelImpact } from "../src/cli/impact-parallel.js";
+import { replayImpact } from "../src/library/impact.js";
 import { loadLibrary } from "../src/library/index.js";
 import type { MedpolicyError } from "../src/model/index.js";
 import { libraryEngine } from "../src/server/engine.js";
@@ -271,6 +272,37 @@ describe("medpolicy impact on SQLite (issue 15 item 4)", () => {
 });
 
 describe("the parallel replay's workers (impact-parallel.ts)", () => {
+  it("every range replayed by a worker: the same items, in the same order, as one thread", async () => {
+    const store = new SqliteStore(DATA);
+    const lib = loadLibrary(LIB);
+    const version = lib.get("MP-9@2026-03");
+    const collect = async (items: AsyncIterable<unknown>) => {
+      const out: unknown[] = [];
+      for await (const x of items) out.push(x);
+      return out;
+    };
+    try {
+      const one = await collect(replayImpact(lib, version, store.scanDeterminations({ pageSize: 2 })));
+      for (const workers of [1, 3]) {
+        const many = await collect(
+          parallelImpact(lib, version, store, {
+            libraryDir: LIB,
+            store: `sqlite:${DATA}`,
+            ref: "MP-9@2026-03",
+            pageSize: 2,
+            workers,
+            rangeSize: 2,
+            local: false,
+          }),
+        );
+        assert.deepEqual(many, one);
+      }
+      assert.ok((one.at(-1) as { changed: number }).changed > 0, "nothing changed: the test proves nothing");
+    } finally {
+      await store.close();
+    }
+  });
+
   it("a worker that reads another library than the main thread refuses, and the replay fails naming why", async () => {
     const store = new SqliteStore(DATA);
     const lib = loadLibrary(LIB);

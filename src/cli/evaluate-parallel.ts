@@ -69,6 +69,7 @@ export class ParallelEvaluator {
   private dispatched = 0;
   private written = 0;
   private failure: Error | undefined;
+  private closing = false;
   private wake = () => {};
 
   constructor(
@@ -92,8 +93,11 @@ export class ParallelEvaluator {
         this.fail(new MedpolicyError("internal", `an evaluate worker failed: ${e.message}`)),
       );
       slot.worker.on("exit", (code) => {
-        if (slot.inFlight > 0)
-          this.fail(new MedpolicyError("internal", `an evaluate worker stopped (${code})`));
+        // A worker gone before the end (idle or not) takes no more work, and the run fails: whatever
+        // it held is lost.
+        slot.ready = false;
+        if (!this.closing)
+          this.fail(new MedpolicyError("internal", `an evaluate worker stopped (exit code ${code})`));
       });
       this.slots.push(slot);
     }
@@ -172,6 +176,7 @@ export class ParallelEvaluator {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 

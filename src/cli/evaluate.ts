@@ -86,16 +86,24 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
   // Issue 13: a large NDJSON file is decided on every core; lines then go to `parallel` in batches.
   let parallel: ParallelEvaluator | undefined;
   let firstCase: { text: string; at: number } | undefined;
+  // Written only once a second case is decided: one case alone is printed in words (below), its line
+  // never written — as on one thread, where it waits in `out`.
+  const held: Buffer[] = [];
   const gathered = (r: BatchResult) => {
-    for (const b of r.out) ready.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    count += r.count;
+    const to = !o.json && count < 2 ? held : ready;
+    if (to === ready && held.length > 0) ready.push(...held.splice(0));
+    for (const b of r.out) to.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     if (r.err !== "") o.err.write(r.err);
     if (r.worst > worst) worst = r.worst;
-    count += r.count;
     progress();
   };
   const goParallel = () => {
-    const threads = o.threads ?? 1;
+    // A thread per MiB of input at most: more would start without work to take.
+    const threads = Math.min(o.threads ?? 1, Math.max(2, Math.ceil(total / (1 << 20))));
     if (threads < 2 || o.libraryDir === undefined || total < (o.parallelFrom ?? PARALLEL_FROM)) return;
+    // What this thread already wrote (a first line over the size limit) goes out before the rest.
+    if (out.length > 0) (o.json ? ready : held).push(out.take());
     parallel = new ParallelEvaluator(
       lib,
       {
@@ -248,9 +256,11 @@ export async function evaluateCommand(lib: Library, file: string, o: EvaluateCli
       // A person at a terminal: the determination in words, or (on error) only the message on stderr.
       out.take();
       ready.length = 0;
+      held.length = 0;
       if (worst === 0 && last) o.out.write(`${renderDetermination(last)}\n`);
       return worst;
     }
+    ready.push(...held.splice(0));
     await flush(true);
     return worst;
   } finally {

@@ -117,8 +117,10 @@ export const impactCommand = {
       };
       const window = { ...(from !== undefined && { from }), ...(to !== undefined && { to }) };
       const dir = ctx.location?.().dir;
-      const threads =
-        dir !== undefined && workers > 1 && (await rangesAtLeast(store, rangeSize, 2)) ? workers : 1;
+      // Below two full ranges, one thread (a worker costs more to start than it saves); never more
+      // threads than ranges.
+      const ranges = dir !== undefined && workers > 1 ? (await fullRanges(store, rangeSize, workers)) + 1 : 1;
+      const threads = ranges >= 3 ? Math.min(workers, ranges) : 1;
       const items =
         dir !== undefined && threads > 1
           ? parallelImpact(lib, version, store, {
@@ -174,11 +176,11 @@ export const impactCommand = {
   },
 };
 
-/** Whether the store holds at least `count` full ranges (below, threads cost more than they save). */
-async function rangesAtLeast(store: Store, size: number, count: number): Promise<boolean> {
+/** The full ranges the store holds, counted up to `most` (the cuts are read from the index alone). */
+async function fullRanges(store: Store, size: number, most: number): Promise<number> {
   let seen = 0;
-  for await (const _ of store.scanBoundaries(size)) if (++seen >= count) return true;
-  return false;
+  for await (const _ of store.scanBoundaries(size)) if (++seen >= most) break;
+  return seen;
 }
 
 function n(x: number): string {

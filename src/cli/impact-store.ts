@@ -13,11 +13,27 @@ import type { Store } from "../store/index.js";
  * holding no medpolicy database is bad input, not an empty store.
  */
 export async function openImpactStore(flag: string | undefined): Promise<Store> {
+  return open(flag, false) as Promise<Store>;
+}
+
+/** What a worker of the parallel replay reads: the scans alone. */
+export type ImpactScanner = Pick<Store, "scanDeterminations" | "scanBoundaries" | "close">;
+
+/**
+ * The same store for a worker thread of the parallel replay (impact-parallel.ts): a reader — no
+ * schema check or migration (the command's own {@link openImpactStore} did that), a pool of two
+ * PostgreSQL connections, a read-only SQLite connection.
+ */
+export async function openImpactScanner(flag: string | undefined): Promise<ImpactScanner> {
+  return open(flag, true);
+}
+
+async function open(flag: string | undefined, reader: boolean): Promise<ImpactScanner> {
   const spec = flag ?? process.env.DATABASE_URL ?? `sqlite:${process.env.MEDPOLICY_DATA ?? "./data"}`;
-  const { PostgresStore, SqliteStore } = await import("../store/index.js");
+  const { PostgresStore, SqliteScanner, SqliteStore } = await import("../store/index.js");
   if (/^postgres(ql)?:\/\//.test(spec)) {
     try {
-      return await PostgresStore.open(spec);
+      return reader ? await PostgresStore.openReader(spec) : await PostgresStore.open(spec);
     } catch (e) {
       // The URL may carry a password: name the server, not the URL.
       let where = "the PostgreSQL URL given";
@@ -38,5 +54,5 @@ export async function openImpactStore(flag: string | undefined): Promise<Store> 
   if (basename(dir) === "medpolicy.db" && existsSync(dir) && statSync(dir).isFile()) dir = dirname(dir);
   if (!existsSync(join(dir, "medpolicy.db")))
     throw new InputError(`no medpolicy store at ${dir} (it holds no medpolicy.db)`, { field: "--store" });
-  return new SqliteStore(dir);
+  return reader ? new SqliteScanner(join(dir, "medpolicy.db")) : new SqliteStore(dir);
 }

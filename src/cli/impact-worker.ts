@@ -1,14 +1,15 @@
 /**
  * One worker of `medpolicy impact`'s parallel replay (issue 15 item 4, impact-parallel.ts): loads the
- * library and opens the store on its own, then replays the ranges of requests it is sent, one at a
- * time, answering each with the changes found and the range's counts. It reads, never writes.
+ * library and opens the store on its own (a reader: impact-store.ts), then replays the ranges of
+ * requests it is sent, one after the other, answering each with the changes found and the range's
+ * counts. It reads, never writes.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { type ImpactChange, ImpactReplay } from "../library/impact.js";
 import { loadLibrary } from "../library/library.js";
 import { MedpolicyError } from "../model/index.js";
 import type { RangeTask, WorkerData, WorkerMessage } from "./impact-parallel.js";
-import { openImpactStore } from "./impact-store.js";
+import { openImpactScanner } from "./impact-store.js";
 
 const port = parentPort;
 if (port === null) throw new Error("impact-worker.js runs as a worker thread of medpolicy impact");
@@ -31,30 +32,34 @@ try {
       field: "--library",
     });
   const version = lib.get(data.ref);
-  const store = await openImpactStore(data.store);
+  const store = await openImpactScanner(data.store);
   const replay = new ImpactReplay(lib, version, {
     ...(data.from !== undefined && { from: data.from }),
     ...(data.to !== undefined && { to: data.to }),
   });
+  // Two ranges may be in flight; they are replayed one after the other, so each take() holds one range.
+  let queue = Promise.resolve();
   port.on("message", (task: RangeTask | { type: "end" }) => {
     if (task.type === "end") {
-      store.close().finally(() => port.close());
+      queue = queue.then(() => store.close()).finally(() => port.close());
       return;
     }
-    (async () => {
-      const changes: ImpactChange[] = [];
-      for await (const page of store.scanDeterminations({
-        pageSize: data.pageSize,
-        after: task.after,
-        ...(task.through !== undefined && { through: task.through }),
-      })) {
-        for (const r of page) {
-          const change = replay.replay(r);
-          if (change) changes.push(change);
+    queue = queue
+      .then(async () => {
+        const changes: ImpactChange[] = [];
+        for await (const page of store.scanDeterminations({
+          pageSize: data.pageSize,
+          after: task.after,
+          ...(task.through !== undefined && { through: task.through }),
+        })) {
+          for (const r of page) {
+            const change = replay.replay(r);
+            if (change) changes.push(change);
+          }
         }
-      }
-      post({ type: "done", index: task.index, changes, part: replay.take() });
-    })().catch(fail);
+        post({ type: "done", index: task.index, changes, part: replay.take() });
+      })
+      .catch(fail);
   });
   post({ type: "ready" });
 } catch (e) {

@@ -8,7 +8,7 @@ import type { Store } from "./types.js";
 
 export { openPool, PostgresStore, parseDatabaseUrl } from "./postgres.js";
 export { hashDetermination, indexOfCase } from "./rows.js";
-export { SqliteStore } from "./sqlite.js";
+export { SqliteScanner, SqliteStore } from "./sqlite.js";
 export type * from "./types.js";
 
 /** Opens the store: PostgreSQL at `databaseUrl` when given, else SQLite in `dataDir` (SPEC 4). */

@@ -149,6 +149,28 @@ export class PostgresStore implements Store {
 
   private constructor(private readonly pool: pg.Pool) {}
 
+  /**
+   * Issue 15 (impact's worker threads): a reader of an existing store — connects and selects the
+   * schema named in the URL, without creating or migrating anything (a reader never writes, and takes
+   * no lock a live service would wait on), with a pool of `max` connections.
+   */
+  static async openReader(url: string, max = 2): Promise<PostgresStore> {
+    const { connectionString, schema } = parseDatabaseUrl(url);
+    const pool = new pg.Pool({
+      connectionString,
+      max,
+      ...(schema !== undefined && { options: `-c search_path=${schema}` }),
+    });
+    pool.on("error", () => {});
+    try {
+      await pool.query("SELECT 1 FROM requests LIMIT 0");
+    } catch (e) {
+      await pool.end();
+      throw e;
+    }
+    return new PostgresStore(pool);
+  }
+
   /** Connects, selects (and creates) the schema named in the URL, and creates the tables. */
   static async open(url: string): Promise<PostgresStore> {
     const pool = await openPool(url, SCHEMA + POSTGRES_MIGRATION + ACCESS_SCHEMA.postgres, POOL_SIZE);

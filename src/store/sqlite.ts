@@ -399,50 +399,20 @@ export class SqliteStore implements Store {
   }
 
   async *scanDeterminations(opts: ScanOptions = {}): AsyncIterable<ScannedDetermination[]> {
-    const limit = Math.max(1, opts.pageSize ?? 1000);
-    // A read-only connection of its own, memory-mapped: a scan reads the whole file, and mapped pages
-    // cost half the CPU of pages copied by read(2); the store's own connection is left as it is.
-    const reader = this.scanReader();
-    const through = opts.through;
-    const page = reader.prepare(through === undefined ? SCAN_SQL.sqlite : SCAN_RANGE_SQL.sqlite);
-    let after = opts.after ?? "";
-    for (;;) {
-      const rows = (
-        through === undefined ? page.all(after, limit) : page.all(after, through, limit)
-      ) as ScanRow[];
-      if (rows.length === 0) return;
-      after = rows[rows.length - 1]!.request_id;
-      yield toScanned(rows);
-      if (rows.length < limit) return;
-    }
-  }
-
-  private reader: Database.Database | undefined;
-
-  /**
-   * The scans' read-only connection, memory-mapped: a scan reads the whole file, and mapped pages cost
-   * half the CPU of pages copied by read(2); the store's own connection is left as it is. Opened once
-   * and kept: a parallel impact scans many ranges, and each new connection maps and faults the file
-   * in again.
-   */
-  private scanReader(): Database.Database {
-    if (this.reader?.open) return this.reader;
-    const reader = new Database(this.db.name, { readonly: true, fileMustExist: true });
-    reader.pragma("busy_timeout = 5000");
-    reader.pragma(`mmap_size = ${1 << 30}`);
-    this.reader = reader;
-    return reader;
+    yield* this.scans().scanDeterminations(opts);
   }
 
   async *scanBoundaries(size: number): AsyncIterable<string> {
-    const next = this.stmt(BOUNDARY_SQL.sqlite).pluck();
-    let after = "";
-    for (;;) {
-      const id = next.get(after, Math.max(1, size) - 1) as string | undefined;
-      if (id === undefined) return;
-      yield id;
-      after = id;
-    }
+    yield* this.scans().scanBoundaries(size);
+  }
+
+  private scanner: SqliteScanner | undefined;
+
+  /** The scans' connection of their own (see {@link SqliteScanner}), opened once and kept. */
+  private scans(): SqliteScanner {
+    if (this.scanner?.open) return this.scanner;
+    this.scanner = new SqliteScanner(this.db.name);
+    return this.scanner;
   }
 
   // Issue 13: the PHI-read audit trail and the instance registry (SQL in access.ts).
@@ -473,7 +443,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     // Writes still waiting for their group commit are committed (and their callers answered) first.
     if (this.pending.length > 0 && this.db.open) this.flush();
-    if (this.reader?.open) this.reader.close();
+    await this.scanner?.close();
     if (this.db.open) this.db.close();
   }
 
@@ -525,5 +495,58 @@ export class SqliteStore implements Store {
   private insertEvent(id: string, seq: number, e: NewEvent): void {
     const values = eventValues(id, seq, e);
     this.stmt(INSERT_SQL.sqlite.events).run(...values);
+  }
+}
+
+/**
+ * Issue 15 (impact): the scans of a SQLite store, on a read-only connection of their own — what
+ * `medpolicy impact` and each of its worker threads read, without the store's schema checks and
+ * migrations (a reader never writes). Memory-mapped: a scan reads the whole file, and mapped pages cost
+ * half the CPU of pages copied by read(2). Kept open across scans: a parallel impact scans many
+ * ranges, and each new connection maps and faults the file in again.
+ */
+export class SqliteScanner implements Pick<Store, "scanDeterminations" | "scanBoundaries" | "close"> {
+  private readonly db: Database.Database;
+
+  /** `file`: the store's medpolicy.db, which must exist. */
+  constructor(file: string) {
+    this.db = new Database(file, { readonly: true, fileMustExist: true });
+    this.db.pragma("busy_timeout = 5000");
+    this.db.pragma(`mmap_size = ${1 << 30}`);
+  }
+
+  get open(): boolean {
+    return this.db.open;
+  }
+
+  async *scanDeterminations(opts: ScanOptions = {}): AsyncIterable<ScannedDetermination[]> {
+    const limit = Math.max(1, opts.pageSize ?? 1000);
+    const through = opts.through;
+    const page = this.db.prepare(through === undefined ? SCAN_SQL.sqlite : SCAN_RANGE_SQL.sqlite);
+    let after = opts.after ?? "";
+    for (;;) {
+      const rows = (
+        through === undefined ? page.all(after, limit) : page.all(after, through, limit)
+      ) as ScanRow[];
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.request_id;
+      yield toScanned(rows);
+      if (rows.length < limit) return;
+    }
+  }
+
+  async *scanBoundaries(size: number): AsyncIterable<string> {
+    const next = this.db.prepare(BOUNDARY_SQL.sqlite).pluck();
+    let after = "";
+    for (;;) {
+      const id = next.get(after, Math.max(1, size) - 1) as string | undefined;
+      if (id === undefined) return;
+      yield id;
+      after = id;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
   }
 }
