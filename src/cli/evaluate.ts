@@ -21,7 +21,7 @@ export interface EvaluateCliOptions {
    */
   threads?: number;
   libraryDir?: string;
-  /** Files at least this large are decided on {@link threads} threads (default 8 MiB ≈ 25,000 cases). */
+  /** Files at least this large are decided on {@link threads} threads (default 64 MiB ≈ 190,000 cases). */
   parallelFrom?: number;
   /** Lines per batch handed to a thread (default 1,000). */
   batch?: number;
@@ -34,10 +34,12 @@ const MAX_SINGLE = 10 * 1024 * 1024;
 /** Largest NDJSON line accepted. */
 const MAX_LINE = 1024 * 1024;
 /**
- * Below this, one thread: starting a worker (its modules and the library, ≈ 0.5 s) costs more than it
- * saves.
+ * Below this, one thread. Measured on 2 cores (issue 13 note): a worker takes 1–3 s to start while
+ * this thread works (its modules and the library, sharing the cores), and two busy threads each run at
+ * about 70% of one alone; 100,000 cases (34 MB) ran slower on two threads than on one, 500,000 (170 MB)
+ * 10–16% faster.
  */
-const PARALLEL_FROM = 8 * 1024 * 1024;
+const PARALLEL_FROM = 64 * 1024 * 1024;
 
 /**
  * `medpolicy evaluate FILE|-` (SPEC 3): one JSON case (possibly pretty-printed) or NDJSON, one

@@ -267,7 +267,7 @@ const COMMANDS: Record<string, Command> = {
       "no-progress": { type: "boolean", description: "no progress bar on a terminal" },
       workers: {
         type: "string",
-        description: `threads deciding an NDJSON file of 8 MiB or more, this one included (default: one per core, at most ${MAX_THREADS}; 1: this thread alone)`,
+        description: `threads deciding an NDJSON file, this one included (default: one per core, at most ${MAX_THREADS}, for a file of 64 MiB or more, else 1; 1: this thread alone)`,
       },
     },
     async run(a, v, io, { lib, location }) {
@@ -279,7 +279,9 @@ const COMMANDS: Record<string, Command> = {
           field: "--workers",
         });
       return evaluateCommand(lib(), file, {
+        // Asked for: that many threads whatever the size; by default, all cores from 64 MiB of input.
         threads: workers === undefined ? defaultThreads() : Number(workers),
+        ...(workers !== undefined && { parallelFrom: 0 }),
         libraryDir: location().dir,
         json: !!v.json,
         trace: !v["no-trace"],
