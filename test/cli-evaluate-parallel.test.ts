@@ -54,11 +54,14 @@ async function run(file: string, threads: number, json = true, localWork = true)
 }
 
 /** `n` cases of the bench with bad, blank and CRLF lines among them. */
-function messy(n: number, opts: { bom?: boolean; longLineAt?: number; finalNewline?: boolean } = {}) {
+function messy(
+  n: number,
+  opts: { bom?: boolean; longLineAt?: number; longLine?: number; finalNewline?: boolean } = {},
+) {
   const lines = benchCases(n, 7);
   const out: string[] = [];
   lines.forEach((l, i) => {
-    if (i === opts.longLineAt) out.push(`{"id":"long","pad":"${"x".repeat(2600 * 1024)}"}`);
+    if (i === opts.longLineAt) out.push(`{"id":"long","pad":"${"x".repeat(opts.longLine ?? 2600 * 1024)}"}`);
     if (i % 97 === 5) out.push("");
     if (i % 89 === 3) out.push("   \t ");
     if (i % 211 === 7) out.push('{"id":"broken",');
@@ -76,6 +79,8 @@ describe("evaluate on worker threads: the same bytes as one thread (issue 13)", 
     ["a byte-order mark, no final newline", messy(4000, { bom: true, finalNewline: false })],
     ["a line over 1 MiB in the middle", messy(6000, { longLineAt: 3500 })],
     ["a first line over 1 MiB", messy(3000, { longLineAt: 0 })],
+    // 1.2 MiB: it can end inside the chunk that holds its end, and is refused there too.
+    ["a line just over 1 MiB", messy(5000, { longLineAt: 100, longLine: 1200 * 1024 })],
   ];
   for (const [name, text] of inputs) {
     it(name, async () => {

@@ -24,6 +24,9 @@ export function errorObject(e: unknown): { kind: string; message: string; where?
   return { kind: "internal", message: (e as Error)?.message ?? String(e) };
 }
 
+/** Largest NDJSON line accepted (characters). */
+export const MAX_LINE = 1024 * 1024;
+
 /** One line's result: its exit code (0, 1 error, 2 bad input), its determination, its stderr message. */
 export interface LineResult {
   code: number;
@@ -42,6 +45,12 @@ export function evaluateLine(
   opts: LineOptions,
   out: JsonLinesWriter,
 ): LineResult {
+  // A whole line over the limit (the reader refuses one that spans chunks before it ends; one that
+  // ends inside a chunk arrives here).
+  if (text.length > MAX_LINE) {
+    out.line({ line: at, error: { kind: "input", message: "line longer than 1 MiB" } });
+    return { code: 2, message: `medpolicy evaluate: bad input at line ${at}: line longer than 1 MiB\n` };
+  }
   try {
     const d = decide(lib, parseJson(text, at), opts);
     out.determination(d);

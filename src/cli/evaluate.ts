@@ -2,7 +2,7 @@ import { createReadStream, statSync } from "node:fs";
 import { decide, type Library } from "../library/index.js";
 import type { Determination } from "../model/index.js";
 import { describeWhere, exitCodeOf, MedpolicyError } from "../model/index.js";
-import { type BatchResult, evaluateLine, parseJson } from "./evaluate-lines.js";
+import { type BatchResult, evaluateLine, MAX_LINE, parseJson } from "./evaluate-lines.js";
 import { ParallelEvaluator } from "./evaluate-parallel.js";
 import { JsonLinesWriter } from "./json-lines.js";
 import { renderDetermination } from "./render.js";
@@ -31,8 +31,6 @@ export interface EvaluateCliOptions {
 
 /** Largest single (non-NDJSON) document accepted. */
 const MAX_SINGLE = 10 * 1024 * 1024;
-/** Largest NDJSON line accepted. */
-const MAX_LINE = 1024 * 1024;
 /**
  * Below this, one thread. Measured on 2 cores (issue 13 note): a worker takes 1–3 s to start while
  * this thread works (its modules and the library, sharing the cores), and two busy threads each run at
