@@ -136,6 +136,11 @@ export async function* parallelImpact(
         };
       });
   };
+  /** The next range for a runner, once the output has room; undefined when none is left (or failed). */
+  const nextTask = async (): Promise<RangeTask | undefined> => {
+    await roomAhead();
+    return failure === undefined ? nextRange() : undefined;
+  };
   const finished = (index: number, result: { changes: ImpactChange[]; part: ImpactPart }) => {
     results.set(index, result);
     wake();
@@ -152,14 +157,11 @@ export async function* parallelImpact(
     // Two ranges in flight per worker: it starts the next while the main thread, busy with a range
     // of its own, has not yet read the last one's answer.
     const loop = async () => {
-      for (;;) {
-        await roomAhead();
-        if (failure !== undefined) return;
-        const task = await nextRange();
-        if (task === undefined) return;
+      for (let task = await nextTask(); task !== undefined; task = await nextTask()) {
+        const t = task;
         await new Promise<void>((r) => {
-          pending.set(task.index, r);
-          w.postMessage(task);
+          pending.set(t.index, r);
+          w.postMessage(t);
         });
       }
     };
@@ -181,23 +183,8 @@ export async function* parallelImpact(
   // The main thread replays ranges too: from the start, while the workers load, and beside them after.
   const here = new ImpactReplay(lib, version, window);
   const runLocal = async () => {
-    for (;;) {
-      await roomAhead();
-      if (failure !== undefined) return;
-      const task = await nextRange();
-      if (task === undefined) return;
-      const changes: ImpactChange[] = [];
-      for await (const page of store.scanDeterminations({
-        pageSize: opts.pageSize,
-        after: task.after,
-        ...(task.through !== undefined && { through: task.through }),
-      })) {
-        for (const r of page) {
-          const change = here.replay(r);
-          if (change) changes.push(change);
-        }
-      }
-      finished(task.index, { changes, part: here.take() });
+    for (let task = await nextTask(); task !== undefined; task = await nextTask()) {
+      finished(task.index, await replayRange(here, store, task, opts.pageSize));
       // The workers' answers are read between two ranges.
       await new Promise<void>((r) => setImmediate(r));
     }
@@ -230,4 +217,28 @@ export async function* parallelImpact(
     await Promise.all(pool.map((w) => w.terminate()));
     await bounds.return?.();
   }
+}
+
+/**
+ * Replays one range of the store (the main thread's and every worker's work): the changes, in order,
+ * and the range's counts ({@link ImpactReplay.take}: `replay` must replay nothing else meanwhile).
+ */
+export async function replayRange(
+  replay: ImpactReplay,
+  store: Pick<Store, "scanDeterminations">,
+  task: RangeTask,
+  pageSize: number,
+): Promise<{ changes: ImpactChange[]; part: ImpactPart }> {
+  const changes: ImpactChange[] = [];
+  for await (const page of store.scanDeterminations({
+    pageSize,
+    after: task.after,
+    ...(task.through !== undefined && { through: task.through }),
+  })) {
+    for (const r of page) {
+      const change = replay.replay(r);
+      if (change) changes.push(change);
+    }
+  }
+  return { changes, part: replay.take() };
 }

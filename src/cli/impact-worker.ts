@@ -5,10 +5,10 @@
  * counts. It reads, never writes.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { type ImpactChange, ImpactReplay } from "../library/impact.js";
+import { ImpactReplay } from "../library/impact.js";
 import { loadLibrary } from "../library/library.js";
 import { MedpolicyError } from "../model/index.js";
-import type { RangeTask, WorkerData, WorkerMessage } from "./impact-parallel.js";
+import { type RangeTask, replayRange, type WorkerData, type WorkerMessage } from "./impact-parallel.js";
 import { openImpactScanner } from "./impact-store.js";
 
 const port = parentPort;
@@ -46,18 +46,7 @@ try {
     }
     queue = queue
       .then(async () => {
-        const changes: ImpactChange[] = [];
-        for await (const page of store.scanDeterminations({
-          pageSize: data.pageSize,
-          after: task.after,
-          ...(task.through !== undefined && { through: task.through }),
-        })) {
-          for (const r of page) {
-            const change = replay.replay(r);
-            if (change) changes.push(change);
-          }
-        }
-        post({ type: "done", index: task.index, changes, part: replay.take() });
+        post({ type: "done", index: task.index, ...(await replayRange(replay, store, task, data.pageSize)) });
       })
       .catch(fail);
   });

@@ -83,11 +83,8 @@ export function parseDatabaseUrl(url: string): { connectionString: string; schem
 
 type Queryable = pg.Pool | pg.PoolClient;
 
-/**
- * Opens a pool on `url` and runs `schemaSql` (idempotent DDL) in the URL's schema. Shared by the store
- * and the FHIR state so both use one database, one schema and one migration lock.
- */
-export async function openPool(url: string, schemaSql: string, max = 10): Promise<pg.Pool> {
+/** A pool of `max` connections on `url`, in the URL's schema; nothing run yet. */
+function newPool(url: string, max: number): pg.Pool {
   const { connectionString, schema } = parseDatabaseUrl(url);
   const pool = new pg.Pool({
     connectionString,
@@ -96,6 +93,16 @@ export async function openPool(url: string, schemaSql: string, max = 10): Promis
   });
   // A dropped idle connection must not crash the process (SPEC 5 "never crashes a process").
   pool.on("error", () => {});
+  return pool;
+}
+
+/**
+ * Opens a pool on `url` and runs `schemaSql` (idempotent DDL) in the URL's schema. Shared by the store
+ * and the FHIR state so both use one database, one schema and one migration lock.
+ */
+export async function openPool(url: string, schemaSql: string, max = 10): Promise<pg.Pool> {
+  const { schema } = parseDatabaseUrl(url);
+  const pool = newPool(url, max);
   let client: pg.PoolClient | undefined;
   try {
     client = await pool.connect();
@@ -155,13 +162,7 @@ export class PostgresStore implements Store {
    * no lock a live service would wait on), with a pool of `max` connections.
    */
   static async openReader(url: string, max = 2): Promise<PostgresStore> {
-    const { connectionString, schema } = parseDatabaseUrl(url);
-    const pool = new pg.Pool({
-      connectionString,
-      max,
-      ...(schema !== undefined && { options: `-c search_path=${schema}` }),
-    });
-    pool.on("error", () => {});
+    const pool = newPool(url, max);
     try {
       await pool.query("SELECT 1 FROM requests LIMIT 0");
     } catch (e) {
