@@ -39,11 +39,8 @@ try {
   });
   // Two ranges may be in flight; they are replayed one after the other, so each take() holds one range.
   let queue = Promise.resolve();
-  port.on("message", (task: RangeTask | { type: "end" }) => {
-    if (task.type === "end") {
-      queue = queue.then(() => store.close()).finally(() => port.close());
-      return;
-    }
+  // The main thread terminates the worker when the replay ends (the store is read-only: nothing to flush).
+  port.on("message", (task: RangeTask) => {
     queue = queue
       .then(async () => {
         post({ type: "done", index: task.index, ...(await replayRange(replay, store, task, data.pageSize)) });

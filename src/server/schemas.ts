@@ -398,6 +398,16 @@ const idParam = [{ name: "id", in: "path", required: true, schema: { type: "stri
 /** The OpenAPI 3.1 document served at `/openapi.json`, generated from the schemas above. */
 export function openApiDocument(version: string): Record<string, unknown> {
   const secured = { security: [{ bearer: [] }] };
+  /** A reviewer's or submitter's action on a request: a JSON body in, the request as it now is out. */
+  const action = (summary: string, body: string, codes = [400, 403, 404, 409]) => ({
+    post: {
+      summary,
+      ...secured,
+      parameters: idParam,
+      requestBody: { required: true, ...json(body) },
+      responses: { "200": { description: "The request", ...json("RequestView") }, ...errors(...codes) },
+    },
+  });
   return {
     openapi: "3.1.0",
     info: {
@@ -478,30 +488,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { "200": { description: "The request", ...json("RequestView") }, ...errors(401, 404) },
         },
       },
-      "/api/requests/{id}/answers": {
-        post: {
-          summary: "Answer open criteria: the case is re-evaluated and a determination appended",
-          ...secured,
-          parameters: idParam,
-          requestBody: { required: true, ...json("Answers") },
-          responses: {
-            "200": { description: "The request", ...json("RequestView") },
-            ...errors(400, 403, 404, 409),
-          },
-        },
-      },
-      "/api/requests/{id}/decision": {
-        post: {
-          summary: "Sign a decision (medical-director-only items need role medical-director)",
-          ...secured,
-          parameters: idParam,
-          requestBody: { required: true, ...json("Decision") },
-          responses: {
-            "200": { description: "The request", ...json("RequestView") },
-            ...errors(400, 403, 404, 409),
-          },
-        },
-      },
+      "/api/requests/{id}/answers": action(
+        "Answer open criteria: the case is re-evaluated and a determination appended",
+        "Answers",
+      ),
+      "/api/requests/{id}/decision": action(
+        "Sign a decision (medical-director-only items need role medical-director)",
+        "Decision",
+      ),
       "/api/requests/{id}/letter": {
         get: {
           summary: "The determination letter (HTML)",
@@ -523,68 +517,27 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
-      "/api/requests/{id}/recommendation": {
-        post: {
-          summary:
-            "A nurse reviewer's recommendation of an outcome they may not sign; routes the request to a medical director",
-          ...secured,
-          parameters: idParam,
-          requestBody: { required: true, ...json("Recommendation") },
-          responses: {
-            "200": { description: "The request", ...json("RequestView") },
-            ...errors(400, 403, 404, 409),
-          },
-        },
-      },
-      "/api/requests/{id}/information-request": {
-        post: {
-          summary:
-            "Ask the provider for more information (pends to them with the questions; PAS answers accordingly)",
-          ...secured,
-          parameters: idParam,
-          requestBody: { required: true, ...json("InformationRequest") },
-          responses: {
-            "200": { description: "The request", ...json("RequestView") },
-            ...errors(400, 403, 404, 409),
-          },
-        },
-      },
-      "/api/requests/{id}/notes": {
-        post: {
-          summary: "An evidence note on a criterion, or an internal note (never shown to the provider)",
-          ...secured,
-          parameters: idParam,
-          requestBody: { required: true, ...json("Note") },
-          responses: {
-            "200": { description: "The request", ...json("RequestView") },
-            ...errors(400, 403, 404),
-          },
-        },
-      },
-      "/api/requests/{id}/assign": {
-        post: {
-          summary: "Assign the request to a reviewer, or unassign it (null)",
-          ...secured,
-          parameters: idParam,
-          requestBody: { required: true, ...json("Assign") },
-          responses: {
-            "200": { description: "The request", ...json("RequestView") },
-            ...errors(400, 403, 404, 409),
-          },
-        },
-      },
-      "/api/requests/{id}/withdraw": {
-        post: {
-          summary: "The submitter withdraws a request no one has decided yet (final: status withdrawn)",
-          ...secured,
-          parameters: idParam,
-          requestBody: { required: true, ...json("Withdraw") },
-          responses: {
-            "200": { description: "The request", ...json("RequestView") },
-            ...errors(400, 403, 404, 409),
-          },
-        },
-      },
+      "/api/requests/{id}/recommendation": action(
+        "A nurse reviewer's recommendation of an outcome they may not sign; routes the request to a medical director",
+        "Recommendation",
+      ),
+      "/api/requests/{id}/information-request": action(
+        "Ask the provider for more information (pends to them with the questions; PAS answers accordingly)",
+        "InformationRequest",
+      ),
+      "/api/requests/{id}/notes": action(
+        "An evidence note on a criterion, or an internal note (never shown to the provider)",
+        "Note",
+        [400, 403, 404],
+      ),
+      "/api/requests/{id}/assign": action(
+        "Assign the request to a reviewer, or unassign it (null)",
+        "Assign",
+      ),
+      "/api/requests/{id}/withdraw": action(
+        "The submitter withdraws a request no one has decided yet (final: status withdrawn)",
+        "Withdraw",
+      ),
       "/api/requests/{id}/attachments": {
         post: {
           summary: "Attach a document (base64, at most 5 MB; at most 20 per request)",

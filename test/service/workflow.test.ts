@@ -36,6 +36,16 @@ for (const db of DATABASES) {
     });
     after(() => close());
 
+    /** A request the engine pends for review (open questions), submitted by the provider. */
+    const submitPended = async () => {
+      const sub = await call(url, "POST", "/api/requests", {
+        token: t.provider,
+        body: loadCase("trial-nonmalignant-open-questions"),
+      });
+      assert.equal(sub.status, 201, sub.text);
+      return sub;
+    };
+
     test("a clearly met request is approved automatically, with a letter", { skip }, async () => {
       const r = await call(url, "POST", "/api/requests", {
         token: t.provider,
@@ -91,11 +101,7 @@ for (const db of DATABASES) {
     test("pended for review → reviewer answers → signs a denial → the letter cites the failed criterion", {
       skip,
     }, async () => {
-      const sub = await call(url, "POST", "/api/requests", {
-        token: t.provider,
-        body: loadCase("trial-nonmalignant-open-questions"),
-      });
-      assert.equal(sub.status, 201, sub.text);
+      const sub = await submitPended();
       const id = sub.body.id as string;
       assert.equal(sub.body.status, "pended");
       assert.equal(sub.body.statusText, "pended for review");
@@ -379,11 +385,7 @@ for (const db of DATABASES) {
     test("the submitter withdraws an undecided request: final, out of the queue, nothing signed on it", {
       skip,
     }, async () => {
-      const sub = await call(url, "POST", "/api/requests", {
-        token: t.provider,
-        body: loadCase("trial-nonmalignant-open-questions"),
-      });
-      assert.equal(sub.status, 201, sub.text);
+      const sub = await submitPended();
       const id = sub.body.id as string;
       const withdraw = (
         token: string | undefined,
