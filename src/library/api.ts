@@ -39,6 +39,12 @@ export interface DecideOptions {
   /** Leave the trace out (faster; SPEC 5 measures both). */
   trace?: boolean;
   /**
+   * Gather the questions still needed by a pended or review outcome; on by default. Off when only the
+   * outcome is read (issue 15: impact replays each stored request for its outcome alone, and gathering
+   * them took a third of the decision): `needed` is then empty whatever the outcome.
+   */
+  needed?: boolean;
+  /**
    * Refuse a case that names a draft version (`ID@VERSION`). SPEC 1.4 makes a draft "evaluable on
    * request" (the CLI, `/api/evaluate`, the authors' try and impact); a prior-authorization request the
    * service stores and acts on is never decided by an unpublished draft (issue 15 review).

@@ -128,3 +128,33 @@ describe("decide evaluates each section once per case (issue 13)", () => {
     assert.ok(checked > 20);
   });
 });
+
+describe("decide for the outcome alone (issue 15: impact replay)", () => {
+  it("`needed: false` decides every line as before, with nothing gathered as needed (property)", () => {
+    const all = [...TRIAL, ...IMPLANT, "62355", "J2274", "99999"];
+    const ids = Object.keys(ANSWERS);
+    let pended = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...all), { minLength: 1, maxLength: 4 }),
+        fc.subarray(ids),
+        (codes, dropped) => {
+          const answers: Record<string, boolean> = { ...ANSWERS };
+          for (const id of dropped) delete answers[id];
+          const full = decide(lib, caseOf(codes, answers), { trace: false });
+          const bare = decide(lib, caseOf(codes, answers), { trace: false, needed: false });
+          assert.equal(bare.outcome, full.outcome);
+          assert.deepEqual(
+            bare.lines.map((l) => [l.code, l.outcome, l.basis, l.reasons]),
+            full.lines.map((l) => [l.code, l.outcome, l.basis, l.reasons]),
+          );
+          assert.deepEqual(bare.needed, []);
+          if (full.needed.length > 0) pended++;
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // The property met cases that do need questions, or it would hold for nothing.
+    assert.ok(pended > 10, `${pended} cases with questions needed`);
+  });
+});

@@ -479,9 +479,9 @@ function accepts(e: LibraryEntry, facts: Case["facts"]): boolean {
  * Evaluates the sections `keys` on the case, each once (issue 13), the sections of one version
  * together so its answers are read once; results parallel to `keys`.
  */
-function evaluateKeys(c: Case, keys: readonly SectionKey[], trace: boolean): SectionResult[] {
+function evaluateKeys(c: Case, keys: readonly SectionKey[], how: DecideOptions): SectionResult[] {
   const input = { answers: c.answers, facts: c.facts, dateOfService: c.service.dateOfService };
-  const opts = trace ? WITH_TRACE : NO_TRACE;
+  const opts = how.trace !== false ? WITH_TRACE : how.needed === false ? OUTCOME_ONLY : NO_TRACE;
   const results: SectionResult[] = new Array(keys.length);
   if (keys.length === 1) {
     const k = keys[0]!;
@@ -591,7 +591,7 @@ function decideOne(lib: Library, c: Case, code: string, opts: DecideOptions): De
         entry.compiled(),
         r.key!.id,
         { answers: c.answers, facts: c.facts, dateOfService: c.service.dateOfService },
-        opts.trace !== false ? CHECKED_TRACE : CHECKED_NO_TRACE,
+        opts.trace !== false ? CHECKED_TRACE : opts.needed === false ? CHECKED_OUTCOME : CHECKED_NO_TRACE,
       );
       const o = outcomeIndex(res.outcome);
       line = {
@@ -625,8 +625,10 @@ function decideOne(lib: Library, c: Case, code: string, opts: DecideOptions): De
 
 const WITH_TRACE = Object.freeze({ trace: true });
 const NO_TRACE = Object.freeze({ trace: false });
+const OUTCOME_ONLY = Object.freeze({ trace: false, needed: false });
 const CHECKED_TRACE = Object.freeze({ trace: true, onUnknownId: unknownAnswerIds });
 const CHECKED_NO_TRACE = Object.freeze({ trace: false, onUnknownId: unknownAnswerIds });
+const CHECKED_OUTCOME = Object.freeze({ trace: false, needed: false, onUnknownId: unknownAnswerIds });
 
 /**
  * As {@link checkAnswerIds} for one version, called by the evaluator at the first unknown id: throws
@@ -700,8 +702,7 @@ export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {})
       slot[i] = k;
     }
   }
-  const trace = opts.trace !== false;
-  const results = keys.length > 0 ? evaluateKeys(c, keys, trace) : undefined;
+  const results = keys.length > 0 ? evaluateKeys(c, keys, opts) : undefined;
   if (failure !== undefined) throw failure;
 
   const traces: (TraceNode | undefined)[] = new Array(n);

@@ -184,7 +184,7 @@ export class ImpactReplay {
     let to: Outcome | "error";
     let failure: unknown;
     try {
-      to = decideValidated(whatIf, c, { today: stored.today, trace: false }).outcome;
+      to = decideValidated(whatIf, c, { today: stored.today, trace: false, needed: false }).outcome;
     } catch (e) {
       to = "error";
       failure = e;

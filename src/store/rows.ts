@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { InputError, MedpolicyError, NotFoundError, type Outcome } from "../model/index.js";
-import { decodeCase, encodeCase } from "./case-codec.js";
+import { storeCase, storedCase } from "./case-codec.js";
 import type {
   Actor,
   AttachmentMeta,
@@ -41,16 +41,17 @@ function copyDetermination(target: { seq: number }, d: NewDetermination): Determ
  * The values of a determination row, in the column order of {@link INSERT_SQL}. The determination's
  * JSON is not stored (`''`, kept for the column of the earlier schema): it is recomputed from the case
  * on read, and its hash kept to tell whether a recomputation is the same (issue 13). The case is kept
- * compressed in `case_z` (`case_json` is `''`).
+ * as {@link storeCase} says: plain in `case_json`, or deflated in `case_z` when large.
  */
 export function determinationValues(id: string, seq: number, d: NewDetermination): unknown[] {
+  const kept = storeCase(d.caseJson);
   return [
     id,
     seq,
     d.createdAt,
     d.trigger,
     JSON.stringify(d.actor),
-    "",
+    kept.caseJson,
     d.today,
     d.policyId ?? null,
     d.policyVersion ?? null,
@@ -59,7 +60,7 @@ export function determinationValues(id: string, seq: number, d: NewDetermination
     d.outcome,
     "",
     d.determinationHash,
-    encodeCase(d.caseJson),
+    kept.caseZ,
   ];
 }
 
@@ -153,7 +154,7 @@ export function backfillValues(row: {
   case_json: string;
   case_z: Uint8Array | null;
 }): [string, string | null] {
-  const json = row.case_json === "" && row.case_z ? decodeCase(row.case_z) : row.case_json;
+  const json = storedCase(row.case_json, row.case_z);
   let c: unknown;
   try {
     c = JSON.parse(json);
@@ -300,7 +301,7 @@ export function toRecord(
  * pay for it) and once per record object; a row from before issue 13 gives its stored bytes.
  */
 function toDetermination(d: DeterminationRow, reproduce: Reproducer | undefined): DeterminationRecord {
-  const caseJson = d.case_json === "" && d.case_z ? decodeCase(d.case_z) : d.case_json;
+  const caseJson = storedCase(d.case_json, d.case_z);
   const rec = {
     seq: Number(d.seq),
     createdAt: d.created_at,
@@ -621,7 +622,7 @@ export function toScanned(rows: readonly ScanRow[]): ScannedDetermination[] {
         ...(r.policy_id !== null && { policyId: r.policy_id }),
         ...(r.policy_version !== null && { policyVersion: r.policy_version }),
         get caseJson(): string {
-          caseJson ??= r.case_json === "" && r.case_z ? decodeCase(r.case_z) : r.case_json;
+          caseJson ??= storedCase(r.case_json, r.case_z);
           return caseJson;
         },
       },

@@ -214,7 +214,7 @@ test("a stored case that today's validation refuses still reads: marked not repr
     bad.member.state = "ZZ";
     const raw = new Database(join(db.dataDir, "medpolicy.db"));
     raw
-      .prepare("UPDATE determinations SET case_z = ? WHERE request_id = ?")
+      .prepare("UPDATE determinations SET case_json = '', case_z = ? WHERE request_id = ?")
       .run(encodeCase(canonicalJson(bad)), record.id);
     raw.close();
     const again = await service.get(record.id, reviewer);
