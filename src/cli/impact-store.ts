@@ -30,8 +30,9 @@ export async function openImpactScanner(flag: string | undefined): Promise<Impac
 
 async function open(flag: string | undefined, reader: boolean): Promise<ImpactScanner> {
   const spec = flag ?? process.env.DATABASE_URL ?? `sqlite:${process.env.MEDPOLICY_DATA ?? "./data"}`;
-  const { PostgresStore, SqliteScanner, SqliteStore } = await import("../store/index.js");
   if (/^postgres(ql)?:\/\//.test(spec)) {
+    // Each dialect's module alone: a SQLite replay (and each of its workers) never loads pg (50 ms).
+    const { PostgresStore } = await import("../store/postgres.js");
     try {
       return reader ? await PostgresStore.openReader(spec) : await PostgresStore.open(spec);
     } catch (e) {
@@ -54,5 +55,6 @@ async function open(flag: string | undefined, reader: boolean): Promise<ImpactSc
   if (basename(dir) === "medpolicy.db" && existsSync(dir) && statSync(dir).isFile()) dir = dirname(dir);
   if (!existsSync(join(dir, "medpolicy.db")))
     throw new InputError(`no medpolicy store at ${dir} (it holds no medpolicy.db)`, { field: "--store" });
+  const { SqliteScanner, SqliteStore } = await import("../store/sqlite.js");
   return reader ? new SqliteScanner(join(dir, "medpolicy.db")) : new SqliteStore(dir);
 }
