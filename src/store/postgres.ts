@@ -28,6 +28,7 @@ import {
   SCHEMA,
   type ScanRow,
   SUMMARY_COLUMNS,
+  scanRowId,
   searchTextOf,
   toAttachment,
   toMetricsRow,
@@ -435,21 +436,26 @@ export class PostgresStore implements Store {
     const limit = Math.max(1, opts.pageSize ?? 1000);
     const through = opts.through;
     const page = (after: string) => {
-      const q = this.pool.query<ScanRow>(
+      const config: pg.QueryArrayConfig =
         through === undefined
-          ? { name: "medpolicy_scan", text: SCAN_SQL.postgres, values: [after, limit] }
-          : { name: "medpolicy_scan_range", text: SCAN_RANGE_SQL.postgres, values: [after, limit, through] },
-      );
+          ? { name: "medpolicy_scan", text: SCAN_SQL.postgres, values: [after, limit], rowMode: "array" }
+          : {
+              name: "medpolicy_scan_range",
+              text: SCAN_RANGE_SQL.postgres,
+              values: [after, limit, through],
+              rowMode: "array",
+            };
+      const q = this.pool.query(config).then((r) => r.rows as unknown as ScanRow[]);
       // Awaited below; a scan abandoned with a page in flight must not leave an unhandled rejection.
       q.catch(() => {});
       return q;
     };
     let next = page(opts.after ?? "");
     for (;;) {
-      const rows = (await next).rows;
+      const rows = await next;
       if (rows.length === 0) return;
       // The next page is fetched while the caller works through this one.
-      if (rows.length === limit) next = page(rows[rows.length - 1]!.request_id);
+      if (rows.length === limit) next = page(scanRowId(rows[rows.length - 1]!));
       yield toScanned(rows);
       if (rows.length < limit) return;
     }

@@ -588,44 +588,78 @@ export const BOUNDARY_SQL = {
   postgres: "SELECT id FROM requests WHERE id > $1 ORDER BY id LIMIT 1 OFFSET $2",
 };
 
-/** A row of {@link SCAN_SQL}. */
-export interface ScanRow {
-  request_id: string;
-  received_at: string;
-  /** JSON array of the codes; null for a request without the queue's index. */
-  codes: string | null;
-  seq: number | string;
-  today: string;
-  outcome: string;
-  policy_id: string | null;
-  policy_version: string | null;
-  case_json: string;
-  case_z: Uint8Array | null;
-}
+/**
+ * A row of {@link SCAN_SQL} as the drivers hand it over without naming its columns (better-sqlite3's
+ * `raw()`, pg's `rowMode: "array"`): a scan reads every request of the store, and a row as an array
+ * costs 0.7 µs less than one as an object (issue 15). In the SELECT's order: request id, received at,
+ * codes (a JSON array, null for a request without the queue's index), seq, today, outcome, policy id,
+ * policy version, case JSON, case bytes.
+ */
+export type ScanRow = readonly [
+  requestId: string,
+  receivedAt: string,
+  codes: string | null,
+  seq: number | string,
+  today: string,
+  outcome: string,
+  policyId: string | null,
+  policyVersion: string | null,
+  caseJson: string,
+  caseZ: Uint8Array | null,
+];
+
+/** The request id of a {@link ScanRow} (the keyset cursor of the next page). */
+export const scanRowId = (r: ScanRow): string => r[0];
 
 /**
- * Rows of {@link SCAN_SQL} as records. The case is decoded as `getRequest` decodes it (case-codec.ts,
- * or the plain JSON of a row written before issue 13), on first read: a scan that passes a request
- * over by its codes never decodes its case.
+ * A scanned determination: its case decoded as `getRequest` decodes it (case-codec.ts, or the plain
+ * JSON of a row written before issue 13) on first read, so a scan that passes a request over by its
+ * codes never decodes it. A class, its getter on the prototype: an object literal with a getter of
+ * its own per row cost 0.5 µs more.
  */
+class ScannedCase {
+  readonly seq: number;
+  readonly today: string;
+  readonly outcome: Outcome;
+  readonly policyId?: string;
+  readonly policyVersion?: string;
+  private json: string;
+  private z: Uint8Array | null;
+
+  constructor(r: ScanRow) {
+    this.seq = Number(r[3]);
+    this.today = r[4];
+    this.outcome = r[5] as Outcome;
+    if (r[6] !== null) this.policyId = r[6];
+    if (r[7] !== null) this.policyVersion = r[7];
+    this.json = r[8];
+    this.z = r[9];
+  }
+
+  get caseJson(): string {
+    if (this.json === "" && this.z !== null) {
+      this.json = storedCase("", this.z);
+      this.z = null;
+    }
+    return this.json;
+  }
+}
+
+/** Rows of {@link SCAN_SQL} as records (see {@link ScannedCase}). */
 export function toScanned(rows: readonly ScanRow[]): ScannedDetermination[] {
-  return rows.map((r) => {
-    let caseJson: string | undefined;
-    return {
-      requestId: r.request_id,
-      receivedAt: r.received_at,
-      ...(r.codes !== null && { codes: JSON.parse(r.codes) as string[] }),
-      determination: {
-        seq: Number(r.seq),
-        today: r.today,
-        outcome: r.outcome as Outcome,
-        ...(r.policy_id !== null && { policyId: r.policy_id }),
-        ...(r.policy_version !== null && { policyVersion: r.policy_version }),
-        get caseJson(): string {
-          caseJson ??= storedCase(r.case_json, r.case_z);
-          return caseJson;
-        },
-      },
-    };
-  });
+  const out: ScannedDetermination[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const codes = r[2];
+    out[i] =
+      codes === null
+        ? { requestId: r[0], receivedAt: r[1], determination: new ScannedCase(r) }
+        : {
+            requestId: r[0],
+            receivedAt: r[1],
+            codes: JSON.parse(codes) as string[],
+            determination: new ScannedCase(r),
+          };
+  }
+  return out;
 }

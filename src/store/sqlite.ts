@@ -29,6 +29,7 @@ import {
   SCHEMA,
   type ScanRow,
   SUMMARY_COLUMNS,
+  scanRowId,
   searchTextOf,
   toAttachment,
   toMetricsRow,
@@ -522,14 +523,14 @@ export class SqliteScanner implements Pick<Store, "scanDeterminations" | "scanBo
   async *scanDeterminations(opts: ScanOptions = {}): AsyncIterable<ScannedDetermination[]> {
     const limit = Math.max(1, opts.pageSize ?? 1000);
     const through = opts.through;
-    const page = this.db.prepare(through === undefined ? SCAN_SQL.sqlite : SCAN_RANGE_SQL.sqlite);
+    const page = this.db.prepare(through === undefined ? SCAN_SQL.sqlite : SCAN_RANGE_SQL.sqlite).raw();
     let after = opts.after ?? "";
     for (;;) {
       const rows = (
         through === undefined ? page.all(after, limit) : page.all(after, through, limit)
       ) as ScanRow[];
       if (rows.length === 0) return;
-      after = rows[rows.length - 1]!.request_id;
+      after = scanRowId(rows[rows.length - 1]!);
       yield toScanned(rows);
       if (rows.length < limit) return;
     }

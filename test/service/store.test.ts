@@ -34,6 +34,7 @@ const reproducer = (caseJson: string, today: string) => ({
   json: `{"case":${caseJson},"today":"${today}"}`,
   hash: "",
 });
+const BIG_CASE = JSON.stringify({ answers: { "I.A.1": true }, note: "é".repeat(400), x: 2 });
 const ev = (at: string): NewEvent => ({ at, action: "submitted", actor, detail: { n: 1 } });
 
 async function scenario(store: Store) {
@@ -87,10 +88,11 @@ async function scenario(store: Store) {
     ["b", "a"],
     "soonest due first",
   );
+  // b's second case is over the 768 bytes kept as plain JSON: stored deflated, read back the same.
   const appended = await store.appendDetermination(
     "b",
     1,
-    det("denied", "2026-01-03T00:00:00.000Z"),
+    { ...det("denied", "2026-01-03T00:00:00.000Z"), caseJson: BIG_CASE },
     { engineOutcome: "denied", medicalDirectorOnly: true },
     { ...ev("2026-01-03T00:00:00.000Z"), action: "answered" },
   );
@@ -142,6 +144,17 @@ async function scenario(store: Store) {
       for (const r of page) out.push([r.requestId, r.determination.seq, r.determination.outcome]);
     return out;
   };
+  // Every field a replay reads, the case whichever way it was stored (plain for a, deflated for b).
+  const scanned: unknown[] = [];
+  for await (const page of store.scanDeterminations({}))
+    for (const r of page) {
+      const d = r.determination;
+      scanned.push([r.requestId, r.receivedAt, r.codes, d.today, d.policyId, d.policyVersion, d.caseJson]);
+    }
+  assert.deepEqual(scanned, [
+    ["a", "2026-01-01T00:00:00.000Z", undefined, "2026-01-01", "CP.MP.173", "2025-11", '{"x":1}'],
+    ["b", "2026-01-02T00:00:00.000Z", undefined, "2026-01-03", "CP.MP.173", "2025-11", BIG_CASE],
+  ]);
   const all = await scan({});
   assert.deepEqual(
     all.map(([id, , outcome]) => [id, outcome]),
