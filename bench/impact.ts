@@ -75,11 +75,10 @@ export function tightenedCases(n: number, seed = 7): string[] {
 /** Submits `lines` through the real service into a new SQLite store in `dataDir`; requests per second. */
 export async function fill(dataDir: string, library: string, lines: string[]): Promise<number> {
   const store = await openStore({ dataDir });
-  const service = new RequestService(
-    store,
-    libraryEngine(loadLibrary(library)),
-    () => new Date("2026-02-01T12:00:00Z"),
-  );
+  // A clock that moves (a millisecond a reading), as a service's does: requests are received one after
+  // another, and a store is scanned in the order received. Every request stays on the same day.
+  let now = Date.parse("2026-02-01T12:00:00Z");
+  const service = new RequestService(store, libraryEngine(loadLibrary(library)), () => new Date(now++));
   const provider = DEMO_USERS.provider!;
   const t0 = performance.now();
   let stored = 0;

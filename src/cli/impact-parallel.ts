@@ -1,9 +1,10 @@
 /**
  * `medpolicy impact` on every core (issue 15 item 4: "at NDJSON speed"). The store's requests are cut
- * into ranges of ids ({@link Store.scanBoundaries}, read from the primary key's index); each worker
+ * into ranges ({@link Store.scanBoundaries}, read from the index of the order received); each worker
  * thread loads the library, opens the store on a connection of its own and replays whole ranges
  * (scan, decode, decide: the work that costs), and the main thread puts the ranges' changes back in
- * request-id order — the order the single-threaded replay yields them — and adds up their counts.
+ * the store's scan order (the order received) — the order the single-threaded replay yields them — and
+ * adds up their counts.
  *
  * Memory stays bounded: a worker takes a new range only while fewer than {@link AHEAD} ranges per
  * worker wait to be written, so a slow reader of the output holds the workers back.
@@ -18,7 +19,7 @@ import {
 } from "../library/impact.js";
 import type { Library, LibraryEntry } from "../library/index.js";
 import { type ErrorKind, type ErrorWhere, MedpolicyError } from "../model/index.js";
-import type { Store } from "../store/index.js";
+import type { ScanKey, Store } from "../store/index.js";
 import { startWorker } from "./threads.js";
 
 /** Ranges a worker may run ahead of the output, per worker. */
@@ -37,12 +38,15 @@ export interface WorkerData {
   pageSize: number;
 }
 
-/** One range of requests: ids after `after`, up to `through` (to the last when absent). */
+/**
+ * One range of requests in the order the store is scanned: after `after` (from the first when absent),
+ * up to `through` (to the last when absent).
+ */
 export interface RangeTask {
   type: "range";
   index: number;
-  after: string;
-  through?: string;
+  after?: ScanKey;
+  through?: ScanKey;
 }
 
 export type WorkerMessage =
@@ -96,7 +100,7 @@ export async function* parallelImpact(
   const bounds = store.scanBoundaries(opts.rangeSize)[Symbol.asyncIterator]();
   let dispatched = 0;
   let written = 0;
-  let after = "";
+  let after: ScanKey | undefined;
   let last = false;
   let ranges = Number.POSITIVE_INFINITY;
   // One range at a time from the boundaries (each a short index read), handed to whichever asks.
@@ -108,7 +112,7 @@ export async function* parallelImpact(
       const task: RangeTask = {
         type: "range",
         index: dispatched++,
-        after,
+        ...(after !== undefined && { after }),
         ...(!b.done && { through: b.value }),
       };
       if (b.done) {
@@ -232,7 +236,7 @@ export async function replayRange(
   const changes: ImpactChange[] = [];
   for await (const page of store.scanDeterminations({
     pageSize,
-    after: task.after,
+    ...(task.after !== undefined && { after: task.after }),
     ...(task.through !== undefined && { through: task.through }),
   })) {
     for (const r of page) {

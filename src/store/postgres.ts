@@ -18,6 +18,7 @@ import {
   type EventRow,
   eventValues,
   INSERT_SQL,
+  keyParams,
   knownDetermination,
   likePattern,
   newRecord,
@@ -25,10 +26,11 @@ import {
   type RequestRow,
   SCAN_RANGE_SQL,
   SCAN_SQL,
+  SCAN_START,
   SCHEMA,
   type ScanRow,
   SUMMARY_COLUMNS,
-  scanRowId,
+  scanRowKey,
   searchTextOf,
   toAttachment,
   toMetricsRow,
@@ -58,6 +60,7 @@ import type {
   Reproducer,
   RequestRecord,
   RequestSummary,
+  ScanKey,
   ScannedDetermination,
   ScanOptions,
   Store,
@@ -435,14 +438,19 @@ export class PostgresStore implements Store {
   async *scanDeterminations(opts: ScanOptions = {}): AsyncIterable<ScannedDetermination[]> {
     const limit = Math.max(1, opts.pageSize ?? 1000);
     const through = opts.through;
-    const page = (after: string) => {
+    const page = (after: ScanKey) => {
       const config: pg.QueryArrayConfig =
         through === undefined
-          ? { name: "medpolicy_scan", text: SCAN_SQL.postgres, values: [after, limit], rowMode: "array" }
+          ? {
+              name: "medpolicy_scan",
+              text: SCAN_SQL.postgres,
+              values: [...keyParams(after), limit],
+              rowMode: "array",
+            }
           : {
               name: "medpolicy_scan_range",
               text: SCAN_RANGE_SQL.postgres,
-              values: [after, limit, through],
+              values: [...keyParams(after), ...keyParams(through), limit],
               rowMode: "array",
             };
       const q = this.pool.query(config).then((r) => r.rows as unknown as ScanRow[]);
@@ -450,29 +458,29 @@ export class PostgresStore implements Store {
       q.catch(() => {});
       return q;
     };
-    let next = page(opts.after ?? "");
+    let next = page(opts.after ?? SCAN_START);
     for (;;) {
       const rows = await next;
       if (rows.length === 0) return;
       // The next page is fetched while the caller works through this one.
-      if (rows.length === limit) next = page(scanRowId(rows[rows.length - 1]!));
+      if (rows.length === limit) next = page(scanRowKey(rows[rows.length - 1]!));
       yield toScanned(rows);
       if (rows.length < limit) return;
     }
   }
 
-  async *scanBoundaries(size: number): AsyncIterable<string> {
-    let after = "";
+  async *scanBoundaries(size: number): AsyncIterable<ScanKey> {
+    let after = SCAN_START;
     for (;;) {
-      const r = await this.pool.query<{ id: string }>({
+      const r = await this.pool.query<{ received_at: string; id: string }>({
         name: "medpolicy_scan_boundary",
         text: BOUNDARY_SQL.postgres,
-        values: [after, Math.max(1, size) - 1],
+        values: [...keyParams(after), Math.max(1, size) - 1],
       });
-      const id = r.rows[0]?.id;
-      if (id === undefined) return;
-      yield id;
-      after = id;
+      const row = r.rows[0];
+      if (row === undefined) return;
+      after = { receivedAt: row.received_at, id: row.id };
+      yield after;
     }
   }
 

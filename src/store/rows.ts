@@ -20,6 +20,7 @@ import type {
   RequestRecord,
   RequestStatus,
   RequestSummary,
+  ScanKey,
   ScannedDetermination,
   Workflow,
 } from "./types.js";
@@ -481,6 +482,7 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_queue ON requests (status, due_at);
 CREATE INDEX IF NOT EXISTS requests_org ON requests (org, received_at);
+CREATE INDEX IF NOT EXISTS requests_received ON requests (received_at, id);
 CREATE TABLE IF NOT EXISTS determinations (
   request_id TEXT NOT NULL REFERENCES requests (id),
   seq INTEGER NOT NULL,
@@ -550,9 +552,14 @@ export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
 
 /**
  * Issue 15 (impact): one page of {@link Store.scanDeterminations} — each request's newest determination
- * with its receipt, requests after a given id in id order (keyset: the primary key's index, so every
- * page costs the same however far the scan is). Only what a replay reads: the requested codes (from the
- * queue's index, so no member data is read), the case as stored, the day, the outcome, the policy.
+ * with its receipt, requests after a given {@link ScanKey} in the order received (keyset on the
+ * `requests_received` index, so every page costs the same however far the scan is). The order received
+ * is the order the rows were written: the table is read front to back rather than at random, as the
+ * id order (random UUIDs) read it — 1.5 µs less a request in memory, and the difference between
+ * sequential and random reads on a store larger than memory. Only what a replay reads: the requested
+ * codes (from the queue's index, so no member data is read), the case as stored, the day, the outcome,
+ * the policy. Parameters: SQLite's in the order they appear (after's two, limit); PostgreSQL's
+ * numbered the same.
  */
 export const SCAN_SQL = {
   sqlite: scanSql("sqlite", false),
@@ -560,8 +567,8 @@ export const SCAN_SQL = {
 };
 
 /**
- * {@link SCAN_SQL} for a range of ids, after one id and up to another (inclusive). Parameters: SQLite's
- * in the order they appear (after, through, limit); PostgreSQL's numbered (after, limit, through).
+ * {@link SCAN_SQL} for a range: after one key and up to another (inclusive). Parameters: after's two,
+ * through's two, the limit.
  */
 export const SCAN_RANGE_SQL = {
   sqlite: scanSql("sqlite", true),
@@ -572,21 +579,35 @@ function scanSql(dialect: "sqlite" | "postgres", bounded: boolean): string {
   const p = (n: number) => (dialect === "sqlite" ? "?" : `$${n}`);
   const codes =
     dialect === "sqlite" ? "json_extract(r.summary, '$.codes')" : "(r.summary::json -> 'codes')::text";
+  const key = "(r.received_at, r.id)";
   return `SELECT r.id AS request_id, r.received_at, ${codes} AS codes,
     d.seq, d.today, d.outcome, d.policy_id, d.policy_version, d.case_json, d.case_z
   FROM requests r JOIN determinations d ON d.request_id = r.id
    AND d.seq = (SELECT MAX(m.seq) FROM determinations m WHERE m.request_id = r.id)
-  WHERE r.id > ${p(1)}${bounded ? ` AND r.id <= ${p(3)}` : ""} ORDER BY r.id LIMIT ${p(2)}`;
+  WHERE ${key} > (${p(1)}, ${p(2)})${bounded ? ` AND ${key} <= (${p(3)}, ${p(4)})` : ""}
+  ORDER BY r.received_at, r.id LIMIT ${p(bounded ? 5 : 3)}`;
 }
 
 /**
- * Issue 15: the id `size` requests after the first parameter (the next boundary of
- * {@link Store.scanBoundaries}), from the primary key's index alone.
+ * Issue 15: the key `size` requests after the given one (the next boundary of
+ * {@link Store.scanBoundaries}), from the `requests_received` index alone. Parameters: after's two,
+ * the offset.
  */
 export const BOUNDARY_SQL = {
-  sqlite: "SELECT id FROM requests WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?",
-  postgres: "SELECT id FROM requests WHERE id > $1 ORDER BY id LIMIT 1 OFFSET $2",
+  sqlite:
+    "SELECT received_at, id FROM requests WHERE (received_at, id) > (?, ?) ORDER BY received_at, id LIMIT 1 OFFSET ?",
+  postgres:
+    "SELECT received_at, id FROM requests WHERE (received_at, id) > ($1, $2) ORDER BY received_at, id LIMIT 1 OFFSET $3",
 };
+
+/** Where a scan starts: before every request (no receipt time is empty). */
+export const SCAN_START: ScanKey = Object.freeze({ receivedAt: "", id: "" });
+
+/** The key of a page's last row: where the next page starts. */
+export const scanRowKey = (r: ScanRow): ScanKey => ({ receivedAt: r[1], id: r[0] });
+
+/** A key's two parameters, in the order the SQL above takes them. */
+export const keyParams = (k: ScanKey): [string, string] => [k.receivedAt, k.id];
 
 /**
  * A row of {@link SCAN_SQL} as the drivers hand it over without naming its columns (better-sqlite3's
@@ -607,9 +628,6 @@ export type ScanRow = readonly [
   caseJson: string,
   caseZ: Uint8Array | null,
 ];
-
-/** The request id of a {@link ScanRow} (the keyset cursor of the next page). */
-export const scanRowId = (r: ScanRow): string => r[0];
 
 /**
  * A scanned determination: its case decoded as `getRequest` decodes it (case-codec.ts, or the plain

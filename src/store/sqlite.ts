@@ -20,16 +20,18 @@ import {
   type EventRow,
   eventValues,
   INSERT_SQL,
+  keyParams,
   knownDetermination,
   likePattern,
   newRecord,
   type RequestRow,
   SCAN_RANGE_SQL,
   SCAN_SQL,
+  SCAN_START,
   SCHEMA,
   type ScanRow,
   SUMMARY_COLUMNS,
-  scanRowId,
+  scanRowKey,
   searchTextOf,
   toAttachment,
   toMetricsRow,
@@ -60,6 +62,7 @@ import type {
   Reproducer,
   RequestRecord,
   RequestSummary,
+  ScanKey,
   ScannedDetermination,
   ScanOptions,
   Store,
@@ -403,7 +406,7 @@ export class SqliteStore implements Store {
     yield* this.scans().scanDeterminations(opts);
   }
 
-  async *scanBoundaries(size: number): AsyncIterable<string> {
+  async *scanBoundaries(size: number): AsyncIterable<ScanKey> {
     yield* this.scans().scanBoundaries(size);
   }
 
@@ -524,26 +527,28 @@ export class SqliteScanner implements Pick<Store, "scanDeterminations" | "scanBo
     const limit = Math.max(1, opts.pageSize ?? 1000);
     const through = opts.through;
     const page = this.db.prepare(through === undefined ? SCAN_SQL.sqlite : SCAN_RANGE_SQL.sqlite).raw();
-    let after = opts.after ?? "";
+    let after = opts.after ?? SCAN_START;
     for (;;) {
       const rows = (
-        through === undefined ? page.all(after, limit) : page.all(after, through, limit)
+        through === undefined
+          ? page.all(...keyParams(after), limit)
+          : page.all(...keyParams(after), ...keyParams(through), limit)
       ) as ScanRow[];
       if (rows.length === 0) return;
-      after = scanRowId(rows[rows.length - 1]!);
+      after = scanRowKey(rows[rows.length - 1]!);
       yield toScanned(rows);
       if (rows.length < limit) return;
     }
   }
 
-  async *scanBoundaries(size: number): AsyncIterable<string> {
-    const next = this.db.prepare(BOUNDARY_SQL.sqlite).pluck();
-    let after = "";
+  async *scanBoundaries(size: number): AsyncIterable<ScanKey> {
+    const next = this.db.prepare(BOUNDARY_SQL.sqlite).raw();
+    let after = SCAN_START;
     for (;;) {
-      const id = next.get(after, Math.max(1, size) - 1) as string | undefined;
-      if (id === undefined) return;
-      yield id;
-      after = id;
+      const row = next.get(...keyParams(after), Math.max(1, size) - 1) as [string, string] | undefined;
+      if (row === undefined) return;
+      after = { receivedAt: row[0], id: row[1] };
+      yield after;
     }
   }
 

@@ -352,18 +352,19 @@ export interface Store {
   list(opts?: ListOptions): Promise<RequestSummary[]>;
   metricsRows(): Promise<MetricsRow[]>;
   /**
-   * Issue 15 (impact): every request's newest determination, in request-id order, a page (one query)
-   * at a time by keyset (`id > the page's last`): a scan holds one page in memory whatever the store
-   * holds. Requests created during a scan may be missed (their id sorts before the page being read).
+   * Issue 15 (impact): every request's newest determination, in the order received ({@link ScanKey}),
+   * a page (one query) at a time by keyset (after the page's last key): a scan holds one page in memory
+   * whatever the store holds. A request created during a scan is read if its key sorts after the page
+   * being read (received later: the usual case), else missed.
    */
   scanDeterminations(opts?: ScanOptions): AsyncIterable<ScannedDetermination[]>;
   /**
-   * Issue 15 (impact, in parallel): the ids that cut the requests, in the order
-   * {@link scanDeterminations} reads them, into ranges of `size`: the last id of each full range.
-   * Read from the primary key's index alone; with {@link ScanOptions.after}/{@link ScanOptions.through}
-   * each range is then scanned on its own (by another worker, on another connection).
+   * Issue 15 (impact, in parallel): the keys that cut the requests, in the order
+   * {@link scanDeterminations} reads them, into ranges of `size`: the last key of each full range.
+   * Read from the index alone; with {@link ScanOptions.after}/{@link ScanOptions.through} each range is
+   * then scanned on its own (by another worker, on another connection).
    */
-  scanBoundaries(size: number): AsyncIterable<string>;
+  scanBoundaries(size: number): AsyncIterable<ScanKey>;
   /**
    * Issue 16: records a client JWT's `jti` for `client` until `expires` (seconds since the epoch);
    * false when a live record already holds it — a replay, whichever instance on this database saw it
@@ -433,14 +434,23 @@ export interface InstanceRecord {
   secretSource: "env" | "file";
 }
 
+/**
+ * Issue 15 (impact): where a request stands in the order a scan reads the store — the order received,
+ * ties (requests received in the same millisecond) by id. Stable: it is the request's own data.
+ */
+export interface ScanKey {
+  receivedAt: string;
+  id: string;
+}
+
 /** Issue 15 (impact): {@link Store.scanDeterminations}' options. */
 export interface ScanOptions {
   /** Requests per page (one query each); default 1000. */
   pageSize?: number;
-  /** Only requests whose id sorts after this one (exclusive); default: from the first. */
-  after?: string;
-  /** Only requests whose id sorts up to this one (inclusive); default: to the last. */
-  through?: string;
+  /** Only requests after this key (exclusive); default: from the first. */
+  after?: ScanKey;
+  /** Only requests up to this key (inclusive); default: to the last. */
+  through?: ScanKey;
 }
 
 /**

@@ -132,7 +132,7 @@ async function scenario(store: Store) {
   // request with its newest determination (b's second).
   const boundaries = async (size: number) => {
     const out: string[] = [];
-    for await (const id of store.scanBoundaries(size)) out.push(id);
+    for await (const key of store.scanBoundaries(size)) out.push(key.id);
     return out;
   };
   assert.deepEqual(await boundaries(1), ["a", "b"]);
@@ -164,10 +164,13 @@ async function scenario(store: Store) {
     ],
   );
   assert.ok(all[1]![1] > all[0]![1], "b's newest determination is its second");
-  assert.deepEqual(await scan({ through: "a", pageSize: 1 }), all.slice(0, 1));
-  assert.deepEqual(await scan({ after: "a", pageSize: 1 }), all.slice(1));
-  assert.deepEqual(await scan({ after: "a", through: "b", pageSize: 1 }), all.slice(1));
-  assert.deepEqual(await scan({ after: "b" }), []);
+  // Keys of the order received (each request's own receipt time and id).
+  const keyA = { receivedAt: "2026-01-01T00:00:00.000Z", id: "a" };
+  const keyB = { receivedAt: "2026-01-02T00:00:00.000Z", id: "b" };
+  assert.deepEqual(await scan({ through: keyA, pageSize: 1 }), all.slice(0, 1));
+  assert.deepEqual(await scan({ after: keyA, pageSize: 1 }), all.slice(1));
+  assert.deepEqual(await scan({ after: keyA, through: keyB, pageSize: 1 }), all.slice(1));
+  assert.deepEqual(await scan({ after: keyB }), []);
   return { queue: await store.queue(), list, rows, b, all };
 }
 
@@ -191,4 +194,73 @@ test("both stores behave the same", async (t) => {
     }
   }
   if (results.sqlite && results.postgres) assert.deepEqual(results.postgres, results.sqlite);
+});
+
+test("a scan reads the requests in the order received, ties by id, whole or cut into ranges (both stores)", async (t) => {
+  for (const kind of DATABASES as DbKind[]) {
+    if (kind === "postgres" && !(await postgresAvailable())) {
+      t.diagnostic("PostgreSQL not reachable: SQLite only");
+      continue;
+    }
+    const db = await freshDatabase(kind);
+    const store = await openStore({
+      dataDir: db.dataDir,
+      ...(db.databaseUrl && { databaseUrl: db.databaseUrl }),
+    });
+    try {
+      store.setReproducer(reproducer);
+      // Ids against the order received: id order would read a, b, c, d.
+      const received: [string, string][] = [
+        ["d", "2026-01-01T00:00:00.000Z"],
+        ["c", "2026-01-02T00:00:00.000Z"],
+        ["b", "2026-01-02T00:00:00.000Z"],
+        ["a", "2026-01-03T00:00:00.000Z"],
+      ];
+      for (const [id, at] of received) {
+        await store.createRequest(
+          {
+            id,
+            org: "org",
+            submittedCaseJson: '{"x":1}',
+            expedited: false,
+            status: "awaiting-review",
+            medicalDirectorOnly: false,
+            engineOutcome: "denied",
+            receivedAt: at,
+            dueAt: "2026-02-01T00:00:00.000Z",
+          },
+          det("denied", at),
+          ev(at),
+        );
+      }
+      const ids = async (o: Parameters<Store["scanDeterminations"]>[0]) => {
+        const out: string[] = [];
+        for await (const page of store.scanDeterminations(o)) for (const r of page) out.push(r.requestId);
+        return out;
+      };
+      const order = ["d", "b", "c", "a"];
+      assert.deepEqual(await ids({}), order, kind);
+      assert.deepEqual(await ids({ pageSize: 1 }), order, `${kind}, a page per request`);
+      // Cut into ranges of 1 and of 3, each range scanned on its own: the same requests, once each.
+      for (const size of [1, 3]) {
+        const keys = [];
+        for await (const k of store.scanBoundaries(size)) keys.push(k);
+        const parts: string[] = [];
+        for (let i = 0; i <= keys.length; i++) {
+          parts.push(
+            ...(await ids({
+              ...(i > 0 && { after: keys[i - 1]! }),
+              ...(i < keys.length && { through: keys[i]! }),
+              pageSize: 2,
+            })),
+          );
+        }
+        assert.deepEqual(parts, order, `${kind}, ranges of ${size}`);
+        assert.equal(keys.length, Math.floor(order.length / size), `${kind}, ranges of ${size}`);
+      }
+    } finally {
+      await store.close();
+      await db.cleanup();
+    }
+  }
 });
