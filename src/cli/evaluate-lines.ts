@@ -105,6 +105,8 @@ export interface EvaluateWorkerData {
   libraryDir: string;
   /** The library's signature in the main thread: a worker reading another refuses to start. */
   signature: string;
+  /** What the main thread ingested ({@link Library.ingested}), so a worker does not ingest it again. */
+  ingested: Library["ingested"];
   opts: LineOptions;
 }
 

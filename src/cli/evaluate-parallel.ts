@@ -77,7 +77,12 @@ export class ParallelEvaluator {
     private readonly o: ParallelEvaluateOptions,
     private readonly sink: (r: BatchResult) => void,
   ) {
-    const data: EvaluateWorkerData = { libraryDir: o.libraryDir, signature: lib.signature, opts: o.opts };
+    const data: EvaluateWorkerData = {
+      libraryDir: o.libraryDir,
+      signature: lib.signature,
+      ingested: lib.ingested,
+      opts: o.opts,
+    };
     for (let k = 0; k < o.workers; k++) {
       const slot: Slot = { worker: startWorker("evaluate-worker", data), ready: false, inFlight: 0 };
       slot.worker.on("message", (m: EvaluateWorkerMessage) => {

@@ -12,7 +12,9 @@ if (port === null) throw new Error("evaluate-worker.js runs as a worker thread o
 const data = workerData as EvaluateWorkerData;
 
 try {
-  const lib = loadLibrary(data.libraryDir);
+  // The documents the main thread ingested are not ingested again (each still read and hashed: one
+  // changed since is ingested anew, and the signature below refuses the run).
+  const lib = loadLibrary(data.libraryDir, { reuse: { dir: data.libraryDir, ingested: data.ingested } });
   // Every thread must decide with the library the main thread read: a folder edited since is refused.
   if (lib.signature !== data.signature)
     throw new Error("the library changed while the evaluation was starting; run it again");

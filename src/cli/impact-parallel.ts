@@ -30,6 +30,8 @@ export interface WorkerData {
   libraryDir: string;
   /** The library's signature in the main thread: a worker reading another refuses to start. */
   signature: string;
+  /** What the main thread ingested ({@link Library.ingested}), so a worker does not ingest it again. */
+  ingested: Library["ingested"];
   /** `--store` as given (undefined: the default the command resolves). */
   store: string | undefined;
   ref: string;
@@ -54,7 +56,7 @@ export type WorkerMessage =
   | { type: "done"; index: number; changes: ImpactChange[]; part: ImpactPart }
   | { type: "error"; kind: ErrorKind; message: string; where: ErrorWhere };
 
-export interface ParallelOptions extends Omit<WorkerData, "signature"> {
+export interface ParallelOptions extends Omit<WorkerData, "signature" | "ingested"> {
   /** Worker threads beside the main thread (1 or more). */
   workers: number;
   /** Requests per range. */
@@ -84,7 +86,7 @@ export async function* parallelImpact(
   };
   const total = new ImpactReplay(lib, version, window);
   const { workers: _w, rangeSize: _r, local: _l, onProgress, ...rest } = opts;
-  const data: WorkerData = { ...rest, signature: lib.signature };
+  const data: WorkerData = { ...rest, signature: lib.signature, ingested: lib.ingested };
   const pool: Worker[] = [];
   const results = new Map<number, { changes: ImpactChange[]; part: ImpactPart }>();
   let failure: MedpolicyError | undefined;

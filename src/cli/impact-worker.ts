@@ -25,7 +25,9 @@ const fail = (e: unknown) =>
   });
 
 try {
-  const lib = loadLibrary(data.libraryDir);
+  // The documents the main thread ingested are not ingested again (each still read and hashed: one
+  // changed since is ingested anew, and the signature below refuses the run).
+  const lib = loadLibrary(data.libraryDir, { reuse: { dir: data.libraryDir, ingested: data.ingested } });
   // Every worker must decide with the library the main thread read: a folder edited since is refused.
   if (lib.signature !== data.signature)
     throw new MedpolicyError("conflict", "the library changed while the impact was starting; run it again", {

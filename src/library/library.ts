@@ -590,10 +590,11 @@ export type IngestedSource = ReturnType<typeof ingest>;
 /** Options of {@link loadLibrary}. */
 export interface LoadOptions {
   /**
-   * A library loaded before from the same folder (issue 15 item 3: the service reloads on publication):
-   * documents whose bytes, policy id and file are unchanged are not ingested again.
+   * A library loaded before from the same folder (issue 15 item 3: the service reloads on publication),
+   * or its folder and what it ingested (a worker thread gets the main thread's, cloned): documents whose
+   * bytes, policy id and file are unchanged are not ingested again.
    */
-  reuse?: Library;
+  reuse?: Pick<Library, "dir" | "ingested">;
 }
 
 /**
