@@ -454,6 +454,35 @@ describe("minimal counterexamples of exactness (pool questions 0 and 1, called A
     }
   });
 
+  test("two contradictions side by side, both unknown: pended asking both (no single answer decides)", () => {
+    // I = none(all(A, none(A)), all(B, none(B))): every completion is met, yet three-valued logic
+    // waits for A and B, and answering either alone leaves the other open (CI seed -489659040 found
+    // it pended with nothing to ask). Answering both decides.
+    const B = 2;
+    const sc = fixed(
+      group("none", [
+        group("all", [leaf(A), group("none", [leaf(A)])]),
+        group("all", [leaf(B), group("none", [leaf(B)])]),
+      ]),
+      group("all", [REF]),
+      {},
+    );
+    const cp = compile(sc.policy);
+    const r = evaluateSection(cp, "I", input(sc.answers));
+    assert.equal(r.outcome, "pended");
+    assert.deepEqual(
+      r.needed.map((n) => sc.places.qOf.get(n.criterion)),
+      [A, B],
+    );
+    checkAsks(sc, "I", sc.one);
+    for (const a of [true, false])
+      for (const b of [true, false]) {
+        const both = { [sc.places.ids[A]![0]!]: a, [sc.places.ids[B]![0]!]: b };
+        const d = evaluateSection(cp, "I", input(both));
+        assert.notEqual(d.outcome, "pended", `A ${a}, B ${b}`);
+      }
+  });
+
   const todo = "three-valued logic (SPEC 2.2) is not exact here";
   test("A and not A: every completion is denied", { todo }, () => {
     const sc = fixed(one, group("all", [leaf(A), group("none", [leaf(A)]), REF]), { 2: true });

@@ -129,6 +129,16 @@ function computeNeeded(cp: CompiledPolicy, sec: CompiledSection): Needed[] {
       kept.push(q);
       score.push(Math.max(decisiveness(trial, 4 * k), decisiveness(trial, 4 * k + 2)));
     }
+    if (kept.length === 0 && (s0 === U || r0 === U)) {
+      // Two contradictions or more (A ∧ ¬A, and B ∧ ¬B beside it): the completions agree, so nothing
+      // is needed by them, and no single answer decides — yet three-valued logic waits. Every open
+      // question on the undecided paths is asked (in document order): once they are answered the
+      // outcome is decided, so a pended request can always be completed.
+      for (const q of candidates) {
+        kept.push(q);
+        score.push(0);
+      }
+    }
     qflag.fill(0);
   }
   // Most decisive first: one answer makes the outcome final (2), or ends `pended` (1); then
