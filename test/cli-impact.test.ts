@@ -63,7 +63,11 @@ interface Filled {
 async function fill(opts: { dataDir: string; databaseUrl?: string }): Promise<Filled> {
   const store = await openStore(opts);
   const lib = loadLibrary(LIB);
-  const service = new RequestService(store, libraryEngine(lib), () => new Date("2026-02-01T12:00:00Z"));
+  // A clock that moves a millisecond every second reading: requests received one after another, some
+  // in the same millisecond, so a scan's order (received, then id) and its ranges meet both.
+  let tick = 0;
+  const t0 = Date.parse("2026-02-01T12:00:00Z");
+  const service = new RequestService(store, libraryEngine(lib), () => new Date(t0 + (tick++ >> 1)));
   const provider = DEMO_USERS.provider!;
   const ids: Record<string, string> = {};
   try {

@@ -49,7 +49,10 @@ export const MAX_DOCUMENT_BYTES = 8 * 1024 * 1024;
 const MAX_DOCUMENT_BASE64 = Math.ceil(MAX_DOCUMENT_BYTES / 3) * 4;
 /** Cases one `try` decides. */
 export const MAX_TRY_CASES = 50;
-/** Changed requests an impact reply lists (the summary counts them all). */
+/**
+ * Changed requests an impact reply lists (the summary counts them all): the first received, as the
+ * store is scanned in the order received.
+ */
 export const MAX_IMPACT_CHANGES = 10_000;
 
 // Anchored, one bounded class per part: linear on any input.

@@ -248,7 +248,10 @@ export interface DeterminationRow {
   determination: string;
   /** Null in rows written before issue 13. */
   det_hash: string | null;
-  /** The case compressed (case-codec.ts), `case_json` then `''`; null in rows written before issue 13. */
+  /**
+   * The case deflated (case-codec.ts), `case_json` then `''`; null when `case_json` holds the case: a
+   * case of up to 768 bytes, or any row written before issue 13.
+   */
   case_z: Uint8Array | null;
 }
 
@@ -577,15 +580,28 @@ export const SCAN_RANGE_SQL = {
 
 function scanSql(dialect: "sqlite" | "postgres", bounded: boolean): string {
   const p = (n: number) => (dialect === "sqlite" ? "?" : `$${n}`);
-  const codes =
-    dialect === "sqlite" ? "json_extract(r.summary, '$.codes')" : "(r.summary::json -> 'codes')::text";
   const key = "(r.received_at, r.id)";
-  return `SELECT r.id AS request_id, r.received_at, ${codes} AS codes,
-    d.seq, d.today, d.outcome, d.policy_id, d.policy_version, d.case_json, d.case_z
-  FROM requests r JOIN determinations d ON d.request_id = r.id
-   AND d.seq = (SELECT MAX(m.seq) FROM determinations m WHERE m.request_id = r.id)
-  WHERE ${key} > (${p(1)}, ${p(2)})${bounded ? ` AND ${key} <= (${p(3)}, ${p(4)})` : ""}
+  const where = `WHERE ${key} > (${p(1)}, ${p(2)})${bounded ? ` AND ${key} <= (${p(3)}, ${p(4)})` : ""}
   ORDER BY r.received_at, r.id LIMIT ${p(bounded ? 5 : 3)}`;
+  const columns = "d.seq, d.today, d.outcome, d.policy_id, d.policy_version, d.case_json, d.case_z";
+  if (dialect === "sqlite") {
+    // INDEXED BY: with statistics (ANALYZE, PRAGMA optimize) SQLite took a range on requests_org and
+    // sorted the whole range for every page.
+    return `SELECT r.id AS request_id, r.received_at, json_extract(r.summary, '$.codes') AS codes, ${columns}
+  FROM requests r INDEXED BY requests_received JOIN determinations d ON d.request_id = r.id
+   AND d.seq = (SELECT MAX(m.seq) FROM determinations m WHERE m.request_id = r.id)
+  ${where}`;
+  }
+  // PostgreSQL: the newest determination by a LATERAL subquery, one index probe per request. With the
+  // join on MAX(seq) its planner expected a few hundred matches where every request matches, so it
+  // read both tables whole and sorted them for every page (1.3–1.9 s a page of 1,000 at 200k
+  // requests: a scan quadratic in the store); this way it walks requests_received and stops at LIMIT
+  // (test/service/scan-plan.test.ts holds the plan).
+  return `SELECT r.id AS request_id, r.received_at, (r.summary::json -> 'codes')::text AS codes, ${columns}
+  FROM requests r CROSS JOIN LATERAL (
+    SELECT m.seq, m.today, m.outcome, m.policy_id, m.policy_version, m.case_json, m.case_z
+    FROM determinations m WHERE m.request_id = r.id ORDER BY m.seq DESC LIMIT 1) d
+  ${where}`;
 }
 
 /**
@@ -595,7 +611,7 @@ function scanSql(dialect: "sqlite" | "postgres", bounded: boolean): string {
  */
 export const BOUNDARY_SQL = {
   sqlite:
-    "SELECT received_at, id FROM requests WHERE (received_at, id) > (?, ?) ORDER BY received_at, id LIMIT 1 OFFSET ?",
+    "SELECT received_at, id FROM requests INDEXED BY requests_received WHERE (received_at, id) > (?, ?) ORDER BY received_at, id LIMIT 1 OFFSET ?",
   postgres:
     "SELECT received_at, id FROM requests WHERE (received_at, id) > ($1, $2) ORDER BY received_at, id LIMIT 1 OFFSET $3",
 };
@@ -639,27 +655,32 @@ class ScannedCase {
   readonly seq: number;
   readonly today: string;
   readonly outcome: Outcome;
-  readonly policyId?: string;
-  readonly policyVersion?: string;
-  private json: string;
-  private z: Uint8Array | null;
+  // Declared, not initialized: absent (not undefined) when the row has none, as before.
+  declare readonly policyId?: string;
+  declare readonly policyVersion?: string;
+  #json: string;
+  #z: Uint8Array | null;
 
   constructor(r: ScanRow) {
     this.seq = Number(r[3]);
     this.today = r[4];
     this.outcome = r[5] as Outcome;
-    if (r[6] !== null) this.policyId = r[6];
-    if (r[7] !== null) this.policyVersion = r[7];
-    this.json = r[8];
-    this.z = r[9];
+    if (r[6] !== null) (this as { policyId?: string }).policyId = r[6];
+    if (r[7] !== null) (this as { policyVersion?: string }).policyVersion = r[7];
+    this.#json = r[8];
+    this.#z = r[9];
   }
 
+  /**
+   * The case's JSON. On the prototype, not the record: a copy of the record (spread, structured
+   * clone, JSON) has no case — read it here and pass the string.
+   */
   get caseJson(): string {
-    if (this.json === "" && this.z !== null) {
-      this.json = storedCase("", this.z);
-      this.z = null;
+    if (this.#json === "" && this.#z !== null) {
+      this.#json = storedCase("", this.#z);
+      this.#z = null;
     }
-    return this.json;
+    return this.#json;
   }
 }
 

@@ -177,6 +177,18 @@ for (const kind of DATABASES) {
       });
       assert.equal(replayNew.created, false);
       assert.equal(replayNew.record.id, fresh.record.id);
+      // Issue 15: the scan of the impact replay reads the legacy row (its plain case, its first
+      // determination) beside the new one, in the order received, on the index built at open.
+      const scanned: [string, string][] = [];
+      for await (const page of store.scanDeterminations({}))
+        for (const r of page) scanned.push([r.requestId, r.determination.caseJson]);
+      assert.deepEqual(scanned, [
+        ["legacy-1", rows.caseJson],
+        [fresh.record.id, fresh.record.determinations[0]!.caseJson],
+      ]);
+      const keys: string[] = [];
+      for await (const k of store.scanBoundaries(1)) keys.push(k.id);
+      assert.deepEqual(keys, ["legacy-1", fresh.record.id]);
     } finally {
       await store.close();
       await db.cleanup();
