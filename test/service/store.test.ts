@@ -174,8 +174,12 @@ async function scenario(store: Store) {
   return { queue: await store.queue(), list, rows, b, all };
 }
 
-test("both stores behave the same", async (t) => {
-  const results: Record<string, unknown> = {};
+/** Runs `f` on a fresh store of each database (PostgreSQL when reachable); its results by kind. */
+async function eachStore<R>(
+  t: { diagnostic(m: string): void },
+  f: (store: Store, kind: DbKind) => Promise<R>,
+): Promise<Partial<Record<DbKind, R>>> {
+  const results: Partial<Record<DbKind, R>> = {};
   for (const kind of DATABASES as DbKind[]) {
     if (kind === "postgres" && !(await postgresAvailable())) {
       t.diagnostic("PostgreSQL not reachable: SQLite only");
@@ -187,80 +191,71 @@ test("both stores behave the same", async (t) => {
       ...(db.databaseUrl && { databaseUrl: db.databaseUrl }),
     });
     try {
-      results[kind] = await scenario(store);
+      results[kind] = await f(store, kind);
     } finally {
       await store.close();
       await db.cleanup();
     }
   }
+  return results;
+}
+
+test("both stores behave the same", async (t) => {
+  const results = await eachStore(t, (store) => scenario(store));
   if (results.sqlite && results.postgres) assert.deepEqual(results.postgres, results.sqlite);
 });
 
 test("a scan reads the requests in the order received, ties by id, whole or cut into ranges (both stores)", async (t) => {
-  for (const kind of DATABASES as DbKind[]) {
-    if (kind === "postgres" && !(await postgresAvailable())) {
-      t.diagnostic("PostgreSQL not reachable: SQLite only");
-      continue;
+  await eachStore(t, async (store, kind) => {
+    store.setReproducer(reproducer);
+    // Ids against the order received: id order would read a, b, c, d.
+    const received: [string, string][] = [
+      ["d", "2026-01-01T00:00:00.000Z"],
+      ["c", "2026-01-02T00:00:00.000Z"],
+      ["b", "2026-01-02T00:00:00.000Z"],
+      ["a", "2026-01-03T00:00:00.000Z"],
+    ];
+    for (const [id, at] of received) {
+      await store.createRequest(
+        {
+          id,
+          org: "org",
+          submittedCaseJson: '{"x":1}',
+          expedited: false,
+          status: "awaiting-review",
+          medicalDirectorOnly: false,
+          engineOutcome: "denied",
+          receivedAt: at,
+          dueAt: "2026-02-01T00:00:00.000Z",
+        },
+        det("denied", at),
+        ev(at),
+      );
     }
-    const db = await freshDatabase(kind);
-    const store = await openStore({
-      dataDir: db.dataDir,
-      ...(db.databaseUrl && { databaseUrl: db.databaseUrl }),
-    });
-    try {
-      store.setReproducer(reproducer);
-      // Ids against the order received: id order would read a, b, c, d.
-      const received: [string, string][] = [
-        ["d", "2026-01-01T00:00:00.000Z"],
-        ["c", "2026-01-02T00:00:00.000Z"],
-        ["b", "2026-01-02T00:00:00.000Z"],
-        ["a", "2026-01-03T00:00:00.000Z"],
-      ];
-      for (const [id, at] of received) {
-        await store.createRequest(
-          {
-            id,
-            org: "org",
-            submittedCaseJson: '{"x":1}',
-            expedited: false,
-            status: "awaiting-review",
-            medicalDirectorOnly: false,
-            engineOutcome: "denied",
-            receivedAt: at,
-            dueAt: "2026-02-01T00:00:00.000Z",
-          },
-          det("denied", at),
-          ev(at),
+    const ids = async (o: Parameters<Store["scanDeterminations"]>[0]) => {
+      const out: string[] = [];
+      for await (const page of store.scanDeterminations(o)) for (const r of page) out.push(r.requestId);
+      return out;
+    };
+    const order = ["d", "b", "c", "a"];
+    assert.deepEqual(await ids({}), order, kind);
+    assert.deepEqual(await ids({ pageSize: 1 }), order, `${kind}, a page per request`);
+    // Cut into ranges of 1 and of 3, each range scanned on its own: the same requests, once each.
+    for (const size of [1, 3]) {
+      const keys = [];
+      for await (const k of store.scanBoundaries(size)) keys.push(k);
+      const parts: string[] = [];
+      for (let i = 0; i <= keys.length; i++) {
+        parts.push(
+          ...(await ids({
+            ...(i > 0 && { after: keys[i - 1]! }),
+            ...(i < keys.length && { through: keys[i]! }),
+            pageSize: 2,
+          })),
         );
       }
-      const ids = async (o: Parameters<Store["scanDeterminations"]>[0]) => {
-        const out: string[] = [];
-        for await (const page of store.scanDeterminations(o)) for (const r of page) out.push(r.requestId);
-        return out;
-      };
-      const order = ["d", "b", "c", "a"];
-      assert.deepEqual(await ids({}), order, kind);
-      assert.deepEqual(await ids({ pageSize: 1 }), order, `${kind}, a page per request`);
-      // Cut into ranges of 1 and of 3, each range scanned on its own: the same requests, once each.
-      for (const size of [1, 3]) {
-        const keys = [];
-        for await (const k of store.scanBoundaries(size)) keys.push(k);
-        const parts: string[] = [];
-        for (let i = 0; i <= keys.length; i++) {
-          parts.push(
-            ...(await ids({
-              ...(i > 0 && { after: keys[i - 1]! }),
-              ...(i < keys.length && { through: keys[i]! }),
-              pageSize: 2,
-            })),
-          );
-        }
-        assert.deepEqual(parts, order, `${kind}, ranges of ${size}`);
-        assert.equal(keys.length, Math.floor(order.length / size), `${kind}, ranges of ${size}`);
-      }
-    } finally {
-      await store.close();
-      await db.cleanup();
+      assert.deepEqual(parts, order, `${kind}, ranges of ${size}`);
+      assert.equal(keys.length, Math.floor(order.length / size), `${kind}, ranges of ${size}`);
     }
-  }
+  });
 });
