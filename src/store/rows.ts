@@ -586,10 +586,12 @@ function scanSql(dialect: "sqlite" | "postgres", bounded: boolean): string {
   const columns = "d.seq, d.today, d.outcome, d.policy_id, d.policy_version, d.case_json, d.case_z";
   if (dialect === "sqlite") {
     // INDEXED BY: with statistics (ANALYZE, PRAGMA optimize) SQLite took a range on requests_org and
-    // sorted the whole range for every page.
+    // sorted the whole range for every page. The newest determination by its rowid, found in the
+    // primary key's index (which holds it): one seek fewer than matching (request_id, MAX(seq)) there
+    // again, 0.4 of 2.9 µs a request. A rowid read and used within one statement, never kept.
     return `SELECT r.id AS request_id, r.received_at, json_extract(r.summary, '$.codes') AS codes, ${columns}
-  FROM requests r INDEXED BY requests_received JOIN determinations d ON d.request_id = r.id
-   AND d.seq = (SELECT MAX(m.seq) FROM determinations m WHERE m.request_id = r.id)
+  FROM requests r INDEXED BY requests_received JOIN determinations d ON d.rowid = (
+    SELECT m.rowid FROM determinations m WHERE m.request_id = r.id ORDER BY m.seq DESC LIMIT 1)
   ${where}`;
   }
   // PostgreSQL: the newest determination by a LATERAL subquery, one index probe per request. With the
