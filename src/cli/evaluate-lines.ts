@@ -6,6 +6,7 @@
 import { type DecideOptions, decide, JsonLinesWriter, type Library } from "../library/index.js";
 import type { Determination } from "../model/index.js";
 import { exitCodeOf, InputError, MedpolicyError } from "../model/index.js";
+import type { LibraryHandoff } from "./threads.js";
 
 /** What `evaluate` decides with: the trace or not, and the day (read once for the whole input). */
 export type LineOptions = Pick<DecideOptions, "trace" | "today">;
@@ -101,12 +102,7 @@ export function evaluateBatch(
 }
 
 /** What an evaluate worker is started with. */
-export interface EvaluateWorkerData {
-  libraryDir: string;
-  /** The library's signature in the main thread: a worker reading another refuses to start. */
-  signature: string;
-  /** What the main thread ingested ({@link Library.ingested}), so a worker does not ingest it again. */
-  ingested: Library["ingested"];
+export interface EvaluateWorkerData extends LibraryHandoff {
   opts: LineOptions;
 }
 

@@ -21,7 +21,7 @@ import {
   type LineOptions,
   type WireTask,
 } from "./evaluate-lines.js";
-import { startWorker } from "./threads.js";
+import { handOff, startWorker } from "./threads.js";
 
 /** Characters of input per piece (≈ 750 cases of the bench): a few milliseconds of work. */
 const PIECE = 256 * 1024;
@@ -77,12 +77,7 @@ export class ParallelEvaluator {
     private readonly o: ParallelEvaluateOptions,
     private readonly sink: (r: BatchResult) => void,
   ) {
-    const data: EvaluateWorkerData = {
-      libraryDir: o.libraryDir,
-      signature: lib.signature,
-      ingested: lib.ingested,
-      opts: o.opts,
-    };
+    const data: EvaluateWorkerData = { ...handOff(lib, o.libraryDir), opts: o.opts };
     for (let k = 0; k < o.workers; k++) {
       const slot: Slot = { worker: startWorker("evaluate-worker", data), ready: false, inFlight: 0 };
       slot.worker.on("message", (m: EvaluateWorkerMessage) => {

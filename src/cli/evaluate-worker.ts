@@ -4,19 +4,16 @@
  * the NDJSON bytes, the stderr text and the worst exit code.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { loadLibrary } from "../library/library.js";
 import { type EvaluateWorkerData, evaluateBatch, evaluatePiece, type WireTask } from "./evaluate-lines.js";
+import { loadHandedLibrary } from "./threads.js";
 
 const port = parentPort;
 if (port === null) throw new Error("evaluate-worker.js runs as a worker thread of medpolicy evaluate");
 const data = workerData as EvaluateWorkerData;
 
 try {
-  // The documents the main thread ingested are not ingested again (each still read and hashed: one
-  // changed since is ingested anew, and the signature below refuses the run).
-  const lib = loadLibrary(data.libraryDir, { reuse: { dir: data.libraryDir, ingested: data.ingested } });
-  // Every thread must decide with the library the main thread read: a folder edited since is refused.
-  if (lib.signature !== data.signature)
+  const lib = loadHandedLibrary(data);
+  if (lib === undefined)
     throw new Error("the library changed while the evaluation was starting; run it again");
   port.on("message", (task: WireTask) => {
     try {

@@ -20,18 +20,13 @@ import {
 import type { Library, LibraryEntry } from "../library/index.js";
 import { type ErrorKind, type ErrorWhere, MedpolicyError } from "../model/index.js";
 import type { ScanKey, Store } from "../store/index.js";
-import { startWorker } from "./threads.js";
+import { handOff, type LibraryHandoff, startWorker } from "./threads.js";
 
 /** Ranges a worker may run ahead of the output, per worker. */
 const AHEAD = 4;
 
 /** What a worker is started with. */
-export interface WorkerData {
-  libraryDir: string;
-  /** The library's signature in the main thread: a worker reading another refuses to start. */
-  signature: string;
-  /** What the main thread ingested ({@link Library.ingested}), so a worker does not ingest it again. */
-  ingested: Library["ingested"];
+export interface WorkerData extends LibraryHandoff {
   /** `--store` as given (undefined: the default the command resolves). */
   store: string | undefined;
   ref: string;
@@ -86,7 +81,7 @@ export async function* parallelImpact(
   };
   const total = new ImpactReplay(lib, version, window);
   const { workers: _w, rangeSize: _r, local: _l, onProgress, ...rest } = opts;
-  const data: WorkerData = { ...rest, signature: lib.signature, ingested: lib.ingested };
+  const data: WorkerData = { ...rest, ...handOff(lib, rest.libraryDir) };
   const pool: Worker[] = [];
   const results = new Map<number, { changes: ImpactChange[]; part: ImpactPart }>();
   let failure: MedpolicyError | undefined;

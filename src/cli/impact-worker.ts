@@ -6,10 +6,10 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { ImpactReplay } from "../library/impact.js";
-import { loadLibrary } from "../library/library.js";
 import { MedpolicyError } from "../model/index.js";
 import { type RangeTask, replayRange, type WorkerData, type WorkerMessage } from "./impact-parallel.js";
 import { openImpactScanner } from "./impact-store.js";
+import { loadHandedLibrary } from "./threads.js";
 
 const port = parentPort;
 if (port === null) throw new Error("impact-worker.js runs as a worker thread of medpolicy impact");
@@ -25,11 +25,8 @@ const fail = (e: unknown) =>
   });
 
 try {
-  // The documents the main thread ingested are not ingested again (each still read and hashed: one
-  // changed since is ingested anew, and the signature below refuses the run).
-  const lib = loadLibrary(data.libraryDir, { reuse: { dir: data.libraryDir, ingested: data.ingested } });
-  // Every worker must decide with the library the main thread read: a folder edited since is refused.
-  if (lib.signature !== data.signature)
+  const lib = loadHandedLibrary(data);
+  if (lib === undefined)
     throw new MedpolicyError("conflict", "the library changed while the impact was starting; run it again", {
       field: "--library",
     });

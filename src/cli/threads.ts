@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { type Library, loadLibrary } from "../library/library.js";
 
 /** Threads by default at most (beyond, the reader or the writer of the main thread bounds them). */
 export const MAX_THREADS = 8;
@@ -22,4 +23,29 @@ export function startWorker(name: string, workerData: unknown): Worker {
   const tsx = JSON.stringify(import.meta.resolve("tsx/esm/api"));
   const code = `import(${tsx}).then((t) => { t.register(); return import(${JSON.stringify(url.href)}); })`;
   return new Worker(code, { eval: true, workerData });
+}
+
+/** What a worker thread needs to load the main thread's library. */
+export interface LibraryHandoff {
+  libraryDir: string;
+  /** The library's signature in the main thread: a worker reading another refuses to start. */
+  signature: string;
+  /** What the main thread ingested ({@link Library.ingested}), so a worker does not ingest it again. */
+  ingested: Library["ingested"];
+}
+
+/** The handoff of `lib`, loaded from `libraryDir`. */
+export function handOff(lib: Library, libraryDir: string): LibraryHandoff {
+  return { libraryDir, signature: lib.signature, ingested: lib.ingested };
+}
+
+/**
+ * In a worker thread: the main thread's library, loaded from its folder without ingesting again the
+ * documents the main thread ingested (each is still read and hashed: one changed since is ingested
+ * anew). Undefined when the folder reads otherwise than the main thread read it (edited meanwhile):
+ * every thread must decide with one library, so the caller refuses the run.
+ */
+export function loadHandedLibrary(h: LibraryHandoff): Library | undefined {
+  const lib = loadLibrary(h.libraryDir, { reuse: { dir: h.libraryDir, ingested: h.ingested } });
+  return lib.signature === h.signature ? lib : undefined;
 }

@@ -481,7 +481,7 @@ function accepts(e: LibraryEntry, facts: Case["facts"]): boolean {
  */
 function evaluateKeys(c: Case, keys: readonly SectionKey[], how: DecideOptions): SectionResult[] {
   const input = { answers: c.answers, facts: c.facts, dateOfService: c.service.dateOfService };
-  const opts = how.trace !== false ? WITH_TRACE : how.needed === false ? OUTCOME_ONLY : NO_TRACE;
+  const opts = evaluateOptions(how, false);
   const results: SectionResult[] = new Array(keys.length);
   if (keys.length === 1) {
     const k = keys[0]!;
@@ -591,7 +591,7 @@ function decideOne(lib: Library, c: Case, code: string, opts: DecideOptions): De
         entry.compiled(),
         r.key!.id,
         { answers: c.answers, facts: c.facts, dateOfService: c.service.dateOfService },
-        opts.trace !== false ? CHECKED_TRACE : opts.needed === false ? CHECKED_OUTCOME : CHECKED_NO_TRACE,
+        evaluateOptions(opts, true),
       );
       const o = outcomeIndex(res.outcome);
       line = {
@@ -623,12 +623,18 @@ function decideOne(lib: Library, c: Case, code: string, opts: DecideOptions): De
   return d;
 }
 
-const WITH_TRACE = Object.freeze({ trace: true });
-const NO_TRACE = Object.freeze({ trace: false });
-const OUTCOME_ONLY = Object.freeze({ trace: false, needed: false });
-const CHECKED_TRACE = Object.freeze({ trace: true, onUnknownId: unknownAnswerIds });
-const CHECKED_NO_TRACE = Object.freeze({ trace: false, onUnknownId: unknownAnswerIds });
-const CHECKED_OUTCOME = Object.freeze({ trace: false, needed: false, onUnknownId: unknownAnswerIds });
+/** The evaluator's options by mode: with the trace, without it, the outcome alone (no `needed`). */
+const MODES = [{ trace: true }, { trace: false }, { trace: false, needed: false }].map((o) =>
+  Object.freeze(o),
+);
+/** The same, the answer ids checked as the evaluator reads them. */
+const CHECKED_MODES = MODES.map((o) => Object.freeze({ ...o, onUnknownId: unknownAnswerIds }));
+
+/** The evaluator's options for `o` (shared frozen objects: nothing is allocated per case). */
+function evaluateOptions(o: DecideOptions, checked: boolean) {
+  const mode = o.trace !== false ? 0 : o.needed === false ? 2 : 1;
+  return (checked ? CHECKED_MODES : MODES)[mode]!;
+}
 
 /**
  * As {@link checkAnswerIds} for one version, called by the evaluator at the first unknown id: throws

@@ -12,6 +12,7 @@ import {
   type AttachmentRow,
   BOUNDARY_SQL,
   backfillValues,
+  boundaryKey,
   conflictOrMissing,
   type DeterminationRow,
   determinationValues,
@@ -472,14 +473,15 @@ export class PostgresStore implements Store {
   async *scanBoundaries(size: number): AsyncIterable<ScanKey> {
     let after = SCAN_START;
     for (;;) {
-      const r = await this.pool.query<{ received_at: string; id: string }>({
+      const r = await this.pool.query<[string, string]>({
         name: "medpolicy_scan_boundary",
         text: BOUNDARY_SQL.postgres,
         values: [...keyParams(after), Math.max(1, size) - 1],
+        rowMode: "array",
       });
       const row = r.rows[0];
       if (row === undefined) return;
-      after = { receivedAt: row.received_at, id: row.id };
+      after = boundaryKey(row);
       yield after;
     }
   }

@@ -612,11 +612,17 @@ function scanSql(dialect: "sqlite" | "postgres", bounded: boolean): string {
  * the offset.
  */
 export const BOUNDARY_SQL = {
-  sqlite:
-    "SELECT received_at, id FROM requests INDEXED BY requests_received WHERE (received_at, id) > (?, ?) ORDER BY received_at, id LIMIT 1 OFFSET ?",
-  postgres:
-    "SELECT received_at, id FROM requests WHERE (received_at, id) > ($1, $2) ORDER BY received_at, id LIMIT 1 OFFSET $3",
+  sqlite: `SELECT received_at, id FROM requests INDEXED BY requests_received
+  WHERE (received_at, id) > (?, ?) ORDER BY received_at, id LIMIT 1 OFFSET ?`,
+  postgres: `SELECT received_at, id FROM requests
+  WHERE (received_at, id) > ($1, $2) ORDER BY received_at, id LIMIT 1 OFFSET $3`,
 };
+
+/** The key a row of {@link BOUNDARY_SQL} (as an array) names. */
+export const boundaryKey = (r: readonly [receivedAt: string, id: string]): ScanKey => ({
+  receivedAt: r[0],
+  id: r[1],
+});
 
 /** Where a scan starts: before every request (no receipt time is empty). */
 export const SCAN_START: ScanKey = Object.freeze({ receivedAt: "", id: "" });
@@ -678,8 +684,8 @@ class ScannedCase {
    * clone, JSON) has no case — read it here and pass the string.
    */
   get caseJson(): string {
-    if (this.#json === "" && this.#z !== null) {
-      this.#json = storedCase("", this.#z);
+    if (this.#z !== null) {
+      this.#json = storedCase(this.#json, this.#z);
       this.#z = null;
     }
     return this.#json;

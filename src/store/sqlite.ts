@@ -14,6 +14,7 @@ import {
   type AttachmentRow,
   BOUNDARY_SQL,
   backfillValues,
+  boundaryKey,
   conflictOrMissing,
   type DeterminationRow,
   determinationValues,
@@ -547,7 +548,7 @@ export class SqliteScanner implements Pick<Store, "scanDeterminations" | "scanBo
     for (;;) {
       const row = next.get(...keyParams(after), Math.max(1, size) - 1) as [string, string] | undefined;
       if (row === undefined) return;
-      after = { receivedAt: row[0], id: row[1] };
+      after = boundaryKey(row);
       yield after;
     }
   }
