@@ -121,9 +121,10 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
             s.resource.hook.orgIdentifiers.some((id) => claim.context.providerIdentifiers.includes(id)),
         );
         // Only active subscriptions (R4 Backport: `requested` awaits its handshake, `error` its
-        // repair); an event during a handshake this process is delivering waits for it, below.
+        // repair); an event during a handshake, delivered by this process or by another instance on
+        // the same store, waits for its outcome, below.
         const subs = mine.filter((s) => s.status === "active");
-        const handshaking = mine.filter((s) => s.status === "requested" && notifier.handshakeOf(s.id));
+        const handshaking = mine.filter((s) => s.status === "requested");
         if (subs.length === 0 && handshaking.length === 0) return;
         const now = ctx.clock().toISOString();
         // Issue 13: id-only — the ClaimResponse's URL, which the subscriber reads with its own token.
@@ -140,9 +141,13 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
         };
         for (const s of subs) await send(s);
         for (const s of handshaking) {
-          await notifier.handshakeOf(s.id);
-          const after = await state.subscription(s.id);
+          const after = await notifier.settled(s.id);
           if (after?.status === "active") await send(after);
+          else if (after?.status === "requested")
+            app.log.warn(
+              { requestId, subscription: s.id },
+              "PAS notification not sent: handshake unfinished",
+            );
         }
       };
       // Tracked so that closing waits for them before the state goes away.
@@ -158,8 +163,11 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
       });
       app.addHook("onClose", async () => {
         unsubscribe();
+        // Aborted first: a notification waiting on another instance's handshake stops waiting.
+        const closing = notifier.close();
         while (pending.size > 0) await Promise.allSettled([...pending]);
-        await notifier.close();
+        await closing;
+        await notifier.idle();
         await state.close();
       });
 

@@ -414,6 +414,11 @@ export interface DeliveryOptions {
   log?: (msg: string, data: Record<string, unknown>) => void;
   /** Why an attempt failed (no PHI, no URL: subscription id, failure code, errno/status). Debug level. */
   debug?: (msg: string, data: Record<string, unknown>) => void;
+  /**
+   * How often the store is read for the outcome of a handshake another instance is delivering
+   * ({@link Notifier.settled}); default 250 ms.
+   */
+  pollMs?: number;
 }
 
 /**
@@ -455,11 +460,24 @@ export class Notifier {
   }
 
   /**
-   * The handshake this process is delivering to subscription `id`, if any: an event that happens
-   * meanwhile waits for it, and goes only if the handshake made the subscription active.
+   * Subscription `id` once its handshake is over (R4 Backport: an event for a `requested` subscription
+   * goes only once the handshake has made it `active`). A handshake this process delivers is awaited;
+   * one that another instance sharing the store delivers (issue 13: instances on one database) is
+   * watched in the store, every {@link DeliveryOptions.pollMs}, for at most as long as a handshake's
+   * attempts can take. Still `requested` then (its instance stopped mid-handshake): returned as it is.
    */
-  handshakeOf(id: string): Promise<void> | undefined {
-    return this.handshakes.get(id);
+  async settled(id: string): Promise<SubscriptionRow<StoredSubscription> | undefined> {
+    const delays = this.opts.retryDelaysMs ?? [500, 2000];
+    const bound =
+      delays.reduce((a, b) => a + b, 0) + (delays.length + 1) * (this.opts.timeoutMs ?? 5000) + 1000;
+    const deadline = Date.now() + bound;
+    for (;;) {
+      const row = await this.state.subscription(id);
+      if (row?.status !== "requested" || this.abort.signal.aborted || Date.now() >= deadline) return row;
+      const mine = this.handshakes.get(id);
+      if (mine !== undefined) await mine;
+      else await sleep(this.opts.pollMs ?? 250, this.abort.signal);
+    }
   }
 
   async idle(): Promise<void> {

@@ -1,0 +1,86 @@
+/**
+ * Issue 13 (instances on one database) with issue 16 (R4 Subscriptions Backport "Handshake"): an
+ * event that happens on one instance while another instance sharing the store is delivering the
+ * subscription's handshake waits for the handshake's outcome and is delivered once the subscription is
+ * `active` — not dropped because this instance did not start the handshake. On SQLite and PostgreSQL.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type DbKind, freshDatabase, postgresAvailable } from "../service/helpers.js";
+import { pasBundle } from "./fixtures.js";
+import {
+  call,
+  listener,
+  notifiedClaimResponse,
+  signApproved,
+  startFhirServer,
+  type TestServer,
+} from "./helpers.js";
+
+const available = await postgresAvailable();
+const PUBLIC = "https://payer.example";
+const TOPIC = "http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic";
+
+for (const kind of ["sqlite", "postgres"] as DbKind[]) {
+  test(`${kind}: an event on one instance during another's handshake is delivered once active`, {
+    skip: kind === "postgres" && !available && "PostgreSQL not reachable",
+  }, async () => {
+    const db = await freshDatabase(kind);
+    // The handshake is answered 2.5 s late (an attempt may take 10 s): long enough for the other
+    // instance to take and sign the request while the subscription is still `requested`.
+    const hook = await listener({ delayFirstMs: 2500 });
+    const servers: TestServer[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        servers.push(
+          await startFhirServer({ delivery: { timeoutMs: 10_000, retryDelaysMs: [50] } }, undefined, {
+            dataDir: db.dataDir,
+            ...(db.databaseUrl && { databaseUrl: db.databaseUrl }),
+            publicUrl: PUBLIC,
+          }),
+        );
+      }
+      const [a, b] = servers as [TestServer, TestServer];
+      const created = await call(a.url, "POST", "/fhir/Subscription", {
+        token: a.tokens.provider,
+        body: {
+          resourceType: "Subscription",
+          status: "requested",
+          reason: "PAS decisions",
+          criteria: TOPIC,
+          channel: { type: "rest-hook", endpoint: hook.url, payload: "application/fhir+json" },
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      await hook.next(); // instance A's handshake has arrived; its answer is 2.5 s away
+
+      const pended = await call(b.url, "POST", "/fhir/Claim/$submit", {
+        token: b.tokens.provider,
+        body: pasBundle("SB-INST", ["62322"]),
+      });
+      assert.equal(pended.status, 200, pended.text);
+      const requestId = pended.body.entry[0].resource.id;
+      await signApproved(b.url, b.tokens.medicalDirector, requestId);
+      // The case this test is about: B decided while A's handshake was still under way.
+      const during = await call(b.url, "GET", `/fhir/Subscription/${created.body.id}`, {
+        token: b.tokens.provider,
+      });
+      assert.equal(during.body.status, "requested", "the handshake ended before the decision");
+
+      const note = await hook.next(15_000);
+      const status = note.body.entry[0].resource;
+      const type = status.parameter.find((p: { name: string }) => p.name === "type");
+      assert.equal(type.valueCode, "event-notification");
+      const cr = await notifiedClaimResponse(b.url, note, b.tokens.provider);
+      assert.equal(cr.id, requestId);
+      const after = await call(a.url, "GET", `/fhir/Subscription/${created.body.id}`, {
+        token: a.tokens.provider,
+      });
+      assert.equal(after.body.status, "active");
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+      await hook.close();
+      await db.cleanup();
+    }
+  });
+}
