@@ -185,9 +185,9 @@ export async function* parallelImpact(
   const here = new ImpactReplay(lib, version, window);
   const runLocal = async () => {
     for (let task = await nextTask(); task !== undefined; task = await nextTask()) {
-      finished(task.index, await replayRange(here, store, task, opts.pageSize));
-      // The workers' answers are read between two ranges.
-      await new Promise<void>((r) => setImmediate(r));
+      // The workers' messages (ready, done: each wants its next range) are read between two pages,
+      // not only between two ranges: a worker otherwise idles while this thread replays a range.
+      finished(task.index, await replayRange(here, store, task, opts.pageSize, true));
     }
   };
 
@@ -229,6 +229,8 @@ export async function replayRange(
   store: Pick<Store, "scanDeterminations">,
   task: RangeTask,
   pageSize: number,
+  /** Let the event loop run after each page (the main thread, which hands the workers their ranges). */
+  yieldEachPage = false,
 ): Promise<{ changes: ImpactChange[]; part: ImpactPart }> {
   const changes: ImpactChange[] = [];
   for await (const page of store.scanDeterminations({
@@ -240,6 +242,7 @@ export async function replayRange(
       const change = replay.replay(r);
       if (change) changes.push(change);
     }
+    if (yieldEachPage) await new Promise<void>((r) => setImmediate(r));
   }
   return { changes, part: replay.take() };
 }
