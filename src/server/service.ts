@@ -32,6 +32,7 @@ import {
   type RequestStatus,
   type RequestSummary,
   type Store,
+  timeOrderedId,
   type Workflow,
 } from "../store/index.js";
 import type { Principal } from "./auth.js";
@@ -323,7 +324,7 @@ export class RequestService {
         : undefined;
     const result = await this.store.createRequest(
       {
-        id: randomUUID(),
+        id: timeOrderedId(now.ms),
         org: who.org ?? `internal:${who.sub}`,
         ...(opts.idempotencyKey !== undefined && { idempotencyKey: opts.idempotencyKey }),
         submittedCaseJson: det.caseJson,

@@ -6,6 +6,7 @@ import { PostgresStore } from "./postgres.js";
 import { SqliteStore } from "./sqlite.js";
 import type { Store } from "./types.js";
 
+export { timeOrderedId } from "./ids.js";
 export { openPool, PostgresStore, parseDatabaseUrl } from "./postgres.js";
 export { hashDetermination, indexOfCase } from "./rows.js";
 export { SqliteScanner, SqliteStore } from "./sqlite.js";
