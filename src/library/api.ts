@@ -41,7 +41,8 @@ export interface DecideOptions {
   /**
    * Gather the questions still needed by a pended or review outcome; on by default. Off when only the
    * outcome is read (issue 15: impact replays each stored request for its outcome alone, and gathering
-   * them took a third of the decision): `needed` is then empty whatever the outcome.
+   * them took a third of the decision), or only the outcome and the trace (its criteria of a changed
+   * request): `needed` is then empty whatever the outcome.
    */
   needed?: boolean;
   /**

@@ -149,6 +149,19 @@ describe("decide for the outcome alone (issue 15: impact replay)", () => {
             full.lines.map((l) => [l.code, l.outcome, l.basis, l.reasons]),
           );
           assert.deepEqual(bare.needed, []);
+          // With the trace (impact's criteria of a changed request): the same trace, lines and reasons.
+          const traced = decide(lib, caseOf(codes, answers), { trace: true });
+          const tracedBare = decide(lib, caseOf(codes, answers), { trace: true, needed: false });
+          const noNeeded = (d: typeof traced) => ({
+            ...d,
+            needed: [],
+            lines: d.lines.map((l) => ({ ...l, needed: [] })),
+          });
+          assert.deepEqual(tracedBare, noNeeded(traced));
+          assert.deepEqual(
+            tracedBare.lines.flatMap((l) => l.needed),
+            [],
+          );
           if (full.needed.length > 0) pended++;
         },
       ),

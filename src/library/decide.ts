@@ -623,16 +623,22 @@ function decideOne(lib: Library, c: Case, code: string, opts: DecideOptions): De
   return d;
 }
 
-/** The evaluator's options by mode: with the trace, without it, the outcome alone (no `needed`). */
-const MODES = [{ trace: true }, { trace: false }, { trace: false, needed: false }].map((o) =>
-  Object.freeze(o),
-);
+/**
+ * The evaluator's options by mode: with the trace, without it, the outcome alone (no `needed`), the
+ * trace without `needed` (impact's criteria of a changed request).
+ */
+const MODES = [
+  { trace: true },
+  { trace: false },
+  { trace: false, needed: false },
+  { trace: true, needed: false },
+].map((o) => Object.freeze(o));
 /** The same, the answer ids checked as the evaluator reads them. */
 const CHECKED_MODES = MODES.map((o) => Object.freeze({ ...o, onUnknownId: unknownAnswerIds }));
 
 /** The evaluator's options for `o` (shared frozen objects: nothing is allocated per case). */
 function evaluateOptions(o: DecideOptions, checked: boolean) {
-  const mode = o.trace !== false ? 0 : o.needed === false ? 2 : 1;
+  const mode = o.trace !== false ? (o.needed === false ? 3 : 0) : o.needed === false ? 2 : 1;
   return (checked ? CHECKED_MODES : MODES)[mode]!;
 }
 

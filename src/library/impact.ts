@@ -348,7 +348,8 @@ function scopeOf(whatIf: Library, version: LibraryEntry, ref: string): (c: Case)
 /** The stored determination with its trace, reproduced (undefined: the library in force refuses the case). */
 function reproduce(lib: Library, c: Case, today: string): Determination | undefined {
   try {
-    return decideValidated(lib, c, { today, trace: true });
+    // The trace for the criteria, not the questions still needed (the same trace and outcome).
+    return decideValidated(lib, c, { today, trace: true, needed: false });
   } catch {
     return undefined;
   }
@@ -366,7 +367,7 @@ function changedCriteria(
   c: Case,
   today: string,
 ): string[] {
-  const after = decideValidated(whatIf, c, { today, trace: true });
+  const after = decideValidated(whatIf, c, { today, trace: true, needed: false });
   const oldStatus = statusesOf(before);
   const newStatus = statusesOf(after);
   const out = new Set<string>();
