@@ -15,14 +15,14 @@ import { placementMatches } from "./versions.js";
  * that every command and worker thread loading the library paid, though only lint reads them.
  */
 let fhirpathR4: { compile(expr: string): unknown } | undefined;
-function compileFhirPath(expr: string): void {
+function fhirPathCompiler(): { compile(expr: string): unknown } {
   if (fhirpathR4 === undefined) {
     const require = createRequire(import.meta.url);
     const fhirpath = require("fhirpath") as typeof import("fhirpath");
     const r4 = require("fhirpath/fhir-context/r4") as typeof import("fhirpath/fhir-context/r4");
     fhirpathR4 = { compile: (e) => fhirpath.compile(e, r4) };
   }
-  fhirpathR4.compile(expr);
+  return fhirpathR4;
 }
 
 export interface LintFinding extends Finding {
@@ -219,8 +219,10 @@ export function lintFacts(entry: Library["entries"][number]): Finding[] {
       });
     }
     if (d.fhirPath !== undefined) {
+      // Loaded outside the try: a loader that fails is an error of its own, not the expression's.
+      const fp = fhirPathCompiler();
       try {
-        compileFhirPath(d.fhirPath);
+        fp.compile(d.fhirPath);
       } catch (e) {
         out.push({
           code: "fact-fhirpath",

@@ -2,7 +2,9 @@
  * Issue 13 (instances on one database) with issue 16 (R4 Subscriptions Backport "Handshake"): an
  * event that happens on one instance while another instance sharing the store is delivering the
  * subscription's handshake waits for the handshake's outcome and is delivered once the subscription is
- * `active` — not dropped because this instance did not start the handshake. On SQLite and PostgreSQL.
+ * `active` — not dropped because this instance did not start the handshake. A handshake cut short by
+ * its instance's shutdown leaves the subscription `error`, not `requested` for the others to wait on.
+ * On SQLite and PostgreSQL.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -77,6 +79,50 @@ for (const kind of ["sqlite", "postgres"] as DbKind[]) {
         token: a.tokens.provider,
       });
       assert.equal(after.body.status, "active");
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+      await hook.close();
+      await db.cleanup();
+    }
+  });
+}
+
+for (const kind of ["sqlite", "postgres"] as DbKind[]) {
+  test(`${kind}: a handshake cut short by its instance's shutdown leaves the subscription in error`, {
+    skip: kind === "postgres" && !available && "PostgreSQL not reachable",
+  }, async () => {
+    const db = await freshDatabase(kind);
+    const hook = await listener({ delayFirstMs: 5000 });
+    const servers: TestServer[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        servers.push(
+          await startFhirServer({ delivery: { timeoutMs: 30_000, retryDelaysMs: [] } }, undefined, {
+            dataDir: db.dataDir,
+            ...(db.databaseUrl && { databaseUrl: db.databaseUrl }),
+            publicUrl: PUBLIC,
+          }),
+        );
+      }
+      const [a, b] = servers as [TestServer, TestServer];
+      const created = await call(a.url, "POST", "/fhir/Subscription", {
+        token: a.tokens.provider,
+        body: {
+          resourceType: "Subscription",
+          status: "requested",
+          reason: "PAS decisions",
+          criteria: TOPIC,
+          channel: { type: "rest-hook", endpoint: hook.url, payload: "application/fhir+json" },
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      await hook.next(); // the handshake is at the endpoint, unanswered
+      await a.close();
+      servers.shift();
+      const after = await call(b.url, "GET", `/fhir/Subscription/${created.body.id}`, {
+        token: b.tokens.provider,
+      });
+      assert.equal(after.body.status, "error", after.text);
     } finally {
       await Promise.all(servers.map((s) => s.close()));
       await hook.close();

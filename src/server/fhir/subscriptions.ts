@@ -41,6 +41,8 @@ export type DeliveredContent = "id-only" | "empty";
 
 /** The text a provider reads on a subscription whose delivery failed (issue 13: nothing more specific). */
 export const DELIVERY_FAILED = "delivery failed";
+/** The error of a subscription whose handshake this server's shutdown cut short. */
+export const HANDSHAKE_INTERRUPTED = "handshake interrupted (server stopped)";
 
 /** A validated rest-hook subscription. */
 export interface RestHook {
@@ -464,16 +466,31 @@ export class Notifier {
    * goes only once the handshake has made it `active`). A handshake this process delivers is awaited;
    * one that another instance sharing the store delivers (issue 13: instances on one database) is
    * watched in the store, every {@link DeliveryOptions.pollMs}, for at most as long as a handshake's
-   * attempts can take. Still `requested` then (its instance stopped mid-handshake): returned as it is.
+   * attempts can take. Still `requested` then (its instance crashed mid-handshake; one shut down marks
+   * it `error`): returned as it is. Undefined once this notifier is closing.
    */
-  async settled(id: string): Promise<SubscriptionRow<StoredSubscription> | undefined> {
+  settled(id: string): Promise<SubscriptionRow<StoredSubscription> | undefined> {
+    // Decisions meanwhile share one watch of a subscription.
+    let w = this.watches.get(id);
+    if (w === undefined) {
+      w = this.watch(id).finally(() => this.watches.delete(id));
+      this.watches.set(id, w);
+    }
+    return w;
+  }
+
+  private readonly watches = new Map<string, Promise<SubscriptionRow<StoredSubscription> | undefined>>();
+
+  private async watch(id: string): Promise<SubscriptionRow<StoredSubscription> | undefined> {
     const delays = this.opts.retryDelaysMs ?? [500, 2000];
     const bound =
       delays.reduce((a, b) => a + b, 0) + (delays.length + 1) * (this.opts.timeoutMs ?? 5000) + 1000;
     const deadline = Date.now() + bound;
     for (;;) {
+      // Shutting down: nothing more is sent (an event number taken now would go unused).
+      if (this.abort.signal.aborted) return undefined;
       const row = await this.state.subscription(id);
-      if (row?.status !== "requested" || this.abort.signal.aborted || Date.now() >= deadline) return row;
+      if (row?.status !== "requested" || Date.now() >= deadline) return row;
       const mine = this.handshakes.get(id);
       if (mine !== undefined) await mine;
       else await sleep(this.opts.pollMs ?? 250, this.abort.signal);
@@ -494,10 +511,18 @@ export class Notifier {
     const delays = this.opts.retryDelaysMs ?? [500, 2000];
     const { hook } = sub.resource;
     const body = JSON.stringify(bundle);
+    // A handshake cut short by shutdown leaves its subscription `error` (its client updates it to try
+    // again), not `requested` for good: other instances wait for a `requested` one (settled).
+    const interrupted = async () => {
+      if (!isHandshake(bundle)) return;
+      const now = await this.state.subscription(sub.id);
+      if (now?.status === "requested" && now.resource.hook.endpoint === hook.endpoint)
+        await this.state.setSubscriptionStatus(sub.id, "error", HANDSHAKE_INTERRUPTED);
+    };
     for (let attempt = 0; attempt <= delays.length; attempt++) {
-      if (this.abort.signal.aborted) return;
+      if (this.abort.signal.aborted) return interrupted();
       if (attempt > 0) await sleep(delays[attempt - 1]!, this.abort.signal);
-      if (this.abort.signal.aborted) return;
+      if (this.abort.signal.aborted) return interrupted();
       let status: number;
       try {
         // Headers stored before issue 13 are held to today's rule too.
@@ -537,7 +562,7 @@ export class Notifier {
       this.opts.log?.("subscription notified", { subscription: sub.id, status });
       return;
     }
-    if (this.abort.signal.aborted) return;
+    if (this.abort.signal.aborted) return interrupted();
     await this.state.setSubscriptionStatus(sub.id, "error", DELIVERY_FAILED);
     this.opts.log?.("subscription notification failed", { subscription: sub.id });
   }

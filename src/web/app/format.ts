@@ -115,9 +115,13 @@ export function countdown(minutesLeft: number): { text: string; overdue: boolean
   return { text: overdue ? `overdue by ${span}` : `${span} left`, overdue, urgent: overdue || hours < 24 };
 }
 
-/** The first block of a UUID, for compact display (the full id is in the title and the URL). */
+/**
+ * The last 8 digits of a UUID, for compact display (the full id is in the title and the URL): random
+ * in every request id. The first block was, until request ids became time-ordered (version 7, whose
+ * first 8 digits are the same for every request of a minute).
+ */
 export function shortId(id: string): string {
-  return id.length > 12 ? id.slice(0, 8) : id;
+  return id.length > 12 ? id.slice(-8) : id;
 }
 
 /** Role names as people say them. */
