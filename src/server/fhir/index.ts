@@ -101,6 +101,7 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
         ...options.delivery,
         log: options.delivery?.log ?? ((msg, data) => app.log.info(data, msg)),
         debug: options.delivery?.debug ?? ((msg, data) => app.log.debug(data, msg)),
+        now: () => ctx.clock().getTime(),
       });
 
       // A signed decision on a PAS request notifies the submitting organization's subscriptions.
@@ -439,7 +440,8 @@ function registerSubscriptions(
     // Backport: `requested` until the handshake reaches the endpoint (issue 16).
     const stored: Subscription = { ...resource, id, status: "requested" };
     delete (stored as { meta?: unknown }).meta;
-    await state.putSubscription(id, org, { resource: stored, hook }, ctx.clock().toISOString(), "requested");
+    const at = ctx.clock().toISOString();
+    await state.putSubscription(id, org, { resource: stored, hook, handshakeAt: at }, at, "requested");
     req.log.info({ subscription: id }, "subscription created");
     const view = subscriptionView((await state.subscription(id))!);
     await handshake(id);
@@ -481,7 +483,8 @@ function registerSubscriptions(
     }
     const stored: Subscription = { ...resource, id, status: "requested" };
     delete (stored as { meta?: unknown }).meta;
-    if (!(await state.updateSubscription(id, { resource: stored, hook }, "requested"))) {
+    const handshakeAt = ctx.clock().toISOString();
+    if (!(await state.updateSubscription(id, { resource: stored, hook, handshakeAt }, "requested"))) {
       throw new FhirError(404, "not-found", `no Subscription ${id}`);
     }
     req.log.info({ subscription: id }, "subscription updated");

@@ -220,6 +220,12 @@ export async function vetSubscription(
 export interface StoredSubscription {
   resource: Subscription;
   hook: RestHook;
+  /**
+   * When its last handshake started (ISO), set with `requested` by a create or an update: another
+   * instance waits on a `requested` subscription only while its handshake may still be under way
+   * ({@link Notifier.settled}). Absent on subscriptions stored before.
+   */
+  handshakeAt?: string;
 }
 
 /** The resource as the server shows it: its id, and its current status and error. */
@@ -421,6 +427,8 @@ export interface DeliveryOptions {
    * ({@link Notifier.settled}); default 250 ms.
    */
   pollMs?: number;
+  /** The service's clock, in ms (what `handshakeAt` is written with); default `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -485,15 +493,24 @@ export class Notifier {
     const delays = this.opts.retryDelaysMs ?? [500, 2000];
     const bound =
       delays.reduce((a, b) => a + b, 0) + (delays.length + 1) * (this.opts.timeoutMs ?? 5000) + 1000;
-    const deadline = Date.now() + bound;
+    const now = this.opts.now ?? Date.now;
+    const waitedFrom = now();
     for (;;) {
       // Shutting down: nothing more is sent (an event number taken now would go unused).
       if (this.abort.signal.aborted) return undefined;
       const row = await this.state.subscription(id);
-      if (row?.status !== "requested" || Date.now() >= deadline) return row;
+      if (row?.status !== "requested") return row;
       const mine = this.handshakes.get(id);
-      if (mine !== undefined) await mine;
-      else await sleep(this.opts.pollMs ?? 250, this.abort.signal);
+      if (mine !== undefined) {
+        await mine;
+        continue;
+      }
+      // Another instance's handshake: over once its attempts can have taken no longer, counted from
+      // when it started (a subscription whose instance crashed mid-handshake is not waited on again
+      // and again), or from when this wait began for one stored without that time.
+      const started = Date.parse(row.resource.handshakeAt ?? "");
+      if (now() >= (Number.isFinite(started) ? started : waitedFrom) + bound) return row;
+      await sleep(this.opts.pollMs ?? 250, this.abort.signal);
     }
   }
 
