@@ -3,11 +3,13 @@
  * event that happens on one instance while another instance sharing the store is delivering the
  * subscription's handshake waits for the handshake's outcome and is delivered once the subscription is
  * `active` — not dropped because this instance did not start the handshake. A handshake cut short by
- * its instance's shutdown leaves the subscription `error`, not `requested` for the others to wait on.
- * On SQLite and PostgreSQL.
+ * its instance's shutdown leaves the subscription `error`, not `requested` for the others to wait on;
+ * one a crash left `requested` is handshaken again when an instance starts. On SQLite and PostgreSQL.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { openFhirState } from "../../src/server/fhir/state.js";
+import type { StoredSubscription } from "../../src/server/fhir/subscriptions.js";
 import { type DbKind, freshDatabase, postgresAvailable } from "../service/helpers.js";
 import { pasBundle } from "./fixtures.js";
 import {
@@ -125,6 +127,61 @@ for (const kind of ["sqlite", "postgres"] as DbKind[]) {
       assert.equal(after.body.status, "error", after.text);
     } finally {
       await Promise.all(servers.map((s) => s.close()));
+      await hook.close();
+      await db.cleanup();
+    }
+  });
+}
+
+for (const kind of ["sqlite", "postgres"] as DbKind[]) {
+  test(`${kind}: a subscription left requested by a crashed instance is handshaken again at start`, {
+    skip: kind === "postgres" && !available && "PostgreSQL not reachable",
+  }, async () => {
+    const db = await freshDatabase(kind);
+    const hook = await listener();
+    const where = { dataDir: db.dataDir, ...(db.databaseUrl && { databaseUrl: db.databaseUrl }) };
+    let server: TestServer | undefined;
+    try {
+      // What a crash mid-handshake leaves: `requested`, its handshake started long ago, none under way.
+      const seeded = await openFhirState<unknown, StoredSubscription>(where);
+      const resource = {
+        resourceType: "Subscription" as const,
+        id: "crashed-1",
+        status: "requested" as const,
+        reason: "PAS decisions",
+        criteria: TOPIC,
+        channel: { type: "rest-hook" as const, endpoint: hook.url, payload: "application/fhir+json" },
+      };
+      const long = "2026-01-01T00:00:00.000Z";
+      await seeded.putSubscription(
+        "crashed-1",
+        "northside",
+        {
+          resource,
+          hook: { endpoint: hook.url, headers: {}, content: "id-only", orgIdentifiers: [] },
+          handshakeAt: long,
+        },
+        long,
+        "requested",
+      );
+      await seeded.close();
+      server = await startFhirServer({}, undefined, { ...where, publicUrl: PUBLIC });
+      const hs = await hook.next();
+      const status = hs.body.entry[0].resource;
+      assert.equal(status.parameter.find((p: { name: string }) => p.name === "type").valueCode, "handshake");
+      const state = await openFhirState<unknown, StoredSubscription>(where);
+      try {
+        let row = await state.subscription("crashed-1");
+        for (let i = 0; i < 100 && row?.status === "requested"; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          row = await state.subscription("crashed-1");
+        }
+        assert.equal(row?.status, "active");
+      } finally {
+        await state.close();
+      }
+    } finally {
+      await server?.close();
       await hook.close();
       await db.cleanup();
     }

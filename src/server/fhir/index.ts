@@ -153,14 +153,41 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
       };
       // Tracked so that closing waits for them before the state goes away.
       const pending = new Set<Promise<void>>();
+      const track = (p: Promise<void>) => {
+        const t = p.finally(() => pending.delete(t));
+        pending.add(t);
+      };
+      // R4 Backport handshake: one cut short by a crash (a shutdown marks it `error`) leaves its
+      // subscription `requested` with nothing under way; at start, each whose attempts can no longer be
+      // running anywhere is handshaken again (re-stamped first, so that instances starting together
+      // rarely both send one; a second handshake is harmless: no event, no PHI).
+      const sweep = async () => {
+        const bound = notifier.handshakeBound();
+        for (const row of await state.requestedSubscriptions()) {
+          const started = Date.parse(row.resource.handshakeAt ?? row.createdAt);
+          if (Number.isFinite(started) && ctx.clock().getTime() - started < bound) continue;
+          const at = ctx.clock().toISOString();
+          if (!(await state.updateSubscription(row.id, { ...row.resource, handshakeAt: at }, "requested")))
+            continue;
+          const fresh = await state.subscription(row.id);
+          if (fresh?.status === "requested")
+            notifier.send(fresh, handshakeBundle(row.id, { baseUrl: publicBaseUrl(ctx.config), now: at }));
+        }
+      };
+      app.addHook("onReady", async () => {
+        track(
+          sweep().catch((err: unknown) =>
+            app.log.warn({ error: (err as Error)?.name }, "subscription handshake sweep failed"),
+          ),
+        );
+      });
       const unsubscribe = ctx.onDecision((requestId, _determination, record) => {
-        const p = notify(requestId, record)
-          .catch((err: unknown) =>
+        track(
+          notify(requestId, record).catch((err: unknown) =>
             // No PHI: the request id and the error's name only.
             app.log.warn({ requestId, error: (err as Error)?.name }, "PAS notification failed"),
-          )
-          .finally(() => pending.delete(p));
-        pending.add(p);
+          ),
+        );
       });
       app.addHook("onClose", async () => {
         unsubscribe();

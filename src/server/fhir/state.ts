@@ -77,6 +77,8 @@ export interface FhirState<C = unknown, S = unknown> {
   subscription(id: string): Promise<SubscriptionRow<S> | undefined>;
   /** The org's subscriptions that are not deleted, oldest first. */
   subscriptionsOf(org: string): Promise<SubscriptionRow<S>[]>;
+  /** Every organization's subscriptions awaiting their handshake (`requested`), oldest first. */
+  requestedSubscriptions(): Promise<SubscriptionRow<S>[]>;
   /** Takes the next event number of a subscription (1, 2, …; R4 Subscriptions Backport); 0 if unknown. */
   nextEvent(id: string): Promise<number>;
   /** Sets the status of a subscription that is not off (a late delivery result never revives one). */
@@ -267,6 +269,14 @@ export class SqliteFhirState<C = unknown, S = unknown> implements FhirState<C, S
     ).map((r) => subOf<S>(r)!);
   }
 
+  async requestedSubscriptions(): Promise<SubscriptionRow<S>[]> {
+    return (
+      this.db
+        .prepare("SELECT * FROM subscriptions WHERE status = 'requested' ORDER BY created_at")
+        .all() as SubDbRow[]
+    ).map((r) => subOf<S>(r)!);
+  }
+
   async nextEvent(id: string): Promise<number> {
     const r = this.db
       .prepare("UPDATE subscriptions SET events = events + 1 WHERE id = ? RETURNING events")
@@ -405,6 +415,13 @@ export class PostgresFhirState<C = unknown, S = unknown> implements FhirState<C,
     const r = await this.pool.query<SubDbRow>(
       `SELECT ${SUB_COLUMNS} FROM subscriptions WHERE org = $1 AND status != 'off' ORDER BY created_at, seq`,
       [org],
+    );
+    return r.rows.map((row) => subOf<S>(row)!);
+  }
+
+  async requestedSubscriptions(): Promise<SubscriptionRow<S>[]> {
+    const r = await this.pool.query<SubDbRow>(
+      `SELECT ${SUB_COLUMNS} FROM subscriptions WHERE status = 'requested' ORDER BY created_at, seq`,
     );
     return r.rows.map((row) => subOf<S>(row)!);
   }

@@ -489,10 +489,14 @@ export class Notifier {
 
   private readonly watches = new Map<string, Promise<SubscriptionRow<StoredSubscription> | undefined>>();
 
-  private async watch(id: string): Promise<SubscriptionRow<StoredSubscription> | undefined> {
+  /** The longest a handshake's attempts can take (their waits, their time-outs, a second more), ms. */
+  handshakeBound(): number {
     const delays = this.opts.retryDelaysMs ?? [500, 2000];
-    const bound =
-      delays.reduce((a, b) => a + b, 0) + (delays.length + 1) * (this.opts.timeoutMs ?? 5000) + 1000;
+    return delays.reduce((a, b) => a + b, 0) + (delays.length + 1) * (this.opts.timeoutMs ?? 5000) + 1000;
+  }
+
+  private async watch(id: string): Promise<SubscriptionRow<StoredSubscription> | undefined> {
+    const bound = this.handshakeBound();
     const now = this.opts.now ?? Date.now;
     const waitedFrom = now();
     for (;;) {
