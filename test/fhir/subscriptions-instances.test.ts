@@ -25,6 +25,43 @@ const available = await postgresAvailable();
 const PUBLIC = "https://payer.example";
 const TOPIC = "http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic";
 
+/** A rest-hook Subscription on the PAS topic to `endpoint`. */
+const subscription = (endpoint: string) => ({
+  resourceType: "Subscription",
+  status: "requested",
+  reason: "PAS decisions",
+  criteria: TOPIC,
+  channel: { type: "rest-hook", endpoint, payload: "application/fhir+json" },
+});
+
+/** Two instances on `db` behind one public URL, with `delivery` options; pushed to `servers`. */
+async function twoInstances(
+  db: { dataDir: string; databaseUrl?: string },
+  delivery: { timeoutMs: number; retryDelaysMs: number[] },
+  servers: TestServer[],
+): Promise<[TestServer, TestServer]> {
+  for (let i = 0; i < 2; i++) {
+    servers.push(
+      await startFhirServer({ delivery }, undefined, {
+        dataDir: db.dataDir,
+        ...(db.databaseUrl && { databaseUrl: db.databaseUrl }),
+        publicUrl: PUBLIC,
+      }),
+    );
+  }
+  return servers as [TestServer, TestServer];
+}
+
+/** Creates a subscription to `endpoint` on `server` (201), its id. */
+async function subscribe(server: TestServer, endpoint: string): Promise<string> {
+  const created = await call(server.url, "POST", "/fhir/Subscription", {
+    token: server.tokens.provider,
+    body: subscription(endpoint),
+  });
+  assert.equal(created.status, 201, created.text);
+  return created.body.id;
+}
+
 for (const kind of ["sqlite", "postgres"] as DbKind[]) {
   test(`${kind}: an event on one instance during another's handshake is delivered once active`, {
     skip: kind === "postgres" && !available && "PostgreSQL not reachable",
@@ -35,27 +72,8 @@ for (const kind of ["sqlite", "postgres"] as DbKind[]) {
     const hook = await listener({ delayFirstMs: 2500 });
     const servers: TestServer[] = [];
     try {
-      for (let i = 0; i < 2; i++) {
-        servers.push(
-          await startFhirServer({ delivery: { timeoutMs: 10_000, retryDelaysMs: [50] } }, undefined, {
-            dataDir: db.dataDir,
-            ...(db.databaseUrl && { databaseUrl: db.databaseUrl }),
-            publicUrl: PUBLIC,
-          }),
-        );
-      }
-      const [a, b] = servers as [TestServer, TestServer];
-      const created = await call(a.url, "POST", "/fhir/Subscription", {
-        token: a.tokens.provider,
-        body: {
-          resourceType: "Subscription",
-          status: "requested",
-          reason: "PAS decisions",
-          criteria: TOPIC,
-          channel: { type: "rest-hook", endpoint: hook.url, payload: "application/fhir+json" },
-        },
-      });
-      assert.equal(created.status, 201, created.text);
+      const [a, b] = await twoInstances(db, { timeoutMs: 10_000, retryDelaysMs: [50] }, servers);
+      const id = await subscribe(a, hook.url);
       await hook.next(); // instance A's handshake has arrived; its answer is 2.5 s away
 
       const pended = await call(b.url, "POST", "/fhir/Claim/$submit", {
@@ -66,7 +84,7 @@ for (const kind of ["sqlite", "postgres"] as DbKind[]) {
       const requestId = pended.body.entry[0].resource.id;
       await signApproved(b.url, b.tokens.medicalDirector, requestId);
       // The case this test is about: B decided while A's handshake was still under way.
-      const during = await call(b.url, "GET", `/fhir/Subscription/${created.body.id}`, {
+      const during = await call(b.url, "GET", `/fhir/Subscription/${id}`, {
         token: b.tokens.provider,
       });
       assert.equal(during.body.status, "requested", "the handshake ended before the decision");
@@ -77,7 +95,7 @@ for (const kind of ["sqlite", "postgres"] as DbKind[]) {
       assert.equal(type.valueCode, "event-notification");
       const cr = await notifiedClaimResponse(b.url, note, b.tokens.provider);
       assert.equal(cr.id, requestId);
-      const after = await call(a.url, "GET", `/fhir/Subscription/${created.body.id}`, {
+      const after = await call(a.url, "GET", `/fhir/Subscription/${id}`, {
         token: a.tokens.provider,
       });
       assert.equal(after.body.status, "active");
@@ -97,31 +115,12 @@ for (const kind of ["sqlite", "postgres"] as DbKind[]) {
     const hook = await listener({ delayFirstMs: 5000 });
     const servers: TestServer[] = [];
     try {
-      for (let i = 0; i < 2; i++) {
-        servers.push(
-          await startFhirServer({ delivery: { timeoutMs: 30_000, retryDelaysMs: [] } }, undefined, {
-            dataDir: db.dataDir,
-            ...(db.databaseUrl && { databaseUrl: db.databaseUrl }),
-            publicUrl: PUBLIC,
-          }),
-        );
-      }
-      const [a, b] = servers as [TestServer, TestServer];
-      const created = await call(a.url, "POST", "/fhir/Subscription", {
-        token: a.tokens.provider,
-        body: {
-          resourceType: "Subscription",
-          status: "requested",
-          reason: "PAS decisions",
-          criteria: TOPIC,
-          channel: { type: "rest-hook", endpoint: hook.url, payload: "application/fhir+json" },
-        },
-      });
-      assert.equal(created.status, 201, created.text);
+      const [a, b] = await twoInstances(db, { timeoutMs: 30_000, retryDelaysMs: [] }, servers);
+      const id = await subscribe(a, hook.url);
       await hook.next(); // the handshake is at the endpoint, unanswered
       await a.close();
       servers.shift();
-      const after = await call(b.url, "GET", `/fhir/Subscription/${created.body.id}`, {
+      const after = await call(b.url, "GET", `/fhir/Subscription/${id}`, {
         token: b.tokens.provider,
       });
       assert.equal(after.body.status, "error", after.text);
@@ -144,14 +143,7 @@ for (const kind of ["sqlite", "postgres"] as DbKind[]) {
     try {
       // What a crash mid-handshake leaves: `requested`, its handshake started long ago, none under way.
       const seeded = await openFhirState<unknown, StoredSubscription>(where);
-      const resource = {
-        resourceType: "Subscription" as const,
-        id: "crashed-1",
-        status: "requested" as const,
-        reason: "PAS decisions",
-        criteria: TOPIC,
-        channel: { type: "rest-hook" as const, endpoint: hook.url, payload: "application/fhir+json" },
-      };
+      const resource = { ...subscription(hook.url), id: "crashed-1" } as StoredSubscription["resource"];
       const long = "2026-01-01T00:00:00.000Z";
       await seeded.putSubscription(
         "crashed-1",
