@@ -624,21 +624,22 @@ function decideOne(lib: Library, c: Case, code: string, opts: DecideOptions): De
 }
 
 /**
- * The evaluator's options by mode: with the trace, without it, the outcome alone (no `needed`), the
- * trace without `needed` (impact's criteria of a changed request).
+ * The evaluator's options by mode, indexed by (trace left out) + 2 × (`needed` left out): with the
+ * trace, without it; the trace without `needed` (impact's criteria of a changed request), the outcome
+ * alone (impact's replay).
  */
 const MODES = [
   { trace: true },
   { trace: false },
-  { trace: false, needed: false },
   { trace: true, needed: false },
+  { trace: false, needed: false },
 ].map((o) => Object.freeze(o));
 /** The same, the answer ids checked as the evaluator reads them. */
 const CHECKED_MODES = MODES.map((o) => Object.freeze({ ...o, onUnknownId: unknownAnswerIds }));
 
 /** The evaluator's options for `o` (shared frozen objects: nothing is allocated per case). */
 function evaluateOptions(o: DecideOptions, checked: boolean) {
-  const mode = o.trace !== false ? (o.needed === false ? 3 : 0) : o.needed === false ? 2 : 1;
+  const mode = (o.trace === false ? 1 : 0) + (o.needed === false ? 2 : 0);
   return (checked ? CHECKED_MODES : MODES)[mode]!;
 }
 

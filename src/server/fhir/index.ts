@@ -162,16 +162,11 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
       // running anywhere is handshaken again (re-stamped first, so that instances starting together
       // rarely both send one; a second handshake is harmless: no event, no PHI).
       const sweep = async () => {
-        const bound = notifier.handshakeBound();
         for (const row of await state.requestedSubscriptions()) {
-          const started = Date.parse(row.resource.handshakeAt ?? row.createdAt);
-          if (Number.isFinite(started) && ctx.clock().getTime() - started < bound) continue;
-          const at = ctx.clock().toISOString();
-          if (!(await state.updateSubscription(row.id, { ...row.resource, handshakeAt: at }, "requested")))
-            continue;
-          const fresh = await state.subscription(row.id);
-          if (fresh?.status === "requested")
-            notifier.send(fresh, handshakeBundle(row.id, { baseUrl: publicBaseUrl(ctx.config), now: at }));
+          if (!notifier.handshakeOver(row, Date.parse(row.createdAt))) continue;
+          const handshakeAt = ctx.clock().toISOString();
+          if (await state.updateSubscription(row.id, { ...row.resource, handshakeAt }, "requested"))
+            await sendHandshake(ctx, state, notifier, row.id);
         }
       };
       app.addHook("onReady", async () => {
@@ -407,6 +402,23 @@ function registerPas(
   });
 }
 
+/**
+ * Issue 16, R4 Subscriptions Backport "Handshake": a `requested` subscription gets a handshake (no
+ * event, no PHI) at its endpoint; delivered, it turns `active`; failed, `error` (Notifier).
+ */
+async function sendHandshake(
+  ctx: ServerContext,
+  state: FhirState<ClaimContext, StoredSubscription>,
+  notifier: Notifier,
+  id: string,
+): Promise<void> {
+  const row = await state.subscription(id);
+  if (row && row.status !== "off") {
+    const now = ctx.clock().toISOString();
+    notifier.send(row, handshakeBundle(id, { baseUrl: publicBaseUrl(ctx.config), now }));
+  }
+}
+
 function registerSubscriptions(
   app: FastifyInstance,
   ctx: ServerContext,
@@ -424,16 +436,7 @@ function registerSubscriptions(
   };
   const baseUrl = () => publicBaseUrl(ctx.config);
 
-  /**
-   * Issue 16, R4 Subscriptions Backport "Handshake": a `requested` subscription gets a handshake
-   * (no event, no PHI) at its endpoint; delivered, it turns `active`; failed, `error` (Notifier).
-   */
-  const handshake = async (id: string) => {
-    const row = await state.subscription(id);
-    if (row && row.status !== "off") {
-      notifier.send(row, handshakeBundle(id, { baseUrl: baseUrl(), now: ctx.clock().toISOString() }));
-    }
-  };
+  const handshake = (id: string) => sendHandshake(ctx, state, notifier, id);
 
   /** The body of a create or update, vetted (issue 13: endpoint policy, headers, id-only). */
   const vet = async (req: FastifyRequest) => {

@@ -489,16 +489,29 @@ export class Notifier {
 
   private readonly watches = new Map<string, Promise<SubscriptionRow<StoredSubscription> | undefined>>();
 
-  /** The longest a handshake's attempts can take (their waits, their time-outs, a second more), ms. */
-  handshakeBound(): number {
-    const delays = this.opts.retryDelaysMs ?? [500, 2000];
-    return delays.reduce((a, b) => a + b, 0) + (delays.length + 1) * (this.opts.timeoutMs ?? 5000) + 1000;
+  /** Waits before the 2nd, 3rd… attempt of a delivery. */
+  private get delays(): number[] {
+    return this.opts.retryDelaysMs ?? [500, 2000];
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  /**
+   * Whether the handshake of `row` (a `requested` subscription) can no longer be under way anywhere:
+   * its attempts (their waits, their time-outs, a second more), counted from when it started
+   * (`handshakeAt`; `since`, ms, for one stored without it), are over.
+   */
+  handshakeOver(row: SubscriptionRow<StoredSubscription>, since: number): boolean {
+    const d = this.delays;
+    const bound = d.reduce((a, b) => a + b, 0) + (d.length + 1) * (this.opts.timeoutMs ?? 5000) + 1000;
+    const started = Date.parse(row.resource.handshakeAt ?? "");
+    return this.now() >= (Number.isFinite(started) ? started : since) + bound;
   }
 
   private async watch(id: string): Promise<SubscriptionRow<StoredSubscription> | undefined> {
-    const bound = this.handshakeBound();
-    const now = this.opts.now ?? Date.now;
-    const waitedFrom = now();
+    const waitedFrom = this.now();
     for (;;) {
       // Shutting down: nothing more is sent (an event number taken now would go unused).
       if (this.abort.signal.aborted) return undefined;
@@ -509,11 +522,9 @@ export class Notifier {
         await mine;
         continue;
       }
-      // Another instance's handshake: over once its attempts can have taken no longer, counted from
-      // when it started (a subscription whose instance crashed mid-handshake is not waited on again
-      // and again), or from when this wait began for one stored without that time.
-      const started = Date.parse(row.resource.handshakeAt ?? "");
-      if (now() >= (Number.isFinite(started) ? started : waitedFrom) + bound) return row;
+      // Another instance's handshake, counted from when it started (a subscription whose instance
+      // crashed mid-handshake is not waited on again and again), or from when this wait began.
+      if (this.handshakeOver(row, waitedFrom)) return row;
       await sleep(this.opts.pollMs ?? 250, this.abort.signal);
     }
   }
@@ -529,17 +540,21 @@ export class Notifier {
   }
 
   private async deliver(sub: SubscriptionRow<StoredSubscription>, bundle: Bundle): Promise<void> {
-    const delays = this.opts.retryDelaysMs ?? [500, 2000];
+    const delays = this.delays;
     const { hook } = sub.resource;
     const body = JSON.stringify(bundle);
-    // A handshake cut short by shutdown leaves its subscription `error` (its client updates it to try
-    // again), not `requested` for good: other instances wait for a `requested` one (settled).
-    const interrupted = async () => {
+    // A handshake's outcome is recorded only while the subscription is still `requested` with the
+    // endpoint the handshake went to: an update meanwhile (a new endpoint, its own handshake) is not
+    // concluded by this one (review of issue 16).
+    const conclude = async (status: "active" | "error", error?: string) => {
       if (!isHandshake(bundle)) return;
       const now = await this.state.subscription(sub.id);
       if (now?.status === "requested" && now.resource.hook.endpoint === hook.endpoint)
-        await this.state.setSubscriptionStatus(sub.id, "error", HANDSHAKE_INTERRUPTED);
+        await this.state.setSubscriptionStatus(sub.id, status, error);
     };
+    // Cut short by shutdown: `error` (its client updates it to try again), not `requested` for good,
+    // which other instances would wait on (settled).
+    const interrupted = () => conclude("error", HANDSHAKE_INTERRUPTED);
     for (let attempt = 0; attempt <= delays.length; attempt++) {
       if (this.abort.signal.aborted) return interrupted();
       if (attempt > 0) await sleep(delays[attempt - 1]!, this.abort.signal);
@@ -572,14 +587,8 @@ export class Notifier {
         continue;
       }
       // Outside the try: failing to record the status must not send the notification again. Only a
-      // delivered handshake makes a subscription active (R4 Backport), and only while it is still
-      // `requested` with the endpoint the handshake went to: an update meanwhile (a new endpoint,
-      // its own handshake) is not confirmed by this one (review of issue 16).
-      if (isHandshake(bundle)) {
-        const now = await this.state.subscription(sub.id);
-        if (now?.status === "requested" && now.resource.hook.endpoint === hook.endpoint)
-          await this.state.setSubscriptionStatus(sub.id, "active");
-      }
+      // delivered handshake makes a subscription active (R4 Backport).
+      await conclude("active");
       this.opts.log?.("subscription notified", { subscription: sub.id, status });
       return;
     }
