@@ -77,16 +77,32 @@ export function eventValues(id: string, seq: number, e: NewEvent): unknown[] {
   ];
 }
 
-const COLUMNS = {
-  determinations:
-    "request_id, seq, created_at, trigger, actor, case_json, today, policy_id, policy_version, policy_hash, engine, outcome, determination, det_hash, case_z",
-  events: "request_id, seq, at, action, actor, detail",
-};
+/** The columns of a determination and an event row: the order of {@link determinationValues} and {@link eventValues}. */
+export const ROW_COLUMNS = {
+  determinations: [
+    "request_id",
+    "seq",
+    "created_at",
+    "trigger",
+    "actor",
+    "case_json",
+    "today",
+    "policy_id",
+    "policy_version",
+    "policy_hash",
+    "engine",
+    "outcome",
+    "determination",
+    "det_hash",
+    "case_z",
+  ],
+  events: ["request_id", "seq", "at", "action", "actor", "detail"],
+} as const;
 
-function insert(table: keyof typeof COLUMNS, dialect: "sqlite" | "postgres"): string {
-  const n = COLUMNS[table].split(",").length;
-  const marks = Array.from({ length: n }, (_, i) => (dialect === "sqlite" ? "?" : `$${i + 1}`));
-  return `INSERT INTO ${table} (${COLUMNS[table]}) VALUES (${marks.join(", ")})`;
+function insert(table: keyof typeof ROW_COLUMNS, dialect: "sqlite" | "postgres"): string {
+  const columns = ROW_COLUMNS[table];
+  const marks = columns.map((_, i) => (dialect === "sqlite" ? "?" : `$${i + 1}`));
+  return `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${marks.join(", ")})`;
 }
 
 /** The inserts both stores run, in each one's placeholder syntax (`?` or `$n`). */

@@ -3,7 +3,8 @@
  * was the number of synchronous commits and round trips per stored request. These hold the fixes:
  *
  * - PostgreSQL: a new request is one statement (one round trip, one fsync'd commit), not BEGIN, three
- *   inserts, three reads and COMMIT;
+ *   inserts, three reads and COMMIT; and new requests that arrive while earlier ones are being written
+ *   share one statement (a batch), where a write that fails fails alone;
  * - SQLite: the writes that arrive together share one transaction (group commit: one fsync), each in
  *   its own savepoint, so a write that fails (a conflict) fails alone and the others are stored.
  *
@@ -80,6 +81,100 @@ test("PostgreSQL stores a new request in one round trip", async (t) => {
   } finally {
     pg.Client.prototype.query = original;
     await store.close();
+    await db.cleanup();
+  }
+});
+
+test("PostgreSQL writes new requests that arrive together in few statements; a failing one fails alone", async (t) => {
+  if (!(await postgresAvailable())) return t.skip("PostgreSQL not reachable");
+  const db = await freshDatabase("postgres");
+  const store = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl! });
+  store.setReproducer(() => ({ json: "{}", hash: "" }));
+  const original = pg.Client.prototype.query;
+  let queries = 0;
+  try {
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      queries++;
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original;
+    // 40 at once, and one key used twice among them.
+    const ids = Array.from({ length: 40 }, (_, i) => `b-${i}`);
+    // One of them with every kind of field: a case over the 768 bytes kept as plain JSON (stored
+    // deflated, as bytes), expedited, with a decision.
+    const big = JSON.stringify({
+      answers: Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`I.${i}`, true])),
+    });
+    const rich: NewRequest = {
+      ...req("b-7"),
+      expedited: true,
+      status: "approved",
+      engineOutcome: "approved",
+      decision: {
+        outcome: "approved",
+        reason: "met",
+        criteria: [],
+        signedBy: actor,
+        signedAt: at,
+        automatic: true,
+        determinationSeq: 1,
+      },
+      decidedAt: at,
+    };
+    const results = await Promise.all(
+      ids.map((id, i) =>
+        i === 7
+          ? store.createRequest(rich, { ...det("approved"), caseJson: big }, ev)
+          : store.createRequest(req(id, i === 10 || i === 30 ? "twice" : undefined), det("pended"), ev),
+      ),
+    );
+    pg.Client.prototype.query = original;
+    // A handful of batches, and the replay's reads, instead of 40 statements.
+    assert.ok(queries <= 12, `${queries} statements for 40 new requests`);
+    assert.deepEqual(
+      results.map((r) => r.created),
+      ids.map((_, i) => i !== 30),
+    );
+    assert.equal(results[30]!.record.id, "b-10", "the key's second use replays the first");
+    for (const [i, id] of ids.entries()) {
+      const back = await store.getRequest(id);
+      if (i === 30) assert.equal(back, undefined);
+      else {
+        assert.equal(back?.determinations.length, 1, id);
+        assert.equal(back?.events.length, 1, id);
+        assert.equal(back?.determinations[0]?.caseJson, i === 7 ? big : '{"x":1}');
+      }
+    }
+    const back7 = await store.getRequest("b-7");
+    assert.equal(back7?.expedited, true);
+    assert.equal(back7?.status, "approved");
+    assert.deepEqual(back7?.decision, rich.decision);
+    assert.equal(back7?.decidedAt, at);
+    // A write PostgreSQL refuses (text cannot hold NUL) among good ones: it alone fails.
+    const bad = { ...det("pended"), caseJson: '{"x":"\u0000"}' };
+    const mixed = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        store.createRequest(req(`m-${i}`), i === 5 ? bad : det("pended"), ev),
+      ),
+    );
+    assert.deepEqual(
+      mixed.map((r) => r.status),
+      Array.from({ length: 12 }, (_, i) => (i === 5 ? "rejected" : "fulfilled")),
+    );
+    for (let i = 0; i < 12; i++)
+      assert.equal((await store.getRequest(`m-${i}`)) !== undefined, i !== 5, `m-${i}`);
+    // Closing waits for the writes still queued: every acknowledged one is stored.
+    const late = Array.from({ length: 20 }, (_, i) => store.createRequest(req(`c-${i}`), det("pended"), ev));
+    await store.close();
+    assert.equal((await Promise.all(late)).length, 20);
+  } finally {
+    pg.Client.prototype.query = original;
+    await store.close().catch(() => {});
+  }
+  const again = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl! });
+  try {
+    for (let i = 0; i < 20; i++) assert.ok(await again.getRequest(`c-${i}`), `c-${i}`);
+  } finally {
+    await again.close();
     await db.cleanup();
   }
 });

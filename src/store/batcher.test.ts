@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { type Settled, WriteBatcher } from "./batcher.js";
+
+interface Item {
+  n: number;
+  key?: string;
+  fail?: boolean;
+}
+
+/** A run whose batches finish when the test says, recorded in the order they started. */
+function manual() {
+  const started: { items: readonly Item[]; finish(): void; throws(e: unknown): void }[] = [];
+  let running = 0;
+  let maxRunning = 0;
+  const run = (items: readonly Item[]) =>
+    new Promise<Settled<string>[]>((resolve, reject) => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      started.push({
+        items,
+        finish: () => {
+          running--;
+          resolve(
+            items.map((i) =>
+              i.fail ? { ok: false, error: new Error(`bad ${i.n}`) } : { ok: true, value: `w${i.n}` },
+            ),
+          );
+        },
+        throws: (e) => {
+          running--;
+          reject(e);
+        },
+      });
+    });
+  return { run, started, maxRunning: () => maxRunning };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+test("WriteBatcher: writes at once while slots are free; what arrives meanwhile goes in one batch", async () => {
+  const m = manual();
+  const b = new WriteBatcher<Item, string>(m.run, { inFlight: 2, maxBatch: 100 });
+  const results = Array.from({ length: 7 }, (_, n) => b.submit({ n }));
+  assert.deepEqual(
+    m.started.map((s) => s.items.map((i) => i.n)),
+    [[0], [1]],
+    "two slots: the first two go alone, at once",
+  );
+  assert.equal(b.pending, 7);
+  m.started[0]!.finish();
+  await tick();
+  assert.deepEqual(
+    m.started[2]!.items.map((i) => i.n),
+    [2, 3, 4, 5, 6],
+    "the five that waited: one batch",
+  );
+  m.started[1]!.finish();
+  m.started[2]!.finish();
+  assert.deepEqual(await Promise.all(results), ["w0", "w1", "w2", "w3", "w4", "w5", "w6"]);
+  assert.equal(b.pending, 0);
+});
+
+test("WriteBatcher: a key is never twice in one batch, and its second use waits for the first", async () => {
+  const m = manual();
+  const b = new WriteBatcher<Item, string>(m.run, { inFlight: 1, maxBatch: 3, key: (i) => i.key });
+  const done = [
+    b.submit({ n: 0 }),
+    b.submit({ n: 1, key: "a" }),
+    b.submit({ n: 2, key: "b" }),
+    b.submit({ n: 3, key: "a" }),
+    b.submit({ n: 4 }),
+    b.submit({ n: 5 }),
+    b.submit({ n: 6 }),
+    b.submit({ n: 7 }),
+  ];
+  for (let i = 0; i < 4; i++) {
+    m.started[i]!.finish();
+    await tick();
+  }
+  assert.deepEqual(
+    m.started.map((s) => s.items.map((i) => i.n)),
+    [[0], [1, 2], [3, 4, 5], [6, 7]],
+    "stops before the repeated key; at most maxBatch",
+  );
+  await Promise.all(done);
+});
+
+test("WriteBatcher: a failed item fails alone; a run that throws fails its batch only", async () => {
+  const m = manual();
+  const b = new WriteBatcher<Item, string>(m.run, { inFlight: 1, maxBatch: 10 });
+  const first = b.submit({ n: 0 });
+  const batch = [b.submit({ n: 1 }), b.submit({ n: 2, fail: true }), b.submit({ n: 3 })];
+  m.started[0]!.throws(new Error("connection lost"));
+  await assert.rejects(first, /connection lost/);
+  await tick();
+  m.started[1]!.finish();
+  const settled = await Promise.allSettled(batch);
+  assert.deepEqual(
+    settled.map((s) => s.status),
+    ["fulfilled", "rejected", "fulfilled"],
+  );
+  assert.match(String((settled[1] as PromiseRejectedResult).reason), /bad 2/);
+  // And the batcher goes on.
+  const after = b.submit({ n: 4 });
+  m.started[2]!.finish();
+  assert.equal(await after, "w4");
+});
+
+test("WriteBatcher: drained waits for every write submitted, queued ones included", async () => {
+  const m = manual();
+  const b = new WriteBatcher<Item, string>(m.run, { inFlight: 1, maxBatch: 10 });
+  await b.drained(); // nothing pending: at once
+  const settled: number[] = [];
+  for (let n = 0; n < 4; n++) void b.submit({ n }).then(() => settled.push(n));
+  let drained = false;
+  const d = b.drained().then(() => {
+    drained = true;
+  });
+  m.started[0]!.finish();
+  await tick();
+  assert.equal(drained, false, "three still queued behind the first");
+  m.started[1]!.finish();
+  await d;
+  assert.deepEqual(settled, [0, 1, 2, 3]);
+});
+
+test("WriteBatcher: every item settled once with its own result, slots and keys respected (property)", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.record({ key: fc.option(fc.constantFrom("a", "b", "c"), { nil: undefined }), fail: fc.boolean() }),
+        {
+          minLength: 1,
+          maxLength: 40,
+        },
+      ),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 6 }),
+      fc.array(fc.nat(), { minLength: 1, maxLength: 20 }),
+      async (specs, inFlight, maxBatch, order) => {
+        const m = manual();
+        const b = new WriteBatcher<Item, string>(m.run, { inFlight, maxBatch, key: (i) => i.key });
+        const finished = new Set<number>();
+        const outcomes = specs.map((s, n) =>
+          b.submit({ n, ...(s.key !== undefined && { key: s.key }), fail: s.fail }).then(
+            (v) => ({ n, v }),
+            (e: Error) => ({ n, e: e.message }),
+          ),
+        );
+        // Finish running batches in an order the property chooses, until none is left.
+        for (let step = 0; finished.size < m.started.length || b.pending > 0; step++) {
+          const open = m.started.map((_, i) => i).filter((i) => !finished.has(i));
+          const pick = open[order[step % order.length]! % open.length]!;
+          finished.add(pick);
+          m.started[pick]!.finish();
+          await tick();
+        }
+        const got = await Promise.all(outcomes);
+        got.forEach((g, n) => {
+          if (specs[n]!.fail) assert.deepEqual(g, { n, e: `bad ${n}` });
+          else assert.deepEqual(g, { n, v: `w${n}` });
+        });
+        assert.ok(m.maxRunning() <= inFlight, "never more batches at once than slots");
+        const seen = m.started.flatMap((s) => s.items.map((i) => i.n));
+        assert.deepEqual(
+          seen,
+          specs.map((_, n) => n),
+          "each item in exactly one batch, in the order submitted",
+        );
+        for (const s of m.started) {
+          assert.ok(s.items.length <= maxBatch);
+          const keys = s.items.flatMap((i) => (i.key === undefined ? [] : [i.key]));
+          assert.equal(new Set(keys).size, keys.length, "no key twice in a batch");
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
+});

@@ -1,0 +1,108 @@
+/**
+ * Group commit for a store whose writes are round trips to a server (issue 13: `POST /api/requests`
+ * on PostgreSQL held p99 < 20 ms at 1,000/s only on a quiet machine, and each new request cost its
+ * own statement, commit and socket write). Writes go out at once while fewer than `inFlight` batches
+ * are running; the ones that arrive meanwhile wait and go out together in the next batch, one
+ * statement and one commit for all of them. Under light load nothing waits (a batch of one); under a
+ * burst, or behind a stalled commit, the backlog leaves in a few large batches instead of one by one.
+ *
+ * Items with the same `key` (an idempotency key) never share a batch, so one statement never inserts
+ * a key twice: the later one's insert finds the earlier (PostgreSQL waits for an uncommitted insert of
+ * the same key) and replays it, as when the two come one after the other.
+ */
+
+/** What a batch's run says of each item, in the batch's order. */
+export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+export interface BatcherOptions<T> {
+  /** Batches running at once (at least 1). */
+  inFlight: number;
+  /** Items in one batch at most (at least 1). */
+  maxBatch: number;
+  /** Items with the same key go in different batches, in the order submitted; undefined: no key. */
+  key?: (item: T) => string | undefined;
+}
+
+interface Waiting<T, R> {
+  item: T;
+  resolve(value: R): void;
+  reject(error: unknown): void;
+}
+
+export class WriteBatcher<T, R> {
+  private queue: Waiting<T, R>[] = [];
+  private running = 0;
+  private idle: (() => void)[] = [];
+
+  /**
+   * `run` writes a batch and settles each of its items (in order; a run that rejects fails every item
+   * of its batch with that error).
+   */
+  constructor(
+    private readonly run: (batch: readonly T[]) => Promise<Settled<R>[]>,
+    private readonly opts: BatcherOptions<T>,
+  ) {}
+
+  /** Queues `item`; resolves with its result once its batch is written. */
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Items queued or being written. */
+  get pending(): number {
+    return this.queue.length + this.running;
+  }
+
+  /** Resolves once every item submitted so far is settled (a store closes after this). */
+  drained(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running < Math.max(1, this.opts.inFlight) && this.queue.length > 0) {
+      const batch = this.take();
+      this.running++;
+      this.write(batch).finally(() => {
+        this.running--;
+        this.pump();
+        if (this.pending === 0) for (const f of this.idle.splice(0)) f();
+      });
+    }
+  }
+
+  /** The next batch: from the front, up to `maxBatch`, stopping before a key already in it. */
+  private take(): Waiting<T, R>[] {
+    const max = Math.max(1, this.opts.maxBatch);
+    const keyOf = this.opts.key;
+    const keys = keyOf && new Set<string>();
+    let n = 0;
+    for (; n < this.queue.length && n < max; n++) {
+      const k = keyOf?.(this.queue[n]!.item);
+      if (k !== undefined && keys) {
+        if (keys.has(k)) break;
+        keys.add(k);
+      }
+    }
+    return this.queue.splice(0, n);
+  }
+
+  private async write(batch: Waiting<T, R>[]): Promise<void> {
+    let settled: Settled<R>[];
+    try {
+      settled = await this.run(batch.map((w) => w.item));
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const s = settled[i];
+      if (s === undefined) w.reject(new Error("a batched write was not settled"));
+      else if (s.ok) w.resolve(s.value);
+      else w.reject(s.error);
+    });
+  }
+}
