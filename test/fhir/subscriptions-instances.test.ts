@@ -4,7 +4,8 @@
  * subscription's handshake waits for the handshake's outcome and is delivered once the subscription is
  * `active` — not dropped because this instance did not start the handshake. A handshake cut short by
  * its instance's shutdown leaves the subscription `error`, not `requested` for the others to wait on;
- * one a crash left `requested` is handshaken again when an instance starts. On SQLite and PostgreSQL.
+ * one a crash left `requested` is handshaken again when an instance starts, or by one already running
+ * (its periodic sweep). On SQLite and PostgreSQL.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -133,49 +134,72 @@ for (const kind of ["sqlite", "postgres"] as DbKind[]) {
 }
 
 for (const kind of ["sqlite", "postgres"] as DbKind[]) {
-  test(`${kind}: a subscription left requested by a crashed instance is handshaken again at start`, {
-    skip: kind === "postgres" && !available && "PostgreSQL not reachable",
-  }, async () => {
-    const db = await freshDatabase(kind);
-    const hook = await listener();
-    const where = { dataDir: db.dataDir, ...(db.databaseUrl && { databaseUrl: db.databaseUrl }) };
-    let server: TestServer | undefined;
-    try {
-      // What a crash mid-handshake leaves: `requested`, its handshake started long ago, none under way.
-      const seeded = await openFhirState<unknown, StoredSubscription>(where);
-      const resource = { ...subscription(hook.url), id: "crashed-1" } as StoredSubscription["resource"];
-      const long = "2026-01-01T00:00:00.000Z";
-      await seeded.putSubscription(
-        "crashed-1",
-        "northside",
-        {
-          resource,
-          hook: { endpoint: hook.url, headers: {}, content: "id-only", orgIdentifiers: [] },
-          handshakeAt: long,
-        },
-        long,
-        "requested",
-      );
-      await seeded.close();
-      server = await startFhirServer({}, undefined, { ...where, publicUrl: PUBLIC });
-      const hs = await hook.next();
-      const status = hs.body.entry[0].resource;
-      assert.equal(status.parameter.find((p: { name: string }) => p.name === "type").valueCode, "handshake");
-      const state = await openFhirState<unknown, StoredSubscription>(where);
+  for (const when of ["at start", "by an instance already running"] as const) {
+    test(`${kind}: a subscription left requested by a crashed instance is handshaken again ${when}`, {
+      skip: kind === "postgres" && !available && "PostgreSQL not reachable",
+    }, async () => {
+      const db = await freshDatabase(kind);
+      const hook = await listener();
+      const where = { dataDir: db.dataDir, ...(db.databaseUrl && { databaseUrl: db.databaseUrl }) };
+      let server: TestServer | undefined;
+      // A running instance sweeps every 200 ms here (a minute by default).
+      const start = () =>
+        startFhirServer({ delivery: { sweepMs: 200 } }, undefined, { ...where, publicUrl: PUBLIC });
       try {
-        let row = await state.subscription("crashed-1");
-        for (let i = 0; i < 100 && row?.status === "requested"; i++) {
-          await new Promise((r) => setTimeout(r, 50));
-          row = await state.subscription("crashed-1");
-        }
-        assert.equal(row?.status, "active");
+        if (when !== "at start") server = await start();
+        await seedCrashed(where, hook.url);
+        if (when === "at start") server = await start();
+        const hs = await hook.next();
+        const status = hs.body.entry[0].resource;
+        assert.equal(
+          status.parameter.find((p: { name: string }) => p.name === "type").valueCode,
+          "handshake",
+        );
+        assert.equal(await settledStatus(where, "crashed-1"), "active");
       } finally {
-        await state.close();
+        await server?.close();
+        await hook.close();
+        await db.cleanup();
       }
-    } finally {
-      await server?.close();
-      await hook.close();
-      await db.cleanup();
+    });
+  }
+}
+
+type Where = { dataDir: string; databaseUrl?: string };
+
+/** What a crash mid-handshake leaves: `crashed-1` `requested`, its handshake started long ago, none under way. */
+async function seedCrashed(where: Where, endpoint: string): Promise<void> {
+  const seeded = await openFhirState<unknown, StoredSubscription>(where);
+  const resource = { ...subscription(endpoint), id: "crashed-1" } as StoredSubscription["resource"];
+  const long = "2026-01-01T00:00:00.000Z";
+  try {
+    await seeded.putSubscription(
+      "crashed-1",
+      "northside",
+      {
+        resource,
+        hook: { endpoint, headers: {}, content: "id-only", orgIdentifiers: [] },
+        handshakeAt: long,
+      },
+      long,
+      "requested",
+    );
+  } finally {
+    await seeded.close();
+  }
+}
+
+/** The subscription's status once it is no longer `requested` (or after 5 s). */
+async function settledStatus(where: Where, id: string): Promise<string | undefined> {
+  const state = await openFhirState<unknown, StoredSubscription>(where);
+  try {
+    let row = await state.subscription(id);
+    for (let i = 0; i < 100 && row?.status === "requested"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      row = await state.subscription(id);
     }
-  });
+    return row?.status;
+  } finally {
+    await state.close();
+  }
 }

@@ -50,6 +50,7 @@ import {
   notificationBundle,
   PAS_TOPIC,
   type StoredSubscription,
+  SWEEP_MS,
   statusBundle,
   subscriptionView,
   vetSubscription,
@@ -158,9 +159,11 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
         pending.add(t);
       };
       // R4 Backport handshake: one cut short by a crash (a shutdown marks it `error`) leaves its
-      // subscription `requested` with nothing under way; at start, each whose attempts can no longer be
-      // running anywhere is handshaken again (re-stamped first, so that instances starting together
-      // rarely both send one; a second handshake is harmless: no event, no PHI).
+      // subscription `requested` with nothing under way; at start, and then every `sweepMs` (so that
+      // the instances still running take over a crashed one's, without waiting for a restart), each
+      // whose attempts can no longer be running anywhere is handshaken again (re-stamped first, so that
+      // instances sweeping together rarely both send one; a second handshake is harmless: no event, no
+      // PHI).
       const sweep = async () => {
         for (const row of await state.requestedSubscriptions()) {
           if (!notifier.handshakeOver(row, Date.parse(row.createdAt))) continue;
@@ -169,12 +172,28 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
             await sendHandshake(ctx, state, notifier, row.id);
         }
       };
-      app.addHook("onReady", async () => {
+      let sweeping = false;
+      const sweepNow = () => {
+        if (sweeping) return; // one sweep at a time: a slow store is not swept twice over
+        sweeping = true;
         track(
-          sweep().catch((err: unknown) =>
-            app.log.warn({ error: (err as Error)?.name }, "subscription handshake sweep failed"),
-          ),
+          sweep()
+            .catch((err: unknown) =>
+              app.log.warn({ error: (err as Error)?.name }, "subscription handshake sweep failed"),
+            )
+            .finally(() => {
+              sweeping = false;
+            }),
         );
+      };
+      let sweeps: NodeJS.Timeout | undefined;
+      app.addHook("onReady", async () => {
+        sweepNow();
+        const every = options.delivery?.sweepMs ?? SWEEP_MS;
+        if (every > 0) {
+          sweeps = setInterval(sweepNow, every);
+          sweeps.unref();
+        }
       });
       const unsubscribe = ctx.onDecision((requestId, _determination, record) => {
         track(
@@ -185,6 +204,7 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
         );
       });
       app.addHook("onClose", async () => {
+        clearInterval(sweeps);
         unsubscribe();
         // Aborted first: a notification waiting on another instance's handshake stops waiting.
         const closing = notifier.close();

@@ -429,7 +429,15 @@ export interface DeliveryOptions {
   pollMs?: number;
   /** The service's clock, in ms (what `handshakeAt` is written with); default `Date.now`. */
   now?: () => number;
+  /**
+   * How often the service looks for subscriptions a crashed instance left `requested` and handshakes
+   * them again, besides at start; default {@link SWEEP_MS}; 0: at start only.
+   */
+  sweepMs?: number;
 }
+
+/** Default {@link DeliveryOptions.sweepMs}: a minute (a handshake's attempts take at most about 20 s). */
+export const SWEEP_MS = 60_000;
 
 /**
  * Delivers notifications with retries; the subscription's status turns `error` ("delivery failed",
