@@ -87,6 +87,27 @@ test("WriteBatcher: a key is never twice in one batch, and its second use waits 
   await Promise.all(done);
 });
 
+test("WriteBatcher: a batch stops before its weight would pass the bound, and takes one item whatever it weighs", async () => {
+  const m = manual();
+  const b = new WriteBatcher<Item, string>(m.run, {
+    inFlight: 1,
+    maxBatch: 100,
+    weight: (i) => i.n,
+    maxWeight: 10,
+  });
+  // 0 goes alone at once; then 4+5 (9; +6 would be 15), 6 alone-ish (6; +20 would pass), 20 alone, 1+2.
+  const done = [0, 4, 5, 6, 20, 1, 2].map((n) => b.submit({ n }));
+  for (let i = 0; i < 5; i++) {
+    m.started[i]!.finish();
+    await tick();
+  }
+  assert.deepEqual(
+    m.started.map((s) => s.items.map((i) => i.n)),
+    [[0], [4, 5], [6], [20], [1, 2]],
+  );
+  await Promise.all(done);
+});
+
 test("WriteBatcher: a failed item fails alone; a run that throws fails its batch only", async () => {
   const m = manual();
   const b = new WriteBatcher<Item, string>(m.run, { inFlight: 1, maxBatch: 10 });
@@ -139,9 +160,17 @@ test("WriteBatcher: every item settled once with its own result, slots and keys 
       fc.integer({ min: 1, max: 4 }),
       fc.integer({ min: 1, max: 6 }),
       fc.array(fc.nat(), { minLength: 1, maxLength: 20 }),
-      async (specs, inFlight, maxBatch, order) => {
+      fc.integer({ min: 1, max: 60 }),
+      async (specs, inFlight, maxBatch, order, maxWeight) => {
         const m = manual();
-        const b = new WriteBatcher<Item, string>(m.run, { inFlight, maxBatch, key: (i) => i.key });
+        const weight = (i: Item) => i.n % 17;
+        const b = new WriteBatcher<Item, string>(m.run, {
+          inFlight,
+          maxBatch,
+          key: (i) => i.key,
+          weight,
+          maxWeight,
+        });
         const finished = new Set<number>();
         const outcomes = specs.map((s, n) =>
           b.submit({ n, ...(s.key !== undefined && { key: s.key }), fail: s.fail }).then(
@@ -171,6 +200,8 @@ test("WriteBatcher: every item settled once with its own result, slots and keys 
         );
         for (const s of m.started) {
           assert.ok(s.items.length <= maxBatch);
+          const w = s.items.reduce((a, i) => a + weight(i), 0);
+          assert.ok(s.items.length === 1 || w <= maxWeight, `weight ${w} over ${maxWeight}`);
           const keys = s.items.flatMap((i) => (i.key === undefined ? [] : [i.key]));
           assert.equal(new Set(keys).size, keys.length, "no key twice in a batch");
         }

@@ -21,6 +21,12 @@ export interface BatcherOptions<T> {
   maxBatch: number;
   /** Items with the same key go in different batches, in the order submitted; undefined: no key. */
   key?: (item: T) => string | undefined;
+  /**
+   * An item's size (bytes it puts in the statement): a batch stops before `maxWeight` would be passed,
+   * so a burst of large items is not sent as one huge statement. A batch always takes one item.
+   */
+  weight?: (item: T) => number;
+  maxWeight?: number;
 }
 
 interface Waiting<T, R> {
@@ -74,14 +80,23 @@ export class WriteBatcher<T, R> {
     }
   }
 
-  /** The next batch: from the front, up to `maxBatch`, stopping before a key already in it. */
+  /**
+   * The next batch: from the front, up to `maxBatch` items and `maxWeight`, stopping before a key
+   * already in it; at least one item.
+   */
   private take(): Waiting<T, R>[] {
+    const { key: keyOf, weight, maxWeight = Number.POSITIVE_INFINITY } = this.opts;
     const max = Math.max(1, this.opts.maxBatch);
-    const keyOf = this.opts.key;
     const keys = keyOf && new Set<string>();
     let n = 0;
+    let total = 0;
     for (; n < this.queue.length && n < max; n++) {
-      const k = keyOf?.(this.queue[n]!.item);
+      const item = this.queue[n]!.item;
+      if (weight) {
+        total += weight(item);
+        if (n > 0 && total > maxWeight) break;
+      }
+      const k = keyOf?.(item);
       if (k !== undefined && keys) {
         if (keys.has(k)) break;
         keys.add(k);
