@@ -27,6 +27,7 @@ import {
   POSTGRES_MIGRATION,
   type RequestRow,
   ROW_COLUMNS,
+  requestValues,
   SCAN_RANGE_SQL,
   SCAN_SQL,
   SCAN_START,
@@ -34,7 +35,6 @@ import {
   type ScanRow,
   SUMMARY_COLUMNS,
   scanRowKey,
-  searchTextOf,
   toAttachment,
   toMetricsRow,
   tooManyAttachments,
@@ -90,12 +90,16 @@ export function parseDatabaseUrl(url: string): { connectionString: string; schem
 
 type Queryable = pg.Pool | pg.PoolClient;
 
-/** A pool of `max` connections on `url`, in the URL's schema; nothing run yet. */
-function newPool(url: string, max: number): pg.Pool {
+/**
+ * A pool of `max` connections on `url`, in the URL's schema; nothing run yet. `min` of them, once
+ * opened, stay open while idle (the others close after 10 s idle).
+ */
+function newPool(url: string, max: number, min = 0): pg.Pool {
   const { connectionString, schema } = parseDatabaseUrl(url);
   const pool = new pg.Pool({
     connectionString,
     max,
+    min,
     ...(schema !== undefined && { options: `-c search_path=${schema}` }),
   });
   // A dropped idle connection must not crash the process (SPEC 5 "never crashes a process").
@@ -107,9 +111,9 @@ function newPool(url: string, max: number): pg.Pool {
  * Opens a pool on `url` and runs `schemaSql` (idempotent DDL) in the URL's schema. Shared by the store
  * and the FHIR state so both use one database, one schema and one migration lock.
  */
-export async function openPool(url: string, schemaSql: string, max = 10): Promise<pg.Pool> {
+export async function openPool(url: string, schemaSql: string, max = 10, min = 0): Promise<pg.Pool> {
   const { schema } = parseDatabaseUrl(url);
-  const pool = newPool(url, max);
+  const pool = newPool(url, max, min);
   let client: pg.PoolClient | undefined;
   try {
     client = await pool.connect();
@@ -147,23 +151,14 @@ const CREATES_IN_FLIGHT = 4;
 /** New requests in one statement at most, and their cases' bytes at most (a burst of large cases). */
 const CREATES_PER_BATCH = 256;
 const CREATE_BYTES_PER_BATCH = 4 * 1024 * 1024;
+/**
+ * Connections kept open while idle: the batches of new requests' (and a read or two beside them). A
+ * request after a quiet spell then finds a connection with its statements prepared, instead of
+ * paying for a connection (TCP, authentication, search_path) and a parse in its latency.
+ */
+const POOL_WARM = CREATES_IN_FLIGHT + 2;
 
-/** A new request's columns, in the order of a row of {@link CREATE_SQL}'s input (then its determination's and event's). */
-const REQUEST_COLUMNS = [
-  "id",
-  "org",
-  "idem_key",
-  "received_at",
-  "expedited",
-  "due_at",
-  "status",
-  "md_only",
-  "engine_outcome",
-  "decision",
-  "decided_at",
-  "summary",
-  "search",
-];
+const REQUEST_COLUMNS = ROW_COLUMNS.requests;
 /** A determination's and an event's columns after `request_id, seq` (which the statement fills). */
 const DETERMINATION_COLUMNS = ROW_COLUMNS.determinations.slice(2);
 const EVENT_COLUMNS = ROW_COLUMNS.events.slice(2);
@@ -214,23 +209,7 @@ function createRow({ req, first, event }: NewRequestRows): unknown[] {
   const det = determinationValues(req.id, 1, first).slice(2);
   const z = det[CASE_Z] as Uint8Array | null;
   if (z !== null) det[CASE_Z] = `\\x${Buffer.from(z.buffer, z.byteOffset, z.byteLength).toString("hex")}`;
-  return [
-    req.id,
-    req.org,
-    req.idempotencyKey ?? null,
-    req.receivedAt,
-    req.expedited ? 1 : 0,
-    req.dueAt,
-    req.status,
-    req.medicalDirectorOnly ? 1 : 0,
-    req.engineOutcome,
-    req.decision ? JSON.stringify(req.decision) : null,
-    req.decidedAt ?? null,
-    req.index ? JSON.stringify(req.index) : null,
-    searchTextOf(req.index),
-    ...det,
-    ...eventValues(req.id, 1, event).slice(2),
-  ];
+  return [...requestValues(req), ...det, ...eventValues(req.id, 1, event).slice(2)];
 }
 
 /** PostgreSQL implementation of {@link Store}. Create with {@link PostgresStore.open}. */
@@ -257,7 +236,12 @@ export class PostgresStore implements Store {
 
   /** Connects, selects (and creates) the schema named in the URL, and creates the tables. */
   static async open(url: string): Promise<PostgresStore> {
-    const pool = await openPool(url, SCHEMA + POSTGRES_MIGRATION + ACCESS_SCHEMA.postgres, POOL_SIZE);
+    const pool = await openPool(
+      url,
+      SCHEMA + POSTGRES_MIGRATION + ACCESS_SCHEMA.postgres,
+      POOL_SIZE,
+      POOL_WARM,
+    );
     // Issue 14: requests stored before the queue's index get one (once: then none is NULL; a second
     // process doing the same at once writes the same values).
     const rows = await pool.query<{ id: string; case_json: string; case_z: Buffer | null }>(UNINDEXED_SQL);

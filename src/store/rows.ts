@@ -65,6 +65,25 @@ export function determinationValues(id: string, seq: number, d: NewDetermination
   ];
 }
 
+/** The values of a new request's row, in the order of {@link ROW_COLUMNS}`.requests`. */
+export function requestValues(req: NewRequest): unknown[] {
+  return [
+    req.id,
+    req.org,
+    req.idempotencyKey ?? null,
+    req.receivedAt,
+    req.expedited ? 1 : 0,
+    req.dueAt,
+    req.status,
+    req.medicalDirectorOnly ? 1 : 0,
+    req.engineOutcome,
+    req.decision ? JSON.stringify(req.decision) : null,
+    req.decidedAt ?? null,
+    req.index ? JSON.stringify(req.index) : null,
+    searchTextOf(req.index),
+  ];
+}
+
 /** The values of an event row, in the column order of {@link INSERT_SQL}. */
 export function eventValues(id: string, seq: number, e: NewEvent): unknown[] {
   return [
@@ -77,8 +96,28 @@ export function eventValues(id: string, seq: number, e: NewEvent): unknown[] {
   ];
 }
 
-/** The columns of a determination and an event row: the order of {@link determinationValues} and {@link eventValues}. */
+/**
+ * The columns of a new request's row, a determination's and an event's: the order of
+ * {@link requestValues}, {@link determinationValues} and {@link eventValues}. A new request's other
+ * columns are constants: `submitted_case` `''` (the case is stored once, with the first determination:
+ * issue 13) and `version` 1.
+ */
 export const ROW_COLUMNS = {
+  requests: [
+    "id",
+    "org",
+    "idem_key",
+    "received_at",
+    "expedited",
+    "due_at",
+    "status",
+    "md_only",
+    "engine_outcome",
+    "decision",
+    "decided_at",
+    "summary",
+    "search",
+  ],
   determinations: [
     "request_id",
     "seq",

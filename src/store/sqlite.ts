@@ -26,6 +26,8 @@ import {
   likePattern,
   newRecord,
   type RequestRow,
+  ROW_COLUMNS,
+  requestValues,
   SCAN_RANGE_SQL,
   SCAN_SQL,
   SCAN_START,
@@ -33,7 +35,6 @@ import {
   type ScanRow,
   SUMMARY_COLUMNS,
   scanRowKey,
-  searchTextOf,
   toAttachment,
   toMetricsRow,
   tooManyAttachments,
@@ -72,6 +73,10 @@ import type {
 } from "./types.js";
 
 /** SQLite implementation of {@link Store}; `dir/medpolicy.db`. */
+/** A new request's row ({@link requestValues}); the case is stored once, with the first determination. */
+const NEW_REQUEST_SQL = `INSERT INTO requests (${ROW_COLUMNS.requests.join(", ")}, submitted_case, version)
+  VALUES (${ROW_COLUMNS.requests.map(() => "?").join(", ")}, '', 1)`;
+
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   private readonly db: Database.Database;
@@ -191,27 +196,7 @@ export class SqliteStore implements Store {
           };
         }
       }
-      this.stmt(
-        `INSERT INTO requests (id, org, idem_key, submitted_case, received_at, expedited, due_at, status, md_only,
-             engine_outcome, decision, decided_at, version, summary, search)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-      ).run(
-        req.id,
-        req.org,
-        req.idempotencyKey ?? null,
-        // The case is stored once, with the first determination (issue 13).
-        "",
-        req.receivedAt,
-        req.expedited ? 1 : 0,
-        req.dueAt,
-        req.status,
-        req.medicalDirectorOnly ? 1 : 0,
-        req.engineOutcome,
-        req.decision ? JSON.stringify(req.decision) : null,
-        req.decidedAt ?? null,
-        req.index ? JSON.stringify(req.index) : null,
-        searchTextOf(req.index),
-      );
+      this.stmt(NEW_REQUEST_SQL).run(...requestValues(req));
       this.insertDetermination(req.id, 1, first);
       this.insertEvent(req.id, 1, event);
       return {

@@ -51,23 +51,35 @@ const req = (id: string, key?: string): NewRequest => ({
   engineOutcome: "pended",
 });
 
+/** Counts the statements pooled clients send (every one goes through Client#query), until restored. */
+function countQueries(): { readonly count: number; restore(): void } {
+  const original = pg.Client.prototype.query;
+  let n = 0;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    n++;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  return {
+    get count() {
+      return n;
+    },
+    restore() {
+      pg.Client.prototype.query = original;
+    },
+  };
+}
+
 test("PostgreSQL stores a new request in one round trip", async (t) => {
   if (!(await postgresAvailable())) return t.skip("PostgreSQL not reachable");
   const db = await freshDatabase("postgres");
   const store = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl! });
   store.setReproducer(() => ({ json: "{}", hash: "" }));
-  const original = pg.Client.prototype.query;
-  let queries = 0;
+  const queries = countQueries();
   try {
-    // Every statement a pooled client sends goes through Client#query.
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      queries++;
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof original;
     const r = await store.createRequest(req("pg-1", "k"), det("pended"), ev);
     assert.equal(r.created, true);
-    assert.equal(queries, 1, "one statement for request, determination and event");
-    pg.Client.prototype.query = original;
+    assert.equal(queries.count, 1, "one statement for request, determination and event");
+    queries.restore();
     const back = await store.getRequest("pg-1");
     assert.equal(back?.determinations.length, 1);
     assert.equal(back?.events.length, 1);
@@ -79,7 +91,7 @@ test("PostgreSQL stores a new request in one round trip", async (t) => {
     assert.equal(replay.submittedCaseJson, '{"x":1}');
     assert.equal(await store.getRequest("pg-2"), undefined);
   } finally {
-    pg.Client.prototype.query = original;
+    queries.restore();
     await store.close();
     await db.cleanup();
   }
@@ -90,13 +102,8 @@ test("PostgreSQL writes new requests that arrive together in few statements; a f
   const db = await freshDatabase("postgres");
   const store = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl! });
   store.setReproducer(() => ({ json: "{}", hash: "" }));
-  const original = pg.Client.prototype.query;
-  let queries = 0;
+  const queries = countQueries();
   try {
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      queries++;
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof original;
     // 40 at once, and one key used twice among them.
     const ids = Array.from({ length: 40 }, (_, i) => `b-${i}`);
     // One of them with every kind of field: a case over the 768 bytes kept as plain JSON (stored
@@ -127,9 +134,9 @@ test("PostgreSQL writes new requests that arrive together in few statements; a f
           : store.createRequest(req(id, i === 10 || i === 30 ? "twice" : undefined), det("pended"), ev),
       ),
     );
-    pg.Client.prototype.query = original;
+    queries.restore();
     // A handful of batches, and the replay's reads, instead of 40 statements.
-    assert.ok(queries <= 12, `${queries} statements for 40 new requests`);
+    assert.ok(queries.count <= 12, `${queries.count} statements for 40 new requests`);
     assert.deepEqual(
       results.map((r) => r.created),
       ids.map((_, i) => i !== 30),
@@ -167,7 +174,7 @@ test("PostgreSQL writes new requests that arrive together in few statements; a f
     await store.close();
     assert.equal((await Promise.all(late)).length, 20);
   } finally {
-    pg.Client.prototype.query = original;
+    queries.restore();
     await store.close().catch(() => {});
   }
   const again = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl! });
