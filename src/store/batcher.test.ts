@@ -14,13 +14,29 @@ function manual() {
   const started: { items: readonly Item[]; finish(): void; throws(e: unknown): void }[] = [];
   let running = 0;
   let maxRunning = 0;
+  // Keys of the batches running now: a batch that starts holding one of them is an overlap.
+  const runningKeys = new Map<string, number>();
+  let overlaps = 0;
+  const keysOf = (items: readonly Item[]) => items.flatMap((i) => (i.key === undefined ? [] : [i.key]));
   const run = (items: readonly Item[]) =>
     new Promise<Settled<string>[]>((resolve, reject) => {
       running++;
       maxRunning = Math.max(maxRunning, running);
+      for (const k of keysOf(items)) {
+        if (runningKeys.has(k)) overlaps++;
+        runningKeys.set(k, (runningKeys.get(k) ?? 0) + 1);
+      }
+      const done = () => {
+        for (const k of keysOf(items)) {
+          const n = runningKeys.get(k)! - 1;
+          if (n === 0) runningKeys.delete(k);
+          else runningKeys.set(k, n);
+        }
+      };
       started.push({
         items,
         finish: () => {
+          done();
           running--;
           resolve(
             items.map((i) =>
@@ -29,12 +45,13 @@ function manual() {
           );
         },
         throws: (e) => {
+          done();
           running--;
           reject(e);
         },
       });
     });
-  return { run, started, maxRunning: () => maxRunning };
+  return { run, started, maxRunning: () => maxRunning, overlaps: () => overlaps };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -85,6 +102,46 @@ test("WriteBatcher: a key is never twice in one batch, and its second use waits 
     "stops before the repeated key; at most maxBatch",
   );
   await Promise.all(done);
+});
+
+test("WriteBatcher: a key waits while a batch being written holds it, even with slots free", async () => {
+  const m = manual();
+  const b = new WriteBatcher<Item, string>(m.run, { inFlight: 4, maxBatch: 10, key: (i) => i.key });
+  const done = [b.submit({ n: 0, key: "a" }), b.submit({ n: 1, key: "a" }), b.submit({ n: 2, key: "b" })];
+  assert.deepEqual(
+    m.started.map((s) => s.items.map((i) => i.n)),
+    [[0]],
+    "1 waits for 0's batch (same key), and 2 behind it, in order",
+  );
+  assert.equal(b.pending, 3);
+  m.started[0]!.finish();
+  await tick();
+  assert.deepEqual(
+    m.started[1]!.items.map((i) => i.n),
+    [1, 2],
+  );
+  m.started[1]!.finish();
+  assert.deepEqual(await Promise.all(done), ["w0", "w1", "w2"]);
+});
+
+test("WriteBatcher: a key or weight function that throws fails that item alone", async () => {
+  const m = manual();
+  const b = new WriteBatcher<Item, string>(m.run, {
+    inFlight: 1,
+    maxBatch: 10,
+    key: (i) => {
+      if (i.n === 1) throw new Error("no key");
+      return undefined;
+    },
+  });
+  const first = b.submit({ n: 0 });
+  await assert.rejects(b.submit({ n: 1 }), /no key/);
+  const third = b.submit({ n: 2 });
+  m.started[0]!.finish();
+  await tick();
+  m.started[1]!.finish();
+  assert.deepEqual(await Promise.all([first, third]), ["w0", "w2"]);
+  await b.drained();
 });
 
 test("WriteBatcher: a batch stops before its weight would pass the bound, and takes one item whatever it weighs", async () => {
@@ -192,6 +249,7 @@ test("WriteBatcher: every item settled once with its own result, slots and keys 
           else assert.deepEqual(g, { n, v: `w${n}` });
         });
         assert.ok(m.maxRunning() <= inFlight, "never more batches at once than slots");
+        assert.equal(m.overlaps(), 0, "no key in two batches running at once");
         const seen = m.started.flatMap((s) => s.items.map((i) => i.n));
         assert.deepEqual(
           seen,

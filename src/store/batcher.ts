@@ -6,9 +6,11 @@
  * statement and one commit for all of them. Under light load nothing waits (a batch of one); under a
  * burst, or behind a stalled commit, the backlog leaves in a few large batches instead of one by one.
  *
- * Items with the same `key` (an idempotency key) never share a batch, so one statement never inserts
- * a key twice: the later one's insert finds the earlier (PostgreSQL waits for an uncommitted insert of
- * the same key) and replays it, as when the two come one after the other.
+ * Items with the same `key` (an idempotency key) are written one after the other: an item whose key
+ * is in the batch being formed, or in one being written, waits (and the items behind it with it) until
+ * that batch is settled. So the later one's insert finds the earlier committed and replays it, as when
+ * the two come one after the other, and two batches running at once never hold one key (they cannot
+ * wait on each other's uncommitted rows).
  */
 
 /** What a batch's run says of each item, in the batch's order. */
@@ -31,13 +33,19 @@ export interface BatcherOptions<T> {
 
 interface Waiting<T, R> {
   item: T;
+  key: string | undefined;
+  weight: number;
   resolve(value: R): void;
   reject(error: unknown): void;
 }
 
 export class WriteBatcher<T, R> {
   private queue: Waiting<T, R>[] = [];
-  private running = 0;
+  /** Items in the batches being written. */
+  private writing = 0;
+  private batches = 0;
+  /** Keys of the items in the batches being written. */
+  private readonly busy = new Set<string>();
   private idle: (() => void)[] = [];
 
   /**
@@ -52,14 +60,24 @@ export class WriteBatcher<T, R> {
   /** Queues `item`; resolves with its result once its batch is written. */
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      let key: string | undefined;
+      let weight = 0;
+      try {
+        // Computed once, here: a `key` or `weight` that throws fails this item alone.
+        key = this.opts.key?.(item);
+        weight = this.opts.weight?.(item) ?? 0;
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      this.queue.push({ item, key, weight, resolve, reject });
       this.pump();
     });
   }
 
   /** Items queued or being written. */
   get pending(): number {
-    return this.queue.length + this.running;
+    return this.queue.length + this.writing;
   }
 
   /** Resolves once every item submitted so far is settled (a store closes after this). */
@@ -69,11 +87,17 @@ export class WriteBatcher<T, R> {
   }
 
   private pump(): void {
-    while (this.running < Math.max(1, this.opts.inFlight) && this.queue.length > 0) {
+    while (this.batches < Math.max(1, this.opts.inFlight) && this.queue.length > 0) {
       const batch = this.take();
-      this.running++;
+      // The item at the front waits for its key's batch.
+      if (batch.length === 0) return;
+      this.batches++;
+      this.writing += batch.length;
+      for (const w of batch) if (w.key !== undefined) this.busy.add(w.key);
       this.write(batch).finally(() => {
-        this.running--;
+        this.batches--;
+        this.writing -= batch.length;
+        for (const w of batch) if (w.key !== undefined) this.busy.delete(w.key);
         this.pump();
         if (this.pending === 0) for (const f of this.idle.splice(0)) f();
       });
@@ -81,25 +105,22 @@ export class WriteBatcher<T, R> {
   }
 
   /**
-   * The next batch: from the front, up to `maxBatch` items and `maxWeight`, stopping before a key
-   * already in it; at least one item.
+   * The next batch: from the front, up to `maxBatch` items and `maxWeight` (at least one item),
+   * stopping before a key already in it or in a batch being written (then possibly empty).
    */
   private take(): Waiting<T, R>[] {
-    const { key: keyOf, weight, maxWeight = Number.POSITIVE_INFINITY } = this.opts;
+    const maxWeight = this.opts.maxWeight ?? Number.POSITIVE_INFINITY;
     const max = Math.max(1, this.opts.maxBatch);
-    const keys = keyOf && new Set<string>();
+    const keys = new Set<string>();
     let n = 0;
     let total = 0;
     for (; n < this.queue.length && n < max; n++) {
-      const item = this.queue[n]!.item;
-      if (weight) {
-        total += weight(item);
-        if (n > 0 && total > maxWeight) break;
-      }
-      const k = keyOf?.(item);
-      if (k !== undefined && keys) {
-        if (keys.has(k)) break;
-        keys.add(k);
+      const w = this.queue[n]!;
+      total += w.weight;
+      if (n > 0 && total > maxWeight) break;
+      if (w.key !== undefined) {
+        if (keys.has(w.key) || this.busy.has(w.key)) break;
+        keys.add(w.key);
       }
     }
     return this.queue.splice(0, n);

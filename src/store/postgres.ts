@@ -148,7 +148,7 @@ const POOL_SIZE = 20;
  * 231–279 µs, saturation 1,869–2,452 → 2,964–3,818/s, p99 at 1,000/s 13–17 → 9–10 ms).
  */
 const CREATES_IN_FLIGHT = 4;
-/** New requests in one statement at most, and their cases' bytes at most (a burst of large cases). */
+/** New requests in one statement at most, and their cases' characters at most (a burst of large cases). */
 const CREATES_PER_BATCH = 256;
 const CREATE_BYTES_PER_BATCH = 4 * 1024 * 1024;
 /**
@@ -172,7 +172,8 @@ const CASE_Z = DETERMINATION_COLUMNS.indexOf("case_z");
  * whatever the batch's size, so one prepared statement; jsonb, as its elements are read by position
  * once parsed, where json would be scanned again for every field). A request whose (org, idempotency
  * key) is already stored is not inserted, nor are its determination and event; the ids inserted are
- * returned.
+ * returned. Rows are inserted in key order, so two instances' batches that share keys take their
+ * locks in one order and cannot deadlock on each other.
  */
 const CREATE_SQL = (() => {
   const cast: Record<string, string> = { expedited: "::integer", md_only: "::integer", d_case_z: "::bytea" };
@@ -185,7 +186,7 @@ const CREATE_SQL = (() => {
   return `WITH x AS (SELECT ${fields} FROM jsonb_array_elements($1::jsonb) AS x),
 r AS (
   INSERT INTO requests (${REQUEST_COLUMNS.join(", ")}, submitted_case, version)
-  SELECT ${REQUEST_COLUMNS.join(", ")}, '', 1 FROM x
+  SELECT ${REQUEST_COLUMNS.join(", ")}, '', 1 FROM x ORDER BY org, idem_key
   ON CONFLICT (org, idem_key) DO NOTHING RETURNING id
 ), d AS (
   INSERT INTO determinations (request_id, seq, ${DETERMINATION_COLUMNS.join(", ")})

@@ -72,11 +72,11 @@ import type {
   WorkflowChange,
 } from "./types.js";
 
-/** SQLite implementation of {@link Store}; `dir/medpolicy.db`. */
 /** A new request's row ({@link requestValues}); the case is stored once, with the first determination. */
 const NEW_REQUEST_SQL = `INSERT INTO requests (${ROW_COLUMNS.requests.join(", ")}, submitted_case, version)
   VALUES (${ROW_COLUMNS.requests.map(() => "?").join(", ")}, '', 1)`;
 
+/** SQLite implementation of {@link Store}; `dir/medpolicy.db`. */
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   private readonly db: Database.Database;

@@ -113,6 +113,7 @@ test("PostgreSQL writes new requests that arrive together in few statements; a f
     });
     const rich: NewRequest = {
       ...req("b-7"),
+      index: { memberName: "Ana Ruiz", memberId: "M-7", providerNpi: "1234567893", codes: ["62350"] },
       expedited: true,
       status: "approved",
       engineOutcome: "approved",
@@ -131,7 +132,9 @@ test("PostgreSQL writes new requests that arrive together in few statements; a f
       ids.map((id, i) =>
         i === 7
           ? store.createRequest(rich, { ...det("approved"), caseJson: big }, ev)
-          : store.createRequest(req(id, i === 10 || i === 30 ? "twice" : undefined), det("pended"), ev),
+          : i === 8
+            ? store.createRequest({ ...req(id), index: rich.index! }, det("pended"), ev)
+            : store.createRequest(req(id, i === 10 || i === 30 ? "twice" : undefined), det("pended"), ev),
       ),
     );
     queries.restore();
@@ -151,11 +154,20 @@ test("PostgreSQL writes new requests that arrive together in few statements; a f
         assert.equal(back?.determinations[0]?.caseJson, i === 7 ? big : '{"x":1}');
       }
     }
+    // Read back as written, field by field (a column written into another's place would show).
     const back7 = await store.getRequest("b-7");
+    const made7 = results[7]!.record;
+    for (const k of Object.keys(made7) as (keyof typeof made7)[]) {
+      if (k !== "determinations" && k !== "events") assert.deepEqual(back7?.[k], made7[k], k);
+    }
     assert.equal(back7?.expedited, true);
-    assert.equal(back7?.status, "approved");
     assert.deepEqual(back7?.decision, rich.decision);
-    assert.equal(back7?.decidedAt, at);
+    assert.deepEqual(back7?.index, rich.index);
+    // The search column: the member's name finds the one awaiting review (the queue's).
+    assert.deepEqual(
+      (await store.queue({ q: "ruiz" })).map((r) => r.id),
+      ["b-8"],
+    );
     // A write PostgreSQL refuses (text cannot hold NUL) among good ones: it alone fails.
     const bad = { ...det("pended"), caseJson: '{"x":"\u0000"}' };
     const mixed = await Promise.allSettled(

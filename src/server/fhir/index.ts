@@ -164,8 +164,12 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
       // whose attempts can no longer be running anywhere is handshaken again (re-stamped first, so that
       // instances sweeping together rarely both send one; a second handshake is harmless: no event, no
       // PHI).
+      let stopping = false;
       const sweep = async () => {
         for (const row of await state.requestedSubscriptions()) {
+          // Shutting down: a handshake started now would be cut short and leave the subscription in
+          // error, where the next instance's sweep would have recovered it.
+          if (stopping) return;
           if (!notifier.handshakeOver(row, Date.parse(row.createdAt))) continue;
           const handshakeAt = ctx.clock().toISOString();
           if (await state.updateSubscription(row.id, { ...row.resource, handshakeAt }, "requested"))
@@ -204,6 +208,7 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
         );
       });
       app.addHook("onClose", async () => {
+        stopping = true;
         clearInterval(sweeps);
         unsubscribe();
         // Aborted first: a notification waiting on another instance's handshake stops waiting.
