@@ -138,7 +138,7 @@ export const ROW_COLUMNS = {
   events: ["request_id", "seq", "at", "action", "actor", "detail"],
 } as const;
 
-function insert(table: keyof typeof ROW_COLUMNS, dialect: "sqlite" | "postgres"): string {
+function insert(table: "determinations" | "events", dialect: "sqlite" | "postgres"): string {
   const columns = ROW_COLUMNS[table];
   const marks = columns.map((_, i) => (dialect === "sqlite" ? "?" : `$${i + 1}`));
   return `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${marks.join(", ")})`;

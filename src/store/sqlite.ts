@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import Database from "better-sqlite3";
 import { ACCESS_SCHEMA, sqliteAccess } from "./access.js";
+import type { Settled } from "./batcher.js";
 import {
   ADDED_COLUMNS,
   ATTACHMENT_COLUMNS,
@@ -123,7 +124,7 @@ export class SqliteStore implements Store {
     this.flushScheduled = false;
     const batch = this.pending;
     this.pending = [];
-    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const results: Settled<unknown>[] = [];
     try {
       // IMMEDIATE: take the write lock up front so a concurrent writer process cannot interleave.
       this.db

@@ -27,10 +27,7 @@ for (const kind of DATABASES) {
     skip: kind === "postgres" && !available && "PostgreSQL not reachable",
   }, async () => {
     const db = await freshDatabase(kind);
-    const store = await openStore({
-      dataDir: db.dataDir,
-      ...(db.databaseUrl && { databaseUrl: db.databaseUrl }),
-    });
+    const store = await openStore(db);
     try {
       // A clock that moves 7 ms a reading, from a day in 2026.
       let now = Date.parse("2026-03-02T12:00:00Z");

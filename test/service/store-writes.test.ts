@@ -22,7 +22,7 @@ import {
   type NewRequest,
   openStore,
 } from "../../src/store/index.js";
-import { freshDatabase, postgresAvailable } from "./helpers.js";
+import { type DbKind, freshDatabase, postgresAvailable } from "./helpers.js";
 
 const actor = { sub: "u", name: "U", role: "provider", org: "org" };
 const at = "2026-03-01T00:00:00.000Z";
@@ -51,6 +51,14 @@ const req = (id: string, key?: string): NewRequest => ({
   engineOutcome: "pended",
 });
 
+/** A store on a fresh database of `kind`, with a stub reproducer (these tests read no determination). */
+async function openTestStore(kind: DbKind) {
+  const db = await freshDatabase(kind);
+  const store = await openStore(db);
+  store.setReproducer(() => ({ json: "{}", hash: "" }));
+  return { db, store };
+}
+
 /** Counts the statements pooled clients send (every one goes through Client#query), until restored. */
 function countQueries(): { readonly count: number; restore(): void } {
   const original = pg.Client.prototype.query;
@@ -71,9 +79,7 @@ function countQueries(): { readonly count: number; restore(): void } {
 
 test("PostgreSQL stores a new request in one round trip", async (t) => {
   if (!(await postgresAvailable())) return t.skip("PostgreSQL not reachable");
-  const db = await freshDatabase("postgres");
-  const store = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl! });
-  store.setReproducer(() => ({ json: "{}", hash: "" }));
+  const { db, store } = await openTestStore("postgres");
   const queries = countQueries();
   try {
     const r = await store.createRequest(req("pg-1", "k"), det("pended"), ev);
@@ -99,9 +105,7 @@ test("PostgreSQL stores a new request in one round trip", async (t) => {
 
 test("PostgreSQL writes new requests that arrive together in few statements; a failing one fails alone", async (t) => {
   if (!(await postgresAvailable())) return t.skip("PostgreSQL not reachable");
-  const db = await freshDatabase("postgres");
-  const store = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl! });
-  store.setReproducer(() => ({ json: "{}", hash: "" }));
+  const { db, store } = await openTestStore("postgres");
   const queries = countQueries();
   try {
     // 40 at once, and one key used twice among them.
@@ -189,7 +193,7 @@ test("PostgreSQL writes new requests that arrive together in few statements; a f
     queries.restore();
     await store.close().catch(() => {});
   }
-  const again = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl! });
+  const again = await openStore(db);
   try {
     for (let i = 0; i < 20; i++) assert.ok(await again.getRequest(`c-${i}`), `c-${i}`);
   } finally {
@@ -217,7 +221,7 @@ test("SQLite commits writes that arrive together once, and a failing one fails a
       },
     });
   };
-  const store = await openStore({ dataDir: db.dataDir });
+  const store = await openStore(db);
   store.setReproducer(() => ({ json: "{}", hash: "" }));
   try {
     await store.createRequest(req("s-0"), det("pended"), ev);
