@@ -180,7 +180,7 @@ function expectImpact(storeOf: () => string, filled: () => Filled) {
     assert.equal(r.code, 0, r.stderr);
     const { lines, summary } = jsonLines(r.stdout);
     assert.deepEqual(lines.map((l) => l.request).sort(), [ids.tight!, ids.answered!].sort());
-    // The request for another policy's code is passed over unread (its date is not known).
+    // The request for another policy's code is passed over unparsed (its date is not known).
     assert.equal(summary.ofPolicy, 6);
     assert.equal(summary.inWindow, 4);
     assert.equal(summary.from, "2025-06-01");

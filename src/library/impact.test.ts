@@ -9,16 +9,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import fc from "fast-check";
 import { gizmoDoc, writeGizmoLibrary } from "../../test/support/impact-fixture.js";
-import { canonicalJson } from "../model/index.js";
+import { canonicalJson, type TraceNode } from "../model/index.js";
 import { decide } from "./decide.js";
 import {
+  changesBetween,
+  changesByIds,
   type ImpactChange,
   type ImpactCounts,
   type ImpactItem,
   ImpactReplay,
   type ImpactSummary,
   inForceView,
+  mayRequest,
   replayImpact,
   type StoredRequest,
 } from "./impact.js";
@@ -169,38 +173,75 @@ describe("replayImpact (issue 15 item 4)", () => {
     );
   });
 
-  it("a request known by its codes to be another policy's is passed over unread", async () => {
-    const unread = (requestId: string, codes: string[], policyId?: string): StoredRequest => ({
+  it("a request whose case names none of the policy's codes is passed over unparsed", async () => {
+    // Text no JSON parser reads: passed over all the same, so never parsed (not counted unreadable).
+    const unparsed = (requestId: string, caseJson: string, policyId?: string): StoredRequest => ({
       requestId,
-      codes,
-      determination: {
-        today: "2025-06-01",
-        outcome: "approved",
-        ...(policyId && { policyId }),
-        get caseJson(): string {
-          throw new Error(`${requestId} was read`);
-        },
-      },
+      determination: { today: "2025-06-01", outcome: "approved", ...(policyId && { policyId }), caseJson },
     });
-    const tight = { ...stored("r-tight-hinted", { bmi: 37, dos: "2025-06-01" }), codes: ["99950"] };
     // Decided by the version's policy, though for another code: read.
-    const named = { ...stored("r-named-draft", { bmi: 37, dos: "2025-06-07", policy: "MP-9@2026-03" }) };
-    const namedHinted: StoredRequest = {
-      ...named,
+    const named = stored("r-named-draft", { bmi: 37, dos: "2025-06-07", policy: "MP-9@2026-03" });
+    const namedOther = stored("r-named-other", {
+      bmi: 37,
+      dos: "2025-06-07",
+      policy: "MP-9@2026-03",
       codes: ["99999"],
-      determination: { ...named.determination, policyId: "MP-9" },
-    };
+    });
     const { changes, summary } = await run("MP-9@2026-03", [
-      unread("x", ["99999"]),
-      unread("y", ["12345"], "XX-1"),
-      tight,
-      namedHinted,
+      unparsed("x", '{"service":{"codes":["99999"]},"trailing'),
+      unparsed("y", '{"facts":{"codes":[]},"service":{"codes":["12345","99998"]},', "XX-1"),
+      stored("r-tight", { bmi: 37, dos: "2025-06-01" }),
+      { ...namedOther, determination: { ...namedOther.determination, policyId: "MP-9" } },
+      named,
+      // Named by its text, but not JSON: read and counted unreadable.
+      unparsed("z", '{"service":{"codes":["99950"]},'),
     ]);
     assert.deepEqual(
       changes.map((c) => c.request),
-      ["r-tight-hinted"],
+      ["r-tight"],
     );
-    assert.deepEqual([summary.read, summary.ofPolicy, summary.replayed], [4, 2, 2]);
+    assert.deepEqual([summary.read, summary.ofPolicy, summary.replayed, summary.unreadable], [6, 3, 3, 1]);
+  });
+
+  it("mayRequest: false only when every codes array in the text is read and names none", () => {
+    const codes = new Set(["99950", "99951"]);
+    const no = [
+      '{"service":{"codes":["99999"]}}',
+      '{"service":{"codes":[]}}',
+      '{"facts":{"codes":["1"]},"service":{"codes":["2","3"]}}',
+      '{"note":"\\"codes\\":[\\"99950\\"]","service":{"codes":["1"]}}',
+    ];
+    const yes = [
+      '{"service":{"codes":["99999","99951"]}}',
+      '{"service":{"codes": ["99999"]}}', // not canonical: cannot tell
+      '{"service":{"codes":["99\\u0039"]}}', // an escape: cannot tell
+      '{"service":{"codes":[1]}}',
+      '{"service":{"codes":"99999"}}',
+      '{"service":{}}', // no codes at all: parsed (and refused there)
+      '{"service":{"codes":["99999"',
+      '{"x":"codes","service":{"codes":["1"]}}',
+    ];
+    for (const j of no) assert.equal(mayRequest(j, codes), false, j);
+    for (const j of yes) assert.equal(mayRequest(j, codes), true, j);
+  });
+
+  it("mayRequest agrees with the parsed case on any canonical case (property)", () => {
+    const code = fc.constantFrom("99950", "99951", "12345", "99999", 'a"b', "c\\d", "");
+    fc.assert(
+      fc.property(
+        fc.array(code, { maxLength: 4 }),
+        fc.dictionary(
+          fc.constantFrom("codes", "x", "y"),
+          fc.oneof(fc.array(code), fc.string(), fc.integer()),
+        ),
+        (service, facts) => {
+          const json = canonicalJson({ facts, service: { codes: service, dateOfService: "2025-01-01" } });
+          const names = service.some((c) => c === "99950" || c === "99951");
+          // Never passes over a case that names one (what would be wrong); mostly tells the others.
+          if (names) assert.equal(mayRequest(json, new Set(["99950", "99951"])), true, json);
+        },
+      ),
+    );
   });
 
   it("a criterion the draft adds is named where the difference starts", async () => {
@@ -268,5 +309,50 @@ describe("inForceView: the library as if a version were in force (SPEC 1.4 resol
     );
     assert.equal(view.get("LA.CP.MP.173"), v);
     assert.equal(seed.get("LA.CP.MP.173", "2025-06-01").policy.identity.version, "2024-02");
+  });
+});
+
+describe("changesBetween: where two traces' differences start", () => {
+  const status = fc.constantFrom("met", "not-met", "unknown") as fc.Arbitrary<TraceNode["status"]>;
+  // Few ids, so that trees share them, repeat them, and differ in shape.
+  const id = fc.constantFrom("I", "I.A", "I.B", "I.C", "I.C.1", "II", "II.A");
+  const { tree } = fc.letrec<{ tree: TraceNode }>((t) => ({
+    tree: fc.record({
+      id,
+      status,
+      children: fc.oneof({ depthSize: "small" }, fc.constant([]), fc.array(t("tree"), { maxLength: 3 })),
+    }) as unknown as fc.Arbitrary<TraceNode>,
+  }));
+  /** The same tree, its statuses drawn again (a version that changes no structure). */
+  const restatus = (n: TraceNode, pick: () => TraceNode["status"]): TraceNode => ({
+    ...n,
+    status: pick(),
+    children: (n.children ?? []).map((c) => restatus(c, pick)),
+  });
+
+  it("node by node, as by id, for trees of the same shape and any others (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(tree, { minLength: 1, maxLength: 2 }),
+        fc.array(tree, { maxLength: 2 }),
+        fc.infiniteStream(status),
+        fc.boolean(),
+        (before, other, statuses, sameShape) => {
+          const it = statuses[Symbol.iterator]();
+          const after = sameShape ? before.map((t) => restatus(t, () => it.next().value)) : other;
+          assert.deepEqual(changesBetween(before, after), changesByIds(before, after));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("a leaf whose status changed is named, not the groups above it", () => {
+    const leaf = (id: string, status: TraceNode["status"]): TraceNode =>
+      ({ id, status, children: [] }) as unknown as TraceNode;
+    const tree = (s: TraceNode["status"]) =>
+      ({ id: "I", status: s, children: [leaf("I.A", s), leaf("I.B", "met")] }) as unknown as TraceNode;
+    assert.deepEqual(changesBetween([tree("met")], [tree("not-met")]), ["I.A"]);
+    assert.deepEqual(changesBetween([tree("met")], [tree("met")]), []);
   });
 });

@@ -33,16 +33,14 @@ import type { Library, LibraryEntry } from "./library.js";
  */
 export interface StoredRequest {
   requestId: string;
-  /**
-   * The codes requested, when known without reading the case (a store's index of the request): a
-   * request none of whose codes is the version's policy's, and not decided by it, is passed over
-   * without decoding its case.
-   */
-  codes?: readonly string[];
   determination: {
-    /** The case exactly as decided (canonical JSON); read only for a request the version may decide. */
+    /**
+     * The case exactly as decided (canonical JSON). Parsed only when the version may decide it: a case
+     * whose text names none of the policy's codes ({@link mayRequest}), and not decided by the policy,
+     * is passed over unparsed.
+     */
     readonly caseJson: string;
-    /** The policy id of the stored determination (with {@link codes}: the policy decided it, read it). */
+    /** The policy id of the stored determination (the policy decided it: the case is read). */
     readonly policyId?: string;
     /** The "today" it was decided with (it names the version of a case naming a bare policy id). */
     readonly today: string;
@@ -57,7 +55,7 @@ export interface ImpactCounts {
   read: number;
   /**
    * Of those, requests for a code of the version's policy (or decided by it, or naming it): the only
-   * ones whose case is read.
+   * ones whose case is parsed.
    */
   ofPolicy: number;
   /** Of those, with a date of service in the window. */
@@ -134,7 +132,8 @@ export class ImpactReplay {
   private criteria = new Map<string, number>();
   private readonly whatIf: Library;
   private readonly decides: (c: Case) => boolean;
-  private readonly ofPolicy: (codes: readonly string[]) => boolean;
+  /** The codes the version's policy decides in the view (the first policy {@link Library.policiesForCode} names). */
+  private readonly codes: ReadonlySet<string>;
 
   constructor(
     private readonly lib: Library,
@@ -146,10 +145,10 @@ export class ImpactReplay {
     this.whatIf = whatIf;
     this.policy = `${id.id}@${id.version}`;
     this.decides = scopeOf(whatIf, version, this.policy);
-    this.ofPolicy = (codes) => {
-      for (const code of codes) if (whatIf.policiesForCode(code)[0] === id.baseId) return true;
-      return false;
-    };
+    const codes = new Set<string>();
+    for (const code of [...lib.routedCodes(), ...ownCodes(version)])
+      if (whatIf.policiesForCode(code)[0] === id.baseId) codes.add(code);
+    this.codes = codes;
   }
 
   /** Replays one stored request (counted as read): the change, when its outcome changes. */
@@ -162,17 +161,19 @@ export class ImpactReplay {
   private one(r: StoredRequest): ImpactChange | undefined {
     const id = this.version.policy.identity;
     const { counts, whatIf, lib, window } = this;
-    // Passed over unread: none of its codes is the policy's, and the policy did not decide it.
+    // Passed over unparsed: its text names none of the policy's codes, and the policy did not decide
+    // it (most requests of a store with many policies; issue 15: parsing is most of a replay's cost).
     const stored = r.determination;
-    if (r.codes !== undefined && stored.policyId !== id.id && !this.ofPolicy(r.codes)) return undefined;
+    const json = stored.caseJson;
+    if (stored.policyId !== id.id && !mayRequest(json, this.codes)) return undefined;
     let c: Case;
     try {
-      c = parseCase(JSON.parse(stored.caseJson));
+      c = parseCase(JSON.parse(json));
     } catch {
       counts.unreadable++;
       return undefined;
     }
-    if (r.codes === undefined && c.policy?.split("@")[0] !== id.id && !this.ofPolicy(c.service.codes))
+    if (c.policy?.split("@")[0] !== id.id && !c.service.codes.some((code) => this.codes.has(code)))
       return undefined;
     counts.ofPolicy++;
     const dos = c.service.dateOfService;
@@ -315,17 +316,59 @@ export function inForceView(lib: Library, version: LibraryEntry): Library {
   };
   view.get = (ref, today, opts) => (ref === id.id ? version : get(ref, today, opts));
   // Drafts route no codes in the library (issue 15 review): in the view, the version's own codes do.
-  const own = new Set([
-    ...version.codes.flatMap((b) => b.codes),
-    ...version.policy.codeTables.flatMap((t) => t.rows.map((r) => r.code)),
-    ...(version.proposed ?? []).flatMap((p) => p.codes),
-  ]);
+  const own = ownCodes(version);
   const policiesForCode = lib.policiesForCode.bind(lib);
   view.policiesForCode = (code) => {
     const bases = policiesForCode(code);
     return own.has(code) && !bases.includes(id.baseId) ? [...bases, id.baseId].sort() : bases;
   };
   return view;
+}
+
+/** The codes a version names: its bindings', its code tables', its proposals'. */
+function ownCodes(version: LibraryEntry): Set<string> {
+  return new Set([
+    ...version.codes.flatMap((b) => b.codes),
+    ...version.policy.codeTables.flatMap((t) => t.rows.map((r) => r.code)),
+    ...(version.proposed ?? []).flatMap((p) => p.codes),
+  ]);
+}
+
+const CODES_KEY = '"codes"';
+
+/**
+ * Whether a case's canonical JSON may request one of `codes`, told from its text without parsing it
+ * (issue 15: a replay passes most requests of a store over; parsing is most of what a request costs).
+ * False only when every `"codes"` in the text opens an array of plain strings (`"codes":["…",…]`)
+ * none of which is in `codes`: the service's codes are one of those arrays, and the sequence cannot
+ * come from inside a string value, whose quotes are escaped. True, so the case is parsed and checked,
+ * for anything else: no such key, whitespace after it (not canonical), an element that is not a plain
+ * string, an escape. Linear in the text: each character is looked at a bounded number of times.
+ */
+export function mayRequest(json: string, codes: ReadonlySet<string>): boolean {
+  let found = false;
+  for (let at = json.indexOf(CODES_KEY); at !== -1; at = json.indexOf(CODES_KEY, at)) {
+    found = true;
+    let i = at + CODES_KEY.length;
+    if (json.charCodeAt(i) !== 58 || json.charCodeAt(i + 1) !== 91) return true; // not `:[`
+    i += 2;
+    if (json.charCodeAt(i) !== 93) {
+      for (;;) {
+        if (json.charCodeAt(i) !== 34) return true; // not a string
+        const end = json.indexOf('"', i + 1);
+        if (end === -1) return true;
+        const code = json.slice(i + 1, end);
+        if (code.includes("\\") || codes.has(code)) return true;
+        i = end + 1;
+        const next = json.charCodeAt(i);
+        if (next === 93) break; // ]
+        if (next !== 44) return true; // not ,
+        i++;
+      }
+    }
+    at = i;
+  }
+  return !found;
 }
 
 /** Whether `version` decides at least one of a case's codes in `whatIf` (as `decide` resolves them). */
@@ -368,19 +411,73 @@ function changedCriteria(
   today: string,
 ): string[] {
   const after = decideValidated(whatIf, c, { today, trace: true, needed: false });
+  return changesBetween(tracesOf(before), tracesOf(after));
+}
+
+const byCriterion = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
+
+/**
+ * The criteria where the differences between two decisions' traces start (see {@link changedCriteria}),
+ * sorted. Two traces of the same shape — the same ids in the same trees, each id once: a version that
+ * changes a threshold, a text or a group's logic, not the structure — are compared node by node; any
+ * other pair by id ({@link changesByIds}), with the same result (issue 15: the maps cost a changed
+ * request more than its two decisions).
+ */
+export function changesBetween(before: readonly TraceNode[], after: readonly TraceNode[]): string[] {
+  if (before.length === after.length) {
+    const seen = new Set<string>();
+    const out: string[] = [];
+    let same = true;
+    for (let i = 0; same && i < before.length; i++)
+      same = sameShapeChanges(before[i]!, after[i]!, seen, out) !== undefined;
+    if (same) return out.sort(byCriterion);
+  }
+  return changesByIds(before, after);
+}
+
+/**
+ * Whether anything differs in two subtrees of the same shape, adding to `out` the criteria where a
+ * difference starts (a status differs while none under it does); undefined when the shapes differ or
+ * an id comes twice ({@link seen}): then only the comparison by id is exact.
+ */
+function sameShapeChanges(a: TraceNode, b: TraceNode, seen: Set<string>, out: string[]): boolean | undefined {
+  if (a.id !== b.id || seen.has(a.id)) return undefined;
+  seen.add(a.id);
+  const ac = a.children;
+  const bc = b.children;
+  const n = ac?.length ?? 0;
+  if (n !== (bc?.length ?? 0)) return undefined;
+  let under = false;
+  for (let i = 0; i < n; i++) {
+    const d = sameShapeChanges(ac![i]!, bc![i]!, seen, out);
+    if (d === undefined) return undefined;
+    if (d) under = true;
+  }
+  if (under) return true;
+  if (a.status === b.status) return false;
+  out.push(a.id);
+  return true;
+}
+
+/**
+ * {@link changesBetween} for any two traces, by id: a criterion whose status differs while none under
+ * it does (a tightened threshold names its leaf, a changed group logic its group), or the topmost of
+ * those found on one side only (a section now deciding the code names its root).
+ */
+export function changesByIds(before: readonly TraceNode[], after: readonly TraceNode[]): string[] {
   const oldStatus = statusesOf(before);
   const newStatus = statusesOf(after);
   const out = new Set<string>();
   // Ids with a difference below them, on either side (a criterion added under a group explains the
   // group's change as much as a leaf whose status changed).
   const below = new Set<string>();
-  for (const t of tracesOf(after)) walk(t, oldStatus, out, below);
-  for (const t of tracesOf(before)) walk(t, newStatus, out, below);
+  for (const t of after) walk(t, oldStatus, out, below);
+  for (const t of before) walk(t, newStatus, out, below);
   for (const [id, status] of newStatus) {
     const was = oldStatus.get(id);
     if (was !== undefined && was !== status && !below.has(id)) out.add(id);
   }
-  return [...out].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  return [...out].sort(byCriterion);
 }
 
 function tracesOf(d: Determination | undefined): TraceNode[] {
@@ -391,13 +488,13 @@ function tracesOf(d: Determination | undefined): TraceNode[] {
   return out;
 }
 
-function statusesOf(d: Determination | undefined): Map<string, string> {
+function statusesOf(traces: readonly TraceNode[]): Map<string, string> {
   const m = new Map<string, string>();
   const visit = (n: TraceNode) => {
     m.set(n.id, n.status);
     for (const ch of n.children ?? []) visit(ch);
   };
-  for (const t of tracesOf(d)) visit(t);
+  for (const t of traces) visit(t);
   return m;
 }
 

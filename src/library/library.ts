@@ -501,6 +501,11 @@ export class Library {
     return this.inForce(baseId, dateOfService);
   }
 
+  /** Every code {@link policiesForCode} routes to a policy (bindings, code tables, proposals). */
+  routedCodes(): IterableIterator<string> {
+    return new Set([...this.basesByCode.keys(), ...this.proposedBasesByCode.keys()]).values();
+  }
+
   /** Corporate policy ids whose bindings or code tables name `code` (SPEC 1.5). */
   policiesForCode(code: string): readonly string[] {
     // A code only an unconfirmed proposal names still belongs to its policy (issue 15): routed

@@ -614,9 +614,11 @@ export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
  * `requests_received` index, so every page costs the same however far the scan is). The order received
  * is the order the rows were written: the table is read front to back rather than at random, as the
  * id order (random UUIDs) read it — 1.5 µs less a request in memory, and the difference between
- * sequential and random reads on a store larger than memory. Only what a replay reads: the requested
- * codes (from the queue's index, so no member data is read), the case as stored, the day, the outcome,
- * the policy. Parameters: SQLite's in the order they appear (after's two, limit); PostgreSQL's
+ * sequential and random reads on a store larger than memory. Only what a replay reads: the case as
+ * stored, the day, the outcome, the policy — and of the request only its key, which the
+ * `requests_received` index holds, so the request's row itself is not read (the replay tells a case's
+ * codes from its text, impact.ts `mayRequest`: reading them from the queue's index cost 0.7 µs a row
+ * in SQL alone, issue 15). Parameters: SQLite's in the order they appear (after's two, limit); PostgreSQL's
  * numbered the same.
  */
 export const SCAN_SQL = {
@@ -638,13 +640,13 @@ function scanSql(dialect: "sqlite" | "postgres", bounded: boolean): string {
   const key = "(r.received_at, r.id)";
   const where = `WHERE ${key} > (${p(1)}, ${p(2)})${bounded ? ` AND ${key} <= (${p(3)}, ${p(4)})` : ""}
   ORDER BY r.received_at, r.id LIMIT ${p(bounded ? 5 : 3)}`;
-  const columns = "d.seq, d.today, d.outcome, d.policy_id, d.policy_version, d.case_json, d.case_z";
+  const columns = "d.today, d.outcome, d.policy_id, d.case_json, d.case_z";
   if (dialect === "sqlite") {
     // INDEXED BY: with statistics (ANALYZE, PRAGMA optimize) SQLite took a range on requests_org and
     // sorted the whole range for every page. The newest determination by its rowid, found in the
     // primary key's index (which holds it): one seek fewer than matching (request_id, MAX(seq)) there
     // again, 0.4 of 2.9 µs a request. A rowid read and used within one statement, never kept.
-    return `SELECT r.id AS request_id, r.received_at, json_extract(r.summary, '$.codes') AS codes, ${columns}
+    return `SELECT r.id AS request_id, r.received_at, ${columns}
   FROM requests r INDEXED BY requests_received JOIN determinations d ON d.rowid = (
     SELECT m.rowid FROM determinations m WHERE m.request_id = r.id ORDER BY m.seq DESC LIMIT 1)
   ${where}`;
@@ -654,9 +656,9 @@ function scanSql(dialect: "sqlite" | "postgres", bounded: boolean): string {
   // read both tables whole and sorted them for every page (1.3–1.9 s a page of 1,000 at 200k
   // requests: a scan quadratic in the store); this way it walks requests_received and stops at LIMIT
   // (test/service/scan-plan.test.ts holds the plan).
-  return `SELECT r.id AS request_id, r.received_at, (r.summary::json -> 'codes')::text AS codes, ${columns}
+  return `SELECT r.id AS request_id, r.received_at, ${columns}
   FROM requests r CROSS JOIN LATERAL (
-    SELECT m.seq, m.today, m.outcome, m.policy_id, m.policy_version, m.case_json, m.case_z
+    SELECT m.today, m.outcome, m.policy_id, m.case_json, m.case_z
     FROM determinations m WHERE m.request_id = r.id ORDER BY m.seq DESC LIMIT 1) d
   ${where}`;
 }
@@ -692,18 +694,14 @@ export const keyParams = (k: ScanKey): [string, string] => [k.receivedAt, k.id];
  * A row of {@link SCAN_SQL} as the drivers hand it over without naming its columns (better-sqlite3's
  * `raw()`, pg's `rowMode: "array"`): a scan reads every request of the store, and a row as an array
  * costs 0.7 µs less than one as an object (issue 15). In the SELECT's order: request id, received at,
- * codes (a JSON array, null for a request without the queue's index), seq, today, outcome, policy id,
- * policy version, case JSON, case bytes.
+ * today, outcome, policy id, case JSON, case bytes (each value costs: nothing a replay does not read).
  */
 export type ScanRow = readonly [
   requestId: string,
   receivedAt: string,
-  codes: string | null,
-  seq: number | string,
   today: string,
   outcome: string,
   policyId: string | null,
-  policyVersion: string | null,
   caseJson: string,
   caseZ: Uint8Array | null,
 ];
@@ -715,23 +713,19 @@ export type ScanRow = readonly [
  * its own per row cost 0.5 µs more.
  */
 class ScannedCase {
-  readonly seq: number;
   readonly today: string;
   readonly outcome: Outcome;
   // Declared, not initialized: absent (not undefined) when the row has none, as before.
   declare readonly policyId?: string;
-  declare readonly policyVersion?: string;
   #json: string;
   #z: Uint8Array | null;
 
   constructor(r: ScanRow) {
-    this.seq = Number(r[3]);
-    this.today = r[4];
-    this.outcome = r[5] as Outcome;
-    if (r[6] !== null) (this as { policyId?: string }).policyId = r[6];
-    if (r[7] !== null) (this as { policyVersion?: string }).policyVersion = r[7];
-    this.#json = r[8];
-    this.#z = r[9];
+    this.today = r[2];
+    this.outcome = r[3] as Outcome;
+    if (r[4] !== null) (this as { policyId?: string }).policyId = r[4];
+    this.#json = r[5];
+    this.#z = r[6];
   }
 
   /**
@@ -752,16 +746,7 @@ export function toScanned(rows: readonly ScanRow[]): ScannedDetermination[] {
   const out: ScannedDetermination[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    const codes = r[2];
-    out[i] =
-      codes === null
-        ? { requestId: r[0], receivedAt: r[1], determination: new ScannedCase(r) }
-        : {
-            requestId: r[0],
-            receivedAt: r[1],
-            codes: JSON.parse(codes) as string[],
-            determination: new ScannedCase(r),
-          };
+    out[i] = { requestId: r[0], receivedAt: r[1], determination: new ScannedCase(r) };
   }
   return out;
 }

@@ -461,11 +461,6 @@ export interface ScanOptions {
 export interface ScannedDetermination {
   requestId: string;
   receivedAt: string;
-  /** The codes requested (the queue's index of the request), read without decoding the case. */
-  codes?: string[];
   /** What a replay reads of the determination; its `caseJson` is decoded on first read. */
-  determination: Pick<
-    DeterminationRecord,
-    "seq" | "today" | "outcome" | "caseJson" | "policyId" | "policyVersion"
-  >;
+  determination: Pick<DeterminationRecord, "today" | "outcome" | "caseJson" | "policyId">;
 }
