@@ -340,7 +340,7 @@ const CODES_KEY = '"codes"';
  * Whether a case's canonical JSON may request one of `codes`, told from its text without parsing it
  * (issue 15: a replay passes most requests of a store over; parsing is most of what a request costs).
  * False only when every `"codes"` in the text opens an array of plain strings (`"codes":["…",…]`)
- * none of which is in `codes`: the service's codes are one of those arrays, and the sequence cannot
+ * none of which, upper-cased as parsing does, is in `codes` (upper-case codes): the service's codes are one of those arrays, and the sequence cannot
  * come from inside a string value, whose quotes are escaped. True, so the case is parsed and checked,
  * for anything else: no such key, whitespace after it (not canonical), an element that is not a plain
  * string, an escape. Linear in the text: each character is looked at a bounded number of times.
@@ -358,7 +358,8 @@ export function mayRequest(json: string, codes: ReadonlySet<string>): boolean {
         const end = json.indexOf('"', i + 1);
         if (end === -1) return true;
         const code = json.slice(i + 1, end);
-        if (code.includes("\\") || codes.has(code)) return true;
+        // As the case's parsing reads it: a code is upper-cased (e0782 is E0782).
+        if (code.includes("\\") || codes.has(code) || codes.has(code.toUpperCase())) return true;
         i = end + 1;
         const next = json.charCodeAt(i);
         if (next === 93) break; // ]
