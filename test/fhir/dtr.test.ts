@@ -14,6 +14,7 @@ import { fhirPathProblem, isCancerCode, prepopulate } from "../../src/server/fhi
 import { checkOperationOutcome, checkPackage } from "./conformance.js";
 import { coverage, order, patient, patientData } from "./fixtures.js";
 import { call, library, SHARED_FHIR, sharedAvailable, startFhirServer, type TestServer } from "./helpers.js";
+import { formatIssues, igAvailable, validateFhir } from "./ig/validator.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: FHIR JSON is inspected structurally
 type J = any;
@@ -442,6 +443,56 @@ describe("DTR operations", () => {
       byRef.body.parameter.find((p: J) => p.name === "PackageBundle").resource.entry[0].resource.url,
       `${s.url}/fhir/Questionnaire/NC.CP.MP.173-2026-01-II`,
     );
+  });
+
+  test("changedsince: every package when asked since before the library was served; after, 200 with 'nothing has changed' and no package", async () => {
+    const ask = (changedsince?: unknown) =>
+      pkg([
+        { name: "coverage", resource: coverage },
+        { name: "order", resource: order("62362", "a") },
+        { name: "patient", resource: patient("TX") },
+        ...(changedsince === undefined ? [] : [{ name: "changedsince", ...(changedsince as object) }]),
+      ]);
+    const first = await ask();
+    assert.equal(first.status, 200, first.text);
+    const bundles = (r: { body: J }) => r.body.parameter.filter((p: J) => p.name === "PackageBundle");
+    assert.equal(bundles(first).length, 1);
+    // The package was made from the library now in force: from before that, everything is sent again.
+    const before = await ask({ valueDateTime: "2020-01-01" });
+    assert.equal(before.status, 200, before.text);
+    assert.deepEqual(checkPackage(before.body), []);
+    assert.deepEqual(
+      bundles(before).map((p: J) => p.resource.entry[0].resource.url),
+      bundles(first).map((p: J) => p.resource.entry[0].resource.url),
+    );
+    // Since the first answer (its bundle's timestamp), and since a later moment: nothing changed.
+    const at = bundles(first)[0].resource.timestamp as string;
+    for (const since of [{ valueDateTime: at }, { valueDateTime: "2999" }, { valueInstant: at }]) {
+      const same = await ask(since);
+      assert.equal(same.status, 200, same.text);
+      assert.deepEqual(
+        same.body.parameter.map((p: J) => p.name),
+        ["outcome"],
+        JSON.stringify(since),
+      );
+      assert.equal(same.body.meta, undefined, "no PackageBundle: the output profile is not claimed");
+      assert.deepEqual(checkOperationOutcome(same.body.parameter[0].resource), []);
+      assert.match(same.body.parameter[0].resource.issue[0].details.text, /^nothing has changed since /);
+      if (igAvailable) {
+        const v = validateFhir(same.body);
+        assert.deepEqual(v.errors, [], formatIssues(v.errors));
+      }
+    }
+    // Not a dateTime: 400 naming the parameter.
+    for (const bad of [
+      { valueString: "2020-01-01" },
+      { valueDateTime: "2026-02-30" },
+      { valueDateTime: 5 },
+    ]) {
+      const r = await ask(bad);
+      assert.equal(r.status, 400, `${JSON.stringify(bad)} ${r.text}`);
+      assert.deepEqual(checkOperationOutcome(r.body), []);
+    }
   });
 
   test("issue 16: an empty package still answers a PackageBundle; the outcome is the OperationDefinition's `outcome`", async () => {
