@@ -39,6 +39,21 @@ describe("bad input names the field and exits 2", () => {
     ["an unknown criterion id", JSON.stringify({ ...VALID, answers: { "I.Z.9": true } }), /answers\.I\.Z\.9/],
     ["an unknown field", JSON.stringify({ ...VALID, extra: 1 }), /extra/],
     ["a missing member", JSON.stringify({ service: VALID.service }), /member/],
+    // As the service refuses them (issue 13): the last key would have won — here "no active infection"
+    // over "active infection", an approval instead of a denial.
+    [
+      "a key repeated within one object",
+      JSON.stringify({ ...VALID, answers: { ...VALID.answers, "I.B.4": true } }).replace(
+        /\}\}$/,
+        ',"I.B.4":false}}',
+      ),
+      /answers\.I\.B\.4: key "I\.B\.4" appears twice/,
+    ],
+    [
+      "a prototype-poisoning key",
+      JSON.stringify(VALID).replace('"answers":{', '"answers":{"__proto__":true,'),
+      /__proto__/,
+    ],
   ];
   for (const [name, input, field] of cases) {
     it(name, () => {
@@ -49,7 +64,43 @@ describe("bad input names the field and exits 2", () => {
   }
 });
 
+describe("a case file that cannot be read is bad input naming it", () => {
+  for (const [name, file] of [
+    ["a missing file", join(ROOT, "no-such-case.json")],
+    ["a folder", ROOT],
+  ]) {
+    it(name, () => {
+      const r = cli(["evaluate", file!, "--json"], "");
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /cannot read/);
+      assert.ok(r.stderr.includes(file!), r.stderr);
+      assert.doesNotMatch(r.stderr, /internal error|at .*\.js:\d+/);
+    });
+  }
+});
+
 describe("robustness", () => {
+  it("a repeated key in one line of NDJSON refuses that line only (exit 2), naming the line and the key", () => {
+    const dup = JSON.stringify(VALID).replace(
+      '"lineOfBusiness":"medicaid"',
+      '"lineOfBusiness":"medicaid","state":"LA"',
+    );
+    const r = cli(
+      ["evaluate", "-", "--json"],
+      `${JSON.stringify(VALID)}\n${dup}\n${JSON.stringify(VALID)}\n`,
+    );
+    assert.equal(r.status, 2, r.stderr);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.equal(lines.length, 3);
+    assert.equal(lines[1].line, 2);
+    assert.equal(lines[1].error.where.field, "member.state");
+    assert.match(r.stderr, /line 2: member\.state: key "state" appears twice/);
+    assert.equal(lines[2].id, "robust-1");
+  });
+
   it("a byte-order mark before the first case is skipped, for one case and for NDJSON", () => {
     const one = cli(["evaluate", "-", "--json"], `\ufeff${JSON.stringify(VALID, null, 2)}`);
     assert.equal(one.status, 0, one.stderr);

@@ -5,19 +5,31 @@
  */
 import { type DecideOptions, decide, JsonLinesWriter, type Library } from "../library/index.js";
 import type { Determination } from "../model/index.js";
-import { exitCodeOf, InputError, MedpolicyError } from "../model/index.js";
+import { checkJson, exitCodeOf, InputError, MedpolicyError } from "../model/index.js";
 import type { LibraryHandoff } from "./threads.js";
 
 /** What `evaluate` decides with: the trace or not, and the day (read once for the whole input). */
 export type LineOptions = Pick<DecideOptions, "trace" | "today">;
 
-/** Parses JSON, turning a SyntaxError into an InputError that says where (line of the input). */
+/**
+ * Parses a case's JSON as the service parses a body (SPEC 5, issue 13: {@link checkJson} — a repeated
+ * key, deep nesting, a prototype-poisoning key are refused, not resolved by the last one), each
+ * refusal an InputError that says where (line of the input, and the field).
+ */
 export function parseJson(text: string, line: number): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new InputError(`malformed JSON at line ${line}: ${(e as Error).message}`, { line });
   }
+  try {
+    checkJson(text, value, "the case");
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(e.message, { ...e.where, line });
+    throw e;
+  }
+  return value;
 }
 
 export function errorObject(e: unknown): { kind: string; message: string; where?: object } {

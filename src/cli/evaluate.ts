@@ -1,7 +1,7 @@
-import { createReadStream, statSync } from "node:fs";
+import { createReadStream, type Stats, statSync } from "node:fs";
 import { decide, type Library } from "../library/index.js";
 import type { Determination } from "../model/index.js";
-import { describeWhere, exitCodeOf, MedpolicyError } from "../model/index.js";
+import { describeWhere, exitCodeOf, InputError, MedpolicyError } from "../model/index.js";
 import { type BatchResult, evaluateLine, MAX_LINE, parseJson } from "./evaluate-lines.js";
 import { ParallelEvaluator } from "./evaluate-parallel.js";
 import { JsonLinesWriter } from "./json-lines.js";
@@ -45,9 +45,28 @@ const PARALLEL_FROM = 64 * 1024 * 1024;
  * batches honouring back-pressure; a progress bar on stderr when it is a terminal. Returns the exit code:
  * 0, or for NDJSON the worst of the lines (2 bad input, 1 determination error).
  */
+/** The size of the case file; InputError when it cannot be read as a file. */
+function sizeOf(file: string): number {
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw new InputError(
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      {
+        file,
+      },
+    );
+  }
+  if (!st.isFile() && !st.isFIFO() && !st.isCharacterDevice())
+    throw new InputError(`cannot read ${file}: not a file (a folder?)`, { file });
+  return st.isFile() ? st.size : 0;
+}
+
 export async function evaluateCommand(lib: Library, file: string, o: EvaluateCliOptions): Promise<number> {
+  // Looked at before it is opened: a missing file or a folder is bad input naming it (exit 2).
+  const total = file === "-" ? 0 : sizeOf(file);
   const input = file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
-  const total = file === "-" ? 0 : statSync(file).size;
   const opts = { trace: o.trace, ...(o.today ? { today: o.today } : {}) };
 
   let mode = "unknown" as "unknown" | "single" | "ndjson";

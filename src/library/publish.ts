@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { InputError } from "../model/index.js";
 import type { VersionStatus } from "./api.js";
 import {
@@ -311,11 +311,14 @@ function publishVersionLocked(dir: string, ref: string, opts: PublishOptions): P
  */
 function trialLoad(lib: Library, folder: string, version: string, snapshotText: string): void {
   const copy = mkdtempSync(join(tmpdir(), "medpolicy-publish-"));
+  // Links point at absolute paths: a relative target reads from the link's own folder (the copy), so
+  // a library named relatively (`--library lib`, `MEDPOLICY_LIBRARY=./lib`) was not found.
+  const dir = resolve(lib.dir);
   try {
-    for (const name of readdirSync(lib.dir)) {
-      if (name !== folder) symlinkSync(join(lib.dir, name), join(copy, name));
+    for (const name of readdirSync(dir)) {
+      if (name !== folder) symlinkSync(join(dir, name), join(copy, name));
     }
-    const src = join(lib.dir, folder);
+    const src = join(dir, folder);
     mkdirSync(join(copy, folder, PUBLISHED_DIR), { recursive: true });
     for (const name of readdirSync(src)) {
       if (name !== PUBLISHED_DIR) symlinkSync(join(src, name), join(copy, folder, name));

@@ -6,5 +6,6 @@ export * from "./determination.js";
 export * from "./errors.js";
 export * from "./facts.js";
 export * from "./hash.js";
+export { checkJson, MAX_JSON_DEPTH } from "./json.js";
 export * from "./policy.js";
 export * from "./text.js";
