@@ -64,6 +64,22 @@ describe("bad input names the field and exits 2", () => {
   }
 });
 
+describe("a date option that is not a calendar date is bad input naming it", () => {
+  for (const args of [
+    ["policies", "--today", "garbage"],
+    ["policies", "--today", "2026-02-30"],
+    ["show", "CP.MP.173", "--today", "2025-11-00"],
+    ["evaluate", "-", "--today", "2026-13-01"],
+    ["impact", "CP.MP.173@2024-11", "--from", "2026-02-30"],
+  ]) {
+    it(args.join(" "), () => {
+      const r = cli(args, JSON.stringify(VALID));
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`${args.at(-2)} must be a date YYYY-MM-DD`));
+    });
+  }
+});
+
 describe("a case file that cannot be read is bad input naming it", () => {
   for (const [name, file] of [
     ["a missing file", join(ROOT, "no-such-case.json")],

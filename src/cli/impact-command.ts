@@ -6,15 +6,13 @@
  */
 import { type ImpactChange, type ImpactCounts, type ImpactSummary, replayImpact } from "../library/impact.js";
 import { type Library, type LibraryEntry, todayIso } from "../library/index.js";
-import { InputError, NotFoundError } from "../model/index.js";
+import { InputError, isIsoDate, NotFoundError } from "../model/index.js";
 import type { Store } from "../store/index.js";
 import { parallelImpact } from "./impact-parallel.js";
 import { openImpactStore } from "./impact-store.js";
 import { defaultThreads, MAX_THREADS } from "./threads.js";
 
 type Out = NodeJS.WritableStream & { isTTY?: boolean };
-
-const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
 /**
  * Requests per range of the parallel replay: large enough that a range's round trip to a worker is
@@ -201,7 +199,7 @@ function n(x: number): string {
 
 function dateOption(v: string | boolean | undefined, name: string): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== "string" || !DATE.test(v))
+  if (typeof v !== "string" || !isIsoDate(v))
     throw new InputError(`${name} must be a date YYYY-MM-DD, not "${String(v)}"`, { field: name });
   return v;
 }

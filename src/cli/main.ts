@@ -10,7 +10,7 @@ import {
   todayIso,
 } from "../library/index.js";
 import { LIBRARY_MARKER, type LibraryLocation, libraryLocation } from "../library/library.js";
-import { describeWhere, exitCodeOf, InputError, MedpolicyError } from "../model/index.js";
+import { describeWhere, exitCodeOf, InputError, isIsoDate, MedpolicyError } from "../model/index.js";
 import { evaluateCommand } from "./evaluate.js";
 import { impactCommand } from "./impact-command.js";
 import { type AddResult, addDocument, type InitResult, initLibrary } from "./library-commands.js";
@@ -585,6 +585,12 @@ export async function main(
   }
   try {
     const values = parsed.values as Record<string, string | boolean | undefined>;
+    // Every command's --today is a calendar date (a string compared with dates would otherwise pick
+    // versions by text order: "garbage", "2026-02-30").
+    if (values.today !== undefined && !isIsoDate(values.today))
+      throw new InputError(`--today must be a date YYYY-MM-DD, not "${String(values.today)}"`, {
+        field: "--today",
+      });
     return await cmd.run(parsed.positionals, values, io, contextFor(values, io));
   } catch (e) {
     if (jsonAlways(name, rest)) writeJsonError(io, e);

@@ -1,5 +1,6 @@
 /** The model layer: types and schemas every other layer reads. */
 export * from "./bindings.js";
+export { isIsoDate } from "./calendar.js";
 export * from "./case.js";
 export * from "./case-fast.js";
 export * from "./determination.js";
