@@ -13,6 +13,7 @@ import { snapshot } from "../../test/support/snapshot.js";
 import { CENTENE, renderDocx, renderHtml, renderPdf } from "../ingest/formats/writers.test.js";
 import { decide } from "../library/decide.js";
 import { defaultPoliciesDir, LIBRARY_MARKER, libraryLocation, loadLibrary } from "../library/library.js";
+import { lintVersion } from "../library/lint.js";
 import { publishVersion } from "../library/publish.js";
 import { InputError } from "../model/index.js";
 import { addDocument, initLibrary } from "./library-commands.js";
@@ -376,6 +377,26 @@ describe("proposed code bindings decide nothing until confirmed", () => {
     assert.equal(decide(lib, caseFor("27279", MET, ref), { today: "2026-03-01" }).outcome, "approved");
     assert.ok(!lib.findings.some((f) => f.code === "binding-proposed" && /27279/.test(f.message)));
     assert.ok(lib.findings.some((f) => f.code === "binding-proposed" && /27280/.test(f.message)));
+    // A code the policy does not name at all, in a case naming the policy: review, saying just that.
+    const other = decide(lib, caseFor("62322", MET, ref), { today: "2026-03-01" });
+    assert.equal(other.outcome, "review");
+    assert.match(other.lines[0]!.basis ?? "", /62322 is not a code of CP\.MP\.126/);
+
+    // A code bound to a section the version lacks: a lint error (publishing refuses it), named.
+    bindings.codes = [{ codes: ["27279"], section: "II", otherwise: "IX" }];
+    writeFileSync(path, JSON.stringify(bindings));
+    lib = loadLibrary(dir);
+    const entry = lib.get(ref);
+    assert.deepEqual(
+      lintVersion(lib, entry.policy)
+        .filter((f) => f.code === "binding-section")
+        .map((f) => `${f.severity} ${f.message.split(",")[0]}`),
+      ["error bindings.json binds 27279 to otherwise IX"],
+    );
+    assert.throws(
+      () => publishVersion(dir, ref, { by: "Dr. Ada Quill", now: new Date("2026-03-01T00:00:00Z") }),
+      (e: unknown) => e instanceof InputError && /binding-section/.test(e.message),
+    );
   });
 
   it("a code only the document's text names routes to its policy: review, not 'no policy governs it'", () => {

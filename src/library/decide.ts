@@ -323,8 +323,11 @@ function buildRule(entry: LibraryEntry, code: string): CodeRule {
       "review",
       found
         ? `${code} is listed in the policy's code tables but no section is bound to it: manual review`
-        : // Named by the request's policy, or only in a proposal from the document's text (issue 15).
-          `${code} is named by the policy but no section is bound to it (an unconfirmed proposal): manual review`,
+        : entry.proposed?.some((p) => p.codes.includes(code))
+          ? // Only in a proposal from the document's text (issue 15).
+            `${code} is named by the policy but no section is bound to it (an unconfirmed proposal): manual review`
+          : // The request names a policy that does not name its code.
+            `${code} is not a code of ${entry.policy.identity.id} (its bindings, code tables and proposals do not name it), though the request names that policy: manual review`,
     );
   }
   const section = entry.evaluated.sections.find((s) => s.id === binding.section);

@@ -173,7 +173,7 @@ export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
   for (const issue of (entry?.compiled() ?? compile(v, [])).issues) {
     out.push(tag({ code: "evaluation", severity: "warning", message: issue }));
   }
-  if (entry) out.push(...lintFacts(entry).map(tag));
+  if (entry) out.push(...lintFacts(entry).map(tag), ...lintCodeBindings(entry).map(tag));
   for (const c of entry?.bindings.corrections ?? []) {
     if (c.versions && !c.versions.includes(v.identity.version)) continue;
     out.push(
@@ -188,6 +188,30 @@ export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
   const corporate = corporateFor(lib, v);
   if (corporate) out.push(...compareWithCorporate(v, corporate.policy).map(tag));
   return out.sort((a, b) => (a.line ?? 1e9) - (b.line ?? 1e9));
+}
+
+/**
+ * Issue 15 (bindings are authored): a code bound to a section (or an `otherwise` section) this version
+ * does not have — an error: every request for the code would fail, and publishing refuses errors.
+ */
+export function lintCodeBindings(entry: Library["entries"][number]): Finding[] {
+  const sections = new Set(entry.evaluated.sections.map((s) => s.id));
+  const out: Finding[] = [];
+  for (const b of entry.codes) {
+    if (!("section" in b)) continue;
+    for (const [key, id] of [
+      ["section", b.section],
+      ["otherwise", b.otherwise],
+    ] as const) {
+      if (id === undefined || sections.has(id)) continue;
+      out.push({
+        code: "binding-section",
+        severity: "error",
+        message: `bindings.json binds ${b.codes.join(" ")} to ${key} ${id}, which this version does not have (its sections: ${[...sections].join(", ") || "none"})`,
+      });
+    }
+  }
+  return out;
 }
 
 /**
