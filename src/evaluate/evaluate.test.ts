@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type Facts, InputError, NotFoundError, type PolicyVersion, type TraceNode } from "../model/index.js";
+import {
+  type CriterionNode,
+  type Facts,
+  type GroupNode,
+  InputError,
+  NotFoundError,
+  type PolicyVersion,
+  type TraceNode,
+} from "../model/index.js";
 import {
   CPMP173_PREDICATES,
   cpmp173,
@@ -8,6 +16,7 @@ import {
   NO_CONTRAINDICATIONS,
   NONMALIGNANT_TRIAL,
 } from "./fixtures/cpmp173.js";
+import { criteriaSection, testVersion } from "./fixtures/version.js";
 import { answerableIds, compile, evaluateSection, questionOf } from "./index.js";
 
 const cp = compile(cpmp173(), CPMP173_PREDICATES);
@@ -154,6 +163,46 @@ describe("reasons", () => {
     const r = evaluate("II", { ...MALIGNANT_TRIAL, "II.A.2": true, "II.A.2.c": false });
     assert.equal(r.outcome, "pended");
     assert.deepEqual(ids(r.reasons), ["II.A.2.c"]);
+  });
+  test("pended: not the failed branches of an `any` another branch of which is met (only its condition is open)", () => {
+    // As NCD 240.4 B.5 reads: "in adults with OSA, either AHI ≥ 15 or AHI 5–14 with symptoms".
+    const leaf = (id: string, text: string): CriterionNode => ({
+      kind: "leaf",
+      id,
+      label: id,
+      text,
+      line: 1,
+    });
+    const tree: GroupNode = {
+      kind: "all",
+      id: "S",
+      label: "S",
+      text: "all of the following",
+      line: 1,
+      children: [
+        {
+          kind: "any",
+          id: "S.1",
+          label: "1",
+          text: "Adult patients with OSA, with either of the following:",
+          condition: "Adult patients with OSA",
+          line: 1,
+          children: [leaf("S.1.a", "AHI of 15 or more"), leaf("S.1.b", "AHI of 5 to 14 with symptoms")],
+        },
+        leaf("S.2", "Education before use"),
+      ],
+    };
+    const small = compile(testVersion([criteriaSection("S", tree)]), []);
+    const run = (answers: Record<string, boolean>) =>
+      evaluateSection(small, "S", { answers, facts: {}, dateOfService: DOS }, { trace: false });
+    const open = run({ "S.1.a": true, "S.1.b": false, "S.2": true });
+    assert.equal(open.outcome, "pended");
+    assert.deepEqual(ids(open.reasons), []);
+    assert.deepEqual(ids(open.needed), ["S.1"]);
+    // No branch met: the failures so far are still the reasons.
+    const none = run({ "S.1.b": false, "S.2": true });
+    assert.equal(none.outcome, "pended");
+    assert.deepEqual(ids(none.reasons), ["S.1.b"]);
   });
 });
 

@@ -2,7 +2,8 @@
  * Reasons (SPEC 2.2 `denied`): exactly the criteria that failed — a failed leaf; for a `none`, the
  * contraindications present; for a group whose own condition is false, that condition; for a failed
  * `any`, the failures in its branches whose condition holds or is unknown, or, where every branch's
- * condition is false, those conditions. Each question once, at its canonical id.
+ * condition is false, those conditions. Each question once, at its canonical id. Short of a decision
+ * (`pended`, `review`), the failures so far — not those of an `any` one of whose branches is met.
  */
 import type { Reason } from "../model/index.js";
 import type { CompiledPolicy, NodeKind } from "./compile.js";
@@ -12,7 +13,7 @@ import * as Tri3 from "./tri.js";
 import { not, type Tri } from "./tri.js";
 
 // Module-local copies of imported constants (see run.ts: imported bindings are slower to read).
-const { F, U } = Tri3;
+const { F, T, U } = Tri3;
 const { LEAF, ALL, ANY, NONE, AT_LEAST, REF } = K;
 
 interface ReasonCtx {
@@ -164,6 +165,11 @@ function soFar(ctx: ReasonCtx, i: number): void {
     case ALL:
     case ANY:
     case AT_LEAST:
+      // An `any` with a branch met is unknown only by its own condition: its other branches' failures
+      // are not why it is unmet (a provider would read "AHI 5–14: not met" beside "AHI ≥ 15: met").
+      if (k === ANY)
+        for (let c = cp.kidStart[i]!; c < cp.kidEnd[i]!; c++)
+          if (req(cp, vals, cp.kids[c]!) === T && applies(cp, cp.kids[c]!)) return;
       for (let c = cp.kidStart[i]!; c < cp.kidEnd[i]!; c++) {
         const j = cp.kids[c]!;
         const v = req(cp, vals, j);
