@@ -382,6 +382,18 @@ describe("proposed code bindings decide nothing until confirmed", () => {
     assert.equal(other.outcome, "review");
     assert.match(other.lines[0]!.basis ?? "", /62322 is not a code of CP\.MP\.126/);
 
+    // A bindings.json naming another policy than its folder's documents: refused at load, named
+    // (filed under the other id it bound nothing here, every code of the policy silently unbound).
+    writeFileSync(path, JSON.stringify({ ...bindings, policy: "CP.MP.999" }));
+    assert.throws(
+      () => loadLibrary(dir),
+      (e: unknown) =>
+        e instanceof InputError &&
+        e.where.file === path &&
+        e.where.field === "policy" &&
+        /"CP\.MP\.999", but the documents of this folder are policy CP\.MP\.126/.test(e.message),
+    );
+
     // A code bound to a section the version lacks: a lint error (publishing refuses it), named.
     bindings.codes = [{ codes: ["27279"], section: "II", otherwise: "IX" }];
     writeFileSync(path, JSON.stringify(bindings));

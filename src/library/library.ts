@@ -688,6 +688,15 @@ export function loadLibrary(dir: string = defaultPoliciesDir(), opts: LoadOption
     if (!sources.success) {
       throw new InputError(`${sourcesPath}: ${issuesText(sources.error)}`, { file: sourcesPath });
     }
+    // Bindings for another policy than the folder's documents would be filed under that id and bind
+    // nothing here: every code of this policy silently unbound (a copied bindings.json, a renamed id).
+    const ids = new Set(sources.data.map((s) => s.policy ?? folder));
+    if (existsSync(bindingsPath) && ids.size > 0 && !ids.has(authored.policy)) {
+      throw new InputError(
+        `${bindingsPath}: "policy" is ${JSON.stringify(authored.policy)}, but the documents of this folder are policy ${[...ids].join(", ")}: name it there, or move the file`,
+        { file: bindingsPath, field: "policy" },
+      );
+    }
     for (const source of sources.data) {
       const path = join(base, source.file);
       let bytes: Buffer;
