@@ -80,6 +80,19 @@ describe("a date option that is not a calendar date is bad input naming it", () 
   }
 });
 
+describe("arguments", () => {
+  it("evaluate takes one FILE: a second is bad input, not ignored", () => {
+    const r = cli(["evaluate", "-", "-"], JSON.stringify(VALID));
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /evaluate takes one FILE/);
+  });
+  it("schema takes --json (SPEC 3: every subcommand does)", () => {
+    const r = cli(["schema", "CP.MP.173", "--json"], "");
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).type, "object");
+  });
+});
+
 describe("a case file that cannot be read is bad input naming it", () => {
   for (const [name, file] of [
     ["a missing file", join(ROOT, "no-such-case.json")],

@@ -272,7 +272,11 @@ const COMMANDS: Record<string, Command> = {
     },
     async run(a, v, io, { lib, location }) {
       const file = a[0];
-      if (!file) throw new InputError("evaluate needs FILE or - (standard input)", { field: "FILE" });
+      if (!file || a.length > 1)
+        throw new InputError(
+          `evaluate takes one FILE or - (standard input)${a.length > 1 ? `, not ${a.length} (put many cases in one NDJSON file)` : ""}`,
+          { field: "FILE" },
+        );
       const workers = v.workers as string | undefined;
       if (workers !== undefined && !/^[1-9]\d{0,1}$/.test(workers))
         throw new InputError(`--workers must be a whole number from 1 to 99, not "${workers}"`, {

@@ -10,6 +10,11 @@ export const schemaCommand = {
   summary: "print the JSON Schema of a case for a policy version (its criterion ids and facts)",
   usage: "medpolicy schema ID[@VERSION] [--library DIR] [--today YYYY-MM-DD]",
   options: {
+    // SPEC 3: every subcommand takes --json; a JSON Schema is JSON either way.
+    json: {
+      type: "boolean" as const,
+      description: "machine-readable JSON output (the schema is JSON either way)",
+    },
     library: {
       type: "string" as const,
       description:
