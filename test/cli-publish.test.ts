@@ -83,6 +83,11 @@ describe("publish through the CLI", () => {
     setBindings((b) => {
       b.codes = [{ codes: ["99183"], section: "A", why: "HBO therapy: covered conditions" }];
     });
+    // show says what policies says: a draft, whatever dates its document prints.
+    assert.match(
+      ok(["show", "NCD.20.29@2017-04", "--library", LIB]).stdout.split("\n")[1]!,
+      /status draft · effective \S+ · draft \(not approved\)/,
+    );
     // By code and date: a draft routes no code (issue 15 review), so nothing in force governs 99183.
     assert.equal(
       JSON.parse(ok(["evaluate", caseFile("unnamed.json", { service }), "--library", LIB, "--json"]).stdout)
@@ -137,6 +142,10 @@ describe("publish through the CLI", () => {
     assert.match(r.stdout, /^Published NCD\.20\.29@2017-04 — Hyperbaric Oxygen Therapy\n/);
     assert.match(r.stdout, /approved by Dr\. Ada Quill at \S+ · effective 2017-04-03 · status effective/);
     assert.ok(existsSync(join(LIB, "NCD.20.29", "published", "2017-04.json")));
+    assert.match(
+      ok(["show", "NCD.20.29@2017-04", "--library", LIB]).stdout.split("\n")[1]!,
+      /status effective · effective 2017-04-03 · approved \d{4}-\d\d-\d\d by Dr\. Ada Quill/,
+    );
     assert.equal(
       readFileSync(join(LIB, "NCD.20.29", "publications.ndjson"), "utf8")
         .trim()

@@ -155,7 +155,7 @@ const COMMANDS: Record<string, Command> = {
         io.out.write(renderMarkdown(e.policy));
         return 0;
       }
-      print(io, v, e.policy, () => renderTree(e.policy, lib().statusOf(e, today)));
+      print(io, v, e.policy, () => renderTree(e.policy, lib().statusOf(e, today), e));
       return 0;
     },
   },

@@ -34,13 +34,24 @@ function nodeLines(n: CriterionNode, depth: number, out: string[]): void {
   }
 }
 
-/** `medpolicy show` (SPEC 3): the criteria tree, readable in a terminal. */
-export function renderTree(v: PolicyVersion, status?: string): string {
+/**
+ * `medpolicy show` (SPEC 3): the criteria tree, readable in a terminal. `entry`: the version as the
+ * library holds it — its effective date and approval are the library's (a publication's, or none for a
+ * draft, as `policies` shows them), not the dates its document prints.
+ */
+export function renderTree(
+  v: PolicyVersion,
+  status?: string,
+  entry?: { effective: string; approved?: string; publication?: { by: string } },
+): string {
   const id = v.identity;
+  const effective = entry ? entry.effective : id.effective;
+  const approved = entry ? entry.approved : id.approved;
+  const by = entry?.publication ? ` by ${entry.publication.by}` : "";
   const out: string[] = [
     `${id.id}@${id.version} — ${id.title}`,
-    `${id.plan}${id.state ? ` (${id.state})` : ""} · ${status ? `status ${status} · ` : ""}effective ${id.effective}${
-      id.approved ? ` · approved ${id.approved}` : " · draft (not approved)"
+    `${id.plan}${id.state ? ` (${id.state})` : ""} · ${status ? `status ${status} · ` : ""}effective ${effective}${
+      approved ? ` · approved ${approved}${by}` : " · draft (not approved)"
     } · hash ${v.hash.slice(0, 12)}`,
     "",
   ];
