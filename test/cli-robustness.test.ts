@@ -52,7 +52,7 @@ describe("bad input names the field and exits 2", () => {
     [
       "a prototype-poisoning key",
       JSON.stringify(VALID).replace('"answers":{', '"answers":{"__proto__":true,'),
-      /__proto__/,
+      /__proto__.*could poison prototypes/,
     ],
   ];
   for (const [name, input, field] of cases) {

@@ -1,4 +1,4 @@
-import { createReadStream, type Stats, statSync } from "node:fs";
+import { closeSync, createReadStream, openSync, type Stats, statSync } from "node:fs";
 import { decide, type Library } from "../library/index.js";
 import type { Determination } from "../model/index.js";
 import { describeWhere, exitCodeOf, InputError, MedpolicyError } from "../model/index.js";
@@ -39,30 +39,37 @@ const MAX_SINGLE = 10 * 1024 * 1024;
  */
 const PARALLEL_FROM = 64 * 1024 * 1024;
 
+/** The size of the case file; InputError when it cannot be read as a file (missing, a folder, no access). */
+function sizeOf(file: string): number {
+  const refuse = (e: unknown) =>
+    new InputError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      file,
+    });
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw refuse(e);
+  }
+  if (!st.isFile() && !st.isFIFO() && !st.isCharacterDevice())
+    throw new InputError(`cannot read ${file}: not a file (a folder?)`, { file });
+  if (st.isFile()) {
+    // Opened once here, so a file that may not be read is bad input too, not a stream error later.
+    try {
+      closeSync(openSync(file, "r"));
+    } catch (e) {
+      throw refuse(e);
+    }
+  }
+  return st.isFile() ? st.size : 0;
+}
+
 /**
  * `medpolicy evaluate FILE|-` (SPEC 3): one JSON case (possibly pretty-printed) or NDJSON, one
  * determination per line. Streams line by line so memory stays flat on a multi-gigabyte file; writes in
  * batches honouring back-pressure; a progress bar on stderr when it is a terminal. Returns the exit code:
  * 0, or for NDJSON the worst of the lines (2 bad input, 1 determination error).
  */
-/** The size of the case file; InputError when it cannot be read as a file. */
-function sizeOf(file: string): number {
-  let st: Stats;
-  try {
-    st = statSync(file);
-  } catch (e) {
-    throw new InputError(
-      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      {
-        file,
-      },
-    );
-  }
-  if (!st.isFile() && !st.isFIFO() && !st.isCharacterDevice())
-    throw new InputError(`cannot read ${file}: not a file (a folder?)`, { file });
-  return st.isFile() ? st.size : 0;
-}
-
 export async function evaluateCommand(lib: Library, file: string, o: EvaluateCliOptions): Promise<number> {
   // Looked at before it is opened: a missing file or a folder is bad input naming it (exit 2).
   const total = file === "-" ? 0 : sizeOf(file);

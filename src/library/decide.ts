@@ -155,7 +155,7 @@ function findReferral(lib: Library, entry: LibraryEntry, drug: string): Referral
 
 const bindingIndex = new WeakMap<LibraryEntry, Map<string, CodeBinding>>();
 /** The authored binding of `code` in a version (SPEC 1.5), indexed once per version; the first wins. */
-function bindingOf(entry: LibraryEntry, code: string): CodeBinding | undefined {
+export function bindingOf(entry: LibraryEntry, code: string): CodeBinding | undefined {
   let index = bindingIndex.get(entry);
   if (index === undefined) {
     index = new Map();
@@ -326,8 +326,9 @@ function buildRule(entry: LibraryEntry, code: string): CodeRule {
         : entry.proposed?.some((p) => p.codes.includes(code))
           ? // Only in a proposal from the document's text (issue 15).
             `${code} is named by the policy but no section is bound to it (an unconfirmed proposal): manual review`
-          : // The request names a policy that does not name its code.
-            `${code} is not a code of ${entry.policy.identity.id} (its bindings, code tables and proposals do not name it), though the request names that policy: manual review`,
+          : // Named by the request, or routed to another version of the policy by date: this version's
+            // bindings, tables and proposals do not name it.
+            `${code} is not a code of ${entry.policy.identity.id}@${entry.policy.identity.version} (its bindings, code tables and proposals do not name it): manual review`,
     );
   }
   const section = entry.evaluated.sections.find((s) => s.id === binding.section);

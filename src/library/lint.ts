@@ -7,6 +7,7 @@ import {
   type PolicyVersion,
   questionKey,
 } from "../model/index.js";
+import { bindingOf } from "./decide.js";
 import type { Library } from "./library.js";
 import { placementMatches } from "./versions.js";
 
@@ -192,13 +193,15 @@ export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
 
 /**
  * Issue 15 (bindings are authored): a code bound to a section (or an `otherwise` section) this version
- * does not have — an error: every request for the code would fail, and publishing refuses errors.
+ * does not have — an error (publishing refuses errors): every request for the code would fail, or be
+ * decided by a section that is not there. Only bindings that take effect (the first for a code, as
+ * `decide` reads them: a variant's own before those it inherits).
  */
 export function lintCodeBindings(entry: Library["entries"][number]): Finding[] {
   const sections = new Set(entry.evaluated.sections.map((s) => s.id));
   const out: Finding[] = [];
   for (const b of entry.codes) {
-    if (!("section" in b)) continue;
+    if (!("section" in b) || !b.codes.some((c) => bindingOf(entry, c) === b)) continue;
     for (const [key, id] of [
       ["section", b.section],
       ["otherwise", b.otherwise],

@@ -445,30 +445,37 @@ describe("DTR operations", () => {
     );
   });
 
-  test("changedsince: every package when asked since before the library was served; after, 200 with 'nothing has changed' and no package", async () => {
-    const ask = (changedsince?: unknown) =>
-      pkg([
-        { name: "coverage", resource: coverage },
-        { name: "order", resource: order("62362", "a") },
-        { name: "patient", resource: patient("TX") },
-        ...(changedsince === undefined ? [] : [{ name: "changedsince", ...(changedsince as object) }]),
-      ]);
-    const first = await ask();
-    assert.equal(first.status, 200, first.text);
+  test("changedsince: a package served before that moment is left out; none left, 200 'nothing has changed'", async (t) => {
+    // A server of its own: what counts is what this process has served, and no other test's calls.
+    const own = await startFhirServer();
+    t.after(() => own.close());
+    const ask = (codes: string[], changedsince?: unknown) =>
+      call(own.url, "POST", "/fhir/Questionnaire/$questionnaire-package", {
+        token: own.tokens.provider,
+        body: {
+          resourceType: "Parameters",
+          parameter: [
+            { name: "coverage", resource: coverage },
+            ...codes.map((c, i) => ({ name: "order", resource: order(c, `o${i}`) })),
+            { name: "patient", resource: patient("TX") },
+            ...(changedsince === undefined ? [] : [{ name: "changedsince", ...(changedsince as object) }]),
+          ],
+        },
+      });
     const bundles = (r: { body: J }) => r.body.parameter.filter((p: J) => p.name === "PackageBundle");
+    const urls = (r: { body: J }) => bundles(r).map((p: J) => p.resource.entry[0].resource.url);
+    const first = await ask(["62362"]);
+    assert.equal(first.status, 200, first.text);
     assert.equal(bundles(first).length, 1);
-    // The package was made from the library now in force: from before that, everything is sent again.
-    const before = await ask({ valueDateTime: "2020-01-01" });
+    // Since before it was first served: sent again.
+    const before = await ask(["62362"], { valueDateTime: "2020-01-01" });
     assert.equal(before.status, 200, before.text);
     assert.deepEqual(checkPackage(before.body), []);
-    assert.deepEqual(
-      bundles(before).map((p: J) => p.resource.entry[0].resource.url),
-      bundles(first).map((p: J) => p.resource.entry[0].resource.url),
-    );
-    // Since the first answer (its bundle's timestamp), and since a later moment: nothing changed.
+    assert.deepEqual(urls(before), urls(first));
+    // Since the bundle's own timestamp (and any later moment): nothing has changed.
     const at = bundles(first)[0].resource.timestamp as string;
     for (const since of [{ valueDateTime: at }, { valueDateTime: "2999" }, { valueInstant: at }]) {
-      const same = await ask(since);
+      const same = await ask(["62362"], since);
       assert.equal(same.status, 200, same.text);
       assert.deepEqual(
         same.body.parameter.map((p: J) => p.name),
@@ -477,19 +484,26 @@ describe("DTR operations", () => {
       );
       assert.equal(same.body.meta, undefined, "no PackageBundle: the output profile is not claimed");
       assert.deepEqual(checkOperationOutcome(same.body.parameter[0].resource), []);
-      assert.match(same.body.parameter[0].resource.issue[0].details.text, /^nothing has changed since /);
+      assert.match(JSON.stringify(same.body.parameter[0].resource), /nothing has changed since /);
       if (igAvailable) {
         const v = validateFhir(same.body);
         assert.deepEqual(v.errors, [], formatIssues(v.errors));
       }
     }
+    // A package never served before (another section, for another order) is sent; the held one is not.
+    await new Promise((r) => setTimeout(r, 5)); // served strictly after `at` (ordering, not timing)
+    const more = await ask(["62362", "62322"], { valueDateTime: at });
+    assert.equal(more.status, 200, more.text);
+    assert.deepEqual(checkPackage(more.body), []);
+    assert.equal(bundles(more).length, 1);
+    assert.notDeepEqual(urls(more), urls(first));
     // Not a dateTime: 400 naming the parameter.
     for (const bad of [
       { valueString: "2020-01-01" },
       { valueDateTime: "2026-02-30" },
       { valueDateTime: 5 },
     ]) {
-      const r = await ask(bad);
+      const r = await ask(["62362"], bad);
       assert.equal(r.status, 400, `${JSON.stringify(bad)} ${r.text}`);
       assert.deepEqual(checkOperationOutcome(r.body), []);
     }
