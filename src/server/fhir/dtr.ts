@@ -782,7 +782,10 @@ export function registerDtr(app: FastifyInstance, ctx: ServerContext, ops: Opera
       ...opts(),
       servedSince: (entry, canonical) => {
         let served = firstServed.get(entry);
-        if (served === undefined) firstServed.set(entry, (served = new Map()));
+        if (served === undefined) {
+          served = new Map();
+          firstServed.set(entry, served);
+        }
         const at = served.get(canonical);
         if (at !== undefined) return at;
         served.set(canonical, now);
