@@ -167,6 +167,15 @@ describe("PAS request Bundle → case (SPEC 2.1)", () => {
         })(),
         /resource\.item: must be an array/,
       ],
+      // PAS profile-insurer / profile-requestor: Organization.active is fixed to true (an inactive one
+      // was stored and echoed into every answer, invalid against the IG: the fuzz suite found it).
+      ...(["insurer", "provider"] as const).map((k, i): [unknown, RegExp] => {
+        const x = structuredClone(pasBundle(`U${8 + i}`, ["62362"])) as J; // the fixtures share resources
+        const ref = x.entry[0].resource[k].reference as string;
+        const org = x.entry.find((e: J) => `${e.resource.resourceType}/${e.resource.id}` === ref).resource;
+        org.active = false;
+        return [x, new RegExp(`Claim\\.${k}: the .* Organization is marked inactive`)];
+      }),
     ];
     for (const [body, message] of bad) {
       assert.throws(

@@ -767,8 +767,17 @@ export function parsePasRequest(
   // PAS requires both (1..1, a reference to an entry): an empty or identifier-only one would be
   // echoed into the ClaimResponse, whose `insurer` is then not a Reference the IG accepts (issue 16).
   for (const k of ["insurer", "provider"] as const) {
-    if (typeof claim[k]?.reference !== "string" || !index.resolve(claim[k])) {
+    const r = typeof claim[k]?.reference === "string" ? index.resolve(claim[k]) : undefined;
+    if (!r) {
       throw invalid(`Claim.${k} must reference an entry of the Bundle (PAS: 1..1)`, `Claim.${k}`);
+    }
+    // PAS profile-insurer and profile-requestor fix Organization.active to true: an inactive one would
+    // be stored and echoed into every answer about the request (the fuzz suite's IG check found it).
+    if (r.resourceType === "Organization" && (r as { active?: unknown }).active === false) {
+      throw invalid(
+        `Claim.${k}: the ${k === "insurer" ? "insurer" : "requesting"} Organization is marked inactive (active: false); PAS requires an active one`,
+        `${entryPath(bundle, root, r, `Claim.${k}`)}.active`,
+      );
     }
   }
   include(claim.patient);
