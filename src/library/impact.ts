@@ -144,11 +144,11 @@ export class ImpactReplay {
     const id = version.policy.identity;
     this.whatIf = whatIf;
     this.policy = `${id.id}@${id.version}`;
-    this.decides = scopeOf(whatIf, version, this.policy);
     const codes = new Set<string>();
     for (const code of [...lib.routedCodes(), ...ownCodes(version)])
       if (whatIf.policiesForCode(code)[0] === id.baseId) codes.add(code);
     this.codes = codes;
+    this.decides = scopeOf(whatIf, version, this.policy, codes);
   }
 
   /** Replays one stored request (counted as read): the change, when its outcome changes. */
@@ -318,9 +318,16 @@ export function inForceView(lib: Library, version: LibraryEntry): Library {
   // Drafts route no codes in the library (issue 15 review): in the view, the version's own codes do.
   const own = ownCodes(version);
   const policiesForCode = lib.policiesForCode.bind(lib);
+  // Once per code: decide asks it for every code of every case replayed.
+  const routed = new Map<string, readonly string[]>();
   view.policiesForCode = (code) => {
-    const bases = policiesForCode(code);
-    return own.has(code) && !bases.includes(id.baseId) ? [...bases, id.baseId].sort() : bases;
+    let bases = routed.get(code);
+    if (bases === undefined) {
+      bases = policiesForCode(code);
+      if (own.has(code) && !bases.includes(id.baseId)) bases = [...bases, id.baseId].sort();
+      routed.set(code, bases);
+    }
+    return bases;
   };
   return view;
 }
@@ -373,16 +380,18 @@ export function mayRequest(json: string, codes: ReadonlySet<string>): boolean {
 }
 
 /** Whether `version` decides at least one of a case's codes in `whatIf` (as `decide` resolves them). */
-function scopeOf(whatIf: Library, version: LibraryEntry, ref: string): (c: Case) => boolean {
+function scopeOf(
+  whatIf: Library,
+  version: LibraryEntry,
+  ref: string,
+  /** The codes the version's policy decides in `whatIf` (as {@link ImpactReplay} computed them). */
+  codes: ReadonlySet<string>,
+): (c: Case) => boolean {
   const id = version.policy.identity;
   return (c) => {
     if (c.policy !== undefined) return c.policy === ref || c.policy === id.id;
     for (const code of c.service.codes) {
-      const bases = whatIf.policiesForCode(code);
-      if (
-        bases[0] === id.baseId &&
-        whatIf.resolve(id.baseId, c.member.state, c.service.dateOfService) === version
-      )
+      if (codes.has(code) && whatIf.resolve(id.baseId, c.member.state, c.service.dateOfService) === version)
         return true;
     }
     return false;

@@ -4,7 +4,7 @@
  * per-token rate limit, and a logger configuration that cannot write PHI (SPEC 4 "no PHI in logs").
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { checkJson, httpStatusOf, InputError, MAX_JSON_DEPTH, MedpolicyError } from "../model/index.js";
+import { checkJson, httpStatusOf, InputError, MedpolicyError } from "../model/index.js";
 
 /** An HTTP-level error with no model equivalent (401, 429, 413, 415…). */
 export class HttpError extends Error {
@@ -110,8 +110,6 @@ function parseText(text: string): unknown {
     throw new InputError(`request body is not valid JSON${where}: ${(err as Error).message}`);
   }
 }
-
-export { MAX_JSON_DEPTH };
 
 /** Replaces Fastify's JSON parsers with {@link parseJsonBody}, for `application/json` and `+json` types. */
 export function installJsonParser(app: FastifyInstance): void {

@@ -55,16 +55,14 @@ function manual() {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+/** The items of each batch started so far, by number. */
+const batches = (m: ReturnType<typeof manual>) => m.started.map((s) => s.items.map((i) => i.n));
 
 test("WriteBatcher: writes at once while slots are free; what arrives meanwhile goes in one batch", async () => {
   const m = manual();
   const b = new WriteBatcher<Item, string>(m.run, { inFlight: 2, maxBatch: 100 });
   const results = Array.from({ length: 7 }, (_, n) => b.submit({ n }));
-  assert.deepEqual(
-    m.started.map((s) => s.items.map((i) => i.n)),
-    [[0], [1]],
-    "two slots: the first two go alone, at once",
-  );
+  assert.deepEqual(batches(m), [[0], [1]], "two slots: the first two go alone, at once");
   assert.equal(b.pending, 7);
   m.started[0]!.finish();
   await tick();
@@ -97,7 +95,7 @@ test("WriteBatcher: a key is never twice in one batch, and its second use waits 
     await tick();
   }
   assert.deepEqual(
-    m.started.map((s) => s.items.map((i) => i.n)),
+    batches(m),
     [[0], [1, 2], [3, 4, 5], [6, 7]],
     "stops before the repeated key; at most maxBatch",
   );
@@ -108,11 +106,7 @@ test("WriteBatcher: a key waits while a batch being written holds it, even with 
   const m = manual();
   const b = new WriteBatcher<Item, string>(m.run, { inFlight: 4, maxBatch: 10, key: (i) => i.key });
   const done = [b.submit({ n: 0, key: "a" }), b.submit({ n: 1, key: "a" }), b.submit({ n: 2, key: "b" })];
-  assert.deepEqual(
-    m.started.map((s) => s.items.map((i) => i.n)),
-    [[0]],
-    "1 waits for 0's batch (same key), and 2 behind it, in order",
-  );
+  assert.deepEqual(batches(m), [[0]], "1 waits for 0's batch (same key), and 2 behind it, in order");
   assert.equal(b.pending, 3);
   m.started[0]!.finish();
   await tick();
@@ -158,10 +152,7 @@ test("WriteBatcher: a batch stops before its weight would pass the bound, and ta
     m.started[i]!.finish();
     await tick();
   }
-  assert.deepEqual(
-    m.started.map((s) => s.items.map((i) => i.n)),
-    [[0], [4, 5], [6], [20], [1, 2]],
-  );
+  assert.deepEqual(batches(m), [[0], [4, 5], [6], [20], [1, 2]]);
   await Promise.all(done);
 });
 

@@ -12,8 +12,8 @@ import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { trimText } from "../../src/explain/questionnaire.js";
 import { parseCase } from "../../src/library/index.js";
-import { InputError } from "../../src/model/index.js";
-import { MAX_JSON_DEPTH, parseJsonBody } from "../../src/server/http.js";
+import { InputError, MAX_JSON_DEPTH } from "../../src/model/index.js";
+import { parseJsonBody } from "../../src/server/http.js";
 import { call, loadCase, type Res, startTest, type Tokens } from "./helpers.js";
 
 const hostile = (name: string) =>
