@@ -653,6 +653,7 @@ function makeGroup(
   const kind = lead.found
     ? lead.kind
     : logicOf(listed, id, text, joiners.slice(0, h > 0 ? h : undefined), ctx);
+  unsupportedLogic(lead, id, item.line, ctx);
   const own = h > 0 ? nodes.slice(0, h) : nodes;
   // One by one: a list of many thousand items must not become a call's argument list.
   for (const c of kind === "all" ? alternativeBranches(own, id) : own) children.push(c);
@@ -708,6 +709,7 @@ function withHeadedSiblings(
   const hkind = hlead.found
     ? hlead.kind
     : logicOf({ ...head, children: after }, hid, htext, joiners.slice(h + 1), ctx);
+  unsupportedLogic(hlead, hid, head.line, ctx);
   const hbase = { id: hid, label: head.token, text: htext, line: head.line, children: nodes.slice(h + 1) };
   const headed: BranchNode =
     hkind === "atLeast" ? { ...hbase, kind: "atLeast", n: hlead.n ?? 1 } : { ...hbase, kind: hkind };
@@ -1042,6 +1044,23 @@ function qualifiedBlock(
   return { ...list, children: [...children, ...kept, qualifiedGroup] };
 }
 
+/**
+ * A lead-in whose count the model cannot express ("no more than one of the following", "exactly two
+ * of"): read as "all", reported, and the section is uncertain (it decides review, never approved).
+ */
+function unsupportedLogic(lead: LeadIn, id: string, line: number, ctx: Ctx): void {
+  if (!lead.unsupported) return;
+  const why = `the lead-in of ${id} says "${lead.unsupported}", which no group of the model expresses`;
+  ctx.uncertain.push(`${why}: read as "all of the following"`);
+  ctx.findings.push({
+    code: "leadin-unsupported",
+    severity: "warning",
+    message: `${why}; read as "all of the following" and the section decides review`,
+    line,
+    criterion: id,
+  });
+}
+
 function lintGroup(group: BranchNode, joiners: ("and" | "or" | undefined)[], ctx: Ctx): void {
   const inner = joiners.slice(0, -1);
   if (group.kind === "all" && inner.includes("or")) {
@@ -1054,10 +1073,14 @@ function lintGroup(group: BranchNode, joiners: ("and" | "or" | undefined)[], ctx
     });
   }
   if (group.kind === "any" && inner.includes("and")) {
+    // The lenient reading of a contradiction: "any" where the text joins the items with "and" would
+    // approve on one of them. Uncertain (review) rather than decided either way.
+    ctx.uncertain.push(`the lead-in of ${group.id} says "any" but its items are joined with "and"`);
+    group.joined = "and";
     ctx.findings.push({
       code: "leadin-joiner-mismatch",
       severity: "warning",
-      message: `lead-in says "any" but the items are joined with "and"`,
+      message: `lead-in says "any" but the items are joined with "and"; the section decides review`,
       line: group.line,
       criterion: group.id,
     });

@@ -20,6 +20,11 @@ export interface LeadIn {
   /** "criteria in section II are met": the section id itself. */
   refSection?: string;
   refText?: string;
+  /**
+   * A quantifier the model cannot express ("no more than one of the following", "exactly two of"):
+   * the phrase. The group is read as "all" and its section is uncertain (it decides review).
+   */
+  unsupported?: string;
 }
 
 const NUMBER_WORDS: Record<string, number> = {
@@ -51,12 +56,31 @@ function numberOf(word: string): number | undefined {
 }
 
 interface Quantifier {
-  kind: GroupKind;
+  kind: GroupKind | "unsupported";
   n?: number;
   index: number;
+  phrase: string;
 }
 
-const QUANTIFIERS: { re: RegExp; kind: GroupKind }[] = [
+/** Number words of a count ("two or more of", "any three of"): not "one" (that is `any`). */
+const COUNT = String.raw`(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})(?: \(\d{1,2}\))?`;
+
+const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported" }[] = [
+  // An upper bound or an exact count ("no more than one of the following", "exactly two of"): no
+  // group of the model says it, and the "one of the following" inside must not read as `any`.
+  {
+    re: /\b(?:no more than|not more than|at most|fewer than|less than|a maximum of|exactly) (?:\w+)(?: \(\d{1,2}\))? of the following\b/i,
+    kind: "unsupported",
+  },
+  // Exceptions over the list: "medically necessary EXCEPT when any of the following apply", "unless
+  // any of the following are present", "with the exception of the following", "neither of".
+  {
+    re: /\b(?:except|unless|excluding|barring)(?: (?:when|if|where|for|in(?: the (?:case|presence) of)?|there (?:is|are)))?(?: (?:the )?(?:member|patient|individual|beneficiary|enrollee)s? (?:has|have|meets?|presents? with))? (?:any|any one|one or more|either|one) of the following\b/i,
+    kind: "none",
+  },
+  { re: /\bexcept (?:(?:for|in|when|where|under|if) )?(?:(?:any|each) of )?the following\b/i, kind: "none" },
+  { re: /\bwith the exception of (?:(?:any|each|all) of )?the following\b/i, kind: "none" },
+  { re: /\bneither of the following\b/i, kind: "none" },
   { re: /\bnone of the following\b/i, kind: "none" },
   // Exclusions stated as a negated requirement over the list: "Patients must not have:", "absence of".
   {
@@ -68,6 +92,10 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind }[] = [
   { re: /\b(?:any|none) of the following (?:contraindications|exclusions)\b/i, kind: "none" },
   { re: /\bat least (\w+)(?: \(\d{1,3}\))? of the following\b/i, kind: "atLeast" },
   { re: /\b(?:either|any|any one|one|one or more) of the following\b/i, kind: "any" },
+  // "two or more of the following", "any three of the following", "established by three of the following".
+  { re: new RegExp(String.raw`\b${COUNT} or more of the following\b`, "i"), kind: "atLeast" },
+  { re: new RegExp(String.raw`\bany ${COUNT} of the following\b`, "i"), kind: "atLeast" },
+  { re: new RegExp(String.raw`\b${COUNT} of the following\b`, "i"), kind: "atLeast" },
   { re: /\b(?:meets?|meeting|with|has|have|having|for) (?:one|either|any) of\b/i, kind: "any" },
   { re: /\beither of\b/i, kind: "any" },
   {
@@ -108,10 +136,10 @@ function findQuantifier(text: string): Quantifier | undefined {
     if (q.kind === "atLeast") {
       const n = numberOf(m[1] as string);
       if (n === undefined) continue;
-      if (!best || m.index < best.index) best = { kind: "atLeast", n, index: m.index };
+      if (!best || m.index < best.index) best = { kind: "atLeast", n, index: m.index, phrase: m[0] };
       continue;
     }
-    if (!best || m.index < best.index) best = { kind: q.kind, index: m.index };
+    if (!best || m.index < best.index) best = { kind: q.kind, index: m.index, phrase: m[0] };
   }
   return best;
 }
@@ -143,7 +171,9 @@ function tidyCondition(s: string): string | undefined {
  */
 export function readLeadIn(text: string, root: boolean): LeadIn {
   const q = findQuantifier(text);
-  const out: LeadIn = q ? { kind: q.kind, found: true } : { kind: "all", found: false };
+  const out: LeadIn =
+    q && q.kind !== "unsupported" ? { kind: q.kind, found: true } : { kind: "all", found: q !== undefined };
+  if (q?.kind === "unsupported") out.unsupported = q.phrase;
   if (q?.n !== undefined) out.n = q.n;
   const ref = execUpTo(REF, REF_END, text);
   const refSec = ref ? null : REF_SECTION.exec(text);

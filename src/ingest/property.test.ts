@@ -127,9 +127,20 @@ function leadFor(
         ? r.pick(["any", "either", "one"])
         : kind === "none"
           ? "none"
-          : `at least ${r.chance(0.5) ? NUMBER_WORDS[(n ?? 1) - 1] : n}`;
+          : (n ?? 1) >= 2 && r.chance(0.3)
+            ? r.pick([`${NUMBER_WORDS[(n ?? 1) - 1]} or more`, `any ${NUMBER_WORDS[(n ?? 1) - 1]}`])
+            : `at least ${r.chance(0.5) ? NUMBER_WORDS[(n ?? 1) - 1] : n}`;
+  // Exceptions are `none` too: "unless any of the following", "except when any of the following".
   if (kind === "none")
-    return { lead: r.chance(0.5) ? "None of the following" : `None of the following ${word(r)}` };
+    return {
+      lead: r.pick([
+        "None of the following",
+        `None of the following ${word(r)}`,
+        `${cap(phrase(r, 1, 3))} unless any of the following are present`,
+        `${cap(phrase(r, 1, 3))} except when any of the following apply`,
+        `${cap(phrase(r, 1, 3))} with the exception of the following`,
+      ]),
+    };
   if (condition) {
     const conn = r.pick(["when", "that includes", "that include", "when meeting"]);
     if (conn === "when meeting") return { lead: `${condition} when ${q} of the following${tail}`, condition };

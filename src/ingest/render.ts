@@ -4,7 +4,7 @@
  * printed (they carry kinds, conditions and references), labels from the criterion ids, note markers,
  * code tables under their headings, the revision log as a tab table.
  */
-import type { CriterionNode, PolicyVersion, Section } from "../model/index.js";
+import type { BranchNode, CriterionNode, PolicyVersion, Section } from "../model/index.js";
 
 /** Escapes what the ingester would otherwise read as markup. */
 function esc(s: string): string {
@@ -25,21 +25,32 @@ function marker(m: string): string {
   return m === "*" ? "\\*" : m;
 }
 
-function renderNode(n: CriterionNode, depth: number, out: string[]): void {
+function renderNode(n: CriterionNode, depth: number, out: string[], joiner = ""): void {
   if (n.kind === "ref") return;
   const pad = "  ".repeat(depth);
   const mark = n.note ? marker(n.note.marker) : "";
   if (n.kind === "leaf") {
-    out.push(`${pad}- ${lastSegment(n.id)}. ${esc(n.text)}${mark};`);
+    out.push(`${pad}- ${lastSegment(n.id)}. ${esc(n.text)}${mark};${joiner}`);
     return;
   }
   out.push(`${pad}- ${lastSegment(n.id)}. ${esc(n.text)}:${mark}`);
-  for (const c of n.children) renderNode(c, depth + 1, out);
+  renderChildren(n, depth + 1, out, joiner);
+}
+
+/**
+ * A group's items; where the document joined them with "and" against its lead-in (`joined`), each item
+ * but the last ends so again (an item's joiner is its last leaf's), and the last one takes `joiner`.
+ */
+function renderChildren(n: BranchNode, depth: number, out: string[], joiner = ""): void {
+  const last = n.children.length - 1;
+  n.children.forEach((c, i) => {
+    renderNode(c, depth, out, i < last ? (n.kind !== "atLeast" && n.joined ? " and" : "") : joiner);
+  });
 }
 
 function renderSection(s: Section, out: string[]): void {
   out.push(`- ${s.id}. ${esc(s.text)}`);
-  if (s.tree) for (const c of s.tree.children) renderNode(c, 1, out);
+  if (s.tree) renderChildren(s.tree, 1, out);
 }
 
 function collectNotes(n: CriterionNode, out: { marker: string; text: string }[]): void {

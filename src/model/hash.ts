@@ -57,6 +57,7 @@ function stripNode(n: CriterionNode): unknown {
         n: n.kind === "atLeast" ? n.n : undefined,
         text: n.text,
         condition: n.condition,
+        joined: n.kind === "any" ? n.joined : undefined,
         note: n.note && stripNote(n.note),
         children: n.children.map(stripNode),
       };

@@ -51,6 +51,11 @@ export interface LeafNode extends NodeBase {
 export interface GroupNode extends NodeBase {
   kind: "all" | "any" | "none";
   condition?: string;
+  /**
+   * The items are printed joined by "and" where the lead-in says "any": a contradiction the section's
+   * uncertainty records (it decides review). Kept on the node so that a rendering prints it again.
+   */
+  joined?: "and";
   children: CriterionNode[];
 }
 

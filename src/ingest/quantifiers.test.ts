@@ -1,0 +1,122 @@
+/**
+ * Lead-ins that other payers write and that read wrongly in the lenient direction (a QA pass on Aetna,
+ * UHC, Cigna, BCBS and Medicaid styles): exceptions over a list ("medically necessary EXCEPT when any
+ * of the following apply", "unless any of", "with the exception of", "neither of") are `none`, never
+ * `any`; counts the model cannot express ("no more than one of the following", "exactly two of") make
+ * the section uncertain instead of matching the "one of the following" inside them; "two or more of",
+ * "any three of" are `atLeast`; and a lead-in that says "any" over items joined with "and" is a
+ * contradiction: the section decides review (and a rendering keeps it so).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { compile, evaluateSection } from "../evaluate/index.js";
+import type { Section } from "../model/index.js";
+import { ingest } from "./index.js";
+import { readLeadIn } from "./leadin.js";
+import { renderMarkdown } from "./render.js";
+
+describe("lead-in quantifiers beyond the seeds", () => {
+  const table: [string, string][] = [
+    ["Fusion is medically necessary for stenosis EXCEPT when any of the following apply:", "none"],
+    ["Therapy is medically necessary for ulcers unless any of the following are present:", "none"],
+    ["Covered unless the member has any of the following:", "none"],
+    ["Covered for poisoning with the exception of the following:", "none"],
+    ["Covered provided that neither of the following applies:", "none"],
+    ["Covered except in the following situations:", "none"],
+    ["Spondylolisthesis with two or more of the following:", "atLeast2"],
+    ["Instability shown by any three of the following:", "atLeast3"],
+    ["Established by three (3) of the following:", "atLeast3"],
+    ["Covered when one or more of the following is present:", "any"],
+    ["Covered unless all of the conditions listed below have been met:", "all"],
+    ["Only if the patient has no more than one of the following:", "unsupported"],
+    ["When exactly two of the following are documented:", "unsupported"],
+    ["When at most two (2) of the following apply:", "unsupported"],
+  ];
+  for (const [text, want] of table) {
+    it(`"${text}" → ${want}`, () => {
+      const lead = readLeadIn(text, false);
+      const got = lead.unsupported ? "unsupported" : lead.kind === "atLeast" ? `atLeast${lead.n}` : lead.kind;
+      assert.equal(got, want);
+      assert.equal(lead.found, true);
+    });
+  }
+});
+
+const HEAD = `Medical Policy
+
+Policy Number: MP-Q-0001
+Effective Date: 01/01/2025
+Policy Title: Gizmo Therapy
+
+POLICY
+
+`;
+
+function section(doc: string, id: string): Section {
+  const v = ingest(HEAD + doc).versions[0];
+  const s = v?.sections.find((x) => x.id === id);
+  assert.ok(s?.tree, `section ${id} read with a tree`);
+  return s;
+}
+
+/** The section's tree decided on `answers` with no bindings (the engine's uncertainty aside). */
+function decide(doc: string, id: string, answers: Record<string, boolean>): string {
+  const v = ingest(HEAD + doc).versions[0];
+  assert.ok(v);
+  return evaluateSection(compile(v), id, { answers }).outcome;
+}
+
+describe("exceptions and contradictions decide safely", () => {
+  const EXCEPT = `I. Gizmo therapy is considered medically necessary for chronic wounds EXCEPT when any of the following apply:
+   A. Untreated pneumothorax;
+   B. Single-level disease in a patient older than 80 years;
+   C. BMI of 45 or more.
+`;
+  it("an exception present is not met; none present is met", () => {
+    assert.equal(section(EXCEPT, "I").tree?.kind, "none");
+    assert.equal(section(EXCEPT, "I").uncertain, undefined);
+    assert.equal(decide(EXCEPT, "I", { "I.A": false, "I.B": true, "I.C": false }), "denied");
+    assert.equal(decide(EXCEPT, "I", { "I.A": false, "I.B": false, "I.C": false }), "approved");
+  });
+
+  const AT_MOST = `I. Gizmo therapy is considered medically necessary for grafts only if the patient has no more than one of the following:
+   A. Active smoking;
+   B. Peripheral arterial disease;
+   C. Uncontrolled diabetes.
+`;
+  it("'no more than one of' is not `any`: the section is uncertain and lint says why", () => {
+    const s = section(AT_MOST, "I");
+    assert.notEqual(s.tree?.kind, "any");
+    assert.ok(s.uncertain?.some((u) => u.includes("no more than one of the following")));
+    const f = ingest(HEAD + AT_MOST).versions[0]?.findings.find((x) => x.code === "leadin-unsupported");
+    assert.equal(f?.criterion, "I");
+  });
+
+  const ANY_AND = `I. Gizmo therapy is considered medically necessary when any of the following criteria are met:
+   A. Severe stenosis; and
+   B. Symptoms attributable to it; and
+   C. Risk assessed by a heart team.
+`;
+  it("'any' over items joined with 'and' is uncertain, and rendering it keeps the contradiction", () => {
+    const s = section(ANY_AND, "I");
+    assert.equal(s.tree?.kind, "any");
+    assert.ok(s.uncertain?.some((u) => u.includes(`says "any" but its items are joined with "and"`)));
+    const v = ingest(HEAD + ANY_AND).versions[0];
+    assert.ok(v);
+    const back = ingest(renderMarkdown(v)).versions[0];
+    const strip = (x: unknown) => JSON.stringify(x, (k, val) => (k === "line" ? undefined : val));
+    assert.equal(strip(back?.sections), strip(v.sections));
+    assert.ok(back?.sections[0]?.uncertain?.length);
+  });
+
+  it("'all' over items joined with 'or' stays decided (the strict reading) with lint's warning", () => {
+    const doc = `I. Gizmo therapy is considered medically necessary when all of the following criteria are met:
+   A. Severe stenosis; or
+   B. Symptoms attributable to it.
+`;
+    const s = section(doc, "I");
+    assert.equal(s.tree?.kind, "all");
+    assert.equal(s.uncertain, undefined);
+    assert.ok(ingest(HEAD + doc).versions[0]?.findings.some((f) => f.code === "leadin-joiner-mismatch"));
+  });
+});
