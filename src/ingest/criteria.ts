@@ -19,7 +19,7 @@ import type {
 import { unplacedInsideReason } from "../model/index.js";
 import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
 import { formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
-import { type LeadIn, listsAlternatives, looksLikeLeadIn, readLeadIn } from "./leadin.js";
+import { itemReference, type LeadIn, listsAlternatives, looksLikeLeadIn, readLeadIn } from "./leadin.js";
 import type { Line } from "./lines.js";
 
 interface RawItem {
@@ -604,6 +604,22 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
   if (at > 0) return splitAtConnector(item, id, at, ctx);
   const { text, marker } = readItem(item);
   if (item.children.length === 0) {
+    const ref = itemReference(text);
+    if (ref) {
+      // "The member met all criteria for the trial above": that section's tree on the same answers
+      // (SPEC 2.2), never a yes/no the requester attests. Unresolved, it stays a question, and the
+      // section is uncertain: an attestation must not stand in for criteria checked elsewhere.
+      const target = resolveRef(ref, ctx);
+      if (target) return { kind: "ref", id, target, text, line: item.line };
+      ctx.uncertain.push(`${id} refers to other criteria ("${ref.refText}") that name no earlier section`);
+      ctx.findings.push({
+        code: "ref-unresolved",
+        severity: "warning",
+        message: `${id} refers to other criteria ("${ref.refText}") that name no earlier section: read as a question, and the section decides review`,
+        line: item.line,
+        criterion: id,
+      });
+    }
     const leaf: CriterionNode = { kind: "leaf", id, label: item.token, text, line: item.line };
     if (marker) ctx.marked.push({ node: leaf, marker, line: item.line });
     return leaf;

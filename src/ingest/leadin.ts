@@ -268,6 +268,42 @@ function lastSentenceBreak(text: string): number {
   return -1;
 }
 
+/**
+ * A list item that is itself a reference to other criteria (a QA pass on Medicaid and BCBS styles):
+ * "The member met all criteria for the trial above", "Meets the initial approval criteria", "All
+ * criteria in Section I are met", "The above criteria for the trial have been met". Its subject or
+ * section, to be resolved to an earlier section; undefined for an ordinary criterion. Bounded,
+ * linear patterns on one item's text.
+ */
+export function itemReference(text: string): LeadIn | undefined {
+  if (text.length > 300 || !/\b(?:criteria|requirements)\b/i.test(text)) return undefined;
+  const lead = readLeadIn(text, false);
+  if (lead.refText) return { kind: "all", found: false, ...pick(lead) };
+  const sec = /\b(?:criteria|requirements) (?:in|of|under|for) section ([IVX]{1,6})\b/i.exec(text);
+  if (sec)
+    return { kind: "all", found: false, refSection: (sec[1] as string).toUpperCase(), refText: sec[0] };
+  const above =
+    /\b(?:criteria|requirements) (?:for|in|of|under) (?:the )?([a-z][\w -]{0,60}?) (?:(?:listed|stated|described|outlined) )?above\b/i.exec(
+      text,
+    );
+  if (above) return { kind: "all", found: false, refSubject: (above[1] as string).trim(), refText: above[0] };
+  const named =
+    /\b(?:meets?|met|meeting|satisf(?:y|ies|ied)|fulfill?s?|fulfilled) (?:all )?(?:of )?(?:the )?(initial|original|preliminary trial|trial)(?: \w+)? (?:criteria|requirements)\b/i.exec(
+      text,
+    );
+  if (named)
+    return { kind: "all", found: false, refSubject: (named[1] as string).toLowerCase(), refText: named[0] };
+  return undefined;
+}
+
+function pick(l: LeadIn): Pick<LeadIn, "refSubject" | "refSection" | "refText"> {
+  return {
+    ...(l.refSubject !== undefined && { refSubject: l.refSubject }),
+    ...(l.refSection !== undefined && { refSection: l.refSection }),
+    ...(l.refText !== undefined && { refText: l.refText }),
+  };
+}
+
 /** Whether an item's text introduces a list ("…all of the following:"). */
 export function looksLikeLeadIn(text: string): boolean {
   return /:\s*[*\uE000†‡]*\s*$/.test(text) || /\bthe following\b/i.test(text);

@@ -63,7 +63,7 @@ function section(doc: string, id: string): Section {
 function decide(doc: string, id: string, answers: Record<string, boolean>): string {
   const v = ingest(HEAD + doc).versions[0];
   assert.ok(v);
-  return evaluateSection(compile(v), id, { answers }).outcome;
+  return evaluateSection(compile(v), id, { answers, facts: {}, dateOfService: "2026-01-01" }).outcome;
 }
 
 describe("exceptions and contradictions decide safely", () => {
@@ -119,4 +119,55 @@ describe("exceptions and contradictions decide safely", () => {
     assert.equal(s.uncertain, undefined);
     assert.ok(ingest(HEAD + doc).versions[0]?.findings.some((f) => f.code === "leadin-joiner-mismatch"));
   });
+});
+
+describe("an item that refers to other criteria is a reference, not an attestation", () => {
+  const TRIAL = `I. A trial of gizmo stimulation is considered medically necessary when all of the following are met:
+   A. Chronic neuropathic pain for at least 6 months;
+   B. None of the following:
+      1. Active infection at the implant site;
+      2. Coagulopathy.
+
+II. Permanent implantation of a gizmo stimulator is considered medically necessary when both of the following are met:
+   A. The member met all criteria for the trial above;
+   B. The trial resulted in at least 50% pain reduction.
+`;
+  it("'met all criteria for the trial above' is section I's tree on the same answers", () => {
+    const s = section(TRIAL, "II");
+    const a = s.tree?.children[0];
+    assert.deepEqual(a && { kind: a.kind, id: a.id, target: a.kind === "ref" ? a.target : undefined }, {
+      kind: "ref",
+      id: "II.A",
+      target: "I",
+    });
+    assert.equal(s.uncertain, undefined);
+    const met = { "I.A": true, "I.B.1": false, "I.B.2": false, "II.B": true };
+    assert.equal(decide(TRIAL, "II", met), "approved");
+    // The trial's contraindication, present, fails the permanent implant too.
+    assert.equal(decide(TRIAL, "II", { ...met, "I.B.1": true }), "denied");
+    const v = ingest(HEAD + TRIAL).versions[0];
+    assert.ok(v);
+    const back = ingest(renderMarkdown(v)).versions[0];
+    const strip = (x: unknown) => JSON.stringify(x, (k, val) => (k === "line" ? undefined : val));
+    assert.equal(strip(back?.sections), strip(v.sections));
+  });
+
+  for (const wording of [
+    "Meets the initial approval criteria",
+    "All criteria in Section IV are met",
+    "The criteria for the loading phase above are met",
+  ]) {
+    it(`unresolved ("${wording}"): a question, and the section is uncertain`, () => {
+      const doc = `I. Gizmo therapy is considered medically necessary when both of the following are met:
+   A. ${wording};
+   B. Documented response to therapy.
+`;
+      const s = section(doc, "I");
+      assert.equal(s.tree?.children[0]?.kind, "leaf");
+      assert.ok(
+        s.uncertain?.some((u) => u.startsWith("I.A refers to other criteria")),
+        JSON.stringify(s.uncertain),
+      );
+    });
+  }
 });

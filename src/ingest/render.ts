@@ -26,8 +26,12 @@ function marker(m: string): string {
 }
 
 function renderNode(n: CriterionNode, depth: number, out: string[], joiner = ""): void {
-  if (n.kind === "ref") return;
   const pad = "  ".repeat(depth);
+  // A lead-in's reference (`<id>.ref`) is printed in its lead-in; an item that is a reference is an item.
+  if (n.kind === "ref") {
+    if (!n.id.endsWith(".ref")) out.push(`${pad}- ${lastSegment(n.id)}. ${esc(n.text)};${joiner}`);
+    return;
+  }
   const mark = n.note ? marker(n.note.marker) : "";
   if (n.kind === "leaf") {
     out.push(`${pad}- ${lastSegment(n.id)}. ${esc(n.text)}${mark};${joiner}`);
