@@ -78,7 +78,8 @@ function frameworkMessage(fe: Partial<FastifyError>): { code: string; message: s
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return {
         code: "unsupported-media-type",
-        message: "send the body as JSON with Content-Type: application/json",
+        message:
+          "send the body as JSON with Content-Type: application/json (or a +json type such as application/fhir+json; a charset parameter is accepted)",
       };
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return { code: "bad-input", message: "request body is empty: expected a JSON object" };
@@ -117,7 +118,10 @@ export function installJsonParser(app: FastifyInstance): void {
   // reach the routes as a string).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
-    ["application/json", /^application\/[\w.+-]+\+json$/i] as unknown as string[],
+    // Fastify matches a RegExp against the whole header, parameters included: FHIR clients (HAPI)
+    // send "application/fhir+json; charset=UTF-8", and R4 defines "; fhirVersion=4.0". Anchored at
+    // the start, the pattern is linear in the header's length.
+    ["application/json", /^application\/[\w.+-]+\+json(?:\s*;[^\r\n]*)?$/i] as unknown as string[],
     { parseAs: "string" },
     (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
       try {

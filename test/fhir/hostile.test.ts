@@ -16,7 +16,7 @@ import { type FhirState, SqliteFhirState } from "../../src/server/fhir/state.js"
 import { validateResource } from "../../src/server/fhir/validate.js";
 import { startServer } from "../../src/server/index.js";
 import { checkOperationOutcome, checkPasResponse } from "./conformance.js";
-import { pasBundle } from "./fixtures.js";
+import { pasBundle, patient } from "./fixtures.js";
 import { call, library, startFhirServer, type TestServer } from "./helpers.js";
 import {
   badServicedDate,
@@ -44,6 +44,8 @@ const inquiry = (identifier: string) => ({
         patient: { reference: "Patient/pat1" },
       },
     },
+    // $inquire matches the patient too (identifiers collide): the inquiry carries the beneficiary.
+    { fullUrl: "http://ehr.example/fhir/Patient/pat1", resource: patient() },
   ],
 });
 

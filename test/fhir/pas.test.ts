@@ -11,7 +11,9 @@ import { FACTS_EXTENSION } from "../../src/server/fhir/dtr.js";
 import { capabilityStatement } from "../../src/server/fhir/index.js";
 import {
   type ClaimContext,
+  claimBundleOf,
   claimResponseBundle,
+  inquiryMatches,
   PAS_EXT,
   parsePasRequest,
   type ResponseState,
@@ -110,6 +112,81 @@ describe("PAS request Bundle → case (SPEC 2.1)", () => {
       tx.key,
     );
     assert.notEqual(parsePasRequest(pasBundle("U1", ["62362"]), library(), opts).key, tx.key);
+  });
+
+  test("a QuestionnaireResponse entered in error, stopped, or about another patient documents nothing", () => {
+    const answers = { "I.A.1": true, "I.B.4": false };
+    const parse = (r: QuestionnaireResponse) =>
+      parsePasRequest(pasBundle("U9", ["62362"], r), library(), opts);
+    // Control: completed and about the claim's patient (by id, as a DTR client's reference) is used.
+    const own = parse({ ...qr(answers), subject: { reference: "Patient/pat1" } });
+    assert.deepEqual(own.caseInput?.answers, answers);
+    for (const [r, why] of [
+      [{ ...qr(answers), status: "entered-in-error" }, /has status "entered-in-error"/],
+      [{ ...qr(answers), status: "stopped" }, /has status "stopped"/],
+      [
+        { ...qr(answers), subject: { reference: "Patient/examplepatient" } },
+        /is about Patient\/examplepatient, not the claim's patient/,
+      ],
+      [
+        { ...qr(answers), subject: { reference: "http://ehr.example/fhir/Patient/other/_history/2" } },
+        /is about Patient\/other/,
+      ],
+    ] as [QuestionnaireResponse, RegExp][]) {
+      const p = parse(r);
+      assert.deepEqual(p.caseInput?.answers, {}, JSON.stringify(r.subject ?? r.status));
+      assert.match(p.context.notes.join("\n"), why);
+    }
+  });
+
+  test("$inquire matches the patient and the services, not the identifier alone", () => {
+    const stored = parsePasRequest(pasBundle("U7", ["62362"]), library(), opts).context;
+    const ask = (mutate: (b: J) => void) => {
+      const b = pasBundle("U7", ["62362"]) as J;
+      mutate(b);
+      const { claim, index } = claimBundleOf(b);
+      return inquiryMatches(stored, claim, index);
+    };
+    const patientOf = (b: J) => b.entry.find((e: J) => e.resource.resourceType === "Patient").resource;
+    const claimOf = (b: J) => b.entry.find((e: J) => e.resource.resourceType === "Claim").resource;
+    assert.equal(
+      ask(() => {}),
+      true,
+    );
+    assert.equal(
+      ask((b) => {
+        delete claimOf(b).item;
+      }),
+      true,
+      "no services named: the patient decides",
+    );
+    assert.equal(
+      ask((b) => {
+        Object.assign(patientOf(b), { name: [{ family: "Other" }], birthDate: "1990-01-01" });
+      }),
+      false,
+      "another patient under the same identifier",
+    );
+    assert.equal(
+      ask((b) => {
+        Object.assign(patientOf(b), { name: [{ family: "Other" }], identifier: [{ value: "M-1" }] });
+      }),
+      false,
+    );
+    assert.equal(
+      ask((b) => {
+        claimOf(b).item[0].productOrService.coding[0].code = "27279";
+      }),
+      false,
+      "another service under the same identifier",
+    );
+    assert.equal(
+      ask((b) => {
+        b.entry = b.entry.filter((e: J) => e.resource.resourceType !== "Patient");
+      }),
+      false,
+      "no beneficiary in the inquiry: nothing is disclosed",
+    );
   });
 
   test("urgent level of service → expedited; a questionnaire not ours is noted and not used", () => {

@@ -123,6 +123,12 @@ for (const db of DATABASES) {
         { raw: '"just a string"', status: [400] },
         { raw: valid, status: [415], ct: "text/plain" },
         { raw: valid, status: [415], ct: "application/x-www-form-urlencoded" },
+        // FHIR clients send parameters with the media type (HAPI: charset; R4: fhirVersion).
+        { raw: valid, status: [200], ct: "application/fhir+json; charset=UTF-8" },
+        { raw: valid, status: [200], ct: "application/fhir+json;fhirVersion=4.0" },
+        { raw: valid, status: [200], ct: "application/json; charset=utf-8" },
+        { raw: valid, status: [415], ct: "application/fhir+xml; charset=UTF-8" },
+        { raw: valid, status: [415], ct: `application/${"+".repeat(4000)}x` },
         { raw: valid.slice(0, valid.length / 2), status: [400], match: /not valid JSON/ },
         { raw: "", status: [400], match: /empty/ },
       ];

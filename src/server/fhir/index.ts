@@ -36,6 +36,7 @@ import {
   claimBundleOf,
   claimResponseBundle,
   inquiryIdentifiers,
+  inquiryMatches,
   parsePasRequest,
   type ResponseState,
   stateOf,
@@ -388,7 +389,7 @@ function registerPas(
   ops.add(app, "/Claim/$inquire", [], async (req, reply) => {
     const who = req.principal!;
     const version = inquiryVersion(req.body);
-    const { claim } = claimBundleOf(req.body);
+    const { claim, index } = claimBundleOf(req.body);
     const idents = inquiryIdentifiers(claim);
     if (idents.length === 0)
       throw new FhirError(
@@ -397,7 +398,10 @@ function registerPas(
         "Claim.identifier is required to find the request",
         "Claim.identifier",
       );
-    const row = await state.claimByIdentifier(orgOf(who), idents);
+    // Identifiers collide across submissions: the newest one whose patient and services match.
+    const row = (await state.claimsByIdentifier(orgOf(who), idents, 50)).find((r) =>
+      inquiryMatches(r.context, claim, index),
+    );
     const now = ctx.clock().toISOString();
     let st: ResponseState | undefined;
     if (row?.requestId) {

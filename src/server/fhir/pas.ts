@@ -81,6 +81,7 @@ import {
   NPI_SYSTEMS,
   providerOf,
   ResourceIndex,
+  typeIdOf,
   uniqueDiagnoses,
 } from "./common.js";
 import { adaptiveSource, FACTS_EXTENSION } from "./dtr.js";
@@ -333,6 +334,33 @@ function saysSomething(cc: unknown): cc is CodeableConcept {
     Array.isArray(cc.coding) &&
     cc.coding.some((c) => isObject(c) && typeof c.code === "string" && c.code !== "")
   );
+}
+
+/**
+ * Why a QuestionnaireResponse cannot document this claim, or undefined when it can: its status says it
+ * must not be relied on (R4: `status` is a modifier; `entered-in-error`, `stopped`), or it is about
+ * another patient than the claim's (its `subject` resolves to another entry, or names another id).
+ * Such a response is left out with a note: its answers must never certify this member's request.
+ */
+function unusableResponse(
+  qr: QuestionnaireResponse,
+  claim: Claim,
+  patient: Patient,
+  index: ResourceIndex,
+): string | undefined {
+  const status = (qr as { status?: unknown }).status;
+  if (status !== undefined && status !== "completed" && status !== "amended" && status !== "in-progress")
+    return `has status ${JSON.stringify(status).slice(0, 40)} (only completed, amended or in-progress answers document a request)`;
+  const subject = qr.subject?.reference;
+  if (typeof subject !== "string" || subject === "") return undefined;
+  const resolved = index.resolve(subject);
+  if (resolved) {
+    return resolved === patient ? undefined : "is about another subject than Claim.patient";
+  }
+  // Not in the Bundle (the EHR's own reference): its type and id must be the claim's patient's.
+  const tail = typeIdOf(subject);
+  const own = patient.id ? `Patient/${patient.id}` : typeIdOf(claim.patient?.reference ?? "");
+  return tail && own && tail !== own ? `is about ${tail.slice(0, 80)}, not the claim's patient` : undefined;
 }
 
 function questionnaireResponses(claim: Claim, index: ResourceIndex): QuestionnaireResponse[] {
@@ -863,6 +891,11 @@ export function parsePasRequest(
       return;
     }
     const which = `${ref.policy}@${ref.version}`;
+    const unusable = unusableResponse(qr, claim, patient, index);
+    if (unusable) {
+      context.notes.push(`QuestionnaireResponse ${qr.id ?? n + 1} ${unusable}: not used`);
+      return;
+    }
     if (!expected.has(which)) {
       context.notes.push(
         `QuestionnaireResponse ${qr.id ?? n + 1} answers ${which}, which does not govern this request (${[...expected].join(", ") || "none effective"}): not used`,
@@ -1344,6 +1377,57 @@ export function responseIdentifier(given: Identifier | undefined, bundleId: stri
 }
 
 /** Identifiers (`system|value`) of the Claim in an inquiry. */
+/**
+ * Whether a stored claim is the one an inquiry asks about (PAS `$inquire` is a query by example):
+ * besides a `Claim.identifier` (which submitters assign and which collide — the IG's own examples all
+ * use 111099), the inquiry's patient must be the stored one — an identifier in common, else the same
+ * family name and birth date — and, where the inquiry names services, one of them must be among the
+ * stored items. An inquiry whose patient resolves to no Patient entry matches nothing: another
+ * member's request is never disclosed on an identifier alone.
+ */
+export function inquiryMatches(stored: ClaimContext, claim: Claim, index: ResourceIndex): boolean {
+  const asked = index.resolve<Patient>(claim.patient, "Patient");
+  const mine = stored.included.find(
+    (e) => e.resource.resourceType === "Patient" && sameRef(e, stored.patient.reference),
+  )?.resource as Patient | undefined;
+  if (!asked || !mine || !samePatient(asked, mine)) return false;
+  const codes = (Array.isArray(claim.item) ? claim.item : []).flatMap((it) =>
+    isObject(it) ? billingCodes(it.productOrService).map((c) => c.code) : [],
+  );
+  if (codes.length === 0) return true;
+  const have = new Set(stored.items.flatMap((i) => (i.code ? [i.code.code] : [])));
+  return codes.some((c) => have.has(c));
+}
+
+function sameRef(e: { fullUrl?: string; resource: Resource }, ref: string | undefined): boolean {
+  if (!ref) return true;
+  const k = typeIdOf(ref);
+  const own = e.resource.id ? `${e.resource.resourceType}/${e.resource.id}` : undefined;
+  return e.fullUrl === ref || (k !== undefined && k === own) || (own !== undefined && own === ref);
+}
+
+function samePatient(a: Patient, b: Patient): boolean {
+  const ids = (p: Patient) =>
+    (Array.isArray(p.identifier) ? p.identifier : []).filter(
+      (i): i is Identifier => isObject(i) && typeof i.value === "string" && i.value !== "",
+    );
+  const bi = ids(b);
+  if (
+    ids(a).some((x) =>
+      bi.some((y) => y.value === x.value && (!x.system || !y.system || x.system === y.system)),
+    )
+  )
+    return true;
+  const family = (p: Patient) =>
+    (Array.isArray(p.name) ? p.name : [])
+      .map((n) => (isObject(n) && typeof n.family === "string" ? n.family.trim().toLowerCase() : ""))
+      .filter((f) => f !== "");
+  const fb = family(b);
+  return (
+    typeof a.birthDate === "string" && a.birthDate === b.birthDate && family(a).some((f) => fb.includes(f))
+  );
+}
+
 export function inquiryIdentifiers(claim: Claim): string[] {
   return (claim.identifier ?? [])
     .filter((i) => isObject(i) && typeof i.value === "string")

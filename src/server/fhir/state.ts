@@ -61,6 +61,11 @@ export interface FhirState<C = unknown, S = unknown> {
   claimByRequest(requestId: string): Promise<ClaimRow<C> | undefined>;
   /** The newest submission of `org` carrying any of `identifiers` (`system|value`). */
   claimByIdentifier(org: string, identifiers: string[]): Promise<ClaimRow<C> | undefined>;
+  /**
+   * The organisation's claims carrying any of `identifiers`, newest first, at most `limit` (`$inquire`
+   * then matches the patient and the services among them: submitters' identifiers collide).
+   */
+  claimsByIdentifier(org: string, identifiers: string[], limit: number): Promise<ClaimRow<C>[]>;
   /** Stores a new subscription, `requested` (awaiting its handshake, issue 16) unless told `active`. */
   putSubscription(
     id: string,
@@ -221,6 +226,19 @@ export class SqliteFhirState<C = unknown, S = unknown> implements FhirState<C, S
     );
   }
 
+  async claimsByIdentifier(org: string, identifiers: string[], limit: number): Promise<ClaimRow<C>[]> {
+    if (identifiers.length === 0) return [];
+    const marks = identifiers.map(() => "?").join(", ");
+    const rows = this.db
+      .prepare(
+        `SELECT c.* FROM pas_claims c WHERE c.org = ? AND c.idem_key IN (
+           SELECT i.idem_key FROM pas_identifiers i WHERE i.org = ? AND i.identifier IN (${marks}))
+         ORDER BY c.created_at DESC, c.rowid DESC LIMIT ?`,
+      )
+      .all(org, org, ...identifiers, limit) as ClaimDbRow[];
+    return rows.map((r) => claimOf<C>(r)!);
+  }
+
   async claimByIdentifier(org: string, identifiers: string[]): Promise<ClaimRow<C> | undefined> {
     if (identifiers.length === 0) return undefined;
     const marks = identifiers.map(() => "?").join(", ");
@@ -373,6 +391,17 @@ export class PostgresFhirState<C = unknown, S = unknown> implements FhirState<C,
       [requestId],
     );
     return claimOf<C>(r.rows[0]);
+  }
+
+  async claimsByIdentifier(org: string, identifiers: string[], limit: number): Promise<ClaimRow<C>[]> {
+    if (identifiers.length === 0) return [];
+    const r = await this.pool.query<ClaimDbRow>(
+      `SELECT ${CLAIM_COLUMNS} FROM pas_claims c WHERE c.org = $1 AND c.idem_key IN (
+         SELECT i.idem_key FROM pas_identifiers i WHERE i.org = $1 AND i.identifier = ANY($2::text[]))
+       ORDER BY c.created_at DESC, c.seq DESC LIMIT $3`,
+      [org, identifiers, limit],
+    );
+    return r.rows.map((row) => claimOf<C>(row)!);
   }
 
   async claimByIdentifier(org: string, identifiers: string[]): Promise<ClaimRow<C> | undefined> {
