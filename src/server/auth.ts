@@ -249,7 +249,13 @@ export class Auth {
         { field: "ttlSeconds" },
       );
     }
-    const claims = principalSchema.parse(p);
+    const parsed = principalSchema.safeParse(p);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.join(".") || "principal";
+      throw new InputError(`${field}: ${issue.message}`, { field });
+    }
+    const claims = parsed.data;
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({
       name: claims.name,

@@ -170,19 +170,25 @@ export const idempotencyKeySchema = z
   .regex(/^[\x21-\x7e]+$/, { error: "must be printable ASCII without spaces" });
 
 /** `POST /api/tokens` (admin): issue a token for a user. */
-export const tokenBodySchema = z.strictObject({
-  sub: freeText(1, 200),
-  name: freeText(1, 200),
-  role: z.enum(ROLES),
-  org: freeText(1, 200).optional(),
-  ttlSeconds: z
-    .number()
-    .int()
-    .min(60)
-    // Issue 13: tokens live at most 24 h (auth.ts refuses longer ones at verification too).
-    .max(MAX_TOKEN_TTL_SECONDS)
-    .optional(),
-});
+export const tokenBodySchema = z
+  .strictObject({
+    sub: freeText(1, 200),
+    name: freeText(1, 200),
+    role: z.enum(ROLES),
+    org: freeText(1, 200).optional(),
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(60)
+      // Issue 13: tokens live at most 24 h (auth.ts refuses longer ones at verification too).
+      .max(MAX_TOKEN_TTL_SECONDS)
+      .optional(),
+  })
+  // A provider acts for an organisation (its requests are its org's): none is bad input, not a 500.
+  .refine((b) => b.role !== "provider" || b.org !== undefined, {
+    error: "a provider token needs the provider's organisation (org)",
+    path: ["org"],
+  });
 
 // ---- Response schemas: documentation of what the routes return (kept in step with the TS types). ----
 

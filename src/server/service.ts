@@ -252,6 +252,15 @@ export class RequestService {
     // (issue 13: it was parsed twice).
     const caseJson = canonicalJson(input);
     const c = this.parseCase(JSON.parse(caseJson));
+    // SPEC 1.4: the state's variant in force on the date of service decides a request. A submitter
+    // naming a version (another state's, a superseded one, the corporate one over its state's) would
+    // choose its own rules and could be approved automatically where the governing policy would not:
+    // naming one is for trying a version (`POST /api/evaluate`), never for a stored request.
+    if (trigger === "submit" && c.policy !== undefined)
+      throw new InputError(
+        `policy: a stored request is decided by the policy in force for the member's state and date of service; naming one ("${c.policy.slice(0, 100)}") is for trying a version with POST /api/evaluate`,
+        { field: "policy" },
+      );
     // A stored request is acted on: never decided by an unpublished draft it names (issue 15 review).
     const determination = this.engine.decide(c, { today, refuseDrafts: true });
     const det = {

@@ -130,7 +130,7 @@ for (const kind of DATABASES) {
         body: acupuncture({ policy: REF }),
       });
       assert.equal(named.status, 400, named.text);
-      assert.match(named.text, /is a draft/);
+      assert.match(named.text, /decided by the policy in force/);
       const stored: string[] = [];
       for (const body of [
         acupuncture(),

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -294,6 +295,68 @@ test("invalid bearer tokens are rate-limited per client: 401 for a burst, then 4
     assert.equal(throttled.status, 429);
     assert.ok(Number(throttled.headers.get("retry-after")) >= 1);
     assert.equal((await call(s.url, "GET", "/api/policies", { token: s.tokens.reviewer })).status, 200);
+  } finally {
+    await s.close();
+  }
+});
+
+test("a stored request cannot choose the policy that decides it (SPEC 1.4); trying one with evaluate can", async () => {
+  const s = await startTest("sqlite");
+  try {
+    // An LA adult billing A4300, off the state fee schedule: LA's variant makes it not-covered; the
+    // corporate policy would approve it at once (a QA pass got an automatic approval this way).
+    const la = JSON.parse(
+      readFileSync(join(ROOT, "..", "shared", "cases", "la-adult-fee-schedule-code.json"), "utf8"),
+    ).case as Record<string, unknown>;
+    for (const policy of ["CP.MP.173", "CP.MP.173@2024-11", "NC.CP.MP.173", "LA.CP.MP.173"]) {
+      const r = await call(s.url, "POST", "/api/requests", {
+        token: s.tokens.provider,
+        body: { ...la, policy },
+      });
+      assert.equal(r.status, 400, `${policy}: ${r.text}`);
+      assert.equal(r.body.error.where.field, "policy");
+      assert.match(
+        r.body.error.message,
+        /decided by the policy in force for the member's state and date of service/,
+      );
+    }
+    const stored = await call(s.url, "POST", "/api/requests", { token: s.tokens.provider, body: la });
+    assert.equal(stored.status, 201, stored.text);
+    assert.equal(stored.body.policy.id, "LA.CP.MP.173");
+    assert.notEqual(stored.body.status, "approved");
+    const list = await call(s.url, "GET", "/api/requests", { token: s.tokens.provider });
+    assert.equal(list.status, 200);
+    assert.deepEqual(
+      (list.body.requests ?? list.body).map((r: { id: string }) => r.id),
+      [stored.body.id],
+      "the refused ones were not stored",
+    );
+    // Trying a version is what evaluate is for.
+    const tried = await call(s.url, "POST", "/api/evaluate", {
+      token: s.tokens.provider,
+      body: { ...la, policy: "CP.MP.173" },
+    });
+    assert.equal(tried.status, 200, tried.text);
+    assert.equal(tried.body.policy.id, "CP.MP.173");
+  } finally {
+    await s.close();
+  }
+});
+
+test("issuing a provider token without its organisation is a 400 naming org, not a 500", async () => {
+  const s = await startTest("sqlite");
+  try {
+    const r = await call(s.url, "POST", "/api/tokens", {
+      token: s.tokens.admin,
+      body: { sub: "p-9", name: "Office", role: "provider" },
+    });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.error.where.field, "org");
+    const ok = await call(s.url, "POST", "/api/tokens", {
+      token: s.tokens.admin,
+      body: { sub: "p-9", name: "Office", role: "provider", org: "northside" },
+    });
+    assert.equal(ok.status, 200, ok.text);
   } finally {
     await s.close();
   }
