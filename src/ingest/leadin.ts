@@ -184,7 +184,11 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
     out.refSection = (refSec[1] as string).toUpperCase();
     out.refText = refSec[0];
   }
-  if (root) return out;
+  if (root) {
+    const who = populationOf(q ? text.slice(0, q.index) : text);
+    if (who) out.condition = who;
+    return out;
+  }
   if (!q) {
     // "Patients with a prior MI and LVEF ≤ 0.30. Patients must have demonstrated:": the sentences
     // before the lead-in's own sentence are the group's condition.
@@ -230,6 +234,36 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
     if (cond) out.condition = cond;
   }
   return out;
+}
+
+/** Words that limit a covered population by age or maturity ("adults aged 18 years or older"). */
+const POPULATION =
+  /\b(?:aged? \d{1,3}|\d{1,3}(?:-| )(?:years?|yrs?)(?: of age| old)?(?: (?:and|or) (?:older|over|younger|under|above|below|greater|more|less))?|(?:younger|older) than \d{1,3}|under (?:the )?age|adults?|children|child|adolescents?|pediatric|skeletally (?:mature|immature))\b/i;
+/** Where the population phrase ends: a verb of the statement, a connector, a clause break. */
+const POPULATION_END = /\s(?:is|are|when|where|if|who meets?|that meets?|meeting|provided|only)\s|[,;:(]/i;
+
+/**
+ * A section statement's own condition on who is covered, where it states one by age or maturity
+ * ("Bariatric surgery is considered medically necessary for adults aged 18 years or older when all
+ * of the following…", "CPAP therapy when used in adult patients with OSA is considered…"): the phrase
+ * after its "for"/"in" up to the statement's next verb or connector. Other payers' documents put such
+ * limits in the statement itself; dropping it would approve a child on the adult criteria. Centene's
+ * statements ("It is the policy of … that X is medically necessary when …") state none.
+ */
+function populationOf(statement: string): string | undefined {
+  const m = POPULATION.exec(statement);
+  if (!m) return undefined;
+  // The preposition that opens the phrase: the last " for "/" in "/" among " within 80 characters before.
+  const from = Math.max(0, m.index - 80);
+  const window = statement.slice(from, m.index + 1);
+  let open = -1;
+  for (const p of [" for ", " in ", " among "]) open = Math.max(open, window.lastIndexOf(p));
+  if (open < 0) return undefined;
+  const start = from + open + 1;
+  const rest = statement.slice(m.index + m[0].length);
+  const end = POPULATION_END.exec(rest);
+  const phrase = statement.slice(start, m.index + m[0].length + (end ? end.index : rest.length));
+  return tidyCondition(phrase.replace(/^(?:for|in|among) /i, ""));
 }
 
 /** A requirement verb: what a lead-in says must hold ("must include", "requires"). */

@@ -171,3 +171,43 @@ II. Permanent implantation of a gizmo stimulator is considered medically necessa
     });
   }
 });
+
+describe("a section statement that limits its population by age is the root's own condition", () => {
+  const ADULTS = `I. Gizmo surgery is considered medically necessary for adults aged 18 years or older when all of the following criteria are met:
+   A. BMI of 40 or more;
+   B. Failure of a supervised diet.
+`;
+  it("'for adults aged 18 years or older' is asked at I; unanswered it is not approved", () => {
+    assert.equal(section(ADULTS, "I").tree?.condition, "adults aged 18 years or older");
+    assert.equal(decide(ADULTS, "I", { "I.A": true, "I.B": true }), "pended");
+    assert.equal(decide(ADULTS, "I", { I: false, "I.A": true, "I.B": true }), "denied");
+    assert.equal(decide(ADULTS, "I", { I: true, "I.A": true, "I.B": true }), "approved");
+  });
+  for (const [statement, want] of [
+    [
+      "Gizmo testing is proven and medically necessary in adults aged 18 years and older when all of the following are met:",
+      "adults aged 18 years and older",
+    ],
+    [
+      "Gizmo arthroplasty is considered medically necessary for an individual who is skeletally mature when ALL of the following are met:",
+      "an individual who is skeletally mature",
+    ],
+    [
+      "Gizmo therapy is covered for members 12 years of age and older when all of the following are met:",
+      "members 12 years of age and older",
+    ],
+    [
+      "It is the policy of health plans affiliated with Gizmo Corporation® that a trial of gizmo therapy is medically necessary when all of the following criteria are met:",
+      undefined,
+    ],
+    [
+      "Gizmo therapy is medically necessary for the treatment of chronic pain when all of the following are met:",
+      undefined,
+    ],
+  ] as [string, string | undefined][]) {
+    it(`"${statement.slice(0, 60)}…" → ${want ?? "no condition"}`, () => {
+      const doc = `I. ${statement}\n   A. One;\n   B. Two.\n`;
+      assert.equal(section(doc, "I").tree?.condition, want);
+    });
+  }
+});
