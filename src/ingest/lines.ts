@@ -418,8 +418,29 @@ const STATES_COVERAGE =
 
 function assignRegions(lines: Line[]): void {
   let region: Region = "header";
+  // Where an unknown heading ended criteria that had no list yet ("Scope of Policy" under Aetna's
+  // "Policy", then a paragraph): if a first labelled coverage statement ("I. Medical Necessity …")
+  // follows before the next known heading, the heading was a sub-heading and the criteria go on from
+  // it (a QA pass lost a whole policy this way).
+  let endedAt = -1;
+  let listed = false;
   for (let i = 0; i < lines.length; i++) {
     const ln = lines[i] as Line;
+    if (region === "criteria" && !listed && !ln.blank && parseLabel(ln.text)) listed = true;
+    if (region === "other" && endedAt >= 0 && !ln.blank && !ln.pageHeader && !ln.hasTab) {
+      const lab = parseLabel(ln.text);
+      if (
+        lab?.candidates.some((c) => c.value === 1) &&
+        // The statement on the label's line, or under it ("I. Medical Necessity" then "Aetna considers…").
+        (STATES_COVERAGE.test(lab.rest) || STATES_COVERAGE.test(nextContent(lines, i)?.text ?? "")) &&
+        !knownHeading(ln.text)
+      ) {
+        for (let j = endedAt; j < i; j++) (lines[j] as Line).region = "criteria";
+        (lines[endedAt] as Line).regionHeading = undefined;
+        region = "criteria";
+        endedAt = -1;
+      }
+    }
     if (!ln.blank && !ln.pageHeader && !ln.hasTab && !ln.linkOnly) {
       // "…meet all of the following" / "criteria:" — a lowercase word that ends a wrapped sentence is
       // not the heading it spells.
@@ -434,6 +455,8 @@ function assignRegions(lines: Line[]): void {
       if (h) {
         region = h;
         ln.regionHeading = h;
+        endedAt = -1;
+        listed = false;
       } else if (
         (region !== "header" || /^[^a-z]*[A-Z]{3}[^a-z]*$/.test(ln.text)) &&
         unknownHeading(lines, i)
@@ -447,6 +470,8 @@ function assignRegions(lines: Line[]): void {
           next !== undefined &&
           (parseLabel(next.text) !== undefined || next.bullet || STATES_COVERAGE.test(next.text));
         if (!continues) {
+          if (region === "criteria") endedAt = listed ? -1 : i;
+          else if (region !== "other") endedAt = -1;
           region = "other";
           ln.regionHeading = "other";
         }

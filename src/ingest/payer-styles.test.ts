@@ -1,11 +1,13 @@
 /**
- * Lead-ins that other payers write and that read wrongly in the lenient direction (a QA pass on Aetna,
- * UHC, Cigna, BCBS and Medicaid styles): exceptions over a list ("medically necessary EXCEPT when any
+ * Readings of other payers' documents that went wrong in the lenient direction (a QA pass on Aetna,
+ * UHC, Cigna, BCBS and Medicaid styles), each on a synthetic document in its own words: exceptions over a list ("medically necessary EXCEPT when any
  * of the following apply", "unless any of", "with the exception of", "neither of") are `none`, never
  * `any`; counts the model cannot express ("no more than one of the following", "exactly two of") make
  * the section uncertain instead of matching the "one of the following" inside them; "two or more of",
  * "any three of" are `atLeast`; and a lead-in that says "any" over items joined with "and" is a
- * contradiction: the section decides review (and a rendering keeps it so).
+ * contradiction: the section decides review (and a rendering keeps it so); an item that refers to
+ * other criteria is a reference; a statement's age limit is the root's condition; and a sub-heading
+ * under "Policy" ("Scope of Policy") does not end the criteria before their first section.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -210,4 +212,43 @@ describe("a section statement that limits its population by age is the root's ow
       assert.equal(section(doc, "I").tree?.condition, want);
     });
   }
+});
+
+describe("a sub-heading under the policy heading does not end the criteria before their first section", () => {
+  const AETNA = (after: string) => `Clinical Policy Bulletin: Gizmo Surgery
+
+Number: 0999
+
+Policy
+
+Scope of Policy
+
+This Clinical Policy Bulletin addresses gizmo surgery in adults.
+
+${after}
+
+Background
+
+Gizmo surgery has been studied.
+`;
+  it("'Scope of Policy' then a paragraph, then 'I. Medical Necessity …': section I is read, the paragraph reported", () => {
+    const r = ingest(
+      AETNA(`I. Medical Necessity
+
+Aetna considers gizmo surgery medically necessary when ALL of the following criteria are met:
+
+A. Chronic pain for 6 months; and
+B. Failure of conservative therapy.`),
+    );
+    const v = r.versions[0];
+    assert.deepEqual(
+      v?.sections.map((s) => [s.id, s.kind]),
+      [["I", "medically-necessary"]],
+    );
+    assert.ok(v?.unplaced.some((u) => u.text.includes("addresses gizmo surgery")));
+  });
+  it("without a labelled statement after it, the sub-heading's part stays apart (no criteria invented)", () => {
+    const v = ingest(AETNA("The criteria are set out in the member's plan documents.")).versions[0];
+    assert.deepEqual(v?.sections, []);
+  });
 });
