@@ -241,11 +241,22 @@ function readEffectiveField(lines: readonly Line[]): { y: number; m: number; d?:
         finishText(ln.text),
       );
     if (m) {
-      const d = parseDate(m[1] as string);
+      // "01/01/2025", else a date in words ("March 1, 2025") up to the end of the line or a separator.
+      const d =
+        parseDate(m[1] as string) ??
+        parseDate(wordDate(finishText(ln.text).slice(m.index + m[0].length - (m[1] as string).length)));
       if (d) return d;
     }
   }
   return undefined;
+}
+
+/** The leading "Month D, YYYY" / "D Month YYYY" / "Month YYYY" of `s` (bounded), or "". */
+function wordDate(s: string): string {
+  const m = /^(?:[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9},? \d{4}|[A-Za-z]{3,9},? \d{4})/.exec(
+    s.slice(0, 40),
+  );
+  return m ? m[0] : "";
 }
 
 function readLastRevision(lines: readonly Line[]): string | undefined {

@@ -252,3 +252,28 @@ B. Failure of conservative therapy.`),
     assert.deepEqual(v?.sections, []);
   });
 });
+
+describe("dates in words in a document's header (UHC, Cigna, Anthem)", () => {
+  for (const [written, version, effective] of [
+    ["March 1, 2025", "2025-03", "2025-03-01"],
+    ["Mar. 15 2025", "2025-03", "2025-03-15"],
+    ["1 September 2024", "2024-09", "2024-09-01"],
+    ["2024-11-30", "2024-11", "2024-11-30"],
+  ]) {
+    it(`"Effective Date: ${written}" → ${version}, effective ${effective}`, () => {
+      const v = ingest(
+        HEAD.replace("Effective Date: 01/01/2025", `Effective Date: ${written}`) +
+          "I. Covered when all of the following are met:\n   A. One;\n   B. Two.\n",
+      ).versions[0];
+      assert.equal(v?.identity.version, version);
+      assert.equal(v?.identity.effective, effective);
+    });
+  }
+  it("an impossible date in words is not a date", () => {
+    const v = ingest(
+      HEAD.replace("Effective Date: 01/01/2025", "Effective Date: February 30, 2025") +
+        "I. Covered when all of the following are met:\n   A. One;\n   B. Two.\n",
+    ).versions[0];
+    assert.equal(v?.identity.version, "");
+  });
+});

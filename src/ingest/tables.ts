@@ -100,7 +100,48 @@ export function parseDate(raw: string): { y: number; m: number; d?: number } | u
     if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
     return { y: year, m: month, d: day };
   }
+  m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (m) return checked(Number(m[1]), Number(m[2]), Number(m[3]));
+  // "March 1, 2025", "Mar. 1 2025", "1 March 2025", "March 2025" (UHC, Cigna, Anthem headers).
+  m = /^([A-Za-z]{3,9})\.?(\d{1,2}),?(\d{4})$/.exec(s);
+  if (m) return checked(Number(m[3]), monthNamed(m[1] as string), Number(m[2]));
+  m = /^(\d{1,2})([A-Za-z]{3,9}),?(\d{4})$/.exec(s);
+  if (m) return checked(Number(m[3]), monthNamed(m[2] as string), Number(m[1]));
+  m = /^([A-Za-z]{3,9})\.?,?(\d{4})$/.exec(s);
+  if (m) {
+    const month = monthNamed(m[1] as string);
+    return month ? { y: Number(m[2]), m: month } : undefined;
+  }
   return undefined;
+}
+
+const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+/** 1–12 for a month's name or its abbreviation ("March", "Mar", "Sept"), else 0. */
+function monthNamed(name: string): number {
+  const n = name.toLowerCase();
+  const i = MONTHS.indexOf(n.slice(0, 3));
+  if (i < 0) return 0;
+  const full = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+  ][i] as string;
+  return full.startsWith(n) || n === "sept" ? i + 1 : 0;
+}
+
+function checked(y: number, month: number, day: number): { y: number; m: number; d: number } | undefined {
+  if (month < 1 || month > 12 || day < 1 || y < 1900 || y > 2200 || day > daysIn(y, month)) return undefined;
+  return { y, m: month, d: day };
 }
 
 function daysIn(y: number, m: number): number {
