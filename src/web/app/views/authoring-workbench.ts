@@ -464,6 +464,9 @@ function workbench(app: App, ed: Editor): HTMLElement {
     );
   /** Sets (or clears, with "") the placement of an unplaced line in the edited bindings. */
   const place = (u: UnplacedLine, value: string) => {
+    // The list is open: the author is placing a line in it. Its toggle event may not have run yet
+    // (it is dispatched later), and the re-render must not close it under the author's hand.
+    ed.unplacedOpen = true;
     const next = structuredClone(ed.edit);
     const before = placementOf(u);
     next.placements = (next.placements ?? []).filter((p) => !(p.line === u.line && p.text === before?.text));
@@ -485,6 +488,7 @@ function workbench(app: App, ed: Editor): HTMLElement {
     changed(value === "" ? `au-place-${u.line}` : `au-place-${u.line}-why`);
   };
   const placeWhy = (u: UnplacedLine, why: string) => {
+    ed.unplacedOpen = true;
     const next = structuredClone(ed.edit);
     const p = (next.placements ?? []).find((x) => x.line === u.line && x.text === placementOf(u)?.text);
     if (!p) return;
