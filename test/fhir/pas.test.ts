@@ -189,6 +189,67 @@ describe("PAS request Bundle → case (SPEC 2.1)", () => {
     );
   });
 
+  test("items whose own dates choose different versions are not decided on the first one's date (57)", () => {
+    const b = pasBundle("U10", ["62322", "62362"]) as J;
+    const claim = b.entry.find((e: J) => e.resource.resourceType === "Claim").resource;
+    claim.item[0].servicedDate = "2025-10-15"; // CP.MP.173@2024-11 in force
+    claim.item[1].servicedDate = "2026-01-15"; // CP.MP.173@2025-11 in force
+    const p = parsePasRequest(b, library(), opts);
+    assert.equal(p.caseInput, undefined);
+    assert.equal(p.problem?.code, "57");
+    assert.equal(p.problem?.expression, "Claim.item[1].servicedDate");
+    assert.match(p.problem?.text ?? "", /CP\.MP\.173@2025-11.*CP\.MP\.173@2024-11/);
+    // Dated apart within one version: one request, decided on the first governed item's date.
+    claim.item[0].servicedDate = "2026-01-10";
+    const same = parsePasRequest(b, library(), opts);
+    assert.equal(same.problem, undefined);
+    assert.equal(same.caseInput?.service.dateOfService, "2026-01-10");
+  });
+
+  test("answers for one policy are never read by another policy governing the same claim (33)", () => {
+    const sij = "http://medpolicy.example/Questionnaire/CP.MP.126-2025-04-II";
+    const two = (...r: QuestionnaireResponse[]) => {
+      const b = pasBundle("U11", ["62362", "27279"], r[0]) as J;
+      const claim = b.entry.find((e: J) => e.resource.resourceType === "Claim").resource;
+      for (const [k, x] of r.slice(1).entries()) {
+        const extra = { ...x, id: `qr-extra-${k}` };
+        b.entry.push({
+          fullUrl: `http://ehr.example/fhir/QuestionnaireResponse/${extra.id}`,
+          resource: extra,
+        });
+        claim.supportingInfo = [
+          ...(claim.supportingInfo ?? []),
+          {
+            sequence: 90 + k,
+            category: {
+              coding: [
+                {
+                  system: "http://hl7.org/us/davinci-pas/CodeSystem/PASSupportingInfoType",
+                  code: "questionnaire",
+                },
+              ],
+            },
+            valueReference: { reference: `QuestionnaireResponse/${extra.id}` },
+          },
+        ];
+      }
+      return parsePasRequest(b, library(), opts);
+    };
+    // CP.MP.173's II.A.2 (non-malignant pain) would be read as CP.MP.126's II.A.2 (activity modification).
+    const p = two(qr({ "I.A.1": true, "II.A.2": false }), qr({ "II.A.2": true }, sij));
+    assert.equal(p.caseInput, undefined);
+    assert.equal(p.problem?.code, "33");
+    assert.match(p.problem?.text ?? "", /II\.A\.2/);
+    // One policy's items alone: decided as before.
+    const alone = parsePasRequest(
+      pasBundle("U12", ["62362"], qr({ "I.A.1": true, "II.A.2": false })),
+      library(),
+      opts,
+    );
+    assert.equal(alone.problem, undefined);
+    assert.deepEqual(alone.caseInput?.answers, { "I.A.1": true, "II.A.2": false });
+  });
+
   test("urgent level of service → expedited; a questionnaire not ours is noted and not used", () => {
     const b = pasBundle(
       "U2",

@@ -44,7 +44,7 @@ import type {
   Resource,
 } from "@medplum/fhirtypes";
 import { answersFromResponse, parseQuestionnaireRef } from "../../explain/questionnaire.js";
-import type { Library } from "../../library/index.js";
+import type { Library, LibraryEntry } from "../../library/index.js";
 import {
   type CaseInput,
   canonicalJson,
@@ -334,6 +334,33 @@ function saysSomething(cc: unknown): cc is CodeableConcept {
     Array.isArray(cc.coding) &&
     cc.coding.some((c) => isObject(c) && typeof c.code === "string" && c.code !== "")
   );
+}
+
+/**
+ * The problem with deciding one case for items governed by several versions when an answer given for
+ * one version names a criterion id another of them also asks, or undefined (one version, or no id
+ * shared). The requester is told which ids and asked to submit each policy's items apart.
+ */
+function answerClash(
+  answeredBy: ReadonlyMap<string, readonly string[]>,
+  governing: ReadonlyMap<string, LibraryEntry>,
+): PasProblem | undefined {
+  if (governing.size < 2) return undefined;
+  for (const [which, ids] of answeredBy) {
+    for (const [other, entry] of governing) {
+      if (other === which) continue;
+      const table = entry.compiled().answerEntries;
+      const shared = ids.filter((id) => table[id] !== undefined);
+      if (shared.length > 0) {
+        return {
+          code: "33",
+          text: `The claim's items are governed by ${[...governing.keys()].join(" and ")}, and the answers for ${which} name criteria ${other} asks too (${shared.slice(0, 5).join(", ")}${shared.length > 5 ? ", …" : ""}): one request carries one set of answers. Submit the items of each policy as separate requests.`,
+          expression: "Claim.supportingInfo",
+        };
+      }
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -870,15 +897,35 @@ export function parsePasRequest(
     };
   }
 
+  // One case is decided on one date of service (SPEC 2.1): items dated apart are decided together only
+  // where their own dates choose the same versions; otherwise an item would be decided by a version
+  // not in force on its date (a QA pass found 2026 items decided by a superseded 2024 version).
+  const governing = new Map<string, LibraryEntry>();
+  for (const g of governed) {
+    for (const base of lib.policiesForCode(g.code!.code)) {
+      const e = lib.resolve(base, member.state, dateOfService);
+      const own = g.dateOfService === dateOfService ? e : lib.resolve(base, member.state, g.dateOfService);
+      if (own !== e) {
+        const name = (x: LibraryEntry | undefined) =>
+          x ? `${x.policy.identity.id}@${x.policy.identity.version}` : "no version";
+        return {
+          context,
+          key: keyOf(null),
+          attachments: [],
+          unfetched: [],
+          problem: {
+            code: "57",
+            text: `Item ${g.sequence} (${g.code!.code}) is dated ${g.dateOfService}, when ${name(own)} governs it, and the claim's first governed item ${dateOfService}, when ${name(e)} does: one request is decided on one date of service. Submit the items of each date as separate requests.`,
+            expression: `Claim.item[${items.indexOf(g)}].servicedDate`,
+          },
+        };
+      }
+      if (e) governing.set(`${e.policy.identity.id}@${e.policy.identity.version}`, e);
+    }
+  }
   // Documentation: answers and facts from this service's Questionnaires for the policy that applies.
-  const expected = new Set(
-    governed.flatMap((g) =>
-      lib.policiesForCode(g.code!.code).flatMap((base) => {
-        const e = lib.resolve(base, member.state!, dateOfService);
-        return e ? [`${e.policy.identity.id}@${e.policy.identity.version}`] : [];
-      }),
-    ),
-  );
+  const expected = new Set(governing.keys());
+  const answeredBy = new Map<string, string[]>();
   const answers: Record<string, boolean> = {};
   let facts: Facts = {};
   questionnaireResponses(claim, index).forEach((qr, n) => {
@@ -902,7 +949,9 @@ export function parsePasRequest(
       );
       return;
     }
-    Object.assign(answers, answersFromResponse(qr));
+    const given = answersFromResponse(qr);
+    Object.assign(answers, given);
+    answeredBy.set(which, [...(answeredBy.get(which) ?? []), ...Object.keys(given)]);
     const f = qr.extension?.find((e) => e?.url === FACTS_EXTENSION)?.valueString;
     if (f !== undefined) {
       let parsed: unknown;
@@ -927,6 +976,12 @@ export function parsePasRequest(
     const entry = lib.versionsOf(ref.policy).find((e) => e.policy.identity.version === ref.version);
     if (entry) facts = { ...factsFromResponse(qr, entry.vocabulary), ...facts };
   });
+
+  // A case's answers are keyed by criterion id alone (SPEC 2.1), and ids repeat across policies
+  // (II.A.2 is a pain criterion in CP.MP.173, activity modification in CP.MP.126): where the claim's
+  // items are governed by several versions, an answer given for one must not be read by another.
+  const clash = answerClash(answeredBy, governing);
+  if (clash) return { context, key: keyOf(null), attachments: [], unfetched: [], problem: clash };
 
   const drug = drugOf(claim, index);
   const diagnoses = claimDiagnoses(claim, index, context.notes);
