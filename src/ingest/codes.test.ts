@@ -728,3 +728,29 @@ describe("seeds", () => {
     assert.ok(!("proposedBindings" in (r.versions[0] as object)));
   });
 });
+
+describe("words that only begin alike do not bind a code to a section", () => {
+  const doc = [
+    "Policy",
+    "",
+    "I. Lumbar spinal fusion is considered medically necessary when all of the following are met:",
+    "   A. Instability;",
+    "   B. Failure of conservative care.",
+    "",
+    "II. Interspinous process devices are considered medically necessary when all of the following are met:",
+    "   A. Stenosis at one level;",
+    "   B. Neurogenic claudication.",
+    "",
+    "CPT codes covered if selection criteria are met:",
+    "22612 Arthrodesis, posterior technique, single interspace",
+    "22869 Insertion of interspinous process stabilization device",
+  ].join("\n");
+  const ps = propose(doc, [
+    section(doc, "I", "medically-necessary", "Lumbar spinal fusion"),
+    section(doc, "II", "medically-necessary", "Interspinous process devices"),
+  ]);
+  it("'interspace' is not 'interspinous' (a 6-letter stem shared); 'interspinous' is", () => {
+    assert.notEqual(of(ps, "22612").section, "II");
+    assert.equal(of(ps, "22869").section, "II");
+  });
+});

@@ -231,6 +231,19 @@ const STOP = new Set(
   ).split(" "),
 );
 
+/**
+ * Whether two words with one stem are one word in two forms ("implant"/"implantation",
+ * "stimulator"/"stimulation", "arthroplasty"/"arthroplasties"), not two words that begin alike
+ * ("interspace"/"interspinous" share "inters": a QA pass saw lumbar fusion codes proposed for an
+ * interspinous-device section): one begins the other, or they differ only in their last two letters.
+ */
+function sameWord(a: string, b: string): boolean {
+  if (a === b || a.startsWith(b) || b.startsWith(a)) return true;
+  let k = 0;
+  while (k < a.length && k < b.length && a.charCodeAt(k) === b.charCodeAt(k)) k++;
+  return k >= Math.min(a.length, b.length) - 2;
+}
+
 function stem(word: string): string {
   let w = word;
   if (w.length > 3 && w.endsWith("s") && !w.endsWith("ss")) w = w.slice(0, -1);
@@ -512,7 +525,13 @@ class Sections {
     const distinct = this.distinctive(cands);
     const desc = this.words.of(description);
     const scored = cands
-      .map((c) => ({ c, shared: [...(distinct.get(c) ?? [])].filter((w) => desc.has(w)) }))
+      .map((c) => ({
+        c,
+        shared: [...(distinct.get(c) ?? [])].filter((w) => {
+          const d = desc.get(w);
+          return d !== undefined && sameWord(d, c.words.get(w) ?? w);
+        }),
+      }))
       .sort((a, b) => b.shared.length - a.shared.length);
     const best = scored[0];
     const second = scored[1]?.shared.length ?? 0;
