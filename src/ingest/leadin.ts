@@ -170,6 +170,12 @@ function tidyCondition(s: string): string | undefined {
  * policy sentence, not a condition, so no condition is taken.
  */
 export function readLeadIn(text: string, root: boolean): LeadIn {
+  // "Selection Criteria for Bariatric Surgery. The member has presented with obesity that meets one of
+  // the following:": a caption before the lead-in's sentence is a title, not the group's condition.
+  if (!root) {
+    const rest = afterCaption(text);
+    if (rest !== undefined) return readLeadIn(rest, false);
+  }
   const q = findQuantifier(text);
   const out: LeadIn =
     q && q.kind !== "unsupported" ? { kind: q.kind, found: true } : { kind: "all", found: q !== undefined };
@@ -264,6 +270,18 @@ function populationOf(statement: string): string | undefined {
   const end = POPULATION_END.exec(rest);
   const phrase = statement.slice(start, m.index + m[0].length + (end ? end.index : rest.length));
   return tidyCondition(phrase.replace(/^(?:for|in|among) /i, ""));
+}
+
+/** A title-case caption of at most eight words ending in a period, then a sentence. */
+const CAPTION =
+  /^[A-Z][\w/&-]*(?: (?:[A-Z0-9][\w/&()-]*|of|and|or|for|the|to|in|a|an|with|on|by)){0,7}\. (?=[A-Z])/;
+
+/** The text after a leading caption ("Pre-operative Evaluation. The member has…"), or undefined. */
+function afterCaption(text: string): string | undefined {
+  const m = CAPTION.exec(text.slice(0, 120));
+  if (!m) return undefined;
+  const rest = text.slice(m[0].length);
+  return rest.length >= 10 ? rest : undefined;
 }
 
 /** A requirement verb: what a lead-in says must hold ("must include", "requires"). */

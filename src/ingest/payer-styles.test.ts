@@ -277,3 +277,32 @@ describe("dates in words in a document's header (UHC, Cigna, Anthem)", () => {
     assert.equal(v?.identity.version, "");
   });
 });
+
+describe("a caption before a lead-in's sentence is a title, not the group's condition", () => {
+  it("'Pre-operative Evaluation. The member has completed … ALL of the following:' asks the sentence, not the caption", () => {
+    const lead = readLeadIn(
+      "Pre-operative Evaluation. The member has completed a multidisciplinary evaluation within the past 12 months including ALL of the following:",
+      false,
+    );
+    assert.equal(lead.kind, "all");
+    assert.equal(
+      lead.condition,
+      "The member has completed a multidisciplinary evaluation within the past 12 months",
+    );
+  });
+  it("'Selection Criteria for Bariatric Surgery. … one of the following:' has no caption for a condition", () => {
+    const lead = readLeadIn(
+      "Selection Criteria for Bariatric Surgery. The member has presented with obesity that meets one of the following:",
+      false,
+    );
+    assert.equal(lead.kind, "any");
+    assert.notEqual(lead.condition, "Selection Criteria for Bariatric Surgery.");
+  });
+  it("a first sentence that is not a caption stays the condition (CMS: 'Patients with a prior MI and LVEF ≤ 0.30.')", () => {
+    const lead = readLeadIn(
+      "Patients with a prior MI and LVEF ≤ 0.30. Patients must have demonstrated:",
+      false,
+    );
+    assert.equal(lead.condition, "Patients with a prior MI and LVEF ≤ 0.30.");
+  });
+});
