@@ -73,6 +73,8 @@ function statuses(d: Det): Record<string, string> {
 }
 
 const CPAP_ANSWERS = {
+  // Section B's own condition: its statement covers CPAP "when used in adult patients with OSA".
+  B: true,
   "B.1": true,
   "B.2": true,
   "B.3": true,

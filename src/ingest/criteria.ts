@@ -609,13 +609,16 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
       // "The member met all criteria for the trial above": that section's tree on the same answers
       // (SPEC 2.2), never a yes/no the requester attests. Unresolved, it stays a question, and the
       // section is uncertain: an attestation must not stand in for criteria checked elsewhere.
-      const target = resolveRef(ref, ctx);
+      const target = ref.doubt ? undefined : resolveRef(ref, ctx);
       if (target) return { kind: "ref", id, target, text, line: item.line };
-      ctx.uncertain.push(`${id} refers to other criteria ("${ref.refText}") that name no earlier section`);
+      const why = ref.doubt
+        ? `${id} refers to other criteria ("${ref.refText}") but ${ref.doubt}`
+        : `${id} refers to other criteria ("${ref.refText}") that name no earlier section`;
+      ctx.uncertain.push(why);
       ctx.findings.push({
-        code: "ref-unresolved",
+        code: ref.doubt ? "ref-qualified" : "ref-unresolved",
         severity: "warning",
-        message: `${id} refers to other criteria ("${ref.refText}") that name no earlier section: read as a question, and the section decides review`,
+        message: `${why}: read as a question, and the section decides review`,
         line: item.line,
         criterion: id,
       });

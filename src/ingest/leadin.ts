@@ -65,11 +65,19 @@ interface Quantifier {
 /** Number words of a count ("two or more of", "any three of"): not "one" (that is `any`). */
 const COUNT = String.raw`(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})(?: \(\d{1,2}\))?`;
 
-const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported" }[] = [
+const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported"; exception?: true }[] = [
   // An upper bound or an exact count ("no more than one of the following", "exactly two of"): no
   // group of the model says it, and the "one of the following" inside must not read as `any`.
+  // A lower bound in other words: "no fewer than two of", "a minimum of three of".
   {
-    re: /\b(?:no more than|not more than|at most|fewer than|less than|a maximum of|exactly) (?:\w+)(?: \(\d{1,2}\))? of the following\b/i,
+    re: new RegExp(
+      String.raw`\b(?:no fewer than|not fewer than|no less than|not less than|a minimum of|minimum of) ${COUNT} of the following\b`,
+      "i",
+    ),
+    kind: "atLeast",
+  },
+  {
+    re: /\b(?:no more than|not more than|at most|fewer than|less than|(?:a )?maximum of|exactly|up to|more than|greater than) (?:\w+)(?: \(\d{1,2}\))? of the following\b/i,
     kind: "unsupported",
   },
   // Exceptions over the list: "medically necessary EXCEPT when any of the following apply", "unless
@@ -77,9 +85,18 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported" }[] = [
   {
     re: /\b(?:except|unless|excluding|barring)(?: (?:when|if|where|for|in(?: the (?:case|presence) of)?|there (?:is|are)))?(?: (?:the )?(?:member|patient|individual|beneficiary|enrollee)s? (?:has|have|meets?|presents? with))? (?:any|any one|one or more|either|one) of the following\b/i,
     kind: "none",
+    exception: true,
   },
-  { re: /\bexcept (?:(?:for|in|when|where|under|if) )?(?:(?:any|each) of )?the following\b/i, kind: "none" },
-  { re: /\bwith the exception of (?:(?:any|each|all) of )?the following\b/i, kind: "none" },
+  {
+    re: /\bexcept (?:(?:for|in|when|where|under|if) )?(?:(?:any|each) of )?the following\b/i,
+    kind: "none",
+    exception: true,
+  },
+  {
+    re: /\bwith the exception of (?:(?:any|each|all|one) of )?the following\b/i,
+    kind: "none",
+    exception: true,
+  },
   { re: /\bneither of the following\b/i, kind: "none" },
   { re: /\bnone of the following\b/i, kind: "none" },
   // Exclusions stated as a negated requirement over the list: "Patients must not have:", "absence of".
@@ -128,6 +145,16 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported" }[] = [
   { re: /\bthe following (?:criteria|conditions|requirements) (?:are|is) met\b/i, kind: "all" },
 ];
 
+/** Words right before a count that negate or bound it (bounded look-behind on 40 characters). */
+const LIMITED =
+  /\b(?:not|no|never|without|absence of|absent|fails? to|more than|greater than|up to|maximum of|only|fewer than|less than)(?:\s+[\w()-]+){0,3}\s*$/i;
+
+/** A statement of non-coverage before an exception (bounded: the 200 characters before it). */
+const NEGATIVE =
+  /\b(?:not (?:be )?(?:considered )?(?:covered|medically necessary|reasonable and necessary|eligible|proven)|non-?covered|investigational|experimental|unproven)\b/i;
+/** A limit before an exception: the exception lifts it. */
+const LIMITS = /\b(?:only|limited to|once|twice|no more (?:often|frequently) than|per lifetime|maximum)\b/i;
+
 function findQuantifier(text: string): Quantifier | undefined {
   let best: Quantifier | undefined;
   for (const q of QUANTIFIERS) {
@@ -136,10 +163,23 @@ function findQuantifier(text: string): Quantifier | undefined {
     if (q.kind === "atLeast") {
       const n = numberOf(m[1] as string);
       if (n === undefined) continue;
-      if (!best || m.index < best.index) best = { kind: "atLeast", n, index: m.index, phrase: m[0] };
+      // A count under a negation or a limit ("must not have two or more of", "up to two of", "only
+      // two of", "has 0 of") is not a lower bound: the model cannot say it, so the section is uncertain.
+      const kind =
+        n < 1 || LIMITED.test(text.slice(Math.max(0, m.index - 40), m.index)) ? "unsupported" : "atLeast";
+      if (!best || m.index < best.index) best = { kind, n, index: m.index, phrase: m[0] };
       continue;
     }
-    if (!best || m.index < best.index) best = { kind: q.kind, index: m.index, phrase: m[0] };
+    let kind = q.kind;
+    if (q.exception) {
+      const before = text.slice(Math.max(0, m.index - 200), m.index);
+      // After a negative statement ("not covered unless any of …") the exceptions are the ways in:
+      // left to the other patterns (any). After a limit ("only once per lifetime, except when …") the
+      // list lifts the limit, which no group says: uncertain.
+      if (NEGATIVE.test(before)) continue;
+      if (LIMITS.test(before)) kind = "unsupported";
+    }
+    if (!best || m.index < best.index) best = { kind, index: m.index, phrase: m[0] };
   }
   return best;
 }
@@ -244,7 +284,7 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
 
 /** Words that limit a covered population by age or maturity ("adults aged 18 years or older"). */
 const POPULATION =
-  /\b(?:aged? \d{1,3}|\d{1,3}(?:-| )(?:years?|yrs?)(?: of age| old)?(?: (?:and|or) (?:older|over|younger|under|above|below|greater|more|less))?|(?:younger|older) than \d{1,3}|under (?:the )?age|adults?|children|child|adolescents?|pediatric|skeletally (?:mature|immature))\b/i;
+  /\b(?:ag(?:ed?|es) \d{1,3}|\d{1,3}(?:-| )(?:years?|yrs?)(?: of age| old)(?: (?:and|or) (?:older|over|younger|under|above|below))?|\d{1,3}(?:-| )(?:years?|yrs?) (?:and|or) (?:older|over|younger|under)|(?:younger|older) than \d{1,3}|under (?:the )?age|adults?|children|child|adolescents?|pediatric|skeletally (?:mature|immature))\b/i;
 /** Where the population phrase ends: a verb of the statement, a connector, a clause break. */
 const POPULATION_END = /\s(?:is|are|when|where|if|who meets?|that meets?|meeting|provided|only)\s|[,;:(]/i;
 
@@ -266,6 +306,11 @@ function populationOf(statement: string): string | undefined {
   for (const p of [" for ", " in ", " among "]) open = Math.max(open, window.lastIndexOf(p));
   if (open < 0) return undefined;
   const start = from + open + 1;
+  // "… except in children under 12": the phrase names who is left out, which no condition says.
+  if (
+    /\b(?:except|excluding|other than|unless|not)\s*$/i.test(statement.slice(Math.max(0, start - 20), start))
+  )
+    return undefined;
   const rest = statement.slice(m.index + m[0].length);
   const end = POPULATION_END.exec(rest);
   const phrase = statement.slice(start, m.index + m[0].length + (end ? end.index : rest.length));
@@ -327,17 +372,44 @@ function lastSentenceBreak(text: string): number {
  * section, to be resolved to an earlier section; undefined for an ordinary criterion. Bounded,
  * linear patterns on one item's text.
  */
-export function itemReference(text: string): LeadIn | undefined {
+export function itemReference(text: string): (LeadIn & { doubt?: string }) | undefined {
   if (text.length > 300 || !/\b(?:criteria|requirements)\b/i.test(text)) return undefined;
+  const found = findReference(text);
+  if (!found?.refText) return found;
+  // Where the item says more than "those criteria are met" — a negation before ("does not meet the
+  // criteria for the trial above"), alternatives or limits after ("in section I, II, or III", "except",
+  // a number) — it is not that section's tree: it stays a question and its section is uncertain.
+  const at = text.indexOf(found.refText);
+  const before = text.slice(0, Math.max(0, at));
+  const after = text.slice(at + found.refText.length);
+  if (/\b(?:not|never|no longer|fails?|failed|unable|neither|nor)\b/i.test(before))
+    return { ...found, doubt: "it says the criteria are not met" };
+  if (
+    /\b(?:or|nor|except|but|unless|other than)\b|\d|,\s*[IVX]{1,6}\b/i.test(after) ||
+    /\b(?:or|either)\b|\bsection [IVX]{1,6}\b/i.test(before)
+  )
+    return { ...found, doubt: "it says more than that those criteria are met" };
+  return found;
+}
+
+/** What follows a reference that ends it: the end, punctuation, or "are/have been met". */
+const REF_TAIL = String.raw`(?=\s*(?:$|[.;,:]|(?:are|is|have been|has been|were|was) (?:met|satisfied)\b))`;
+const ITEM_SECTION = new RegExp(
+  String.raw`\b(?:criteria|requirements) (?:in|of|under|for) section ([IVX]{1,6})(?: above)?${REF_TAIL}`,
+  "i",
+);
+const ITEM_ABOVE = new RegExp(
+  String.raw`\b(?:criteria|requirements) (?:for|in|of|under) (?:the )?([a-z][\w -]{0,60}?) (?:(?:listed|stated|described|outlined) )?above${REF_TAIL}`,
+  "i",
+);
+
+function findReference(text: string): LeadIn | undefined {
   const lead = readLeadIn(text, false);
   if (lead.refText) return { kind: "all", found: false, ...pick(lead) };
-  const sec = /\b(?:criteria|requirements) (?:in|of|under|for) section ([IVX]{1,6})\b/i.exec(text);
+  const sec = ITEM_SECTION.exec(text);
   if (sec)
     return { kind: "all", found: false, refSection: (sec[1] as string).toUpperCase(), refText: sec[0] };
-  const above =
-    /\b(?:criteria|requirements) (?:for|in|of|under) (?:the )?([a-z][\w -]{0,60}?) (?:(?:listed|stated|described|outlined) )?above\b/i.exec(
-      text,
-    );
+  const above = ITEM_ABOVE.exec(text);
   if (above) return { kind: "all", found: false, refSubject: (above[1] as string).trim(), refText: above[0] };
   const named =
     /\b(?:meets?|met|meeting|satisf(?:y|ies|ied)|fulfill?s?|fulfilled) (?:all )?(?:of )?(?:the )?(initial|original|preliminary trial|trial)(?: \w+)? (?:criteria|requirements)\b/i.exec(

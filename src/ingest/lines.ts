@@ -426,7 +426,6 @@ function assignRegions(lines: Line[]): void {
   let listed = false;
   for (let i = 0; i < lines.length; i++) {
     const ln = lines[i] as Line;
-    if (region === "criteria" && !listed && !ln.blank && parseLabel(ln.text)) listed = true;
     if (region === "other" && endedAt >= 0 && !ln.blank && !ln.pageHeader && !ln.hasTab) {
       const lab = parseLabel(ln.text);
       if (
@@ -478,6 +477,8 @@ function assignRegions(lines: Line[]): void {
       }
     }
     ln.region = region;
+    // Only a heading right under the policy heading (nothing read in between) can be a sub-heading.
+    if (region === "criteria" && !ln.blank && !ln.pageHeader && !ln.regionHeading) listed = true;
   }
   if (lines.some((l) => l.region === "criteria" && !l.regionHeading)) return;
   // No "Policy/Criteria" heading: the criteria start at the first section statement ("I. It is the

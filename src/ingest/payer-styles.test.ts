@@ -33,6 +33,23 @@ describe("lead-in quantifiers beyond the seeds", () => {
     ["Only if the patient has no more than one of the following:", "unsupported"],
     ["When exactly two of the following are documented:", "unsupported"],
     ["When at most two (2) of the following apply:", "unsupported"],
+    // A count under a negation or a limit is not a lower bound (a second reading found these approved).
+    ["More than two of the following findings:", "unsupported"],
+    ["Up to two of the following risk factors:", "unsupported"],
+    ["Only two of the following:", "unsupported"],
+    ["Must not have two or more of the following:", "unsupported"],
+    ["Has not had two of the following:", "unsupported"],
+    ["Has 0 of the following contraindications:", "unsupported"],
+    ["No fewer than two of the following:", "atLeast2"],
+    ["A minimum of three of the following:", "atLeast3"],
+    ["Patients over 65 with at least two of the following:", "atLeast2"],
+    // An exception after a negative statement is the way in; after a limit, it lifts it (uncertain).
+    ["Gizmo therapy is not covered unless any of the following apply:", "any"],
+    ["Gizmo therapy is experimental and investigational except when any of the following apply:", "any"],
+    [
+      "Gizmo therapy is medically necessary only once per lifetime, except when any of the following apply:",
+      "unsupported",
+    ],
   ];
   for (const [text, want] of table) {
     it(`"${text}" → ${want}`, () => {
@@ -154,6 +171,42 @@ II. Permanent implantation of a gizmo stimulator is considered medically necessa
     assert.equal(strip(back?.sections), strip(v.sections));
   });
 
+  it("a reworded reference is a new version (its words are hashed), a lead-in's is not", () => {
+    const v = ingest(HEAD + TRIAL).versions[0];
+    const w = ingest(
+      HEAD + TRIAL.replace("met all criteria for the trial above", "met every criterion for the trial above"),
+    ).versions[0];
+    assert.notEqual(v?.hash, w?.hash);
+  });
+
+  for (const wording of [
+    "The member does not meet the criteria for the trial above",
+    "Has not met the initial approval criteria",
+    "Meets criteria in section I, II, or III",
+  ]) {
+    it(`a qualified reference ("${wording}") stays a question, and the section is uncertain`, () => {
+      const doc = TRIAL.replace("The member met all criteria for the trial above", wording);
+      const s = section(doc, "II");
+      assert.equal(s.tree?.children[0]?.kind, "leaf");
+      assert.ok(s.uncertain?.length, JSON.stringify(s));
+      assert.ok(
+        ingest(HEAD + doc).versions[0]?.findings.some(
+          (f) => f.code === "ref-qualified" && f.criterion === "II.A",
+        ),
+      );
+    });
+  }
+
+  it("'Meets the criteria for BMI above 40 kg/m2' is a criterion, not a reference", () => {
+    const doc = TRIAL.replace(
+      "The member met all criteria for the trial above",
+      "Meets the criteria for BMI above 40 kg/m2",
+    );
+    const s = section(doc, "II");
+    assert.equal(s.tree?.children[0]?.kind, "leaf");
+    assert.equal(s.uncertain, undefined);
+  });
+
   for (const wording of [
     "Meets the initial approval criteria",
     "All criteria in Section IV are met",
@@ -205,6 +258,20 @@ describe("a section statement that limits its population by age is the root's ow
     [
       "Gizmo therapy is medically necessary for the treatment of chronic pain when all of the following are met:",
       undefined,
+    ],
+    // Durations are not ages; a population left out is not a condition the model says.
+    ["Gizmo therapy is medically necessary for up to 2 years when all of the following are met:", undefined],
+    [
+      "Gizmo surgery is medically necessary for members with symptoms for 2 years or more when all of the following are met:",
+      undefined,
+    ],
+    [
+      "Gizmo therapy is medically necessary except in children under 12 when all of the following are met:",
+      undefined,
+    ],
+    [
+      "Gizmo therapy is covered for members ages 12 and older when all of the following are met:",
+      "members ages 12 and older",
     ],
   ] as [string, string | undefined][]) {
     it(`"${statement.slice(0, 60)}…" → ${want ?? "no condition"}`, () => {

@@ -110,7 +110,8 @@ export function parseDate(raw: string): { y: number; m: number; d?: number } | u
   m = /^([A-Za-z]{3,9})\.?,?(\d{4})$/.exec(s);
   if (m) {
     const month = monthNamed(m[1] as string);
-    return month ? { y: Number(m[2]), m: month } : undefined;
+    const y = Number(m[2]);
+    return month && y >= 1900 && y <= 2200 ? { y, m: month } : undefined;
   }
   return undefined;
 }

@@ -16,7 +16,15 @@ function flatten(v: PolicyVersion): Flat[] {
   const out: Flat[] = [];
   const walk = (n: CriterionNode) => {
     if (n.kind === "ref") {
-      out.push({ id: n.id, kind: "ref", text: `→ ${n.target}`, key: `ref ${n.target}`, line: n.line });
+      // A list item that is a reference is compared by its words too ("met" vs "did not meet").
+      const own = n.id.endsWith(".ref") ? "" : ` ${n.text}`;
+      out.push({
+        id: n.id,
+        kind: "ref",
+        text: `→ ${n.target}${own}`,
+        key: `ref ${n.target}${own}`,
+        line: n.line,
+      });
       return;
     }
     const text = n.kind === "leaf" ? n.text : (n.condition ?? n.text);

@@ -44,7 +44,9 @@ export function canonicalJson(value: unknown): string {
 function stripNode(n: CriterionNode): unknown {
   switch (n.kind) {
     case "ref":
-      return { kind: n.kind, id: n.id, target: n.target };
+      // A list item that is a reference (not a lead-in's `<id>.ref`) is hashed with its words, so a
+      // rewording is a new version; lead-in references (all the seeds') hash as before.
+      return { kind: n.kind, id: n.id, target: n.target, text: n.id.endsWith(".ref") ? undefined : n.text };
     case "leaf":
       return { kind: n.kind, id: n.id, text: n.text, note: n.note && stripNote(n.note) };
     case "all":

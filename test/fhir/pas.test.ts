@@ -180,6 +180,17 @@ describe("PAS request Bundle → case (SPEC 2.1)", () => {
       false,
       "another service under the same identifier",
     );
+    // Twins: one name and birth date, each identified, by different identifiers.
+    const withId = (value: string) => {
+      const b = pasBundle("U7", ["62362"]) as J;
+      patientOf(b).identifier = [{ system: "urn:member", value }];
+      return b;
+    };
+    const stored2 = parsePasRequest(withId("M-1"), library(), opts).context;
+    const twin = claimBundleOf(withId("M-2"));
+    assert.equal(inquiryMatches(stored2, twin.claim, twin.index), false, "a twin is another patient");
+    const same = claimBundleOf(withId("M-1"));
+    assert.equal(inquiryMatches(stored2, same.claim, same.index), true);
     assert.equal(
       ask((b) => {
         b.entry = b.entry.filter((e: J) => e.resource.resourceType !== "Patient");

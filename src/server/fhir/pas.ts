@@ -387,7 +387,9 @@ function unusableResponse(
   // Not in the Bundle (the EHR's own reference): its type and id must be the claim's patient's.
   const tail = typeIdOf(subject);
   const own = patient.id ? `Patient/${patient.id}` : typeIdOf(claim.patient?.reference ?? "");
-  return tail && own && tail !== own ? `is about ${tail.slice(0, 80)}, not the claim's patient` : undefined;
+  // A subject outside the Bundle is the claim's patient only when its type and id say so.
+  if (!tail || !own) return "names a subject that cannot be matched to Claim.patient";
+  return tail !== own ? `is about ${tail.slice(0, 80)}, not the claim's patient` : undefined;
 }
 
 function questionnaireResponses(claim: Claim, index: ResourceIndex): QuestionnaireResponse[] {
@@ -1466,13 +1468,14 @@ function samePatient(a: Patient, b: Patient): boolean {
     (Array.isArray(p.identifier) ? p.identifier : []).filter(
       (i): i is Identifier => isObject(i) && typeof i.value === "string" && i.value !== "",
     );
+  const ai = ids(a);
   const bi = ids(b);
   if (
-    ids(a).some((x) =>
-      bi.some((y) => y.value === x.value && (!x.system || !y.system || x.system === y.system)),
-    )
+    ai.some((x) => bi.some((y) => y.value === x.value && (!x.system || !y.system || x.system === y.system)))
   )
     return true;
+  // Both identified, and by no identifier in common: two patients (twins share a name and a birth date).
+  if (ai.length > 0 && bi.length > 0) return false;
   const family = (p: Patient) =>
     (Array.isArray(p.name) ? p.name : [])
       .map((n) => (isObject(n) && typeof n.family === "string" ? n.family.trim().toLowerCase() : ""))
