@@ -4,6 +4,7 @@
  * malformed requests → 400 OperationOutcome.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
@@ -96,10 +97,20 @@ describe("CRD", () => {
       "order-select",
       "order-sign",
     ]);
+    // The CRD IG's own discovery document (CRDServices.json): every prefetch key we declare that it
+    // declares too is written as it writes it — a client evaluates these templates (context.appointments
+    // is a Bundle, context.dispatchedOrders a list of references).
+    const ig = JSON.parse(
+      readFileSync(new URL("../../../shared/fhir/crd/CRDServices.json", import.meta.url), "utf8"),
+    );
     for (const svc of r.body.services) {
       assert.equal(svc.prefetch.patient, "Patient/{{context.patientId}}");
       assert.ok(svc.prefetch.coverage);
       assert.deepEqual(svc.extension["davinci-crd.version"], ["2.0", "2.2"]);
+      const theirs = ig.services.find((x: J) => x.hook === svc.hook)?.prefetch ?? {};
+      for (const [k, v] of Object.entries(svc.prefetch))
+        if (k in theirs && /_id=\{\{context\./.test(String(v)))
+          assert.equal(v, theirs[k], `${svc.hook} prefetch ${k}`);
     }
   });
 

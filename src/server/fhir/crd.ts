@@ -173,13 +173,16 @@ export function discovery(): unknown {
         ...(s.hook !== "order-dispatch" && { encounter: "Encounter/{{context.encounterId}}" }),
         ...(s.hook === "appointment-book" && {
           serviceRequests:
-            "ServiceRequest?_id={{context.appointments.Appointment.basedOn.resolve().ofType(ServiceRequest).id}}",
+            // As the CRD IG's CRDServices.json: context.appointments is a Bundle.
+            "ServiceRequest?_id={{context.appointments.entry.resource.basedOn.resolve().ofType(ServiceRequest).id}}",
         }),
         ...(s.hook === "order-dispatch" && {
-          serviceRequests: "ServiceRequest?_id={{context.dispatchedOrders.ofType(ServiceRequest).id}}",
-          deviceRequests: "DeviceRequest?_id={{context.dispatchedOrders.ofType(DeviceRequest).id}}",
+          // As the CRD IG's CRDServices.json: context.dispatchedOrders is a list of references.
+          serviceRequests:
+            "ServiceRequest?_id={{context.dispatchedOrders.resolve().ofType(ServiceRequest).id}}",
+          deviceRequests: "DeviceRequest?_id={{context.dispatchedOrders.resolve().ofType(DeviceRequest).id}}",
           medicationRequests:
-            "MedicationRequest?_id={{context.dispatchedOrders.ofType(MedicationRequest).id}}",
+            "MedicationRequest?_id={{context.dispatchedOrders.resolve().ofType(MedicationRequest).id}}",
         }),
         ...((s.hook === "encounter-start" || s.hook === "encounter-discharge") && {
           serviceRequests: "ServiceRequest?patient={{context.patientId}}&encounter={{context.encounterId}}",
