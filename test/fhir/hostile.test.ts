@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ResourceIndex, typeIdOf } from "../../src/server/fhir/common.js";
+import { unservedFormat } from "../../src/server/fhir/index.js";
 import { type FhirState, SqliteFhirState } from "../../src/server/fhir/state.js";
 import { validateResource } from "../../src/server/fhir/validate.js";
 import { startServer } from "../../src/server/index.js";
@@ -376,6 +377,50 @@ describe("the validator's reach", () => {
         (e: J) => e.status === 400 && e.expression === at,
         at,
       );
+    }
+  });
+});
+
+describe("format negotiation: FHIR R4 JSON only, said with 406", () => {
+  test("unservedFormat: JSON and wildcards pass; XML, Turtle and other FHIR versions do not", () => {
+    for (const [format, accept] of [
+      [undefined, undefined],
+      [undefined, "*/*"],
+      [undefined, "application/fhir+json"],
+      [undefined, "application/fhir+json; fhirVersion=4.0"],
+      [undefined, "application/fhir+xml;q=0.9, application/json;q=0.5"],
+      [undefined, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"],
+      ["json", undefined],
+      ["application/fhir+json", "*/*"],
+    ] as [string | undefined, string | undefined][])
+      assert.equal(unservedFormat(format, accept), undefined, `${format} ${accept}`);
+    for (const [format, accept] of [
+      ["xml", undefined],
+      ["application/fhir+xml", undefined],
+      ["ttl", undefined],
+      [undefined, "application/fhir+xml"],
+      [undefined, "application/fhir+json; fhirVersion=5.0"],
+      [undefined, "application/json;q=0, application/fhir+xml"],
+    ] as [string | undefined, string | undefined][])
+      assert.match(unservedFormat(format, accept) ?? "", /FHIR R4 JSON only/, `${format} ${accept}`);
+  });
+
+  test("over HTTP: 406 OperationOutcome for XML; JSON as before", async () => {
+    const s = await startFhirServer();
+    try {
+      const xml = await call(s.url, "GET", "/fhir/metadata?_format=xml");
+      assertOutcome(xml, 406, "not-supported");
+      const accept = await call(s.url, "GET", "/fhir/metadata", {
+        headers: { accept: "application/fhir+xml" },
+      });
+      assertOutcome(accept, 406, "not-supported");
+      const json = await call(s.url, "GET", "/fhir/metadata", {
+        headers: { accept: "application/fhir+json" },
+      });
+      assert.equal(json.status, 200);
+      assert.equal(json.body.resourceType, "CapabilityStatement");
+    } finally {
+      await s.close();
     }
   });
 });

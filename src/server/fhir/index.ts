@@ -243,6 +243,15 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
               reply,
             ),
           );
+          // Only FHIR R4 JSON is served: a client asking for XML, Turtle or another FHIR version is told
+          // so (406) rather than sent JSON R4 with 200 (found by a QA pass).
+          fhir.addHook("onRequest", async (req) => {
+            const why = unservedFormat(
+              (req.query as Record<string, unknown> | undefined)?._format,
+              req.headers.accept,
+            );
+            if (why) throw new FhirError(406, "not-supported", why);
+          });
           fhir.get("/metadata", async (_req, reply) =>
             sendFhir(reply, 200, capabilityStatement(publicBaseUrl(ctx.config), ctx.config.version)),
           );
@@ -256,6 +265,32 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
       );
     },
   };
+}
+
+/**
+ * Why a FHIR request asks for a format this server does not produce, or undefined: `_format` other
+ * than JSON, an Accept header that admits no JSON type, or a `fhirVersion` other than 4.0 (R4). Linear:
+ * the header is split on commas and semicolons, at most 20 media ranges looked at.
+ */
+export function unservedFormat(format: unknown, accept: string | undefined): string | undefined {
+  if (typeof format === "string" && format !== "") {
+    const f = format.toLowerCase();
+    if (!(f === "json" || f === "application/json" || f === "application/fhir+json"))
+      return `_format ${format.slice(0, 40)}: this server produces FHIR R4 JSON only (_format=json)`;
+  }
+  if (typeof accept !== "string" || accept.trim() === "") return undefined;
+  let json = false;
+  for (const range of accept.split(",").slice(0, 20)) {
+    const [type = "", ...params] = range.split(";").map((x) => x.trim().toLowerCase());
+    const version = params.find((p) => p.startsWith("fhirversion="))?.slice(12);
+    if (version !== undefined && version !== "4.0" && version !== "4.0.1") continue;
+    if (params.some((p) => p === "q=0" || p === "q=0.0")) continue;
+    if (type === "*/*" || type === "application/*" || type === "application/json" || type.endsWith("+json"))
+      json = true;
+  }
+  return json
+    ? undefined
+    : `Accept ${accept.slice(0, 80)}: this server produces FHIR R4 JSON only (application/fhir+json; fhirVersion=4.0)`;
 }
 
 function registerPas(
