@@ -452,6 +452,9 @@ async function assembleApp(
   };
   app.addHook("onRequest", (req, reply, done) => {
     const h = req.headers.authorization;
+    // What an authorized caller reads (requests, determinations, letters: PHI) is never kept by a
+    // browser or a shared cache. Set first, so refusals carry it too; a route may still say otherwise.
+    if (h !== undefined) reply.header("cache-control", "no-store");
     const token = h?.startsWith("Bearer ") ? h.slice(7).trim() : undefined;
     const known = token ? (auth.cached(token) ?? clients.cachedAccess(token)) : undefined;
     if (!token || known) {

@@ -361,3 +361,24 @@ test("issuing a provider token without its organisation is a 400 naming org, not
     await s.close();
   }
 });
+
+test("answers to an authorized caller are never cached (PHI): cache-control no-store", async () => {
+  const s = await startTest("sqlite");
+  try {
+    const la = JSON.parse(
+      readFileSync(join(ROOT, "..", "shared", "cases", "la-adult-fee-schedule-code.json"), "utf8"),
+    ).case as Record<string, unknown>;
+    const stored = await call(s.url, "POST", "/api/requests", { token: s.tokens.provider, body: la });
+    assert.equal(stored.status, 201, stored.text);
+    for (const [method, path, token] of [
+      ["GET", `/api/requests/${stored.body.id}`, s.tokens.reviewer],
+      ["GET", "/api/requests", s.tokens.provider],
+      ["GET", `/api/requests/${stored.body.id}`, "not-a-token"],
+    ] as const) {
+      const r = await fetch(`${s.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+      assert.equal(r.headers.get("cache-control"), "no-store", `${method} ${path} → ${r.status}`);
+    }
+  } finally {
+    await s.close();
+  }
+});
