@@ -483,7 +483,15 @@ describe("every page at 390 and 1440 px, keyboard, queue (issue 14, Chromium)", 
       .evaluateAll((li) => li.map((x) => x.getAttribute("data-id")));
     assert.ok(questions.length >= 1, "the questions are listed");
 
-    // Upload a document first (the request is still pended).
+    // The title follows the chosen file until one is typed: a second choice (after a refused one) is
+    // not sent under the first file's name (a QA pass found it was).
+    const fileInput = page.getByLabel("File", { exact: true });
+    await fileInput.setInputFiles({ name: "first.txt", mimeType: "text/plain", buffer: Buffer.from("a") });
+    assert.equal(await page.getByLabel("Document title").inputValue(), "first.txt");
+    await fileInput.setInputFiles({ name: "second.txt", mimeType: "text/plain", buffer: Buffer.from("b") });
+    assert.equal(await page.getByLabel("Document title").inputValue(), "second.txt");
+
+    // Upload a document first (the request is still pended); a typed title is kept.
     await page.getByLabel("Document title").fill("Weaning log");
     const doc = Buffer.from("Morphine equivalent reduced by 60% over 8 weeks.\n");
     await page.getByLabel("File", { exact: true }).setInputFiles({

@@ -235,9 +235,16 @@ function uploadPanel(v: ProviderRequest, announce: (msg: string) => void): HTMLE
   const title = h("input", { type: "text", id: "doc-title", name: "title", maxlength: 200, required: true });
   const file = h("input", { type: "file", id: "doc-file", name: "file", required: true });
   const submit = h("button", { type: "submit", class: "btn" }, "Upload document");
+  // The title follows the chosen file while the user has not typed one: choosing another file (after
+  // one was refused) must not upload it under the first file's name.
+  let filled = "";
   file.addEventListener("change", () => {
     const f = file.files?.[0];
-    if (f && !title.value.trim()) title.value = f.name.slice(0, 200);
+    const typed = title.value.trim();
+    if (f && (typed === "" || typed === filled)) {
+      filled = f.name.slice(0, 200);
+      title.value = filled;
+    }
   });
   const form = h(
     "form",
