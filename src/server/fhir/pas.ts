@@ -881,22 +881,24 @@ export function parsePasRequest(
       .digest("hex")
       .slice(0, 40)}`;
   if (governed.length === 0) return { context, key: keyOf(null), attachments: [], unfetched: [] };
+  /** A request that cannot be decided as sent: answered with an error, nothing stored. */
+  const refused = (problem: PasProblem): ParsedPas => ({
+    context,
+    key: keyOf(null),
+    attachments: [],
+    unfetched: [],
+    problem,
+  });
 
   const dateOfService = governed[0]!.dateOfService;
   if (!member.state) {
-    return {
-      context,
-      key: keyOf(null),
-      attachments: [],
-      unfetched: [],
-      problem: {
-        code: "15",
-        text: `The member's state of residence (Patient.address.state) is required: it decides which state variant of the policy governing ${governed
-          .map((g) => g.code!.code)
-          .join(", ")} applies.`,
-        expression: "Patient.address.state",
-      },
-    };
+    return refused({
+      code: "15",
+      text: `The member's state of residence (Patient.address.state) is required: it decides which state variant of the policy governing ${governed
+        .map((g) => g.code!.code)
+        .join(", ")} applies.`,
+      expression: "Patient.address.state",
+    });
   }
 
   // One case is decided on one date of service (SPEC 2.1): items dated apart are decided together only
@@ -910,17 +912,11 @@ export function parsePasRequest(
       if (own !== e) {
         const name = (x: LibraryEntry | undefined) =>
           x ? `${x.policy.identity.id}@${x.policy.identity.version}` : "no version";
-        return {
-          context,
-          key: keyOf(null),
-          attachments: [],
-          unfetched: [],
-          problem: {
-            code: "57",
-            text: `Item ${g.sequence} (${g.code!.code}) is dated ${g.dateOfService}, when ${name(own)} governs it, and the claim's first governed item ${dateOfService}, when ${name(e)} does: one request is decided on one date of service. Submit the items of each date as separate requests.`,
-            expression: `Claim.item[${items.indexOf(g)}].servicedDate`,
-          },
-        };
+        return refused({
+          code: "57",
+          text: `Item ${g.sequence} (${g.code!.code}) is dated ${g.dateOfService}, when ${name(own)} governs it, and the claim's first governed item ${dateOfService}, when ${name(e)} does: one request is decided on one date of service. Submit the items of each date as separate requests.`,
+          expression: `Claim.item[${items.indexOf(g)}].servicedDate`,
+        });
       }
       if (e) governing.set(`${e.policy.identity.id}@${e.policy.identity.version}`, e);
     }
@@ -983,7 +979,7 @@ export function parsePasRequest(
   // (II.A.2 is a pain criterion in CP.MP.173, activity modification in CP.MP.126): where the claim's
   // items are governed by several versions, an answer given for one must not be read by another.
   const clash = answerClash(answeredBy, governing);
-  if (clash) return { context, key: keyOf(null), attachments: [], unfetched: [], problem: clash };
+  if (clash) return refused(clash);
 
   const drug = drugOf(claim, index);
   const diagnoses = claimDiagnoses(claim, index, context.notes);
