@@ -147,11 +147,35 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported"; exception?: tr
 
 /** Words right before a count that negate or bound it (bounded look-behind on 40 characters). */
 const LIMITED =
-  /\b(?:not|no|never|without|absence of|absent|fails? to|more than|greater than|up to|maximum of|only|fewer than|less than)(?:\s+[\w()-]+){0,3}\s*$/i;
+  /\b(?:not|no|never|without|absence of|absent|fails? to|up to|maximum of|only)(?:\s+[\w()-]+){0,3}\s*$/i;
+/** Where the count's own clause starts: after the last "and"/"or"/"with"/"who"/comma before it. */
+const CLAUSE_BREAK =
+  /(?:,|;|\b(?:and|or|with|who|which|when|where|that|if)\b)(?![\s\S]*(?:,|;|\b(?:and|or|with|who|which|when|where|that|if)\b))/i;
+
+/** Whether a count is negated or bounded within its own clause ("must not have two or more of"). */
+function limitedCount(before: string): boolean {
+  const window = before.slice(-40);
+  const cut = CLAUSE_BREAK.exec(window);
+  return LIMITED.test(cut ? window.slice(cut.index + cut[0].length) : window);
+}
 
 /** A statement of non-coverage before an exception (bounded: the 200 characters before it). */
-const NEGATIVE =
-  /\b(?:not (?:be )?(?:considered )?(?:covered|medically necessary|reasonable and necessary|eligible|proven)|non-?covered|investigational|experimental|unproven)\b/i;
+const PREDICATE =
+  /\b(?:(not (?:be )?(?:considered )?)?(?:covered|medically necessary|reasonable and necessary)|(non-?covered|investigational|experimental|unproven))\b/gi;
+
+/**
+ * Whether the statement an exception qualifies is negative: the last coverage predicate of the
+ * exception's own sentence ("… is not covered unless any of"), not any negative word before it ("for
+ * members who are not eligible for clinic infusion, unless any of" qualifies "medically necessary").
+ */
+function negativeStatement(before: string): boolean {
+  const stop = Math.max(before.lastIndexOf(". "), before.lastIndexOf("; "));
+  const sentence = stop >= 0 ? before.slice(stop + 2) : before;
+  let last: RegExpExecArray | undefined;
+  PREDICATE.lastIndex = 0;
+  for (let m = PREDICATE.exec(sentence); m; m = PREDICATE.exec(sentence)) last = m;
+  return last !== undefined && (last[1] !== undefined || last[2] !== undefined);
+}
 /** A limit before an exception: the exception lifts it. */
 const LIMITS = /\b(?:only|limited to|once|twice|no more (?:often|frequently) than|per lifetime|maximum)\b/i;
 
@@ -166,7 +190,7 @@ function findQuantifier(text: string): Quantifier | undefined {
       // A count under a negation or a limit ("must not have two or more of", "up to two of", "only
       // two of", "has 0 of") is not a lower bound: the model cannot say it, so the section is uncertain.
       const kind =
-        n < 1 || LIMITED.test(text.slice(Math.max(0, m.index - 40), m.index)) ? "unsupported" : "atLeast";
+        n < 1 || limitedCount(text.slice(Math.max(0, m.index - 40), m.index)) ? "unsupported" : "atLeast";
       if (!best || m.index < best.index) best = { kind, n, index: m.index, phrase: m[0] };
       continue;
     }
@@ -176,7 +200,7 @@ function findQuantifier(text: string): Quantifier | undefined {
       // After a negative statement ("not covered unless any of …") the exceptions are the ways in:
       // left to the other patterns (any). After a limit ("only once per lifetime, except when …") the
       // list lifts the limit, which no group says: uncertain.
-      if (NEGATIVE.test(before)) continue;
+      if (negativeStatement(before)) continue;
       if (LIMITS.test(before)) kind = "unsupported";
     }
     if (!best || m.index < best.index) best = { kind, index: m.index, phrase: m[0] };
@@ -284,7 +308,10 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
 
 /** Words that limit a covered population by age or maturity ("adults aged 18 years or older"). */
 const POPULATION =
-  /\b(?:ag(?:ed?|es) \d{1,3}|\d{1,3}(?:-| )(?:years?|yrs?)(?: of age| old)(?: (?:and|or) (?:older|over|younger|under|above|below))?|\d{1,3}(?:-| )(?:years?|yrs?) (?:and|or) (?:older|over|younger|under)|(?:younger|older) than \d{1,3}|under (?:the )?age|adults?|children|child|adolescents?|pediatric|skeletally (?:mature|immature))\b/i;
+  /\b(?:ag(?:ed?|es) \d{1,3}|\d{1,3}(?:-| )(?:years?|yrs?)(?: of age| old)(?: (?:and|or) (?:older|over|younger|under|above|below|greater))?|\d{1,3}(?:-| )(?:years?|yrs?) (?:and|or) (?:older|over|younger|under|above|below|greater|more)|at least \d{1,3} years of age|(?:younger|older) than \d{1,3}|under (?:the )?age|adults?|children|child|adolescents?|pediatric|skeletally (?:mature|immature))\b/gi;
+/** Words before a number of years that make it a duration ("symptoms for 2 years or more"). */
+const DURATION =
+  /\b(?:for|lasting|past|last|within|after|during|over|since|symptoms?|history of)\s+(?:the\s+)?(?:up to\s+|at least\s+|more than\s+)?$/i;
 /** Where the population phrase ends: a verb of the statement, a connector, a clause break. */
 const POPULATION_END = /\s(?:is|are|when|where|if|who meets?|that meets?|meeting|provided|only)\s|[,;:(]/i;
 
@@ -297,7 +324,16 @@ const POPULATION_END = /\s(?:is|are|when|where|if|who meets?|that meets?|meeting
  * statements ("It is the policy of … that X is medically necessary when …") state none.
  */
 function populationOf(statement: string): string | undefined {
-  const m = POPULATION.exec(statement);
+  // The first age or maturity phrase that is not a duration (at most 8 looked at).
+  let m: RegExpExecArray | null = null;
+  POPULATION.lastIndex = 0;
+  for (let k = 0; k < 8; k++) {
+    const x = POPULATION.exec(statement);
+    if (!x) break;
+    if (/^\d/.test(x[0]) && DURATION.test(statement.slice(Math.max(0, x.index - 30), x.index))) continue;
+    m = x;
+    break;
+  }
   if (!m) return undefined;
   // The preposition that opens the phrase: the last " for "/" in "/" among " within 80 characters before.
   const from = Math.max(0, m.index - 80);
@@ -321,10 +357,17 @@ function populationOf(statement: string): string | undefined {
 const CAPTION =
   /^[A-Z][\w/&-]*(?: (?:[A-Z0-9][\w/&()-]*|of|and|or|for|the|to|in|a|an|with|on|by)){0,7}\. (?=[A-Z])/;
 
+/** Words of a title, not of a condition. */
+const CAPTION_WORDS =
+  /\b(?:Criteria|Requirements|Evaluation|Selection|Indications|Guidelines|Documentation|Assessment|Considerations|Overview|Definitions|Coverage|Policy|Initial|Continuation|Continued|Approval|Authorization)\b/;
+
 /** The text after a leading caption ("Pre-operative Evaluation. The member has…"), or undefined. */
 function afterCaption(text: string): string | undefined {
   const m = CAPTION.exec(text.slice(0, 120));
-  if (!m) return undefined;
+  // Only a title ("Selection Criteria for …", "Pre-operative Evaluation"): a short first sentence that
+  // states something ("Chronic Pain.", "Patients with COPD.") is the group's condition.
+  if (!m || !CAPTION_WORDS.test(m[0]) || CAPTION.test(text.slice(m[0].length, m[0].length + 120)))
+    return undefined;
   const rest = text.slice(m[0].length);
   return rest.length >= 10 ? rest : undefined;
 }
@@ -384,8 +427,11 @@ export function itemReference(text: string): (LeadIn & { doubt?: string }) | und
   const after = text.slice(at + found.refText.length);
   if (/\b(?:not|never|no longer|fails?|failed|unable|neither|nor)\b/i.test(before))
     return { ...found, doubt: "it says the criteria are not met" };
+  // After the reference only punctuation, "are met", or "(see Section I)" may follow: "… and has
+  // experienced a positive response" or ", with substantial pain relief" adds a requirement of its own.
+  const tail = after.replace(/\(see [^()]{0,40}\)/i, "").trim();
   if (
-    /\b(?:or|nor|except|but|unless|other than)\b|\d|,\s*[IVX]{1,6}\b/i.test(after) ||
+    !/^(?:(?:are|is|have been|has been|were|was) (?:met|satisfied))?[.;,:]*$/i.test(tail) ||
     /\b(?:or|either)\b|\bsection [IVX]{1,6}\b/i.test(before)
   )
     return { ...found, doubt: "it says more than that those criteria are met" };

@@ -43,8 +43,20 @@ describe("lead-in quantifiers beyond the seeds", () => {
     ["No fewer than two of the following:", "atLeast2"],
     ["A minimum of three of the following:", "atLeast3"],
     ["Patients over 65 with at least two of the following:", "atLeast2"],
+    // A negation or a bound in an earlier clause does not bound the count.
+    ["BMI greater than 35 and at least two of the following comorbidities:", "atLeast2"],
+    ["Members who did not respond and have two or more of the following:", "atLeast2"],
+    ["Patients with no history of MI and at least two of the following:", "atLeast2"],
     // An exception after a negative statement is the way in; after a limit, it lifts it (uncertain).
     ["Gizmo therapy is not covered unless any of the following apply:", "any"],
+    [
+      "Home gizmo infusion is medically necessary for members who are not eligible for clinic infusion, unless any of the following apply:",
+      "none",
+    ],
+    [
+      "Investigational uses are addressed elsewhere. Implantation is medically necessary except when any of the following apply:",
+      "none",
+    ],
     ["Gizmo therapy is experimental and investigational except when any of the following apply:", "any"],
     [
       "Gizmo therapy is medically necessary only once per lifetime, except when any of the following apply:",
@@ -174,9 +186,22 @@ II. Permanent implantation of a gizmo stimulator is considered medically necessa
   it("a reworded reference is a new version (its words are hashed), a lead-in's is not", () => {
     const v = ingest(HEAD + TRIAL).versions[0];
     const w = ingest(
-      HEAD + TRIAL.replace("met all criteria for the trial above", "met every criterion for the trial above"),
+      HEAD +
+        TRIAL.replace("met all criteria for the trial above", "has met the criteria for the trial above"),
     ).versions[0];
+    // Both are references to I: only their words differ.
+    for (const x of [v, w]) assert.equal(x?.sections[1]?.tree?.children[0]?.kind, "ref");
     assert.notEqual(v?.hash, w?.hash);
+  });
+
+  it("a reference followed by a requirement of its own stays a question ('… and has experienced a positive response')", () => {
+    const doc = TRIAL.replace(
+      "The member met all criteria for the trial above",
+      "Member continues to meet the trial criteria and has experienced a positive clinical response",
+    );
+    const s = section(doc, "II");
+    assert.equal(s.tree?.children[0]?.kind, "leaf");
+    assert.ok(s.uncertain?.length);
   });
 
   for (const wording of [
@@ -273,6 +298,14 @@ describe("a section statement that limits its population by age is the root's ow
       "Gizmo therapy is covered for members ages 12 and older when all of the following are met:",
       "members ages 12 and older",
     ],
+    [
+      "Gizmo therapy is covered for members 18 years or greater when all of the following are met:",
+      "members 18 years or greater",
+    ],
+    [
+      "Gizmo therapy is covered for members at least 18 years of age when all of the following are met:",
+      "members at least 18 years of age",
+    ],
   ] as [string, string | undefined][]) {
     it(`"${statement.slice(0, 60)}…" → ${want ?? "no condition"}`, () => {
       const doc = `I. ${statement}\n   A. One;\n   B. Two.\n`;
@@ -364,6 +397,17 @@ describe("a caption before a lead-in's sentence is a title, not the group's cond
     );
     assert.equal(lead.kind, "any");
     assert.notEqual(lead.condition, "Selection Criteria for Bariatric Surgery.");
+  });
+  for (const first of ["Chronic Pain.", "Patients with COPD.", "Type 2 Diabetes.", "Severe OSA."]) {
+    it(`a short statement ("${first}") is not a title: it stays the condition`, () => {
+      assert.equal(
+        readLeadIn(`${first} The member has at least two of the following:`, false).condition,
+        first,
+      );
+    });
+  }
+  it("a long run of abbreviations is read without recursion", () => {
+    assert.equal(readLeadIn(`${"Ab. ".repeat(5000)}All of the following:`, false).kind, "all");
   });
   it("a first sentence that is not a caption stays the condition (CMS: 'Patients with a prior MI and LVEF ≤ 0.30.')", () => {
     const lead = readLeadIn(

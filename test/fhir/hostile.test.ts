@@ -392,6 +392,12 @@ describe("format negotiation: FHIR R4 JSON only, said with 406", () => {
       [undefined, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"],
       ["json", undefined],
       ["application/fhir+json", "*/*"],
+      // _format overrides Accept; an unencoded "+" arrives as a space; the DSTU2-era type; quoted values.
+      ["json", "application/fhir+xml"],
+      ["application/fhir json", undefined],
+      [undefined, "application/json+fhir;charset=UTF-8"],
+      [undefined, 'application/fhir+json; fhirVersion="4.0"'],
+      [undefined, "application/fhir+json;q=1"],
     ] as [string | undefined, string | undefined][])
       assert.equal(unservedFormat(format, accept), undefined, `${format} ${accept}`);
     for (const [format, accept] of [
@@ -401,6 +407,7 @@ describe("format negotiation: FHIR R4 JSON only, said with 406", () => {
       [undefined, "application/fhir+xml"],
       [undefined, "application/fhir+json; fhirVersion=5.0"],
       [undefined, "application/json;q=0, application/fhir+xml"],
+      [undefined, "application/json;q=0.000, text/plain"],
     ] as [string | undefined, string | undefined][])
       assert.match(unservedFormat(format, accept) ?? "", /FHIR R4 JSON only/, `${format} ${accept}`);
   });

@@ -274,23 +274,36 @@ export function fhirPlugin(options: FhirPluginOptions = {}): MedpolicyPlugin {
  */
 export function unservedFormat(format: unknown, accept: string | undefined): string | undefined {
   if (typeof format === "string" && format !== "") {
-    const f = format.toLowerCase();
-    if (!(f === "json" || f === "application/json" || f === "application/fhir+json"))
+    // A "+" written unencoded in the query arrives as a space; parameters (";charset=…") do not matter.
+    const f = format.replace(/ /g, "+").split(";")[0]!.trim().toLowerCase();
+    if (!isJsonType(f) && f !== "json")
       return `_format ${format.slice(0, 40)}: this server produces FHIR R4 JSON only (_format=json)`;
+    // R4: _format overrides Accept, for clients that cannot set the header.
+    return undefined;
   }
   if (typeof accept !== "string" || accept.trim() === "") return undefined;
-  let json = false;
-  for (const range of accept.split(",").slice(0, 20)) {
+  const ranges = accept.split(",");
+  // Many ranges: not a client this check is for; answered as it asks, in JSON.
+  if (ranges.length > 50) return undefined;
+  for (const range of ranges) {
     const [type = "", ...params] = range.split(";").map((x) => x.trim().toLowerCase());
-    const version = params.find((p) => p.startsWith("fhirversion="))?.slice(12);
+    const param = (name: string) =>
+      params
+        .find((p) => p.startsWith(`${name}=`))
+        ?.slice(name.length + 1)
+        .replace(/^"|"$/g, "");
+    const version = param("fhirversion");
     if (version !== undefined && version !== "4.0" && version !== "4.0.1") continue;
-    if (params.some((p) => p === "q=0" || p === "q=0.0")) continue;
-    if (type === "*/*" || type === "application/*" || type === "application/json" || type.endsWith("+json"))
-      json = true;
+    const q = param("q");
+    if (q !== undefined && Number(q) === 0) continue;
+    if (type === "*/*" || type === "application/*" || isJsonType(type)) return undefined;
   }
-  return json
-    ? undefined
-    : `Accept ${accept.slice(0, 80)}: this server produces FHIR R4 JSON only (application/fhir+json; fhirVersion=4.0)`;
+  return `Accept ${accept.slice(0, 80)}: this server produces FHIR R4 JSON only (application/fhir+json; fhirVersion=4.0)`;
+}
+
+/** JSON media types, the old DSTU2/STU3 `application/json+fhir` included. */
+function isJsonType(t: string): boolean {
+  return t === "application/json" || t.endsWith("+json") || t === "application/json+fhir";
 }
 
 function registerPas(

@@ -1470,8 +1470,9 @@ function samePatient(a: Patient, b: Patient): boolean {
     ai.some((x) => bi.some((y) => y.value === x.value && (!x.system || !y.system || x.system === y.system)))
   )
     return true;
-  // Both identified, and by no identifier in common: two patients (twins share a name and a birth date).
-  if (ai.length > 0 && bi.length > 0) return false;
+  // Identified in one system with different values: two patients (twins share a name and a birth
+  // date). Identifiers of different systems (a member id, an MRN) say nothing either way.
+  if (ai.some((x) => x.system && bi.some((y) => y.system === x.system && y.value !== x.value))) return false;
   const family = (p: Patient) =>
     (Array.isArray(p.name) ? p.name : [])
       .map((n) => (isObject(n) && typeof n.family === "string" ? n.family.trim().toLowerCase() : ""))
