@@ -417,3 +417,46 @@ describe("a caption before a lead-in's sentence is a title, not the group's cond
     assert.equal(lead.condition, "Patients with a prior MI and LVEF ≤ 0.30.");
   });
 });
+
+describe("code tables under other payers' headers", () => {
+  const doc = (header: string, rows: string[]) =>
+    `${HEAD}I. Gizmo therapy is considered medically necessary when all of the following are met:
+   A. One;
+   B. Two.
+
+Coding Information
+
+${header}
+${rows.join("\n")}
+`;
+  for (const [header, rows, codes] of [
+    [
+      "HCPCS\tDescription\tComment",
+      ["J3590\tUnclassified biologics\tNot covered for this indication"],
+      ["J3590"],
+    ],
+    [
+      "Code\tDescription\tPrior Authorization Required",
+      [
+        "63650\tPercutaneous implantation of neurostimulator electrode array\tYes",
+        "L8680\tImplantable neurostimulator electrode, each\tYes",
+      ],
+      ["63650", "L8680"],
+    ],
+    ["CPT\tDescription", ["22612\tArthrodesis, posterior technique, single interspace; lumbar"], ["22612"]],
+    ["CPT®* Code\tDescription", ["27447\tArthroplasty, knee"], ["27447"]],
+  ] as [string, string[], string[]][]) {
+    it(`"${header.replaceAll("\t", " | ")}": its rows are codes, not unplaced`, () => {
+      const v = ingest(doc(header, rows)).versions[0];
+      assert.deepEqual(
+        v?.codeTables.flatMap((t) => t.rows.map((r) => r.code)),
+        codes,
+      );
+      assert.deepEqual(v?.unplaced, []);
+    });
+  }
+  it("a table of dates is not a code table", () => {
+    const v = ingest(doc("Date\tDescription", ["01/01/2024\tAnnual review"])).versions[0];
+    assert.deepEqual(v?.codeTables, []);
+  });
+});

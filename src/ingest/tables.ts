@@ -70,7 +70,16 @@ const CODE_SYSTEM =
 
 function isCodeHeader(cells: string[]): boolean {
   const first = finishText(cells[0] ?? "");
-  return CODE_SYSTEM.test(first) && /\bcodes?\b/i.test(first) && first.length <= 60;
+  if (first.length > 60) return false;
+  if (CODE_SYSTEM.test(first) && /\bcodes?\b/i.test(first)) return true;
+  // Other payers' headers name the system or only "Code", over a description column (and often more
+  // columns: "HCPCS | Description | Comment", "Code | Description | Prior Authorization Required").
+  const second = finishText(cells[1] ?? "");
+  return (
+    /^(?:[A-Z0-9/® *-]{0,30}\s)?codes?[*®]*$|^(?:CPT|HCPCS|HCPC|ICD-?10(?:-CM|-PCS)?|CDT)[®*]*(?:\s?\/\s?(?:CPT|HCPCS)[®*]*)?$/i.test(
+      first,
+    ) && /^descri(?:ption|ptor)s?\b/i.test(second)
+  );
 }
 
 function isLogHeader(cells: string[]): boolean {
