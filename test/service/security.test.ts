@@ -300,14 +300,19 @@ test("invalid bearer tokens are rate-limited per client: 401 for a burst, then 4
   }
 });
 
+/** The shared LA case: an adult billing A4300, off the state fee schedule (LA's variant: not-covered). */
+function laAdultCase(): Record<string, unknown> {
+  return JSON.parse(
+    readFileSync(join(ROOT, "..", "shared", "cases", "la-adult-fee-schedule-code.json"), "utf8"),
+  ).case as Record<string, unknown>;
+}
+
 test("a stored request cannot choose the policy that decides it (SPEC 1.4); trying one with evaluate can", async () => {
   const s = await startTest("sqlite");
   try {
     // An LA adult billing A4300, off the state fee schedule: LA's variant makes it not-covered; the
     // corporate policy would approve it at once (a QA pass got an automatic approval this way).
-    const la = JSON.parse(
-      readFileSync(join(ROOT, "..", "shared", "cases", "la-adult-fee-schedule-code.json"), "utf8"),
-    ).case as Record<string, unknown>;
+    const la = laAdultCase();
     for (const policy of ["CP.MP.173", "CP.MP.173@2024-11", "NC.CP.MP.173", "LA.CP.MP.173"]) {
       const r = await call(s.url, "POST", "/api/requests", {
         token: s.tokens.provider,
@@ -365,9 +370,7 @@ test("issuing a provider token without its organisation is a 400 naming org, not
 test("answers to an authorized caller are never cached (PHI): cache-control no-store", async () => {
   const s = await startTest("sqlite");
   try {
-    const la = JSON.parse(
-      readFileSync(join(ROOT, "..", "shared", "cases", "la-adult-fee-schedule-code.json"), "utf8"),
-    ).case as Record<string, unknown>;
+    const la = laAdultCase();
     const stored = await call(s.url, "POST", "/api/requests", { token: s.tokens.provider, body: la });
     assert.equal(stored.status, 201, stored.text);
     for (const [method, path, token] of [
