@@ -476,6 +476,8 @@ const COVERED =
 /** Language of non-coverage: these decide `not-proven` where they come first in the statement. */
 const NOT_COVERED =
   /\b(?:not medically necessary|not reasonable and necessary|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?)\b/i;
+/** Every not-covered phrase of a statement (to find covered language outside them). */
+const NOT_COVERED_ALL = new RegExp(NOT_COVERED.source, "gi");
 
 /**
  * A section's kind from its language (SPEC 1.3, issue 12): whichever of the covered and not-covered
@@ -1633,12 +1635,15 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     let kind = sectionKind(statement, item.children.length > 0);
     if (byParagraph && item.children.length === 0) kind = byParagraph.kind ?? kind;
     const section: Section = { id, label: item.token, kind, text: statement, line: item.line };
-    const mixed = COVERED.exec(statement) && NOT_COVERED.exec(statement);
+    // Covered language outside the not-covered phrases: "Not Medically Necessary" holds "medically
+    // necessary" and says one thing (a QA pass found the finding on every such heading).
+    const covered = COVERED.exec(statement.replace(NOT_COVERED_ALL, " "));
+    const mixed = covered && NOT_COVERED.exec(statement);
     if (mixed && kind !== "other")
       findings.push({
         code: "kind-mixed",
         severity: "info",
-        message: `section ${id} says both "${COVERED.exec(statement)?.[0]}" and "${NOT_COVERED.exec(statement)?.[0]}": read as ${kind} (the phrase that comes first decides); check that the section says one thing`,
+        message: `section ${id} says both "${covered[0]}" and "${NOT_COVERED.exec(statement)?.[0]}": read as ${kind} (the phrase that comes first decides); check that the section says one thing`,
         line: item.line,
         criterion: id,
       });

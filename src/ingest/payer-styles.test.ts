@@ -460,3 +460,28 @@ ${rows.join("\n")}
     assert.deepEqual(v?.codeTables, []);
   });
 });
+
+describe("kind-mixed is for statements that say two things", () => {
+  const findingsOf = (statement: string) =>
+    (ingest(`${HEAD}I. ${statement}\n   A. One;\n   B. Two.\n`).versions[0]?.findings ?? []).filter(
+      (f) => f.code === "kind-mixed",
+    );
+  it("'not medically necessary' alone is not mixed (it holds 'medically necessary')", () => {
+    assert.deepEqual(
+      findingsOf("Gizmo therapy is considered not medically necessary for any of the following:"),
+      [],
+    );
+    assert.deepEqual(
+      findingsOf("Gizmo therapy is unproven and not medically necessary for any of the following:"),
+      [],
+    );
+  });
+  it("a statement that covers one thing and not another is", () => {
+    assert.equal(
+      findingsOf(
+        "Gizmo therapy is medically necessary for wounds; gizmo lasers are investigational for any of the following:",
+      ).length,
+      1,
+    );
+  });
+});
