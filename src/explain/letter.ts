@@ -44,6 +44,11 @@ export interface LetterDecision {
   automatic: boolean;
   /** An override of the engine's recommendation: internal (audit trail), never shown to the member. */
   override?: { from: string; reason: string };
+  /**
+   * The decision per service, where the codes were decided apart; an adverse one with the ids of the
+   * cited criteria it rests on. Absent: `outcome` is every reviewed service's.
+   */
+  lines?: { code: string; outcome: LetterDecision["outcome"]; criteria?: string[] }[];
 }
 
 export interface LetterInput {
@@ -240,12 +245,14 @@ function servicesBlock(input: LetterInput): string {
   const c = input.case;
   const det = input.determination;
   const multi = c.service.codes.length > 1;
+  const decided = input.decision.lines;
   const rows = c.service.codes.map((code) => {
     const desc = input.services && Object.hasOwn(input.services, code) ? input.services[code]! : "—";
     let review = "";
     if (multi) {
-      // The signed decision covers the request as a whole; per code the letter says which policy
-      // governed it (not the engine's per-line outcome, which a reviewer's decision may differ from).
+      // Per code, the policy that governed it; where the reviewer decided the codes apart, each
+      // code's own decision and the criteria it rests on (never the engine's per-line outcome, which
+      // the signed decision may differ from).
       const line = det.lines.find((l) => l.code === code);
       const p = line?.policy;
       const text =
@@ -253,10 +260,21 @@ function servicesBlock(input: LetterInput): string {
           ? "no policy criteria apply to this code"
           : `${p.id}${p.section ? `, section ${p.section}` : ""}`;
       review = `<td>${escapeHtml(text)}</td>`;
+      if (decided) {
+        const d = decided.find((l) => l.code === code);
+        const cell = d
+          ? `<strong data-outcome="${escapeHtml(d.outcome)}">${escapeHtml(OUTCOME_TITLE[d.outcome])}</strong>${
+              d.criteria?.length ? `<br>Criteria: ${d.criteria.map(escapeHtml).join(", ")}` : ""
+            }`
+          : "No decision: no prior authorization is required";
+        review += `<td class="line-decision">${cell}</td>`;
+      }
     }
     return `<tr><td class="id">${escapeHtml(code)}</td><td>${escapeHtml(desc)}</td>${review}</tr>`;
   });
-  const head = `<tr><th>Code</th><th>Service</th>${multi ? "<th>Policy applied</th>" : ""}</tr>`;
+  const head = `<tr><th>Code</th><th>Service</th>${multi ? "<th>Policy applied</th>" : ""}${
+    multi && decided ? "<th>Decision</th>" : ""
+  }</tr>`;
   const facts = [
     ...(c.service.drug ? [`<li>Drug: ${escapeHtml(c.service.drug)}</li>`] : []),
     `<li>Date of service: ${escapeHtml(calendarDate(c.service.dateOfService))}</li>`,
@@ -273,6 +291,18 @@ function servicesBlock(input: LetterInput): string {
     `<h2>Services requested</h2><table class="services"><thead>${head}</thead><tbody>${rows.join("")}</tbody></table>` +
     `<ul class="service">${facts.join("")}</ul>${dx}`
   );
+}
+
+/**
+ * Where the services were decided apart and not alike: which were approved, so the heading's adverse
+ * outcome is not read as every service's (CMS-0057-F: the decision on each item).
+ */
+function inPart(decision: LetterDecision): string {
+  const lines = decision.lines ?? [];
+  const approved = lines.filter((l) => l.outcome === "approved").map((l) => l.code);
+  if (approved.length === 0 || approved.length === lines.length) return "";
+  const list = approved.map(escapeHtml).join(", ");
+  return ` <span class="in-part">for some services: ${list} ${approved.length === 1 ? "is" : "are"} approved (see each service below)</span>`;
 }
 
 function criteriaBlock(decision: LetterDecision): string {
@@ -368,7 +398,7 @@ ${recipientBlock(c)}
 <h1>${escapeHtml(title)}</h1>
 <p>Dear ${escapeHtml(c.member.name ?? "Member")},</p>
 <p>${escapeHtml(plan.name)} has reviewed the request for prior authorization of the services below.</p>
-<p class="decision">Decision: <strong data-outcome="${escapeHtml(decision.outcome)}">${escapeHtml(OUTCOME_TITLE[decision.outcome])}</strong></p>
+<p class="decision">Decision: <strong data-outcome="${escapeHtml(decision.outcome)}">${escapeHtml(OUTCOME_TITLE[decision.outcome])}</strong>${inPart(decision)}</p>
 ${servicesBlock(input)}
 <h2>Reason</h2><p class="reason">${reason}</p>
 ${criteriaBlock(decision)}

@@ -137,6 +137,26 @@ export function citable(d: Determination): Citable {
 }
 
 /**
+ * What each outcome may cite for one service of `d` alone (a decision made code by code): the
+ * criteria of that line's own trace and reasons, as {@link citable} reads them. A request of one code
+ * has its trace and reasons at the top of the determination; a request of several, on each line.
+ */
+export function lineCitable(d: Determination, line: Determination["lines"][number]): Citable {
+  const single = d.lines.length === 1;
+  return citable({
+    ...d,
+    reasons: single ? d.reasons : line.reasons,
+    trace: line.trace ?? (single ? d.trace : undefined),
+    lines: [{ ...line, trace: undefined }],
+  });
+}
+
+/** The codes of `d` a reviewer decides: every line some policy governs (not `not-applicable`). */
+export function reviewedLines(d: Determination): Determination["lines"] {
+  return d.lines.filter((l) => l.outcome !== "not-applicable");
+}
+
+/**
  * Whether every not-covered line of `d` rests on a benefit rule only: its code carries a plan marker
  * meaning "not on the state fee schedule" in the policy version that decided it (SPEC 2.2 precedence
  * 2, read from the model as the library reads it). Anything else not covered (a not-proven section, a

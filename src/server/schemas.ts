@@ -54,12 +54,36 @@ export const answersBodySchema = z
     error: "give at least one answer or fact",
   });
 
+/** Signed outcomes by severity (SPEC 2.2: not-covered > denied > approved). */
+const SEVERITY = { approved: 0, denied: 1, "not-covered": 2 } as const;
+
+/** The most severe of `outcomes` (SPEC 2.2 precedence): a request's outcome is its worst line's. */
+export function mostSevere(outcomes: readonly (keyof typeof SEVERITY)[]): keyof typeof SEVERITY {
+  let worst: keyof typeof SEVERITY = "approved";
+  for (const o of outcomes) if (SEVERITY[o] > SEVERITY[worst]) worst = o;
+  return worst;
+}
+
 /** `POST /api/requests/:id/decision`: what the reviewer signs (SPEC 2.4: who, what, when, why). */
 export const decisionBodySchema = z
   .strictObject({
     outcome: z.enum(["approved", "denied", "not-covered"]),
     reason: freeText(3, 4000),
     criteria: z.array(criterionId).max(50).default([]),
+    /**
+     * A decision per service (code), where they differ: every reviewed code once, and `outcome` the
+     * most severe of them (SPEC 2.2 precedence). Without it the outcome is every reviewed code's.
+     */
+    lines: z
+      .array(
+        z.strictObject({
+          code: z.string().min(1).max(20),
+          outcome: z.enum(["approved", "denied", "not-covered"]),
+        }),
+      )
+      .min(1)
+      .max(100)
+      .optional(),
     /** The request version the reviewer saw (optimistic check): a stale one gets 409. */
     version: z.number().int().min(1).optional(),
     /** Issue 14: why the signed outcome differs from the engine's recommendation (required then). */
@@ -86,6 +110,23 @@ export const decisionBodySchema = z
       }
       seen.add(c);
     });
+    if (b.lines) {
+      const codes = new Set<string>();
+      b.lines.forEach((l, i) => {
+        if (codes.has(l.code)) {
+          ctx.addIssue({ code: "custom", path: ["lines", i, "code"], message: `${l.code} is decided twice` });
+        }
+        codes.add(l.code);
+      });
+      const worst = mostSevere(b.lines.map((l) => l.outcome));
+      if (worst !== b.outcome) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["outcome"],
+          message: `must be the most severe of the lines' outcomes (${worst}), not ${b.outcome}`,
+        });
+      }
+    }
   });
 export type DecisionBody = z.infer<typeof decisionBodySchema>;
 

@@ -21,6 +21,7 @@ import {
   type AttachmentMeta,
   type CitedCriterion,
   type Decision,
+  type DecisionLine,
   type DeterminationRecord,
   hashDetermination,
   indexOfCase,
@@ -43,8 +44,10 @@ import {
   type Citable,
   citable,
   DEFAULT_AUTHORITY,
+  lineCitable,
   notCoveredIsBenefitRule,
   REVIEW_ROLES,
+  reviewedLines,
   signingRefusal,
 } from "./authority.js";
 import type { Engine } from "./engine.js";
@@ -578,12 +581,17 @@ export class RequestService {
     const refusal = signingRefusal(authority, body.outcome);
     if (refusal) throw new MedpolicyError("forbidden", `request ${id}: ${refusal}`);
     const criteria = this.cite(determination, allowed, body);
+    const { lines, overridden } = decisionLines(determination, allowed, body, authority, id);
     const engine = rec.engineOutcome;
     const overrides =
-      (engine === "approved" || engine === "denied" || engine === "not-covered") && engine !== body.outcome;
+      ((engine === "approved" || engine === "denied" || engine === "not-covered") &&
+        engine !== body.outcome) ||
+      (lines !== undefined && overridden !== undefined);
     if (overrides && body.overrideReason === undefined) {
       throw new InputError(
-        `overrideReason: the engine recommends ${engine}; signing ${body.outcome} overrides it and needs a reason`,
+        lines && overridden
+          ? `overrideReason: the engine's outcome for ${overridden.code} is ${overridden.engine}; signing ${overridden.outcome} for it overrides it and needs a reason`
+          : `overrideReason: the engine recommends ${engine}; signing ${body.outcome} overrides it and needs a reason`,
         { field: "overrideReason" },
       );
     }
@@ -598,6 +606,7 @@ export class RequestService {
       automatic: false,
       determinationSeq: latest.seq,
       ...(overrides && { override: { from: engine, reason: body.overrideReason! } }),
+      ...(lines && { lines }),
     };
     const html = this.renderFor(rec, latest, determination, decision);
     const sha256 = createHash("sha256").update(html).digest("hex");
@@ -1033,6 +1042,96 @@ export class RequestService {
         );
     }
   }
+}
+
+/**
+ * The decision of each reviewed service (a request of several codes, SPEC 2.2 lines): `body.lines`
+ * where the reviewer decided the codes apart, else `body.outcome` for every one. Checked before
+ * anything is written: each reviewed code decided once and no other; each outcome one the signer may
+ * sign; each adverse code resting on a cited criterion of its own line (CMS-0057-F: a specific reason
+ * for each denied service; a citation from another code's policy is not one). Returns the lines to
+ * store (undefined for a request of one reviewed code, whose decision is the request's) and the
+ * first code whose decision departs from the engine's outcome for it.
+ */
+function decisionLines(
+  d: Determination,
+  allowed: Citable,
+  body: DecisionBody,
+  authority: Authority,
+  id: string,
+): { lines: DecisionLine[] | undefined; overridden: Departure | undefined } {
+  const reviewed = reviewedLines(d);
+  const codes = reviewed.map((l) => l.code);
+  const chosen = new Map<string, Decision["outcome"]>();
+  if (body.lines) {
+    body.lines.forEach((l, i) => {
+      if (!codes.includes(l.code)) {
+        throw new InputError(
+          `lines.${i}.code: ${l.code} is not a reviewed service of request ${id} (${codes.join(", ") || "none"})`,
+          { field: `lines.${i}.code` },
+        );
+      }
+      chosen.set(l.code, l.outcome);
+    });
+    const missing = codes.filter((c) => !chosen.has(c));
+    if (missing.length > 0) {
+      throw new InputError(
+        `lines: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not decided: give every reviewed service (${codes.join(", ")}) its outcome`,
+        { field: "lines" },
+      );
+    }
+    for (const o of new Set(chosen.values())) {
+      const refusal = signingRefusal(authority, o);
+      if (refusal) throw new MedpolicyError("forbidden", `request ${id}: ${refusal}`);
+    }
+  }
+  let overridden: Departure | undefined;
+  const departure = (l: Determination["lines"][number], outcome: Decision["outcome"]) => {
+    const e = l.outcome;
+    if (!overridden && (e === "approved" || e === "denied" || e === "not-covered") && e !== outcome) {
+      overridden = { code: l.code, engine: e, outcome };
+    }
+  };
+  if (reviewed.length <= 1) {
+    // One reviewed code: the request's decision is the code's, its citations checked as such (`cite`).
+    if (reviewed[0]) departure(reviewed[0], body.outcome);
+    return { lines: undefined, overridden };
+  }
+  const cited = new Set(body.criteria);
+  const lines: DecisionLine[] = [];
+  for (const l of reviewed) {
+    const outcome = chosen.get(l.code) ?? body.outcome;
+    departure(l, outcome);
+    if (outcome === "approved") {
+      lines.push({ code: l.code, outcome });
+      continue;
+    }
+    // What the signer may cite for this outcome (`allowed`), as far as this code's own line supports it.
+    const mayCite = new Set(allowed[outcome].map((c) => c.criterion));
+    const own = lineCitable(d, l)[outcome].filter((c) => mayCite.has(c.criterion));
+    const rests = own.filter((c) => cited.has(c.criterion)).map((c) => c.criterion);
+    if (rests.length === 0) {
+      const field = body.lines ? `lines.${body.lines.findIndex((b) => b.code === l.code)}` : "criteria";
+      throw new InputError(
+        own.length === 0
+          ? `${field}: nothing in the determination supports ${outcome} for ${l.code} (the engine's outcome for it is ${l.outcome}): decide each service on its own (lines), or answer its open criteria first`
+          : `${field}: ${l.code} is ${outcome} but no cited criterion is one of its own: cite one of ${own
+              .slice(0, 10)
+              .map((c) => c.criterion)
+              .join(", ")}`,
+        { field },
+      );
+    }
+    lines.push({ code: l.code, outcome, criteria: rests });
+  }
+  return { lines, overridden };
+}
+
+/** A code whose signed outcome departs from the engine's outcome for it (an override needs a reason). */
+interface Departure {
+  code: string;
+  engine: string;
+  outcome: string;
 }
 
 /** The provider-facing status (SPEC 2.4): adverse or open outcomes show as pended until signed. */

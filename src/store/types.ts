@@ -49,6 +49,20 @@ export interface Decision {
   override?: { from: string; reason: string };
   /** Issue 14: sha256 (hex) of the letter as signed (stored with the request). */
   letterSha256?: string;
+  /**
+   * The decision per service where a reviewer decided the codes apart (an approved code beside a
+   * denied one): every reviewed code once, `outcome` the most severe. Absent: `outcome` is every
+   * reviewed code's.
+   */
+  lines?: DecisionLine[];
+}
+
+/** One service's signed outcome in a decision made code by code. */
+export interface DecisionLine {
+  code: string;
+  outcome: Decision["outcome"];
+  /** The cited criteria this code's outcome rests on (ids of `Decision.criteria`); adverse lines only. */
+  criteria?: string[];
 }
 
 /** Issue 14: a question put to the provider (a criterion of the determination, and its text). */

@@ -426,6 +426,49 @@ describe("request state → ClaimResponse (SPEC 2.4)", () => {
     assert.equal(cr.disposition, "Not certified.");
   });
 
+  test("a decision made code by code: the approved item A1 with the auth number, the denied one A3 citing its own criteria", () => {
+    const two: ClaimContext = parsePasRequest(pasBundle("S2", ["62350", "62362"]), library(), opts).context;
+    const decision = {
+      outcome: "denied" as const,
+      reason: "The pump is contraindicated; the catheter is approved.",
+      criteria: [
+        { criterion: "II.B.4", text: "Active systemic infection;", status: "present" },
+        { criterion: "I.A.2.g", text: "Opioids weaned", status: "not-met" },
+      ],
+      signedBy: { sub: "md", name: "Dana Diaz, MD", role: "medical-director" },
+      signedAt: "2026-01-03T00:00:00Z",
+      automatic: false,
+      determinationSeq: 1,
+      lines: [
+        { code: "62350", outcome: "approved" as const },
+        { code: "62362", outcome: "denied" as const, criteria: ["II.B.4"] },
+      ],
+    };
+    const b = claimResponseBundle(
+      two,
+      {
+        ...base,
+        status: "decided",
+        decision,
+        decidedAt: decision.signedAt,
+        lines: [line("approved", { code: "62350" }), line("denied")],
+      } as ResponseState,
+      "2026-01-03T00:00:00Z",
+    );
+    assert.deepEqual(checkPasResponse(b, [1, 2]), []);
+    const cr = b.entry![0]!.resource as J;
+    assert.deepEqual(reviewCodes(cr.item[0]), ["A1"]);
+    assert.deepEqual(reviewCodes(cr.item[1]), ["A3"]);
+    assert.equal(cr.preAuthRef, "req-1", "the certified item's authorization number");
+    assert.match(cr.disposition, /^Certified in part/);
+    // The denied item cites its own criterion, not the other line's.
+    assert.deepEqual(
+      cr.item[1].adjudication.map((a: J) => a.reason?.coding[0].code),
+      ["II.B.4"],
+    );
+    assert.equal(cr.item[0].adjudication[0].reason, undefined);
+  });
+
   test("approved: A1 with preAuthRef, the auth number on the review action, and the period", () => {
     const decision = {
       outcome: "approved" as const,

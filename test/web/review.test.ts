@@ -357,6 +357,53 @@ describe("request screen, issue 14 (Chromium)", { skip }, () => {
         assert.ok(signedBytes.equals(bytes), "the signed letter is the previewed one, byte for byte");
       });
 
+      test("two services decided apart: the one whose criteria are met is approved, its neighbour not covered", async () => {
+        const id = await submit(
+          rich("sij-allograft-not-covered", (c) => {
+            (c.service as Record<string, unknown>).codes = ["27278", "27280"];
+            c.answers = { "I.A": true };
+          }),
+        );
+        await open("medicalDirector", `#/requests/${id}`);
+        // The engine's not-covered is preselected with section IV cited; the services follow it.
+        assert.equal(await page.getByRole("radio", { name: /^Not covered/ }).isChecked(), true);
+        await page.locator("#dec-lines").waitFor();
+        assert.equal(await page.locator("#dec-line-27280").inputValue(), "not-covered");
+        await page
+          .locator("#dec-reason")
+          .fill("Allograft fusion is not covered; the open fusion is approved.");
+        // Not covering 27280 with 27278's section is refused: nothing of its own supports it.
+        await page.getByRole("button", { name: "Preview letter" }).click();
+        await page.locator("#dec-error", { hasText: "supports not-covered for 27280" }).waitFor();
+        // The browser logs the refused preview (400): expected here, so not a console error of the page.
+        for (let i = 0; i < 50 && !errors.some((e) => e.includes("status of 400")); i++) {
+          await page.waitForTimeout(20);
+        }
+        const refused = errors.findIndex((e) => e.includes("status of 400"));
+        if (refused >= 0) errors.splice(refused, 1);
+        await page.selectOption("#dec-line-27280", "approved");
+        assert.equal(await page.locator("#dec-override").count(), 0, "27280 approved as the engine found");
+        await page.getByRole("button", { name: "Preview letter" }).click();
+        await page
+          .frameLocator("#preview-frame")
+          .locator("body")
+          .filter({ hasText: "27280 is approved" })
+          .waitFor();
+        await page.getByRole("button", { name: "Sign decision" }).click();
+        await page.locator(".rv-line-decisions li[data-code='27280']", { hasText: "Approved" }).waitFor();
+        const v = await json<{ decision: { outcome: string; lines: unknown } }>(
+          "medicalDirector",
+          "GET",
+          `/api/requests/${id}`,
+        );
+        assert.equal(v.decision.outcome, "not-covered");
+        assert.deepEqual(v.decision.lines, [
+          { code: "27278", outcome: "not-covered", criteria: ["IV"] },
+          { code: "27280", outcome: "approved" },
+        ]);
+        await assertFits("decision per service");
+      });
+
       test("request more information: the request pends, the provider sees the questions", async () => {
         const id = await submit(rich("trial-nonmalignant-open-questions"));
         await open("reviewer", `#/requests/${id}`);

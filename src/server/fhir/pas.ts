@@ -1124,6 +1124,11 @@ export function claimResponseBundle(
   const lineOf = (code?: BillingCode) => (code ? st.lines.find((l) => l.code === code.code) : undefined);
   const decided = st.status === "decided" && st.decision !== undefined;
   const certified = st.status === "approved" || (decided && st.decision!.outcome === "approved");
+  // A decision made code by code (an approved service beside a denied one): each item gets its own.
+  const lineDecision = (code: string) => st.decision?.lines?.find((l) => l.code === code);
+  const itemCertified = (code: string) =>
+    certified || (decided && lineDecision(code)?.outcome === "approved");
+  const partly = !certified && decided && (st.decision!.lines ?? []).some((l) => l.outcome === "approved");
   const authNumber = st.requestId;
   const issued = (st.decidedAt ?? now).slice(0, 10);
 
@@ -1176,7 +1181,7 @@ export function claimResponseBundle(
               : `Item ${it.sequence} (${it.code.code}): no policy in this library governs ${it.code.code}; no prior authorization decision was made.`,
           ),
         );
-      } else if (certified) {
+      } else if (itemCertified(it.code.code)) {
         code = "A1";
         start = start && start < it.dateOfService ? start : it.dateOfService;
         extension.push(
@@ -1196,7 +1201,16 @@ export function claimResponseBundle(
       } else if (decided) {
         // A signed adverse decision (SPEC 2.4): A3 with the specific cited criteria.
         code = "A3";
-        const d = st.decision!;
+        const signed = st.decision!;
+        // Decided code by code: this item's outcome and the cited criteria that are its own.
+        const own = lineDecision(it.code.code);
+        const d = {
+          ...signed,
+          outcome: own?.outcome ?? signed.outcome,
+          criteria: own?.criteria
+            ? signed.criteria.filter((c) => own.criteria!.includes(c.criterion))
+            : signed.criteria,
+        };
         noteNumber.push(
           note(
             `Not certified (${d.outcome === "not-covered" ? "not covered" : "not medically necessary"}): ${d.reason}`,
@@ -1320,13 +1334,15 @@ export function claimResponseBundle(
         ? "Cancelled: no requested service was reviewed."
         : certified
           ? "Certified."
-          : decided
-            ? "Not certified."
-            : allNa || st.status === "unstored" || st.status === "not-applicable"
-              ? "No prior authorization decision is required under this library's policies for the requested services."
-              : st.infoRequest
-                ? "Pended: more information requested."
-                : "Pended for clinical review.";
+          : partly
+            ? "Certified in part: each item's review action says which services are certified."
+            : decided
+              ? "Not certified."
+              : allNa || st.status === "unstored" || st.status === "not-applicable"
+                ? "No prior authorization decision is required under this library's policies for the requested services."
+                : st.infoRequest
+                  ? "Pended: more information requested."
+                  : "Pended for clinical review.";
   // PAS profile-identifier: system 1..1 — one the client sent without a system is not repeated (it
   // still finds the request in $inquire; found by the fuzz suite's IG check).
   const echoedIdentifiers = ctx.identifiers
@@ -1367,8 +1383,9 @@ export function claimResponseBundle(
       : { ...(echoedIdentifiers[0] && { identifier: echoedIdentifiers[0] }) },
     outcome: st.status === "error" ? "error" : "complete",
     disposition,
-    ...(certified && authNumber && { preAuthRef: authNumber }),
-    ...(certified && start && { preAuthPeriod: { start, end: addDays(start, AUTH_VALIDITY_DAYS - 1) } }),
+    ...((certified || partly) && authNumber && { preAuthRef: authNumber }),
+    ...((certified || partly) &&
+      start && { preAuthPeriod: { start, end: addDays(start, AUTH_VALIDITY_DAYS - 1) } }),
     ...(items.length > 0 && { item: items }),
     ...(notes.length > 0 && { processNote: notes }),
     ...(st.problem && {

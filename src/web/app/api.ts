@@ -181,6 +181,8 @@ export interface DecisionBody {
   version?: number;
   /** Required when the signed outcome departs from the engine's approved / denied / not-covered. */
   overrideReason?: string;
+  /** The outcome of each reviewed service, where they differ; `outcome` is then the most severe. */
+  lines?: { code: string; outcome: Decision["outcome"] }[];
   /** The previewed letter's SHA-256: the server refuses (409) to sign a letter that differs from it. */
   letterSha256?: string;
 }

@@ -19,7 +19,7 @@ import {
 } from "../api.js";
 import { h, replace } from "../dom.js";
 import { dateTime, OUTCOME_LABEL, outcomeBadge, ROLE_LABEL } from "../format.js";
-import type { Decision } from "../types.js";
+import type { Decision, Line } from "../types.js";
 import { letterFrame } from "./letter.js";
 import {
   draftCount,
@@ -96,18 +96,55 @@ export function initialDecision(s: State): State["decision"] {
   return { outcome: e, criteria: preselected(s, e), reason: "", overrideReason: "" };
 }
 
+/** The services a reviewer decides: every line of the saved determination some policy governs. */
+function reviewedLines(s: State): Line[] {
+  return latest(s.view).lines.filter((l) => l.outcome !== "not-applicable");
+}
+
+const SEVERITY: Record<Outcome, number> = { approved: 0, denied: 1, "not-covered": 2 };
+
+/**
+ * The outcome of each reviewed service where the reviewer decided them apart (SPEC 2.2 lines), or
+ * undefined when every one takes the chosen outcome (a request of one service always does).
+ */
+function linesOf(s: State): { code: string; outcome: Outcome }[] | undefined {
+  const d = s.decision;
+  const reviewed = reviewedLines(s);
+  if (!d.outcome || !d.lines || reviewed.length < 2) return undefined;
+  const out = reviewed.map((l) => ({ code: l.code, outcome: d.lines![l.code] ?? d.outcome! }));
+  return out.some((l) => l.outcome !== d.outcome) ? out : undefined;
+}
+
+/** The outcomes a service may take under the chosen `o`: `o`, a less severe one the caller may sign. */
+function lineOptions(a: Authority, o: Outcome): Outcome[] {
+  return OUTCOMES.filter((x) => x === o || (SEVERITY[x] < SEVERITY[o] && modeOf(a, x) === "sign")).reverse();
+}
+
 /** Whether the chosen outcome departs from the engine's and will be signed (a recommendation signs nothing). */
 function needsOverride(s: State): boolean {
   const e = engineDecision(s);
   const d = s.decision;
-  if (e === undefined || d.outcome === undefined || d.outcome === e) return false;
-  return modeOf(s.view.review!.authority ?? NOTHING, d.outcome) === "sign";
+  if (d.outcome === undefined) return false;
+  if (modeOf(s.view.review!.authority ?? NOTHING, d.outcome) !== "sign") return false;
+  // A service decided apart from the engine's outcome for it departs too.
+  const decisive = (x: string) => x === "approved" || x === "denied" || x === "not-covered";
+  const lines = linesOf(s);
+  if (
+    lines?.some((l) => {
+      const engine = reviewedLines(s).find((r) => r.code === l.code)?.outcome;
+      return engine !== undefined && decisive(engine) && engine !== l.outcome;
+    })
+  )
+    return true;
+  return e !== undefined && d.outcome !== e;
 }
 
 function bodyOf(s: State): DecisionBody {
   const d = s.decision;
+  const lines = linesOf(s);
   const b: DecisionBody = {
     outcome: d.outcome!,
+    ...(lines && { lines }),
     reason: d.reason.trim(),
     criteria: citable(s, d.outcome)
       .map((c) => c.criterion)
@@ -133,6 +170,14 @@ function problem(s: State): { text: string; focus: string } | undefined {
       text: "Write the reason (at least 3 characters): it goes into the letter exactly as written.",
       focus: "dec-reason",
     };
+  const lines = linesOf(s);
+  if (lines?.every((l) => l.outcome === "approved"))
+    return { text: "Every service is approved: choose Approve as the outcome.", focus: "dec-outcome-first" };
+  if (lines && !lines.some((l) => l.outcome === d.outcome))
+    return {
+      text: `No service is ${OUTCOME_LABEL[d.outcome]}: the outcome is the most severe service's; choose it.`,
+      focus: "dec-outcome-first",
+    };
   if (isAdverse(d.outcome) && bodyOf(s).criteria.length === 0)
     return {
       text:
@@ -156,6 +201,7 @@ function focusOfField(field: string | undefined): string | undefined {
   if (field === "overrideReason") return "dec-override";
   if (field === "reason") return "dec-reason";
   if (field === "outcome") return "dec-outcome-first";
+  if (field.startsWith("lines")) return "dec-lines";
   return undefined;
 }
 
@@ -243,6 +289,24 @@ function signedPanel(p: ReviewPage, head: HTMLElement): HTMLElement {
           d.criteria.map((c) => h("li", null, h("span", { class: "mono" }, c.criterion), " ", c.text)),
         )
       : null,
+    d.lines
+      ? h(
+          "ul",
+          { class: "rv-line-decisions", "aria-label": "Decision per service" },
+          d.lines.map((l) =>
+            h(
+              "li",
+              { "data-code": l.code },
+              h("span", { class: "mono" }, l.code),
+              " ",
+              outcomeBadge(l.outcome),
+              l.criteria?.length
+                ? h("span", { class: "muted small" }, ` citing ${l.criteria.join(", ")}`)
+                : null,
+            ),
+          ),
+        )
+      : null,
     h(
       "p",
       { class: "muted small" },
@@ -283,6 +347,7 @@ export function decisionPanel(p: ReviewPage): HTMLElement {
 
   const section = h("section", { class: "panel decision", "aria-labelledby": "dec-h", id: "decision" });
   const citeBox = h("div", { class: "rv-cite-box" });
+  const linesBox = h("div", { class: "rv-lines-box" });
   const overrideBox = h("div", { class: "rv-override-box" });
   const actions = h("div", { class: "actions" });
   const previewBox = h("div", { class: "rv-preview-box" });
@@ -349,6 +414,69 @@ export function decisionPanel(p: ReviewPage): HTMLElement {
                 ),
               ),
             ),
+    );
+  };
+
+  /**
+   * A request of several services: each may be decided apart under an adverse outcome the caller
+   * signs (approve the code whose criteria are met, deny its neighbour), SPEC 2.2 lines.
+   */
+  const renderLines = () => {
+    const o = s.decision.outcome;
+    const reviewed = reviewedLines(s);
+    const shown = o !== undefined && isAdverse(o) && modeOf(authority, o) === "sign" && reviewed.length > 1;
+    if (!shown) {
+      replace(linesBox);
+      return;
+    }
+    const options = lineOptions(authority, o);
+    replace(
+      linesBox,
+      h(
+        "fieldset",
+        { class: "rv-lines", id: "dec-lines", tabindex: "-1", ...(disabled && { disabled: true }) },
+        h("legend", null, "Decision per service"),
+        h(
+          "p",
+          { class: "hint" },
+          "Each service takes the outcome above unless you decide it apart; an adverse one must rest on a cited criterion of its own.",
+        ),
+        reviewed.map((l) =>
+          h(
+            "div",
+            { class: "field rv-line" },
+            h(
+              "label",
+              { for: `dec-line-${l.code}` },
+              h("span", { class: "mono" }, l.code),
+              " ",
+              h("span", { class: "muted small" }, `engine: ${OUTCOME_LABEL[l.outcome] ?? l.outcome}`),
+            ),
+            h(
+              "select",
+              {
+                id: `dec-line-${l.code}`,
+                "data-code": l.code,
+                onchange: (ev: Event) => {
+                  const value = (ev.target as HTMLSelectElement).value as Outcome;
+                  s.decision.lines = { ...(s.decision.lines ?? {}), [l.code]: value };
+                  delete s.decision.error;
+                  renderOverride();
+                  checkPreview();
+                  error.textContent = "";
+                },
+              },
+              options.map((x) =>
+                h(
+                  "option",
+                  { value: x, selected: (s.decision.lines?.[l.code] ?? o) === x },
+                  OUTCOME_LABEL[x],
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
     );
   };
 
@@ -489,6 +617,7 @@ export function decisionPanel(p: ReviewPage): HTMLElement {
 
   const redraw = () => {
     renderCites();
+    renderLines();
     renderOverride();
     renderActions();
     checkPreview();
@@ -678,6 +807,7 @@ export function decisionPanel(p: ReviewPage): HTMLElement {
                     // A new outcome starts its own citations: nothing carries over (issue 14).
                     s.decision.outcome = o;
                     s.decision.criteria = preselected(s, o);
+                    delete s.decision.lines;
                     delete s.decision.error;
                     redraw();
                   },
@@ -688,6 +818,7 @@ export function decisionPanel(p: ReviewPage): HTMLElement {
             ),
           ),
           citeBox,
+          linesBox,
           overrideBox,
           h(
             "div",

@@ -20,6 +20,11 @@ export interface DecisionDraft {
   criteria: string[];
   reason: string;
   overrideReason: string;
+  /**
+   * A request of several services decided code by code: the outcome chosen for a code where it
+   * differs from `outcome` (approve one, deny the other). Cleared when the outcome changes.
+   */
+  lines?: Record<string, Decision["outcome"]>;
   /** The letter previewed for exactly this input (`key`); signing pins its SHA-256. */
   preview?: { key: string; html: string; sha256: string; verified: boolean };
   error?: string;
