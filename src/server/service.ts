@@ -416,7 +416,10 @@ export class RequestService {
       throw new MedpolicyError("forbidden", `role ${who.role} may not answer criteria`);
     }
     const latest = rec.determinations.at(-1)!;
-    const prev = JSON.parse(latest.caseJson) as Record<string, unknown>;
+    // A version the submitter named (`policy`) is not carried into the new determination: a stored
+    // request is decided by the policy in force for its member and date. Requests stored before
+    // submissions naming one were refused (a provider chose its own rules) are re-decided correctly.
+    const { policy: named, ...prev } = JSON.parse(latest.caseJson) as Record<string, unknown>;
     if (fromProvider) this.assertAsked(rec, prev, body);
     const merged = {
       ...prev,
@@ -449,6 +452,7 @@ export class RequestService {
           criteria: Object.keys(body.answers ?? {}),
           facts: Object.keys(body.facts ?? {}),
           engineOutcome: determination.outcome,
+          ...(typeof named === "string" && { ignoredPolicy: named.slice(0, 100) }),
         },
       },
     );

@@ -10,10 +10,12 @@ import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
+import Database from "better-sqlite3";
 import fc from "fast-check";
 import { decodeJwt, SignJWT } from "jose";
 import { main } from "../../src/cli/main.js";
 import { issueTokenFromCli, parseTtl } from "../../src/cli/token.js";
+import { canonicalJson } from "../../src/model/index.js";
 import {
   Auth,
   ConfigError,
@@ -22,6 +24,7 @@ import {
   MAX_TOKEN_TTL_SECONDS,
   secretWeakness,
 } from "../../src/server/index.js";
+import { storeCase, storedCase } from "../../src/store/case-codec.js";
 import { call, JWT_SECRET, ROOT, startTest, tempDir } from "./helpers.js";
 
 const enc = new TextEncoder();
@@ -345,6 +348,53 @@ test("a stored request cannot choose the policy that decides it (SPEC 1.4); tryi
     assert.equal(tried.body.policy.id, "CP.MP.173");
   } finally {
     await s.close();
+  }
+});
+
+test("a request stored before naming a policy was refused is re-decided by the policy in force, not the one it named", async () => {
+  const dir = tempDir();
+  const first = await startTest("sqlite", { dataDir: dir.dir });
+  let id = "";
+  try {
+    const stored = await call(first.url, "POST", "/api/requests", {
+      token: first.tokens.provider,
+      body: laAdultCase(),
+    });
+    assert.equal(stored.status, 201, stored.text);
+    id = stored.body.id;
+  } finally {
+    await first.close();
+  }
+  // What such a request looks like on disk: its case names the corporate policy, which approves.
+  const db = new Database(join(dir.dir, "medpolicy.db"));
+  const row = db.prepare("SELECT case_json, case_z FROM determinations WHERE request_id = ?").get(id) as {
+    case_json: string;
+    case_z: Uint8Array | null;
+  };
+  const named = storeCase(
+    canonicalJson({ ...JSON.parse(storedCase(row.case_json, row.case_z)), policy: "CP.MP.173" }),
+  );
+  db.prepare("UPDATE determinations SET case_json = ?, case_z = ? WHERE request_id = ?").run(
+    named.caseJson,
+    named.caseZ,
+    id,
+  );
+  db.close();
+  const s = await startTest("sqlite", { dataDir: dir.dir });
+  try {
+    const answered = await call(s.url, "POST", `/api/requests/${id}/answers`, {
+      token: s.tokens.reviewer,
+      body: { answers: { "I.B.5": false } },
+    });
+    assert.equal(answered.status, 200, answered.text);
+    const latest = answered.body.review.determinations.at(-1);
+    assert.equal(latest.seq, 2);
+    assert.equal(latest.determination.policy.id, "LA.CP.MP.173");
+    assert.equal(latest.determination.outcome, "not-covered");
+    assert.equal(answered.body.review.case.policy, undefined, "the named policy is not carried on");
+  } finally {
+    await s.close();
+    dir.remove();
   }
 });
 
