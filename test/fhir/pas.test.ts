@@ -46,6 +46,8 @@ function qr(answers: Record<string, boolean>, questionnaire = Q, facts?: unknown
     id: "qr1",
     questionnaire,
     status: "completed",
+    // DTR 2.0.1: subject 1..1, the claim's patient (pasBundle's Patient/pat1).
+    subject: { reference: "Patient/pat1" },
     ...(facts !== undefined && { extension: [{ url: FACTS_EXTENSION, valueString: JSON.stringify(facts) }] }),
     item: Object.entries(answers).map(([linkId, v]) => ({ linkId, answer: [{ valueBoolean: v }] })),
   };
@@ -114,7 +116,7 @@ describe("PAS request Bundle → case (SPEC 2.1)", () => {
     assert.notEqual(parsePasRequest(pasBundle("U1", ["62362"]), library(), opts).key, tx.key);
   });
 
-  test("a QuestionnaireResponse entered in error, stopped, or about another patient documents nothing", () => {
+  test("a QuestionnaireResponse entered in error, stopped, about another patient or about no one documents nothing", () => {
     const answers = { "I.A.1": true, "I.B.4": false };
     const parse = (r: QuestionnaireResponse) =>
       parsePasRequest(pasBundle("U9", ["62362"], r), library(), opts);
@@ -124,6 +126,8 @@ describe("PAS request Bundle → case (SPEC 2.1)", () => {
     for (const [r, why] of [
       [{ ...qr(answers), status: "entered-in-error" }, /has status "entered-in-error"/],
       [{ ...qr(answers), status: "stopped" }, /has status "stopped"/],
+      // DTR 2.0.1 requires the subject: answers about nobody in particular certify no one.
+      [(({ subject: _s, ...r }) => r)(qr(answers)), /names no subject/],
       [
         { ...qr(answers), subject: { reference: "Patient/examplepatient" } },
         /is about Patient\/examplepatient, not the claim's patient/,

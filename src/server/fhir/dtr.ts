@@ -538,6 +538,15 @@ export function questionnairePackage(
     index.resolve<Patient>(subjectOf(orders[0]), "Patient") ??
     index.ofType<Patient>("Patient")[0];
   const member = memberFromPatient(patient, today, coverage);
+  // DTR 2.0.1: the response's subject is required (1..1), and PAS relies on it to tie the answers to
+  // Claim.patient: the patient's id, else the EHR's own reference (the coverage's beneficiary, the order's subject).
+  const literal = (r: Reference | undefined) =>
+    typeof r?.reference === "string" && /^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(r.reference)
+      ? r.reference
+      : undefined;
+  const subjectRef = patient?.id
+    ? `Patient/${patient.id}`
+    : (literal(coverage?.beneficiary) ?? literal(subjectOf(orders[0])));
 
   const wanted = new Map<string, string>(); // canonical → date of service
   const issues: { severity: "information" | "warning"; code: "informational" | "not-found"; text: string }[] =
@@ -604,7 +613,7 @@ export function questionnairePackage(
           fullUrl: `urn:uuid:${randomUUID()}`,
           resource: initialResponse(rendered, pre, {
             dateOfService,
-            ...(patient?.id && { subject: { reference: `Patient/${patient.id}` } }),
+            ...(subjectRef && { subject: { reference: subjectRef } }),
             now,
             entry,
           }),

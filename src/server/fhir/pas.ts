@@ -366,7 +366,8 @@ function answerClash(
 /**
  * Why a QuestionnaireResponse cannot document this claim, or undefined when it can: its status says it
  * must not be relied on (R4: `status` is a modifier; `entered-in-error`, `stopped`), or it is about
- * another patient than the claim's (its `subject` resolves to another entry, or names another id).
+ * another patient than the claim's (its `subject` resolves to another entry, or names another id),
+ * or names no subject at all (DTR 2.0.1: `subject` 1..1).
  * Such a response is left out with a note: its answers must never certify this member's request.
  */
 function unusableResponse(
@@ -379,7 +380,9 @@ function unusableResponse(
   if (status !== undefined && status !== "completed" && status !== "amended" && status !== "in-progress")
     return `has status ${JSON.stringify(status).slice(0, 40)} (only completed, amended or in-progress answers document a request)`;
   const subject = qr.subject?.reference;
-  if (typeof subject !== "string" || subject === "") return undefined;
+  // DTR 2.0.1 requires the subject (1..1): answers about nobody in particular cannot certify this member.
+  if (typeof subject !== "string" || subject === "")
+    return "names no subject (DTR: QuestionnaireResponse.subject is required), so it cannot be matched to Claim.patient";
   const resolved = index.resolve(subject);
   if (resolved) {
     return resolved === patient ? undefined : "is about another subject than Claim.patient";
