@@ -181,6 +181,11 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
         receivedAt: r.receivedAt,
         dueAt: r.dueAt,
         expedited: r.expedited,
+        // What an office finds its request by: the patient, the services and their date.
+        ...(r.index?.memberName !== undefined && { memberName: r.index.memberName }),
+        ...(r.index?.memberId !== undefined && { memberId: r.index.memberId }),
+        codes: r.index?.codes ?? [],
+        ...(r.index?.dateOfService !== undefined && { dateOfService: r.index.dateOfService }),
       };
     });
   });

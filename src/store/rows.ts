@@ -179,7 +179,9 @@ export function indexOfCase(c: unknown): RequestIndex {
   const member = o(o(c).member);
   const providers = o(o(c).providers);
   const p = o(providers.requesting ?? providers.servicing);
-  const codes = o(o(c).service).codes;
+  const service = o(o(c).service);
+  const codes = service.codes;
+  const dateOfService = str(service.dateOfService);
   const memberName = str(member.name);
   const memberId = str(member.id);
   const providerName = str(p.name);
@@ -190,6 +192,7 @@ export function indexOfCase(c: unknown): RequestIndex {
     ...(providerName !== undefined && { providerName }),
     ...(providerNpi !== undefined && { providerNpi }),
     codes: Array.isArray(codes) ? codes.filter((x): x is string => typeof x === "string") : [],
+    ...(dateOfService !== undefined && { dateOfService }),
   };
 }
 

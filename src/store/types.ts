@@ -108,6 +108,8 @@ export interface RequestIndex {
   providerName?: string;
   providerNpi?: string;
   codes: string[];
+  /** The case's date of service (YYYY-MM-DD); absent on requests indexed before it was kept. */
+  dateOfService?: string;
 }
 
 /** Issue 14: a document attached to a request (uploaded, or carried in a PAS bundle). */

@@ -119,6 +119,15 @@ for (const db of DATABASES) {
       assert.equal((await call(url, "GET", "/api/queue", { token: t.provider })).status, 403);
       const mine = await call(url, "GET", "/api/requests", { token: t.otherProvider });
       assert.ok(!(mine.body as { id: string }[]).some((r) => r.id === id));
+      // The office's own list names what it finds a request by: the services and their date.
+      const own = (
+        (await call(url, "GET", "/api/requests", { token: t.provider })).body as {
+          id: string;
+          codes: string[];
+          dateOfService?: string;
+        }[]
+      ).find((r) => r.id === id);
+      assert.deepEqual([own?.codes, own?.dateOfService], [["62326"], "2026-03-01"]);
 
       const q = await call(url, "GET", "/api/queue", { token: t.reviewer });
       assert.equal(q.status, 200);

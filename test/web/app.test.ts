@@ -318,6 +318,11 @@ describe("reviewer web app (Chromium)", { skip }, () => {
     await page.getByRole("radio", { name: /Dr\. Ana Alvarez/ }).check();
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByRole("heading", { name: "My requests" }).waitFor();
+    // Each row names the services and their date of service, as the office finds a request.
+    assert.match(
+      await text(page.locator(`.provider-table tr[data-id="${ids.la}"]`)),
+      /62350, A4300.*Mar 1, 2026/s,
+    );
     assert.equal(
       await page.getByRole("link", { name: "Metrics" }).count(),
       0,

@@ -7,7 +7,7 @@
  */
 import { ApiError, api, getProviderRequests, type RequestView } from "../api.js";
 import { h, replace, stackable } from "../dom.js";
-import { countdown, dateTime, shortId } from "../format.js";
+import { countdown, dateTime, day, shortId } from "../format.js";
 import type { App } from "../main.js";
 
 const STATUS_CLASS: Record<string, string> = {
@@ -51,6 +51,10 @@ interface ProviderRow {
   dueAt: string;
   expedited: boolean;
   informationRequested?: boolean;
+  memberName?: string;
+  memberId?: string;
+  codes?: string[];
+  dateOfService?: string;
 }
 
 /** `#/mine`: a provider's requests. */
@@ -77,6 +81,9 @@ export async function providerView(_app: App): Promise<Node> {
                   "tr",
                   null,
                   h("th", { scope: "col" }, "Request"),
+                  h("th", { scope: "col" }, "Patient"),
+                  h("th", { scope: "col" }, "Services"),
+                  h("th", { scope: "col" }, "Date of service"),
                   h("th", { scope: "col" }, "Status"),
                   h("th", { scope: "col" }, "Received"),
                   h("th", { scope: "col" }, "Decision due"),
@@ -97,6 +104,24 @@ export async function providerView(_app: App): Promise<Node> {
                         { href: `#/requests/${encodeURIComponent(r.id)}`, class: "mono", title: r.id },
                         `Request ${shortId(r.id)}`,
                       ),
+                    ),
+                    h(
+                      "td",
+                      { class: "pv-patient" },
+                      r.memberName ?? (r.memberId ? null : h("span", { class: "muted" }, "—")),
+                      r.memberId
+                        ? h("span", { class: `mono small${r.memberName ? " muted" : ""}` }, ` ${r.memberId}`)
+                        : null,
+                    ),
+                    h(
+                      "td",
+                      { class: "mono pv-codes" },
+                      r.codes?.length ? r.codes.join(", ") : h("span", { class: "muted" }, "—"),
+                    ),
+                    h(
+                      "td",
+                      { class: "pv-dos" },
+                      r.dateOfService ? day(r.dateOfService) : h("span", { class: "muted" }, "—"),
                     ),
                     h(
                       "td",
