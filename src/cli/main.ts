@@ -5,6 +5,7 @@ import {
   compareWithCorporate,
   diffPolicies,
   type Library,
+  lintExclusions,
   lintVersion,
   loadLibrary,
   todayIso,
@@ -224,6 +225,7 @@ const COMMANDS: Record<string, Command> = {
           });
           const own = [
             ...x.findings.map(tag),
+            ...lintExclusions(x).map(tag),
             ...x.unplaced.map((u) =>
               tag({
                 code: "unplaced",

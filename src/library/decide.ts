@@ -26,6 +26,7 @@ import {
   type TraceNode,
 } from "../model/index.js";
 import type { DecideOptions } from "./api.js";
+import { exclusionLists } from "./exclusions.js";
 import type { Library, LibraryEntry } from "./library.js";
 import { todayIso } from "./library.js";
 
@@ -343,10 +344,20 @@ function buildRule(entry: LibraryEntry, code: string): CodeRule {
   }
   const lineOutcome: Outcome[] = [];
   const lineBasis: string[] = [];
+  // A separate list of patient conditions that rule the service out is not evaluated with this
+  // section: an approval here cannot have checked it, so a reviewer does (src/library/exclusions.ts).
+  const unchecked = exclusionLists(entry.evaluated).filter((x) => x.id !== section.id);
   for (const o of SECTION_OUTCOMES) {
     let outcome: Outcome = o;
     let basis = `section ${section.id} criteria ${o === "approved" ? "met" : o}`;
-    if (section.uncertain && (o === "approved" || o === "denied")) {
+    if (o === "approved" && unchecked.length > 0 && !section.uncertain) {
+      outcome = "review";
+      basis = `section ${section.id} criteria met, but ${unchecked
+        .map((x) => `section ${x.id} ("${x.text.slice(0, 120)}${x.text.length > 120 ? "…" : ""}")`)
+        .join(
+          " and ",
+        )} lists conditions that rule the service out, which medpolicy does not evaluate with section ${section.id}: a reviewer checks them`;
+    } else if (section.uncertain && (o === "approved" || o === "denied")) {
       // Safe by default (issue 12): where the reading of the section is uncertain (its kind, a list's
       // logic, text that could not be placed), a person decides; the criteria still explain.
       outcome = "review";

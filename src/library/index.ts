@@ -18,5 +18,5 @@ export {
   loadLibrary,
   todayIso,
 } from "./library.js";
-export { compareWithCorporate, corporateFor, type LintFinding, lintVersion } from "./lint.js";
+export { compareWithCorporate, corporateFor, type LintFinding, lintExclusions, lintVersion } from "./lint.js";
 export { applyCorrections, applyPlacements, placementMatches, withVersion } from "./versions.js";

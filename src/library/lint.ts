@@ -8,6 +8,7 @@ import {
   questionKey,
 } from "../model/index.js";
 import { bindingOf } from "./decide.js";
+import { exclusionLists } from "./exclusions.js";
 import type { Library } from "./library.js";
 import { placementMatches } from "./versions.js";
 
@@ -175,6 +176,7 @@ export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
     out.push(tag({ code: "evaluation", severity: "warning", message: issue }));
   }
   if (entry) out.push(...lintFacts(entry).map(tag), ...lintCodeBindings(entry).map(tag));
+  out.push(...lintExclusions(entry?.evaluated ?? v).map(tag));
   for (const c of entry?.bindings.corrections ?? []) {
     if (c.versions && !c.versions.includes(v.identity.version)) continue;
     out.push(
@@ -189,6 +191,20 @@ export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
   const corporate = corporateFor(lib, v);
   if (corporate) out.push(...compareWithCorporate(v, corporate.policy).map(tag));
   return out.sort((a, b) => (a.line ?? 1e9) - (b.line ?? 1e9));
+}
+
+/**
+ * Exclusion lists of `v` that no code's section evaluates (src/library/exclusions.ts): each a warning
+ * at its line, saying that approvals under another section decide review until a reviewer checked it.
+ */
+export function lintExclusions(v: PolicyVersion): Finding[] {
+  return exclusionLists(v).map((x) => ({
+    code: "exclusions-not-evaluated",
+    severity: "warning",
+    line: x.line,
+    criterion: x.id,
+    message: `section ${x.id} lists patient conditions that rule the service out ("${x.text.slice(0, 100)}${x.text.length > 100 ? "…" : ""}"); a code is decided by its own section alone, so an approval under another section decides review until a reviewer has checked section ${x.id}`,
+  }));
 }
 
 /**

@@ -1,0 +1,111 @@
+/**
+ * Exclusion lists not evaluated with a code's section (src/library/exclusions.ts): an approval under
+ * another section decides review, and lint says why; a list of other indications is not one. Written on
+ * documents in other payers' words, not the seeds (the seeds have no such section).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { addDocument, initLibrary } from "../cli/library-commands.js";
+import { ingest } from "../ingest/index.js";
+import { decide } from "./decide.js";
+import { exclusionLists, isExclusionList } from "./exclusions.js";
+import { loadLibrary } from "./library.js";
+import { lintVersion } from "./lint.js";
+
+const root = mkdtempSync(join(tmpdir(), "medpolicy-exclusions-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** A commercial-style policy: criteria in I, and a separate not-medically-necessary list in II. */
+function widget(secondStatement: string, items = ["Active infection at the treatment site", "Pregnancy"]) {
+  return [
+    "Clinical Policy: Widget Therapy",
+    "Reference Number: XY.MP.12",
+    "Effective Date: 03/01/2026",
+    "",
+    "Policy/Criteria",
+    "I. It is the policy of health plans affiliated with Example Health that widget therapy is medically necessary when all of the following criteria are met:",
+    "A. Diagnosis of chronic widget syndrome;",
+    "B. Failure of at least 3 months of conservative therapy.",
+    "",
+    `II. ${secondStatement}`,
+    ...items.map((t, i) => `${String.fromCharCode(65 + i)}. ${t};`),
+    "",
+  ].join("\n");
+}
+
+const EXCLUSIONS = [
+  "Widget therapy is not medically necessary in the presence of any of the following contraindications:",
+  "Widget therapy is not covered for members with any of the following:",
+  "Widget therapy is considered not medically necessary for patients who have any of the following:",
+  "Widget therapy is not medically necessary when any of the following apply:",
+];
+const INDICATIONS = [
+  "Widget therapy is not medically necessary for the treatment of the following conditions:",
+  "Widget therapy is considered investigational for all other indications, including:",
+];
+
+function sectionII(statement: string) {
+  const v = ingest(widget(statement), { fileName: "widget.txt" }).versions[0]!;
+  const s = v.sections.find((x) => x.id === "II");
+  assert.ok(s, `section II read from: ${statement}`);
+  assert.equal(s.kind, "not-proven", statement);
+  return { v, s };
+}
+
+describe("exclusion lists", () => {
+  it("a list of the patient's conditions that rule the service out is one", () => {
+    for (const st of EXCLUSIONS) {
+      const { v, s } = sectionII(st);
+      assert.equal(isExclusionList(s), true, st);
+      assert.deepEqual(
+        exclusionLists(v).map((x) => x.id),
+        ["II"],
+      );
+    }
+  });
+
+  it("a list of other indications, a covered section, or a statement without a list is not", () => {
+    for (const st of INDICATIONS) assert.equal(isExclusionList(sectionII(st).s), false, st);
+    const { v } = sectionII(EXCLUSIONS[0]!);
+    assert.equal(isExclusionList(v.sections.find((x) => x.id === "I")!), false);
+    const bare = ingest(
+      widget("Widget therapy is not medically necessary for patients with a pacemaker.", []),
+      {
+        fileName: "w.txt",
+      },
+    ).versions[0]!;
+    assert.deepEqual(exclusionLists(bare), []);
+  });
+
+  it("an approval under another section decides review naming the list; a denial stays a denial; lint says why", () => {
+    const dir = join(root, "lib");
+    initLibrary(dir);
+    const file = join(root, "widget.txt");
+    writeFileSync(file, widget(EXCLUSIONS[0]!));
+    addDocument(dir, readFileSync(file), { fileName: file, now: new Date("2026-03-02T00:00:00Z") });
+    const bindingsPath = join(dir, "XY.MP.12", "bindings.json");
+    const b = JSON.parse(readFileSync(bindingsPath, "utf8"));
+    b.codes = [{ codes: ["64999"], section: "I" }];
+    writeFileSync(bindingsPath, JSON.stringify(b));
+    const lib = loadLibrary(dir);
+    const c = (answers: Record<string, boolean>) => ({
+      policy: "XY.MP.12@2026-03",
+      member: { state: "TX", birthDate: "1970-01-01" },
+      service: { codes: ["64999"], dateOfService: "2026-04-01" },
+      answers,
+    });
+    const met = decide(lib, c({ "I.A": true, "I.B": true }), { today: "2026-04-01" });
+    assert.equal(met.outcome, "review", "never approved without a look at section II");
+    assert.match(met.lines[0]!.basis, /section I criteria met, but section II .*a reviewer checks them/);
+    const failed = decide(lib, c({ "I.A": false }), { today: "2026-04-01" });
+    assert.equal(failed.outcome, "denied");
+    const entry = lib.get("XY.MP.12@2026-03");
+    const finding = lintVersion(lib, entry.policy).find((f) => f.code === "exclusions-not-evaluated");
+    assert.equal(finding?.criterion, "II");
+    assert.equal(finding?.severity, "warning");
+    assert.equal(finding?.line, 10);
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * Exclusion lists the engine does not evaluate with a code's section (issue 12, "safe by default"): a
+ * *not proven / not medically necessary* section with its own list of patient conditions — "not covered
+ * for patients with any of the following" (CMS NCD 160.24 II), "not medically necessary in the presence
+ * of any of the following contraindications" — constrains the covered service, but a code is bound to
+ * one section and is decided by that section's criteria alone. Until bindings can name such a list for
+ * a code, an approval under another section of the version cannot have checked it: it decides `review`
+ * (a reviewer checks the list), and lint says why (`exclusions-not-evaluated`).
+ *
+ * A list of other *indications* ("not covered for the treatment of the following conditions", NCD 20.29
+ * B; CP.MP.126 III "all other indications") does not constrain an approval for a covered indication,
+ * and is not read as one.
+ */
+import type { PolicyVersion, Section } from "../model/index.js";
+
+/**
+ * Words of a statement that lists conditions of the patient, not other indications. Linear: fixed
+ * words and bounded alternations only (the text is a policy's, but the same rule holds everywhere).
+ */
+const PATIENT_CONDITIONS = [
+  /\bcontraindicat/i,
+  /\bin the presence of\b/i,
+  /\b(?:patients?|members?|enrollees?|individuals?|beneficiaries|beneficiary|persons?|people)\s+(?:who\s+(?:have|has|are)\s+|with\s+)(?:any|one or more|either)\s+of\s+the\s+following\b/i,
+  /\b(?:if|when|where)\s+any\s+of\s+the\s+following\s+(?:are|is|apply|applies)\b/i,
+  /\bexclusion criteria\b/i,
+];
+
+/** Whether `s` is a not-proven section listing conditions of the patient that rule the service out. */
+export function isExclusionList(s: Section): boolean {
+  return s.kind === "not-proven" && s.tree !== undefined && PATIENT_CONDITIONS.some((r) => r.test(s.text));
+}
+
+/** The sections of `v` that are exclusion lists (see {@link isExclusionList}). */
+export function exclusionLists(v: PolicyVersion): Section[] {
+  return v.sections.filter(isExclusionList);
+}
