@@ -26,9 +26,9 @@ import {
   type TraceNode,
 } from "../model/index.js";
 import type { DecideOptions } from "./api.js";
-import { exclusionLists } from "./exclusions.js";
 import type { Library, LibraryEntry } from "./library.js";
 import { todayIso } from "./library.js";
+import { lineRule } from "./line-rule.js";
 
 /** Engine identity stored with every determination (SPEC 4: reproducible byte for byte). */
 export const ENGINE = "medpolicy-engine/0.1.0";
@@ -344,31 +344,10 @@ function buildRule(entry: LibraryEntry, code: string): CodeRule {
   }
   const lineOutcome: Outcome[] = [];
   const lineBasis: string[] = [];
-  // A separate list of patient conditions that rule the service out is not evaluated with this
-  // section: an approval here cannot have checked it, so a reviewer does (src/library/exclusions.ts).
-  const unchecked = exclusionLists(entry.evaluated).filter((x) => x.id !== section.id);
   for (const o of SECTION_OUTCOMES) {
-    let outcome: Outcome = o;
-    let basis = `section ${section.id} criteria ${o === "approved" ? "met" : o}`;
-    if (o === "approved" && unchecked.length > 0 && !section.uncertain) {
-      outcome = "review";
-      basis = `section ${section.id} criteria met, but ${unchecked
-        .map((x) => `section ${x.id} ("${x.text.slice(0, 120)}${x.text.length > 120 ? "…" : ""}")`)
-        .join(
-          " and ",
-        )} lists conditions that rule the service out, which medpolicy does not evaluate with section ${section.id}: a reviewer checks them`;
-    } else if (section.uncertain && (o === "approved" || o === "denied")) {
-      // Safe by default (issue 12): where the reading of the section is uncertain (its kind, a list's
-      // logic, text that could not be placed), a person decides; the criteria still explain.
-      outcome = "review";
-      basis = `section ${section.id} criteria ${o === "approved" ? "met" : "not met"}, but the policy's reading is uncertain: ${section.uncertain.join("; ")}`;
-    } else if (o === "denied" && binding.otherwise) {
-      const other = entry.evaluated.sections.find((s) => s.id === binding.otherwise);
-      outcome = "not-covered";
-      basis = `no indication of section ${section.id} holds: section ${binding.otherwise}${other ? `: ${other.text}` : ""}`;
-    }
-    lineOutcome.push(outcome);
-    lineBasis.push(basis);
+    const r = lineRule(entry.evaluated, section, o, binding.otherwise);
+    lineOutcome.push(r.outcome);
+    lineBasis.push(r.basis);
   }
   return rule(CRITERIA, policyRef(entry, section.id), "pended", "", {
     key: sectionKey(entry, section.id),

@@ -9,6 +9,7 @@
  * line they decided keeps its stored outcome. Lines are combined exactly as the library does.
  */
 import { type CompiledPolicy, compile, evaluateSection, questionOf } from "../../evaluate/index.js";
+import { lineRule } from "../../library/line-rule.js";
 import {
   type CodeBinding,
   type Determination,
@@ -108,22 +109,24 @@ export function reevaluate(
       { answers, facts, dateOfService: c.service.dateOfService },
       { trace: true },
     );
+    // The server's rule for the line (uncertain readings, exclusion lists, `otherwise`), not the raw
+    // section outcome: the live outcome must be the one the server would store.
+    const b = bindingFor(p.ui.codes, line.code);
+    const model = p.ui.evaluated ?? p.ui.policy;
+    const s = model.sections.find((x) => x.id === section);
+    const ruled = s
+      ? lineRule(model, s, r.outcome, b && "otherwise" in b ? b.otherwise : undefined)
+      : { outcome: r.outcome, basis: `section ${section} criteria ${r.outcome}` };
     const next: Line = {
       code: line.code,
-      outcome: r.outcome,
+      outcome: ruled.outcome,
       policy: line.policy!,
-      basis: `section ${section} criteria ${r.outcome === "approved" ? "met" : r.outcome}`,
+      basis: ruled.basis,
       reasons: r.reasons,
       needed: r.needed,
     };
     if (r.trace) next.trace = r.trace;
     if (line.referral) next.referral = line.referral;
-    const b = bindingFor(p.ui.codes, line.code);
-    if (r.outcome === "denied" && b && "otherwise" in b && b.otherwise) {
-      const other = p.ui.policy.sections.find((s) => s.id === b.otherwise);
-      next.outcome = "not-covered";
-      next.basis = `no indication of section ${section} holds: section ${b.otherwise}${other ? `: ${other.text}` : ""}`;
-    }
     return next;
   });
 
