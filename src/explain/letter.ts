@@ -48,7 +48,11 @@ export interface LetterDecision {
    * The decision per service, where the codes were decided apart; an adverse one with the ids of the
    * cited criteria it rests on. Absent: `outcome` is every reviewed service's.
    */
-  lines?: { code: string; outcome: LetterDecision["outcome"]; criteria?: string[] }[];
+  lines?: {
+    code: string;
+    outcome: LetterDecision["outcome"];
+    criteria?: { criterion: string; text: string; status?: string }[];
+  }[];
 }
 
 export interface LetterInput {
@@ -264,7 +268,9 @@ function servicesBlock(input: LetterInput): string {
         const d = decided.find((l) => l.code === code);
         const cell = d
           ? `<strong data-outcome="${escapeHtml(d.outcome)}">${escapeHtml(OUTCOME_TITLE[d.outcome])}</strong>${
-              d.criteria?.length ? `<br>Criteria: ${d.criteria.map(escapeHtml).join(", ")}` : ""
+              d.criteria?.length
+                ? `<br>Criteria: ${d.criteria.map((c) => escapeHtml(c.criterion)).join(", ")}`
+                : ""
             }`
           : "No decision: no prior authorization is required";
         review += `<td class="line-decision">${cell}</td>`;
@@ -306,6 +312,21 @@ function inPart(decision: LetterDecision): string {
 }
 
 function criteriaBlock(decision: LetterDecision): string {
+  const adverse = (decision.lines ?? []).filter((l) => l.outcome !== "approved" && l.criteria?.length);
+  if (adverse.length > 0) {
+    // Decided code by code: each service's criteria with the text of its own policy (ids repeat
+    // across policies), so no reason is stated for a service it does not concern.
+    const rows = adverse.flatMap((l) =>
+      l.criteria!.map(
+        (c) =>
+          `<tr><td class="id">${escapeHtml(l.code)}</td><td class="id">${escapeHtml(c.criterion)}</td><td>${escapeHtml(c.text)}</td><td>${escapeHtml(lookup(FINDING, c.status) ?? "—")}</td></tr>`,
+      ),
+    );
+    return (
+      `<h2>Why: the policy criteria not met</h2><table class="criteria"><thead><tr><th>Service</th><th>Criterion</th><th>Policy text</th><th>Finding</th></tr></thead>` +
+      `<tbody>${rows.join("")}</tbody></table>`
+    );
+  }
   const approved = decision.outcome === "approved";
   const heading = approved ? "Criteria met" : "Why: the policy criteria not met";
   if (decision.criteria.length === 0) {

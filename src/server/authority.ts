@@ -142,18 +142,22 @@ export function citable(d: Determination): Citable {
  * has its trace and reasons at the top of the determination; a request of several, on each line.
  */
 export function lineCitable(d: Determination, line: Determination["lines"][number]): Citable {
-  const single = d.lines.length === 1;
+  // The line that decided the request keeps its trace at the top of the determination, not on itself
+  // (src/library/decide.ts `combine`): the first line of the request's outcome without a trace of its own.
+  const top = d.lines.find((l) => l.trace === undefined && l.outcome === d.outcome && l.policy !== undefined);
   return citable({
     ...d,
-    reasons: single ? d.reasons : line.reasons,
-    trace: line.trace ?? (single ? d.trace : undefined),
+    reasons: line.reasons,
+    trace: line.trace ?? (line === top ? d.trace : undefined),
     lines: [{ ...line, trace: undefined }],
   });
 }
 
 /** The codes of `d` a reviewer decides: every line some policy governs (not `not-applicable`). */
 export function reviewedLines(d: Determination): Determination["lines"] {
-  return d.lines.filter((l) => l.outcome !== "not-applicable");
+  // A code requested twice is one service to decide.
+  const seen = new Set<string>();
+  return d.lines.filter((l) => l.outcome !== "not-applicable" && !seen.has(l.code) && seen.add(l.code));
 }
 
 /**

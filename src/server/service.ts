@@ -585,16 +585,18 @@ export class RequestService {
     const refusal = signingRefusal(authority, body.outcome);
     if (refusal) throw new MedpolicyError("forbidden", `request ${id}: ${refusal}`);
     const criteria = this.cite(determination, allowed, body);
-    const { lines, overridden } = decisionLines(determination, allowed, body, authority, id);
+    const { lines, departures } = decisionLines(determination, allowed, body, authority, id);
     const engine = rec.engineOutcome;
+    const perLine = lines !== undefined && departures.length > 0;
     const overrides =
       ((engine === "approved" || engine === "denied" || engine === "not-covered") &&
         engine !== body.outcome) ||
-      (lines !== undefined && overridden !== undefined);
+      perLine;
     if (overrides && body.overrideReason === undefined) {
+      const first = departures[0];
       throw new InputError(
-        lines && overridden
-          ? `overrideReason: the engine's outcome for ${overridden.code} is ${overridden.engine}; signing ${overridden.outcome} for it overrides it and needs a reason`
+        perLine && first
+          ? `overrideReason: the engine's outcome for ${first.code} is ${first.from}; signing ${first.to} for it overrides it and needs a reason`
           : `overrideReason: the engine recommends ${engine}; signing ${body.outcome} overrides it and needs a reason`,
         { field: "overrideReason" },
       );
@@ -609,7 +611,13 @@ export class RequestService {
       signedAt: now.iso,
       automatic: false,
       determinationSeq: latest.seq,
-      ...(overrides && { override: { from: engine, reason: body.overrideReason! } }),
+      ...(overrides && {
+        override: {
+          from: engine,
+          reason: body.overrideReason!,
+          ...(perLine && { lines: departures }),
+        },
+      }),
       ...(lines && { lines }),
     };
     const html = this.renderFor(rec, latest, determination, decision);
@@ -658,6 +666,9 @@ export class RequestService {
         detail: {
           outcome: body.outcome,
           criteria: body.criteria,
+          ...(decision.lines && {
+            lines: decision.lines.map((l) => ({ code: l.code, outcome: l.outcome })),
+          }),
           determinationSeq: decision.determinationSeq,
           engineOutcome: rec.engineOutcome,
           ...(decision.override && { override: decision.override }),
@@ -1052,10 +1063,12 @@ export class RequestService {
  * The decision of each reviewed service (a request of several codes, SPEC 2.2 lines): `body.lines`
  * where the reviewer decided the codes apart, else `body.outcome` for every one. Checked before
  * anything is written: each reviewed code decided once and no other; each outcome one the signer may
- * sign; each adverse code resting on a cited criterion of its own line (CMS-0057-F: a specific reason
- * for each denied service; a citation from another code's policy is not one). Returns the lines to
- * store (undefined for a request of one reviewed code, whose decision is the request's) and the
- * first code whose decision departs from the engine's outcome for it.
+ * sign; each adverse code resting on a cited criterion of its own line, stored with the text it has
+ * there (CMS-0057-F: a specific reason for each denied service; ids repeat across policies, so a
+ * citation from another code's policy is not one); and, where any code is decided adversely, no
+ * citation that no adverse code rests on (the letter would state it as a reason). Returns the lines
+ * to store (undefined for a request of one reviewed code, whose decision is the request's) and every
+ * code whose decision departs from the engine's outcome for it.
  */
 function decisionLines(
   d: Determination,
@@ -1063,7 +1076,7 @@ function decisionLines(
   body: DecisionBody,
   authority: Authority,
   id: string,
-): { lines: DecisionLine[] | undefined; overridden: Departure | undefined } {
+): { lines: DecisionLine[] | undefined; departures: Departure[] } {
   const reviewed = reviewedLines(d);
   const codes = reviewed.map((l) => l.code);
   const chosen = new Map<string, Decision["outcome"]>();
@@ -1089,23 +1102,24 @@ function decisionLines(
       if (refusal) throw new MedpolicyError("forbidden", `request ${id}: ${refusal}`);
     }
   }
-  let overridden: Departure | undefined;
-  const departure = (l: Determination["lines"][number], outcome: Decision["outcome"]) => {
+  const departures: Departure[] = [];
+  const depart = (l: Determination["lines"][number], to: Decision["outcome"]) => {
     const e = l.outcome;
-    if (!overridden && (e === "approved" || e === "denied" || e === "not-covered") && e !== outcome) {
-      overridden = { code: l.code, engine: e, outcome };
+    if ((e === "approved" || e === "denied" || e === "not-covered") && e !== to) {
+      departures.push({ code: l.code, from: e, to });
     }
   };
   if (reviewed.length <= 1) {
     // One reviewed code: the request's decision is the code's, its citations checked as such (`cite`).
-    if (reviewed[0]) departure(reviewed[0], body.outcome);
-    return { lines: undefined, overridden };
+    if (reviewed[0]) depart(reviewed[0], body.outcome);
+    return { lines: undefined, departures };
   }
   const cited = new Set(body.criteria);
+  const restsOn = new Set<string>();
   const lines: DecisionLine[] = [];
   for (const l of reviewed) {
     const outcome = chosen.get(l.code) ?? body.outcome;
-    departure(l, outcome);
+    depart(l, outcome);
     if (outcome === "approved") {
       lines.push({ code: l.code, outcome });
       continue;
@@ -1113,12 +1127,12 @@ function decisionLines(
     // What the signer may cite for this outcome (`allowed`), as far as this code's own line supports it.
     const mayCite = new Set(allowed[outcome].map((c) => c.criterion));
     const own = lineCitable(d, l)[outcome].filter((c) => mayCite.has(c.criterion));
-    const rests = own.filter((c) => cited.has(c.criterion)).map((c) => c.criterion);
+    const rests = own.filter((c) => cited.has(c.criterion));
     if (rests.length === 0) {
       const field = body.lines ? `lines.${body.lines.findIndex((b) => b.code === l.code)}` : "criteria";
       throw new InputError(
         own.length === 0
-          ? `${field}: nothing in the determination supports ${outcome} for ${l.code} (the engine's outcome for it is ${l.outcome}): decide each service on its own (lines), or answer its open criteria first`
+          ? `${field}: nothing in the determination supports ${outcome} for ${l.code} (the engine's outcome for it is ${l.outcome}): decide each service on its own (lines), answer its open criteria, or request more information`
           : `${field}: ${l.code} is ${outcome} but no cited criterion is one of its own: cite one of ${own
               .slice(0, 10)
               .map((c) => c.criterion)
@@ -1126,16 +1140,33 @@ function decisionLines(
         { field },
       );
     }
-    lines.push({ code: l.code, outcome, criteria: rests });
+    for (const c of rests) restsOn.add(c.criterion);
+    lines.push({
+      code: l.code,
+      outcome,
+      criteria: rests.map((c) => ({ criterion: c.criterion, text: c.text, status: c.status })),
+    });
   }
-  return { lines, overridden };
+  if (restsOn.size > 0) {
+    const i = body.criteria.findIndex((c) => !restsOn.has(c));
+    if (i >= 0) {
+      const approved = lines.filter((l) => l.outcome === "approved").map((l) => l.code);
+      throw new InputError(
+        `criteria.${i}: ${body.criteria[i]} is not a reason of any service decided adversely${
+          approved.length ? ` (${approved.join(", ")} ${approved.length === 1 ? "is" : "are"} approved)` : ""
+        }: the letter would state it as one; leave it out`,
+        { field: `criteria.${i}` },
+      );
+    }
+  }
+  return { lines, departures };
 }
 
 /** A code whose signed outcome departs from the engine's outcome for it (an override needs a reason). */
 interface Departure {
   code: string;
-  engine: string;
-  outcome: string;
+  from: string;
+  to: string;
 }
 
 /** The provider-facing status (SPEC 2.4): adverse or open outcomes show as pended until signed. */

@@ -46,7 +46,12 @@ export interface Decision {
    * Issue 14: the signed outcome differs from the engine's recommendation (`from`): why. Internal (the
    * audit trail and the reviewer see it; the member's letter does not).
    */
-  override?: { from: string; reason: string };
+  override?: {
+    from: string;
+    reason: string;
+    /** A decision made code by code: every code whose signed outcome departs from the engine's for it. */
+    lines?: { code: string; from: string; to: string }[];
+  };
   /** Issue 14: sha256 (hex) of the letter as signed (stored with the request). */
   letterSha256?: string;
   /**
@@ -61,8 +66,11 @@ export interface Decision {
 export interface DecisionLine {
   code: string;
   outcome: Decision["outcome"];
-  /** The cited criteria this code's outcome rests on (ids of `Decision.criteria`); adverse lines only. */
-  criteria?: string[];
+  /**
+   * The cited criteria this code's outcome rests on, each with the text and status it has in this
+   * code's own line (ids repeat across policies: CP.MP.126 II is not CP.MP.173 II); adverse lines only.
+   */
+  criteria?: CitedCriterion[];
 }
 
 /** Issue 14: a question put to the provider (a criterion of the determination, and its text). */

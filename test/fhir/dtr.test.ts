@@ -202,6 +202,24 @@ describe("DTR operations", () => {
     assert.deepEqual(checkOperationOutcome(bad.body), []);
   });
 
+  test("the package's response names its subject (DTR: 1..1) as the EHR referred to the patient, without a Patient resource", async () => {
+    for (const reference of [
+      "Patient/pat1",
+      "https://ehr.example.org/fhir/Patient/pat1",
+      "Patient/pat1/_history/2",
+    ]) {
+      const r = await pkg([
+        { name: "coverage", resource: { ...coverage, beneficiary: { reference } } },
+        { name: "order", resource: { ...order("62362", "s1"), subject: { reference } } },
+      ]);
+      assert.equal(r.status, 200, r.text);
+      const qr = r.body.parameter
+        .find((p: J) => p.name === "PackageBundle")
+        .resource.entry.find((e: J) => e.resource.resourceType === "QuestionnaireResponse").resource;
+      assert.deepEqual(qr.subject, { reference }, reference);
+    }
+  });
+
   test("$questionnaire-package pre-populates the version's declared facts from patientData", async () => {
     const r = await pkg([
       { name: "questionnaire", valueCanonical: "http://medpolicy.example/Questionnaire/CP.MP.173-2025-11-I" },

@@ -435,17 +435,18 @@ describe("request state → ClaimResponse (SPEC 2.4)", () => {
     const decision = {
       outcome: "denied" as const,
       reason: "The pump is contraindicated; the catheter is approved.",
-      criteria: [
-        { criterion: "II.B.4", text: "Active systemic infection;", status: "present" },
-        { criterion: "I.A.2.g", text: "Opioids weaned", status: "not-met" },
-      ],
+      criteria: [{ criterion: "II.B.4", text: "Active systemic infection;", status: "present" }],
       signedBy: { sub: "md", name: "Dana Diaz, MD", role: "medical-director" },
       signedAt: "2026-01-03T00:00:00Z",
       automatic: false,
       determinationSeq: 1,
       lines: [
         { code: "62350", outcome: "approved" as const },
-        { code: "62362", outcome: "denied" as const, criteria: ["II.B.4"] },
+        {
+          code: "62362",
+          outcome: "denied" as const,
+          criteria: [{ criterion: "II.B.4", text: "Active systemic infection;", status: "present" }],
+        },
       ],
     };
     const b = claimResponseBundle(
@@ -464,7 +465,14 @@ describe("request state → ClaimResponse (SPEC 2.4)", () => {
     assert.deepEqual(reviewCodes(cr.item[0]), ["A1"]);
     assert.deepEqual(reviewCodes(cr.item[1]), ["A3"]);
     assert.equal(cr.preAuthRef, "req-1", "the certified item's authorization number");
+    assert.equal(cr.preAuthPeriod.start, dateOfService());
+    assert.match(JSON.stringify(cr.item[0].adjudication[0].extension), /"req-1"/, "the number on A1");
+    assert.doesNotMatch(JSON.stringify(cr.item[1].adjudication[0].extension), /"req-1"/);
     assert.match(cr.disposition, /^Certified in part/);
+    // The certified item's note does not repeat the reason the other was denied.
+    const notesOf = (item: J) => item.noteNumber.map((n: number) => cr.processNote[n - 1].text).join("\n");
+    assert.match(notesOf(cr.item[0]), /Item 1 \(62350\): certified by Dana Diaz, MD/);
+    assert.doesNotMatch(notesOf(cr.item[0]), /contraindicated/);
     // The denied item cites its own criterion, not the other line's.
     assert.deepEqual(
       cr.item[1].adjudication.map((a: J) => a.reason?.coding[0].code),

@@ -19,6 +19,10 @@ function sij(codes: string[], answers: Record<string, boolean>): Record<string, 
 
 const field = (r: Res): string | undefined => r.body?.error?.where?.field;
 
+/** A decision's lines with each citation by id (the text is checked where it matters). */
+const ids = (lines: { code: string; outcome: string; criteria?: { criterion: string }[] }[]) =>
+  lines.map((l) => ({ ...l, ...(l.criteria && { criteria: l.criteria.map((c) => c.criterion) }) }));
+
 for (const db of DATABASES) {
   describe(`decisions per service (${db})`, async () => {
     const skip = db === "postgres" && !(await postgresAvailable()) ? "PostgreSQL not reachable" : false;
@@ -62,7 +66,7 @@ for (const db of DATABASES) {
       assert.equal(byNurse.status, 403, byNurse.text);
       const signed = await sign(id, { outcome: "not-covered", reason, criteria: ["IV"], lines });
       assert.equal(signed.status, 200, signed.text);
-      assert.deepEqual(signed.body.decision.lines, [
+      assert.deepEqual(ids(signed.body.decision.lines), [
         { code: "27278", outcome: "not-covered", criteria: ["IV"] },
         { code: "27280", outcome: "approved" },
       ]);
@@ -182,11 +186,86 @@ for (const db of DATABASES) {
       ];
       const signed = await sign(id, { outcome: "not-covered", reason, criteria: ["IV", "II.D"], lines });
       assert.equal(signed.status, 200, signed.text);
-      assert.deepEqual(signed.body.decision.lines, [
+      assert.deepEqual(ids(signed.body.decision.lines), [
         { code: "27278", outcome: "not-covered", criteria: ["IV"] },
         { code: "27279", outcome: "denied", criteria: ["II.D"] },
       ]);
       assert.equal(signed.body.decision.outcome, "not-covered");
+      // The signing event records each service's outcome.
+      const events = (await call(url, "GET", `/api/requests/${id}`, { token: t.medicalDirector })).body.review
+        .events as { action: string; detail: { lines?: unknown } }[];
+      assert.deepEqual(events.find((e) => e.action === "signed")?.detail.lines, [
+        { code: "27278", outcome: "not-covered" },
+        { code: "27279", outcome: "denied" },
+      ]);
+    });
+
+    test("a criterion id two policies share rests each service on its own policy's text", {
+      skip,
+    }, async () => {
+      // 27279 (CP.MP.126 II fails at II.D) beside 62362 (CP.MP.173 II: a contraindication present):
+      // both policies have a section II.
+      const c = sij(["27279", "62362"], { "II.D": false, "I.B.4": true });
+      const id = await submit(c);
+      const v = await call(url, "GET", `/api/requests/${id}`, { token: t.medicalDirector });
+      const lines = v.body.review.determinations.at(-1).determination.lines as {
+        code: string;
+        outcome: string;
+      }[];
+      assert.deepEqual(
+        lines.map((l) => [l.code, l.outcome]),
+        [
+          ["27279", "denied"],
+          ["62362", "denied"],
+        ],
+      );
+      const reason = "Provocative tests were negative; the pump is contraindicated by an active infection.";
+      const signed = await sign(id, { outcome: "denied", reason, criteria: ["II.D", "II", "I.B.4"] });
+      assert.equal(signed.status, 200, signed.text);
+      const byCode = new Map(
+        (
+          signed.body.decision.lines as { code: string; criteria: { criterion: string; text: string }[] }[]
+        ).map((l) => [l.code, new Map(l.criteria.map((x) => [x.criterion, x.text]))]),
+      );
+      const sijII = byCode.get("27279")!.get("II");
+      const pumpII = byCode.get("62362")!.get("II");
+      assert.ok(sijII && pumpII, JSON.stringify(signed.body.decision.lines));
+      assert.match(sijII, /SIJ fusion/);
+      assert.doesNotMatch(pumpII, /SIJ/, "the pump's section II is CP.MP.173's, not the fusion policy's");
+      const html = await (
+        await fetch(`${url}/api/requests/${id}/letter`, {
+          headers: { authorization: `Bearer ${t.provider}` },
+        })
+      ).text();
+      assert.match(html, /<th>Service<\/th><th>Criterion<\/th>/);
+      assert.match(html, /<td class="id">62362<\/td><td class="id">II<\/td><td>(?![^<]*SIJ)/);
+    });
+
+    test("no cited criterion a denied service does not rest on; a pended neighbour is no reason", {
+      skip,
+    }, async () => {
+      // 27278 not covered beside 27279 approved by the reviewer (the engine denied it: an override).
+      const id = await submit(sij(["27278", "27279"], { "II.D": false }));
+      const lines = [
+        { code: "27278", outcome: "not-covered" },
+        { code: "27279", outcome: "approved" },
+      ];
+      const body = {
+        outcome: "not-covered",
+        reason: "Allograft is not covered; the fusion is approved after the tests were repeated.",
+        overrideReason: "Repeat provocative testing was positive on three tests.",
+        lines,
+      };
+      const stray = await sign(id, { ...body, criteria: ["IV", "II.D"] });
+      assert.equal(stray.status, 400, stray.text);
+      assert.equal(field(stray), "criteria.1");
+      assert.match(
+        stray.body.error.message,
+        /II\.D is not a reason of any service decided adversely \(27279 is approved\)/,
+      );
+      const ok = await sign(id, { ...body, criteria: ["IV"] });
+      assert.equal(ok.status, 200, ok.text);
+      assert.deepEqual(ok.body.decision.override.lines, [{ code: "27279", from: "denied", to: "approved" }]);
     });
   });
 }

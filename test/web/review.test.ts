@@ -368,11 +368,18 @@ describe("request screen, issue 14 (Chromium)", { skip }, () => {
         // The engine's not-covered is preselected with section IV cited; the services follow it.
         assert.equal(await page.getByRole("radio", { name: /^Not covered/ }).isChecked(), true);
         await page.locator("#dec-lines").waitFor();
-        assert.equal(await page.locator("#dec-line-27280").inputValue(), "not-covered");
+        // Each service starts at the engine's outcome for it: 27280's criteria are met.
+        assert.equal(await page.locator("#dec-line-27278").inputValue(), "not-covered");
+        assert.equal(await page.locator("#dec-line-27280").inputValue(), "approved");
+        assert.equal(await page.locator("#dec-override").count(), 0, "as the engine found");
         await page
           .locator("#dec-reason")
           .fill("Allograft fusion is not covered; the open fusion is approved.");
-        // Not covering 27280 with 27278's section is refused: nothing of its own supports it.
+        // Not covering 27280 too departs from the engine (the box asks why, naming it), and the server
+        // refuses it: nothing of 27280's own supports not-covered.
+        await page.selectOption("#dec-line-27280", "not-covered");
+        await page.locator("label[for='dec-override']", { hasText: "for 27280" }).waitFor();
+        await page.locator("#dec-override").fill("Testing the refusal of a reason that is not its own.");
         await page.getByRole("button", { name: "Preview letter" }).click();
         await page.locator("#dec-error", { hasText: "supports not-covered for 27280" }).waitFor();
         // The browser logs the refused preview (400): expected here, so not a console error of the page.
@@ -398,7 +405,17 @@ describe("request screen, issue 14 (Chromium)", { skip }, () => {
         );
         assert.equal(v.decision.outcome, "not-covered");
         assert.deepEqual(v.decision.lines, [
-          { code: "27278", outcome: "not-covered", criteria: ["IV"] },
+          {
+            code: "27278",
+            outcome: "not-covered",
+            criteria: [
+              {
+                criterion: "IV",
+                text: "27278 is listed among the codes that do not support coverage",
+                status: "section",
+              },
+            ],
+          },
           { code: "27280", outcome: "approved" },
         ]);
         await assertFits("decision per service");

@@ -63,6 +63,7 @@ import {
   publicBaseUrl,
   ResourceIndex,
   sendFhir,
+  typeIdOf,
 } from "./common.js";
 import { assessCodes, ordersOfResources } from "./crd.js";
 import { factsFromResponse, factsOf, populationExtensions, withPopulation } from "./dtr-population.js";
@@ -541,7 +542,9 @@ export function questionnairePackage(
   // DTR 2.0.1: the response's subject is required (1..1), and PAS relies on it to tie the answers to
   // Claim.patient: the patient's id, else the EHR's own reference (the coverage's beneficiary, the order's subject).
   const literal = (r: Reference | undefined) =>
-    typeof r?.reference === "string" && /^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(r.reference)
+    typeof r?.reference === "string" &&
+    r.reference.length <= 1024 &&
+    typeIdOf(r.reference)?.startsWith("Patient/") === true
       ? r.reference
       : undefined;
   const subjectRef = patient?.id

@@ -1196,9 +1196,12 @@ export function claimResponseBundle(
         );
         noteNumber.push(
           note(
-            st.decision?.automatic === false
-              ? `Certified by ${st.decision.signedBy.name} (${st.decision.signedBy.role}): ${st.decision.reason}`
-              : `Certified: ${st.decision?.reason ?? "every criterion of the governing policy is met."}`,
+            partly
+              ? // The signed reason explains the services not certified; this one's note says only what holds.
+                `Item ${it.sequence} (${it.code.code}): certified by ${st.decision!.signedBy.name} (${st.decision!.signedBy.role}); other services of this request were not certified.`
+              : st.decision?.automatic === false
+                ? `Certified by ${st.decision.signedBy.name} (${st.decision.signedBy.role}): ${st.decision.reason}`
+                : `Certified: ${st.decision?.reason ?? "every criterion of the governing policy is met."}`,
           ),
         );
       } else if (decided) {
@@ -1210,9 +1213,8 @@ export function claimResponseBundle(
         const d = {
           ...signed,
           outcome: own?.outcome ?? signed.outcome,
-          criteria: own?.criteria
-            ? signed.criteria.filter((c) => own.criteria!.includes(c.criterion))
-            : signed.criteria,
+          // Each with the text it has in this item's own policy (ids repeat across policies).
+          criteria: own?.criteria ?? signed.criteria,
         };
         noteNumber.push(
           note(

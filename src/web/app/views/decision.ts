@@ -98,21 +98,57 @@ export function initialDecision(s: State): State["decision"] {
 
 /** The services a reviewer decides: every line of the saved determination some policy governs. */
 function reviewedLines(s: State): Line[] {
-  return latest(s.view).lines.filter((l) => l.outcome !== "not-applicable");
+  // A code requested twice is one service to decide (as the server reads it).
+  const seen = new Set<string>();
+  return latest(s.view).lines.filter(
+    (l) => l.outcome !== "not-applicable" && !seen.has(l.code) && seen.add(l.code),
+  );
 }
 
 const SEVERITY: Record<Outcome, number> = { approved: 0, denied: 1, "not-covered": 2 };
 
 /**
- * The outcome of each reviewed service where the reviewer decided them apart (SPEC 2.2 lines), or
- * undefined when every one takes the chosen outcome (a request of one service always does).
+ * The outcome chosen for service `l` under the chosen outcome: the reviewer's choice, else the
+ * engine's outcome for it where the caller may sign that under this outcome (an approvable code beside
+ * a not-covered one starts approved), else the chosen outcome.
+ */
+function lineChoice(s: State, l: Line): Outcome {
+  const d = s.decision;
+  const picked = d.lines?.[l.code];
+  if (picked) return picked;
+  const options: string[] = lineOptions(s.view.review!.authority ?? NOTHING, d.outcome!);
+  return options.includes(l.outcome) ? (l.outcome as Outcome) : d.outcome!;
+}
+
+/** Whether the per-service choice applies: an adverse outcome the caller signs, on several services. */
+function perService(s: State): boolean {
+  const o = s.decision.outcome;
+  return (
+    o !== undefined &&
+    isAdverse(o) &&
+    modeOf(s.view.review!.authority ?? NOTHING, o) === "sign" &&
+    reviewedLines(s).length > 1
+  );
+}
+
+/**
+ * The outcome of each reviewed service where they differ (SPEC 2.2 lines), or undefined when every
+ * one takes the chosen outcome (a request of one service always does).
  */
 function linesOf(s: State): { code: string; outcome: Outcome }[] | undefined {
-  const d = s.decision;
-  const reviewed = reviewedLines(s);
-  if (!d.outcome || !d.lines || reviewed.length < 2) return undefined;
-  const out = reviewed.map((l) => ({ code: l.code, outcome: d.lines![l.code] ?? d.outcome! }));
-  return out.some((l) => l.outcome !== d.outcome) ? out : undefined;
+  if (!perService(s)) return undefined;
+  const out = reviewedLines(s).map((l) => ({ code: l.code, outcome: lineChoice(s, l) }));
+  return out.some((l) => l.outcome !== s.decision.outcome) ? out : undefined;
+}
+
+/** The services whose chosen outcome departs from the engine's decisive outcome for them. */
+function departing(s: State): string[] {
+  const o = s.decision.outcome;
+  if (!o) return [];
+  const decisive = (x: string) => x === "approved" || x === "denied" || x === "not-covered";
+  return reviewedLines(s)
+    .filter((l) => decisive(l.outcome) && l.outcome !== (perService(s) ? lineChoice(s, l) : o))
+    .map((l) => l.code);
 }
 
 /** The outcomes a service may take under the chosen `o`: `o`, a less severe one the caller may sign. */
@@ -126,16 +162,8 @@ function needsOverride(s: State): boolean {
   const d = s.decision;
   if (d.outcome === undefined) return false;
   if (modeOf(s.view.review!.authority ?? NOTHING, d.outcome) !== "sign") return false;
-  // A service decided apart from the engine's outcome for it departs too.
-  const decisive = (x: string) => x === "approved" || x === "denied" || x === "not-covered";
-  const lines = linesOf(s);
-  if (
-    lines?.some((l) => {
-      const engine = reviewedLines(s).find((r) => r.code === l.code)?.outcome;
-      return engine !== undefined && decisive(engine) && engine !== l.outcome;
-    })
-  )
-    return true;
+  // On several services, each one's outcome is compared with the engine's for it, as the server does.
+  if (reviewedLines(s).length > 1 && departing(s).length > 0) return true;
   return e !== undefined && d.outcome !== e;
 }
 
@@ -301,7 +329,11 @@ function signedPanel(p: ReviewPage, head: HTMLElement): HTMLElement {
               " ",
               outcomeBadge(l.outcome),
               l.criteria?.length
-                ? h("span", { class: "muted small" }, ` citing ${l.criteria.join(", ")}`)
+                ? h(
+                    "span",
+                    { class: "muted small" },
+                    ` citing ${l.criteria.map((c) => c.criterion).join(", ")}`,
+                  )
                 : null,
             ),
           ),
@@ -438,7 +470,7 @@ export function decisionPanel(p: ReviewPage): HTMLElement {
         h("legend", null, "Decision per service"),
         h(
           "p",
-          { class: "hint" },
+          { class: "hint", id: "dec-lines-hint" },
           "Each service takes the outcome above unless you decide it apart; an adverse one must rest on a cited criterion of its own.",
         ),
         reviewed.map((l) =>
@@ -457,21 +489,23 @@ export function decisionPanel(p: ReviewPage): HTMLElement {
               {
                 id: `dec-line-${l.code}`,
                 "data-code": l.code,
+                "aria-describedby": "dec-lines-hint",
                 onchange: (ev: Event) => {
                   const value = (ev.target as HTMLSelectElement).value as Outcome;
                   s.decision.lines = { ...(s.decision.lines ?? {}), [l.code]: value };
                   delete s.decision.error;
+                  const asked = needsOverride(s);
                   renderOverride();
+                  if (asked)
+                    p.app.announce(
+                      `${l.code}: ${OUTCOME_LABEL[value]}. Say why you depart from the engine's outcome.`,
+                    );
                   checkPreview();
                   error.textContent = "";
                 },
               },
               options.map((x) =>
-                h(
-                  "option",
-                  { value: x, selected: (s.decision.lines?.[l.code] ?? o) === x },
-                  OUTCOME_LABEL[x],
-                ),
+                h("option", { value: x, selected: lineChoice(s, l) === x }, OUTCOME_LABEL[x]),
               ),
             ),
           ),
@@ -484,14 +518,16 @@ export function decisionPanel(p: ReviewPage): HTMLElement {
     const e = engineDecision(s);
     replace(
       overrideBox,
-      needsOverride(s) && e
+      needsOverride(s)
         ? h(
             "div",
             { class: "field" },
             h(
               "label",
               { for: "dec-override" },
-              `Why you depart from the engine's recommendation (${OUTCOME_LABEL[e]})`,
+              reviewedLines(s).length > 1 && departing(s).length > 0
+                ? `Why you depart from the engine's outcome for ${departing(s).join(", ")}`
+                : `Why you depart from the engine's recommendation (${e ? OUTCOME_LABEL[e] : ""})`,
             ),
             h("textarea", {
               id: "dec-override",
