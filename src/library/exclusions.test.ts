@@ -55,6 +55,21 @@ function sectionII(statement: string) {
   return { v, s };
 }
 
+let libs = 0;
+/** A payer library holding `doc` (added as a draft) with `codes` as its code bindings. */
+function libraryWith(doc: string, id: string, codes: unknown[]) {
+  const dir = join(root, `lib-${libs++}`);
+  initLibrary(dir);
+  const file = join(root, `doc-${libs}.txt`);
+  writeFileSync(file, doc);
+  addDocument(dir, readFileSync(file), { fileName: file, now: new Date("2026-03-02T00:00:00Z") });
+  const bindingsPath = join(dir, id, "bindings.json");
+  const b = JSON.parse(readFileSync(bindingsPath, "utf8"));
+  b.codes = codes;
+  writeFileSync(bindingsPath, JSON.stringify(b));
+  return loadLibrary(dir);
+}
+
 describe("exclusion lists", () => {
   it("a list of the patient's conditions that rule the service out is one", () => {
     for (const st of EXCLUSIONS) {
@@ -107,5 +122,94 @@ describe("exclusion lists", () => {
     assert.equal(finding?.criterion, "II");
     assert.equal(finding?.severity, "warning");
     assert.equal(finding?.line, 10);
+  });
+
+  it("bound with excludedBy, the list is evaluated with the section: a condition present denies citing it; none present approves", () => {
+    const lib = libraryWith(widget(EXCLUSIONS[0]!), "XY.MP.12", [
+      { codes: ["64999"], section: "I", excludedBy: ["II"] },
+    ]);
+    const c = (answers: Record<string, boolean>) => ({
+      policy: "XY.MP.12@2026-03",
+      member: { state: "TX", birthDate: "1970-01-01" },
+      service: { codes: ["64999"], dateOfService: "2026-04-01" },
+      answers,
+    });
+    const today = { today: "2026-04-01" };
+    const open = decide(lib, c({ "I.A": true, "I.B": true }), today);
+    assert.equal(open.outcome, "pended", "the exclusions are asked, not assumed absent");
+    assert.deepEqual(
+      open.needed.map((n) => n.criterion),
+      ["II.A", "II.B"],
+    );
+    const clear = decide(lib, c({ "I.A": true, "I.B": true, "II.A": false, "II.B": false }), today);
+    assert.equal(clear.outcome, "approved");
+    const present = decide(lib, c({ "I.A": true, "I.B": true, "II.A": false, "II.B": true }), today);
+    assert.equal(present.outcome, "denied");
+    assert.deepEqual(present.reasons, [{ criterion: "II.B", text: "Pregnancy", status: "present" }]);
+    const entry = lib.get("XY.MP.12@2026-03");
+    const codes = lintVersion(lib, entry.policy).map((f) => f.code);
+    assert.ok(!codes.includes("exclusions-not-evaluated"), codes.join());
+    assert.ok(!codes.includes("binding-excluded-by"), codes.join());
+    // The document's own model is as ingested; only the evaluated copy reads II under I.
+    assert.ok(entry.policy.sections.find((x) => x.id === "II")!.tree);
+    assert.equal(entry.evaluated.sections.find((x) => x.id === "II")!.tree, undefined);
+  });
+
+  it("a list of 'patients with any of the following' is none of them for the covered section (NCD style)", () => {
+    const lib = libraryWith(widget(EXCLUSIONS[1]!), "XY.MP.12", [
+      { codes: ["64999"], section: "I", excludedBy: ["II"] },
+    ]);
+    const present = decide(
+      lib,
+      {
+        policy: "XY.MP.12@2026-03",
+        member: { state: "TX", birthDate: "1970-01-01" },
+        service: { codes: ["64999"], dateOfService: "2026-04-01" },
+        answers: { "I.A": true, "I.B": true, "II.A": true },
+      },
+      { today: "2026-04-01" },
+    );
+    assert.equal(present.outcome, "denied");
+    assert.deepEqual(
+      present.reasons.map((r) => [r.criterion, r.status]),
+      [["II.A", "present"]],
+    );
+  });
+
+  it("what cannot be read as exclusions is an error finding and changes nothing (approvals still review)", () => {
+    for (const [codes, message] of [
+      [
+        [{ codes: ["64999"], section: "I", excludedBy: ["III"] }],
+        /excludedBy III, which this version does not have/,
+      ],
+      [
+        [{ codes: ["64999"], section: "I", excludedBy: ["I"] }],
+        /excludedBy I, which is not a not-covered section/,
+      ],
+      [
+        [
+          { codes: ["64999"], section: "I", excludedBy: ["II"] },
+          { codes: ["64998"], section: "I" },
+        ],
+        /the codes of section I disagree on excludedBy/,
+      ],
+    ] as [unknown[], RegExp][]) {
+      const lib = libraryWith(widget(EXCLUSIONS[0]!), "XY.MP.12", codes);
+      const entry = lib.get("XY.MP.12@2026-03");
+      const f = lintVersion(lib, entry.policy).find((x) => x.code === "binding-excluded-by");
+      assert.equal(f?.severity, "error", JSON.stringify(codes));
+      assert.match(f!.message, message);
+      const met = decide(
+        lib,
+        {
+          policy: "XY.MP.12@2026-03",
+          member: { state: "TX", birthDate: "1970-01-01" },
+          service: { codes: ["64999"], dateOfService: "2026-04-01" },
+          answers: { "I.A": true, "I.B": true },
+        },
+        { today: "2026-04-01" },
+      );
+      assert.equal(met.outcome, "review", JSON.stringify(codes));
+    }
   });
 });

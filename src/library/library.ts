@@ -33,7 +33,7 @@ import {
   readPublicationLog,
   readSnapshots,
 } from "./snapshot.js";
-import { applyCorrections, applyPlacements, withVersion } from "./versions.js";
+import { applyCorrections, applyExclusions, applyPlacements, withVersion } from "./versions.js";
 
 /** Folder of the policy library shipped with the project (`policies/`): the seed library. */
 export function defaultPoliciesDir(): string {
@@ -865,8 +865,9 @@ export function loadLibrary(dir: string = defaultPoliciesDir(), opts: LoadOption
         applyCorrections(policy, bindings.corrections),
         bindings.placements ?? [],
       );
-      const evaluated = placed.version;
-      for (const f of placed.findings) {
+      const excluded = applyExclusions(placed.version, codes);
+      const evaluated = excluded.version;
+      for (const f of [...placed.findings, ...excluded.findings]) {
         libFindings.push({ ...f, policy: policy.identity.id, version: policy.identity.version });
       }
       let compiled: CompiledPolicy | undefined;

@@ -1,5 +1,6 @@
 import {
   type BranchNode,
+  type CodeBinding,
   type Correction,
   type CriterionNode,
   type Finding,
@@ -72,6 +73,98 @@ export function applyCorrections(v: PolicyVersion, corrections: readonly Correct
           }
         : s,
     ),
+  };
+}
+
+/**
+ * Applies authored exclusion bindings (`excludedBy`, issue 12): the criteria of each not-covered
+ * section a code's section is `excludedBy` become a `none` group of that section (its ids and words
+ * kept: "none of: Current psychosis, …") under the section's `all` root, so the section is met only
+ * when none of the listed conditions is present, and a present one is the denial's cited reason. The
+ * list leaves its own section (which stays, without a tree: a code bound to it is still not covered),
+ * so it is evaluated once, where it applies, and no longer sends approvals to review
+ * (src/library/exclusions.ts). What cannot be read so is an error finding and changes nothing: the
+ * section is not `all` of its criteria, the list is not a not-covered section's `any`/`none` list, or
+ * bindings of one section disagree on their lists.
+ */
+export function applyExclusions(
+  v: PolicyVersion,
+  codes: readonly CodeBinding[],
+): { version: PolicyVersion; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const error = (message: string) =>
+    findings.push({ code: "binding-excluded-by", severity: "error", message: `bindings.json: ${message}` });
+  const bySection = new Map<string, { lists: string; codes: string[] }[]>();
+  for (const b of codes) {
+    if (!("section" in b)) continue;
+    const lists = [...new Set(b.excludedBy ?? [])].sort().join(",");
+    const seen = bySection.get(b.section) ?? [];
+    seen.push({ lists, codes: b.codes });
+    bySection.set(b.section, seen);
+  }
+  const wanted = new Map<string, string[]>();
+  for (const [section, seen] of bySection) {
+    const kinds = new Set(seen.map((x) => x.lists));
+    if (kinds.size > 1) {
+      error(
+        `the codes of section ${section} disagree on excludedBy (${seen
+          .map((x) => `${x.codes.join(" ")}: ${x.lists || "none"}`)
+          .join("; ")}): one section is read one way; bind them alike`,
+      );
+      continue;
+    }
+    const lists = seen[0]!.lists;
+    if (lists) wanted.set(section, lists.split(","));
+  }
+  if (wanted.size === 0) return { version: v, findings };
+  const moved = new Set<string>();
+  const sections = v.sections.map((s) => {
+    const lists = wanted.get(s.id);
+    if (!lists) return s;
+    if (s.tree?.kind !== "all") {
+      error(
+        `section ${s.id} is excludedBy ${lists.join(", ")}, but it does not require all of its criteria: a list of exclusions cannot be added to it`,
+      );
+      return s;
+    }
+    const extra: CriterionNode[] = [];
+    for (const id of lists) {
+      const x = v.sections.find((y) => y.id === id);
+      const tree = x?.kind === "not-proven" ? x.tree : undefined;
+      if (!x || !tree || (tree.kind !== "any" && tree.kind !== "none")) {
+        error(
+          `section ${s.id} is excludedBy ${id}, which ${
+            !x
+              ? "this version does not have"
+              : !tree
+                ? "is not a not-covered section with a list of criteria"
+                : `lists its criteria as ${tree.kind}, not as conditions any one of which rules the service out`
+          }`,
+        );
+        continue;
+      }
+      if (x.id === s.id) continue;
+      // "not covered for patients with any of the following" is none of them for the covered section.
+      extra.push(tree.kind === "none" ? tree : ({ ...tree, kind: "none" } as BranchNode));
+      moved.add(x.id);
+      findings.push({
+        code: "excluded-by",
+        severity: "info",
+        message: `section ${x.id}'s list is evaluated with section ${s.id} (bindings excludedBy): none of its conditions may be present`,
+      });
+    }
+    return extra.length ? { ...s, tree: { ...s.tree, children: [...s.tree.children, ...extra] } } : s;
+  });
+  return {
+    version: {
+      ...v,
+      sections: sections.map((s) => {
+        if (!moved.has(s.id)) return s;
+        const { tree: _evaluatedWhereItApplies, ...rest } = s;
+        return rest;
+      }),
+    },
+    findings,
   };
 }
 

@@ -228,6 +228,12 @@ export const codeBindingSchema = z.union([
     section: z.string(),
     /** Section whose outcome applies when the governing section is not met (CP.MP.126 I → III). */
     otherwise: z.string().optional(),
+    /**
+     * Not-covered sections listing the patient's conditions that rule the service out (NCD 160.24 II
+     * "not covered for patients with any of the following"), evaluated with `section`: a condition
+     * present fails it, as a `none` group of its criteria (src/library/versions.ts `applyExclusions`).
+     */
+    excludedBy: z.array(z.string().min(1)).min(1).max(10).optional(),
     why: z.string().optional(),
   }),
   z.strictObject({
