@@ -1197,7 +1197,16 @@ const STATUS_TEXT: Record<ProviderStatus, string> = {
   withdrawn: "withdrawn by the submitter: no decision was made",
 };
 
-export function statusTextOf(s: ProviderStatus): string {
+/**
+ * The provider's words for `s`; for a decision made code by code that approved some services and not
+ * others, which were approved ("denied in part: 27280 approved"), so the office does not read the
+ * request's most severe outcome as every service's.
+ */
+export function statusTextOf(s: ProviderStatus, decision?: Pick<Decision, "lines">): string {
+  const approved = (decision?.lines ?? []).filter((l) => l.outcome === "approved").map((l) => l.code);
+  if ((s === "denied" || s === "not-covered") && approved.length > 0) {
+    return `${STATUS_TEXT[s]} in part: ${approved.join(", ")} approved`;
+  }
   return STATUS_TEXT[s];
 }
 
@@ -1235,7 +1244,7 @@ export function requestView(
     id: rec.id,
     status,
     // Issue 14: a request pended to the provider says so, and what it waits for.
-    statusText: info ? "pended: more information requested" : statusTextOf(status),
+    statusText: info ? "pended: more information requested" : statusTextOf(status, rec.decision),
     receivedAt: rec.receivedAt,
     dueAt: rec.dueAt,
     expedited: rec.expedited,

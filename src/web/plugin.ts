@@ -11,7 +11,7 @@ import { readFile, stat } from "node:fs/promises";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Library } from "../library/index.js";
+import type { Library, LibraryEntry } from "../library/index.js";
 import { lintVersion } from "../library/lint.js";
 import { type Determination, MedpolicyError, NotFoundError } from "../model/index.js";
 import { type Channel, channelOfKey } from "../server/channel.js";
@@ -19,6 +19,7 @@ import { HttpError } from "../server/http.js";
 import type { MedpolicyPlugin, ServerContext } from "../server/index.js";
 import { requireRole } from "../server/routes.js";
 import type { RequestStatus, RequestSummary } from "../store/index.js";
+import type { UiPolicy } from "./app/types.js";
 
 /** Options of {@link webPlugin}. */
 export interface WebPluginOptions {
@@ -236,20 +237,7 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
   // applied) and its inherited predicates and code bindings, so the browser decides as the server does.
   app.get("/api/ui/policy", { preHandler: any }, async (req) => {
     const lib = libraryOf(ctx);
-    const entry = lib.get(refOf(req), today());
-    const id = entry.policy.identity;
-    return {
-      ref: `${id.id}@${id.version}`,
-      status: lib.statusOf(entry, today()),
-      versions: lib.versionsOf(id.id).map((e) => e.policy.identity.version),
-      source: `policies/${entry.folder}/${entry.source.file}`,
-      policy: entry.policy,
-      ...(entry.evaluated !== entry.policy && { evaluated: entry.evaluated }),
-      predicates: entry.predicates,
-      facts: [...entry.vocabulary.values()],
-      codes: entry.codes,
-      corrections: entry.bindings.corrections,
-    };
+    return uiPolicyOf(lib, lib.get(refOf(req), today()), today());
   });
 
   app.get("/api/ui/lint", { preHandler: any }, async (req) => {
@@ -308,5 +296,26 @@ export function webPlugin(opts: WebPluginOptions = {}): MedpolicyPlugin {
         return sendFile(reply, dir, join("assets", rel), true);
       });
     },
+  };
+}
+
+/**
+ * `GET /api/ui/policy`: the model the browser compiles and evaluates — the version as evaluated
+ * (authored corrections, placements and exclusion bindings applied) with its inherited predicates and
+ * code bindings, so the browser decides as the server does.
+ */
+export function uiPolicyOf(lib: Library, entry: LibraryEntry, today: string): UiPolicy {
+  const id = entry.policy.identity;
+  return {
+    ref: `${id.id}@${id.version}`,
+    status: lib.statusOf(entry, today),
+    versions: lib.versionsOf(id.id).map((e) => e.policy.identity.version),
+    source: `policies/${entry.folder}/${entry.source.file}`,
+    policy: entry.policy,
+    ...(entry.evaluated !== entry.policy && { evaluated: entry.evaluated }),
+    predicates: entry.predicates,
+    facts: [...entry.vocabulary.values()],
+    codes: entry.codes,
+    corrections: entry.bindings.corrections,
   };
 }

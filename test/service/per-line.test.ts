@@ -70,6 +70,9 @@ for (const db of DATABASES) {
         { code: "27278", outcome: "not-covered", criteria: ["IV"] },
         { code: "27280", outcome: "approved" },
       ]);
+      // The office reads which service was approved, not only the request's most severe outcome.
+      const seen = await call(url, "GET", `/api/requests/${id}`, { token: t.provider });
+      assert.equal(seen.body.statusText, "not covered in part: 27280 approved");
       const letter = await fetch(`${url}/api/requests/${id}/letter`, {
         headers: { authorization: `Bearer ${t.provider}` },
       });

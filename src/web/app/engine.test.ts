@@ -11,6 +11,7 @@ import { after, it } from "node:test";
 import { addDocument, initLibrary } from "../../cli/library-commands.js";
 import { decide } from "../../library/decide.js";
 import { loadLibrary } from "../../library/library.js";
+import { uiPolicyOf } from "../plugin.js";
 import { type LoadedPolicy, reevaluate } from "./engine.js";
 
 const root = mkdtempSync(join(tmpdir(), "medpolicy-engine-"));
@@ -41,21 +42,8 @@ it("an approval the server sends to review (an exclusion list beside the section
   const lib = loadLibrary(dir);
   const entry = lib.get("QR.MP.7@2026-05");
   const ref = "QR.MP.7@2026-05";
-  const loaded: LoadedPolicy = {
-    ui: {
-      ref,
-      status: "draft",
-      versions: ["2026-05"],
-      source: "",
-      policy: entry.policy,
-      ...(entry.evaluated !== entry.policy && { evaluated: entry.evaluated }),
-      predicates: entry.predicates,
-      facts: [...entry.vocabulary.values()],
-      codes: entry.codes,
-      corrections: entry.bindings.corrections,
-    } as LoadedPolicy["ui"],
-    compiled: entry.compiled(),
-  };
+  // The model as the server sends it to the browser (GET /api/ui/policy).
+  const loaded: LoadedPolicy = { ui: uiPolicyOf(lib, entry, "2026-06-01"), compiled: entry.compiled() };
   const c = (answers: Record<string, boolean>) => ({
     policy: ref,
     member: { state: "TX", birthDate: "1970-01-01" },
