@@ -150,9 +150,10 @@ describe("exclusion lists", () => {
     const codes = lintVersion(lib, entry.policy).map((f) => f.code);
     assert.ok(!codes.includes("exclusions-not-evaluated"), codes.join());
     assert.ok(!codes.includes("binding-excluded-by"), codes.join());
-    // The document's own model is as ingested; only the evaluated copy reads II under I.
-    assert.ok(entry.policy.sections.find((x) => x.id === "II")!.tree);
-    assert.equal(entry.evaluated.sections.find((x) => x.id === "II")!.tree, undefined);
+    // The document's own model is as ingested; the evaluated copy reads II under I too.
+    assert.ok(!entry.policy.sections.find((x) => x.id === "I")!.tree!.children.some((c) => c.id === "II"));
+    assert.ok(entry.evaluated.sections.find((x) => x.id === "I")!.tree!.children.some((c) => c.id === "II"));
+    assert.ok(entry.evaluated.sections.find((x) => x.id === "II")!.tree, "the list keeps its own section");
   });
 
   it("a list of 'patients with any of the following' is none of them for the covered section (NCD style)", () => {
@@ -182,10 +183,7 @@ describe("exclusion lists", () => {
         [{ codes: ["64999"], section: "I", excludedBy: ["III"] }],
         /excludedBy III, which this version does not have/,
       ],
-      [
-        [{ codes: ["64999"], section: "I", excludedBy: ["I"] }],
-        /excludedBy I, which is not a not-covered section/,
-      ],
+      [[{ codes: ["64999"], section: "I", excludedBy: ["I"] }], /excludedBy I, which is the section itself/],
       [
         [
           { codes: ["64999"], section: "I", excludedBy: ["II"] },
@@ -211,5 +209,71 @@ describe("exclusion lists", () => {
       );
       assert.equal(met.outcome, "review", JSON.stringify(codes));
     }
+  });
+
+  it("another section's approvals still decide review while only one section evaluates the list", () => {
+    // Sections are numbered by position: the revision section is II, the list III.
+    const doc = widget(EXCLUSIONS[1]!).replace(
+      "\nII. ",
+      "\nII. Widget revision is medically necessary when all of the following are met:\nA. A prior widget implant;\nB. Device failure.\n\nIII. ",
+    );
+    const lib = libraryWith(doc, "XY.MP.12", [
+      { codes: ["64999"], section: "I", excludedBy: ["III"] },
+      { codes: ["64998"], section: "II" },
+    ]);
+    const entry = lib.get("XY.MP.12@2026-03");
+    const decideCode = (code: string, answers: Record<string, boolean>) =>
+      decide(
+        lib,
+        {
+          policy: "XY.MP.12@2026-03",
+          member: { state: "TX", birthDate: "1970-01-01" },
+          service: { codes: [code], dateOfService: "2026-04-01" },
+          answers,
+        },
+        { today: "2026-04-01" },
+      );
+    const revision = decideCode("64998", { "II.A": true, "II.B": true });
+    assert.equal(revision.outcome, "review", "II does not evaluate III: a reviewer checks it");
+    assert.equal(
+      decideCode("64999", { "I.A": true, "I.B": true, "III.A": false, "III.B": false }).outcome,
+      "approved",
+    );
+    const warning = lintVersion(lib, entry.policy).find((f) => f.code === "exclusions-not-evaluated");
+    assert.match(warning?.message ?? "", /section II does not evaluate it/);
+  });
+
+  it("a list that is not the patient's conditions, or reads the other way, cannot be bound", () => {
+    for (const [statement, message] of [
+      [INDICATIONS[0]!, /not a not-covered list of the patient's conditions/],
+      // The ingester reads "none of the following are met" as none: met when none holds, not an exclusion.
+      [
+        "Widget therapy is not medically necessary when none of the following criteria are met:",
+        /none list that does not list contraindications|not a not-covered list/,
+      ],
+    ] as [string, RegExp][]) {
+      const lib = libraryWith(widget(statement), "XY.MP.12", [
+        { codes: ["64999"], section: "I", excludedBy: ["II"] },
+      ]);
+      const entry = lib.get("XY.MP.12@2026-03");
+      const f = lintVersion(lib, entry.policy).find((x) => x.code === "binding-excluded-by");
+      assert.match(f?.message ?? "(no finding)", message, statement);
+      assert.ok(
+        !entry.evaluated.sections.find((x) => x.id === "I")!.tree!.children.some((c) => c.id === "II"),
+      );
+    }
+  });
+
+  it("a section another section refers to cannot take a list (it would apply there unasked)", () => {
+    const doc = widget(EXCLUSIONS[1]!).replace(
+      "\nII. ",
+      "\nII. Widget replacement is medically necessary when all of the following are met:\nA. All criteria in Section I are met;\nB. Device failure.\n\nIII. ",
+    );
+    const lib = libraryWith(doc, "XY.MP.12", [{ codes: ["64999"], section: "I", excludedBy: ["III"] }]);
+    const entry = lib.get("XY.MP.12@2026-03");
+    const ii = entry.policy.sections.find((x) => x.id === "II");
+    assert.ok(JSON.stringify(ii?.tree).includes('"kind":"ref"'), "II refers to I (an item reference)");
+    const f = lintVersion(lib, entry.policy).find((x) => x.code === "binding-excluded-by");
+    assert.match(f?.message ?? "(no finding)", /section II refers to its criteria/);
   });
 });

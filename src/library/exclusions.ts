@@ -20,14 +20,41 @@ import type { PolicyVersion, Section } from "../model/index.js";
 const PATIENT_CONDITIONS = [
   /\bcontraindicat/i,
   /\bin the presence of\b/i,
-  /\b(?:patients?|members?|enrollees?|individuals?|beneficiaries|beneficiary|persons?|people)\s+(?:who\s+(?:have|has|are)\s+|with\s+)(?:any|one or more|either)\s+of\s+the\s+following\b/i,
-  /\b(?:if|when|where)\s+any\s+of\s+the\s+following\s+(?:are|is|apply|applies)\b/i,
+  /\b(?:patients?|members?|enrollees?|individuals?|beneficiaries|beneficiary|persons?|people|children|adults|women|men|adolescents|infants)\s+(?:who\s+(?:have|has|are)\s+|with\s+)(?:any|one or more|one|either)\s+of\s+the\s+following\b/i,
+  /\b(?:if|when|where)\s+(?:the\s+)?(?:patient|member|individual|beneficiary|enrollee)\s+(?:has|have|had)\s+(?:any|one or more|one|either)\s+of\b/i,
+  /\b(?:if|when|where)\s+any\s+of\s+the\s+following\s+(?:criteria\s+|conditions\s+)?(?:are|is|apply|applies)\b/i,
   /\bexclusion criteria\b/i,
 ];
 
+/** A list of other indications ("… with any of the following indications"), not of the patient's conditions. */
+const INDICATIONS = /\bof\s+the\s+following\s+indications?\b/i;
+
+/**
+ * Whether a `none` list of `s` means "none of these is present" (a contraindication list, as the
+ * ingester reads "in the presence of any of the following contraindications"), so that the section's
+ * statement applies when the list is NOT met. Any other `none` list ("not medically necessary when none
+ * of the following are met") means the opposite, and cannot be read as exclusions.
+ */
+export function noneListsContraindications(s: Section): boolean {
+  return /\bcontraindicat|\bin the presence of\b/i.test(s.text);
+}
+
 /** Whether `s` is a not-proven section listing conditions of the patient that rule the service out. */
 export function isExclusionList(s: Section): boolean {
-  return s.kind === "not-proven" && s.tree !== undefined && PATIENT_CONDITIONS.some((r) => r.test(s.text));
+  return (
+    s.kind === "not-proven" &&
+    s.tree !== undefined &&
+    !INDICATIONS.test(s.text) &&
+    PATIENT_CONDITIONS.some((r) => r.test(s.text))
+  );
+}
+
+/**
+ * Whether section `s` (as evaluated) holds exclusion list `x` — bound with `excludedBy`, the list is a
+ * group of `s`'s root with the list's id (src/library/versions.ts `applyExclusions`).
+ */
+export function evaluatesList(s: Section, x: Section): boolean {
+  return s.tree?.children.some((c) => c.id === x.id) === true;
 }
 
 /** The sections of `v` that are exclusion lists (see {@link isExclusionList}). */

@@ -5,7 +5,7 @@
  * the server decides `review`.
  */
 import type { Outcome, PolicyVersion, Section } from "../model/index.js";
-import { exclusionLists } from "./exclusions.js";
+import { evaluatesList, exclusionLists } from "./exclusions.js";
 
 /** What evaluating a section's criteria can give. */
 export type SectionOutcome = "approved" | "review" | "denied" | "pended";
@@ -24,7 +24,10 @@ export function lineRule(
   o: SectionOutcome,
   otherwise?: string,
 ): { outcome: Outcome; basis: string } {
-  const unchecked = o === "approved" ? exclusionLists(v).filter((x) => x.id !== section.id) : [];
+  const unchecked =
+    o === "approved"
+      ? exclusionLists(v).filter((x) => x.id !== section.id && !evaluatesList(section, x))
+      : [];
   if (unchecked.length > 0 && !section.uncertain) {
     const named = unchecked
       .map((x) => `section ${x.id} ("${x.text.slice(0, 120)}${x.text.length > 120 ? "…" : ""}")`)

@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { compile } from "../evaluate/index.js";
 import {
+  type CodeBinding,
   type CriterionNode,
   type Finding,
   factTests,
@@ -8,7 +9,7 @@ import {
   questionKey,
 } from "../model/index.js";
 import { bindingOf } from "./decide.js";
-import { exclusionLists } from "./exclusions.js";
+import { evaluatesList, exclusionLists } from "./exclusions.js";
 import type { Library } from "./library.js";
 import { placementMatches } from "./versions.js";
 
@@ -176,7 +177,7 @@ export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
     out.push(tag({ code: "evaluation", severity: "warning", message: issue }));
   }
   if (entry) out.push(...lintFacts(entry).map(tag), ...lintCodeBindings(entry).map(tag));
-  out.push(...lintExclusions(entry?.evaluated ?? v).map(tag));
+  out.push(...lintExclusions(entry?.evaluated ?? v, entry?.codes).map(tag));
   for (const c of entry?.bindings.corrections ?? []) {
     if (c.versions && !c.versions.includes(v.identity.version)) continue;
     out.push(
@@ -194,17 +195,31 @@ export function lintVersion(lib: Library, v: PolicyVersion): LintFinding[] {
 }
 
 /**
- * Exclusion lists of `v` that no code's section evaluates (src/library/exclusions.ts): each a warning
- * at its line, saying that approvals under another section decide review until a reviewer checked it.
+ * Exclusion lists of `v` (src/library/exclusions.ts) that a section codes are bound to does not
+ * evaluate (bindings `excludedBy`): each a warning at its line, naming those sections, whose approvals
+ * decide review until a reviewer has checked the list. Without `codes` (a document outside a library),
+ * every list.
  */
-export function lintExclusions(v: PolicyVersion): Finding[] {
-  return exclusionLists(v).map((x) => ({
-    code: "exclusions-not-evaluated",
-    severity: "warning",
-    line: x.line,
-    criterion: x.id,
-    message: `section ${x.id} lists patient conditions that rule the service out ("${x.text.slice(0, 100)}${x.text.length > 100 ? "…" : ""}"); a code is decided by its own section alone, so an approval under another section decides review until a reviewer has checked section ${x.id}`,
-  }));
+export function lintExclusions(v: PolicyVersion, codes?: readonly CodeBinding[]): Finding[] {
+  const bound = codes
+    ? new Set(codes.flatMap((b) => ("section" in b ? [b.section] : [])))
+    : new Set(v.sections.map((s) => s.id));
+  const out: Finding[] = [];
+  for (const x of exclusionLists(v)) {
+    const missing = v.sections.filter(
+      (s) => bound.has(s.id) && s.id !== x.id && s.kind !== "not-proven" && s.tree && !evaluatesList(s, x),
+    );
+    if (missing.length === 0) continue;
+    const names = missing.map((s) => s.id).join(", ");
+    out.push({
+      code: "exclusions-not-evaluated",
+      severity: "warning",
+      line: x.line,
+      criterion: x.id,
+      message: `section ${x.id} lists patient conditions that rule the service out ("${x.text.slice(0, 100)}${x.text.length > 100 ? "…" : ""}"), and section ${names} does not evaluate it: an approval there decides review until a reviewer has checked section ${x.id} (bind its codes with "excludedBy": ["${x.id}"] where the list applies)`,
+    });
+  }
+  return out;
 }
 
 /**

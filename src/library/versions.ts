@@ -8,8 +8,10 @@ import {
   type PolicyVersion,
   parseUnplacedInsideReason,
   policyHash,
+  type Section,
   type Unplaced,
 } from "../model/index.js";
+import { isExclusionList, noneListsContraindications } from "./exclusions.js";
 
 /**
  * Re-names a version by an authored revision month (provenance `version`, SPEC 1.1 for the headerless
@@ -78,14 +80,16 @@ export function applyCorrections(v: PolicyVersion, corrections: readonly Correct
 
 /**
  * Applies authored exclusion bindings (`excludedBy`, issue 12): the criteria of each not-covered
- * section a code's section is `excludedBy` become a `none` group of that section (its ids and words
- * kept: "none of: Current psychosis, …") under the section's `all` root, so the section is met only
- * when none of the listed conditions is present, and a present one is the denial's cited reason. The
- * list leaves its own section (which stays, without a tree: a code bound to it is still not covered),
- * so it is evaluated once, where it applies, and no longer sends approvals to review
- * (src/library/exclusions.ts). What cannot be read so is an error finding and changes nothing: the
- * section is not `all` of its criteria, the list is not a not-covered section's `any`/`none` list, or
- * bindings of one section disagree on their lists.
+ * exclusion list a code's section is `excludedBy` (src/library/exclusions.ts) become a `none` group
+ * with the list's id and words under the section's `all` root, so the section is met only when none of
+ * the listed conditions is present, and a present one is the denial's cited reason. The list's own
+ * section is unchanged (a code bound to it is still not covered, and the review floor still holds for
+ * every other section that does not evaluate it); a reason the list's reading is uncertain becomes the
+ * section's too. What cannot be read so is an error finding and changes nothing (approvals under the
+ * section still decide review): the section is not `all` of its criteria, or another section refers to
+ * it (the list would apply there unasked); the list is not one of the patient's conditions, states a
+ * condition of its own, or is a `none` list that does not list contraindications; bindings of one
+ * section disagree on their lists.
  */
 export function applyExclusions(
   v: PolicyVersion,
@@ -117,7 +121,8 @@ export function applyExclusions(
     if (lists) wanted.set(section, lists.split(","));
   }
   if (wanted.size === 0) return { version: v, findings };
-  const moved = new Set<string>();
+  const referredBy = (id: string) =>
+    v.sections.filter((o) => o.id !== id && o.tree !== undefined && refersTo(o.tree, id)).map((o) => o.id);
   const sections = v.sections.map((s) => {
     const lists = wanted.get(s.id);
     if (!lists) return s;
@@ -127,45 +132,64 @@ export function applyExclusions(
       );
       return s;
     }
+    const referring = referredBy(s.id);
+    if (referring.length > 0) {
+      error(
+        `section ${s.id} is excludedBy ${lists.join(", ")}, but section ${referring.join(", ")} refers to its criteria: the list would apply there too, unasked`,
+      );
+      return s;
+    }
     const extra: CriterionNode[] = [];
+    const uncertain: string[] = [];
     for (const id of lists) {
       const x = v.sections.find((y) => y.id === id);
-      const tree = x?.kind === "not-proven" ? x.tree : undefined;
-      if (!x || !tree || (tree.kind !== "any" && tree.kind !== "none")) {
-        error(
-          `section ${s.id} is excludedBy ${id}, which ${
-            !x
-              ? "this version does not have"
-              : !tree
-                ? "is not a not-covered section with a list of criteria"
-                : `lists its criteria as ${tree.kind}, not as conditions any one of which rules the service out`
-          }`,
-        );
+      const problem = listProblem(x, s.id);
+      if (problem || !x?.tree) {
+        error(`section ${s.id} is excludedBy ${id}, which ${problem ?? "has no criteria"}`);
         continue;
       }
-      if (x.id === s.id) continue;
       // "not covered for patients with any of the following" is none of them for the covered section.
-      extra.push(tree.kind === "none" ? tree : ({ ...tree, kind: "none" } as BranchNode));
-      moved.add(x.id);
+      extra.push(x.tree.kind === "none" ? x.tree : ({ ...x.tree, kind: "none" } as BranchNode));
+      for (const r of x.uncertain ?? []) uncertain.push(`section ${x.id}, evaluated with it: ${r}`);
       findings.push({
         code: "excluded-by",
         severity: "info",
         message: `section ${x.id}'s list is evaluated with section ${s.id} (bindings excludedBy): none of its conditions may be present`,
       });
     }
-    return extra.length ? { ...s, tree: { ...s.tree, children: [...s.tree.children, ...extra] } } : s;
+    if (extra.length === 0) return s;
+    const out: Section = { ...s, tree: { ...s.tree, children: [...s.tree.children, ...extra] } };
+    if (uncertain.length > 0) out.uncertain = [...(s.uncertain ?? []), ...uncertain];
+    return out;
   });
-  return {
-    version: {
-      ...v,
-      sections: sections.map((s) => {
-        if (!moved.has(s.id)) return s;
-        const { tree: _evaluatedWhereItApplies, ...rest } = s;
-        return rest;
-      }),
-    },
-    findings,
-  };
+  return { version: { ...v, sections }, findings };
+}
+
+/** Why `x` cannot be read as an exclusion list of section `of`, or undefined when it can. */
+function listProblem(x: Section | undefined, of: string): string | undefined {
+  if (!x) return "this version does not have";
+  if (x.id === of) return "is the section itself";
+  if (!isExclusionList(x)) {
+    return "is not a not-covered list of the patient's conditions that rule the service out (its statement names none: a list of other indications constrains no approval)";
+  }
+  const root = x.tree!;
+  if (root.kind !== "any" && root.kind !== "none") {
+    return `lists its criteria as ${root.kind}, not as conditions any one of which rules the service out`;
+  }
+  if (root.condition !== undefined) {
+    return `states a condition of its own ("${root.condition.slice(0, 80)}"), which a list of exclusions cannot carry`;
+  }
+  if (root.kind === "none" && !noneListsContraindications(x)) {
+    return "is a none list that does not list contraindications: it is met when none of its items holds, the opposite of an exclusion";
+  }
+  return undefined;
+}
+
+/** Whether `n` holds a reference to section `id`. */
+function refersTo(n: CriterionNode, id: string): boolean {
+  if (n.kind === "ref") return n.target === id;
+  if (n.kind === "leaf") return false;
+  return n.children.some((c) => refersTo(c, id));
 }
 
 /** Whether `p` places the unplaced text `u` of `version`: same line, text starting as the author quoted. */

@@ -321,8 +321,32 @@ export interface EventRow {
   detail: string | null;
 }
 
+/**
+ * A stored decision as read. Decisions signed code by code between 0532293 and 99ffcd5 hold each
+ * line's criteria as bare ids: read as the decision's cited criteria of those ids, so every reader
+ * (letters, PAS, the web app) sees one shape.
+ */
+export function decisionOf(json: string): Decision {
+  const d = JSON.parse(json) as Decision;
+  if (!d.lines?.some((l) => l.criteria?.some((c) => typeof c === "string"))) return d;
+  const byId = new Map(d.criteria.map((c) => [c.criterion, c]));
+  return {
+    ...d,
+    lines: d.lines.map((l) =>
+      l.criteria
+        ? {
+            ...l,
+            criteria: l.criteria.map((c) =>
+              typeof c === "string" ? (byId.get(c) ?? { criterion: c, text: c }) : c,
+            ),
+          }
+        : l,
+    ),
+  };
+}
+
 export function toSummary(r: RequestRow): RequestSummary {
-  const decision = r.decision ? (JSON.parse(r.decision) as Decision) : undefined;
+  const decision = r.decision ? decisionOf(r.decision) : undefined;
   return {
     id: r.id,
     org: r.org,
@@ -351,7 +375,7 @@ export function toRecord(
   const { decisionOutcome: _omit, ...summary } = toSummary(r);
   return {
     ...summary,
-    ...(r.decision !== null && { decision: JSON.parse(r.decision) as Decision }),
+    ...(r.decision !== null && { decision: decisionOf(r.decision) }),
     determinations: dets.map((d) => toDetermination(d, reproduce)),
     events: events.map(toEvent),
     attachments: attachments.map(toAttachment),

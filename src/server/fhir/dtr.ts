@@ -544,6 +544,9 @@ export function questionnairePackage(
   const literal = (r: Reference | undefined) =>
     typeof r?.reference === "string" &&
     r.reference.length <= 1024 &&
+    // A literal reference: no search or fragment (`…/Practitioner/1?_x=Patient/2` ends in no Patient).
+    !r.reference.includes("?") &&
+    !r.reference.includes("#") &&
     typeIdOf(r.reference)?.startsWith("Patient/") === true
       ? r.reference
       : undefined;

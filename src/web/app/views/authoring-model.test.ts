@@ -409,7 +409,7 @@ test("code bindings: confirm moves a proposal to codes, dismiss marks it; the fo
   );
   assert.equal(dismissProposal(b, 0).proposed[0]?.status, "dismissed");
 
-  const form = { codes: "97810 97811,97810", section: "B", otherwise: "", why: "" };
+  const form = { codes: "97810 97811,97810", section: "B", otherwise: "", excludedBy: "", why: "" };
   assert.deepEqual(readCodeForm(form, ["B", "C"]).binding, { codes: ["97810", "97811"], section: "B" });
   assert.deepEqual(readCodeForm({ ...form, section: "coding-only", why: "routing" }, ["B"]).binding, {
     codes: ["97810", "97811"],
@@ -424,8 +424,21 @@ test("code bindings: confirm moves a proposal to codes, dismiss marks it; the fo
     codes: "97810",
     section: "B",
     otherwise: "C",
+    excludedBy: "",
     why: "",
   });
+  // Exclusion lists evaluated with the section (bindings excludedBy): sections of the version, not itself.
+  assert.deepEqual(readCodeForm({ ...form, excludedBy: "C" }, ["B", "C"]).binding, {
+    codes: ["97810", "97811"],
+    section: "B",
+    excludedBy: ["C"],
+  });
+  assert.match(readCodeForm({ ...form, excludedBy: "Z" }, ["B"]).errors.excludedBy ?? "", /not a section/);
+  assert.match(
+    readCodeForm({ ...form, excludedBy: "B" }, ["B"]).errors.excludedBy ?? "",
+    /cannot exclude itself/,
+  );
+  assert.equal(codeFormOf({ codes: ["97810"], section: "B", excludedBy: ["C", "D"] }).excludedBy, "C,D");
 });
 
 test("editable bindings copy the version's, and compare by content", () => {

@@ -76,9 +76,10 @@ export function sourceLines(text: string): string[] {
 // ---- Code bindings ----
 
 /** The sections a code can be bound to: every section of the version, in order, with its kind. */
-export function sectionChoices(p: PolicyVersion): { id: string; label: string }[] {
+export function sectionChoices(p: PolicyVersion): { id: string; label: string; kind: string }[] {
   return p.sections.map((s) => ({
     id: s.id,
+    kind: s.kind,
     label: `${s.id} — ${s.kind === "medically-necessary" ? "medically necessary when" : s.kind.replace(/-/g, " ")}`,
   }));
 }
@@ -129,6 +130,8 @@ export interface CodeForm {
   /** A section id, or `coding-only` (the codes route to the policy and decide nothing). */
   section: string;
   otherwise: string;
+  /** Not-covered exclusion lists evaluated with the section (`excludedBy`), comma-separated ids. */
+  excludedBy: string;
   why: string;
 }
 
@@ -162,11 +165,29 @@ export function readCodeForm(
       section === "coding-only"
         ? "A coding-only binding has no fallback section."
         : `Section ${otherwise} is not a section of this version.`;
+  const excludedBy = [...new Set(f.excludedBy.split(",").map((x) => x.trim()))].filter((x) => x !== "");
+  const unknown = excludedBy.find((x) => !sections.includes(x));
+  if (
+    excludedBy.length > 0 &&
+    (section === "coding-only" || unknown !== undefined || excludedBy.includes(section))
+  )
+    errors.excludedBy =
+      section === "coding-only"
+        ? "A coding-only binding is decided by no section: nothing to exclude from."
+        : unknown !== undefined
+          ? `Section ${unknown} is not a section of this version.`
+          : `Section ${section} cannot exclude itself.`;
   if (Object.keys(errors).length > 0) return { errors };
   const binding: Bindings["codes"][number] =
     section === "coding-only"
       ? { codes, codingOnly: true, ...(why && { why }) }
-      : { codes, section, ...(otherwise && { otherwise }), ...(why && { why }) };
+      : {
+          codes,
+          section,
+          ...(otherwise && { otherwise }),
+          ...(excludedBy.length > 0 && { excludedBy }),
+          ...(why && { why }),
+        };
   return { binding, errors };
 }
 
@@ -176,6 +197,7 @@ export function codeFormOf(b: Bindings["codes"][number]): CodeForm {
     codes: b.codes.join(", "),
     section: "section" in b ? b.section : "coding-only",
     otherwise: "section" in b ? (b.otherwise ?? "") : "",
+    excludedBy: "section" in b ? (b.excludedBy ?? []).join(",") : "",
     why: b.why ?? "",
   };
 }

@@ -128,7 +128,7 @@ function newEditor(v: AuthoringVersion): Editor {
     saved,
     edit: structuredClone(saved),
     etag: v.bindingsEtag,
-    codeForm: { codes: "", section: "", otherwise: "", why: "" },
+    codeForm: { codes: "", section: "", otherwise: "", excludedBy: "", why: "" },
     codeErrors: {},
     factForm: emptyFactForm(),
     factErrors: {},
@@ -898,7 +898,7 @@ function workbench(app: App, ed: Editor): HTMLElement {
                 h(
                   "tr",
                   null,
-                  ["Codes", "Section", "Otherwise", "Why", "Actions"].map((c) =>
+                  ["Codes", "Section", "Otherwise", "Excluded by", "Why", "Actions"].map((c) =>
                     h("th", { scope: "col" }, c),
                   ),
                 ),
@@ -913,6 +913,7 @@ function workbench(app: App, ed: Editor): HTMLElement {
                     h("td", { class: "mono" }, c.codes.join(", ")),
                     h("td", null, "section" in c ? c.section : "coding only"),
                     h("td", null, "section" in c ? (c.otherwise ?? "") : ""),
+                    h("td", null, "section" in c ? (c.excludedBy ?? []).join(", ") : ""),
                     h("td", { class: "small" }, c.why ?? ""),
                     h(
                       "td",
@@ -950,7 +951,7 @@ function workbench(app: App, ed: Editor): HTMLElement {
             if (editing) next.codes[f.index!] = r.binding;
             else next.codes.push(r.binding);
             ed.edit = next;
-            ed.codeForm = { codes: "", section: f.section, otherwise: "", why: "" };
+            ed.codeForm = { codes: "", section: f.section, otherwise: "", excludedBy: "", why: "" };
             app.announce(`${r.binding.codes.join(", ")} ${editing ? "updated" : "bound"}.`);
             changed("au-code-codes");
           },
@@ -1013,6 +1014,33 @@ function workbench(app: App, ed: Editor): HTMLElement {
             ),
             errEl("otherwise"),
           ),
+          field(
+            "au-code-excludedBy",
+            "Excluded by (optional)",
+            h(
+              "select",
+              {
+                id: "au-code-excludedBy",
+                name: "excludedBy",
+                onchange: keep("excludedBy"),
+                ...described("excludedBy", "au-code-excludedBy-hint"),
+              },
+              [
+                { value: "", label: "None" },
+                // A binding with several lists (written in bindings.json) keeps them as they are.
+                ...(f.excludedBy.includes(",") ? [{ value: f.excludedBy, label: f.excludedBy }] : []),
+                ...sections
+                  .filter((s) => s.kind === "not-proven")
+                  .map((s) => ({ value: s.id, label: s.label })),
+              ].map((o) => option(o.value, f.excludedBy, o.label)),
+            ),
+            h(
+              "span",
+              { class: "hint", id: "au-code-excludedBy-hint" },
+              "A not-covered list of the patient's conditions that rule the service out, evaluated with the section",
+            ),
+            errEl("excludedBy"),
+          ),
         ),
         field(
           "au-code-why",
@@ -1034,7 +1062,7 @@ function workbench(app: App, ed: Editor): HTMLElement {
                   type: "button",
                   class: "btn",
                   onclick: () => {
-                    ed.codeForm = { codes: "", section: "", otherwise: "", why: "" };
+                    ed.codeForm = { codes: "", section: "", otherwise: "", excludedBy: "", why: "" };
                     ed.codeErrors = {};
                     refresh(["codes"], "au-code-codes");
                   },
