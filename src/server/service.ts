@@ -581,6 +581,15 @@ export class RequestService {
     if (rec.status !== "awaiting-review") {
       throw new MedpolicyError("conflict", `request ${id} is ${rec.status}: it cannot be signed again`);
     }
+    // A request stored before naming a policy was refused (SPEC 1.4) was decided by the rules its
+    // submitter chose: it is signed only once the policy in force has decided it (any answer re-decides).
+    const named = (JSON.parse(rec.determinations.at(-1)!.caseJson) as { policy?: unknown }).policy;
+    if (named !== undefined) {
+      throw new MedpolicyError(
+        "conflict",
+        `request ${id} was decided by the policy its submitter named (${String(named).slice(0, 100)}), not by the policy in force for its member and date: record an answer (it re-decides the request) before signing`,
+      );
+    }
     const { authority, citable: allowed, determination } = this.review(rec, who);
     const refusal = signingRefusal(authority, body.outcome);
     if (refusal) throw new MedpolicyError("forbidden", `request ${id}: ${refusal}`);

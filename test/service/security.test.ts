@@ -382,6 +382,13 @@ test("a request stored before naming a policy was refused is re-decided by the p
   db.close();
   const s = await startTest("sqlite", { dataDir: dir.dir });
   try {
+    // Not signed on the determination the named policy made.
+    const early = await call(s.url, "POST", `/api/requests/${id}/decision`, {
+      token: s.tokens.reviewer,
+      body: { outcome: "approved", reason: "Criteria met." },
+    });
+    assert.equal(early.status, 409, early.text);
+    assert.match(early.body.error.message, /decided by the policy its submitter named \(CP\.MP\.173\)/);
     const answered = await call(s.url, "POST", `/api/requests/${id}/answers`, {
       token: s.tokens.reviewer,
       body: { answers: { "I.B.5": false } },
