@@ -59,5 +59,13 @@ export function evaluatesList(s: Section, x: Section): boolean {
 
 /** The sections of `v` that are exclusion lists (see {@link isExclusionList}). */
 export function exclusionLists(v: PolicyVersion): Section[] {
-  return v.sections.filter(isExclusionList);
+  // Versions are immutable once loaded; the browser asks on every re-evaluation of every line.
+  let lists = listsOf.get(v);
+  if (lists === undefined) {
+    lists = v.sections.filter(isExclusionList);
+    listsOf.set(v, lists);
+  }
+  return lists;
 }
+
+const listsOf = new WeakMap<PolicyVersion, Section[]>();

@@ -4,7 +4,7 @@
  * "JSON HTTP API with an OpenAPI document").
  */
 import { z } from "zod";
-import { caseSchema, factsSchema, freeTextProblem, InputError } from "../model/index.js";
+import { caseSchema, factsSchema, freeTextProblem, InputError, OUTCOME_SEVERITY } from "../model/index.js";
 import { MAX_TOKEN_TTL_SECONDS, ROLES } from "./auth.js";
 
 /** Turns a zod error into an InputError whose message names the field (SPEC 2.1). */
@@ -54,13 +54,12 @@ export const answersBodySchema = z
     error: "give at least one answer or fact",
   });
 
-/** Signed outcomes by severity (SPEC 2.2: not-covered > denied > approved). */
-const SEVERITY = { approved: 0, denied: 1, "not-covered": 2 } as const;
-
-/** The most severe of `outcomes` (SPEC 2.2 precedence): a request's outcome is its worst line's. */
-export function mostSevere(outcomes: readonly (keyof typeof SEVERITY)[]): keyof typeof SEVERITY {
-  let worst: keyof typeof SEVERITY = "approved";
-  for (const o of outcomes) if (SEVERITY[o] > SEVERITY[worst]) worst = o;
+/** The most severe of signed `outcomes` (SPEC 2.2 precedence, `OUTCOME_SEVERITY`): a request's is its worst line's. */
+export function mostSevere<O extends "approved" | "denied" | "not-covered">(
+  outcomes: readonly O[],
+): O | "approved" {
+  let worst: O | "approved" = "approved";
+  for (const o of outcomes) if (OUTCOME_SEVERITY[o] > OUTCOME_SEVERITY[worst]) worst = o;
   return worst;
 }
 

@@ -6,6 +6,8 @@
  * boilerplate); departing from the engine's recommendation asks why; and a decision is signed only
  * on a previewed letter, whose SHA-256 the server checks so the signed letter is the previewed one.
  */
+
+import { OUTCOME_SEVERITY } from "../../../model/index.js";
 import {
   ApiError,
   type Authority,
@@ -105,8 +107,6 @@ function reviewedLines(s: State): Line[] {
   );
 }
 
-const SEVERITY: Record<Outcome, number> = { approved: 0, denied: 1, "not-covered": 2 };
-
 /**
  * The outcome chosen for service `l` under the chosen outcome: the reviewer's choice, else the
  * engine's outcome for it where the caller may sign that under this outcome (an approvable code beside
@@ -153,7 +153,9 @@ function departing(s: State): string[] {
 
 /** The outcomes a service may take under the chosen `o`: `o`, a less severe one the caller may sign. */
 function lineOptions(a: Authority, o: Outcome): Outcome[] {
-  return OUTCOMES.filter((x) => x === o || (SEVERITY[x] < SEVERITY[o] && modeOf(a, x) === "sign")).reverse();
+  return OUTCOMES.filter(
+    (x) => x === o || (OUTCOME_SEVERITY[x] < OUTCOME_SEVERITY[o] && modeOf(a, x) === "sign"),
+  ).reverse();
 }
 
 /** Whether the chosen outcome departs from the engine's and will be signed (a recommendation signs nothing). */
