@@ -23,12 +23,13 @@ import {
   type PolicyRef,
   type Reason,
   type Referral,
+  type Section,
   type TraceNode,
 } from "../model/index.js";
 import type { DecideOptions } from "./api.js";
 import type { Library, LibraryEntry } from "./library.js";
 import { todayIso } from "./library.js";
-import { lineRule } from "./line-rule.js";
+import { checkExclusions, lineRule, uncheckedLists } from "./line-rule.js";
 
 /** Engine identity stored with every determination (SPEC 4: reproducible byte for byte). */
 export const ENGINE = "medpolicy-engine/0.1.0";
@@ -235,6 +236,11 @@ interface CodeRule {
   readonly key: SectionKey | undefined;
   readonly lineOutcome: readonly Outcome[];
   readonly lineBasis: readonly string[];
+  /**
+   * CRITERIA: the section, when an approval must be read with exclusion lists no binding put in it
+   * (src/library/line-rule.ts `checkExclusions`); undefined otherwise, as for every seed.
+   */
+  readonly listsFor: Section | undefined;
 }
 
 function rule(
@@ -242,7 +248,7 @@ function rule(
   policy: PolicyRef,
   outcome: Outcome,
   basis: string,
-  extra: Partial<Pick<CodeRule, "marker" | "key" | "lineOutcome" | "lineBasis">> = {},
+  extra: Partial<Pick<CodeRule, "marker" | "key" | "lineOutcome" | "lineBasis" | "listsFor">> = {},
 ): CodeRule {
   return {
     kind,
@@ -253,6 +259,7 @@ function rule(
     key: extra.key,
     lineOutcome: extra.lineOutcome ?? [],
     lineBasis: extra.lineBasis ?? [],
+    listsFor: extra.listsFor,
   };
 }
 
@@ -353,6 +360,7 @@ function buildRule(entry: LibraryEntry, code: string): CodeRule {
     key: sectionKey(entry, section.id),
     lineOutcome,
     lineBasis,
+    listsFor: uncheckedLists(entry.evaluated, section).length > 0 ? section : undefined,
   });
 }
 
@@ -596,6 +604,7 @@ function decideOne(lib: Library, c: Case, code: string, opts: DecideOptions): De
         reasons: res.reasons,
         needed: res.needed,
       };
+      if (o === 0 && r.listsFor !== undefined) withExclusions(line, entry, r.listsFor, c, opts);
       trace = res.trace;
     } else {
       checkAnswerIds([entry], c.answers);
@@ -615,6 +624,32 @@ function decideOne(lib: Library, c: Case, code: string, opts: DecideOptions): De
   if (line!.referral) d.referral = line!.referral;
   d.engine = ENGINE;
   return d;
+}
+
+/**
+ * A line whose section's criteria are met, read with the version's unbound exclusion lists
+ * (src/library/line-rule.ts `checkExclusions`): its outcome, basis, reasons and needed become theirs.
+ */
+function withExclusions(
+  line: Line,
+  entry: LibraryEntry,
+  section: Section,
+  c: Case,
+  opts: DecideOptions,
+): void {
+  const x = checkExclusions(
+    entry.compiled(),
+    entry.evaluated,
+    section,
+    { answers: c.answers, facts: c.facts, dateOfService: c.service.dateOfService },
+    { trace: opts.trace !== false, needed: opts.needed !== false },
+  );
+  if (x === undefined) return;
+  line.outcome = x.outcome;
+  line.basis = x.basis;
+  line.reasons = x.reasons;
+  line.needed = x.needed;
+  if (x.traces.length > 0) line.exclusions = x.traces;
 }
 
 /**
@@ -729,6 +764,7 @@ export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {})
         reasons: res.reasons,
         needed: res.needed,
       };
+      if (o === 0 && r.listsFor !== undefined) withExclusions(line, r.key!.entry, r.listsFor, c, opts);
       lines[i] = line;
       traces[i] = res.trace;
     }

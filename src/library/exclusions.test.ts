@@ -95,7 +95,7 @@ describe("exclusion lists", () => {
     assert.deepEqual(exclusionLists(bare), []);
   });
 
-  it("an approval under another section decides review naming the list; a denial stays a denial; lint says why", () => {
+  it("an approval under another section reads the unbound list: asked, a condition present reviewed naming it, none present approved; a denial stays a denial; lint says why", () => {
     const dir = join(root, "lib");
     initLibrary(dir);
     const file = join(root, "widget.txt");
@@ -113,8 +113,37 @@ describe("exclusion lists", () => {
       answers,
     });
     const met = decide(lib, c({ "I.A": true, "I.B": true }), { today: "2026-04-01" });
-    assert.equal(met.outcome, "review", "never approved without a look at section II");
-    assert.match(met.lines[0]!.basis, /section I criteria met, but section II .*a reviewer checks them/);
+    assert.equal(met.outcome, "pended", "never approved without section II's conditions");
+    assert.deepEqual(
+      met.needed.map((n) => n.criterion),
+      ["II.A", "II.B"],
+    );
+    assert.match(
+      met.lines[0]!.basis,
+      /section I criteria met; section II .*whether any of them is present is needed/,
+    );
+    assert.equal(met.lines[0]!.exclusions?.[0]?.id, "II", "the list's trace beside the section's");
+    const present = decide(lib, c({ "I.A": true, "I.B": true, "II.A": false, "II.B": true }), {
+      today: "2026-04-01",
+    });
+    assert.equal(present.outcome, "review", "the list is not bound: a reviewer, not the engine, applies it");
+    assert.deepEqual(present.reasons, [{ criterion: "II.B", text: "Pregnancy", status: "present" }]);
+    assert.match(
+      present.lines[0]!.basis,
+      /a condition listed by section II .* is present \(II\.B: Pregnancy\)/,
+    );
+    const clear = decide(lib, c({ "I.A": true, "I.B": true, "II.A": false, "II.B": false }), {
+      today: "2026-04-01",
+    });
+    assert.equal(clear.outcome, "approved");
+    assert.match(clear.lines[0]!.basis, /none of the conditions listed by section II .* is present/);
+    // Without the trace, the same outcomes and no list traces.
+    const quiet = decide(lib, c({ "I.A": true, "I.B": true, "II.B": true }), {
+      today: "2026-04-01",
+      trace: false,
+    });
+    assert.equal(quiet.outcome, "review");
+    assert.equal(quiet.lines[0]!.exclusions, undefined);
     const failed = decide(lib, c({ "I.A": false }), { today: "2026-04-01" });
     assert.equal(failed.outcome, "denied");
     const entry = lib.get("XY.MP.12@2026-03");
@@ -177,7 +206,7 @@ describe("exclusion lists", () => {
     );
   });
 
-  it("what cannot be read as exclusions is an error finding and changes nothing (approvals still review)", () => {
+  it("what cannot be read as exclusions is an error finding and changes nothing (approvals still read the list)", () => {
     for (const [codes, message] of [
       [
         [{ codes: ["64999"], section: "I", excludedBy: ["III"] }],
@@ -207,11 +236,16 @@ describe("exclusion lists", () => {
         },
         { today: "2026-04-01" },
       );
-      assert.equal(met.outcome, "review", JSON.stringify(codes));
+      assert.equal(met.outcome, "pended", JSON.stringify(codes));
+      assert.deepEqual(
+        met.needed.map((n) => n.criterion),
+        ["II.A", "II.B"],
+        JSON.stringify(codes),
+      );
     }
   });
 
-  it("another section's approvals still decide review while only one section evaluates the list", () => {
+  it("another section's approvals still read the list while only one section evaluates it", () => {
     // Sections are numbered by position: the revision section is II, the list III.
     const doc = widget(EXCLUSIONS[1]!).replace(
       "\nII. ",
@@ -234,7 +268,16 @@ describe("exclusion lists", () => {
         { today: "2026-04-01" },
       );
     const revision = decideCode("64998", { "II.A": true, "II.B": true });
-    assert.equal(revision.outcome, "review", "II does not evaluate III: a reviewer checks it");
+    assert.equal(revision.outcome, "pended", "II does not evaluate III: its conditions are asked");
+    assert.deepEqual(
+      revision.needed.map((n) => n.criterion),
+      ["III.A", "III.B"],
+    );
+    assert.equal(decideCode("64998", { "II.A": true, "II.B": true, "III.A": true }).outcome, "review");
+    assert.equal(
+      decideCode("64998", { "II.A": true, "II.B": true, "III.A": false, "III.B": false }).outcome,
+      "approved",
+    );
     assert.equal(
       decideCode("64999", { "I.A": true, "I.B": true, "III.A": false, "III.B": false }).outcome,
       "approved",

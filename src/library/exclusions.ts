@@ -3,9 +3,10 @@
  * *not proven / not medically necessary* section with its own list of patient conditions — "not covered
  * for patients with any of the following" (CMS NCD 160.24 II), "not medically necessary in the presence
  * of any of the following contraindications" — constrains the covered service, but a code is bound to
- * one section and is decided by that section's criteria alone. Until bindings can name such a list for
- * a code, an approval under another section of the version cannot have checked it: it decides `review`
- * (a reviewer checks the list), and lint says why (`exclusions-not-evaluated`).
+ * one section and is decided by that section's criteria alone. Unless a binding names the list for the
+ * code (`excludedBy`), an approval under another section is read with the list as context
+ * (src/library/line-rule.ts `checkExclusions`: asked, a condition present reviewed, none present
+ * approved), and lint says why (`exclusions-not-evaluated`).
  *
  * A list of other *indications* ("not covered for the treatment of the following conditions", NCD 20.29
  * B; CP.MP.126 III "all other indications") does not constrain an approval for a covered indication,

@@ -18,5 +18,6 @@ export {
   loadLibrary,
   todayIso,
 } from "./library.js";
+export { checkExclusions, type ExclusionCheck, lineRule, uncheckedLists } from "./line-rule.js";
 export { compareWithCorporate, corporateFor, type LintFinding, lintExclusions, lintVersion } from "./lint.js";
 export { applyCorrections, applyPlacements, placementMatches, withVersion } from "./versions.js";

@@ -216,7 +216,7 @@ export function lintExclusions(v: PolicyVersion, codes?: readonly CodeBinding[])
       severity: "warning",
       line: x.line,
       criterion: x.id,
-      message: `section ${x.id} lists patient conditions that rule the service out ("${x.text.slice(0, 100)}${x.text.length > 100 ? "…" : ""}"), and section ${names} does not evaluate it: an approval there decides review until a reviewer has checked section ${x.id} (bind its codes with "excludedBy": ["${x.id}"] where the list applies)`,
+      message: `section ${x.id} lists patient conditions that rule the service out ("${x.text.slice(0, 100)}${x.text.length > 100 ? "…" : ""}"), and section ${names} does not evaluate it: an approval there asks section ${x.id}'s conditions, and one present goes to a reviewer rather than to a denial (bind its codes with "excludedBy": ["${x.id}"] where the list applies)`,
     });
   }
   return out;

@@ -68,6 +68,11 @@ export interface Line {
   reasons: Reason[];
   needed: Needed[];
   trace?: TraceNode;
+  /**
+   * With the trace: the exclusion lists of the version read with this line's section as context (their
+   * traces; src/library/line-rule.ts `checkExclusions`), when no binding makes them its criteria.
+   */
+  exclusions?: TraceNode[];
   referral?: Referral;
 }
 

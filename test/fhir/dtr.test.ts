@@ -4,13 +4,16 @@
  * adaptive `$next-question`: only needed questions, most decisive first, answers checked.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Resource } from "@medplum/fhirtypes";
 import { renderQuestionnaire, validateQuestionnaire } from "../../src/explain/questionnaire.js";
+import { loadLibrary } from "../../src/library/library.js";
 import { populateFromBundle } from "../../src/server/fhir/dtr-population.js";
 import { fhirPathProblem, isCancerCode, prepopulate } from "../../src/server/fhir/prepopulate.js";
+import { dbsLibrary } from "../support/dbs-library.js";
 import { checkOperationOutcome, checkPackage } from "./conformance.js";
 import { coverage, order, patient, patientData } from "./fixtures.js";
 import { call, library, SHARED_FHIR, sharedAvailable, startFhirServer, type TestServer } from "./helpers.js";
@@ -866,5 +869,41 @@ describe("DTR operations", () => {
     assert.ok(lifeExpectancy, "the form asks about life expectancy");
     assert.ok(!asked.includes(lifeExpectancy.linkId), `${lifeExpectancy.linkId} in ${asked.join(", ")}`);
     assert.ok(asked.length > 0);
+  });
+});
+
+describe("DTR with an exclusion list no binding makes the code's criteria", () => {
+  let s: TestServer;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "medpolicy-dtr-dbs-"));
+    s = await startFhirServer({}, undefined, { library: loadLibrary(await dbsLibrary(join(dir, "lib"))) });
+  });
+  after(async () => {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the package for the code brings the list's questionnaire beside its section's (the engine asks both)", async () => {
+    const r = await call(s.url, "POST", "/fhir/Questionnaire/$questionnaire-package", {
+      token: s.tokens.provider,
+      body: {
+        resourceType: "Parameters",
+        parameter: [
+          { name: "order", resource: order("61863", "dbs") },
+          { name: "patient", resource: patient("TX") },
+          { name: "coverage", resource: coverage },
+        ],
+      },
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(checkPackage(r.body), []);
+    const urls = r.body.parameter
+      .filter((p: J) => p.name === "PackageBundle")
+      .map((p: J) => p.resource.entry[0].resource.url);
+    assert.deepEqual(urls, [
+      `${s.url}/fhir/Questionnaire/NCD.160.24-2003-04-I`,
+      `${s.url}/fhir/Questionnaire/NCD.160.24-2003-04-II`,
+    ]);
   });
 });

@@ -48,7 +48,7 @@ import {
   type RenderedQuestionnaire,
   renderQuestionnaire,
 } from "../../explain/questionnaire.js";
-import type { Library, LibraryEntry } from "../../library/index.js";
+import { type Library, type LibraryEntry, uncheckedLists } from "../../library/index.js";
 import { type Facts, factsSchema, InputError, NotFoundError } from "../../model/index.js";
 import type { ServerContext } from "../index.js";
 import {
@@ -576,6 +576,25 @@ export function questionnairePackage(
           }`,
         });
       }
+    }
+  }
+
+  // A section whose approval is read with exclusion lists no binding puts in it (src/library/line-rule.ts
+  // `checkExclusions`): the lists' questionnaires come with it, so the EHR can answer what the engine asks.
+  for (const [canonical, dateOfService] of [...wanted]) {
+    const ref = parseQuestionnaireRef(canonical);
+    if (ref?.section === undefined) continue;
+    let entry: LibraryEntry;
+    try {
+      entry = entryForCanonical(lib, canonical).entry;
+    } catch {
+      continue; // reported below, where the canonical itself is served
+    }
+    const section = entry.evaluated.sections.find((s) => s.id === ref.section);
+    if (!section) continue;
+    const stem = canonical.split("|")[0]!.slice(0, -ref.section.length);
+    for (const x of uncheckedLists(entry.evaluated, section)) {
+      if (!wanted.has(`${stem}${x.id}`)) wanted.set(`${stem}${x.id}`, dateOfService);
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * The browser's live re-evaluation (engine.ts) decides a line as the server does: the same line rule
  * (src/library/line-rule.ts) over the section's outcome — an uncertain reading or an exclusion list not
- * evaluated with the section gives `review`, never `approved` on the reviewer's screen.
+ * evaluated with the section gives `review`, and an exclusion list read beside the section the same questions and outcome, on the
+ * reviewer's screen as on the server.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -51,11 +52,26 @@ it("an approval the server sends to review (an exclusion list beside the section
     answers,
   });
   const all = { "I.A": true, "I.B": true };
-  const server = decide(lib, c(all), { today: "2026-06-01" });
-  assert.equal(server.outcome, "review");
   const stored = decide(lib, c({ "I.A": true }), { today: "2026-06-01" });
   assert.equal(stored.outcome, "pended");
-  const live = reevaluate(stored, c({ "I.A": true }) as never, all, new Map([[ref, loaded]]));
-  assert.equal(live.outcome, "review", "the reviewer's screen shows what the server decides");
-  assert.equal(live.lines[0]!.basis, server.lines[0]!.basis);
+  // The section met, then the list unknown, a listed condition present, none present: the reviewer's
+  // screen shows what the server decides, with the same basis, reasons, questions and list trace.
+  for (const [answers, outcome] of [
+    [all, "pended"],
+    [{ ...all, "II.A": false, "II.B": true }, "review"],
+    [{ ...all, "II.A": false, "II.B": false }, "approved"],
+  ] as const) {
+    const server = decide(lib, c(answers), { today: "2026-06-01" });
+    assert.equal(server.outcome, outcome, JSON.stringify(answers));
+    const live = reevaluate(stored, c({ "I.A": true }) as never, answers, new Map([[ref, loaded]]));
+    const line = live.lines[0]!;
+    assert.equal(live.outcome, outcome, JSON.stringify(answers));
+    assert.equal(line.basis, server.lines[0]!.basis);
+    assert.deepEqual(line.reasons, server.lines[0]!.reasons);
+    assert.deepEqual(
+      line.needed.map((n) => n.criterion),
+      server.lines[0]!.needed.map((n) => n.criterion),
+    );
+    assert.deepEqual(line.exclusions, server.lines[0]!.exclusions);
+  }
 });

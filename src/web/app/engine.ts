@@ -9,7 +9,7 @@
  * line they decided keeps its stored outcome. Lines are combined exactly as the library does.
  */
 import { type CompiledPolicy, compile, evaluateSection, questionOf } from "../../evaluate/index.js";
-import { lineRule } from "../../library/line-rule.js";
+import { checkExclusions, lineRule } from "../../library/line-rule.js";
 import {
   type CodeBinding,
   type Determination,
@@ -103,12 +103,8 @@ export function reevaluate(
     const p = ref ? policies.get(ref) : undefined;
     if (!p || !isEvaluated(line)) return line;
     const section = line.policy!.section!;
-    const r = evaluateSection(
-      p.compiled,
-      section,
-      { answers, facts, dateOfService: c.service.dateOfService },
-      { trace: true },
-    );
+    const input = { answers, facts, dateOfService: c.service.dateOfService };
+    const r = evaluateSection(p.compiled, section, input, { trace: true });
     // The server's rule for the line (uncertain readings, exclusion lists, `otherwise`), not the raw
     // section outcome: the live outcome must be the one the server would store.
     const b = bindingFor(p.ui.codes, line.code);
@@ -126,6 +122,18 @@ export function reevaluate(
       needed: r.needed,
     };
     if (r.trace) next.trace = r.trace;
+    // As the server reads an approval with the version's unbound exclusion lists.
+    const x =
+      s && r.outcome === "approved"
+        ? checkExclusions(p.compiled, model, s, input, { trace: true })
+        : undefined;
+    if (x) {
+      next.outcome = x.outcome;
+      next.basis = x.basis;
+      next.reasons = x.reasons;
+      next.needed = x.needed;
+      if (x.traces.length > 0) next.exclusions = x.traces;
+    }
     if (line.referral) next.referral = line.referral;
     return next;
   });

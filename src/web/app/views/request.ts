@@ -506,6 +506,20 @@ function treePanel(p: ReviewPage): HTMLElement {
           outcomeBadge(l.outcome),
         ),
         h("ul", { class: "tree tree-root" }, treeNode(p, l.trace, undefined, `t${i}`, true)),
+        // Lists of conditions that rule the service out, read with this section though no binding makes
+        // them its criteria (src/library/line-rule.ts `checkExclusions`).
+        ...(l.exclusions ?? []).map((x, j) =>
+          h(
+            "div",
+            { class: "tree-exclusions", "data-section": x.id },
+            h(
+              "h4",
+              null,
+              `Section ${x.id}, read with section ${l.policy!.section}: conditions that rule the service out`,
+            ),
+            h("ul", { class: "tree tree-root" }, treeNode(p, x, undefined, `t${i}x${j}`, true)),
+          ),
+        ),
       ),
     );
   });
