@@ -104,9 +104,17 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported"; exception?: tr
     re: /\b(?:must|should|shall|does|do|did|may) not (?:have|be|include|exhibit|experience)(?: had)?(?: any of(?: the following)?)?\s*[:*]?\s*$/i,
     kind: "none",
   },
-  { re: /\b(?:no|without (?:any )?)(?:history of |evidence of )?(?:any )?of the following\b/i, kind: "none" },
+  {
+    re: /\b(?:no |without (?:any )?)(?:history of |evidence of )?(?:any )?of the following\b/i,
+    kind: "none",
+  },
   { re: /\b(?:absence|exclusion) of (?:all )?(?:of )?the following\b/i, kind: "none" },
   { re: /\b(?:any|none) of the following (?:contraindications|exclusions)\b/i, kind: "none" },
+  // "Contraindications (any of the following precludes the procedure)": one present rules it out.
+  {
+    re: /\b(?:any|either|one) of the following (?:(?:is|are|would|will) )?(?:precludes?|excludes?|disqualif(?:y|ies)|rules? out|prohibits?)\b/i,
+    kind: "none",
+  },
   { re: /\bat least (\w+)(?: \(\d{1,3}\))? of the following\b/i, kind: "atLeast" },
   { re: /\b(?:either|any|any one|one|one or more) of the following\b/i, kind: "any" },
   // "two or more of the following", "any three of the following", "established by three of the following".
@@ -244,6 +252,25 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
   const out: LeadIn =
     q && q.kind !== "unsupported" ? { kind: q.kind, found: true } : { kind: "all", found: q !== undefined };
   if (q?.kind === "unsupported") out.unsupported = q.phrase;
+  if (!root && q && (q.kind === "any" || q.kind === "all")) {
+    // "No history of any of the following", "Member is not a candidate if any of the following are
+    // present": a negation over the list (a QA pass on other payers' wording read these as `any`, so a
+    // contraindication present met the criterion).
+    const negated = negationOver(text.slice(0, q.index));
+    if (negated !== undefined) {
+      if (negated === "clear" && q.kind === "any") out.kind = "none";
+      else {
+        // "does not meet all of", "inadequate response to, or not a candidate for, any of": what the
+        // negation covers is not one group of the model.
+        out.kind = "all";
+        out.unsupported = `${text.slice(Math.max(0, q.index - 40), q.index).trimStart()}${q.phrase}`;
+      }
+      const brk = lastSentenceBreak(text.slice(0, q.index));
+      const cond = brk > 0 ? tidyCondition(text.slice(0, brk + 1)) : undefined;
+      if (cond) out.condition = cond;
+      return out;
+    }
+  }
   if (q?.n !== undefined) out.n = q.n;
   const ref = execUpTo(REF, REF_END, text);
   const refSec = ref ? null : REF_SECTION.exec(text);
@@ -305,6 +332,45 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
   }
   return out;
 }
+
+/** A negation word ("no", "not", "without", "absence of", "lack of", "free of", "denies", "never"). */
+const NEGATION =
+  /\b(?:no|not|never|without|absence|absent|lack(?:s|ing)?|free (?:of|from)|denies|denied)\b|n't\b/i;
+/** Where the clause a list quantifier belongs to starts: the last ";", "and", "or", "but" before it. */
+const CLAUSE_START = /(?:;|\b(?:and|or|but)\b)(?![\s\S]*(?:;|\b(?:and|or|but)\b))/i;
+/** An exception's words: the exception patterns read those. */
+const EXCEPTION_WORDS = /\b(?:unless|except|excluding|barring)\b/i;
+
+/**
+ * Whether the clause right before a list quantifier negates it (`before`: the lead-in up to the
+ * quantifier; at most its last 80 characters are read, so the scan is bounded): `clear` where the
+ * negation governs the list ("no history of", "absence of", "does not have", "not a candidate if"),
+ * `unclear` where the list is shared with another predicate (", or is not a candidate for, any of"),
+ * undefined where no negation is in its clause.
+ */
+function negationOver(before: string): "clear" | "unclear" | undefined {
+  let window = before.slice(-80);
+  const brk = lastSentenceBreak(window);
+  if (brk >= 0) window = window.slice(brk + 1);
+  const cut = CLAUSE_START.exec(window);
+  const clause = cut ? window.slice(cut.index + cut[0].length) : window;
+  if (EXCEPTION_WORDS.test(clause) || !NEGATION.test(clause)) return undefined;
+  // A coverage verdict ("not medically necessary for members with any of"): the section's kind says it,
+  // and the list says when it applies.
+  if (COVERAGE_VERDICT.test(clause)) return undefined;
+  // A verdict on the patient ("not a candidate if any of"): in a covered section the list says when it
+  // is not met, in a not-covered one when it is — the lead-in alone cannot tell which.
+  if (CANDIDACY.test(clause)) return "unclear";
+  // A list shared by two predicates ("inadequate response to, or not a candidate for, any of").
+  return /,\s*$/.test(clause) && cut !== null ? "unclear" : "clear";
+}
+
+/** A negated coverage verdict, not a negated condition of the patient. */
+const COVERAGE_VERDICT =
+  /\b(?:not|never)\s+(?:be\s+)?(?:considered\s+)?(?:covered|medically|reasonable|eligible|necessary|proven|payable|approved)\b|\bnon-?covered\b/i;
+/** A negated verdict on the patient's candidacy. */
+const CANDIDACY =
+  /\b(?:not|never)\s+(?:be\s+)?(?:considered\s+)?(?:an?\s+)?(?:appropriate\s+|suitable\s+|good\s+)?(?:candidates?|indicated|appropriate|suitable|recommended)\b/i;
 
 /** Words that limit a covered population by age or maturity ("adults aged 18 years or older"). */
 const POPULATION =

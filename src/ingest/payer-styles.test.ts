@@ -7,7 +7,8 @@
  * "any three of" are `atLeast`; and a lead-in that says "any" over items joined with "and" is a
  * contradiction: the section decides review (and a rendering keeps it so); an item that refers to
  * other criteria is a reference; a statement's age limit is the root's condition; and a sub-heading
- * under "Policy" ("Scope of Policy") does not end the criteria before their first section.
+ * under "Policy" ("Scope of Policy") does not end the criteria before their first section; a negation
+ * over a list ("No history of any of the following") is `none`.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -149,6 +150,73 @@ describe("exceptions and contradictions decide safely", () => {
     assert.equal(s.tree?.kind, "all");
     assert.equal(s.uncertain, undefined);
     assert.ok(ingest(HEAD + doc).versions[0]?.findings.some((f) => f.code === "leadin-joiner-mismatch"));
+  });
+});
+
+describe("a negation over a list is `none`, or uncertain where it may be a verdict (a QA pass on Cigna, Aetna, Molina wording)", () => {
+  const table: [string, string][] = [
+    ["No history of any of the following:", "none"],
+    ["No evidence of any of the following:", "none"],
+    ["No current diagnosis of any of the following:", "none"],
+    ["No known allergy to any of the following:", "none"],
+    ["Absence of any of the following:", "none"],
+    ["Lack of any of the following:", "none"],
+    ["Free of any of the following:", "none"],
+    ["No contraindications, including any of the following:", "none"],
+    ["The member does not have either of the following:", "none"],
+    ["No history of one or more of the following:", "none"],
+    ["Not currently receiving any of the following:", "none"],
+    ["Patients who have not responded to any of the following:", "none"],
+    ["Contraindications (any of the following precludes the procedure):", "none"],
+    ["Failure of 6 months of therapy and no history of any of the following:", "none"],
+    // A verdict on the patient, or a list shared by a negated and a positive predicate: not one group.
+    ["Member is not a candidate if any of the following are present:", "unsupported"],
+    ["Inadequate response to, or is not a candidate for, any of the following:", "unsupported"],
+    ["The member does not meet all of the following:", "unsupported"],
+    // No negation over the list: unchanged.
+    ["Failure, intolerance or contraindication to any of the following:", "any"],
+    ["Documented failure of, or contraindication to, any of the following:", "any"],
+    ["Has had an inadequate response to any of the following:", "any"],
+    // A coverage verdict's negation is the section's kind, not the list's.
+    ["Gizmo therapy is not medically necessary for members with any of the following:", "any"],
+    ["Not covered for patients with any of the following:", "any"],
+  ];
+  for (const [text, want] of table) {
+    it(`"${text}" → ${want}`, () => {
+      const lead = readLeadIn(text, false);
+      const got = lead.unsupported ? "unsupported" : lead.kind;
+      assert.equal(got, want);
+      assert.equal(
+        lead.condition,
+        text.startsWith("Failure of 6") ? "Failure of 6 months of therapy" : undefined,
+      );
+    });
+  }
+
+  const SCS = `I. A trial of a gizmo stimulator is considered medically necessary when ALL of the following criteria are met:
+   1. Failure of at least 6 months of conservative therapy;
+   2. No history of any of the following:
+      a. prior gizmo explant for infection;
+      b. pregnancy.
+`;
+  it("a contraindication present is not met (it approved); none present is met", () => {
+    const i2 = section(SCS, "I").tree?.children[1];
+    assert.deepEqual([i2?.id, i2?.kind], ["I.2", "none"]);
+    assert.equal(section(SCS, "I").uncertain, undefined);
+    assert.equal(decide(SCS, "I", { "I.1": true, "I.2.a": true, "I.2.b": false }), "denied");
+    assert.equal(decide(SCS, "I", { "I.1": true, "I.2.a": false, "I.2.b": false }), "approved");
+  });
+
+  it("'not a candidate if any of the following' makes the section uncertain (review), never approved", () => {
+    const doc = SCS.replace(
+      "No history of any of the following:",
+      "Member is not a candidate if any of the following are present:",
+    );
+    const s = section(doc, "I");
+    assert.ok(
+      s.uncertain?.some((u) => /not a candidate if any of/.test(u)),
+      JSON.stringify(s.uncertain),
+    );
   });
 });
 
