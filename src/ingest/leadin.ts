@@ -219,9 +219,13 @@ function findQuantifier(text: string): Quantifier | undefined {
 /** Connectors that separate a stated condition from the list it introduces, anywhere before it. */
 const CONNECTORS =
   /\s(?:when|where|that includes?|which includes?|who (?:has|have|meets?))\s|(?<!\b(?:determine|decide|assess|check|see|ask|know|whether)[sd]?)\sif\s/i;
-/** Connectors that only count right before the quantifier: "Chronic pain and all of the following". */
+/**
+ * Connectors that only count right before the quantifier: "Chronic pain and all of the following",
+ * "severe neuropathic pain for 6 months, resulting from any of the following", "severe obesity,
+ * defined as any of the following" (the condition, and the list of what establishes it).
+ */
 const NEAR_CONNECTORS =
-  /(?:,?\s+and(?: also)?|\s+with|\s+including|,\s*(?:the )?(?:patients?|members?|beneficiar(?:y|ies)|individuals?|enrollees?) (?:must|should|shall|will need to)|\s+in (?:patients|members|beneficiaries|individuals) who)\s*$/i;
+  /(?:,?\s+(?:resulting from|due to|caused by|secondary to|attributable to|(?:as )?(?:defined|evidenced|documented|demonstrated|shown|manifested|characterized|confirmed) (?:as|by))|,?\s+and(?: also)?|\s+with|\s+including|,\s*(?:the )?(?:patients?|members?|beneficiar(?:y|ies)|individuals?|enrollees?) (?:must|should|shall|will need to)|\s+in (?:patients|members|beneficiaries|individuals) who)\s*$/i;
 
 const REF = /\b(?:the )?above criteria (?:for|in|of) (?:the )?(.+?) (?:are|is|have been|has been) met\b/i;
 /** Where a match of REF ends (see `execUpTo`). */
@@ -282,7 +286,8 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
     out.refText = refSec[0];
   }
   if (root) {
-    const who = populationOf(q ? text.slice(0, q.index) : text);
+    const pre = q ? text.slice(0, q.index) : text;
+    const who = populationOf(pre) ?? (!ref && !refSec ? statementCondition(pre) : undefined);
     if (who) out.condition = who;
     return out;
   }
@@ -371,6 +376,59 @@ const COVERAGE_VERDICT =
 /** A negated verdict on the patient's candidacy. */
 const CANDIDACY =
   /\b(?:not|never)\s+(?:be\s+)?(?:considered\s+)?(?:an?\s+)?(?:appropriate\s+|suitable\s+|good\s+)?(?:candidates?|indicated|appropriate|suitable|recommended)\b/i;
+
+/** The last coverage predicate of a statement ("is considered medically necessary", "is covered"). */
+const COVERAGE_PREDICATE =
+  /\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved)\b(?![\s\S]*\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved)\b)/i;
+/** Where the statement's own condition starts after its predicate: "for", "in", "when", "if", "where". */
+const CONDITION_OPEN = /^\s*,?\s*(?:only\s+)?(?:for|in|when|if|where|provided(?: that)?)\s+/i;
+/** Splits a statement's tail into its conditions: "for members with X when …" → "members with X". */
+const CONDITION_SPLIT = /\s+(?:when|if|where|provided(?: that)?)\s+/i;
+/** The words that lead into the list, not part of the condition: "and the patient meets", "who meet". */
+const LEAD_INTO_LIST =
+  /(?:,?\s*\b(?:and|or)\b(?:\s+(?:the\s+)?(?:patient|member|individual|beneficiary|enrollee|child|adult)s?\b)?(?:\s+(?:who|that))?|\s+(?:who|that))?(?:\s+(?:meets?|has|have|satisf(?:y|ies)|fulfills?|presents? with|demonstrates?)\b)?(?:\s+(?:all|both|each|either)\b)?\s*[,:]?\s*$/i;
+/** A part that names only who, or trails into the list ("members with", "the presence of"). */
+const NO_CONDITION =
+  /^(?:the|these|those) following\b|^(?:the\s+)?(?:treatment|management|relief|evaluation|diagnosis|prevention|purpose)\s+of\b|^(?:(?:the|all|any|those|these|such)\s+)?(?:members?|patients?|individuals?|beneficiar(?:y|ies)|enrollees?|persons?|people|adults?|children|requests?|use|treatment)?(?:\s+(?:with|who|having|in|of|for))?$|\b(?:of|with|to|for|in|by|the|a|an|presence|following|criteria|requirements?)$/i;
+
+/** A length of coverage, not a condition: "for up to 2 years", "for a period of 6 months". */
+const DURATION_ONLY =
+  /^(?:up to|a period of|a maximum of|no more than|not more than|at most)\s+(?:\w+\s+)?(?:\(\d{1,3}\)\s+)?(?:days?|weeks?|months?|years?)\b/i;
+
+/**
+ * A section statement's own condition beyond age (a QA pass on Kaiser, Molina and Aetna wording): the
+ * words between its coverage predicate and its list — "Replacement is covered when the battery is
+ * depleted and the patient meets both:", "medically necessary if at least 6 months have passed since
+ * the last injection and all of the following", "for members with radiographic grade 4 osteoarthritis
+ * when ALL of the following" — which a request must meet besides the list. Dropping them approved
+ * requests nobody had asked them of. Centene's "… medically necessary when all of the following
+ * criteria are met" states none, and the use a statement names ("for the treatment of low back pain
+ * when …") is the service's purpose, which its criteria establish, not a condition of its own. Bounded: the predicate is looked for in the last 400 characters.
+ */
+function statementCondition(pre: string): string | undefined {
+  const window = pre.slice(-400);
+  // A not-covered statement's words say when it applies; its kind carries the negation (a list of the
+  // patient's conditions keeps no condition of its own: src/library/exclusions.ts).
+  if (negativeStatement(window)) return undefined;
+  const p = COVERAGE_PREDICATE.exec(window);
+  if (!p) return undefined;
+  const tail = window.slice(p.index + p[0].length);
+  const open = CONDITION_OPEN.exec(tail);
+  if (!open) return undefined;
+  const parts: string[] = [];
+  for (const raw of tail.slice(open[0].length).split(CONDITION_SPLIT)) {
+    const part = tidyCondition(raw.replace(LEAD_INTO_LIST, ""));
+    if (
+      part === undefined ||
+      NO_CONDITION.test(part) ||
+      DURATION_ONLY.test(part) ||
+      part.split(/\s+/).length < 3
+    )
+      continue;
+    parts.push(part);
+  }
+  return parts.length > 0 ? parts.join(" and ") : undefined;
+}
 
 /** Words that limit a covered population by age or maturity ("adults aged 18 years or older"). */
 const POPULATION =

@@ -8,7 +8,9 @@
  * contradiction: the section decides review (and a rendering keeps it so); an item that refers to
  * other criteria is a reference; a statement's age limit is the root's condition; and a sub-heading
  * under "Policy" ("Scope of Policy") does not end the criteria before their first section; a negation
- * over a list ("No history of any of the following") is `none`.
+ * over a list ("No history of any of the following") is `none`; a covered statement's condition
+ * ("covered when the battery is depleted and …") and an item's own requirements before "resulting from /
+ * defined as any of" are asked.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -352,11 +354,12 @@ describe("a section statement that limits its population by age is the root's ow
       "Gizmo therapy is medically necessary for the treatment of chronic pain when all of the following are met:",
       undefined,
     ],
-    // Durations are not ages; a population left out is not a condition the model says.
+    // Durations are not ages (nor is a length of coverage a condition); a population left out is not a
+    // condition the model says. A duration of the patient's symptoms is a condition of the statement.
     ["Gizmo therapy is medically necessary for up to 2 years when all of the following are met:", undefined],
     [
       "Gizmo surgery is medically necessary for members with symptoms for 2 years or more when all of the following are met:",
-      undefined,
+      "members with symptoms for 2 years or more",
     ],
     [
       "Gizmo therapy is medically necessary except in children under 12 when all of the following are met:",
@@ -378,6 +381,94 @@ describe("a section statement that limits its population by age is the root's ow
     it(`"${statement.slice(0, 60)}…" → ${want ?? "no condition"}`, () => {
       const doc = `I. ${statement}\n   A. One;\n   B. Two.\n`;
       assert.equal(section(doc, "I").tree?.condition, want);
+    });
+  }
+});
+
+describe("a covered statement's own condition beyond age is the root's condition (a QA pass on Kaiser, Molina, Aetna, Cigna wording)", () => {
+  for (const [statement, want] of [
+    [
+      "Replacement of the gizmo generator is covered when the battery is depleted and the patient meets both:",
+      "the battery is depleted",
+    ],
+    [
+      "A repeat gizmo series is medically necessary if at least 6 months have passed since the last series and all of the following are met:",
+      "at least 6 months have passed since the last series",
+    ],
+    [
+      "Gizmo arthroplasty is considered medically necessary for members with radiographic grade 4 osteoarthritis when ALL of the following criteria are met:",
+      "members with radiographic grade 4 osteoarthritis",
+    ],
+    [
+      "Continued gizmo therapy is medically necessary for members currently receiving gizmo therapy who meet all of the following:",
+      "members currently receiving gizmo therapy",
+    ],
+    [
+      "Gizmo surgery is medically necessary for members with a BMI of 40 kg/m2 or greater when all of the following are met:",
+      "members with a BMI of 40 kg/m2 or greater",
+    ],
+    // None: the list alone, the service's use, the list's own words, a not-covered statement.
+    ["Gizmo therapy is medically necessary when all of the following criteria are met:", undefined],
+    ["Gizmo therapy is medically necessary for either of the following indications:", undefined],
+    [
+      "Gizmo therapy is medically necessary for the following indications when all of the following are met:",
+      undefined,
+    ],
+    [
+      "Gizmo therapy is medically necessary for the management of chronic pain when all of the following are met:",
+      undefined,
+    ],
+    [
+      "Gizmo therapy is not medically necessary for members with severe anemia when any of the following apply:",
+      undefined,
+    ],
+    ["Gizmo therapy is considered investigational for members with any of the following:", undefined],
+  ] as [string, string | undefined][]) {
+    it(`"${statement.slice(0, 70)}…" → ${want ?? "no condition"}`, () => {
+      const doc = `I. ${statement}\n   A. One;\n   B. Two.\n`;
+      assert.equal(section(doc, "I").tree?.condition, want);
+    });
+  }
+
+  const BATTERY = `I. Replacement of the gizmo generator is covered when the battery is depleted and the patient meets both:
+   A. Documented ongoing use of the device at least 4 hours per night;
+   B. Continued clinical benefit.
+`;
+  it("the statement's condition is asked at the section: unanswered it is not approved, false denies", () => {
+    assert.equal(decide(BATTERY, "I", { "I.A": true, "I.B": true }), "pended");
+    assert.equal(decide(BATTERY, "I", { I: false, "I.A": true, "I.B": true }), "denied");
+    assert.equal(decide(BATTERY, "I", { I: true, "I.A": true, "I.B": true }), "approved");
+  });
+});
+
+describe("an item's own requirements before 'resulting from / defined as … any of the following' are its condition", () => {
+  const SCS = `I. A trial of a gizmo stimulator is considered medically necessary when ALL of the following criteria are met:
+   1. The individual has severe and chronic neuropathic pain that has persisted for at least 6 months, resulting from ANY of the following:
+      a. failed back surgery syndrome;
+      b. complex regional pain syndrome.
+   2. Psychological evaluation within the past 12 months.
+`;
+  it("the pain's severity and duration are asked, not only its cause (it approved on the cause alone)", () => {
+    const i1 = section(SCS, "I").tree?.children[0];
+    assert.equal(
+      i1 && "condition" in i1 ? i1.condition : undefined,
+      "The individual has severe and chronic neuropathic pain that has persisted for at least 6 months",
+    );
+    assert.equal(decide(SCS, "I", { "I.1.a": true, "I.2": true }), "pended");
+    assert.equal(decide(SCS, "I", { "I.1": false, "I.1.a": true, "I.2": true }), "denied");
+    assert.equal(decide(SCS, "I", { "I.1": true, "I.1.a": true, "I.2": true }), "approved");
+  });
+  for (const [lead, want] of [
+    [
+      "For adults aged 18 years or older, presence of severe obesity that has persisted for at least 2 years, defined as any of the following:",
+      "For adults aged 18 years or older, presence of severe obesity that has persisted for at least 2 years",
+    ],
+    ["Chronic migraine, as evidenced by any of the following:", "Chronic migraine"],
+    ["Refractory anemia due to any of the following:", "Refractory anemia"],
+    ["Severe hypoglycemia, documented by one of the following:", "Severe hypoglycemia"],
+  ] as const) {
+    it(`"${lead.slice(0, 60)}…" → condition`, () => {
+      assert.equal(readLeadIn(lead, false).condition, want);
     });
   }
 });
