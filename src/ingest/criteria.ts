@@ -472,10 +472,10 @@ const MEDICALLY_NECESSARY = /\bmedically necessary\b/i;
 
 /** Language of coverage (issue 12): a covered section's statement says one of these. */
 const COVERED =
-  /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive)\b/i;
+  /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive|(?:may|will|is|are) (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
 /** Language of non-coverage: these decide `not-proven` where they come first in the statement. */
 const NOT_COVERED =
-  /\b(?:not medically necessary|not reasonable and necessary|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?)\b/i;
+  /\b(?:not medically necessary|not reasonable and necessary|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:may|will|is|are) not (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
 /** Every not-covered phrase of a statement (to find covered language outside them). */
 const NOT_COVERED_ALL = new RegExp(NOT_COVERED.source, "gi");
 
@@ -1383,9 +1383,17 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   let labeledSections = false;
   /** Whether the line before was text that could not be placed (its paragraph goes on unplaced). */
   let stray = false;
+  /** A criteria heading stood between the current item and this line. */
+  let afterHeading = false;
   for (let index = 0; index < lines.length; index++) {
     const ln = lines[index] as Line;
-    if (ln.regionHeading === "criteria") continue;
+    if (ln.regionHeading === "criteria") {
+      // A heading inside the criteria ("Coverage Limitations") ends the item before it: the paragraph
+      // under it is never that item's continuation (a QA pass found Humana's not-covered statements
+      // glued into the last covered criterion).
+      if (cur?.kind === "item") afterHeading = true;
+      continue;
+    }
     if (ln.pageHeader) {
       pendingBreak = true;
       continue;
@@ -1401,6 +1409,8 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     pendingBreak = false;
     const afterStray = stray && !blankBefore;
     stray = false;
+    const headed = afterHeading;
+    afterHeading = false;
     const note = readNoteStart(ln);
     if (note) {
       notes.push(note);
@@ -1560,7 +1570,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         (startsLower(text) ||
           (!endsTerminal(tailOf(cur.item.texts)) &&
             !(headingLike && REQUIREMENT.test(paragraphAt(lines, index)))));
-      if (wrapped || cut || unfinished) {
+      if ((wrapped || cut || unfinished) && !headed) {
         if (blankBefore) pushParagraph(cur.item, text, ln.no);
         else cur.item.texts.push(text);
         continue;

@@ -11,6 +11,7 @@ import {
   type PolicyVersion,
   policyHash,
   type RevisionEntry,
+  type Section,
   type Unplaced,
 } from "../model/index.js";
 import { type Paragraph, readCriteria } from "./criteria.js";
@@ -288,6 +289,7 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
 
   const crit = readCriteria(lines.filter((l) => l.region === "criteria"));
   findings.push(...crit.findings);
+  cutLists(lines, crit.sections, findings);
   unplaced.push(...crit.unplaced);
 
   const tables = readTables(lines);
@@ -413,4 +415,37 @@ export function partsOf(lines: readonly Line[]): DocumentPart[] {
     } else cur.to = ln.no;
   }
   return parts;
+}
+
+/**
+ * A heading that ends the criteria while their last line leaves its list open ("2. … therapy; and",
+ * then "MEDICAL POLICY" at the top of the next page): the items the page went on with were not read as
+ * criteria. Safe by default: the section it cut decides review, and lint says where (a QA pass found a
+ * repeated page header ending a list silently, so that a patient meeting half of it was approved).
+ */
+function cutLists(lines: readonly Line[], sections: readonly Section[], findings: Finding[]): void {
+  for (const ln of lines) {
+    if (!ln.cutsList) continue;
+    let s: Section | undefined;
+    for (const c of sections) if (c.line < ln.no) s = c;
+    const heading = finishText(ln.text).slice(0, 60);
+    const why = `its list is left open where the heading "${heading}" (line ${ln.no}) ends the criteria: what follows it may be criteria that were not read`;
+    findings.push({
+      code: "criteria-cut",
+      severity: "warning",
+      message: `the criteria end at "${heading}" while the line before leaves its list open ("…; and", a colon); check whether the list goes on after it (a page header?)`,
+      line: ln.no,
+      ...(s ? { criterion: s.id } : {}),
+    });
+    if (!s?.tree || s.kind === "not-proven") continue;
+    s.uncertain ??= [];
+    s.uncertain.push(why);
+    findings.push({
+      code: "section-uncertain",
+      severity: "warning",
+      message: `section ${s.id} decides review, never approved: ${why}`,
+      line: s.line,
+      criterion: s.id,
+    });
+  }
 }

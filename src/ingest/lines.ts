@@ -43,6 +43,11 @@ export interface Line {
   pageBreakBefore: boolean;
   /** The region heading this line is, when it is one. */
   regionHeading?: Region;
+  /**
+   * This heading ended the criteria while their last line left its list open ("…; and", a lead-in's
+   * colon): what the page cut off may be criteria not read (reported; the section decides review).
+   */
+  cutsList?: boolean;
   region: Region;
 }
 
@@ -57,7 +62,7 @@ const HEADINGS: [RegExp, Region][] = [
     "description",
   ],
   [
-    /^(?:policy ?\/ ?criteria|policy criteria|policy and criteria|clinical criteria|coverage criteria|criteria|coverage policy|coverage rationale|coverage determination|coverage guidelines?|coverage indications(?:,)? limitations(?:,)? and\/or medical necessity|indications and limitations of coverage(?: and\/or medical necessity)?|policy statements?|policy|clinical indications?|medical necessity(?: criteria| guidelines?)?|criteria for coverage|coverage statement|clinical guidelines?|guidelines?|position statement|determination of (?:medical )?necessity|inclusions?|exclusions?|inclusions? and exclusions?|indications?|covered indications|non-?covered indications|limitations)$/,
+    /^(?:policy ?\/ ?criteria|policy criteria|policy and criteria|clinical criteria|coverage criteria|criteria|coverage policy|coverage rationale|coverage determination|coverage guidelines?|coverage indications(?:,)? limitations(?:,)? and\/or medical necessity|indications and limitations of coverage(?: and\/or medical necessity)?|policy statements?|policy|clinical indications?|medical necessity(?: criteria| guidelines?)?|criteria for coverage|coverage statement|clinical guidelines?|guidelines?|position statement|determination of (?:medical )?necessity|inclusions?|exclusions?|inclusions? and exclusions?|indications?|covered indications|non-?covered indications|limitations|coverage limitations(?: and exclusions)?|limitations (?:of|on) coverage|coverage exclusions|(?:exclusions and limitations|limitations and exclusions)|non-?covered (?:services|conditions))$/,
     "criteria",
   ],
   [
@@ -388,18 +393,96 @@ function unknownHeading(lines: readonly Line[], i: number): boolean {
   const t = finishText(ln.text);
   if (t.length < 3 || t.length > 60 || /[.;,:!?)]$/.test(t) || !/^[A-Z]/.test(t) || parseLabel(t))
     return false;
-  const words = t.split(/\s+/);
-  if (words.length > 8) return false;
-  const caps = words.filter(
-    (w) => /^[A-Z0-9&/(]/.test(w) || /^(?:of|and|or|the|for|in|to|a|an|with|on)$/.test(w),
-  );
-  if (caps.length !== words.length) return false;
+  if (!titleCased(t)) return false;
   const prev = lines[i - 1];
   const next = lines[i + 1];
   const allCaps = /^[^a-z]*[A-Z]{3}[^a-z]*$/.test(t);
   return (
     ln.heading ||
     ((!prev || prev.blank || prev.pageHeader) && (allCaps || !next || next.blank || next.pageHeader))
+  );
+}
+
+/** A line that leaves its list or sentence open: "…; and", "…, or", "…and/or", a lead-in's colon. */
+const OPEN_END = /(?:[;,:]|\b(?:and|or|and\/or))\s*$/i;
+/** The same, but not a bare ";" (many lists close their last item with one). */
+const SURELY_OPEN = /(?:[,:]|\b(?:and|or|and\/or))\s*$/i;
+
+/**
+ * The content line before `i`, if it is a criteria line that leaves its list open; with `midSentence`,
+ * also one that stops on a lower-case word (a sentence the page cut: "…therapy including").
+ */
+function listOpen(lines: readonly Line[], i: number, midSentence = false): Line | undefined {
+  for (let j = i - 1; j >= 0 && j >= i - 40; j--) {
+    const l = lines[j] as Line;
+    if (l.blank || l.pageHeader) continue;
+    if (l.region !== "criteria" || l.regionHeading || l.hasTab) return undefined;
+    const t = finishText(l.text);
+    return OPEN_END.test(t) || (midSentence && /\b[a-z]+$/.test(t)) ? l : undefined;
+  }
+  return undefined;
+}
+
+/** The line before `i` leaves its criteria list open for sure ("…; and", not a last item's ";"). */
+function surelyOpen(lines: readonly Line[], i: number): boolean {
+  const prev = listOpen(lines, i);
+  return prev !== undefined && SURELY_OPEN.test(finishText(prev.text));
+}
+
+/** Short lines a page header is made of: a heading, a line of the first page's header, "Policy #: …". */
+function headerLike(lines: readonly Line[], i: number, headerKeys: ReadonlySet<string>): boolean {
+  const ln = lines[i] as Line;
+  if (ln.bullet || ln.hasTab || ln.text.length > 120 || /^[a-z]/.test(ln.text) || parseLabel(ln.text))
+    return false;
+  const n = norm(ln.text);
+  return (
+    headerKeys.has(n) ||
+    knownHeading(ln.text) !== undefined ||
+    unknownHeading(lines, i) ||
+    /^[^a-z]*[A-Z]{3}[^a-z]*$/.test(ln.text) ||
+    titleCased(finishText(ln.text))
+  );
+}
+
+/**
+ * Inside the criteria, where the line before leaves its list open ("2. … therapy; and"): a block of up
+ * to six header-like lines followed by the list's next item ("3." after "2.", a bullet after bullets, a
+ * sentence going on in lower case) is a page's running header, not a heading. Returns the index of that
+ * item (the block is `i`..it), or `i` when the lines are not such a block.
+ */
+function furnitureInList(
+  lines: readonly Line[],
+  i: number,
+  headerKeys: ReadonlySet<string>,
+  labels: ReadonlySet<string>,
+): number {
+  const prev = listOpen(lines, i, true);
+  if (!prev || !headerLike(lines, i, headerKeys)) return i;
+  const open = OPEN_END.test(finishText(prev.text));
+  let seen = 0;
+  for (let j = i; j < lines.length; j++) {
+    const l = lines[j] as Line;
+    if (l.blank || l.pageHeader) continue;
+    if (j > i && !headerLike(lines, j, headerKeys)) {
+      if (/^[a-z]/.test(l.text) && !l.bullet) return j;
+      if (l.hasTab || !open) return i;
+      if (l.bullet) return prev.bullet ? j : i;
+      const lab = parseLabel(l.text);
+      const goesOn = lab?.candidates.some((c) => labels.has(`${c.style}:${c.value - 1}`));
+      return goesOn ? j : i;
+    }
+    if (++seen > 6) return i;
+  }
+  return i;
+}
+
+/** A short line in title or capital case without closing punctuation: "Sacral Nerve Stimulation". */
+function titleCased(t: string): boolean {
+  if (t.length < 3 || t.length > 60 || /[.;,:!?)]$/.test(t) || !/^[A-Z]/.test(t)) return false;
+  const words = t.split(/\s+/);
+  return (
+    words.length <= 8 &&
+    words.every((w) => /^[A-Z0-9&/(]/.test(w) || /^(?:of|and|or|the|for|in|to|a|an|with|on)$/.test(w))
   );
 }
 
@@ -424,8 +507,30 @@ function assignRegions(lines: Line[]): void {
   // it (a QA pass lost a whole policy this way).
   let endedAt = -1;
   let listed = false;
+  // The header's lines (first page), read again where a page break repeats them inside the criteria.
+  const headerKeys = new Set<string>();
+  // The labels of the criteria read so far (style:value), to tell a list that goes on after a page break.
+  const labels = new Set<string>();
   for (let i = 0; i < lines.length; i++) {
     const ln = lines[i] as Line;
+    if (region === "header" && !ln.blank && ln.text.length <= 160) headerKeys.add(norm(ln.text));
+    if (region === "criteria" && !ln.blank && !ln.pageHeader && !ln.hasTab) {
+      const skip = furnitureInList(lines, i, headerKeys, labels);
+      if (skip > i) {
+        // A running header the page-break detection could not count (one break, no page number):
+        // dropped, and the list goes on across it (a QA pass found it ended the criteria silently).
+        for (let j = i; j < skip; j++) {
+          const f = lines[j] as Line;
+          if (!f.blank) f.pageHeader = true;
+          f.region = region;
+        }
+        (lines[skip] as Line).pageBreakBefore = true;
+        i = skip - 1;
+        continue;
+      }
+      const lab = ln.bullet ? undefined : parseLabel(ln.text);
+      for (const c of lab?.candidates ?? []) labels.add(`${c.style}:${c.value}`);
+    }
     if (region === "other" && endedAt >= 0 && !ln.blank && !ln.pageHeader && !ln.hasTab) {
       const lab = parseLabel(ln.text);
       if (
@@ -452,6 +557,7 @@ function assignRegions(lines: Line[]): void {
         !/[.:;!?]$/.test(prev.text);
       const h = wrapped ? undefined : knownHeading(ln.text);
       if (h) {
+        if (region === "criteria" && h !== "criteria" && surelyOpen(lines, i)) ln.cutsList = true;
         region = h;
         ln.regionHeading = h;
         endedAt = -1;
@@ -469,6 +575,7 @@ function assignRegions(lines: Line[]): void {
           next !== undefined &&
           (parseLabel(next.text) !== undefined || next.bullet || STATES_COVERAGE.test(next.text));
         if (!continues) {
+          if (region === "criteria" && surelyOpen(lines, i)) ln.cutsList = true;
           if (region === "criteria") endedAt = listed ? -1 : i;
           else if (region !== "other") endedAt = -1;
           region = "other";

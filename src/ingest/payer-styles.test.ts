@@ -644,3 +644,83 @@ describe("kind-mixed is for statements that say two things", () => {
     );
   });
 });
+
+describe("Humana's layout: 'may be eligible under the Plan', then 'Coverage Limitations'", () => {
+  const humana = (
+    limits: string[],
+    lastItem = "A test stimulation resulted in at least 50% improvement in symptoms",
+  ) =>
+    [
+      "Medical Coverage Policy",
+      "Sacral Nerve Stimulation",
+      "",
+      "Policy Number: HUM-0412",
+      "Effective Date: 01/01/2026",
+      "",
+      "Description",
+      "",
+      "Sacral nerve stimulation delivers electrical pulses to the sacral nerves.",
+      "",
+      "Coverage Determination",
+      "",
+      "Humana members may be eligible under the Plan for sacral nerve stimulation when all of the following criteria are met:",
+      "",
+      "1. Urge incontinence of at least 6 months duration; and",
+      "2. Failure of conservative therapy; and",
+      `3. ${lastItem}`,
+      "",
+      "Coverage Limitations",
+      "",
+      ...limits,
+      "",
+      "Background",
+      "",
+      "Stimulation has been used for decades.",
+    ].join("\n");
+
+  it("eligibility is coverage language: the statement heads the list, the limitation is a not-covered section", () => {
+    const r = ingest(
+      humana([
+        "Humana members may NOT be eligible under the Plan for sacral nerve stimulation for any indications other than those listed above. All other indications are considered experimental/investigational and not medically necessary.",
+      ]),
+    );
+    const v = r.versions[0]!;
+    assert.deepEqual(
+      v.sections.map((s) => [s.id, s.kind]),
+      [
+        ["I", "medically-necessary"],
+        ["II", "not-proven"],
+      ],
+    );
+    const tree = v.sections[0]!.tree!;
+    assert.equal(tree.kind, "all");
+    assert.deepEqual(tree.kind === "all" ? tree.children.map((c) => c.text) : [], [
+      "Urge incontinence of at least 6 months duration",
+      "Failure of conservative therapy",
+      "A test stimulation resulted in at least 50% improvement in symptoms",
+    ]);
+    assert.equal(v.sections[0]!.uncertain, undefined);
+    assert.deepEqual(r.unplaced, []);
+  });
+
+  it("'may not be eligible' alone is non-coverage", () => {
+    const v = ingest(
+      humana([
+        "Humana members may not be eligible under the Plan for sacral nerve stimulation for stress incontinence.",
+      ]),
+    ).versions[0]!;
+    assert.equal(v.sections[1]?.kind, "not-proven");
+  });
+
+  it("the paragraph under the heading is never the last criterion's continuation", () => {
+    const r = ingest(humana(["Stress incontinence"], "A test stimulation with improvement"));
+    const s = r.versions[0]!.sections[0]!;
+    const tree = s.tree!;
+    assert.equal(tree.kind === "all" ? tree.children[2]?.text : "", "A test stimulation with improvement");
+    assert.ok(
+      s.uncertain?.length,
+      "text under the heading that is not placed makes the section decide review",
+    );
+    assert.ok(r.unplaced.some((u) => u.text === "Stress incontinence"));
+  });
+});
