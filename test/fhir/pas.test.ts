@@ -1165,6 +1165,38 @@ describe("issue 16: PAS operations over HTTP", () => {
     assert.equal(wrapped.body.resourceType, "Bundle");
   });
 
+  test("$inquire without Claim.identifier (0..1 in PAS 2.0.1) finds the request by its patient's identifier and services", async () => {
+    const withMember = (ident: string, member: string) => {
+      const b = pasBundle(ident, ["62362"]) as J;
+      const pat = b.entry.find((e: J) => e.resource.resourceType === "Patient").resource;
+      pat.identifier = [{ system: "http://payer.example/member", value: member }];
+      return b;
+    };
+    const sub = await post("/fhir/Claim/$submit", withMember("H5", "M-5501"));
+    assert.equal(sub.status, 200, sub.text);
+    const id = sub.body.entry[0].resource.id;
+    const ask = (member: string, codes = ["62362"]) => {
+      const b = withMember("unused", member);
+      b.meta = { profile: [PAS20_BUNDLE] };
+      delete b.entry[0].resource.identifier;
+      b.entry[0].resource.item = (pasBundle("x", codes) as J).entry[0].resource.item;
+      return post("/fhir/Claim/$inquire", b);
+    };
+    const found = await ask("M-5501");
+    assert.equal(found.status, 200, found.text);
+    assert.equal(found.body.resourceType, "Bundle");
+    assert.equal(found.body.entry[0].resource.id, id);
+    // Another member, or a service not requested: no match.
+    assert.equal((await ask("M-9999")).body.resourceType, "OperationOutcome");
+    assert.equal((await ask("M-5501", ["99213"])).body.resourceType, "OperationOutcome");
+    // No Claim.identifier and a patient with no identifier: 400 naming Claim.identifier.
+    const bare = pasBundle("unused", ["62362"]) as J;
+    delete bare.entry[0].resource.identifier;
+    const r = await post("/fhir/Claim/$inquire", bare);
+    assert.equal(r.status, 400, r.text);
+    assert.deepEqual(r.body.issue[0].expression, ["Claim.identifier"]);
+  });
+
   test("$inquire with no match: not 404 — 2.2.1 an empty Parameters, 2.0.1 an informational OperationOutcome", async () => {
     const none = await post("/fhir/Claim/$inquire", pasBundle("H-none", ["62362"]));
     assert.equal(none.status, 200, none.text);
@@ -1238,6 +1270,17 @@ describe("issue 16: CapabilityStatement", () => {
       sub.extension[0].valueCanonical,
       "http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic",
     );
+    assert.deepEqual(sub.supportedProfile, [
+      "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription",
+    ]);
+    assert.ok(
+      cs.implementationGuide.includes(
+        "http://hl7.org/fhir/us/davinci-pas/ImplementationGuide/hl7.fhir.us.davinci-pas",
+      ),
+    );
+    // Only what the discovery document offers: Backend Services, no App Launch (no authorize endpoint).
+    assert.doesNotMatch(sec.service[0].text, /App Launch/);
+    assert.match(sec.description, /no App Launch/);
   });
 
   test("every canonical instantiated is a CapabilityStatement in the IG packages", async () => {

@@ -411,6 +411,26 @@ describe("delivery (issue 13): pinned address, no redirects, bounded answers, on
     }
   });
 
+  test("the notification's media type is the one channel.payload named", async () => {
+    const hook = await listener();
+    try {
+      const p = new EndpointPolicy({ allow: ["127.0.0.1"] });
+      for (const [payload, want] of [
+        ["application/json", "application/json"],
+        ["application/fhir+json", "application/fhir+json"],
+        [undefined, "application/fhir+json"],
+      ] as const) {
+        const r = row(hook.url);
+        r.resource.resource.channel = { type: "rest-hook", ...(payload && { payload }) };
+        await deliver(p, r);
+        const note = await hook.next();
+        assert.equal(note.headers["content-type"], want, String(payload));
+      }
+    } finally {
+      await hook.close();
+    }
+  });
+
   test("DNS rebinding: public at create, loopback at delivery — refused before any connection", async () => {
     const target = await httpReceiver((_q, res) => res.end());
     try {
@@ -529,6 +549,35 @@ describe("Subscriptions over HTTP (issue 13)", () => {
       assert.equal(r.status, 400, `${i} ${JSON.stringify(h)}: ${r.text}`);
       assert.deepEqual(r.body.issue[0].expression, ["Subscription.channel.header[1]"]);
     }
+  });
+
+  test("an element R4 does not define (a root-level header with a token) is refused, never stored or echoed", async () => {
+    for (const [body, at] of [
+      [
+        { ...subscription("http://127.0.0.1:9/hook"), header: ["Authorization: Bearer s3cret-root"] },
+        "Subscription.header",
+      ],
+      [
+        {
+          ...subscription("http://127.0.0.1:9/hook"),
+          channel: {
+            ...subscription("http://127.0.0.1:9/hook").channel,
+            headers: ["Authorization: Bearer s3cret-ch"],
+          },
+        },
+        "Subscription.channel.headers",
+      ],
+    ] as const) {
+      const r = await call(loop.url, "POST", "/fhir/Subscription", {
+        token: loop.tokens.otherProvider,
+        body,
+      });
+      assert.equal(r.status, 400, r.text);
+      assert.deepEqual(r.body.issue[0].expression, [at]);
+      assert.doesNotMatch(r.text, /s3cret/);
+    }
+    const list = await call(loop.url, "GET", "/fhir/Subscription", { token: loop.tokens.otherProvider });
+    assert.doesNotMatch(list.text, /s3cret/);
   });
 
   test("a 200 KB endpoint or header is refused with a 400 (linear-time checks; no timing here)", async () => {

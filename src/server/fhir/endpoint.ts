@@ -467,6 +467,8 @@ export interface PostOptions {
   /** The answer's body is read up to this many bytes and then dropped. */
   maxResponseBytes: number;
   signal?: AbortSignal;
+  /** The media type the subscriber named (`Subscription.channel.payload`); FHIR JSON by default. */
+  contentType?: "application/fhir+json" | "application/json";
 }
 
 /**
@@ -500,7 +502,7 @@ export function postToVetted(
       method: "POST",
       headers: {
         ...headers,
-        "content-type": "application/fhir+json",
+        "content-type": o.contentType ?? "application/fhir+json",
         "content-length": String(Buffer.byteLength(body)),
         "user-agent": "medpolicy-subscriptions",
       },

@@ -37,9 +37,12 @@ import {
   claimResponseBundle,
   inquiryIdentifiers,
   inquiryMatches,
+  inquiryPatient,
   parsePasRequest,
+  patientKeys,
   type ResponseState,
   stateOf,
+  storedPatient,
   storePasAttachments,
 } from "./pas.js";
 import { inquiryAnswer, inquiryVersion } from "./pas-inquire.js";
@@ -334,6 +337,8 @@ function registerPas(
     const parsed = parsePasRequest(req.body, library(), { today, baseUrl: publicBaseUrl(ctx.config) });
     const { context } = parsed;
     const idents = context.identifiers.map((i) => `${i.system ?? ""}|${i.value ?? ""}`);
+    // Stored with the patient's identifiers too: an inquiry may name the patient and not the claim.
+    const keys = [...idents, ...patientKeys(storedPatient(context))];
     const answer = (st: ResponseState) => claimResponseBundle(context, st, now);
     if (parsed.problem) {
       return answer({ status: "error", lines: [], needed: [], receivedAt: now, problem: parsed.problem });
@@ -350,7 +355,7 @@ function registerPas(
     }
     if (!parsed.caseInput) {
       // No item is governed by any policy: nothing for a reviewer; the answer is "no action required".
-      if (!updates) await state.putClaim(org, parsed.key, idents, { ...context, unstored: true }, now);
+      if (!updates) await state.putClaim(org, parsed.key, keys, { ...context, unstored: true }, now);
       return answer({ status: "unstored", lines: [], needed: [], receivedAt: now });
     }
     let stored: Awaited<ReturnType<typeof ctx.service.submit>>;
@@ -373,7 +378,7 @@ function registerPas(
     // about documents not stored are kept); each once, so a retransmission completes what a crash
     // between the two writes left undone.
     await storePasAttachments(ctx.service, record, parsed.attachments, who, context.notes);
-    await state.putClaim(org, parsed.key, idents, context, now, record.id);
+    await state.putClaim(org, parsed.key, keys, context, now, record.id);
     req.log.info({ requestId: record.id, status: record.status, created }, "PAS request submitted");
     return answer(stateOf(record));
   };
@@ -438,12 +443,15 @@ function registerPas(
     const who = req.principal!;
     const version = inquiryVersion(req.body);
     const { claim, index } = claimBundleOf(req.body);
-    const idents = inquiryIdentifiers(claim);
+    // By Claim.identifier; without one (0..1 in PAS 2.0.1's inquiry profile), by the patient's
+    // identifiers — either way the patient and the services must match (inquiryMatches).
+    const claimIdents = inquiryIdentifiers(claim);
+    const idents = claimIdents.length > 0 ? claimIdents : patientKeys(inquiryPatient(claim, index));
     if (idents.length === 0)
       throw new FhirError(
         400,
         "required",
-        "Claim.identifier is required to find the request",
+        "Claim.identifier, or an identifier of the Claim's patient, is required to find the request",
         "Claim.identifier",
       );
     // Identifiers collide across submissions: the newest one whose patient and services match.
@@ -727,6 +735,12 @@ export function capabilityStatement(baseUrl: string, version: string): Capabilit
     fhirVersion: "4.0.1",
     format: ["application/fhir+json", "json"],
     instantiates: [...INSTANTIATES],
+    // The IGs this server implements (R4 CapabilityStatement.implementationGuide), by their canonical.
+    implementationGuide: [
+      "http://hl7.org/fhir/us/davinci-pas/ImplementationGuide/hl7.fhir.us.davinci-pas",
+      "http://hl7.org/fhir/us/davinci-dtr/ImplementationGuide/hl7.fhir.us.davinci-dtr",
+      "http://hl7.org/fhir/us/davinci-crd/ImplementationGuide/hl7.fhir.us.davinci-crd",
+    ],
     rest: [
       {
         mode: "server",
@@ -738,9 +752,9 @@ export function capabilityStatement(baseUrl: string, version: string): Capabilit
             },
           ],
           cors: false,
-          service: [{ coding: [SMART_SERVICE], text: "SMART on FHIR (App Launch and Backend Services)" }],
+          service: [{ coding: [SMART_SERVICE], text: "SMART on FHIR Backend Services (client credentials)" }],
           description:
-            "SMART on FHIR bearer tokens (App Launch and Backend Services; discovery at /fhir/.well-known/smart-configuration, also /.well-known/smart-configuration; tokens at /auth/token), and bearer tokens issued by this medpolicy service for its own app.",
+            "SMART on FHIR bearer tokens (Backend Services: client_credentials with private_key_jwt — no App Launch, no authorize endpoint; discovery at /fhir/.well-known/smart-configuration, also /.well-known/smart-configuration; tokens at /auth/token), and bearer tokens issued by this medpolicy service for its own app.",
         },
         resource: [
           {
@@ -783,6 +797,10 @@ export function capabilityStatement(baseUrl: string, version: string): Capabilit
               },
             ],
             type: "Subscription",
+            // The PAS IG's notifications are R4 Subscriptions as the backport IG profiles them.
+            supportedProfile: [
+              "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription",
+            ],
             interaction: [{ code: "create" }, { code: "read" }, { code: "update" }, { code: "delete" }],
             operation: [
               op(

@@ -1461,10 +1461,8 @@ export function responseIdentifier(given: Identifier | undefined, bundleId: stri
  * member's request is never disclosed on an identifier alone.
  */
 export function inquiryMatches(stored: ClaimContext, claim: Claim, index: ResourceIndex): boolean {
-  const asked = index.resolve<Patient>(claim.patient, "Patient");
-  const mine = stored.included.find(
-    (e) => e.resource.resourceType === "Patient" && sameRef(e, stored.patient.reference),
-  )?.resource as Patient | undefined;
+  const asked = inquiryPatient(claim, index);
+  const mine = storedPatient(stored);
   if (!asked || !mine || !samePatient(asked, mine)) return false;
   const codes = (Array.isArray(claim.item) ? claim.item : []).flatMap((it) =>
     isObject(it) ? billingCodes(it.productOrService).map((c) => c.code) : [],
@@ -1503,6 +1501,31 @@ function samePatient(a: Patient, b: Patient): boolean {
   return (
     typeof a.birthDate === "string" && a.birthDate === b.birthDate && family(a).some((f) => fb.includes(f))
   );
+}
+
+/**
+ * Keys (`patient:system|value`) of the patient's identifiers — a member id, an MRN — stored with a
+ * submitted claim, so that an inquiry without `Claim.identifier` (0..1 in PAS 2.0.1's inquiry profile)
+ * finds it by its patient; `inquiryMatches` still requires that patient and the services to match.
+ */
+export function patientKeys(p: Patient | undefined): string[] {
+  const ids = p && Array.isArray(p.identifier) ? p.identifier : [];
+  return ids
+    .filter((i): i is Identifier => isObject(i) && typeof i.value === "string" && i.value !== "")
+    .slice(0, 20)
+    .map((i) => `patient:${identifierKey(i)}`);
+}
+
+/** The stored claim's own Patient entry. */
+export function storedPatient(stored: ClaimContext): Patient | undefined {
+  return stored.included.find(
+    (e) => e.resource.resourceType === "Patient" && sameRef(e, stored.patient.reference),
+  )?.resource as Patient | undefined;
+}
+
+/** The Patient an inquiry's Claim names, resolved in its bundle. */
+export function inquiryPatient(claim: Claim, index: ResourceIndex): Patient | undefined {
+  return index.resolve<Patient>(claim.patient, "Patient");
 }
 
 export function inquiryIdentifiers(claim: Claim): string[] {

@@ -95,6 +95,55 @@ export function channelHeaders(raw: unknown): Record<string, string> {
 
 type PayloadElement = { extension?: Extension[] };
 
+/** R4 Subscription's elements (with their `_` primitive extensions). */
+const SUBSCRIPTION_ELEMENTS = new Set([
+  "resourceType",
+  "id",
+  "meta",
+  "implicitRules",
+  "_implicitRules",
+  "language",
+  "_language",
+  "extension",
+  "modifierExtension",
+  "status",
+  "_status",
+  "contact",
+  "end",
+  "_end",
+  "reason",
+  "_reason",
+  "criteria",
+  "_criteria",
+  "error",
+  "_error",
+  "channel",
+]);
+/** R4 Subscription.channel's elements. */
+const CHANNEL_ELEMENTS = new Set([
+  "id",
+  "extension",
+  "modifierExtension",
+  "type",
+  "_type",
+  "endpoint",
+  "_endpoint",
+  "payload",
+  "_payload",
+  "header",
+  "_header",
+]);
+
+/** 400 naming the first element of `o` that R4 does not define at `at` (never its value). */
+function unknownElement(o: Record<string, unknown>, known: ReadonlySet<string>, at: string): void {
+  for (const k of Object.keys(o))
+    if (!known.has(k))
+      throw invalid(
+        `${at}.${k.slice(0, 64)} is not an element of ${at} in FHIR R4 (not stored, not sent)`,
+        `${at}.${k.slice(0, 64)}`,
+      );
+}
+
 /**
  * Validates a Subscription for the PAS topic (400 OperationOutcome naming the element otherwise),
  * with the endpoint's syntax, scheme and allow-list checked by `policy` (no network: `vetSubscription`
@@ -109,6 +158,12 @@ export function parseSubscription(
   // requires is required here too, a modifier this service does not know is refused, and a narrative
   // or contained resource it never reads is not kept.
   const { text: _text, contained: _contained, ...s } = body;
+  // Every element is one R4 defines: this resource is stored and shown back, so an element it does not
+  // define (a root-level `header` holding a bearer token, say) is refused rather than kept verbatim — a
+  // client that misplaced it learns so instead of believing it is sent (a QA pass found it echoed).
+  unknownElement(s as unknown as Record<string, unknown>, SUBSCRIPTION_ELEMENTS, "Subscription");
+  if (typeof s.channel === "object" && s.channel !== null && !Array.isArray(s.channel))
+    unknownElement(s.channel as unknown as Record<string, unknown>, CHANNEL_ELEMENTS, "Subscription.channel");
   if (typeof s.reason !== "string" || s.reason.trim() === "")
     throw invalid("Subscription.reason is required (R4 1..1)", "Subscription.reason");
   if (Array.isArray((s as { modifierExtension?: unknown }).modifierExtension))
@@ -576,6 +631,11 @@ export class Notifier {
           timeoutMs: this.opts.timeoutMs ?? 5000,
           maxResponseBytes: this.opts.maxResponseBytes ?? 64 * 1024,
           signal: this.abort.signal,
+          // The payload's media type as the subscriber named it (R4 channel.payload).
+          contentType:
+            sub.resource.resource.channel?.payload === "application/json"
+              ? "application/json"
+              : "application/fhir+json",
         });
       } catch (err) {
         const refused = !(err instanceof DeliveryFailure);
