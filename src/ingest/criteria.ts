@@ -52,6 +52,8 @@ interface RawItem {
   paraOf?: RawItem;
   /** A lettered heading ("D. Other"): after a finished list it is the next section, not the next item. */
   heading?: boolean;
+  /** A line of its own, "OR" / "-AND-", stood after this item (its line and word): groups the tree cannot show. */
+  joinLine?: { line: number; word: string };
   /** Where in `texts` each paragraph after the first line starts, and its line (statement paragraphs). */
   paras?: { at: number; line: number }[];
 }
@@ -893,6 +895,32 @@ function logicOf(
  * `<id>-<k>.1` …; the section's root requires every list. Where a further list's lead-in does not say
  * it adds to the ones before ("additional", "also", "in addition", or exclusions), that is uncertain.
  */
+/** A line that is only a connector: "OR", "-OR-", "– and –", "(or)", "AND/OR". Anchored, no nesting. */
+const CONNECTOR_BETWEEN = /^[-–—([*_\s]{0,6}(or|and|and\/or)[-–—)\]*_\s]{0,6}$/i;
+
+/** Whether the next content line after `i` starts a list item (a label or a bullet). */
+function itemFollows(lines: readonly Line[], i: number): boolean {
+  for (let j = i + 1; j < lines.length && j < i + 40; j++) {
+    const l = lines[j] as Line;
+    if (l.blank || l.pageHeader) continue;
+    return l.bullet || parseLabel(l.text) !== undefined;
+  }
+  return false;
+}
+
+/** The first connector line between an item's descendants (one after the last of them separates nothing). */
+function joinLineInside(item: RawItem): { line: number; word: string } | undefined {
+  const all: RawItem[] = [];
+  const stack = [...item.children].reverse();
+  while (stack.length > 0) {
+    const c = stack.pop() as RawItem;
+    all.push(c);
+    for (let k = c.children.length - 1; k >= 0; k--) stack.push(c.children[k] as RawItem);
+  }
+  all.pop();
+  return all.find((c) => c.joinLine)?.joinLine;
+}
+
 /** A requirement paragraph as a leaf (issue 12). */
 function paragraphLeaf(p: RawItem, id: string): CriterionNode {
   return { kind: "leaf", id, label: "", text: readItem(p).text, line: p.line };
@@ -1411,6 +1439,17 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     stray = false;
     const headed = afterHeading;
     afterHeading = false;
+    // Only where a list item follows: between two statements of one item it is that item's (splitAtConnector).
+    const alone = cur?.kind === "item" ? CONNECTOR_BETWEEN.exec(finishText(text)) : null;
+    // "…fulmelzen);" then "or" on a line of its own (a PDF's wrap, a page break between) is the item's
+    // own trailing "; or": the connector after an item that ends with ";" or "," is that item's.
+    const wrappedJoiner = /[;,]$/.test(tailOf(cur?.kind === "item" ? cur.item.texts : []));
+    if (alone && cur?.kind === "item" && !wrappedJoiner && itemFollows(lines, index)) {
+      // "OR" on a line of its own between items: never glued to the item's words; the section notes
+      // it (below) — the items on either side are alternative groups the tree does not express.
+      cur.item.joinLine ??= { line: ln.no, word: (alone[1] as string).toUpperCase() };
+      continue;
+    }
     const note = readNoteStart(ln);
     if (note) {
       notes.push(note);
@@ -1682,6 +1721,18 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         severity: "info",
         message: `section ${id} says "medically necessary" but lists no criteria`,
         line: item.line,
+        criterion: id,
+      });
+    }
+    const joined = joinLineInside(item);
+    if (joined && section.tree && kind !== "not-proven") {
+      const why = `a line "${joined.word}" (line ${joined.line}) separates criteria of section ${id} into groups the tree does not express: its items are read as one list`;
+      section.uncertain = [...(section.uncertain ?? []), why];
+      findings.push({
+        code: "list-connector-line",
+        severity: "warning",
+        message: `${why}; write the groups as labelled sub-lists ("1. All of the following: …", "2. …") or check the reading`,
+        line: joined.line,
         criterion: id,
       });
     }

@@ -724,3 +724,75 @@ describe("Humana's layout: 'may be eligible under the Plan', then 'Coverage Limi
     assert.ok(r.unplaced.some((u) => u.text === "Stress incontinence"));
   });
 });
+
+describe("a connector on a line of its own between groups of a list ('OR', '-OR-')", () => {
+  const policy = (lead: string, items: string[]) =>
+    [
+      "Medical Policy: Widget Therapy",
+      "Policy Number: WT-01",
+      "Effective Date: 01/01/2026",
+      "",
+      "Policy",
+      "",
+      lead,
+      "",
+      ...items,
+      "",
+      "Widget therapy is considered investigational for all other indications.",
+    ].join("\n");
+  const cases: [string, string, string[]][] = [
+    [
+      "numbered groups, 'OR' between blank lines",
+      "Widget therapy is considered medically necessary when the following criteria are met:",
+      [
+        "1. Age 18 or older; and",
+        "2. Moderate pain",
+        "",
+        "OR",
+        "",
+        "3. Severe pain; and",
+        "4. Failed physical therapy",
+      ],
+    ],
+    [
+      "lettered items under 'all of the following', a lower-case 'or'",
+      "Widget therapy is considered medically necessary when all of the following criteria are met:",
+      [
+        "a. Age 18 or older; and",
+        "b. Chronic pain",
+        "or",
+        "c. Failed physical therapy; and",
+        "d. No infection",
+      ],
+    ],
+    [
+      "bullets, '-OR-'",
+      "Widget therapy is considered medically necessary when all of the following are met:",
+      ["- Chronic pain for 6 months", "- Failed conservative therapy", "", "-OR-", "", "- Cancer pain"],
+    ],
+  ];
+  for (const [name, lead, items] of cases)
+    it(`${name}: the section decides review, lint says where, the word is in no criterion`, () => {
+      const r = ingest(policy(lead, items));
+      const v = r.versions[0]!;
+      const s = v.sections[0]!;
+      assert.equal(s.kind, "medically-necessary");
+      assert.match((s.uncertain ?? []).join(" "), /separates criteria of section I into groups/);
+      assert.ok(v.findings.some((f) => f.code === "list-connector-line" && f.criterion === "I"));
+      const texts = JSON.stringify(s.tree);
+      assert.doesNotMatch(texts, /\bOR\b|-OR-|pain or"/);
+    });
+
+  it("'or' wrapped onto its own line after '…;' is that item's joiner, not a group separator", () => {
+    const r = ingest(
+      policy("Widget therapy is considered medically necessary when any of the following are met:", [
+        "1. Chronic pain;",
+        "or",
+        "2. Cancer pain",
+      ]),
+    );
+    const s = r.versions[0]!.sections[0]!;
+    assert.equal(s.uncertain, undefined);
+    assert.equal(s.tree?.kind, "any");
+  });
+});
