@@ -895,6 +895,13 @@ function logicOf(
  * `<id>-<k>.1` …; the section's root requires every list. Where a further list's lead-in does not say
  * it adds to the ones before ("additional", "also", "in addition", or exclusions), that is uncertain.
  */
+/**
+ * A line that only names a kind ("Medically Necessary:", "Not Medically Necessary:", "Investigational and
+ * Not Medically Necessary:" — Anthem's and Carelon's layout): the statement is the paragraph under it.
+ */
+const KIND_LABEL =
+  /^(?:(?:experimental\/)?investigational(?: and| or|\/)? not medically necessary|not medically necessary|medically necessary|(?:experimental\/)?investigational|experimental|not covered|covered|non-?covered)\s*:$/i;
+
 /** A line that is only a connector: "OR", "-OR-", "– and –", "(or)", "AND/OR". Anchored, no nesting. */
 const CONNECTOR_BETWEEN = /^[-–—([*_\s]{0,6}(or|and|and\/or)[-–—)\]*_\s]{0,6}$/i;
 
@@ -1527,7 +1534,13 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       opener = item;
       sinceOpener = 0;
     }
-    if (cur?.kind === "lead" && (!blankBefore || brk || !endsTerminal(tailOf(cur.lead.texts)))) {
+    if (
+      cur?.kind === "lead" &&
+      (!blankBefore ||
+        brk ||
+        !endsTerminal(tailOf(cur.lead.texts)) ||
+        (cur.lead.texts.length === 1 && KIND_LABEL.test(finishText(tailOf(cur.lead.texts)))))
+    ) {
       cur.lead.texts.push(text);
       continue;
     }

@@ -796,3 +796,43 @@ describe("a connector on a line of its own between groups of a list ('OR', '-OR-
     assert.equal(s.tree?.kind, "any");
   });
 });
+
+describe("Anthem's layout: 'Medically Necessary:' on a line of its own, the statement under it", () => {
+  const anthem = (label: string) =>
+    [
+      "Clinical UM Guideline",
+      "Subject: Sacral Nerve Stimulation",
+      "Guideline #: CG-SURG-99",
+      "Publish Date: 01/01/2026",
+      "",
+      "Clinical Indications",
+      "",
+      label,
+      "",
+      "Sacral nerve stimulation is considered medically necessary when all of the following criteria are met:",
+      "",
+      "A. Urge incontinence of at least 6 months; and",
+      "B. Failure of conservative therapy; and",
+      "C. A successful test stimulation.",
+      "",
+      "Not Medically Necessary:",
+      "",
+      "Sacral nerve stimulation is considered not medically necessary when the criteria above are not met.",
+      "",
+      "Discussion/General Information",
+      "",
+      "Text.",
+    ].join("\n");
+  for (const label of ["Medically Necessary:", "MEDICALLY NECESSARY:"])
+    it(`${label} heads the statement: the section is certain and its list is read, nothing unplaced`, () => {
+      const r = ingest(anthem(label));
+      const v = r.versions[0]!;
+      assert.deepEqual(r.unplaced, []);
+      const [mn, nmn] = v.sections;
+      assert.equal(mn?.kind, "medically-necessary");
+      assert.equal(mn?.uncertain, undefined);
+      assert.equal(mn?.tree?.kind, "all");
+      assert.match(mn?.text ?? "", /considered medically necessary when all of the following/);
+      assert.equal(nmn?.kind, "not-proven");
+    });
+});
