@@ -896,6 +896,16 @@ function logicOf(
  * it adds to the ones before ("additional", "also", "in addition", or exclusions), that is uncertain.
  */
 /**
+ * How long an approval lasts ("Approval duration: 6 months", "Initial authorization will be approved for
+ * up to 6 months", "Length of authorization: 1 year", "Reauthorization every 12 months"): a line of its
+ * own under the criteria. Anchored at the start, no nested quantifiers.
+ */
+const AUTH_DURATION =
+  /^(?:(?:initial |continued |continuation |re-?)?(?:approval|authorization|auth)(?: duration| period| length| limit)?\s*:|(?:duration|length|period) of (?:approval|authorization|coverage)\b|(?:the )?(?:initial |continued )?(?:authorization|approval|re-?authorization)s? (?:will|may|shall|can) be (?:approved |granted |given |issued |authorized )?(?:for|up to)\b|re-?authorization (?:is required |will be required )?every\b)/i;
+/** The report's reason for such a line: it is the reviewer's, and makes no section uncertain. */
+const DURATION_REASON = "authorization duration: how long an approval lasts, not a criterion";
+
+/**
  * A line that only names a kind ("Medically Necessary:", "Not Medically Necessary:", "Investigational and
  * Not Medically Necessary:" — Anthem's and Carelon's layout): the statement is the paragraph under it.
  */
@@ -1457,6 +1467,12 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       cur.item.joinLine ??= { line: ln.no, word: (alone[1] as string).toUpperCase() };
       continue;
     }
+    if (cur !== null && AUTH_DURATION.test(finishText(text))) {
+      // "Approval duration: 6 months" under a list: how long an approval lasts, not a criterion, and
+      // never the last item's words (a QA pass found it glued into "D. Request does not exceed …").
+      unplaced.push({ line: ln.no, text: finishText(text), reason: DURATION_REASON });
+      continue;
+    }
     const note = readNoteStart(ln);
     if (note) {
       notes.push(note);
@@ -1942,7 +1958,7 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
       .slice(firstAfter(s.line), firstAfter(end - 1))
       .sort((a, b) => a.k - b.k)
       .map(({ k }) => unplaced[k] as Unplaced)
-      .filter((u) => !NON_RESTRICTIVE.test(u.text) && !advisory(u.text));
+      .filter((u) => !NON_RESTRICTIVE.test(u.text) && !advisory(u.text) && u.reason !== DURATION_REASON);
     if (s.kind === "medically-necessary") {
       // A negative statement is never a required criterion of a covered tree (issue 12).
       for (const leaf of positiveLeaves(s.tree)) {

@@ -836,3 +836,52 @@ describe("Anthem's layout: 'Medically Necessary:' on a line of its own, the stat
       assert.equal(nmn?.kind, "not-proven");
     });
 });
+
+describe("authorization durations under the criteria ('Approval duration: 6 months')", () => {
+  const drug = (duration: string) =>
+    [
+      "Medical Policy: Widget Therapy",
+      "Policy Number: WT-01",
+      "Effective Date: 01/01/2026",
+      "",
+      "Policy",
+      "",
+      "I. Initial Approval Criteria",
+      "Widget therapy is considered medically necessary when all of the following criteria are met:",
+      "A. Age 18 or older;",
+      "B. Chronic pain for at least 6 months;",
+      "C. Request does not exceed 2 doses per month.",
+      duration,
+      "",
+      "II. Continued Therapy",
+      "Widget therapy is considered medically necessary when all of the following are met:",
+      "A. Documented improvement in pain;",
+      "B. No serious adverse events.",
+    ].join("\n");
+  for (const duration of [
+    "Approval duration: 6 months",
+    "Initial authorization will be approved for up to 6 months.",
+    "Length of authorization: 12 months",
+    "Authorization period: 1 year",
+    "Reauthorization every 12 months.",
+  ])
+    it(`"${duration}" is reported as a duration, in no criterion, and makes no section uncertain`, () => {
+      const r = ingest(drug(duration));
+      const [s] = r.versions[0]!.sections;
+      const tree = s!.tree!;
+      assert.equal(
+        tree.kind === "all" ? tree.children.at(-1)?.text : "",
+        "Request does not exceed 2 doses per month",
+      );
+      assert.equal(s!.uncertain, undefined);
+      assert.deepEqual(
+        r.unplaced.map((u) => [u.text, /authorization duration/.test(u.reason)]),
+        [[duration, true]],
+      );
+    });
+
+  it("a sentence about the authorization that sets no duration is still the item's words", () => {
+    const r = ingest(drug("Authorization requires the prescriber's attestation."));
+    assert.equal(r.unplaced.length, 0);
+  });
+});
