@@ -379,7 +379,7 @@ const CANDIDACY =
 
 /** The last coverage predicate of a statement ("is considered medically necessary", "is covered"). */
 const COVERAGE_PREDICATE =
-  /\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved)\b(?![\s\S]*\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved)\b)/i;
+  /\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed))\b(?![\s\S]*\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed))\b)/i;
 /** Where the statement's own condition starts after its predicate: "for", "in", "when", "if", "where". */
 const CONDITION_OPEN = /^\s*,?\s*(?:only\s+)?(?:for|in|when|if|where|provided(?: that)?)\s+/i;
 /** Splits a statement's tail into its conditions: "for members with X when …" → "members with X". */
@@ -436,6 +436,12 @@ const POPULATION =
 /** Words before a number of years that make it a duration ("symptoms for 2 years or more"). */
 const DURATION =
   /\b(?:for|lasting|past|last|within|after|during|over|since|symptoms?|history of)\s+(?:the\s+)?(?:up to\s+|at least\s+|more than\s+)?$/i;
+/**
+ * ", or …" / ", and in …" going on with another population, not into the list ("and the member meets
+ * all of", "or any of the following").
+ */
+const ALTERNATIVE_POPULATION =
+  /^,?\s+(?:or|and)\s+(?!(?:the\s+)?(?:patients?|members?|individuals?|beneficiar(?:y|ies)|enrollees?)(?:\s+(?:who\s+)?(?:meets?|has|have|satisf)|\s*$)|(?:all|any|one|both|either|each|none|at least)\b|(?:meets?|has|have|satisf))/i;
 /** Where the population phrase ends: a verb of the statement, a connector, a clause break. */
 const POPULATION_END = /\s(?:is|are|when|where|if|who meets?|that meets?|meeting|provided|only)\s|[,;:(]/i;
 
@@ -473,7 +479,18 @@ function populationOf(statement: string): string | undefined {
     return undefined;
   const rest = statement.slice(m.index + m[0].length);
   const end = POPULATION_END.exec(rest);
-  const phrase = statement.slice(start, m.index + m[0].length + (end ? end.index : rest.length));
+  let stop = m.index + m[0].length + (end ? end.index : rest.length);
+  // An alternative population after a comma ("adults with a BMI of 40 or more, or a BMI of 35 or more
+  // with a comorbidity"; "in adults, and in adolescents with closed growth plates") belongs to the
+  // condition: cut at the comma, it required the first alternative only (a QA pass; at most 3 more).
+  for (let k = 0; k < 3; k++) {
+    const alt = ALTERNATIVE_POPULATION.exec(statement.slice(stop, stop + 200));
+    if (!alt) break;
+    const more = statement.slice(stop + alt[0].length);
+    const e2 = POPULATION_END.exec(more);
+    stop += alt[0].length + (e2 ? e2.index : more.length);
+  }
+  const phrase = statement.slice(start, stop);
   return tidyCondition(phrase.replace(/^(?:for|in|among) /i, ""));
 }
 

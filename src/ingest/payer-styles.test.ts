@@ -407,6 +407,20 @@ describe("a covered statement's own condition beyond age is the root's condition
       "Gizmo surgery is medically necessary for members with a BMI of 40 kg/m2 or greater when all of the following are met:",
       "members with a BMI of 40 kg/m2 or greater",
     ],
+    // An alternative population is part of the condition (cut at its comma, it required the first only).
+    [
+      "Gizmo surgery is medically necessary for adults with a BMI of 40 or more, or a BMI of 35 or more with a comorbidity, when all of the following are met:",
+      "adults with a BMI of 40 or more, or a BMI of 35 or more with a comorbidity",
+    ],
+    [
+      "Gizmo surgery is covered in adults, and in adolescents with closed growth plates, when all of the following are met:",
+      "adults, and in adolescents with closed growth plates",
+    ],
+    ["Gizmo therapy is covered for adults, and the member meets all of the following:", "adults"],
+    [
+      "Coverage is provided for members with type 1 diabetes or members with type 2 diabetes on insulin when all of the following:",
+      "members with type 1 diabetes or members with type 2 diabetes on insulin",
+    ],
     // None: the list alone, the service's use, the list's own words, a not-covered statement.
     ["Gizmo therapy is medically necessary when all of the following criteria are met:", undefined],
     ["Gizmo therapy is medically necessary for either of the following indications:", undefined],
