@@ -70,7 +70,7 @@ const HEADINGS: [RegExp, Region][] = [
     "background",
   ],
   [
-    /^(?:coding implications|coding(?: information)?|applicable codes|policy reference table|codes?|cpt(?:®)? codes?|hcpcs codes?|icd-10(?:-cm)? codes?|billing(?:\/coding)?(?: guidelines| information)?|coding and billing(?: information)?|code reference|procedure codes|cross ?walk)$/,
+    /^(?:coding implications|coding(?: information)?|codes? information|applicable codes|(?:applicable )?(?:cpt|hcpcs)(?:\/| and | or )(?:hcpcs|cpt|icd-10)(?: codes?)?|policy reference table|codes?|cpt(?:®)? codes?|hcpcs codes?|icd-10(?:-cm)? codes?|billing(?:\/coding)?(?: guidelines| information)?|coding and billing(?: information)?|code reference|procedure codes|cross ?walk)$/,
     "coding",
   ],
   [

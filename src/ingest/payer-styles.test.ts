@@ -628,6 +628,50 @@ ${rows.join("\n")}
       assert.deepEqual(v?.unplaced, []);
     });
   }
+  it("Aetna's captioned code lists (no header row, tabs or spaces) under 'Code Information' are code tables with their coverage", () => {
+    const aetna = (sep: string) =>
+      `${HEAD}I. Gizmo therapy is considered medically necessary when all of the following are met:
+   A. One;
+   B. Two.
+
+Code Information
+
+CPT codes covered if selection criteria are met:
+
+64561${sep}Percutaneous implantation of neurostimulator electrode array; sacral nerve
+64581${sep}Open implantation of neurostimulator electrode array; sacral nerve
+
+CPT codes not covered for indications listed in the CPB:
+
+0816T${sep}Open insertion of pulse generator
+
+Other ICD-10 codes related to the CPB:
+
+N39.41${sep}Urge incontinence
+
+Background
+
+NOTE: Non-covered codes are denoted (*) and reviewed case by case.
+`;
+    for (const sep of ["\t", " "]) {
+      const v = ingest(aetna(sep)).versions[0]!;
+      assert.deepEqual(
+        v.codeTables.map((t) => [t.system, t.coverage, t.rows.map((r) => r.code)]),
+        [
+          ["CPT", "supports", ["64561", "64581"]],
+          ["CPT", "does-not-support", ["0816T"]],
+          ["ICD-10", "unspecified", ["N39.41"]],
+        ],
+        JSON.stringify(sep),
+      );
+      assert.deepEqual(v.unplaced, []);
+      assert.deepEqual(
+        (v.parts ?? []).filter((p) => p.name === "coding").map((p) => p.heading),
+        ["Code Information"],
+      );
+    }
+  });
+
   it("a table of dates is not a code table", () => {
     const v = ingest(doc("Date\tDescription", ["01/01/2024\tAnnual review"])).versions[0];
     assert.deepEqual(v?.codeTables, []);

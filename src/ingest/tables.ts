@@ -185,6 +185,23 @@ export interface TablesResult {
 
 const COVERAGE_NOT = /\bcodes? that (?:do|does) not support coverage\b|\bcodes? not supporting coverage\b/i;
 const COVERAGE_YES = /\bcodes? that supports? coverage\b|\bcodes? supporting coverage\b/i;
+// In a caption or heading only (a note's "Non-covered codes are denoted (*)" captions nothing): Aetna's
+// "CPT codes covered if selection criteria are met:" / "… not covered for indications listed in the
+// CPB:", "Codes considered experimental/investigational".
+const CAPTION_NOT =
+  /\bcodes? (?:that are |are )?not (?:covered|medically necessary|reasonable and necessary)\b|\bnon-?covered codes?\b|\bcodes? (?:considered |that are |are )?(?:experimental|investigational|unproven)\b/i;
+const CAPTION_YES = /\bcodes? (?:that are |are )?(?:covered|medically necessary)\b|\bcovered codes?\b/i;
+/** A line that captions a list of codes: "CPT codes covered if …:", "Other HCPCS codes related to the CPB:". */
+const CODE_CAPTION = /\bcodes?\b[^:]{0,200}:$/i;
+/** A code and its description on one line, spaces between ("64561 Percutaneous implantation …"). */
+const CODE_LINE = /^([A-Z0-9][A-Z0-9.]{2,7}(?:\s?[-–]\s?[A-Z0-9][A-Z0-9.]{2,7})?)\s+(\S.*)$/;
+
+/** A caption (or heading) that names a code system: rows under it without a header are its codes. */
+function captioned(
+  h: { text: string; coverage: CodeCoverage } | undefined,
+): h is { text: string; coverage: CodeCoverage } {
+  return h !== undefined && CODE_SYSTEM.test(h.text) && /\bcodes?\b/i.test(h.text);
+}
 
 function coverageOf(heading: string): CodeCoverage | undefined {
   if (COVERAGE_NOT.test(heading)) return "does-not-support";
@@ -224,7 +241,14 @@ export function readTables(lines: readonly Line[]): TablesResult {
       continue;
     }
     if (ln.pageHeader || (ln.blank && !rows.has(i))) continue;
-    const row = rows.get(i);
+    let row = rows.get(i);
+    if (!row && ln.region === "coding" && captioned(heading) && !ln.regionHeading) {
+      // Under a caption that names a code system, a line "64561 Percutaneous …" is a row (Aetna's
+      // code lists are printed without tabs or a header row).
+      const m = CODE_LINE.exec(finishText(ln.text));
+      if (m && /\d/.test(m[1] as string))
+        row = { line: ln.no, cells: [m[1] as string, m[2] as string], span: 1 };
+    }
     if (!row) {
       // Prose or a heading ends the table; a heading (or a coverage line) sets what the next table means.
       cur = null;
@@ -233,6 +257,15 @@ export function readTables(lines: readonly Line[]): TablesResult {
       const text = finishText(ln.text);
       const cov = coverageOf(text);
       if (cov) heading = { text, coverage: cov };
+      else if (text.length <= 240 && CODE_SYSTEM.test(text) && (CODE_CAPTION.test(text) || ln.heading))
+        heading = {
+          text,
+          coverage: CAPTION_NOT.test(text)
+            ? "does-not-support"
+            : CAPTION_YES.test(text)
+              ? "supports"
+              : "unspecified",
+        };
       else if (ln.heading && !ln.regionHeading && text.length <= 120)
         heading = { text, coverage: "unspecified" };
       continue;
@@ -263,6 +296,19 @@ export function readTables(lines: readonly Line[]): TablesResult {
       }
       clean = true;
       continue;
+    }
+    if (cur === null && captioned(heading) && CODE.test((row.cells[0] ?? "").trim())) {
+      // A list of codes under its caption, with no header row: the caption names the system.
+      const system = CODE_SYSTEM.exec(heading.text)?.[0] ?? "Code";
+      const table: CodeTable = {
+        system,
+        coverage: heading.coverage,
+        rows: [],
+        line: row.line,
+        heading: heading.text,
+      };
+      out.codeTables.push(table);
+      cur = { kind: "code", table };
     }
     clean = true;
     if (cur?.kind === "code") codeRow(cur.table, row, out, more);
