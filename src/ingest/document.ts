@@ -214,8 +214,15 @@ function readReferenceNumber(lines: readonly Line[]): { id: string; line: number
       /^(?:medical |clinical |payment |reimbursement |coverage )?(?:policy|guideline|bulletin|document|lcd|ncd|cpb)(?: bulletin)?\s*(?:number|no\.?|#|id)\s*[:#]?\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])\b/i.exec(
         t,
       );
-    if (other && /\d/.test(other[1] as string))
-      fallback = { id: (other[1] as string).toUpperCase(), line: ln.no };
+    // Premera's "MEDICAL POLICY – 7.01.125" title line, Aetna's "Number: 0223".
+    const titled =
+      other ??
+      /^(?:medical |clinical |payment |coverage )?(?:policy|guideline)\s*[-–—:#]\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])$/i.exec(
+        t,
+      ) ??
+      /^(?:policy )?number\s*:\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])$/i.exec(t);
+    if (titled && /\d/.test(titled[1] as string))
+      fallback = { id: (titled[1] as string).toUpperCase(), line: ln.no };
   }
   return fallback;
 }
@@ -233,12 +240,36 @@ function readTitleField(lines: readonly Line[]): string | undefined {
   return undefined;
 }
 
+/** Words of a document's kind, never its title: "Medical Policy", "Clinical Policy Bulletin". */
+const DOCUMENT_KIND =
+  /^(?:(?:medical|clinical|payment|reimbursement|coverage|drug|pharmacy)\s+)*(?:policy|policies|guideline|bulletin|cpb|um guideline|coverage policy|policy bulletin)(?:\s+bulletin)?\b/i;
+
+/**
+ * The title where no field names it: the first line of the header that reads as one ("Sacral Nerve
+ * Neuromodulation" under "MEDICAL POLICY – 7.01.125") — title case, no field colon, not the kind of
+ * document, no date.
+ */
+function titleLine(lines: readonly Line[]): string | undefined {
+  for (const ln of lines) {
+    if (ln.region !== "header") break;
+    if (ln.blank || ln.pageHeader || ln.hasTab) continue;
+    const t = finishText(ln.text);
+    if (t.length < 4 || t.length > 120 || t.includes(":") || DOCUMENT_KIND.test(t) || /\d{2}/.test(t))
+      continue;
+    const words = t.split(/\s+/);
+    if (words.length > 14 || !/^[A-Z]/.test(t)) continue;
+    const capped = words.filter((w) => /^[A-Z0-9(&/-]/.test(w)).length;
+    if (capped * 2 >= words.length) return t;
+  }
+  return undefined;
+}
+
 /** "Effective Date of this Version: 07/31/2023", "Effective Date: …", "Last Review Date: …". */
 function readEffectiveField(lines: readonly Line[]): { y: number; m: number; d?: number } | undefined {
   for (const ln of lines) {
     if (ln.blank || ln.region === "criteria") continue;
     const m =
-      /^(?:effective date(?: of this version)?|current effective date|policy effective date|revised|last revised|last review(?:ed)? date|revision date)\s*:\s*(\S+)/i.exec(
+      /^(?:(?:effective date(?: of this version)?|current effective date|policy effective date|effective|revised|last revised|last review(?:ed)? date|revision date)\s*:|last review(?:ed)?(?: date)?\s*:?)\s*(\S+)/i.exec(
         finishText(ln.text),
       );
     if (m) {
@@ -351,7 +382,7 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
   const identity: PolicyIdentity = {
     id,
     baseId,
-    title: doc.title ?? readTitleField(lines) ?? "",
+    title: doc.title ?? readTitleField(lines) ?? titleLine(lines) ?? "",
     plan: readPlan(
       lines,
       crit.sections.map((s) => s.text),

@@ -58,11 +58,11 @@ export interface Line {
  */
 const HEADINGS: [RegExp, Region][] = [
   [
-    /^(?:description(?: and background)?|overview|summary|purpose|scope|item\/service description|benefit category|general information|policy summary|description of (?:procedure|service|item)s?)$/,
+    /^(?:description(?: and background)?|overview|summary|purpose|scope|introduction|item\/service description|benefit category|general information|policy summary|description of (?:procedure|service|item)s?)$/,
     "description",
   ],
   [
-    /^(?:policy ?\/ ?criteria|policy criteria|policy and criteria|clinical criteria|coverage criteria|criteria|coverage policy|coverage rationale|coverage determination|coverage guidelines?|coverage indications(?:,)? limitations(?:,)? and\/or medical necessity|indications and limitations of coverage(?: and\/or medical necessity)?|policy statements?|policy|clinical indications?|medical necessity(?: criteria| guidelines?)?|criteria for coverage|coverage statement|clinical guidelines?|guidelines?|position statement|determination of (?:medical )?necessity|inclusions?|exclusions?|inclusions? and exclusions?|indications?|covered indications|non-?covered indications|limitations|coverage limitations(?: and exclusions)?|limitations (?:of|on) coverage|coverage exclusions|(?:exclusions and limitations|limitations and exclusions)|non-?covered (?:services|conditions))$/,
+    /^(?:policy ?\/ ?criteria|policy criteria|policy and criteria|clinical criteria|(?:policy |medical )?coverage criteria|medical necessity criteria|criteria|coverage policy|coverage rationale|coverage determination|coverage guidelines?|coverage indications(?:,)? limitations(?:,)? and\/or medical necessity|indications and limitations of coverage(?: and\/or medical necessity)?|policy statements?|policy|clinical indications?|medical necessity(?: criteria| guidelines?)?|criteria for coverage|coverage statement|clinical guidelines?|guidelines?|position statement|determination of (?:medical )?necessity|inclusions?|exclusions?|inclusions? and exclusions?|indications?|covered indications|non-?covered indications|limitations|coverage limitations(?: and exclusions)?|limitations (?:of|on) coverage|coverage exclusions|(?:exclusions and limitations|limitations and exclusions)|non-?covered (?:services|conditions))$/,
     "criteria",
   ],
   [

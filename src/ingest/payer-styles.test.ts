@@ -943,3 +943,70 @@ describe("authorization durations under the criteria ('Approval duration: 6 mont
     assert.equal(r.unplaced.length, 0);
   });
 });
+
+describe("Premera's layout: 'Introduction', 'Policy Coverage Criteria' over a Service | Medical Necessity table", () => {
+  const premera = [
+    "MEDICAL POLICY – 7.01.125",
+    "Sacral Nerve Neuromodulation",
+    "Effective Date: Jan. 1, 2026",
+    "Last Revised: Dec. 10, 2025",
+    "",
+    "Introduction",
+    "",
+    "Sacral nerve neuromodulation sends mild electrical pulses.",
+    "",
+    "Policy Coverage Criteria",
+    "",
+    "Service\tMedical Necessity",
+    "Sacral nerve neuromodulation for urinary incontinence\tSacral nerve neuromodulation may be considered medically necessary for urge incontinence when all of the following are met:",
+    "\t•\tThere is a diagnosis of urge incontinence",
+    "\t•\tConservative treatment has failed",
+    "\t•\tA test stimulation is successful",
+    "",
+    "Service\tInvestigational",
+    "Sacral nerve neuromodulation for other conditions\tSacral nerve neuromodulation is considered investigational for all other conditions.",
+    "",
+    "Coding",
+    "",
+    "Code\tDescription",
+    "64561\tPercutaneous implantation",
+  ].join("\n");
+
+  it("the criteria are read (they were all header: no section, exit 0), with the number and title of the header", () => {
+    const v = ingest(premera).versions[0]!;
+    assert.equal(v.identity.id, "7.01.125");
+    assert.equal(v.identity.title, "Sacral Nerve Neuromodulation");
+    assert.deepEqual(
+      v.sections.map((s) => s.kind),
+      ["medically-necessary", "not-proven"],
+    );
+    const tree = v.sections[0]!.tree!;
+    assert.equal(tree.kind, "all");
+    assert.equal(tree.kind === "all" ? tree.children.length : 0, 3);
+    assert.deepEqual(
+      v.parts?.map((p) => p.name),
+      ["header", "description", "criteria", "coding"],
+    );
+  });
+
+  it("Aetna's header: 'Number: 0223' and 'Last Review 11/12/2025' give the id and the version", () => {
+    const v = ingest(
+      [
+        "Sacral Nerve Stimulation",
+        "Number: 0223",
+        "Last Review 11/12/2025",
+        "Effective: 05/08/1998",
+        "",
+        "Policy",
+        "",
+        "Aetna considers sacral nerve stimulation medically necessary when all of the following are met:",
+        "",
+        "A. Urge incontinence; and",
+        "B. Failed therapy.",
+      ].join("\n"),
+    ).versions[0]!;
+    assert.equal(v.identity.id, "0223");
+    assert.equal(v.identity.version, "2025-11");
+    assert.equal(v.identity.title, "Sacral Nerve Stimulation");
+  });
+});
