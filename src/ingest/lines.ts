@@ -244,6 +244,8 @@ export function readLines(rawLines: readonly string[]): Document {
 /** "Page 3 of 12", "Page 3", "- 3 -", "3 | Page", "3 of 12": a printed page number. */
 const PAGE_NUMBER =
   /^(?:page\s+\d{1,4}(?:\s+of\s+\d{1,4})?|-\s*\d{1,4}\s*-|\d{1,4}\s*\|\s*page|\d{1,4}\s+of\s+\d{1,4})$/i;
+/** A web address alone on its line (linear: one class run). */
+const URL_LINE = /^(?:https?:\/\/|www\.)[^\s]{3,300}$/i;
 /** A footer line that ends with its page number ("Stoglo Injection Page 1 of 2"). */
 const ENDS_PAGE_NUMBER = /\bpage\s+\d{1,4}\s+of\s+\d{1,4}$/i;
 
@@ -280,12 +282,13 @@ function markRepeatedFurniture(lines: Line[]): void {
   const visit = (j: number, brk: number, sig: string): number => {
     const ln = lines[j] as Line;
     if (ln.blank) return 0;
-    // List items, sentences that continue ("who meets…") and lead-ins ("…criteria:") are text.
+    // List items, sentences that continue ("who meets…") and lead-ins ("…criteria:") are text; a web
+    // address alone on its line ("https://www.plan.com/policies/mp-0412.pdf") is a footer's, not text.
     if (
       ln.bullet ||
       ln.text.length > 200 ||
       parseLabel(ln.text) ||
-      /^[a-z]/.test(ln.text) ||
+      (/^[a-z]/.test(ln.text) && !URL_LINE.test(ln.text)) ||
       /:\s*$/.test(ln.text)
     )
       return 1;
@@ -432,6 +435,7 @@ function surelyOpen(lines: readonly Line[], i: number): boolean {
 /** Short lines a page header is made of: a heading, a line of the first page's header, "Policy #: …". */
 function headerLike(lines: readonly Line[], i: number, headerKeys: ReadonlySet<string>): boolean {
   const ln = lines[i] as Line;
+  if (URL_LINE.test(ln.text)) return true;
   if (ln.bullet || ln.hasTab || ln.text.length > 120 || /^[a-z]/.test(ln.text) || parseLabel(ln.text))
     return false;
   const n = norm(ln.text);

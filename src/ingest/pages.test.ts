@@ -74,6 +74,15 @@ describe("a running page header inside a list", () => {
       ["", "Sacral Nerve Stimulation", "Policy Number: MP-0412", "Effective Date: 01/01/2026", ""],
     ],
     ["a form feed before the header", ["\fMEDICAL POLICY", "Sacral Nerve Stimulation"]],
+    [
+      "a footer's web address and page number, then the header",
+      [
+        "https://www.acmehealth.com/policies/mp-0412.pdf",
+        "Page 1 of 2",
+        "\fMEDICAL POLICY",
+        "Sacral Nerve Stimulation",
+      ],
+    ],
   ];
   for (const [name, brk] of breaks)
     it(`${name}: the list goes on, nothing glued, nothing uncertain`, () => {
@@ -86,6 +95,22 @@ describe("a running page header inside a list", () => {
         false,
       );
     });
+
+  it("a footer's web address that comes back at every page break is furniture wherever it falls", () => {
+    const brk = (n: number) => [
+      "https://www.acmehealth.com/policies/mp-0412.pdf",
+      `Page ${n} of 4`,
+      "\fSacral Nerve Stimulation",
+    ];
+    const items = ITEMS.map((t, k) => `${k + 1}. ${t}${k < ITEMS.length - 1 ? "; and" : "."}`);
+    const text = doc([])
+      .replace(items[0] as string, [items[0], ...brk(1)].join("\n"))
+      .replace(items[2] as string, [items[2], ...brk(2)].join("\n"))
+      .replace("Background", [...brk(3), "Background"].join("\n"));
+    const v = ingest(text).versions[0] as PolicyVersion;
+    assert.deepEqual(leaves(covered(v).tree), ITEMS);
+    assert.doesNotMatch(JSON.stringify(v.sections), /acmehealth/);
+  });
 
   it("a sentence the page cut goes on in lower case after the header", () => {
     const text = doc([]).replace(
