@@ -902,6 +902,29 @@ function logicOf(
  */
 const AUTH_DURATION =
   /^(?:(?:initial |continued |continuation |re-?)?(?:approval|authorization|auth)(?: duration| period| length| limit)?\s*:|(?:duration|length|period) of (?:approval|authorization|coverage)\b|(?:the )?(?:initial |continued )?(?:authorization|approval|re-?authorization)s? (?:will|may|shall|can) be (?:approved |granted |given |issued |authorized )?(?:for|up to)\b|re-?authorization (?:is required |will be required )?every\b)/i;
+/** A number of days, weeks, months or years ("6 months", "12-month", "one year"), or "lifetime". */
+const DURATION_WORDS =
+  /\b(?:\d{1,3}|one|two|three|four|six|twelve)[\s-]*(?:calendar\s+)?(?:days?|weeks?|months?|years?)\b|\blifetime\b/i;
+/** Words of a requirement or a lead-in: such a line asks something, whatever it says about authorization. */
+const ASKS =
+  /\b(?:requires?|required|must|meets?|met|criteria|following|documented|documentation|improvement|response|if|when|who|whom|provided|unless|showing|demonstrat\w*)\b/i;
+
+/**
+ * A line that only states how long an approval lasts: it starts as one (capitalised: a lower-case line
+ * continues a sentence), names a duration, asks nothing (no "requires", "meets", "if", "following"),
+ * does not lead into a list and is short (a second reading found the pattern alone took lead-ins such
+ * as "Continued approval may be granted for members who meet all of the following:").
+ */
+function authDuration(t: string): boolean {
+  return (
+    t.length <= 120 &&
+    /^[A-Z]/.test(t) &&
+    !/:\s*$/.test(t) &&
+    AUTH_DURATION.test(t) &&
+    DURATION_WORDS.test(t) &&
+    !ASKS.test(t)
+  );
+}
 /** The report's reason for such a line: it is the reviewer's, and makes no section uncertain. */
 const DURATION_REASON = "authorization duration: how long an approval lasts, not a criterion";
 
@@ -1460,14 +1483,20 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     const alone = cur?.kind === "item" ? CONNECTOR_BETWEEN.exec(finishText(text)) : null;
     // "…fulmelzen);" then "or" on a line of its own (a PDF's wrap, a page break between) is the item's
     // own trailing "; or": the connector after an item that ends with ";" or "," is that item's.
-    const wrappedJoiner = /[;,]$/.test(tailOf(cur?.kind === "item" ? cur.item.texts : []));
+    // A bare lower-case "or"/"and", or a connector indented under the item's text (Cigna wraps "; OR"
+    // so), after an item ending in ";" or ",": that item's own. "OR" at the items' margin stands between
+    // groups whatever the item ends with (a second reading: Cigna and BCBS end every item with ";").
+    const wrappedJoiner =
+      cur?.kind === "item" &&
+      /[;,]$/.test(tailOf(cur.item.texts)) &&
+      (/^(?:or|and|and\/or)$/.test(finishText(text).trim()) || (!blankBefore && ln.indent > cur.item.indent));
     if (alone && cur?.kind === "item" && !wrappedJoiner && itemFollows(lines, index)) {
       // "OR" on a line of its own between items: never glued to the item's words; the section notes
       // it (below) — the items on either side are alternative groups the tree does not express.
       cur.item.joinLine ??= { line: ln.no, word: (alone[1] as string).toUpperCase() };
       continue;
     }
-    if (cur !== null && AUTH_DURATION.test(finishText(text))) {
+    if (cur !== null && authDuration(finishText(text))) {
       // "Approval duration: 6 months" under a list: how long an approval lasts, not a criterion, and
       // never the last item's words (a QA pass found it glued into "D. Request does not exceed …").
       unplaced.push({ line: ln.no, text: finishText(text), reason: DURATION_REASON });

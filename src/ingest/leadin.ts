@@ -380,6 +380,11 @@ const CANDIDACY =
 /** The last coverage predicate of a statement ("is considered medically necessary", "is covered"). */
 const COVERAGE_PREDICATE =
   /\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed))\b(?![\s\S]*\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed))\b)/i;
+/** The first copula-led coverage predicate of a statement: "is considered medically necessary", "are covered". */
+const COPULA_PREDICATE =
+  /\b(?:is|are|be)\s+(?:(?:considered|deemed|also|only|generally)\s+){0,2}(?:medically necessary|reasonable and necessary|covered|eligible|indicated|approved|investigational|experimental|unproven)\b/i;
+/** A condition before the statement: "For members with X, …" / "In adults with Y, …" at its start. */
+const LEADING_CONDITION = /^(?:for|in|among)\s+([^,;:]{3,200}),\s/i;
 /** Where the statement's own condition starts after its predicate: "for", "in", "when", "if", "where". */
 const CONDITION_OPEN = /^\s*,?\s*(?:only\s+)?(?:for|in|when|if|where|provided(?: that)?)\s+/i;
 /** Splits a statement's tail into its conditions: "for members with X when …" → "members with X". */
@@ -389,7 +394,7 @@ const LEAD_INTO_LIST =
   /(?:,?\s*\b(?:and|or)\b(?:\s+(?:the\s+)?(?:patient|member|individual|beneficiary|enrollee|child|adult)s?\b)?(?:\s+(?:who|that))?|\s+(?:who|that))?(?:\s+(?:meets?|has|have|satisf(?:y|ies)|fulfills?|presents? with|demonstrates?)\b)?(?:\s+(?:all|both|each|either)\b)?\s*[,:]?\s*$/i;
 /** A part that names only who, or trails into the list ("members with", "the presence of"). */
 const NO_CONDITION =
-  /^(?:the|these|those) following\b|^(?:the\s+)?(?:treatment|management|relief|evaluation|diagnosis|prevention|purpose)\s+of\b|^(?:(?:the|all|any|those|these|such)\s+)?(?:members?|patients?|individuals?|beneficiar(?:y|ies)|enrollees?|persons?|people|adults?|children|requests?|use|treatment)?(?:\s+(?:with|who|having|in|of|for))?$|\b(?:of|with|to|for|in|by|the|a|an|presence|following|criteria|requirements?)$/i;
+  /^(?:the|these|those) following\b|^(?:the\s+)?(?:treatment|management|relief|evaluation|diagnosis|prevention|purpose)\s+of\b|^(?:(?:the|all|any|those|these|such)\s+)?(?:(?:medicare|medicaid|chip|commercial|eligible|enrolled|covered|plan|health plan)\s+)?(?:members?|patients?|individuals?|beneficiar(?:y|ies)|enrollees?|persons?|people|adults?|children|requests?|use|treatment)?(?:\s+(?:with|who|having|in|of|for))?$|\b(?:of|with|to|for|in|by|the|a|an|presence|following|criteria|requirements?)$/i;
 
 /** A length of coverage, not a condition: "for up to 2 years", "for a period of 6 months". */
 const DURATION_ONLY =
@@ -410,22 +415,34 @@ function statementCondition(pre: string): string | undefined {
   // A not-covered statement's words say when it applies; its kind carries the negation (a list of the
   // patient's conditions keeps no condition of its own: src/library/exclusions.ts).
   if (negativeStatement(window)) return undefined;
-  const p = COVERAGE_PREDICATE.exec(window);
-  if (!p) return undefined;
+  // The statement's own predicate: the first "is (considered) medically necessary / covered / …" — a
+  // later "who are eligible for surgery", "not indicated", "a joint covered by the plan" is inside the
+  // condition (a second reading found the condition lost after them); else the last coverage word
+  // ("Aetna considers X medically necessary for …").
+  const p = COPULA_PREDICATE.exec(window) ?? COVERAGE_PREDICATE.exec(window);
+  const parts: string[] = [];
+  // "For members with grade 4 osteoarthritis, Gizmab is considered medically necessary when …".
+  const lead = LEADING_CONDITION.exec(window);
+  if (lead && p && lead.index + lead[0].length <= p.index) {
+    const part = tidyCondition(lead[1] as string);
+    if (part !== undefined && !NO_CONDITION.test(part) && !DURATION_ONLY.test(part)) parts.push(part);
+  }
+  if (!p) return parts.length > 0 ? parts.join(" and ") : undefined;
   const tail = window.slice(p.index + p[0].length);
   const open = CONDITION_OPEN.exec(tail);
-  if (!open) return undefined;
-  const parts: string[] = [];
-  for (const raw of tail.slice(open[0].length).split(CONDITION_SPLIT)) {
-    const part = tidyCondition(raw.replace(LEAD_INTO_LIST, ""));
-    if (
-      part === undefined ||
-      NO_CONDITION.test(part) ||
-      DURATION_ONLY.test(part) ||
-      part.split(/\s+/).length < 3
-    )
-      continue;
-    parts.push(part);
+  if (open) {
+    for (const raw of tail.slice(open[0].length).split(CONDITION_SPLIT)) {
+      const part = tidyCondition(raw.replace(LEAD_INTO_LIST, ""));
+      // Two words can name a condition ("Crohn's disease"); one word must not be a connective.
+      if (
+        part === undefined ||
+        NO_CONDITION.test(part) ||
+        DURATION_ONLY.test(part) ||
+        part.split(/\s+/).length < 2
+      )
+        continue;
+      parts.push(part);
+    }
   }
   return parts.length > 0 ? parts.join(" and ") : undefined;
 }
@@ -442,6 +459,8 @@ const DURATION =
  */
 const ALTERNATIVE_POPULATION =
   /^,?\s+(?:or|and)\s+(?!(?:the\s+)?(?:patients?|members?|individuals?|beneficiar(?:y|ies)|enrollees?)(?:\s+(?:who\s+)?(?:meets?|has|have|satisf)|\s*$)|(?:all|any|one|both|either|each|none|at least)\b|(?:meets?|has|have|satisf))/i;
+/** A statement's connective left at the end of a phrase cut before the list's quantifier ("…, when"). */
+const TRAILING_CONNECTIVE = /(?:,?\s+(?:when|where|if|provided(?: that)?|once))+\s*$/i;
 /** Where the population phrase ends: a verb of the statement, a connector, a clause break. */
 const POPULATION_END = /\s(?:is|are|when|where|if|who meets?|that meets?|meeting|provided|only)\s|[,;:(]/i;
 
@@ -483,14 +502,20 @@ function populationOf(statement: string): string | undefined {
   // An alternative population after a comma ("adults with a BMI of 40 or more, or a BMI of 35 or more
   // with a comorbidity"; "in adults, and in adolescents with closed growth plates") belongs to the
   // condition: cut at the comma, it required the first alternative only (a QA pass; at most 3 more).
+  let extended = false;
   for (let k = 0; k < 3; k++) {
     const alt = ALTERNATIVE_POPULATION.exec(statement.slice(stop, stop + 200));
     if (!alt) break;
+    // An alternative keeps its own qualifier ("or for adolescents … if their growth plates are closed",
+    // "or in children only when prescribed by …"): it runs to the next comma, not to its "if"/"when"
+    // (a second reading found the qualifier cut, so an adolescent with open growth plates answered yes).
     const more = statement.slice(stop + alt[0].length);
-    const e2 = POPULATION_END.exec(more);
+    const e2 = /[,;:(]/.exec(more);
     stop += alt[0].length + (e2 ? e2.index : more.length);
+    extended = true;
   }
-  const phrase = statement.slice(start, stop);
+  let phrase = statement.slice(start, stop);
+  if (extended) phrase = phrase.replace(LEAD_INTO_LIST, "").replace(TRAILING_CONNECTIVE, "");
   return tidyCondition(phrase.replace(/^(?:for|in|among) /i, ""));
 }
 

@@ -462,19 +462,35 @@ function furnitureInList(
 ): number {
   const prev = listOpen(lines, i, true);
   if (!prev || !headerLike(lines, i, headerKeys)) return i;
-  const open = OPEN_END.test(finishText(prev.text));
+  const open = /(?:[;,]|\b(?:and|or|and\/or))\s*$/i.test(finishText(prev.text));
+  // Evidence of a page break, not a sub-heading or a list's own lines ("Crohn's Disease" under "one of
+  // the following:"): a page number or form feed since the open line, a line of the first page's header
+  // or a heading read before, or a web address (a second reading found title-case items dropped).
+  let corroborated = false;
+  for (let j = prev.no; j < i; j++) {
+    const l = lines[j] as Line;
+    if (l.pageHeader || l.formFeed) corroborated = true;
+  }
   let seen = 0;
   for (let j = i; j < lines.length; j++) {
     const l = lines[j] as Line;
+    if (l.pageHeader || l.formFeed) corroborated = true;
     if (l.blank || l.pageHeader) continue;
     if (j > i && !headerLike(lines, j, headerKeys)) {
+      if (!corroborated) return i;
       if (/^[a-z]/.test(l.text) && !l.bullet) return j;
+      // A sentence cut mid-way ("…inadequate response to") goes on whatever its next word's case.
+      if (!OPEN_END.test(finishText(prev.text)) && !l.bullet && !l.hasTab && !parseLabel(l.text)) return j;
       if (l.hasTab || !open) return i;
       if (l.bullet) return prev.bullet ? j : i;
       const lab = parseLabel(l.text);
       const goesOn = lab?.candidates.some((c) => labels.has(`${c.style}:${c.value - 1}`));
       return goesOn ? j : i;
     }
+    const known = headerKeys.has(norm(l.text));
+    // A region heading read for the first time ("General Background") ends the list: not furniture.
+    if (!known && knownHeading(l.text)) return i;
+    if (known || URL_LINE.test(l.text)) corroborated = true;
     if (++seen > 6) return i;
   }
   return i;
@@ -517,7 +533,16 @@ function assignRegions(lines: Line[]): void {
   const labels = new Set<string>();
   for (let i = 0; i < lines.length; i++) {
     const ln = lines[i] as Line;
-    if (region === "header" && !ln.blank && ln.text.length <= 160) headerKeys.add(norm(ln.text));
+    if (region === "header" && !ln.blank && ln.text.length <= 160) {
+      headerKeys.add(norm(ln.text));
+      // "Medical Policy: Sacral Nerve Stimulation": a running header may repeat the title alone.
+      const field =
+        /^(?:(?:medical|clinical|coverage|payment)\s+)?(?:policy|guideline|subject|title|policy title)\s*:\s*(.{3,120})$/i.exec(
+          finishText(ln.text),
+        );
+      if (field) headerKeys.add(norm(field[1] as string));
+    }
+
     if (region === "criteria" && !ln.blank && !ln.pageHeader && !ln.hasTab) {
       const skip = furnitureInList(lines, i, headerKeys, labels);
       if (skip > i) {
@@ -588,6 +613,8 @@ function assignRegions(lines: Line[]): void {
       }
     }
     ln.region = region;
+    // A heading read before (its second coming mid-list is a page's header).
+    if (ln.regionHeading && ln.text.length <= 160) headerKeys.add(norm(ln.text));
     // Only a heading right under the policy heading (nothing read in between) can be a sub-heading.
     if (region === "criteria" && !ln.blank && !ln.pageHeader && !ln.regionHeading) listed = true;
   }

@@ -86,7 +86,9 @@ describe("a running page header inside a list", () => {
   ];
   for (const [name, brk] of breaks)
     it(`${name}: the list goes on, nothing glued, nothing uncertain`, () => {
-      const v = ingest(doc(brk)).versions[0] as PolicyVersion;
+      // The first page's header is the one the break repeats (or its page number stands beside it).
+      const top = brk.map((l) => l.replace("\f", "")).filter((l) => l !== "" && !/^Page \d/.test(l));
+      const v = ingest(doc(brk, 2, top)).versions[0] as PolicyVersion;
       const s = covered(v);
       assert.deepEqual(leaves(s.tree), ITEMS);
       assert.equal(s.uncertain, undefined);
@@ -113,12 +115,49 @@ describe("a running page header inside a list", () => {
   });
 
   it("a sentence the page cut goes on in lower case after the header", () => {
-    const text = doc([]).replace(
+    const text = doc([], 2, ["MEDICAL POLICY", "Sacral Nerve Stimulation"]).replace(
       "therapy including behavioral",
       "therapy including\n\nMEDICAL POLICY\nSacral Nerve Stimulation\n\nbehavioral",
     );
     const s = covered(ingest(text).versions[0] as PolicyVersion);
     assert.deepEqual(leaves(s.tree), ITEMS);
+  });
+
+  it("a title-case line in a list that no page break or header vouches for is never dropped (property)", () => {
+    // "1. … one of the following:" then "Crohn's Disease" lines, a sub-heading after "; or": the list's
+    // own words, kept (in a criterion or reported), never taken for a running header.
+    const word = fc.constantFrom(
+      "Crohn's",
+      "Disease",
+      "Ulcerative",
+      "Colitis",
+      "Children",
+      "Adults",
+      "Plaque",
+    );
+    fc.assert(
+      fc.property(
+        fc.array(word, { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        (w, after) => {
+          const line = w.join(" ");
+          const r = ingest(doc(["", line, ""], after));
+          const v = r.versions[0] as PolicyVersion;
+          const kept = JSON.stringify(v.sections) + JSON.stringify(r.unplaced);
+          assert.ok(kept.includes(line), `${line} kept`);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("a criteria heading repeated at a page top mid-sentence is the page's header", () => {
+    const text = doc([], 2, ["Acme Health Plan"])
+      .replace("Policy\n", "Coverage Policy\n")
+      .replace("therapy including behavioral", "therapy including\n\nCoverage Policy\n\nBehavioral");
+    const s = covered(ingest(text).versions[0] as PolicyVersion);
+    assert.equal(leaves(s.tree)[1], ITEMS[1]?.replace("behavioral", "Behavioral"));
+    assert.equal(s.uncertain, undefined);
   });
 
   it("a heading that ends a list left open ('; and') is reported and the section decides review", () => {
@@ -170,7 +209,8 @@ describe("a running page header inside a list", () => {
             title.join(" "),
             "",
           ];
-          const v = ingest(doc(brk, after)).versions[0] as PolicyVersion;
+          const top = [...(plan ? [plan] : []), title.join(" ")];
+          const v = ingest(doc(brk, after, top)).versions[0] as PolicyVersion;
           const s = covered(v);
           assert.deepEqual(leaves(s.tree), ITEMS);
           assert.equal(s.uncertain, undefined);

@@ -109,8 +109,11 @@ describe("exceptions and contradictions decide safely", () => {
   it("an exception present is not met; none present is met", () => {
     assert.equal(section(EXCEPT, "I").tree?.kind, "none");
     assert.equal(section(EXCEPT, "I").uncertain, undefined);
-    assert.equal(decide(EXCEPT, "I", { "I.A": false, "I.B": true, "I.C": false }), "denied");
-    assert.equal(decide(EXCEPT, "I", { "I.A": false, "I.B": false, "I.C": false }), "approved");
+    // "for chronic wounds" is the statement's own condition, asked at the section's id.
+    assert.equal(section(EXCEPT, "I").tree?.condition, "chronic wounds");
+    assert.equal(decide(EXCEPT, "I", { I: true, "I.A": false, "I.B": true, "I.C": false }), "denied");
+    assert.equal(decide(EXCEPT, "I", { I: true, "I.A": false, "I.B": false, "I.C": false }), "approved");
+    assert.notEqual(decide(EXCEPT, "I", { "I.A": false, "I.B": false, "I.C": false }), "approved");
   });
 
   const AT_MOST = `I. Gizmo therapy is considered medically necessary for grafts only if the patient has no more than one of the following:
@@ -417,6 +420,33 @@ describe("a covered statement's own condition beyond age is the root's condition
       "adults, and in adolescents with closed growth plates",
     ],
     ["Gizmo therapy is covered for adults, and the member meets all of the following:", "adults"],
+    // An alternative keeps its own qualifier (cut at its "if", an adolescent with open plates said yes).
+    [
+      "Gizmo therapy is medically necessary for adults, or for adolescents 12 years of age and older if their growth plates are closed, when all of the following criteria are met:",
+      "adults, or for adolescents 12 years of age and older if their growth plates are closed",
+    ],
+    [
+      "Gizmo therapy is medically necessary in adults, or in children only when prescribed by a pediatric rheumatologist, when all of the following criteria are met:",
+      "adults, or in children only when prescribed by a pediatric rheumatologist",
+    ],
+    // The statement's own predicate is its first: later coverage words belong to the condition.
+    [
+      "Gizmo therapy is considered medically necessary for members with grade 4 osteoarthritis who are eligible for knee surgery when all of the following criteria are met:",
+      "members with grade 4 osteoarthritis who are eligible for knee surgery",
+    ],
+    [
+      "Gizmo therapy is considered medically necessary for members with grade 4 osteoarthritis for whom surgery is not indicated, when all of the following criteria are met:",
+      "members with grade 4 osteoarthritis for whom surgery is not indicated",
+    ],
+    [
+      "For members with grade 4 osteoarthritis, Gizmo therapy is considered medically necessary when all of the following criteria are met:",
+      "members with grade 4 osteoarthritis",
+    ],
+    [
+      "Gizmo therapy is considered medically necessary for Crohn's disease when all of the following criteria are met:",
+      "Crohn's disease",
+    ],
+    ["Up to 12 visits are covered for Medicare beneficiaries under the following circumstance:", undefined],
     [
       "Coverage is provided for members with type 1 diabetes or members with type 2 diabetes on insulin when all of the following:",
       "members with type 1 diabetes or members with type 2 diabetes on insulin",
@@ -841,6 +871,32 @@ describe("a connector on a line of its own between groups of a list ('OR', '-OR-
       assert.doesNotMatch(texts, /\bOR\b|-OR-|pain or"/);
     });
 
+  it("'OR' at the items' margin separates groups even when every item ends with ';' (Cigna, BCBS)", () => {
+    const r = ingest(
+      policy("Widget therapy is considered medically necessary when one of the following is met:", [
+        "1. Diagnosis of plaque psoriasis;",
+        "2. Failed methotrexate;",
+        "OR",
+        "3. Diagnosis of psoriatic arthritis;",
+        "4. Failed a TNF inhibitor.",
+      ]),
+    );
+    assert.match((r.versions[0]!.sections[0]!.uncertain ?? []).join(" "), /separates criteria of section I/);
+  });
+
+  it("'OR' indented under an item ending with ';' is that item's wrapped joiner", () => {
+    const r = ingest(
+      policy("Widget therapy is considered medically necessary when the following are met:", [
+        "- Chronic pain;",
+        "    OR",
+        "- Cancer pain",
+      ]),
+    );
+    const s = r.versions[0]!.sections[0]!;
+    assert.equal(s.uncertain, undefined);
+    assert.equal(s.tree?.kind, "any");
+  });
+
   it("'or' wrapped onto its own line after '…;' is that item's joiner, not a group separator", () => {
     const r = ingest(
       policy("Widget therapy is considered medically necessary when any of the following are met:", [
@@ -936,6 +992,19 @@ describe("authorization durations under the criteria ('Approval duration: 6 mont
         r.unplaced.map((u) => [u.text, /authorization duration/.test(u.reason)]),
         [[duration, true]],
       );
+    });
+
+  for (const line of [
+    "Initial Authorization:",
+    "Reauthorization: the member must have documented improvement of at least 50% from baseline.",
+    "Reauthorization every 6 months requires documented improvement in body surface area.",
+    "Continued approval may be granted for members who meet all of the following:",
+    "Initial approval will be granted for 6 months if the member meets all of the following:",
+    "reauthorization every 6 months showing at least 50% improvement from baseline.",
+  ])
+    it(`"${line.slice(0, 50)}…" asks something: it is not taken for a duration`, () => {
+      const r = ingest(drug(line));
+      assert.ok(!r.unplaced.some((u) => /authorization duration/.test(u.reason)), JSON.stringify(r.unplaced));
     });
 
   it("a sentence about the authorization that sets no duration is still the item's words", () => {
