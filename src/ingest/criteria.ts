@@ -1460,6 +1460,25 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       // under it is never that item's continuation (a QA pass found Humana's not-covered statements
       // glued into the last covered criterion).
       if (cur?.kind === "item") afterHeading = true;
+      // "Exclusions" over a list, in a document without printed sections: a not-covered section of its
+      // own; its bullets were the covered list's further items (required to be present).
+      if (
+        cur?.kind === "item" &&
+        !labeledSections &&
+        opener?.synthetic &&
+        sinceOpener > 0 &&
+        NOT_COVERED.test(finishText(ln.text)) &&
+        itemFollows(lines, index)
+      ) {
+        // Its words as a lead-in ("Exclusions:"): the bullets under it are its list.
+        const heading = finishText(ln.text).replace(/[\s:.]*$/, ":");
+        const item = syntheticSection(heading, ln, syntheticCount(items) + 1);
+        items.push(item);
+        cur = { kind: "item", item };
+        opener = item;
+        sinceOpener = 0;
+        afterHeading = false;
+      }
       continue;
     }
     if (ln.pageHeader) {

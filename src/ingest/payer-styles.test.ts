@@ -1079,3 +1079,43 @@ describe("Premera's layout: 'Introduction', 'Policy Coverage Criteria' over a Se
     assert.equal(v.identity.title, "Sacral Nerve Stimulation");
   });
 });
+
+describe("an 'Exclusions' heading over bullets inside the criteria", () => {
+  it("is a not-covered section of its own, not further required items of the covered list", () => {
+    const r = ingest(
+      [
+        "Medical Policy: Infliximab",
+        "Policy Number: MP-0412",
+        "Effective Date: 01/01/2026",
+        "",
+        "Policy",
+        "",
+        "Infliximab is considered medically necessary when all of the following criteria are met:",
+        "",
+        "• The member is 18 years of age or older; and",
+        "• The member has failed two conventional therapies",
+        "",
+        "Exclusions",
+        "",
+        "• Active tuberculosis infection",
+        "• Concurrent use of another biologic agent",
+        "",
+        "Background",
+        "",
+        "Infliximab is a monoclonal antibody.",
+      ].join("\n"),
+    );
+    const v = r.versions[0]!;
+    assert.deepEqual(
+      v.sections.map((s) => [s.id, s.kind]),
+      [
+        ["I", "medically-necessary"],
+        ["II", "not-proven"],
+      ],
+    );
+    const i = v.sections[0]!.tree!;
+    assert.equal(i.kind === "all" ? i.children.length : 0, 2);
+    assert.match(JSON.stringify(v.sections[1]!.tree), /Active tuberculosis infection/);
+    assert.deepEqual(r.unplaced, []);
+  });
+});
