@@ -59,7 +59,19 @@ describe("PAS test kit fixtures (issue 16)", () => {
     assert.match(r.body.meta.profile[0], /profile-pas-response-bundle$/);
     assert.ok(r.body.entry.every((e: J) => typeof e.fullUrl === "string" && e.fullUrl.length > 0));
     const cr = r.body.entry[0].resource;
-    assert.equal(cr.request.reference, "Claim/ReferralAuthorizationExample");
+    // Every reference of the ClaimResponse resolves in the Bundle by R4's rules (a relative one
+    // against the ClaimResponse's own base): the kit's resources live at the submitter's server.
+    const crBase = r.body.entry[0].fullUrl.replace(/ClaimResponse\/[^/]+$/, "");
+    const resolve = (ref: string) => (/^[a-z]+:/i.test(ref) ? ref : `${crBase}${ref}`);
+    const fullUrls = r.body.entry.map((e: J) => e.fullUrl);
+    for (const at of ["patient", "requestor", "insurer"])
+      if (cr[at]?.reference)
+        assert.ok(fullUrls.includes(resolve(cr[at].reference)), `${at} ${cr[at].reference}`);
+    const claimUrl = req.entry[0].fullUrl;
+    assert.equal(
+      cr.request.reference,
+      /^https?:/.test(claimUrl) ? claimUrl : "Claim/ReferralAuthorizationExample",
+    );
     assert.deepEqual(cr.identifier[0].value, "111099");
     // The X12 1365 "Consultation" code is no CPT/HCPCS code this library governs: no action required.
     assert.deepEqual(reviewCodes(cr.item[0]), ["NA"]);

@@ -164,6 +164,8 @@ export interface PasItem {
 /** What a ClaimResponse is built from, stored beside the request (`state.ts`). */
 export interface ClaimContext {
   claimId?: string;
+  /** The Claim entry's fullUrl when absolute (the ClaimResponse's `request` points there). */
+  claimUrl?: string;
   identifiers: Identifier[];
   type?: Claim["type"];
   patient: Reference<Patient>;
@@ -847,6 +849,8 @@ export function parsePasRequest(
 
   const context: ClaimContext = {
     ...(claim.id && { claimId: claim.id }),
+    ...(typeof bundle.entry?.[0]?.fullUrl === "string" &&
+      /^https?:\/\/\S{1,2000}$/.test(bundle.entry[0].fullUrl) && { claimUrl: bundle.entry[0].fullUrl }),
     identifiers: (claim.identifier ?? [])
       .filter((i) => isObject(i) && typeof i.value === "string")
       .map(echoIdentifier),
@@ -1379,13 +1383,20 @@ export function claimResponseBundle(
       coding: [{ system: "http://terminology.hl7.org/CodeSystem/claim-type", code: "professional" }],
     },
     use: "preauthorization",
-    patient: ctx.patient,
+    patient: inBundle(ctx.patient, ctx) as ClaimResponse["patient"],
     created: now,
-    insurer: (reference(ctx.insurer) as ClaimResponse["insurer"] | undefined) ?? { display: "medpolicy" },
-    ...(reference(ctx.provider) && { requestor: reference(ctx.provider) as ClaimResponse["requestor"] }),
-    request: ctx.claimId
-      ? { reference: `Claim/${ctx.claimId}` }
-      : { ...(echoedIdentifiers[0] && { identifier: echoedIdentifiers[0] }) },
+    insurer: (inBundle(reference(ctx.insurer), ctx) as ClaimResponse["insurer"] | undefined) ?? {
+      display: "medpolicy",
+    },
+    ...(reference(ctx.provider) && {
+      requestor: inBundle(reference(ctx.provider), ctx) as ClaimResponse["requestor"],
+    }),
+    request:
+      ctx.claimUrl && ctx.claimId
+        ? { reference: ctx.claimUrl }
+        : ctx.claimId
+          ? { reference: `Claim/${ctx.claimId}` }
+          : { ...(echoedIdentifiers[0] && { identifier: echoedIdentifiers[0] }) },
     outcome: st.status === "error" ? "error" : "complete",
     disposition,
     ...((certified || partly) && authNumber && { preAuthRef: authNumber }),
@@ -1470,6 +1481,22 @@ export function inquiryMatches(stored: ClaimContext, claim: Claim, index: Resour
   if (codes.length === 0) return true;
   const have = new Set(stored.items.flatMap((i) => (i.code ? [i.code.code] : [])));
   return codes.some((c) => have.has(c));
+}
+
+/**
+ * A reference of the ClaimResponse as it resolves in the response Bundle (R4 Bundle rules): a relative
+ * `Type/id` resolves against the ClaimResponse's own base (this service), so one naming an entry whose
+ * fullUrl is at another server (the submitter's) is written as that fullUrl — else a reader looks it
+ * up here and finds nothing (a QA pass).
+ */
+function inBundle(ref: unknown, ctx: ClaimContext): unknown {
+  if (!isObject(ref) || typeof ref.reference !== "string") return ref;
+  const r = ref.reference;
+  if (typeIdOf(r) === undefined || /^[a-z][a-z0-9+.-]*:/i.test(r)) return ref;
+  const own = `${ctx.baseUrl}/fhir/`;
+  const e = ctx.included.find((x) => sameRef(x, r));
+  if (!e?.fullUrl || !/^https?:\/\//.test(e.fullUrl) || e.fullUrl.startsWith(own)) return ref;
+  return { ...ref, reference: e.fullUrl };
 }
 
 function sameRef(e: { fullUrl?: string; resource: Resource }, ref: string | undefined): boolean {
