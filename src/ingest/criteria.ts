@@ -2029,15 +2029,19 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
       s.uncertain ??= [];
       s.uncertain.push(unplacedInsideReason(s.id, lines, inside.length > 5));
     }
-    for (const why of s.uncertain ?? [])
-      findings.push({
-        code: "section-uncertain",
-        severity: "warning",
-        message: `section ${s.id} decides review, never approved: ${why}`,
-        line: s.line,
-        criterion: s.id,
-      });
+    for (const why of s.uncertain ?? []) findings.push(uncertainFinding(s, why));
   });
+}
+
+/** Lint's `section-uncertain` for one reason a section decides review (SPEC 1.3, issue 12). */
+export function uncertainFinding(s: Section, why: string): Finding {
+  return {
+    code: "section-uncertain",
+    severity: "warning",
+    message: `section ${s.id} decides review, never approved: ${why}`,
+    line: s.line,
+    criterion: s.id,
+  };
 }
 
 /**

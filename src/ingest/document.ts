@@ -14,7 +14,7 @@ import {
   type Section,
   type Unplaced,
 } from "../model/index.js";
-import { type Paragraph, readCriteria } from "./criteria.js";
+import { type Paragraph, readCriteria, uncertainFinding } from "./criteria.js";
 import { collapse, execUpTo, finishText } from "./inline.js";
 import { type Line, MAX_LINE, type Region, readLines } from "./lines.js";
 import { isoOf, monthOf, parseDate, readCodeMarker, readTables } from "./tables.js";
@@ -471,12 +471,6 @@ function cutLists(lines: readonly Line[], sections: readonly Section[], findings
     if (!s?.tree || s.kind === "not-proven") continue;
     s.uncertain ??= [];
     s.uncertain.push(why);
-    findings.push({
-      code: "section-uncertain",
-      severity: "warning",
-      message: `section ${s.id} decides review, never approved: ${why}`,
-      line: s.line,
-      criterion: s.id,
-    });
+    findings.push(uncertainFinding(s, why));
   }
 }

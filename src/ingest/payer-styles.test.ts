@@ -884,31 +884,23 @@ describe("a connector on a line of its own between groups of a list ('OR', '-OR-
     assert.match((r.versions[0]!.sections[0]!.uncertain ?? []).join(" "), /separates criteria of section I/);
   });
 
-  it("'OR' indented under an item ending with ';' is that item's wrapped joiner", () => {
-    const r = ingest(
-      policy("Widget therapy is considered medically necessary when the following are met:", [
-        "- Chronic pain;",
-        "    OR",
-        "- Cancer pain",
-      ]),
-    );
-    const s = r.versions[0]!.sections[0]!;
-    assert.equal(s.uncertain, undefined);
-    assert.equal(s.tree?.kind, "any");
-  });
-
-  it("'or' wrapped onto its own line after '…;' is that item's joiner, not a group separator", () => {
-    const r = ingest(
-      policy("Widget therapy is considered medically necessary when any of the following are met:", [
-        "1. Chronic pain;",
-        "or",
-        "2. Cancer pain",
-      ]),
-    );
-    const s = r.versions[0]!.sections[0]!;
-    assert.equal(s.uncertain, undefined);
-    assert.equal(s.tree?.kind, "any");
-  });
+  for (const [name, lead, items] of [
+    [
+      "'OR' indented under an item ending with ';' is that item's wrapped joiner",
+      "Widget therapy is considered medically necessary when the following are met:",
+      ["- Chronic pain;", "    OR", "- Cancer pain"],
+    ],
+    [
+      "'or' wrapped onto its own line after '…;' is that item's joiner, not a group separator",
+      "Widget therapy is considered medically necessary when any of the following are met:",
+      ["1. Chronic pain;", "or", "2. Cancer pain"],
+    ],
+  ] as [string, string, string[]][])
+    it(name, () => {
+      const s = ingest(policy(lead, items)).versions[0]!.sections[0]!;
+      assert.equal(s.uncertain, undefined);
+      assert.equal(s.tree?.kind, "any");
+    });
 });
 
 describe("Anthem's layout: 'Medically Necessary:' on a line of its own, the statement under it", () => {
