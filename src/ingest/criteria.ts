@@ -1818,8 +1818,45 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     sections.push(section);
   });
   attachNotes(notes, ctx, findings, unplaced);
+  limitsNotAsked(sections, findings);
   markUncertain(sections, unplaced, findings);
   return { sections, findings, unplaced, referParagraphs };
+}
+
+/**
+ * How often or how many a not-covered statement allows ("more frequently than once every 12 weeks",
+ * "more than one implant per lifetime", "repeat procedures"): a limit no criterion asks. Anchored on
+ * words, no nested quantifiers.
+ */
+const LIMIT =
+  /\bmore (?:frequently|often) than\b|\bmore than (?:one|once|two|twice|three|\d{1,3})\b[^.;]{0,80}\b(?:per|every|in a|within|lifetime|year|month|week|day|session|visit|implant|procedure|treatment|course|side|level)s?\b|\b(?:once|one) (?:per|every|in a) (?:lifetime|\d{1,3}|year|month|week|day)\b|\bper lifetime\b|\brepeat(?:ed)? (?:procedures?|treatments?|implant(?:ation)?s?|injections?|courses?)\b/i;
+
+/**
+ * A not-covered statement with no list that limits how often or how many (Humana's "Coverage
+ * Limitations": "may NOT be eligible … more frequently than once every 12 weeks") is a limit the covered
+ * sections beside it do not ask: their approval would ignore it, so they decide review and lint names
+ * the limit (a second reading found an injection within 12 weeks of the last approved). No binding
+ * evaluates such a limit yet: the reviewer checks it.
+ */
+function limitsNotAsked(sections: Section[], findings: Finding[]): void {
+  const limits = sections.filter((s) => s.kind === "not-proven" && !s.tree && LIMIT.test(s.text));
+  if (limits.length === 0) return;
+  for (const l of limits) {
+    findings.push({
+      code: "limit-not-evaluated",
+      severity: "warning",
+      message: `section ${l.id} limits how often or how many ("${l.text.slice(0, 80)}…"): no criterion asks it, so the covered sections decide review`,
+      line: l.line,
+      criterion: l.id,
+    });
+  }
+  for (const s of sections) {
+    if (s.kind !== "medically-necessary" || !s.tree) continue;
+    s.uncertain ??= [];
+    s.uncertain.push(
+      `section ${limits.map((l) => l.id).join(", ")} states a limit on how often or how many that no criterion of ${s.id} asks`,
+    );
+  }
 }
 
 /** Coverage left to someone else ("determined by the local contractors"): states no coverage here. */

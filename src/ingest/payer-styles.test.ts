@@ -1111,3 +1111,40 @@ describe("an 'Exclusions' heading over bullets inside the criteria", () => {
     assert.deepEqual(r.unplaced, []);
   });
 });
+
+describe("a not-covered statement that limits how often or how many", () => {
+  const doc = (limit: string) =>
+    [
+      "Humana",
+      "",
+      "Policy Number: HCS-0412-001",
+      "Effective Date: 01/01/2026",
+      "",
+      "Coverage Determination",
+      "",
+      "Humana members may be eligible under the Plan for gizmo injections when all of the following criteria are met:",
+      "",
+      "1. The member has chronic migraine with at least 15 headache days per month; and",
+      "2. The member has failed two preventive medications.",
+      "",
+      "Coverage Limitations",
+      "",
+      limit,
+    ].join("\n");
+  for (const limit of [
+    "Humana members may NOT be eligible under the Plan for gizmo injections administered more frequently than once every 12 weeks.",
+    "Gizmo implantation is not covered for more than one implant per lifetime.",
+    "Repeat procedures are considered not medically necessary.",
+  ])
+    it(`"${limit.slice(0, 60)}…": the covered section decides review and lint names the limit`, () => {
+      const v = ingest(doc(limit)).versions[0]!;
+      assert.match((v.sections[0]!.uncertain ?? []).join(" "), /limit on how often or how many/);
+      assert.ok(v.findings.some((f) => f.code === "limit-not-evaluated" && f.criterion === "II"));
+    });
+  it("an indication not covered is no limit: the covered section stays certain", () => {
+    const v = ingest(
+      doc("Humana members may NOT be eligible under the Plan for gizmo injections for tension headache."),
+    ).versions[0]!;
+    assert.equal(v.sections[0]!.uncertain, undefined);
+  });
+});
