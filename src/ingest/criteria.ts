@@ -20,7 +20,7 @@ import { unplacedInsideReason } from "../model/index.js";
 import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
 import { formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
 import { itemReference, type LeadIn, listsAlternatives, looksLikeLeadIn, readLeadIn } from "./leadin.js";
-import type { Line } from "./lines.js";
+import { type Line, titleCased } from "./lines.js";
 
 interface RawItem {
   token: string;
@@ -1671,6 +1671,26 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         reason: "paragraph in the criteria region that is not a list item, note or cross-reference",
       });
       stray = true;
+      continue;
+    }
+    if (
+      cur?.kind === "item" &&
+      cur.item.token !== "" &&
+      !ln.bullet &&
+      titleCased(finishText(text)) &&
+      /[A-Za-z]{3}/.test(text) &&
+      (/(?:[.;,]|\b(?:and|or))\s*$/i.test(tailOf(cur.item.texts)) ||
+        (blankBefore && (lines[index + 1]?.blank ?? true))) &&
+      itemFollows(lines, index)
+    ) {
+      // "A. …; or", then "Children Aged 6 to 17", then "B. …": a heading over the items after it. Glued
+      // into A it asked A the wrong thing; dropped, B would be read for everyone: it is reported and
+      // the section decides review (a second reading).
+      unplaced.push({
+        line: ln.no,
+        text: finishText(text),
+        reason: "a heading between list items: which items it governs is not read",
+      });
       continue;
     }
     if (cur?.kind === "item") {

@@ -497,7 +497,7 @@ function furnitureInList(
 }
 
 /** A short line in title or capital case without closing punctuation: "Sacral Nerve Stimulation". */
-function titleCased(t: string): boolean {
+export function titleCased(t: string): boolean {
   if (t.length < 3 || t.length > 60 || /[.;,:!?)]$/.test(t) || !/^[A-Z]/.test(t)) return false;
   const words = t.split(/\s+/);
   return (

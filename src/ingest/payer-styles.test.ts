@@ -1148,3 +1148,44 @@ describe("a not-covered statement that limits how often or how many", () => {
     assert.equal(v.sections[0]!.uncertain, undefined);
   });
 });
+
+describe("a heading between the items of a list ('A. …; or', 'Children Aged 6 to 17', 'B. …')", () => {
+  const doc = (items: string[]) =>
+    [
+      "Medical Policy: Gizmab",
+      "Policy Number: MP-0412",
+      "Effective Date: 01/01/2026",
+      "",
+      "Policy",
+      "",
+      "Gizmab is considered medically necessary when one of the following criteria is met:",
+      "",
+      ...items,
+    ].join("\n");
+  for (const items of [
+    [
+      "A. The member is 18 years of age or older and has plaque psoriasis; or",
+      "Children Aged 6 to 17",
+      "B. The member has severe plaque psoriasis that has not responded to topical therapy.",
+    ],
+    [
+      "1. Age 18 or older",
+      "2. Urge incontinence for 6 months",
+      "",
+      "Documentation",
+      "",
+      "3. A test stimulation",
+    ],
+  ])
+    it(`"${items.find((l) => /^[A-Z][a-z]+(?: [A-Z0-9][a-z]*)*$/.test(l) || /Aged/.test(l))}" is reported and the section decides review, glued into no criterion`, () => {
+      const r = ingest(doc(items));
+      const s = r.versions[0]!.sections[0]!;
+      assert.ok(r.unplaced.some((u) => /a heading between list items/.test(u.reason)));
+      assert.ok(s.uncertain?.length);
+      assert.doesNotMatch(JSON.stringify(s.tree), /Children Aged|Documentation/);
+    });
+  it("'N/A' between items is no heading", () => {
+    const r = ingest(doc(["1. Age 18 or older;", "", "N/A", "", "2. Pain."]));
+    assert.ok(!r.unplaced.some((u) => /a heading between list items/.test(u.reason)));
+  });
+});
