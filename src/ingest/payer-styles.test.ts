@@ -1189,3 +1189,32 @@ describe("a heading between the items of a list ('A. …; or', 'Children Aged 6 
     assert.ok(!r.unplaced.some((u) => /a heading between list items/.test(u.reason)));
   });
 });
+
+describe("Highmark's 'Policy Position' and pharmacy forms' headings are criteria headings", () => {
+  it("a contraindication list under 'Policy Position' is read, not left in the header", () => {
+    const v = ingest(
+      [
+        "Highmark Inc.",
+        "Medical Policy",
+        "Transcranial Magnetic Stimulation",
+        "Policy Number: Y-21-005",
+        "Effective Date: 05/05/2025",
+        "",
+        "Policy Position",
+        "TMS is considered not medically necessary for members with any of the following:",
+        "- A history of seizure disease",
+        "- Increased intracranial pressure",
+        "",
+        "Indications",
+        "TMS for major depressive disorder may be considered medically necessary when all of the following criteria are met:",
+        "A. Diagnosis of severe major depressive disorder",
+        "B. Failure of a trial of psychotherapy",
+      ].join("\n"),
+    ).versions[0]!;
+    assert.deepEqual(
+      v.sections.map((s) => s.kind),
+      ["not-proven", "medically-necessary"],
+    );
+    assert.match(JSON.stringify(v.sections[0]!.tree), /seizure disease/);
+  });
+});
