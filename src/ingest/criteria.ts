@@ -66,7 +66,7 @@ function pushParagraph(item: RawItem, text: string, line: number): void {
 }
 
 /** Whether a paragraph speaks of coverage (issue 12): covered or not-covered language. */
-function statesCoverage(text: string): boolean {
+export function statesCoverage(text: string): boolean {
   return COVERED.test(text) || NOT_COVERED.test(text);
 }
 

@@ -14,8 +14,9 @@ import {
   type Section,
   type Unplaced,
 } from "../model/index.js";
-import { type Paragraph, readCriteria, uncertainFinding } from "./criteria.js";
+import { type Paragraph, readCriteria, statesCoverage, uncertainFinding } from "./criteria.js";
 import { collapse, execUpTo, finishText } from "./inline.js";
+import { parseLabel } from "./labels.js";
 import { type Line, MAX_LINE, type Region, readLines } from "./lines.js";
 import { isoOf, monthOf, parseDate, readCodeMarker, readTables } from "./tables.js";
 
@@ -321,6 +322,7 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
   const crit = readCriteria(lines.filter((l) => l.region === "criteria"));
   findings.push(...crit.findings);
   cutLists(lines, crit.sections, findings);
+  headerCriteria(lines, crit.sections, findings, unplaced);
   unplaced.push(...crit.unplaced);
 
   const tables = readTables(lines);
@@ -471,6 +473,45 @@ function cutLists(lines: readonly Line[], sections: readonly Section[], findings
     if (!s?.tree || s.kind === "not-proven") continue;
     s.uncertain ??= [];
     s.uncertain.push(why);
+    findings.push(uncertainFinding(s, why));
+  }
+}
+
+/**
+ * Text before the first heading the ingester knows that reads as criteria — a list item, or a sentence
+ * stating coverage ("TMS is considered not medically necessary for members with …") — was left in the
+ * header, unread and unreported ("Every line placed"). It is reported, and the covered sections decide
+ * review: it may be criteria they do not ask (a QA pass on Highmark's "Policy Position").
+ */
+function headerCriteria(
+  lines: readonly Line[],
+  sections: readonly Section[],
+  findings: Finding[],
+  unplaced: Unplaced[],
+): void {
+  const found: Line[] = [];
+  for (const ln of lines) {
+    if (ln.region !== "header") break;
+    if (ln.blank || ln.pageHeader || ln.hasTab) continue;
+    const t = finishText(ln.text);
+    const listed = ln.bullet || (parseLabel(t) !== undefined && t.length > 20);
+    if (listed || (t.length > 40 && /\s/.test(t) && statesCoverage(t) && !/:\s*\S/.test(t.slice(0, 40))))
+      found.push(ln);
+  }
+  if (found.length === 0) return;
+  for (const ln of found)
+    unplaced.push({
+      line: ln.no,
+      text: finishText(ln.text),
+      reason: "before any heading read as the criteria, and reads as criteria: not read",
+    });
+  const why = `text before the criteria reads as criteria but was not read (line${found.length > 1 ? "s" : ""} ${found
+    .slice(0, 5)
+    .map((l) => l.no)
+    .join(", ")})`;
+  for (const s of sections) {
+    if (s.kind !== "medically-necessary" || !s.tree) continue;
+    s.uncertain = [...(s.uncertain ?? []), why];
     findings.push(uncertainFinding(s, why));
   }
 }

@@ -1218,3 +1218,29 @@ describe("Highmark's 'Policy Position' and pharmacy forms' headings are criteria
     assert.match(JSON.stringify(v.sections[0]!.tree), /seizure disease/);
   });
 });
+
+describe("criteria before any heading the ingester knows", () => {
+  it("are reported and make the covered sections decide review (they were left in the header, silently)", () => {
+    const r = ingest(
+      [
+        "Highmark Inc.",
+        "Transcranial Magnetic Stimulation",
+        "Policy Number: Y-21-005",
+        "Effective Date: 05/05/2025",
+        "",
+        "Our Stance",
+        "TMS is considered not medically necessary for members with any of the following:",
+        "- A history of seizure disease",
+        "- Increased intracranial pressure",
+        "",
+        "Indications",
+        "TMS for major depressive disorder may be considered medically necessary when all of the following criteria are met:",
+        "A. Diagnosis of severe major depressive disorder",
+        "B. Failure of a trial of psychotherapy",
+      ].join("\n"),
+    );
+    const v = r.versions[0]!;
+    assert.ok(r.unplaced.some((u) => /seizure disease/.test(u.text)));
+    assert.match((v.sections[0]!.uncertain ?? []).join(" "), /text before the criteria reads as criteria/);
+  });
+});
