@@ -334,9 +334,27 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
   if (near) {
     const cond = tidyCondition(before.slice(0, near.index));
     if (cond) out.condition = cond;
+    return out;
+  }
+  // "Rheumatoid Arthritis: all of the following", "For patients 6 to 17 years of age, all of the
+  // following:": the caption names whom (or what) the group is for — its condition. Unasked, one
+  // diagnosis's criteria approved another's patient (a QA pass on pharmacy forms and UHC). A title
+  // ("Selection Criteria:") is not one.
+  const cap = SCOPE_CAPTION.exec(before);
+  // "For each of the covered indications above," refers to other criteria: no scope of its own.
+  if (
+    cap &&
+    !CAPTION_WORDS.test(cap[1] as string) &&
+    !/\b(?:each|above|below|previous|preceding|these|those)\b/i.test(cap[1] as string)
+  ) {
+    const cond = tidyCondition(cap[1] as string);
+    if (cond && /[A-Za-z]{3}/.test(cond)) out.condition = cond;
   }
   return out;
 }
+
+/** A group's scope before its quantifier: "Rheumatoid Arthritis:" / "For plaque psoriasis," (linear). */
+const SCOPE_CAPTION = /^\s*(?:for\s+)?([^:;,.]{3,120})[:,]\s*$/i;
 
 /** A negation word ("no", "not", "without", "absence of", "lack of", "free of", "denies", "never"). */
 const NEGATION =

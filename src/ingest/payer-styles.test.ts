@@ -1244,3 +1244,52 @@ describe("criteria before any heading the ingester knows", () => {
     assert.match((v.sections[0]!.uncertain ?? []).join(" "), /text before the criteria reads as criteria/);
   });
 });
+
+describe("a group's caption names its scope ('Rheumatoid Arthritis: all of the following', 'For patients 6 to 17 years of age,')", () => {
+  const doc = (groups: string) =>
+    `${HEAD}I. Gizmab is considered medically necessary when any of the following are met:
+${groups}`;
+  it("each diagnosis group asks its diagnosis: one diagnosis's criteria do not approve another's patient", () => {
+    const s = section(
+      doc(`A. Rheumatoid Arthritis: all of the following
+   1. Prescribed by a rheumatologist;
+   2. Trial and failure of methotrexate.
+B. For plaque psoriasis, all of the following:
+   1. Prescribed by a dermatologist;
+   2. Body surface area involvement of at least 3%.
+`),
+      "I",
+    );
+    const tree = s.tree!;
+    const groups = tree.kind === "any" ? tree.children : [];
+    assert.deepEqual(
+      groups.map((g) => ("condition" in g ? g.condition : undefined)),
+      ["Rheumatoid Arthritis", "plaque psoriasis"],
+    );
+    assert.notEqual(
+      decide(
+        doc(`A. Rheumatoid Arthritis: all of the following
+   1. Prescribed by a rheumatologist;
+   2. Trial and failure of methotrexate.
+B. For plaque psoriasis, all of the following:
+   1. Prescribed by a dermatologist;
+   2. Body surface area involvement of at least 3%.
+`),
+        "I",
+        { "I.A.1": true, "I.A.2": true },
+      ),
+      "approved",
+    );
+  });
+  it("a title or a reference to other criteria is no scope", () => {
+    for (const caption of ["Selection Criteria:", "For each of the indications above,"]) {
+      const s = section(doc(`A. ${caption} all of the following:\n   1. One;\n   2. Two.\nB. Three.\n`), "I");
+      const tree = s.tree!;
+      assert.equal(
+        tree.kind === "any" ? (tree.children[0] as { condition?: string } | undefined)?.condition : "x",
+        undefined,
+        caption,
+      );
+    }
+  });
+});
