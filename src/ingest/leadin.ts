@@ -287,7 +287,23 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
   }
   if (root) {
     const pre = q ? text.slice(0, q.index) : text;
-    const who = populationOf(pre) ?? (!ref && !refSec ? statementCondition(pre) : undefined);
+    // Both the population and the statement's own condition ("for adults 18 years and older when the
+    // patient has symptoms of OSA and …"): keeping one dropped the other (QA pass 2).
+    const population = populationOf(pre);
+    const own = !ref && !refSec ? statementCondition(pre) : undefined;
+    // One phrase read twice (both start alike): the reading that keeps the population's words whole.
+    const same =
+      population !== undefined && own !== undefined && own.slice(0, 12) === population.slice(0, 12);
+    const who =
+      population === undefined
+        ? own
+        : own === undefined
+          ? population
+          : same
+            ? own.includes(population)
+              ? own
+              : population
+            : `${population} and ${own}`;
     if (who) out.condition = who;
     return out;
   }
@@ -480,7 +496,8 @@ const ALTERNATIVE_POPULATION =
 /** A statement's connective left at the end of a phrase cut before the list's quantifier ("…, when"). */
 const TRAILING_CONNECTIVE = /(?:,?\s+(?:when|where|if|provided(?: that)?|once))+\s*$/i;
 /** Where the population phrase ends: a verb of the statement, a connector, a clause break. */
-const POPULATION_END = /\s(?:is|are|when|where|if|who meets?|that meets?|meeting|provided|only)\s|[,;:(]/i;
+const POPULATION_END =
+  /(?<!\b(?:who|that))\s(?:is|are)\s|\s(?:when|where|if|who meets?|that meets?|meeting|provided|only)\s|[,;:(]/i;
 
 /**
  * A section statement's own condition on who is covered, where it states one by age or maturity

@@ -447,6 +447,15 @@ describe("a covered statement's own condition beyond age is the root's condition
       "Crohn's disease",
     ],
     ["Up to 12 visits are covered for Medicare beneficiaries under the following circumstance:", undefined],
+    // The population and the statement's own condition together; "who are …" inside the population.
+    [
+      "We cover polysomnography as medically necessary for adults 18 years and older when the patient has symptoms of obstructive sleep apnea and at least one of the following:",
+      "adults 18 years and older and the patient has symptoms of obstructive sleep apnea",
+    ],
+    [
+      "Glucose monitoring is medically necessary for members age 2 and older who are insulin-treated when one of the following is met:",
+      "members age 2 and older who are insulin-treated",
+    ],
     [
       "Coverage is provided for members with type 1 diabetes or members with type 2 diabetes on insulin when all of the following:",
       "members with type 1 diabetes or members with type 2 diabetes on insulin",
