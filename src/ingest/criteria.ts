@@ -474,10 +474,10 @@ const MEDICALLY_NECESSARY = /\bmedically necessary\b/i;
 
 /** Language of coverage (issue 12): a covered section's statement says one of these. */
 const COVERED =
-  /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive|(?:may|will|is|are) (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
+  /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive|(?:we|the plan) (?:will )?cover|(?:may|will|is|are) (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
 /** Language of non-coverage: these decide `not-proven` where they come first in the statement. */
 const NOT_COVERED =
-  /\b(?:not medically necessary|not reasonable and necessary|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:may|will|is|are) not (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
+  /\b(?:not medically necessary|not reasonable and necessary|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:we|the plan) (?:do|does|will) not cover|(?:may|will|is|are) not (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
 /** Every not-covered phrase of a statement (to find covered language outside them). */
 const NOT_COVERED_ALL = new RegExp(NOT_COVERED.source, "gi");
 
@@ -925,6 +925,8 @@ function authDuration(t: string): boolean {
     !ASKS.test(t)
   );
 }
+/** A quantity or dosing limit line: "Quantity Limit: 2 pens per 28 days", "Dosing limits (max daily dose):". */
+const QUANTITY_LIMIT = /^(?:quantity|dosing|dose|dispensing|supply) limits?\b[^:]{0,60}:/i;
 /** The report's reason for such a line: it is the reviewer's, and makes no section uncertain. */
 const DURATION_REASON = "authorization duration: how long an approval lasts, not a criterion";
 
@@ -933,7 +935,7 @@ const DURATION_REASON = "authorization duration: how long an approval lasts, not
  * Not Medically Necessary:" — Anthem's and Carelon's layout): the statement is the paragraph under it.
  */
 const KIND_LABEL =
-  /^(?:(?:experimental\/)?investigational(?: and| or|\/)? not medically necessary|not medically necessary|medically necessary|(?:experimental\/)?investigational|experimental|not covered|covered|non-?covered)\s*:$/i;
+  /^(?:(?:experimental\/)?investigational(?: and| or|\/)? not medically necessary|not medically necessary|medically necessary|(?:experimental\/)?investigational|experimental|not covered|covered|non-?covered)\s*:?$/i;
 
 /** A line that is only a connector: "OR", "-OR-", "– and –", "(or)", "AND/OR". Anchored, no nesting. */
 const CONNECTOR_BETWEEN = /^[-–—([*_\s]{0,6}(or|and|and\/or)[-–—)\]*_\s]{0,6}$/i;
@@ -1513,6 +1515,34 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       // "OR" on a line of its own between items: never glued to the item's words; the section notes
       // it (below) — the items on either side are alternative groups the tree does not express.
       cur.item.joinLine ??= { line: ln.no, word: (alone[1] as string).toUpperCase() };
+      continue;
+    }
+    if (
+      cur?.kind === "item" &&
+      blankBefore &&
+      !labeledSections &&
+      opener?.synthetic &&
+      KIND_LABEL.test(finishText(text))
+    ) {
+      // "Not Medically Necessary" on a line of its own after a section (BCBS): the next section, its
+      // statement the paragraph under it (it was glued into the covered statement before it).
+      const item = syntheticSection(finishText(text), ln, syntheticCount(items) + 1);
+      items.push(item);
+      cur = { kind: "item", item };
+      opener = item;
+      sinceOpener = 0;
+      continue;
+    }
+    if (cur !== null && QUANTITY_LIMIT.test(finishText(text))) {
+      // "Quantity Limit: 2 pens per 28 days": how much may be approved, which no criterion asks — never
+      // the last criterion's words (QA pass 2 found it glued into the step-therapy item); reported, so
+      // the section decides review.
+      unplaced.push({
+        line: ln.no,
+        text: finishText(text),
+        reason: "quantity limit: how much may be approved, which no criterion asks",
+      });
+      stray = true;
       continue;
     }
     if (cur !== null && authDuration(finishText(text))) {

@@ -80,7 +80,7 @@ const HEADINGS: [RegExp, Region][] = [
   [/^(?:references|bibliography|sources|source documents?|citations)$/, "references"],
   [/^(?:important reminder|disclaimer|notice|legal notice)$/, "reminder"],
   [
-    /^(?:appendix(?: [a-z0-9]{1,3})?(?:\s*[:–-].*)?|definitions|glossary|table of contents|contents|related (?:policies|guidelines|coverage resources)|instructions for use|cross reference|documentation requirements|applicable (?:lines of business|products)|other)$/,
+    /^(?:appendix(?: [a-z0-9]{1,3})?(?:\s*[:–-].*)?|definitions|glossary|table of contents|contents|related (?:policies|guidelines|coverage resources)|instructions for use|cross reference|documentation requirements|applicable (?:lines of business|products)|prior authorization information|endnotes|other)$/,
     "other",
   ],
 ];

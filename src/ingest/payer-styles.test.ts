@@ -1302,3 +1302,48 @@ B. For plaque psoriasis, all of the following:
     }
   });
 });
+
+describe("BCBS's 'Medically Necessary' / 'Not Medically Necessary' lines and pharmacy quantity limits", () => {
+  it("'Not Medically Necessary' on its own line starts a not-covered section; boilerplate under 'Prior Authorization Information' is no criterion", () => {
+    const r = ingest(
+      [
+        "Blue Cross Blue Shield of Massachusetts",
+        "Medical Policy",
+        "Polysomnography",
+        "Policy Number: 292",
+        "Effective Date: 01/01/2025",
+        "",
+        "Policy",
+        "Medically Necessary",
+        "We cover attended polysomnography (PSG) as medically necessary when the patient has at least one of the following:",
+        "1. Neuromuscular disease;",
+        "2. Congestive heart failure.",
+        "",
+        "We cover repeat PSG as medically necessary to titrate positive airway pressure.",
+        "",
+        "Not Medically Necessary",
+        "We do not cover PSG for patients with chronic insomnia alone.",
+        "",
+        "Prior Authorization Information",
+        "Prior authorization is required for in-laboratory PSG for commercial members.",
+      ].join("\n"),
+    );
+    const v = r.versions[0]!;
+    assert.equal(v.sections.at(-1)?.kind, "not-proven");
+    assert.match(v.sections.at(-1)?.text ?? "", /We do not cover PSG/);
+    assert.doesNotMatch(JSON.stringify(v.sections), /Prior authorization is required/);
+  });
+
+  it("'Quantity Limit: 2 pens per 28 days' is glued into no criterion and sends its section to review", () => {
+    const r =
+      ingest(`${HEAD}I. Gizmab is considered medically necessary for rheumatoid arthritis when all of the following are met:
+   A. Prescribed by a rheumatologist;
+   B. Trial and failure of methotrexate for at least 3 months.
+Quantity Limit: 2 pens per 28 days.
+`);
+    const s = r.versions[0]!.sections[0]!;
+    assert.doesNotMatch(JSON.stringify(s.tree), /Quantity/);
+    assert.ok(r.unplaced.some((u) => /quantity limit/.test(u.reason)));
+    assert.ok(s.uncertain?.length);
+  });
+});
