@@ -950,6 +950,21 @@ function itemFollows(lines: readonly Line[], i: number): boolean {
   return false;
 }
 
+/** Whether the next item after `i` starts its labels again ("A." after "C."): a new list under a heading. */
+function labelRestarts(lines: readonly Line[], i: number, item: RawItem): boolean {
+  for (let j = i + 1; j < lines.length && j < i + 40; j++) {
+    const l = lines[j] as Line;
+    if (l.blank || l.pageHeader) continue;
+    const lab = parseLabel(l.text);
+    return (
+      lab !== undefined &&
+      lab.candidates.some((c) => c.value === 1) &&
+      item.cands.some((c) => c.value > 1 && lab.candidates.some((d) => d.style === c.style))
+    );
+  }
+  return false;
+}
+
 /** The first connector line between an item's descendants (one after the last of them separates nothing). */
 function joinLineInside(item: RawItem): { line: number; word: string } | undefined {
   const all: RawItem[] = [];
@@ -1709,8 +1724,9 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       !ln.bullet &&
       titleCased(finishText(text)) &&
       /[A-Za-z]{3}/.test(text) &&
-      (/(?:[.;,]|\b(?:and|or))\s*$/i.test(tailOf(cur.item.texts)) ||
-        (blankBefore && (lines[index + 1]?.blank ?? true))) &&
+      (/(?:[.;,:]|\b(?:and|or))\s*$/i.test(tailOf(cur.item.texts)) ||
+        (blankBefore && (lines[index + 1]?.blank ?? true)) ||
+        labelRestarts(lines, index, cur.item)) &&
       itemFollows(lines, index)
     ) {
       // "A. …; or", then "Children Aged 6 to 17", then "B. …": a heading over the items after it. Glued

@@ -1193,6 +1193,26 @@ describe("a heading between the items of a list ('A. …; or', 'Children Aged 6 
       assert.ok(s.uncertain?.length);
       assert.doesNotMatch(JSON.stringify(s.tree), /Children Aged|Documentation/);
     });
+  it("diagnosis headings over lists whose labels start again ('C.' then 'Psoriatic Arthritis' then 'A.') are reported, the section decides review", () => {
+    const r = ingest(
+      `${HEAD}I. Gizmab is considered medically necessary when the criteria for one of the following diagnoses are met:
+Rheumatoid Arthritis
+   A. Diagnosis of rheumatoid arthritis
+   B. Prescribed by a rheumatologist
+Psoriatic Arthritis
+   A. Diagnosis of psoriatic arthritis
+   B. Prescribed by a dermatologist
+`,
+    );
+    const s = r.versions[0]!.sections[0]!;
+    assert.deepEqual(
+      r.unplaced.filter((u) => /heading between list items/.test(u.reason)).map((u) => u.text),
+      ["Rheumatoid Arthritis", "Psoriatic Arthritis"],
+    );
+    assert.ok(s.uncertain?.length);
+    assert.doesNotMatch(JSON.stringify(s.tree), /Psoriatic Arthritis"/);
+  });
+
   it("'N/A' between items is no heading", () => {
     const r = ingest(doc(["1. Age 18 or older;", "", "N/A", "", "2. Pain."]));
     assert.ok(!r.unplaced.some((u) => /a heading between list items/.test(u.reason)));
