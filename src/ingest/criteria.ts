@@ -955,11 +955,10 @@ function labelRestarts(lines: readonly Line[], i: number, item: RawItem): boolea
   for (let j = i + 1; j < lines.length && j < i + 40; j++) {
     const l = lines[j] as Line;
     if (l.blank || l.pageHeader) continue;
-    const lab = parseLabel(l.text);
+    const cands = parseLabel(l.text)?.candidates ?? [];
     return (
-      lab !== undefined &&
-      lab.candidates.some((c) => c.value === 1) &&
-      item.cands.some((c) => c.value > 1 && lab.candidates.some((d) => d.style === c.style))
+      cands.some((c) => c.value === 1) &&
+      item.cands.some((c) => c.value > 1 && cands.some((d) => d.style === c.style))
     );
   }
   return false;
