@@ -474,10 +474,10 @@ const MEDICALLY_NECESSARY = /\bmedically necessary\b/i;
 
 /** Language of coverage (issue 12): a covered section's statement says one of these. */
 const COVERED =
-  /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive|(?:we|the plan) (?:will )?cover|(?:may|will|is|are) (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
+  /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive|(?:we|the plan) (?:will )?cover|meets? (?:our|the plan's) (?:medical )?criteria for coverage|meets? the definition of medical necessity|(?:may|will|is|are) (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
 /** Language of non-coverage: these decide `not-proven` where they come first in the statement. */
 const NOT_COVERED =
-  /\b(?:not medically necessary|not reasonable and necessary|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:we|the plan) (?:do|does|will) not cover|(?:may|will|is|are) not (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
+  /\b(?:not medically necessary|not reasonable and necessary|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:we|the plan) (?:do|does|will) not cover|(?:do|does) not meet (?:our|the plan's) (?:medical )?criteria for coverage|(?:do|does) not meet the definition of medical necessity|(?:may|will|is|are) not (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
 /** Every not-covered phrase of a statement (to find covered language outside them). */
 const NOT_COVERED_ALL = new RegExp(NOT_COVERED.source, "gi");
 
@@ -1525,6 +1525,12 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       cur?.kind === "item" &&
       /[;,]$/.test(tailOf(cur.item.texts)) &&
       (/^(?:or|and|and\/or)$/.test(finishText(text).trim()) || (!blankBefore && ln.indent > cur.item.indent));
+    if (alone && cur?.kind === "item" && /^and$/i.test(alone[1] as string) && itemFollows(lines, index)) {
+      // "1. … adherent" / "AND" / "2. …": the connector between two items is the first's joiner, as
+      // "; and" at its end would be — groups joined by "and" are one "all" list (QA pass 2: review).
+      if (!/\b(?:and|or)\s*$/i.test(tailOf(cur.item.texts))) cur.item.texts.push("and");
+      continue;
+    }
     if (alone && cur?.kind === "item" && !wrappedJoiner && itemFollows(lines, index)) {
       // "OR" on a line of its own between items: never glued to the item's words; the section notes
       // it (below) — the items on either side are alternative groups the tree does not express.

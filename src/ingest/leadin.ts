@@ -413,7 +413,7 @@ const CANDIDACY =
 
 /** The last coverage predicate of a statement ("is considered medically necessary", "is covered"). */
 const COVERAGE_PREDICATE =
-  /\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed))\b(?![\s\S]*\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed))\b)/i;
+  /\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed)|criteria for coverage|definition of medical necessity)\b(?![\s\S]*\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed)|criteria for coverage|definition of medical necessity)\b)/i;
 /** The first copula-led coverage predicate of a statement: "is considered medically necessary", "are covered". */
 const COPULA_PREDICATE =
   /\b(?:is|are|be)\s+(?:(?:considered|deemed|also|only|generally)\s+){0,2}(?:medically necessary|reasonable and necessary|covered|eligible|indicated|approved|investigational|experimental|unproven)\b/i;

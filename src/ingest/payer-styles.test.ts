@@ -1367,3 +1367,40 @@ Quantity Limit: 2 pens per 28 days.
     assert.ok(s.uncertain?.length);
   });
 });
+
+describe("Wellmark's and Florida Blue's coverage wording; an 'AND' line between items", () => {
+  it("'meet our medical criteria for coverage for individuals with type 1 diabetes' is covered, with its condition; 'does not meet' is not", () => {
+    const v =
+      ingest(`${HEAD}Continuous glucose monitors meet our medical criteria for coverage for individuals with type 1 diabetes when all of the following criteria are met:
+1. The individual is insulin-treated;
+2. The individual has completed diabetes education.
+
+Continuous glucose monitors do not meet our medical criteria for coverage for individuals with any of the following:
+1. Gestational diabetes;
+2. Prediabetes.
+`).versions[0]!;
+    assert.deepEqual(
+      v.sections.map((s) => s.kind),
+      ["medically-necessary", "not-proven"],
+    );
+    assert.equal(v.sections[0]!.tree?.condition, "individuals with type 1 diabetes");
+  });
+  it("'meets the definition of medical necessity' is covered language", () => {
+    const v =
+      ingest(`${HEAD}Gizmo therapy meets the definition of medical necessity when all of the following are met:
+1. One;
+2. Two.
+`).versions[0]!;
+    assert.equal(v.sections[0]?.kind, "medically-necessary");
+  });
+  it("an 'AND' line between the items of an all-of list is their joiner: no uncertainty", () => {
+    const s = ingest(`${HEAD}Gizmo therapy is medically necessary when ALL of the following are met:
+1. Member is currently receiving gizmo therapy
+AND
+2. Documentation of clinical improvement
+`).versions[0]!.sections[0]!;
+    assert.equal(s.uncertain, undefined);
+    assert.equal(s.tree?.kind, "all");
+    assert.doesNotMatch(JSON.stringify(s.tree), /AND/);
+  });
+});
