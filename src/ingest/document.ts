@@ -241,6 +241,10 @@ function readTitleField(lines: readonly Line[]): string | undefined {
   return undefined;
 }
 
+/** A payer's name on the title block ("Blue Cross Blue Shield of Massachusetts", "Molina Healthcare, Inc."). */
+const PAYER_NAME =
+  /\b(?:health|healthcare|blue cross|blue shield|bcbs|insurance|inc|llc|medicaid|medicare|department|unitedhealthcare|anthem|aetna|cigna|humana|kaiser|molina|highmark|wellmark|oscar|carelon|evicore|caremark|premera|centene|elevance|ambetter|wellcare|florida blue)\b/i;
+
 /** Words of a document's kind, never its title: "Medical Policy", "Clinical Policy Bulletin". */
 const DOCUMENT_KIND =
   /^(?:(?:medical|clinical|payment|reimbursement|coverage|drug|pharmacy)\s+)*(?:policy|policies|guideline|bulletin|cpb|um guideline|coverage policy|policy bulletin)(?:\s+bulletin)?\b/i;
@@ -255,7 +259,15 @@ function titleLine(lines: readonly Line[]): string | undefined {
     if (ln.region !== "header") break;
     if (ln.blank || ln.pageHeader || ln.hasTab) continue;
     const t = finishText(ln.text);
-    if (t.length < 4 || t.length > 120 || t.includes(":") || DOCUMENT_KIND.test(t) || /\d{2}/.test(t))
+    if (
+      t.length < 4 ||
+      t.length > 120 ||
+      t.includes(":") ||
+      DOCUMENT_KIND.test(t) ||
+      PAYER_NAME.test(t) ||
+      /\b(?:guidelines?|policy|policies|criteria|program|bulletin|management)$/i.test(t) ||
+      /\d{2}/.test(t)
+    )
       continue;
     const words = t.split(/\s+/);
     if (words.length > 14 || !/^[A-Z]/.test(t)) continue;

@@ -506,6 +506,23 @@ export function titleCased(t: string): boolean {
   );
 }
 
+/** A field of the title block: "Effective Date:", "Policy Number:", "Guideline #", "Version 2.0". */
+const IDENTITY_FIELD =
+  /^(?:(?:current |policy |original )?effective(?: date)?|(?:policy|guideline|document|reference|medical policy|coverage policy) (?:number|no\.?|#|id)|number|version|last review(?:ed)?(?: date)?|publish(?:ed)? date|date of last revision)\b/i;
+
+/** Whether a title-block field follows line `i` within its next four content lines. */
+function identityFollows(lines: readonly Line[], i: number): boolean {
+  let seen = 0;
+  for (let j = i + 1; j < lines.length && seen < 4; j++) {
+    const l = lines[j] as Line;
+    if (l.blank || l.pageHeader) continue;
+    if (IDENTITY_FIELD.test(finishText(l.text))) return true;
+    if (knownHeading(l.text)) return false;
+    seen++;
+  }
+  return false;
+}
+
 /** The next content line after `i`. */
 function nextContent(lines: readonly Line[], i: number): Line | undefined {
   for (let j = i + 1; j < lines.length; j++) {
@@ -584,7 +601,11 @@ function assignRegions(lines: Line[]): void {
         prev !== undefined &&
         !prev.blank &&
         !/[.:;!?]$/.test(prev.text);
-      const h = wrapped ? undefined : knownHeading(ln.text);
+      let h = wrapped ? undefined : knownHeading(ln.text);
+      // "Clinical Guidelines" over the title block ("Effective Date: …" a few lines on): the kind of
+      // document, part of its header — not where its criteria start (QA pass 2: eviCore's id and date
+      // were read as criteria, leaving an unidentified draft).
+      if (h && region === "header" && identityFollows(lines, i)) h = undefined;
       if (h) {
         if (region === "criteria" && h !== "criteria" && surelyOpen(lines, i)) ln.cutsList = true;
         region = h;

@@ -1404,3 +1404,43 @@ AND
     assert.doesNotMatch(JSON.stringify(s.tree), /AND/);
   });
 });
+
+describe("title blocks of other payers", () => {
+  it("'Clinical Guidelines' over the title block is the document's kind, not where its criteria start", () => {
+    const v = ingest(
+      [
+        "eviCore healthcare",
+        "Clinical Guidelines",
+        "Spine Imaging Guidelines",
+        "Lumbar Spine MRI",
+        "Version 2.0.2025",
+        "Effective Date: 02/01/2025",
+        "",
+        "Indications:",
+        "Advanced imaging of the lumbar spine is medically necessary when ALL of the following are met:",
+        "1. Persistent symptoms after 6 weeks of conservative care, AND",
+        "2. Clinical re-evaluation after the conservative care",
+      ].join("\n"),
+    ).versions[0]!;
+    assert.equal(v.identity.effective, "2025-02-01");
+    assert.equal(v.identity.title, "Lumbar Spine MRI");
+    assert.equal(v.sections[0]?.kind, "medically-necessary");
+  });
+  it("the title is not the payer's name nor the kind of document", () => {
+    const v = ingest(
+      [
+        "Molina Healthcare, Inc.",
+        "Drug and Biologic Coverage Criteria",
+        "Dupixent (dupilumab)",
+        "Policy Number: MCP-322",
+        "Effective Date: 04/01/2025",
+        "",
+        "Coverage Policy",
+        "Dupixent is considered medically necessary when ALL of the following are met:",
+        "1. One; and",
+        "2. Two.",
+      ].join("\n"),
+    ).versions[0]!;
+    assert.equal(v.identity.title, "Dupixent (dupilumab)");
+  });
+});
