@@ -69,6 +69,8 @@ export function renderTree(
     }
     const logic = s.tree.kind === "atLeast" ? `at least ${s.tree.n} of` : KIND_WORDS[s.tree.kind];
     out.push(`${s.id}  [${kind} ${logic}:] ${s.text}`);
+    // The statement's own condition (an age, a population, a diagnosis) is asked at the section's id.
+    if (s.tree.condition) out.push(`  ${s.id}  only if: ${s.tree.condition}`);
     for (const c of s.tree.children) nodeLines(c, 1, out);
     out.push("");
   }
