@@ -168,6 +168,23 @@ describe("ingest --json: the model with proposed code bindings", () => {
     assert.match(r.stdout, /Every line placed\./);
     assert.match(r.stdout, /Identified by header\./);
   });
+
+  it("a section's own condition is printed with it", () => {
+    const doc = [
+      "Medical Policy: Gizmo",
+      "Policy Number: MP-1",
+      "Effective Date: 01/01/2026",
+      "",
+      "Policy",
+      "",
+      "Gizmo therapy is medically necessary for adults 18 years and older when all of the following are met:",
+      "1. Pain; and",
+      "2. Failed therapy.",
+    ].join("\n");
+    const r = cli(["ingest", file("condition.txt", doc)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}I {2}only if: adults 18 years and older$/m);
+  });
 });
 
 describe("ingest --json: errors are one JSON document too", () => {
