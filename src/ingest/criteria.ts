@@ -683,7 +683,15 @@ function makeGroup(
   const base = { id, label: item.token, text, line: item.line, children };
   let group: BranchNode =
     kind === "atLeast" ? { ...base, kind: "atLeast", n: lead.n ?? 1 } : { ...base, kind };
-  if (lead.condition) group.condition = lead.condition;
+  if (lead.condition) {
+    group.condition = lead.condition;
+    // "Atopic Dermatitis 1." — a list's label read as the end of a sentence: the words after it (the
+    // item "1." itself) are asked by no criterion (QA pass 2, Molina): the reading is unsure.
+    if (/(?:^|\s)(?:\d{1,3}|[a-zA-Z])[.)]$/.test(lead.condition))
+      ctx.uncertain.push(
+        `the condition of ${id} ends with a list label ("${lead.condition.slice(-40)}"): a list item was read as its words`,
+      );
+  }
   lintGroup(group, joiners, ctx);
   if (h > 0) group = withHeadedSiblings(group, item, h, nodes, joiners, ctx);
   return alternativeToRange(group, ctx);

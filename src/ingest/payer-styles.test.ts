@@ -1444,3 +1444,20 @@ describe("title blocks of other payers", () => {
     assert.equal(v.identity.title, "Dupixent (dupilumab)");
   });
 });
+
+describe("a diagnosis heading glued to the first item of its list (Molina)", () => {
+  it("'Atopic Dermatitis' then '1. Diagnosis of …': the label read as words makes the section decide review", () => {
+    const s =
+      ingest(`${HEAD}Dupixent is considered medically necessary when ALL of the following criteria are met:
+Atopic Dermatitis
+1. Diagnosis of moderate-to-severe atopic dermatitis
+AND
+2. Documentation of body surface area involvement of at least 10%
+`).versions[0]!.sections[0]!;
+    assert.ok(
+      (s.uncertain ?? []).some((u) => /list label|heading between list items/.test(u)) ||
+        !JSON.stringify(s.tree).includes('"condition":"Atopic Dermatitis 1."'),
+    );
+    assert.ok(s.uncertain?.length);
+  });
+});
