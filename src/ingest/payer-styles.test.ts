@@ -93,6 +93,11 @@ function section(doc: string, id: string): Section {
   return s;
 }
 
+/** A version's sections as "I medically-necessary, II not-proven". */
+function kinds(v: { sections: readonly Section[] }): string {
+  return v.sections.map((s) => `${s.id} ${s.kind}`).join(", ");
+}
+
 /** The section's tree decided on `answers` with no bindings (the engine's uncertainty aside). */
 function decide(doc: string, id: string, answers: Record<string, boolean>): string {
   const v = ingest(HEAD + doc).versions[0];
@@ -782,13 +787,7 @@ describe("Humana's layout: 'may be eligible under the Plan', then 'Coverage Limi
       ]),
     );
     const v = r.versions[0]!;
-    assert.deepEqual(
-      v.sections.map((s) => [s.id, s.kind]),
-      [
-        ["I", "medically-necessary"],
-        ["II", "not-proven"],
-      ],
-    );
+    assert.equal(kinds(v), "I medically-necessary, II not-proven");
     const tree = v.sections[0]!.tree!;
     assert.equal(tree.kind, "all");
     assert.deepEqual(tree.kind === "all" ? tree.children.map((c) => c.text) : [], [
@@ -1107,13 +1106,7 @@ describe("an 'Exclusions' heading over bullets inside the criteria", () => {
       ].join("\n"),
     );
     const v = r.versions[0]!;
-    assert.deepEqual(
-      v.sections.map((s) => [s.id, s.kind]),
-      [
-        ["I", "medically-necessary"],
-        ["II", "not-proven"],
-      ],
-    );
+    assert.equal(kinds(v), "I medically-necessary, II not-proven");
     const i = v.sections[0]!.tree!;
     assert.equal(i.kind === "all" ? i.children.length : 0, 2);
     assert.match(JSON.stringify(v.sections[1]!.tree), /Active tuberculosis infection/);
@@ -1219,27 +1212,28 @@ Psoriatic Arthritis
   });
 });
 
+/** Highmark's layout: a contraindication list under `heading`, then the indications. */
+const highmark = (heading: string) =>
+  [
+    "Highmark Inc.",
+    "Transcranial Magnetic Stimulation",
+    "Policy Number: Y-21-005",
+    "Effective Date: 05/05/2025",
+    "",
+    heading,
+    "TMS is considered not medically necessary for members with any of the following:",
+    "- A history of seizure disease",
+    "- Increased intracranial pressure",
+    "",
+    "Indications",
+    "TMS for major depressive disorder may be considered medically necessary when all of the following criteria are met:",
+    "A. Diagnosis of severe major depressive disorder",
+    "B. Failure of a trial of psychotherapy",
+  ].join("\n");
+
 describe("Highmark's 'Policy Position' and pharmacy forms' headings are criteria headings", () => {
   it("a contraindication list under 'Policy Position' is read, not left in the header", () => {
-    const v = ingest(
-      [
-        "Highmark Inc.",
-        "Medical Policy",
-        "Transcranial Magnetic Stimulation",
-        "Policy Number: Y-21-005",
-        "Effective Date: 05/05/2025",
-        "",
-        "Policy Position",
-        "TMS is considered not medically necessary for members with any of the following:",
-        "- A history of seizure disease",
-        "- Increased intracranial pressure",
-        "",
-        "Indications",
-        "TMS for major depressive disorder may be considered medically necessary when all of the following criteria are met:",
-        "A. Diagnosis of severe major depressive disorder",
-        "B. Failure of a trial of psychotherapy",
-      ].join("\n"),
-    ).versions[0]!;
+    const v = ingest(highmark("Policy Position")).versions[0]!;
     assert.deepEqual(
       v.sections.map((s) => s.kind),
       ["not-proven", "medically-necessary"],
@@ -1250,24 +1244,7 @@ describe("Highmark's 'Policy Position' and pharmacy forms' headings are criteria
 
 describe("criteria before any heading the ingester knows", () => {
   it("are reported and make the covered sections decide review (they were left in the header, silently)", () => {
-    const r = ingest(
-      [
-        "Highmark Inc.",
-        "Transcranial Magnetic Stimulation",
-        "Policy Number: Y-21-005",
-        "Effective Date: 05/05/2025",
-        "",
-        "Our Stance",
-        "TMS is considered not medically necessary for members with any of the following:",
-        "- A history of seizure disease",
-        "- Increased intracranial pressure",
-        "",
-        "Indications",
-        "TMS for major depressive disorder may be considered medically necessary when all of the following criteria are met:",
-        "A. Diagnosis of severe major depressive disorder",
-        "B. Failure of a trial of psychotherapy",
-      ].join("\n"),
-    );
+    const r = ingest(highmark("Our Stance"));
     const v = r.versions[0]!;
     assert.ok(r.unplaced.some((u) => /seizure disease/.test(u.text)));
     assert.match((v.sections[0]!.uncertain ?? []).join(" "), /text before the criteria reads as criteria/);
@@ -1278,37 +1255,22 @@ describe("a group's caption names its scope ('Rheumatoid Arthritis: all of the f
   const doc = (groups: string) =>
     `${HEAD}I. Gizmab is considered medically necessary when any of the following are met:
 ${groups}`;
-  it("each diagnosis group asks its diagnosis: one diagnosis's criteria do not approve another's patient", () => {
-    const s = section(
-      doc(`A. Rheumatoid Arthritis: all of the following
+  const TWO = `A. Rheumatoid Arthritis: all of the following
    1. Prescribed by a rheumatologist;
    2. Trial and failure of methotrexate.
 B. For plaque psoriasis, all of the following:
    1. Prescribed by a dermatologist;
    2. Body surface area involvement of at least 3%.
-`),
-      "I",
-    );
+`;
+  it("each diagnosis group asks its diagnosis: one diagnosis's criteria do not approve another's patient", () => {
+    const s = section(doc(TWO), "I");
     const tree = s.tree!;
     const groups = tree.kind === "any" ? tree.children : [];
     assert.deepEqual(
       groups.map((g) => ("condition" in g ? g.condition : undefined)),
       ["Rheumatoid Arthritis", "plaque psoriasis"],
     );
-    assert.notEqual(
-      decide(
-        doc(`A. Rheumatoid Arthritis: all of the following
-   1. Prescribed by a rheumatologist;
-   2. Trial and failure of methotrexate.
-B. For plaque psoriasis, all of the following:
-   1. Prescribed by a dermatologist;
-   2. Body surface area involvement of at least 3%.
-`),
-        "I",
-        { "I.A.1": true, "I.A.2": true },
-      ),
-      "approved",
-    );
+    assert.notEqual(decide(doc(TWO), "I", { "I.A.1": true, "I.A.2": true }), "approved");
   });
   it("a title or a reference to other criteria is no scope", () => {
     for (const caption of ["Selection Criteria:", "For each of the indications above,"]) {
