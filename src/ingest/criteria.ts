@@ -276,6 +276,11 @@ function leadsIn(texts: readonly string[]): boolean {
   return scanOf(texts).following || looksLikeLeadIn(tailOf(texts));
 }
 
+/** An item that leads in a list, or a table row read as an item (the rows after it are its siblings). */
+function leadsInOrRow(item: RawItem): boolean {
+  return leadsIn(item.texts) || (item.bulletOf !== undefined && item.children.length === 0);
+}
+
 function startsLower(text: string): boolean {
   return /^[a-z(]/.test(text);
 }
@@ -1478,7 +1483,24 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   /** A criteria heading stood between the current item and this line. */
   let afterHeading = false;
   for (let index = 0; index < lines.length; index++) {
-    const ln = lines[index] as Line;
+    let ln = lines[index] as Line;
+    // A table row under a lead-in ("Age<TAB>Patient is 50 years of age or older", BCBS): one criterion
+    // per row, as a bullet would be — glued together they were one question (QA pass 2).
+    if (
+      ln.hasTab &&
+      !ln.bullet &&
+      !sawBlank &&
+      !ln.regionHeading &&
+      (cur?.kind === "lead" ? leadsIn(cur.lead.texts) : cur?.kind === "item" && leadsInOrRow(cur.item)) &&
+      parseLabel(finishText(ln.text)) === undefined
+    ) {
+      const cells = ln.raw
+        .split("\t")
+        .map((c) => finishText(c))
+        .filter((c) => c !== "");
+      if (cells.length >= 2 && (cells[0] as string).length <= 60)
+        ln = { ...ln, bullet: true, text: `${cells[0]}: ${cells.slice(1).join(" ")}` };
+    }
     if (ln.regionHeading === "criteria") {
       // A heading inside the criteria ("Coverage Limitations") ends the item before it: the paragraph
       // under it is never that item's continuation (a QA pass found Humana's not-covered statements

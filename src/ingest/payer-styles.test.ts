@@ -1423,3 +1423,18 @@ AND
     assert.ok(s.uncertain?.length);
   });
 });
+
+describe("a two-column criteria table under a lead-in (BCBS Texas)", () => {
+  it("each row is a criterion: glued together they were one question", () => {
+    const s =
+      ingest(`${HEAD}Genicular nerve ablation may be considered medically necessary for chronic knee pain when ALL of the following are met:
+Age\tPatient is 50 years of age or older
+Pain\tModerate to severe knee pain for at least 3 months
+Diagnostic block\tAt least 50% pain relief from a diagnostic block
+`).versions[0]!.sections[0]!;
+    const tree = s.tree!;
+    assert.equal(tree.kind, "all");
+    assert.equal(tree.kind === "all" ? tree.children.length : 0, 3);
+    assert.match(JSON.stringify(tree), /Diagnostic block: At least 50% pain relief/);
+  });
+});
