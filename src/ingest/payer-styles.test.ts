@@ -1438,3 +1438,19 @@ Diagnostic block\tAt least 50% pain relief from a diagnostic block
     assert.match(JSON.stringify(tree), /Diagnostic block: At least 50% pain relief/);
   });
 });
+
+describe("eviCore's 'is not indicated for:' after the indications", () => {
+  it("is a not-covered section, not a further required list of the covered one", () => {
+    const v =
+      ingest(`${HEAD}Advanced imaging of the lumbar spine is medically necessary for any of the following indications:
+1. Cauda equina syndrome
+2. Suspected spinal infection
+
+Advanced imaging is not indicated for:
+- Acute low back pain of less than 6 weeks without red flags
+- Routine follow-up of degenerative disc disease
+`).versions[0]!;
+    assert.equal(kinds(v), "I medically-necessary, II not-proven");
+    assert.doesNotMatch(JSON.stringify(v.sections[0]!.tree), /Acute low back pain/);
+  });
+});
