@@ -397,6 +397,11 @@ function negationOver(before: string): "clear" | "unclear" | undefined {
   // A coverage verdict ("not medically necessary for members with any of"): the section's kind says it,
   // and the list says when it applies.
   if (COVERAGE_VERDICT.test(clause)) return undefined;
+  // "Low back pain without red flag features, when ALL of the following": the negation is the group's
+  // condition, before its ", when" — not over the list (eviCore; it sent the section to review).
+  const when = /,\s*(?:when|where|if)\s+(?![\s\S]*,\s*(?:when|where|if)\s)/i.exec(clause);
+  if (when && !NEGATION.test(clause.slice(when.index)) && !CANDIDACY.test(clause.slice(0, when.index)))
+    return undefined;
   // A verdict on the patient ("not a candidate if any of"): in a covered section the list says when it
   // is not met, in a not-covered one when it is — the lead-in alone cannot tell which.
   if (CANDIDACY.test(clause)) return "unclear";

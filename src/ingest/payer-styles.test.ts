@@ -1440,6 +1440,20 @@ Diagnostic block\tAt least 50% pain relief from a diagnostic block
 });
 
 describe("eviCore's 'is not indicated for:' after the indications", () => {
+  it("'Low back pain without red flag features, when ALL of the following': the negation is the group's condition", () => {
+    const s = ingest(`${HEAD}Advanced imaging is medically necessary for any of the following indications:
+1. Low back pain without red flag features, when ALL of the following are met:
+   a. Persistent symptoms after 6 weeks of conservative care, AND
+   b. Imaging results would change management
+2. Cauda equina syndrome
+`).versions[0]!.sections[0]!;
+    assert.equal(s.uncertain, undefined);
+    const tree = s.tree!;
+    const first = tree.kind === "any" ? tree.children[0] : undefined;
+    assert.equal(first?.kind, "all");
+    assert.equal((first as { condition?: string }).condition, "Low back pain without red flag features");
+  });
+
   it("is a not-covered section, not a further required list of the covered one", () => {
     const v =
       ingest(`${HEAD}Advanced imaging of the lumbar spine is medically necessary for any of the following indications:
