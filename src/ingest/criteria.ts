@@ -580,8 +580,11 @@ function labelFindings(item: RawItem, id: string, style: LabelStyle, ctx: Ctx): 
   });
 }
 
-/** A line that is only a connector ("OR", "AND") between two statements of one item. */
-const CONNECTOR_LINE = /^\s*(?:OR|AND|or|and)\s*$/;
+/**
+ * A line that is only a connector: "OR", "-OR-", "– and –", "(or)", "AND/OR" — between two statements of
+ * one item (splitAtConnector) or between list items (readChunk). Anchored, no nesting.
+ */
+const CONNECTOR_LINE = /^[-–—([*_\s]{0,6}(or|and|and\/or)[-–—)\]*_\s]{0,6}$/i;
 
 /**
  * An item whose text is two statements with a connector line between them (20.9.1: "Are inotrope
@@ -949,9 +952,6 @@ const DURATION_REASON = "authorization duration: how long an approval lasts, not
  */
 const KIND_LABEL =
   /^(?:(?:experimental\/)?investigational(?: and| or|\/)? not medically necessary|not medically necessary|medically necessary|(?:experimental\/)?investigational|experimental|not covered|covered|non-?covered)\s*:?$/i;
-
-/** A line that is only a connector: "OR", "-OR-", "– and –", "(or)", "AND/OR". Anchored, no nesting. */
-const CONNECTOR_BETWEEN = /^[-–—([*_\s]{0,6}(or|and|and\/or)[-–—)\]*_\s]{0,6}$/i;
 
 /** Whether the next content line after `i` starts a list item (a label or a bullet). */
 function itemFollows(lines: readonly Line[], i: number): boolean {
@@ -1482,6 +1482,13 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   let stray = false;
   /** A criteria heading stood between the current item and this line. */
   let afterHeading = false;
+  /** A section found from a statement, heading or kind label (not a printed label): the current item. */
+  const openSection = (item: RawItem): void => {
+    items.push(item);
+    cur = { kind: "item", item };
+    opener = item;
+    sinceOpener = 0;
+  };
   for (let index = 0; index < lines.length; index++) {
     let ln = lines[index] as Line;
     // A table row under a lead-in ("Age<TAB>Patient is 50 years of age or older", BCBS): one criterion
@@ -1518,11 +1525,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       ) {
         // Its words as a lead-in ("Exclusions:"): the bullets under it are its list.
         const heading = finishText(ln.text).replace(/[\s:.]*$/, ":");
-        const item = syntheticSection(heading, ln, syntheticCount(items) + 1);
-        items.push(item);
-        cur = { kind: "item", item };
-        opener = item;
-        sinceOpener = 0;
+        openSection(syntheticSection(heading, ln, syntheticCount(items) + 1));
         afterHeading = false;
       }
       continue;
@@ -1536,6 +1539,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       continue;
     }
     const text = ln.text;
+    const plain = finishText(text);
     const brk = pendingBreak || ln.pageBreakBefore;
     const blankBefore = sawBlank;
     sawBlank = false;
@@ -1545,7 +1549,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     const headed = afterHeading;
     afterHeading = false;
     // Only where a list item follows: between two statements of one item it is that item's (splitAtConnector).
-    const alone = cur?.kind === "item" ? CONNECTOR_BETWEEN.exec(finishText(text)) : null;
+    const alone = cur?.kind === "item" ? CONNECTOR_LINE.exec(plain) : null;
     // "…fulmelzen);" then "or" on a line of its own (a PDF's wrap, a page break between) is the item's
     // own trailing "; or": the connector after an item that ends with ";" or "," is that item's.
     // A bare lower-case "or"/"and", or a connector indented under the item's text (Cigna wraps "; OR"
@@ -1554,7 +1558,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     const wrappedJoiner =
       cur?.kind === "item" &&
       /[;,]$/.test(tailOf(cur.item.texts)) &&
-      (/^(?:or|and|and\/or)$/.test(finishText(text).trim()) || (!blankBefore && ln.indent > cur.item.indent));
+      (/^(?:or|and|and\/or)$/.test(plain.trim()) || (!blankBefore && ln.indent > cur.item.indent));
     if (alone && cur?.kind === "item" && /^and$/i.test(alone[1] as string) && itemFollows(lines, index)) {
       // "1. … adherent" / "AND" / "2. …": the connector between two items is the first's joiner, as
       // "; and" at its end would be — groups joined by "and" are one "all" list (QA pass 2: review).
@@ -1572,33 +1576,29 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       blankBefore &&
       !labeledSections &&
       opener?.synthetic &&
-      KIND_LABEL.test(finishText(text))
+      KIND_LABEL.test(plain)
     ) {
       // "Not Medically Necessary" on a line of its own after a section (BCBS): the next section, its
       // statement the paragraph under it (it was glued into the covered statement before it).
-      const item = syntheticSection(finishText(text), ln, syntheticCount(items) + 1);
-      items.push(item);
-      cur = { kind: "item", item };
-      opener = item;
-      sinceOpener = 0;
+      openSection(syntheticSection(plain, ln, syntheticCount(items) + 1));
       continue;
     }
-    if (cur !== null && QUANTITY_LIMIT.test(finishText(text))) {
+    if (cur !== null && QUANTITY_LIMIT.test(plain)) {
       // "Quantity Limit: 2 pens per 28 days": how much may be approved, which no criterion asks — never
       // the last criterion's words (QA pass 2 found it glued into the step-therapy item); reported, so
       // the section decides review.
       unplaced.push({
         line: ln.no,
-        text: finishText(text),
+        text: plain,
         reason: "quantity limit: how much may be approved, which no criterion asks",
       });
       stray = true;
       continue;
     }
-    if (cur !== null && authDuration(finishText(text))) {
+    if (cur !== null && authDuration(plain)) {
       // "Approval duration: 6 months" under a list: how long an approval lasts, not a criterion, and
       // never the last item's words (a QA pass found it glued into "D. Request does not exceed …").
-      unplaced.push({ line: ln.no, text: finishText(text), reason: DURATION_REASON });
+      unplaced.push({ line: ln.no, text: plain, reason: DURATION_REASON });
       continue;
     }
     const note = readNoteStart(ln);
@@ -1661,11 +1661,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     ) {
       // Another coverage statement after a list, in a document without printed section labels: the
       // next section (I, II, … by position).
-      const item = syntheticSection(text, ln, syntheticCount(items) + 1);
-      items.push(item);
-      cur = { kind: "item", item };
-      opener = item;
-      sinceOpener = 0;
+      openSection(syntheticSection(text, ln, syntheticCount(items) + 1));
       continue;
     }
     if (cur?.kind === "lead" && ln.bullet && !labeledSections) {
@@ -1688,8 +1684,8 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       cur.lead.texts.push(text);
       continue;
     }
-    if (/^refer to\b/i.test(finishText(text))) {
-      const p = { text: finishText(text), line: ln.no };
+    if (/^refer to\b/i.test(plain)) {
+      const p = { text: plain, line: ln.no };
       referParagraphs.push(p);
       referLines.set(p, [p.text]);
       cur = { kind: "refer", p };
@@ -1700,11 +1696,11 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       continue;
     }
     if (cur?.kind === "refer" && !blankBefore) {
-      referLines.get(cur.p)?.push(finishText(text));
+      referLines.get(cur.p)?.push(plain);
       continue;
     }
     if (cur?.kind === "item" && opener && blankBefore && !ln.bullet && !brk) {
-      const t = finishText(text);
+      const t = plain;
       if (sinceOpener === 0 && (looksLikeLeadIn(t) || statesCoverage(t))) {
         // The section's (or list's) statement goes on in a paragraph of its own before the list.
         pushParagraph(opener, text, ln.no);
@@ -1736,7 +1732,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       // The rest of a paragraph that could not be placed is not the list item before it. A sentence of
       // it that leads into the list right after ("In addition, CMS will review studies to determine if
       // they meet the 13 criteria listed below.", then "a." …) is a further list of the section.
-      const t = finishText(text);
+      const t = plain;
       if (opener && (looksLikeLeadIn(t) || LISTED_BELOW.test(t)) && listFollows(lines, index)) {
         const item = unlabeled(text, ln, { block: true });
         items.push(item);
@@ -1757,7 +1753,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       cur?.kind === "item" &&
       cur.item.token !== "" &&
       !ln.bullet &&
-      titleCased(finishText(text)) &&
+      titleCased(plain) &&
       /[A-Za-z]{3}/.test(text) &&
       (/(?:[.;,:]|\b(?:and|or))\s*$/i.test(tailOf(cur.item.texts)) ||
         (blankBefore && (lines[index + 1]?.blank ?? true)) ||
@@ -1769,7 +1765,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       // the section decides review (a second reading).
       unplaced.push({
         line: ln.no,
-        text: finishText(text),
+        text: plain,
         reason: "a heading between list items: which items it governs is not read",
       });
       continue;
@@ -1814,7 +1810,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     }
     unplaced.push({
       line: ln.no,
-      text: finishText(text),
+      text: plain,
       reason:
         cur === null
           ? "text before the first section of the criteria"
@@ -2169,6 +2165,15 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
     }
     for (const why of s.uncertain ?? []) findings.push(uncertainFinding(s, why));
   });
+}
+
+/**
+ * Adds a reason a section decides review found after the criteria were read (a cut list, criteria left
+ * in the header), with lint's finding for it (markUncertain reports the ones found while reading).
+ */
+export function addUncertain(s: Section, why: string, findings: Finding[]): void {
+  s.uncertain = [...(s.uncertain ?? []), why];
+  findings.push(uncertainFinding(s, why));
 }
 
 /** Lint's `section-uncertain` for one reason a section decides review (SPEC 1.3, issue 12). */

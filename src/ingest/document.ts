@@ -14,7 +14,7 @@ import {
   type Section,
   type Unplaced,
 } from "../model/index.js";
-import { type Paragraph, readCriteria, statesCoverage, uncertainFinding } from "./criteria.js";
+import { addUncertain, type Paragraph, readCriteria, statesCoverage } from "./criteria.js";
 import { collapse, execUpTo, finishText } from "./inline.js";
 import { parseLabel } from "./labels.js";
 import { type Line, MAX_LINE, type Region, readLines } from "./lines.js";
@@ -482,10 +482,7 @@ function cutLists(lines: readonly Line[], sections: readonly Section[], findings
       line: ln.no,
       ...(s ? { criterion: s.id } : {}),
     });
-    if (!s?.tree || s.kind === "not-proven") continue;
-    s.uncertain ??= [];
-    s.uncertain.push(why);
-    findings.push(uncertainFinding(s, why));
+    if (s?.tree && s.kind !== "not-proven") addUncertain(s, why, findings);
   }
 }
 
@@ -522,8 +519,6 @@ function headerCriteria(
     .map((l) => l.no)
     .join(", ")})`;
   for (const s of sections) {
-    if (s.kind !== "medically-necessary" || !s.tree) continue;
-    s.uncertain = [...(s.uncertain ?? []), why];
-    findings.push(uncertainFinding(s, why));
+    if (s.kind === "medically-necessary" && s.tree) addUncertain(s, why, findings);
   }
 }

@@ -289,21 +289,7 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
     const pre = q ? text.slice(0, q.index) : text;
     // Both the population and the statement's own condition ("for adults 18 years and older when the
     // patient has symptoms of OSA and …"): keeping one dropped the other (QA pass 2).
-    const population = populationOf(pre);
-    const own = !ref && !refSec ? statementCondition(pre) : undefined;
-    // One phrase read twice (both start alike): the reading that keeps the population's words whole.
-    const same =
-      population !== undefined && own !== undefined && own.slice(0, 12) === population.slice(0, 12);
-    const who =
-      population === undefined
-        ? own
-        : own === undefined
-          ? population
-          : same
-            ? own.includes(population)
-              ? own
-              : population
-            : `${population} and ${own}`;
+    const who = bothConditions(populationOf(pre), !ref && !refSec ? statementCondition(pre) : undefined);
     if (who) out.condition = who;
     return out;
   }
@@ -484,6 +470,16 @@ function statementCondition(pre: string): string | undefined {
     }
   }
   return parts.length > 0 ? parts.join(" and ") : undefined;
+}
+
+/**
+ * A statement's population and its own condition, both asked. Where they are one phrase read twice
+ * (they start alike), the reading that keeps the population's words whole.
+ */
+function bothConditions(population: string | undefined, own: string | undefined): string | undefined {
+  if (population === undefined || own === undefined) return population ?? own;
+  if (own.slice(0, 12) !== population.slice(0, 12)) return `${population} and ${own}`;
+  return own.includes(population) ? own : population;
 }
 
 /** Words that limit a covered population by age or maturity ("adults aged 18 years or older"). */

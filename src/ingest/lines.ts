@@ -410,6 +410,8 @@ function unknownHeading(lines: readonly Line[], i: number): boolean {
 const OPEN_END = /(?:[;,:]|\b(?:and|or|and\/or))\s*$/i;
 /** The same, but not a bare ";" (many lists close their last item with one). */
 const SURELY_OPEN = /(?:[,:]|\b(?:and|or|and\/or))\s*$/i;
+/** An item that says its list goes on ("…; and", "…, or"), not a lead-in's colon. */
+const ITEM_GOES_ON = /(?:[;,]|\b(?:and|or|and\/or))\s*$/i;
 
 /**
  * The content line before `i`, if it is a criteria line that leaves its list open; with `midSentence`,
@@ -462,7 +464,7 @@ function furnitureInList(
 ): number {
   const prev = listOpen(lines, i, true);
   if (!prev || !headerLike(lines, i, headerKeys)) return i;
-  const open = /(?:[;,]|\b(?:and|or|and\/or))\s*$/i.test(finishText(prev.text));
+  const open = ITEM_GOES_ON.test(finishText(prev.text));
   // Evidence of a page break, not a sub-heading or a list's own lines ("Crohn's Disease" under "one of
   // the following:"): a page number or form feed since the open line, a line of the first page's header
   // or a heading read before, or a web address (a second reading found title-case items dropped).

@@ -90,7 +90,9 @@ function isLogHeader(cells: string[]): boolean {
   );
 }
 
-const CODE = /^([A-Z0-9][A-Z0-9.]{2,7}(?:\s?[-–]\s?[A-Z0-9][A-Z0-9.]{2,7})?)\s*([*\uE000†‡]*)$/;
+/** A code or a range of codes ("64561", "0816T", "N39.41", "J3590-J3599"), as a pattern's source. */
+const CODE_TOKEN = "[A-Z0-9][A-Z0-9.]{2,7}(?:\\s?[-–]\\s?[A-Z0-9][A-Z0-9.]{2,7})?";
+const CODE = new RegExp(`^(${CODE_TOKEN})\\s*([*\\uE000†‡]*)$`);
 
 /** `02/19`, `2/25`, `12/01/20`, `8/15/24`, `01/2026` → year, month, day (day absent for month-only). */
 export function parseDate(raw: string): { y: number; m: number; d?: number } | undefined {
@@ -194,7 +196,7 @@ const CAPTION_YES = /\bcodes? (?:that are |are )?(?:covered|medically necessary)
 /** A line that captions a list of codes: "CPT codes covered if …:", "Other HCPCS codes related to the CPB:". */
 const CODE_CAPTION = /\bcodes?\b[^:]{0,200}:$/i;
 /** A code and its description on one line, spaces between ("64561 Percutaneous implantation …"). */
-const CODE_LINE = /^([A-Z0-9][A-Z0-9.]{2,7}(?:\s?[-–]\s?[A-Z0-9][A-Z0-9.]{2,7})?)\s+(\S.*)$/;
+const CODE_LINE = new RegExp(`^(${CODE_TOKEN})\\s+(\\S.*)$`);
 
 /** A caption (or heading) that names a code system: rows under it without a header are its codes. */
 function captioned(
