@@ -46,6 +46,13 @@ interface RawItem {
    * above, the following additional criteria must also be met:"): a group `<section>-<k>` (issue 12).
    */
   block?: boolean;
+  /**
+   * A block whose lead-in is a caption over a list that starts its labels again ("Rheumatoid Arthritis",
+   * then "A. …"): the list is the caption's (a diagnosis of a pharmacy form), see {@link captionGroups}.
+   */
+  caption?: string;
+  /** The first labelled item read under this section or block (where its list's labels started). */
+  first?: RawItem;
   /** A section found from its statement or heading, not from a printed label (numbered I, II, … by position). */
   synthetic?: boolean;
   /** A requirement paragraph: a criterion of this item (or section), after its list (issue 12). */
@@ -364,7 +371,9 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
       }
       stack.length = 1;
       item.style = root.style;
-      item.value = root.children.filter((c) => c.block).length + 2;
+      // The first list is `<id>-1`; captions over every list of a section number from 1 (no first list).
+      const listed = root.children.some((c) => !c.block && !c.paraOf);
+      item.value = root.children.filter((c) => c.block).length + (item.caption && !listed ? 1 : 2);
       root.children.push(item);
       stack.push({ style: BLOCK_LEVEL, last: 0, seen: new Set(), indent: item.indent, items: [item] });
       prev = item;
@@ -386,7 +395,9 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
     const openLeadIn =
       topItem !== undefined &&
       topItem.children.length === 0 &&
-      (leadsIn(topItem.texts) || (topItem.heading === true && stack.length === 1));
+      (leadsIn(topItem.texts) ||
+        topItem.caption !== undefined ||
+        (topItem.heading === true && stack.length === 1));
     let best: { cost: number; k: number; cand: LabelCandidate } | undefined;
     for (let k = stack.length - 1; k >= 0; k--) {
       const lvl = stack[k] as Level;
@@ -414,7 +425,7 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
       }
     }
     const headingOpen = prev !== undefined && prev.heading === true && stack.length === 1 && topItem === prev;
-    if (best && best.cost >= 3 && prev && !headingOpen && unfinished(tailOf(prev.texts))) {
+    if (best && best.cost >= 3 && prev && !headingOpen && !prev.caption && unfinished(tailOf(prev.texts))) {
       // "…deficiency of vitamin" / "A. or B": a wrapped line that starts like a label but fits the list
       // badly, right after text that has not ended, continues that text.
       prev.texts.push(item.printed, ...item.texts.slice(1));
@@ -872,6 +883,8 @@ function logicOf(
   joiners: readonly ("and" | "or" | undefined)[],
   ctx: Ctx,
 ): "all" | "any" {
+  // One item: "all" and "any" of it are the same; there is nothing to be unsure of.
+  if (joiners.length === 1 && item.children.length === 1) return "all";
   const inner = joiners.slice(0, -1).filter((j) => j !== undefined);
   const ors = inner.filter((j) => j === "or").length;
   const ands = inner.length - ors;
@@ -963,6 +976,46 @@ function itemFollows(lines: readonly Line[], i: number): boolean {
   return false;
 }
 
+/**
+ * Words of a caption that names a part of the criteria rather than whom or what they are for
+ * ("Documentation", "Prior Therapy", "Initial Authorization"): such a caption over a list is no
+ * condition, and it stays reported.
+ */
+const TOPIC =
+  /\b(?:documentation|criteria|criterion|requirements?|coverage|policy|approval|authori[sz]ation|reauthori[sz]ation|renewal|continuation|continued|initial|limitations?|exclusions?|definitions?|notes?|dos(?:e|es|ing|age)|quantity|duration|background|description|references?|codes?|summary|overview|indications?|applicable|general|other|therapy|treatment|history|prescriber|testing|labs?|monitoring|safety|clinical|information|request|member|patient|age|diagnosis|diagnoses|step)\b/i;
+
+/**
+ * A caption over a list of its own: a short title-cased line (a diagnosis, "Atopic Dermatitis",
+ * "Chronic Rhinosinusitis with Nasal Polyps:") whose next line is a list item labelled 1, A, a or i.
+ */
+function captionOver(lines: readonly Line[], i: number, plain: string): boolean {
+  const t = plain.replace(/\s*:$/, "");
+  if (!titleCased(t) || !/[A-Za-z]{3}/.test(t) || TOPIC.test(t) || KIND_LABEL.test(t) || statesCoverage(t))
+    return false;
+  for (let j = i + 1; j < lines.length && j < i + 40; j++) {
+    const l = lines[j] as Line;
+    if (l.blank || l.pageHeader) continue;
+    return !l.bullet && (parseLabel(l.text)?.candidates ?? []).some((c) => c.value === 1);
+  }
+  return false;
+}
+
+/**
+ * Whether the list after line `i` starts again at 1 in the style the list under `root` started with
+ * (a caption between two lists of one form), not a level deeper ("1." under "B.").
+ */
+function restartsList(root: RawItem, lines: readonly Line[], i: number): boolean {
+  const first = root.first;
+  if (!first) return false;
+  for (let j = i + 1; j < lines.length && j < i + 40; j++) {
+    const l = lines[j] as Line;
+    if (l.blank || l.pageHeader) continue;
+    const next = parseLabel(l.text)?.candidates ?? [];
+    return first.cands.some((c) => c.value === 1 && next.some((d) => d.value === 1 && d.style === c.style));
+  }
+  return false;
+}
+
 /** Whether the next item after `i` starts its labels again ("A." after "C."): a new list under a heading. */
 function labelRestarts(lines: readonly Line[], i: number, item: RawItem): boolean {
   for (let j = i + 1; j < lines.length && j < i + 40; j++) {
@@ -1039,6 +1092,10 @@ function makeBlocks(
 ): BranchNode {
   const first: RawItem = { ...item, children: item.children.filter((c) => !c.block && !c.paraOf) };
   const blocks = item.children.filter((c) => c.block);
+  if (first.children.length === 0 && children.length === 0 && blocks.every((b) => b.caption)) {
+    const captioned = captionGroups(item, id, text, lead, ctx, blocks);
+    if (captioned) return captioned;
+  }
   const qualified = qualifiesAbove(blocks, first.children.length);
   if (qualified && !item.children.some((c) => c.paraOf))
     return qualifiedBlock(item, id, text, lead, ctx, children, first, qualified);
@@ -1075,6 +1132,63 @@ function makeBlocks(
     });
   groups.sort((a, b) => a.line - b.line);
   return { kind: "all", id, label: item.token, text, line: item.line, children: furnishers(groups, id) };
+}
+
+/** Lead-ins that say the lists under the captions are alternatives ("criteria for one of the following diagnoses"). */
+const PER_USE = /\b(?:diagnos[ie]s|indications?|conditions?|uses|disorders?|diseases?)\b/i;
+
+/**
+ * A section whose lists each stand under a caption ("Rheumatoid Arthritis", "A. …", "B. …", then
+ * "Psoriatic Arthritis", "A. …"): a pharmacy form's criteria per diagnosis. One caption is the
+ * list's condition (the list keeps the section's ids); several are alternatives, a request being for
+ * one of them: `any` of the groups `<id>-<k>`, each with its caption as its condition and the items'
+ * own logic (their joiners or the caption's lead-in; where the section's lead-in says "all", within
+ * each caption). Certain where the lead-in says "one of" or names diagnoses, indications or uses;
+ * where it says "all" the reading is uncertain (the captions might be parts all required).
+ * Undefined where the lead-in says "none" or "at least": the lists are read as before.
+ */
+function captionGroups(
+  item: RawItem,
+  id: string,
+  text: string,
+  lead: LeadIn,
+  ctx: Ctx,
+  blocks: readonly RawItem[],
+): BranchNode | undefined {
+  if (lead.found && lead.kind !== "all" && lead.kind !== "any") return undefined;
+  // A caption with no list of its own, or with words glued on, is read as before (reported).
+  if (blocks.some((b) => b.children.length === 0 || b.texts.length > 1)) return undefined;
+  const { refText: _t, refSubject: _s, refSection: _c, condition: _d, ...plain } = lead;
+  const groupOf = (b: RawItem, bid: string): BranchNode => {
+    const caption = b.caption as string;
+    const own = readLeadIn(caption, false);
+    const use = own.found || !(lead.found && lead.kind === "all") ? own : plain;
+    const g = makeGroup(b, bid, caption, use, ctx);
+    g.condition = own.condition ?? caption.replace(/\s*[-–—:]\s*$/, "");
+    return g;
+  };
+  if (blocks.length === 1) {
+    const g = groupOf(blocks[0] as RawItem, id);
+    const condition = [lead.condition, g.condition].filter((c) => c !== undefined).join(" and ");
+    return { ...g, label: item.token, text, line: item.line, condition };
+  }
+  const groups = blocks.map((b) => ({ ...groupOf(b, `${id}-${b.value}`), label: "" }));
+  const names = blocks.map((b) => `"${b.caption}"`).join(", ");
+  const certain = lead.found ? lead.kind === "any" : listsAlternatives(text) || PER_USE.test(text);
+  ctx.findings.push({
+    code: "caption-groups",
+    severity: certain ? "info" : "warning",
+    message: `section ${id} lists criteria under captions (${names}): read as one list per caption, any of them, each with its caption as its condition${certain ? "" : "; the lead-in does not say the captions are alternatives, so the section decides review"}`,
+    line: item.line,
+    criterion: id,
+  });
+  if (!certain)
+    ctx.uncertain.push(
+      `the lists of ${id} stand under captions (${names}) and the lead-in does not say they are alternatives: read as any of them`,
+    );
+  const outer: BranchNode = { kind: "any", id, label: item.token, text, line: item.line, children: groups };
+  if (lead.condition) outer.condition = lead.condition;
+  return outer;
 }
 
 /**
@@ -1242,7 +1356,8 @@ function markUnlabeledItems(lines: readonly Line[]): void {
   let inList = false;
   let prevEnd = "";
   let blank = false;
-  for (const ln of lines) {
+  for (let i = 0; i < lines.length; i++) {
+    const ln = lines[i] as Line;
     if (ln.pageHeader || ln.linkOnly) continue;
     if (ln.blank) {
       blank = true;
@@ -1250,6 +1365,11 @@ function markUnlabeledItems(lines: readonly Line[]): void {
     }
     const t = finishText(ln.text).trimEnd();
     const labeled = parseLabel(ln.text) !== undefined;
+    if (inList && !labeled && !ln.bullet && captionOver(lines, i, t)) {
+      // "Rheumatoid Arthritis" over "1. …": a caption of the list after it, not an item of this one.
+      prevEnd = t;
+      continue;
+    }
     if (inList && blank && !/(?:\band|\bor|\band\/or),?$/i.test(prevEnd)) inList = false;
     blank = false;
     if (labeled || ln.bullet || ln.heading || ln.regionHeading) {
@@ -1640,8 +1760,36 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         opener = item;
         sinceOpener = 0;
         labeledSections = true;
-      } else sinceOpener++;
+      } else {
+        if (opener && sinceOpener === 0) opener.first ??= item;
+        sinceOpener++;
+      }
       continue;
+    }
+    if (!ln.bullet && (cur?.kind === "item" || cur?.kind === "lead") && captionOver(lines, index, plain)) {
+      // "Rheumatoid Arthritis" then "A. …", "Psoriatic Arthritis" then "A. …" again: each caption is a
+      // block of the section whose list is the caption's (QA pass 2: glued into the item before, or
+      // reported and the section sent to review). Only where the list under it starts at 1/A and the
+      // section's (or the caption before's) list started so too.
+      let root = opener;
+      if (cur.kind === "lead" && !labeledSections) {
+        root = sectionFromLead(cur.lead);
+        lead = undefined;
+        items.push(root);
+        opener = root;
+        sinceOpener = 0;
+      }
+      if (root && (!root.block || root.caption) && !(root.caption && sinceOpener === 0)) {
+        if (sinceOpener === 0 || restartsList(root, lines, index)) {
+          const item = unlabeled(text, ln, { block: true });
+          item.caption = plain.replace(/\s*:$/, "");
+          items.push(item);
+          cur = { kind: "item", item };
+          opener = item;
+          sinceOpener = 0;
+          continue;
+        }
+      }
     }
     // The paragraph this line opens is read only where a statement may start (a statement may wrap
     // before its verb); not for every line.

@@ -14,6 +14,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { compile, evaluateSection } from "../evaluate/index.js";
 import type { Section } from "../model/index.js";
 import { ingest } from "./index.js";
@@ -1186,29 +1187,233 @@ describe("a heading between the items of a list ('A. …; or', 'Children Aged 6 
       assert.ok(s.uncertain?.length);
       assert.doesNotMatch(JSON.stringify(s.tree), /Children Aged|Documentation/);
     });
-  it("diagnosis headings over lists whose labels start again ('C.' then 'Psoriatic Arthritis' then 'A.') are reported, the section decides review", () => {
-    const r = ingest(
-      `${HEAD}I. Gizmab is considered medically necessary when the criteria for one of the following diagnoses are met:
-Rheumatoid Arthritis
-   A. Diagnosis of rheumatoid arthritis
-   B. Prescribed by a rheumatologist
-Psoriatic Arthritis
-   A. Diagnosis of psoriatic arthritis
-   B. Prescribed by a dermatologist
-`,
-    );
-    const s = r.versions[0]!.sections[0]!;
-    assert.deepEqual(
-      r.unplaced.filter((u) => /heading between list items/.test(u.reason)).map((u) => u.text),
-      ["Rheumatoid Arthritis", "Psoriatic Arthritis"],
-    );
-    assert.ok(s.uncertain?.length);
-    assert.doesNotMatch(JSON.stringify(s.tree), /Psoriatic Arthritis"/);
-  });
-
   it("'N/A' between items is no heading", () => {
     const r = ingest(doc(["1. Age 18 or older;", "", "N/A", "", "2. Pain."]));
     assert.ok(!r.unplaced.some((u) => /a heading between list items/.test(u.reason)));
+  });
+});
+
+describe("captions over lists of their own (a pharmacy form's criteria per diagnosis)", () => {
+  /** A tree without lines and printed labels, for comparing shapes. */
+  const shape = (n: unknown): unknown =>
+    JSON.parse(JSON.stringify(n, (k, v) => (k === "line" || k === "label" || k === "text" ? undefined : v)));
+  const LABELLED = `I. Gizmab is considered medically necessary when the criteria for one of the following diagnoses are met:
+Rheumatoid Arthritis
+   A. Diagnosis of rheumatoid arthritis; and
+   B. Prescribed by a rheumatologist
+Psoriatic Arthritis
+   A. Diagnosis of psoriatic arthritis; and
+   B. Prescribed by a dermatologist
+II. Gizmab is considered investigational for all other indications.
+`;
+
+  it("labels starting again under each caption: any of the captions' lists, each caption its list's condition (they were reported and the section sent to review)", () => {
+    const r = ingest(HEAD + LABELLED);
+    const s = r.versions[0]!.sections[0]!;
+    assert.deepEqual(shape(s.tree), {
+      kind: "any",
+      id: "I",
+      children: [
+        {
+          kind: "all",
+          id: "I-1",
+          condition: "Rheumatoid Arthritis",
+          children: [
+            { kind: "leaf", id: "I-1.A" },
+            { kind: "leaf", id: "I-1.B" },
+          ],
+        },
+        {
+          kind: "all",
+          id: "I-2",
+          condition: "Psoriatic Arthritis",
+          children: [
+            { kind: "leaf", id: "I-2.A" },
+            { kind: "leaf", id: "I-2.B" },
+          ],
+        },
+      ],
+    });
+    assert.equal(s.uncertain, undefined);
+    assert.deepEqual(r.unplaced, []);
+    assert.ok(r.versions[0]!.findings.some((f) => f.code === "caption-groups" && f.severity === "info"));
+    const yes = { "I-1": true, "I-1.A": true, "I-1.B": true };
+    assert.equal(decide(LABELLED, "I", yes), "approved");
+    // The psoriatic arthritis list met for a request that is not for psoriatic arthritis: not met.
+    assert.equal(
+      decide(LABELLED, "I", { "I-1": false, "I-2": false, "I-2.A": true, "I-2.B": true }),
+      "denied",
+    );
+    assert.equal(decide(LABELLED, "I", { ...yes, "I-1.B": false, "I-2": false }), "denied");
+  });
+
+  it("a document without printed sections, 'ALL of the following', AND lines: no item lost, and the section decides review (the captions might be parts all required)", () => {
+    const doc = `Dupixent is considered medically necessary when ALL of the following criteria are met:
+
+Atopic Dermatitis
+1. Diagnosis of moderate-to-severe atopic dermatitis
+AND
+2. Documentation of body surface area involvement of at least 10%
+
+Asthma
+1. Diagnosis of moderate-to-severe asthma
+AND
+2. Eosinophil count of at least 150 cells/mcL
+`;
+    const r = ingest(HEAD + doc);
+    const s = r.versions[0]!.sections[0]!;
+    const tree = JSON.stringify(s.tree);
+    for (const words of ["atopic dermatitis", "at least 10%", "asthma", "150 cells"])
+      assert.match(tree, new RegExp(words));
+    assert.deepEqual(
+      (s.tree as { children: { id: string; condition?: string; children: { id: string }[] }[] }).children.map(
+        (g) => [g.id, g.condition, g.children.map((c) => c.id)],
+      ),
+      [
+        ["I-1", "Atopic Dermatitis", ["I-1.1", "I-1.2"]],
+        ["I-2", "Asthma", ["I-2.1", "I-2.2"]],
+      ],
+    );
+    assert.match((s.uncertain ?? []).join(" "), /stand under captions/);
+    assert.ok(r.versions[0]!.findings.some((f) => f.code === "caption-groups" && f.severity === "warning"));
+  });
+
+  it("captions ending with ':' under 'for the following indications': alternatives, no words glued (the second caption was glued into the first list's last item)", () => {
+    const s = ingest(`${HEAD}I. Gizmab is considered medically necessary for the following indications:
+
+Rheumatoid Arthritis:
+   1. Diagnosis of rheumatoid arthritis; and
+   2. Prescribed by a rheumatologist
+
+Plaque Psoriasis:
+   1. Diagnosis of plaque psoriasis; and
+   2. Failed topical therapy
+`).versions[0]!.sections[0]!;
+    assert.equal(s.uncertain, undefined);
+    assert.equal(s.tree?.kind, "any");
+    assert.doesNotMatch(JSON.stringify(s.tree), /rheumatologist Plaque|indications: Rheumatoid/);
+    assert.deepEqual(
+      (s.tree as { children: { condition?: string }[] }).children.map((g) => g.condition),
+      ["Rheumatoid Arthritis", "Plaque Psoriasis"],
+    );
+  });
+
+  it("one caption over the only list: the list's condition, the items keep the section's ids", () => {
+    const s = ingest(`${HEAD}I. Gizmab is considered medically necessary when all of the following are met:
+Chronic Migraine
+   A. Fifteen or more headache days per month; and
+   B. Failed two preventive medications
+`).versions[0]!.sections[0]!;
+    assert.deepEqual(shape(s.tree), {
+      kind: "all",
+      id: "I",
+      condition: "Chronic Migraine",
+      children: [
+        { kind: "leaf", id: "I.A" },
+        { kind: "leaf", id: "I.B" },
+      ],
+    });
+  });
+
+  for (const [name, caption] of [
+    ["a topic of the criteria", "Documentation"],
+    ["a kind of therapy", "Prior Therapy"],
+  ])
+    it(`${name} ("${caption}") is no caption: reported, the section decides review`, () => {
+      const r =
+        ingest(`${HEAD}I. Gizmab is considered medically necessary when one of the following diagnoses is present:
+   A. Diagnosis of rheumatoid arthritis
+   B. Prescribed by a rheumatologist
+${caption}
+   A. Diagnosis of psoriatic arthritis
+   B. Prescribed by a dermatologist
+`);
+      const s = r.versions[0]!.sections[0]!;
+      assert.ok(s.uncertain?.length, JSON.stringify(s));
+      assert.ok(!r.versions[0]!.findings.some((f) => f.code === "caption-groups"));
+    });
+
+  it("a caption over labels that start again a level deeper ('1.' under 'B.') is no caption", () => {
+    const r =
+      ingest(`${HEAD}I. Gizmab is considered medically necessary when one of the following diagnoses is present:
+   A. Diagnosis of rheumatoid arthritis
+   B. Prior therapy, all of:
+      1. Methotrexate for 3 months
+      2. Sulfasalazine for 3 months
+Psoriatic Arthritis
+      1. Diagnosis of psoriatic arthritis
+`);
+    assert.ok(!r.versions[0]!.findings.some((f) => f.code === "caption-groups"));
+    assert.ok(r.versions[0]!.sections[0]!.uncertain?.length);
+  });
+
+  it("a list before the first caption: the captions' lists are further lists (review), never alternatives to it", () => {
+    const r =
+      ingest(`${HEAD}I. Gizmab is considered medically necessary when one of the following diagnoses is present:
+   A. Age 18 or older
+   B. Prescribed by a specialist
+Psoriatic Arthritis
+   A. Diagnosis of psoriatic arthritis
+`);
+    const s = r.versions[0]!.sections[0]!;
+    assert.ok(s.uncertain?.length);
+    assert.ok(!r.versions[0]!.findings.some((f) => f.code === "caption-groups"));
+  });
+
+  it("property: any number of captioned lists, in any label style, with or without colons and blank lines, keep every item in its caption's group", () => {
+    const STYLES: [string, (k: number) => string][] = [
+      ["decimal", (k) => `${k}.`],
+      ["upper", (k) => `${String.fromCharCode(64 + k)}.`],
+      ["lower", (k) => `${String.fromCharCode(96 + k)})`],
+    ];
+    const NAMES = [
+      "Rheumatoid Arthritis",
+      "Plaque Psoriasis",
+      "Crohn's Disease",
+      "Ulcerative Colitis",
+      "Asthma",
+      "Hidradenitis Suppurativa",
+    ];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 5 }),
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 5, maxLength: 5 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        (n, sizes, style, colon, blanks, labelledSection) => {
+          const [, label] = STYLES[style]!;
+          const lines = [
+            `${labelledSection ? "I. " : ""}Gizmab is considered medically necessary when the criteria for one of the following diagnoses are met:`,
+          ];
+          const want: string[][] = [];
+          for (let g = 0; g < n; g++) {
+            if (blanks) lines.push("");
+            lines.push(`${NAMES[g]}${colon ? ":" : ""}`);
+            if (blanks) lines.push("");
+            const items: string[] = [];
+            for (let k = 1; k <= sizes[g]!; k++) {
+              const words = `Criterion ${k} of group ${g + 1} is documented`;
+              items.push(words);
+              lines.push(`   ${label(k)} ${words}${k < sizes[g]! ? "; and" : "."}`);
+            }
+            want.push(items);
+          }
+          const s = ingest(`${HEAD}${lines.join("\n")}\n`).versions[0]!.sections[0]!;
+          assert.equal(s.uncertain, undefined, JSON.stringify(s.uncertain));
+          assert.equal(s.tree?.kind, "any");
+          const groups = (
+            s.tree as { children: { id: string; condition?: string; children: { text: string }[] }[] }
+          ).children;
+          assert.deepEqual(
+            groups.map((gr) => [gr.id, gr.condition, gr.children.map((c) => c.text)]),
+            want.map((items, g) => [`I-${g + 1}`, NAMES[g], items]),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 
@@ -1407,8 +1612,8 @@ describe("title blocks of other payers", () => {
   });
 });
 
-describe("a diagnosis heading glued to the first item of its list (Molina)", () => {
-  it("'Atopic Dermatitis' then '1. Diagnosis of …': the label read as words makes the section decide review", () => {
+describe("a diagnosis heading over the first item of its list (Molina)", () => {
+  it("'Atopic Dermatitis' then '1. Diagnosis of …': the list's condition (its label was read as words, 'Atopic Dermatitis 1.')", () => {
     const s =
       ingest(`${HEAD}Dupixent is considered medically necessary when ALL of the following criteria are met:
 Atopic Dermatitis
@@ -1416,11 +1621,13 @@ Atopic Dermatitis
 AND
 2. Documentation of body surface area involvement of at least 10%
 `).versions[0]!.sections[0]!;
-    assert.ok(
-      (s.uncertain ?? []).some((u) => /list label|heading between list items/.test(u)) ||
-        !JSON.stringify(s.tree).includes('"condition":"Atopic Dermatitis 1."'),
+    assert.equal(s.tree?.kind, "all");
+    assert.equal((s.tree as { condition?: string }).condition, "Atopic Dermatitis");
+    assert.deepEqual(
+      (s.tree as { children: { id: string }[] }).children.map((c) => c.id),
+      ["I.1", "I.2"],
     );
-    assert.ok(s.uncertain?.length);
+    assert.equal(s.uncertain, undefined);
   });
 });
 
