@@ -60,7 +60,7 @@ interface RawItem {
   /** A lettered heading ("D. Other"): after a finished list it is the next section, not the next item. */
   heading?: boolean;
   /** A line of its own, "OR" / "-AND-", stood after this item (its line and word): groups the tree cannot show. */
-  joinLine?: { line: number; word: string };
+  joinLine?: { line: number; word: string; placed?: boolean };
   /** Where in `texts` each paragraph after the first line starts, and its line (statement paragraphs). */
   paras?: { at: number; line: number }[];
 }
@@ -691,6 +691,7 @@ function makeGroup(
   // An item that introduces the siblings after it (README rule 5): the lead-in's logic covers the
   // items before it only.
   const h = headsSiblings(item.children);
+  if (h < 0 && !(lead.found && lead.kind !== "any")) orLinesBetween(item.children, joiners);
   const listed = h > 0 ? { ...item, children: item.children.slice(0, h) } : item;
   const kind = lead.found
     ? lead.kind
@@ -1030,6 +1031,39 @@ function labelRestarts(lines: readonly Line[], i: number, item: RawItem): boolea
   return false;
 }
 
+/**
+ * The connector line printed after an item at its list's level: its own, or one after its nested list's
+ * last item ("3. … a. … b. …", then "OR", then "4. …": the line joins 3. and 4.).
+ */
+function trailingJoinLine(item: RawItem): RawItem["joinLine"] {
+  let it = item;
+  let found = it.joinLine;
+  for (let d = 0; d < MAX_DEPTH * 4 && it.children.length > 0; d++) {
+    it = it.children[it.children.length - 1] as RawItem;
+    if (it.joinLine) found = it.joinLine;
+  }
+  return found;
+}
+
+/**
+ * "OR" lines between every two items of a list (eviCore, Cigna: "1. …", "OR", "2. … a. … b. …", "OR",
+ * "3. …"), or "OR" lines where the other gaps end with "; or": the list's joiner is "or" and the lines
+ * are placed (a lead-in that says "all" is left to lint, and the section decides review). Where only some
+ * gaps have one, the items form groups the tree does not express: the lines stay unplaced (review).
+ */
+function orLinesBetween(children: readonly RawItem[], joiners: ("and" | "or" | undefined)[]): void {
+  if (children.length < 2) return;
+  const gaps = children.slice(0, -1).map(trailingJoinLine);
+  if (!gaps.some((g) => g !== undefined)) return;
+  const or = (g: RawItem["joinLine"], i: number) =>
+    g ? g.word === "OR" || g.word === "AND/OR" : joiners[i] === "or";
+  if (!gaps.every(or)) return;
+  gaps.forEach((g, i) => {
+    if (g) g.placed = true;
+    joiners[i] = "or";
+  });
+}
+
 /** The first connector line between an item's descendants (one after the last of them separates nothing). */
 function joinLineInside(item: RawItem): { line: number; word: string } | undefined {
   const all: RawItem[] = [];
@@ -1040,7 +1074,7 @@ function joinLineInside(item: RawItem): { line: number; word: string } | undefin
     for (let k = c.children.length - 1; k >= 0; k--) stack.push(c.children[k] as RawItem);
   }
   all.pop();
-  return all.find((c) => c.joinLine)?.joinLine;
+  return all.find((c) => c.joinLine && !c.joinLine.placed)?.joinLine;
 }
 
 /** A requirement paragraph as a leaf (issue 12). */

@@ -910,6 +910,67 @@ describe("a connector on a line of its own between groups of a list ('OR', '-OR-
       assert.equal(s.uncertain, undefined);
       assert.equal(s.tree?.kind, "any");
     });
+
+  for (const [name, lead, items, ids] of [
+    [
+      "'-OR-' between every two bullets",
+      "Widget therapy is considered medically necessary when one of the following is met:",
+      ["- Chronic pain for 6 months", "", "-OR-", "", "- Cancer pain", "", "-OR-", "", "- Neuropathic pain"],
+      ["I.A", "I.B", "I.C"],
+    ],
+    [
+      "'OR' between every two items, no quantifier in the lead-in",
+      "Widget therapy is considered medically necessary for members with the following criteria:",
+      ["1. Chronic pain for 6 months", "OR", "2. Cancer pain", "OR", "3. Neuropathic pain"],
+      ["I.1", "I.2", "I.3"],
+    ],
+    [
+      "eviCore: 'OR' between top-level indications, one of them with its own list",
+      "Widget therapy is considered medically necessary for any of the following:",
+      [
+        "1. Suspected cauda equina syndrome",
+        "OR",
+        "2. Low back pain with radiculopathy, when ALL of the following:",
+        "   a. Six weeks of conservative care; and",
+        "   b. Imaging will change management",
+        "OR",
+        "3. Known malignancy with new symptoms",
+      ],
+      ["I.1", "I.2", "I.3"],
+    ],
+    [
+      "'OR' lines where the other gaps end with '; or'",
+      "Widget therapy is considered medically necessary when the following applies:",
+      ["1. Chronic pain; or", "2. Cancer pain", "OR", "3. Neuropathic pain"],
+      ["I.1", "I.2", "I.3"],
+    ],
+  ] as [string, string, string[], string[]][])
+    it(`${name}: the list is any of its items, certain (it decided review)`, () => {
+      const r = ingest(policy(lead, items));
+      const v = r.versions[0]!;
+      const s = v.sections[0]!;
+      assert.equal(s.uncertain, undefined, JSON.stringify(s.uncertain));
+      assert.equal(s.tree?.kind, "any");
+      assert.deepEqual(s.tree?.kind === "any" ? s.tree.children.map((c) => c.id) : [], ids);
+      assert.doesNotMatch(JSON.stringify(s.tree), /\bOR\b|-OR-/);
+      assert.ok(!v.findings.some((f) => f.code === "list-connector-line"));
+      const one = Object.fromEntries(ids.map((id, k) => [id, k === ids.length - 1]));
+      assert.equal(
+        evaluateSection(compile(v), "I", { answers: one, facts: {}, dateOfService: "2026-01-01" }).outcome,
+        "approved",
+      );
+    });
+
+  it("'OR' between every two items under a lead-in that says 'all': still review (the contradiction is lint's)", () => {
+    const s = ingest(
+      policy("Widget therapy is considered medically necessary when all of the following are met:", [
+        "1. Chronic pain for 6 months",
+        "OR",
+        "2. Cancer pain",
+      ]),
+    ).versions[0]!.sections[0]!;
+    assert.ok(s.uncertain?.length);
+  });
 });
 
 describe("Anthem's layout: 'Medically Necessary:' on a line of its own, the statement under it", () => {
