@@ -150,6 +150,27 @@ export const SHAPES: Shape[] = [
     doc: (b) => inRegion(b, "Background", (i) => [hostile(i, 20000), ""]),
   },
   {
+    // A caption over every short list (a pharmacy form's diagnoses, thousands of them): a count per
+    // section, not a scan of its children per caption (QA pass 3 found 30 s at 0.9 MB).
+    name: "captions",
+    doc: (b) =>
+      fill(b, (i) => [
+        ...(i === 0
+          ? [
+              SECTION_I.replace(
+                "all of the following criteria are met",
+                "the criteria for one of the following diagnoses are met",
+              ),
+            ]
+          : []),
+        `Disease ${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(65 + (Math.floor(i / 26) % 26))}x`,
+        "  A. Diagnosis of the disease confirmed by the treating specialist; and",
+        "  B. Prescribed by or in consultation with a specialist in the field; and",
+        "  C. Trial and failure of two conventional therapies for 3 months; and",
+        "  D. Not used in combination with another biologic agent",
+      ]),
+  },
+  {
     // The same tokens as list items in the criteria region.
     name: "hostile items",
     doc: (b) => fill(b, (i) => [...(i === 0 ? [SECTION_I] : []), `  A. ${hostile(i, 20000)}`, ""]),

@@ -53,6 +53,11 @@ interface RawItem {
   caption?: string;
   /** The first labelled item read under this section or block (where its list's labels started). */
   first?: RawItem;
+  /** A caption read right after an item ending in "and"/"or" (an "AND" line): its list may be required too. */
+  joinedBefore?: boolean;
+  /** How many of `children` are blocks, and how many requirement paragraphs (counted as placed). */
+  blocks?: number;
+  unlisted?: number;
   /** A section found from its statement or heading, not from a printed label (numbered I, II, … by position). */
   synthetic?: boolean;
   /** A requirement paragraph: a criterion of this item (or section), after its list (issue 12). */
@@ -354,6 +359,7 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
   for (const item of items) {
     if (item.paraOf) {
       item.paraOf.children.push(item);
+      item.paraOf.unlisted = (item.paraOf.unlisted ?? 0) + 1;
       prev = item;
       continue;
     }
@@ -372,8 +378,11 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
       stack.length = 1;
       item.style = root.style;
       // The first list is `<id>-1`; captions over every list of a section number from 1 (no first list).
-      const listed = root.children.some((c) => !c.block && !c.paraOf);
-      item.value = root.children.filter((c) => c.block).length + (item.caption && !listed ? 1 : 2);
+      // Counted as they are added: a filter over the section's children per block was quadratic.
+      const blocks = root.blocks ?? 0;
+      const listed = root.children.length > blocks + (root.unlisted ?? 0);
+      item.value = blocks + (item.caption && !listed ? 1 : 2);
+      root.blocks = blocks + 1;
       root.children.push(item);
       stack.push({ style: BLOCK_LEVEL, last: 0, seen: new Set(), indent: item.indent, items: [item] });
       prev = item;
@@ -959,6 +968,14 @@ function authDuration(t: string): boolean {
 const QUANTITY_LIMIT = /^(?:quantity|dosing|dose|dispensing|supply) limits?\b[^:]{0,60}:/i;
 /** The report's reason for such a line: it is the reviewer's, and makes no section uncertain. */
 const DURATION_REASON = "authorization duration: how long an approval lasts, not a criterion";
+const HEADING_BETWEEN = "a heading between list items: which items it governs is not read";
+const DEFINITION_REASON = "definition: what a term of the criteria means, not a criterion";
+/**
+ * A paragraph that defines a term of the criteria ("Conservative care is defined as:", "Definitions:",
+ * "Red flags are defined as the following:"). Anchored, bounded, no nested quantifiers.
+ */
+const DEFINES =
+  /^(?:[A-Z][^.;:]{1,80}? (?:is|are) defined as\b[^.;]{0,80}(?::|\.)?$|definitions?(?: of [^.;:]{1,60})?:?$)/i;
 
 /**
  * A line that only names a kind ("Medically Necessary:", "Not Medically Necessary:", "Investigational and
@@ -983,16 +1000,23 @@ function itemFollows(lines: readonly Line[], i: number): boolean {
  * condition, and it stays reported.
  */
 const TOPIC =
-  /\b(?:documentation|criteria|criterion|requirements?|coverage|policy|approval|authori[sz]ation|reauthori[sz]ation|renewal|continuation|continued|initial|limitations?|exclusions?|definitions?|notes?|dos(?:e|es|ing|age)|quantity|duration|background|description|references?|codes?|summary|overview|indications?|applicable|general|other|therapy|treatment|history|prescriber|testing|labs?|monitoring|safety|clinical|information|request|member|patient|age|diagnosis|diagnoses|step)\b/i;
+  /\b(?:documentation|criteria|criterion|requirements?|coverage|policy|approval|authori[sz]ation|reauthori[sz]ation|renewal|continuation|continued|initial|limitations?|exclusions?|definitions?|notes?|dos(?:e|es|ing|age)|quantity|duration|background|description|references?|codes?|summary|overview|indications?|applicable|general|other|therapy|treatment|history|prescriber|testing|labs?|laboratory|values?|monitoring|safety|clinical|information|requests?|members?|patients?|age|diagnosis|diagnoses|step|all|each|every|additional|addition|plus|also|concomitant|combination|site|care|off-label|preferred|products?|recertification|subsequent|screening|contraindications?|warnings?|precautions?|required)\b/i;
+/** A caption that starts with a connector ("AND ALL OF THE FOLLOWING", "Plus"): it joins, it does not name. */
+const CONNECTS = /^(?:and|or|plus|also|in addition|additionally|then)\b/i;
+/** A line ending on a word no sentence ends with: the next line goes on with it ("… at least two of the following"). */
+const DANGLING =
+  /\b(?:of|the|following|with|to|for|and|or|a|an|in|by|than|as|at|on|from|including|includes?|are|is|be|who|which|that|when|if)$/i;
 
 /**
  * A caption over a list of its own: a short title-cased line (a diagnosis, "Atopic Dermatitis",
  * "Chronic Rhinosinusitis with Nasal Polyps:") whose next line is a list item labelled 1, A, a or i.
  */
 function captionOver(lines: readonly Line[], i: number, plain: string): boolean {
-  const t = plain.replace(/\s*:$/, "");
-  if (!titleCased(t) || !/[A-Za-z]{3}/.test(t) || TOPIC.test(t) || KIND_LABEL.test(t) || statesCoverage(t))
+  // "Plaque Psoriasis (PsO)": the abbreviation in parentheses is part of the name.
+  const t = plain.replace(/\s*:$/, "").replace(/\s*\([A-Za-z0-9 .-]{1,15}\)$/, "");
+  if (!titleCased(t) || !/[A-Za-z]{3}/.test(t) || TOPIC.test(t) || CONNECTS.test(t) || KIND_LABEL.test(t))
     return false;
+  if (statesCoverage(t) || readLeadIn(t, false).found) return false;
   for (let j = i + 1; j < lines.length && j < i + 40; j++) {
     const l = lines[j] as Line;
     if (l.blank || l.pageHeader) continue;
@@ -1012,7 +1036,21 @@ function restartsList(root: RawItem, lines: readonly Line[], i: number): boolean
     const l = lines[j] as Line;
     if (l.blank || l.pageHeader) continue;
     const next = parseLabel(l.text)?.candidates ?? [];
+    // At the first list's margin: a list indented further is a level deeper, whatever its labels.
+    if (Math.abs(l.indent - first.indent) > 1) return false;
     return first.cands.some((c) => c.value === 1 && next.some((d) => d.value === 1 && d.style === c.style));
+  }
+  return false;
+}
+
+/** Whether the next line after `i` with words is a list item that does not open a section. */
+function listItemFollows(lines: readonly Line[], i: number): boolean {
+  for (let j = i + 1; j < lines.length && j < i + 40; j++) {
+    const l = lines[j] as Line;
+    if (l.blank || l.pageHeader) continue;
+    if (l.bullet) return true;
+    const lab = parseLabel(l.text);
+    return lab !== undefined && !opensSection(lab.candidates, lab.rest, l.indent);
   }
   return false;
 }
@@ -1168,6 +1206,42 @@ function makeBlocks(
   return { kind: "all", id, label: item.token, text, line: item.line, children: furnishers(groups, id) };
 }
 
+/** "one of the following in each category below": something from every caption's list. */
+const EACH = /\b(?:each|every)\b|\bcategor(?:y|ies)\b/i;
+
+/** Whether a label under the caption repeats, skips or restarts (a list glued on, or a heading lost). */
+function labelIssue(b: RawItem): boolean {
+  const stack = [...b.children];
+  for (let k = 0; k < stack.length; k++) {
+    const c = stack[k] as RawItem;
+    if (c.issue) return true;
+    stack.push(...c.children);
+  }
+  return false;
+}
+
+/**
+ * Whether the list under a caption names it: one of the caption's words (its first five letters:
+ * "Psoriatic" for "Psoriasis") in the list's words. A diagnosis's list says "Diagnosis of …"; a caption
+ * over criteria for everyone ("All Patients", "Site of Care") does not.
+ */
+function mentions(b: RawItem): boolean {
+  const words = (b.caption as string)
+    .toLowerCase()
+    .replace(/\([^)]*\)/g, " ")
+    .split(/[^a-z']+/)
+    .filter((w) => w.length >= 4 && !/^(?:with|from|other|than|into|without)$/.test(w));
+  const texts: string[] = [];
+  const stack = [...b.children];
+  for (let k = 0; k < stack.length; k++) {
+    const c = stack[k] as RawItem;
+    texts.push(c.texts.join(" "));
+    stack.push(...c.children);
+  }
+  const all = texts.join(" ").toLowerCase();
+  return words.some((w) => all.includes(w.slice(0, 5)));
+}
+
 /** Lead-ins that say the lists under the captions are alternatives ("criteria for one of the following diagnoses"). */
 const PER_USE = /\b(?:diagnos[ie]s|indications?|conditions?|uses|disorders?|diseases?)\b/i;
 
@@ -1201,25 +1275,40 @@ function captionGroups(
     g.condition = own.condition ?? caption.replace(/\s*[-–—:]\s*$/, "");
     return g;
   };
+  const names = blocks.map((b) => `"${b.caption}"`).join(", ");
+  const alternatives = lead.found ? lead.kind === "any" : listsAlternatives(text) || PER_USE.test(text);
+  // What would make the reading unsure, first found: each is a layout a QA pass saw misread.
+  const doubt =
+    blocks.length === 1 && alternatives
+      ? "the lead-in names alternatives but one caption was found"
+      : blocks.length > 1 && !alternatives
+        ? "the lead-in does not say the captions are alternatives"
+        : blocks.length > 1 && EACH.test(text)
+          ? "the lead-in asks for something in each of them"
+          : blocks.some((b) => b.joinedBefore)
+            ? `a caption follows an item ending in "and"/"or"`
+            : blocks.find((b) => labelIssue(b))
+              ? `the labels under "${blocks.find((b) => labelIssue(b))?.caption}" repeat or skip`
+              : blocks.find((b) => !mentions(b))
+                ? `the list under "${blocks.find((b) => !mentions(b))?.caption}" does not name its caption`
+                : undefined;
+  ctx.findings.push({
+    code: "caption-groups",
+    severity: doubt ? "warning" : "info",
+    message: `section ${id} lists criteria under captions (${names}): read as ${blocks.length === 1 ? "the list's condition" : "one list per caption, any of them, each with its caption as its condition"}${doubt ? `; ${doubt}, so the section decides review` : ""}`,
+    line: item.line,
+    criterion: id,
+  });
+  if (doubt)
+    ctx.uncertain.push(
+      `the lists of ${id} stand under captions (${names}) and ${doubt}: read as ${blocks.length === 1 ? "the list's condition" : "any of them"}`,
+    );
   if (blocks.length === 1) {
     const g = groupOf(blocks[0] as RawItem, id);
     const condition = [lead.condition, g.condition].filter((c) => c !== undefined).join(" and ");
     return { ...g, label: item.token, text, line: item.line, condition };
   }
   const groups = blocks.map((b) => ({ ...groupOf(b, `${id}-${b.value}`), label: "" }));
-  const names = blocks.map((b) => `"${b.caption}"`).join(", ");
-  const certain = lead.found ? lead.kind === "any" : listsAlternatives(text) || PER_USE.test(text);
-  ctx.findings.push({
-    code: "caption-groups",
-    severity: certain ? "info" : "warning",
-    message: `section ${id} lists criteria under captions (${names}): read as one list per caption, any of them, each with its caption as its condition${certain ? "" : "; the lead-in does not say the captions are alternatives, so the section decides review"}`,
-    line: item.line,
-    criterion: id,
-  });
-  if (!certain)
-    ctx.uncertain.push(
-      `the lists of ${id} stand under captions (${names}) and the lead-in does not say they are alternatives: read as any of them`,
-    );
   const outer: BranchNode = { kind: "any", id, label: item.token, text, line: item.line, children: groups };
   if (lead.condition) outer.condition = lead.condition;
   return outer;
@@ -1636,6 +1725,10 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   let stray = false;
   /** A criteria heading stood between the current item and this line. */
   let afterHeading = false;
+  /** A definition paragraph ("Conservative care is defined as:") is being read: its list is its own. */
+  let defining = false;
+  /** The section whose lists the captions read so far stand over. */
+  let captionRoot: RawItem | undefined;
   /** A section found from a statement, heading or kind label (not a printed label): the current item. */
   const openSection = (item: RawItem): void => {
     items.push(item);
@@ -1681,6 +1774,15 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         const heading = finishText(ln.text).replace(/[\s:.]*$/, ":");
         openSection(syntheticSection(heading, ln, syntheticCount(items) + 1));
         afterHeading = false;
+      } else if (
+        cur?.kind === "item" &&
+        (sinceOpener > 0 || cur.item.heading === true) &&
+        listItemFollows(lines, index)
+      ) {
+        // "Contraindications" or "Reauthorization" between two lists of a section, no statement of its
+        // own: the list after it was glued into the one before (its "1." a wrap or a repeat), read as
+        // required (QA pass 3) — reported, and the section decides review.
+        unplaced.push({ line: ln.no, text: finishText(ln.text), reason: HEADING_BETWEEN });
       }
       continue;
     }
@@ -1702,6 +1804,26 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     stray = false;
     const headed = afterHeading;
     afterHeading = false;
+    if (defining && (ln.bullet || !blankBefore) && parseLabel(text) === undefined) {
+      // The definition's list or its wrapped words: not criteria (they were the item before's list).
+      unplaced.push({ line: ln.no, text: plain, reason: DEFINITION_REASON });
+      continue;
+    }
+    defining = false;
+    if (
+      cur?.kind === "item" &&
+      blankBefore &&
+      !ln.bullet &&
+      DEFINES.test(plain) &&
+      parseLabel(text) === undefined
+    ) {
+      // "Conservative care is defined as:" between the items (eviCore): what a word of the criteria
+      // means, not a further list that each request must meet (QA pass 2: its bullets were glued on as
+      // the item before's required list). Reported, with its list; it restricts nothing by itself.
+      unplaced.push({ line: ln.no, text: plain, reason: DEFINITION_REASON });
+      defining = true;
+      continue;
+    }
     // Only where a list item follows: between two statements of one item it is that item's (splitAtConnector).
     const alone = cur?.kind === "item" ? CONNECTOR_LINE.exec(plain) : null;
     // "…fulmelzen);" then "or" on a line of its own (a PDF's wrap, a page break between) is the item's
@@ -1800,7 +1922,15 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       }
       continue;
     }
-    if (!ln.bullet && (cur?.kind === "item" || cur?.kind === "lead") && captionOver(lines, index, plain)) {
+    const before =
+      cur?.kind === "item" ? tailOf(cur.item.texts) : cur?.kind === "lead" ? tailOf(cur.lead.texts) : "";
+    if (
+      !ln.bullet &&
+      (cur?.kind === "item" || cur?.kind === "lead") &&
+      // After a line that has ended: "… for members with Moderate to Severe" / "Plaque Psoriasis" is a wrap.
+      (blankBefore || /[.:;]\s*$/.test(before) || (sinceOpener > 0 && !DANGLING.test(before.trim()))) &&
+      captionOver(lines, index, plain)
+    ) {
       // "Rheumatoid Arthritis" then "A. …", "Psoriatic Arthritis" then "A. …" again: each caption is a
       // block of the section whose list is the caption's (QA pass 2: glued into the item before, or
       // reported and the section sent to review). Only where the list under it starts at 1/A and the
@@ -1817,6 +1947,8 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         if (sinceOpener === 0 || restartsList(root, lines, index)) {
           const item = unlabeled(text, ln, { block: true });
           item.caption = plain.replace(/\s*:$/, "");
+          captionRoot = root.caption ? captionRoot : root;
+          if (/\b(?:and|or)\s*$/i.test(before)) item.joinedBefore = true;
           items.push(item);
           cur = { kind: "item", item };
           opener = item;
@@ -1824,6 +1956,26 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
           continue;
         }
       }
+      if (cur.kind === "item") {
+        // A caption whose list does not start again where the lists before did ("1." then "A."): which
+        // items it governs is not read — reported (the section decides review), never glued on.
+        unplaced.push({ line: ln.no, text: plain, reason: HEADING_BETWEEN });
+        continue;
+      }
+    }
+    if (
+      opener?.caption &&
+      cur?.kind === "item" &&
+      blankBefore &&
+      !ln.bullet &&
+      parseLabel(text) === undefined &&
+      titleCased(plain.replace(/\s*:$/, ""))
+    ) {
+      // Under captions, a further title with no list of its own ("Ankylosing Spondylitis", then "Criteria
+      // are the same as …"): reported with its paragraph, never the last item's words.
+      unplaced.push({ line: ln.no, text: plain, reason: HEADING_BETWEEN });
+      stray = true;
+      continue;
     }
     // The paragraph this line opens is read only where a statement may start (a statement may wrap
     // before its verb); not for every line.
@@ -1834,12 +1986,12 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       continue;
     }
     if (
-      blankBefore &&
+      (blankBefore || headed) &&
       !labeledSections &&
-      opener?.synthetic &&
+      (opener?.synthetic || (opener?.caption !== undefined && captionRoot?.synthetic)) &&
       sinceOpener > 0 &&
       !ln.bullet &&
-      opensStatement(lines, index, whole)
+      opensStatement(lines, index, whole || headed)
     ) {
       // Another coverage statement after a list, in a document without printed section labels: the
       // next section (I, II, … by position).
@@ -1948,7 +2100,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       unplaced.push({
         line: ln.no,
         text: plain,
-        reason: "a heading between list items: which items it governs is not read",
+        reason: HEADING_BETWEEN,
       });
       continue;
     }
@@ -2290,6 +2442,23 @@ const NEGATIVE_LEAF =
   /\b(?:(?:is|are|considered) (?:not medically necessary|investigational|experimental|unproven|not covered)|does not support|do not support|not reasonable and necessary)\b(?!\s+(?:if|when|unless|until|after|once)\b)/i;
 
 /** Leaves a covered tree requires to hold (not under a `none`, whose items are meant to be absent). */
+/** A statement of coverage inside a criterion's words. */
+const STATEMENT_INSIDE =
+  /\b(?:is|are) (?:considered |deemed )?(?:medically necessary|reasonable and necessary)\b/i;
+
+/** The first criterion among `nodes` and their descendants whose words state coverage. */
+function statementInside(nodes: readonly CriterionNode[]): CriterionNode | undefined {
+  const stack = [...nodes];
+  for (let k = 0; k < stack.length; k++) {
+    const n = stack[k] as CriterionNode;
+    // A further list's own lead-in (`B-2`: "The above 2 indications are considered reasonable and
+    // necessary only when:") states coverage by design.
+    if (STATEMENT_INSIDE.test(n.text) && !/-\d+$/.test(n.id)) return n;
+    if (n.kind !== "leaf" && n.kind !== "ref") stack.push(...n.children);
+  }
+  return undefined;
+}
+
 function* positiveLeaves(n: CriterionNode, negated = false): Generator<CriterionNode & { kind: "leaf" }> {
   if (n.kind === "leaf") {
     if (!negated) yield n;
@@ -2322,7 +2491,13 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
       .slice(firstAfter(s.line), firstAfter(end - 1))
       .sort((a, b) => a.k - b.k)
       .map(({ k }) => unplaced[k] as Unplaced)
-      .filter((u) => !NON_RESTRICTIVE.test(u.text) && !advisory(u.text) && u.reason !== DURATION_REASON);
+      .filter(
+        (u) =>
+          !NON_RESTRICTIVE.test(u.text) &&
+          !advisory(u.text) &&
+          u.reason !== DURATION_REASON &&
+          u.reason !== DEFINITION_REASON,
+      );
     if (s.kind === "medically-necessary") {
       // A negative statement is never a required criterion of a covered tree (issue 12).
       for (const leaf of positiveLeaves(s.tree)) {
@@ -2338,6 +2513,17 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
           line: leaf.line,
           criterion: leaf.id,
         });
+      }
+    }
+    if (s.kind === "medically-necessary") {
+      // "… is considered medically necessary for continuation when …" inside a criterion: a further
+      // statement glued into the list (QA pass 3: under a heading the reader dropped), not a criterion.
+      const glued = statementInside(s.tree.children);
+      if (glued) {
+        s.uncertain ??= [];
+        s.uncertain.push(
+          `criterion ${glued.id} holds a statement of coverage ("${glued.text.slice(0, 60)}…")`,
+        );
       }
     }
     if (inside.length > 0) {

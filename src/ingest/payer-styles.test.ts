@@ -1455,7 +1455,11 @@ Psoriatic Arthritis
             if (blanks) lines.push("");
             const items: string[] = [];
             for (let k = 1; k <= sizes[g]!; k++) {
-              const words = `Criterion ${k} of group ${g + 1} is documented`;
+              // A diagnosis's list names it (a list that does not is read, but decides review).
+              const words =
+                k === 1
+                  ? `Diagnosis of ${NAMES[g]!.toLowerCase()}`
+                  : `Criterion ${k} of group ${g + 1} is documented`;
               items.push(words);
               lines.push(`   ${label(k)} ${words}${k < sizes[g]! ? "; and" : "."}`);
             }
@@ -1475,6 +1479,144 @@ Psoriatic Arthritis
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("a definition between the items ('Conservative care is defined as:', eviCore)", () => {
+  const doc = (
+    definition: string[],
+  ) => `${HEAD}Advanced imaging of the lumbar spine is considered medically necessary for any of the following:
+
+1. Low back pain without red flag features, when ALL of the following:
+   a. Six weeks of conservative care within the past 6 months without improvement; and
+   b. Imaging will change management
+
+${definition.join("\n")}
+
+2. Suspected cauda equina syndrome
+`;
+  for (const [name, definition] of [
+    [
+      "with its bullets",
+      [
+        "Conservative care is defined as:",
+        "• Physical therapy for at least 6 weeks",
+        "• Chiropractic care",
+        "• Medication trial",
+      ],
+    ],
+    [
+      "with its lines wrapped",
+      [
+        "Conservative care is defined as:",
+        "Physical therapy for at least 6 weeks,",
+        "chiropractic care or a medication trial.",
+      ],
+    ],
+    [
+      "in one paragraph",
+      ["Conservative care is defined as six weeks of physical therapy or chiropractic care."],
+    ],
+    [
+      "'Red flags are defined as the following:'",
+      ["Red flags are defined as the following:", "• Fever", "• Weight loss"],
+    ],
+  ] as [string, string[]][])
+    it(`${name}: reported as a definition, not the item before's required list, and no review on its account`, () => {
+      const r = ingest(doc(definition));
+      const s = r.versions[0]!.sections[0]!;
+      assert.deepEqual(
+        r.unplaced.map((u) => u.reason),
+        definition.map(() => "definition: what a term of the criteria means, not a criterion"),
+      );
+      assert.equal(s.uncertain, undefined, JSON.stringify(s.uncertain));
+      assert.doesNotMatch(JSON.stringify(s.tree), /Physical therapy|defined as|Definitions/);
+      const one = s.tree?.kind === "any" ? s.tree.children : [];
+      assert.deepEqual(
+        one.map((c) => c.id),
+        ["I.1", "I.2"],
+      );
+    });
+
+  it("a labelled item after the definition is the list's next item", () => {
+    const r = ingest(doc(["Conservative care is defined as:", "• Physical therapy"]));
+    assert.match(JSON.stringify(r.versions[0]!.sections[0]!.tree), /Suspected cauda equina/);
+  });
+});
+
+describe("captions that are not safely alternatives decide review (QA pass 3: each read as certain, most approving)", () => {
+  for (const [name, doc] of [
+    [
+      "a caption over criteria for everyone ('All Patients') is no alternative",
+      "Gizmab is considered medically necessary when the criteria for one of the following diagnoses are met:\n\nRheumatoid Arthritis\n1. Diagnosis of rheumatoid arthritis; and\n2. Prescribed by a rheumatologist\n\nPsoriatic Arthritis\n1. Diagnosis of psoriatic arthritis; and\n2. Prescribed by a rheumatologist or dermatologist\n\nAll Patients\n1. Not used in combination with another biologic DMARD; and\n2. Negative tuberculosis test within 12 months\n",
+    ],
+    [
+      "an 'AND' line before a caption",
+      "Gizmab is considered medically necessary when one of the following is met:\nRheumatoid Arthritis\n1. Diagnosis of rheumatoid arthritis; and\n2. Prescribed by a rheumatologist\nAND\nTuberculosis Screening\n1. Negative tuberculosis test within 12 months\n",
+    ],
+    [
+      "'one of the following in each category below'",
+      "Gizmab is considered medically necessary for plaque psoriasis when the member meets one of the following in each category below:\n\nDisease Severity\n1. Body surface area involvement of at least 10%; or\n2. Involvement of the face, hands, feet or genitals\n\nPrior Failures\n1. Failure of phototherapy; or\n2. Failure of methotrexate or cyclosporine\n",
+    ],
+    [
+      "'Reauthorization' after the captions' lists",
+      "Gizmab is considered medically necessary when the criteria for one of the following diagnoses are met:\n\nRheumatoid Arthritis\n1. Diagnosis of rheumatoid arthritis; and\n2. Prescribed by a rheumatologist\n\nPsoriatic Arthritis\n1. Diagnosis of psoriatic arthritis; and\n2. Prescribed by a rheumatologist or dermatologist\n\nReauthorization\n1. Documentation of positive clinical response; and\n2. Absence of unacceptable toxicity\n",
+    ],
+    [
+      "a second caption whose list is labelled in another style",
+      "Gizmab is considered medically necessary when the criteria for one of the following diagnoses are met:\n\nRheumatoid Arthritis\n1. Diagnosis of rheumatoid arthritis; and\n2. Prescribed by a rheumatologist\n\nPsoriatic Arthritis\nA. Diagnosis of psoriatic arthritis; and\nB. Prescribed by a rheumatologist or dermatologist\n",
+    ],
+    [
+      "a caption with a sentence under it, no list",
+      "Gizmab is considered medically necessary when the criteria for one of the following diagnoses are met:\n\nRheumatoid Arthritis\n1. Diagnosis of rheumatoid arthritis; and\n2. Prescribed by a rheumatologist\n\nAnkylosing Spondylitis\nCriteria are the same as for rheumatoid arthritis above.\n\nPsoriatic Arthritis\n1. Diagnosis of psoriatic arthritis; and\n2. Prescribed by a rheumatologist or dermatologist\n",
+    ],
+    [
+      "one caption left where the lead-in names diagnoses (a form's title cut the rest off)",
+      "Gizmab is considered medically necessary when the criteria for one of the following diagnoses are met:\n\nRheumatoid Arthritis\n1. Diagnosis of rheumatoid arthritis; and\n2. Prescribed by a rheumatologist\n\nPage 2 of 4\nGizmab Prior Authorization Form\n\nPsoriatic Arthritis\n1. Diagnosis of psoriatic arthritis; and\n2. Prescribed by a rheumatologist or dermatologist\n",
+    ],
+    [
+      "'Continuation of Therapy' between two lists, no captions",
+      "Gizmab is considered medically necessary when all of the following are met:\n\nA. Diagnosis of rheumatoid arthritis; and\nB. Prescribed by a rheumatologist\n\nContinuation of Therapy\nA. Documentation of positive clinical response; and\nB. Absence of unacceptable toxicity\n",
+    ],
+    [
+      "a statement under a heading glued into the last caption's list",
+      "Gizmab is considered medically necessary when the criteria for one of the following diagnoses are met:\n\nRheumatoid Arthritis\nA. Diagnosis of rheumatoid arthritis; and\nB. Prescribed by a rheumatologist\n\nPsoriatic Arthritis\nA. Diagnosis of psoriatic arthritis; and\nB. Prescribed by a rheumatologist or dermatologist\n\nContinuation of Therapy\nGizmab is considered medically necessary for continuation when all of the following are met:\nA. Documentation of positive clinical response; and\nB. Absence of unacceptable toxicity\n",
+    ],
+  ] as [string, string][])
+    it(name, () => {
+      const s = ingest(HEAD + doc).versions[0]!.sections[0]!;
+      assert.equal(s.kind, "medically-necessary");
+      assert.ok(s.uncertain?.length, JSON.stringify(s.tree));
+    });
+
+  it("'Plaque Psoriasis (PsO)': an abbreviation in parentheses is part of the caption", () => {
+    const s = ingest(
+      HEAD +
+        "Gizmab is considered medically necessary when ONE of the following is met:\nPlaque Psoriasis (PsO)\n   a) Diagnosis of moderate to severe plaque psoriasis; and\n   b) Failure of methotrexate\nPsoriatic Arthritis (PsA)\n   a) Diagnosis of active psoriatic arthritis; and\n   b) Prescribed by a rheumatologist\n",
+    ).versions[0]!.sections[0]!;
+    assert.equal(s.uncertain, undefined);
+    assert.deepEqual(
+      s.tree?.kind === "any" ? s.tree.children.map((c) => (c.kind === "all" ? c.condition : c.id)) : [],
+      ["Plaque Psoriasis (PsO)", "Psoriatic Arthritis (PsA)"],
+    );
+  });
+
+  it("a wrapped lead-in ('… at least two of the following' / 'Conventional Synthetic DMARDs:') is no caption", () => {
+    const s = ingest(
+      HEAD +
+        "I. Gizmab is considered medically necessary when all of the following are met:\n   1. Diagnosis of moderately to severely active rheumatoid arthritis; and\n   2. Trial and failure of at least two of the following\n   Conventional Synthetic DMARDs:\n      1. Methotrexate\n      2. Leflunomide\n      3. Sulfasalazine\nII. Gizmab is considered investigational for all other indications.\n",
+    ).versions[0]!.sections[0]!;
+    assert.equal(s.uncertain, undefined);
+    assert.match(JSON.stringify(s.tree), /"kind":"atLeast"/);
+  });
+
+  it("a wrapped statement ('… for members with Moderate to Severe' / 'Plaque Psoriasis') is no caption", () => {
+    const s = ingest(
+      HEAD +
+        "I. Gizmab is considered medically necessary for members with Moderate to Severe\nPlaque Psoriasis\n   1. Body surface area involvement of at least 10%; and\n   2. Failure of phototherapy\n",
+    ).versions[0]!.sections[0]!;
+    assert.doesNotMatch(JSON.stringify(s), /Severe and Plaque/);
+    assert.match(JSON.stringify(s), /Moderate to Severe Plaque Psoriasis/);
   });
 });
 
