@@ -965,7 +965,8 @@ function authDuration(t: string): boolean {
   );
 }
 /** A quantity or dosing limit line: "Quantity Limit: 2 pens per 28 days", "Dosing limits (max daily dose):". */
-const QUANTITY_LIMIT = /^(?:quantity|dosing|dose|dispensing|supply) limits?\b[^:]{0,60}:/i;
+const QUANTITY_LIMIT =
+  /^(?:(?:quantity|dosing|dose|dispensing|supply) limits?\b[^:]{0,60}:|(?:maximum |max\.? |recommended |approved )?(?:dosing|dose|dosage)(?: limits?| regimen)?\s*:)/i;
 /** The report's reason for such a line: it is the reviewer's, and makes no section uncertain. */
 const DURATION_REASON = "authorization duration: how long an approval lasts, not a criterion";
 const HEADING_BETWEEN = "a heading between list items: which items it governs is not read";
@@ -1859,7 +1860,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       openSection(syntheticSection(plain, ln, syntheticCount(items) + 1));
       continue;
     }
-    if (cur !== null && QUANTITY_LIMIT.test(plain)) {
+    if (cur !== null && QUANTITY_LIMIT.test(plain) && !(ln.bullet && !/\blimit/i.test(plain))) {
       // "Quantity Limit: 2 pens per 28 days": how much may be approved, which no criterion asks — never
       // the last criterion's words (QA pass 2 found it glued into the step-therapy item); reported, so
       // the section decides review.

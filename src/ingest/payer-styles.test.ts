@@ -1724,17 +1724,32 @@ describe("BCBS's 'Medically Necessary' / 'Not Medically Necessary' lines and pha
     assert.doesNotMatch(JSON.stringify(v.sections), /Prior authorization is required/);
   });
 
-  it("'Quantity Limit: 2 pens per 28 days' is glued into no criterion and sends its section to review", () => {
-    const r =
-      ingest(`${HEAD}I. Gizmab is considered medically necessary for rheumatoid arthritis when all of the following are met:
-   A. Prescribed by a rheumatologist;
-   B. Trial and failure of methotrexate for at least 3 months.
-Quantity Limit: 2 pens per 28 days.
+  for (const limit of [
+    "Quantity Limit: 2 pens per 28 days.",
+    "Dosing: 40 mg every other week",
+    "Maximum dose: 80 mg per month",
+    "Recommended dosage: 40 mg every other week",
+  ])
+    it(`'${limit}' is glued into no criterion and sends its section to review`, () => {
+      const r =
+        ingest(`${HEAD}I. Gizmab is considered medically necessary for rheumatoid arthritis when all of the following are met:
+   A. Prescribed by a rheumatologist
+   B. Trial and failure of methotrexate for at least 3 months
+${limit}
 `);
-    const s = r.versions[0]!.sections[0]!;
-    assert.doesNotMatch(JSON.stringify(s.tree), /Quantity/);
-    assert.ok(r.unplaced.some((u) => /quantity limit/.test(u.reason)));
-    assert.ok(s.uncertain?.length);
+      const s = r.versions[0]!.sections[0]!;
+      assert.doesNotMatch(JSON.stringify(s.tree), /Quantity|Dosing|dose|dosage/i);
+      assert.ok(r.unplaced.some((u) => /quantity limit/.test(u.reason)));
+      assert.ok(s.uncertain?.length);
+    });
+
+  it("a bullet 'Dose: does not exceed …' under the lead-in is a criterion", () => {
+    const s = ingest(`${HEAD}Gizmab is considered medically necessary when all of the following are met:
+• Prescribed by a rheumatologist
+• Dose: does not exceed 40 mg every other week
+`).versions[0]!.sections[0]!;
+    assert.match(JSON.stringify(s.tree), /Dose: does not exceed 40 mg/);
+    assert.equal(s.uncertain, undefined);
   });
 });
 
