@@ -970,6 +970,7 @@ const QUANTITY_LIMIT =
 /** The report's reason for such a line: it is the reviewer's, and makes no section uncertain. */
 const DURATION_REASON = "authorization duration: how long an approval lasts, not a criterion";
 const HEADING_BETWEEN = "a heading between list items: which items it governs is not read";
+const JOINS_PARAGRAPH = "a connector line between the list and a paragraph: how they combine is not read";
 const DEFINITION_REASON = "definition: what a term of the criteria means, not a criterion";
 /**
  * A paragraph that defines a term of the criteria ("Conservative care is defined as:", "Definitions:",
@@ -1222,9 +1223,11 @@ function labelIssue(b: RawItem): boolean {
 }
 
 /**
- * Whether the list under a caption names it: one of the caption's words (its first five letters:
- * "Psoriatic" for "Psoriasis") in the list's words. A diagnosis's list says "Diagnosis of …"; a caption
- * over criteria for everyone ("All Patients", "Site of Care") does not.
+ * Whether the list under a caption states it as the diagnosis: an item that says "diagnosis" (or
+ * "diagnosed") and one of the caption's words (its first five letters: "Psoriatic" for "Psoriasis").
+ * A caption over criteria for everyone ("All Patients", "Tuberculosis Evaluation": "Negative
+ * tuberculosis test") names no diagnosis: as an alternative it would approve without one (QA passes 3
+ * and 4), so such a reading decides review.
  */
 function mentions(b: RawItem): boolean {
   const words = (b.caption as string)
@@ -1232,15 +1235,14 @@ function mentions(b: RawItem): boolean {
     .replace(/\([^)]*\)/g, " ")
     .split(/[^a-z']+/)
     .filter((w) => w.length >= 4 && !/^(?:with|from|other|than|into|without)$/.test(w));
-  const texts: string[] = [];
   const stack = [...b.children];
   for (let k = 0; k < stack.length; k++) {
     const c = stack[k] as RawItem;
-    texts.push(c.texts.join(" "));
+    const text = c.texts.join(" ").toLowerCase();
+    if (/\bdiagnos/.test(text) && words.some((w) => text.includes(w.slice(0, 5)))) return true;
     stack.push(...c.children);
   }
-  const all = texts.join(" ").toLowerCase();
-  return words.some((w) => all.includes(w.slice(0, 5)));
+  return false;
 }
 
 /** Lead-ins that say the lists under the captions are alternatives ("criteria for one of the following diagnoses"). */
@@ -1291,7 +1293,7 @@ function captionGroups(
             : blocks.find((b) => labelIssue(b))
               ? `the labels under "${blocks.find((b) => labelIssue(b))?.caption}" repeat or skip`
               : blocks.find((b) => !mentions(b))
-                ? `the list under "${blocks.find((b) => !mentions(b))?.caption}" does not name its caption`
+                ? `the list under "${blocks.find((b) => !mentions(b))?.caption}" does not state it as the diagnosis`
                 : undefined;
   ctx.findings.push({
     code: "caption-groups",
@@ -1728,6 +1730,8 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   let afterHeading = false;
   /** A definition paragraph ("Conservative care is defined as:") is being read: its list is its own. */
   let defining = false;
+  /** A connector line stood between the list and a paragraph: that paragraph is reported too. */
+  let joinsParagraph = false;
   /** The section whose lists the captions read so far stand over. */
   let captionRoot: RawItem | undefined;
   /** A section found from a statement, heading or kind label (not a printed label): the current item. */
@@ -1805,11 +1809,19 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     stray = false;
     const headed = afterHeading;
     afterHeading = false;
-    if (defining && (ln.bullet || !blankBefore) && parseLabel(text) === undefined) {
+    if (defining && !blankBefore && parseLabel(text) === undefined) {
       // The definition's list or its wrapped words: not criteria (they were the item before's list).
       unplaced.push({ line: ln.no, text: plain, reason: DEFINITION_REASON });
       continue;
     }
+    if (defining && ln.bullet && parseLabel(text) === undefined)
+      // Bullets after a blank line: the definition's list goes on, or the criteria do (QA pass 4 found
+      // the last criteria filed as the definition's). Read as criteria, and the section decides review.
+      unplaced.push({
+        line: ln.no,
+        text: plain,
+        reason: "after a definition: its list's or the criteria's is not read",
+      });
     defining = false;
     if (
       cur?.kind === "item" &&
@@ -1842,6 +1854,21 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       if (!/\b(?:and|or)\s*$/i.test(tailOf(cur.item.texts))) cur.item.texts.push("and");
       continue;
     }
+    if (alone && cur?.kind === "item" && !wrappedJoiner && blankBefore && !itemFollows(lines, index)) {
+      // "1. … OR 2. …", a blank, "AND", a blank, "Prescribed by a dermatologist": the connector joins the
+      // list to the paragraph after it, a shared criterion (QA pass 4: it was read into the last item,
+      // "(A or (B and C))", certain). Reported with that paragraph; the section decides review.
+      unplaced.push({ line: ln.no, text: plain, reason: JOINS_PARAGRAPH });
+      joinsParagraph = true;
+      continue;
+    }
+    if (joinsParagraph && cur?.kind === "item" && !ln.bullet && parseLabel(text) === undefined) {
+      unplaced.push({ line: ln.no, text: plain, reason: JOINS_PARAGRAPH });
+      joinsParagraph = false;
+      stray = true;
+      continue;
+    }
+    joinsParagraph = false;
     if (alone && cur?.kind === "item" && !wrappedJoiner && itemFollows(lines, index)) {
       // "OR" on a line of its own between items: never glued to the item's words; the section notes
       // it (below) — the items on either side are alternative groups the tree does not express.

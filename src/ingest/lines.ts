@@ -508,6 +508,9 @@ export function titleCased(t: string): boolean {
   );
 }
 
+/** A line that is only a connector: "AND", "-OR-", "(and/or)". */
+const CONNECTOR_ONLY = /^[-–—([*_\s]{0,6}(?:or|and|and\/or)[-–—)\]*_\s]{0,6}$/i;
+
 /** A field of the title block: "Effective Date:", "Policy Number:", "Guideline #", "Version 2.0". */
 const IDENTITY_FIELD =
   /^(?:(?:current |policy |original )?effective(?: date)?|(?:policy|guideline|document|reference|medical policy|coverage policy) (?:number|no\.?|#|id)|number|version|last review(?:ed)?(?: date)?|publish(?:ed)? date|date of last revision)\b/i;
@@ -616,6 +619,9 @@ function assignRegions(lines: Line[]): void {
         listed = false;
       } else if (
         (region !== "header" || /^[^a-z]*[A-Z]{3}[^a-z]*$/.test(ln.text)) &&
+        // "AND" / "-OR-" on a line of its own joins criteria: it heads nothing (QA pass 4: an "AND"
+        // before a shared criterion ended the criteria, and the criterion vanished from the tree).
+        !CONNECTOR_ONLY.test(ln.text) &&
         unknownHeading(lines, i)
       ) {
         // Not in the vocabulary: outside the criteria it starts a named part; inside them it is a

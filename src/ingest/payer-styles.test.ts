@@ -1589,6 +1589,40 @@ describe("captions that are not safely alternatives decide review (QA pass 3: ea
       assert.ok(s.uncertain?.length, JSON.stringify(s.tree));
     });
 
+  for (const [name, doc] of [
+    [
+      "a caption over shared criteria whose list repeats its word ('Tuberculosis Evaluation': 'Negative tuberculosis test')",
+      "Gizmab is considered medically necessary when the criteria for one of the following diagnoses are met:\n\nRheumatoid Arthritis\n1. Diagnosis of moderately to severely active rheumatoid arthritis; and\n2. Prescribed by or in consultation with a rheumatologist\n\nPsoriatic Arthritis\n1. Diagnosis of active psoriatic arthritis; and\n2. Prescribed by or in consultation with a rheumatologist or dermatologist\n\nTuberculosis Evaluation\n1. Negative tuberculosis test within the past 12 months; and\n2. No active or latent tuberculosis infection\n",
+    ],
+    [
+      "bullets after a definition and a blank line: the definition's or the criteria's",
+      "Lumbar spine MRI is considered medically necessary when ALL of the following are met:\n\u2022 Low back pain persisting for at least 6 weeks\n\u2022 Failure of at least 6 weeks of conservative care\n\nConservative care is defined as:\n\u2022 Physical therapy or a physician-directed home exercise program\n\u2022 Nonsteroidal anti-inflammatory drugs or analgesics\n\n\u2022 Clinical re-evaluation after the course of conservative care\n\u2022 Results of the MRI are expected to change management\n",
+    ],
+    [
+      "'AND' between blank lines, then a shared criterion after an OR list (it was read into the last item, or the criteria ended at 'AND')",
+      "Gizmab is considered medically necessary when the member meets the following:\n1. Diagnosis of moderate to severe plaque psoriasis\nOR\n2. Diagnosis of active psoriatic arthritis\n\nAND\n\nPrescribed by a dermatologist or rheumatologist\n",
+    ],
+  ] as [string, string][])
+    it(`QA pass 4: ${name} decides review, nothing lost`, () => {
+      const r = ingest(HEAD + doc);
+      const s = r.versions[0]!.sections[0]!;
+      assert.ok(s.uncertain?.length, JSON.stringify(s.tree));
+      const words = JSON.stringify([s.tree, r.unplaced]);
+      for (const line of doc
+        .split("\n")
+        .filter((l) => /[a-z]{4}/.test(l))
+        .slice(1))
+        assert.ok(
+          words.includes(
+            line
+              .replace(/^(?:\d+\.|•)\s*/, "")
+              .replace(/[;:]?( and| or)?$/, "")
+              .slice(0, 30),
+          ),
+          line,
+        );
+    });
+
   it("'Plaque Psoriasis (PsO)': an abbreviation in parentheses is part of the caption", () => {
     const s = ingest(
       HEAD +
