@@ -598,6 +598,11 @@ function labelFindings(item: RawItem, id: string, style: LabelStyle, ctx: Ctx): 
     line: item.line,
     criterion: id,
   });
+  // A list that starts at "2." or "B.": its first item was read as the words of the line before
+  // ("B. Nationally Covered Indications" then "1. Heart Team" glued into the heading; QA pass 4), a
+  // requirement no criterion asks.
+  if (item.issue.code === "label-skipped" && item.issue.expected === 1)
+    ctx.uncertain.push(`the list at ${id} starts at "${item.token}": the item before it was not read as one`);
 }
 
 /**
@@ -1045,14 +1050,19 @@ function restartsList(root: RawItem, lines: readonly Line[], i: number): boolean
   return false;
 }
 
-/** Whether the next line after `i` with words is a list item that does not open a section. */
+/**
+ * Whether what follows a heading at line `i` goes on with the list before it: a list item that does not
+ * open a section, or a lead-in with no statement of coverage ("Member must meet all of the following:").
+ */
 function listItemFollows(lines: readonly Line[], i: number): boolean {
   for (let j = i + 1; j < lines.length && j < i + 40; j++) {
     const l = lines[j] as Line;
     if (l.blank || l.pageHeader) continue;
     if (l.bullet) return true;
     const lab = parseLabel(l.text);
-    return lab !== undefined && !opensSection(lab.candidates, lab.rest, l.indent);
+    if (lab) return !opensSection(lab.candidates, lab.rest, l.indent);
+    const t = finishText(l.text);
+    return /:$/.test(t) && looksLikeLeadIn(t) && !statesCoverage(t);
   }
   return false;
 }

@@ -1602,12 +1602,20 @@ describe("captions that are not safely alternatives decide review (QA pass 3: ea
       "'AND' between blank lines, then a shared criterion after an OR list (it was read into the last item, or the criteria ended at 'AND')",
       "Gizmab is considered medically necessary when the member meets the following:\n1. Diagnosis of moderate to severe plaque psoriasis\nOR\n2. Diagnosis of active psoriatic arthritis\n\nAND\n\nPrescribed by a dermatologist or rheumatologist\n",
     ],
+    [
+      "'Continuation of Therapy' over a lead-in without a statement ('Member must meet all of the following:'): its list was glued on as required",
+      "Gizmab is considered medically necessary for members with rheumatoid arthritis when all of the following are met:\n1. Diagnosis of moderately to severely active rheumatoid arthritis; and\n2. Prescribed by a rheumatologist\n\nContinuation of Therapy\nMember must meet all of the following:\n1. Documentation of positive clinical response; and\n2. Absence of unacceptable toxicity\n",
+    ],
+    [
+      "a list that starts at '2.' (CMS: '1. Heart Team' glued into the heading 'B. Nationally Covered Indications')",
+      "B. Nationally Covered Indications\n1. Heart Team\nThe heart team includes a cardiac surgeon and an interventional cardiologist.\n2. Hospital Requirements\nThe hospital has an on-site heart valve surgery program.\n\nC. Nationally Non-Covered Indications\nTAVR is not covered for patients in whom existing co-morbidities would preclude the expected benefit.\n",
+    ],
   ] as [string, string][])
     it(`QA pass 4: ${name} decides review, nothing lost`, () => {
       const r = ingest(HEAD + doc);
       const s = r.versions[0]!.sections[0]!;
       assert.ok(s.uncertain?.length, JSON.stringify(s.tree));
-      const words = JSON.stringify([s.tree, r.unplaced]);
+      const words = JSON.stringify([r.versions[0]!.sections, r.unplaced]);
       for (const line of doc
         .split("\n")
         .filter((l) => /[a-z]{4}/.test(l))
@@ -1615,7 +1623,7 @@ describe("captions that are not safely alternatives decide review (QA pass 3: ea
         assert.ok(
           words.includes(
             line
-              .replace(/^(?:\d+\.|•)\s*/, "")
+              .replace(/^(?:\d+\.|[A-Z]\.|•)\s*/, "")
               .replace(/[;:]?( and| or)?$/, "")
               .slice(0, 30),
           ),
