@@ -1292,7 +1292,7 @@ function captionGroups(
   const alternatives = lead.found ? lead.kind === "any" : listsAlternatives(text) || PER_USE.test(text);
   // What would make the reading unsure, first found: each is a layout a QA pass saw misread.
   const doubt =
-    blocks.length === 1 && alternatives
+    blocks.length === 1 && (lead.found ? lead.kind === "any" && PER_USE.test(text) : alternatives)
       ? "the lead-in names alternatives but one caption was found"
       : blocks.length > 1 && !alternatives
         ? "the lead-in does not say the captions are alternatives"
@@ -1302,7 +1302,7 @@ function captionGroups(
             ? `a caption follows an item ending in "and"/"or"`
             : blocks.find((b) => labelIssue(b))
               ? `the labels under "${blocks.find((b) => labelIssue(b))?.caption}" repeat or skip`
-              : blocks.find((b) => !mentions(b))
+              : blocks.length > 1 && blocks.find((b) => !mentions(b))
                 ? `the list under "${blocks.find((b) => !mentions(b))?.caption}" does not state it as the diagnosis`
                 : undefined;
   ctx.findings.push({

@@ -513,7 +513,7 @@ const CONNECTOR_ONLY = /^[-–—([*_\s]{0,6}(?:or|and|and\/or)[-–—)\]*_\s]{
 
 /** A field of the title block: "Effective Date:", "Policy Number:", "Guideline #", "Version 2.0". */
 const IDENTITY_FIELD =
-  /^(?:(?:current |policy |original )?effective(?: date)?|(?:policy|guideline|document|reference|medical policy|coverage policy) (?:number|no\.?|#|id)|number|version|last review(?:ed)?(?: date)?|publish(?:ed)? date|date of last revision)\b/i;
+  /^(?:(?:current |policy |original )?effective(?: date)?(?=\s*(?:[:#\d]|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d))|(?:policy|guideline|document|reference|medical policy|coverage policy) (?:number|no\.?|#|id)|number|version|last review(?:ed)?(?: date)?|publish(?:ed)? date|date of last revision)\b/i;
 
 /** Whether a title-block field follows line `i` within its next four content lines. */
 function identityFollows(lines: readonly Line[], i: number): boolean {

@@ -1631,6 +1631,29 @@ describe("captions that are not safely alternatives decide review (QA pass 3: ea
         );
     });
 
+  it("'Effective for services performed on or after …, CMS covers' is a statement, not the title block's date (the criteria were read as the header: no sections)", () => {
+    const v = ingest(
+      HEAD +
+        "B. Nationally Covered Indications\nEffective for services performed on or after May 1, 2019, CMS covers TAVR when all of the following conditions are met:\n1. The procedure is furnished with a complete aortic valve and implantation system that has received FDA premarket approval; and\n2. Two cardiac surgeons have independently examined the patient face-to-face; and\n3. The patient is under the care of a heart team\n\nC. Nationally Non-Covered Indications\nTAVR is not covered for patients in whom existing co-morbidities would preclude the expected benefit from correction of the aortic stenosis.\n",
+    ).versions[0]!;
+    assert.deepEqual(
+      v.sections.map((s) => [s.id, s.kind, s.tree?.kind === "all" ? s.tree.children.length : 0]),
+      [
+        ["B", "medically-necessary", 3],
+        ["C", "not-proven", 0],
+      ],
+    );
+  });
+
+  it("one caption under 'one of the following' (the list's own logic, no diagnoses named): the list's condition, certain", () => {
+    const s = ingest(
+      HEAD +
+        "Botulinum toxin is considered medically necessary when one of the following is met:\nChronic Migraine\n1. At least 15 headache days per month; or\n2. Failure of two preventive medications\n",
+    ).versions[0]!.sections[0]!;
+    assert.equal(s.uncertain, undefined, JSON.stringify(s.uncertain));
+    assert.equal((s.tree as { condition?: string }).condition, "Chronic Migraine");
+  });
+
   it("'Plaque Psoriasis (PsO)': an abbreviation in parentheses is part of the caption", () => {
     const s = ingest(
       HEAD +
