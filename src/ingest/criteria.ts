@@ -1740,6 +1740,8 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   let afterHeading = false;
   /** A definition paragraph ("Conservative care is defined as:") is being read: its list is its own. */
   let defining = false;
+  /** The label a definition's own numbered list goes on with. */
+  let defNext: { style: LabelStyle; value: number } | undefined;
   /** A connector line stood between the list and a paragraph: that paragraph is reported too. */
   let joinsParagraph = false;
   /** The section whose lists the captions read so far stand over. */
@@ -1819,10 +1821,19 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     stray = false;
     const headed = afterHeading;
     afterHeading = false;
-    if (defining && !blankBefore && parseLabel(text) === undefined) {
+    if (defining && !blankBefore) {
       // The definition's list or its wrapped words: not criteria (they were the item before's list).
-      unplaced.push({ line: ln.no, text: plain, reason: DEFINITION_REASON });
-      continue;
+      // Its own labels start at 1 and go on without a blank line ("1. At least 90 days …; and",
+      // "2. Persistent lesions …"); a blank line ends it (QA pass 4: they were glued on as required).
+      const lab = parseLabel(text);
+      const c = lab?.candidates.find((k) =>
+        defNext === undefined ? k.value === 1 : k.style === defNext.style && k.value === defNext.value,
+      );
+      if (!lab || c) {
+        if (c) defNext = { style: c.style, value: c.value + 1 };
+        unplaced.push({ line: ln.no, text: plain, reason: DEFINITION_REASON });
+        continue;
+      }
     }
     if (defining && ln.bullet && parseLabel(text) === undefined)
       // Bullets after a blank line: the definition's list goes on, or the criteria do (QA pass 4 found
@@ -1845,6 +1856,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       // the item before's required list). Reported, with its list; it restricts nothing by itself.
       unplaced.push({ line: ln.no, text: plain, reason: DEFINITION_REASON });
       defining = true;
+      defNext = undefined;
       continue;
     }
     // Only where a list item follows: between two statements of one item it is that item's (splitAtConnector).

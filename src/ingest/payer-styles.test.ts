@@ -1538,6 +1538,22 @@ ${definition.join("\n")}
       );
     });
 
+  it("a definition's own numbered list (1., 2. with no blank line) is the definition's; the list goes on after it", () => {
+    const r = ingest(
+      HEAD +
+        "Gizmab is considered medically necessary for the treatment of hidradenitis suppurativa when all of the following are met:\n1. Diagnosis of moderate to severe hidradenitis suppurativa (Hurley stage II or III); and\n2. At least three abscesses or inflammatory nodules; and\n3. Inadequate response to oral antibiotics\n\nInadequate response is defined as:\n1. At least 90 days of oral antibiotic therapy; and\n2. Persistent lesions despite therapy\n\n4. Prescribed by a dermatologist\n",
+    );
+    const s = r.versions[0]!.sections[0]!;
+    assert.equal(s.uncertain, undefined, JSON.stringify(s.uncertain));
+    assert.deepEqual(s.tree?.kind === "all" ? s.tree.children.map((c) => c.text) : [], [
+      "Diagnosis of moderate to severe hidradenitis suppurativa (Hurley stage II or III)",
+      "At least three abscesses or inflammatory nodules",
+      "Inadequate response to oral antibiotics",
+      "Prescribed by a dermatologist",
+    ]);
+    assert.equal(r.unplaced.filter((u) => /^definition/.test(u.reason)).length, 3);
+  });
+
   it("a labelled item after the definition is the list's next item", () => {
     const r = ingest(doc(["Conservative care is defined as:", "• Physical therapy"]));
     assert.match(JSON.stringify(r.versions[0]!.sections[0]!.tree), /Suspected cauda equina/);

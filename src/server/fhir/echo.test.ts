@@ -122,6 +122,15 @@ describe("minimalParty: the parties a PAS response echoes (issue 16)", () => {
     });
   });
 
+  it("keeps an identifier without its value where the Patient has no other (dropped, the copy had none: US Core 1..*)", () => {
+    const got = minimalParty({
+      resourceType: "Patient",
+      id: "p",
+      identifier: [{ system: "http://example.org/MIN", period: { start: "2020" } }],
+    } as unknown as Resource) as unknown as { identifier: unknown };
+    assert.deepEqual(got.identifier, [{ system: "http://example.org/MIN" }]);
+  });
+
   it("returns another resource type as given", () => {
     const dev = { resourceType: "Device", id: "d1", text: { status: "empty" } } as unknown as Resource;
     assert.equal(minimalParty(dev), dev);
