@@ -1010,6 +1010,10 @@ const TOPIC =
   /\b(?:documentation|criteria|criterion|requirements?|coverage|policy|approval|authori[sz]ation|reauthori[sz]ation|renewal|continuation|continued|initial|limitations?|exclusions?|definitions?|notes?|dos(?:e|es|ing|age)|quantity|duration|background|description|references?|codes?|summary|overview|indications?|applicable|general|other|therapy|treatment|history|prescriber|testing|labs?|laboratory|values?|monitoring|safety|clinical|information|requests?|members?|patients?|age|diagnosis|diagnoses|step|all|each|every|additional|addition|plus|also|concomitant|combination|site|care|off-label|preferred|products?|recertification|subsequent|screening|contraindications?|warnings?|precautions?|required)\b/i;
 /** A caption that starts with a connector ("AND ALL OF THE FOLLOWING", "Plus"): it joins, it does not name. */
 const CONNECTS = /^(?:and|or|plus|also|in addition|additionally|then)\b/i;
+/** Whether the line before has ended: closing punctuation, or (inside a list) no word left hanging. */
+function lineEnded(before: string, inList: boolean): boolean {
+  return /[.:;]\s*$/.test(before) || (inList && !DANGLING.test(before.trim()));
+}
 /** A line ending on a word no sentence ends with: the next line goes on with it ("… at least two of the following"). */
 const DANGLING =
   /\b(?:of|the|following|with|to|for|and|or|a|an|in|by|than|as|at|on|from|including|includes?|are|is|be|who|which|that|when|if)$/i;
@@ -1019,6 +1023,8 @@ const DANGLING =
  * "Chronic Rhinosinusitis with Nasal Polyps:") whose next line is a list item labelled 1, A, a or i.
  */
 function captionOver(lines: readonly Line[], i: number, plain: string): boolean {
+  // Most lines are no caption: rejected before any copy is made (this runs for every line of a list).
+  if (plain.length > 80 || plain.length < 3 || !/^[A-Z]/.test(plain)) return false;
   // "Plaque Psoriasis (PsO)": the abbreviation in parentheses is part of the name.
   const t = plain.replace(/\s*:$/, "").replace(/\s*\([A-Za-z0-9 .-]{1,15}\)$/, "");
   if (!titleCased(t) || !/[A-Za-z]{3}/.test(t) || TOPIC.test(t) || CONNECTS.test(t) || KIND_LABEL.test(t))
@@ -1972,14 +1978,16 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       }
       continue;
     }
-    const before =
+    // The line before's end, read only for a line that could be a caption (per line it cost a second
+    // scan of a long paragraph's lines: the ingest bench's "stray lines" shape).
+    const endsBefore = (): string =>
       cur?.kind === "item" ? tailOf(cur.item.texts) : cur?.kind === "lead" ? tailOf(cur.lead.texts) : "";
     if (
       !ln.bullet &&
       (cur?.kind === "item" || cur?.kind === "lead") &&
+      captionOver(lines, index, plain) &&
       // After a line that has ended: "… for members with Moderate to Severe" / "Plaque Psoriasis" is a wrap.
-      (blankBefore || /[.:;]\s*$/.test(before) || (sinceOpener > 0 && !DANGLING.test(before.trim()))) &&
-      captionOver(lines, index, plain)
+      (blankBefore || lineEnded(endsBefore(), sinceOpener > 0))
     ) {
       // "Rheumatoid Arthritis" then "A. …", "Psoriatic Arthritis" then "A. …" again: each caption is a
       // block of the section whose list is the caption's (QA pass 2: glued into the item before, or
@@ -1998,7 +2006,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
           const item = unlabeled(text, ln, { block: true });
           item.caption = plain.replace(/\s*:$/, "");
           captionRoot = root.caption ? captionRoot : root;
-          if (/\b(?:and|or)\s*$/i.test(before)) item.joinedBefore = true;
+          if (/\b(?:and|or)\s*$/i.test(endsBefore())) item.joinedBefore = true;
           items.push(item);
           cur = { kind: "item", item };
           opener = item;
