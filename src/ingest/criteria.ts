@@ -20,7 +20,7 @@ import { unplacedInsideReason } from "../model/index.js";
 import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
 import { formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
 import { itemReference, type LeadIn, listsAlternatives, looksLikeLeadIn, readLeadIn } from "./leadin.js";
-import { type Line, titleCased } from "./lines.js";
+import { CONNECTOR_LINE, type Line, titleCased } from "./lines.js";
 
 interface RawItem {
   token: string;
@@ -606,12 +606,6 @@ function labelFindings(item: RawItem, id: string, style: LabelStyle, ctx: Ctx): 
 }
 
 /**
- * A line that is only a connector: "OR", "-OR-", "– and –", "(or)", "AND/OR" — between two statements of
- * one item (splitAtConnector) or between list items (readChunk). Anchored, no nesting.
- */
-const CONNECTOR_LINE = /^[-–—([*_\s]{0,6}(or|and|and\/or)[-–—)\]*_\s]{0,6}$/i;
-
-/**
  * An item whose text is two statements with a connector line between them (20.9.1: "Are inotrope
  * dependent / OR / have a Cardiac Index < 2.2 …, and also meet one of the following:"): a group of the
  * two, `<id>-p1` and `<id>-p2`; the item's list belongs to the second, and keeps its ids (`<id>.i`).
@@ -992,13 +986,18 @@ const KIND_LABEL =
   /^(?:(?:experimental\/)?investigational(?: and| or|\/)? not medically necessary|not medically necessary|medically necessary|(?:experimental\/)?investigational|experimental|not covered|covered|non-?covered)\s*:?$/i;
 
 /** Whether the next content line after `i` starts a list item (a label or a bullet). */
-function itemFollows(lines: readonly Line[], i: number): boolean {
+/** The next line with words after `i`, looked for within 40 lines (bounded: asked for many lines). */
+function nextLine(lines: readonly Line[], i: number): Line | undefined {
   for (let j = i + 1; j < lines.length && j < i + 40; j++) {
     const l = lines[j] as Line;
-    if (l.blank || l.pageHeader) continue;
-    return l.bullet || parseLabel(l.text) !== undefined;
+    if (!l.blank && !l.pageHeader) return l;
   }
-  return false;
+  return undefined;
+}
+
+function itemFollows(lines: readonly Line[], i: number): boolean {
+  const l = nextLine(lines, i);
+  return l !== undefined && (l.bullet || parseLabel(l.text) !== undefined);
 }
 
 /**
@@ -1030,12 +1029,8 @@ function captionOver(lines: readonly Line[], i: number, plain: string): boolean 
   if (!titleCased(t) || !/[A-Za-z]{3}/.test(t) || TOPIC.test(t) || CONNECTS.test(t) || KIND_LABEL.test(t))
     return false;
   if (statesCoverage(t) || readLeadIn(t, false).found) return false;
-  for (let j = i + 1; j < lines.length && j < i + 40; j++) {
-    const l = lines[j] as Line;
-    if (l.blank || l.pageHeader) continue;
-    return !l.bullet && (parseLabel(l.text)?.candidates ?? []).some((c) => c.value === 1);
-  }
-  return false;
+  const l = nextLine(lines, i);
+  return l !== undefined && !l.bullet && (parseLabel(l.text)?.candidates ?? []).some((c) => c.value === 1);
 }
 
 /**
@@ -1044,16 +1039,11 @@ function captionOver(lines: readonly Line[], i: number, plain: string): boolean 
  */
 function restartsList(root: RawItem, lines: readonly Line[], i: number): boolean {
   const first = root.first;
-  if (!first) return false;
-  for (let j = i + 1; j < lines.length && j < i + 40; j++) {
-    const l = lines[j] as Line;
-    if (l.blank || l.pageHeader) continue;
-    const next = parseLabel(l.text)?.candidates ?? [];
-    // At the first list's margin: a list indented further is a level deeper, whatever its labels.
-    if (Math.abs(l.indent - first.indent) > 1) return false;
-    return first.cands.some((c) => c.value === 1 && next.some((d) => d.value === 1 && d.style === c.style));
-  }
-  return false;
+  const l = nextLine(lines, i);
+  // At the first list's margin: a list indented further is a level deeper, whatever its labels.
+  if (!first || !l || Math.abs(l.indent - first.indent) > 1) return false;
+  const next = parseLabel(l.text)?.candidates ?? [];
+  return first.cands.some((c) => c.value === 1 && next.some((d) => d.value === 1 && d.style === c.style));
 }
 
 /**
@@ -1061,30 +1051,23 @@ function restartsList(root: RawItem, lines: readonly Line[], i: number): boolean
  * open a section, or a lead-in with no statement of coverage ("Member must meet all of the following:").
  */
 function listItemFollows(lines: readonly Line[], i: number): boolean {
-  for (let j = i + 1; j < lines.length && j < i + 40; j++) {
-    const l = lines[j] as Line;
-    if (l.blank || l.pageHeader) continue;
-    if (l.bullet) return true;
-    const lab = parseLabel(l.text);
-    if (lab) return !opensSection(lab.candidates, lab.rest, l.indent);
-    const t = finishText(l.text);
-    return /:$/.test(t) && looksLikeLeadIn(t) && !statesCoverage(t);
-  }
-  return false;
+  const l = nextLine(lines, i);
+  if (!l) return false;
+  if (l.bullet) return true;
+  const lab = parseLabel(l.text);
+  if (lab) return !opensSection(lab.candidates, lab.rest, l.indent);
+  const t = finishText(l.text);
+  return /:$/.test(t) && looksLikeLeadIn(t) && !statesCoverage(t);
 }
 
 /** Whether the next item after `i` starts its labels again ("A." after "C."): a new list under a heading. */
 function labelRestarts(lines: readonly Line[], i: number, item: RawItem): boolean {
-  for (let j = i + 1; j < lines.length && j < i + 40; j++) {
-    const l = lines[j] as Line;
-    if (l.blank || l.pageHeader) continue;
-    const cands = parseLabel(l.text)?.candidates ?? [];
-    return (
-      cands.some((c) => c.value === 1) &&
-      item.cands.some((c) => c.value > 1 && cands.some((d) => d.style === c.style))
-    );
-  }
-  return false;
+  const l = nextLine(lines, i);
+  const cands = (l && parseLabel(l.text)?.candidates) ?? [];
+  return (
+    cands.some((c) => c.value === 1) &&
+    item.cands.some((c) => c.value > 1 && cands.some((d) => d.style === c.style))
+  );
 }
 
 /**
@@ -1227,15 +1210,16 @@ function makeBlocks(
 /** "one of the following in each category below": something from every caption's list. */
 const EACH = /\b(?:each|every)\b|\bcategor(?:y|ies)\b/i;
 
+/** Every item under `b`, parents before children (an array, not recursion: lists may be deep). */
+function descendants(b: RawItem): RawItem[] {
+  const out = [...b.children];
+  for (let k = 0; k < out.length; k++) out.push(...(out[k] as RawItem).children);
+  return out;
+}
+
 /** Whether a label under the caption repeats, skips or restarts (a list glued on, or a heading lost). */
 function labelIssue(b: RawItem): boolean {
-  const stack = [...b.children];
-  for (let k = 0; k < stack.length; k++) {
-    const c = stack[k] as RawItem;
-    if (c.issue) return true;
-    stack.push(...c.children);
-  }
-  return false;
+  return descendants(b).some((c) => c.issue !== undefined);
 }
 
 /**
@@ -1251,14 +1235,10 @@ function mentions(b: RawItem): boolean {
     .replace(/\([^)]*\)/g, " ")
     .split(/[^a-z']+/)
     .filter((w) => w.length >= 4 && !/^(?:with|from|other|than|into|without)$/.test(w));
-  const stack = [...b.children];
-  for (let k = 0; k < stack.length; k++) {
-    const c = stack[k] as RawItem;
+  return descendants(b).some((c) => {
     const text = c.texts.join(" ").toLowerCase();
-    if (/\bdiagnos/.test(text) && words.some((w) => text.includes(w.slice(0, 5)))) return true;
-    stack.push(...c.children);
-  }
-  return false;
+    return /\bdiagnos/.test(text) && words.some((w) => text.includes(w.slice(0, 5)));
+  });
 }
 
 /** Lead-ins that say the lists under the captions are alternatives ("criteria for one of the following diagnoses"). */
@@ -1752,7 +1732,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   let joinsParagraph = false;
   /** The section whose lists the captions read so far stand over. */
   let captionRoot: RawItem | undefined;
-  /** A section found from a statement, heading or kind label (not a printed label): the current item. */
+  /** A section (or a block of one) found from a statement, heading, caption or lead-in: the current item. */
   const openSection = (item: RawItem): void => {
     items.push(item);
     cur = { kind: "item", item };
@@ -2007,10 +1987,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
           item.caption = plain.replace(/\s*:$/, "");
           captionRoot = root.caption ? captionRoot : root;
           if (/\b(?:and|or)\s*$/i.test(endsBefore())) item.joinedBefore = true;
-          items.push(item);
-          cur = { kind: "item", item };
-          opener = item;
-          sinceOpener = 0;
+          openSection(item);
           continue;
         }
       }
@@ -2102,11 +2079,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       // lead-in (its list follows), not a further list of the section.
       if (sinceOpener > 0 && /:\s*$/.test(t) && looksLikeLeadIn(t) && !headingItem(cur.item)) {
         // A further lead-in after a list: a block of the section (issue 12 id scheme `<id>-<k>`).
-        const item = unlabeled(text, ln, { block: true });
-        items.push(item);
-        cur = { kind: "item", item };
-        opener = item;
-        sinceOpener = 0;
+        openSection(unlabeled(text, ln, { block: true }));
         continue;
       }
     }
@@ -2126,11 +2099,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       // they meet the 13 criteria listed below.", then "a." …) is a further list of the section.
       const t = plain;
       if (opener && (looksLikeLeadIn(t) || LISTED_BELOW.test(t)) && listFollows(lines, index)) {
-        const item = unlabeled(text, ln, { block: true });
-        items.push(item);
-        cur = { kind: "item", item };
-        opener = item;
-        sinceOpener = 0;
+        openSection(unlabeled(text, ln, { block: true }));
         continue;
       }
       unplaced.push({

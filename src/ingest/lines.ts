@@ -508,8 +508,11 @@ export function titleCased(t: string): boolean {
   );
 }
 
-/** A line that is only a connector: "AND", "-OR-", "(and/or)". */
-const CONNECTOR_ONLY = /^[-–—([*_\s]{0,6}(?:or|and|and\/or)[-–—)\]*_\s]{0,6}$/i;
+/**
+ * A line that is only a connector: "OR", "-OR-", "– and –", "(or)", "AND/OR" — never a heading here;
+ * in the criteria, between two statements of one item or between list items. Anchored, no nesting.
+ */
+export const CONNECTOR_LINE = /^[-–—([*_\s]{0,6}(or|and|and\/or)[-–—)\]*_\s]{0,6}$/i;
 
 /** A field of the title block: "Effective Date:", "Policy Number:", "Guideline #", "Version 2.0". */
 const IDENTITY_FIELD =
@@ -621,7 +624,7 @@ function assignRegions(lines: Line[]): void {
         (region !== "header" || /^[^a-z]*[A-Z]{3}[^a-z]*$/.test(ln.text)) &&
         // "AND" / "-OR-" on a line of its own joins criteria: it heads nothing (QA pass 4: an "AND"
         // before a shared criterion ended the criteria, and the criterion vanished from the tree).
-        !CONNECTOR_ONLY.test(ln.text) &&
+        !CONNECTOR_LINE.test(ln.text) &&
         unknownHeading(lines, i)
       ) {
         // Not in the vocabulary: outside the criteria it starts a named part; inside them it is a
