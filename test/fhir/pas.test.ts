@@ -339,6 +339,12 @@ describe("PAS request Bundle → case (SPEC 2.1)", () => {
   });
 });
 
+/** The `administrationReferenceNumber` values of a ClaimResponse item. */
+const adminRefs = (item: J): string[] =>
+  (item.extension ?? [])
+    .filter((e: J) => e.url.endsWith("/extension-administrationReferenceNumber"))
+    .map((e: J) => e.valueString);
+
 describe("request state → ClaimResponse (SPEC 2.4)", () => {
   const ctx: ClaimContext = parsePasRequest(pasBundle("S1", ["62362", "62369"]), library(), opts).context;
   const base = {
@@ -382,6 +388,10 @@ describe("request state → ClaimResponse (SPEC 2.4)", () => {
     const cr = b.entry![0]!.resource as J;
     assert.deepEqual(reviewCodes(cr.item[0]), ["A4"]);
     assert.deepEqual(reviewCodes(cr.item[1]), ["NA"]);
+    // PAS 2.2.1's pending example: the pended item carries the UMO's administration reference number;
+    // an item not reviewed (NA) has none.
+    assert.deepEqual(adminRefs(cr.item[0]), ["req-1"]);
+    assert.deepEqual(adminRefs(cr.item[1]), []);
     const notes = cr.processNote.map((n: J) => n.text).join("\n");
     assert.match(notes, /Documentation needed — I\.B\.1: Known allergies/);
     assert.match(notes, /due by 2026-01-08/);
@@ -416,6 +426,7 @@ describe("request state → ClaimResponse (SPEC 2.4)", () => {
     const cr = b.entry![0]!.resource as J;
     assert.deepEqual(reviewCodes(cr.item[0]), ["A3"]);
     assert.deepEqual(reviewCodes(cr.item[1]), ["NA"]);
+    assert.deepEqual(adminRefs(cr.item[0]), ["req-1"]);
     assert.deepEqual(cr.item[0].adjudication[0].reason.coding[0], {
       system: "http://medpolicy.example/fhir/CodeSystem/CP.MP.173",
       version: "2025-11",
@@ -464,6 +475,8 @@ describe("request state → ClaimResponse (SPEC 2.4)", () => {
     const cr = b.entry![0]!.resource as J;
     assert.deepEqual(reviewCodes(cr.item[0]), ["A1"]);
     assert.deepEqual(reviewCodes(cr.item[1]), ["A3"]);
+    assert.deepEqual(adminRefs(cr.item[0]), [], "a certified item has its authorization number instead");
+    assert.deepEqual(adminRefs(cr.item[1]), ["req-1"]);
     assert.equal(cr.preAuthRef, "req-1", "the certified item's authorization number");
     assert.equal(cr.preAuthPeriod.start, dateOfService());
     assert.match(JSON.stringify(cr.item[0].adjudication[0].extension), /"req-1"/, "the number on A1");

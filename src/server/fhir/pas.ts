@@ -102,6 +102,8 @@ export const PAS_EXT = {
   reviewActionCode: `${PAS}/extension-reviewActionCode`,
   preAuthPeriod: `${PAS}/extension-itemPreAuthPeriod`,
   preAuthIssueDate: `${PAS}/extension-itemPreAuthIssueDate`,
+  /** X12 REF*NT: the UMO's number for an item's pended or not-certified review outcome. */
+  administrationReferenceNumber: `${PAS}/extension-administrationReferenceNumber`,
   requestedServiceDate: `${PAS}/extension-itemRequestedServiceDate`,
   itemTraceNumber: `${PAS}/extension-itemTraceNumber`,
   requestedService: `${PAS}/extension-requestedService`,
@@ -1308,6 +1310,13 @@ export function claimResponseBundle(
             text: "Pended for clinical review by a licensed reviewer",
           };
         }
+      }
+      // PAS 2.2.1 (ClaimResponse item `administrationReferenceNumber`, 0..1 must-support; the IG's
+      // pending example carries one): the number the UMO gives the pended or not-certified outcome, so
+      // that the provider's office can quote it (an update, an appeal, a call). The request's id: the
+      // same number the API's paths and $inquire answer to; a certified item has its preAuthRef instead.
+      if ((code === "A3" || code === "A4") && authNumber) {
+        extension.push({ url: PAS_EXT.administrationReferenceNumber, valueString: authNumber });
       }
       codes.push(code);
       const submitted = {
