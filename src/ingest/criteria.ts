@@ -701,9 +701,12 @@ function makeGroup(
   const h = headsSiblings(item.children);
   if (h < 0 && !(lead.found && lead.kind !== "any")) orLinesBetween(item.children, joiners);
   const listed = h > 0 ? { ...item, children: item.children.slice(0, h) } : item;
+  // No list (a statement alone: its condition or reference): no logic to read.
   const kind = lead.found
     ? lead.kind
-    : logicOf(listed, id, text, joiners.slice(0, h > 0 ? h : undefined), ctx);
+    : listed.children.length === 0
+      ? "all"
+      : logicOf(listed, id, text, joiners.slice(0, h > 0 ? h : undefined), ctx);
   unsupportedLogic(lead, id, item.line, ctx);
   const own = h > 0 ? nodes.slice(0, h) : nodes;
   // One by one: a list of many thousand items must not become a call's argument list.
@@ -2218,6 +2221,17 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     const byParagraph = item.heading ? statementParagraphs(item) : undefined;
     let kind = sectionKind(statement, item.children.length > 0);
     if (byParagraph && item.children.length === 0) kind = byParagraph.kind ?? kind;
+    // A coverage statement with no list ("X is medically necessary for members with Y who have failed
+    // Z"; "… when the member continues to meet the criteria in section I"): its condition or its
+    // reference is what a request must meet. Before, the section had no tree, and a code bound to it
+    // was decided not covered.
+    const alone =
+      kind === "other" &&
+      item.children.length === 0 &&
+      // A heading's paragraphs are read by statementParagraphs (CMS): one that defers is no criterion.
+      !item.heading &&
+      sectionKind(statement, true) === "medically-necessary";
+    if (alone) kind = "medically-necessary";
     const section: Section = { id, label: item.token, kind, text: statement, line: item.line };
     // Covered language outside the not-covered phrases: "Not Medically Necessary" holds "medically
     // necessary" and says one thing (a QA pass found the finding on every such heading).
@@ -2249,6 +2263,9 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         const lead = readLeadIn(statement, true);
         section.tree = makeGroup(item, id, statement, lead, ctx, true);
       }
+      if (ctx.uncertain.length > 0) section.uncertain = [...ctx.uncertain];
+    } else if (alone) {
+      section.tree = statementOnly(item, id, statement, ctx);
       if (ctx.uncertain.length > 0) section.uncertain = [...ctx.uncertain];
     } else if (MEDICALLY_NECESSARY.test(statement) && kind === "other") {
       findings.push({
@@ -2373,6 +2390,53 @@ function statementParagraphs(item: RawItem): StatementParagraphs | undefined {
     out.rest = [heading, ...paras.slice(stated.length).map((p) => p.text)].join(" ");
   }
   return out;
+}
+
+/**
+ * Where a statement names criteria it does not list ("meets the criteria below", "as outlined in the
+ * table", "see Appendix A"): read alone, the section would ask nothing of them.
+ */
+const ELSEWHERE =
+  /\b(?:criteria|requirements|conditions|indications|guidelines)\b[^.;]{0,60}?\b(?:below|following|listed|outlined|described|in (?:the )?(?:table|appendix|attachment|exhibit|grid))\b|\b(?:see|refer to|per) (?:the )?(?:table|appendix|attachment|exhibit|section|criteria|guidelines?)\b/i;
+
+/**
+ * A covered section whose statement has no list: the statement's own condition (its population, the
+ * words after "for"/"when"), and its reference to an earlier section, are its criteria — the root asks
+ * the condition at the section's id. A statement that asks nothing ("X is medically necessary.") or
+ * names criteria it does not list is uncertain: it decides review.
+ */
+function statementOnly(item: RawItem, id: string, statement: string, ctx: Ctx): BranchNode {
+  let lead = readLeadIn(statement, true);
+  if (!lead.refText) {
+    // "… is medically necessary when the member continues to meet all criteria in section I": the
+    // statement's condition is a reference, read as an item's would be (leadin.ts itemReference).
+    const r = itemReference(statement);
+    if (r?.refText) {
+      const { condition, ...rest } = lead;
+      lead = {
+        ...rest,
+        refText: r.refText,
+        ...(r.refSection !== undefined && { refSection: r.refSection }),
+        ...(r.refSubject !== undefined && { refSubject: r.refSubject }),
+        // The condition that is only the reference is not asked again beside it.
+        ...(condition !== undefined && !condition.includes(r.refText) && { condition }),
+      };
+      if (r.doubt) ctx.uncertain.push(`the reference of section ${id} ("${r.refText}"): ${r.doubt}`);
+    }
+  }
+  const tree = makeGroup(item, id, statement, lead, ctx, true);
+  // The statement's full stop is not the condition's.
+  if (tree.condition?.endsWith(".")) tree.condition = tree.condition.slice(0, -1);
+  if (lead.refText && !tree.children.some((c) => c.kind === "ref"))
+    ctx.uncertain.push(`section ${id} refers to criteria ("${lead.refText}") that name no earlier section`);
+  else if (tree.children.length === 0 && tree.condition === undefined)
+    ctx.uncertain.push(`section ${id} states coverage but asks nothing: no condition and no criteria`);
+  const elsewhere = tree.children.length === 0 ? ELSEWHERE.exec(statement) : null;
+  if (elsewhere)
+    ctx.uncertain.push(
+      `section ${id} names criteria it does not list ("${elsewhere[0]}"): they were not read as its criteria`,
+    );
+  return tree;
 }
 
 /** A section with no list whose statement paragraphs are its criteria: all of one, any of several. */

@@ -346,8 +346,18 @@ function buildRule(entry: LibraryEntry, code: string): CodeRule {
       version: entry.policy.identity.version,
     });
   }
-  if (section.kind === "not-proven" || !section.tree) {
+  if (section.kind === "not-proven") {
     return rule(RULED, policyRef(entry, section.id), "not-covered", `section ${section.id}: ${section.text}`);
+  }
+  if (!section.tree) {
+    // A section with no criteria that is not a non-coverage statement (a paragraph, "N/A", coverage
+    // stated with nothing to ask): nothing the engine could decide, so never an adverse outcome.
+    return rule(
+      RULED,
+      policyRef(entry, section.id),
+      "review",
+      `section ${section.id} states no criteria the engine can evaluate: manual review`,
+    );
   }
   const lineOutcome: Outcome[] = [];
   const lineBasis: string[] = [];
