@@ -195,7 +195,7 @@ function itemCodes(item: ListItem): string[] {
 // Coverage language
 
 const NOT_COVERED =
-  /\bnot\s+(?:be\s+)?covered\b|\bnon-?\s?covered\b|\bnot\s+medically\s+necessary\b|\bdo(?:es)?\s+not\s+support|\bnot\s+support(?:ing|ed)?\b|\bexperimental\b|\binvestigational\b|\bunproven\b|\bnot\s+(?:been\s+)?(?:proven|established)\b|\bnot\s+reasonable\s+and\s+necessary\b|\bwill\s+not\s+(?:cover|pay)\b|\bexcluded\b|\bexclusions?\b|\bdenied\b/i;
+  /\bnot\s+(?:be\s+)?covered\b|\bnon-?\s?covered\b|\bnot\s+medically\s+necessary\b|\bdo(?:es)?\s+not\s+support|\bnot\s+support(?:ing|ed)?\b|\bexperimental\b|\binvestigational\b|\bunproven\b|\bnot\s+(?:been\s+)?(?:proven|established)\b|\bnot\s+reasonable\s+and\s+necessary\b|\bnot\s+(?:considered|deemed)\s+(?:to\s+be\s+)?(?:medically\s+)?(?:reasonable\s+and\s+)?necessary\b|\bwill\s+not\s+(?:cover|pay)\b|\bexcluded\b|\bexclusions?\b|\bdenied\b/i;
 const COVERED =
   /\bcovered\b|\bsupports?\b|\bsupporting\b|\bmedically\s+necessary\b|\breasonable\s+and\s+necessary\b|\bproven\b|\bestablished\b|\bcovers?\b/i;
 /** "Other CPT codes related to the CPB", "codes that may be used": said to relate, not to be covered. */

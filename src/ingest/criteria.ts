@@ -494,7 +494,7 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
 }
 
 const NOT_PROVEN =
-  /\b(?:ha(?:s|ve) not been proven|not been (?:proven|established)|not medically necessary|investigational|experimental|current evidence does not support|(?:is|are) not covered|unproven)\b/i;
+  /\b(?:ha(?:s|ve) not been proven|not been (?:proven|established)|not medically necessary|not (?:be )?(?:considered|deemed)(?: to be)? (?:medically (?:reasonable and )?necessary|reasonable and necessary|covered)|investigational|experimental|current evidence does not support|(?:is|are) not covered|unproven)\b/i;
 const MEDICALLY_NECESSARY = /\bmedically necessary\b/i;
 
 /** Language of coverage (issue 12): a covered section's statement says one of these. */
@@ -502,7 +502,7 @@ const COVERED =
   /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive|(?:we|the plan) (?:will )?cover|meets? (?:our|the plan's) (?:medical )?criteria for coverage|meets? the definition of medical necessity|(?:may|will|is|are) (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
 /** Language of non-coverage: these decide `not-proven` where they come first in the statement. */
 const NOT_COVERED =
-  /\b(?:not medically necessary|not reasonable and necessary|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:we|the plan) (?:do|does|will) not cover|(?:is|are) not (?:medically )?indicated (?:for|in|when)|(?:do|does) not meet (?:our|the plan's) (?:medical )?criteria for coverage|(?:do|does) not meet the definition of medical necessity|(?:may|will|is|are) not (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
+  /\b(?:not medically necessary|not reasonable and necessary|not (?:be )?(?:considered|deemed)(?: to be)? (?:(?:medically )?(?:reasonable and )?necessary|covered|(?:medically )?appropriate|established|proven)|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:we|the plan) (?:do|does|will) not cover|(?:is|are) not (?:medically )?indicated (?:for|in|when)|(?:do|does) not meet (?:our|the plan's) (?:medical )?criteria for coverage|(?:do|does) not meet the definition of medical necessity|(?:may|will|is|are) not (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy)))\b/i;
 /** Every not-covered phrase of a statement (to find covered language outside them). */
 const NOT_COVERED_ALL = new RegExp(NOT_COVERED.source, "gi");
 
@@ -2314,13 +2314,30 @@ const LIMIT =
  * evaluates such a limit yet: the reviewer checks it.
  */
 function limitsNotAsked(sections: Section[], findings: Finding[]): void {
-  const limits = sections.filter((s) => s.kind === "not-proven" && !s.tree && LIMIT.test(s.text));
+  // The statement alone, or an item of a not-covered list ("The following are not medically necessary:
+  // … Repeat testing more often than once per 12 months"; QA pass 5 found those approved unasked).
+  const limits: { id: string; text: string; line: number; what: "section" | "criterion" }[] = [];
+  for (const s of sections) {
+    if (s.kind !== "not-proven") continue;
+    if (!s.tree) {
+      if (LIMIT.test(s.text)) limits.push({ id: s.id, text: s.text, line: s.line, what: "section" });
+      continue;
+    }
+    const stack: CriterionNode[] = [...s.tree.children];
+    while (stack.length > 0) {
+      const n = stack.pop() as CriterionNode;
+      if (n.kind === "ref") continue;
+      if (n.kind === "leaf") {
+        if (LIMIT.test(n.text)) limits.push({ id: n.id, text: n.text, line: n.line, what: "criterion" });
+      } else for (const c of n.children) stack.push(c);
+    }
+  }
   if (limits.length === 0) return;
   for (const l of limits) {
     findings.push({
       code: "limit-not-evaluated",
       severity: "warning",
-      message: `section ${l.id} limits how often or how many ("${l.text.slice(0, 80)}…"): no criterion asks it, so the covered sections decide review`,
+      message: `${l.what} ${l.id} limits how often or how many ("${l.text.slice(0, 80)}…"): no criterion asks it, so the covered sections decide review`,
       line: l.line,
       criterion: l.id,
     });
@@ -2329,7 +2346,7 @@ function limitsNotAsked(sections: Section[], findings: Finding[]): void {
     if (s.kind !== "medically-necessary" || !s.tree) continue;
     s.uncertain ??= [];
     s.uncertain.push(
-      `section ${limits.map((l) => l.id).join(", ")} states a limit on how often or how many that no criterion of ${s.id} asks`,
+      `${limits.map((l) => `${l.what} ${l.id}`).join(", ")} states a limit on how often or how many that no criterion of ${s.id} asks`,
     );
   }
 }
@@ -2530,7 +2547,7 @@ function advisory(text: string): boolean {
 
 /** Non-coverage said of the service itself: "is investigational", "not medically necessary", … */
 const NEGATIVE_LEAF =
-  /\b(?:(?:is|are|considered) (?:not medically necessary|investigational|experimental|unproven|not covered)|does not support|do not support|not reasonable and necessary)\b(?!\s+(?:if|when|unless|until|after|once)\b)/i;
+  /\b(?:(?:is|are|considered) (?:not medically necessary|investigational|experimental|unproven|not covered)|does not support|do not support|not reasonable and necessary|(?:is|are) not (?:considered|deemed)(?: to be)? (?:(?:medically )?(?:reasonable and )?necessary|covered))\b(?!\s+(?:if|when|unless|until|after|once)\b)/i;
 
 /** Leaves a covered tree requires to hold (not under a `none`, whose items are meant to be absent). */
 /** A statement of coverage inside a criterion's words. */

@@ -169,7 +169,7 @@ function limitedCount(before: string): boolean {
 
 /** A statement of non-coverage before an exception (bounded: the 200 characters before it). */
 const PREDICATE =
-  /\b(?:(not (?:be )?(?:considered )?)?(?:covered|medically necessary|reasonable and necessary)|(non-?covered|investigational|experimental|unproven))\b/gi;
+  /\b(?:(not (?:be )?(?:(?:considered|deemed) (?:to be )?)?)?(?:covered|medically (?:reasonable and )?necessary|reasonable and necessary)|(non-?covered|investigational|experimental|unproven))\b/gi;
 
 /**
  * Whether the statement an exception qualifies is negative: the last coverage predicate of the

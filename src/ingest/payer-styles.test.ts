@@ -1974,3 +1974,72 @@ Advanced imaging is not indicated for:
     assert.doesNotMatch(JSON.stringify(v.sections[0]!.tree), /Acute low back pain/);
   });
 });
+
+describe("QA pass 5: 'not considered' / 'not deemed' is non-coverage", () => {
+  // Read as covered, an active infection approved the procedure (LCD "Limitations" lists).
+  for (const phrase of [
+    "is not considered reasonable and necessary in the following situations",
+    "is not considered medically necessary when any of the following apply",
+    "is not considered medically reasonable and necessary when any of the following apply",
+    "is not considered to be medically necessary when any of the following apply",
+    "is not deemed medically necessary in the following situations",
+  ]) {
+    it(`"Vertebral augmentation ${phrase}:" over a list is not covered`, () => {
+      const v =
+        ingest(`${HEAD}I. Vertebral augmentation is considered medically necessary when all of the following are met:
+   A. Painful osteoporotic compression fracture;
+   B. Failure of six weeks of conservative therapy.
+
+II. Vertebral augmentation ${phrase}:
+   A. Prophylactic treatment of osteoporotic vertebrae without fracture;
+   B. Active infection at the surgical site.
+`).versions[0]!;
+      assert.equal(kinds(v), "I medically-necessary, II not-proven");
+    });
+  }
+  it("a sentence with no list is a non-coverage statement, not coverage stated", () => {
+    const v =
+      ingest(`${HEAD}I. Vertebroplasty is considered medically necessary when all of the following are met:
+   A. Painful osteoporotic compression fracture;
+   B. Failure of six weeks of conservative therapy.
+
+II. Vertebroplasty is not considered medically necessary for acute traumatic fractures in patients with normal bone density.
+`).versions[0]!;
+    assert.equal(kinds(v), "I medically-necessary, II not-proven");
+  });
+});
+
+describe("QA pass 5: a limit that is an item of a not-covered list", () => {
+  for (const limit of [
+    "Repeat testing more often than once per 12 months without a change in clinical status",
+    "No more than two (2) sessions will be reimbursed per rolling 12 months",
+    "Repeat procedures at the same level",
+  ]) {
+    it(`"${limit}" makes the covered section decide review`, () => {
+      const v =
+        ingest(`${HEAD}I. Gizmo testing is considered medically necessary when all of the following are met:
+   A. Symptoms of sleep apnea;
+   B. An order from a physician.
+
+II. The following are considered not medically necessary:
+   A. ${limit};
+   B. Screening of members without symptoms.
+`).versions[0]!;
+      assert.equal(kinds(v), "I medically-necessary, II not-proven");
+      assert.match(v.sections[0]!.uncertain?.join() ?? "", /criterion II\.A states a limit/);
+      assert.ok(v.findings.some((f) => f.code === "limit-not-evaluated" && f.criterion === "II.A"));
+    });
+  }
+  it("an item that limits nothing leaves the covered section certain", () => {
+    const v =
+      ingest(`${HEAD}I. Gizmo testing is considered medically necessary when all of the following are met:
+   A. Symptoms of sleep apnea;
+   B. An order from a physician.
+
+II. The following are considered not medically necessary:
+   A. Screening of members without symptoms;
+   B. Testing in members with a normal study in the last month.
+`).versions[0]!;
+    assert.equal(v.sections[0]!.uncertain, undefined);
+  });
+});
