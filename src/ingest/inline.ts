@@ -146,7 +146,9 @@ export function cleanInline(input: string): string {
   s = decodeEntities(s);
   if (s.includes("*") || s.includes("_")) s = stripEmphasis(s);
   s = s
-    .replace(/[\u00a0\u2007\u202f\u200b\ufeff]/g, " ")
+    // Entities decoded above may be invisible characters (&#8203;, &shy;): nothing, not a space.
+    .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, "")
+    .replace(/[\u00a0\u2007\u202f]/g, " ")
     .replace(/\s+/g, " ")
     // After the collapse: on a long run of spaces `\s+([®™©])` would retry at every space (quadratic).
     .replace(/ ([®™©])/g, "$1")

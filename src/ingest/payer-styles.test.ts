@@ -2043,3 +2043,35 @@ II. The following are considered not medically necessary:
     assert.equal(v.sections[0]!.uncertain, undefined);
   });
 });
+
+describe("QA pass 5: invisible characters inside words", () => {
+  // A browser shows "not"; the patterns saw "n\u00adot" and read an exclusion list as covered.
+  for (const [name, ch] of <[string, string][]>[
+    ["soft hyphen", "\u00ad"],
+    ["zero-width space", "\u200b"],
+    ["word joiner", "\u2060"],
+    ["zero-width joiner", "\u200d"],
+  ]) {
+    const doc = `${HEAD}I. Disc replacement is considered medically necessary when all of the following are met:
+   A. Single-level disease;
+   B. Failure of six months of conservative therapy.
+
+II. Disc replacement is considered n${ch}ot medically necessary when any of the following are present:
+   A. Osteoporosis;
+   B. Active infection.
+`;
+    it(`a ${name} in "not" (text)`, () => {
+      assert.equal(kinds(ingest(doc).versions[0]!), "I medically-necessary, II not-proven");
+    });
+    it(`a ${name} in "not" (HTML, as a character reference)`, () => {
+      const html = `<html><body><h1>Gizmo</h1><p>Policy Number: MP-Q-0001</p><p>Effective Date: 01/01/2025</p>
+<h2>Policy</h2>
+<p>I. Disc replacement is considered medically necessary when all of the following are met:</p>
+<ol type="A"><li>Single-level disease;</li><li>Failure of six months of conservative therapy.</li></ol>
+<p>II. Disc replacement is considered n&#${ch.charCodeAt(0)};ot medically necessary when any of the following are present:</p>
+<ol type="A"><li>Osteoporosis;</li><li>Active infection.</li></ol>
+</body></html>`;
+      assert.equal(kinds(ingest(html).versions[0]!), "I medically-necessary, II not-proven");
+    });
+  }
+});
