@@ -1406,6 +1406,17 @@ function qualifiedBlock(
  * of"): read as "all", reported, and the section is uncertain (it decides review, never approved).
  */
 function unsupportedLogic(lead: LeadIn, id: string, line: number, ctx: Ctx): void {
+  if (lead.qualified) {
+    const why = `the lead-in of ${id} qualifies every item ("${lead.qualified}"), which no item asks`;
+    ctx.uncertain.push(why);
+    ctx.findings.push({
+      code: "leadin-qualified",
+      severity: "warning",
+      message: `${why}; write it into the items (or the group's condition); the section decides review`,
+      line,
+      criterion: id,
+    });
+  }
   if (!lead.unsupported) return;
   const why = `the lead-in of ${id} says "${lead.unsupported}", which no group of the model expresses`;
   ctx.uncertain.push(`${why}: read as "all of the following"`);

@@ -25,6 +25,11 @@ export interface LeadIn {
    * the phrase. The group is read as "all" and its section is uncertain (it decides review).
    */
   unsupported?: string;
+  /**
+   * Words after the quantifier that qualify every item — a time window ("ONE of the following within
+   * the preceding 12 months:") — which no item asks: the section is uncertain (it decides review).
+   */
+  qualified?: string;
 }
 
 const NUMBER_WORDS: Record<string, number> = {
@@ -153,6 +158,10 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported"; exception?: tr
   { re: /\bthe following (?:criteria|conditions|requirements) (?:are|is) met\b/i, kind: "all" },
 ];
 
+/** A time window ("within the preceding 12 months", "in the past 6 weeks"); linear, bounded input. */
+const WINDOW =
+  /\b(?:within|in|during|over)\s+(?:the\s+)?(?:(?:past|last|preceding|previous|prior)\s+)?(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty-four|thirty|sixty|ninety)(?:\s*\(\d{1,3}\))?\s+(?:days?|weeks?|months?|years?)\b|\b(?:within|in|during) the (?:past|last|preceding|previous|prior) (?:days?|weeks?|months?|year)\b/i;
+
 /** Words right before a count that negate or bound it (bounded look-behind on 40 characters). */
 const LIMITED =
   /\b(?:not|no|never|without|absence of|absent|fails? to|up to|maximum of|only)(?:\s+[\w()-]+){0,3}\s*$/i;
@@ -256,6 +265,11 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
   const out: LeadIn =
     q && q.kind !== "unsupported" ? { kind: q.kind, found: true } : { kind: "all", found: q !== undefined };
   if (q?.kind === "unsupported") out.unsupported = q.phrase;
+  // What follows the quantifier up to the list (bounded): "… of the following within the preceding 12
+  // months:" qualifies each item (QA pass 5: the window was lost, an MI years ago approved).
+  const after = q ? text.slice(q.index + q.phrase.length, q.index + q.phrase.length + 200) : "";
+  const window = after ? WINDOW.exec(after) : null;
+  if (window) out.qualified = window[0];
   if (!root && q && (q.kind === "any" || q.kind === "all")) {
     // "No history of any of the following", "Member is not a candidate if any of the following are
     // present": a negation over the list (a QA pass on other payers' wording read these as `any`, so a
@@ -290,7 +304,10 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
     // Both the population and the statement's own condition ("for adults 18 years and older when the
     // patient has symptoms of OSA and …"): keeping one dropped the other (QA pass 2).
     const who = bothConditions(populationOf(pre), !ref && !refSec ? statementCondition(pre) : undefined);
-    if (who) out.condition = who;
+    // "… when all of the following are met for members between the ages of 3 and 20:" (QA pass 5).
+    const later = after ? populationOf(after) : undefined;
+    const all = later && who ? (who.includes(later) ? who : `${who} and ${later}`) : (later ?? who);
+    if (all) out.condition = all;
     return out;
   }
   if (!q) {
@@ -484,7 +501,7 @@ function bothConditions(population: string | undefined, own: string | undefined)
 
 /** Words that limit a covered population by age or maturity ("adults aged 18 years or older"). */
 const POPULATION =
-  /\b(?:ag(?:ed?|es) \d{1,3}|\d{1,3}(?:-| )(?:years?|yrs?)(?: of age| old)(?: (?:and|or) (?:older|over|younger|under|above|below|greater))?|\d{1,3}(?:-| )(?:years?|yrs?) (?:and|or) (?:older|over|younger|under|above|below|greater|more)|at least \d{1,3} years of age|(?:younger|older) than \d{1,3}|under (?:the )?age|adults?|children|child|adolescents?|pediatric|skeletally (?:mature|immature))\b/gi;
+  /\b(?:ag(?:ed?|es) \d{1,3}|\d{1,3}(?:-| )(?:years?|yrs?)(?: of age| old)(?: (?:and|or) (?:older|over|younger|under|above|below|greater))?|\d{1,3}(?:-| )(?:years?|yrs?) (?:and|or) (?:older|over|younger|under|above|below|greater|more)|at least \d{1,3} years of age|(?:younger|older) than \d{1,3}|under (?:the )?age|(?:under|over) \d{1,3}(?= (?:years|yrs|who|and|or|with|when|that|if)\b|[,;:).]|$)|between (?:the )?ages? (?:of )?\d{1,3}|adults?|children|child|adolescents?|pediatric|skeletally (?:mature|immature))\b/gi;
 /** Words before a number of years that make it a duration ("symptoms for 2 years or more"). */
 const DURATION =
   /\b(?:for|lasting|past|last|within|after|during|over|since|symptoms?|history of)\s+(?:the\s+)?(?:up to\s+|at least\s+|more than\s+)?$/i;
@@ -498,7 +515,7 @@ const ALTERNATIVE_POPULATION =
 const TRAILING_CONNECTIVE = /(?:,?\s+(?:when|where|if|provided(?: that)?|once))+\s*$/i;
 /** Where the population phrase ends: a verb of the statement, a connector, a clause break. */
 const POPULATION_END =
-  /(?<!\b(?:who|that))\s(?:is|are)\s|\s(?:when|where|if|who meets?|that meets?|meeting|provided|only)\s|[,;:(]/i;
+  /(?<!\b(?:who|that))\s(?:is|are)\s|\s(?:when|where|if|who meets?|that meets?|meeting|provided|only)\s|[,;:]|\((?!\d)/i;
 
 /**
  * A section statement's own condition on who is covered, where it states one by age or maturity
@@ -551,7 +568,9 @@ function populationOf(statement: string): string | undefined {
     extended = true;
   }
   let phrase = statement.slice(start, stop);
-  if (extended) phrase = phrase.replace(LEAD_INTO_LIST, "").replace(TRAILING_CONNECTIVE, "");
+  // "for members under 21 who" + "meet all of the following": the words leading into the list go.
+  phrase = phrase.replace(LEAD_INTO_LIST, "").replace(/\s+(?:with|having)\s*$/i, "");
+  if (extended) phrase = phrase.replace(TRAILING_CONNECTIVE, "");
   return tidyCondition(phrase.replace(/^(?:for|in|among) /i, ""));
 }
 

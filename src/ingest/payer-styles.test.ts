@@ -2075,3 +2075,49 @@ II. Disc replacement is considered n${ch}ot medically necessary when any of the 
     });
   }
 });
+
+describe("QA pass 5: ages and time windows the statement states", () => {
+  const table: [string, string][] = [
+    // A 75-year-old was approved on each of these.
+    [
+      "The plan will cover standing frames for members under 21 who meet all of the following criteria:",
+      "members under 21",
+    ],
+    [
+      "Speech therapy is medically necessary when all of the following are met for members between the ages of 3 and 20:",
+      "members between the ages of 3 and 20",
+    ],
+    [
+      "Knee replacement for adults (21 years and older) is medically necessary when all of the following are met:",
+      "adults (21 years and older)",
+    ],
+    [
+      "Gizmo is medically necessary in patients under 18 years of age with all of the following:",
+      "patients under 18 years of age",
+    ],
+  ];
+  for (const [text, want] of table) {
+    it(`"${text}" asks "${want}"`, () => {
+      assert.equal(readLeadIn(text, true).condition, want);
+    });
+  }
+
+  it("a window after the quantifier ('ONE of the following within the preceding 12 months') decides review", () => {
+    const v =
+      ingest(`${HEAD}I. Cardiac rehabilitation is medically necessary for members who have experienced ONE of the following within the preceding 12 months:
+   A. Acute myocardial infarction;
+   B. Coronary artery bypass surgery.
+`).versions[0]!;
+    assert.match(v.sections[0]!.uncertain?.join() ?? "", /within the preceding 12 months/);
+    assert.ok(v.findings.some((f) => f.code === "leadin-qualified"));
+  });
+
+  it("words after the quantifier that qualify nothing leave the section certain", () => {
+    const v =
+      ingest(`${HEAD}I. Cardiac rehabilitation is medically necessary when ONE of the following criteria is met:
+   A. Acute myocardial infarction within the preceding 12 months;
+   B. Coronary artery bypass surgery within the preceding 12 months.
+`).versions[0]!;
+    assert.equal(v.sections[0]!.uncertain, undefined);
+  });
+});
