@@ -428,7 +428,22 @@ const COPULA_PREDICATE =
 /** A condition before the statement: "For members with X, …" / "In adults with Y, …" at its start. */
 const LEADING_CONDITION = /^(?:for|in|among)\s+([^,;:]{3,200}),\s/i;
 /** Where the statement's own condition starts after its predicate: "for", "in", "when", "if", "where". */
-const CONDITION_OPEN = /^\s*,?\s*(?:only\s+)?(?:for|in|when|if|where|provided(?: that)?)\s+/i;
+const CONDITION_OPEN =
+  /^\s*,?\s*(?:only\s+)?(?:(?:for|in|when|if|where|provided(?: that)?|as(?= (?:an? )?(?:[\w-]+ ){0,2}(?:treatment|therapy|management) (?:of|for)\b))\s+|(?=to treat\b))/i;
+/**
+ * The use a statement names — "for the treatment of giant cell arteritis", "to treat Crohn's disease",
+ * "in the management of severe asthma": its object is the diagnosis the criteria are written for.
+ */
+const USE_OF =
+  /^(?:(?:the|an?)\s+)?(?:(?:(?:add-on|adjunctive|first-line|second-line|maintenance)\s+){0,2}(?:treatment|management|prevention|therapy)\s+(?:of|for)|(?:to\s+)?treat(?:ing)?)\s+/i;
+/**
+ * Objects of a use that name no diagnosis: "the treatment of the following conditions"; and pain ("for
+ * the treatment of low back/buttock pain", "chronic pain"): a symptom the procedure treats, whose kind,
+ * duration and severity its criteria establish (the seeds' CP.MP.126 II) — a named disease is not
+ * established again by a drug's criteria, so it is asked.
+ */
+const NO_DIAGNOSIS =
+  /^(?:(?:the|a|an|this|these|those|such|any|all|other|certain)\s+)?(?:following\b.*|conditions?|indications?|diagnos[ie]s|disorders?|diseases?|symptoms?|patients?|members?|individuals?)$|\bpain$/i;
 /** Splits a statement's tail into its conditions: "for members with X when …" → "members with X". */
 const CONDITION_SPLIT = /\s+(?:when|if|where|provided(?: that)?)\s+/i;
 /** The words that lead into the list, not part of the condition: "and the patient meets", "who meet". */
@@ -449,8 +464,10 @@ const DURATION_ONLY =
  * the last injection and all of the following", "for members with radiographic grade 4 osteoarthritis
  * when ALL of the following" — which a request must meet besides the list. Dropping them approved
  * requests nobody had asked them of. Centene's "… medically necessary when all of the following
- * criteria are met" states none, and the use a statement names ("for the treatment of low back pain
- * when …") is the service's purpose, which its criteria establish, not a condition of its own. Bounded: the predicate is looked for in the last 400 characters.
+ * criteria are met" states none. The use a statement names ("for the treatment of giant cell arteritis
+ * when …", "to treat Crohn's disease in adults") is asked by its diagnosis: read as the service's purpose
+ * and dropped, it approved a patient with another diagnosis on the criteria written for this one (QA
+ * pass 5). Bounded: the predicate is looked for in the last 400 characters.
  */
 function statementCondition(pre: string): string | undefined {
   const window = pre.slice(-400);
@@ -474,7 +491,17 @@ function statementCondition(pre: string): string | undefined {
   const open = CONDITION_OPEN.exec(tail);
   if (open) {
     for (const raw of tail.slice(open[0].length).split(CONDITION_SPLIT)) {
-      const part = tidyCondition(raw.replace(LEAD_INTO_LIST, ""));
+      const stated = tidyCondition(raw.replace(LEAD_INTO_LIST, ""));
+      // "for the treatment of giant cell arteritis": the diagnosis is asked (QA pass 5: read as the
+      // service's use and dropped, a patient with another diagnosis was approved on its criteria).
+      const use = stated === undefined ? null : USE_OF.exec(stated);
+      if (use && stated !== undefined) {
+        const dx = tidyCondition(stated.slice(use[0].length));
+        if (dx !== undefined && !NO_DIAGNOSIS.test(dx) && !NO_CONDITION.test(dx) && !DURATION_ONLY.test(dx))
+          parts.push(dx);
+        continue;
+      }
+      const part = stated;
       // Two words can name a condition ("Crohn's disease"); one word must not be a connective.
       if (
         part === undefined ||
@@ -495,6 +522,8 @@ function statementCondition(pre: string): string | undefined {
  */
 function bothConditions(population: string | undefined, own: string | undefined): string | undefined {
   if (population === undefined || own === undefined) return population ?? own;
+  // "Crohn's disease in adults" holds the population "adults": asked once.
+  if (own.includes(population)) return own;
   if (own.slice(0, 12) !== population.slice(0, 12)) return `${population} and ${own}`;
   return own.includes(population) ? own : population;
 }

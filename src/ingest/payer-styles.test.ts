@@ -359,6 +359,7 @@ describe("a section statement that limits its population by age is the root's ow
       "It is the policy of health plans affiliated with Gizmo Corporation® that a trial of gizmo therapy is medically necessary when all of the following criteria are met:",
       undefined,
     ],
+    // Pain is the use the criteria establish; a named disease is asked (QA pass 5, below).
     [
       "Gizmo therapy is medically necessary for the treatment of chronic pain when all of the following are met:",
       undefined,
@@ -475,6 +476,10 @@ describe("a covered statement's own condition beyond age is the root's condition
     ],
     [
       "Gizmo therapy is medically necessary for the management of chronic pain when all of the following are met:",
+      undefined,
+    ],
+    [
+      "Gizmo therapy is medically necessary for the treatment of the following conditions when all of the following are met:",
       undefined,
     ],
     [
@@ -2119,5 +2124,42 @@ describe("QA pass 5: ages and time windows the statement states", () => {
    B. Coronary artery bypass surgery within the preceding 12 months.
 `).versions[0]!;
     assert.equal(v.sections[0]!.uncertain, undefined);
+  });
+});
+
+describe("QA pass 5: the diagnosis a statement's use names is asked", () => {
+  const table: [string, string][] = [
+    [
+      "Tocilizumab is medically necessary for the treatment of giant cell arteritis when all of the following are met:",
+      "giant cell arteritis",
+    ],
+    [
+      "Infliximab is medically necessary for the treatment of Crohn's disease in adults when all of the following are met:",
+      "Crohn's disease in adults",
+    ],
+    [
+      "Mepolizumab is medically necessary as add-on maintenance treatment of severe asthma in patients aged 12 years and older when all of the following:",
+      "severe asthma in patients aged 12 years and older",
+    ],
+    [
+      "Gizmab is medically necessary to treat Crohn's disease when all of the following are met:",
+      "Crohn's disease",
+    ],
+    [
+      "Gizmab is medically necessary in the treatment of psoriasis when all of the following are met:",
+      "psoriasis",
+    ],
+  ];
+  for (const [text, want] of table) {
+    it(`"${text}" asks "${want}"`, () => assert.equal(readLeadIn(text, true).condition, want));
+  }
+  it("a patient with another diagnosis is not approved on the section's criteria", () => {
+    const doc = `I. Tocilizumab is medically necessary for the treatment of giant cell arteritis when all of the following are met:
+   A. Age 18 years or older;
+   B. Negative tuberculosis test.
+`;
+    assert.equal(section(doc, "I").tree?.condition, "giant cell arteritis");
+    assert.equal(decide(doc, "I", { I: false, "I.A": true, "I.B": true }), "denied");
+    assert.equal(decide(doc, "I", { I: true, "I.A": true, "I.B": true }), "approved");
   });
 });
