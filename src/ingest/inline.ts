@@ -114,6 +114,24 @@ const MAX_EMPHASIS_LINE = 5000;
  * HTML tags and entities, bold/italic emphasis. Whitespace is collapsed. Stars that may be note
  * markers are kept: an escaped star as {@link ESC_STAR}, an unpaired star as `*`.
  */
+/**
+ * A superscript's text as read (QA pass 5): a mark (®, †) kept; an ordinal after a digit ("2<sup>nd</sup>"
+ * → "2nd") and an exponent of ten or of a length unit ("10<sup>9</sup>/L" → "10^9/L", "kg/m<sup>2</sup>"
+ * → "kg/m^2") kept, since dropped they changed the criterion's meaning; anything else is a footnote
+ * number, dropped.
+ */
+function superscript(inner: string, before: string): string {
+  if (/^[\s®™©*†‡§]+$/.test(inner)) return inner;
+  const t = inner.trim();
+  if (/^(?:st|nd|rd|th)$/i.test(t) && /\d$/.test(before)) return t;
+  if (
+    /^[-−]?\d{1,2}$/.test(t) &&
+    (/(?:^|[^\d.,])10$/.test(before) || /(?:^|[\s/(·])(?:m|cm|mm|km|ft|in|[μµ]m)$/.test(before))
+  )
+    return `^${t}`;
+  return "";
+}
+
 export function cleanInline(input: string): string {
   let s = input;
   if (s.includes("[bookmark")) s = dropBookmarks(s);
@@ -136,8 +154,8 @@ export function cleanInline(input: string): string {
   if (s.includes("<")) {
     s = s
       .replace(/<((?:https?|ftp|mailto):[^<>\s]+)>/gi, "$1")
-      .replace(/<sup>([^<]{0,200})<\/sup>/gi, (_m, inner: string) =>
-        /^[\s®™©*†‡§]+$/.test(inner) ? inner : "",
+      .replace(/<sup>([^<]{0,200})<\/sup>/gi, (_m, inner: string, at: number, whole: string) =>
+        superscript(inner, whole.slice(Math.max(0, at - 12), at)),
       )
       .replace(/<br\s*\/?>/gi, " ")
       .replace(TAGS, "");

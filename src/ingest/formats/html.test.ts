@@ -101,3 +101,45 @@ describe("HTML → text", () => {
     assert.ok(a && a.kind === "any" && a.children.length === 2);
   });
 });
+
+describe("QA pass 5: what a browser does not show, menus, superscripts", () => {
+  it("leaves out hidden, aria-hidden, display:none and screen-reader-only text, and navigation menus", () => {
+    const text = htmlToText(
+      "<nav><a>Members</a><a>Providers</a></nav><div role='navigation'>Find a Doctor</div>" +
+        "<p>Shown</p><p hidden>Hidden attribute</p><div aria-hidden='true'>Aria hidden</div>" +
+        "<div style='color: red; display: none'>Display none</div><p style='visibility:hidden'>Invisible</p>" +
+        "<span class='sr-only'>link to glossary</span><div aria-hidden='false'>Shown too</div>",
+    );
+    assert.equal(text.trim(), "Shown\n\nShown too");
+  });
+
+  it("a retired version kept hidden on the page is no section", () => {
+    const html = `<html><body><nav><ul><li>Members</li><li>Providers</li></ul></nav>
+<h1>Gizmo Therapy</h1><p>Policy Number: MP-Q-0001</p><p>Effective Date: 01/01/2025</p>
+<h2>Policy</h2>
+<p>I. Gizmo therapy is considered medically necessary when all of the following are met:</p>
+<ol type="A"><li>Chronic wounds;</li><li>Failure of conservative care.</li></ol>
+<div style="display:none" aria-hidden="true"><p>II. Gizmo therapy is considered medically necessary for heart failure when all of the following are met:</p>
+<ol type="A"><li>NYHA class II;</li><li>Stable medication.</li></ol></div>
+</body></html>`;
+    const r = ingest(html);
+    assert.deepEqual(
+      r.versions[0]!.sections.map((s) => s.id),
+      ["I"],
+    );
+    assert.deepEqual(r.unplaced, [], "the menu is not text before the criteria");
+  });
+
+  it("keeps ordinals and exponents a superscript prints; drops footnote numbers", () => {
+    const html = `<h1>Gizmab</h1><p>Policy Number: MP-Q-0002</p><p>Effective Date: 01/01/2025</p><h2>Policy</h2>
+<p>I. Gizmab is medically necessary when all of the following criteria are met:</p>
+<ol type="A"><li>Failure of a 2<sup>nd</sup> generation TKI<sup>3</sup>;</li><li>Platelets &lt; 30 &times; 10<sup>9</sup>/L;</li>
+<li>BMI of 40 kg/m<sup>2</sup> or greater.</li></ol>`;
+    const items = ingest(html).versions[0]!.sections[0]!.tree!.children.map((c) => c.text);
+    assert.deepEqual(items, [
+      "Failure of a 2nd generation TKI",
+      "Platelets < 30 × 10^9/L",
+      "BMI of 40 kg/m^2 or greater",
+    ]);
+  });
+});

@@ -147,6 +147,45 @@ function children(n: Node): Node[] {
   return "childNodes" in n ? (n.childNodes as Node[]) : [];
 }
 
+/** Screen-reader-only classes (Bootstrap, WordPress, GOV.UK, Tailwind): text a reader never sees. */
+const READER_ONLY =
+  /(?:^|\s)(?:sr-only|visually-hidden|visuallyhidden|screen-reader-text|screenreader-only|hidden)(?:\s|$)/i;
+
+/**
+ * What a browser does not show, or a page's navigation (QA pass 5): `hidden`, `aria-hidden="true"`,
+ * inline `display:none` / `visibility:hidden`, screen-reader-only text, `<nav>` and
+ * `role="navigation"` menus. Read, a retired version kept hidden became a covered section, and a site
+ * menu ("Members", "Providers") became text before the criteria. Collapsed accordions are not hidden
+ * this way (their content is the page's).
+ */
+function unseen(el: Element): boolean {
+  if (el.tagName === "nav") return true;
+  for (const a of el.attrs) {
+    switch (a.name) {
+      case "hidden":
+        return true;
+      case "aria-hidden":
+        if (a.value.trim().toLowerCase() === "true") return true;
+        break;
+      case "role":
+        if (/^(?:navigation|menu|menubar|search)$/i.test(a.value.trim())) return true;
+        break;
+      case "style":
+        if (
+          /(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important\s*)?(?:;|$)/i.test(
+            a.value,
+          )
+        )
+          return true;
+        break;
+      case "class":
+        if (READER_ONLY.test(a.value)) return true;
+        break;
+    }
+  }
+  return false;
+}
+
 function isElement(n: Node): n is Element {
   return "tagName" in n;
 }
@@ -190,7 +229,7 @@ class HtmlRenderer {
       return;
     }
     const tag = n.tagName;
-    if (SKIP.has(tag)) return;
+    if (SKIP.has(tag) || unseen(n)) return;
     if (depth > MAX_DEPTH) {
       this.w.text(flatText(n), ctx.indent);
       return;
