@@ -279,21 +279,31 @@ function titleLine(lines: readonly Line[]): string | undefined {
 
 /** "Effective Date of this Version: 07/31/2023", "Effective Date: …", "Last Review Date: …". */
 function readEffectiveField(lines: readonly Line[]): { y: number; m: number; d?: number } | undefined {
+  // The later of the printed effective date and a revision or review date, wherever each is printed:
+  // "Revision Date: 01/15/2025" above "Effective Date: February 1, 2025" is a revision in force from
+  // February (read first, it put the version in force two weeks early and approved a request before
+  // its date: QA pass 5); Aetna's "Effective: 05/08/1998" under "Last Review 11/12/2025" is the
+  // bulletin's first date, and the review the version's.
+  let effective: { y: number; m: number; d?: number } | undefined;
+  let other: { y: number; m: number; d?: number } | undefined;
   for (const ln of lines) {
     if (ln.blank || ln.region === "criteria") continue;
+    const text = finishText(ln.text);
     const m =
-      /^(?:(?:effective date(?: of this version)?|current effective date|policy effective date|effective|revised|last revised|last review(?:ed)? date|revision date)\s*:|last review(?:ed)?(?: date)?\s*:?)\s*(\S+)/i.exec(
-        finishText(ln.text),
+      /^(?:(effective date(?: of this version)?|current effective date|policy effective date|effective|revised|last revised|last review(?:ed)? date|revision date)(?:\s*[:|]|\s+(?=\d))|last review(?:ed)?(?: date)?\s*:?)\s*(\S+)/i.exec(
+        text,
       );
-    if (m) {
-      // "01/01/2025", else a date in words ("March 1, 2025") up to the end of the line or a separator.
-      const d =
-        parseDate(m[1] as string) ??
-        parseDate(wordDate(finishText(ln.text).slice(m.index + m[0].length - (m[1] as string).length)));
-      if (d) return d;
-    }
+    if (!m) continue;
+    // "01/01/2025", else a date in words ("March 1, 2025") up to the end of the line or a separator.
+    const v = m[2] as string;
+    const d = parseDate(v) ?? parseDate(wordDate(text.slice(m.index + m[0].length - v.length)));
+    if (!d) continue;
+    if (/^(?:current |policy )?effective/i.test(m[1] ?? "")) effective ??= d;
+    else other ??= d;
   }
-  return undefined;
+  if (!effective || !other) return effective ?? other;
+  const key = (x: { y: number; m: number; d?: number }) => x.y * 10000 + x.m * 100 + (x.d ?? 1);
+  return key(other) > key(effective) ? other : effective;
 }
 
 /** The leading "Month D, YYYY" / "D Month YYYY" / "Month YYYY" of `s` (bounded), or "". */

@@ -2163,3 +2163,18 @@ describe("QA pass 5: the diagnosis a statement's use names is asked", () => {
     assert.equal(decide(doc, "I", { I: true, "I.A": true, "I.B": true }), "approved");
   });
 });
+
+describe("QA pass 5: the printed effective date governs", () => {
+  const body = `\nPolicy\n\nI. Gizmo therapy is considered medically necessary when all of the following are met:\n   A. Chronic wounds;\n   B. Failure of conservative care.\n`;
+  for (const header of [
+    "Revision Date: 01/15/2025\nEffective Date: February 1, 2025",
+    "Effective Date: February 1, 2025\nRevision Date: 01/15/2025",
+    "Last Reviewed: 01/15/2025\nEffective Date\t02/01/2025",
+  ]) {
+    it(`${JSON.stringify(header)} → in force from 2025-02-01`, () => {
+      const v = ingest(`Medical Policy: Gizmo Therapy\nPolicy Number: MP-1\n${header}\n${body}`).versions[0]!;
+      assert.equal(v.identity.effective, "2025-02-01");
+      assert.equal(v.identity.approved, "2025-02-01");
+    });
+  }
+});
