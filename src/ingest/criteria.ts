@@ -2315,7 +2315,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
  * words, no nested quantifiers.
  */
 const LIMIT =
-  /\bmore (?:frequently|often) than\b|\bmore than (?:one|once|two|twice|three|\d{1,3})\b[^.;]{0,80}\b(?:per|every|in a|within|lifetime|year|month|week|day|session|visit|implant|procedure|treatment|course|side|level)s?\b|\b(?:once|one) (?:per|every|in a) (?:lifetime|\d{1,3}|year|month|week|day)\b|\bper lifetime\b|\brepeat(?:ed)? (?:procedures?|treatments?|implant(?:ation)?s?|injections?|courses?)\b/i;
+  /\bmore (?:frequently|often) than\b|\bmore than (?:one|once|two|twice|three|\d{1,3})\b[^.;]{0,80}\b(?:per|every|in a|within|lifetime|year|month|week|day|session|visit|implant|procedure|treatment|course|side|level)s?\b|\b(?:once|one) (?:per|every|in a) (?:lifetime|\d{1,3}|year|month|week|day)\b|\bper lifetime\b|\brepeat(?:ed)? (?:[\w-]+ ){0,3}?(?:procedures?|treatments?|implant(?:ation)?s?|injections?|courses?|test(?:s|ing)?|imaging|scans?|stud(?:y|ies)|sessions?|surger(?:y|ies)|ablations?|infusions?|evaluations?|screenings?|sequencing)\b/i;
 
 /**
  * A not-covered statement with no list that limits how often or how many (Humana's "Coverage

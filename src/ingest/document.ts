@@ -345,6 +345,7 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
   findings.push(...crit.findings);
   cutLists(lines, crit.sections, findings);
   headerCriteria(lines, crit.sections, findings, unplaced);
+  limitsElsewhere(lines, crit.sections, findings);
   unplaced.push(...crit.unplaced);
 
   const tables = readTables(lines);
@@ -493,6 +494,40 @@ function cutLists(lines: readonly Line[], sections: readonly Section[], findings
       ...(s ? { criterion: s.id } : {}),
     });
     if (s?.tree && s.kind !== "not-proven") addUncertain(s, why, findings);
+  }
+}
+
+/**
+ * How often or how many, stated as a rule: "limited to once every 12 months", "no more often than",
+ * "once per lifetime", "a maximum of 2 sessions per year", "covered once every 23 months". Bounded.
+ */
+const FREQUENCY =
+  /\b(?:limited to (?:one|two|three|four|once|twice|\d{1,3})\b|no more (?:often|frequently) than\b|(?:not to exceed|a maximum of|maximum of|up to) (?:one|two|three|four|\d{1,3})\b[^.;]{0,60}\b(?:per|every|in a|within|each)\b|(?:once|twice|one time|two times|\d{1,3} times) (?:every|per|in a|in any|within|each) (?:\d{1,3}[- ])?(?:rolling |calendar )?(?:days?|weeks?|months?|years?|lifetime|period)\b|\bper lifetime\b)/i;
+
+/**
+ * A limit on how often or how many under a heading the vocabulary lacks ("Frequency Limitations",
+ * "Quantity Limits", "Utilization Guidelines"): the line sat in an `other` part, reported nowhere, and
+ * the covered sections approved without it (QA pass 5). Reported as `limit-not-evaluated`, and the
+ * covered sections decide review, as for a limit stated as non-coverage.
+ */
+function limitsElsewhere(lines: readonly Line[], sections: readonly Section[], findings: Finding[]): void {
+  const found = lines.filter((ln) => ln.region === "other" && !ln.blank && FREQUENCY.test(ln.text));
+  if (found.length === 0) return;
+  for (const ln of found) {
+    findings.push({
+      code: "limit-not-evaluated",
+      severity: "warning",
+      message: `line ${ln.no} limits how often or how many ("${finishText(ln.text).slice(0, 80)}"): no criterion asks it, so the covered sections decide review`,
+      line: ln.no,
+    });
+  }
+  const at = found.map((ln) => ln.no).join(", ");
+  for (const s of sections) {
+    if (s.kind !== "medically-necessary" || !s.tree) continue;
+    s.uncertain = [
+      ...(s.uncertain ?? []),
+      `line ${at} states a limit on how often or how many that no criterion of ${s.id} asks`,
+    ];
   }
 }
 

@@ -2178,3 +2178,46 @@ describe("QA pass 5: the printed effective date governs", () => {
     });
   }
 });
+
+describe("QA pass 5: limits the covered sections do not ask", () => {
+  it("'Repeat germline testing … is not medically necessary' is a limit: review", () => {
+    const v =
+      ingest(`${HEAD}I. Germline genetic testing is considered medically necessary when all of the following are met:
+   A. Personal history of breast cancer;
+   B. Genetic counseling before the test.
+
+II. Repeat germline testing for the same variants is not medically necessary.
+`).versions[0]!;
+    assert.match(v.sections[0]!.uncertain?.join() ?? "", /section II states a limit/);
+  });
+
+  for (const heading of ["Frequency Limitations", "Quantity Limits", "Utilization Guidelines"]) {
+    it(`a limit under "${heading}" (a heading the vocabulary lacks) is reported and decides review`, () => {
+      const r =
+        ingest(`${HEAD}I. Vitamin D testing is considered medically necessary for patients with any of the following conditions:
+   A. Chronic kidney disease stage III or greater;
+   B. Osteoporosis.
+
+${heading}
+
+Testing is limited to once every 12 months.
+`);
+      const v = r.versions[0]!;
+      assert.match(v.sections[0]!.uncertain?.join() ?? "", /states a limit on how often/);
+      assert.ok(v.findings.some((f) => f.code === "limit-not-evaluated"));
+    });
+  }
+
+  it("an unknown heading over text that limits nothing leaves the section certain", () => {
+    const v =
+      ingest(`${HEAD}I. Vitamin D testing is considered medically necessary for patients with any of the following conditions:
+   A. Chronic kidney disease stage III or greater;
+   B. Osteoporosis.
+
+Provider Notes
+
+Results are sent to the ordering provider.
+`).versions[0]!;
+    assert.equal(v.sections[0]!.uncertain, undefined);
+  });
+});
