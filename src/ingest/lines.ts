@@ -544,7 +544,40 @@ function nextContent(lines: readonly Line[], i: number): Line | undefined {
 const STATES_COVERAGE =
   /\b(?:medically necessary|reasonable and necessary|covered|coverage|investigational|experimental|unproven|not proven|criteria|the following)\b/i;
 
+/** A table of contents' title ("Table of Contents", "Contents", "In This Policy"). */
+const TOC_TITLE = /^(?:table of contents|contents|in this (?:policy|document|guideline))\s*:?$/i;
+
+/** A contents entry's heading without its leader dots and page number ("Coding Information ....... 7"). */
+function tocEntry(text: string): string {
+  return finishText(text).replace(/(?:\s*[.·…]{2,}\s*|\s+)\d{1,3}$/, "");
+}
+
+/**
+ * The lines of a table of contents (QA pass 5): a run of known headings with nothing between them —
+ * two or more under a "Table of Contents" title, else three or more. Read as headings, each started an
+ * empty part, and the real heading's second coming (after the criteria) was taken for a running page
+ * header — the code table under it was read as criteria.
+ */
+function tableOfContents(lines: readonly Line[]): Set<number> {
+  const out = new Set<number>();
+  for (let i = 0; i < lines.length; i++) {
+    const ln = lines[i] as Line;
+    if (ln.blank || ln.text.length > 100 || !knownHeading(tocEntry(ln.text))) continue;
+    let j = i;
+    while (j + 1 < lines.length) {
+      const next = lines[j + 1] as Line;
+      if (next.blank || next.text.length > 100 || !knownHeading(tocEntry(next.text))) break;
+      j++;
+    }
+    const title = i > 0 && TOC_TITLE.test(finishText((lines[i - 1] as Line).text));
+    if (j - i + 1 >= (title ? 2 : 3)) for (let k = i; k <= j; k++) out.add(k);
+    i = j;
+  }
+  return out;
+}
+
 function assignRegions(lines: Line[]): void {
+  const toc = tableOfContents(lines);
   let region: Region = "header";
   // Where an unknown heading ended criteria that had no list yet ("Scope of Policy" under Aetna's
   // "Policy", then a paragraph): if a first labelled coverage statement ("I. Medical Necessity …")
@@ -558,6 +591,12 @@ function assignRegions(lines: Line[]): void {
   const labels = new Set<string>();
   for (let i = 0; i < lines.length; i++) {
     const ln = lines[i] as Line;
+    if (toc.has(i)) {
+      // An entry of the contents: in the part before it, no heading, not a line of the header a page
+      // break could repeat, not a "heading read before".
+      ln.region = region;
+      continue;
+    }
     if (region === "header" && !ln.blank && ln.text.length <= 160) {
       headerKeys.add(norm(ln.text));
       // "Medical Policy: Sacral Nerve Stimulation": a running header may repeat the title alone.

@@ -2221,3 +2221,49 @@ Results are sent to the ordering provider.
     assert.equal(v.sections[0]!.uncertain, undefined);
   });
 });
+
+describe("QA pass 5: a table of contents", () => {
+  const doc = (toc: string) => `Humana Medicare Advantage
+Medical Coverage Policy
+Hyperbaric Oxygen Therapy
+Policy Number: HCS-0123-045
+Effective Date: 03/01/2025
+
+${toc}
+
+Description
+Hyperbaric oxygen therapy is the inhalation of 100% oxygen inside a pressurized chamber.
+
+Coverage Determination
+Humana members may be eligible under the Plan for HBO therapy for any of the following conditions:
+• Acute carbon monoxide intoxication
+• Decompression illness
+• Gas gangrene
+
+Coding Information
+The following codes are provided for reference purposes only.
+CPT Code\tDescription
+99183\tPhysician attendance and supervision of hyperbaric oxygen therapy, per session
+`;
+  for (const [name, toc] of [
+    ["under its title", "Table of Contents\nDescription\nCoverage Determination\nCoding Information"],
+    [
+      "with leader dots and page numbers",
+      "Contents\nDescription ........ 1\nCoverage Determination ........ 2\nCoding Information ........ 3",
+    ],
+    ["without a title", "Description\nCoverage Determination\nCoding Information"],
+  ]) {
+    it(`${name}: its headings are no evidence of a page break; the code table is no criterion`, () => {
+      const v = ingest(doc(toc!)).versions[0]!;
+      const s = v.sections[0]!;
+      assert.deepEqual(
+        s.tree?.children.map((c) => c.text),
+        ["Acute carbon monoxide intoxication", "Decompression illness", "Gas gangrene"],
+      );
+      assert.deepEqual(
+        v.codeTables.flatMap((t) => t.rows.map((r) => r.code)),
+        ["99183"],
+      );
+    });
+  }
+});
