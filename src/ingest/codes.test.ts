@@ -754,3 +754,44 @@ describe("words that only begin alike do not bind a code to a section", () => {
     assert.equal(of(ps, "22869").section, "II");
   });
 });
+
+describe("QA pass 5: a billing article's groups", () => {
+  const doc = (group2: string) => `Local Coverage Determination (LCD)
+Sacroiliac Joint Procedures
+LCD ID: L39464
+Effective Date: 09/01/2024
+
+Coverage Indications, Limitations, and/or Medical Necessity
+
+A. Sacroiliac joint radiofrequency ablation is considered medically reasonable and necessary when the patient meets all of the following:
+1. Two diagnostic SIJ injections with at least 75% pain relief each; and
+2. The ablation is performed using cooled radiofrequency.
+
+B. Sacroiliac joint fusion by open approach is not reasonable and necessary.
+
+Coding Information
+
+CPT/HCPCS Codes
+Group 1 Paragraph:
+Sacroiliac joint radiofrequency ablation
+Group 1 Codes:
+Code\tDescription
+64625\tRF ABLTJ NRV NRVTG SI JOINT
+Group 2 Paragraph:
+${group2}
+Group 2 Codes:
+Code\tDescription
+27280\tARTHRODESIS OPEN SACROILIAC JOINT
+`;
+  for (const group2 of ["Open sacroiliac joint fusion", "N/A", "The following CPT code is non-covered:"]) {
+    it(`Group 2's paragraph ("${group2}") replaces Group 1's: 27280 is not bound to A by it`, () => {
+      const ps = ingest(doc(group2)).proposedBindings;
+      const first = of(ps, "64625");
+      assert.equal(first.section, "A");
+      assert.equal(first.confidence, "stated");
+      const second = of(ps, "27280");
+      assert.notEqual(second.section, "A");
+      assert.doesNotMatch(second.basis, /Group 1|radiofrequency/i);
+    });
+  }
+});

@@ -194,6 +194,9 @@ function itemCodes(item: ListItem): string[] {
 // ---------------------------------------------------------------------------------------------------------
 // Coverage language
 
+/** A billing and coding article's group marker ("Group 2 Paragraph", "Group 2 Codes", "Group 3"). */
+const GROUP_MARK = /^group\s+(\d{1,3})\b/i;
+
 const NOT_COVERED =
   /\bnot\s+(?:be\s+)?covered\b|\bnon-?\s?covered\b|\bnot\s+medically\s+necessary\b|\bdo(?:es)?\s+not\s+support|\bnot\s+support(?:ing|ed)?\b|\bexperimental\b|\binvestigational\b|\bunproven\b|\bnot\s+(?:been\s+)?(?:proven|established)\b|\bnot\s+reasonable\s+and\s+necessary\b|\bnot\s+(?:considered|deemed)\s+(?:to\s+be\s+)?(?:medically\s+)?(?:reasonable\s+and\s+)?necessary\b|\bwill\s+not\s+(?:cover|pay)\b|\bexcluded\b|\bexclusions?\b|\bdenied\b/i;
 const COVERED =
@@ -794,6 +797,8 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
   let ctx: Context | undefined;
   let layout: Layout | undefined;
   let group: Group | undefined;
+  /** The number of the billing article group being read ("Group 2 Paragraph" … "Group 2 Codes"). */
+  let groupMark: string | undefined;
   /** Under a background, references or history heading: prose there reports, it does not bind. */
   let quiet = false;
   const end = () => {
@@ -991,6 +996,14 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
   function plain(text: string, raw: string, no: number, isNode: boolean): void {
     if (text.length <= MAX_HEADING) {
       const norm = text.replace(/[:.]\s*$/, "").trim();
+      // A billing article's "Group 2 Paragraph:" / "Group 2 Codes:" starts another group: the group
+      // heading before it names none of its codes (QA pass 5: a not-covered code was bound, "stated",
+      // to the covered section Group 1's paragraph named).
+      const mark = GROUP_MARK.exec(norm);
+      if (mark && mark[1] !== groupMark) {
+        group = undefined;
+        groupMark = mark[1];
+      }
       if (ENDS_LIST.test(norm)) {
         end();
         quiet = QUIET.test(norm);
