@@ -2305,6 +2305,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   });
   attachNotes(notes, ctx, findings, unplaced);
   limitsNotAsked(sections, findings);
+  circumstancesNotAsked(sections, findings);
   markUncertain(sections, unplaced, findings);
   return { sections, findings, unplaced, referParagraphs };
 }
@@ -2359,6 +2360,59 @@ function limitsNotAsked(sections: Section[], findings: Finding[]): void {
     s.uncertain.push(
       `${limits.map((l) => `${l.what} ${l.id}`).join(", ")} states a limit on how often or how many that no criterion of ${s.id} asks`,
     );
+  }
+}
+
+/**
+ * A circumstance that can hold beside a covered indication, stated where no covered section asks it:
+ * the patient's situation in a non-coverage statement ("not covered when the individual is in a
+ * facility that provides a bed"), combined use ("Concurrent use with another monoclonal antibody"), a
+ * requirement in a section that states no coverage ("II. Other: the individual must have a negative TB
+ * test"). An approval under a covered section would ignore it (QA pass 5 found each approved), so the
+ * covered sections decide review and lint names it. Lists of the patient's conditions are read with
+ * the approval already (src/library/exclusions.ts) and are not counted here.
+ */
+const CIRCUMSTANCE =
+  /\b(?:when|if|where|while)\s+(?:the\s+)?(?:individual|member|patient|beneficiary|enrollee|child|person)s?\s+(?:is|are|has|have|resides?|lives?|receives?|was|were)\b|\bin the presence of\b|\bconcurrent(?:ly)?\b|\bconcomitant(?:ly)?\b|\bin combination with\b/i;
+
+function circumstancesNotAsked(sections: Section[], findings: Finding[]): void {
+  const found: { id: string; text: string; line: number; what: string }[] = [];
+  for (const s of sections) {
+    if (s.kind === "not-proven") {
+      if (!s.tree) {
+        if (CIRCUMSTANCE.test(s.text) && !LIMIT.test(s.text))
+          found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
+        continue;
+      }
+      const stack: CriterionNode[] = [...s.tree.children];
+      while (stack.length > 0) {
+        const n = stack.pop() as CriterionNode;
+        if (n.kind === "ref") continue;
+        if (n.kind === "leaf") {
+          if (/\bconcurrent(?:ly)?\b|\bconcomitant(?:ly)?\b|\bin combination with\b/i.test(n.text))
+            found.push({ id: n.id, text: n.text, line: n.line, what: "criterion" });
+        } else for (const c of n.children) stack.push(c);
+      }
+    } else if (s.kind === "other" && !s.tree && REQUIREMENT.test(s.text)) {
+      found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
+    }
+  }
+  if (found.length === 0) return;
+  for (const f of found) {
+    findings.push({
+      code: "circumstance-not-evaluated",
+      severity: "warning",
+      message: `${f.what} ${f.id} states a circumstance or requirement no covered section asks ("${f.text.slice(0, 80)}…"): the covered sections decide review; bind it (excludedBy) or write it into their criteria`,
+      line: f.line,
+      criterion: f.id,
+    });
+  }
+  for (const s of sections) {
+    if (s.kind !== "medically-necessary" || !s.tree) continue;
+    s.uncertain = [
+      ...(s.uncertain ?? []),
+      `${found.map((f) => `${f.what} ${f.id}`).join(", ")} states a circumstance or requirement that no criterion of ${s.id} asks`,
+    ];
   }
 }
 

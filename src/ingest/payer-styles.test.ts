@@ -2267,3 +2267,36 @@ CPT Code\tDescription
     });
   }
 });
+
+describe("QA pass 5: circumstances and requirements no covered section asks", () => {
+  const covered = `I. Gizmab is considered medically necessary when all of the following are met:
+   A. Diagnosis of moderate to severe atopic dermatitis;
+   B. Age 6 years or older.
+`;
+  for (const [name, rest] of [
+    [
+      "the patient's situation in a non-coverage statement",
+      "II. Gizmab is not covered when the individual is in a facility that provides the drug.",
+    ],
+    [
+      "combined use in a not-covered list",
+      "II. Gizmab is considered not medically necessary for the following:\n   A. Concurrent use with another monoclonal antibody;\n   B. Cosmetic use.",
+    ],
+    [
+      "a requirement in a section that states no coverage",
+      "II. Other: the individual must have a negative tuberculosis test within 12 months prior to initiation of therapy.",
+    ],
+  ]) {
+    it(`${name} makes the covered section decide review`, () => {
+      const v = ingest(`${HEAD}${covered}\n${rest}\n`).versions[0]!;
+      assert.match(v.sections[0]!.uncertain?.join() ?? "", /circumstance or requirement/);
+      assert.ok(v.findings.some((f) => f.code === "circumstance-not-evaluated"));
+    });
+  }
+  it("other indications not covered leave the covered section certain", () => {
+    const v = ingest(
+      `${HEAD}${covered}\nII. Gizmab is considered not medically necessary for the treatment of chronic urticaria.\n`,
+    ).versions[0]!;
+    assert.equal(v.sections[0]!.uncertain, undefined);
+  });
+});
