@@ -2614,10 +2614,14 @@ function advisory(text: string): boolean {
 const NEGATIVE_LEAF =
   /\b(?:(?:is|are|considered) (?:not medically necessary|investigational|experimental|unproven|not covered)|does not support|do not support|not reasonable and necessary|(?:is|are) not (?:considered|deemed)(?: to be)? (?:(?:medically )?(?:reasonable and )?necessary|covered))\b(?!\s+(?:if|when|unless|until|after|once)\b)/i;
 
-/** Leaves a covered tree requires to hold (not under a `none`, whose items are meant to be absent). */
-/** A statement of coverage inside a criterion's words. */
+/**
+ * A statement of coverage or non-coverage inside a criterion's words, or a sentence that opens a list of
+ * contraindications: a paragraph glued into the last item (a PDF with no space after the list; QA pass
+ * 5 found "… is considered not medically necessary in the presence of any of the following:" read as
+ * the item's own list of alternatives, a way in).
+ */
 const STATEMENT_INSIDE =
-  /\b(?:is|are) (?:considered |deemed )?(?:medically necessary|reasonable and necessary)\b/i;
+  /\b(?:is|are) (?:considered |deemed )?(?:not )?(?:considered )?(?:medically necessary|reasonable and necessary|investigational|experimental|unproven)\b|\bcontraindications? (?:include|are)\b/i;
 
 /** The first criterion among `nodes` and their descendants whose words state coverage. */
 function statementInside(nodes: readonly CriterionNode[]): CriterionNode | undefined {
@@ -2632,6 +2636,7 @@ function statementInside(nodes: readonly CriterionNode[]): CriterionNode | undef
   return undefined;
 }
 
+/** Leaves a covered tree requires to hold (not under a `none`, whose items are meant to be absent). */
 function* positiveLeaves(n: CriterionNode, negated = false): Generator<CriterionNode & { kind: "leaf" }> {
   if (n.kind === "leaf") {
     if (!negated) yield n;

@@ -2300,3 +2300,23 @@ describe("QA pass 5: circumstances and requirements no covered section asks", ()
     assert.equal(v.sections[0]!.uncertain, undefined);
   });
 });
+
+describe("QA pass 5: a non-coverage paragraph glued into the last item (PDF with no space after the list)", () => {
+  for (const glued of [
+    "Negative pressure wound therapy is considered not medically necessary in the presence of any of the following:",
+    "Contraindications include any of the following:",
+  ]) {
+    it(`"… surface. ${glued}" over the next list decides review (its list was a way in)`, () => {
+      const v =
+        ingest(`${HEAD}Negative pressure wound therapy is considered medically necessary for chronic pressure ulcers when all of the following are met:
+
+1. A complete wound therapy program was tried for at least 30 days;
+2. The ulcer has been measured and documented weekly;
+3. The member uses a group 2 or 3 support surface. ${glued}
+4. Necrotic tissue with eschar present in the wound;
+5. Malignancy in the wound.
+`).versions[0]!;
+      assert.match(v.sections[0]!.uncertain?.join() ?? "", /holds a statement of coverage/);
+    });
+  }
+});
