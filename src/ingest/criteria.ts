@@ -2621,7 +2621,7 @@ const NEGATIVE_LEAF =
  * the item's own list of alternatives, a way in).
  */
 const STATEMENT_INSIDE =
-  /\b(?:is|are) (?:considered |deemed )?(?:not )?(?:considered )?(?:medically necessary|reasonable and necessary|investigational|experimental|unproven)\b|\bcontraindications? (?:include|are)\b/i;
+  /\b(?:is|are|may be) (?:considered |deemed )?(?:not )?(?:considered )?(?:medically necessary|reasonable and necessary|investigational|experimental|unproven)\b|\bcontraindications? (?:include|are)\b/i;
 
 /** The first criterion among `nodes` and their descendants whose words state coverage. */
 function statementInside(nodes: readonly CriterionNode[]): CriterionNode | undefined {

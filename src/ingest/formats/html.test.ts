@@ -143,3 +143,38 @@ describe("QA pass 5: what a browser does not show, menus, superscripts", () => {
     ]);
   });
 });
+
+describe("QA pass 5: a table cell that holds a list", () => {
+  const table = (rows: string) => `<p>MEDICAL POLICY &ndash; 7.01.125<br>Sacral Nerve Neuromodulation</p>
+<p>Effective Date: Feb. 1, 2025</p><h2>Policy Coverage Criteria</h2>
+<table><tr><th>Service</th><th>Medical Necessity</th></tr>${rows}</table><h2>References</h2><p>None.</p>`;
+  const urinary = `<tr><td>SNM for urinary incontinence</td><td><p>SNM may be considered <strong>medically necessary</strong> when <strong>ALL</strong> of the following criteria are met:</p>
+<ul><li>There is a diagnosis of urge incontinence</li><li>Conservative treatment has failed</li><li>A test stimulation is successful</li></ul></td></tr>`;
+
+  it("prints the cell's items on the lines under its row, after the cell's tabs", () => {
+    assert.equal(
+      htmlToText(`<table>${urinary}</table>`).trim(),
+      "SNM for urinary incontinence\tSNM may be considered medically necessary when ALL of the following criteria are met:\n" +
+        "\t•\tThere is a diagnosis of urge incontinence\n\t•\tConservative treatment has failed\n\t•\tA test stimulation is successful",
+    );
+  });
+
+  it("each item is a criterion (joined into the row they were one question, never each asked)", () => {
+    const s = ingest(table(urinary)).versions[0]!.sections[0]!;
+    assert.deepEqual(
+      s.tree?.children.map((c) => c.text),
+      [
+        "There is a diagnosis of urge incontinence",
+        "Conservative treatment has failed",
+        "A test stimulation is successful",
+      ],
+    );
+  });
+
+  it("a second row stating coverage of its own is not read as a criterion of the first: review", () => {
+    const fecal = `<tr><td>SNM for fecal incontinence</td><td><p>SNM may be considered medically necessary for fecal incontinence when ALL of the following are met:</p>
+<ul><li>More than 2 episodes per week</li><li>Failure of conservative therapy</li></ul></td></tr>`;
+    const s = ingest(table(urinary + fecal)).versions[0]!.sections[0]!;
+    assert.match(s.uncertain?.join() ?? "", /holds a statement of coverage/);
+  });
+});

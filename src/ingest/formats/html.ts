@@ -348,18 +348,69 @@ class HtmlRenderer {
     }
     for (const tr of rows) {
       const cells: string[] = [];
+      // A cell's list ("… when ALL of the following are met:" over <ul>): its items go on the lines
+      // under the row, each after the cell's tabs, as a word processor's table prints them (QA pass 5:
+      // joined into the row's one line, the cell's criteria were one question, never each asked).
+      const more: { at: number; lines: string[] }[] = [];
       for (const c of children(tr)) {
         if (!isElement(c) || (c.tagName !== "td" && c.tagName !== "th")) continue;
-        cells.push(cellText(c, depth + 2));
+        const listed = hasList(c) ? cellLines(c, depth + 2) : undefined;
+        if (listed && listed.length > 1) {
+          cells.push(listed[0] as string);
+          more.push({ at: cells.length - 1, lines: listed.slice(1) });
+        } else cells.push(listed ? (listed[0] ?? "") : cellText(c, depth + 2));
         const span = Math.min(intAttr(c, "colspan") ?? 1, 64);
         for (let i = 1; i < span; i++) cells.push("");
       }
       while (cells.length > 0 && cells[cells.length - 1] === "") cells.pop();
       if (cells.length === 0) continue;
       this.w.line(" ".repeat(ctx.indent) + cells.join("\t"));
+      for (const m of more)
+        for (const l of m.lines) this.w.line(" ".repeat(ctx.indent) + "\t".repeat(m.at) + l);
     }
     this.w.blank();
   }
+}
+
+/** Whether a cell holds a list (bounded walk: cells are small, markup past the depth limit is flat). */
+function hasList(cell: Element): boolean {
+  const stack: Node[] = [...children(cell)];
+  for (let k = 0; k < stack.length && k < 10_000; k++) {
+    const n = stack[k] as Node;
+    if (!isElement(n)) continue;
+    if (n.tagName === "ul" || n.tagName === "ol") return true;
+    if (n.tagName !== "table") stack.push(...children(n));
+  }
+  return false;
+}
+
+/**
+ * A cell that holds a list, as lines: the text before the list on the first (its paragraphs joined),
+ * then one line per item — a bullet as "•<tab>text", a numbered item as printed, a nested item indented.
+ */
+function cellLines(cell: Element, depth: number): string[] {
+  const w = new TextWriter();
+  new HtmlRenderer(w).kids(cell, { indent: 0, depth: 0, pre: false }, depth);
+  const lines = w
+    .finish()
+    .split("\n")
+    .map((l) => l.replace(/\t/g, " ").trimEnd())
+    .filter((l) => l.trim() !== "");
+  const head: string[] = [];
+  let i = 0;
+  for (; i < lines.length; i++) {
+    const t = (lines[i] as string).trimStart();
+    if (/^(?:•|\d{1,3}\.|[a-zA-Z]\.|[ivxIVX]{1,5}\.)\s/.test(t)) break;
+    head.push(t);
+  }
+  return [
+    head.join(" "),
+    ...lines.slice(i).map((l) => {
+      const t = l.trimStart();
+      const pad = " ".repeat(l.length - t.length);
+      return pad + t.replace(/^•\s+/, "•\t");
+    }),
+  ];
 }
 
 /** A cell's content on one line: its blocks and lines joined by spaces. */
