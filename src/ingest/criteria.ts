@@ -2145,6 +2145,26 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       });
       continue;
     }
+    // "AND the member has limited range of motion" in a paragraph of its own, printed further out than
+    // the nested item before it (an <li>'s paragraph after its inner list): a further requirement of
+    // the item it is indented to, not the words of the nested list's last alternative (QA pass 5: it
+    // became optional).
+    const andOuter =
+      cur?.kind === "item" &&
+      blankBefore &&
+      !ln.bullet &&
+      ln.indent > 0 &&
+      ln.indent < cur.item.indent &&
+      /^AND\s+\S/.test(text);
+    if (andOuter) {
+      const owner = paragraphOwner(items, ln.indent);
+      if (owner && !owner.block) {
+        const item = unlabeled(text.replace(/^AND\s+/, ""), ln, { paraOf: owner });
+        items.push(item);
+        cur = { kind: "item", item };
+        continue;
+      }
+    }
     if (cur?.kind === "item") {
       const wrapped = !blankBefore && !ln.bullet;
       const cut = brk;

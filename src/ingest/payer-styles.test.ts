@@ -2320,3 +2320,28 @@ describe("QA pass 5: a non-coverage paragraph glued into the last item (PDF with
     });
   }
 });
+
+describe("QA pass 5: an 'AND …' paragraph printed further out than the nested list before it", () => {
+  const doc = `${HEAD}Total knee arthroplasty is medically necessary when ALL of the following criteria are met:
+
+• Radiographic evidence of one of the following:
+
+    • Kellgren-Lawrence grade 3 or 4 osteoarthritis
+    • Avascular necrosis of the femoral condyle
+
+  AND the member has limited range of motion
+
+• Pain that limits activities of daily living for at least 3 months
+`;
+  it("is a further requirement of the outer item, not the words of the last alternative", () => {
+    const s = section(doc, "I");
+    const outer = s.tree!.children[0]!;
+    assert.equal(outer.kind, "all");
+    const texts = JSON.stringify(outer);
+    assert.match(texts, /"text":"the member has limited range of motion"/);
+    assert.doesNotMatch(texts, /femoral condyle AND/);
+    // Avascular necrosis without limited motion: not met.
+    assert.equal(decide(doc, "I", { "I.A.1": false, "I.A.2": true, "I.A.3": false, "I.B": true }), "denied");
+    assert.equal(decide(doc, "I", { "I.A.1": false, "I.A.2": true, "I.A.3": true, "I.B": true }), "approved");
+  });
+});
