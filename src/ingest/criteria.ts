@@ -1558,6 +1558,9 @@ function levelsByGlyph(lines: readonly Line[]): void {
   }
 }
 
+/** A paragraph opened by a run-in heading in capitals ("PRESCRIBER REQUIREMENTS:", "NOTE:"). */
+const RUN_IN_CAPS = /^[A-Z][A-Z/&-]{1,30}(?: [A-Z/&-]{2,30}){0,4}:\s/;
+
 /** A paragraph that states a requirement (not a description): "must", "is required", "only when". */
 const REQUIREMENT =
   /\b(?:must|shall|(?:is|are) required (?:to|for|before|prior|that|when|in)|required to|only (?:when|if|after)|may only|is covered (?:as|only)|may (?:furnish|perform|provide|administer|order|prescribe))\b/i;
@@ -2175,6 +2178,10 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       const unfinished =
         blankBefore &&
         !ln.bullet &&
+        // "PRESCRIBER REQUIREMENTS: Prescribed by …": a run-in heading of its own paragraph, never the
+        // rest of the item before it (QA pass 5: glued into the last diagnosis's last item, the other
+        // diagnoses never asked it).
+        !RUN_IN_CAPS.test(text) &&
         (startsLower(text) ||
           (!endsTerminal(tailOf(cur.item.texts)) &&
             !(headingLike && REQUIREMENT.test(paragraphAt(lines, index)))));

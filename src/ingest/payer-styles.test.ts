@@ -2345,3 +2345,27 @@ describe("QA pass 5: an 'AND …' paragraph printed further out than the nested 
     assert.equal(decide(doc, "I", { "I.A.1": false, "I.A.2": true, "I.A.3": true, "I.B": true }), "approved");
   });
 });
+
+describe("QA pass 5: a run-in heading in capitals after the last caption's list", () => {
+  it("'PRESCRIBER REQUIREMENTS: Prescribed by …' is not the last diagnosis's words: reported, review", () => {
+    const r =
+      ingest(`${HEAD}Dupixent is considered medically necessary for ONE of the following diagnoses when the criteria for that diagnosis are met:
+
+Atopic Dermatitis
+
+1. Diagnosis of moderate-to-severe atopic dermatitis AND
+2. Inadequate response to a topical corticosteroid for at least 28 days
+
+Asthma
+
+1. Diagnosis of moderate-to-severe eosinophilic asthma AND
+2. Used as add-on maintenance therapy with an inhaled corticosteroid
+
+PRESCRIBER REQUIREMENTS: Prescribed by, or in consultation with, a dermatologist, allergist, or pulmonologist.
+`);
+    const s = r.versions[0]!.sections[0]!;
+    assert.doesNotMatch(JSON.stringify(s.tree), /PRESCRIBER/);
+    assert.ok(s.uncertain && s.uncertain.length > 0);
+    assert.ok(r.unplaced.some((u) => /PRESCRIBER REQUIREMENTS/.test(u.text)));
+  });
+});
