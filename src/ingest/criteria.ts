@@ -724,6 +724,12 @@ function makeGroup(
       );
   }
   lintGroup(group, joiners, ctx);
+  // "… when the following criteria are met: 1. …; 2. …; or 3. …": the lead-in says no "all", and the
+  // items say "or" (QA pass 5: read as all with certainty, hardware failure alone was denied).
+  if (lead.weak && kind === "all" && joiners.slice(0, own.length - 1).includes("or"))
+    ctx.uncertain.push(
+      `the lead-in of ${id} says "the following … are met" without "all", and its items are joined with "or"`,
+    );
   if (h > 0) group = withHeadedSiblings(group, item, h, nodes, joiners, ctx);
   return alternativeToRange(group, ctx);
 }
@@ -2182,6 +2188,9 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         // rest of the item before it (QA pass 5: glued into the last diagnosis's last item, the other
         // diagnoses never asked it).
         !RUN_IN_CAPS.test(text) &&
+        // A markdown "### Continuation criteria" or a wholly bold line is a heading, never the rest of
+        // the item before it (QA pass 5: glued into the last criterion's words).
+        !ln.heading &&
         (startsLower(text) ||
           (!endsTerminal(tailOf(cur.item.texts)) &&
             !(headingLike && REQUIREMENT.test(paragraphAt(lines, index)))));
@@ -2735,6 +2744,20 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
       const lines = inside.slice(0, 5).map((u) => u.line);
       s.uncertain ??= [];
       s.uncertain.push(unplacedInsideReason(s.id, lines, inside.length > 5));
+    }
+    // A short line left unplaced just before this section ("### Continuation criteria", then the
+    // statement): a heading that may say whom the section is for (QA pass 5: the continuation
+    // criteria became a second way in for new patients).
+    const prev = sections[i - 1];
+    const over = byLine
+      .slice(firstAfter(Math.max(prev?.line ?? 0, s.line - 4)), firstAfter(s.line - 1))
+      .map(({ k }) => unplaced[k] as Unplaced)
+      .find((u) => u.text.length <= 80 && !/[.;]$/.test(u.text.trim()) && u.reason !== DEFINITION_REASON);
+    if (over) {
+      s.uncertain ??= [];
+      s.uncertain.push(
+        `a heading right before section ${s.id} could not be placed (line ${over.line}: "${over.text.slice(0, 60)}"): it may limit whom the section is for`,
+      );
     }
     for (const why of s.uncertain ?? []) findings.push(uncertainFinding(s, why));
   });

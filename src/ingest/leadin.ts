@@ -25,6 +25,8 @@ export interface LeadIn {
    * the phrase. The group is read as "all" and its section is uncertain (it decides review).
    */
   unsupported?: string;
+  /** The quantifier says no "all" ("when the following criteria are met"): the items' "or" decides doubt. */
+  weak?: true;
   /**
    * Words after the quantifier that qualify every item — a time window ("ONE of the following within
    * the preceding 12 months:") — which no item asks: the section is uncertain (it decides review).
@@ -65,12 +67,14 @@ interface Quantifier {
   n?: number;
   index: number;
   phrase: string;
+  /** Says no "all"/"any" ("when the following criteria are met"): read as all, but not over "or". */
+  weak?: true;
 }
 
 /** Number words of a count ("two or more of", "any three of"): not "one" (that is `any`). */
 const COUNT = String.raw`(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})(?: \(\d{1,2}\))?`;
 
-const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported"; exception?: true }[] = [
+const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported"; exception?: true; weak?: true }[] = [
   // An upper bound or an exact count ("no more than one of the following", "exactly two of"): no
   // group of the model says it, and the "one of the following" inside must not read as `any`.
   // A lower bound in other words: "no fewer than two of", "a minimum of three of".
@@ -155,12 +159,15 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported"; exception?: tr
   },
   { re: /\b(?:both|each) of the following\b/i, kind: "all" },
   { re: /\bmeet(?:s|ing)? all\b/i, kind: "all" },
-  { re: /\bthe following (?:criteria|conditions|requirements) (?:are|is) met\b/i, kind: "all" },
+  { re: /\bthe following (?:criteria|conditions|requirements) (?:are|is) met\b/i, kind: "all", weak: true },
 ];
 
 /** A time window ("within the preceding 12 months", "in the past 6 weeks"); linear, bounded input. */
 const WINDOW =
   /\b(?:within|in|during|over)\s+(?:the\s+)?(?:(?:past|last|preceding|previous|prior)\s+)?(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty-four|thirty|sixty|ninety)(?:\s*\(\d{1,3}\))?\s+(?:days?|weeks?|months?|years?)\b|\b(?:within|in|during) the (?:past|last|preceding|previous|prior) (?:days?|weeks?|months?|year)\b/i;
+
+/** An exception after the quantifier ("ONE of the following, unless all are contraindicated:"). */
+const EXCEPTION_AFTER = /\b(?:unless|except|other than|excluding)\b[^:]{0,80}/i;
 
 /** Words right before a count that negate or bound it (bounded look-behind on 40 characters). */
 const LIMITED =
@@ -220,7 +227,8 @@ function findQuantifier(text: string): Quantifier | undefined {
       if (negativeStatement(before)) continue;
       if (LIMITS.test(before)) kind = "unsupported";
     }
-    if (!best || m.index < best.index) best = { kind, index: m.index, phrase: m[0] };
+    if (!best || m.index < best.index)
+      best = { kind, index: m.index, phrase: m[0], ...(q.weak && { weak: q.weak }) };
   }
   return best;
 }
@@ -265,10 +273,11 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
   const out: LeadIn =
     q && q.kind !== "unsupported" ? { kind: q.kind, found: true } : { kind: "all", found: q !== undefined };
   if (q?.kind === "unsupported") out.unsupported = q.phrase;
+  if (q?.weak) out.weak = true;
   // What follows the quantifier up to the list (bounded): "… of the following within the preceding 12
   // months:" qualifies each item (QA pass 5: the window was lost, an MI years ago approved).
   const after = q ? text.slice(q.index + q.phrase.length, q.index + q.phrase.length + 200) : "";
-  const window = after ? WINDOW.exec(after) : null;
+  const window = after ? (WINDOW.exec(after) ?? EXCEPTION_AFTER.exec(after.split(":")[0] ?? "")) : null;
   if (window) out.qualified = window[0];
   if (!root && q && (q.kind === "any" || q.kind === "all")) {
     // "No history of any of the following", "Member is not a candidate if any of the following are

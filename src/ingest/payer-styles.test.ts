@@ -2369,3 +2369,60 @@ PRESCRIBER REQUIREMENTS: Prescribed by, or in consultation with, a dermatologist
     assert.ok(r.unplaced.some((u) => /PRESCRIBER REQUIREMENTS/.test(u.text)));
   });
 });
+
+describe("QA pass 5: readings that denied what the document approves", () => {
+  it("'when the following criteria are met:' over '…; or' items decides review, not all", () => {
+    const s = section(
+      `I. Lumbar fusion for a revision is established when the following criteria are met:
+   1. Pseudarthrosis confirmed by imaging;
+   2. Hardware failure; or
+   3. Adjacent segment disease with instability.
+`,
+      "I",
+    );
+    assert.match(s.uncertain?.join() ?? "", /without "all"/);
+  });
+
+  it("'… the following criteria are met:' over items joined with 'and' stays certain", () => {
+    const s = section(
+      `I. Lumbar fusion is established when the following criteria are met:
+   1. Pseudarthrosis confirmed by imaging; and
+   2. Failure of six months of conservative care.
+`,
+      "I",
+    );
+    assert.equal(s.uncertain, undefined);
+  });
+
+  it("'ONE of the following, unless all are contraindicated:' decides review (the exception was dropped)", () => {
+    const s = section(
+      `I. Gizmab is medically necessary when ALL of the following are met:
+   1. Diagnosis of rheumatoid arthritis; AND
+   2. Trial and failure of at least ONE of the following, unless all are contraindicated:
+      a. Methotrexate
+      b. Leflunomide
+   3. Patient does not have an active infection.
+`,
+      "I",
+    );
+    assert.match(s.uncertain?.join() ?? "", /unless all are contraindicated/);
+  });
+
+  it("a markdown sub-heading between two statements is neither glued into the last criterion nor silent", () => {
+    const r = ingest(`${HEAD}Botox is medically necessary when ALL of the following are met:
+
+1. Diagnosis of chronic migraine; and
+2. Prescribed by a neurologist
+
+### Continuation criteria
+
+Botox is medically necessary when BOTH of the following are met:
+
+1. Reduction of at least 7 headache days per month; and
+2. Prescribed by a neurologist
+`);
+    const [i, ii] = r.versions[0]!.sections;
+    assert.doesNotMatch(JSON.stringify(i!.tree), /Continuation/);
+    assert.match(ii!.uncertain?.join() ?? "", /heading right before section II/);
+  });
+});
