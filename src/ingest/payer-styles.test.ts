@@ -2426,3 +2426,35 @@ Botox is medically necessary when BOTH of the following are met:
     assert.match(ii!.uncertain?.join() ?? "", /heading right before section II/);
   });
 });
+
+describe("QA pass 5: pharmacy vendors' and Medicaid's coverage words", () => {
+  for (const [statement, kind] of [
+    ["Gizmab will be approved based on all of the following criteria:", "medically-necessary"],
+    ["Gizmab will be approved when ALL of the following are met:", "medically-necessary"],
+    [
+      "Authorization of 12 months may be granted for members with rheumatoid arthritis when all of the following are met:",
+      "medically-necessary",
+    ],
+    ["Approve for 3 months if the patient meets ALL of the following:", "medically-necessary"],
+    [
+      "Medicaid shall cover standing frames when all of the following criteria are met:",
+      "medically-necessary",
+    ],
+    [
+      "Standing frames are a benefit of Texas Medicaid when all of the following criteria are met:",
+      "medically-necessary",
+    ],
+    ["Gizmab will not be approved for members with any of the following:", "not-proven"],
+    ["Medicaid does not cover standing frames for members with any of the following:", "not-proven"],
+    [
+      "Standing frames are not a benefit of Texas Medicaid for members with any of the following:",
+      "not-proven",
+    ],
+  ] as [string, string][]) {
+    it(`"${statement}" → ${kind}`, () => {
+      const v = ingest(`${HEAD}I. ${statement}\n   A. First condition;\n   B. Second condition.\n`)
+        .versions[0]!;
+      assert.equal(v.sections[0]!.kind, kind);
+    });
+  }
+});
