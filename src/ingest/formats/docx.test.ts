@@ -239,3 +239,23 @@ describe("DOCX → text", () => {
     );
   });
 });
+
+describe("QA pass 5: a list item indented as a sub-item by its own paragraph indent", () => {
+  it("prints where Word shows it: at the level its indent reaches, not flattened into level 0", () => {
+    const numbering =
+      '<w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/><w:pPr><w:ind w:left="720" w:hanging="360"/></w:pPr></w:lvl>' +
+      '<w:lvl w:ilvl="1"><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/><w:pPr><w:ind w:left="1440" w:hanging="360"/></w:pPr></w:lvl></w:abstractNum>' +
+      '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>';
+    const item = (t: string, left?: number) =>
+      `<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr>${left ? `<w:ind w:left="${left}" w:hanging="360"/>` : ""}</w:pPr><w:r><w:t>${t}</w:t></w:r></w:p>`;
+    const body =
+      item("Malformation of the ear canal") +
+      item("Chronic otitis media when all of the following are met:") +
+      item("Air-conduction aids cannot be worn", 1440) +
+      item("Age 5 years or older", 1440);
+    assert.equal(
+      text(rawDocx(body, numbering)).trim(),
+      "• Malformation of the ear canal\n• Chronic otitis media when all of the following are met:\n    • Air-conduction aids cannot be worn\n    • Age 5 years or older",
+    );
+  });
+});

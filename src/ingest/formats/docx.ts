@@ -392,7 +392,19 @@ class DocxReader {
       0;
     if (!visible) return;
     if (label !== undefined) {
-      const indent = 4 * ilvl;
+      // As displayed: a paragraph of list level 0 that its own indent puts where level 1 prints is
+      // a sub-item (QA pass 5: Word users indent sub-bullets so; flattened into the parent list, a
+      // nested all-of became alternatives of the outer any-of).
+      let depth = ilvl;
+      const own = leftOf(pPr);
+      if (own !== undefined && numId !== undefined) {
+        for (let d = ilvl + 1; d <= 8; d++) {
+          const l = this.numbering.level(numId, d)?.left;
+          if (l === undefined || own < l - 20) break;
+          depth = d;
+        }
+      }
+      const indent = 4 * depth;
       this.w.item(label, indent);
       const cont = label === "" ? indent : indent + label.length + 1;
       this.lastItem = { left, indent: cont };
