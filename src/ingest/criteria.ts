@@ -2657,7 +2657,7 @@ const NEGATIVE_LEAF =
  * the item's own list of alternatives, a way in).
  */
 const STATEMENT_INSIDE =
-  /\b(?:is|are|may be) (?:considered |deemed )?(?:not )?(?:considered )?(?:medically necessary|reasonable and necessary|investigational|experimental|unproven)\b|\bcontraindications? (?:include|are)\b/i;
+  /\b(?:is|are|may be) (?:considered |deemed )?(?:not )?(?:considered )?(?:medically necessary|reasonable and necessary|investigational|experimental|unproven)\b|\bcontraindications? (?:include|are)\b|\b(?:may|will|is|are) (?:not )?(?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))\b/i;
 
 /** The first criterion among `nodes` and their descendants whose words state coverage. */
 function statementInside(nodes: readonly CriterionNode[]): CriterionNode | undefined {

@@ -2458,3 +2458,17 @@ describe("QA pass 5: pharmacy vendors' and Medicaid's coverage words", () => {
     });
   }
 });
+
+describe("QA pass 5: Humana's statement glued into the bullet before it (no blank line)", () => {
+  it("'… physician. Humana members may be eligible under the Plan for purchase … when ALL of' decides review", () => {
+    const v =
+      ingest(`${HEAD}Humana members may be eligible under the Plan for a one-month trial of TENS when ALL of the following criteria are met:
+• The pain has been present for at least three months; and
+• The trial is ordered by the treating physician.
+Humana members may be eligible under the Plan for purchase of a TENS unit after a successful trial when ALL of the following criteria are met:
+• The member used the unit daily during the trial; and
+• The physician documents a meaningful reduction in pain.
+`).versions[0]!;
+    assert.match(v.sections[0]!.uncertain?.join() ?? "", /holds a statement of coverage/);
+  });
+});
