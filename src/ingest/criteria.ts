@@ -1564,6 +1564,13 @@ function levelsByGlyph(lines: readonly Line[]): void {
   }
 }
 
+/**
+ * An LCD's "Limitations" heading (or "Coverage Limitations", "Limitations of Coverage"): over a list
+ * after the covered one, a section of its own — its bullets were the covered list's further required
+ * items (QA pass 5); the covered sections beside it decide review (circumstancesNotAsked).
+ */
+const LIMITATIONS = /^(?:coverage )?limitations(?: (?:of|on) coverage)?\s*:?$/i;
+
 /** A paragraph opened by a run-in heading in capitals ("PRESCRIBER REQUIREMENTS:", "NOTE:"). */
 const RUN_IN_CAPS = /^[A-Z][A-Z/&-]{1,30}(?: [A-Z/&-]{2,30}){0,4}:\s/;
 
@@ -1793,7 +1800,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         !labeledSections &&
         opener?.synthetic &&
         sinceOpener > 0 &&
-        NOT_COVERED.test(finishText(ln.text)) &&
+        (NOT_COVERED.test(finishText(ln.text)) || LIMITATIONS.test(finishText(ln.text))) &&
         itemFollows(lines, index)
       ) {
         // Its words as a lead-in ("Exclusions:"): the bullets under it are its list.
@@ -2352,7 +2359,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
  * words, no nested quantifiers.
  */
 const LIMIT =
-  /\bmore (?:frequently|often) than\b|\bmore than (?:one|once|two|twice|three|\d{1,3})\b[^.;]{0,80}\b(?:per|every|in a|within|lifetime|year|month|week|day|session|visit|implant|procedure|treatment|course|side|level)s?\b|\b(?:once|one) (?:per|every|in a) (?:lifetime|\d{1,3}|year|month|week|day)\b|\bper lifetime\b|\brepeat(?:ed)? (?:[\w-]+ ){0,3}?(?:procedures?|treatments?|implant(?:ation)?s?|injections?|courses?|test(?:s|ing)?|imaging|scans?|stud(?:y|ies)|sessions?|surger(?:y|ies)|ablations?|infusions?|evaluations?|screenings?|sequencing)\b/i;
+  /\bmore (?:frequently|often) than\b|\blimited to (?:one|two|three|four|\d{1,3})\b|\bmore than (?:one|once|two|twice|three|\d{1,3})\b[^.;]{0,80}\b(?:per|every|in a|within|lifetime|year|month|week|day|session|visit|implant|procedure|treatment|course|side|level)s?\b|\b(?:once|one) (?:per|every|in a) (?:lifetime|\d{1,3}|year|month|week|day)\b|\bper lifetime\b|\brepeat(?:ed)? (?:[\w-]+ ){0,3}?(?:procedures?|treatments?|implant(?:ation)?s?|injections?|courses?|test(?:s|ing)?|imaging|scans?|stud(?:y|ies)|sessions?|surger(?:y|ies)|ablations?|infusions?|evaluations?|screenings?|sequencing)\b/i;
 
 /**
  * A not-covered statement with no list that limits how often or how many (Humana's "Coverage
@@ -2430,6 +2437,9 @@ function circumstancesNotAsked(sections: Section[], findings: Finding[]): void {
         } else for (const c of n.children) stack.push(c);
       }
     } else if (s.kind === "other" && !s.tree && REQUIREMENT.test(s.text)) {
+      found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
+    } else if (s.tree && LIMITATIONS.test(s.text)) {
+      // "Limitations:" over its list: limits and exclusions no covered criterion asks.
       found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
     }
   }

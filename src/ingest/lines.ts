@@ -66,7 +66,7 @@ const HEADINGS: [RegExp, Region][] = [
     "criteria",
   ],
   [
-    /^(?:(?:general )?background(?: and rationale)?|rationale|clinical evidence|summary of evidence|scientific background|evidence review|discussion|professional societies|clinical practice guidelines|u\.s\. food and drug administration(?: \(fda\))?|fda|analysis of evidence)$/,
+    /^(?:(?:general )?background(?: and rationale| information)?|history\/background(?: and\/or general information)?|rationale|clinical evidence|summary of evidence|scientific background|evidence review|discussion|professional societies|clinical practice guidelines|u\.s\. food and drug administration(?: \(fda\))?|fda|analysis of evidence)$/,
     "background",
   ],
   [

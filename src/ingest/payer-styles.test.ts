@@ -2472,3 +2472,36 @@ Humana members may be eligible under the Plan for purchase of a TENS unit after 
     assert.match(v.sections[0]!.uncertain?.join() ?? "", /holds a statement of coverage/);
   });
 });
+
+describe("QA pass 5: an LCD's 'Limitations' and 'History/Background' headings", () => {
+  const lcd = `Local Coverage Determination (LCD)
+Intensive Cardiac Rehabilitation
+LCD ID: L39001
+Effective Date: 01/01/2025
+
+Coverage Indications, Limitations, and/or Medical Necessity
+
+History/Background and/or General Information
+
+ICR is a physician-supervised program.
+
+Covered Indications
+
+Intensive cardiac rehabilitation is considered reasonable and necessary for beneficiaries who meet all of the following:
+• A coronary artery bypass surgery within the preceding 12 months
+• The beneficiary has a written individualized treatment plan
+
+Limitations
+
+• ICR sessions are limited to 72 one-hour sessions over up to 18 weeks.
+• ICR is not reasonable and necessary for patients with NYHA class IV heart failure.
+`;
+  it("the limitations are a list of their own, not required items of the covered list; the covered section decides review", () => {
+    const r = ingest(lcd);
+    const [i, ii] = r.versions[0]!.sections;
+    assert.equal(i!.tree?.children.length, 2);
+    assert.match(ii!.text, /^Limitations/);
+    assert.match(i!.uncertain?.join() ?? "", /section II states a circumstance/);
+    assert.deepEqual(r.unplaced, [], "the background heading and its paragraph are placed");
+  });
+});
