@@ -795,3 +795,28 @@ Code\tDescription
     });
   }
 });
+
+describe("QA pass 5: one shared word does not send a list of unstated coverage to a not-covered section", () => {
+  it("64633 'facet joint nerve' is not proposed for 'Cryoablation of the facet joint nerves is not reasonable and necessary'", () => {
+    const ps = ingest(`Local Coverage Determination (LCD)
+Facet Joint Procedures
+LCD ID: L38803
+Effective Date: 01/01/2025
+
+Coverage Indications, Limitations, and/or Medical Necessity
+
+A. Thermal radiofrequency ablation of the facet joint is considered reasonable and necessary when all of the following are met:
+1. Two diagnostic medial branch blocks each with 80% relief; and
+2. Imaging guidance is used.
+
+B. Cryoablation of the facet joint nerves is not reasonable and necessary.
+
+Coding Information
+
+CPT/HCPCS Codes
+Code\tDescription
+64633\tDestruction by neurolytic agent, paravertebral facet joint nerve; cervical or thoracic, single
+`).proposedBindings;
+    assert.notEqual(of(ps, "64633").section, "B");
+  });
+});

@@ -230,7 +230,8 @@ const STOP = new Set(
     "these other than including includes include included etc member members enrollee enrollees patient " +
     "patients from into its their such not considered consider considers may will must one more each per " +
     "used use using also only both either neither indications indication listed above below code codes " +
-    "covered coverage cover supports support proven unproven investigational experimental reasonable"
+    "covered coverage cover supports support proven unproven investigational experimental reasonable " +
+    "procedure procedures service services"
   ).split(" "),
 );
 
@@ -538,7 +539,10 @@ class Sections {
       .sort((a, b) => b.shared.length - a.shared.length);
     const best = scored[0];
     const second = scored[1]?.shared.length ?? 0;
-    if (best && best.shared.length > 0 && (second === 0 || best.shared.length >= 2 * second)) {
+    // Where the list says nothing of coverage, one shared word does not decide between a covered and a
+    // not-covered section (QA pass 5: "procedure", "nerves" sent covered codes to the unproven section).
+    const enough = coverage === "unspecified" && best?.c.section.kind !== "medically-necessary" ? 2 : 1;
+    if (best && best.shared.length >= enough && (second === 0 || best.shared.length >= 2 * second)) {
       return {
         section: best.c,
         how: `of ${cands.length} ${what} sections (${list}), the description shares words with section ${best.c.section.id}'s statement only`,
