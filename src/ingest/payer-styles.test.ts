@@ -2505,3 +2505,26 @@ Limitations
     assert.deepEqual(r.unplaced, [], "the background heading and its paragraph are placed");
   });
 });
+
+describe("QA pass 5: DME MAC lead-ins and more criteria headings", () => {
+  for (const [text, want] of [
+    ["An E0601 device is covered if criteria A - C are met:", "all"],
+    ["An E0601 device is covered if criteria A, B, and C are met:", "all"],
+    ["Continued coverage requires that either criterion A or B is met:", "any"],
+  ] as [string, string][]) {
+    it(`"${text}" → ${want}`, () => {
+      const lead = readLeadIn(text, true);
+      assert.equal(lead.found, true);
+      assert.equal(lead.kind, want);
+      assert.doesNotMatch(lead.condition ?? "", /criteri/);
+    });
+  }
+  for (const heading of ["RECOMMENDATION", "Clinical Guideline Coverage Criteria"]) {
+    it(`"${heading}" heads the criteria (nothing was read under it)`, () => {
+      const v = ingest(
+        `Medical Policy: Gizmo Therapy\nPolicy Number: MP-1\nEffective Date: 01/01/2025\n\n${heading}\n\nGizmo therapy is considered medically necessary when ALL of the following criteria are met:\n1. Age 18 years or older;\n2. Chronic wounds.\n`,
+      ).versions[0]!;
+      assert.equal(v.sections[0]?.tree?.children.length, 2);
+    });
+  }
+});
