@@ -2368,6 +2368,18 @@ const LIMIT =
  * the limit (a second reading found an injection within 12 weeks of the last approved). No binding
  * evaluates such a limit yet: the reviewer checks it.
  */
+/** The leaves of a tree (its own, not a referenced section's), iteratively. */
+function leavesOf(tree: BranchNode): (CriterionNode & { kind: "leaf" })[] {
+  const out: (CriterionNode & { kind: "leaf" })[] = [];
+  const stack: CriterionNode[] = [...tree.children];
+  while (stack.length > 0) {
+    const n = stack.pop() as CriterionNode;
+    if (n.kind === "leaf") out.push(n);
+    else if (n.kind !== "ref") for (const c of n.children) stack.push(c);
+  }
+  return out;
+}
+
 function limitsNotAsked(sections: Section[], findings: Finding[]): void {
   // The statement alone, or an item of a not-covered list ("The following are not medically necessary:
   // … Repeat testing more often than once per 12 months"; QA pass 5 found those approved unasked).
@@ -2378,14 +2390,8 @@ function limitsNotAsked(sections: Section[], findings: Finding[]): void {
       if (LIMIT.test(s.text)) limits.push({ id: s.id, text: s.text, line: s.line, what: "section" });
       continue;
     }
-    const stack: CriterionNode[] = [...s.tree.children];
-    while (stack.length > 0) {
-      const n = stack.pop() as CriterionNode;
-      if (n.kind === "ref") continue;
-      if (n.kind === "leaf") {
-        if (LIMIT.test(n.text)) limits.push({ id: n.id, text: n.text, line: n.line, what: "criterion" });
-      } else for (const c of n.children) stack.push(c);
-    }
+    for (const n of leavesOf(s.tree))
+      if (LIMIT.test(n.text)) limits.push({ id: n.id, text: n.text, line: n.line, what: "criterion" });
   }
   if (limits.length === 0) return;
   for (const l of limits) {
@@ -2418,6 +2424,9 @@ function limitsNotAsked(sections: Section[], findings: Finding[]): void {
 const CIRCUMSTANCE =
   /\b(?:when|if|where|while)\s+(?:the\s+)?(?:individual|member|patient|beneficiary|enrollee|child|person)s?\s+(?:is|are|has|have|resides?|lives?|receives?|was|were)\b|\bin the presence of\b|\bconcurrent(?:ly)?\b|\bconcomitant(?:ly)?\b|\bin combination with\b/i;
 
+/** Use combined with another treatment ("Concurrent use with another monoclonal antibody"). */
+const COMBINED = /\bconcurrent(?:ly)?\b|\bconcomitant(?:ly)?\b|\bin combination with\b/i;
+
 function circumstancesNotAsked(sections: Section[], findings: Finding[]): void {
   const found: { id: string; text: string; line: number; what: string }[] = [];
   for (const s of sections) {
@@ -2427,15 +2436,8 @@ function circumstancesNotAsked(sections: Section[], findings: Finding[]): void {
           found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
         continue;
       }
-      const stack: CriterionNode[] = [...s.tree.children];
-      while (stack.length > 0) {
-        const n = stack.pop() as CriterionNode;
-        if (n.kind === "ref") continue;
-        if (n.kind === "leaf") {
-          if (/\bconcurrent(?:ly)?\b|\bconcomitant(?:ly)?\b|\bin combination with\b/i.test(n.text))
-            found.push({ id: n.id, text: n.text, line: n.line, what: "criterion" });
-        } else for (const c of n.children) stack.push(c);
-      }
+      for (const n of leavesOf(s.tree))
+        if (COMBINED.test(n.text)) found.push({ id: n.id, text: n.text, line: n.line, what: "criterion" });
     } else if (s.kind === "other" && !s.tree && REQUIREMENT.test(s.text)) {
       found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
     } else if (s.tree && LIMITATIONS.test(s.text)) {
