@@ -499,10 +499,10 @@ const MEDICALLY_NECESSARY = /\bmedically necessary\b/i;
 
 /** Language of coverage (issue 12): a covered section's statement says one of these. */
 const COVERED =
-  /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive|(?:we|the plan) (?:will )?cover|meets? (?:our|the plan's) (?:medical )?criteria for coverage|meets? the definition of medical necessity|(?:may|will|is|are) (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))|(?:will|may|shall) be approved|^approve (?:for|if|when)|(?:authorization|approval|coverage)(?: of \d{1,3} (?:days|weeks|months))? (?:may|will|shall) be granted|(?:shall|will) cover|(?:is|are) a (?:covered )?benefit (?:of|for|under))\b/i;
+  /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive|(?:we|the plan) (?:will )?cover|meets? (?:our|the plan's) (?:medical )?criteria for coverage|meets? the definition of medical necessity|(?:may|will|is|are) (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))|(?:will|may|shall) be approved|^approve (?:for|if|when)|(?:authorization|approval|coverage)(?: of \d{1,3} (?:days|weeks|months))? (?:may|will|shall) be granted|(?:medicaid|medicare|the (?:program|state|department)) (?:shall|will) cover|(?:is|are) a (?:covered )?benefit (?:of|for|under))\b/i;
 /** Language of non-coverage: these decide `not-proven` where they come first in the statement. */
 const NOT_COVERED =
-  /\b(?:not medically necessary|not reasonable and necessary|not (?:be )?(?:considered|deemed)(?: to be)? (?:(?:medically )?(?:reasonable and )?necessary|covered|(?:medically )?appropriate|established|proven)|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:we|the plan) (?:do|does|will) not cover|(?:is|are) not (?:medically )?indicated (?:for|in|when)|(?:do|does) not meet (?:our|the plan's) (?:medical )?criteria for coverage|(?:do|does) not meet the definition of medical necessity|(?:may|will|is|are) not (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))|(?:will|may|shall) not be (?:approved|granted)|(?:shall|will|does|do) not cover|(?:is|are) not a (?:covered )?benefit)\b/i;
+  /\b(?:not medically necessary|not reasonable and necessary|not (?:be )?(?:considered|deemed)(?: to be)? (?:(?:medically )?(?:reasonable and )?necessary|covered)|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:we|the plan) (?:do|does|will) not cover|(?:is|are) not (?:medically )?indicated (?:for|in|when)|(?:do|does) not meet (?:our|the plan's) (?:medical )?criteria for coverage|(?:do|does) not meet the definition of medical necessity|(?:may|will|is|are) not (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))|(?:will|may|shall) not be (?:approved|granted)|(?:medicaid|medicare|the (?:plan|program|state|department)) (?:shall|will|does|do) not cover|(?:is|are) not a (?:covered )?benefit)\b/i;
 /** Every not-covered phrase of a statement (to find covered language outside them). */
 const NOT_COVERED_ALL = new RegExp(NOT_COVERED.source, "gi");
 
@@ -2424,6 +2424,16 @@ function limitsNotAsked(sections: Section[], findings: Finding[]): void {
 const CIRCUMSTANCE =
   /\b(?:when|if|where|while)\s+(?:the\s+)?(?:individual|member|patient|beneficiary|enrollee|child|person)s?\s+(?:is|are|has|have|resides?|lives?|receives?|was|were)\b|\bin the presence of\b|\bconcurrent(?:ly)?\b|\bconcomitant(?:ly)?\b|\bin combination with\b/i;
 
+/**
+ * A non-coverage statement about the criteria or other indications, not a circumstance beside a covered
+ * one: "when the member has not met the criteria in section I", "when the patient is being treated for
+ * any other indication".
+ */
+const NOT_A_CIRCUMSTANCE =
+  /\bcriteri|\bnot (?:been )?met\b|\b(?:any|all) other\b|\bother (?:indications?|conditions?|uses?)\b/i;
+/** Paperwork, not a clinical requirement: "Documentation must be submitted with each request." */
+const PAPERWORK = /\b(?:documentation|records?|submit(?:ted)?|submission|request form|notes)\b/i;
+
 /** Use combined with another treatment ("Concurrent use with another monoclonal antibody"). */
 const COMBINED = /\bconcurrent(?:ly)?\b|\bconcomitant(?:ly)?\b|\bin combination with\b/i;
 
@@ -2432,13 +2442,13 @@ function circumstancesNotAsked(sections: Section[], findings: Finding[]): void {
   for (const s of sections) {
     if (s.kind === "not-proven") {
       if (!s.tree) {
-        if (CIRCUMSTANCE.test(s.text) && !LIMIT.test(s.text))
+        if (CIRCUMSTANCE.test(s.text) && !LIMIT.test(s.text) && !NOT_A_CIRCUMSTANCE.test(s.text))
           found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
         continue;
       }
       for (const n of leavesOf(s.tree))
         if (COMBINED.test(n.text)) found.push({ id: n.id, text: n.text, line: n.line, what: "criterion" });
-    } else if (s.kind === "other" && !s.tree && REQUIREMENT.test(s.text)) {
+    } else if (s.kind === "other" && !s.tree && REQUIREMENT.test(s.text) && !PAPERWORK.test(s.text)) {
       found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
     } else if (s.tree && LIMITATIONS.test(s.text)) {
       // "Limitations:" over its list: limits and exclusions no covered criterion asks.
@@ -2561,6 +2571,9 @@ function statementOnly(item: RawItem, id: string, statement: string, ctx: Ctx): 
     ctx.uncertain.push(`section ${id} refers to criteria ("${lead.refText}") that name no earlier section`);
   else if (tree.children.length === 0 && tree.condition === undefined)
     ctx.uncertain.push(`section ${id} states coverage but asks nothing: no condition and no criteria`);
+  else if (lead.found && !tree.children.some((c) => c.kind === "ref"))
+    // "… when any of the following conditions is present." with no list under it (a second reading).
+    ctx.uncertain.push(`section ${id} announces a list ("… of the following") that it does not have`);
   const elsewhere = tree.children.length === 0 ? ELSEWHERE.exec(statement) : null;
   if (elsewhere)
     ctx.uncertain.push(

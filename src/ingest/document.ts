@@ -290,15 +290,15 @@ function readEffectiveField(lines: readonly Line[]): { y: number; m: number; d?:
     if (ln.blank || ln.region === "criteria") continue;
     const text = finishText(ln.text);
     const m =
-      /^(?:(effective date(?: of this version)?|current effective date|policy effective date|effective|revised|last revised|last review(?:ed)? date|revision date)(?:\s*[:|]|\s+(?=\d))|last review(?:ed)?(?: date)?\s*:?)\s*(\S+)/i.exec(
+      /^(?:(effective date(?: of this version)?|current effective date|policy effective date|effective|revised|last revised|last review(?:ed)? date|revision date)\s*[:|]|((?:current |policy )?effective date)\s+(?=\d)|last review(?:ed)?(?: date)?\s*:?)\s*(\S+)/i.exec(
         text,
       );
     if (!m) continue;
     // "01/01/2025", else a date in words ("March 1, 2025") up to the end of the line or a separator.
-    const v = m[2] as string;
+    const v = m[3] as string;
     const d = parseDate(v) ?? parseDate(wordDate(text.slice(m.index + m[0].length - v.length)));
     if (!d) continue;
-    if (/^(?:current |policy )?effective/i.test(m[1] ?? "")) effective ??= d;
+    if (/^(?:current |policy )?effective/i.test(m[1] ?? m[2] ?? "")) effective ??= d;
     else other ??= d;
   }
   if (!effective || !other) return effective ?? other;
@@ -504,6 +504,9 @@ function cutLists(lines: readonly Line[], sections: readonly Section[], findings
 const FREQUENCY =
   /\b(?:limited to (?:one|two|three|four|once|twice|\d{1,3})\b|no more (?:often|frequently) than\b|(?:not to exceed|a maximum of|maximum of|up to) (?:one|two|three|four|\d{1,3})\b[^.;]{0,60}\b(?:per|every|in a|within|each)\b|(?:once|twice|one time|two times|\d{1,3} times) (?:every|per|in a|in any|within|each) (?:\d{1,3}[- ])?(?:rolling |calendar )?(?:days?|weeks?|months?|years?|lifetime|period)\b|\bper lifetime\b)/i;
 
+/** A heading over limits: "Frequency Limitations", "Quantity Limits", "Utilization Guidelines". */
+const LIMIT_HEADING = /\b(?:limit|frequenc|quantit|utilization|restriction)/i;
+
 /**
  * A limit on how often or how many under a heading the vocabulary lacks ("Frequency Limitations",
  * "Quantity Limits", "Utilization Guidelines"): the line sat in an `other` part, reported nowhere, and
@@ -511,7 +514,14 @@ const FREQUENCY =
  * covered sections decide review, as for a limit stated as non-coverage.
  */
 function limitsElsewhere(lines: readonly Line[], sections: readonly Section[], findings: Finding[]): void {
-  const found = lines.filter((ln) => ln.region === "other" && !ln.blank && FREQUENCY.test(ln.text));
+  // Only under a heading that names limits: "Dosage and Administration" ("up to 80 mg per week") or
+  // "Definitions" state amounts that are no coverage limit (a second reading).
+  const found: Line[] = [];
+  let limits = false;
+  for (const ln of lines) {
+    if (ln.regionHeading) limits = ln.region === "other" && LIMIT_HEADING.test(ln.text);
+    if (limits && ln.region === "other" && !ln.blank && FREQUENCY.test(ln.text)) found.push(ln);
+  }
   if (found.length === 0) return;
   for (const ln of found) {
     findings.push({

@@ -177,6 +177,10 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported"; exception?: tr
 const WINDOW =
   /\b(?:within|in|during|over)\s+(?:the\s+)?(?:(?:past|last|preceding|previous|prior)\s+)?(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty-four|thirty|sixty|ninety)(?:\s*\(\d{1,3}\))?\s+(?:days?|weeks?|months?|years?)\b|\b(?:within|in|during) the (?:past|last|preceding|previous|prior) (?:days?|weeks?|months?|year)\b/i;
 
+/** A population right after the quantifier: "(criteria are met) for members between the ages of …". */
+const LATER_POPULATION =
+  /^(?:\s+(?:criteria|conditions|requirements))?(?:\s+(?:are|is)\s+met)?\s*,?\s+(?:for|in|among)\s+(?:(?:the|all)\s+)?(?:members?|patients?|individuals?|beneficiar(?:y|ies)|enrollees?|children|adults?|adolescents?|persons?|infants?|neonates?)\b/i;
+
 /** An exception after the quantifier ("ONE of the following, unless all are contraindicated:"). */
 const EXCEPTION_AFTER = /\b(?:unless|except|other than|excluding)\b[^:]{0,80}/i;
 
@@ -325,7 +329,9 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
     // patient has symptoms of OSA and …"): keeping one dropped the other (QA pass 2).
     const who = bothConditions(populationOf(pre), !ref && !refSec ? statementCondition(pre) : undefined);
     // "… when all of the following are met for members between the ages of 3 and 20:" (QA pass 5).
-    const later = after ? populationOf(after) : undefined;
+    // Only "… are met for members/patients/children …" right after the quantifier: "…, as documented in
+    // the child's medical record" names no population (a second reading).
+    const later = after && LATER_POPULATION.test(after) ? populationOf(after) : undefined;
     const all = later && who ? (who.includes(later) ? who : `${who} and ${later}`) : (later ?? who);
     if (all) out.condition = all;
     return out;
@@ -457,13 +463,27 @@ const CONDITION_OPEN =
 const USE_OF =
   /^(?:(?:the|an?)\s+)?(?:(?:(?:add-on|adjunctive|first-line|second-line|maintenance)\s+){0,2}(?:treatment|management|prevention|therapy)\s+(?:of|for)|(?:to\s+)?treat(?:ing)?)\s+/i;
 /**
+ * A use's diagnoses listed with commas ("rheumatoid arthritis, psoriatic arthritis, and ankylosing
+ * spondylitis"): the statement covers each, so the question asks for one of them — asked as printed, a
+ * patient with one would answer no (a second reading).
+ */
+function alternativesOf(dx: string): string {
+  if (!dx.includes(",")) return dx;
+  const items = dx
+    .split(/\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+(?=[^,]*$)/)
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+  return items.length >= 2 ? `one of: ${items.join("; ")}` : dx;
+}
+
+/**
  * Objects of a use that name no diagnosis: "the treatment of the following conditions"; and pain ("for
  * the treatment of low back/buttock pain", "chronic pain"): a symptom the procedure treats, whose kind,
  * duration and severity its criteria establish (the seeds' CP.MP.126 II) — a named disease is not
  * established again by a drug's criteria, so it is asked.
  */
 const NO_DIAGNOSIS =
-  /^(?:(?:the|a|an|this|these|those|such|any|all|other|certain)\s+)?(?:following\b.*|conditions?|indications?|diagnos[ie]s|disorders?|diseases?|symptoms?|patients?|members?|individuals?)$|\bpain$/i;
+  /^(?:(?:the|a|an|this|these|those|such|any|all|other|certain)\s+)?(?:following\b.*|conditions?|indications?|diagnos[ie]s|disorders?|diseases?|symptoms?|patients?|members?|individuals?)$|\bpain$|^(?:(?:the|a|an|its|any)\s+)?(?:fda[- ]approved|approved|labeled|covered|listed)\s+(?:indications?|uses?|conditions?)\b|^(?:an?|the)\s+(?:indications?|conditions?|diagnos[ie]s)\s+(?:listed|shown|in)\b/i;
 /** Splits a statement's tail into its conditions: "for members with X when …" → "members with X". */
 const CONDITION_SPLIT = /\s+(?:when|if|where|provided(?: that)?)\s+/i;
 /** The words that lead into the list, not part of the condition: "and the patient meets", "who meet". */
@@ -510,7 +530,11 @@ function statementCondition(pre: string): string | undefined {
   const tail = window.slice(p.index + p[0].length);
   const open = CONDITION_OPEN.exec(tail);
   if (open) {
-    for (const raw of tail.slice(open[0].length).split(CONDITION_SPLIT)) {
+    // "as first-line therapy of X when all are met": after "as", only the use is a condition (the
+    // words after its "when" lead into the list).
+    const asUse = /\bas\s*$/i.test(open[0]);
+    const raws = tail.slice(open[0].length).split(CONDITION_SPLIT);
+    for (const raw of asUse ? raws.slice(0, 1) : raws) {
       const stated = tidyCondition(raw.replace(LEAD_INTO_LIST, ""));
       // "for the treatment of giant cell arteritis": the diagnosis is asked (QA pass 5: read as the
       // service's use and dropped, a patient with another diagnosis was approved on its criteria).
@@ -518,7 +542,7 @@ function statementCondition(pre: string): string | undefined {
       if (use && stated !== undefined) {
         const dx = tidyCondition(stated.slice(use[0].length));
         if (dx !== undefined && !NO_DIAGNOSIS.test(dx) && !NO_CONDITION.test(dx) && !DURATION_ONLY.test(dx))
-          parts.push(dx);
+          parts.push(alternativesOf(dx));
         continue;
       }
       const part = stated;

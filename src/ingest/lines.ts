@@ -558,6 +558,20 @@ function tocEntry(text: string): string {
  * empty part, and the real heading's second coming (after the criteria) was taken for a running page
  * header — the code table under it was read as criteria.
  */
+/** How many entries of the run `lines[i..j]` come again, as a line of their own, after it. */
+function reappear(lines: readonly Line[], i: number, j: number): number {
+  const want = new Set<string>();
+  for (let k = i; k <= j; k++) want.add(norm(tocEntry((lines[k] as Line).text)));
+  let n = 0;
+  for (let k = j + 1; k < lines.length && want.size > 0; k++) {
+    const ln = lines[k] as Line;
+    if (ln.blank || ln.text.length > 100) continue;
+    const key = norm(ln.text);
+    if (want.delete(key)) n++;
+  }
+  return n;
+}
+
 function tableOfContents(lines: readonly Line[]): Set<number> {
   const out = new Set<number>();
   for (let i = 0; i < lines.length; i++) {
@@ -570,7 +584,10 @@ function tableOfContents(lines: readonly Line[]): Set<number> {
       j++;
     }
     const title = i > 0 && TOC_TITLE.test(finishText((lines[i - 1] as Line).text));
-    if (j - i + 1 >= (title ? 2 : 3)) for (let k = i; k <= j; k++) out.add(k);
+    // Contents list headings the document prints again after them: two of its entries at least (a
+    // second reading: stacked headings — "Policy", "Coverage Criteria", "Initial Authorization" over
+    // the statement — are no contents).
+    if (j - i + 1 >= (title ? 2 : 3) && reappear(lines, i, j) >= 2) for (let k = i; k <= j; k++) out.add(k);
     i = j;
   }
   return out;

@@ -2528,3 +2528,103 @@ describe("QA pass 5: DME MAC lead-ins and more criteria headings", () => {
     });
   }
 });
+
+describe("QA pass 5: billing articles' code rows", () => {
+  it("'X through Y', 'X to Y' and 'X, Y, Z' in a code cell are codes, not unplaced rows", () => {
+    const v =
+      ingest(`${HEAD}I. Gizmo therapy is considered medically necessary when all of the following are met:
+   A. Chronic wounds;
+   B. Failure of conservative care.
+
+Coding Information
+
+ICD-10 Code\tDescription
+H02.411 through H02.419\tPtosis of eyelid
+64635 to 64636\tDestruction by neurolytic agent
+H02.421, H02.422, H02.423\tMyogenic ptosis
+`).versions[0]!;
+    assert.deepEqual(
+      v.codeTables.flatMap((t) => t.rows.map((r) => r.code)),
+      ["H02.411-H02.419", "64635-64636", "H02.421", "H02.422", "H02.423"],
+    );
+    assert.deepEqual(v.unplaced, []);
+  });
+});
+
+describe("QA pass 5, second reading: what the new rules must not do", () => {
+  it("a statement announcing a list it does not have decides review", () => {
+    const v =
+      ingest(`${HEAD}I. Widget therapy is medically necessary for members with widget fever when all of the following are met.
+
+II. Widget therapy is not medically necessary for all other indications.
+`).versions[0]!;
+    assert.match(v.sections[0]!.uncertain?.join() ?? "", /announces a list/);
+  });
+  it("'not considered appropriate' in a population clause and 'a brace that does not cover the knee' are no non-coverage", () => {
+    const v =
+      ingest(`${HEAD}I. For members in whom oral therapy is not considered appropriate, widget infusion is medically necessary when all of the following are met:
+   A. Chronic widget syndrome;
+   B. An order from a physician.
+
+II. Where a brace that does not cover the knee has failed, a widget brace is medically necessary when all of the following are met:
+   A. Knee instability;
+   B. An order from a physician.
+`).versions[0]!;
+    assert.equal(kinds(v), "I medically-necessary, II medically-necessary");
+  });
+  it("boilerplate non-coverage and paperwork leave the covered section certain", () => {
+    const v =
+      ingest(`${HEAD}I. Widget therapy is considered medically necessary when all of the following criteria are met:
+   A. Chronic widget syndrome;
+   B. An order from a physician.
+
+II. Widget therapy is considered not medically necessary when the member has not met the criteria in section I.
+
+III. Widget therapy is experimental and investigational when the patient is being treated for any other indication.
+
+IV. Documentation must be submitted with each request.
+`).versions[0]!;
+    assert.equal(v.sections[0]!.uncertain, undefined);
+  });
+  it("stacked headings over the statement are no table of contents", () => {
+    const v = ingest(`Medical Policy: Widget Therapy
+Policy Number: MP-1
+Effective Date: 01/01/2025
+Description
+Widget therapy treats widget syndrome.
+Policy
+Coverage Criteria
+Initial Authorization
+Widget therapy is considered medically necessary when all of the following criteria are met:
+1. Chronic widget syndrome;
+2. An order from a physician.
+`).versions[0]!;
+    assert.equal(v.sections[0]?.tree?.children.length, 2);
+  });
+  it("a dosing amount under 'Dosage and Administration' is no coverage limit", () => {
+    const v =
+      ingest(`${HEAD}I. Widget therapy is considered medically necessary when all of the following criteria are met:
+   A. Chronic widget syndrome;
+   B. An order from a physician.
+
+Dosage and Administration
+
+Up to 80 mg per week, no more often than once per week.
+`).versions[0]!;
+    assert.equal(v.sections[0]!.uncertain, undefined);
+  });
+  it("several diagnoses a use names are asked as one of them", () => {
+    assert.equal(
+      readLeadIn(
+        "Gizmab is medically necessary for the treatment of rheumatoid arthritis, psoriatic arthritis, and ankylosing spondylitis when all of the following are met:",
+        true,
+      ).condition,
+      "one of: rheumatoid arthritis; psoriatic arthritis; ankylosing spondylitis",
+    );
+    for (const t of [
+      "Gizmab is medically necessary for the treatment of FDA-approved indications when all of the following are met:",
+      "Speech therapy is medically necessary when all of the following are met, as documented in the child's medical record:",
+    ])
+      assert.equal(readLeadIn(t, true).condition, undefined, t);
+  });
+});

@@ -93,6 +93,10 @@ function isLogHeader(cells: string[]): boolean {
 /** A code or a range of codes ("64561", "0816T", "N39.41", "J3590-J3599"), as a pattern's source. */
 const CODE_TOKEN = "[A-Z0-9][A-Z0-9.]{2,7}(?:\\s?[-–]\\s?[A-Z0-9][A-Z0-9.]{2,7})?";
 const CODE = new RegExp(`^(${CODE_TOKEN})\\s*([*\\uE000†‡]*)$`);
+/** A range of codes in words: "H02.411 through H02.419", "64635 to 64636". */
+const RANGE_WORDS = /^([A-Z0-9][A-Z0-9.]{2,7})\s+(?:through|thru|to)\s+([A-Z0-9][A-Z0-9.]{2,7})$/i;
+/** Codes listed in one cell: "H02.421, H02.422, H02.423" (at most 50). */
+const CODE_LIST = /^[A-Z0-9][A-Z0-9.]{2,7}(?:\s*,\s*(?:and\s+)?[A-Z0-9][A-Z0-9.]{2,7}){1,49}$/;
 
 /** `02/19`, `2/25`, `12/01/20`, `8/15/24`, `01/2026` → year, month, day (day absent for month-only). */
 export function parseDate(raw: string): { y: number; m: number; d?: number } | undefined {
@@ -355,6 +359,21 @@ function codeRow(table: CodeTable, row: Row, out: TablesResult, more: More): voi
         : { code, description: desc, line: row.line },
     );
     return;
+  }
+  // "H02.411 through H02.419", "64635 to 64636" (a range in words) and "H02.421, H02.422, H02.423" (a
+  // list in one cell), as billing articles print them (QA pass 5: reported as rows without a code, the
+  // document could not be published).
+  const words = RANGE_WORDS.exec(first);
+  if (words && /\d/.test(words[1] as string) && /\d/.test(words[2] as string)) {
+    table.rows.push({ code: `${words[1]}-${words[2]}`, description: desc, line: row.line });
+    return;
+  }
+  if (CODE_LIST.test(first)) {
+    const codes = first.split(/\s*,\s*(?:and\s+)?/);
+    if (codes.every((c) => /\d/.test(c))) {
+      for (const code of codes) table.rows.push({ code, description: desc, line: row.line });
+      return;
+    }
   }
   const last = table.rows[table.rows.length - 1];
   if (first === "" && desc !== "" && last) {

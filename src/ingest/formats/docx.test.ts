@@ -259,3 +259,23 @@ describe("QA pass 5: a list item indented as a sub-item by its own paragraph ind
     );
   });
 });
+
+describe("QA pass 5, second reading: levels that share one indent", () => {
+  it("an explicit indent equal to every level's is no deeper level", () => {
+    const numbering =
+      '<w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/><w:pPr><w:ind w:left="360" w:hanging="360"/></w:pPr></w:lvl>' +
+      '<w:lvl w:ilvl="1"><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/><w:pPr><w:ind w:left="360" w:hanging="360"/></w:pPr></w:lvl></w:abstractNum>' +
+      '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>';
+    const item = (t: string, level: number) =>
+      `<w:p><w:pPr><w:numPr><w:ilvl w:val="${level}"/><w:numId w:val="1"/></w:numPr><w:ind w:left="360" w:hanging="360"/></w:pPr><w:r><w:t>${t}</w:t></w:r></w:p>`;
+    assert.equal(
+      text(
+        rawDocx(
+          item("Chronic syndrome when all of the following are met:", 0) + item("Age 18 or older", 1),
+          numbering,
+        ),
+      ).trim(),
+      "• Chronic syndrome when all of the following are met:\n    • Age 18 or older",
+    );
+  });
+});

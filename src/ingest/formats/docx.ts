@@ -397,10 +397,13 @@ class DocxReader {
       // nested all-of became alternatives of the outer any-of).
       let depth = ilvl;
       const own = leftOf(pPr);
-      if (own !== undefined && numId !== undefined) {
+      const base = numId !== undefined ? this.numbering.level(numId, ilvl)?.left : undefined;
+      if (own !== undefined && numId !== undefined && base !== undefined) {
         for (let d = ilvl + 1; d <= 8; d++) {
           const l = this.numbering.level(numId, d)?.left;
-          if (l === undefined || own < l - 20) break;
+          // Only a level printed further in than the paragraph's own (levels that share one indent
+          // say nothing of depth: a second reading found level-0 items pushed under their sub-items).
+          if (l === undefined || l <= base + 20 || own < l - 20) break;
           depth = d;
         }
       }

@@ -149,14 +149,15 @@ function children(n: Node): Node[] {
 
 /** Screen-reader-only classes (Bootstrap, WordPress, GOV.UK, Tailwind): text a reader never sees. */
 const READER_ONLY =
-  /(?:^|\s)(?:sr-only|visually-hidden|visuallyhidden|screen-reader-text|screenreader-only|hidden)(?:\s|$)/i;
+  /(?:^|\s)(?:sr-only|visually-hidden|visuallyhidden|screen-reader-text|screenreader-only)(?:\s|$)/i;
 
 /**
- * What a browser does not show, or a page's navigation (QA pass 5): `hidden`, `aria-hidden="true"`,
- * inline `display:none` / `visibility:hidden`, screen-reader-only text, `<nav>` and
- * `role="navigation"` menus. Read, a retired version kept hidden became a covered section, and a site
- * menu ("Members", "Providers") became text before the criteria. Collapsed accordions are not hidden
- * this way (their content is the page's).
+ * What a browser does not show, or a page's navigation (QA pass 5): `hidden`, inline `display:none` /
+ * `visibility:hidden`, screen-reader-only text, `<nav>` and `role="navigation"` menus. Read, a retired
+ * version kept hidden became a covered section, and a site menu ("Members", "Providers") became text
+ * before the criteria. Collapsed accordions are not hidden this way (their content is the page's), nor
+ * is `aria-hidden` text (a second reading: "LVEF ≤ 35%" shows its "≤" to the eye and hides it from a
+ * screen reader) or a class named "hidden" (Tailwind's `hidden md:list-item` shows on a desktop).
  */
 function unseen(el: Element): boolean {
   if (el.tagName === "nav") return true;
@@ -164,9 +165,6 @@ function unseen(el: Element): boolean {
     switch (a.name) {
       case "hidden":
         return true;
-      case "aria-hidden":
-        if (a.value.trim().toLowerCase() === "true") return true;
-        break;
       case "role":
         if (/^(?:navigation|menu|menubar|search)$/i.test(a.value.trim())) return true;
         break;
