@@ -2574,6 +2574,13 @@ function statementOnly(item: RawItem, id: string, statement: string, ctx: Ctx): 
   else if (lead.found && !tree.children.some((c) => c.kind === "ref"))
     // "… when any of the following conditions is present." with no list under it (a second reading).
     ctx.uncertain.push(`section ${id} announces a list ("… of the following") that it does not have`);
+  // "… only when the processor cannot be repaired, except when it is less than 5 years old": an
+  // exception the condition cannot say (read into it, it was asked inverted).
+  const exception = /\b(?:except|unless|other than|excluding)\b/i.exec(statement);
+  if (exception)
+    ctx.uncertain.push(
+      `section ${id} states an exception ("${exception[0]} …") its condition does not express`,
+    );
   const elsewhere = tree.children.length === 0 ? ELSEWHERE.exec(statement) : null;
   if (elsewhere)
     ctx.uncertain.push(
@@ -2682,7 +2689,7 @@ const NEGATIVE_LEAF =
  * the item's own list of alternatives, a way in).
  */
 const STATEMENT_INSIDE =
-  /\b(?:is|are|may be) (?:considered |deemed )?(?:not )?(?:considered )?(?:medically necessary|reasonable and necessary|investigational|experimental|unproven)\b|\bcontraindications? (?:include|are)\b|\b(?:may|will|is|are) (?:not )?(?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))\b/i;
+  /\b(?:is|are|may be) (?:considered |deemed )?(?:not )?(?:considered )?(?:medically necessary|reasonable and necessary|investigational|experimental|unproven)\b|\bcontraindications? (?:include|are)\b|\b(?:may|will|is|are) (?:not )?(?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))\b|\b(?:will|may) (?:not )?be approved (?:based on|when|if|for)\b/i;
 
 /** The first criterion among `nodes` and their descendants whose words state coverage. */
 function statementInside(nodes: readonly CriterionNode[]): CriterionNode | undefined {

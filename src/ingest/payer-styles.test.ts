@@ -2628,3 +2628,23 @@ Up to 80 mg per week, no more often than once per week.
       assert.equal(readLeadIn(t, true).condition, undefined, t);
   });
 });
+
+describe("QA pass 5, re-reading the QA documents at the end", () => {
+  it("a statement-only section with an exception decides review (its condition read it inverted)", () => {
+    const v =
+      ingest(`${HEAD}I. Replacement of an external speech processor is medically necessary only when the existing processor is no longer functional and cannot be repaired, except when the processor is less than 5 years old.
+`).versions[0]!;
+    assert.match(v.sections[0]!.uncertain?.join() ?? "", /states an exception/);
+  });
+  it("Optum's 'B. Reauthorization Humira will be approved based on …' glued into the last item decides review", () => {
+    const v = ingest(`${HEAD}Humira will be approved based on all of the following criteria:
+(1) Diagnosis of moderately to severely active rheumatoid arthritis
+-AND-
+(2) Prescribed by or in consultation with a rheumatologist B. Reauthorization Humira will be approved based on both of the following criteria:
+(a) Documentation of positive clinical response to Humira therapy
+-AND-
+(b) Patient is not receiving Humira in combination with another targeted immunomodulator
+`).versions[0]!;
+    assert.ok((v.sections[0]!.uncertain ?? []).length > 0);
+  });
+});
