@@ -132,6 +132,9 @@ function superscript(inner: string, before: string): string {
   return "";
 }
 
+/** Non-breaking spaces: read as spaces (the other characters of that class are invisible). */
+const SPACE_LIKE = new Set(["\u00a0", "\u2007", "\u202f"]);
+
 export function cleanInline(input: string): string {
   let s = input;
   if (s.includes("[bookmark")) s = dropBookmarks(s);
@@ -164,9 +167,9 @@ export function cleanInline(input: string): string {
   s = decodeEntities(s);
   if (s.includes("*") || s.includes("_")) s = stripEmphasis(s);
   s = s
-    // Entities decoded above may be invisible characters (&#8203;, &shy;): nothing, not a space.
-    .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, "")
-    .replace(/[\u00a0\u2007\u202f]/g, " ")
+    // Non-breaking spaces are spaces; entities decoded above may be invisible characters (&#8203;,
+    // &shy;): nothing, not a space. One pass for both.
+    .replace(/[\u00a0\u2007\u202f\u00ad\u200b-\u200d\u2060\ufeff]/g, (c) => (SPACE_LIKE.has(c) ? " " : ""))
     .replace(/\s+/g, " ")
     // After the collapse: on a long run of spaces `\s+([®™©])` would retry at every space (quadratic).
     .replace(/ ([®™©])/g, "$1")
