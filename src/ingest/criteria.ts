@@ -2448,7 +2448,13 @@ function circumstancesNotAsked(sections: Section[], findings: Finding[]): void {
       }
       for (const n of leavesOf(s.tree))
         if (COMBINED.test(n.text)) found.push({ id: n.id, text: n.text, line: n.line, what: "criterion" });
-    } else if (s.kind === "other" && !s.tree && REQUIREMENT.test(s.text) && !PAPERWORK.test(s.text)) {
+    } else if (
+      s.kind === "other" &&
+      !s.tree &&
+      (REQUIREMENT.test(s.text) || COMBINED.test(s.text) || /\b(?:cannot|may not)\b/i.test(s.text)) &&
+      !PAPERWORK.test(s.text)
+    ) {
+      // CVS's "OTHER: Members cannot use the requested medication concomitantly with …" too.
       found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
     } else if (s.tree && LIMITATIONS.test(s.text)) {
       // "Limitations:" over its list: limits and exclusions no covered criterion asks.

@@ -2648,3 +2648,16 @@ describe("QA pass 5, re-reading the QA documents at the end", () => {
     assert.ok((v.sections[0]!.uncertain ?? []).length > 0);
   });
 });
+
+describe("QA pass 5: CVS's 'OTHER' section", () => {
+  it("'Members cannot use the requested medication concomitantly with …' makes the covered sections decide review", () => {
+    const v =
+      ingest(`${HEAD}I. Authorization of 12 months may be granted for members with plaque psoriasis when all of the following are met:
+   A. At least 3% of body surface area is affected;
+   B. Inadequate response to phototherapy.
+
+II. OTHER Members cannot use the requested medication concomitantly with any other biologic drug.
+`).versions[0]!;
+    assert.match(v.sections[0]!.uncertain?.join() ?? "", /circumstance or requirement/);
+  });
+});
