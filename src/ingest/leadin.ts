@@ -163,14 +163,14 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported"; exception?: tr
   // DME MAC LCDs: "… is covered if criteria A - C are met:", "criteria A, B, and C", "either criterion A
   // or B is met" (QA pass 5: read as no quantifier, the criteria taken for the statement's condition).
   {
-    re: /\b(?:all )?criteria [A-Z0-9]{1,2} ?(?:-|–|—|through|to) ?[A-Z0-9]{1,2} (?:are|is|have been) met\b/,
+    re: /\b(?:[Aa]ll )?[Cc]riteria [A-Z0-9]{1,2} ?(?:-|–|—|through|to) ?[A-Z0-9]{1,2} (?:are|is|have been) met\b/,
     kind: "all",
   },
   {
-    re: /\b(?:all )?criteria (?:[A-Z0-9]{1,2}, )+(?:and )?[A-Z0-9]{1,2} (?:are|is|have been) met\b/,
+    re: /\b(?:[Aa]ll )?[Cc]riteria (?:[A-Z0-9]{1,2}, )+(?:and )?[A-Z0-9]{1,2} (?:are|is|have been) met\b/,
     kind: "all",
   },
-  { re: /\beither criterion [A-Z0-9]{1,2} or [A-Z0-9]{1,2} (?:is|are|has been) met\b/, kind: "any" },
+  { re: /\b[Ee]ither [Cc]riterion [A-Z0-9]{1,2} or [A-Z0-9]{1,2} (?:is|are|has been) met\b/, kind: "any" },
 ];
 
 /** A time window ("within the preceding 12 months", "in the past 6 weeks"); linear, bounded input. */

@@ -57,6 +57,13 @@ export interface Line {
  * document: outside the criteria it starts a named `other` part (never silently dropped).
  */
 const HEADINGS: [RegExp, Region][] = [
+  // NC Medicaid's numbered clinical coverage policy headings ("3.0 When the Procedure, Product, or
+  // Service Is Covered"; QA pass 5: nothing under them was read).
+  [/^(?:\d{1,2}\.\d{1,2}\s+)?description of the procedure, product,? or service$/, "description"],
+  [
+    /^(?:\d{1,2}\.\d{1,2}\s+)?(?:when the procedure, product,? or service is (?:not )?covered|requirements for and limitations on coverage)$/,
+    "criteria",
+  ],
   [
     /^(?:description(?: and background)?|overview|summary|purpose|scope|introduction|item\/service description|benefit category|general information|policy summary|description of (?:procedure|service|item)s?)$/,
     "description",

@@ -2661,3 +2661,33 @@ II. OTHER Members cannot use the requested medication concomitantly with any oth
     assert.match(v.sections[0]!.uncertain?.join() ?? "", /circumstance or requirement/);
   });
 });
+
+describe("QA pass 5: NC Medicaid's numbered headings and 'Criteria A - C'", () => {
+  it("'3.0 When the Procedure, Product, or Service Is Covered' heads the criteria", () => {
+    const v = ingest(`Clinical Coverage Policy No: 1A-2
+Gizmo Therapy
+Effective Date: 04/01/2024
+
+1.0 Description of the Procedure, Product, or Service
+
+Gizmo therapy treats chronic wounds.
+
+3.0 When the Procedure, Product, or Service Is Covered
+
+Medicaid shall cover gizmo therapy when all of the following criteria are met:
+a. Chronic wounds;
+b. Failure of conservative care.
+
+4.0 When the Procedure, Product, or Service Is Not Covered
+
+Medicaid shall not cover gizmo therapy for cosmetic purposes.
+`).versions[0]!;
+    assert.equal(v.sections[0]?.kind, "medically-necessary");
+    assert.equal(v.sections[0]?.tree?.children.length, 2);
+  });
+  it("'Criteria A - C' with a capital C is the quantifier", () => {
+    const lead = readLeadIn("An E0601 device is covered if Criteria A - C are met:", true);
+    assert.equal(lead.found, true);
+    assert.equal(lead.condition, undefined);
+  });
+});
