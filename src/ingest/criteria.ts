@@ -493,16 +493,28 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
   return roots;
 }
 
-const NOT_PROVEN =
-  /\b(?:ha(?:s|ve) not been proven|not been (?:proven|established)|not medically necessary|not (?:be )?(?:considered|deemed)(?: to be)? (?:medically (?:reasonable and )?necessary|reasonable and necessary|covered)|investigational|experimental|current evidence does not support|(?:is|are) not covered|unproven)\b/i;
+/** "not considered / not deemed (to be) medically necessary / reasonable and necessary / covered". */
+const NOT_CONSIDERED = String.raw`not (?:be )?(?:considered|deemed)(?: to be)? (?:(?:medically )?(?:reasonable and )?necessary|covered)`;
+/** Humana's "may (NOT) be eligible under the Plan", Wellmark's "eligible for coverage". */
+const ELIGIBLE = String.raw`(?:may|will|is|are) (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))`;
+const NOT_ELIGIBLE = String.raw`(?:may|will|is|are) not (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))`;
+
+const NOT_PROVEN = new RegExp(
+  String.raw`\b(?:ha(?:s|ve) not been proven|not been (?:proven|established)|not medically necessary|${NOT_CONSIDERED}|investigational|experimental|current evidence does not support|(?:is|are) not covered|unproven)\b`,
+  "i",
+);
 const MEDICALLY_NECESSARY = /\bmedically necessary\b/i;
 
 /** Language of coverage (issue 12): a covered section's statement says one of these. */
-const COVERED =
-  /\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive|(?:we|the plan) (?:will )?cover|meets? (?:our|the plan's) (?:medical )?criteria for coverage|meets? the definition of medical necessity|(?:may|will|is|are) (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))|(?:will|may|shall) be approved|^approve (?:for|if|when)|(?:authorization|approval|coverage)(?: of \d{1,3} (?:days|weeks|months))? (?:may|will|shall) be granted|(?:medicaid|medicare|the (?:program|state|department)) (?:shall|will) cover|(?:is|are) a (?:covered )?benefit (?:of|for|under))\b/i;
+const COVERED = new RegExp(
+  String.raw`\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive|(?:we|the plan) (?:will )?cover|meets? (?:our|the plan's) (?:medical )?criteria for coverage|meets? the definition of medical necessity|${ELIGIBLE}|(?:will|may|shall) be approved|^approve (?:for|if|when)|(?:authorization|approval|coverage)(?: of \d{1,3} (?:days|weeks|months))? (?:may|will|shall) be granted|(?:medicaid|medicare|the (?:program|state|department)) (?:shall|will) cover|(?:is|are) a (?:covered )?benefit (?:of|for|under))\b`,
+  "i",
+);
 /** Language of non-coverage: these decide `not-proven` where they come first in the statement. */
-const NOT_COVERED =
-  /\b(?:not medically necessary|not reasonable and necessary|not (?:be )?(?:considered|deemed)(?: to be)? (?:(?:medically )?(?:reasonable and )?necessary|covered)|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:we|the plan) (?:do|does|will) not cover|(?:is|are) not (?:medically )?indicated (?:for|in|when)|(?:do|does) not meet (?:our|the plan's) (?:medical )?criteria for coverage|(?:do|does) not meet the definition of medical necessity|(?:may|will|is|are) not (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))|(?:will|may|shall) not be (?:approved|granted)|(?:medicaid|medicare|the (?:plan|program|state|department)) (?:shall|will|does|do) not cover|(?:is|are) not a (?:covered )?benefit)\b/i;
+const NOT_COVERED = new RegExp(
+  String.raw`\b(?:not medically necessary|not reasonable and necessary|${NOT_CONSIDERED}|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:we|the plan) (?:do|does|will) not cover|(?:is|are) not (?:medically )?indicated (?:for|in|when)|(?:do|does) not meet (?:our|the plan's) (?:medical )?criteria for coverage|(?:do|does) not meet the definition of medical necessity|${NOT_ELIGIBLE}|(?:will|may|shall) not be (?:approved|granted)|(?:medicaid|medicare|the (?:plan|program|state|department)) (?:shall|will|does|do) not cover|(?:is|are) not a (?:covered )?benefit)\b`,
+  "i",
+);
 /** Every not-covered phrase of a statement (to find covered language outside them). */
 const NOT_COVERED_ALL = new RegExp(NOT_COVERED.source, "gi");
 
@@ -2403,14 +2415,24 @@ function limitsNotAsked(sections: Section[], findings: Finding[]): void {
       criterion: l.id,
     });
   }
-  for (const s of sections) {
-    if (s.kind !== "medically-necessary" || !s.tree) continue;
-    s.uncertain ??= [];
-    s.uncertain.push(
-      `${limits.map((l) => `${l.what} ${l.id}`).join(", ")} states a limit on how often or how many that no criterion of ${s.id} asks`,
-    );
-  }
+  const which = limits.map((l) => `${l.what} ${l.id}`).join(", ");
+  reviewCovered(
+    sections,
+    (s) => `${which} states a limit on how often or how many that no criterion of ${s.id} asks`,
+  );
 }
+
+/**
+ * Every covered section with a tree gets `why` as a reason it decides review (markUncertain, run after,
+ * reports each reason as lint's section-uncertain).
+ */
+function reviewCovered(sections: Section[], why: (s: Section) => string): void {
+  for (const s of sections)
+    if (s.kind === "medically-necessary" && s.tree) s.uncertain = [...(s.uncertain ?? []), why(s)];
+}
+
+/** Use combined with another treatment ("Concurrent use with another monoclonal antibody"). */
+const COMBINED = /\bconcurrent(?:ly)?\b|\bconcomitant(?:ly)?\b|\bin combination with\b/i;
 
 /**
  * A circumstance that can hold beside a covered indication, stated where no covered section asks it:
@@ -2421,8 +2443,10 @@ function limitsNotAsked(sections: Section[], findings: Finding[]): void {
  * covered sections decide review and lint names it. Lists of the patient's conditions are read with
  * the approval already (src/library/exclusions.ts) and are not counted here.
  */
-const CIRCUMSTANCE =
-  /\b(?:when|if|where|while)\s+(?:the\s+)?(?:individual|member|patient|beneficiary|enrollee|child|person)s?\s+(?:is|are|has|have|resides?|lives?|receives?|was|were)\b|\bin the presence of\b|\bconcurrent(?:ly)?\b|\bconcomitant(?:ly)?\b|\bin combination with\b/i;
+const CIRCUMSTANCE = new RegExp(
+  String.raw`\b(?:when|if|where|while)\s+(?:the\s+)?(?:individual|member|patient|beneficiary|enrollee|child|person)s?\s+(?:is|are|has|have|resides?|lives?|receives?|was|were)\b|\bin the presence of\b|${COMBINED.source}`,
+  "i",
+);
 
 /**
  * A non-coverage statement about the criteria or other indications, not a circumstance beside a covered
@@ -2433,9 +2457,6 @@ const NOT_A_CIRCUMSTANCE =
   /\bcriteri|\bnot (?:been )?met\b|\b(?:any|all) other\b|\bother (?:indications?|conditions?|uses?)\b/i;
 /** Paperwork, not a clinical requirement: "Documentation must be submitted with each request." */
 const PAPERWORK = /\b(?:documentation|records?|submit(?:ted)?|submission|request form|notes)\b/i;
-
-/** Use combined with another treatment ("Concurrent use with another monoclonal antibody"). */
-const COMBINED = /\bconcurrent(?:ly)?\b|\bconcomitant(?:ly)?\b|\bin combination with\b/i;
 
 function circumstancesNotAsked(sections: Section[], findings: Finding[]): void {
   const found: { id: string; text: string; line: number; what: string }[] = [];
@@ -2471,13 +2492,11 @@ function circumstancesNotAsked(sections: Section[], findings: Finding[]): void {
       criterion: f.id,
     });
   }
-  for (const s of sections) {
-    if (s.kind !== "medically-necessary" || !s.tree) continue;
-    s.uncertain = [
-      ...(s.uncertain ?? []),
-      `${found.map((f) => `${f.what} ${f.id}`).join(", ")} states a circumstance or requirement that no criterion of ${s.id} asks`,
-    ];
-  }
+  const which = found.map((f) => `${f.what} ${f.id}`).join(", ");
+  reviewCovered(
+    sections,
+    (s) => `${which} states a circumstance or requirement that no criterion of ${s.id} asks`,
+  );
 }
 
 /** Coverage left to someone else ("determined by the local contractors"): states no coverage here. */
@@ -2685,8 +2704,10 @@ function advisory(text: string): boolean {
 }
 
 /** Non-coverage said of the service itself: "is investigational", "not medically necessary", … */
-const NEGATIVE_LEAF =
-  /\b(?:(?:is|are|considered) (?:not medically necessary|investigational|experimental|unproven|not covered)|does not support|do not support|not reasonable and necessary|(?:is|are) not (?:considered|deemed)(?: to be)? (?:(?:medically )?(?:reasonable and )?necessary|covered))\b(?!\s+(?:if|when|unless|until|after|once)\b)/i;
+const NEGATIVE_LEAF = new RegExp(
+  String.raw`\b(?:(?:is|are|considered) (?:not medically necessary|investigational|experimental|unproven|not covered)|does not support|do not support|not reasonable and necessary|(?:is|are) ${NOT_CONSIDERED})\b(?!\s+(?:if|when|unless|until|after|once)\b)`,
+  "i",
+);
 
 /**
  * A statement of coverage or non-coverage inside a criterion's words, or a sentence that opens a list of
@@ -2694,8 +2715,10 @@ const NEGATIVE_LEAF =
  * 5 found "… is considered not medically necessary in the presence of any of the following:" read as
  * the item's own list of alternatives, a way in).
  */
-const STATEMENT_INSIDE =
-  /\b(?:is|are|may be) (?:considered |deemed )?(?:not )?(?:considered )?(?:medically necessary|reasonable and necessary|investigational|experimental|unproven)\b|\bcontraindications? (?:include|are)\b|\b(?:may|will|is|are) (?:not )?(?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))\b|\b(?:will|may) (?:not )?be approved (?:based on|when|if|for)\b/i;
+const STATEMENT_INSIDE = new RegExp(
+  String.raw`\b(?:is|are|may be) (?:considered |deemed )?(?:not )?(?:considered )?(?:medically necessary|reasonable and necessary|investigational|experimental|unproven)\b|\bcontraindications? (?:include|are)\b|\b(?:${ELIGIBLE}|${NOT_ELIGIBLE})\b|\b(?:will|may) (?:not )?be approved (?:based on|when|if|for)\b`,
+  "i",
+);
 
 /** The first criterion among `nodes` and their descendants whose words state coverage. */
 function statementInside(nodes: readonly CriterionNode[]): CriterionNode | undefined {

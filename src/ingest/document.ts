@@ -532,13 +532,14 @@ function limitsElsewhere(lines: readonly Line[], sections: readonly Section[], f
     });
   }
   const at = found.map((ln) => ln.no).join(", ");
-  for (const s of sections) {
-    if (s.kind !== "medically-necessary" || !s.tree) continue;
-    s.uncertain = [
-      ...(s.uncertain ?? []),
-      `line ${at} states a limit on how often or how many that no criterion of ${s.id} asks`,
-    ];
-  }
+  // addUncertain: the reason with its lint finding (readCriteria's markUncertain has already run).
+  for (const s of sections)
+    if (s.kind === "medically-necessary" && s.tree)
+      addUncertain(
+        s,
+        `line ${at} states a limit on how often or how many that no criterion of ${s.id} asks`,
+        findings,
+      );
 }
 
 /**
