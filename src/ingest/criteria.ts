@@ -20,7 +20,7 @@ import { unplacedInsideReason } from "../model/index.js";
 import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
 import { formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
 import { itemReference, type LeadIn, listsAlternatives, looksLikeLeadIn, readLeadIn } from "./leadin.js";
-import { CONNECTOR_LINE, type Line, titleCased } from "./lines.js";
+import { CONNECTOR_LINE, cellsOf, type Line, titleCased } from "./lines.js";
 
 interface RawItem {
   token: string;
@@ -1016,6 +1016,23 @@ function nextLine(lines: readonly Line[], i: number): Line | undefined {
   return undefined;
 }
 
+/** A column's name in a criteria table's header row ("Criterion", "Requirement", "Documentation Required"). */
+const COLUMN_LABEL =
+  /^(?:(?:clinical|medical necessity|coverage|required|specific|supporting|additional)\s)?(?:criteri(?:on|a)|requirements?|descriptions?|details?|elements?|categor(?:y|ies)|indications?|documentation|conditions?|parameters?|measures?|items?|components?|thresholds?|values?|notes?|comments?|types?|findings?|explanations?|guidelines?|specifics|definitions?)(?:\s(?:required|met|needed|description|details))?\s*\(?s?\)?$/i;
+
+/**
+ * Whether a table row names columns rather than states criteria: two or more short cells, none ending
+ * in a sentence's punctuation, at least one a column's name ("Criterion | Requirement", "Indication |
+ * Criteria") — QA pass 6: the header row under a lead-in was asked as a criterion.
+ */
+function columnLabels(cells: readonly string[]): boolean {
+  return (
+    cells.length >= 2 &&
+    cells.every((c) => c.length <= 40 && !/[.;,:]$/.test(c)) &&
+    cells.some((c) => COLUMN_LABEL.test(c))
+  );
+}
+
 function itemFollows(lines: readonly Line[], i: number): boolean {
   const l = nextLine(lines, i);
   return l !== undefined && (l.bullet || parseLabel(l.text) !== undefined);
@@ -1512,7 +1529,7 @@ function markUnlabeledItems(lines: readonly Line[]): void {
   let blank = false;
   for (let i = 0; i < lines.length; i++) {
     const ln = lines[i] as Line;
-    if (ln.pageHeader || ln.linkOnly) continue;
+    if (ln.pageHeader || ln.linkOnly || ln.tableRule) continue;
     if (ln.blank) {
       blank = true;
       continue;
@@ -1783,22 +1800,29 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   };
   for (let index = 0; index < lines.length; index++) {
     let ln = lines[index] as Line;
+    // A markdown table's |---| rule: no text, and no blank line between the table's rows.
+    if (ln.tableRule) continue;
     // A table row under a lead-in ("Age<TAB>Patient is 50 years of age or older", BCBS): one criterion
-    // per row, as a bullet would be — glued together they were one question (QA pass 2).
+    // per row, as a bullet would be — glued together they were one question (QA pass 2). The table may
+    // stand a blank line below its lead-in (HTML, Word and markdown put one around a table); its header
+    // row ("Criterion | Requirement") names the columns and is no criterion (QA pass 6: it was asked).
     if (
       ln.hasTab &&
-      !ln.bullet &&
-      !sawBlank &&
+      (!ln.bullet || ln.glyph === undefined) &&
       !ln.regionHeading &&
-      (cur?.kind === "lead" ? leadsIn(cur.lead.texts) : cur?.kind === "item" && leadsInOrRow(cur.item)) &&
       parseLabel(finishText(ln.text)) === undefined
     ) {
-      const cells = ln.raw
-        .split("\t")
-        .map((c) => finishText(c))
-        .filter((c) => c !== "");
-      if (cells.length >= 2 && (cells[0] as string).length <= 60)
-        ln = { ...ln, bullet: true, text: `${cells[0]}: ${cells.slice(1).join(" ")}` };
+      const underLead =
+        cur?.kind === "lead" ? leadsIn(cur.lead.texts) : cur?.kind === "item" && leadsIn(cur.item.texts);
+      const rowAfterRow = !sawBlank && cur?.kind === "item" && leadsInOrRow(cur.item);
+      if (underLead || rowAfterRow) {
+        const cells = cellsOf(ln)
+          .map((c) => finishText(c))
+          .filter((c) => c !== "");
+        if (underLead && columnLabels(cells) && nextLine(lines, index)?.hasTab) continue;
+        if (cells.length >= 2 && (cells[0] as string).length <= 60)
+          ln = { ...ln, bullet: true, text: `${cells[0]}: ${cells.slice(1).join(" ")}` };
+      }
     }
     if (ln.regionHeading === "criteria") {
       // A heading inside the criteria ("Coverage Limitations") ends the item before it: the paragraph

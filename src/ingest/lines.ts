@@ -48,6 +48,8 @@ export interface Line {
    * colon): what the page cut off may be criteria not read (reported; the section decides review).
    */
   cutsList?: boolean;
+  /** A markdown table's `|---|` rule: spacing between a table's header and its rows, never a blank line. */
+  tableRule?: boolean;
   region: Region;
 }
 
@@ -118,6 +120,18 @@ function countTabs(s: string): number {
 }
 
 export const PIPE_ROW = /^\s*\|.*\|\s*$/;
+
+/** `| a | b \\| c |` → ["a", "b | c"]. */
+export function splitPipes(raw: string): string[] {
+  const inner = raw.trim().replace(/^\|/, "").replace(/\|$/, "");
+  return inner.split(/(?<!\\)\|/).map((c) => c.replace(/\\\|/g, "|").trim());
+}
+
+/** A table row's cells: a markdown pipe row split at its pipes, any other row at its tabs. */
+export function cellsOf(ln: { raw: string }): string[] {
+  return PIPE_ROW.test(ln.raw) ? splitPipes(ln.raw) : ln.raw.split("\t");
+}
+
 const PIPE_RULE = /^\s*\|(?:\s*:?-{2,}:?\s*\|)+\s*$/;
 
 /**
@@ -174,7 +188,10 @@ function analyzeLine(rawIn: string, no: number): Line {
   if (PIPE_ROW.test(raw)) {
     // A markdown pipe table row is a table row like a tab-separated one; its |---| rule is spacing.
     line.hasTab = true;
-    if (PIPE_RULE.test(raw)) line.blank = true;
+    if (PIPE_RULE.test(raw)) {
+      line.blank = true;
+      line.tableRule = true;
+    }
     line.text = cleanInline(raw.replace(/\|/g, " "));
     return line;
   }

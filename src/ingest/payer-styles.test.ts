@@ -17,6 +17,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { compile, evaluateSection } from "../evaluate/index.js";
 import type { Section } from "../model/index.js";
+import { htmlToText } from "./formats/index.js";
 import { ingest } from "./index.js";
 import { readLeadIn } from "./leadin.js";
 import { renderMarkdown } from "./render.js";
@@ -2689,5 +2690,65 @@ Medicaid shall not cover gizmo therapy for cosmetic purposes.
     const lead = readLeadIn("An E0601 device is covered if Criteria A - C are met:", true);
     assert.equal(lead.found, true);
     assert.equal(lead.condition, undefined);
+  });
+});
+
+describe("QA pass 6: criteria tables with a header row, a blank line above, in every format", () => {
+  const LEAD =
+    "Bariatric surgery is considered medically necessary when all of the following criteria are met:";
+  const ROWS = [
+    ["Age", "The member is 18 years of age or older"],
+    ["BMI", "BMI of 40 kg/m2 or greater"],
+    ["Program", "Completion of a multidisciplinary weight management program"],
+  ];
+  const tail = "\nBariatric surgery is considered not medically necessary for all other indications.\n";
+  const texts = (doc: string) => {
+    const v = ingest(doc).versions[0]!;
+    assert.deepEqual(v.unplaced, [], "every line placed");
+    const tree = v.sections[0]!.tree!;
+    assert.equal(tree.kind, "all");
+    return tree.kind === "all" ? tree.children.map((c) => (c.kind === "leaf" ? c.text : c.kind)) : [];
+  };
+  const expected = ROWS.map(([a, b]) => `${a}: ${b}`);
+
+  it("tab-separated (PDF, Word): the header row names columns and is no criterion", () => {
+    const rows = ROWS.map((r) => r.join("\t")).join("\n");
+    assert.deepEqual(texts(`${HEAD}${LEAD}\nCriterion\tRequirement\n${rows}\n${tail}`), expected);
+    assert.deepEqual(texts(`${HEAD}${LEAD}\n\nIndication\tCriteria\n${rows}\n${tail}`), expected);
+    // No header row: the first row is a row like the others (it had lost its cell boundary).
+    assert.deepEqual(texts(`${HEAD}${LEAD}\n${rows}\n${tail}`), expected);
+  });
+
+  it("a markdown pipe table a blank line below its lead-in (the whole section was unplaced)", () => {
+    const rows = ROWS.map((r) => `| ${r.join(" | ")} |`).join("\n");
+    assert.deepEqual(
+      texts(`${HEAD}${LEAD}\n\n| Criterion | Requirement |\n|---|---|\n${rows}\n${tail}`),
+      expected,
+    );
+    // A pandoc-style table whose first row is content, not names: kept as a criterion.
+    assert.deepEqual(
+      texts(
+        `${HEAD}${LEAD}\n\n| ${ROWS[0]!.join(" | ")} |\n|---|---|\n${ROWS.slice(1)
+          .map((r) => `| ${r.join(" | ")} |`)
+          .join("\n")}\n${tail}`,
+      ),
+      expected,
+    );
+  });
+
+  it("an HTML table with <th> cells", () => {
+    const html = `<h1>Bariatric Surgery</h1><p>Policy Number: MP-100</p><p>Effective Date: 01/01/2026</p>
+<h2>Policy</h2><p>${LEAD}</p><table><tr><th>Criterion</th><th>Requirement</th></tr>${ROWS.map(
+      (r) => `<tr><td>${r[0]}</td><td>${r[1]}</td></tr>`,
+    ).join("")}</table><p>${tail.trim()}</p>`;
+    assert.deepEqual(texts(htmlToText(html)), expected);
+  });
+
+  it("a row that reads as a sentence is a criterion, whatever its first cell", () => {
+    const got = texts(
+      `${HEAD}${LEAD}\nCriteria\tDocumented failure of conservative therapy.\n${ROWS.map((r) => r.join("\t")).join("\n")}\n${tail}`,
+    );
+    assert.equal(got.length, 4);
+    assert.match(got[0] as string, /^Criteria: Documented failure/);
   });
 });

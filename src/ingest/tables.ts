@@ -6,7 +6,7 @@
  */
 import type { CodeCoverage, CodeMarker, CodeTable, RevisionEntry, Unplaced } from "../model/index.js";
 import { cleanInline, collapse, ESC_STAR, finishText } from "./inline.js";
-import { type Line, PIPE_ROW } from "./lines.js";
+import { type Line, PIPE_ROW, splitPipes } from "./lines.js";
 
 interface Row {
   line: number;
@@ -16,12 +16,6 @@ interface Row {
 }
 
 const SINGLE_CELL = /^\t[^\t]*$/;
-
-/** `| a | b \| c |` → ["a", "b | c"]. */
-function splitPipes(raw: string): string[] {
-  const inner = raw.trim().replace(/^\|/, "").replace(/\|$/, "");
-  return inner.split(/(?<!\\)\|/).map((c) => c.replace(/\\\|/g, "|").trim());
-}
 
 /**
  * Reads table rows. A run of two or more adjacent single-cell lines (`\tcell`) is one Word row; any
