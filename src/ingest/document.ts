@@ -17,7 +17,7 @@ import {
 import { addUncertain, type Paragraph, readCriteria, statesCoverage } from "./criteria.js";
 import { collapse, execUpTo, finishText } from "./inline.js";
 import { parseLabel } from "./labels.js";
-import { type Line, MAX_LINE, type Region, readLines } from "./lines.js";
+import { cellsOf, type Line, MAX_LINE, type Region, readLines } from "./lines.js";
 import { isoOf, monthOf, parseDate, readCodeMarker, readTables } from "./tables.js";
 
 export interface BuildOptions {
@@ -326,6 +326,57 @@ function readLastRevision(lines: readonly Line[]): string | undefined {
   return undefined;
 }
 
+/** A title block's field name printed in its own cell ("Policy Number", "Effective Date:", "Last Review"). */
+const FIELD_NAME =
+  /^(?:[A-Za-z][A-Za-z/&'-]*\s){0,4}(?:number|no\.?|#|id|date|title|name|subject|reviewed?|revised|revision|effective|version)\s*:?$/i;
+
+/**
+ * The title block's fields, one per line as the readers above expect them: a table row of the title
+ * block ("Policy Number: MP-200<TAB>Effective Date: 03/01/2026", a Word or PDF two-column header) is
+ * read cell by cell, a name cell with the value cell after it ("Effective Date<TAB>03/01/2026") as one
+ * field, and a row of names over a row of values ("Policy Number:<TAB>Effective Date:" then
+ * "MP-200<TAB>03/01/2026") column by column. QA pass 5: the right column was lost, and with it the
+ * effective date — a review date before it put the version in force early. Other lines as they are.
+ */
+function fieldLines(lines: readonly Line[]): Line[] {
+  const out: Line[] = [];
+  const cells = (ln: Line) => cellsOf(ln).map((c) => finishText(c));
+  const named = (c: string) => c.length <= 60 && FIELD_NAME.test(c);
+  const as = (ln: Line, text: string): Line => ({ ...ln, text, raw: text, hasTab: false });
+  for (let i = 0; i < lines.length; i++) {
+    const ln = lines[i] as Line;
+    if (ln.region !== "header" || !ln.hasTab || ln.blank) {
+      out.push(ln);
+      continue;
+    }
+    const row = cells(ln);
+    const next = lines[i + 1];
+    const below = next && next.region === "header" && next.hasTab && !next.blank ? cells(next) : undefined;
+    if (
+      below &&
+      below.length === row.length &&
+      row.every((c) => c === "" || named(c)) &&
+      !below.some(named)
+    ) {
+      row.forEach((c, k) => {
+        if (c !== "") out.push(as(ln, `${c.replace(/\s*:$/, "")}: ${below[k] ?? ""}`));
+      });
+      i++;
+      continue;
+    }
+    for (let k = 0; k < row.length; k++) {
+      const c = row[k] as string;
+      if (c === "") continue;
+      const v = row[k + 1];
+      if (v !== undefined && v !== "" && !/:\s*\S/.test(c) && named(c) && !named(v)) {
+        out.push(as(ln, `${c.replace(/\s*:$/, "")}: ${v}`));
+        k++;
+      } else out.push(as(ln, c));
+    }
+  }
+  return out;
+}
+
 /** Reads one side of a document into a policy version (without checking that it has criteria). */
 export function buildVersion(rawLines: readonly string[], opts: BuildOptions): PolicyVersion {
   const doc = readLines(rawLines);
@@ -369,7 +420,8 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
   const references = readReferences(lines, tables.used);
 
   // Identity (SPEC 1.3, 1.4).
-  const printed = readReferenceNumber(lines);
+  const fields = fieldLines(lines);
+  const printed = readReferenceNumber(fields);
   let id = printed?.id ?? "";
   if (opts.policyId) {
     if (printed && printed.id !== opts.policyId.toUpperCase())
@@ -393,8 +445,8 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
   const log = tables.revisionLog;
   let newest: RevisionEntry | undefined;
   for (const e of log) if (!newest || e.revision >= newest.revision) newest = e;
-  const field = newest || readLastRevision(lines) ? undefined : readEffectiveField(lines);
-  let version = newest?.revision ?? readLastRevision(lines) ?? (field ? monthOf(field) : "");
+  const field = newest || readLastRevision(fields) ? undefined : readEffectiveField(fields);
+  let version = newest?.revision ?? readLastRevision(fields) ?? (field ? monthOf(field) : "");
   if (!newest)
     findings.push({
       code: "no-revision-log",
@@ -407,7 +459,7 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
   const identity: PolicyIdentity = {
     id,
     baseId,
-    title: doc.title ?? readTitleField(lines) ?? titleLine(lines) ?? "",
+    title: doc.title ?? readTitleField(fields) ?? titleLine(lines) ?? "",
     plan: readPlan(
       lines,
       crit.sections.map((s) => s.text),

@@ -2752,3 +2752,44 @@ describe("QA pass 6: criteria tables with a header row, a blank line above, in e
     assert.match(got[0] as string, /^Criteria: Documented failure/);
   });
 });
+
+describe("QA pass 6: a title block printed as a table (Word, PDF two-column headers)", () => {
+  const BODY = `
+Policy
+
+Gizmo therapy is considered medically necessary when all of the following criteria are met:
+1. Chronic wounds;
+2. Failure of conservative care.
+`;
+  const identity = (block: string) => {
+    const v = ingest(`Gizmo Therapy\n${block}\n${BODY}`).versions[0]!;
+    return `${v.identity.id} ${v.identity.effective}`;
+  };
+  it("reads the right column: the effective date, not only the review date beside it", () => {
+    assert.equal(
+      identity(
+        "Policy Number: MP-200\tEffective Date: 03/01/2026\nLast Review: 02/15/2026\tNext Review: 02/15/2027",
+      ),
+      "MP-200 2026-03-01",
+    );
+  });
+  it("a name cell with its value in the next cell", () => {
+    assert.equal(
+      identity(
+        "Policy Number\tMP-200\tEffective Date\t03/01/2026\nLast Review\t02/15/2026\tNext Review\t02/15/2027",
+      ),
+      "MP-200 2026-03-01",
+    );
+  });
+  it("a row of names over a row of values", () => {
+    assert.equal(identity("Policy Number:\tEffective Date:\nMP-200\t03/01/2026"), "MP-200 2026-03-01");
+  });
+  it("an HTML header table", () => {
+    const html = `<h1>Gizmo Therapy</h1><table><tr><td>Policy Number: MP-200</td><td>Effective Date: 03/01/2026</td></tr>
+<tr><td>Last Review: 02/15/2026</td><td>Next Review: 02/15/2027</td></tr></table>
+<h2>Policy</h2><p>Gizmo therapy is considered medically necessary when all of the following criteria are met:</p>
+<ol><li>Chronic wounds;</li><li>Failure of conservative care.</li></ol>`;
+    const v = ingest(htmlToText(html)).versions[0]!;
+    assert.equal(`${v.identity.id} ${v.identity.effective}`, "MP-200 2026-03-01");
+  });
+});
