@@ -212,7 +212,7 @@ function readReferenceNumber(lines: readonly Line[]): { id: string; line: number
       continue;
     }
     const other =
-      /^(?:medical |clinical |payment |reimbursement |coverage )?(?:policy|guideline|bulletin|document|lcd|ncd|cpb)(?: bulletin)?\s*(?:number|no\.?|#|id)\s*[:#]?\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])\b/i.exec(
+      /^(?:medical |clinical |payment |reimbursement |coverage )?(?:policy|guideline|bulletin|document|lcd|ncd|cpb|article)(?: bulletin)?\s*(?:number|no\.?|#|id)\s*[:#]?\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])\b/i.exec(
         t,
       );
     // Premera's "MEDICAL POLICY – 7.01.125" title line, Aetna's "Number: 0223".
@@ -224,6 +224,9 @@ function readReferenceNumber(lines: readonly Line[]): { id: string; line: number
       /^(?:policy )?number\s*:\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])$/i.exec(t);
     if (titled && /\d/.test(titled[1] as string))
       fallback = { id: (titled[1] as string).toUpperCase(), line: ln.no };
+    // A CMS LCD's or article's title line: "Gizmo Therapy (L39999)", "Billing and Coding: … (A12345)".
+    const mcd = ln.region === "header" ? MCD_TITLE.exec(t) : null;
+    if (mcd) fallback = { id: mcd[2] as string, line: ln.no };
   }
   return fallback;
 }
@@ -233,13 +236,19 @@ function readTitleField(lines: readonly Line[]): string | undefined {
   for (const ln of lines) {
     if (ln.blank || ln.region === "criteria") continue;
     const m =
-      /^(?:policy title|manual section title|medical policy title|title|subject|policy name)\s*:\s*(.{3,200})$/i.exec(
+      /^(?:policy title|manual section title|medical policy title|(?:lcd|article|ncd) title|title|subject|policy name)\s*:\s*(.{3,200})$/i.exec(
         finishText(ln.text),
       );
     if (m) return collapse(m[1] as string);
+    const mcd = ln.region === "header" ? MCD_TITLE.exec(finishText(ln.text)) : null;
+    if (mcd) return collapse(mcd[1] as string);
   }
   return undefined;
 }
+
+/** A CMS LCD's or billing article's title line, its id in parentheses at the end. */
+const MCD_TITLE =
+  /^(?:(?:proposed )?local coverage (?:determination|article)(?: \((?:lcd|la)\))?\s*:\s*)?([^()]{3,200}?)\s*\(([LA]\d{5})\)$/i;
 
 /** A payer's name on the title block ("Blue Cross Blue Shield of Massachusetts", "Molina Healthcare, Inc."). */
 const PAYER_NAME =
@@ -286,11 +295,23 @@ function readEffectiveField(lines: readonly Line[]): { y: number; m: number; d?:
   // bulletin's first date, and the review the version's.
   let effective: { y: number; m: number; d?: number } | undefined;
   let other: { y: number; m: number; d?: number } | undefined;
+  let original: { y: number; m: number; d?: number } | undefined;
   for (const ln of lines) {
     if (ln.blank || ln.region === "criteria") continue;
-    const text = finishText(ln.text);
+    // CMS LCDs and articles: "Revision Effective Date: For services performed on or after 01/01/2026"
+    // is the version's date; "Original Effective Date: …" the first version's, read only without it.
+    const text = finishText(ln.text).replace(
+      /^((?:original |revision )?effective date\s*:)\s*for (?:services|claims|dates of service)(?: (?:performed|rendered|provided|processed|received))? on or after\b/i,
+      "$1",
+    );
+    const first = /^original effective date\s*:\s*(\S+)/i.exec(text);
+    if (first) {
+      const at = text.indexOf(first[1] as string);
+      original ??= parseDate(first[1] as string) ?? parseDate(wordDate(text.slice(at)));
+      continue;
+    }
     const m =
-      /^(?:(effective date(?: of this version)?|current effective date|policy effective date|effective|revised|last revised|last review(?:ed)? date|revision date)\s*[:|]|((?:current |policy )?effective date)\s+(?=\d)|last review(?:ed)?(?: date)?\s*:?)\s*(\S+)/i.exec(
+      /^(?:(effective date(?: of this version)?|current effective date|policy effective date|revision effective date|effective|revised|last revised|last review(?:ed)? date|revision date)\s*[:|]|((?:current |policy )?effective date)\s+(?=\d)|last review(?:ed)?(?: date)?\s*:?)\s*(\S+)/i.exec(
         text,
       );
     if (!m) continue;
@@ -298,9 +319,10 @@ function readEffectiveField(lines: readonly Line[]): { y: number; m: number; d?:
     const v = m[3] as string;
     const d = parseDate(v) ?? parseDate(wordDate(text.slice(m.index + m[0].length - v.length)));
     if (!d) continue;
-    if (/^(?:current |policy )?effective/i.test(m[1] ?? m[2] ?? "")) effective ??= d;
+    if (/^(?:(?:current |policy )?effective|revision effective)/i.test(m[1] ?? m[2] ?? "")) effective ??= d;
     else other ??= d;
   }
+  effective ??= original;
   if (!effective || !other) return effective ?? other;
   const key = (x: { y: number; m: number; d?: number }) => x.y * 10000 + x.m * 100 + (x.d ?? 1);
   return key(other) > key(effective) ? other : effective;
@@ -330,6 +352,10 @@ function readLastRevision(lines: readonly Line[]): string | undefined {
 const FIELD_NAME =
   /^(?:[A-Za-z][A-Za-z/&'-]*\s){0,4}(?:number|no\.?|#|id|date|title|name|subject|reviewed?|revised|revision|effective|version)\s*:?$/i;
 
+/** A field's name printed alone on its line, its value on the next (CMS MCD exports, PDF title blocks). */
+const ALONE_FIELD =
+  /^(?:(?:lcd|article|ncd|document|policy|reference|guideline) (?:id|number|title)|(?:original |revision )?effective date|revision ending date|retirement date|last review(?:ed)? date|revision date)$/i;
+
 /**
  * The title block's fields, one per line as the readers above expect them: a table row of the title
  * block ("Policy Number: MP-200<TAB>Effective Date: 03/01/2026", a Word or PDF two-column header) is
@@ -345,6 +371,20 @@ function fieldLines(lines: readonly Line[]): Line[] {
   const as = (ln: Line, text: string): Line => ({ ...ln, text, raw: text, hasTab: false });
   for (let i = 0; i < lines.length; i++) {
     const ln = lines[i] as Line;
+    if (!ln.hasTab && !ln.blank && ln.region !== "criteria") {
+      // A name on a line of its own, its value on the next (CMS's MCD exports: "LCD ID" then
+      // "L39999", "Revision Effective Date" then "For services performed on or after 01/01/2026").
+      const name = finishText(ln.text);
+      let j = i + 1;
+      while (j < lines.length && j <= i + 2 && (lines[j] as Line).blank) j++;
+      const v = lines[j];
+      const value = v && !v.hasTab && !v.blank && v.region !== "criteria" ? finishText(v.text) : "";
+      if (ALONE_FIELD.test(name) && value !== "" && value.length <= 120 && !named(value)) {
+        out.push(as(ln, `${name}: ${value}`));
+        i = j;
+        continue;
+      }
+    }
     if (ln.region !== "header" || !ln.hasTab || ln.blank) {
       out.push(ln);
       continue;

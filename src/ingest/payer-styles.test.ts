@@ -2793,3 +2793,61 @@ Gizmo therapy is considered medically necessary when all of the following criter
     assert.equal(`${v.identity.id} ${v.identity.effective}`, "MP-200 2026-03-01");
   });
 });
+
+describe("QA pass 6: CMS LCDs and billing articles as the MCD site exports them", () => {
+  const CRITERIA = `Coverage Indications, Limitations, and/or Medical Necessity
+
+Gizmo therapy is considered reasonable and necessary when all of the following criteria are met:
+1. Chronic wounds;
+2. Failure of conservative care.
+`;
+  it("names on their own lines, values on the next: id, title, the revision's effective date", () => {
+    const v = ingest(`Local Coverage Determination (LCD):
+Gizmo Therapy (L39999)
+
+LCD Information
+
+Document Information
+
+LCD ID
+L39999
+
+LCD Title
+Gizmo Therapy
+
+Original Effective Date
+For services performed on or after 10/01/2015
+
+Revision Effective Date
+For services performed on or after 01/01/2026
+
+Revision Ending Date
+N/A
+
+${CRITERIA}`).versions[0]!;
+    assert.deepEqual(
+      [v.identity.id, v.identity.title, v.identity.effective],
+      ["L39999", "Gizmo Therapy", "2026-01-01"],
+    );
+  });
+  it("'Revision Effective Date: For services performed on or after …' on one line; the article id in its title", () => {
+    const v = ingest(`Local Coverage Article: Billing and Coding: Gizmo Therapy (A12345)
+
+Original Effective Date: For services performed on or after 10/01/2015
+Revision Effective Date: For services performed on or after 01/01/2026
+
+${CRITERIA}`).versions[0]!;
+    assert.deepEqual(
+      [v.identity.id, v.identity.title, v.identity.effective],
+      ["A12345", "Billing and Coding: Gizmo Therapy", "2026-01-01"],
+    );
+  });
+  it("only an original effective date: the version is in force from it", () => {
+    const v = ingest(`Local Coverage Determination (LCD): Gizmo Therapy (L39999)
+
+Original Effective Date: For services performed on or after 10/01/2015
+
+${CRITERIA}`).versions[0]!;
+    assert.equal(v.identity.effective, "2015-10-01");
+  });
+});
