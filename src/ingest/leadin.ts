@@ -69,6 +69,8 @@ interface Quantifier {
   phrase: string;
   /** Says no "all"/"any" ("when the following criteria are met"): read as all, but not over "or". */
   weak?: true;
+  /** An exception over the list ("except when any of"): its words before it are not the condition's. */
+  exception?: true;
 }
 
 /** Number words of a count ("two or more of", "any three of"): not "one" (that is `any`). */
@@ -92,7 +94,10 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported"; exception?: tr
   // Exceptions over the list: "medically necessary EXCEPT when any of the following apply", "unless
   // any of the following are present", "with the exception of the following", "neither of".
   {
-    re: /\b(?:except|unless|excluding|barring)(?: (?:when|if|where|for|in(?: the (?:case|presence) of)?|there (?:is|are)))?(?: (?:the )?(?:member|patient|individual|beneficiary|enrollee)s? (?:has|have|meets?|presents? with))? (?:any|any one|one or more|either|one) of the following\b/i,
+    // The excepted population in any of its wordings: "except those with", "except in members with",
+    // "except for members who have", "excluding members with" (QA pass 6: read as `any`, inverting the
+    // list — an infection present approved).
+    re: /\b(?:except|unless|excluding|barring)(?: (?:when|if|where|for|in(?: the (?:case|presence) of)?|there (?:is|are)))?(?: (?:those|(?:the )?(?:members?|patients?|individuals?|beneficiar(?:y|ies)|enrollees?|persons?|children|adults?))(?: (?:who|that))?(?: (?:has|have|meets?|with|presents? with|presenting with|having)))? (?:any|any one|one or more|either|one) of the following\b/i,
     kind: "none",
     exception: true,
   },
@@ -243,7 +248,13 @@ function findQuantifier(text: string): Quantifier | undefined {
       if (LIMITS.test(before)) kind = "unsupported";
     }
     if (!best || m.index < best.index)
-      best = { kind, index: m.index, phrase: m[0], ...(q.weak && { weak: q.weak }) };
+      best = {
+        kind,
+        index: m.index,
+        phrase: m[0],
+        ...(q.weak && { weak: q.weak }),
+        ...(q.exception && { exception: true as const }),
+      };
   }
   return best;
 }
@@ -324,7 +335,24 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
     out.refText = refSec[0];
   }
   if (root) {
-    const pre = q ? text.slice(0, q.index) : text;
+    let pre = q ? text.slice(0, q.index) : text;
+    if (q?.exception) {
+      // "… for all members with X except those with any of": the exception's words are not X's.
+      const at = pre.slice(-120).search(/\b(?:except|unless|excluding|barring)\b/i);
+      if (at >= 0) pre = pre.slice(0, Math.max(0, pre.length - 120) + at);
+    } else if (q?.kind === "any") {
+      // A statement that negates its list: "medically necessary in the absence of any of the following",
+      // "… has X and does not have either of the following" (QA pass 6: read as `any`, an infection
+      // present approved). A negation shared with another predicate is not one group: uncertain.
+      const negated = negationOver(pre);
+      if (negated === "clear") {
+        out.kind = "none";
+        pre = withoutNegation(pre);
+      } else if (negated === "unclear") {
+        out.kind = "all";
+        out.unsupported = `${pre.slice(-40).trimStart()}${q.phrase}`;
+      }
+    }
     // Both the population and the statement's own condition ("for adults 18 years and older when the
     // patient has symptoms of OSA and …"): keeping one dropped the other (QA pass 2).
     const who = bothConditions(populationOf(pre), !ref && !refSec ? statementCondition(pre) : undefined);
@@ -437,6 +465,20 @@ function negationOver(before: string): "clear" | "unclear" | undefined {
   // A list shared by two predicates ("inadequate response to, or not a candidate for, any of").
   return /,\s*$/.test(clause) && cut !== null ? "unclear" : "clear";
 }
+
+/**
+ * The lead-in before its quantifier without the negation that governs the list ("… has X and does not
+ * have" → "… has X"; "… necessary in the absence of" → "… necessary"): the negation is the group's
+ * kind, not a condition's words. Reads only the last 80 characters.
+ */
+function withoutNegation(pre: string): string {
+  const head = pre.slice(0, Math.max(0, pre.length - 80));
+  const tail = pre.slice(head.length);
+  const m = NEGATION_TAIL.exec(tail);
+  return m ? head + tail.slice(0, m.index) : pre;
+}
+const NEGATION_TAIL =
+  /(?:,?\s+(?:and|but)\b)?(?:\s+(?:who|that))?\s+(?:(?:in the )?(?:absence|lack) of|(?:does|do|did|has|have|had) not (?:have|had|experienced?|exhibit)(?: any)?|(?:does|do|did) not|without(?: any)?|not having|free (?:of|from)|no(?: history of| evidence of)?)\s*$/i;
 
 /** A negated coverage verdict, not a negated condition of the patient. */
 const COVERAGE_VERDICT =

@@ -2851,3 +2851,37 @@ ${CRITERIA}`).versions[0]!;
     assert.equal(v.identity.effective, "2015-10-01");
   });
 });
+
+describe("QA pass 6: a statement that negates or excepts its list reads `none`", () => {
+  const LIST = "1. Active infection;\n2. Pregnancy.\n";
+  for (const lead of [
+    "Widget therapy is considered medically necessary in the absence of any of the following:",
+    "Widget therapy is considered medically necessary for all members with chronic widget syndrome except those with any of the following:",
+    "Widget therapy is considered medically necessary except in members with any of the following:",
+    "Widget therapy is considered medically necessary except for members who have either of the following:",
+    "Widget therapy is considered medically necessary, excluding members with one or more of the following:",
+    "Widget therapy is considered medically necessary when the member has chronic widget syndrome and does not have either of the following:",
+  ]) {
+    it(lead.slice(49), () => {
+      const doc = `${lead}\n${LIST}`;
+      const s = section(doc, "I");
+      assert.equal(s.tree?.kind, "none");
+      assert.equal(s.uncertain, undefined);
+      const cond = (s.tree as { condition?: string }).condition;
+      if (cond !== undefined) assert.doesNotMatch(cond, /\b(?:except|those|does not|absence)\b/i);
+      // An infection present is never approved; neither present meets the list.
+      const yes: Record<string, boolean> = cond === undefined ? {} : { I: true };
+      assert.equal(decide(doc, "I", { ...yes, "I.1": true, "I.2": false }), "denied");
+      assert.equal(decide(doc, "I", { ...yes, "I.1": false, "I.2": false }), "approved");
+    });
+  }
+  it("a not-covered statement over the list keeps `any` (the list says when it applies)", () => {
+    assert.equal(
+      section(
+        "Widget therapy is not medically necessary for members with any of the following:\n" + LIST,
+        "I",
+      ).tree?.kind,
+      "any",
+    );
+  });
+});
