@@ -138,14 +138,39 @@ function resultOf(cp: CompiledPolicy, sec: CompiledSection, opts: EvaluateOption
     strict === T ? "approved" : relaxed === T ? "review" : relaxed === F ? "denied" : "pended";
 
   const reasons: Reason[] = [];
-  if (outcome === "denied") collectReasons(cp, sec.root, s.rv, reasons);
-  else if (outcome !== "approved") collectReasons(cp, sec.root, s.sv, reasons);
+  if (outcome === "denied") {
+    // The relaxed values take an unknown note as perhaps waiving its criterion (right for deciding
+    // between `review` and `denied`); the reasons of a denial are the criteria that failed, and only a
+    // note that holds waives one (SPEC 2.2; an audit found a failed criterion with an unanswered note,
+    // and every failure in an `any` beside it, missing from the reasons).
+    const open = sec.relaxed ? openNotes(cp, sec) : undefined;
+    if (open !== undefined) {
+      for (const q of open) s.qv[q] = F;
+      runSection(cp, sec);
+    }
+    collectReasons(cp, sec.root, s.rv, reasons);
+    if (open !== undefined) {
+      for (const q of open) s.qv[q] = U;
+      runSection(cp, sec);
+    }
+  } else if (outcome !== "approved") collectReasons(cp, sec.root, s.sv, reasons);
 
   const needed =
     (outcome === "pended" || outcome === "review") && opts.needed !== false ? collectNeeded(cp, sec) : [];
   const result: SectionResult = { outcome, reasons, needed };
   if (opts.trace === true) result.trace = buildTrace(cp, sec.root);
   return result;
+}
+
+/** The note questions of a section's program that are unknown on this case, or undefined where none is. */
+function openNotes(cp: CompiledPolicy, sec: CompiledSection): number[] | undefined {
+  let out: number[] | undefined;
+  const { qv } = cp.scratch;
+  for (const i of sec.program) {
+    const nq = cp.note[i]!;
+    if (nq >= 0 && qv[nq] === U && !out?.includes(nq)) (out ??= []).push(nq);
+  }
+  return out;
 }
 
 /** Fills the question values from answers (which win) and facts. */
