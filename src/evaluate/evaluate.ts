@@ -164,13 +164,13 @@ function resultOf(cp: CompiledPolicy, sec: CompiledSection, opts: EvaluateOption
 
 /** The note questions of a section's program that are unknown on this case, or undefined where none is. */
 function openNotes(cp: CompiledPolicy, sec: CompiledSection): number[] | undefined {
-  let out: number[] | undefined;
+  const out: number[] = [];
   const { qv } = cp.scratch;
   for (const i of sec.program) {
     const nq = cp.note[i]!;
-    if (nq >= 0 && qv[nq] === U && !out?.includes(nq)) (out ??= []).push(nq);
+    if (nq >= 0 && qv[nq] === U && !out.includes(nq)) out.push(nq);
   }
-  return out;
+  return out.length > 0 ? out : undefined;
 }
 
 /** Fills the question values from answers (which win) and facts. */
