@@ -114,7 +114,7 @@ function findRow(entry: LibraryEntry, code: string): { table: CodeTable; row: Co
   return index.get(code);
 }
 
-const words = (s: string) => s.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+const words = (s: string): string[] => s.toLowerCase().match(/[a-z0-9]+/g) ?? [];
 
 interface ReferralMatch {
   referral?: Referral;
@@ -138,10 +138,25 @@ function referralFor(lib: Library, entry: LibraryEntry, drug: string): ReferralM
   return found;
 }
 
+/**
+ * The drug names a reference covers: its subject's words, and where the referenced policy's title
+ * names the subject, the other names it gives in parentheses — "Intrathecal Baclofen (Gablofen,
+ * Lioresal)" for requests for Baclofen: a request for Lioresal is one for baclofen (SPEC 1.5; an audit
+ * found "Lioresal" and "Gablofen" decided as opioid requests).
+ */
+function namesOf(x: { subject?: string; title?: string }): string[] {
+  if (!x.subject) return [];
+  const subject = words(x.subject);
+  const title = x.title ?? "";
+  if (!words(title).some((w) => subject.includes(w))) return subject;
+  const inParens = title.match(/\([^()]{1,200}\)/g) ?? [];
+  return [...subject, ...inParens.flatMap((p) => words(p))];
+}
+
 function findReferral(lib: Library, entry: LibraryEntry, drug: string): ReferralMatch {
   const d = new Set(words(drug));
-  const matches = (subject?: string) => !!subject && words(subject).some((w) => d.has(w));
-  const own = entry.policy.crossReferences.find((x) => matches(x.subject));
+  const matches = (x: { subject?: string; title?: string }) => namesOf(x).some((w) => d.has(w));
+  const own = entry.policy.crossReferences.find((x) => matches(x));
   if (own) {
     return {
       matched: true,
@@ -151,7 +166,7 @@ function findReferral(lib: Library, entry: LibraryEntry, drug: string): Referral
   // A variant that dropped the reference still does not govern the drug its corporate policy redirects.
   const inherited = lib
     .versionsOf(entry.policy.identity.baseId)
-    .some((e) => e.approved !== undefined && e.policy.crossReferences.some((x) => matches(x.subject)));
+    .some((e) => e.approved !== undefined && e.policy.crossReferences.some((x) => matches(x)));
   return { matched: inherited };
 }
 
