@@ -493,6 +493,31 @@ function checkFacts(entries: readonly LibraryEntry[], facts: Case["facts"]): voi
   }
 }
 
+/**
+ * A case no version decides (its codes in no policy) is still checked (SPEC 2.1: unknown ids and wrong
+ * types are rejected, nothing is guessed): an answer id no version of the library knows, a fact none
+ * declares, or a value no declaring version accepts is bad input (an audit found them answered
+ * `not-applicable`, exit 0, where the same answers with a governed code exit 2).
+ */
+function checkAgainstLibrary(lib: Library, c: Case): void {
+  for (const id in c.answers) {
+    if (lib.entries.some((e) => e.answerable().has(id))) continue;
+    throw new InputError(`answers.${id}: unknown criterion id in every policy of the library`, {
+      field: `answers.${id}`,
+      criterion: id,
+    });
+  }
+  for (const name in c.facts) {
+    const one = { [name]: c.facts[name]! };
+    const declaring = lib.entries.filter((e) => e.vocabulary.has(name));
+    if (declaring.length === 0)
+      throw new InputError(`facts.${name}: no policy in the library declares this fact`, {
+        field: `facts.${name}`,
+      });
+    if (!declaring.some((e) => accepts(e, one))) declaring[0]!.factCheck.check(one);
+  }
+}
+
 function accepts(e: LibraryEntry, facts: Case["facts"]): boolean {
   try {
     e.factCheck.check(facts);
@@ -597,6 +622,7 @@ function decideOne(lib: Library, c: Case, code: string, opts: DecideOptions): De
   let line: Line | undefined;
   let trace: TraceNode | undefined;
   if (entry === undefined) {
+    checkAgainstLibrary(lib, c);
     line = ruled(code, "not-applicable", `no policy in the library governs code ${code}`);
   } else {
     // Issue 15: the case's facts are read as the deciding version declares them, or refused.
@@ -728,6 +754,7 @@ export function decideValidated(lib: Library, c: Case, opts: DecideOptions = {})
       distinct.push(e);
     }
   }
+  if (only === undefined) checkAgainstLibrary(lib, c);
   checkAnswerIds(distinct ?? (only ? [only] : []), c.answers);
   checkFacts(distinct ?? (only ? [only] : []), c.facts);
 

@@ -78,12 +78,21 @@ describe("a case's facts are checked against the version that decides it", () =>
     );
     assert.match(e.message, /facts\.bmi: unknown fact/);
   });
-  it("a code no policy governs reads no facts: only their shape is checked", () => {
-    const d = decide(
-      lib,
-      { ...base, service: { codes: ["99213"], dateOfService: "2026-03-01" }, facts: { bmi: 40 } },
-      { today: TODAY },
+  it("a code no policy governs: the facts are checked against the whole library (SPEC 2.1)", () => {
+    const other = { ...base, service: { codes: ["99213"], dateOfService: "2026-03-01" } };
+    // A fact no policy declares, or of a type no declaring version accepts, is refused, named.
+    assert.match(
+      refusal(() => decide(lib, { ...other, facts: { bmi: 40 } }, { today: TODAY })).message,
+      /facts\.bmi: no policy in the library declares this fact/,
     );
+    assert.match(
+      refusal(() =>
+        decide(lib, { ...other, facts: { lifeExpectancyMonths: "x" } } as never, { today: TODAY }),
+      ).message,
+      /facts\.lifeExpectancyMonths: must be a number/,
+    );
+    // A fact some policy declares, of its type, is accepted: no policy governs the code.
+    const d = decide(lib, { ...other, facts: { lifeExpectancyMonths: 2 } }, { today: TODAY });
     assert.equal(d.outcome, "not-applicable");
   });
 });
