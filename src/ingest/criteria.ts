@@ -18,7 +18,7 @@ import type {
 } from "../model/index.js";
 import { unplacedInsideReason } from "../model/index.js";
 import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
-import { formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
+import { decimalNumbers, formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
 import { itemReference, type LeadIn, listsAlternatives, looksLikeLeadIn, readLeadIn } from "./leadin.js";
 import { CONNECTOR_LINE, cellsOf, type Line, titleCased } from "./lines.js";
 
@@ -2160,6 +2160,19 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         decimal = read;
         nested = 0;
       }
+    } else if (!lab && chain.length > 0 && cur?.kind === "item") {
+      // "1.2 the member has …" where "1.2" comes next, after a line that has ended: a label whose words start
+      // in lower case, or a number (a dose) — reported, never glued into the item before as its words.
+      const nums = decimalNumbers(text);
+      if (nums && !unfinished(tailOf(cur.item.texts)) && !readDecimal("", nums, chain)?.decimalDoubt) {
+        unplaced.push({
+          line: ln.no,
+          text: plain,
+          reason: `"${nums.join(".")}" may be the next decimal label or a number: the line is not read`,
+        });
+        stray = true;
+        continue;
+      }
     }
     if (
       lab &&
@@ -2193,22 +2206,23 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         chain.length = Math.min(chain.length, (decimal.path?.length ?? 1) - 1);
         chain.push(item);
       } else {
-        const digit = lab.candidates.find((c) => c.style === "digit");
+        // Letters ("A.", "a.") under a decimal item are its own list: the numbering goes on after them (a
+        // section of other labels resets it where it opens).
+        const digit = lab.candidates.find((c) => c.style === "digit")?.value;
         const root = chain[0];
-        if (!digit) {
-          if (root && ln.indent <= root.indent && !lab.candidates.some((c) => c.style === "lower"))
-            chain = [];
-        } else if (!root || chain.length === 1) {
-          // "1." (or the next "2."): where decimal numbering may start.
-          item.path = [digit.value];
-          chain = [item];
-        } else if (digit.value === 1 || (nested > 0 && digit.value === nested + 1)) {
-          // "1.", "2." of a plain list under a decimal item: the numbering goes on after it.
-          nested = digit.value;
-        } else if (digit.value === (root.path?.[0] ?? 0) + 1 && ln.indent <= root.indent) {
-          item.path = [digit.value];
-          chain = [item];
-          nested = 0;
+        if (digit !== undefined) {
+          if (!root || chain.length === 1) {
+            // "1." (or the next "2."): where decimal numbering may start.
+            item.path = [digit];
+            chain = [item];
+          } else if (digit === 1 || (nested > 0 && digit === nested + 1)) {
+            // "1.", "2." of a plain list under a decimal item: the numbering goes on after it.
+            nested = digit;
+          } else if (digit === (root.path?.[0] ?? 0) + 1 && ln.indent <= root.indent) {
+            item.path = [digit];
+            chain = [item];
+            nested = 0;
+          }
         }
       }
       if (opensSection(lab.candidates, lab.rest, ln.indent)) {

@@ -140,6 +140,16 @@ function decimalLabel(text: string): ParsedLabel | undefined {
 }
 
 /**
+ * The numbers of a decimal number at the start of a line, whatever follows it ("1.1 the member …", "1.5
+ * mg/kg"): whether it is a label is for the list to tell (a line whose words start in lower case may be
+ * either).
+ */
+export function decimalNumbers(text: string): number[] | undefined {
+  const m = DECIMAL.exec(text);
+  return m ? (m[1] as string).split(".").map(Number) : undefined;
+}
+
+/**
  * Reads a list label at the start of a (cleaned) line: `I.`, `A.`, `1.`, `a)`, `(ii)`, and decimal
  * labels `1.1`, `1.2.1` (whether one is a label where it stands is the list's to tell: see `path`).
  */

@@ -2959,6 +2959,31 @@ b. Intertrigo;
     assert.equal(v.sections[1]?.kind, "not-proven");
   });
 
+  it("a lettered list under a decimal item, at the same margin: the numbering goes on after it", () => {
+    const v = read(`${HEAD}1. ${LEAD}
+1.1 The individual is 18 years of age or older;
+1.2 The individual has one of the following:
+A. Neck pain;
+B. Intertrigo;
+1.3 A 3-month trial of conservative therapy has failed.
+`);
+    assert.equal(
+      shape(v),
+      ["1 all", "  1.1 leaf", "  1.2 any", "    1.2.A leaf", "    1.2.B leaf", "  1.3 leaf"].join("\n"),
+    );
+  });
+
+  it("a decimal number before lower-case words where the next label would stand: reported, never glued", () => {
+    const v = ingest(`${HEAD}1. ${LEAD}
+1.1 The individual is 18 years of age or older;
+1.2 the individual has failed a 3-month trial of conservative therapy.
+`).versions[0]!;
+    assert.match(v.unplaced.map((u) => u.reason).join(), /"1\.2" may be the next decimal label or a number/);
+    assert.ok(v.sections[0]?.uncertain?.length);
+    const leaf = v.sections[0]?.tree?.children[0];
+    assert.equal(leaf?.kind === "leaf" && leaf.text, "The individual is 18 years of age or older");
+  });
+
   it("decimal statements under a numbered heading are sections 3.1, 3.2 (NHS, Medicaid manuals)", () => {
     const v = read(`${HEAD}3. Coverage Criteria
 3.1 Widget reduction is considered medically necessary when ALL of the following criteria are met:
