@@ -18,7 +18,7 @@ import type {
 } from "../model/index.js";
 import { unplacedInsideReason } from "../model/index.js";
 import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
-import { formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
+import { decimalNumbers, formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
 import { itemReference, type LeadIn, listsAlternatives, looksLikeLeadIn, readLeadIn } from "./leadin.js";
 import { CONNECTOR_LINE, cellsOf, type Line, titleCased } from "./lines.js";
 
@@ -68,6 +68,14 @@ interface RawItem {
   joinLine?: { line: number; word: string; placed?: boolean };
   /** Where in `texts` each paragraph after the first line starts, and its line (statement paragraphs). */
   paras?: { at: number; line: number }[];
+  /**
+   * Decimal numbering ("1." → "1.2" → "1.2.1"): the item's printed numbers, and for a decimal label the
+   * item it nests under — told by its numbers, not by the style order (a list of digits in digits).
+   */
+  path?: number[];
+  decimalOf?: RawItem;
+  /** Why a decimal label's place is not certain (it skips, goes back, or names another parent). */
+  decimalDoubt?: string;
 }
 
 /** Adds a paragraph's first line to an item's text, remembering where (and on which line) it starts. */
@@ -303,6 +311,8 @@ interface Level {
   seen: Set<number>;
   indent: number;
   items: RawItem[];
+  /** A level of decimal labels: only decimal labels naming its parent join it. */
+  decimal?: boolean;
 }
 
 function seqCost(lvl: Level, v: number): number {
@@ -349,6 +359,39 @@ function placeBullet(item: RawItem, owner: RawItem, stack: Level[]): boolean {
   return true;
 }
 
+/**
+ * Places a decimal label's item under the item its numbers name (`owner`, open in the stack): after a
+ * decimal sibling, next in that level; else first of a new level. Its value is its position (ids are
+ * positions, SPEC 1.4; a printed number that skips or goes back was made a doubt when it was read).
+ */
+function placeDecimal(item: RawItem, owner: RawItem, stack: Level[]): boolean {
+  const k = stack.findIndex((l) => l.items[l.items.length - 1] === owner);
+  if (k < 0) return false;
+  const below = stack[k + 1];
+  if (below?.decimal && below.items[below.items.length - 1]?.decimalOf === owner) {
+    stack.length = k + 2;
+    below.last++;
+    below.seen.add(below.last);
+    below.items.push(item);
+    item.value = below.last;
+  } else {
+    if (k + 1 >= MAX_DEPTH) return false;
+    stack.length = k + 1;
+    stack.push({
+      style: "digit",
+      last: 1,
+      seen: new Set([1]),
+      indent: item.indent,
+      items: [item],
+      decimal: true,
+    });
+    item.value = 1;
+  }
+  item.style = "digit";
+  owner.children.push(item);
+  return true;
+}
+
 /** Places each item in the list hierarchy by label style and sequence (cheapest reading wins). */
 function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
   const roots: RawItem[] = [];
@@ -388,6 +431,16 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
       prev = item;
       continue;
     }
+    if (item.decimalOf) {
+      if (placeDecimal(item, item.decimalOf, stack)) prev = item;
+      else
+        unplaced.push({
+          line: item.line,
+          text: finishText(item.texts.join(" ")),
+          reason: `decimal label "${item.token}" whose parent item is not in the list`,
+        });
+      continue;
+    }
     if (item.bulletOf) {
       if (placeBullet(item, item.bulletOf, stack)) prev = item;
       else
@@ -410,6 +463,8 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
     let best: { cost: number; k: number; cand: LabelCandidate } | undefined;
     for (let k = stack.length - 1; k >= 0; k--) {
       const lvl = stack[k] as Level;
+      // "3." after "1.1", "1.2": the next item of the outer list, never a sibling of 1.2.
+      if (lvl.decimal) continue;
       const cand = item.cands.find((c) => c.style === lvl.style);
       if (!cand) continue;
       let cost = seqCost(lvl, cand.value) + 0.25 * (stack.length - 1 - k);
@@ -595,6 +650,19 @@ function resolveRef(lead: LeadIn, ctx: Ctx): string | undefined {
 }
 
 function labelFindings(item: RawItem, id: string, style: LabelStyle, ctx: Ctx): void {
+  if (item.decimalDoubt) {
+    // Decimal numbers that skip, go back or name another parent: the list's shape is not certain (an
+    // item may be missing, or belong elsewhere) — the section decides review.
+    ctx.uncertain.push(`${id} (line ${item.line}): ${item.decimalDoubt}`);
+    ctx.findings.push({
+      code: "label-decimal",
+      severity: "warning",
+      message: `${item.decimalDoubt}: read by position as ${id}`,
+      line: item.line,
+      criterion: id,
+    });
+    return;
+  }
   if (!item.issue) return;
   const expected = formatLabel(style, item.issue.expected);
   const what: Record<string, string> = {
@@ -1755,6 +1823,63 @@ export function readCriteria(lines: readonly Line[]): CriteriaResult & { subPoli
   return out;
 }
 
+/**
+ * A numbered heading over decimal statements ("3. Coverage Criteria", then "3.1 X is medically necessary
+ * when …", "3.2 X is not medically necessary …"): its words, where it states nothing itself — no coverage,
+ * no lead-in, no closing punctuation — every item under it is a decimal label in order, and one of them
+ * states coverage. Else undefined (the item is a section as it stands).
+ */
+function decimalHeading(item: RawItem): string | undefined {
+  if (!item.path || item.children.length === 0 || item.texts.length > 1) return undefined;
+  const t = finishText(item.texts[0] as string);
+  if (
+    t.length === 0 ||
+    t.length > 80 ||
+    /[.;:,]$/.test(t) ||
+    STATEMENT.test(t) ||
+    statesCoverage(t) ||
+    leadsIn(item.texts)
+  )
+    return undefined;
+  if (!item.children.every((c) => c.decimalOf === item && !c.decimalDoubt)) return undefined;
+  return item.children.some((c) => statesCoverage(readItem(c).text)) ? t : undefined;
+}
+
+/**
+ * Where a decimal label nests, from its numbers and the numbering read so far (`chain`, see readChunk):
+ * under the item numbered by all its numbers but the last. A label that skips ("1.1" then "1.3"), goes
+ * back, names a parent that is not the open one ("2.1" under "1.") or deeper than the one above it
+ * ("1.2.1" right after "1.") is placed under the nearest open item with a doubt (the section decides
+ * review). Undefined: no numbering to nest in.
+ */
+function readDecimal(
+  token: string,
+  path: readonly number[],
+  chain: readonly RawItem[],
+): Pick<RawItem, "path" | "decimalOf" | "decimalDoubt"> | undefined {
+  if (chain.length === 0) return undefined;
+  const n = path.length;
+  const parent = (chain.length >= n - 1 ? chain[n - 2] : chain[chain.length - 1]) as RawItem;
+  const pp = parent.path ?? [];
+  const prefix = pp.length === n - 1 && pp.every((v, i) => v === path[i]);
+  const sibling = chain[n - 1];
+  const expected = sibling?.decimalOf === parent ? (sibling.path?.[n - 1] ?? 0) + 1 : 1;
+  const last = path[n - 1] as number;
+  const printedParent = `"${path.slice(0, -1).join(".")}"`;
+  let doubt: string | undefined;
+  if (chain.length < n - 1) doubt = `decimal label "${token}" comes with no item ${printedParent} above it`;
+  else if (!prefix)
+    doubt = `decimal label "${token}" stands under "${pp.join(".")}", not under ${printedParent}`;
+  else if (last !== expected)
+    doubt =
+      last > expected
+        ? `decimal label "${token}" skips "${[...pp, expected].join(".")}"`
+        : `decimal label "${token}" goes back after "${[...pp, expected - 1].join(".")}"`;
+  return doubt === undefined
+    ? { path: [...path], decimalOf: parent }
+    : { path: [...path], decimalOf: parent, decimalDoubt: doubt };
+}
+
 function readChunk(lines: readonly Line[]): CriteriaResult {
   levelsByGlyph(lines);
   markUnlabeledItems(lines);
@@ -1791,8 +1916,16 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   let joinsParagraph = false;
   /** The section whose lists the captions read so far stand over. */
   let captionRoot: RawItem | undefined;
+  /**
+   * Decimal numbering being read: `chain[d]` is the last item numbered with d + 1 numbers ("1.", then
+   * "1.2", then "1.2.1"); it starts at a digit item ("1."). `nested`: the digit labels of a plain list
+   * under a decimal item ("1.2 … the following:", "1.", "2.") counted so far.
+   */
+  let chain: RawItem[] = [];
+  let nested = 0;
   /** A section (or a block of one) found from a statement, heading, caption or lead-in: the current item. */
   const openSection = (item: RawItem): void => {
+    chain = [];
     items.push(item);
     cur = { kind: "item", item };
     opener = item;
@@ -1985,7 +2118,62 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       cur = { kind: "note", note };
       continue;
     }
-    const lab = parseLabel(text);
+    let lab = parseLabel(text);
+    let decimal: Pick<RawItem, "path" | "decimalOf" | "decimalDoubt"> | undefined;
+    if (lab?.path) {
+      if (
+        chain.length === 0 &&
+        cur?.kind === "lead" &&
+        !labeledSections &&
+        lab.path.length === 2 &&
+        lab.path[1] === 1
+      ) {
+        // "… when all of the following are met:", then "1.1 …": the statement is section I (as it is over
+        // a list labelled "1."), and the numbering starts under it.
+        const section = sectionFromLead(cur.lead);
+        section.path = [lab.path[0] as number];
+        lead = undefined;
+        items.push(section);
+        opener = section;
+        sinceOpener = 0;
+        cur = { kind: "item", item: section };
+        chain = [section];
+      }
+      const read = readDecimal(lab.token, lab.path, chain);
+      if (read === undefined) {
+        // No numbered item above it ("2.5 Gy" or a date wrapped onto the line; "3.1 General Criteria" under
+        // a heading the list does not print): the words of the line before where it had not ended (as
+        // before decimal labels were read), else reported — never a criterion at a guessed place.
+        const before =
+          cur?.kind === "item" ? tailOf(cur.item.texts) : cur?.kind === "lead" ? tailOf(cur.lead.texts) : "";
+        if (cur !== null && !blankBefore && unfinished(before)) lab = undefined;
+        else {
+          unplaced.push({
+            line: ln.no,
+            text: plain,
+            reason: `decimal label "${lab.token}" under no numbered item: where it belongs is not read`,
+          });
+          stray = cur?.kind === "item";
+          continue;
+        }
+      } else {
+        decimal = read;
+        nested = 0;
+      }
+    } else if (!lab && chain.length > 0 && cur?.kind === "item") {
+      // "1.2 the member has …" where "1.2" comes next, after a line that has ended: a label whose words start
+      // in lower case, or a number (a dose) — reported, never glued into the item before as its words.
+      const nums = decimalNumbers(text);
+      if (nums && !unfinished(tailOf(cur.item.texts)) && !readDecimal("", nums, chain)?.decimalDoubt) {
+        unplaced.push({
+          line: ln.no,
+          text: plain,
+          reason: `"${nums.join(".")}" may be the next decimal label or a number: the line is not read`,
+        });
+        stray = true;
+        continue;
+      }
+    }
     if (
       lab &&
       cur?.kind === "lead" &&
@@ -2009,10 +2197,36 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         line: ln.no,
         indent: ln.indent,
         children: [],
+        ...decimal,
       };
       items.push(item);
       cur = { kind: "item", item };
+      if (decimal) {
+        // The deepest numbering open is this item's (a label deeper than the one above it goes one deeper).
+        chain.length = Math.min(chain.length, (decimal.path?.length ?? 1) - 1);
+        chain.push(item);
+      } else {
+        // Letters ("A.", "a.") under a decimal item are its own list: the numbering goes on after them (a
+        // section of other labels resets it where it opens).
+        const digit = lab.candidates.find((c) => c.style === "digit")?.value;
+        const root = chain[0];
+        if (digit !== undefined) {
+          if (!root || chain.length === 1) {
+            // "1." (or the next "2."): where decimal numbering may start.
+            item.path = [digit];
+            chain = [item];
+          } else if (digit === 1 || (nested > 0 && digit === nested + 1)) {
+            // "1.", "2." of a plain list under a decimal item: the numbering goes on after it.
+            nested = digit;
+          } else if (digit === (root.path?.[0] ?? 0) + 1 && ln.indent <= root.indent) {
+            item.path = [digit];
+            chain = [item];
+            nested = 0;
+          }
+        }
+      }
       if (opensSection(lab.candidates, lab.rest, ln.indent)) {
+        chain = [];
         // A lettered heading stands alone on its line ("B. Nationally Covered Indications", then a blank).
         item.heading = !lab.candidates.some((c) => c.style === "roman") && (lines[index + 1]?.blank ?? true);
         opener = item;
@@ -2303,10 +2517,21 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     !roots.some((r) => r.synthetic) &&
     (roots[0]?.value ?? 1) <= 4 &&
     roots.every((r, i) => i === 0 || r.value === (roots[i - 1]?.value ?? 0) + 1);
+  const read: { item: RawItem; id: string; heading?: string }[] = [];
   roots.forEach((item, i) => {
     const style = item.style as LabelStyle;
     const id = formatLabel(style, printed ? (item.value ?? i + 1) : i + 1);
     if (!(printed && i === 0)) labelFindings(item, id, style, ctx);
+    const heading = decimalHeading(item);
+    // "3. Coverage Criteria" over "3.1 X is medically necessary when …", "3.2 X is not medically
+    // necessary …": each decimal statement is a section (3.1, 3.2) under the heading.
+    if (!heading) read.push({ item, id });
+    else
+      item.children.forEach((c, k) => {
+        read.push({ item: c, id: `${id}.${k + 1}`, heading });
+      });
+  });
+  for (const { item, id, heading } of read) {
     const statement = finishText(takeMarker(collapse(item.texts.join(" "))).text);
     const byParagraph = item.heading ? statementParagraphs(item) : undefined;
     let kind = sectionKind(statement, item.children.length > 0);
@@ -2323,6 +2548,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       sectionKind(statement, true) === "medically-necessary";
     if (alone) kind = "medically-necessary";
     const section: Section = { id, label: item.token, kind, text: statement, line: item.line };
+    if (heading) section.heading = heading;
     // Covered language outside the not-covered phrases: "Not Medically Necessary" holds "medically
     // necessary" and says one thing (a QA pass found the finding on every such heading).
     const covered = COVERED.exec(statement.replace(NOT_COVERED_ALL, " "));
@@ -2381,7 +2607,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     ctx.earlier.push({ id, text: statement });
     ctx.earlierIds.add(id);
     sections.push(section);
-  });
+  }
   attachNotes(notes, ctx, findings, unplaced);
   limitsNotAsked(sections, findings);
   circumstancesNotAsked(sections, findings);

@@ -105,12 +105,62 @@ export interface ParsedLabel {
   token: string;
   candidates: LabelCandidate[];
   rest: string;
+  /**
+   * A decimal label ("1.2", "1.2.1", "1.1.", "2.3.1)"): its numbers, outermost first. Its candidate is the
+   * digit style at its depth, valued by its last number; where it nests is told by its numbers (its
+   * parent is the item numbered by all but its last), not by the style order.
+   */
+  path?: number[];
 }
 
 const LABEL = /^(?:\(([A-Za-z]{1,6}|\d{1,3})\)|([A-Za-z]{1,6}|\d{1,3})[.)])(?:\s+|$)/;
 
-/** Reads a list label at the start of a (cleaned) line: `I.`, `A.`, `1.`, `a)`, `(ii)`. */
+/**
+ * A decimal label: two to six numbers 1–99 (no leading zero, so "1.05" and the "1.0" of "1.0 Description"
+ * are no labels), an optional closing "." or ")", and a space. Each part can be read one way only (no
+ * backtracking over untrusted text).
+ */
+const DECIMAL = /^([1-9]\d?(?:\.[1-9]\d?){1,5})[.)]?\s+/;
+/**
+ * What a decimal label's words start with: a capital, an opening bracket or quote — a dose or value
+ * wrapped onto the line ("1.5 mg/kg per day", "1.2 mL", "0.5%") goes on in lower case or a symbol — and
+ * no unit written with a capital ("1.8 Gy per fraction", "2.5 L", "1.5 IU/kg").
+ */
+const DECIMAL_WORDS = /^[A-Z("“'[]/;
+const CAPITAL_UNIT = /^(?:c?Gy|Gray|L|IU|U|Units?|[MGk]?Bq|mCi|Ci|[kM]?Hz|J|W|K|MU|MIU|MBq|T|Tesla|SD|SDs)\b/;
+
+function decimalLabel(text: string): ParsedLabel | undefined {
+  const m = DECIMAL.exec(text);
+  if (!m) return undefined;
+  const rest = text.slice(m[0].length);
+  if (!DECIMAL_WORDS.test(rest) || CAPITAL_UNIT.test(rest)) return undefined;
+  const token = m[1] as string;
+  const path = token.split(".").map(Number);
+  return { token, candidates: [{ style: "digit", value: path[path.length - 1] as number }], rest, path };
+}
+
+/**
+ * The numbers of a decimal number at the start of a line, whatever follows it ("1.1 the member …", "1.5
+ * mg/kg"): whether it is a label is for the list to tell (a line whose words start in lower case may be
+ * either).
+ */
+export function decimalNumbers(text: string): number[] | undefined {
+  const m = DECIMAL.exec(text);
+  return m ? (m[1] as string).split(".").map(Number) : undefined;
+}
+
+/**
+ * Reads a list label at the start of a (cleaned) line: `I.`, `A.`, `1.`, `a)`, `(ii)`, and decimal
+ * labels `1.1`, `1.2.1` (whether one is a label where it stands is the list's to tell: see `path`).
+ */
 export function parseLabel(text: string): ParsedLabel | undefined {
+  // Only a line that starts with a digit and a dot between digits can be decimal (most lines are not).
+  const c = text.charCodeAt(0);
+  if (c >= 49 && c <= 57) {
+    const dot = text.charCodeAt(1) === 46 ? 1 : text.charCodeAt(2) === 46 ? 2 : -1;
+    const after = dot > 0 ? text.charCodeAt(dot + 1) : 0;
+    if (after >= 49 && after <= 57) return decimalLabel(text);
+  }
   const m = LABEL.exec(text);
   if (!m) return undefined;
   const token = (m[1] ?? m[2]) as string;

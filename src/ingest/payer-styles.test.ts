@@ -2885,3 +2885,220 @@ describe("QA pass 6: a statement that negates or excepts its list reads `none`",
     );
   });
 });
+
+describe("QA pass 6: decimal numbering (1. → 1.1 → 1.2.1) nests by its depth", () => {
+  const LEAD =
+    "Widget reduction is considered medically necessary when ALL of the following criteria are met:";
+  const ITEMS: [string, string][] = [
+    ["1.1", "The individual is 18 years of age or older;"],
+    ["1.2", "The individual has at least two of the following symptoms:"],
+    ["1.2.1", "Neck pain;"],
+    ["1.2.2", "Shoulder grooving;"],
+    ["1.2.3", "Intertrigo;"],
+    ["1.3", "A 3-month trial of conservative therapy has failed."],
+  ];
+  const indentOf = (label: string) => " ".repeat(3 * (label.split(".").length - 1));
+  const text = (indent: boolean, mark = (l: string) => l) =>
+    `1. ${LEAD}\n${ITEMS.map(([l, t]) => `${indent ? indentOf(l) : ""}${mark(l)} ${t}`).join("\n")}\n`;
+  /** The tree as "id kind(n)" lines, each indented by its depth. */
+  const shape = (v: { sections: readonly Section[] }) => {
+    const out: string[] = [];
+    const visit = (n: import("../model/index.js").CriterionNode, d: number) => {
+      out.push(`${"  ".repeat(d)}${n.id} ${n.kind === "atLeast" ? `atLeast${n.n}` : n.kind}`);
+      if (n.kind !== "leaf" && n.kind !== "ref") for (const c of n.children) visit(c, d + 1);
+    };
+    for (const s of v.sections) if (s.tree) visit(s.tree, 0);
+    return out.join("\n");
+  };
+  const EXPECTED = [
+    "1 all",
+    "  1.1 leaf",
+    "  1.2 atLeast2",
+    "    1.2.1 leaf",
+    "    1.2.2 leaf",
+    "    1.2.3 leaf",
+    "  1.3 leaf",
+  ].join("\n");
+  const read = (doc: string) => {
+    const v = ingest(doc).versions[0]!;
+    assert.deepEqual(v.unplaced, [], "every line placed");
+    assert.equal(v.sections[0]?.uncertain, undefined);
+    return v;
+  };
+
+  it("text, at the margin and indented: 1 → 1.1 → 1.2.1 under 1.2, ids are the numbers", () => {
+    for (const indent of [false, true]) {
+      const v = read(HEAD + text(indent));
+      assert.equal(shape(v), EXPECTED, `indent ${indent}`);
+      const tree = v.sections[0]!.tree!;
+      const leaf = tree.children[0]!;
+      assert.equal(leaf.kind === "leaf" && leaf.text, "The individual is 18 years of age or older");
+      assert.equal(tree.text, LEAD);
+    }
+  });
+
+  it("a 16-year-old is not approved (the age is asked), and 'two of' counts", () => {
+    const all = { "1.1": true, "1.2.1": true, "1.2.2": true, "1.2.3": false, "1.3": true };
+    assert.equal(decide(text(false), "1", all), "approved");
+    assert.equal(decide(text(false), "1", { ...all, "1.1": false }), "denied");
+    assert.equal(decide(text(false), "1", { ...all, "1.2.2": false }), "denied");
+    assert.notEqual(decide(text(true), "1", { ...all, "1.1": undefined as unknown as boolean }), "approved");
+  });
+
+  it("'1.1.' with a trailing dot and '2.3.1)' with a parenthesis", () => {
+    assert.equal(
+      shape(read(HEAD + text(false, (l) => (l.split(".").length > 2 ? `${l})` : `${l}.`)))),
+      EXPECTED,
+    );
+  });
+
+  it("markdown (bold labels, sub-items as bullets) and HTML paragraphs", () => {
+    const md = `**1.** ${LEAD}\n\n${ITEMS.map(([l, t]) => (l.length > 3 ? `- **${l}** ${t}` : `**${l}** ${t}\n`)).join("\n")}\n`;
+    assert.equal(shape(read(HEAD + md)), EXPECTED);
+    for (const indent of [false, true]) {
+      const html = `<h1>Gizmo Therapy</h1><p>Policy Number: MP-1</p><p>Effective Date: 01/01/2025</p><h2>Policy</h2>
+<p>1. ${LEAD}</p>${ITEMS.map(
+        ([l, t]) =>
+          `<p${indent ? ` style="margin-left:${2 * (l.split(".").length - 1)}em"` : ""}>${l} ${t}</p>`,
+      ).join("\n")}`;
+      assert.equal(shape(read(htmlToText(html))), EXPECTED, `html indent ${indent}`);
+    }
+  });
+
+  it("a plain list under a decimal item, and the next numbered section with its own decimals", () => {
+    const v = read(`${HEAD}1. ${LEAD}
+1.1 The individual is 18 years of age or older;
+1.2 The individual has one of the following:
+a. Neck pain;
+b. Intertrigo;
+1.3 A 3-month trial of conservative therapy has failed.
+2. Widget reduction is considered not medically necessary for any of the following:
+2.1 Cosmetic indications;
+2.2 Widget grooving.
+`);
+    assert.equal(
+      shape(v),
+      [
+        "1 all",
+        "  1.1 leaf",
+        "  1.2 any",
+        "    1.2.a leaf",
+        "    1.2.b leaf",
+        "  1.3 leaf",
+        "2 any",
+        "  2.1 leaf",
+        "  2.2 leaf",
+      ].join("\n"),
+    );
+    assert.equal(v.sections[1]?.kind, "not-proven");
+  });
+
+  it("a lettered list under a decimal item, at the same margin: the numbering goes on after it", () => {
+    const v = read(`${HEAD}1. ${LEAD}
+1.1 The individual is 18 years of age or older;
+1.2 The individual has one of the following:
+A. Neck pain;
+B. Intertrigo;
+1.3 A 3-month trial of conservative therapy has failed.
+`);
+    assert.equal(
+      shape(v),
+      ["1 all", "  1.1 leaf", "  1.2 any", "    1.2.A leaf", "    1.2.B leaf", "  1.3 leaf"].join("\n"),
+    );
+  });
+
+  it("a decimal number before lower-case words where the next label would stand: reported, never glued", () => {
+    const v = ingest(`${HEAD}1. ${LEAD}
+1.1 The individual is 18 years of age or older;
+1.2 the individual has failed a 3-month trial of conservative therapy.
+`).versions[0]!;
+    assert.match(v.unplaced.map((u) => u.reason).join(), /"1\.2" may be the next decimal label or a number/);
+    assert.ok(v.sections[0]?.uncertain?.length);
+    const leaf = v.sections[0]?.tree?.children[0];
+    assert.equal(leaf?.kind === "leaf" && leaf.text, "The individual is 18 years of age or older");
+  });
+
+  it("decimal statements under a numbered heading are sections 3.1, 3.2 (NHS, Medicaid manuals)", () => {
+    const v = read(`${HEAD}3. Coverage Criteria
+3.1 Widget reduction is considered medically necessary when ALL of the following criteria are met:
+3.1.1 The individual is 18 years of age or older;
+3.1.2 A 3-month trial of conservative therapy has failed.
+3.2 Widget reduction is considered not medically necessary for cosmetic indications.
+`);
+    assert.deepEqual(
+      v.sections.map((s) => `${s.id} ${s.kind} ${s.heading}`),
+      ["3.1 medically-necessary Coverage Criteria", "3.2 not-proven Coverage Criteria"],
+    );
+    assert.equal(shape(v), ["3.1 all", "  3.1.1 leaf", "  3.1.2 leaf"].join("\n"));
+  });
+
+  it("a statement with no number over '1.1', '1.2': section I, the numbering under it", () => {
+    const v = read(`${HEAD}${LEAD}
+1.1 The individual is 18 years of age or older;
+1.2 A 3-month trial of conservative therapy has failed.
+`);
+    assert.equal(shape(v), ["I all", "  I.1 leaf", "  I.2 leaf"].join("\n"));
+  });
+
+  it("labels that skip, go back, name another parent or jump a depth: by position, uncertain (review)", () => {
+    const cases: [string, RegExp][] = [
+      ["1.1 The individual is 18 years of age or older;\n1.3 A trial has failed.", /"1\.3" skips "1\.2"/],
+      ["1.2 The individual is 18 years of age or older;\n1.1 A trial has failed.", /"1\.2" skips "1\.1"/],
+      ["1.1 The individual is 18 years of age or older;\n1.1 A trial has failed.", /"1\.1" goes back/],
+      ["1.1 The individual is 18 years of age or older;\n2.1 A trial has failed.", /"2\.1" stands under "1"/],
+      ["1.1.1 The individual is 18 years of age or older;\n1.1.2 A trial has failed.", /no item "1\.1"/],
+    ];
+    for (const [items, why] of cases) {
+      for (const indent of [false, true]) {
+        const body = indent ? items.replace(/^/gm, "   ") : items;
+        const doc = `1. ${LEAD}\n${body}\n`;
+        const s = section(doc, "1");
+        assert.match(s.uncertain?.join("\n") ?? "", why, items);
+        // An uncertain section decides review where its criteria would approve (src/library/uncertain.test.ts).
+        assert.ok(
+          ingest(HEAD + doc).versions[0]!.findings.some(
+            (f) => f.code === "label-decimal" && why.test(f.message),
+          ),
+          items,
+        );
+      }
+    }
+    // Ids by position (SPEC 1.4), the printed label kept.
+    const s = section(`1. ${LEAD}\n${cases[0]![0]}\n`, "1");
+    const second = s.tree?.children[1];
+    assert.deepEqual([second?.id, second?.kind === "leaf" && second.label], ["1.2", "1.3"]);
+  });
+
+  it("decimal numbers that are no labels are untouched: doses, units, codes, headings", () => {
+    // Wrapped doses under a decimal list and under a lettered one: the words of the item before.
+    const v = read(`${HEAD}1. ${LEAD}
+1.1 The prescribed dose of widgetol is no more than
+1.5 mg/kg per day;
+1.2 Radiation dose no more than
+1.8 Gy per fraction;
+1.3 Volume is less than
+1.2 mL per session;
+1.4 Diagnosis code M43.1 or
+M43.16 on the claim.
+`);
+    assert.equal(shape(v), ["1 all", "  1.1 leaf", "  1.2 leaf", "  1.3 leaf", "  1.4 leaf"].join("\n"));
+    const leaf = v.sections[0]!.tree!.children[2]!;
+    assert.equal(leaf.kind === "leaf" && leaf.text, "Volume is less than 1.2 mL per session");
+    const w = read(`${HEAD}I. ${LEAD}
+A. The prescribed dose of widgetol is no more than
+1.5 mg/kg per day;
+B. Radiation dose no more than
+2.5 Gy per fraction;
+C. Diagnosis of spondylolisthesis (M43.1).
+`);
+    assert.equal(shape(w), ["I all", "  I.A leaf", "  I.B leaf", "  I.C leaf"].join("\n"));
+    // A decimal line under no numbered item is reported, never a criterion at a guessed place.
+    const x = ingest(`${HEAD}I. ${LEAD}
+A. The individual is 18 years of age or older;
+B. A trial has failed.
+
+4.2 Widget Reduction Techniques
+`).versions[0]!;
+    assert.match(x.unplaced.map((u) => u.reason).join(), /decimal label "4\.2" under no numbered item/);
+  });
+});

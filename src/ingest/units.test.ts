@@ -34,6 +34,36 @@ describe("labels", () => {
     assert.equal(parseLabel("No. 5 item"), undefined);
     assert.equal(parseLabel("1.5 mg daily"), undefined);
   });
+  it("reads decimal labels by their numbers, and refuses decimal numbers that are no labels", () => {
+    for (const [text, token, path] of [
+      ["1.1 The individual is 18", "1.1", [1, 1]],
+      ["1.2.1 Neck pain;", "1.2.1", [1, 2, 1]],
+      ["1.1. The individual", "1.1", [1, 1]],
+      ["2.3.1) Neck pain", "2.3.1", [2, 3, 1]],
+      ["10.12 (a) Documented", "10.12", [10, 12]],
+    ] as const) {
+      const lab = parseLabel(text);
+      assert.equal(lab?.token, token, text);
+      assert.deepEqual(lab?.path, path, text);
+      assert.deepEqual(lab?.candidates, [{ style: "digit", value: path[path.length - 1] }], text);
+    }
+    assert.equal(parseLabel("1. Widget")?.path, undefined);
+    for (const text of [
+      "1.5 mg/kg per day;",
+      "1.2 mL per session",
+      "0.5% of the dose",
+      "1.0 Description of the Procedure",
+      "1.05 Units",
+      "1.8 Gy per fraction",
+      "2.5 L of fluid",
+      "1.5 IU/kg",
+      "2024.1 Revised",
+      "1.2",
+      "M43.1 Spondylolisthesis",
+      "1.2.3.4.5.6.7 Too deep",
+    ])
+      assert.equal(parseLabel(text)?.path, undefined, text);
+  });
 });
 
 describe("inline cleaning", () => {
