@@ -191,8 +191,12 @@ describe("a payer's library from an empty folder", () => {
     assert.deepEqual([d1.policy.id, d1.policy.version, d1.policy.section], ["NCD.20.29", "2017-04", "A"]);
     const open = caseFile("open.json", { service: { codes: ["99183"], dateOfService: "2026-03-01" } });
     assert.equal(JSON.parse(ok(["evaluate", open, "--library", LIB, "--json"]).stdout).outcome, "pended");
-    // The same case against the seed library: no policy there governs 99183.
-    assert.equal(JSON.parse(ok(["evaluate", unnamed, "--json"]).stdout).outcome, "not-applicable");
+    // The same case against the seed library: no policy there governs 99183, and none knows A.2 — an
+    // answer no policy can read is bad input, named (SPEC 2.1), not a silent not-applicable.
+    const seed = cli(["evaluate", unnamed, "--json"]);
+    assert.equal(seed.code, 2);
+    assert.match(seed.stderr, /answers\.A\.2: unknown criterion id in every policy of the library/);
+    assert.equal(JSON.parse(ok(["evaluate", open, "--json"]).stdout).outcome, "not-applicable");
     // Standard input, as NDJSON.
     const nd = ok(["evaluate", "-", "--library", LIB, "--json"], {
       input: `${readFileSync(unnamed, "utf8")}\n`,
