@@ -654,9 +654,28 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
       // section is uncertain: an attestation must not stand in for criteria checked elsewhere.
       const target = ref.doubt ? undefined : resolveRef(ref, ctx);
       if (target) return { kind: "ref", id, target, text, line: item.line };
+      // "meets criteria 1, 2, and 4 above" where each is an earlier section: all of their trees.
+      const labels = ref.refLabels ?? [];
+      if (!ref.doubt && labels.length > 1 && labels.every((l) => ctx.earlierIds.has(l)))
+        return {
+          kind: "all",
+          id,
+          label: item.token,
+          text,
+          line: item.line,
+          children: labels.map((l, k) => ({
+            kind: "ref" as const,
+            id: `${id}.ref${k + 1}`,
+            target: l,
+            text: ref.refText ?? text,
+            line: item.line,
+          })),
+        };
       const why = ref.doubt
         ? `${id} refers to other criteria ("${ref.refText}") but ${ref.doubt}`
-        : `${id} refers to other criteria ("${ref.refText}") that name no earlier section`;
+        : ref.refLabels
+          ? `${id} refers to other criteria by their labels ("${ref.refText}") that are not earlier sections: a reference to single criteria, or to labels not in the document, is not evaluated`
+          : `${id} refers to other criteria ("${ref.refText}") that name no earlier section`;
       ctx.uncertain.push(why);
       ctx.findings.push({
         code: ref.doubt ? "ref-qualified" : "ref-unresolved",

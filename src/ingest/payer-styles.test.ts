@@ -2851,3 +2851,111 @@ ${CRITERIA}`).versions[0]!;
     assert.equal(v.identity.effective, "2015-10-01");
   });
 });
+
+describe("QA pass 6: criteria named by their labels ('criteria in 1. above', 'criteria 1.a and 1.b')", () => {
+  // Sections printed "1." and "2." (a commercial layout): ids 1 and 2.
+  const numbered = (
+    ref: string,
+  ) => `1. A widget stimulation trial is medically necessary when ALL of the following criteria are met:
+   a. Pain has persisted for at least 6 months;
+   b. The member does not have an active infection.
+2. Permanent widget implantation is medically necessary when ALL of the following criteria are met:
+   a. ${ref};
+   b. The trial reduced pain by at least 50%.
+`;
+  for (const ref of [
+    "The member meets all criteria in 1. above",
+    "Member meets the criteria in #1 above",
+    "All criteria in section 1 above are met",
+    "Continues to meet the requirements of item 1 above",
+  ]) {
+    it(`"${ref}" is the tree of section 1, never a question the requester answers`, () => {
+      const doc = numbered(ref);
+      const s = section(doc, "2");
+      assert.deepEqual(
+        s.tree?.children.map((c) => [c.id, c.kind, c.kind === "ref" ? c.target : ""]),
+        [
+          ["2.a", "ref", "1"],
+          ["2.b", "leaf", ""],
+        ],
+      );
+      assert.equal(s.uncertain, undefined);
+      assert.ok(!ingest(HEAD + doc).versions[0]!.findings.some((f) => f.code.startsWith("ref-")));
+      assert.equal(decide(doc, "2", { "1.a": true, "1.b": false, "2.a": true, "2.b": true }), "denied");
+      assert.equal(decide(doc, "2", { "1.a": true, "1.b": true, "2.b": true }), "approved");
+    });
+  }
+
+  it("several whole sections ('meets criteria 1 and 2 above') are all of their trees", () => {
+    const doc = `${numbered("Pain persists after the trial")}3. Replacement of the widget is medically necessary when ALL of the following criteria are met:
+   a. The member meets criteria 1 and 2 above;
+   b. The widget has failed.
+`;
+    const s = section(doc, "3");
+    const a = s.tree?.children[0];
+    assert.equal(a?.kind, "all");
+    assert.deepEqual(a?.kind === "all" ? a.children.map((c) => (c.kind === "ref" ? c.target : c.kind)) : [], [
+      "1",
+      "2",
+    ]);
+    assert.equal(s.uncertain, undefined);
+    const yes = { "1.a": true, "1.b": true, "2.a": true, "2.b": true, "3.b": true };
+    assert.equal(decide(doc, "3", yes), "approved");
+    assert.equal(decide(doc, "3", { ...yes, "1.b": false, "3.a": true }), "denied");
+  });
+
+  // Single criteria, labels of the section's own items, alternatives, ranges and criteria named by
+  // what they are for: no reading evaluates them, so the section decides review and lint says why.
+  const ROMAN = (
+    item: string,
+    extra = "",
+  ) => `I. Gizmo therapy is considered medically necessary when all of the following are met:
+   A. Diagnosis of chronic gizmo syndrome;
+   B. Failure of physical therapy.
+
+II. Continuation of gizmo therapy is considered medically necessary when all of the following are met:
+   A. ${item};
+   B. Documented response to therapy.
+${extra}`;
+  for (const [doc, id] of [
+    [numbered("The member meets criteria 1.a and 1.b above"), "2"],
+    [numbered("Criterion 1.b above is met"), "2"],
+    [numbered("The member meets criteria 1 or 2 above"), "2"],
+    [ROMAN("The member continues to meet criteria 1, 2, and 4 above"), "II"],
+    [ROMAN("Member continues to meet admission criteria"), "II"],
+    [ROMAN("Meets medical necessity criteria"), "II"],
+    [ROMAN("The member meets criteria A through C above"), "II"],
+    [ROMAN("Meets the criteria in #1 above"), "II"],
+  ] as const) {
+    const item = doc.split("\n").find((l) => /criteri|requirement/i.test(l) && /^\s+a\.|^\s+A\./.test(l));
+    it(`"${item
+      ?.trim()
+      .replace(/^[A-Za-z]\. /, "")
+      .replace(/;$/, "")}" is no question: the section decides review, lint says why`, () => {
+      const v = ingest(HEAD + doc).versions[0]!;
+      const s = v.sections.find((x) => x.id === id)!;
+      assert.match(s.uncertain?.join() ?? "", /refers to other criteria/);
+      assert.ok(v.findings.some((f) => f.code === "ref-unresolved" || f.code === "ref-qualified"));
+    });
+  }
+
+  it("a statement 'medically necessary when criterion 5 is met' with no criterion 5 decides review", () => {
+    const v = ingest(
+      `${HEAD}${ROMAN("Documented adherence")}\nIII. Retreatment is considered medically necessary when criterion 5 is met.\n`,
+    ).versions[0]!;
+    const s = v.sections.find((x) => x.id === "III")!;
+    assert.ok(s.tree);
+    assert.match(s.uncertain?.join() ?? "", /criterion 5/);
+  });
+
+  it("a roman section named by its number ('criteria in section II') still resolves; a diagnosis's criteria are asked", () => {
+    const doc = ROMAN(
+      "Meets DSM-5 criterion A for post-traumatic stress disorder",
+      "\nIII. Retreatment is considered medically necessary when all of the following are met:\n   A. All criteria in section II are met;\n   B. A relapse.\n",
+    );
+    const v = ingest(HEAD + doc).versions[0]!;
+    assert.equal(v.sections[1]!.uncertain, undefined);
+    assert.equal(v.sections[1]!.tree?.children[0]?.kind, "leaf");
+    assert.equal(v.sections[2]!.tree?.children[0]?.kind, "ref");
+  });
+});
