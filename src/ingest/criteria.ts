@@ -2492,6 +2492,16 @@ const CIRCUMSTANCE = new RegExp(
 );
 
 /**
+ * The patient a non-coverage statement names — their age or condition ("not covered for members younger
+ * than 12 years of age", "for individuals who have known or suspected bowel obstruction", "for members with
+ * a history of stimulant use disorder", "in children under 6"): a circumstance that can hold beside a
+ * covered indication (QA pass 6 found a 10-year-old approved). Not the service's own use ("for cosmetic
+ * purposes", "for the treatment of X", "for all other indications"). Words only, no nested quantifiers.
+ */
+const PATIENT_NAMED =
+  /\b(?:for|in|to)\s(?:the\s|all\s)?(?:members?|individuals?|patients?|beneficiar(?:y|ies)|enrollees?|persons?|people|children|adults|adolescents|women|men|infants|neonates|those|anyone)\s(?:who\s(?:have|has|had|are|is|were|was)\b|with\b|younger\b|older\b|under\b|over\b|aged?\b|less than\b|below\b|between\b|\d)|\b(?:under|below|younger than|older than|over) (?:the )?age(?: of)? \d/i;
+
+/**
  * A non-coverage statement about the criteria or other indications, not a circumstance beside a covered
  * one: "when the member has not met the criteria in section I", "when the patient is being treated for
  * any other indication".
@@ -2506,7 +2516,11 @@ function circumstancesNotAsked(sections: Section[], findings: Finding[]): void {
   for (const s of sections) {
     if (s.kind === "not-proven") {
       if (!s.tree) {
-        if (CIRCUMSTANCE.test(s.text) && !LIMIT.test(s.text) && !NOT_A_CIRCUMSTANCE.test(s.text))
+        if (
+          (CIRCUMSTANCE.test(s.text) || PATIENT_NAMED.test(s.text)) &&
+          !LIMIT.test(s.text) &&
+          !NOT_A_CIRCUMSTANCE.test(s.text)
+        )
           found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
         continue;
       }

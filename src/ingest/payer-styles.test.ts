@@ -2959,3 +2959,49 @@ ${extra}`;
     assert.equal(v.sections[2]!.tree?.children[0]?.kind, "ref");
   });
 });
+
+describe("QA pass 6: a non-coverage sentence naming the patient's age or condition", () => {
+  // An unlabeled commercial statement, and Centene's roman sections.
+  const unlabeled = `Widget therapy is considered medically necessary when ALL of the following are met:
+1. Diagnosis of chronic widget syndrome;
+2. Failure of a 3-month trial of physical therapy.
+`;
+  const roman = `I. Widget therapy is considered medically necessary when all of the following are met:
+   A. Diagnosis of chronic widget syndrome;
+   B. Failure of a 3-month trial of physical therapy.
+`;
+  const circumstances = [
+    "Widget therapy is not covered for members younger than 12 years of age.",
+    "Widget therapy is not covered for individuals who have known or suspected bowel obstruction.",
+    "Widget therapy is considered not medically necessary for individuals with a known bowel obstruction.",
+    "Widget therapy will not be approved for members with a history of stimulant use disorder.",
+    "Widget therapy is considered investigational in children under 6 years of age.",
+    "Widget therapy is not covered under the age of 12.",
+    "We do not cover widget therapy for patients who are pregnant.",
+  ];
+  for (const sentence of circumstances)
+    for (const [name, covered, next] of [
+      ["unlabeled", unlabeled, ""],
+      ["roman", roman, "II. "],
+    ] as const)
+      it(`${name}: "${sentence}" is asked by no covered criterion: the covered section decides review`, () => {
+        const v = ingest(`${HEAD}${covered}\n${next}${sentence}\n`).versions[0]!;
+        assert.equal(v.sections[0]!.kind, "medically-necessary");
+        assert.match(v.sections[0]!.uncertain?.join() ?? "", /circumstance or requirement/);
+        assert.ok(v.findings.some((f) => f.code === "circumstance-not-evaluated"));
+      });
+  // The service's own use, other indications, the criteria unmet: no circumstance beside a covered one.
+  for (const sentence of [
+    "Widget therapy is not covered for cosmetic purposes.",
+    "Widget therapy is considered not medically necessary for all other indications.",
+    "Widget therapy is considered not medically necessary for the treatment of chronic urticaria.",
+    "Widget therapy is not medically necessary for members who do not meet the criteria above.",
+    "Widget therapy is not covered for individuals with any other condition.",
+    "Widget therapy is considered investigational for the management of acute pain.",
+  ])
+    it(`"${sentence}" leaves the covered section certain`, () => {
+      const v = ingest(`${HEAD}${roman}\nII. ${sentence}\n`).versions[0]!;
+      assert.equal(v.sections[0]!.uncertain, undefined);
+      assert.ok(!v.findings.some((f) => f.code === "circumstance-not-evaluated"));
+    });
+});
