@@ -19,7 +19,14 @@ import type {
 import { unplacedInsideReason } from "../model/index.js";
 import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
 import { formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
-import { itemReference, type LeadIn, listsAlternatives, looksLikeLeadIn, readLeadIn } from "./leadin.js";
+import {
+  itemReference,
+  type LeadIn,
+  listsAlternatives,
+  looksLikeLeadIn,
+  readLeadIn,
+  referenceIn,
+} from "./leadin.js";
 import { CONNECTOR_LINE, cellsOf, type Line, titleCased } from "./lines.js";
 
 interface RawItem {
@@ -695,6 +702,55 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
   return group;
 }
 
+/** Words around a reference in a lead-in's condition that require nothing of their own. */
+const REF_FILLER =
+  /^(?:(?:when|if|where|and|the|member|patient|individual|beneficiary|has|have|had|continues|continue|to|meets?|met|all|of)[\s,]{0,3}){0,8}$/i;
+
+/**
+ * A lead-in that names other criteria by label or by what they are for ("… when the criteria in #1 above
+ * are met and all of the following:", "… if the member meets all criteria in 1. above and all of the
+ * following:", "… when criterion 1.b is met and …"): the referenced section's tree beside the list, as
+ * "the above criteria for the trial" is — not a condition the requester answers, nor words dropped
+ * (QA pass 6). Words of their own before it keep the condition asked too; a reference no reading
+ * resolves, or one with doubt, leaves the section uncertain.
+ */
+function leadReference(lead: LeadIn, text: string, id: string, line: number, ctx: Ctx): LeadIn {
+  const condition = lead.condition;
+  let r = condition === undefined ? undefined : itemReference(condition);
+  if (!r?.refText) {
+    // Elsewhere in the lead-in (its condition was not read, or is another one): only a reference by
+    // label or an unnamed one — a subject ("criteria for the trial") is the lead-in reading's own.
+    const inText = referenceIn(text.slice(0, 400));
+    if (!inText?.refText || (inText.refSubject !== undefined && !inText.refLabels)) return lead;
+    r = inText;
+  }
+  const target = r.doubt ? undefined : resolveRef(r, ctx);
+  if (!target) {
+    const why = r.doubt
+      ? `the lead-in of ${id} refers to other criteria ("${r.refText}") but ${r.doubt}`
+      : `the lead-in of ${id} refers to other criteria ("${r.refText}") that are no earlier section`;
+    ctx.uncertain.push(why);
+    ctx.findings.push({
+      code: r.doubt ? "ref-qualified" : "ref-unresolved",
+      severity: "warning",
+      message: `${why}: not evaluated, and the section decides review`,
+      line,
+      criterion: id,
+    });
+    return lead;
+  }
+  const { condition: _c, ...rest } = lead;
+  const refText = r.refText as string;
+  const at = condition?.indexOf(refText) ?? -1;
+  const only = at >= 0 && REF_FILLER.test((condition as string).slice(0, at));
+  return {
+    ...rest,
+    refText,
+    refSection: target,
+    ...(condition !== undefined && !only && { condition }),
+  };
+}
+
 function makeGroup(
   item: RawItem,
   id: string,
@@ -703,6 +759,7 @@ function makeGroup(
   ctx: Ctx,
   root = false,
 ): BranchNode {
+  if (!lead.refText) lead = leadReference(lead, text, id, item.line, ctx);
   if (!root && item.children.some((c) => c.paraOf)) return withParagraphs(item, id, text, lead, ctx);
   const children: CriterionNode[] = [];
   if (lead.refText) {

@@ -710,18 +710,12 @@ function lastSentenceBreak(text: string): number {
  * linear patterns on one item's text.
  */
 export function itemReference(text: string): ItemReference | undefined {
-  if (text.length > 300 || !/\b(?:criteri(?:a|on)|requirements?)\b/i.test(text)) return undefined;
-  const found = findReference(text);
-  if (!found?.refText) return found;
-  // Where the item says more than "those criteria are met" — a negation before ("does not meet the
-  // criteria for the trial above"), alternatives or limits after ("in section I, II, or III", "except",
-  // a number) — it is not that section's tree: it stays a question and its section is uncertain.
+  if (text.length > 300) return undefined;
+  const found = referenceIn(text);
+  if (!found?.refText || found.doubt) return found;
   const at = text.indexOf(found.refText);
   const before = text.slice(0, Math.max(0, at));
   const after = text.slice(at + found.refText.length);
-  if (/\b(?:not|never|no longer|fails?|failed|unable|neither|nor)\b/i.test(before))
-    return { ...found, doubt: "it says the criteria are not met" };
-  if (found.labelDoubt) return { ...found, doubt: found.labelDoubt };
   // After the reference only punctuation, "are met", or "(see Section I)" may follow: "… and has
   // experienced a positive response" or ", with substantial pain relief" adds a requirement of its own.
   const tail = after.replace(/\(see [^()]{0,40}\)/i, "").trim();
@@ -745,6 +739,26 @@ export type ItemReference = LeadIn & {
   /** How the labels are joined where not all are required ("1 or 2", "1 through 4"). */
   labelDoubt?: string;
 };
+
+/**
+ * A reference to other criteria anywhere in `text` (an item's, or a lead-in's words before its list):
+ * what `itemReference` reads, with doubt where the words before it negate it ("does not meet the
+ * criteria for the trial above") or its labels are alternatives or a range — but not whether more
+ * words follow it.
+ */
+export function referenceIn(text: string): ItemReference | undefined {
+  if (!/\b(?:criteri(?:a|on)|requirements?)\b/i.test(text)) return undefined;
+  const found = findReference(text);
+  if (!found?.refText) return found;
+  // Where the item says more than "those criteria are met" — a negation before ("does not meet the
+  // criteria for the trial above"), alternatives or limits after ("in section I, II, or III", "except",
+  // a number) — it is not that section's tree: it stays a question and its section is uncertain.
+  const before = text.slice(0, Math.max(0, text.indexOf(found.refText)));
+  if (/\b(?:not|never|no longer|fails?|failed|unable|neither|nor)\b/i.test(before))
+    return { ...found, doubt: "it says the criteria are not met" };
+  if (found.labelDoubt) return { ...found, doubt: found.labelDoubt };
+  return found;
+}
 
 /** What follows a reference that ends it: the end, punctuation, or "are/have been met". */
 const REF_TAIL = String.raw`(?=\s*(?:$|[.;,:]|(?:are|is|have been|has been|were|was) (?:met|satisfied)\b))`;

@@ -2960,6 +2960,43 @@ ${extra}`;
   });
 });
 
+describe("QA pass 6: a lead-in whose condition is a reference by label", () => {
+  const doc = (
+    lead: string,
+  ) => `1. A widget stimulation trial is medically necessary when ALL of the following criteria are met:
+   a. Pain has persisted for at least 6 months;
+   b. The member does not have an active infection.
+2. ${lead}
+   a. The trial reduced pain by at least 50%;
+   b. Function improved.
+`;
+  for (const lead of [
+    "Permanent widget implantation is medically necessary when the criteria in #1 above are met and ALL of the following criteria are met:",
+    "Permanent widget implantation is covered if the member meets all criteria in 1. above and all of the following:",
+  ])
+    it(`"${lead}": section 1's tree beside the list, not a condition answered "true"`, () => {
+      const s = section(doc(lead), "2");
+      assert.equal(s.tree?.condition, undefined);
+      assert.deepEqual(
+        s.tree?.children.map((c) => (c.kind === "ref" ? `ref ${c.target}` : c.id)),
+        ["ref 1", "2.a", "2.b"],
+      );
+      assert.equal(s.uncertain, undefined);
+      assert.equal(decide(doc(lead), "2", { "1.a": true, "1.b": false, "2.a": true, "2.b": true }), "denied");
+      assert.equal(
+        decide(doc(lead), "2", { "1.a": true, "1.b": true, "2.a": true, "2.b": true }),
+        "approved",
+      );
+    });
+  it("a condition naming a single criterion ('when criterion 1.b is met and all of') decides review", () => {
+    const v = ingest(
+      HEAD + doc("Replacement is medically necessary when criterion 1.b is met and ALL of the following:"),
+    ).versions[0]!;
+    assert.match(v.sections[1]!.uncertain?.join() ?? "", /refers to other criteria \("criterion 1\.b"\)/);
+    assert.ok(v.findings.some((f) => f.code === "ref-unresolved"));
+  });
+});
+
 describe("QA pass 6: a non-coverage sentence naming the patient's age or condition", () => {
   // An unlabeled commercial statement, and Centene's roman sections.
   const unlabeled = `Widget therapy is considered medically necessary when ALL of the following are met:
