@@ -19,7 +19,14 @@ import type {
 import { unplacedInsideReason } from "../model/index.js";
 import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
 import { decimalNumbers, formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
-import { itemReference, type LeadIn, listsAlternatives, looksLikeLeadIn, readLeadIn } from "./leadin.js";
+import {
+  itemReference,
+  type LeadIn,
+  listsAlternatives,
+  looksLikeLeadIn,
+  readLeadIn,
+  referenceIn,
+} from "./leadin.js";
 import { CONNECTOR_LINE, cellsOf, type Line, titleCased } from "./lines.js";
 
 interface RawItem {
@@ -722,9 +729,28 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
       // section is uncertain: an attestation must not stand in for criteria checked elsewhere.
       const target = ref.doubt ? undefined : resolveRef(ref, ctx);
       if (target) return { kind: "ref", id, target, text, line: item.line };
+      // "meets criteria 1, 2, and 4 above" where each is an earlier section: all of their trees.
+      const labels = ref.refLabels ?? [];
+      if (!ref.doubt && labels.length > 1 && labels.every((l) => ctx.earlierIds.has(l)))
+        return {
+          kind: "all",
+          id,
+          label: item.token,
+          text,
+          line: item.line,
+          children: labels.map((l, k) => ({
+            kind: "ref" as const,
+            id: `${id}.ref${k + 1}`,
+            target: l,
+            text: ref.refText ?? text,
+            line: item.line,
+          })),
+        };
       const why = ref.doubt
         ? `${id} refers to other criteria ("${ref.refText}") but ${ref.doubt}`
-        : `${id} refers to other criteria ("${ref.refText}") that name no earlier section`;
+        : ref.refLabels
+          ? `${id} refers to other criteria by their labels ("${ref.refText}") that are not earlier sections: a reference to single criteria, or to labels not in the document, is not evaluated`
+          : `${id} refers to other criteria ("${ref.refText}") that name no earlier section`;
       ctx.uncertain.push(why);
       ctx.findings.push({
         code: ref.doubt ? "ref-qualified" : "ref-unresolved",
@@ -744,6 +770,55 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
   return group;
 }
 
+/** Words around a reference in a lead-in's condition that require nothing of their own. */
+const REF_FILLER =
+  /^(?:(?:when|if|where|and|the|member|patient|individual|beneficiary|has|have|had|continues|continue|to|meets?|met|all|of)[\s,]{0,3}){0,8}$/i;
+
+/**
+ * A lead-in that names other criteria by label or by what they are for ("… when the criteria in #1 above
+ * are met and all of the following:", "… if the member meets all criteria in 1. above and all of the
+ * following:", "… when criterion 1.b is met and …"): the referenced section's tree beside the list, as
+ * "the above criteria for the trial" is — not a condition the requester answers, nor words dropped
+ * (QA pass 6). Words of their own before it keep the condition asked too; a reference no reading
+ * resolves, or one with doubt, leaves the section uncertain.
+ */
+function leadReference(lead: LeadIn, text: string, id: string, line: number, ctx: Ctx): LeadIn {
+  const condition = lead.condition;
+  let r = condition === undefined ? undefined : itemReference(condition);
+  if (!r?.refText) {
+    // Elsewhere in the lead-in (its condition was not read, or is another one): only a reference by
+    // label or an unnamed one — a subject ("criteria for the trial") is the lead-in reading's own.
+    const inText = referenceIn(text.slice(0, 400));
+    if (!inText?.refText || (inText.refSubject !== undefined && !inText.refLabels)) return lead;
+    r = inText;
+  }
+  const target = r.doubt ? undefined : resolveRef(r, ctx);
+  if (!target) {
+    const why = r.doubt
+      ? `the lead-in of ${id} refers to other criteria ("${r.refText}") but ${r.doubt}`
+      : `the lead-in of ${id} refers to other criteria ("${r.refText}") that are no earlier section`;
+    ctx.uncertain.push(why);
+    ctx.findings.push({
+      code: r.doubt ? "ref-qualified" : "ref-unresolved",
+      severity: "warning",
+      message: `${why}: not evaluated, and the section decides review`,
+      line,
+      criterion: id,
+    });
+    return lead;
+  }
+  const { condition: _c, ...rest } = lead;
+  const refText = r.refText as string;
+  const at = condition?.indexOf(refText) ?? -1;
+  const only = at >= 0 && REF_FILLER.test((condition as string).slice(0, at));
+  return {
+    ...rest,
+    refText,
+    refSection: target,
+    ...(condition !== undefined && !only && { condition }),
+  };
+}
+
 function makeGroup(
   item: RawItem,
   id: string,
@@ -752,6 +827,7 @@ function makeGroup(
   ctx: Ctx,
   root = false,
 ): BranchNode {
+  if (!lead.refText) lead = leadReference(lead, text, id, item.line, ctx);
   if (!root && item.children.some((c) => c.paraOf)) return withParagraphs(item, id, text, lead, ctx);
   const children: CriterionNode[] = [];
   if (lead.refText) {
@@ -2699,6 +2775,16 @@ const CIRCUMSTANCE = new RegExp(
 );
 
 /**
+ * The patient a non-coverage statement names — their age or condition ("not covered for members younger
+ * than 12 years of age", "for individuals who have known or suspected bowel obstruction", "for members with
+ * a history of stimulant use disorder", "in children under 6"): a circumstance that can hold beside a
+ * covered indication (QA pass 6 found a 10-year-old approved). Not the service's own use ("for cosmetic
+ * purposes", "for the treatment of X", "for all other indications"). Words only, no nested quantifiers.
+ */
+const PATIENT_NAMED =
+  /\b(?:for|in|to)\s(?:the\s|all\s)?(?:members?|individuals?|patients?|beneficiar(?:y|ies)|enrollees?|persons?|people|children|adults|adolescents|women|men|infants|neonates|those|anyone)\s(?:who\s(?:have|has|had|are|is|were|was)\b|with\b|younger\b|older\b|under\b|over\b|aged?\b|less than\b|below\b|between\b|\d)|\b(?:under|below|younger than|older than|over) (?:the )?age(?: of)? \d/i;
+
+/**
  * A non-coverage statement about the criteria or other indications, not a circumstance beside a covered
  * one: "when the member has not met the criteria in section I", "when the patient is being treated for
  * any other indication".
@@ -2713,7 +2799,11 @@ function circumstancesNotAsked(sections: Section[], findings: Finding[]): void {
   for (const s of sections) {
     if (s.kind === "not-proven") {
       if (!s.tree) {
-        if (CIRCUMSTANCE.test(s.text) && !LIMIT.test(s.text) && !NOT_A_CIRCUMSTANCE.test(s.text))
+        if (
+          (CIRCUMSTANCE.test(s.text) || PATIENT_NAMED.test(s.text)) &&
+          !LIMIT.test(s.text) &&
+          !NOT_A_CIRCUMSTANCE.test(s.text)
+        )
           found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
         continue;
       }

@@ -751,18 +751,13 @@ function lastSentenceBreak(text: string): number {
  * section, to be resolved to an earlier section; undefined for an ordinary criterion. Bounded,
  * linear patterns on one item's text.
  */
-export function itemReference(text: string): (LeadIn & { doubt?: string }) | undefined {
-  if (text.length > 300 || !/\b(?:criteria|requirements)\b/i.test(text)) return undefined;
-  const found = findReference(text);
-  if (!found?.refText) return found;
-  // Where the item says more than "those criteria are met" — a negation before ("does not meet the
-  // criteria for the trial above"), alternatives or limits after ("in section I, II, or III", "except",
-  // a number) — it is not that section's tree: it stays a question and its section is uncertain.
+export function itemReference(text: string): ItemReference | undefined {
+  if (text.length > 300) return undefined;
+  const found = referenceIn(text);
+  if (!found?.refText || found.doubt) return found;
   const at = text.indexOf(found.refText);
   const before = text.slice(0, Math.max(0, at));
   const after = text.slice(at + found.refText.length);
-  if (/\b(?:not|never|no longer|fails?|failed|unable|neither|nor)\b/i.test(before))
-    return { ...found, doubt: "it says the criteria are not met" };
   // After the reference only punctuation, "are met", or "(see Section I)" may follow: "… and has
   // experienced a positive response" or ", with substantial pain relief" adds a requirement of its own.
   const tail = after.replace(/\(see [^()]{0,40}\)/i, "").trim();
@@ -774,23 +769,101 @@ export function itemReference(text: string): (LeadIn & { doubt?: string }) | und
   return found;
 }
 
+/** An item that refers to other criteria: what `itemReference` found. */
+export type ItemReference = LeadIn & {
+  /** Why it is not simply "those criteria are met" (a negation, alternatives, more words). */
+  doubt?: string;
+  /**
+   * The labels a reference by number names ("criteria 1.a and 1.b above" → 1.a, 1.b; "#1 above" → 1),
+   * to be resolved to earlier sections; a single one is also `refSection`.
+   */
+  refLabels?: string[];
+  /** How the labels are joined where not all are required ("1 or 2", "1 through 4"). */
+  labelDoubt?: string;
+};
+
+/**
+ * A reference to other criteria anywhere in `text` (an item's, or a lead-in's words before its list):
+ * what `itemReference` reads, with doubt where the words before it negate it ("does not meet the
+ * criteria for the trial above") or its labels are alternatives or a range — but not whether more
+ * words follow it.
+ */
+export function referenceIn(text: string): ItemReference | undefined {
+  if (!/\b(?:criteri(?:a|on)|requirements?)\b/i.test(text)) return undefined;
+  const found = findReference(text);
+  if (!found?.refText) return found;
+  // Where the item says more than "those criteria are met" — a negation before ("does not meet the
+  // criteria for the trial above"), alternatives or limits after ("in section I, II, or III", "except",
+  // a number) — it is not that section's tree: it stays a question and its section is uncertain.
+  const before = text.slice(0, Math.max(0, text.indexOf(found.refText)));
+  if (/\b(?:not|never|no longer|fails?|failed|unable|neither|nor)\b/i.test(before))
+    return { ...found, doubt: "it says the criteria are not met" };
+  if (found.labelDoubt) return { ...found, doubt: found.labelDoubt };
+  return found;
+}
+
 /** What follows a reference that ends it: the end, punctuation, or "are/have been met". */
 const REF_TAIL = String.raw`(?=\s*(?:$|[.;,:]|(?:are|is|have been|has been|were|was) (?:met|satisfied)\b))`;
 const ITEM_SECTION = new RegExp(
-  String.raw`\b(?:criteria|requirements) (?:in|of|under|for) section ([IVX]{1,6})(?: above)?${REF_TAIL}`,
+  String.raw`\b(?:criteria|requirements) (?:in|of|under|for) section ([IVX]{1,6}|\d{1,2})(?: above)?${REF_TAIL}`,
   "i",
 );
+/**
+ * A criterion's label as a reference prints it: "1", "1.", "1.a", "#2", "I", "I.A.3", "B", "B.2". Bounded
+ * repetitions only, and alternatives that start differently (the text is untrusted: a label can be read
+ * one way only, so a failed match does not retry each split).
+ */
+const LABEL = String.raw`(?:#\s?\d{1,2}|\d{1,2}(?:\.(?:\d{1,2}|[a-z]{1,2}|[ivx]{3,4})){0,3}\.?|[IVX]{1,6}(?:\.(?:[A-Z]|\d{1,2}|[a-z]{1,2})){0,3}\.?|[A-HJ-UWYZ](?:\.\d{1,2}(?:\.[a-z]{1,2})?)?\.?)(?![\w#%/-])`;
+/** Between two labels of one reference. */
+const LABEL_JOIN = String.raw`(?:, and |, or |, | and | or | & | through | to | ?[-\u2013] ?)(?:section |#)?`;
+/**
+ * "criteria in 1. above", "criteria in #1 above", "criteria 1.a and 1.b above", "criteria 1, 2, and 4
+ * above", "criterion 5 is met", "requirements of item 3": other criteria named by their labels (a QA
+ * pass found each read as a criterion the requester answers). Only where the labels end the reference
+ * ("above", "below", the end, punctuation, "is met"): "criterion A for PTSD" is the DSM's. Case matters
+ * (a lower-case "a" is an article); the words around the labels are matched in lower case as printed.
+ */
+const ITEM_NUMBERED = new RegExp(
+  String.raw`\b(?:[Cc]riteri(?:a|on)|[Rr]equirements?)(?: (?:listed |stated |outlined |described |set out )?(?:in|of|under|from|at))?(?: (?:[Ss]ection|[Ii]tem|[Nn]umber|[Nn]o\.|[Pp]art))? ?(${LABEL}(?:${LABEL_JOIN}${LABEL}){0,12})(?: (?:above|below|of this policy|in this policy))?${REF_TAIL}`,
+);
+const ONE_LABEL = new RegExp(LABEL, "g");
+/**
+ * Criteria of the policy named by what they are for, with no section to resolve them to ("continues to
+ * meet admission criteria", "meets medical necessity criteria"): a reference no reading can evaluate.
+ */
+const ITEM_UNNAMED =
+  /\b(?:meets?|met|meeting|satisf(?:y|ies|ied)|fulfill?s?|fulfilled) (?:all )?(?:of )?(?:the )?(?:admission|continued stay|continuation|coverage|medical necessity|approval|authorization|reauthorization|renewal|policy)(?: \w+)? (?:criteria|requirements)\b/i;
+
+/** The labels of a numbered reference ("1.a and 1.b" → 1.a, 1.b), and doubt where not all are required. */
+function labelsOf(list: string): { labels: string[]; doubt?: string } {
+  const labels = (list.match(ONE_LABEL) ?? []).map((l) => l.replace(/[#\s]/g, "").replace(/\.$/, ""));
+  if (/ or /.test(list)) return { labels, doubt: "it names alternatives" };
+  if (/ through | to |[-\u2013]/.test(list)) return { labels, doubt: "it names a range" };
+  return { labels };
+}
 const ITEM_ABOVE = new RegExp(
   String.raw`\b(?:criteria|requirements) (?:for|in|of|under) (?:the )?([a-z][\w -]{0,60}?) (?:(?:listed|stated|described|outlined) )?above${REF_TAIL}`,
   "i",
 );
 
-function findReference(text: string): LeadIn | undefined {
+function findReference(text: string): ItemReference | undefined {
   const lead = readLeadIn(text, false);
   if (lead.refText) return { kind: "all", found: false, ...pick(lead) };
   const sec = ITEM_SECTION.exec(text);
   if (sec)
     return { kind: "all", found: false, refSection: (sec[1] as string).toUpperCase(), refText: sec[0] };
+  const numbered = ITEM_NUMBERED.exec(text);
+  if (numbered) {
+    const { labels, doubt } = labelsOf(numbered[1] as string);
+    return {
+      kind: "all",
+      found: false,
+      refText: numbered[0],
+      refLabels: labels,
+      ...(labels.length === 1 && { refSection: labels[0] as string }),
+      ...(doubt !== undefined && { labelDoubt: doubt }),
+    };
+  }
   const above = ITEM_ABOVE.exec(text);
   if (above) return { kind: "all", found: false, refSubject: (above[1] as string).trim(), refText: above[0] };
   const named =
@@ -799,6 +872,8 @@ function findReference(text: string): LeadIn | undefined {
     );
   if (named)
     return { kind: "all", found: false, refSubject: (named[1] as string).toLowerCase(), refText: named[0] };
+  const unnamed = ITEM_UNNAMED.exec(text);
+  if (unnamed) return { kind: "all", found: false, refText: unnamed[0] };
   return undefined;
 }
 

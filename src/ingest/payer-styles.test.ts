@@ -3102,3 +3102,194 @@ B. A trial has failed.
     assert.match(x.unplaced.map((u) => u.reason).join(), /decimal label "4\.2" under no numbered item/);
   });
 });
+
+describe("QA pass 6: criteria named by their labels ('criteria in 1. above', 'criteria 1.a and 1.b')", () => {
+  // Sections printed "1." and "2." (a commercial layout): ids 1 and 2.
+  const numbered = (
+    ref: string,
+  ) => `1. A widget stimulation trial is medically necessary when ALL of the following criteria are met:
+   a. Pain has persisted for at least 6 months;
+   b. The member does not have an active infection.
+2. Permanent widget implantation is medically necessary when ALL of the following criteria are met:
+   a. ${ref};
+   b. The trial reduced pain by at least 50%.
+`;
+  for (const ref of [
+    "The member meets all criteria in 1. above",
+    "Member meets the criteria in #1 above",
+    "All criteria in section 1 above are met",
+    "Continues to meet the requirements of item 1 above",
+  ]) {
+    it(`"${ref}" is the tree of section 1, never a question the requester answers`, () => {
+      const doc = numbered(ref);
+      const s = section(doc, "2");
+      assert.deepEqual(
+        s.tree?.children.map((c) => [c.id, c.kind, c.kind === "ref" ? c.target : ""]),
+        [
+          ["2.a", "ref", "1"],
+          ["2.b", "leaf", ""],
+        ],
+      );
+      assert.equal(s.uncertain, undefined);
+      assert.ok(!ingest(HEAD + doc).versions[0]!.findings.some((f) => f.code.startsWith("ref-")));
+      assert.equal(decide(doc, "2", { "1.a": true, "1.b": false, "2.a": true, "2.b": true }), "denied");
+      assert.equal(decide(doc, "2", { "1.a": true, "1.b": true, "2.b": true }), "approved");
+    });
+  }
+
+  it("several whole sections ('meets criteria 1 and 2 above') are all of their trees", () => {
+    const doc = `${numbered("Pain persists after the trial")}3. Replacement of the widget is medically necessary when ALL of the following criteria are met:
+   a. The member meets criteria 1 and 2 above;
+   b. The widget has failed.
+`;
+    const s = section(doc, "3");
+    const a = s.tree?.children[0];
+    assert.equal(a?.kind, "all");
+    assert.deepEqual(a?.kind === "all" ? a.children.map((c) => (c.kind === "ref" ? c.target : c.kind)) : [], [
+      "1",
+      "2",
+    ]);
+    assert.equal(s.uncertain, undefined);
+    const yes = { "1.a": true, "1.b": true, "2.a": true, "2.b": true, "3.b": true };
+    assert.equal(decide(doc, "3", yes), "approved");
+    assert.equal(decide(doc, "3", { ...yes, "1.b": false, "3.a": true }), "denied");
+  });
+
+  // Single criteria, labels of the section's own items, alternatives, ranges and criteria named by
+  // what they are for: no reading evaluates them, so the section decides review and lint says why.
+  const ROMAN = (
+    item: string,
+    extra = "",
+  ) => `I. Gizmo therapy is considered medically necessary when all of the following are met:
+   A. Diagnosis of chronic gizmo syndrome;
+   B. Failure of physical therapy.
+
+II. Continuation of gizmo therapy is considered medically necessary when all of the following are met:
+   A. ${item};
+   B. Documented response to therapy.
+${extra}`;
+  for (const [doc, id] of [
+    [numbered("The member meets criteria 1.a and 1.b above"), "2"],
+    [numbered("Criterion 1.b above is met"), "2"],
+    [numbered("The member meets criteria 1 or 2 above"), "2"],
+    [ROMAN("The member continues to meet criteria 1, 2, and 4 above"), "II"],
+    [ROMAN("Member continues to meet admission criteria"), "II"],
+    [ROMAN("Meets medical necessity criteria"), "II"],
+    [ROMAN("The member meets criteria A through C above"), "II"],
+    [ROMAN("Meets the criteria in #1 above"), "II"],
+  ] as const) {
+    const item = doc.split("\n").find((l) => /criteri|requirement/i.test(l) && /^\s+a\.|^\s+A\./.test(l));
+    it(`"${item
+      ?.trim()
+      .replace(/^[A-Za-z]\. /, "")
+      .replace(/;$/, "")}" is no question: the section decides review, lint says why`, () => {
+      const v = ingest(HEAD + doc).versions[0]!;
+      const s = v.sections.find((x) => x.id === id)!;
+      assert.match(s.uncertain?.join() ?? "", /refers to other criteria/);
+      assert.ok(v.findings.some((f) => f.code === "ref-unresolved" || f.code === "ref-qualified"));
+    });
+  }
+
+  it("a statement 'medically necessary when criterion 5 is met' with no criterion 5 decides review", () => {
+    const v = ingest(
+      `${HEAD}${ROMAN("Documented adherence")}\nIII. Retreatment is considered medically necessary when criterion 5 is met.\n`,
+    ).versions[0]!;
+    const s = v.sections.find((x) => x.id === "III")!;
+    assert.ok(s.tree);
+    assert.match(s.uncertain?.join() ?? "", /criterion 5/);
+  });
+
+  it("a roman section named by its number ('criteria in section II') still resolves; a diagnosis's criteria are asked", () => {
+    const doc = ROMAN(
+      "Meets DSM-5 criterion A for post-traumatic stress disorder",
+      "\nIII. Retreatment is considered medically necessary when all of the following are met:\n   A. All criteria in section II are met;\n   B. A relapse.\n",
+    );
+    const v = ingest(HEAD + doc).versions[0]!;
+    assert.equal(v.sections[1]!.uncertain, undefined);
+    assert.equal(v.sections[1]!.tree?.children[0]?.kind, "leaf");
+    assert.equal(v.sections[2]!.tree?.children[0]?.kind, "ref");
+  });
+});
+
+describe("QA pass 6: a lead-in whose condition is a reference by label", () => {
+  const doc = (
+    lead: string,
+  ) => `1. A widget stimulation trial is medically necessary when ALL of the following criteria are met:
+   a. Pain has persisted for at least 6 months;
+   b. The member does not have an active infection.
+2. ${lead}
+   a. The trial reduced pain by at least 50%;
+   b. Function improved.
+`;
+  for (const lead of [
+    "Permanent widget implantation is medically necessary when the criteria in #1 above are met and ALL of the following criteria are met:",
+    "Permanent widget implantation is covered if the member meets all criteria in 1. above and all of the following:",
+  ])
+    it(`"${lead}": section 1's tree beside the list, not a condition answered "true"`, () => {
+      const s = section(doc(lead), "2");
+      assert.equal(s.tree?.condition, undefined);
+      assert.deepEqual(
+        s.tree?.children.map((c) => (c.kind === "ref" ? `ref ${c.target}` : c.id)),
+        ["ref 1", "2.a", "2.b"],
+      );
+      assert.equal(s.uncertain, undefined);
+      assert.equal(decide(doc(lead), "2", { "1.a": true, "1.b": false, "2.a": true, "2.b": true }), "denied");
+      assert.equal(
+        decide(doc(lead), "2", { "1.a": true, "1.b": true, "2.a": true, "2.b": true }),
+        "approved",
+      );
+    });
+  it("a condition naming a single criterion ('when criterion 1.b is met and all of') decides review", () => {
+    const v = ingest(
+      HEAD + doc("Replacement is medically necessary when criterion 1.b is met and ALL of the following:"),
+    ).versions[0]!;
+    assert.match(v.sections[1]!.uncertain?.join() ?? "", /refers to other criteria \("criterion 1\.b"\)/);
+    assert.ok(v.findings.some((f) => f.code === "ref-unresolved"));
+  });
+});
+
+describe("QA pass 6: a non-coverage sentence naming the patient's age or condition", () => {
+  // An unlabeled commercial statement, and Centene's roman sections.
+  const unlabeled = `Widget therapy is considered medically necessary when ALL of the following are met:
+1. Diagnosis of chronic widget syndrome;
+2. Failure of a 3-month trial of physical therapy.
+`;
+  const roman = `I. Widget therapy is considered medically necessary when all of the following are met:
+   A. Diagnosis of chronic widget syndrome;
+   B. Failure of a 3-month trial of physical therapy.
+`;
+  const circumstances = [
+    "Widget therapy is not covered for members younger than 12 years of age.",
+    "Widget therapy is not covered for individuals who have known or suspected bowel obstruction.",
+    "Widget therapy is considered not medically necessary for individuals with a known bowel obstruction.",
+    "Widget therapy will not be approved for members with a history of stimulant use disorder.",
+    "Widget therapy is considered investigational in children under 6 years of age.",
+    "Widget therapy is not covered under the age of 12.",
+    "We do not cover widget therapy for patients who are pregnant.",
+  ];
+  for (const sentence of circumstances)
+    for (const [name, covered, next] of [
+      ["unlabeled", unlabeled, ""],
+      ["roman", roman, "II. "],
+    ] as const)
+      it(`${name}: "${sentence}" is asked by no covered criterion: the covered section decides review`, () => {
+        const v = ingest(`${HEAD}${covered}\n${next}${sentence}\n`).versions[0]!;
+        assert.equal(v.sections[0]!.kind, "medically-necessary");
+        assert.match(v.sections[0]!.uncertain?.join() ?? "", /circumstance or requirement/);
+        assert.ok(v.findings.some((f) => f.code === "circumstance-not-evaluated"));
+      });
+  // The service's own use, other indications, the criteria unmet: no circumstance beside a covered one.
+  for (const sentence of [
+    "Widget therapy is not covered for cosmetic purposes.",
+    "Widget therapy is considered not medically necessary for all other indications.",
+    "Widget therapy is considered not medically necessary for the treatment of chronic urticaria.",
+    "Widget therapy is not medically necessary for members who do not meet the criteria above.",
+    "Widget therapy is not covered for individuals with any other condition.",
+    "Widget therapy is considered investigational for the management of acute pain.",
+  ])
+    it(`"${sentence}" leaves the covered section certain`, () => {
+      const v = ingest(`${HEAD}${roman}\nII. ${sentence}\n`).versions[0]!;
+      assert.equal(v.sections[0]!.uncertain, undefined);
+      assert.ok(!v.findings.some((f) => f.code === "circumstance-not-evaluated"));
+    });
+});
