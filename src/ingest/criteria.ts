@@ -1632,6 +1632,15 @@ function sectionOf(items: readonly RawItem[]): RawItem | undefined {
   return undefined;
 }
 
+/** The indentation of the first list item read after `section` (its list's margin; 0 with none). */
+function firstIndent(items: readonly RawItem[], section: RawItem): number {
+  for (let i = items.lastIndexOf(section) + 1; i > 0 && i < items.length; i++) {
+    const it = items[i] as RawItem;
+    if (!it.paraOf) return it.indent;
+  }
+  return 0;
+}
+
 /** A labeled item whose text has not ended ("1. Types of Implantations"): a heading over what follows. */
 function headingItem(item: RawItem): boolean {
   return item.token !== "" && !item.heading && unfinished(tailOf(item.texts));
@@ -2216,6 +2225,39 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         cur = { kind: "item", item };
         continue;
       }
+    }
+    if (
+      cur?.kind === "item" &&
+      blankBefore &&
+      !ln.bullet &&
+      opener !== undefined &&
+      cur.item !== opener &&
+      sinceOpener > 0 &&
+      /^AND\s+\S/.test(text) &&
+      parseLabel(text) === undefined
+    ) {
+      // "1. …", "2. …", a blank line, "AND the infant has not received …" at the list's margin: a
+      // further requirement of the whole section, beside its list (QA pass 6: it was glued into the last
+      // alternative and never asked). Read as the section's requirement paragraph (`I-p1`, the list
+      // `I-1`) where the line stands no deeper than the section's items; otherwise (a block's list, a
+      // line as deep as the item before) which items it joins is not read: reported, the section decides
+      // review.
+      const section = sectionOf(items);
+      const owner = paragraphOwner(items, ln.indent) ?? section;
+      if (
+        owner !== undefined &&
+        owner === section &&
+        opener === section &&
+        ln.indent <= firstIndent(items, section)
+      ) {
+        const item = unlabeled(text.replace(/^AND\s+/, ""), ln, { paraOf: owner });
+        items.push(item);
+        cur = { kind: "item", item };
+        continue;
+      }
+      unplaced.push({ line: ln.no, text: plain, reason: JOINS_PARAGRAPH });
+      stray = true;
+      continue;
     }
     if (cur?.kind === "item") {
       const wrapped = !blankBefore && !ln.bullet;

@@ -2851,3 +2851,54 @@ ${CRITERIA}`).versions[0]!;
     assert.equal(v.identity.effective, "2015-10-01");
   });
 });
+
+describe("QA pass 6: an 'AND …' paragraph after a list of alternatives applies to the whole section", () => {
+  const doc = `Widgetumab is considered medically necessary for infants who meet ONE of the following:
+1. Born before 29 weeks gestation
+2. Acyanotic heart disease requiring surgery
+
+AND the infant has not received nirsevimab for the current season.
+`;
+  it("is the section's requirement beside its list, never the last alternative's words", () => {
+    const s = section(doc, "I");
+    assert.equal(s.tree!.kind, "all");
+    assert.deepEqual(
+      s.tree!.children.map((c) => `${c.id} ${c.kind}`),
+      ["I-1 any", "I-p1 leaf"],
+    );
+    assert.doesNotMatch(JSON.stringify(s.tree), /surgery AND/);
+    assert.equal(s.uncertain, undefined);
+    assert.notEqual(decide(doc, "I", { "I.1": true }), "approved");
+    assert.equal(decide(doc, "I", { "I.1": true, "I.2": false, "I-p1": false }), "denied");
+    assert.equal(decide(doc, "I", { "I.1": false, "I.2": true, "I-p1": true }), "approved");
+  });
+  it("after a table's rows (HTML)", () => {
+    const html = `<h1>Widgetumab</h1><p>Policy Number: WM-1</p><p>Effective Date: October 1, 2024</p>
+<h2>Clinical Criteria</h2>
+<p>Widgetumab is considered medically necessary for infants who meet ONE of the following:</p>
+<table><tr><th>Population</th><th>Requirement</th></tr>
+<tr><td>Prematurity</td><td>Born before 29 weeks gestation</td></tr>
+<tr><td>Congenital heart disease</td><td>Acyanotic heart disease requiring surgery</td></tr></table>
+<p>AND the infant has not received nirsevimab for the current season.</p>`;
+    const s = ingest(htmlToText(html)).versions[0]!.sections[0]!;
+    assert.deepEqual(
+      s.tree!.children.map((c) => `${c.id} ${c.kind}`),
+      ["I-1 any", "I-p1 leaf"],
+    );
+    assert.doesNotMatch(JSON.stringify(s.tree), /surgery AND/);
+  });
+  it("printed as deep as a nested list's items: which items it joins is not read (review)", () => {
+    const r = ingest(`${HEAD}Widgetumab is considered medically necessary when ALL of the following are met:
+1. Age under 24 months;
+2. ONE of the following:
+   a. Born before 29 weeks gestation
+   b. Acyanotic heart disease requiring surgery
+
+   AND the infant has not received nirsevimab for the current season.
+`);
+    const s = r.versions[0]!.sections[0]!;
+    assert.doesNotMatch(JSON.stringify(s.tree), /surgery AND/);
+    assert.ok(r.unplaced.some((u) => /nirsevimab/.test(u.text)));
+    assert.ok(s.uncertain?.length);
+  });
+});
