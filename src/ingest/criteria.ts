@@ -987,6 +987,9 @@ function authDuration(t: string): boolean {
 /** A quantity or dosing limit line: "Quantity Limit: 2 pens per 28 days", "Dosing limits (max daily dose):". */
 const QUANTITY_LIMIT =
   /^(?:(?:quantity|dosing|dose|dispensing|supply) limits?\b[^:]{0,60}:|(?:maximum |max\.? |recommended |approved )?(?:dosing|dose|dosage)(?: limits?| regimen)?\s*:)/i;
+/** A quantity or dosing limit's heading on a line of its own ("Quantity Limit", "Quantity Limits:"). */
+const QUANTITY_HEADING = /^(?:quantity|dosing|dispensing|supply) limits?\s*:?$/i;
+const QUANTITY_REASON = "quantity limit: how much may be approved, which no criterion asks";
 /** The report's reason for such a line: it is the reviewer's, and makes no section uncertain. */
 const DURATION_REASON = "authorization duration: how long an approval lasts, not a criterion";
 const HEADING_BETWEEN = "a heading between list items: which items it governs is not read";
@@ -1798,6 +1801,8 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   let defNext: { style: LabelStyle; value: number } | undefined;
   /** A connector line stood between the list and a paragraph: that paragraph is reported too. */
   let joinsParagraph = false;
+  /** A "Quantity Limit" heading was read: the table rows under it are the limit's. */
+  let quantityTable: "heading" | "rows" | undefined;
   /** The section whose lists the captions read so far stand over. */
   let captionRoot: RawItem | undefined;
   /** A section (or a block of one) found from a statement, heading, caption or lead-in: the current item. */
@@ -1970,15 +1975,34 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       openSection(syntheticSection(plain, ln, syntheticCount(items) + 1));
       continue;
     }
+    if (
+      quantityTable !== undefined &&
+      (ln.hasTab ||
+        !blankBefore ||
+        (quantityTable === "heading" && !ln.bullet && !ln.heading && parseLabel(text) === undefined))
+    ) {
+      // The rows of a table under a "Quantity Limit" heading ("Drug | Package size | Quantity Limit"),
+      // or the paragraph right under it: the limit itself, reported with its heading.
+      quantityTable = "rows";
+      unplaced.push({ line: ln.no, text: plain, reason: QUANTITY_REASON });
+      stray = true;
+      continue;
+    }
+    quantityTable = undefined;
+    if (cur !== null && QUANTITY_HEADING.test(plain.replace(/^#+\s*/, ""))) {
+      // "Quantity Limit" (or "### Quantity Limits") on a line of its own, a table under it: a limit no
+      // criterion asks, like "Quantity Limit: …" on one line (QA pass 6: heading and table were glued
+      // into the last criterion's words). Reported with the table's rows; the section decides review.
+      unplaced.push({ line: ln.no, text: plain, reason: QUANTITY_REASON });
+      quantityTable = "heading";
+      stray = true;
+      continue;
+    }
     if (cur !== null && QUANTITY_LIMIT.test(plain) && !(ln.bullet && !/\blimit/i.test(plain))) {
       // "Quantity Limit: 2 pens per 28 days": how much may be approved, which no criterion asks — never
       // the last criterion's words (QA pass 2 found it glued into the step-therapy item); reported, so
       // the section decides review.
-      unplaced.push({
-        line: ln.no,
-        text: plain,
-        reason: "quantity limit: how much may be approved, which no criterion asks",
-      });
+      unplaced.push({ line: ln.no, text: plain, reason: QUANTITY_REASON });
       stray = true;
       continue;
     }

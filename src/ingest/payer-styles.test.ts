@@ -2902,3 +2902,36 @@ AND the infant has not received nirsevimab for the current season.
     assert.ok(s.uncertain?.length);
   });
 });
+
+describe("QA pass 6: a 'Quantity Limit' heading over a table is a limit no criterion asks", () => {
+  const list = `Gizmab will be approved when ALL of the following are met:
+1. The patient has a diagnosis of plaque psoriasis
+AND
+2. The prescriber is a dermatologist
+
+`;
+  const all = { "I.1": true, "I.2": true };
+  for (const [name, tail] of [
+    [
+      "the heading with the table right under it",
+      "Quantity Limit\nDrug\tPackage size\tQuantity Limit\nGizmab 80 mg/mL\tautoinjector\t1 autoinjector per 28 days\n",
+    ],
+    [
+      "a markdown heading over a pipe table",
+      "### Quantity Limits\n\n| Drug | Package size | Quantity Limit |\n|---|---|---|\n| Gizmab 80 mg/mL | autoinjector | 1 autoinjector per 28 days |\n",
+    ],
+    ["the heading, a blank line, the limit in words", "Quantity Limit\n\nTwo autoinjectors per 28 days\n"],
+  ] as const)
+    it(`${name}: glued into no criterion, the section decides review`, () => {
+      const doc = list + tail;
+      const s = section(doc, "I");
+      assert.doesNotMatch(JSON.stringify(s.tree), /Quantity|autoinjector/i);
+      // The reading is uncertain: the line rule turns the tree's approval into review.
+      assert.ok(s.uncertain?.length);
+    });
+  it("'Quantity Limits' over 'N/A' limits nothing", () => {
+    const doc = `${list}Quantity Limits\n\nN/A\n`;
+    assert.equal(section(doc, "I").uncertain, undefined);
+    assert.equal(decide(doc, "I", all), "approved");
+  });
+});
