@@ -519,6 +519,34 @@ const NOT_COVERED = new RegExp(
 const NOT_COVERED_ALL = new RegExp(NOT_COVERED.source, "gi");
 
 /**
+ * After a non-coverage phrase, an exception that leads into the list: "… unless all of the following
+ * criteria are met", "… unless the following criteria are met", "… except when all of the following".
+ * Anchored, each run bounded (no nested quantifiers).
+ */
+const WAY_IN =
+  /^[^.;:]{0,100}?\b(?:unless|except (?:when|if|where|in the following)|other than when)\b[^.;:]{0,120}?\b(?:the following|(?:criteria|conditions|requirements) (?:listed |stated |given )?below)\b/i;
+/** A limit before the exception ("not covered more than once per lifetime unless …"): the list lifts it. */
+const LIMIT_BEFORE =
+  /\b(?:more (?:than|often|frequently)|once|twice|per (?:lifetime|year)|limited to|only|repeat(?:ed)?|maximum|exceed\w*)\b/i;
+
+/** Whether the words after a statement's non-coverage phrase make its list the way in (see WAY_IN). */
+function wayIn(after: string): boolean {
+  return WAY_IN.test(after);
+}
+
+/**
+ * Why a statement whose list is the way in (see {@link sectionKind}) is not read with certainty: a limit
+ * before its exception, which the list lifts and no criterion asks.
+ */
+function wayInLimited(text: string): boolean {
+  const m = NOT_COVERED.exec(text);
+  if (!m) return false;
+  const after = text.slice(m.index + m[0].length);
+  const at = /\b(?:unless|except|other than)\b/i.exec(after);
+  return at !== null && wayIn(after) && LIMIT_BEFORE.test(after.slice(0, at.index));
+}
+
+/**
  * A section's kind from its language (SPEC 1.3, issue 12): whichever of the covered and not-covered
  * phrases comes first decides ("X is not medically necessary" is negative although it contains
  * "medically necessary"). A covered statement without criteria, or criteria under no coverage
@@ -528,7 +556,12 @@ export function sectionKind(text: string, hasChildren: boolean): SectionKind {
   // "C. Nationally Non-Covered Indications — N/A": a heading over nothing states nothing.
   if (!hasChildren && /(?:^|\s)(?:n\/a|none|reserved|not applicable)\.?$/i.test(text)) return "other";
   const pos = COVERED.exec(text)?.index ?? -1;
-  const neg = NOT_COVERED.exec(text)?.index ?? -1;
+  const negM = NOT_COVERED.exec(text);
+  const neg = negM?.index ?? -1;
+  // "X is not covered unless ALL of the following criteria are met:": the list is the way in — covered
+  // when it is met (QA pass 6: read as a non-coverage list, every request was denied).
+  if (hasChildren && negM && (pos < 0 || neg <= pos) && wayIn(text.slice(neg + negM[0].length)))
+    return "medically-necessary";
   if (neg >= 0 && (pos < 0 || neg <= pos)) return "not-proven";
   if (pos >= 0) return hasChildren ? "medically-necessary" : "other";
   if (NOT_PROVEN.test(text)) return "not-proven";
@@ -2402,6 +2435,10 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         criterion: id,
       });
     ctx.uncertain = [];
+    if (kind === "medically-necessary" && wayInLimited(statement))
+      ctx.uncertain.push(
+        `section ${id} is not covered beyond a limit unless its list is met: the limit, which the list lifts, is asked by no criterion`,
+      );
     if (kind === "uncertain")
       ctx.uncertain.push(`section ${id} lists criteria under no statement of coverage or non-coverage`);
     if (byParagraph?.kind && item.children.length === 0) {

@@ -2935,3 +2935,41 @@ AND
     assert.equal(decide(doc, "I", all), "approved");
   });
 });
+
+describe("QA pass 6: 'not covered unless all of the following' is covered when the list is met", () => {
+  const items = `1. Diagnosis of chronic widget syndrome;
+2. Failure of physical therapy.
+`;
+  for (const statement of [
+    "Widget therapy is not covered unless ALL of the following criteria are met:",
+    "Widget therapy is not covered unless the following criteria are met:",
+    "Widget therapy is not medically necessary except when all of the following are met:",
+    "Widget therapy is considered investigational unless all of the criteria listed below are met:",
+    "Widget therapy is not covered unless any of the following criteria are met:",
+  ])
+    it(`"${statement}"`, () => {
+      const doc = `${statement}\n${items}`;
+      const s = section(doc, "I");
+      assert.equal(s.kind, "medically-necessary");
+      assert.equal(s.uncertain, undefined);
+      const any = /any of/.test(statement);
+      assert.equal(s.tree!.kind, any ? "any" : "all");
+      assert.equal(decide(doc, "I", { "I.1": true, "I.2": true }), "approved");
+      assert.equal(decide(doc, "I", { "I.1": true, "I.2": false }), any ? "approved" : "denied");
+    });
+  it("after a limit ('more than once per lifetime unless'), the reading is uncertain", () => {
+    const s = section(
+      `Widget therapy is not covered more than once per lifetime unless all of the following are met:\n${items}`,
+      "I",
+    );
+    assert.equal(s.kind, "medically-necessary");
+    assert.ok(s.uncertain?.some((w) => /limit/.test(w)));
+  });
+  it("a non-coverage list without an exception stays not covered", () => {
+    const s = section(
+      `Widget therapy is not covered for members with any of the following:\n1. Active infection;\n2. Pregnancy.\n`,
+      "I",
+    );
+    assert.equal(s.kind, "not-proven");
+  });
+});
