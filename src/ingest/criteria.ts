@@ -704,9 +704,45 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
     return leaf;
   }
   const lead = readLeadIn(text, false);
-  const group = makeGroup(item, id, text, lead, ctx);
+  const group = conditional(makeGroup(item, id, text, lead, ctx));
   if (marker) ctx.marked.push({ node: group, marker, line: item.line });
   return group;
+}
+
+/** A group's condition that is a conditional clause ("If the member is female …" of "If X, ONE of the following:"). */
+const IF_CLAUSE = /^(?:if|only if|where|in cases where)\s+(\S.*)$/i;
+
+/**
+ * "2. If the member is female and of childbearing potential, ONE of the following: a. …; b. …": the list
+ * is required only where X holds — the item is met when X does not hold (QA pass 6: X was the group's
+ * condition, required in addition to its list, and a male member was denied). The item becomes
+ * any(none(X), list): the group `<id>` (any) over `<id>-1` (none of the leaf `<id>-if`, the question X)
+ * and `<id>-2` (the list, its items keeping their ids `<id>.a`, …).
+ */
+function conditional(group: BranchNode): BranchNode {
+  const m = group.condition === undefined ? null : IF_CLAUSE.exec(group.condition);
+  if (!m) return group;
+  const { condition: _c, ...list } = group;
+  const { id, line } = group;
+  const asked = (m[1] as string).replace(/[\s,]+$/, "");
+  return {
+    kind: "any",
+    id,
+    label: group.label,
+    text: group.text,
+    line,
+    children: [
+      {
+        kind: "none",
+        id: `${id}-1`,
+        label: "",
+        text: group.condition as string,
+        line,
+        children: [{ kind: "leaf", id: `${id}-if`, label: "", text: asked, line }],
+      },
+      { ...list, id: `${id}-2`, label: "" },
+    ],
+  };
 }
 
 function makeGroup(

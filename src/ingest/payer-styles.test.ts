@@ -2973,3 +2973,52 @@ describe("QA pass 6: 'not covered unless all of the following' is covered when t
     assert.equal(s.kind, "not-proven");
   });
 });
+
+describe("QA pass 6: a conditional item 'If X, ONE of the following:' is met where X does not hold", () => {
+  const doc = `Widget therapy is considered medically necessary when ALL of the following are met:
+1. Diagnosis of chronic widget syndrome;
+2. If the member is female and of childbearing potential, ONE of the following:
+   a. Negative pregnancy test within 7 days;
+   b. Use of effective contraception;
+3. Failure of physical therapy.
+`;
+  it("reads any(none(X), the list), the list's items keeping their ids", () => {
+    const item = section(doc, "I").tree!.children[1]!;
+    assert.equal(item.kind, "any");
+    assert.ok(item.kind === "any" && item.condition === undefined);
+    const [not, list] = item.kind === "any" ? item.children : [];
+    assert.equal(not?.kind, "none");
+    assert.match(
+      JSON.stringify(not),
+      /"id":"I.2-if".*"text":"the member is female and of childbearing potential"/,
+    );
+    assert.equal(list?.kind, "any");
+    assert.deepEqual(list?.kind === "any" && list.children.map((c) => c.id), ["I.2.a", "I.2.b"]);
+  });
+  it("a member X does not describe is not denied; one it does needs the list", () => {
+    assert.equal(decide(doc, "I", { "I.1": true, "I.2-if": false, "I.3": true }), "approved");
+    assert.equal(decide(doc, "I", { "I.1": true, "I.2-if": true, "I.2.b": true, "I.3": true }), "approved");
+    assert.equal(
+      decide(doc, "I", { "I.1": true, "I.2-if": true, "I.2.a": false, "I.2.b": false, "I.3": true }),
+      "denied",
+    );
+    assert.notEqual(decide(doc, "I", { "I.1": true, "I.3": true }), "approved");
+  });
+  it("'If the patient has an FDA approved indication, ONE of the following' with 'OR' between its items", () => {
+    const d = `Gizmab will be approved when ALL of the following are met:
+1. The patient has a diagnosis of plaque psoriasis
+AND
+2. If the patient has an FDA approved indication, ONE of the following:
+   A. The patient's age is within FDA labeling for the requested indication
+   OR
+   B. There is support for using the requested agent for the patient's age
+AND
+3. The prescriber is a dermatologist
+`;
+    assert.equal(decide(d, "I", { "I.1": true, "I.2-if": false, "I.3": true }), "approved");
+    assert.equal(
+      decide(d, "I", { "I.1": true, "I.2-if": true, "I.2.A": false, "I.2.B": false, "I.3": true }),
+      "denied",
+    );
+  });
+});
