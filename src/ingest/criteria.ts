@@ -783,13 +783,14 @@ function makeGroup(
   if (h < 0 && !(lead.found && lead.kind !== "any")) orLinesBetween(item.children, joiners);
   const listed = h > 0 ? { ...item, children: item.children.slice(0, h) } : item;
   // No list (a statement alone: its condition or reference): no logic to read.
-  const kind = lead.found
+  const read = lead.found
     ? lead.kind
     : listed.children.length === 0
       ? "all"
       : logicOf(listed, id, text, joiners.slice(0, h > 0 ? h : undefined), ctx);
   unsupportedLogic(lead, id, item.line, ctx);
   const own = h > 0 ? nodes.slice(0, h) : nodes;
+  const kind = h > 0 ? read : byPopulation(item, own, read, id, ctx);
   // One by one: a list of many thousand items must not become a call's argument list.
   for (const c of kind === "all" ? alternativeBranches(own, id) : own) children.push(c);
   const base = { id, label: item.token, text, line: item.line, children };
@@ -813,6 +814,36 @@ function makeGroup(
     );
   if (h > 0) group = withHeadedSiblings(group, item, h, nodes, joiners, ctx);
   return alternativeToRange(group, ctx);
+}
+
+/**
+ * Items that each state coverage of their own ("1. Adults (18 years of age and older). Widget
+ * implantation is covered when all of the following criteria are met: A. …", "2. Children (…). … is
+ * covered when …"): alternative ways in, each for its population — never all required (QA pass 6: an
+ * adult meeting every adult criterion was denied for not being a child). Where every item of the list
+ * is such a group with its population as its condition, the list is `any`; where only some are, how
+ * they combine is not read and the section is uncertain.
+ */
+function byPopulation(
+  item: RawItem,
+  nodes: readonly CriterionNode[],
+  kind: BranchNode["kind"],
+  id: string,
+  ctx: Ctx,
+): BranchNode["kind"] {
+  if (kind === "any" || item.children.length < 2) return kind;
+  // Items scoped "For VIM DBS …, …" are alternatives already (alternativeBranches: `<id>-g1`).
+  const covering = item.children.filter(
+    (c, i) =>
+      c.children.length > 0 && statesCoverage(readItem(c).text) && !APPLIES_TO.test(nodes[i]?.text ?? ""),
+  );
+  if (covering.length < 2) return kind;
+  const conditioned = nodes.every((n) => n.kind !== "leaf" && n.kind !== "ref" && n.condition !== undefined);
+  if (kind === "all" && covering.length === item.children.length && conditioned) return "any";
+  ctx.uncertain.push(
+    `items of ${id} each state coverage of their own (alternative ways in), but how the list combines them is not read`,
+  );
+  return kind;
 }
 
 /**

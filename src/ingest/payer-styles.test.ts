@@ -3022,3 +3022,35 @@ AND
     );
   });
 });
+
+describe("QA pass 6: items that each state coverage for their population are alternative ways in", () => {
+  const doc = `Widget implants are covered for members who meet the criteria below.
+
+1. Adults (18 years of age and older). Widget implantation is covered when all of the following criteria are met:
+   A. Bilateral widget loss;
+   B. No contraindications to surgery.
+2. Children (12 months to 17 years of age). Widget implantation is covered when all of the following criteria are met:
+   A. Bilateral severe widget loss;
+   B. Enrollment in an auditory skills program.
+`;
+  it("any of the populations' groups, each with its population as condition", () => {
+    const s = section(doc, "I");
+    assert.equal(s.tree!.kind, "any");
+    assert.equal(s.uncertain, undefined);
+    for (const c of s.tree!.children) assert.ok(c.kind === "all" && /years of age/.test(c.condition ?? ""));
+    const adult = { I: true, "I.1": true, "I.1.A": true, "I.1.B": true, "I.2": false };
+    assert.equal(decide(doc, "I", adult), "approved");
+    assert.equal(decide(doc, "I", { ...adult, "I.1.B": false }), "denied");
+    assert.notEqual(decide(doc, "I", { I: true, "I.1.A": true, "I.1.B": true, "I.2": false }), "approved");
+  });
+  it("where only some items state coverage, the section is uncertain", () => {
+    const s = section(
+      `${doc}3. Hearing evaluation within 12 months, including all of the following:
+   A. Audiogram;
+   B. Speech testing.
+`,
+      "I",
+    );
+    assert.ok(s.uncertain?.some((w) => /state coverage/.test(w)));
+  });
+});
