@@ -581,6 +581,34 @@ const NOT_COVERED = new RegExp(
 const NOT_COVERED_ALL = new RegExp(NOT_COVERED.source, "gi");
 
 /**
+ * After a non-coverage phrase, an exception that leads into the list: "… unless all of the following
+ * criteria are met", "… unless the following criteria are met", "… except when all of the following".
+ * Anchored, each run bounded (no nested quantifiers).
+ */
+const WAY_IN =
+  /^[^.;:]{0,100}?\b(?:unless|except (?:when|if|where|in the following)|other than when)\b[^.;:]{0,120}?\b(?:the following|(?:criteria|conditions|requirements) (?:listed |stated |given )?below)\b/i;
+/** A limit before the exception ("not covered more than once per lifetime unless …"): the list lifts it. */
+const LIMIT_BEFORE =
+  /\b(?:more (?:than|often|frequently)|once|twice|per (?:lifetime|year)|limited to|only|repeat(?:ed)?|maximum|exceed\w*)\b/i;
+
+/** Whether the words after a statement's non-coverage phrase make its list the way in (see WAY_IN). */
+function wayIn(after: string): boolean {
+  return WAY_IN.test(after);
+}
+
+/**
+ * Why a statement whose list is the way in (see {@link sectionKind}) is not read with certainty: a limit
+ * before its exception, which the list lifts and no criterion asks.
+ */
+function wayInLimited(text: string): boolean {
+  const m = NOT_COVERED.exec(text);
+  if (!m) return false;
+  const after = text.slice(m.index + m[0].length);
+  const at = /\b(?:unless|except|other than)\b/i.exec(after);
+  return at !== null && wayIn(after) && LIMIT_BEFORE.test(after.slice(0, at.index));
+}
+
+/**
  * A section's kind from its language (SPEC 1.3, issue 12): whichever of the covered and not-covered
  * phrases comes first decides ("X is not medically necessary" is negative although it contains
  * "medically necessary"). A covered statement without criteria, or criteria under no coverage
@@ -590,7 +618,12 @@ export function sectionKind(text: string, hasChildren: boolean): SectionKind {
   // "C. Nationally Non-Covered Indications — N/A": a heading over nothing states nothing.
   if (!hasChildren && /(?:^|\s)(?:n\/a|none|reserved|not applicable)\.?$/i.test(text)) return "other";
   const pos = COVERED.exec(text)?.index ?? -1;
-  const neg = NOT_COVERED.exec(text)?.index ?? -1;
+  const negM = NOT_COVERED.exec(text);
+  const neg = negM?.index ?? -1;
+  // "X is not covered unless ALL of the following criteria are met:": the list is the way in — covered
+  // when it is met (QA pass 6: read as a non-coverage list, every request was denied).
+  if (hasChildren && negM && (pos < 0 || neg <= pos) && wayIn(text.slice(neg + negM[0].length)))
+    return "medically-necessary";
   if (neg >= 0 && (pos < 0 || neg <= pos)) return "not-proven";
   if (pos >= 0) return hasChildren ? "medically-necessary" : "other";
   if (NOT_PROVEN.test(text)) return "not-proven";
@@ -765,7 +798,7 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
     return leaf;
   }
   const lead = readLeadIn(text, false);
-  const group = makeGroup(item, id, text, lead, ctx);
+  const group = conditional(makeGroup(item, id, text, lead, ctx));
   if (marker) ctx.marked.push({ node: group, marker, line: item.line });
   return group;
 }
@@ -819,6 +852,42 @@ function leadReference(lead: LeadIn, text: string, id: string, line: number, ctx
   };
 }
 
+/** A group's condition that is a conditional clause ("If the member is female …" of "If X, ONE of the following:"). */
+const IF_CLAUSE = /^(?:if|only if|where|in cases where)\s+(\S.*)$/i;
+
+/**
+ * "2. If the member is female and of childbearing potential, ONE of the following: a. …; b. …": the list
+ * is required only where X holds — the item is met when X does not hold (QA pass 6: X was the group's
+ * condition, required in addition to its list, and a male member was denied). The item becomes
+ * any(none(X), list): the group `<id>` (any) over `<id>-1` (none of the leaf `<id>-if`, the question X)
+ * and `<id>-2` (the list, its items keeping their ids `<id>.a`, …).
+ */
+function conditional(group: BranchNode): BranchNode {
+  const m = group.condition === undefined ? null : IF_CLAUSE.exec(group.condition);
+  if (!m) return group;
+  const { condition: _c, ...list } = group;
+  const { id, line } = group;
+  const asked = (m[1] as string).replace(/[\s,]+$/, "");
+  return {
+    kind: "any",
+    id,
+    label: group.label,
+    text: group.text,
+    line,
+    children: [
+      {
+        kind: "none",
+        id: `${id}-1`,
+        label: "",
+        text: group.condition as string,
+        line,
+        children: [{ kind: "leaf", id: `${id}-if`, label: "", text: asked, line }],
+      },
+      { ...list, id: `${id}-2`, label: "" },
+    ],
+  };
+}
+
 function makeGroup(
   item: RawItem,
   id: string,
@@ -858,13 +927,14 @@ function makeGroup(
   if (h < 0 && !(lead.found && lead.kind !== "any")) orLinesBetween(item.children, joiners);
   const listed = h > 0 ? { ...item, children: item.children.slice(0, h) } : item;
   // No list (a statement alone: its condition or reference): no logic to read.
-  const kind = lead.found
+  const read = lead.found
     ? lead.kind
     : listed.children.length === 0
       ? "all"
       : logicOf(listed, id, text, joiners.slice(0, h > 0 ? h : undefined), ctx);
   unsupportedLogic(lead, id, item.line, ctx);
   const own = h > 0 ? nodes.slice(0, h) : nodes;
+  const kind = h > 0 ? read : byPopulation(item, own, read, id, ctx);
   // One by one: a list of many thousand items must not become a call's argument list.
   for (const c of kind === "all" ? alternativeBranches(own, id) : own) children.push(c);
   const base = { id, label: item.token, text, line: item.line, children };
@@ -888,6 +958,36 @@ function makeGroup(
     );
   if (h > 0) group = withHeadedSiblings(group, item, h, nodes, joiners, ctx);
   return alternativeToRange(group, ctx);
+}
+
+/**
+ * Items that each state coverage of their own ("1. Adults (18 years of age and older). Widget
+ * implantation is covered when all of the following criteria are met: A. …", "2. Children (…). … is
+ * covered when …"): alternative ways in, each for its population — never all required (QA pass 6: an
+ * adult meeting every adult criterion was denied for not being a child). Where every item of the list
+ * is such a group with its population as its condition, the list is `any`; where only some are, how
+ * they combine is not read and the section is uncertain.
+ */
+function byPopulation(
+  item: RawItem,
+  nodes: readonly CriterionNode[],
+  kind: BranchNode["kind"],
+  id: string,
+  ctx: Ctx,
+): BranchNode["kind"] {
+  if (kind === "any" || item.children.length < 2) return kind;
+  // Items scoped "For VIM DBS …, …" are alternatives already (alternativeBranches: `<id>-g1`).
+  const covering = item.children.filter(
+    (c, i) =>
+      c.children.length > 0 && statesCoverage(readItem(c).text) && !APPLIES_TO.test(nodes[i]?.text ?? ""),
+  );
+  if (covering.length < 2) return kind;
+  const conditioned = nodes.every((n) => n.kind !== "leaf" && n.kind !== "ref" && n.condition !== undefined);
+  if (kind === "all" && covering.length === item.children.length && conditioned) return "any";
+  ctx.uncertain.push(
+    `items of ${id} each state coverage of their own (alternative ways in), but how the list combines them is not read`,
+  );
+  return kind;
 }
 
 /**
@@ -1131,6 +1231,9 @@ function authDuration(t: string): boolean {
 /** A quantity or dosing limit line: "Quantity Limit: 2 pens per 28 days", "Dosing limits (max daily dose):". */
 const QUANTITY_LIMIT =
   /^(?:(?:quantity|dosing|dose|dispensing|supply) limits?\b[^:]{0,60}:|(?:maximum |max\.? |recommended |approved )?(?:dosing|dose|dosage)(?: limits?| regimen)?\s*:)/i;
+/** A quantity or dosing limit's heading on a line of its own ("Quantity Limit", "Quantity Limits:"). */
+const QUANTITY_HEADING = /^(?:quantity|dosing|dispensing|supply) limits?\s*:?$/i;
+const QUANTITY_REASON = "quantity limit: how much may be approved, which no criterion asks";
 /** The report's reason for such a line: it is the reviewer's, and makes no section uncertain. */
 const DURATION_REASON = "authorization duration: how long an approval lasts, not a criterion";
 const HEADING_BETWEEN = "a heading between list items: which items it governs is not read";
@@ -1776,6 +1879,15 @@ function sectionOf(items: readonly RawItem[]): RawItem | undefined {
   return undefined;
 }
 
+/** The indentation of the first list item read after `section` (its list's margin; 0 with none). */
+function firstIndent(items: readonly RawItem[], section: RawItem): number {
+  for (let i = items.lastIndexOf(section) + 1; i > 0 && i < items.length; i++) {
+    const it = items[i] as RawItem;
+    if (!it.paraOf) return it.indent;
+  }
+  return 0;
+}
+
 /** A labeled item whose text has not ended ("1. Types of Implantations"): a heading over what follows. */
 function headingItem(item: RawItem): boolean {
   return item.token !== "" && !item.heading && unfinished(tailOf(item.texts));
@@ -1990,6 +2102,8 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   let defNext: { style: LabelStyle; value: number } | undefined;
   /** A connector line stood between the list and a paragraph: that paragraph is reported too. */
   let joinsParagraph = false;
+  /** A "Quantity Limit" heading was read: the table rows under it are the limit's. */
+  let quantityTable: "heading" | "rows" | undefined;
   /** The section whose lists the captions read so far stand over. */
   let captionRoot: RawItem | undefined;
   /**
@@ -2170,15 +2284,34 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       openSection(syntheticSection(plain, ln, syntheticCount(items) + 1));
       continue;
     }
+    if (
+      quantityTable !== undefined &&
+      (ln.hasTab ||
+        !blankBefore ||
+        (quantityTable === "heading" && !ln.bullet && !ln.heading && parseLabel(text) === undefined))
+    ) {
+      // The rows of a table under a "Quantity Limit" heading ("Drug | Package size | Quantity Limit"),
+      // or the paragraph right under it: the limit itself, reported with its heading.
+      quantityTable = "rows";
+      unplaced.push({ line: ln.no, text: plain, reason: QUANTITY_REASON });
+      stray = true;
+      continue;
+    }
+    quantityTable = undefined;
+    if (cur !== null && QUANTITY_HEADING.test(plain.replace(/^#+\s*/, ""))) {
+      // "Quantity Limit" (or "### Quantity Limits") on a line of its own, a table under it: a limit no
+      // criterion asks, like "Quantity Limit: …" on one line (QA pass 6: heading and table were glued
+      // into the last criterion's words). Reported with the table's rows; the section decides review.
+      unplaced.push({ line: ln.no, text: plain, reason: QUANTITY_REASON });
+      quantityTable = "heading";
+      stray = true;
+      continue;
+    }
     if (cur !== null && QUANTITY_LIMIT.test(plain) && !(ln.bullet && !/\blimit/i.test(plain))) {
       // "Quantity Limit: 2 pens per 28 days": how much may be approved, which no criterion asks — never
       // the last criterion's words (QA pass 2 found it glued into the step-therapy item); reported, so
       // the section decides review.
-      unplaced.push({
-        line: ln.no,
-        text: plain,
-        reason: "quantity limit: how much may be approved, which no criterion asks",
-      });
+      unplaced.push({ line: ln.no, text: plain, reason: QUANTITY_REASON });
       stray = true;
       continue;
     }
@@ -2507,6 +2640,39 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         continue;
       }
     }
+    if (
+      cur?.kind === "item" &&
+      blankBefore &&
+      !ln.bullet &&
+      opener !== undefined &&
+      cur.item !== opener &&
+      sinceOpener > 0 &&
+      /^AND\s+\S/.test(text) &&
+      parseLabel(text) === undefined
+    ) {
+      // "1. …", "2. …", a blank line, "AND the infant has not received …" at the list's margin: a
+      // further requirement of the whole section, beside its list (QA pass 6: it was glued into the last
+      // alternative and never asked). Read as the section's requirement paragraph (`I-p1`, the list
+      // `I-1`) where the line stands no deeper than the section's items; otherwise (a block's list, a
+      // line as deep as the item before) which items it joins is not read: reported, the section decides
+      // review.
+      const section = sectionOf(items);
+      const owner = paragraphOwner(items, ln.indent) ?? section;
+      if (
+        owner !== undefined &&
+        owner === section &&
+        opener === section &&
+        ln.indent <= firstIndent(items, section)
+      ) {
+        const item = unlabeled(text.replace(/^AND\s+/, ""), ln, { paraOf: owner });
+        items.push(item);
+        cur = { kind: "item", item };
+        continue;
+      }
+      unplaced.push({ line: ln.no, text: plain, reason: JOINS_PARAGRAPH });
+      stray = true;
+      continue;
+    }
     if (cur?.kind === "item") {
       const wrapped = !blankBefore && !ln.bullet;
       const cut = brk;
@@ -2638,6 +2804,10 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         criterion: id,
       });
     ctx.uncertain = [];
+    if (kind === "medically-necessary" && wayInLimited(statement))
+      ctx.uncertain.push(
+        `section ${id} is not covered beyond a limit unless its list is met: the limit, which the list lifts, is asked by no criterion`,
+      );
     if (kind === "uncertain")
       ctx.uncertain.push(`section ${id} lists criteria under no statement of coverage or non-coverage`);
     if (byParagraph?.kind && item.children.length === 0) {

@@ -599,6 +599,11 @@ const FREQUENCY =
 /** A heading over limits: "Frequency Limitations", "Quantity Limits", "Utilization Guidelines". */
 const LIMIT_HEADING = /\b(?:limit|frequenc|quantit|utilization|restriction)/i;
 
+/** A heading over quantity or dosing limits ("Quantity Limit", "### Quantity Limits", "Dispensing Limits:"). */
+const QUANTITY_HEADING = /^(?:quantity|dosing|dispensing|supply) limits?\b/i;
+/** A line under such a heading that states none: "N/A", "None", "Not applicable". */
+const NOTHING = /^(?:n\/a|none|not applicable)\.?$/i;
+
 /**
  * A limit on how often or how many under a heading the vocabulary lacks ("Frequency Limitations",
  * "Quantity Limits", "Utilization Guidelines"): the line sat in an `other` part, reported nowhere, and
@@ -610,9 +615,17 @@ function limitsElsewhere(lines: readonly Line[], sections: readonly Section[], f
   // "Definitions" state amounts that are no coverage limit (a second reading).
   const found: Line[] = [];
   let limits = false;
+  let quantity = false;
   for (const ln of lines) {
-    if (ln.regionHeading) limits = ln.region === "other" && LIMIT_HEADING.test(ln.text);
-    if (limits && ln.region === "other" && !ln.blank && FREQUENCY.test(ln.text)) found.push(ln);
+    if (ln.regionHeading) {
+      limits = ln.region === "other" && LIMIT_HEADING.test(ln.text);
+      quantity = limits && QUANTITY_HEADING.test(finishText(ln.text));
+      continue;
+    }
+    if (!limits || ln.region !== "other" || ln.blank || ln.pageHeader) continue;
+    // Under "Quantity Limit(s)" every line is the limit ("Gizmab 80 mg/mL | autoinjector | 1 per 28
+    // days"): how many, in words FREQUENCY does not know (QA pass 6: the table was read nowhere).
+    if (FREQUENCY.test(ln.text) || (quantity && !NOTHING.test(finishText(ln.text)))) found.push(ln);
   }
   if (found.length === 0) return;
   for (const ln of found) {

@@ -3293,3 +3293,206 @@ describe("QA pass 6: a non-coverage sentence naming the patient's age or conditi
       assert.ok(!v.findings.some((f) => f.code === "circumstance-not-evaluated"));
     });
 });
+
+describe("QA pass 6: an 'AND …' paragraph after a list of alternatives applies to the whole section", () => {
+  const doc = `Widgetumab is considered medically necessary for infants who meet ONE of the following:
+1. Born before 29 weeks gestation
+2. Acyanotic heart disease requiring surgery
+
+AND the infant has not received nirsevimab for the current season.
+`;
+  it("is the section's requirement beside its list, never the last alternative's words", () => {
+    const s = section(doc, "I");
+    assert.equal(s.tree!.kind, "all");
+    assert.deepEqual(
+      s.tree!.children.map((c) => `${c.id} ${c.kind}`),
+      ["I-1 any", "I-p1 leaf"],
+    );
+    assert.doesNotMatch(JSON.stringify(s.tree), /surgery AND/);
+    assert.equal(s.uncertain, undefined);
+    assert.notEqual(decide(doc, "I", { "I.1": true }), "approved");
+    assert.equal(decide(doc, "I", { "I.1": true, "I.2": false, "I-p1": false }), "denied");
+    assert.equal(decide(doc, "I", { "I.1": false, "I.2": true, "I-p1": true }), "approved");
+  });
+  it("after a table's rows (HTML)", () => {
+    const html = `<h1>Widgetumab</h1><p>Policy Number: WM-1</p><p>Effective Date: October 1, 2024</p>
+<h2>Clinical Criteria</h2>
+<p>Widgetumab is considered medically necessary for infants who meet ONE of the following:</p>
+<table><tr><th>Population</th><th>Requirement</th></tr>
+<tr><td>Prematurity</td><td>Born before 29 weeks gestation</td></tr>
+<tr><td>Congenital heart disease</td><td>Acyanotic heart disease requiring surgery</td></tr></table>
+<p>AND the infant has not received nirsevimab for the current season.</p>`;
+    const s = ingest(htmlToText(html)).versions[0]!.sections[0]!;
+    assert.deepEqual(
+      s.tree!.children.map((c) => `${c.id} ${c.kind}`),
+      ["I-1 any", "I-p1 leaf"],
+    );
+    assert.doesNotMatch(JSON.stringify(s.tree), /surgery AND/);
+  });
+  it("printed as deep as a nested list's items: which items it joins is not read (review)", () => {
+    const r = ingest(`${HEAD}Widgetumab is considered medically necessary when ALL of the following are met:
+1. Age under 24 months;
+2. ONE of the following:
+   a. Born before 29 weeks gestation
+   b. Acyanotic heart disease requiring surgery
+
+   AND the infant has not received nirsevimab for the current season.
+`);
+    const s = r.versions[0]!.sections[0]!;
+    assert.doesNotMatch(JSON.stringify(s.tree), /surgery AND/);
+    assert.ok(r.unplaced.some((u) => /nirsevimab/.test(u.text)));
+    assert.ok(s.uncertain?.length);
+  });
+});
+
+describe("QA pass 6: a 'Quantity Limit' heading over a table is a limit no criterion asks", () => {
+  const list = `Gizmab will be approved when ALL of the following are met:
+1. The patient has a diagnosis of plaque psoriasis
+AND
+2. The prescriber is a dermatologist
+
+`;
+  const all = { "I.1": true, "I.2": true };
+  for (const [name, tail] of [
+    [
+      "the heading with the table right under it",
+      "Quantity Limit\nDrug\tPackage size\tQuantity Limit\nGizmab 80 mg/mL\tautoinjector\t1 autoinjector per 28 days\n",
+    ],
+    [
+      "a markdown heading over a pipe table",
+      "### Quantity Limits\n\n| Drug | Package size | Quantity Limit |\n|---|---|---|\n| Gizmab 80 mg/mL | autoinjector | 1 autoinjector per 28 days |\n",
+    ],
+    ["the heading, a blank line, the limit in words", "Quantity Limit\n\nTwo autoinjectors per 28 days\n"],
+  ] as const)
+    it(`${name}: glued into no criterion, the section decides review`, () => {
+      const doc = list + tail;
+      const s = section(doc, "I");
+      assert.doesNotMatch(JSON.stringify(s.tree), /Quantity|autoinjector/i);
+      // The reading is uncertain: the line rule turns the tree's approval into review.
+      assert.ok(s.uncertain?.length);
+    });
+  it("'Quantity Limits' over 'N/A' limits nothing", () => {
+    const doc = `${list}Quantity Limits\n\nN/A\n`;
+    assert.equal(section(doc, "I").uncertain, undefined);
+    assert.equal(decide(doc, "I", all), "approved");
+  });
+});
+
+describe("QA pass 6: 'not covered unless all of the following' is covered when the list is met", () => {
+  const items = `1. Diagnosis of chronic widget syndrome;
+2. Failure of physical therapy.
+`;
+  for (const statement of [
+    "Widget therapy is not covered unless ALL of the following criteria are met:",
+    "Widget therapy is not covered unless the following criteria are met:",
+    "Widget therapy is not medically necessary except when all of the following are met:",
+    "Widget therapy is considered investigational unless all of the criteria listed below are met:",
+    "Widget therapy is not covered unless any of the following criteria are met:",
+  ])
+    it(`"${statement}"`, () => {
+      const doc = `${statement}\n${items}`;
+      const s = section(doc, "I");
+      assert.equal(s.kind, "medically-necessary");
+      assert.equal(s.uncertain, undefined);
+      const any = /any of/.test(statement);
+      assert.equal(s.tree!.kind, any ? "any" : "all");
+      assert.equal(decide(doc, "I", { "I.1": true, "I.2": true }), "approved");
+      assert.equal(decide(doc, "I", { "I.1": true, "I.2": false }), any ? "approved" : "denied");
+    });
+  it("after a limit ('more than once per lifetime unless'), the reading is uncertain", () => {
+    const s = section(
+      `Widget therapy is not covered more than once per lifetime unless all of the following are met:\n${items}`,
+      "I",
+    );
+    assert.equal(s.kind, "medically-necessary");
+    assert.ok(s.uncertain?.some((w) => /limit/.test(w)));
+  });
+  it("a non-coverage list without an exception stays not covered", () => {
+    const s = section(
+      `Widget therapy is not covered for members with any of the following:\n1. Active infection;\n2. Pregnancy.\n`,
+      "I",
+    );
+    assert.equal(s.kind, "not-proven");
+  });
+});
+
+describe("QA pass 6: a conditional item 'If X, ONE of the following:' is met where X does not hold", () => {
+  const doc = `Widget therapy is considered medically necessary when ALL of the following are met:
+1. Diagnosis of chronic widget syndrome;
+2. If the member is female and of childbearing potential, ONE of the following:
+   a. Negative pregnancy test within 7 days;
+   b. Use of effective contraception;
+3. Failure of physical therapy.
+`;
+  it("reads any(none(X), the list), the list's items keeping their ids", () => {
+    const item = section(doc, "I").tree!.children[1]!;
+    assert.equal(item.kind, "any");
+    assert.ok(item.kind === "any" && item.condition === undefined);
+    const [not, list] = item.kind === "any" ? item.children : [];
+    assert.equal(not?.kind, "none");
+    assert.match(
+      JSON.stringify(not),
+      /"id":"I.2-if".*"text":"the member is female and of childbearing potential"/,
+    );
+    assert.equal(list?.kind, "any");
+    assert.deepEqual(list?.kind === "any" && list.children.map((c) => c.id), ["I.2.a", "I.2.b"]);
+  });
+  it("a member X does not describe is not denied; one it does needs the list", () => {
+    assert.equal(decide(doc, "I", { "I.1": true, "I.2-if": false, "I.3": true }), "approved");
+    assert.equal(decide(doc, "I", { "I.1": true, "I.2-if": true, "I.2.b": true, "I.3": true }), "approved");
+    assert.equal(
+      decide(doc, "I", { "I.1": true, "I.2-if": true, "I.2.a": false, "I.2.b": false, "I.3": true }),
+      "denied",
+    );
+    assert.notEqual(decide(doc, "I", { "I.1": true, "I.3": true }), "approved");
+  });
+  it("'If the patient has an FDA approved indication, ONE of the following' with 'OR' between its items", () => {
+    const d = `Gizmab will be approved when ALL of the following are met:
+1. The patient has a diagnosis of plaque psoriasis
+AND
+2. If the patient has an FDA approved indication, ONE of the following:
+   A. The patient's age is within FDA labeling for the requested indication
+   OR
+   B. There is support for using the requested agent for the patient's age
+AND
+3. The prescriber is a dermatologist
+`;
+    assert.equal(decide(d, "I", { "I.1": true, "I.2-if": false, "I.3": true }), "approved");
+    assert.equal(
+      decide(d, "I", { "I.1": true, "I.2-if": true, "I.2.A": false, "I.2.B": false, "I.3": true }),
+      "denied",
+    );
+  });
+});
+
+describe("QA pass 6: items that each state coverage for their population are alternative ways in", () => {
+  const doc = `Widget implants are covered for members who meet the criteria below.
+
+1. Adults (18 years of age and older). Widget implantation is covered when all of the following criteria are met:
+   A. Bilateral widget loss;
+   B. No contraindications to surgery.
+2. Children (12 months to 17 years of age). Widget implantation is covered when all of the following criteria are met:
+   A. Bilateral severe widget loss;
+   B. Enrollment in an auditory skills program.
+`;
+  it("any of the populations' groups, each with its population as condition", () => {
+    const s = section(doc, "I");
+    assert.equal(s.tree!.kind, "any");
+    assert.equal(s.uncertain, undefined);
+    for (const c of s.tree!.children) assert.ok(c.kind === "all" && /years of age/.test(c.condition ?? ""));
+    const adult = { I: true, "I.1": true, "I.1.A": true, "I.1.B": true, "I.2": false };
+    assert.equal(decide(doc, "I", adult), "approved");
+    assert.equal(decide(doc, "I", { ...adult, "I.1.B": false }), "denied");
+    assert.notEqual(decide(doc, "I", { I: true, "I.1.A": true, "I.1.B": true, "I.2": false }), "approved");
+  });
+  it("where only some items state coverage, the section is uncertain", () => {
+    const s = section(
+      `${doc}3. Hearing evaluation within 12 months, including all of the following:
+   A. Audiogram;
+   B. Speech testing.
+`,
+      "I",
+    );
+    assert.ok(s.uncertain?.some((w) => /state coverage/.test(w)));
+  });
+});
