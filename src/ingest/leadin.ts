@@ -186,6 +186,13 @@ const WINDOW =
 const LATER_POPULATION =
   /^(?:\s+(?:criteria|conditions|requirements))?(?:\s+(?:are|is)\s+met)?\s*,?\s+(?:for|in|among)\s+(?:(?:the|all)\s+)?(?:members?|patients?|individuals?|beneficiar(?:y|ies)|enrollees?|children|adults?|adolescents?|persons?|infants?|neonates?)\b/i;
 
+/**
+ * Items named by a range of their numbers: "criteria (1-2)", "one of (3-4)", "(criteria 1–3)", "items 3
+ * through 5" — never a bare "(18-64)", an age.
+ */
+const ITEM_RANGE =
+  /\b(?:criteria|criterion|items?|following|of)\s*\(\s*#?\d{1,2}\s*(?:-|–|through|to)\s*#?\d{1,2}\s*\)|\(\s*(?:criteria|criterion|items?)\s*#?\d{1,2}\s*(?:-|–|through|to)\s*#?\d{1,2}\s*\)|\b(?:criteria|items)\s+#?\d{1,2}\s*(?:-|–|through|to)\s*#?\d{1,2}\b/i;
+
 /** An exception after the quantifier ("ONE of the following, unless all are contraindicated:"). */
 const EXCEPTION_AFTER = /\b(?:unless|except|other than|excluding)\b[^:]{0,80}/i;
 
@@ -299,6 +306,20 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
   const out: LeadIn =
     q && q.kind !== "unsupported" ? { kind: q.kind, found: true } : { kind: "all", found: q !== undefined };
   if (q?.kind === "unsupported") out.unsupported = q.phrase;
+  // A quantifier scoped to some of the items by their numbers ("one of the following (criteria 1-3) is
+  // met, and criterion 4", "all of the following criteria (1-2) and one of (3-4)"): the list's logic
+  // is per range, which one group cannot say (QA pass 6: one quantifier over every item, certain).
+  const scoped = q ? ITEM_RANGE.exec(text.slice(0, 600)) : null;
+  // "… based on criteria 1-7 above": a reference to other criteria, the reference readings' to read.
+  const refers =
+    scoped !== null &&
+    /^\s*(?:above|below|previously|earlier|of section|in section)\b/i.test(
+      text.slice(scoped.index + scoped[0].length, scoped.index + scoped[0].length + 20),
+    );
+  if (scoped && !refers && out.unsupported === undefined) {
+    out.kind = "all";
+    out.unsupported = scoped[0];
+  }
   if (q?.weak) out.weak = true;
   // What follows the quantifier up to the list (bounded): "… of the following within the preceding 12
   // months:" qualifies each item (QA pass 5: the window was lost, an MI years ago approved).

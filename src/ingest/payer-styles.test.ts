@@ -3496,3 +3496,29 @@ describe("QA pass 6: items that each state coverage for their population are alt
     assert.ok(s.uncertain?.some((w) => /state coverage/.test(w)));
   });
 });
+
+describe("QA pass 6: a quantifier scoped to some items by their numbers decides review", () => {
+  const LIST = `1. Age 18 years or older
+2. Enrollment in a lifestyle modification program for at least 3 months
+3. BMI of 40 kg/m2 or greater
+4. BMI of 35 kg/m2 or greater with at least one weight-related comorbidity
+`;
+  for (const lead of [
+    "Widgetide is considered medically necessary when all of the following criteria (1-2) and one of (3-4) are met:",
+    "Widgetide is considered medically necessary when one of the following (criteria 1-3) is met, and criterion 4 is met:",
+    "Widgetide is considered medically necessary when criteria 1 through 2 and either of criteria 3 or 4 are met:",
+  ]) {
+    it(lead.slice(43), () => {
+      const s = section(`${lead}\n${LIST}`, "I");
+      assert.ok(s.uncertain, "uncertain: the list's logic is per range");
+    });
+  }
+  it("an age range in parentheses is no item range", () => {
+    const s = section(
+      "Widgetide is considered medically necessary for adults (18-64) when all of the following are met:\n" +
+        LIST,
+      "I",
+    );
+    assert.equal(s.uncertain, undefined);
+  });
+});
