@@ -158,3 +158,14 @@ it("fields present with undefined, unknown fields and unusual state spellings ag
   assert.equal(fastParseCase({ ...base(), extra: 1 }), undefined);
   assert.equal(fastParseCase({ ...base(), policy: undefined }), undefined);
 });
+
+it("a malformed date of service is its own issue: the birth date is not reported against it", () => {
+  const r = caseSchema.safeParse({
+    member: { state: "TX", birthDate: "1960-05-01", lineOfBusiness: "medicaid" },
+    service: { codes: ["62362"], dateOfService: "03/01/2026" },
+    answers: {},
+  });
+  assert.equal(r.success, false);
+  const paths = r.success ? [] : r.error.issues.map((i) => i.path.join("."));
+  assert.deepEqual(paths, ["service.dateOfService"]);
+});

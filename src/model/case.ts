@@ -173,8 +173,12 @@ export const caseSchema = z
   })
   .superRefine((c, ctx) => {
     // Across member and service: a birth date must be plausible for the date of service (issue 13).
+    // Only between two valid dates: a malformed date of service is its own issue (an audit found
+    // "03/01/2026" also reported as a birth date after it).
     const b = c.member.birthDate;
-    const problem = b === undefined ? undefined : birthDateProblem(b, c.service.dateOfService);
+    const dos = c.service.dateOfService;
+    const valid = (d: unknown) => typeof d === "string" && /^\d{4}-\d{2}-\d{2}$/.test(d);
+    const problem = b === undefined || !valid(b) || !valid(dos) ? undefined : birthDateProblem(b, dos);
     if (problem) ctx.addIssue({ code: "custom", path: ["member", "birthDate"], message: problem });
   });
 
