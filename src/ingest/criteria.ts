@@ -593,7 +593,11 @@ const LIMIT_BEFORE =
 
 /** Whether the words after a statement's non-coverage phrase make its list the way in (see WAY_IN). */
 function wayIn(after: string): boolean {
-  return WAY_IN.test(after);
+  if (!WAY_IN.test(after)) return false;
+  // "not medically necessary for the following conditions unless the member meets the criteria listed
+  // below": the list comes before the exception and is what is not covered (a second reading).
+  const at = after.search(/\b(?:unless|except|other than when)\b/i);
+  return !/\bthe following\b/i.test(after.slice(0, Math.max(0, at)));
 }
 
 /**
@@ -798,7 +802,7 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
     return leaf;
   }
   const lead = readLeadIn(text, false);
-  const group = conditional(makeGroup(item, id, text, lead, ctx));
+  const group = makeGroup(item, id, text, lead, ctx);
   if (marker) ctx.marked.push({ node: group, marker, line: item.line });
   return group;
 }
@@ -934,9 +938,20 @@ function makeGroup(
       : logicOf(listed, id, text, joiners.slice(0, h > 0 ? h : undefined), ctx);
   unsupportedLogic(lead, id, item.line, ctx);
   const own = h > 0 ? nodes.slice(0, h) : nodes;
-  const kind = h > 0 ? read : byPopulation(item, own, read, id, ctx);
+  // An explicit "ALL of the following" over items that each state coverage stays all (a second reading:
+  // patient and facility requirements were read as alternatives).
+  const saysAll =
+    lead.found &&
+    lead.kind === "all" &&
+    /\b(?:all|each|every|both)\b[^.:;]{0,30}\b(?:following|criteria|requirements)\b/i.test(text);
+  const kind = h > 0 || saysAll ? read : byPopulation(item, own, read, id, ctx);
   // One by one: a list of many thousand items must not become a call's argument list.
-  for (const c of kind === "all" ? alternativeBranches(own, id) : own) children.push(c);
+  // "If X, ONE of the following" among required items is met where X does not hold; among alternatives
+  // ("ONE of the following: A. If X, ALL of …; B. If Y, …") X is the item's condition (a second reading:
+  // read as any(not X, list) there too, a continuing member was approved on "not an initial request").
+  const required =
+    kind === "all" ? own.map((c) => (c.kind === "leaf" || c.kind === "ref" ? c : conditional(c))) : own;
+  for (const c of kind === "all" ? alternativeBranches(required, id) : required) children.push(c);
   const base = { id, label: item.token, text, line: item.line, children };
   let group: BranchNode =
     kind === "atLeast" ? { ...base, kind: "atLeast", n: lead.n ?? 1 } : { ...base, kind };
@@ -2286,9 +2301,11 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     }
     if (
       quantityTable !== undefined &&
-      (ln.hasTab ||
-        !blankBefore ||
-        (quantityTable === "heading" && !ln.bullet && !ln.heading && parseLabel(text) === undefined))
+      // A labelled line or a coverage statement opens what comes next, blank line or not (a second
+      // reading: "II. Continuation … is medically necessary" right under the limit was swallowed).
+      parseLabel(text) === undefined &&
+      !statesCoverage(plain) &&
+      (ln.hasTab || !blankBefore || (quantityTable === "heading" && !ln.bullet && !ln.heading))
     ) {
       // The rows of a table under a "Quantity Limit" heading ("Drug | Package size | Quantity Limit"),
       // or the paragraph right under it: the limit itself, reported with its heading.
@@ -2960,7 +2977,7 @@ const PATIENT_NAMED =
  * any other indication".
  */
 const NOT_A_CIRCUMSTANCE =
-  /\bcriteri|\bnot (?:been )?met\b|\b(?:any|all) other\b|\bother (?:indications?|conditions?|uses?)\b/i;
+  /\bcriteri|\bnot (?:been )?met\b|\b(?:any|all) other\b|\bother (?:indications?|conditions?|uses?)\b|\bother than (?:those|the ones|as|what is) (?:listed|stated|described|given|specified)\b|\bnot (?:listed|specified|described) (?:above|below|in)\b/i;
 /** Paperwork, not a clinical requirement: "Documentation must be submitted with each request." */
 const PAPERWORK = /\b(?:documentation|records?|submit(?:ted)?|submission|request form|notes)\b/i;
 

@@ -246,6 +246,10 @@ function readTitleField(lines: readonly Line[]): string | undefined {
   return undefined;
 }
 
+/** Words only a CMS LCD or billing article prints in its title block. */
+const MCD_DOCUMENT =
+  /^(?:(?:lcd|article) (?:id|title)\s*:|local coverage (?:determination|article)\b)|\([LA]\d{5}\)$/i;
+
 /** A CMS LCD's or billing article's title line, its id in parentheses at the end. */
 const MCD_TITLE =
   /^(?:(?:proposed )?local coverage (?:determination|article)(?: \((?:lcd|la)\))?\s*:\s*)?([^()]{3,200}?)\s*\(([LA]\d{5})\)$/i;
@@ -322,7 +326,10 @@ function readEffectiveField(lines: readonly Line[]): { y: number; m: number; d?:
     if (/^(?:(?:current |policy )?effective|revision effective)/i.test(m[1] ?? m[2] ?? "")) effective ??= d;
     else other ??= d;
   }
-  effective ??= original;
+  // Only a CMS LCD or article reads its original effective date as the version's: elsewhere it is the
+  // policy's first date, and the current text would be in force back to it (a second reading).
+  if (original && lines.some((ln) => ln.region !== "criteria" && MCD_DOCUMENT.test(finishText(ln.text))))
+    effective ??= original;
   if (!effective || !other) return effective ?? other;
   const key = (x: { y: number; m: number; d?: number }) => x.y * 10000 + x.m * 100 + (x.d ?? 1);
   return key(other) > key(effective) ? other : effective;

@@ -127,7 +127,8 @@ const DECIMAL = /^([1-9]\d?(?:\.[1-9]\d?){1,5})[.)]?\s+/;
  * no unit written with a capital ("1.8 Gy per fraction", "2.5 L", "1.5 IU/kg").
  */
 const DECIMAL_WORDS = /^[A-Z("“'[]/;
-const CAPITAL_UNIT = /^(?:c?Gy|Gray|L|IU|U|Units?|[MGk]?Bq|mCi|Ci|[kM]?Hz|J|W|K|MU|MIU|MBq|T|Tesla|SD|SDs)\b/;
+const CAPITAL_UNIT =
+  /^(?:c?Gy|Gray|L|IU|U|Units?|[MGk]?Bq|mCi|Ci|[kM]?Hz|J|W|K|MU|MIU|MBq|T|Tesla|SD|SDs|ULN|LLN|IQR|MoM|X)\b/;
 
 function decimalLabel(text: string): ParsedLabel | undefined {
   const m = DECIMAL.exec(text);

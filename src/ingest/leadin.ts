@@ -365,7 +365,10 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
       // A statement that negates its list: "medically necessary in the absence of any of the following",
       // "… has X and does not have either of the following" (QA pass 6: read as `any`, an infection
       // present approved). A negation shared with another predicate is not one group: uncertain.
-      const negated = negationOver(pre);
+      // Only a negation right before the quantifier governs the list: "for individuals without a
+      // personal history of cancer who meet any of" names a population (a second reading: read as
+      // `none`, a request meeting none of the list approved).
+      const negated = NEGATION_TAIL.test(pre.slice(-80)) ? negationOver(pre) : undefined;
       if (negated === "clear") {
         out.kind = "none";
         pre = withoutNegation(pre);
@@ -873,7 +876,16 @@ function findReference(text: string): ItemReference | undefined {
   const sec = ITEM_SECTION.exec(text);
   if (sec)
     return { kind: "all", found: false, refSection: (sec[1] as string).toUpperCase(), refText: sec[0] };
-  const numbered = ITEM_NUMBERED.exec(text);
+  const hit = ITEM_NUMBERED.exec(text);
+  // "Exposure meeting DSM-5 Criterion A", "criterion B for PTSD": a bare letter names another
+  // instrument's criterion unless the words say where ("above", "in section B"): a second reading found
+  // it read as a reference to section A, and an adolescent denied for not being an adult.
+  const numbered =
+    hit &&
+    /^[A-Za-z]$/.test((hit[1] as string).replace(/[.#\s]/g, "")) &&
+    !/\b(?:above|below|section|item|part)\b/i.test(hit[0])
+      ? null
+      : hit;
   if (numbered) {
     const { labels, doubt } = labelsOf(numbered[1] as string);
     return {

@@ -3522,3 +3522,106 @@ describe("QA pass 6: a quantifier scoped to some items by their numbers decides 
     assert.equal(s.uncertain, undefined);
   });
 });
+
+describe("QA pass 6, second reading: the new rules leave ordinary text alone", () => {
+  const LIST = "A. First item;\nB. Second item;\nC. Third item.\n";
+  it("a negation in the population before 'who meet any of' does not negate the list", () => {
+    for (const lead of [
+      "I. Genetic testing is medically necessary for individuals without a personal history of cancer who meet any of the following criteria:",
+      "I. Lumbar fusion is medically necessary for members with spinal stenosis, with or without spondylolisthesis, who have any of the following:",
+      "I. Home oxygen is medically necessary for members with no evidence of CO2 retention who have any of the following:",
+    ])
+      assert.equal(section(`${lead}\n${LIST}`, "I").tree?.kind, "any", lead);
+  });
+  it("'If X, ALL of' items under 'ONE of' keep X as their condition (required)", () => {
+    const s = section(
+      `I. Widgetumab is medically necessary when ONE of the following is met:
+A. If the request is for initiation of therapy, ALL of the following:
+1. Diagnosis of plaque psoriasis;
+2. Failure of methotrexate;
+B. If the member is currently receiving Widgetumab, ALL of the following:
+1. Documented positive response;
+2. No serious infection.
+`,
+      "I",
+    );
+    const a = s.tree?.kind === "any" ? s.tree.children[0] : undefined;
+    assert.equal(a?.kind, "all");
+    assert.match((a as { condition?: string }).condition ?? "", /^If the request is for initiation/);
+  });
+  it("an explicit ALL over items that each state coverage stays all", () => {
+    const s = section(
+      `I. Bariatric surgery is medically necessary when ALL of the following are met:
+A. Patient requirements: Bariatric surgery is covered when the patient meets all of the following:
+1. BMI of 40 or greater;
+2. Completion of a supervised weight loss program.
+B. Facility requirements: Bariatric surgery is covered when the facility meets all of the following:
+1. Accredited by MBSAQIP;
+2. Surgeon performs at least 50 procedures per year.
+`,
+      "I",
+    );
+    assert.equal(s.tree?.kind, "all");
+  });
+  it("'DSM-5 Criterion A' is a question, not a reference to section A", () => {
+    const v = ingest(`${HEAD}A. Prazosin is medically necessary for adults when all of the following are met:
+1. Diagnosis of PTSD;
+2. Failure of an SSRI.
+B. Prazosin is medically necessary for adolescents when all of the following are met:
+1. Age 13 to 17 years;
+2. Exposure to a traumatic event meeting DSM-5 Criterion A;
+3. Nightmares at least weekly.
+`).versions[0]!;
+    const b2 = v.sections.find((s) => s.id === "B")?.tree;
+    const kid = b2?.kind === "all" ? b2.children[1] : undefined;
+    assert.equal(kid?.kind, "leaf");
+  });
+  it("a non-coverage list before 'unless … criteria listed below' stays not covered", () => {
+    const v =
+      ingest(`${HEAD}I. Botulinum toxin is considered not medically necessary for the following conditions unless the member meets the criteria listed below:
+A. Tension-type headache;
+B. Myofascial pain syndrome.
+`).versions[0]!;
+    assert.equal(v.sections[0]?.kind, "not-proven");
+  });
+  it("a labelled section right under a quantity limit is read", () => {
+    const v = ingest(`${HEAD}I. Widgetumab is medically necessary when all of the following criteria are met:
+A. Diagnosis of psoriasis;
+B. Failure of methotrexate.
+
+Quantity Limits
+Quantity limits apply. Refer to the pharmacy benefit.
+II. Continuation of Widgetumab is medically necessary when all of the following criteria are met:
+A. Positive response to therapy;
+B. No serious infection.
+`).versions[0]!;
+    assert.deepEqual(
+      v.sections.map((s) => s.id),
+      ["I", "II"],
+    );
+  });
+  it("an original effective date outside a CMS LCD is no version date", () => {
+    const v = ingest(`Widget Therapy
+Policy Number: MP-5003
+Original Effective Date: 01/01/2015
+Next Review Date: 03/01/2027
+
+Policy
+
+Widget therapy is medically necessary when all of the following criteria are met:
+1. Chronic wounds;
+2. Failure of conservative care.
+`).versions[0]!;
+    assert.equal(v.identity.effective, "");
+  });
+  it("boilerplate 'for patients with conditions other than those listed above' and '1.5 ULN' wrapped", () => {
+    const v =
+      ingest(`${HEAD}1. Widget infusion is medically necessary when all of the following criteria are met:
+1.1 Serum widget level less than
+1.5 ULN on two occasions;
+1.2 Diagnosis of widget deficiency.
+2. Widget infusion is not medically necessary for patients with conditions other than those listed above.
+`).versions[0]!;
+    assert.equal(v.sections[0]?.uncertain, undefined);
+  });
+});
