@@ -1246,8 +1246,12 @@ function authDuration(t: string): boolean {
 /** A quantity or dosing limit line: "Quantity Limit: 2 pens per 28 days", "Dosing limits (max daily dose):". */
 const QUANTITY_LIMIT =
   /^(?:(?:quantity|dosing|dose|dispensing|supply) limits?\b[^:]{0,60}:|(?:maximum |max\.? |recommended |approved )?(?:dosing|dose|dosage)(?: limits?| regimen)?\s*:)/i;
+/** The words that open a quantity or dosing limit's heading ("Quantity Limit", "Dispensing Limits"). */
+const QUANTITY_WORDS = String.raw`^(?:quantity|dosing|dispensing|supply) limits?`;
 /** A quantity or dosing limit's heading on a line of its own ("Quantity Limit", "Quantity Limits:"). */
-const QUANTITY_HEADING = /^(?:quantity|dosing|dispensing|supply) limits?\s*:?$/i;
+const QUANTITY_HEADING = new RegExp(String.raw`${QUANTITY_WORDS}\s*:?$`, "i");
+/** A region heading over quantity or dosing limits ("Quantity Limits", "Dispensing Limits for Gizmab"). */
+export const QUANTITY_HEADING_START = new RegExp(String.raw`${QUANTITY_WORDS}\b`, "i");
 const QUANTITY_REASON = "quantity limit: how much may be approved, which no criterion asks";
 /** The report's reason for such a line: it is the reviewer's, and makes no section uncertain. */
 const DURATION_REASON = "authorization duration: how long an approval lasts, not a criterion";

@@ -14,7 +14,13 @@ import {
   type Section,
   type Unplaced,
 } from "../model/index.js";
-import { addUncertain, type Paragraph, readCriteria, statesCoverage } from "./criteria.js";
+import {
+  addUncertain,
+  type Paragraph,
+  QUANTITY_HEADING_START,
+  readCriteria,
+  statesCoverage,
+} from "./criteria.js";
 import { collapse, execUpTo, finishText } from "./inline.js";
 import { parseLabel } from "./labels.js";
 import { cellsOf, type Line, MAX_LINE, type Region, readLines } from "./lines.js";
@@ -492,8 +498,9 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
   const log = tables.revisionLog;
   let newest: RevisionEntry | undefined;
   for (const e of log) if (!newest || e.revision >= newest.revision) newest = e;
-  const field = newest || readLastRevision(fields) ? undefined : readEffectiveField(fields);
-  let version = newest?.revision ?? readLastRevision(fields) ?? (field ? monthOf(field) : "");
+  const lastRevision = newest ? undefined : readLastRevision(fields);
+  const field = newest || lastRevision ? undefined : readEffectiveField(fields);
+  let version = newest?.revision ?? lastRevision ?? (field ? monthOf(field) : "");
   if (!newest)
     findings.push({
       code: "no-revision-log",
@@ -606,8 +613,6 @@ const FREQUENCY =
 /** A heading over limits: "Frequency Limitations", "Quantity Limits", "Utilization Guidelines". */
 const LIMIT_HEADING = /\b(?:limit|frequenc|quantit|utilization|restriction)/i;
 
-/** A heading over quantity or dosing limits ("Quantity Limit", "### Quantity Limits", "Dispensing Limits:"). */
-const QUANTITY_HEADING = /^(?:quantity|dosing|dispensing|supply) limits?\b/i;
 /** A line under such a heading that states none: "N/A", "None", "Not applicable". */
 const NOTHING = /^(?:n\/a|none|not applicable)\.?$/i;
 
@@ -626,7 +631,7 @@ function limitsElsewhere(lines: readonly Line[], sections: readonly Section[], f
   for (const ln of lines) {
     if (ln.regionHeading) {
       limits = ln.region === "other" && LIMIT_HEADING.test(ln.text);
-      quantity = limits && QUANTITY_HEADING.test(finishText(ln.text));
+      quantity = limits && QUANTITY_HEADING_START.test(finishText(ln.text));
       continue;
     }
     if (!limits || ln.region !== "other" || ln.blank || ln.pageHeader) continue;
