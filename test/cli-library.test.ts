@@ -157,7 +157,7 @@ describe("a payer's library from an empty folder", () => {
       assert.ok(findings.length > 0 && findings.every((f) => f.policy === id));
     }
     // Not in the seed library: the same commands without --library do not know it.
-    assert.equal(cli(["show", "NCD.20.29"]).code, 1);
+    assert.equal(cli(["show", "NCD.20.29"]).code, 2);
   });
 
   it("a case evaluates: review while no code is bound; by its criteria once the author binds the code", () => {

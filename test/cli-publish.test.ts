@@ -128,7 +128,7 @@ describe("publish through the CLI", () => {
       /unplaced/,
     );
     fails(
-      1,
+      2,
       ["publish", "NCD.20.29@2030-01", "--by", "Dr. Ada Quill", "--library", LIB],
       /no version 2030-01/,
     );

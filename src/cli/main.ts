@@ -518,7 +518,7 @@ function helpAll(): string {
     ...names.map((n) => `  ${n.padEnd(w)}  ${COMMANDS[n]!.summary}`),
     "",
     "The library: --library DIR, else $MEDPOLICY_LIBRARY, else the seed library shipped with medpolicy.",
-    "Exit codes: 0 success, 1 determination error, 2 bad input.",
+    "Exit codes: 0 success, 1 determination error, 2 bad input (a policy or version that does not exist included).",
   ].join("\n");
 }
 

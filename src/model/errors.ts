@@ -70,10 +70,12 @@ export function describeWhere(where: ErrorWhere): string {
 export function exitCodeOf(err: unknown): number {
   if (err instanceof MedpolicyError) {
     switch (err.kind) {
+      // A policy, version or section the command line names that does not exist is bad input
+      // (`medpolicy show CP.MP.999`), as a case naming one is (its `policy` field).
       case "input":
+      case "not-found":
         return 2;
       case "determination":
-      case "not-found":
         return 1;
       default:
         return 1;
