@@ -569,13 +569,16 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
  * description, unread and unreported, and only `no-criteria` said so (QA pass 7). Where no line is read
  * as criteria, the first paragraph there that states coverage and leads into a list ("Gizmo therapy is
  * considered medically necessary when ALL of the following are met:" over "1. …") starts the criteria,
- * which run to the next heading. A paragraph that states coverage with no list under it ("This policy
- * describes when gizmo therapy is covered.") stays the description's.
+ * which run to the next heading (and so does each such paragraph of a later part). A paragraph that
+ * states coverage with no list under it ("This policy describes when gizmo therapy is covered.") stays
+ * the description's.
  */
 function criteriaUnderDescription(lines: Line[]): void {
   if (lines.some((l) => l.region === "criteria")) return;
   const open = (l: Line) =>
-    (l.region === "description" || (l.region === "other" && !knownOther(lines, l))) && !l.pageHeader;
+    l.region !== "criteria" &&
+    (l.region === "description" || (l.region === "other" && !knownOther(lines, l))) &&
+    !l.pageHeader;
   for (let i = 0; i < lines.length; i++) {
     const ln = lines[i] as Line;
     if (ln.blank || ln.hasTab || ln.bullet || ln.regionHeading || !open(ln)) continue;
@@ -599,12 +602,15 @@ function criteriaUnderDescription(lines: Line[]): void {
       .map((l) => finishText(l.text))
       .join(" ");
     if (!statesCoverage(para)) continue;
-    for (let j = start; j < lines.length; j++) {
+    // To the part's end; a later part of the same kind is looked at too (criteria under an unknown
+    // heading after a description's coverage list are read as well, not left silent behind it).
+    let j = start;
+    for (; j < lines.length; j++) {
       const l = lines[j] as Line;
       if (j > start && l.regionHeading) break;
       l.region = "criteria";
     }
-    return;
+    i = j - 1;
   }
 }
 

@@ -278,6 +278,31 @@ Gizmo therapy is considered medically necessary when ALL of the following are me
   });
 });
 
+describe("QA pass 7, second reading: criteria after a description's coverage list", () => {
+  it("criteria under a heading the vocabulary lacks, after a description's own coverage list, are read too", () => {
+    const v = read(`${header("Medical Policy", "Policy Number: MP-0906", "Gizmo Therapy")}Description
+
+Gizmo devices are covered by Medicare for the following uses:
+• Chronic widget syndrome
+• Acute widget pain
+
+Gizmo Coverage Position
+
+Gizmo therapy is considered medically necessary when ALL of the following are met:
+1. Diagnosis of chronic widget syndrome; and
+2. Failure of conservative therapy for 6 weeks.
+
+References
+1. Smith J. Gizmo. 2020.
+`);
+    // Before: only the first list was read, the policy's criteria left silent behind it.
+    assert.deepEqual(kinds(v), ["I medically-necessary", "II medically-necessary"]);
+    assert.equal(shape(v.sections[1]?.tree), "all(II.1,II.2)");
+    // The description's list is read as it would be under a Policy heading (its alternatives linted).
+    assert.ok(v.findings.some((f) => f.code === "leadin-alternatives" && f.criterion === "I"));
+  });
+});
+
 describe("QA pass 7: a roman-numbered outline of the document (I. POLICY, II. PURPOSE, III. CRITERIA)", () => {
   const MEDICAID = `Medicaid Provider Manual
 
