@@ -23,7 +23,7 @@ import {
 } from "./criteria.js";
 import { collapse, execUpTo, finishText } from "./inline.js";
 import { parseLabel } from "./labels.js";
-import { cellsOf, type Line, MAX_LINE, type Region, readLines } from "./lines.js";
+import { cellsOf, knownHeading, type Line, MAX_LINE, type Region, readLines } from "./lines.js";
 import { isoOf, monthOf, parseDate, readCodeMarker, readTables } from "./tables.js";
 
 export interface BuildOptions {
@@ -217,10 +217,11 @@ function readReferenceNumber(lines: readonly Line[]): { id: string; line: number
       fallback = { id: `NCD.${ncd[1]}`, line: ln.no };
       continue;
     }
+    // "Clinical Coverage Policy No: 1A-42" (NC Medicaid), "MP Number: MP-123", "MP #: …" (QA pass 7).
     const other =
-      /^(?:medical |clinical |payment |reimbursement |coverage )?(?:policy|guideline|bulletin|document|lcd|ncd|cpb|article)(?: bulletin)?\s*(?:number|no\.?|#|id)\s*[:#]?\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])\b/i.exec(
+      /^(?:(?:medical|clinical|payment|reimbursement|coverage|drug|pharmacy) ){0,2}(?:policy|guideline|bulletin|document|lcd|ncd|cpb|article|mp|cp|cg)(?: bulletin)?\s*(?:number|no\.?|#|id)\s*[:#]?\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])\b/i.exec(
         t,
-      );
+      ) ?? idAsTitle(t);
     // Premera's "MEDICAL POLICY – 7.01.125" title line, Aetna's "Number: 0223".
     const titled =
       other ??
@@ -230,9 +231,10 @@ function readReferenceNumber(lines: readonly Line[]): { id: string; line: number
       /^(?:policy )?number\s*:\s*([A-Z0-9][A-Z0-9.-]*[A-Z0-9])$/i.exec(t);
     if (titled && /\d/.test(titled[1] as string))
       fallback = { id: (titled[1] as string).toUpperCase(), line: ln.no };
-    // A CMS LCD's or article's title line: "Gizmo Therapy (L39999)", "Billing and Coding: … (A12345)".
-    const mcd = ln.region === "header" ? MCD_TITLE.exec(t) : null;
-    if (mcd) fallback = { id: mcd[2] as string, line: ln.no };
+    // A CMS LCD's or article's title line: "Gizmo Therapy (L39999)", "Billing and Coding: … (A12345)";
+    // a guideline's "Gizmo Therapy (CG045, Ver. 6)".
+    const mcd = ln.region === "header" ? (MCD_TITLE.exec(t) ?? VERSIONED_TITLE.exec(t)) : null;
+    if (mcd) fallback = { id: (mcd[2] as string).toUpperCase(), line: ln.no };
   }
   return fallback;
 }
@@ -246,10 +248,23 @@ function readTitleField(lines: readonly Line[]): string | undefined {
         finishText(ln.text),
       );
     if (m) return collapse(m[1] as string);
-    const mcd = ln.region === "header" ? MCD_TITLE.exec(finishText(ln.text)) : null;
+    const mcd =
+      ln.region === "header"
+        ? (MCD_TITLE.exec(finishText(ln.text)) ?? VERSIONED_TITLE.exec(finishText(ln.text)))
+        : null;
     if (mcd) return collapse(mcd[1] as string);
   }
   return undefined;
+}
+
+/** A title line with its id and version in parentheses: "Gizmo Therapy (CG045, Ver. 6)". */
+const VERSIONED_TITLE =
+  /^([^()]{3,200}?)\s*\(([A-Z]{1,6}[-.]?\d[A-Z0-9.-]{0,20}),\s*(?:ver\.?|version|v\.?|rev\.?)\s*\d{1,3}(?:\.\d{1,3})?\)$/i;
+
+/** A policy id alone where a title would stand: "Clinical Policy: CP.PHAR.12" (its match, id in [1]). */
+function idAsTitle(t: string): RegExpExecArray | null {
+  const m = /^(?:clinical|medical) policy\s*:\s*([A-Z][A-Z0-9]{0,9}(?:[.-][A-Z0-9]{1,10}){1,4})$/.exec(t);
+  return m && /\d/.test(m[1] as string) ? m : null;
 }
 
 /** Words only a CMS LCD or billing article prints in its title block. */
@@ -434,6 +449,7 @@ function fieldLines(lines: readonly Line[]): Line[] {
 export function buildVersion(rawLines: readonly string[], opts: BuildOptions): PolicyVersion {
   const doc = readLines(rawLines);
   const lines = doc.lines;
+  criteriaUnderDescription(lines);
   const findings: Finding[] = [];
   const unplaced: Unplaced[] = [];
   rawLines.forEach((l, i) => {
@@ -545,6 +561,66 @@ export function buildVersion(rawLines: readonly string[], opts: BuildOptions): P
     parts: partsOf(lines),
   };
   return { ...body, hash: policyHash(body) };
+}
+
+/**
+ * A document whose only headings before its criteria are a description's ("Summary", "Overview",
+ * "Purpose", "Description", or one the vocabulary lacks) read as nothing: the criteria stood in the
+ * description, unread and unreported, and only `no-criteria` said so (QA pass 7). Where no line is read
+ * as criteria, the first paragraph there that states coverage and leads into a list ("Gizmo therapy is
+ * considered medically necessary when ALL of the following are met:" over "1. …") starts the criteria,
+ * which run to the next heading (and so does each such paragraph of a later part). A paragraph that
+ * states coverage with no list under it ("This policy describes when gizmo therapy is covered.") stays
+ * the description's.
+ */
+function criteriaUnderDescription(lines: Line[]): void {
+  if (lines.some((l) => l.region === "criteria")) return;
+  const open = (l: Line) =>
+    l.region !== "criteria" &&
+    (l.region === "description" || (l.region === "other" && !knownOther(lines, l))) &&
+    !l.pageHeader;
+  for (let i = 0; i < lines.length; i++) {
+    const ln = lines[i] as Line;
+    if (ln.blank || ln.hasTab || ln.bullet || ln.regionHeading || !open(ln)) continue;
+    if (!/:\s*$/.test(finishText(ln.text))) continue;
+    let next: Line | undefined;
+    for (let j = i + 1; j < lines.length && !next; j++) {
+      const l = lines[j] as Line;
+      if (!l.blank && !l.pageHeader) next = l;
+    }
+    if (!next || next.region !== ln.region || !(next.bullet || parseLabel(finishText(next.text)))) continue;
+    // The lead-in's paragraph, wrapped over lines: from its first line.
+    let start = i;
+    while (start > 0) {
+      const l = lines[start - 1] as Line;
+      if (l.blank || l.regionHeading || l.pageHeader || l.bullet || l.region !== ln.region) break;
+      if (parseLabel(finishText(l.text))) break;
+      start--;
+    }
+    const para = lines
+      .slice(start, i + 1)
+      .map((l) => finishText(l.text))
+      .join(" ");
+    if (!statesCoverage(para)) continue;
+    // To the part's end; a later part of the same kind is looked at too (criteria under an unknown
+    // heading after a description's coverage list are read as well, not left silent behind it).
+    let j = start;
+    for (; j < lines.length; j++) {
+      const l = lines[j] as Line;
+      if (j > start && l.regionHeading) break;
+      l.region = "criteria";
+    }
+    i = j - 1;
+  }
+}
+
+/** Whether the `other` part holding `ln` opened under a heading the vocabulary knows ("Definitions"). */
+function knownOther(lines: readonly Line[], ln: Line): boolean {
+  for (let j = ln.no - 1; j >= 0; j--) {
+    const l = lines[j] as Line;
+    if (l.regionHeading) return knownHeading(l.text) !== undefined;
+  }
+  return false;
 }
 
 /** Region names as parts of a document (issue 12: every line belongs to one). */

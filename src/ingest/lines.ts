@@ -54,6 +54,21 @@ export interface Line {
 }
 
 /**
+ * The review a criteria heading is for: "Initial Clinical Review", "Continuation/Reauthorization",
+ * "Initial Approval", "Continued Therapy", "Renewal". Alternatives of fixed words (linear).
+ */
+const PHASE =
+  "(?:initial|continued|continuation|continuing|subsequent|re-?authorization|renewal|re-?approval)(?:\\/(?:re-?authorization|continuation|renewal))?(?: (?:of )?(?:clinical )?(?:review|approval|authorization|therapy|treatment|stay|coverage))?";
+
+/**
+ * Behavioral health's criteria headings ("Admission Criteria", "Continued Stay Criteria"): also what a
+ * study's description prints over its patients, so under a background heading they are not read as the
+ * policy's criteria.
+ */
+const STAY_CRITERIA = "(?:admission|continued stay|continuing stay|discharge|exclusion|inclusion) criteria";
+const STAY_HEADING = new RegExp(`^${STAY_CRITERIA}$`);
+
+/**
  * Region headings, in the vocabulary of the major formats (Centene, CMS NCD/LCD, Aetna, Cigna, UHC,
  * Anthem, Carelon, eviCore, Humana, BCBS, Molina). A heading not in this list is still a part of the
  * document: outside the criteria it starts a named `other` part (never silently dropped).
@@ -72,6 +87,17 @@ const HEADINGS: [RegExp, Region][] = [
   ],
   [
     /^(?:policy ?\/ ?criteria|policy criteria|policy and criteria|clinical criteria|(?:policy |medical |clinical |(?:clinical )?guideline )?coverage criteria|recommendation|medical necessity criteria|criteria|coverage policy|coverage rationale|coverage determination|coverage guidelines?|coverage indications(?:,)? limitations(?:,)? and\/or medical necessity|indications and limitations of coverage(?: and\/or medical necessity)?|policy statements?|policy|clinical indications?|medical necessity(?: criteria| guidelines?)?|criteria for coverage|coverage statement|clinical guidelines?|guidelines?|position statement|determination of (?:medical )?necessity|inclusions?|exclusions?|inclusions? and exclusions?|indications?|covered indications|non-?covered indications|limitations|coverage limitations(?: and exclusions)?|policy position|(?:criteria for|initial)? ?approval criteria|criteria for approval|initial (?:authorization|approval)(?: criteria)?|re-?authorization(?: criteria)?|continu(?:ation|ed) (?:of )?(?:therapy|treatment|approval)(?: criteria)?|contraindications?|limitations (?:of|on) coverage|coverage exclusions|(?:exclusions and limitations|limitations and exclusions)|non-?covered (?:services|conditions))$/,
+    "criteria",
+  ],
+  // Criteria headings that name the review they are for (QA pass 7): Carelon's "Medical Necessity Criteria
+  // for Initial Clinical Review" / "… for Continuation/Reauthorization", pharmacy forms' "Prior
+  // Authorization Criteria for Approval", "Criteria (Initial Approval)", "Continued Coverage", behavioral
+  // health's "Admission Criteria" / "Continued Stay Criteria", "Limitations/Exclusions" (read as a
+  // not-covered heading by its words). Under none of them was anything read.
+  [
+    new RegExp(
+      String.raw`^(?:(?:medical necessity|prior authorization|pa|coverage|approval|clinical) criteria(?: for (?:${PHASE}|approval|coverage))?|criteria (?:\((?:${PHASE})\)|[-–—:] (?:${PHASE}))|continu(?:ed|ation of) coverage|${STAY_CRITERIA}|limitations ?\/ ?exclusions|exclusions ?\/ ?limitations)$`,
+    ),
     "criteria",
   ],
   [
@@ -244,7 +270,8 @@ export function readLines(rawLines: readonly string[]): Document {
   for (const ln of lines) {
     if (ln.blank) continue;
     const m = /^clinical policy\s*:\s*(.+)$/i.exec(finishText(ln.text));
-    if (m) {
+    // "Clinical Policy: CP.PHAR.12" prints the id where Centene prints the title (QA pass 7).
+    if (m && !/^[A-Z][A-Z0-9]{0,9}(?:[.-][A-Z0-9]{1,10}){1,4}$/.test((m[1] as string).trim())) {
       title = collapse(m[1] as string);
       titleLine = ln.no;
       break;
@@ -252,8 +279,16 @@ export function readLines(rawLines: readonly string[]): Document {
   }
   markPageHeaders(lines, title, titleLine);
   if (title === undefined) {
+    // A running footer is no title: "Proprietary Information of …", "Confidential and Proprietary",
+    // "… — Page 1 of 4", "© 2025 …" (QA pass 7: the footer became the policy's title).
     const learned = lines.find(
-      (l) => l.pageHeader && !/^clinical policy$/i.test(norm(l.text)) && !/^page \d/i.test(norm(l.text)),
+      (l) =>
+        l.pageHeader &&
+        !/^clinical policy$/i.test(norm(l.text)) &&
+        !/^page \d/i.test(norm(l.text)) &&
+        !FOOTER_WORDS.test(l.text) &&
+        !ENDS_PAGE_NUMBER.test(norm(l.text)) &&
+        !URL_LINE.test(l.text),
     );
     if (learned) title = finishText(learned.text);
   }
@@ -265,13 +300,22 @@ export function readLines(rawLines: readonly string[]): Document {
       : { lines, title, titleLine };
 }
 
+/** Words of a running footer, never of a title. */
+const FOOTER_WORDS =
+  /\b(?:proprietary|confidential|copyright|all rights reserved|page \d{1,4}|printed|uncontrolled|do not (?:copy|distribute))\b|©/i;
+
 /** "Page 3 of 12", "Page 3", "- 3 -", "3 | Page", "3 of 12": a printed page number. */
 const PAGE_NUMBER =
   /^(?:page\s+\d{1,4}(?:\s+of\s+\d{1,4})?|-\s*\d{1,4}\s*-|\d{1,4}\s*\|\s*page|\d{1,4}\s+of\s+\d{1,4})$/i;
 /** A web address alone on its line (linear: one class run). */
 const URL_LINE = /^(?:https?:\/\/|www\.)[^\s]{3,300}$/i;
-/** A footer line that ends with its page number ("Stoglo Injection Page 1 of 2"). */
-const ENDS_PAGE_NUMBER = /\bpage\s+\d{1,4}\s+of\s+\d{1,4}$/i;
+/**
+ * A footer line that ends with its page number ("Stoglo Injection Page 1 of 2"), or prints it between
+ * separators ("Page 3 of 12 · Proprietary · Gizmo Therapy", "Gizmo Therapy | Page 3 of 12 | …"; QA pass
+ * 7: such a footer was glued into the criterion it cut).
+ */
+const ENDS_PAGE_NUMBER =
+  /(?:\bpage\s+\d{1,4}\s+of\s+\d{1,4}$|(?:^|[·•|–—]\s*|\s-\s+)page\s+\d{1,4}\s+of\s+\d{1,4}\s*(?:[·•|–—]|-\s|$))/i;
 
 /**
  * Running headers and footers in any layout (issue 12): lines that come back at two or more page breaks
@@ -623,8 +667,38 @@ function tableOfContents(lines: readonly Line[]): Set<number> {
   return out;
 }
 
+/** A heading of the document's own outline: "III. CRITERIA", "IV. Definitions" (a roman label, heading words). */
+const OUTLINE_LINE = /^([IVX]{1,6})\.\s+(\S.{1,58})$/;
+
+/**
+ * The document's own outline printed with roman numerals ("I. POLICY", "II. PURPOSE", "III. CRITERIA",
+ * "IV. DEFINITIONS", as many Medicaid and BCBS manuals do): line index → the region its words name,
+ * or `undefined` for words the vocabulary lacks ("II. PRODUCT VARIATIONS"). QA pass 7: such a document
+ * had no heading the reader knew, so "I. POLICY" started criteria that ran over definitions and
+ * references to the end, each outline heading a section. An outline is only read so where two of its
+ * headings at least name parts that are no criteria (definitions, references, background, …): a
+ * policy's own sections ("I. Medical Necessity", "II. Experimental and Investigational") stay sections.
+ */
+function romanOutline(lines: readonly Line[]): Map<number, Region | undefined> {
+  const found = new Map<number, Region | undefined>();
+  let others = 0;
+  lines.forEach((ln, i) => {
+    if (ln.blank || ln.bullet || ln.hasTab || ln.pageHeader || ln.indent > 1) return;
+    const m = OUTLINE_LINE.exec(finishText(ln.text));
+    if (!m) return;
+    const words = (m[2] as string).replace(/\s*:$/, "");
+    const caps = /^[^a-z]*[A-Z]{3}[^a-z]*$/.test(words);
+    if (!caps && !titleCased(words)) return;
+    const region = knownHeading(words);
+    found.set(i, region);
+    if (region !== undefined && region !== "criteria" && region !== "header") others++;
+  });
+  return others >= 2 ? found : new Map();
+}
+
 function assignRegions(lines: Line[]): void {
   const toc = tableOfContents(lines);
+  const outline = romanOutline(lines);
   let region: Region = "header";
   // Where an unknown heading ended criteria that had no list yet ("Scope of Policy" under Aetna's
   // "Policy", then a paragraph): if a first labelled coverage statement ("I. Medical Necessity …")
@@ -700,6 +774,14 @@ function assignRegions(lines: Line[]): void {
       // document, part of its header — not where its criteria start (QA pass 2: eviCore's id and date
       // were read as criteria, leaving an unidentified draft).
       if (h && region === "header" && identityFollows(lines, i)) h = undefined;
+      if (outline.has(i)) {
+        // The outline's heading: its words' region; words the vocabulary lacks head criteria only where
+        // a statement of them follows ("II. INDICATIONS" over "… is covered when"), else a part of its own.
+        h =
+          outline.get(i) ?? (STATES_COVERAGE.test(nextContent(lines, i)?.text ?? "") ? "criteria" : "other");
+      }
+      // "Inclusion Criteria" over a study's patients in the evidence review: the study's, not the policy's.
+      if (h === "criteria" && region === "background" && STAY_HEADING.test(norm(ln.text))) h = undefined;
       if (h) {
         if (region === "criteria" && h !== "criteria" && surelyOpen(lines, i)) ln.cutsList = true;
         region = h;
