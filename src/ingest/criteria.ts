@@ -20,12 +20,14 @@ import { unplacedInsideReason } from "../model/index.js";
 import { collapse, criterionText, ESC_STAR, finishText, takeMarker } from "./inline.js";
 import { decimalNumbers, formatLabel, type LabelCandidate, parseLabel, STYLE_ORDER } from "./labels.js";
 import {
+  type ItemReference,
   itemReference,
   type LeadIn,
   listsAlternatives,
   looksLikeLeadIn,
   readLeadIn,
   referenceIn,
+  SAYS_MORE,
 } from "./leadin.js";
 import { CONNECTOR_LINE, cellsOf, type Line, titleCased } from "./lines.js";
 
@@ -94,7 +96,8 @@ function pushParagraph(item: RawItem, text: string, line: number): void {
 
 /** Whether a paragraph speaks of coverage (issue 12): covered or not-covered language. */
 export function statesCoverage(text: string): boolean {
-  return COVERED.test(text) || NOT_COVERED.test(text);
+  const t = withoutBoilerplate(text);
+  return COVERED.test(t) || NOT_COVERED.test(t) || PAYER_COVERS.test(t) || PAYER_NOT_COVERS.test(t);
 }
 
 /**
@@ -104,7 +107,7 @@ export function statesCoverage(text: string): boolean {
 function opensSection(cands: readonly LabelCandidate[], rest: string, indent: number): boolean {
   if (indent > 1) return false;
   const t = finishText(rest);
-  if (cands.some((c) => c.style === "roman") && (STATEMENT.test(t) || statesCoverage(t))) return true;
+  if (cands.some((c) => c.style === "roman") && (STATEMENT.test(t) || statementCoverage(t))) return true;
   return (
     cands.some((c) => c.style === "upper") &&
     t.length > 0 &&
@@ -558,8 +561,8 @@ function buildHierarchy(items: RawItem[], unplaced: Unplaced[]): RawItem[] {
 /** "not considered / not deemed (to be) medically necessary / reasonable and necessary / covered". */
 const NOT_CONSIDERED = String.raw`not (?:be )?(?:considered|deemed)(?: to be)? (?:(?:medically )?(?:reasonable and )?necessary|covered)`;
 /** Humana's "may (NOT) be eligible under the Plan", Wellmark's "eligible for coverage". */
-const ELIGIBLE = String.raw`(?:may|will|is|are) (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))`;
-const NOT_ELIGIBLE = String.raw`(?:may|will|is|are) not (?:be )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))`;
+const ELIGIBLE = String.raw`(?:may|will|is|are) (?:be )?(?:considered |deemed )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))`;
+const NOT_ELIGIBLE = String.raw`(?:may|will|is|are) not (?:be )?(?:considered |deemed )?eligible (?:for coverage|under the (?:plan|benefit|contract|policy))`;
 
 const NOT_PROVEN = new RegExp(
   String.raw`\b(?:ha(?:s|ve) not been proven|not been (?:proven|established)|not medically necessary|${NOT_CONSIDERED}|investigational|experimental|current evidence does not support|(?:is|are) not covered|unproven)\b`,
@@ -569,16 +572,72 @@ const MEDICALLY_NECESSARY = /\bmedically necessary\b/i;
 
 /** Language of coverage (issue 12): a covered section's statement says one of these. */
 const COVERED = new RegExp(
-  String.raw`\b(?:medically necessary|reasonable and necessary|(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive|(?:we|the plan) (?:will )?cover|meets? (?:our|the plan's) (?:medical )?criteria for coverage|meets? the definition of medical necessity|${ELIGIBLE}|(?:will|may|shall) be approved|^approve (?:for|if|when)|(?:authorization|approval|coverage)(?: of \d{1,3} (?:days|weeks|months))? (?:may|will|shall) be granted|(?:medicaid|medicare|the (?:program|state|department)) (?:shall|will) cover|(?:is|are) a (?:covered )?benefit (?:of|for|under))\b`,
+  String.raw`\b(?:medically necessary|reasonable and necessary|(?<!\bnot )(?:is|are|be|considered|remains?) (?:nationally )?covered|coverage is (?:provided|allowed|available)|(?:will|may) (?:be )?cover(?:ed)?|covered (?:indications|conditions|services)|nationally covered|(?:is|are) (?:considered )?established|considered (?:medically )?(?:necessary|appropriate)|proven and medically necessary|payment (?:may|will|shall|can) be made|(?:may|can) (?:also )?receive|(?:we|the plan) (?:will )?covers?|meets? (?:our|the plan's) (?:medical )?criteria for coverage|meets? the definition of medical necessity|${ELIGIBLE}|(?:will|may|shall) be approved|^approve (?:for|if|when)|(?:authorization|approval|coverage)(?: of \d{1,3} (?:days|weeks|months))? (?:may|will|shall) be granted|(?:medicaid|medicare|the (?:program|state|department)) (?:shall|will) cover|(?:is|are) a (?:covered )?benefit (?:of|for|under))\b`,
   "i",
 );
 /** Language of non-coverage: these decide `not-proven` where they come first in the statement. */
 const NOT_COVERED = new RegExp(
-  String.raw`\b(?:not medically necessary|not reasonable and necessary|${NOT_CONSIDERED}|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall) not (?:be )?cover(?:ed)?|not covered|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:we|the plan) (?:do|does|will) not cover|(?:is|are) not (?:medically )?indicated (?:for|in|when)|(?:do|does) not meet (?:our|the plan's) (?:medical )?criteria for coverage|(?:do|does) not meet the definition of medical necessity|${NOT_ELIGIBLE}|(?:will|may|shall) not be (?:approved|granted)|(?:medicaid|medicare|the (?:plan|program|state|department)) (?:shall|will|does|do) not cover|(?:is|are) not a (?:covered )?benefit)\b`,
+  String.raw`\b(?:not medically necessary|not reasonable and necessary|${NOT_CONSIDERED}|(?:ha(?:s|ve) )?not (?:been )?(?:proven|established)|investigational|experimental|unproven|current evidence does not support|does not support|do not support|non-?covered|(?:is|are|remains?) not (?:nationally )?covered|(?:will|shall|may|might|should|must|can|could|would) not (?:be )?cover(?:ed)?|cannot (?:be )?cover(?:ed)?|(?:is|are|be) never covered|not covered|coverage (?:is|will be) not (?:provided|allowed|available)|not (?:a )?covered (?:service|benefit|procedure|item|drug|indication)s?|not payable|(?:is|are) not (?:considered )?approv(?:ed(?! by)|able)|no (?:program )?payment (?:may|will|shall) be made|excluded from coverage|exclusions?|(?:we|the plan) (?:do|does|will) not cover|(?:is|are) not (?:medically )?indicated (?:for|in|when|if)|(?:do|does) not meet (?:our|the plan's) (?:medical )?criteria for coverage|(?:do|does) not meet the definition of medical necessity|${NOT_ELIGIBLE}|(?:will|may|shall) not be (?:approved|granted)|(?:medicaid|medicare|the (?:plan|program|state|department)) (?:shall|will|does|do) not cover|(?:is|are) not a (?:covered )?benefit)\b`,
   "i",
 );
 /** Every not-covered phrase of a statement (to find covered language outside them). */
 const NOT_COVERED_ALL = new RegExp(NOT_COVERED.source, "gi");
+/**
+ * A statement's own verbs of coverage that an item may use of something else: "Gizmab is approved when
+ * …", "Gizmab is indicated for the treatment of X when …" (QA pass 7: such a section was uncertain). A
+ * statement's (sectionKind, a section's opening) — not an item's: "A. Surgery is indicated when one of
+ * the following" inside a list does not make its items alternative ways in (a second reading).
+ */
+const VERB_COVERED =
+  /\b(?:is|are) (?:considered |generally )?(?:approved|(?:medically )?indicated) (?:(?:for|in) [^.;:]{1,150}? )?(?:when|if|provided)\b/i;
+
+/**
+ * A payer named as the subject of "covers" ("Humana covers …", "The plan covers …", "Medica covers …"):
+ * case matters, so only a capitalised name (not "This policy", not "the dressing covers the wound").
+ * Bounded: at most four capitalised words before the verb.
+ */
+const PAYER_COVERS =
+  /(?<![\w-])(?!(?:This|That|These|Those|It|Its|Each|Every|A|An|Our|Which|What|Who|No)\b)[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){0,3} (?:(?:also|only|generally|typically) )?covers\b(?=\s+[\w(])/;
+/** "Humana does not cover …", "Medica will not cover …": the negative of PAYER_COVERS ("a brace that does not cover the knee" is none). */
+const PAYER_NOT_COVERS =
+  /(?<![\w-])(?!(?:This|That|These|Those|It|Its|Each|Every|A|An|Which|What|Who)\b)[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){0,3} (?:does|do|will|shall|generally does|typically does) not cover\b/;
+
+/**
+ * Payer boilerplate that says neither way: "Services may or may not be covered by all [Plan] plans",
+ * "Please refer to the member's plan document …", "Benefit coverage … is determined by the member
+ * specific benefit plan document". Its "be covered" / "not be covered" is no statement of this
+ * policy's coverage (QA pass 7: it became a covered section, or made one not-covered).
+ */
+const PLAN_BOILERPLATE =
+  /\b(?:may|might|will) or (?:may|might|will) not be covered\b|\brefer to (?:the )?(?:member|enrollee|patient|individual|beneficiary|customer)(?:['’]s)? (?:specific )?(?:benefit |health |individual )?(?:plan|benefit|coverage|certificate|contract|evidence of coverage|summary plan|policy)\b|\bdetermined by the (?:member|enrollee)(?:['’]s)? (?:specific )?benefit plan\b/gi;
+
+/** A statement's words without payer boilerplate, which states no coverage either way. */
+function withoutBoilerplate(text: string): string {
+  PLAN_BOILERPLATE.lastIndex = 0;
+  return PLAN_BOILERPLATE.test(text) ? text.replace(PLAN_BOILERPLATE, (m) => " ".repeat(m.length)) : text;
+}
+
+/** The first non-coverage phrase of a statement (NOT_COVERED, or a payer that "does not cover"). */
+function notCovered(text: string): RegExpExecArray | null {
+  const a = NOT_COVERED.exec(text);
+  const b = PAYER_NOT_COVERS.exec(text);
+  return a && b ? (b.index < a.index ? b : a) : (a ?? b);
+}
+
+/** Where covered language first appears in a statement, or -1 (COVERED, or a payer that "covers"). */
+function coveredAt(text: string): number {
+  let at = -1;
+  for (const re of [COVERED, PAYER_COVERS, VERB_COVERED]) {
+    const i = re.exec(text)?.index ?? -1;
+    if (i >= 0 && (at < 0 || i < at)) at = i;
+  }
+  return at;
+}
+
+/** Whether a paragraph opens a statement of coverage: statesCoverage, or a statement's own verbs (VERB_COVERED). */
+function statementCoverage(text: string): boolean {
+  return statesCoverage(text) || VERB_COVERED.test(withoutBoilerplate(text));
+}
 
 /**
  * After a non-coverage phrase, an exception that leads into the list: "… unless all of the following
@@ -618,11 +677,13 @@ function wayInLimited(text: string): boolean {
  * "medically necessary"). A covered statement without criteria, or criteria under no coverage
  * language, cannot be read safely: `other` and `uncertain`.
  */
-export function sectionKind(text: string, hasChildren: boolean): SectionKind {
+export function sectionKind(raw: string, hasChildren: boolean): SectionKind {
   // "C. Nationally Non-Covered Indications — N/A": a heading over nothing states nothing.
-  if (!hasChildren && /(?:^|\s)(?:n\/a|none|reserved|not applicable)\.?$/i.test(text)) return "other";
-  const pos = COVERED.exec(text)?.index ?? -1;
-  const negM = NOT_COVERED.exec(text);
+  if (!hasChildren && /(?:^|\s)(?:n\/a|none|reserved|not applicable)\.?$/i.test(raw)) return "other";
+  // Boilerplate blanked out (same length: the positions below are the statement's).
+  const text = withoutBoilerplate(raw);
+  const pos = coveredAt(text);
+  const negM = notCovered(text);
   const neg = negM?.index ?? -1;
   // "X is not covered unless ALL of the following criteria are met:": the list is the way in — covered
   // when it is met (QA pass 6: read as a non-coverage list, every request was denied).
@@ -903,7 +964,28 @@ function makeGroup(
   if (!lead.refText) lead = leadReference(lead, text, id, item.line, ctx);
   if (!root && item.children.some((c) => c.paraOf)) return withParagraphs(item, id, text, lead, ctx);
   const children: CriterionNode[] = [];
-  if (lead.refText) {
+  if (lead.refText && lead.refTargets) {
+    // "… when criteria 1 and 2 above are met" (each an earlier section): all of their trees; "criteria A
+    // or B above": one of them.
+    const refText = lead.refText;
+    const refs: CriterionNode[] = lead.refTargets.map((target, k) => ({
+      kind: "ref" as const,
+      id: `${id}.ref${k + 1}`,
+      target,
+      text: refText,
+      line: item.line,
+    }));
+    if (lead.refAny)
+      children.push({
+        kind: "any",
+        id: `${id}.ref`,
+        label: "",
+        text: refText,
+        line: item.line,
+        children: refs,
+      });
+    else for (const r of refs) children.push(r);
+  } else if (lead.refText) {
     const target = resolveRef(lead, ctx);
     if (target) children.push({ kind: "ref", id: `${id}.ref`, target, text: lead.refText, line: item.line });
     else
@@ -1243,6 +1325,102 @@ function authDuration(t: string): boolean {
     !ASKS.test(t)
   );
 }
+/**
+ * "If all criteria are met, the request will be authorized for 12 months.", "If the above criteria are
+ * met, approval will be granted for 6 months.": how long an approval lasts, said after the criteria —
+ * its "if … criteria are met" restates them and asks nothing new. Anchored, bounded runs only.
+ */
+const DURATION_IF =
+  /^(?:if|when|once) (?:[\w-]+ ){0,5}?(?:criteria|requirements|conditions)(?: [\w-]+){0,3}? (?:are|is|have been|has been) (?:met|satisfied),?\s+(.{3,140})$/i;
+/** What a duration sentence grants: "the request will be authorized for", "approval may be granted for up to". */
+const GRANTS =
+  /^(?:(?:the|an?|initial|continued) )?(?:[\w-]+ ){0,3}?(?:will|may|can|shall|should) be (?:authorized|approved|granted|issued|given|provided|covered)\b|^(?:approve|authorize|grant)\b/i;
+/** Words that make a sentence more than a duration: a negation, an exception, another requirement. */
+const NOT_ONLY_DURATION =
+  /\b(?:not|no|never|unless|except|denied|must|requires?|required|following|when|if|who|provided|only|and the)\b/i;
+
+/**
+ * A sentence that only states how long an approval lasts: an authorization-duration line (see
+ * {@link authDuration}) or "If all criteria are met, the request will be authorized for 12 months"
+ * (QA pass 7: glued into the last criterion it was asked; on its own it sent the section to review).
+ * The sentence in parentheses too: "(Initial approval: 6 months)".
+ */
+export function durationSentence(text: string): boolean {
+  const t = text
+    .trim()
+    .replace(/^\((.*)\)\.?$/, "$1")
+    .trim();
+  if (t.length > 200 || !/^[A-Z]/.test(t)) return false;
+  if (authDuration(t.replace(/\.$/, ""))) return true;
+  const m = DURATION_IF.exec(t);
+  if (!m) return false;
+  const rest = (m[1] as string).replace(/\.$/, "");
+  return GRANTS.test(rest) && DURATION_WORDS.test(rest) && !NOT_ONLY_DURATION.test(rest);
+}
+
+/**
+ * A paragraph beside the criteria that is none of them: payer boilerplate (every sentence of it, see
+ * PLAN_BOILERPLATE) or a duration sentence. Its reason for the report, or undefined.
+ */
+function asideParagraph(para: string): string | undefined {
+  if (para.length > 400 || /\bthe following\b/i.test(para)) return undefined;
+  if (durationSentence(para)) return DURATION_REASON;
+  const sentences = para.split(/(?<=[.!?])\s+(?=[A-Z])/);
+  const boiler = (x: string) => {
+    PLAN_BOILERPLATE.lastIndex = 0;
+    return PLAN_BOILERPLATE.test(x);
+  };
+  return sentences.every(boiler) ? BOILERPLATE_REASON : undefined;
+}
+
+/** A line that may open an aside paragraph (checked before the paragraph is read: most lines are not). */
+const ASIDE_START =
+  /^\(?(?:if|when|once|services|please|refer|benefit|coverage|approval|authorization|initial|continued|duration|length|re-?authorization)\b/i;
+
+/** Where a sentence (or a parenthesis) may start in an item's words: after ". " / "; ", or at " (". */
+const SENTENCE_START = /[.;]\s+(?=[A-Z(])|\s(?=\()/g;
+
+/**
+ * An item whose words end with a duration sentence ("… corticosteroids. If all criteria are met, the
+ * request will be authorized for 12 months.", "… (Initial approval: 6 months)"): a PDF paragraph or a
+ * wrapped line glued it on. The sentence is cut off and reported (QA pass 7: it was asked as part of the
+ * criterion). Only the item's last lines are read, and the words before it must remain.
+ */
+function cutDurationTail(item: RawItem, unplaced: Unplaced[]): void {
+  const from = Math.max(0, item.texts.length - 3);
+  const raw = item.texts.slice(from).join(" ");
+  if (raw.length > 600 || !DURATION_WORDS.test(raw)) return;
+  const starts: number[] = [];
+  SENTENCE_START.lastIndex = 0;
+  for (let m = SENTENCE_START.exec(raw); m; m = SENTENCE_START.exec(raw)) starts.push(m.index + m[0].length);
+  for (let k = starts.length - 1; k >= 0; k--) {
+    const at = starts[k] as number;
+    const tail = raw.slice(at).trim();
+    if (!durationSentence(tail)) continue;
+    const head = raw.slice(0, at).replace(/\s+$/, "");
+    if (!/[A-Za-z]{3}/.test(head.slice(-200)) && from === 0) return;
+    // Back to lines: the texts up to the one the sentence starts in, that one cut.
+    let pos = 0;
+    const kept = item.texts.slice(0, from);
+    for (let j = from; j < item.texts.length; j++) {
+      const t = item.texts[j] as string;
+      if (pos + t.length >= at) {
+        const part = t.slice(0, Math.max(0, at - pos)).replace(/\s+$/, "");
+        if (part !== "") kept.push(part);
+        break;
+      }
+      kept.push(t);
+      pos += t.length + 1;
+    }
+    if (kept.length === 0) return;
+    if (item.paras) item.paras = item.paras.filter((p) => p.at < kept.length);
+    item.texts = kept;
+    item.read = undefined;
+    unplaced.push({ line: item.line, text: finishText(tail), reason: DURATION_REASON });
+    return;
+  }
+}
+
 /** A quantity or dosing limit line: "Quantity Limit: 2 pens per 28 days", "Dosing limits (max daily dose):". */
 const QUANTITY_LIMIT =
   /^(?:(?:quantity|dosing|dose|dispensing|supply) limits?\b[^:]{0,60}:|(?:maximum |max\.? |recommended |approved )?(?:dosing|dose|dosage)(?: limits?| regimen)?\s*:)/i;
@@ -1255,6 +1433,9 @@ export const QUANTITY_HEADING_START = new RegExp(String.raw`${QUANTITY_WORDS}\b`
 const QUANTITY_REASON = "quantity limit: how much may be approved, which no criterion asks";
 /** The report's reason for such a line: it is the reviewer's, and makes no section uncertain. */
 const DURATION_REASON = "authorization duration: how long an approval lasts, not a criterion";
+/** The report's reason for payer boilerplate: it states no coverage of this policy, and makes no section uncertain. */
+const BOILERPLATE_REASON =
+  "payer boilerplate: whether the member's plan covers services is its own document's, not a criterion";
 const HEADING_BETWEEN = "a heading between list items: which items it governs is not read";
 const JOINS_PARAGRAPH = "a connector line between the list and a paragraph: how they combine is not read";
 const DEFINITION_REASON = "definition: what a term of the criteria means, not a criterion";
@@ -1930,7 +2111,7 @@ function listFollows(lines: readonly Line[], i: number): boolean {
 /** Whether the line (or, `whole`, the paragraph it opens) is a policy or coverage statement. */
 function opensStatement(lines: readonly Line[], i: number, whole: boolean): boolean {
   const para = whole ? paragraphAt(lines, i) : (lines[i] as Line).text;
-  return STATEMENT.test(para) || statesCoverage(para);
+  return STATEMENT.test(para) || statementCoverage(para);
 }
 
 /** The paragraph starting at `lines[i]` (a few lines at most): a statement may wrap before its verb. */
@@ -2121,6 +2302,8 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   let defNext: { style: LabelStyle; value: number } | undefined;
   /** A connector line stood between the list and a paragraph: that paragraph is reported too. */
   let joinsParagraph = false;
+  /** An aside paragraph (boilerplate, a duration sentence) is being reported: its further lines too. */
+  let aside: string | undefined;
   /** A "Quantity Limit" heading was read: the table rows under it are the limit's. */
   let quantityTable: "heading" | "rows" | undefined;
   /** The section whose lists the captions read so far stand over. */
@@ -2335,6 +2518,28 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       unplaced.push({ line: ln.no, text: plain, reason: QUANTITY_REASON });
       stray = true;
       continue;
+    }
+    if (aside !== undefined && !blankBefore && !ln.bullet && parseLabel(text) === undefined) {
+      unplaced.push({ line: ln.no, text: plain, reason: aside });
+      continue;
+    }
+    aside = undefined;
+    if (!ln.bullet && ASIDE_START.test(plain) && parseLabel(text) === undefined) {
+      // "Services may or may not be covered by all … plans. Please refer to the member's plan
+      // document …", "If all criteria are met, the request will be authorized for 12 months.": beside
+      // the criteria, none of them — reported (no section uncertain), never a statement or an item's words
+      // (QA pass 7: the boilerplate became section I and the real statement's list was lost).
+      const why =
+        blankBefore || cur === null
+          ? asideParagraph(paragraphAt(lines, index))
+          : durationSentence(plain)
+            ? DURATION_REASON
+            : undefined;
+      if (why) {
+        unplaced.push({ line: ln.no, text: plain, reason: why });
+        aside = why;
+        continue;
+      }
     }
     if (cur !== null && authDuration(plain)) {
       // "Approval duration: 6 months" under a list: how long an approval lasts, not a criterion, and
@@ -2762,6 +2967,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
         reason: "text before the first section of the criteria",
       });
   }
+  for (const item of items) cutDurationTail(item, unplaced);
   const roots = buildHierarchy(items, unplaced);
   const ctx: Ctx = {
     unplaced,
@@ -2814,7 +3020,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     if (heading) section.heading = heading;
     // Covered language outside the not-covered phrases: "Not Medically Necessary" holds "medically
     // necessary" and says one thing (a QA pass found the finding on every such heading).
-    const covered = COVERED.exec(statement.replace(NOT_COVERED_ALL, " "));
+    const covered = COVERED.exec(withoutBoilerplate(statement).replace(NOT_COVERED_ALL, " "));
     const mixed = covered && NOT_COVERED.exec(statement);
     if (mixed && kind !== "other")
       findings.push({
@@ -3106,28 +3312,50 @@ function statementOnly(item: RawItem, id: string, statement: string, ctx: Ctx): 
   if (!lead.refText) {
     // "… is medically necessary when the member continues to meet all criteria in section I": the
     // statement's condition is a reference, read as an item's would be (leadin.ts itemReference).
-    const r = itemReference(statement);
+    const found = referenceIn(statement);
+    const r = found?.refText && !found.doubt && !found.labelDoubt ? itemReference(statement) : found;
     if (r?.refText) {
       const { condition, ...rest } = lead;
+      // The condition's own words beside the reference are asked too ("when the member has bilateral
+      // loss and criterion 1 above is met": QA pass 7 found them dropped with the reference, and a
+      // unilateral loss approved for a bilateral implant); only the reference's words are not.
+      const beside = condition?.includes(r.refText) ? besideReference(condition, r.refText) : undefined;
+      // Not under a negation ("does not meet criteria 1 and 2 above"): that is no tree of theirs.
+      const labels =
+        r.doubt === undefined || r.doubt === r.labelDoubt || r.doubt === SAYS_MORE
+          ? severalSections(r, ctx)
+          : undefined;
       lead = {
         ...rest,
         refText: r.refText,
         ...(r.refSection !== undefined && { refSection: r.refSection }),
         ...(r.refSubject !== undefined && { refSubject: r.refSubject }),
-        // The condition that is only the reference is not asked again beside it.
-        ...(condition !== undefined && !condition.includes(r.refText) && { condition }),
+        ...(labels && { refTargets: labels.targets }),
+        ...(labels?.any && { refAny: true as const }),
+        // Where the words beside it are not read (an alternative, no "and"), the condition stays whole.
+        ...(beside && !beside.doubt
+          ? beside.condition !== undefined && { condition: beside.condition }
+          : condition !== undefined && { condition }),
       };
-      if (r.doubt) ctx.uncertain.push(`the reference of section ${id} ("${r.refText}"): ${r.doubt}`);
+      // A doubt the condition's reading settles: "18 years of age or older and criteria 1 and 2 above
+      // are met" (its "or" is the age's) or the labels' "or" read as one of the sections.
+      const settled =
+        (beside !== undefined && beside.doubt === undefined && r.doubt === SAYS_MORE) ||
+        (labels !== undefined && r.doubt === r.labelDoubt);
+      if (beside?.doubt)
+        ctx.uncertain.push(`the reference of section ${id} ("${r.refText}"): ${beside.doubt}`);
+      else if (r.doubt && !settled)
+        ctx.uncertain.push(`the reference of section ${id} ("${r.refText}"): ${r.doubt}`);
     }
   }
   const tree = makeGroup(item, id, statement, lead, ctx, true);
   // The statement's full stop is not the condition's.
   if (tree.condition?.endsWith(".")) tree.condition = tree.condition.slice(0, -1);
-  if (lead.refText && !tree.children.some((c) => c.kind === "ref"))
+  if (lead.refText && !lead.refTargets && !tree.children.some((c) => c.kind === "ref"))
     ctx.uncertain.push(`section ${id} refers to criteria ("${lead.refText}") that name no earlier section`);
   else if (tree.children.length === 0 && tree.condition === undefined)
     ctx.uncertain.push(`section ${id} states coverage but asks nothing: no condition and no criteria`);
-  else if (lead.found && !tree.children.some((c) => c.kind === "ref"))
+  else if (lead.found && !lead.refTargets && !tree.children.some((c) => c.kind === "ref"))
     // "… when any of the following conditions is present." with no list under it (a second reading).
     ctx.uncertain.push(`section ${id} announces a list ("… of the following") that it does not have`);
   // "… only when the processor cannot be repaired, except when it is less than 5 years old": an
@@ -3143,6 +3371,55 @@ function statementOnly(item: RawItem, id: string, statement: string, ctx: Ctx): 
       `section ${id} names criteria it does not list ("${elsewhere[0]}"): they were not read as its criteria`,
     );
   return tree;
+}
+
+/**
+ * A reference by several labels ("criteria 1 and 2 above", "criteria A or B above") whose labels are
+ * each an earlier section: those sections, and whether one of them suffices ("or" only, no "and", no
+ * range). Undefined otherwise (the reference stays unresolved, and the section decides review).
+ */
+function severalSections(r: ItemReference, ctx: Ctx): { targets: string[]; any: boolean } | undefined {
+  const labels = r.refLabels ?? [];
+  if (labels.length < 2 || !labels.every((l) => ctx.earlierIds.has(l))) return undefined;
+  if (new Set(labels).size !== labels.length) return undefined;
+  const words = r.refText ?? "";
+  if (r.labelDoubt === undefined) return { targets: labels, any: false };
+  // Alternatives only: "A or B", "1, 2, or 3" — not "1 and 2 or 3", not a range.
+  if (r.labelDoubt === "it names alternatives" && !/\band\b|&/.test(words.replace(/^\S+\s/, "")))
+    return { targets: labels, any: true };
+  return undefined;
+}
+
+/** ", and (the member) (meets) (all of) (the)" before a reference: what joins a condition's own words to it. */
+const REF_JOIN =
+  /,?\s+(and|or)(?:\s+(?:the|member|patient|individual|beneficiary|he|she|they|has|have|had|continues|continue|to|meets?|met|also|all|of)){0,6}\s*$/i;
+
+/**
+ * The words of a statement's condition beside the reference it holds ("the member has bilateral
+ * loss and criterion 1 above is met" → "the member has bilateral loss"; "criteria 1 and 2 above are met
+ * and the member is an adult" → "the member is an adult"): asked with the reference's trees. `doubt`
+ * where they are an alternative to it ("… or criterion 1 above is met") or not joined to it by "and".
+ */
+function besideReference(condition: string, refText: string): { condition?: string; doubt?: string } {
+  const at = condition.indexOf(refText);
+  const before = condition.slice(0, at);
+  const after = condition
+    .slice(at + refText.length)
+    .replace(/^\s*(?:(?:are|is|have been|has been|were|was) (?:met|satisfied)\b)?[\s.,;:]*/i, "");
+  const parts: string[] = [];
+  if (!REF_FILLER.test(before)) {
+    const join = REF_JOIN.exec(before);
+    if (!join) return { doubt: 'words before it are not joined to it with "and"' };
+    if (/^or$/i.test(join[1] as string)) return { doubt: "it is an alternative to the words before it" };
+    const own = before.slice(0, join.index).trim();
+    if (own !== "") parts.push(own);
+  }
+  if (after !== "") {
+    const m = /^(?:and|plus)\s+(\S.*)$/i.exec(after);
+    if (!m) return { doubt: 'words after it are not joined to it with "and"' };
+    parts.push((m[1] as string).replace(/[\s.]+$/, ""));
+  }
+  return parts.length > 0 ? { condition: parts.join(" and ") } : {};
 }
 
 /** A section with no list whose statement paragraphs are its criteria: all of one, any of several. */
@@ -3247,7 +3524,7 @@ const NEGATIVE_LEAF = new RegExp(
  * the item's own list of alternatives, a way in).
  */
 const STATEMENT_INSIDE = new RegExp(
-  String.raw`\b(?:is|are|may be) (?:considered |deemed )?(?:not )?(?:considered )?(?:medically necessary|reasonable and necessary|investigational|experimental|unproven)\b|\bcontraindications? (?:include|are)\b|\b(?:${ELIGIBLE}|${NOT_ELIGIBLE})\b|\b(?:will|may) (?:not )?be approved (?:based on|when|if|for)\b`,
+  String.raw`${PLAN_BOILERPLATE.source}|\b(?:is|are|may be) (?:considered |deemed )?(?:not )?(?:considered )?(?:medically necessary|reasonable and necessary|investigational|experimental|unproven)\b|\bcontraindications? (?:include|are)\b|\b(?:${ELIGIBLE}|${NOT_ELIGIBLE})\b|\b(?:will|may) (?:not )?be approved (?:based on|when|if|for)\b`,
   "i",
 );
 
@@ -3302,6 +3579,7 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
           !NON_RESTRICTIVE.test(u.text) &&
           !advisory(u.text) &&
           u.reason !== DURATION_REASON &&
+          u.reason !== BOILERPLATE_REASON &&
           u.reason !== DEFINITION_REASON,
       );
     if (s.kind === "medically-necessary") {

@@ -21,6 +21,12 @@ export interface LeadIn {
   refSection?: string;
   refText?: string;
   /**
+   * "… when criteria 1 and 2 above are met": the earlier sections a reference by several labels names
+   * (resolved by the reader), all of them required — or, `refAny`, one of them ("criteria A or B above").
+   */
+  refTargets?: string[];
+  refAny?: true;
+  /**
    * A quantifier the model cannot express ("no more than one of the following", "exactly two of"):
    * the phrase. The group is read as "all" and its section is uncertain (it decides review).
    */
@@ -513,10 +519,10 @@ const CANDIDACY =
 
 /** The last coverage predicate of a statement ("is considered medically necessary", "is covered"). */
 const COVERAGE_PREDICATE =
-  /\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed)|criteria for coverage|definition of medical necessity)\b(?![\s\S]*\b(?:covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed)|criteria for coverage|definition of medical necessity)\b)/i;
+  /\b(?:covers|covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed)|criteria for coverage|definition of medical necessity)\b(?![\s\S]*\b(?:covers|covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed)|criteria for coverage|definition of medical necessity)\b)/i;
 /** The first copula-led coverage predicate of a statement: "is considered medically necessary", "are covered". */
 const COPULA_PREDICATE =
-  /\b(?:is|are|be)\s+(?:(?:considered|deemed|also|only|generally)\s+){0,2}(?:medically necessary|reasonable and necessary|covered|eligible|indicated|approved|investigational|experimental|unproven)\b/i;
+  /\b(?:is|are|be)\s+(?:(?:considered|deemed|also|only|generally)\s+){0,2}(?:medically necessary|reasonable and necessary|covered|eligible(?: for coverage)?|indicated|approved|investigational|experimental|unproven)\b/i;
 /** A condition before the statement: "For members with X, …" / "In adults with Y, …" at its start. */
 const LEADING_CONDITION = /^(?:for|in|among)\s+([^,;:]{3,200}),\s/i;
 /** Where the statement's own condition starts after its predicate: "for", "in", "when", "if", "where". */
@@ -593,7 +599,13 @@ function statementCondition(pre: string): string | undefined {
     if (part !== undefined && !NO_CONDITION.test(part) && !DURATION_ONLY.test(part)) parts.push(part);
   }
   if (!p) return parts.length > 0 ? parts.join(" and ") : undefined;
-  const tail = window.slice(p.index + p[0].length);
+  let tail = window.slice(p.index + p[0].length);
+  // "Humana covers gizmo stimulation for members with X when …": the verb's object (the service) comes
+  // before the condition (QA pass 7).
+  if (/^covers$/i.test(p[0])) {
+    const at = /\s(?=(?:for|in|when|if|where|provided|only)\s)/i.exec(tail.slice(0, 160));
+    if (at) tail = tail.slice(at.index);
+  }
   const open = CONDITION_OPEN.exec(tail);
   if (open) {
     // "as first-line therapy of X when all are met": after "as", only the use is a condition (the
@@ -789,9 +801,12 @@ export function itemReference(text: string): ItemReference | undefined {
     !/^(?:(?:are|is|have been|has been|were|was) (?:met|satisfied))?[.;,:]*$/i.test(tail) ||
     /\b(?:or|either)\b|\bsection [IVX]{1,6}\b/i.test(before)
   )
-    return { ...found, doubt: "it says more than that those criteria are met" };
+    return { ...found, doubt: SAYS_MORE };
   return found;
 }
+
+/** `itemReference`'s doubt where words of their own follow or precede the reference. */
+export const SAYS_MORE = "it says more than that those criteria are met";
 
 /** An item that refers to other criteria: what `itemReference` found. */
 export type ItemReference = LeadIn & {
@@ -848,7 +863,7 @@ const LABEL_JOIN = String.raw`(?:, and |, or |, | and | or | & | through | to | 
  * (a lower-case "a" is an article); the words around the labels are matched in lower case as printed.
  */
 const ITEM_NUMBERED = new RegExp(
-  String.raw`\b(?:[Cc]riteri(?:a|on)|[Rr]equirements?)(?: (?:listed |stated |outlined |described |set out )?(?:in|of|under|from|at))?(?: (?:[Ss]ection|[Ii]tem|[Nn]umber|[Nn]o\.|[Pp]art))? ?(${LABEL}(?:${LABEL_JOIN}${LABEL}){0,12})(?: (?:above|below|of this policy|in this policy))?${REF_TAIL}`,
+  String.raw`\b(?:[Cc]riteri(?:a|on)|[Rr]equirements?)(?: (?:listed |stated |outlined |described |set out )?(?:in|of|under|from|at))?(?: (?:[Ss]ection|[Ii]tem|[Nn]umber|[Nn]o\.|[Pp]art))? ?(${LABEL}(?:${LABEL_JOIN}${LABEL}){0,12})(?:(?: (?:above|below))(?=\s+and\s)|(?: (?:above|below|of this policy|in this policy))?${REF_TAIL})`,
 );
 const ONE_LABEL = new RegExp(LABEL, "g");
 /**
