@@ -90,6 +90,8 @@ interface Line {
   text: string;
   table: boolean;
   labelled: boolean;
+  /** A table row's cell starts (x0 of each cell, the first included). */
+  cells?: number[];
 }
 
 interface Block {
@@ -744,6 +746,7 @@ function regionLines(items: Item[], page: number, region: number): Line[] {
     let text = first.text;
     let table = false;
     let textX = first.x0;
+    const cells = [first.x0];
     const labelFirst = isLabelStart(first.text) && first.text.length <= 8 && !/\s/.test(first.text.trim());
     // A justified line with few words has wide gaps, all about equal: words, not table cells.
     const gaps: number[] = [];
@@ -761,6 +764,7 @@ function regionLines(items: Item[], page: number, region: number): Line[] {
       } else {
         text += `\t${s.text}`;
         table = true;
+        cells.push(s.x0);
       }
     }
     if (!table && isLabelStart(text) && !labelFirst) {
@@ -793,9 +797,30 @@ function regionLines(items: Item[], page: number, region: number): Line[] {
       text,
       table,
       labelled: !table && isLabelStart(text),
+      ...(table ? { cells } : {}),
     });
   });
   return out;
+}
+
+/**
+ * A line right under a table row whose text starts at one of the row's later cells, with nothing in its
+ * first column, is that cell wrapped ("64561 | Percutaneous implantation …; sacral" then "nerve
+ * (transforaminal placement) …" under the description): a row with empty cells before it ("\tnerve …"),
+ * which the tables read as the row before continued. QA pass 7: it was a paragraph that ended the table,
+ * its later rows reported.
+ */
+function wrappedCells(lines: Line[], leading: number): void {
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i] as Line;
+    const prev = lines[i - 1] as Line;
+    if (l.table || !prev.table || !prev.cells || l.region !== prev.region) continue;
+    if (!(l.y > prev.y && l.y - prev.y <= leading * prev.size * 1.3)) continue;
+    const tol = 0.6 * l.size;
+    const k = prev.cells.findIndex((x, j) => j > 0 && Math.abs(l.x0 - x) <= tol);
+    if (k <= 0 || l.x0 <= (prev.cells[0] as number) + tol) continue;
+    lines[i] = { ...l, text: `${"\t".repeat(k)}${l.text}`, table: true, labelled: false, cells: prev.cells };
+  }
 }
 
 /**
@@ -977,6 +1002,7 @@ function layoutPages(pages: PdfPage[], splits: ReadonlySet<string>): { text: str
     }
   }
   const leading = median(ratios) ?? 1.2;
+  wrappedCells(lines, leading);
   // The main column's right edge: where most long lines end; with too few lines to tell, the page
   // mirrored (a right margin as wide as the left one).
   const mainLines = lines.filter((l) => mainRegions.has(l.region) && !l.table);
