@@ -2217,7 +2217,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   /** A connector line stood between the list and a paragraph: that paragraph is reported too. */
   let joinsParagraph = false;
   /** A criteria table whose rows state their coverage: that column, where the table ends, its lead-in's kind. */
-  let verdict: { col: number; start: number; end: number; covered: boolean } | undefined;
+  let verdict: { col: number; start: number; end: number; covered: boolean; negative: boolean } | undefined;
   /** The line of the last table row read as a criterion; a caption was read, its header row comes next. */
   let rowItemLine = -1;
   /** A table caption was read: its table's first line, and whether the table before it was read as rows. */
@@ -2333,7 +2333,13 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
           ].join(" ");
           verdict =
             col >= 0
-              ? { col, start: index, end, covered: COVERED.test(leadText) && !NOT_COVERED.test(leadText) }
+              ? {
+                  col,
+                  start: index,
+                  end,
+                  covered: COVERED.test(leadText) && !NOT_COVERED.test(leadText),
+                  negative: NOT_COVERED.test(leadText),
+                }
               : undefined;
         }
         const all = cellsOf(ln).map((c) => finishText(c));
@@ -2355,7 +2361,9 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
           if (index === verdict.start && VERDICT_COLUMN.test(cell) && !cells.some((c) => verdictCell(c)))
             continue;
           const rest = all.filter((c, k) => k !== verdict?.col && c !== "");
-          if (verdict.covered && VERDICT_YES.test(cell) && rest.length > 0) {
+          // Under a statement of non-coverage, a row saying it is not covered is that list's item.
+          const agrees = verdict.covered ? VERDICT_YES.test(cell) : verdict.negative && VERDICT_NO.test(cell);
+          if (agrees && rest.length > 0) {
             ln = {
               ...ln,
               bullet: true,
@@ -2367,11 +2375,12 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
             unplaced.push({
               line: ln.no,
               text: finishText(cells.join(" ")),
-              reason: VERDICT_NO.test(cell)
-                ? `table row stating "${cell}" for its coverage: not a criterion of a covered list`
-                : verdict.covered
-                  ? `table row whose coverage ("${cell}") is not read`
-                  : "table row stating its coverage under a statement that is not one of coverage",
+              reason:
+                verdict.covered && VERDICT_NO.test(cell)
+                  ? `table row stating "${cell}" for its coverage: not a criterion of a covered list`
+                  : verdict.negative && VERDICT_YES.test(cell)
+                    ? `table row stating "${cell}" for its coverage under a statement of non-coverage: not read`
+                    : `table row whose coverage ("${cell}") is not read`,
             });
             continue;
           }

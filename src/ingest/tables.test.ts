@@ -16,6 +16,7 @@ import { decide as decideCase } from "../library/decide.js";
 import { loadLibrary } from "../library/library.js";
 import type { CriterionNode, PolicyVersion, Section } from "../model/index.js";
 import type { ProposedBinding } from "./codes.js";
+import { htmlToText } from "./formats/index.js";
 import { layoutPdf, type PdfPage } from "./formats/pdf-layout.js";
 import { ingest } from "./index.js";
 
@@ -161,6 +162,20 @@ Medication\t4 weeks
     ]);
     assert.equal(s.uncertain, undefined);
   });
+  it("HTML tables with <caption>s (a web page's layout): the same reading", () => {
+    const html = `<html><body><p>Medical Policy</p><p>Policy Number: MP-Q-0702</p>
+<p>Effective Date: 01/01/2025</p><p>Policy Title: Gizmo Therapy</p><h2>Policy</h2>
+<p>I. Gizmo therapy is considered medically necessary when ALL of the following criteria are met:</p>
+<table><caption>Table 1. Required findings</caption><tr><th>Finding</th><th>Requirement</th></tr>
+<tr><td>Pain</td><td>Pain for at least 3 months</td></tr></table>
+<table><caption>Table 2 – Conservative therapy</caption><tr><th>Therapy</th><th>Duration</th></tr>
+<tr><td>Physical therapy</td><td>6 weeks</td></tr></table>
+<h2>Description</h2><p>Gizmo.</p></body></html>`;
+    const s = ingest(htmlToText(html)).versions[0]?.sections.find((x) => x.id === "I");
+    assert.ok(s);
+    assert.deepEqual(leaves(s), ["I.A Pain: Pain for at least 3 months", "I.B Physical therapy: 6 weeks"]);
+    assert.equal(s.uncertain, undefined);
+  });
   it("a caption saying how its rows combine is reported and the section decides review", () => {
     const doc = TEXT.replace("Table 2 – Conservative therapy", "Table 2: Any one of the following therapies");
     const s = section(doc, "I");
@@ -244,14 +259,31 @@ Widget deficiency, severe\tYes
     const v = version(doc);
     assert.ok(v.unplaced.some((u) => /Case by case/.test(u.text)));
   });
-  it("verdict rows under a statement of non-coverage are all reported", () => {
+  it("under a statement of non-coverage, a 'No' row is its item and a 'Yes' row is reported", () => {
     const doc = `I. Gizmo therapy is not medically necessary for the following conditions:
 
 Condition\tCovered?
-Acute widget strain\tYes
+Acute widget strain\tNo
+Chronic widget syndrome\tYes
+`;
+    const v = version(doc);
+    assert.deepEqual(leaves(section(doc, "I")), ["I.A Acute widget strain"]);
+    assert.ok(
+      v.unplaced.some(
+        (u) => /Chronic widget syndrome/.test(u.text) && /non-coverage: not read/.test(u.reason),
+      ),
+    );
+  });
+  it("a statement that says neither covered nor not: every verdict row is reported", () => {
+    const doc = `I. Gizmo therapy applies to the following conditions:
+
+Condition\tCovered?
+Acute widget strain\tNo
+Chronic widget syndrome\tYes
 `;
     const v = version(doc);
     assert.ok(v.unplaced.some((u) => /Acute widget strain/.test(u.text)));
+    assert.ok(v.unplaced.some((u) => /Chronic widget syndrome/.test(u.text)));
   });
   it("an ordinary criteria table is read as before (no verdict column): 'No prior surgery' is a criterion", () => {
     const doc = `I. Gizmo therapy is considered medically necessary when all of the following are met:
@@ -483,7 +515,10 @@ describe("QA pass 7: PDF code rows whose description or range wraps", () => {
   ];
   it("a wrapped description continues its row; a wrapped range is one range; nothing unplaced", () => {
     const text = pdfText(WRAPPED);
-    assert.match(text, /\n\tnerve \(transforaminal placement\)/);
+    assert.match(
+      text,
+      /\n64561\tPercutaneous implantation [^\n]*; sacral nerve \(transforaminal placement\)/,
+    );
     const r = ingest(text);
     const v = r.versions[0] as PolicyVersion;
     assert.deepEqual(v.unplaced, []);
@@ -496,6 +531,25 @@ describe("QA pass 7: PDF code rows whose description or range wraps", () => {
     const codes = r.proposedBindings.flatMap((p) => p.codes);
     assert.deepEqual(codes, ["64561", "0275T", "0276T", "64590"]);
     assert.equal(new Set(r.proposedBindings.map((p) => p.basis)).size, 1, "one table, one basis");
+  });
+  it("a description wrapped over three lines is one cell (two wrapped lines are no Word row)", () => {
+    const text = pdfText([
+      at("64561", 72, 202),
+      at("Percutaneous implantation of neurostimulator", 200, 202),
+      at("electrode array; sacral nerve (transforaminal", 200, 214),
+      at("placement) including image guidance", 200, 226),
+      at("64590", 72, 238),
+      at("Insertion of gizmo", 200, 238),
+    ]);
+    const v = ingest(text).versions[0] as PolicyVersion;
+    assert.deepEqual(v.unplaced, []);
+    assert.deepEqual(
+      v.codeTables.flatMap((t) => t.rows.map((x) => `${x.code} ${x.description}`)),
+      [
+        "64561 Percutaneous implantation of neurostimulator electrode array; sacral nerve (transforaminal placement) including image guidance",
+        "64590 Insertion of gizmo",
+      ],
+    );
   });
   it("text (Word/markdown) rows: a continued cell and a range cut at its dash", () => {
     const doc = `I. Gizmo therapy is considered medically necessary when all of the following are met:

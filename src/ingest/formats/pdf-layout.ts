@@ -806,21 +806,38 @@ function regionLines(items: Item[], page: number, region: number): Line[] {
 /**
  * A line right under a table row whose text starts at one of the row's later cells, with nothing in its
  * first column, is that cell wrapped ("64561 | Percutaneous implantation …; sacral" then "nerve
- * (transforaminal placement) …" under the description): a row with empty cells before it ("\tnerve …"),
- * which the tables read as the row before continued. QA pass 7: it was a paragraph that ended the table,
- * its later rows reported.
+ * (transforaminal placement) …" under the description): its words join that cell, however many lines it
+ * takes. QA pass 7: it was a paragraph that ended the table, the table's later rows reported.
  */
-function wrappedCells(lines: Line[], leading: number): void {
-  for (let i = 1; i < lines.length; i++) {
-    const l = lines[i] as Line;
-    const prev = lines[i - 1] as Line;
-    if (l.table || !prev.table || !prev.cells || l.region !== prev.region) continue;
-    if (!(l.y > prev.y && l.y - prev.y <= leading * prev.size * 1.3)) continue;
-    const tol = 0.6 * l.size;
-    const k = prev.cells.findIndex((x, j) => j > 0 && Math.abs(l.x0 - x) <= tol);
-    if (k <= 0 || l.x0 <= (prev.cells[0] as number) + tol) continue;
-    lines[i] = { ...l, text: `${"\t".repeat(k)}${l.text}`, table: true, labelled: false, cells: prev.cells };
+function wrappedCells(lines: readonly Line[], leading: number): Line[] {
+  const out: Line[] = [];
+  let lastY = Number.NEGATIVE_INFINITY;
+  for (const l of lines) {
+    const prev = out[out.length - 1];
+    if (
+      prev?.cells &&
+      prev.table &&
+      !l.table &&
+      l.region === prev.region &&
+      l.y > lastY &&
+      l.y - lastY <= leading * prev.size * 1.3
+    ) {
+      const tol = 0.6 * l.size;
+      const k = prev.cells.findIndex((x, j) => j > 0 && Math.abs(l.x0 - x) <= tol);
+      if (k > 0 && l.x0 > (prev.cells[0] as number) + tol) {
+        const parts = prev.text.split("\t");
+        while (parts.length <= k) parts.push("");
+        const cell = parts[k] as string;
+        parts[k] = cell === "" ? l.text : cell.endsWith("-") ? `${cell}${l.text}` : `${cell} ${l.text}`;
+        out[out.length - 1] = { ...prev, text: parts.join("\t"), x1: Math.max(prev.x1, l.x1) };
+        lastY = l.y;
+        continue;
+      }
+    }
+    out.push(l);
+    lastY = l.y;
   }
+  return out;
 }
 
 /**
@@ -1002,7 +1019,10 @@ function layoutPages(pages: PdfPage[], splits: ReadonlySet<string>): { text: str
     }
   }
   const leading = median(ratios) ?? 1.2;
-  wrappedCells(lines, leading);
+  // Not `splice(…, ...merged)`: a long document's lines would overflow the arguments of one call.
+  const merged = wrappedCells(lines, leading);
+  lines.length = 0;
+  for (const l of merged) lines.push(l);
   // The main column's right edge: where most long lines end; with too few lines to tell, the page
   // mirrored (a right margin as wide as the left one).
   const mainLines = lines.filter((l) => mainRegions.has(l.region) && !l.table);
