@@ -90,7 +90,8 @@ function systemOfText(text: string): CodeSystem | undefined {
   if (/\bHCPCS?\b/i.test(text)) found.add("HCPCS");
   if (/\bCPT\b/i.test(text)) found.add("CPT");
   if (/\bCDT\b/i.test(text)) found.add("CDT");
-  if (/\brevenue\b|\bREV\b/.test(text)) found.add("Revenue");
+  // "Revenue Code", "Revenue" as a Type cell, "REV" (QA pass 7: "Revenue" in capitals named no system).
+  if (/\brevenue\b/i.test(text) || /\bREV\b/.test(text)) found.add("Revenue");
   return found.size === 1 ? [...found][0] : undefined;
 }
 
@@ -677,6 +678,10 @@ interface Layout {
   codeCol: number;
   sectionCol?: number;
   descCols: number[];
+  /** A column stating each row's coverage ("Covered (Y/N)", "Coverage"). */
+  verdictCol?: number;
+  /** A column naming each row's code system ("Type | Code | Description", BCBSA). */
+  typeCol?: number;
 }
 
 type RowKind = "tab" | "pipe" | "word";
@@ -727,6 +732,16 @@ function splitPipes(raw: string): string[] {
 function isHeaderCell(c: string): boolean {
   return c.length <= 48 && /\bcodes?\b|\bcode\(s\)|^(?:CPT|HCPCS)[®*™\s]*$/i.test(c);
 }
+
+/** A column stating each row's coverage: "Covered?", "Covered (Y/N)", "Coverage", "Medically Necessary?". */
+const VERDICT_COLUMN =
+  /^(?:(?:is (?:it |this )?)?covered|coverage(?: (?:position|status|decision|determination))?|medically necessary|(?:meets?|met) (?:the )?(?:medical necessity )?criteria|criteria met|approv(?:ed|al)|eligible|covered benefit)\s?\??\s?(?:\((?:y\/n|yes\/no)\))?$|^(?:y\/n|yes\/no)$/i;
+/** A row's coverage cell saying it is covered. */
+const VERDICT_YES =
+  /^(?:yes|y|covered|medically necessary|reasonable and necessary|approved?|eligible|[✓✔☑])[.!]?$/i;
+/** A row's coverage cell saying it is not ("N", "Not covered", "Investigational"). */
+const VERDICT_NO =
+  /^(?:no|n|[✗✘☒]|excluded|denied|non-?covered|not (?:covered|eligible|approved|indicated|proven|(?:considered )?medically necessary|reasonable and necessary|a (?:covered )?benefit)|(?:experimental|investigational|unproven)(?:(?:\s?\/\s?|,? (?:and|or) )(?:experimental|investigational|unproven|not medically necessary))*|e\/i)[.!]?$/i;
 
 const SECTION_HEADER =
   /\b(?:section|criteria|criterion|sub-?policy|policy|indications?|applies to|applicable|procedure type|service)\b/i;
@@ -800,6 +815,8 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
 
   let ctx: Context | undefined;
   let layout: Layout | undefined;
+  /** A range cut at a wrap ("0275T-"): its first code, waiting for the next row's. */
+  let openRange: { item: ListItem; no: number } | undefined;
   let group: Group | undefined;
   /** The number of the billing article group being read ("Group 2 Paragraph" … "Group 2 Codes"). */
   let groupMark: string | undefined;
@@ -940,14 +957,35 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
   function row(cells: string[], no: number, kind: RowKind, loose: boolean): boolean {
     const codeCol = layout?.codeCol ?? cells.findIndex((c) => c !== "");
     const codeCell = cells[codeCol] ?? "";
-    const listed = readCodeList(codeCell, 0, ctx?.system);
+    const typeCell = layout?.typeCol !== undefined ? (cells[layout.typeCol] ?? "") : "";
+    const listed = readCodeList(codeCell, 0, (typeCell && systemOfText(typeCell)) || ctx?.system);
     const rest = codeCell.slice(listed.end).trim();
+    const cutRange = openRange;
+    openRange = undefined;
+    const only = listed.items.length === 1 ? listed.items[0] : undefined;
+    if (only && only.to === undefined && /^[-–—]$/.test(rest)) {
+      // "0275T-" with its last code on the next row (a wrapped cell): the range is read there.
+      ctx ??= { coverage: "unspecified", source: `table at line ${no}`, emitted: 0 };
+      openRange = { item: only, no };
+      return true;
+    }
+    if (cutRange) {
+      const head = listed.items[0];
+      if (
+        head &&
+        head.to === undefined &&
+        head.system === cutRange.item.system &&
+        cutRange.item.code < head.code
+      )
+        listed.items[0] = { code: cutRange.item.code, to: head.code, system: head.system };
+      else listed.items.unshift(cutRange.item);
+    }
     if (listed.items.length > 0 && /^[*†‡+\s]*$/.test(rest)) {
       ctx ??= { coverage: "unspecified", source: `table at line ${no}`, emitted: 0 };
       const c = ctx;
       const others = cells
         .map((cell, k) => ({ cell, k }))
-        .filter(({ cell, k }) => k !== codeCol && cell !== "");
+        .filter(({ cell, k }) => k !== codeCol && k !== layout?.typeCol && cell !== "");
       let target: Target | undefined;
       if (layout?.sectionCol !== undefined) {
         const cell = cells[layout.sectionCol] ?? "";
@@ -962,24 +1000,53 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
         }
       }
       const description = others
-        .filter(({ k }) => k !== layout?.sectionCol)
+        .filter(({ k }) => k !== layout?.sectionCol && k !== layout?.verdictCol)
         .map(({ cell }) => cell)
         .join(" ");
-      emit(listed.items, no, description, target, c);
+      if (layout?.verdictCol !== undefined) {
+        // Each row states its coverage: a row marked "N" / "Not covered" never goes to a covered section.
+        const cell = cells[layout.verdictCol] ?? "";
+        const said: CodeCoverage = VERDICT_NO.test(cell)
+          ? "does-not-support"
+          : VERDICT_YES.test(cell)
+            ? "supports"
+            : "unspecified";
+        const where = `its "${cell}" in the coverage column`;
+        emit(listed.items, cutRange?.no ?? no, description, target, {
+          ...c,
+          coverage: said,
+          source: said === "unspecified" ? `${c.source}; ${where} is not read` : `${c.source}; ${where}`,
+        });
+        c.emitted += listed.items.length;
+        return true;
+      }
+      emit(listed.items, cutRange?.no ?? no, description, target, c);
       return true;
     }
     if (!loose && cells.some((c) => isHeaderCell(c)) && cells.every((c) => c.length <= 60)) {
-      const codeIdx = cells.findIndex((c) => isHeaderCell(c));
+      // "Code Type | Code | Description": the code column is the one named "Code", its system the Type's.
+      const exact = cells.findIndex((c) => /^codes?(?:\s?\(s\))?$/i.test(c));
+      const codeIdx = exact >= 0 ? exact : cells.findIndex((c) => isHeaderCell(c));
+      const typeCol = cells.findIndex(
+        (c, k) => k !== codeIdx && /^(?:code\s)?(?:type|system)s?$|^coding system$/i.test(c),
+      );
       const sectionCol = cells.findIndex(
         (c, k) => k !== codeIdx && SECTION_HEADER.test(c) && !/descri/i.test(c),
       );
       const descCols = cells.flatMap((c, k) => (/descri|definition|narrative/i.test(c) ? [k] : []));
+      const verdictCol = cells.findIndex(
+        (c, k) => k !== codeIdx && k !== sectionCol && VERDICT_COLUMN.test(c),
+      );
       layout =
         sectionCol >= 0
           ? { kind, codeCol: codeIdx, sectionCol, descCols }
           : { kind, codeCol: codeIdx, descCols };
+      if (verdictCol >= 0) layout.verdictCol = verdictCol;
+      if (typeCol >= 0) layout.typeCol = typeCol;
       const headerText = cells[codeIdx] as string;
-      const coverageText = cells.filter((c) => c !== "").join(" ");
+      // A column that states each row's coverage says nothing of the table's ("Covered (Y/N)" is no
+      // caption saying the codes are covered: QA pass 7 found "N" rows proposed as supporting coverage).
+      const coverageText = cells.filter((c, k) => c !== "" && k !== verdictCol).join(" ");
       if (coverageOfText(coverageText) !== "unspecified") {
         ctx = undefined;
         open(coverageText, no, systemOfText(headerText), false);
@@ -1095,7 +1162,50 @@ export function proposeBindings(source: BindingSource, lines: readonly string[])
       o.confidence = "inferred";
     }
   }
-  return group_(occ.sort((a, b) => a.line - b.line));
+  return conflicts(occ, group_(occ.sort((a, b) => a.line - b.line)));
+}
+
+/**
+ * A code printed for two sections, or said covered in one place and not in another (a covered and a
+ * not-covered table, two sub-policies): each proposal holding it names the other (QA pass 7: both were
+ * proposed and nothing said they disagree — an author confirming one never saw the other). A copy with
+ * no section (a table beside the statement that names it) is no conflict.
+ */
+function conflicts(occ: readonly Occurrence[], proposals: ProposedBinding[]): ProposedBinding[] {
+  const byCode = new Map<string, { section?: string; coverage: CodeCoverage; line: number }[]>();
+  for (const o of occ) {
+    const at = {
+      coverage: o.coverage,
+      line: o.line,
+      ...(o.section ? { section: o.section.section.id } : {}),
+    };
+    const list = byCode.get(o.code);
+    if (list) list.push(at);
+    else byCode.set(o.code, [at]);
+  }
+  return proposals.map((p) => {
+    const notes: string[] = [];
+    for (const code of p.codes) {
+      const others = (byCode.get(code) ?? []).filter(
+        (x) =>
+          (x.section !== undefined && p.section !== undefined && x.section !== p.section) ||
+          (x.coverage !== p.coverage && x.coverage !== "unspecified" && p.coverage !== "unspecified"),
+      );
+      if (others.length === 0) continue;
+      const named = [
+        ...new Set(
+          others.map(
+            (x) =>
+              `${x.section ? `section ${x.section}` : "no section"}${x.coverage !== "unspecified" ? `, ${x.coverage}` : ""} (line ${x.line})`,
+          ),
+        ),
+      ];
+      notes.push(`${code} is also printed for ${named.join("; ")}`);
+    }
+    return notes.length
+      ? { ...p, basis: `${p.basis}; conflicting: ${notes.join("; ")} — the author chooses one` }
+      : p;
+  });
 }
 
 /** The sentence (at most 400 characters either side) around `at`. */

@@ -1439,6 +1439,31 @@ const BOILERPLATE_REASON =
 const HEADING_BETWEEN = "a heading between list items: which items it governs is not read";
 const JOINS_PARAGRAPH = "a connector line between the list and a paragraph: how they combine is not read";
 const DEFINITION_REASON = "definition: what a term of the criteria means, not a criterion";
+const CAPTION_REASON = "table caption: the table's title, not a criterion";
+const CAPTION_LOGIC_REASON = "table caption that says how its rows combine: not read";
+/**
+ * A table's caption: "Table 1: General requirements", "Table 2. Indications for …", "Table 3 – Doses",
+ * "Exhibit A", with a table right under it (Carelon/AIM guidelines print several).
+ */
+const TABLE_CAPTION =
+  /^(?:table|exhibit|chart)\s(?:\d{1,2}(?:\.\d{1,2})?|[A-Z]|[IVX]{1,4})(?:\s?[:.–—-]\s?\S.{0,160})?$/i;
+/** A caption's words naming a table that holds no criteria ("Table 3: Dosing", "Table 4: Applicable codes"). */
+const NOT_CRITERIA_TABLE =
+  /\b(?:dos(?:e|es|ing|age)|quantit(?:y|ies)|codes?|coding|billing|references?|evidence|studies|literature|history|revisions?|abbreviations?|glossary)\b/i;
+/** Words of a caption saying how rows combine ("Table 2: Any one of the following"). */
+const CAPTION_LOGIC = /\b(?:all|any|one|two|three|none|either|neither|at least|following|or|and\/or)\b/i;
+/** A table's header row after its caption: short cells of names, no numbers, no sentence ("Therapy | Duration"). */
+function headerLike(cells: readonly string[]): boolean {
+  return (
+    cells.length >= 2 &&
+    cells.every(
+      (c) =>
+        c.length <= 40 && /^[A-Z]/.test(c) && !/\d/.test(c) && !/[.;,:]$/.test(c) && c.split(" ").length <= 4,
+    )
+  );
+}
+const BILLING_REASON =
+  "billing instruction (bill type or revenue code): how a claim is coded, not a criterion";
 /**
  * A paragraph that defines a term of the criteria ("Conservative care is defined as:", "Definitions:",
  * "Red flags are defined as the following:"). Anchored, bounded, no nested quantifiers.
@@ -1478,6 +1503,76 @@ function columnLabels(cells: readonly string[]): boolean {
     cells.every((c) => c.length <= 40 && !/[.;,:]$/.test(c)) &&
     cells.some((c) => COLUMN_LABEL.test(c))
   );
+}
+
+/**
+ * A column that states each row's coverage: "Covered?", "Coverage", "Coverage Position", "Meets criteria
+ * (Y/N)", "Medically Necessary?", "Yes/No" (Oregon's and other state guidelines, BCBSA criteria tables).
+ */
+const VERDICT_COLUMN =
+  /^(?:(?:is (?:it |this )?)?covered|coverage(?: (?:position|status|decision|determination|criteria met))?|medically necessary|(?:meets?|met) (?:the )?(?:medical necessity )?criteria|criteria met|approv(?:ed|al)|eligible|benefit|covered benefit)\s*\??\s*(?:\((?:y\/n|yes\/no)\))?$|^(?:y\/n|yes\/no)$|\((?:y\/n|yes\/no)\)$/i;
+/** A cell that states the row is covered: "Yes", "Y", "Covered", "Medically necessary". */
+const VERDICT_YES =
+  /^(?:yes|y|covered|medically necessary|reasonable and necessary|meets (?:medical necessity )?criteria|approved?|eligible|[✓✔☑])[.!]?$/i;
+/** A cell that states the row is not covered: "No", "N", "Not medically necessary", "Investigational". */
+const VERDICT_NO =
+  /^(?:no|n|[✗✘☒]|excluded|denied|non-?covered|not (?:covered|eligible|approved|indicated|proven|(?:considered )?medically necessary|reasonable and necessary|a (?:covered )?benefit)|(?:experimental|investigational|unproven)(?:(?:\s?\/\s?|,? (?:and|or) )(?:experimental|investigational|unproven|not medically necessary))*|e\/i)[.!]?$/i;
+
+/** Whether a cell is a coverage verdict, either way (a short cell that is only that). */
+function verdictCell(cell: string): boolean {
+  return cell.length <= 60 && (VERDICT_YES.test(cell) || VERDICT_NO.test(cell));
+}
+
+/**
+ * Where a table under a lead-in states each row's coverage ("Indication | Coverage" with "Medically
+ * necessary" / "Not medically necessary", "Condition | Covered?" with "Yes" / "No"): the index of that
+ * column among the row's cells, or -1. Read from the table's header row, else from a row whose last cell
+ * is a verdict; the table is the run of tabbed lines from `start` (a markdown rule does not end it).
+ */
+function verdictColumn(lines: readonly Line[], start: number): number {
+  for (let j = start; j < lines.length && j < start + 200; j++) {
+    const l = lines[j] as Line;
+    if (l.tableRule) continue;
+    if (!l.hasTab || l.blank) break;
+    const cells = cellsOf(l).map((c) => finishText(c));
+    while (cells.length && cells[cells.length - 1] === "") cells.pop();
+    if (cells.length < 2) continue;
+    if (j === start) {
+      const named = cells.findIndex((c, k) => k > 0 && c.length <= 40 && VERDICT_COLUMN.test(c));
+      if (named >= 0 && !cells.some((c) => verdictCell(c))) return named;
+    }
+    if (verdictCell(cells[cells.length - 1] as string)) return cells.length - 1;
+  }
+  return -1;
+}
+
+/** A lead-in about billing: "must be billed with one of the following:", "Report the following:". */
+const BILLED = /\b(?:bill(?:ed|ing)?|report(?:ed|ing)?|claims?|submit(?:ted)?|coded?)\b/i;
+/** A billing table's header cell: "Bill Type", "Type of Bill", "Revenue Code(s)". */
+const BILLING_HEADER = /^(?:bill types?|types? of bill|tob|rev(?:enue)?\.? codes?)(?: codes?)?:?$/i;
+/** A bill type or revenue code cell: "013x", "Bill Type 013x", "TOB 085X", "Revenue Code 0360". */
+const BILLING_CELL =
+  /^(?:(?:bill type|type of bill|tob)(?: codes?)?:? )?0?\d{2}[xX]$|^(?:bill type|type of bill|tob)(?: codes?)?:? 0?\d{3}$|^rev(?:enue)?\.? codes?:? 0\d{3}$/i;
+
+/**
+ * Where a run of billing tables from `start` ends (blank lines and `|---|` rules between them allowed):
+ * every row is a billing header or a row whose first cell is a bill type or revenue code ("013x |
+ * Hospital outpatient", "Revenue Code 0360 | Operating room services"; a bare "0360" under a revenue
+ * header). `start` when none starts there.
+ */
+function billingTableEnd(lines: readonly Line[], start: number): number {
+  let end = start;
+  let revenue = false;
+  for (let j = start; j < lines.length && j < start + 400; j++) {
+    const l = lines[j] as Line;
+    if (l.blank || l.tableRule) continue;
+    if (!l.hasTab) break;
+    const first = finishText(cellsOf(l).find((c) => finishText(c) !== "") ?? "");
+    if (BILLING_HEADER.test(first)) revenue = /rev/i.test(first);
+    else if (!(BILLING_CELL.test(first) || (revenue && /^0\d{3}$/.test(first)))) break;
+    end = j + 1;
+  }
+  return end;
 }
 
 function itemFollows(lines: readonly Line[], i: number): boolean {
@@ -2304,6 +2399,14 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
   let joinsParagraph = false;
   /** An aside paragraph (boilerplate, a duration sentence) is being reported: its further lines too. */
   let aside: string | undefined;
+  /** A criteria table whose rows state their coverage: that column, where the table ends, its lead-in's kind. */
+  let verdict: { col: number; start: number; end: number; covered: boolean; negative: boolean } | undefined;
+  /** The line of the last table row read as a criterion; a caption was read, its header row comes next. */
+  let rowItemLine = -1;
+  /** A table caption was read: its table's first line, and whether the table before it was read as rows. */
+  let caption: { first: number; rows: boolean } | undefined;
+  /** Lines before this index are a billing table's (bill types, revenue codes): reported, not criteria. */
+  let billingEnd = -1;
   /** A "Quantity Limit" heading was read: the table rows under it are the limit's. */
   let quantityTable: "heading" | "rows" | undefined;
   /** The section whose lists the captions read so far stand over. */
@@ -2327,6 +2430,65 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     let ln = lines[index] as Line;
     // A markdown table's |---| rule: no text, and no blank line between the table's rows.
     if (ln.tableRule) continue;
+    // Bill types and revenue codes ("Bill Type 013x | Hospital Outpatient", "Revenue Code | 0360"), and a
+    // lead-in that says they are how a claim is billed: how a claim is coded, never criteria (QA pass 7:
+    // each row was a criterion a physician-office claim answered "no", denied). Reported; they restrict
+    // no approval.
+    if (index < billingEnd) {
+      if (!ln.blank && !ln.pageHeader)
+        unplaced.push({ line: ln.no, text: finishText(ln.text), reason: BILLING_REASON });
+      continue;
+    }
+    if (
+      !ln.hasTab &&
+      !ln.blank &&
+      !ln.pageHeader &&
+      TABLE_CAPTION.test(finishText(ln.text)) &&
+      nextLine(lines, index)?.hasTab &&
+      cur !== null
+    ) {
+      // "Table 2: Indications for …" between tables under the criteria (QA pass 7: it was glued into the
+      // row before as its words, and the header row under it asked as a criterion). A title: reported,
+      // restricting nothing — unless it says how its rows combine. A table after a table read as rows
+      // goes on with the same list.
+      const title = finishText(ln.text);
+      const words = title.replace(/^\S+\s\S+\s?[:.–—-]?\s?/, "");
+      unplaced.push({
+        line: ln.no,
+        text: title,
+        reason: CAPTION_LOGIC.test(words) ? CAPTION_LOGIC_REASON : CAPTION_REASON,
+      });
+      // Its table's first row (its header, perhaps), a blank line or a markdown rule between.
+      let next = index + 1;
+      while (next < lines.length && ((lines[next] as Line).blank || (lines[next] as Line).tableRule)) next++;
+      if (NOT_CRITERIA_TABLE.test(words)) {
+        // A table of doses, codes or evidence is no further criteria, even right after criteria rows:
+        // its rows are reported (what they restrict is not read; the section decides review).
+        let end = next;
+        while (end < lines.length && ((lines[end] as Line).hasTab || (lines[end] as Line).tableRule)) {
+          const row = lines[end] as Line;
+          if (!row.tableRule)
+            unplaced.push({
+              line: row.no,
+              text: finishText(row.text),
+              reason: `row of the table "${title}": not read as criteria`,
+            });
+          end++;
+        }
+        index = end - 1;
+        continue;
+      }
+      caption = { first: next, rows: cur.kind === "item" && cur.item.line === rowItemLine };
+      continue;
+    }
+    if (ln.hasTab || (/:\s*$/.test(ln.text) && BILLED.test(ln.text))) {
+      const end = billingTableEnd(lines, ln.hasTab ? index : index + 1);
+      if (end > index + (ln.hasTab ? 0 : 1)) {
+        billingEnd = end;
+        unplaced.push({ line: ln.no, text: finishText(ln.text), reason: BILLING_REASON });
+        continue;
+      }
+    }
     // A table row under a lead-in ("Age<TAB>Patient is 50 years of age or older", BCBS): one criterion
     // per row, as a bullet would be — glued together they were one question (QA pass 2). The table may
     // stand a blank line below its lead-in (HTML, Word and markdown put one around a table); its header
@@ -2339,14 +2501,76 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     ) {
       const underLead =
         cur?.kind === "lead" ? leadsIn(cur.lead.texts) : cur?.kind === "item" && leadsIn(cur.item.texts);
-      const rowAfterRow = !sawBlank && cur?.kind === "item" && leadsInOrRow(cur.item);
+      const captioned = caption?.first === index ? caption : undefined;
+      const rowAfterRow =
+        (!sawBlank || captioned?.rows === true) && cur?.kind === "item" && leadsInOrRow(cur.item);
       if (underLead || rowAfterRow) {
-        const cells = cellsOf(ln)
-          .map((c) => finishText(c))
-          .filter((c) => c !== "");
+        if (underLead && !(verdict && index < verdict.end)) {
+          // A table starts here: does it state each row's coverage ("Covered? Yes/No")?
+          let end = index;
+          while (end < lines.length && ((lines[end] as Line).hasTab || (lines[end] as Line).tableRule)) end++;
+          const col = verdictColumn(lines, index);
+          const leadText = [
+            ...(cur?.kind === "lead" ? cur.lead.texts : cur?.kind === "item" ? cur.item.texts : []),
+            ...(opener && cur?.kind === "item" && opener !== cur.item ? opener.texts : []),
+          ].join(" ");
+          verdict =
+            col >= 0
+              ? {
+                  col,
+                  start: index,
+                  end,
+                  covered: COVERED.test(leadText) && !NOT_COVERED.test(leadText),
+                  negative: NOT_COVERED.test(leadText),
+                }
+              : undefined;
+        }
+        const all = cellsOf(ln).map((c) => finishText(c));
+        while (all.length && all[all.length - 1] === "") all.pop();
+        const cells = all.filter((c) => c !== "");
         if (underLead && columnLabels(cells) && nextLine(lines, index)?.hasTab) continue;
-        if (cells.length >= 2 && (cells[0] as string).length <= 60)
+        if (captioned && (columnLabels(cells) || headerLike(cells)) && nextLine(lines, index)?.hasTab) {
+          // Its rows go on from the row before the caption, as the header's would have.
+          if (captioned.rows) sawBlank = false;
+          continue;
+        }
+        if (verdict && index < verdict.end) {
+          // Each row states its coverage (QA pass 7: "Acute widget strain | No" and "Widget prophylaxis |
+          // Investigational" were criteria of the covered list, answered "true" for a patient who had
+          // them, approved). A row said to be covered, under a covered statement, is a criterion without
+          // its verdict; any other row is reported and the section decides review.
+          const cell = all[verdict.col] ?? "";
+          // The header row ("Indication | Coverage", "Diagnosis | Meets criteria (Y/N)") names columns.
+          if (index === verdict.start && VERDICT_COLUMN.test(cell) && !cells.some((c) => verdictCell(c)))
+            continue;
+          const rest = all.filter((c, k) => k !== verdict?.col && c !== "");
+          // Under a statement of non-coverage, a row saying it is not covered is that list's item.
+          const agrees = verdict.covered ? VERDICT_YES.test(cell) : verdict.negative && VERDICT_NO.test(cell);
+          if (agrees && rest.length > 0) {
+            ln = {
+              ...ln,
+              bullet: true,
+              hasTab: false,
+              text: rest.length === 1 ? (rest[0] as string) : `${rest[0]}: ${rest.slice(1).join(" ")}`,
+            };
+            rowItemLine = ln.no;
+          } else {
+            unplaced.push({
+              line: ln.no,
+              text: finishText(cells.join(" ")),
+              reason:
+                verdict.covered && VERDICT_NO.test(cell)
+                  ? `table row stating "${cell}" for its coverage: not a criterion of a covered list`
+                  : verdict.negative && VERDICT_YES.test(cell)
+                    ? `table row stating "${cell}" for its coverage under a statement of non-coverage: not read`
+                    : `table row whose coverage ("${cell}") is not read`,
+            });
+            continue;
+          }
+        } else if (cells.length >= 2 && (cells[0] as string).length <= 60) {
           ln = { ...ln, bullet: true, text: `${cells[0]}: ${cells.slice(1).join(" ")}` };
+          rowItemLine = ln.no;
+        }
       }
     }
     if (ln.regionHeading === "criteria") {
@@ -3580,7 +3804,9 @@ function markUncertain(sections: Section[], unplaced: readonly Unplaced[], findi
           !advisory(u.text) &&
           u.reason !== DURATION_REASON &&
           u.reason !== BOILERPLATE_REASON &&
-          u.reason !== DEFINITION_REASON,
+          u.reason !== DEFINITION_REASON &&
+          u.reason !== BILLING_REASON &&
+          u.reason !== CAPTION_REASON,
       );
     if (s.kind === "medically-necessary") {
       // A negative statement is never a required criterion of a covered tree (issue 12).

@@ -76,6 +76,24 @@ function isCodeHeader(cells: string[]): boolean {
   );
 }
 
+/**
+ * BCBSA's coding table: the system in the first column, the code in the second ("Type | Code |
+ * Description", "Code Type | Code | Description"): each row's system is its Type cell.
+ */
+function isTypedCodeHeader(cells: string[]): boolean {
+  const first = finishText(cells[0] ?? "");
+  const second = finishText(cells[1] ?? "");
+  return (
+    /^(?:code\s)?(?:type|system)s?$|^coding system$/i.test(first) && /^codes?(?:\s?\(s\))?$/i.test(second)
+  );
+}
+
+/** A Type cell naming a code system alone ("CPT", "HCPCS", "ICD-10-CM", "CPT®", "ICD-10 Diagnosis"). */
+function isSystemCell(cell: string): boolean {
+  const t = finishText(cell);
+  return t.length <= 30 && CODE_SYSTEM.test(t) && !/\d{3}/.test(t.replace(/ICD-?\s?(?:9|10)/gi, ""));
+}
+
 function isLogHeader(cells: string[]): boolean {
   const first = finishText(cells[0] ?? "").toLowerCase();
   return (
@@ -210,7 +228,12 @@ function coverageOf(heading: string): CodeCoverage | undefined {
 }
 
 type Current =
-  | { kind: "code"; table: CodeTable }
+  | {
+      kind: "code";
+      table: CodeTable;
+      /** A typed table ("Type | Code | Description"): a row whose Type names another system starts its table. */
+      typed?: { coverage: CodeCoverage; heading?: string };
+    }
   | { kind: "log"; revCol: number; apprCol: number; effCol: number; last?: RevisionEntry }
   | null;
 
@@ -287,6 +310,36 @@ export function readTables(lines: readonly Line[]): TablesResult {
       clean = true;
       continue;
     }
+    if (isTypedCodeHeader(cells)) {
+      // The tables it holds start at its rows (one per system the Type column names).
+      cur = {
+        kind: "code",
+        table: { system: "", coverage: "unspecified", rows: [], line: row.line },
+        typed: {
+          coverage: heading?.coverage ?? "unspecified",
+          ...(heading ? { heading: heading.text } : {}),
+        },
+      };
+      clean = true;
+      continue;
+    }
+    if (
+      cur === null &&
+      ln.region === "coding" &&
+      cells.length >= 3 &&
+      isSystemCell(cells[0] as string) &&
+      CODE.test((cells[1] ?? "").trim())
+    ) {
+      // The same rows printed without their header ("CPT | 22551 | Arthrodesis …").
+      cur = {
+        kind: "code",
+        table: { system: "", coverage: "unspecified", rows: [], line: row.line },
+        typed: {
+          coverage: heading?.coverage ?? "unspecified",
+          ...(heading ? { heading: heading.text } : {}),
+        },
+      };
+    }
     if (isLogHeader(cells)) {
       if (!(cur?.kind === "log" && clean)) {
         const col = (re: RegExp) => cells.findIndex((c, k) => k > 0 && re.test(c));
@@ -311,13 +364,23 @@ export function readTables(lines: readonly Line[]): TablesResult {
       cur = { kind: "code", table };
     }
     clean = true;
-    if (cur?.kind === "code") codeRow(cur.table, row, out, more);
+    if (cur?.kind === "code" && cur.typed) typedRow(cur, row, out, more);
+    else if (cur?.kind === "code") codeRow(cur.table, row, out, more);
     else if (cur?.kind === "log") logRow(cur, row, out, more);
     else if (ln.region === "coding" || ln.region === "log")
       out.unplaced.push({
         line: row.line,
         text: finishText(cells.join(" ")),
         reason: "table row outside a known table",
+      });
+  }
+  for (const t of out.codeTables) {
+    const open = openRanges.get(t);
+    if (open)
+      out.unplaced.push({
+        line: open.line,
+        text: open.text,
+        reason: `row of ${t.system} table: a range with no last code`,
       });
   }
   for (const [target, parts] of more)
@@ -334,6 +397,14 @@ function continueDescription(more: More, target: { description: string }, text: 
   else more.set(target, [text]);
 }
 
+/** A range cut where it wraps: "0275T-" (its last code on the next row, "0276T"). */
+const OPEN_RANGE = /^([A-Z0-9][A-Z0-9.]{2,7})\s?[-–]$/;
+/** Ranges cut at a wrap, per table: the first code, its description and line, until the next row. */
+const openRanges = new WeakMap<
+  CodeTable,
+  { from: string; description: string; line: number; text: string }
+>();
+
 function codeRow(table: CodeTable, row: Row, out: TablesResult, more: More): void {
   const first = (row.cells[0] ?? "").trim();
   const desc = collapse(
@@ -343,6 +414,35 @@ function codeRow(table: CodeTable, row: Row, out: TablesResult, more: More): voi
       .filter((c) => c !== "")
       .join(" "),
   );
+  const open = openRanges.get(table);
+  if (open) {
+    // "0275T-" then "0276T" on the next row (a PDF's wrapped cell): one range, its description joined.
+    openRanges.delete(table);
+    const to = CODE.exec(first);
+    if (to && /\d/.test(to[1] as string) && !/[-–]/.test(to[1] as string)) {
+      table.rows.push({
+        code: `${open.from}-${to[1]}`,
+        description: collapse(`${open.description} ${desc}`),
+        line: open.line,
+      });
+      return;
+    }
+    out.unplaced.push({
+      line: open.line,
+      text: open.text,
+      reason: `row of ${table.system} table: a range with no last code`,
+    });
+  }
+  const cut = OPEN_RANGE.exec(first);
+  if (cut && /\d/.test(cut[1] as string)) {
+    openRanges.set(table, {
+      from: cut[1] as string,
+      description: desc,
+      line: row.line,
+      text: finishText(row.cells.join(" ")),
+    });
+    return;
+  }
   const m = CODE.exec(first);
   if (m && /\d/.test(m[1] as string)) {
     const marker = (m[2] ?? "").replaceAll(ESC_STAR, "*");
@@ -380,6 +480,31 @@ function codeRow(table: CodeTable, row: Row, out: TablesResult, more: More): voi
     text: finishText(row.cells.join(" ")),
     reason: `row of ${table.system} table without a code`,
   });
+}
+
+/**
+ * A row of a typed table: its Type cell names its system (QA pass 7: BCBSA's "CPT | 22551 | Arthrodesis …"
+ * rows were all reported, the version could not be published). A row whose Type differs from the table
+ * before starts a table of that system; an empty Type cell continues the one before.
+ */
+function typedRow(cur: Extract<Current, { kind: "code" }>, row: Row, out: TablesResult, more: More): void {
+  const type = finishText(row.cells[0] ?? "");
+  const typed = cur.typed as { coverage: CodeCoverage; heading?: string };
+  if (type !== "" && type !== cur.table.system) {
+    const table: CodeTable = { system: type, coverage: typed.coverage, rows: [], line: row.line };
+    if (typed.heading) table.heading = typed.heading;
+    out.codeTables.push(table);
+    cur.table = table;
+  }
+  if (cur.table.system === "") {
+    out.unplaced.push({
+      line: row.line,
+      text: finishText(row.cells.join(" ")),
+      reason: "row of a coding table without its code type",
+    });
+    return;
+  }
+  codeRow(cur.table, { ...row, cells: row.cells.slice(1) }, out, more);
 }
 
 function logRow(cur: Extract<Current, { kind: "log" }>, row: Row, out: TablesResult, more: More): void {

@@ -245,6 +245,51 @@ export function lintCodeBindings(entry: Library["entries"][number]): Finding[] {
       });
     }
   }
+  out.push(...bindingConflicts(entry));
+  return out;
+}
+
+/** What a binding decides a code with: its section (and otherwise, excludedBy), or coding only. */
+function bindingTarget(b: CodeBinding): string {
+  if (!("section" in b)) return "coding only";
+  let t = `section ${b.section}`;
+  if (b.otherwise !== undefined) t += ` (otherwise ${b.otherwise})`;
+  if (b.excludedBy?.length) t += ` (excluded by ${b.excludedBy.join(", ")})`;
+  return t;
+}
+
+/**
+ * QA pass 7: one code bound by a version's own bindings to two different sections or outcomes (a code
+ * printed in a covered and a not-covered table, or under two sub-policies, confirmed twice). `decide`
+ * reads the first silently, so the author's choice is not said: an error, which publishing refuses. A
+ * variant's own binding over one it inherits is intended, not a conflict, and so is the same binding
+ * written twice. A published version decides with its frozen bindings (own and inherited in one list,
+ * checked when it was published), so only drafts are read.
+ */
+function bindingConflicts(entry: Library["entries"][number]): Finding[] {
+  if (entry.publication) return [];
+  const own: readonly CodeBinding[] = entry.bindings?.codes ?? [];
+  const first = new Map<string, CodeBinding>();
+  const reported = new Set<string>();
+  const out: Finding[] = [];
+  for (const b of own) {
+    for (const c of b.codes) {
+      const prior = first.get(c);
+      if (!prior) {
+        first.set(c, b);
+        continue;
+      }
+      const a = bindingTarget(prior);
+      const z = bindingTarget(b);
+      if (a === z || reported.has(`${c}\u0000${z}`)) continue;
+      reported.add(`${c}\u0000${z}`);
+      out.push({
+        code: "binding-conflict",
+        severity: "error",
+        message: `bindings.json binds ${c} to ${a} and also to ${z}: a request for ${c} would be decided by the first alone; bind it once`,
+      });
+    }
+  }
   return out;
 }
 

@@ -90,6 +90,8 @@ interface Line {
   text: string;
   table: boolean;
   labelled: boolean;
+  /** A table row's cell starts (x0 of each cell, the first included). */
+  cells?: number[];
 }
 
 interface Block {
@@ -744,6 +746,7 @@ function regionLines(items: Item[], page: number, region: number): Line[] {
     let text = first.text;
     let table = false;
     let textX = first.x0;
+    const cells = [first.x0];
     const labelFirst = isLabelStart(first.text) && first.text.length <= 8 && !/\s/.test(first.text.trim());
     // A justified line with few words has wide gaps, all about equal: words, not table cells.
     const gaps: number[] = [];
@@ -761,6 +764,7 @@ function regionLines(items: Item[], page: number, region: number): Line[] {
       } else {
         text += `\t${s.text}`;
         table = true;
+        cells.push(s.x0);
       }
     }
     if (!table && isLabelStart(text) && !labelFirst) {
@@ -793,8 +797,46 @@ function regionLines(items: Item[], page: number, region: number): Line[] {
       text,
       table,
       labelled: !table && isLabelStart(text),
+      ...(table ? { cells } : {}),
     });
   });
+  return out;
+}
+
+/**
+ * A line right under a table row whose text starts at one of the row's later cells, with nothing in its
+ * first column, is that cell wrapped ("64561 | Percutaneous implantation …; sacral" then "nerve
+ * (transforaminal placement) …" under the description): its words join that cell, however many lines it
+ * takes. QA pass 7: it was a paragraph that ended the table, the table's later rows reported.
+ */
+function wrappedCells(lines: readonly Line[], leading: number): Line[] {
+  const out: Line[] = [];
+  let lastY = Number.NEGATIVE_INFINITY;
+  for (const l of lines) {
+    const prev = out[out.length - 1];
+    if (
+      prev?.cells &&
+      prev.table &&
+      !l.table &&
+      l.region === prev.region &&
+      l.y > lastY &&
+      l.y - lastY <= leading * prev.size * 1.3
+    ) {
+      const tol = 0.6 * l.size;
+      const k = prev.cells.findIndex((x, j) => j > 0 && Math.abs(l.x0 - x) <= tol);
+      if (k > 0 && l.x0 > (prev.cells[0] as number) + tol) {
+        const parts = prev.text.split("\t");
+        while (parts.length <= k) parts.push("");
+        const cell = parts[k] as string;
+        parts[k] = cell === "" ? l.text : cell.endsWith("-") ? `${cell}${l.text}` : `${cell} ${l.text}`;
+        out[out.length - 1] = { ...prev, text: parts.join("\t"), x1: Math.max(prev.x1, l.x1) };
+        lastY = l.y;
+        continue;
+      }
+    }
+    out.push(l);
+    lastY = l.y;
+  }
   return out;
 }
 
@@ -977,6 +1019,10 @@ function layoutPages(pages: PdfPage[], splits: ReadonlySet<string>): { text: str
     }
   }
   const leading = median(ratios) ?? 1.2;
+  // Not `splice(…, ...merged)`: a long document's lines would overflow the arguments of one call.
+  const merged = wrappedCells(lines, leading);
+  lines.length = 0;
+  for (const l of merged) lines.push(l);
   // The main column's right edge: where most long lines end; with too few lines to tell, the page
   // mirrored (a right margin as wide as the left one).
   const mainLines = lines.filter((l) => mainRegions.has(l.region) && !l.table);
