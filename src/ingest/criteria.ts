@@ -624,6 +624,23 @@ function notCovered(text: string): RegExpExecArray | null {
   return a && b ? (b.index < a.index ? b : a) : (a ?? b);
 }
 
+/**
+ * A covered statement that announces criteria further on and lists none ("… when the criteria below
+ * are met.", "… subject to the following requirements."): the statement over the list that follows
+ * is its second sentence.
+ */
+function announcesBelow(text: string): boolean {
+  return (
+    /[.]$/.test(text) &&
+    !/:$/.test(text) &&
+    coveredAt(text) >= 0 &&
+    notCovered(text) === null &&
+    ANNOUNCES_BELOW.test(text)
+  );
+}
+const ANNOUNCES_BELOW =
+  /\b(?:criteria|requirements|conditions|guidelines)\b[^.;:]{0,60}?\b(?:below|that follow|as follows)\b|\bthe following (?:criteria|requirements|conditions)\b/i;
+
 /** Where covered language first appears in a statement, or -1 (COVERED, or a payer that "covers"). */
 function coveredAt(text: string): number {
   let at = -1;
@@ -2981,6 +2998,23 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       cur = { kind: "item", item };
       opener = item;
       sinceOpener = 0;
+    }
+    if (
+      cur?.kind === "lead" &&
+      blankBefore &&
+      !ln.bullet &&
+      parseLabel(text) === undefined &&
+      announcesBelow(finishText(collapse(cur.lead.texts.join(" ")))) &&
+      coveredAt(text) >= 0 &&
+      notCovered(text) === null &&
+      opensStatement(lines, index, true)
+    ) {
+      // "The Department covers X for eligible members when the criteria below are met." then, in the
+      // next paragraph (or under the next heading), "X is medically necessary when ALL of the following
+      // are met:": one statement in two sentences (the first's population still read), not a statement
+      // with no list and the one over the list left unplaced.
+      cur.lead.texts.push(text);
+      continue;
     }
     if (
       cur?.kind === "lead" &&

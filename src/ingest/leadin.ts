@@ -171,6 +171,12 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported"; exception?: tr
   { re: /\b(?:both|each) of the following\b/i, kind: "all" },
   { re: /\bmeet(?:s|ing)? all\b/i, kind: "all" },
   { re: /\bthe following (?:criteria|conditions|requirements) (?:are|is) met\b/i, kind: "all", weak: true },
+  // "… when the criteria below are met." (a statement whose list comes after a heading or another sentence).
+  {
+    re: /\bthe (?:criteria|conditions|requirements) (?:listed |stated |given |outlined )?below (?:are|is|have been) met\b/i,
+    kind: "all",
+    weak: true,
+  },
   // DME MAC LCDs: "… is covered if criteria A - C are met:", "criteria A, B, and C", "either criterion A
   // or B is met" (QA pass 5: read as no quantifier, the criteria taken for the statement's condition).
   {
@@ -519,7 +525,31 @@ const CANDIDACY =
 
 /** The last coverage predicate of a statement ("is considered medically necessary", "is covered"). */
 const COVERAGE_PREDICATE =
-  /\b(?:covers|covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed)|criteria for coverage|definition of medical necessity)\b(?![\s\S]*\b(?:covers|covered|medically necessary|reasonable and necessary|eligible|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed)|criteria for coverage|definition of medical necessity)\b)/i;
+  /\b(?:covers|covered|medically necessary|reasonable and necessary|eligible (?:for coverage|under)|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed)|criteria for coverage|definition of medical necessity)\b(?![\s\S]*\b(?:covers|covered|medically necessary|reasonable and necessary|eligible (?:for coverage|under)|investigational|experimental|unproven|indicated|approved|coverage is (?:provided|available|allowed)|criteria for coverage|definition of medical necessity)\b)/i;
+/**
+ * "Humana covers …", "The Department covers …": the statement's own verb, before any later coverage
+ * word inside its condition ("for members with an FDA-approved indication": the last coverage word
+ * would be "approved", and the condition lost).
+ */
+const PAYER_COVERS_VERB =
+  /(?<![\w-])(?:[Tt]he (?:[Pp]lan|[Dd]epartment|[Pp]rogram|[Ss]tate|[Aa]gency|[Dd]ivision)|(?!(?:This|That|These|Those|It|Its|Each|Every|A|An|Our|Which|What|Who|No|The)\b)[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){0,3}) (?:(?:also|only|generally|typically) )?(?=covers\b)/;
+
+/** The match of "covers" after a payer named as its subject, or null. */
+function payerCovers(window: string): RegExpExecArray | null {
+  const m = PAYER_COVERS_VERB.exec(window);
+  if (!m) return null;
+  return /^covers/.exec(window.slice(m.index + m[0].length)) === null
+    ? null
+    : coversAt(window, m.index + m[0].length);
+}
+
+/** A match of "covers" at `at` in `window` (its index the statement's, as COVERAGE_PREDICATE's is). */
+function coversAt(window: string, at: number): RegExpExecArray {
+  const re = /covers/y;
+  re.lastIndex = at;
+  return re.exec(window) as RegExpExecArray;
+}
+
 /** The first copula-led coverage predicate of a statement: "is considered medically necessary", "are covered". */
 const COPULA_PREDICATE =
   /\b(?:is|are|be)\s+(?:(?:considered|deemed|also|only|generally)\s+){0,2}(?:medically necessary|reasonable and necessary|covered|eligible(?: for coverage)?|indicated|approved|investigational|experimental|unproven)\b/i;
@@ -590,7 +620,10 @@ function statementCondition(pre: string): string | undefined {
   // later "who are eligible for surgery", "not indicated", "a joint covered by the plan" is inside the
   // condition (a second reading found the condition lost after them); else the last coverage word
   // ("Aetna considers X medically necessary for …").
-  const p = COPULA_PREDICATE.exec(window) ?? COVERAGE_PREDICATE.exec(window);
+  const copula = COPULA_PREDICATE.exec(window);
+  const covers = payerCovers(window);
+  const p =
+    (covers && (!copula || covers.index < copula.index) ? covers : copula) ?? COVERAGE_PREDICATE.exec(window);
   const parts: string[] = [];
   // "For members with grade 4 osteoarthritis, Gizmab is considered medically necessary when …".
   const lead = LEADING_CONDITION.exec(window);

@@ -555,3 +555,79 @@ describe("QA pass 7: Word's connector paragraphs between items", () => {
     assert.equal(s.uncertain, undefined);
   });
 });
+
+describe("QA pass 7, merge: a statement that announces the criteria below, then the statement over the list", () => {
+  // Medicaid manuals and state plans: "The Department covers X … when the criteria below are met." then,
+  // in the next paragraph or under the next heading, the statement over the list. Read as two sections,
+  // the first had no list and the second was left unplaced (the whole section decided review).
+  const docs = (who: string) => [
+    `The Department covers gizmo therapy for ${who} when the criteria below are met.
+
+Gizmo therapy is considered medically necessary when ALL of the following are met:
+A. Diagnosis of chronic widget syndrome; and
+B. Failure of conservative therapy for 6 weeks.
+`,
+    `Medicaid shall cover gizmo therapy for ${who} subject to the following requirements.
+
+CRITERIA
+Gizmo therapy is medically necessary when all of the following criteria are met:
+1. Diagnosis of chronic widget syndrome;
+2. Failure of conservative therapy for 6 weeks.
+`,
+  ];
+  it("one section whose list is the second statement's, certain", () => {
+    for (const doc of docs("eligible members")) {
+      const v = version(doc);
+      assert.equal(kinds(v), "I medically-necessary");
+      assert.equal(v.sections[0]?.uncertain, undefined);
+      assert.equal(v.sections[0]?.tree?.kind, "all");
+      assert.equal(v.sections[0]?.tree?.children.length, 2);
+      assert.deepEqual(v.unplaced, []);
+    }
+    const [a] = docs("eligible members");
+    assert.equal(decide(a as string, "I", { "I.A": true, "I.B": true }), "approved");
+    assert.equal(decide(a as string, "I", { "I.A": true, "I.B": false }), "denied");
+  });
+  it("the first sentence's population and diagnosis are still asked", () => {
+    for (const doc of docs("members under 21 years of age with severe widget syndrome")) {
+      const s = section(doc, "I");
+      assert.match(s.tree?.condition ?? "", /under 21 years of age with severe widget syndrome/);
+    }
+  });
+  it("ordinary text: a not-covered second statement is not merged into the first", () => {
+    const v =
+      version(`The Department covers gizmo therapy for eligible members when the criteria below are met.
+
+Gizmo therapy is not medically necessary for members with any of the following:
+A. Active infection;
+B. Pregnancy.
+`);
+    // Not merged: the exclusions are never a covered section's certain criteria (review, as before).
+    assert.ok(v.sections.every((s) => s.kind !== "medically-necessary" || s.uncertain !== undefined));
+  });
+});
+
+describe("QA pass 7, merge: the condition after a payer's 'covers' is asked whatever coverage words it holds", () => {
+  for (const [stmt, cond] of [
+    [
+      "The Department covers gizmo therapy for eligible members with severe widget syndrome when ALL of the following are met:",
+      /eligible members with severe widget syndrome/,
+    ],
+    [
+      "Humana covers gizmo therapy for members with an FDA-approved indication when ALL of the following are met:",
+      /members with an FDA-approved indication/,
+    ],
+    [
+      "Medica covers gizmo therapy for members with severe widget syndrome who are eligible for coverage when ALL of the following are met:",
+      /members with severe widget syndrome/,
+    ],
+  ] as const) {
+    it(`"${stmt.slice(0, 60)}…" asks its condition (it was lost at a later 'eligible'/'approved')`, () => {
+      const s = section(
+        `${stmt}\nA. Diagnosis of chronic widget syndrome; and\nB. Failure of conservative therapy for 6 weeks.\n`,
+        "I",
+      );
+      assert.match(s.tree?.condition ?? "", cond);
+    });
+  }
+});
