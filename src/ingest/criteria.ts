@@ -3021,7 +3021,7 @@ const CIRCUMSTANCE = new RegExp(
  * purposes", "for the treatment of X", "for all other indications"). Words only, no nested quantifiers.
  */
 const PATIENT_NAMED =
-  /\b(?:for|in|to)\s(?:the\s|all\s)?(?:members?|individuals?|patients?|beneficiar(?:y|ies)|enrollees?|persons?|people|children|adults|adolescents|women|men|infants|neonates|those|anyone|clients?|recipients?)\s(?:who\s(?:have|has|had|are|is|were|was|resides?|lives?|receives?)\b|with\b|younger\b|older\b|under\b|over\b|aged?\b|less than\b|below\b|between\b|\d)|\b(?:under|below|younger than|older than|over) (?:the )?age(?: of)? \d/i;
+  /\b(?:for|in|to)\s(?:the\s|all\s|an?\s)?(?:members?|individuals?|patients?|beneficiar(?:y|ies)|enrollees?|persons?|people|children|adults|adolescents|women|men|infants|neonates|those|anyone|clients?|recipients?)\s(?:who\s(?:have|has|had|are|is|were|was|resides?|lives?|receives?)\b|with\b|younger\b|older\b|under\b|over\b|aged?\b|less than\b|below\b|between\b|\d)|\b(?:under|below|younger than|older than|over) (?:the )?age(?: of)? \d/i;
 
 /**
  * A non-coverage statement about the criteria or other indications, not a circumstance beside a covered
@@ -3030,6 +3030,18 @@ const PATIENT_NAMED =
  */
 const NOT_A_CIRCUMSTANCE =
   /\bcriteri|\bnot (?:been )?met\b|\b(?:any|all) other\b|\bother (?:indications?|conditions?|uses?)\b|\bother than (?:those|the ones|as|what is) (?:listed|stated|described|given|specified)\b|\bnot (?:listed|specified|described) (?:above|below|in)\b/i;
+/** Whether one sentence of a not-covered statement names a circumstance (see circumstancesNotAsked). */
+function circumstanceIn(text: string): boolean {
+  if (LIMIT.test(text)) return false;
+  if (COMBINED.test(text)) return true;
+  return (CIRCUMSTANCE.test(text) || PATIENT_NAMED.test(text)) && !NOT_A_CIRCUMSTANCE.test(text);
+}
+
+/** A statement's sentences: split after a full stop before a capital (bounded, linear). */
+function sentencesOf(text: string): string[] {
+  return text.split(/(?<=[a-z0-9)][.])\s+(?=[A-Z])/);
+}
+
 /** Paperwork, not a clinical requirement: "Documentation must be submitted with each request." */
 const PAPERWORK = /\b(?:documentation|records?|submit(?:ted)?|submission|request form|notes)\b/i;
 
@@ -3040,12 +3052,10 @@ function circumstancesNotAsked(sections: Section[], findings: Finding[]): void {
       if (!s.tree) {
         // "… for all other indications, including use in combination with other TKIs": the combined use
         // is a circumstance beside the covered indications all the same (QA pass 7: approved unasked).
-        if (
-          (COMBINED.test(s.text) && !LIMIT.test(s.text)) ||
-          ((CIRCUMSTANCE.test(s.text) || PATIENT_NAMED.test(s.text)) &&
-            !LIMIT.test(s.text) &&
-            !NOT_A_CIRCUMSTANCE.test(s.text))
-        )
+        // Each sentence on its own: "… for ANY other indication. … not covered for an individual with a
+        // life expectancy of less than 5 years." (two paragraphs of one kind read as one statement) — the
+        // first's "other indication" hid the second's patient (QA pass 7: approved unasked).
+        if (sentencesOf(s.text).some(circumstanceIn))
           found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
         continue;
       }

@@ -341,3 +341,27 @@ II. High-dose gizmora is considered investigational for alopecia areata.
     assert.equal(decide(doc, "I", { "I.A": true, "I.B": true }), "approved");
   });
 });
+
+describe("QA pass 7: a circumstance in the second sentence of a not-covered statement", () => {
+  const CIGNA = `Radiofrequency ablation is considered medically necessary for Barrett's esophagus when ALL of the following criteria are met:
+• histologically confirmed high-grade dysplasia
+• individual is 18 years of age or older
+
+Radiofrequency ablation is considered experimental, investigational or unproven for ANY other indication, including nondysplastic Barrett's esophagus.
+
+Radiofrequency ablation is not covered for an individual with a life expectancy of less than 5 years.
+`;
+  it("Cigna: 'not covered for an individual with a life expectancy of less than 5 years' is not hidden by 'ANY other indication'", () => {
+    const v = version(CIGNA);
+    assert.ok(v.findings.some((f) => f.code === "circumstance-not-evaluated"));
+    assert.equal(decide(CIGNA, "I", { I: true, "I.A": true, "I.B": true }), "review");
+  });
+  it("negative: other indications in two sentences stay no circumstance", () => {
+    const doc = CIGNA.replace(
+      "Radiofrequency ablation is not covered for an individual with a life expectancy of less than 5 years.",
+      "Radiofrequency ablation is not covered for indications other than those listed above.",
+    );
+    assert.ok(!version(doc).findings.some((f) => f.code === "circumstance-not-evaluated"));
+    assert.equal(decide(doc, "I", { I: true, "I.A": true, "I.B": true }), "approved");
+  });
+});
