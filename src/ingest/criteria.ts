@@ -875,6 +875,21 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
         criterion: id,
       });
     }
+    // "• Cardiac catheterization lab" then "and all of the following:" (an <li>'s words between its two
+    // inner lists) glued into the bullet: a criterion that leads into a list it does not have, its
+    // quantifier unread (QA pass 7: the second list became alternatives of the first, a hospital with
+    // neither approved). The section decides review.
+    if (LEADS_INTO_LIST.test(tailOf(item.texts)) && readLeadIn(text, false).found) {
+      const why = `${id} leads into a list ("… of the following:") that is not read under it`;
+      ctx.uncertain.push(why);
+      ctx.findings.push({
+        code: "leadin-no-list",
+        severity: "warning",
+        message: `${why}: which items it governs is not read, and the section decides review`,
+        line: item.line,
+        criterion: id,
+      });
+    }
     const leaf: CriterionNode = { kind: "leaf", id, label: item.token, text, line: item.line };
     if (marker) ctx.marked.push({ node: leaf, marker, line: item.line });
     return leaf;
@@ -884,6 +899,26 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
   if (marker) ctx.marked.push({ node: group, marker, line: item.line });
   return group;
 }
+
+/**
+ * Whether a paragraph after a finished statement with no list ("… when there is a documented response.")
+ * turns to the other kind: a covered statement followed by a not-covered one, or a not-covered one
+ * followed by anything that is not (a covered statement, a list's lead-in). A statement that goes on
+ * in the same kind ("X is medically necessary for Y." then "The following criteria must be met:") stays
+ * one.
+ */
+function kindTurns(before: readonly string[], para: string): boolean {
+  if (!/\.$/.test(finishText(tailOf(before)))) return false;
+  const was = sectionKind(collapse(before.join(" ")), true);
+  const next = sectionKind(para, true);
+  return (
+    (was === "medically-necessary" && next === "not-proven") ||
+    (was === "not-proven" && next !== "not-proven")
+  );
+}
+
+/** A line ending in a list quantifier and a colon ("… and all of the following:"); bounded, linear. */
+const LEADS_INTO_LIST = /\bof the following\b[^.;:]{0,60}:\s*$/i;
 
 /** Words around a reference in a lead-in's condition that require nothing of their own. */
 const REF_FILLER =
@@ -3044,6 +3079,18 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     if (cur?.kind === "item" && opener && blankBefore && !ln.bullet && !brk) {
       const t = plain;
       if (sinceOpener === 0 && (looksLikeLeadIn(t) || statesCoverage(t))) {
+        if (
+          !labeledSections &&
+          opener.synthetic &&
+          cur.item === opener &&
+          kindTurns(opener.texts, paragraphAt(lines, index))
+        ) {
+          // "Maintenance X is medically necessary when …." then "Repeat courses of X are not medically
+          // necessary.": a statement of the other kind is the next section, not the first's words (QA
+          // pass 7: glued, its limit or circumstance was asked of no section, the others approved).
+          openSection(syntheticSection(text, ln, syntheticCount(items) + 1));
+          continue;
+        }
         // The section's (or list's) statement goes on in a paragraph of its own before the list.
         pushParagraph(opener, text, ln.no);
         continue;
@@ -3348,11 +3395,12 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
 
 /**
  * How often or how many a not-covered statement allows ("more frequently than once every 12 weeks",
- * "more than one implant per lifetime", "repeat procedures"): a limit no criterion asks. Anchored on
+ * "more than one implant per lifetime", "repeat procedures", "doses exceeding 300 mg every 2 weeks" —
+ * QA pass 7: a dose over the limit was approved): a limit no criterion asks. Anchored on
  * words, no nested quantifiers.
  */
 const LIMIT =
-  /\bmore (?:frequently|often) than\b|\blimited to (?:one|two|three|four|\d{1,3})\b|\bmore than (?:one|once|two|twice|three|\d{1,3})\b[^.;]{0,80}\b(?:per|every|in a|within|lifetime|year|month|week|day|session|visit|implant|procedure|treatment|course|side|level)s?\b|\b(?:once|one) (?:per|every|in a) (?:lifetime|\d{1,3}|year|month|week|day)\b|\bper lifetime\b|\brepeat(?:ed)? (?:[\w-]+ ){0,3}?(?:procedures?|treatments?|implant(?:ation)?s?|injections?|courses?|test(?:s|ing)?|imaging|scans?|stud(?:y|ies)|sessions?|surger(?:y|ies)|ablations?|infusions?|evaluations?|screenings?|sequencing)\b/i;
+  /\b(?:doses?|dosing|dosages?|quantit(?:y|ies))\s+(?:exceeding|in excess of|greater than|above|higher than|more than|over)\b|\bexceed(?:s|ing)?\s+(?:the\s+)?(?:(?:fda[- ]approved|maximum|recommended|labeled|labelled)\s+){0,2}(?:doses?|dosing|dosages?|quantit(?:y|ies))\b|\bmore (?:frequently|often) than\b|\blimited to (?:one|two|three|four|\d{1,3})\b|\bmore than (?:one|once|two|twice|three|\d{1,3})\b[^.;]{0,80}\b(?:per|every|in a|within|lifetime|year|month|week|day|session|visit|implant|procedure|treatment|course|side|level)s?\b|\b(?:once|one) (?:per|every|in a) (?:lifetime|\d{1,3}|year|month|week|day)\b|\bper lifetime\b|\brepeat(?:ed)? (?:[\w-]+ ){0,3}?(?:procedures?|treatments?|implant(?:ation)?s?|injections?|courses?|test(?:s|ing)?|imaging|scans?|stud(?:y|ies)|sessions?|surger(?:y|ies)|ablations?|infusions?|evaluations?|screenings?|sequencing)\b/i;
 
 /**
  * A not-covered statement with no list that limits how often or how many (Humana's "Coverage
@@ -3425,7 +3473,7 @@ const COMBINED = /\bconcurrent(?:ly)?\b|\bconcomitant(?:ly)?\b|\bin combination 
  * the approval already (src/library/exclusions.ts) and are not counted here.
  */
 const CIRCUMSTANCE = new RegExp(
-  String.raw`\b(?:when|if|where|while)\s+(?:the\s+)?(?:individual|member|patient|beneficiary|enrollee|child|person)s?\s+(?:is|are|has|have|resides?|lives?|receives?|was|were)\b|\bin the presence of\b|${COMBINED.source}`,
+  String.raw`\b(?:when|if|where|while)\s+(?:the\s+)?(?:individual|member|patient|beneficiary|enrollee|child|person|client|recipient)s?\s+(?:is|are|has|have|resides?|lives?|receives?|was|were)\b|\bin the presence of\b|${COMBINED.source}`,
   "i",
 );
 
@@ -3437,7 +3485,7 @@ const CIRCUMSTANCE = new RegExp(
  * purposes", "for the treatment of X", "for all other indications"). Words only, no nested quantifiers.
  */
 const PATIENT_NAMED =
-  /\b(?:for|in|to)\s(?:the\s|all\s)?(?:members?|individuals?|patients?|beneficiar(?:y|ies)|enrollees?|persons?|people|children|adults|adolescents|women|men|infants|neonates|those|anyone)\s(?:who\s(?:have|has|had|are|is|were|was)\b|with\b|younger\b|older\b|under\b|over\b|aged?\b|less than\b|below\b|between\b|\d)|\b(?:under|below|younger than|older than|over) (?:the )?age(?: of)? \d/i;
+  /\b(?:for|in|to)\s(?:the\s|all\s|an?\s)?(?:members?|individuals?|patients?|beneficiar(?:y|ies)|enrollees?|persons?|people|children|adults|adolescents|women|men|infants|neonates|those|anyone|clients?|recipients?)\s(?:who\s(?:have|has|had|are|is|were|was|resides?|lives?|receives?)\b|with\b|younger\b|older\b|under\b|over\b|aged?\b|less than\b|below\b|between\b|\d)|\b(?:under|below|younger than|older than|over) (?:the )?age(?: of)? \d/i;
 
 /**
  * A non-coverage statement about the criteria or other indications, not a circumstance beside a covered
@@ -3446,6 +3494,18 @@ const PATIENT_NAMED =
  */
 const NOT_A_CIRCUMSTANCE =
   /\bcriteri|\bnot (?:been )?met\b|\b(?:any|all) other\b|\bother (?:indications?|conditions?|uses?)\b|\bother than (?:those|the ones|as|what is) (?:listed|stated|described|given|specified)\b|\bnot (?:listed|specified|described) (?:above|below|in)\b/i;
+/** Whether one sentence of a not-covered statement names a circumstance (see circumstancesNotAsked). */
+function circumstanceIn(text: string): boolean {
+  if (LIMIT.test(text)) return false;
+  if (COMBINED.test(text)) return true;
+  return (CIRCUMSTANCE.test(text) || PATIENT_NAMED.test(text)) && !NOT_A_CIRCUMSTANCE.test(text);
+}
+
+/** A statement's sentences: split after a full stop before a capital (bounded, linear). */
+function sentencesOf(text: string): string[] {
+  return text.split(/(?<=[a-z0-9)][.])\s+(?=[A-Z])/);
+}
+
 /** Paperwork, not a clinical requirement: "Documentation must be submitted with each request." */
 const PAPERWORK = /\b(?:documentation|records?|submit(?:ted)?|submission|request form|notes)\b/i;
 
@@ -3454,11 +3514,12 @@ function circumstancesNotAsked(sections: Section[], findings: Finding[]): void {
   for (const s of sections) {
     if (s.kind === "not-proven") {
       if (!s.tree) {
-        if (
-          (CIRCUMSTANCE.test(s.text) || PATIENT_NAMED.test(s.text)) &&
-          !LIMIT.test(s.text) &&
-          !NOT_A_CIRCUMSTANCE.test(s.text)
-        )
+        // "… for all other indications, including use in combination with other TKIs": the combined use
+        // is a circumstance beside the covered indications all the same (QA pass 7: approved unasked).
+        // Each sentence on its own: "… for ANY other indication. … not covered for an individual with a
+        // life expectancy of less than 5 years." (two paragraphs of one kind read as one statement) — the
+        // first's "other indication" hid the second's patient (QA pass 7: approved unasked).
+        if (sentencesOf(s.text).some(circumstanceIn))
           found.push({ id: s.id, text: s.text, line: s.line, what: "section" });
         continue;
       }

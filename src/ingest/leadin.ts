@@ -194,6 +194,36 @@ const QUANTIFIERS: { re: RegExp; kind: GroupKind | "unsupported"; exception?: tr
 const WINDOW =
   /\b(?:within|in|during|over)\s+(?:the\s+)?(?:(?:past|last|preceding|previous|prior)\s+)?(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty-four|thirty|sixty|ninety)(?:\s*\(\d{1,3}\))?\s+(?:days?|weeks?|months?|years?)\b|\b(?:within|in|during) the (?:past|last|preceding|previous|prior) (?:days?|weeks?|months?|year)\b/i;
 
+/** A further list quantifier after the first, in the same lead-in (bounded input: one clause). */
+const SECOND_QUANTIFIER =
+  /\b(?:all|any|one|either|both|each|none|two|three|four|five|\d{1,2})(?: \(\d{1,2}\))?(?: or more)? of the following\b/i;
+
+/**
+ * Words after the quantifier restricting which items may count: "one of which must be", "at least one of
+ * them", "including at least one", "from (two) different (drug) classes", "with different mechanisms of
+ * action", "in the same class". Each run bounded, no nested quantifiers.
+ */
+const ITEMS_RESTRICTED =
+  /\b(?:at least )?(?:one|two|\d{1,2}) of (?:which|them|these)\b|\bincluding (?:at least|a minimum of) (?:one|two|\d{1,2})\b|\b(?:from|of|in|across|with|representing) (?:at least )?(?:two |three |2 |3 )?(?:different|distinct|separate) (?:[\w-]+ ){0,2}?(?:class(?:es)?|mechanisms?|categories|groups|families)\b|\b(?:in|from|of) the same (?:[\w-]+ ){0,2}?class\b/i;
+
+/** A duration after the quantifier: "for at least 3 months", "each for a minimum of 30 days", "of at least 8 weeks". */
+const DURATION_AFTER =
+  /\b(?:(?:for|lasting)\s+(?:(?:at least|a minimum of|a total of|no (?:less|fewer) than|not less than|a period of|a duration of|≥)\s*)?|of\s+(?:at least|a minimum of|no (?:less|fewer) than|not less than)\s+)(?:\d{1,3}|one|two|three|four|five|six|eight|ten|twelve|sixteen)(?:\s*\(\d{1,3}\))?[\s-]+(?:consecutive\s+)?(?:days?|weeks?|months?|years?)\b/i;
+
+/**
+ * A duration after the quantifier that each item must have lasted; not an approval's own length
+ * ("(approve for 6 months)", "authorization for 12 months"), which the duration readings report.
+ */
+function itemDuration(clause: string): RegExpExecArray | null {
+  const m = DURATION_AFTER.exec(clause);
+  if (!m) return null;
+  return /\b(?:approv\w*|authori[sz]\w*|renew\w*|grant\w*|reauthori[sz]\w*)\W*$/i.test(
+    clause.slice(Math.max(0, m.index - 30), m.index),
+  )
+    ? null
+    : m;
+}
+
 /** A population right after the quantifier: "(criteria are met) for members between the ages of …". */
 const LATER_POPULATION =
   /^(?:\s+(?:criteria|conditions|requirements))?(?:\s+(?:are|is)\s+met)?\s*,?\s+(?:for|in|among)\s+(?:(?:the|all)\s+)?(?:members?|patients?|individuals?|beneficiar(?:y|ies)|enrollees?|children|adults?|adolescents?|persons?|infants?|neonates?)\b/i;
@@ -338,6 +368,21 @@ export function readLeadIn(text: string, root: boolean): LeadIn {
   const after = q ? text.slice(q.index + q.phrase.length, q.index + q.phrase.length + 200) : "";
   const window = after ? (WINDOW.exec(after) ?? EXCEPTION_AFTER.exec(after.split(":")[0] ?? "")) : null;
   if (window) out.qualified = window[0];
+  const clause = after.split(":")[0] ?? "";
+  // A second quantifier over the same list ("one of the following agents AND one of the following
+  // regimens", "ONE of the following OR is intolerant to TWO of the following"): two groups whose
+  // items the list does not part (QA pass 7: read as `any` of all, one agent alone approved).
+  const second = clause ? SECOND_QUANTIFIER.exec(clause) : null;
+  if (q && second && /\bof the following$/i.test(q.phrase) && out.unsupported === undefined) {
+    out.kind = "all";
+    out.unsupported = `${q.phrase}${clause.slice(0, second.index + second[0].length)}`;
+  }
+  // Which items count or how long each lasted, after the quantifier ("two of the following, one of
+  // which must be a topical corticosteroid", "from different drug classes", "each for at least 30
+  // days"): no item asks it (QA pass 7: two agents of one class, or a one-week trial, approved).
+  const restricted =
+    !out.qualified && clause ? (ITEMS_RESTRICTED.exec(clause) ?? itemDuration(clause)) : null;
+  if (restricted) out.qualified = restricted[0];
   if (!root && q && (q.kind === "any" || q.kind === "all")) {
     // "No history of any of the following", "Member is not a candidate if any of the following are
     // present": a negation over the list (a QA pass on other payers' wording read these as `any`, so a
