@@ -594,13 +594,22 @@ const VERB_COVERED =
 /**
  * A payer named as the subject of "covers" ("Humana covers …", "The plan covers …", "Medica covers …"):
  * case matters, so only a capitalised name (not "This policy", not "the dressing covers the wound").
+ * After "The" only a payer's noun ("The Plan", "The Department", "The Texas Medicaid Program"): "The Gizmo
+ * Patch covers the wound bed" names a product, and so does a name whose object is a body's or a wound's
+ * ("Gizmo Shield covers the incision": a second reading of QA pass 7 found both read as covered sections,
+ * approved on their "when …"). A name is read from its first capitalised word (not from inside one).
  * Bounded: at most four capitalised words before the verb.
  */
-const PAYER_COVERS =
-  /(?<![\w-])(?!(?:This|That|These|Those|It|Its|Each|Every|A|An|Our|Which|What|Who|No)\b)[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){0,3} (?:(?:also|only|generally|typically) )?covers\b(?=\s+[\w(])/;
+const PAYER_SUBJECT = String.raw`(?<![\w-])(?<!\b(?:[Tt]he|[Aa]n?|[Tt]his|[Tt]hat|[Ii]ts|[Oo]ur|[Yy]our|[A-Z][\w&'’.-]*) )(?:The (?:[A-Z][\w&'’.-]* ){0,2}(?:Plan|Health Plan|Department|Program|State|Agency|Division|Company|Corporation|Administration|Authority)|(?!(?:The|This|That|These|Those|It|Its|Each|Every|A|An|Our|Which|What|Who|No)\b)[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){0,3})`;
+/** What a product, not a payer, covers: a body part, a wound, a surface ("covers the entire ulcer"). */
+const PHYSICAL_OBJECT = String.raw`\s+(?:the |an? |its |their |each |both |all )?(?:entire |whole |affected |open |surgical |treated )?(?:wound|ulcer|incision|skin|defect|area|site|surface|opening|lesion|graft|implant|stoma|burn|tissue|eye|tooth|teeth|scalp|face|body|limb|foot|feet|leg|arm|hand|finger|toe|knee|heel|ankle)(?:s|es)?\b`;
+const PAYER_COVERS = new RegExp(
+  String.raw`${PAYER_SUBJECT} (?:(?:also|only|generally|typically) )?covers\b(?=\s+[\w(])(?!${PHYSICAL_OBJECT})`,
+);
 /** "Humana does not cover …", "Medica will not cover …": the negative of PAYER_COVERS ("a brace that does not cover the knee" is none). */
-const PAYER_NOT_COVERS =
-  /(?<![\w-])(?!(?:This|That|These|Those|It|Its|Each|Every|A|An|Which|What|Who)\b)[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){0,3} (?:does|do|will|shall|generally does|typically does) not cover\b/;
+const PAYER_NOT_COVERS = new RegExp(
+  String.raw`${PAYER_SUBJECT} (?:does|do|will|shall|generally does|typically does) not cover\b(?!${PHYSICAL_OBJECT})`,
+);
 
 /**
  * Payer boilerplate that says neither way: "Services may or may not be covered by all [Plan] plans",
@@ -903,7 +912,8 @@ function toNode(item: RawItem, id: string, ctx: Ctx): CriterionNode {
 /**
  * Whether a paragraph after a finished statement with no list ("… when there is a documented response.")
  * turns to the other kind: a covered statement followed by a not-covered one, or a not-covered one
- * followed by anything that is not (a covered statement, a list's lead-in). A statement that goes on
+ * followed by anything that is not (a covered statement, a list's lead-in) — but the examples of what
+ * it does not cover ("Examples include, but are not limited to, the following:"). A statement that goes on
  * in the same kind ("X is medically necessary for Y." then "The following criteria must be met:") stays
  * one.
  */
@@ -913,9 +923,16 @@ function kindTurns(before: readonly string[], para: string): boolean {
   const next = sectionKind(para, true);
   return (
     (was === "medically-necessary" && next === "not-proven") ||
-    (was === "not-proven" && next !== "not-proven")
+    // A lead-in of no kind ("Examples include, but are not limited to, the following:") goes on with the
+    // not-covered statement it follows (a second reading of QA pass 7: its list became a section of no
+    // coverage language, review, and the statement lost its examples).
+    (was === "not-proven" && next !== "not-proven" && !EXAMPLES_LEADIN.test(para))
   );
 }
+
+/** A lead-in listing examples of the statement before it: "Examples include the following:", "Such uses include:". */
+const EXAMPLES_LEADIN =
+  /^(?:(?:for )?examples?\b|such as\b)|\binclud(?:e|es|ing)\b,?(?: but (?:are |is )?not limited to)?,?(?: the following)?[^.;]{0,30}:\s*$/i;
 
 /** A line ending in a list quantifier and a colon ("… and all of the following:"); bounded, linear. */
 const LEADS_INTO_LIST = /\bof the following\b[^.;:]{0,60}:\s*$/i;
@@ -1070,7 +1087,13 @@ function makeGroup(
     : listed.children.length === 0
       ? "all"
       : logicOf(listed, id, text, joiners.slice(0, h > 0 ? h : undefined), ctx);
-  unsupportedLogic(lead, id, item.line, ctx);
+  unsupportedLogic(
+    lead,
+    id,
+    item.line,
+    ctx,
+    listed.children.map((c) => collapse(c.texts.join(" "))),
+  );
   const own = h > 0 ? nodes.slice(0, h) : nodes;
   // An explicit "ALL of the following" over items that each state coverage stays all (a second reading:
   // patient and facility requirements were read as alternatives).
@@ -1501,9 +1524,22 @@ const TABLE_CAPTION =
   /^(?:table|exhibit|chart)\s(?:\d{1,2}(?:\.\d{1,2})?|[A-Z]|[IVX]{1,4})(?:\s?[:.–—-]\s?\S.{0,160})?$/i;
 /** A caption's words naming a table that holds no criteria ("Table 3: Dosing", "Table 4: Applicable codes"). */
 const NOT_CRITERIA_TABLE =
-  /\b(?:dos(?:e|es|ing|age)|quantit(?:y|ies)|codes?|coding|billing|references?|evidence|studies|literature|history|revisions?|abbreviations?|glossary)\b/i;
-/** Words of a caption saying how rows combine ("Table 2: Any one of the following"). */
-const CAPTION_LOGIC = /\b(?:all|any|one|two|three|none|either|neither|at least|following|or|and\/or)\b/i;
+  /\b(?:dos(?:e|es|ing|age)|quantit(?:y|ies)|codes?|coding|billing|references?|(?:revision|policy|document|review) history|revisions?|abbreviations?|glossary)\b/i;
+/** A caption's words naming a table of the evidence: no criteria unless it names them too (CRITERIA_TABLE). */
+const EVIDENCE_TABLE = /\b(?:evidence|studies|literature)\b/i;
+/**
+ * A caption's words naming criteria all the same ("Table 1: Required history and evidence of disease"):
+ * a second reading of QA pass 7 found such a table reported row by
+ * row and its statement left with no section.
+ */
+const CRITERIA_TABLE = /\b(?:criteria|criterion|requirements?|required|indications?|eligibility)\b/i;
+/**
+ * Words of a caption saying how rows combine ("Table 2: Any one of the following", "Table 1: All must be
+ * met", "two or more of"): quantifiers, not a bare "or" / "one" ("Indications for initial or continued
+ * therapy", "Step one agents" say nothing of it — a second reading of QA pass 7 found them sent to review).
+ */
+const CAPTION_LOGIC =
+  /\b(?:all|any|none|either|neither|each|both)\b|\b(?:one|two|three|\d) (?:or more )?of\b|\bat least\b|\bfollowing\b|\band\/or\b|\bor more\b/i;
 /** A table's header row after its caption: short cells of names, no numbers, no sentence ("Therapy | Duration"). */
 function headerLike(cells: readonly string[]): boolean {
   return (
@@ -1582,6 +1618,10 @@ function verdictCell(cell: string): boolean {
  * is a verdict; the table is the run of tabbed lines from `start` (a markdown rule does not end it).
  */
 function verdictColumn(lines: readonly Line[], start: number): number {
+  // Unnamed, every row's last cell must be a verdict: "Criterion | Requirement" rows reading "Current
+  // smoker | No" beside "Age | 18 years or older" state requirements, not coverage (a second reading of
+  // QA pass 7: such rows were reported and the section sent to review).
+  let last = -1;
   for (let j = start; j < lines.length && j < start + 200; j++) {
     const l = lines[j] as Line;
     if (l.tableRule) continue;
@@ -1592,10 +1632,14 @@ function verdictColumn(lines: readonly Line[], start: number): number {
     if (j === start) {
       const named = cells.findIndex((c, k) => k > 0 && c.length <= 40 && VERDICT_COLUMN.test(c));
       if (named >= 0 && !cells.some((c) => verdictCell(c))) return named;
+      // A header row naming its columns otherwise ("Criterion | Requirement") is passed over.
+      const named2 = cells.filter((c) => c !== "");
+      if (!cells.some((c) => verdictCell(c)) && (columnLabels(named2) || headerLike(named2))) continue;
     }
-    if (verdictCell(cells[cells.length - 1] as string)) return cells.length - 1;
+    if (!verdictCell(cells[cells.length - 1] as string)) return -1;
+    if (last < 0) last = cells.length - 1;
   }
-  return -1;
+  return last;
 }
 
 /** A lead-in about billing: "must be billed with one of the following:", "Report the following:". */
@@ -2030,12 +2074,62 @@ function qualifiedBlock(
   return { ...list, children: [...children, ...kept, qualifiedGroup] };
 }
 
+const DURATION_NUMBERS: Record<string, number> = {
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  eight: 8,
+  ten: 10,
+  twelve: 12,
+  sixteen: 16,
+};
+/** "3 months", "thirty (30) days", "6-week": a number and its unit (bounded runs). */
+const DURATION_IN =
+  /(?<!\b(?:within|past|last|prior|previous|every|per|after|before|preceding)\s(?:the\s)?(?:(?:past|last|prior|previous|preceding)\s)?)\b(\d{1,3}|one|two|three|four|five|six|eight|ten|twelve|sixteen)(?:\s*\((\d{1,3})\))?[\s-]+(?:consecutive\s+)?(day|week|month|year)s?\b/gi;
+
+/** The durations a text states, as [number, unit]. */
+function durationsIn(text: string): [number, string][] {
+  const out: [number, string][] = [];
+  DURATION_IN.lastIndex = 0;
+  for (let m = DURATION_IN.exec(text); m; m = DURATION_IN.exec(text)) {
+    const w = (m[1] as string).toLowerCase();
+    const n = m[2] !== undefined ? Number(m[2]) : /^\d/.test(w) ? Number(w) : DURATION_NUMBERS[w];
+    if (n !== undefined) out.push([n, (m[3] as string).toLowerCase()]);
+  }
+  return out;
+}
+
+/**
+ * Whether a lead-in's duration ("one of the following for at least 3 months") is one every item states
+ * itself ("Methotrexate for at least 3 months"): then no item is read without it, and the lead-in is
+ * read safely (a second reading of QA pass 7: such lists went to review). A window ("within the past
+ * 12 months") or an item without its own duration keeps the doubt.
+ */
+function itemsStateDuration(qualified: string, items: readonly string[]): boolean {
+  if (items.length === 0 || !/^(?:for|lasting|of)\b/i.test(qualified)) return false;
+  const want = durationsIn(qualified)[0];
+  if (!want) return false;
+  // In days, a month 30 (so "4 weeks" is no "1 month": the doubt stays).
+  const days = ([n, unit]: [number, string]) =>
+    n * (unit === "week" ? 7 : unit === "month" ? 30 : unit === "year" ? 365 : 1);
+  return items.every((t) => durationsIn(t).some((d) => days(d) >= days(want)));
+}
+
 /**
  * A lead-in whose count the model cannot express ("no more than one of the following", "exactly two
  * of"): read as "all", reported, and the section is uncertain (it decides review, never approved).
  */
-function unsupportedLogic(lead: LeadIn, id: string, line: number, ctx: Ctx): void {
-  if (lead.qualified) {
+function unsupportedLogic(
+  lead: LeadIn,
+  id: string,
+  line: number,
+  ctx: Ctx,
+  items: readonly string[] = [],
+): void {
+  if (lead.qualified && !itemsStateDuration(lead.qualified, items)) {
     const why = `the lead-in of ${id} qualifies every item ("${lead.qualified}"), which no item asks`;
     ctx.uncertain.push(why);
     ctx.findings.push({
@@ -2513,7 +2607,7 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
       // Its table's first row (its header, perhaps), a blank line or a markdown rule between.
       let next = index + 1;
       while (next < lines.length && ((lines[next] as Line).blank || (lines[next] as Line).tableRule)) next++;
-      if (NOT_CRITERIA_TABLE.test(words)) {
+      if (NOT_CRITERIA_TABLE.test(words) || (EVIDENCE_TABLE.test(words) && !CRITERIA_TABLE.test(words))) {
         // A table of doses, codes or evidence is no further criteria, even right after criteria rows:
         // its rows are reported (what they restrict is not read; the section decides review).
         let end = next;

@@ -667,6 +667,24 @@ function tableOfContents(lines: readonly Line[]): Set<number> {
   return out;
 }
 
+/** Words of a study's report: "trial", "enrolled", "randomized", "participants". */
+const STUDY_WORDS =
+  /\b(?:trials?|study|studies|enrolled|enrollment|randomi[sz]ed|participants|cohort|subjects|investigators)\b/i;
+
+/**
+ * Whether the lines above `i`, back to the heading of their part, speak of a study (a study's own
+ * "Inclusion Criteria" / "Exclusion Criteria" headings between them are passed over).
+ */
+function studyAbove(lines: readonly Line[], i: number): boolean {
+  for (let j = i - 1; j >= 0 && j >= i - 80; j--) {
+    const l = lines[j] as Line;
+    if (l.blank) continue;
+    if (l.regionHeading && !STAY_HEADING.test(norm(l.text))) return false;
+    if (STUDY_WORDS.test(l.text)) return true;
+  }
+  return false;
+}
+
 /** A heading of the document's own outline: "III. CRITERIA", "IV. Definitions" (a roman label, heading words). */
 const OUTLINE_LINE = /^([IVX]{1,6})\.\s+(\S.{1,58})$/;
 
@@ -781,7 +799,15 @@ function assignRegions(lines: Line[]): void {
           outline.get(i) ?? (STATES_COVERAGE.test(nextContent(lines, i)?.text ?? "") ? "criteria" : "other");
       }
       // "Inclusion Criteria" over a study's patients in the evidence review: the study's, not the policy's.
-      if (h === "criteria" && region === "background" && STAY_HEADING.test(norm(ln.text))) h = undefined;
+      // Under a heading the vocabulary lacks ("Scientific Evidence", "Clinical Studies") too, where the
+      // lines above it speak of a study (a second reading of QA pass 7: a trial's "Exclusion Criteria"
+      // became a not-covered section and its "Inclusion Criteria" words unplaced in the criteria).
+      if (
+        h === "criteria" &&
+        STAY_HEADING.test(norm(ln.text)) &&
+        (region === "background" || (region === "other" && studyAbove(lines, i)))
+      )
+        h = undefined;
       if (h) {
         if (region === "criteria" && h !== "criteria" && surelyOpen(lines, i)) ln.cutsList = true;
         region = h;
