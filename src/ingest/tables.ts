@@ -237,6 +237,18 @@ type Current =
   | { kind: "log"; revCol: number; apprCol: number; effCol: number; last?: RevisionEntry }
   | null;
 
+/**
+ * A typed table ("Type | Code | Description") starting at `line`: its tables start at its rows, one per
+ * system the Type column names, with the heading's coverage.
+ */
+function typedTable(line: number, heading: { text: string; coverage: CodeCoverage } | undefined): Current {
+  return {
+    kind: "code",
+    table: { system: "", coverage: "unspecified", rows: [], line },
+    typed: { coverage: heading?.coverage ?? "unspecified", ...(heading ? { heading: heading.text } : {}) },
+  };
+}
+
 /** Reads every table outside the criteria region. */
 export function readTables(lines: readonly Line[]): TablesResult {
   const rows = rowsOf(lines);
@@ -312,14 +324,7 @@ export function readTables(lines: readonly Line[]): TablesResult {
     }
     if (isTypedCodeHeader(cells)) {
       // The tables it holds start at its rows (one per system the Type column names).
-      cur = {
-        kind: "code",
-        table: { system: "", coverage: "unspecified", rows: [], line: row.line },
-        typed: {
-          coverage: heading?.coverage ?? "unspecified",
-          ...(heading ? { heading: heading.text } : {}),
-        },
-      };
+      cur = typedTable(row.line, heading);
       clean = true;
       continue;
     }
@@ -331,14 +336,7 @@ export function readTables(lines: readonly Line[]): TablesResult {
       CODE.test((cells[1] ?? "").trim())
     ) {
       // The same rows printed without their header ("CPT | 22551 | Arthrodesis …").
-      cur = {
-        kind: "code",
-        table: { system: "", coverage: "unspecified", rows: [], line: row.line },
-        typed: {
-          coverage: heading?.coverage ?? "unspecified",
-          ...(heading ? { heading: heading.text } : {}),
-        },
-      };
+      cur = typedTable(row.line, heading);
     }
     if (isLogHeader(cells)) {
       if (!(cur?.kind === "log" && clean)) {
