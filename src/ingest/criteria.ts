@@ -3481,20 +3481,29 @@ function readChunk(lines: readonly Line[]): CriteriaResult {
     sections.push(section);
   }
   attachNotes(notes, ctx, findings, unplaced);
-  limitsNotAsked(sections, findings);
+  limitsNotAsked(sections, findings, unplaced);
   circumstancesNotAsked(sections, findings);
   markUncertain(sections, unplaced, findings);
   return { sections, findings, unplaced, referParagraphs };
 }
 
+/** A dose over a limit, in words ("doses greater than", "exceeds the FDA-approved maximum dose"). */
+const DOSE_OVER = String.raw`\b(?:doses?|dosing|dosages?|quantit(?:y|ies))\s+(?:exceeding|in excess of|greater than|above|higher than|more than|over)\b|\bexceed(?:s|ing)?\s+(?:the\s+)?(?:(?:fda[- ]approved|maximum|recommended|labeled|labelled)\s+){0,2}(?:doses?|dosing|dosages?|quantit(?:y|ies))\b`;
+/** Whether a sentence limits the dose ("doses greater than 140 mg per 28 days", "exceeds the maximum dose"). */
+export function doseOver(text: string): boolean {
+  return DOSE_OVER_RE.test(text);
+}
+const DOSE_OVER_RE = new RegExp(DOSE_OVER, "i");
 /**
  * How often or how many a not-covered statement allows ("more frequently than once every 12 weeks",
  * "more than one implant per lifetime", "repeat procedures", "doses exceeding 300 mg every 2 weeks" —
  * QA pass 7: a dose over the limit was approved): a limit no criterion asks. Anchored on
  * words, no nested quantifiers.
  */
-const LIMIT =
-  /\b(?:doses?|dosing|dosages?|quantit(?:y|ies))\s+(?:exceeding|in excess of|greater than|above|higher than|more than|over)\b|\bexceed(?:s|ing)?\s+(?:the\s+)?(?:(?:fda[- ]approved|maximum|recommended|labeled|labelled)\s+){0,2}(?:doses?|dosing|dosages?|quantit(?:y|ies))\b|\bmore (?:frequently|often) than\b|\blimited to (?:one|two|three|four|\d{1,3})\b|\bmore than (?:one|once|two|twice|three|\d{1,3})\b[^.;]{0,80}\b(?:per|every|in a|within|lifetime|year|month|week|day|session|visit|implant|procedure|treatment|course|side|level)s?\b|\b(?:once|one) (?:per|every|in a) (?:lifetime|\d{1,3}|year|month|week|day)\b|\bper lifetime\b|\brepeat(?:ed)? (?:[\w-]+ ){0,3}?(?:procedures?|treatments?|implant(?:ation)?s?|injections?|courses?|test(?:s|ing)?|imaging|scans?|stud(?:y|ies)|sessions?|surger(?:y|ies)|ablations?|infusions?|evaluations?|screenings?|sequencing)\b/i;
+const LIMIT = new RegExp(
+  String.raw`${DOSE_OVER}|\bmore (?:frequently|often) than\b|\blimited to (?:once|twice|one|two|three|four|\d{1,3})\b|\bmore than (?:one|once|two|twice|three|\d{1,3})\b[^.;]{0,80}\b(?:per|every|in a|within|lifetime|year|month|week|day|session|visit|implant|procedure|treatment|course|side|level)s?\b|\b(?:once|one|twice) (?:per|every|each|in an?) (?:lifetime|\d{1,3}|two|three|four|five|six|seven|eight|ten|twelve|calendar|rolling|year|month|week|day)\b|\bper lifetime\b|\brepeat(?:ed)? (?:[\w-]+ ){0,3}?(?:procedures?|treatments?|implant(?:ation)?s?|injections?|courses?|test(?:s|ing)?|imaging|scans?|stud(?:y|ies)|sessions?|surger(?:y|ies)|ablations?|infusions?|evaluations?|screenings?|sequencing)\b`,
+  "i",
+);
 
 /**
  * A not-covered statement with no list that limits how often or how many (Humana's "Coverage
@@ -3515,10 +3524,24 @@ function leavesOf(tree: BranchNode): (CriterionNode & { kind: "leaf" })[] {
   return out;
 }
 
-function limitsNotAsked(sections: Section[], findings: Finding[]): void {
+function limitsNotAsked(sections: Section[], findings: Finding[], unplaced: readonly Unplaced[]): void {
   // The statement alone, or an item of a not-covered list ("The following are not medically necessary:
   // … Repeat testing more often than once per 12 months"; QA pass 5 found those approved unasked).
-  const limits: { id: string; text: string; line: number; what: "section" | "criterion" }[] = [];
+  const limits: { id: string; text: string; line: number; what: "section" | "criterion" | "paragraph" }[] =
+    [];
+  // A paragraph left unplaced that states a limit ("Replacement of a gizmo chair is limited to once every
+  // 5 years, unless …" after a not-covered section) or a quantity limit: markUncertain counts it only
+  // for the section it stands in, and after a not-covered one it reached no covered section (QA pass 7:
+  // a replacement within 5 years approved). How long an approval lasts is no such limit.
+  for (const u of unplaced) {
+    if (u.reason === DURATION_REASON || u.reason === BOILERPLATE_REASON || u.reason === DEFINITION_REASON)
+      continue;
+    if (
+      u.reason === QUANTITY_REASON ||
+      (LIMIT.test(u.text) && !durationSentence(u.text) && !authDuration(u.text))
+    )
+      limits.push({ id: `line ${u.line}`, text: u.text, line: u.line, what: "paragraph" });
+  }
   for (const s of sections) {
     if (s.kind !== "not-proven") continue;
     if (!s.tree) {
@@ -3533,12 +3556,14 @@ function limitsNotAsked(sections: Section[], findings: Finding[]): void {
     findings.push({
       code: "limit-not-evaluated",
       severity: "warning",
-      message: `${l.what} ${l.id} limits how often or how many ("${l.text.slice(0, 80)}…"): no criterion asks it, so the covered sections decide review`,
+      message: `${l.what === "paragraph" ? "the paragraph at" : l.what} ${l.id} limits how often or how many ("${l.text.slice(0, 80)}…"): no criterion asks it, so the covered sections decide review`,
       line: l.line,
-      criterion: l.id,
+      ...(l.what === "paragraph" ? {} : { criterion: l.id }),
     });
   }
-  const which = limits.map((l) => `${l.what} ${l.id}`).join(", ");
+  const which = limits
+    .map((l) => (l.what === "paragraph" ? `the paragraph at ${l.id}` : `${l.what} ${l.id}`))
+    .join(", ");
   reviewCovered(
     sections,
     (s) => `${which} states a limit on how often or how many that no criterion of ${s.id} asks`,

@@ -16,9 +16,11 @@ import {
 } from "../model/index.js";
 import {
   addUncertain,
+  doseOver,
   type Paragraph,
   QUANTITY_HEADING_START,
   readCriteria,
+  sectionKind,
   statesCoverage,
 } from "./criteria.js";
 import { collapse, execUpTo, finishText } from "./inline.js";
@@ -689,6 +691,17 @@ const FREQUENCY =
 /** A heading over limits: "Frequency Limitations", "Quantity Limits", "Utilization Guidelines". */
 const LIMIT_HEADING = /\b(?:limit|frequenc|quantit|utilization|restriction)/i;
 
+/**
+ * Whether a paragraph under a heading the vocabulary lacks limits what is covered: a sentence of it
+ * states non-coverage, or a dose over a limit ("doses exceeding 300 mg"). A recommended dose ("140 mg
+ * every 28 days") is none.
+ */
+function statesLimit(text: string): boolean {
+  return text
+    .split(/(?<=[a-z0-9)][.])\s+(?=[A-Z])/)
+    .some((t) => doseOver(t) || sectionKind(t, false) === "not-proven");
+}
+
 /** A line under such a heading that states none: "N/A", "None", "Not applicable". */
 const NOTHING = /^(?:n\/a|none|not applicable)\.?$/i;
 
@@ -701,26 +714,52 @@ const NOTHING = /^(?:n\/a|none|not applicable)\.?$/i;
 function limitsElsewhere(lines: readonly Line[], sections: readonly Section[], findings: Finding[]): void {
   // Only under a heading that names limits: "Dosage and Administration" ("up to 80 mg per week") or
   // "Definitions" state amounts that are no coverage limit (a second reading).
-  const found: Line[] = [];
+  const found: { no: number; text: string }[] = [];
   let limits = false;
   let quantity = false;
+  let unknown = false;
+  // The paragraph being read under a heading the vocabulary lacks: its first line and its words.
+  let para: { first: Line; words: string[] } | undefined;
+  const endPara = () => {
+    const text = para ? collapse(para.words.join(" ")) : "";
+    if (para && statesLimit(text)) found.push({ no: para.first.no, text });
+    para = undefined;
+  };
   for (const ln of lines) {
     if (ln.regionHeading) {
+      endPara();
       limits = ln.region === "other" && LIMIT_HEADING.test(ln.text);
       quantity = limits && QUANTITY_HEADING_START.test(finishText(ln.text));
+      unknown = ln.region === "other" && knownHeading(ln.text) === undefined;
       continue;
     }
-    if (!limits || ln.region !== "other" || ln.blank || ln.pageHeader) continue;
+    if (ln.pageHeader) continue;
+    if (ln.blank || ln.region !== "other") {
+      endPara();
+      continue;
+    }
+    // Under a heading the vocabulary lacks ("Dosing", "Dosage and Administration", "Dose"), a sentence
+    // stating non-coverage or a dose over a limit ("Requests for doses greater than 140 mg per 28 days
+    // are not medically necessary"): no covered criterion asks it (QA pass 7: a higher dose approved).
+    // Read by paragraph, a wrapped sentence whole.
+    if (unknown) {
+      para ??= { first: ln, words: [] };
+      para.words.push(finishText(ln.text));
+    }
+    if (!limits) continue;
     // Under "Quantity Limit(s)" every line is the limit ("Gizmab 80 mg/mL | autoinjector | 1 per 28
     // days"): how many, in words FREQUENCY does not know (QA pass 6: the table was read nowhere).
-    if (FREQUENCY.test(ln.text) || (quantity && !NOTHING.test(finishText(ln.text)))) found.push(ln);
+    if (FREQUENCY.test(ln.text) || (quantity && !NOTHING.test(finishText(ln.text))))
+      found.push({ no: ln.no, text: finishText(ln.text) });
   }
+  endPara();
+  found.sort((a, b) => a.no - b.no);
   if (found.length === 0) return;
   for (const ln of found) {
     findings.push({
       code: "limit-not-evaluated",
       severity: "warning",
-      message: `line ${ln.no} limits how often or how many ("${finishText(ln.text).slice(0, 80)}"): no criterion asks it, so the covered sections decide review`,
+      message: `line ${ln.no} limits how often or how many ("${ln.text.slice(0, 80)}"): no criterion asks it, so the covered sections decide review`,
       line: ln.no,
     });
   }
