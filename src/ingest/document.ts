@@ -699,8 +699,14 @@ const LIMIT_HEADING = /\b(?:limit|frequenc|quantit|utilization|restriction)/i;
 function statesLimit(text: string): boolean {
   return text
     .split(/(?<=[a-z0-9)][.])\s+(?=[A-Z])/)
-    .some((t) => doseOver(t) || sectionKind(t, false) === "not-proven");
+    .some((t) => doseOver(t) || (sectionKind(t, false) === "not-proven" && SENTENCE_VERB.test(t)));
 }
+
+/**
+ * A sentence has a verb: "… are not medically necessary" does; a study's "Exclusion Criteria" over its
+ * bullets ("Exclusion Criteria - Prior gizmo therapy - Pregnancy", merging QA pass 7) does not.
+ */
+const SENTENCE_VERB = /\b(?:is|are|be|been|was|were|considered|deemed|will|may|shall|does|do)\b/i;
 
 /** A line under such a heading that states none: "N/A", "None", "Not applicable". */
 const NOTHING = /^(?:n\/a|none|not applicable)\.?$/i;
