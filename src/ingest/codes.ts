@@ -41,6 +41,7 @@ import type {
   SubPolicy,
 } from "../model/index.js";
 import { cleanInline, collapse, finishText } from "./inline.js";
+import { VERDICT_COLUMN, VERDICT_NO, VERDICT_YES } from "./lines.js";
 
 export type CodeSystem = "CPT" | "HCPCS" | "ICD-10-CM" | "ICD-10-PCS" | "ICD-9-CM" | "CDT" | "Revenue";
 
@@ -732,16 +733,6 @@ function splitPipes(raw: string): string[] {
 function isHeaderCell(c: string): boolean {
   return c.length <= 48 && /\bcodes?\b|\bcode\(s\)|^(?:CPT|HCPCS)[®*™\s]*$/i.test(c);
 }
-
-/** A column stating each row's coverage: "Covered?", "Covered (Y/N)", "Coverage", "Medically Necessary?". */
-const VERDICT_COLUMN =
-  /^(?:(?:is (?:it |this )?)?covered|coverage(?: (?:position|status|decision|determination))?|medically necessary|(?:meets?|met) (?:the )?(?:medical necessity )?criteria|criteria met|approv(?:ed|al)|eligible|covered benefit)\s?\??\s?(?:\((?:y\/n|yes\/no)\))?$|^(?:y\/n|yes\/no)$/i;
-/** A row's coverage cell saying it is covered. */
-const VERDICT_YES =
-  /^(?:yes|y|covered|medically necessary|reasonable and necessary|approved?|eligible|[✓✔☑])[.!]?$/i;
-/** A row's coverage cell saying it is not ("N", "Not covered", "Investigational"). */
-const VERDICT_NO =
-  /^(?:no|n|[✗✘☒]|excluded|denied|non-?covered|not (?:covered|eligible|approved|indicated|proven|(?:considered )?medically necessary|reasonable and necessary|a (?:covered )?benefit)|(?:experimental|investigational|unproven)(?:(?:\s?\/\s?|,? (?:and|or) )(?:experimental|investigational|unproven|not medically necessary))*|e\/i)[.!]?$/i;
 
 const SECTION_HEADER =
   /\b(?:section|criteria|criterion|sub-?policy|policy|indications?|applies to|applicable|procedure type|service)\b/i;

@@ -25,11 +25,20 @@ import {
   type LeadIn,
   listsAlternatives,
   looksLikeLeadIn,
+  numberOf,
   readLeadIn,
   referenceIn,
   SAYS_MORE,
 } from "./leadin.js";
-import { CONNECTOR_LINE, cellsOf, type Line, titleCased } from "./lines.js";
+import {
+  CONNECTOR_LINE,
+  cellsOf,
+  type Line,
+  titleCased,
+  VERDICT_COLUMN,
+  VERDICT_NO,
+  VERDICT_YES,
+} from "./lines.js";
 
 interface RawItem {
   token: string;
@@ -1593,19 +1602,6 @@ function columnLabels(cells: readonly string[]): boolean {
   );
 }
 
-/**
- * A column that states each row's coverage: "Covered?", "Coverage", "Coverage Position", "Meets criteria
- * (Y/N)", "Medically Necessary?", "Yes/No" (Oregon's and other state guidelines, BCBSA criteria tables).
- */
-const VERDICT_COLUMN =
-  /^(?:(?:is (?:it |this )?)?covered|coverage(?: (?:position|status|decision|determination|criteria met))?|medically necessary|(?:meets?|met) (?:the )?(?:medical necessity )?criteria|criteria met|approv(?:ed|al)|eligible|benefit|covered benefit)\s*\??\s*(?:\((?:y\/n|yes\/no)\))?$|^(?:y\/n|yes\/no)$|\((?:y\/n|yes\/no)\)$/i;
-/** A cell that states the row is covered: "Yes", "Y", "Covered", "Medically necessary". */
-const VERDICT_YES =
-  /^(?:yes|y|covered|medically necessary|reasonable and necessary|meets (?:medical necessity )?criteria|approved?|eligible|[✓✔☑])[.!]?$/i;
-/** A cell that states the row is not covered: "No", "N", "Not medically necessary", "Investigational". */
-const VERDICT_NO =
-  /^(?:no|n|[✗✘☒]|excluded|denied|non-?covered|not (?:covered|eligible|approved|indicated|proven|(?:considered )?medically necessary|reasonable and necessary|a (?:covered )?benefit)|(?:experimental|investigational|unproven)(?:(?:\s?\/\s?|,? (?:and|or) )(?:experimental|investigational|unproven|not medically necessary))*|e\/i)[.!]?$/i;
-
 /** Whether a cell is a coverage verdict, either way (a short cell that is only that). */
 function verdictCell(cell: string): boolean {
   return cell.length <= 60 && (VERDICT_YES.test(cell) || VERDICT_NO.test(cell));
@@ -2013,8 +2009,6 @@ function furnishers(groups: CriterionNode[], id: string): CriterionNode[] {
   return [...groups.slice(0, at), implied, ...groups.slice(end)];
 }
 
-const NUMBER_WORDS: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, six: 6 };
-
 /**
  * "The above 2 indications are considered reasonable and necessary only when:" (CMS 80.3.1): a single
  * further list that qualifies only the last N items of the first list. Returns N where it applies.
@@ -2026,7 +2020,7 @@ function qualifiesAbove(blocks: readonly RawItem[], listed: number): number | un
       (blocks[0] as RawItem).texts.join(" "),
     );
   if (!m) return undefined;
-  const n = NUMBER_WORDS[(m[1] as string).toLowerCase()] ?? Number(m[1]);
+  const n = numberOf(m[1] as string) ?? 0;
   return n >= 1 && n < listed ? n : undefined;
 }
 
@@ -2074,18 +2068,6 @@ function qualifiedBlock(
   return { ...list, children: [...children, ...kept, qualifiedGroup] };
 }
 
-const DURATION_NUMBERS: Record<string, number> = {
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  eight: 8,
-  ten: 10,
-  twelve: 12,
-  sixteen: 16,
-};
 /** "3 months", "thirty (30) days", "6-week": a number and its unit (bounded runs). */
 const DURATION_IN =
   /(?<!\b(?:within|past|last|prior|previous|every|per|after|before|preceding)\s(?:the\s)?(?:(?:past|last|prior|previous|preceding)\s)?)\b(\d{1,3}|one|two|three|four|five|six|eight|ten|twelve|sixteen)(?:\s*\((\d{1,3})\))?[\s-]+(?:consecutive\s+)?(day|week|month|year)s?\b/gi;
@@ -2096,7 +2078,7 @@ function durationsIn(text: string): [number, string][] {
   DURATION_IN.lastIndex = 0;
   for (let m = DURATION_IN.exec(text); m; m = DURATION_IN.exec(text)) {
     const w = (m[1] as string).toLowerCase();
-    const n = m[2] !== undefined ? Number(m[2]) : /^\d/.test(w) ? Number(w) : DURATION_NUMBERS[w];
+    const n = m[2] !== undefined ? Number(m[2]) : numberOf(w);
     if (n !== undefined) out.push([n, (m[3] as string).toLowerCase()]);
   }
   return out;

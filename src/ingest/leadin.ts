@@ -63,7 +63,8 @@ const NUMBER_WORDS: Record<string, number> = {
   twenty: 20,
 };
 
-function numberOf(word: string): number | undefined {
+/** A count in digits (up to 3) or words ("one" … "twenty"), as leads-ins and durations print it. */
+export function numberOf(word: string): number | undefined {
   if (/^\d{1,3}$/.test(word)) return Number(word);
   return NUMBER_WORDS[word.toLowerCase()];
 }

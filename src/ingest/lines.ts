@@ -863,3 +863,16 @@ function assignRegions(lines: Line[]): void {
     ln.region = "criteria";
   }
 }
+
+/**
+ * A column that states each row's coverage: "Covered?", "Coverage", "Coverage Position", "Meets criteria
+ * (Y/N)", "Medically Necessary?", "Yes/No" (Oregon's and other state guidelines, BCBSA criteria tables), in criteria tables and code tables alike.
+ */
+export const VERDICT_COLUMN =
+  /^(?:(?:is (?:it |this )?)?covered|coverage(?: (?:position|status|decision|determination|criteria met))?|medically necessary|(?:meets?|met) (?:the )?(?:medical necessity )?criteria|criteria met|approv(?:ed|al)|eligible|benefit|covered benefit)\s*\??\s*(?:\((?:y\/n|yes\/no)\))?$|^(?:y\/n|yes\/no)$|\((?:y\/n|yes\/no)\)$/i;
+/** A cell that states the row is covered: "Yes", "Y", "Covered", "Medically necessary". */
+export const VERDICT_YES =
+  /^(?:yes|y|covered|medically necessary|reasonable and necessary|meets (?:medical necessity )?criteria|approved?|eligible|[✓✔☑])[.!]?$/i;
+/** A cell that states the row is not covered: "No", "N", "Not medically necessary", "Investigational". */
+export const VERDICT_NO =
+  /^(?:no|n|[✗✘☒]|excluded|denied|non-?covered|not (?:covered|eligible|approved|indicated|proven|(?:considered )?medically necessary|reasonable and necessary|a (?:covered )?benefit)|(?:experimental|investigational|unproven)(?:(?:\s?\/\s?|,? (?:and|or) )(?:experimental|investigational|unproven|not medically necessary))*|e\/i)[.!]?$/i;
